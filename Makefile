@@ -1,0 +1,127 @@
+# convened: plain Makefile, pkg-config for every library.
+#   make                 ./convened
+#   make SANITIZE=1      ASan + UBSan build (objects kept apart in build/san)
+#   make check           install missing packages, build, run every test
+#   make demo            install missing packages, build, run the demo
+#   make install         PREFIX/DESTDIR; never overwrites an existing config
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS     = libcurl libical sqlite3 inih gmime-3.0 libsystemd
+TESTPKGS = cmocka
+
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
+           -Wstrict-prototypes -Wpointer-arith -Wundef -Wvla
+ifeq ($(DEVELOPER),1)
+WARN    += -Werror
+endif
+STD      = -std=c11 -D_GNU_SOURCE
+
+ifeq ($(SANITIZE),1)
+BUILD    = build/san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD    = build/plain
+SANFLAGS =
+endif
+
+# Recursively expanded on purpose: pkg-config runs when a recipe needs it,
+# after `make deps` has had the chance to install what was missing.
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TESTPKGS))
+TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TESTPKGS))
+
+ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) \
+             -DCONVENED_DATADIR='"$(DATADIR)/convened"' \
+             -DCONVENED_SYSCONFDIR='"$(SYSCONFDIR)/convened"' -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+SRCS    = $(sort $(wildcard daemon/*.c))
+OBJS    = $(SRCS:daemon/%.c=$(BUILD)/%.o)
+LIBOBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
+TESTSRC = $(sort $(wildcard tests/unit/test_*.c))
+TESTS   = $(TESTSRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps deps-test check test unit integration demo install uninstall clean lint
+
+all: convened
+
+convened: $(BUILD)/convened
+	cp $< $@
+
+$(BUILD)/convened: $(OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
+
+$(BUILD)/%.o: daemon/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -o $@ $< $(LIBOBJS) \
+	    $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD):
+	mkdir -p $(BUILD)/tests
+
+-include $(OBJS:.o=.d) $(TESTS:=.d)
+
+# The binary is rebuilt when the flavour changes: ./convened is a copy.
+.PHONY: FORCE
+convened: FORCE
+
+deps:
+	sh scripts/deps.sh build
+
+deps-test:
+	sh scripts/deps.sh test
+
+unit: convened $(TESTS)
+
+test: unit
+	BUILD=$(BUILD) sh tests/run.sh
+
+check: deps-test
+	$(MAKE) unit
+	BUILD=$(BUILD) sh tests/run.sh
+
+demo: deps
+	$(MAKE) convened
+	sh scripts/demo.sh
+
+lint:
+	@! grep -nE '\<(sprintf|strtok|strncpy|strcpy|strcat|gets)[[:space:]]*\(' daemon/*.c tests/unit/*.c
+	@! grep -nE '.{101,}' daemon/*.c daemon/*.h
+
+install: convened
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/convened/templates
+	install -m 0755 convened $(DESTDIR)$(BINDIR)/convened
+	for d in templates/*/; do \
+	    install -d $(DESTDIR)$(DATADIR)/convened/$$d; \
+	    for f in $$d*.txt; do [ -f "$$f" ] && install -m 0644 $$f $(DESTDIR)$(DATADIR)/convened/$$f; done; \
+	done; true
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/convened/groups.d
+	@# An administrator's configuration is never replaced.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/convened/convened.ini ] || \
+	    install -m 0644 config/convened.ini $(DESTDIR)$(SYSCONFDIR)/convened/convened.ini
+	for f in config/groups.d/*.ini; do \
+	    t=$(DESTDIR)$(SYSCONFDIR)/convened/groups.d/$${f##*/}; \
+	    [ -e "$$t" ] || install -m 0644 $$f $$t; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/convened
+	rm -rf $(DESTDIR)$(DATADIR)/convened
+	@echo "configuration in $(DESTDIR)$(SYSCONFDIR)/convened left in place"
+
+clean:
+	rm -rf build convened

@@ -1,0 +1,159 @@
+/* config.h: the global INI file and the groups directory (DESIGN.md).
+ *
+ * config_load() parses everything, keeps going after errors, and reports
+ * every problem as "FILE:LINE: message" (warnings as "FILE:LINE: warning:
+ * message") through struct diag.  A configuration with errors is never
+ * handed to the daemon; config_load() returns NULL for it.
+ *
+ * Ownership: a struct config owns every string and array below it;
+ * config_free() releases all of it.  Strings are UTF-8, never contain CR or
+ * LF (the loader refuses them), so they are safe to put in headers once
+ * encoded. */
+#ifndef CONVENED_CONFIG_H
+#define CONVENED_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_FILE CONVENED_SYSCONFDIR "/convened.ini"
+
+enum role {
+	ROLE_MINISTRY, ROLE_SECRETARIAT, ROLE_CIVIL_SOCIETY, ROLE_ACADEMIA,
+	ROLE_PRIVATE, ROLE_UN_AGENCY, ROLE_FINANCING, ROLE_SUBNATIONAL,
+	ROLE_SUBREGIONAL, ROLE_OTHER
+};
+
+enum group_kind { GKIND_THEMATIC, GKIND_SUBREGIONAL, GKIND_DISCUSSION };
+enum axis { AXIS_NONE, AXIS_PROTECTION, AXIS_INCLUSION, AXIS_INSTITUTIONS,
+            AXIS_COOPERATION };
+enum meeting_kind { MKIND_MEETING, MKIND_SEMINAR, MKIND_WORKSHOP,
+                    MKIND_VIRTUAL_VISIT, MKIND_INTERSECTORAL };
+
+struct member {
+	char       *email;        /* lower-case addr-spec */
+	char       *name;
+	char       *country;      /* ISO 3166 alpha-2, may be NULL */
+	enum role   role;
+	char       *language;     /* NULL: the group's */
+	char       *timezone;     /* NULL: the group's */
+	int         coordinator;
+	int         line;         /* of the [member ...] header */
+};
+
+struct series {
+	char       *name;
+	char       *summary;
+	enum meeting_kind kind;
+	char       *start;        /* "YYYY-MM-DD HH:MM", local to timezone */
+	int         duration;     /* minutes */
+	char       *rrule;        /* NULL: a single meeting */
+	char      **exdate;       /* "YYYY-MM-DD" or "YYYY-MM-DD HH:MM" */
+	size_t      nexdate;
+	char       *timezone;     /* never NULL after load: inherits */
+	char       *location;
+	int         open;
+	char      **guests;       /* lower-case addresses */
+	size_t      nguests;
+	char       *agenda;       /* absolute path, or NULL */
+	int         line;
+};
+
+struct group {
+	char       *id;
+	char       *name;
+	enum group_kind kind;
+	enum axis   axis;
+	char       *parent;       /* NULL for a top-level group */
+	char       *language;     /* never NULL after load: inherits */
+	char       *timezone;     /* never NULL after load: inherits */
+	int         public_minutes;  /* dissemination = public */
+	int         quota;        /* never 0 after load: inherits */
+	struct member *members;
+	size_t      nmembers;
+	struct series *series;
+	size_t      nseries;
+	char       *file;
+	int         line;         /* of [group] */
+};
+
+struct endpoint {
+	char       *url;
+	char       *username;     /* NULL: no authentication */
+	char       *password_file;/* a path, or a systemd credential name */
+	int         tls_required;
+};
+
+struct config {
+	char       *file;
+	/* [daemon] */
+	char       *state;
+	char       *repository;
+	char       *groups_dir;
+	char       *templates;
+	char       *timezone;
+	char       *language;
+	int         tick;
+	/* [organizer] */
+	char       *org_name;
+	char       *org_email;
+	/* [smtp], [imap] */
+	struct endpoint smtp;
+	struct endpoint imap;
+	char      **imap_folders;
+	size_t      nimap_folders;
+	char       *imap_processed;  /* NULL: flag only */
+	int         imap_poll;
+	/* [policy] */
+	int         annual_quota;
+	int         horizon_days;
+	int         invite_lead_days;
+	int         agenda_lead_days;
+	int         minutes_grace_days;
+	int         quota_checks[16];  /* month * 100 + day */
+	size_t      nquota_checks;
+	char       *admin;           /* NULL: nobody copied */
+	/* groups, in file name order */
+	struct group *groups;
+	size_t      ngroups;
+};
+
+/* One collected problem.  text is "FILE:LINE: message" or
+ * "FILE:LINE: warning: message", ready to print. */
+struct diag {
+	char      **text;
+	int        *is_error;
+	size_t      n;
+	size_t      nerrors;
+	size_t      nwarnings;
+};
+
+void  diag_init(struct diag *);
+void  diag_free(struct diag *);
+void  diag_add(struct diag *, int is_error, const char *file, int line,
+          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Parse file and the groups directory it names.  Returns the config when
+ * there was no error (warnings allowed), else NULL; every problem is in d. */
+struct config *config_load(const char *file, struct diag *d);
+void  config_free(struct config *);
+
+/* Coordination rule of the plan of work: at least two coordinators, one of
+ * them from a ministry, one from the secretariat.  Returns 1 when kept; on
+ * a break, *why (may be NULL) points to a static English reason. */
+int   config_coordination_ok(const struct group *, const char **why);
+
+const struct group *config_group(const struct config *, const char *id);
+const char *config_role_name(enum role);
+const char *config_group_kind_name(enum group_kind);
+const char *config_axis_name(enum axis);
+const char *config_meeting_kind_name(enum meeting_kind);
+
+/* Member language and time zone after inheritance. */
+const char *config_member_language(const struct group *, const struct member *);
+const char *config_member_timezone(const struct group *, const struct member *);
+
+/* Read a password named by an endpoint: a path, or a credential name looked
+ * up in $CREDENTIALS_DIRECTORY.  Returns a string the caller wipes and
+ * frees, or NULL with *err set (caller frees). */
+char *config_read_password(const struct endpoint *, char **err);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * main.c: command line.  Exit statuses follow sysexits(3) where a caller
+ * can act on them (EX_CONFIG for configuration, EX_USAGE for the command
+ * line), except `check`, which answers 0 or 1 as shell scripts expect of
+ * a validator.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "ical.h"
+#include "log.h"
+#include "report.h"
+#include "store.h"
+#include "util.h"
+
+#define EX_OK           0
+#define EX_USAGE        64
+#define EX_SOFTWARE     70
+#define EX_CANTCREAT    73
+#define EX_CONFIG       78
+
+struct opts {
+	const char *config;
+	long long   now;
+	int         verbose;
+	int         json;
+	int         year;
+	const char *format;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: convened [-v] [-c FILE] [--now YYYY-MM-DDTHH:MM:SSZ] COMMAND\n"
+	    "commands:\n"
+	    "  check                 validate the configuration\n"
+	    "  status [--json] [GROUP]\n"
+	    "                        quota, meetings and replies per group\n"
+	    "default configuration: %s\n", CONFIG_DEFAULT_FILE);
+}
+
+/* Strict ISO 8601 UTC: the form tests and scripts write, nothing looser. */
+static int
+parse_now(const char *s, long long *out)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	memset(&tm, 0, sizeof tm);
+	if (strlen(s) != 20 || (end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) ==
+	    NULL || *end != '\0')
+		return -1;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*out = (long long)t;
+	return 0;
+}
+
+static struct config *
+load_config(const struct opts *o, int print_all)
+{
+	struct config *cfg;
+	struct diag d;
+	size_t i;
+
+	diag_init(&d);
+	cfg = config_load(o->config, &d);
+	for (i = 0; i < d.n; i++)
+		if (print_all || d.is_error[i])
+			fprintf(stderr, "%s\n", d.text[i]);
+	diag_free(&d);
+	return cfg;
+}
+
+static int
+cmd_check(const struct opts *o)
+{
+	struct config *cfg;
+	struct diag d;
+	size_t i, members = 0, series = 0;
+
+	diag_init(&d);
+	cfg = config_load(o->config, &d);
+	for (i = 0; i < d.n; i++)
+		printf("%s\n", d.text[i]);
+	if (cfg != NULL) {
+		for (i = 0; i < cfg->ngroups; i++) {
+			members += cfg->groups[i].nmembers;
+			series += cfg->groups[i].nseries;
+		}
+		printf("%s: configuration OK: %zu groups, %zu members, "
+		    "%zu series%s\n", o->config, cfg->ngroups, members, series,
+		    d.nwarnings ? ", with warnings" : "");
+	} else
+		printf("%s: %zu error%s, %zu warning%s\n", o->config, d.nerrors,
+		    d.nerrors == 1 ? "" : "s", d.nwarnings,
+		    d.nwarnings == 1 ? "" : "s");
+	diag_free(&d);
+	config_free(cfg);
+	return cfg != NULL ? 0 : 1;
+}
+
+static int
+cmd_status(const struct opts *o, const char *group)
+{
+	struct config *cfg;
+	struct store *st;
+	char *err = NULL;
+	int rc;
+
+	if ((cfg = load_config(o, 0)) == NULL)
+		return EX_CONFIG;
+	if (group != NULL && config_group(cfg, group) == NULL) {
+		log_errx("no group '%s' in %s", group, o->config);
+		config_free(cfg);
+		return EX_USAGE;
+	}
+	if ((st = store_open(cfg->state, &err)) == NULL) {
+		log_errx("%s", err);
+		free(err);
+		config_free(cfg);
+		return EX_CANTCREAT;
+	}
+	rc = report_status(stdout, cfg, st, o->now, group, o->json, &err);
+	if (rc == -1) {
+		log_errx("%s", err);
+		free(err);
+	}
+	store_close(st);
+	config_free(cfg);
+	return rc == 0 ? EX_OK : EX_SOFTWARE;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_NOW = 256, OPT_JSON, OPT_YEAR, OPT_FORMAT, OPT_HELP };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "now", required_argument, NULL, OPT_NOW },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o;
+	const char *cmd;
+	int ch, rc;
+
+	memset(&o, 0, sizeof o);
+	o.config = CONFIG_DEFAULT_FILE;
+	o.now = (long long)time(NULL);
+	while ((ch = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o.config = optarg;
+			break;
+		case 'v':
+			o.verbose++;
+			break;
+		case OPT_NOW:
+			if (parse_now(optarg, &o.now) == -1) {
+				fprintf(stderr, "convened: --now wants "
+				    "YYYY-MM-DDTHH:MM:SSZ, not '%s'\n", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case OPT_JSON:
+			o.json = 1;
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage(stdout);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	log_init(o.verbose);
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	cmd = argv[optind++];
+
+	if (strcmp(cmd, "check") == 0 && optind == argc && !o.json)
+		rc = cmd_check(&o);
+	else if (strcmp(cmd, "status") == 0 && argc - optind <= 1)
+		rc = cmd_status(&o, optind < argc ? argv[optind] : NULL);
+	else {
+		fprintf(stderr, "convened: unknown command or arguments: %s\n",
+		    cmd);
+		usage(stderr);
+		rc = EX_USAGE;
+	}
+	ical_shutdown();
+	return rc;
+}

@@ -1,0 +1,700 @@
+/* Unit tests for config.c: every class of error `convened check` reports,
+ * each at its exact FILE:LINE, and the inheritance rules. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ical.h"
+#include "util.h"
+
+struct fx {
+	char  dir[64];
+	char *global;
+	char *groups;
+	struct diag d;
+	struct config *cfg;
+};
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* A global file that is valid on its own; tests append to it or replace
+ * it.  Line numbers below count from this text. */
+static const char base_global[] =
+	"[daemon]\n"                            /* 1 */
+	"timezone = America/Santiago\n"         /* 2 */
+	"[organizer]\n"                         /* 3 */
+	"name = Secretaría\n"                   /* 4 */
+	"email = agenda@example.org\n"          /* 5 */
+	"[smtp]\n"                              /* 6 */
+	"url = smtp://127.0.0.1:2525\n"         /* 7 */
+	"tls = none\n"                          /* 8 */
+	"[imap]\n"                              /* 9 */
+	"url = imap://127.0.0.1:1143\n"         /* 10 */
+	"username = agenda\n"                   /* 11 */
+	"password_file = ./imap.pass\n"         /* 12 */
+	"tls = none\n";                         /* 13 */
+
+/* A group that keeps every rule; 17 lines. */
+static const char good_group[] =
+	"[group]\n"                             /* 1 */
+	"id = south-south\n"                    /* 2 */
+	"name = South-South cooperation\n"      /* 3 */
+	"kind = thematic\n"                     /* 4 */
+	"axis = cooperation\n"                  /* 5 */
+	"timezone = America/Montevideo\n"       /* 6 */
+	"[member ana@mides.example.uy]\n"       /* 7 */
+	"name = Ana Pérez\n"                    /* 8 */
+	"role = ministry\n"                     /* 9 */
+	"coordinator = yes\n"                   /* 10 */
+	"[member luis@cepal.example.org]\n"     /* 11 */
+	"name = Luis Soto\n"                    /* 12 */
+	"role = secretariat\n"                  /* 13 */
+	"coordinator = yes\n"                   /* 14 */
+	"timezone = America/Santiago\n"         /* 15 */
+	"[series monthly]\n"                    /* 16 */
+	"summary = Monthly exchange\n"          /* 17 */
+	"start = 2021-02-17 15:00\n"            /* 18 */
+	"duration = 90\n"                       /* 19 */
+	"rrule = FREQ=MONTHLY;BYDAY=3WE\n";     /* 20 */
+
+static int
+setup(void **state)
+{
+	struct fx *fx = xcalloc(1, sizeof *fx);
+	char *p;
+
+	snprintf(fx->dir, sizeof fx->dir, "/tmp/convened-test-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	fx->global = xasprintf("%s/convened.ini", fx->dir);
+	fx->groups = xasprintf("%s/groups.d", fx->dir);
+	assert_int_equal(mkdir(fx->groups, 0755), 0);
+	p = xasprintf("%s/imap.pass", fx->dir);
+	write_file(p, "secret\n", 0600);
+	free(p);
+	diag_init(&fx->d);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	char *cmd = xasprintf("rm -rf '%s'", fx->dir);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+	free(fx->global);
+	free(fx->groups);
+	free(fx);
+	return 0;
+}
+
+static void
+put_global(struct fx *fx, const char *extra)
+{
+	char *text = xasprintf("%s%s", base_global, extra);
+
+	write_file(fx->global, text, 0644);
+	free(text);
+}
+
+static char *
+put_group(struct fx *fx, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", fx->groups, name);
+
+	write_file(path, text, 0644);
+	return path;
+}
+
+static void
+load(struct fx *fx)
+{
+	fx->cfg = config_load(fx->global, &fx->d);
+}
+
+static int
+has(struct fx *fx, const char *expect)
+{
+	size_t i;
+
+	for (i = 0; i < fx->d.n; i++)
+		if (strcmp(fx->d.text[i], expect) == 0)
+			return 1;
+	for (i = 0; i < fx->d.n; i++)
+		print_message("  got: %s\n", fx->d.text[i]);
+	print_message("  expected: %s\n", expect);
+	return 0;
+}
+
+/* Load, then expect exactly one error: `fmt` with the file and line. */
+static void
+expect_one_error(struct fx *fx, const char *file, int line, const char *msg)
+{
+	char *want = xasprintf("%s:%d: %s", file, line, msg);
+
+	load(fx);
+	assert_null(fx->cfg);
+	assert_true(has(fx, want));
+	assert_int_equal(fx->d.nerrors, 1);
+	free(want);
+}
+
+/* A group file: good_group with one line replaced (1-based) or, with
+ * line 0, text appended. */
+static char *
+group_with(int line, const char *replacement)
+{
+	struct buf b = BUF_INIT;
+	const char *p = good_group, *nl;
+	int n = 1;
+
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (n == line)
+			buf_adds(&b, replacement);
+		else
+			buf_add(&b, p, (size_t)(nl - p + 1));
+		p = nl + 1;
+		n++;
+	}
+	if (line == 0)
+		buf_adds(&b, replacement);
+	return buf_detach(&b);
+}
+
+static void
+one_group_error(struct fx *fx, int line, const char *replacement,
+    int err_line, const char *msg)
+{
+	char *text = group_with(line, replacement);
+	char *path;
+
+	put_global(fx, "");
+	path = put_group(fx, "10-south-south.ini", text);
+	expect_one_error(fx, path, err_line, msg);
+	free(path);
+	free(text);
+}
+
+/* ---- the valid case and inheritance ------------------------------------ */
+
+static void
+test_valid(void **state)
+{
+	struct fx *fx = *state;
+	const struct group *g;
+	char *path;
+
+	put_global(fx, "");
+	path = put_group(fx, "10-south-south.ini", good_group);
+	load(fx);
+	assert_int_equal(fx->d.n, 0);
+	assert_non_null(fx->cfg);
+	assert_int_equal(fx->cfg->ngroups, 1);
+	g = config_group(fx->cfg, "south-south");
+	assert_non_null(g);
+	assert_int_equal(g->nmembers, 2);
+	assert_string_equal(g->members[0].email, "ana@mides.example.uy");
+	assert_true(g->members[0].coordinator);
+	/* Inheritance: language from the daemon, quota from the policy,
+	 * zone from the group unless the member has one. */
+	assert_string_equal(g->language, "es");
+	assert_int_equal(g->quota, 3);
+	assert_string_equal(config_member_timezone(g, &g->members[0]),
+	    "America/Montevideo");
+	assert_string_equal(config_member_timezone(g, &g->members[1]),
+	    "America/Santiago");
+	assert_string_equal(g->series[0].timezone, "America/Montevideo");
+	assert_string_equal(g->series[0].rrule, "FREQ=MONTHLY;BYDAY=3WE");
+	assert_int_equal(g->series[0].duration, 90);
+	assert_true(config_coordination_ok(g, NULL));
+	/* Defaults of [imap] and [policy]. */
+	assert_int_equal(fx->cfg->nimap_folders, 2);
+	assert_string_equal(fx->cfg->imap_folders[1], "Junk");
+	assert_int_equal(fx->cfg->nquota_checks, 4);
+	assert_int_equal(fx->cfg->quota_checks[3], 1115);
+	free(path);
+}
+
+static void
+test_lists_continue_and_repeat(void **state)
+{
+	struct fx *fx = *state;
+	const struct series *s;
+	char *text, *path;
+
+	text = group_with(0,
+	    "guests = maria@minsal.example.cl,\n"
+	    "  jo@ilo.example.org, Pat@Example.COM\n"
+	    "guests = kim@undp.example.org\n"
+	    "exdate = 2021-07-21, 2021-12-15 15:00\n");
+	put_global(fx, "[policy]\nquota_checks = 02-28\n  12-01\n");
+	path = put_group(fx, "10-south-south.ini", text);
+	load(fx);
+	assert_int_equal(fx->d.n, 0);
+	s = &fx->cfg->groups[0].series[0];
+	assert_int_equal(s->nguests, 4);
+	assert_string_equal(s->guests[2], "pat@example.com");
+	assert_string_equal(s->guests[3], "kim@undp.example.org");
+	assert_int_equal(s->nexdate, 2);
+	assert_int_equal(fx->cfg->nquota_checks, 2);
+	assert_int_equal(fx->cfg->quota_checks[0], 228);
+	assert_int_equal(fx->cfg->quota_checks[1], 1201);
+	free(path);
+	free(text);
+}
+
+/* ---- one test per class of error ------------------------------------- */
+
+static void
+test_unknown_section(void **state)
+{
+	struct fx *fx = *state;
+
+	put_global(fx, "[mailer]\nfoo = bar\n");
+	expect_one_error(fx, fx->global, 14, "unknown section [mailer]");
+}
+
+static void
+test_unknown_key(void **state)
+{
+	one_group_error(*state, 6,
+	    "timezone = America/Montevideo\ncolour = blue\n", 7,
+	    "unknown key 'colour' in [group]");
+}
+
+static void
+test_missing_required_key(void **state)
+{
+	/* Line 9 "role = ministry" goes: the member section (line 7) lacks
+	 * its role. */
+	one_group_error(*state, 9, "; role forgotten\n", 7,
+	    "[member ana@mides.example.uy]: missing required key 'role'");
+}
+
+static void
+test_missing_section(void **state)
+{
+	struct fx *fx = *state;
+
+	write_file(fx->global, "[organizer]\nname = x\nemail = a@example.org\n"
+	    "[imap]\nurl = imap://127.0.0.1:1\nusername = u\n"
+	    "password_file = ./imap.pass\ntls = none\n", 0644);
+	expect_one_error(fx, fx->global, 8, "missing section [smtp]");
+}
+
+static void
+test_malformed_email(void **state)
+{
+	struct fx *fx = *state;
+
+	one_group_error(fx, 11, "[member luis@cepal..example.org]\n", 11,
+	    "[member luis@cepal..example.org]: malformed e-mail address "
+	    "'luis@cepal..example.org'");
+}
+
+static void
+test_malformed_guest_and_admin(void **state)
+{
+	struct fx *fx = *state;
+	char *text = group_with(0, "guests = ok@example.org, not-an-address\n");
+	char *path, *want;
+
+	put_global(fx, "[policy]\nadmin = root@localhost\n");
+	path = put_group(fx, "10-south-south.ini", text);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_int_equal(fx->d.nerrors, 2);
+	want = xasprintf("%s:21: guests: malformed e-mail address "
+	    "'not-an-address'", path);
+	assert_true(has(fx, want));
+	free(want);
+	want = xasprintf("%s:15: admin: malformed e-mail address "
+	    "'root@localhost'", fx->global);
+	assert_true(has(fx, want));
+	free(want);
+	free(path);
+	free(text);
+}
+
+static void
+test_member_twice(void **state)
+{
+	one_group_error(*state, 0,
+	    "[member Ana@Mides.example.uy]\nname = Ana again\nrole = ministry\n",
+	    21, "member ana@mides.example.uy given twice in the group "
+	    "(first at line 7)");
+}
+
+static void
+test_unknown_timezone(void **state)
+{
+	one_group_error(*state, 6, "timezone = America/Atlantis\n", 6,
+	    "unknown time zone 'America/Atlantis' (an IANA name such as "
+	    "America/Santiago)");
+}
+
+static void
+test_bad_start(void **state)
+{
+	one_group_error(*state, 18, "start = 2021-02-30 15:00\n", 18,
+	    "start must be a local date and time YYYY-MM-DD HH:MM, not "
+	    "'2021-02-30 15:00'");
+}
+
+static void
+test_bad_duration(void **state)
+{
+	one_group_error(*state, 19, "duration = 90min\n", 19,
+	    "duration must be a whole number from 1 to 1440, not '90min'");
+}
+
+static void
+test_bad_rrule(void **state)
+{
+	struct fx *fx = *state;
+	char *text = group_with(20, "rrule = FREQ=FORTNIGHTLY;BYDAY=3WE\n");
+	char *path, *prefix;
+	size_t i, hits = 0;
+
+	put_global(fx, "");
+	path = put_group(fx, "10-south-south.ini", text);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_int_equal(fx->d.nerrors, 1);
+	/* libical's wording of the reason may change; the place may not. */
+	prefix = xasprintf("%s:20: rrule 'FREQ=FORTNIGHTLY;BYDAY=3WE': ", path);
+	for (i = 0; i < fx->d.n; i++)
+		if (strncmp(fx->d.text[i], prefix, strlen(prefix)) == 0)
+			hits++;
+	assert_int_equal(hits, 1);
+	free(prefix);
+	free(path);
+	free(text);
+}
+
+static void
+test_bad_exdate(void **state)
+{
+	one_group_error(*state, 0, "exdate = 2021-07-21, 21/07/2021\n", 21,
+	    "exdate '21/07/2021' is not YYYY-MM-DD or YYYY-MM-DD HH:MM");
+}
+
+static void
+test_bad_language(void **state)
+{
+	one_group_error(*state, 6,
+	    "timezone = America/Montevideo\nlanguage = deutsch\n", 7,
+	    "language must be es, en, pt or fr, not 'deutsch'");
+}
+
+static void
+test_bad_language_member(void **state)
+{
+	one_group_error(*state, 15, "language = de\n", 15,
+	    "language must be es, en, pt or fr, not 'de'");
+}
+
+static void
+test_parent_missing(void **state)
+{
+	one_group_error(*state, 5, "axis = cooperation\nparent = nowhere\n", 1,
+	    "parent group 'nowhere' does not exist");
+}
+
+static void
+test_parent_cycle(void **state)
+{
+	struct fx *fx = *state;
+	char *a, *b, *pa, *pb, *want;
+
+	a = group_with(2, "id = alpha\nparent = beta\n");
+	b = group_with(2, "id = beta\nparent = alpha\n");
+	put_global(fx, "");
+	pa = put_group(fx, "10-alpha.ini", a);
+	pb = put_group(fx, "20-beta.ini", b);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_int_equal(fx->d.nerrors, 2);
+	want = xasprintf("%s:1: group 'alpha' is its own ancestor (a cycle of "
+	    "parents)", pa);
+	assert_true(has(fx, want));
+	free(want);
+	want = xasprintf("%s:1: group 'beta' is its own ancestor (a cycle of "
+	    "parents)", pb);
+	assert_true(has(fx, want));
+	free(want);
+	free(a);
+	free(b);
+	free(pa);
+	free(pb);
+}
+
+static void
+test_duplicate_group_id(void **state)
+{
+	struct fx *fx = *state;
+	char *p1, *p2, *want;
+
+	put_global(fx, "");
+	p1 = put_group(fx, "10-a.ini", good_group);
+	p2 = put_group(fx, "20-b.ini", good_group);
+	want = xasprintf("group id 'south-south' already used by %s:1", p1);
+	expect_one_error(fx, p2, 1, want);
+	free(want);
+	free(p1);
+	free(p2);
+}
+
+static void
+test_inline_password(void **state)
+{
+	struct fx *fx = *state;
+
+	put_global(fx, "password = hunter2\n");
+	expect_one_error(fx, fx->global, 14, "[imap] password written inline: "
+	    "put it in a file of mode 0600 (or a systemd credential) and name "
+	    "it with password_file");
+}
+
+static void
+test_password_file_mode(void **state)
+{
+	struct fx *fx = *state;
+	char *p = xasprintf("%s/imap.pass", fx->dir), *msg;
+
+	assert_int_equal(chmod(p, 0640), 0);
+	put_global(fx, "");
+	msg = xasprintf("[imap] password file %s is readable by group or "
+	    "others (mode 0640): chmod 600 it", p);
+	expect_one_error(fx, fx->global, 9, msg);
+	free(msg);
+	free(p);
+}
+
+static void
+test_tls_none_remote(void **state)
+{
+	struct fx *fx = *state;
+
+	write_file(fx->global, "[organizer]\nname = x\nemail = a@example.org\n"
+	    "[smtp]\nurl = smtp://mail.example.org:25\ntls = none\n"
+	    "[imap]\nurl = imap://[::1]:1143\nusername = u\n"
+	    "password_file = ./imap.pass\ntls = none\n", 0644);
+	expect_one_error(fx, fx->global, 4,
+	    "[smtp] tls = none is allowed only for a loopback host");
+}
+
+static void
+test_coordination_rule_is_a_warning(void **state)
+{
+	struct fx *fx = *state;
+	char *path, *want;
+	char *text = group_with(14, "coordinator = no\n");
+
+	put_global(fx, "");
+	path = put_group(fx, "10-south-south.ini", text);
+	load(fx);
+	assert_non_null(fx->cfg);               /* a warning keeps it valid */
+	assert_int_equal(fx->d.nerrors, 0);
+	assert_int_equal(fx->d.nwarnings, 1);
+	want = xasprintf("%s:1: warning: group 'south-south' breaks the "
+	    "coordination rule: fewer than two coordinators", path);
+	assert_true(has(fx, want));
+	free(want);
+	free(path);
+	free(text);
+}
+
+static void
+test_coordination_rule_roles(void **state)
+{
+	struct fx *fx = *state;
+	char *path, *want;
+	char *text = group_with(13, "role = academia\n");
+
+	put_global(fx, "");
+	path = put_group(fx, "10-south-south.ini", text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	want = xasprintf("%s:1: warning: group 'south-south' breaks the "
+	    "coordination rule: no coordinator from the secretariat (role "
+	    "secretariat)", path);
+	assert_true(has(fx, want));
+	free(want);
+	free(path);
+	free(text);
+}
+
+/* inih cuts a line longer than its buffer into pieces; the reader reports
+ * it at its real line and the lines after it keep their numbers. */
+static void
+test_long_line_keeps_line_numbers(void **state)
+{
+	struct fx *fx = *state;
+	struct buf b = BUF_INIT;
+	char *text, *path, *want;
+	int i;
+
+	buf_adds(&b, "guests = ");
+	for (i = 0; i < 30; i++)
+		buf_addf(&b, "%sguest%02d@example.org", i ? ", " : "", i);
+	buf_adds(&b, "\ncolour = blue\n");
+	text = group_with(0, buf_str(&b));
+	put_global(fx, "");
+	path = put_group(fx, "10-south-south.ini", text);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_int_equal(fx->d.nerrors, 2);
+	want = xasprintf("%s:21: line too long (%zu bytes, at most 198): "
+	    "continue a list on indented lines", path, b.len - 15);
+	assert_true(has(fx, want));
+	free(want);
+	want = xasprintf("%s:22: unknown key 'colour' in [series monthly]",
+	    path);
+	assert_true(has(fx, want));
+	free(want);
+	free(path);
+	free(text);
+	buf_release(&b);
+}
+
+/* Every problem is reported, not only the first. */
+static void
+test_all_errors_reported(void **state)
+{
+	struct fx *fx = *state;
+	char *text, *path;
+
+	text = xasprintf("%s", "[group]\nid = Bad Id\nname = x\nkind = round\n"
+	    "language = xx\n[member a@b]\nname = A\nrole = king\n"
+	    "[series s]\nsummary = S\nstart = tomorrow\nduration = 0\n"
+	    "this line has no equals sign\n[elsewhere]\n");
+	put_global(fx, "tick = -1\n");
+	path = put_group(fx, "10-bad.ini", text);
+	load(fx);
+	assert_null(fx->cfg);
+	/* global: tick; group: id, kind, language, member address,
+	 * start, duration, syntax, section; (role is in a skipped section) */
+	assert_int_equal(fx->d.nerrors, 9);
+	free(path);
+	free(text);
+}
+
+static void
+test_syntax_error_line(void **state)
+{
+	one_group_error(*state, 0, "just some words\n", 21,
+	    "expected 'key = value' or [section], not 'just some words'");
+}
+
+static void
+test_duplicate_key(void **state)
+{
+	one_group_error(*state, 0, "duration = 60\n", 21,
+	    "key 'duration' given twice in [series monthly] (first at line 19)");
+}
+
+static void
+test_groups_dir_missing(void **state)
+{
+	struct fx *fx = *state;
+	char *msg;
+
+	put_global(fx, "");
+	/* [daemon] is at line 1 of base_global: groups = nowhere goes
+	 * through resolve_path from the global file's directory. */
+	write_file(fx->global, "[daemon]\ngroups = nowhere\n[organizer]\n"
+	    "name = x\nemail = a@example.org\n[smtp]\nurl = smtp://127.0.0.1\n"
+	    "tls = none\n[imap]\nurl = imap://127.0.0.1\nusername = u\n"
+	    "password_file = ./imap.pass\ntls = none\n", 0644);
+	msg = xasprintf("cannot read groups directory %s/nowhere: No such file "
+	    "or directory", fx->dir);
+	expect_one_error(fx, fx->global, 1, msg);
+	free(msg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lists_continue_and_repeat,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_section, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_required_key, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_missing_section, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_email, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_guest_and_admin,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_timezone, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_duration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_rrule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_exdate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_language, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_language_member, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_parent_missing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_parent_cycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_group_id, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_inline_password, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_password_file_mode, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tls_none_remote, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_coordination_rule_is_a_warning,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coordination_rule_roles,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_line_keeps_line_numbers,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_errors_reported, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_syntax_error_line, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_key, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_groups_dir_missing, setup,
+		    teardown),
+	};
+	int rc = cmocka_run_group_tests_name("config", tests, NULL, NULL);
+
+	ical_shutdown();
+	return rc;
+}
