@@ -1,0 +1,1070 @@
+/* store.c: the state database.  The only file that includes sqlite3.h.
+ *
+ * Statements are prepared lazily, once per store, and cached
+ * (SQLITE_PREPARE_PERSISTENT): the daemon runs the same few statements
+ * every cycle for months, so parsing them once pays, and preparing on first
+ * use rather than in store_open() keeps a schema 1 database (the upgrade
+ * test, or a binary opened with store_open_upto) usable for everything that
+ * does not touch the tables schema 2 added; those fail cleanly with
+ * "no such table" instead of failing the whole open.  Migrations and PRAGMAs
+ * run once and go through sqlite3_exec / a one-off statement. */
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+/* PRAGMA application_id: "cnvd".  Lets us tell our own database from
+ * another program's SQLite file handed to us by a typo in `state =`. */
+#define STORE_APP_ID    0x636e7664
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* ---- schema ----
+ *
+ * One entry per version; migrations[i] takes the schema from version i to
+ * i + 1.  A released migration is never edited: a change is a new entry.
+ * Table rebuilds (the 12-step ALTER TABLE recipe) would need
+ * foreign_keys=OFF, which cannot change inside a transaction; no migration
+ * does that yet. */
+
+static const char migration_1[] =
+	"PRAGMA application_id = 1668183652;"  /* STORE_APP_ID */
+
+	"CREATE TABLE groups ("
+	"  id          TEXT PRIMARY KEY NOT NULL,"
+	"  name        TEXT NOT NULL,"
+	"  first_seen  INTEGER NOT NULL"
+	");"
+
+	/* Members are never deleted, only marked removed: their invitations
+	 * still need cancelling and their history still needs a name. */
+	"CREATE TABLE members ("
+	"  group_id    TEXT NOT NULL REFERENCES groups (id),"
+	"  email       TEXT NOT NULL COLLATE NOCASE,"
+	"  name        TEXT,"
+	"  language    TEXT,"
+	"  timezone    TEXT,"
+	"  coordinator INTEGER NOT NULL DEFAULT 0 CHECK (coordinator IN (0, 1)),"
+	"  role        TEXT,"
+	"  removed_at  INTEGER,"
+	"  PRIMARY KEY (group_id, email)"
+	") WITHOUT ROWID;"
+
+	/* An occurrence is identified by (group, series, orig_start), the
+	 * time the RRULE gives it, so a moved meeting keeps its row and UID. */
+	"CREATE TABLE meetings ("
+	"  uid          TEXT PRIMARY KEY NOT NULL,"
+	"  group_id     TEXT NOT NULL REFERENCES groups (id),"
+	"  series       TEXT NOT NULL,"
+	"  orig_start   INTEGER NOT NULL,"
+	"  start        INTEGER NOT NULL,"
+	"  end          INTEGER NOT NULL CHECK (end >= start),"
+	"  tzid         TEXT,"
+	"  summary      TEXT,"
+	"  location     TEXT,"
+	"  kind         TEXT NOT NULL DEFAULT 'meeting',"
+	"  sequence     INTEGER NOT NULL DEFAULT 0,"
+	"  status       TEXT NOT NULL DEFAULT 'scheduled'"
+	"               CHECK (status IN ('scheduled', 'cancelled')),"
+	"  agenda_state TEXT NOT NULL DEFAULT 'pending'"
+	"               CHECK (agenda_state IN ('pending', 'confirmed')),"
+	"  agenda       TEXT,"
+	"  minutes_path TEXT,"
+	"  UNIQUE (group_id, series, orig_start)"
+	");"
+
+	/* reply_dtstamp is the DTSTAMP of the last REPLY applied, so that a
+	 * reply overtaken in the mail by a newer one cannot undo it. */
+	"CREATE TABLE invitations ("
+	"  meeting_uid   TEXT NOT NULL"
+	"                REFERENCES meetings (uid) ON DELETE CASCADE,"
+	"  email         TEXT NOT NULL COLLATE NOCASE,"
+	"  sequence_sent INTEGER NOT NULL,"
+	"  partstat      TEXT NOT NULL DEFAULT 'NEEDS-ACTION'"
+	"                CHECK (partstat IN ('NEEDS-ACTION', 'ACCEPTED',"
+	"                  'DECLINED', 'TENTATIVE', 'DELEGATED')),"
+	"  partstat_at   INTEGER,"
+	"  reply_dtstamp INTEGER,"
+	"  cancelled     INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1)),"
+	"  PRIMARY KEY (meeting_uid, email)"
+	") WITHOUT ROWID;"
+
+	/* A row is written before the message is sent and marked 'sending'
+	 * in its own transaction before the SMTP dialogue; after a crash a
+	 * 'sending' row is sent again under the same Message-ID, which is
+	 * what makes a duplicate recognisable. */
+	"CREATE TABLE outbox ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  message_id  TEXT NOT NULL UNIQUE,"
+	"  kind        TEXT NOT NULL,"
+	"  group_id    TEXT REFERENCES groups (id),"
+	"  meeting_uid TEXT REFERENCES meetings (uid),"
+	"  recipient   TEXT NOT NULL COLLATE NOCASE,"
+	"  data        BLOB NOT NULL,"
+	"  state       TEXT NOT NULL DEFAULT 'pending'"
+	"              CHECK (state IN ('pending', 'sending', 'sent', 'failed')),"
+	"  attempts    INTEGER NOT NULL DEFAULT 0,"
+	"  next_try    INTEGER NOT NULL,"
+	"  created     INTEGER NOT NULL,"
+	"  sent_at     INTEGER,"
+	"  last_error  TEXT"
+	");"
+
+	/* Keyed by Message-ID so that the same message seen in two folders
+	 * is applied once; the inbox makes one up for a message without. */
+	"CREATE TABLE inbound ("
+	"  message_id   TEXT PRIMARY KEY NOT NULL,"
+	"  folder       TEXT NOT NULL,"
+	"  uidvalidity  INTEGER NOT NULL,"
+	"  uid          INTEGER NOT NULL,"
+	"  processed_at INTEGER NOT NULL,"
+	"  kind         TEXT NOT NULL,"
+	"  result       TEXT"
+	");"
+
+	"CREATE TABLE folders ("
+	"  name        TEXT PRIMARY KEY NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  last_uid    INTEGER NOT NULL DEFAULT 0"
+	");"
+
+	"CREATE TABLE documents ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  group_id    TEXT NOT NULL REFERENCES groups (id),"
+	"  meeting_uid TEXT REFERENCES meetings (uid),"
+	"  kind        TEXT NOT NULL"
+	"              CHECK (kind IN ('minutes', 'agreement', 'document',"
+	"                'agenda')),"
+	"  path        TEXT NOT NULL UNIQUE,"
+	"  sha256      TEXT NOT NULL,"
+	"  sender      TEXT NOT NULL COLLATE NOCASE,"
+	"  message_id  TEXT,"
+	"  received_at INTEGER NOT NULL"
+	");"
+
+	/* One row per warning sent, so that each goes out once: key says
+	 * which (a quota check date, a rule, an address). */
+	"CREATE TABLE warnings ("
+	"  group_id TEXT NOT NULL REFERENCES groups (id),"
+	"  kind     TEXT NOT NULL,"
+	"  key      TEXT NOT NULL,"
+	"  sent_at  INTEGER NOT NULL,"
+	"  PRIMARY KEY (group_id, kind, key)"
+	") WITHOUT ROWID;";
+
+static const char migration_2[] =
+	/* Per address, not per group: a dead mailbox is dead everywhere. */
+	"CREATE TABLE bounces ("
+	"  email       TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,"
+	"  status      TEXT,"
+	"  permanent   INTEGER NOT NULL CHECK (permanent IN (0, 1)),"
+	"  first_at    INTEGER NOT NULL,"
+	"  last_at     INTEGER NOT NULL,"
+	"  count       INTEGER NOT NULL DEFAULT 1,"
+	"  notified_at INTEGER"
+	") WITHOUT ROWID;"
+
+	"CREATE INDEX outbox_due ON outbox (state, next_try);"
+	"CREATE INDEX meetings_group_start ON meetings (group_id, start);";
+
+static const char *const migrations[] = {
+	migration_1,
+	migration_2,
+};
+
+static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
+    STORE_SCHEMA_VERSION, "one migration per schema version");
+
+/* ---- statements ---- */
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_GROUP_SYNC,
+	ST_MEMBER_UPSERT,
+	ST_MEMBER_CURRENT,
+	ST_MEMBER_REMOVE,
+	ST_MEETING_UPSERT,
+	ST_MEETING_AGENDA,
+	ST_MEETING_MINUTES,
+	ST_INV_SET,
+	ST_INV_CANCEL,
+	ST_INV_REPLY,
+	ST_BOUNCE_RECORD,
+	ST_GROUP_MEETINGS,
+	ST_MEETING_ATTENDEES,
+	ST_GROUP_BOUNCING,
+	ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT store_op",
+	[ST_RELEASE] = "RELEASE store_op",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO store_op",
+
+	[ST_GROUP_SYNC] =
+	"INSERT INTO groups (id, name, first_seen) VALUES (?1, ?2, ?3)"
+	" ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+
+	[ST_MEMBER_UPSERT] =
+	"INSERT INTO members (group_id, email, name, language, timezone,"
+	"  coordinator, role, removed_at)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)"
+	" ON CONFLICT (group_id, email) DO UPDATE SET"
+	"  name = excluded.name, language = excluded.language,"
+	"  timezone = excluded.timezone, coordinator = excluded.coordinator,"
+	"  role = excluded.role, removed_at = NULL",
+
+	[ST_MEMBER_CURRENT] =
+	"SELECT email FROM members WHERE group_id = ?1 AND removed_at IS NULL",
+
+	[ST_MEMBER_REMOVE] =
+	"UPDATE members SET removed_at = ?3"
+	" WHERE group_id = ?1 AND email = ?2 AND removed_at IS NULL",
+
+	/* group_id, series and orig_start are the occurrence's identity and
+	 * agenda/minutes belong to other paths: none of them is updated. */
+	[ST_MEETING_UPSERT] =
+	"INSERT INTO meetings (uid, group_id, series, orig_start, start, end,"
+	"  tzid, summary, location, kind, sequence, status)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, coalesce(?10, 'meeting'),"
+	"  ?11, ?12)"
+	" ON CONFLICT (uid) DO UPDATE SET"
+	"  start = excluded.start, end = excluded.end, tzid = excluded.tzid,"
+	"  summary = excluded.summary, location = excluded.location,"
+	"  kind = excluded.kind, sequence = excluded.sequence,"
+	"  status = excluded.status",
+
+	[ST_MEETING_AGENDA] =
+	"UPDATE meetings SET agenda_state = 'confirmed',"
+	"  agenda = coalesce(?2, agenda) WHERE uid = ?1",
+
+	[ST_MEETING_MINUTES] =
+	"UPDATE meetings SET minutes_path = ?2 WHERE uid = ?1",
+
+	/* An attendee invited again after a CANCEL answers afresh; the
+	 * DTSTAMP guard stays so an old reply still cannot land. */
+	[ST_INV_SET] =
+	"INSERT INTO invitations (meeting_uid, email, sequence_sent)"
+	" VALUES (?1, ?2, ?3)"
+	" ON CONFLICT (meeting_uid, email) DO UPDATE SET"
+	"  sequence_sent = excluded.sequence_sent,"
+	"  partstat = CASE WHEN cancelled THEN 'NEEDS-ACTION' ELSE partstat END,"
+	"  cancelled = 0",
+
+	[ST_INV_CANCEL] =
+	"UPDATE invitations SET cancelled = 1"
+	" WHERE meeting_uid = ?1 AND email = ?2",
+
+	/* Equal DTSTAMPs apply: clients send the same reply twice within a
+	 * second, and applying it again changes nothing. */
+	[ST_INV_REPLY] =
+	"UPDATE invitations SET partstat = ?3, reply_dtstamp = ?4,"
+	"  partstat_at = ?5"
+	" WHERE meeting_uid = ?1 AND email = ?2"
+	"  AND (reply_dtstamp IS NULL OR reply_dtstamp <= ?4)",
+
+	/* DSNs can be processed out of order (two folders, a late retry):
+	 * only a report at least as new as the last one decides the state. */
+	[ST_BOUNCE_RECORD] =
+	"INSERT INTO bounces (email, status, permanent, first_at, last_at,"
+	"  count, notified_at) VALUES (?1, ?2, ?3, ?4, ?4, 1, NULL)"
+	" ON CONFLICT (email) DO UPDATE SET"
+	"  status = CASE WHEN excluded.last_at >= last_at"
+	"    THEN excluded.status ELSE status END,"
+	"  permanent = CASE WHEN excluded.last_at >= last_at"
+	"    THEN excluded.permanent ELSE permanent END,"
+	"  notified_at = CASE WHEN excluded.last_at >= last_at"
+	"    AND excluded.permanent AND NOT permanent"
+	"    THEN NULL ELSE notified_at END,"
+	"  first_at = min(first_at, excluded.first_at),"
+	"  last_at = max(last_at, excluded.last_at),"
+	"  count = count + 1",
+
+	[ST_GROUP_MEETINGS] =
+	"SELECT uid, group_id, series, start, end, sequence,"
+	"  status = 'cancelled', agenda_state = 'confirmed', minutes_path"
+	" FROM meetings"
+	" WHERE group_id = ?1 AND start >= ?2 AND start < ?3"
+	" ORDER BY start, uid",
+
+	[ST_MEETING_ATTENDEES] =
+	"SELECT email, partstat FROM invitations"
+	" WHERE meeting_uid = ?1 AND NOT cancelled ORDER BY email",
+
+	[ST_GROUP_BOUNCING] =
+	"SELECT m.email FROM members AS m JOIN bounces AS b ON b.email = m.email"
+	" WHERE m.group_id = ?1 AND m.removed_at IS NULL AND b.permanent"
+	" ORDER BY m.email",
+};
+
+struct store {
+	sqlite3        *db;
+	char           *path;
+	char           *errmsg;         /* SQLite's words for the last failure */
+	int             ready;          /* store_open succeeded */
+	sqlite3_stmt   *st[ST__COUNT];
+};
+
+/* ---- helpers ---- */
+
+/* Keep SQLite's message now: resetting a statement or running the
+ * rollback that follows a failure may replace it. */
+static void
+save_err(struct store *s)
+{
+	free(s->errmsg);
+	s->errmsg = xstrdup(sqlite3_errmsg(s->db));
+}
+
+/* Builds "<what> in state db <path>: <sqlite message>" into *err; takes
+ * ownership of `what`.  Returns -1 so callers can `return dberr(...)`. */
+static int
+dberr(struct store *s, char **err, char *what)
+{
+	char *msg;
+
+	msg = xasprintf("%s in state db %s: %s", what, s->path,
+	    s->errmsg != NULL ? s->errmsg : "unknown error");
+	free(what);
+	if (err != NULL)
+		*err = msg;
+	else {
+		log_warnx("%s", msg);
+		free(msg);
+	}
+	return -1;
+}
+
+/* Bind parameters 1.. from `types`: 't' text (NULL binds NULL), 'i' int,
+ * 'l' long long.  Text is SQLITE_STATIC: every caller resets the
+ * statement before its arguments go out of scope. */
+static int
+bindv(sqlite3_stmt *st, const char *types, va_list ap)
+{
+	const char *t;
+	int i, rc = SQLITE_OK;
+
+	for (i = 0; types[i] != '\0' && rc == SQLITE_OK; i++) {
+		switch (types[i]) {
+		case 't':
+			t = va_arg(ap, const char *);
+			rc = t != NULL ?
+			    sqlite3_bind_text(st, i + 1, t, -1, SQLITE_STATIC) :
+			    sqlite3_bind_null(st, i + 1);
+			break;
+		case 'i':
+			rc = sqlite3_bind_int(st, i + 1, va_arg(ap, int));
+			break;
+		case 'l':
+			rc = sqlite3_bind_int64(st, i + 1,
+			    (sqlite3_int64)va_arg(ap, long long));
+			break;
+		default:
+			fatalx("store: bad bind type '%c'", types[i]);
+		}
+	}
+	return rc;
+}
+
+/* The cached statement `id`, prepared on first use, reset and bound.
+ * NULL on failure with s->errmsg set.  The caller resets it when done. */
+static sqlite3_stmt *
+stmt_get(struct store *s, enum stmt_id id, const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	if (s->st[id] == NULL) {
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL);
+		if (rc != SQLITE_OK) {
+			save_err(s);
+			s->st[id] = NULL;
+			return NULL;
+		}
+	}
+	st = s->st[id];
+	sqlite3_reset(st);
+	va_start(ap, types);
+	rc = bindv(st, types, ap);
+	va_end(ap);
+	if (rc != SQLITE_OK) {
+		save_err(s);
+		sqlite3_reset(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Step a bound statement that returns no rows.  Returns the number of rows
+ * it changed, or -1 with s->errmsg set.  Always leaves it reset. */
+static int
+run_stmt(struct store *s, sqlite3_stmt *st)
+{
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return sqlite3_changes(s->db);
+}
+
+static int
+run_simple(struct store *s, enum stmt_id id)
+{
+	return run_stmt(s, stmt_get(s, id, ""));
+}
+
+/* A savepoint makes a multi-row writer atomic whether or not the caller
+ * holds a transaction, and a multi-statement read see one snapshot
+ * while the daemon writes from another process. */
+static int
+sp_begin(struct store *s)
+{
+	return run_simple(s, ST_SAVEPOINT) < 0 ? -1 : 0;
+}
+
+static int
+sp_end(struct store *s, int ok)
+{
+	char *keep;
+
+	if (ok) {
+		if (run_simple(s, ST_RELEASE) >= 0)
+			return 0;
+		/* fall through: a failed RELEASE leaves the savepoint open */
+	}
+	/* The first failure is the one worth reporting. */
+	keep = s->errmsg;
+	s->errmsg = NULL;
+	if (run_simple(s, ST_ROLLBACK_TO) < 0 || run_simple(s, ST_RELEASE) < 0)
+		log_warnx("cannot roll back savepoint in state db %s: %s",
+		    s->path, s->errmsg);
+	free(s->errmsg);
+	s->errmsg = keep;
+	return -1;
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? xstrdup((const char *)t) : NULL;
+}
+
+/* A one-off integer query, for PRAGMAs.  0 / -1 with s->errmsg set. */
+static int
+query_int(struct store *s, const char *sql, long long *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		save_err(s);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		save_err(s);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* ---- open, migrate, close ---- */
+
+static int
+migrate(struct store *s, int to, int quiet, char **err)
+{
+	char pragma[64];
+	long long cur;
+
+	/* IMMEDIATE takes the write lock first, so of two processes opening
+	 * the same old database one migrates and the other, re-reading the
+	 * version under the lock, finds nothing left to do. */
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		save_err(s);
+		goto fail;
+	}
+	if (query_int(s, "PRAGMA user_version", &cur) == -1)
+		goto rollback;
+	if (cur >= to) {
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+		return 0;
+	}
+	if (cur != to - 1) {
+		free(s->errmsg);
+		s->errmsg = xasprintf("found version %lld", cur);
+		goto rollback;
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", to);
+	if (sqlite3_exec(s->db, migrations[to - 1], NULL, NULL, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		save_err(s);
+		goto rollback;
+	}
+	if (!quiet)
+		log_info("state db %s migrated to schema version %d", s->path,
+		    to);
+	return 0;
+
+rollback:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+fail:
+	*err = xasprintf("cannot migrate state db %s to schema version %d: %s",
+	    s->path, to, s->errmsg);
+	return -1;
+}
+
+static char *
+newer(const char *path, long long version, int known)
+{
+	return xasprintf("state db %s has schema version %lld, newer than "
+	    "this convened understands (%d): upgrade convened", path, version,
+	    known);
+}
+
+struct store *
+store_open_upto(const char *path, int upto, char **err)
+{
+	struct store *s;
+	sqlite3_stmt *st = NULL;
+	long long version, appid, nobjects;
+	const char *mode;
+	int rc, v, wal;
+
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+
+	if (upto < 0 || upto > STORE_SCHEMA_VERSION) {
+		*err = xasprintf("cannot open state db %s: schema version %d "
+		    "asked for, this convened knows 0 to %d", path, upto,
+		    STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+
+	rc = sqlite3_open_v2(path, &s->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		/* "unable to open database file" alone does not say why */
+		if (s->db != NULL && rc == SQLITE_CANTOPEN &&
+		    sqlite3_system_errno(s->db) != 0)
+			*err = xasprintf("cannot open state db %s: %s (%s)",
+			    path, sqlite3_errstr(rc),
+			    strerror(sqlite3_system_errno(s->db)));
+		else
+			*err = xasprintf("cannot open state db %s: %s", path,
+			    s->db != NULL ? sqlite3_errmsg(s->db) :
+			    sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+
+	/* Look before touching: a database from a newer convened, or a file
+	 * that is not ours, is left exactly as found. */
+	if (query_int(s, "PRAGMA user_version", &version) == -1 ||
+	    query_int(s, "PRAGMA application_id", &appid) == -1 ||
+	    query_int(s, "SELECT count(*) FROM sqlite_master", &nobjects) == -1) {
+		*err = xasprintf("cannot open state db %s: %s", path,
+		    s->errmsg);
+		goto fail;
+	}
+	if (version > upto) {
+		*err = newer(path, version, upto);
+		goto fail;
+	}
+	if (appid != STORE_APP_ID && (appid != 0 || version != 0)) {
+		*err = xasprintf("state db %s belongs to another application "
+		    "(application_id %#llx, user_version %lld): refusing to "
+		    "use it", path, appid, version);
+		goto fail;
+	}
+	if (version == 0 && nobjects > 0) {
+		*err = xasprintf("state db %s holds tables but no convened "
+		    "schema: refusing to use it", path);
+		goto fail;
+	}
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		save_err(s);
+		sqlite3_finalize(st);
+		*err = xasprintf("cannot set WAL journal on state db %s: %s",
+		    path, s->errmsg);
+		goto fail;
+	}
+	mode = (const char *)sqlite3_column_text(st, 0);
+	wal = mode != NULL && strcasecmp(mode, "wal") == 0;
+	if (!wal)
+		log_warnx("state db %s: journal mode is %s, not wal (file "
+		    "system without shared memory?): readers will block the "
+		    "daemon", path, mode != NULL ? mode : "unknown");
+	sqlite3_finalize(st);
+
+	/* NORMAL is durable only with WAL; the rollback journal needs FULL
+	 * for "nothing accepted is lost" to survive a power cut. */
+	if (sqlite3_exec(s->db, wal ? "PRAGMA synchronous = NORMAL" :
+	    "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		save_err(s);
+		*err = xasprintf("cannot configure state db %s: %s", path,
+		    s->errmsg);
+		goto fail;
+	}
+
+	/* A new database is "created", not "migrated" step by step. */
+	for (v = (int)version + 1; v <= upto; v++)
+		if (migrate(s, v, version == 0, err) == -1)
+			goto fail;
+	if (version == 0 && upto > 0)
+		log_info("state db %s created with schema version %d", path,
+		    upto);
+
+	/* Another process may have migrated further in the meantime. */
+	if (query_int(s, "PRAGMA user_version", &version) == -1) {
+		*err = xasprintf("cannot open state db %s: %s", path,
+		    s->errmsg);
+		goto fail;
+	}
+	if (version > upto) {
+		*err = newer(path, version, upto);
+		goto fail;
+	}
+	if (version < upto) {
+		*err = xasprintf("cannot migrate state db %s: still at schema "
+		    "version %lld after migrating to %d", path, version, upto);
+		goto fail;
+	}
+	s->ready = 1;
+	return s;
+
+fail:
+	store_close(s);
+	return NULL;
+}
+
+struct store *
+store_open(const char *path, char **err)
+{
+	return store_open_upto(path, STORE_SCHEMA_VERSION, err);
+}
+
+void
+store_close(struct store *s)
+{
+	size_t i;
+	int rc;
+
+	if (s == NULL)
+		return;
+	if (s->db != NULL) {
+		/* Recommended for long-lived connections: refreshes the
+		 * planner's statistics where they have gone stale. */
+		if (s->ready)
+			sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
+		for (i = 0; i < ST__COUNT; i++)
+			sqlite3_finalize(s->st[i]);
+		if ((rc = sqlite3_close(s->db)) != SQLITE_OK)
+			log_warnx("cannot close state db %s: %s", s->path,
+			    sqlite3_errstr(rc));
+	}
+	free(s->errmsg);
+	free(s->path);
+	free(s);
+}
+
+int
+store_schema_version(struct store *s)
+{
+	long long v;
+
+	if (query_int(s, "PRAGMA user_version", &v) == -1)
+		return -1;
+	return (int)v;
+}
+
+/* ---- transactions ---- */
+
+static int
+txn(struct store *s, enum stmt_id id, const char *what)
+{
+	if (run_simple(s, id) < 0) {
+		log_warnx("cannot %s transaction in state db %s: %s", what,
+		    s->path, s->errmsg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_begin(struct store *s)
+{
+	return txn(s, ST_BEGIN, "begin");
+}
+
+int
+store_commit(struct store *s)
+{
+	return txn(s, ST_COMMIT, "commit");
+}
+
+int
+store_rollback(struct store *s)
+{
+	return txn(s, ST_ROLLBACK, "roll back");
+}
+
+/* ---- writers ---- */
+
+int
+store_group_sync(struct store *s, const char *id, const char *name,
+    long long now, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_GROUP_SYNC, "ttl", id, name, now)) < 0)
+		return dberr(s, err, xasprintf("cannot record group %s", id));
+	return 0;
+}
+
+/* Groups have tens of members: a linear search is simpler than anything
+ * cleverer and costs nothing measurable. */
+static int
+member_listed(const char *email, const struct store_member *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(email, m[i].email) == 0)
+			return 1;
+	return 0;
+}
+
+int
+store_member_sync(struct store *s, const char *group_id,
+    const struct store_member *m, size_t n, long long now, char **err)
+{
+	sqlite3_stmt *st;
+	char **cur = NULL;
+	size_t ncur = 0, i;
+	int rc;
+
+	if (sp_begin(s) == -1)
+		return dberr(s, err, xasprintf("cannot update members of %s",
+		    group_id));
+
+	/* Collect first: updating the rows a SELECT is walking is not
+	 * something to rely on. */
+	if ((st = stmt_get(s, ST_MEMBER_CURRENT, "t", group_id)) == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cur = xreallocarray(cur, ncur + 1, sizeof(*cur));
+		cur[ncur++] = col_dup(st, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+
+	for (i = 0; i < n; i++)
+		if (run_stmt(s, stmt_get(s, ST_MEMBER_UPSERT, "tttttit",
+		    group_id, m[i].email, m[i].name, m[i].language,
+		    m[i].timezone, m[i].coordinator != 0, m[i].role)) < 0)
+			goto fail;
+	for (i = 0; i < ncur; i++)
+		if (cur[i] != NULL && !member_listed(cur[i], m, n) &&
+		    run_stmt(s, stmt_get(s, ST_MEMBER_REMOVE, "ttl", group_id,
+		    cur[i], now)) < 0)
+			goto fail;
+	strv_free(cur, ncur);
+	if (sp_end(s, 1) == -1)
+		return dberr(s, err, xasprintf("cannot update members of %s",
+		    group_id));
+	return 0;
+
+fail:
+	strv_free(cur, ncur);
+	sp_end(s, 0);
+	return dberr(s, err, xasprintf("cannot update members of %s",
+	    group_id));
+}
+
+int
+store_meeting_upsert(struct store *s, const struct store_meeting_in *mt,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_MEETING_UPSERT, "tttlllttttit",
+	    mt->uid, mt->group_id, mt->series, mt->orig_start, mt->start,
+	    mt->end, mt->tzid, mt->summary, mt->location, mt->kind,
+	    mt->sequence, mt->cancelled ? "cancelled" : "scheduled")) < 0)
+		return dberr(s, err, xasprintf("cannot record meeting %s of %s",
+		    mt->uid, mt->group_id));
+	return 0;
+}
+
+/* For UPDATEs by primary key: no row is a caller error worth a message. */
+static int
+update_one(struct store *s, sqlite3_stmt *st, char **err, char *what)
+{
+	int n;
+
+	if ((n = run_stmt(s, st)) < 0)
+		return dberr(s, err, what);
+	if (n == 0) {
+		free(s->errmsg);
+		s->errmsg = xstrdup("no such meeting");
+		return dberr(s, err, what);
+	}
+	free(what);
+	return 0;
+}
+
+int
+store_meeting_confirm_agenda(struct store *s, const char *uid,
+    const char *agenda, char **err)
+{
+	return update_one(s, stmt_get(s, ST_MEETING_AGENDA, "tt", uid, agenda),
+	    err, xasprintf("cannot confirm agenda of meeting %s", uid));
+}
+
+int
+store_meeting_set_minutes(struct store *s, const char *uid,
+    const char *path, char **err)
+{
+	return update_one(s, stmt_get(s, ST_MEETING_MINUTES, "tt", uid, path),
+	    err, xasprintf("cannot record minutes of meeting %s", uid));
+}
+
+int
+store_invitation_set(struct store *s, const char *meeting_uid,
+    const char *email, int sequence, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_INV_SET, "tti", meeting_uid, email,
+	    sequence)) < 0)
+		return dberr(s, err, xasprintf("cannot record invitation of "
+		    "%s to %s", email, meeting_uid));
+	return 0;
+}
+
+int
+store_invitation_cancel(struct store *s, const char *meeting_uid,
+    const char *email, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_INV_CANCEL, "tt", meeting_uid,
+	    email)) < 0)
+		return dberr(s, err, xasprintf("cannot cancel invitation of "
+		    "%s to %s", email, meeting_uid));
+	return 0;
+}
+
+int
+store_invitation_reply(struct store *s, const char *meeting_uid,
+    const char *email, const char *partstat, long long dtstamp,
+    long long now, char **err)
+{
+	int n;
+
+	n = run_stmt(s, stmt_get(s, ST_INV_REPLY, "tttll", meeting_uid, email,
+	    partstat, dtstamp, now));
+	if (n < 0)
+		return dberr(s, err, xasprintf("cannot record reply %s of %s "
+		    "to %s", partstat, email, meeting_uid));
+	return n > 0;
+}
+
+int
+store_bounce_record(struct store *s, const char *email, const char *status,
+    int permanent, long long at, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_BOUNCE_RECORD, "ttil", email, status,
+	    permanent != 0, at)) < 0)
+		return dberr(s, err, xasprintf("cannot record bounce of %s",
+		    email));
+	return 0;
+}
+
+/* ---- queries ---- */
+
+static void
+tally(struct store_meeting *m, const char *partstat)
+{
+	if (strcmp(partstat, "ACCEPTED") == 0)
+		m->accepted++;
+	else if (strcmp(partstat, "DECLINED") == 0)
+		m->declined++;
+	else if (strcmp(partstat, "TENTATIVE") == 0)
+		m->tentative++;
+	else if (strcmp(partstat, "NEEDS-ACTION") == 0)
+		m->needs_action++;
+}
+
+/* One query per meeting: SQLite is in-process, so the extra round trips
+ * cost microseconds, and the counts come from the very rows listed. */
+static int
+load_attendees(struct store *s, struct store_meeting *m)
+{
+	sqlite3_stmt *st;
+	struct store_attendee *a;
+	int rc;
+
+	if ((st = stmt_get(s, ST_MEETING_ATTENDEES, "t", m->uid)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		m->attendees = xreallocarray(m->attendees, m->nattendees + 1,
+		    sizeof(*m->attendees));
+		a = &m->attendees[m->nattendees++];
+		a->email = col_dup(st, 0);
+		a->partstat = col_dup(st, 1);
+		if (a->email == NULL)
+			a->email = xstrdup("");
+		if (a->partstat == NULL)
+			a->partstat = xstrdup("NEEDS-ACTION");
+		tally(m, a->partstat);
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+store_group_meetings(struct store *s, const char *group_id, long long from,
+    long long to, struct store_meeting **out, size_t *n, char **err)
+{
+	sqlite3_stmt *st;
+	struct store_meeting *v = NULL, *m;
+	size_t nv = 0, cap = 0, i;
+	int rc;
+
+	if (sp_begin(s) == -1)
+		goto fail_nosp;
+	if ((st = stmt_get(s, ST_GROUP_MEETINGS, "tll", group_id, from,
+	    to)) == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (nv == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		m = &v[nv++];
+		memset(m, 0, sizeof(*m));
+		m->uid = col_dup(st, 0);
+		m->group_id = col_dup(st, 1);
+		m->series = col_dup(st, 2);
+		m->start = sqlite3_column_int64(st, 3);
+		m->end = sqlite3_column_int64(st, 4);
+		m->sequence = sqlite3_column_int(st, 5);
+		m->cancelled = sqlite3_column_int(st, 6);
+		m->agenda_confirmed = sqlite3_column_int(st, 7);
+		m->minutes_path = col_dup(st, 8);
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	for (i = 0; i < nv; i++)
+		if (load_attendees(s, &v[i]) == -1)
+			goto fail;
+	if (sp_end(s, 1) == -1)
+		goto fail_nosp;
+	*out = v;
+	*n = nv;
+	return 0;
+
+fail:
+	sp_end(s, 0);
+fail_nosp:
+	store_meetings_free(v, nv);
+	return dberr(s, err, xasprintf("cannot read meetings of %s",
+	    group_id));
+}
+
+void
+store_meetings_free(struct store_meeting *v, size_t n)
+{
+	size_t i, j;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < v[i].nattendees; j++) {
+			free(v[i].attendees[j].email);
+			free(v[i].attendees[j].partstat);
+		}
+		free(v[i].attendees);
+		free(v[i].uid);
+		free(v[i].group_id);
+		free(v[i].series);
+		free(v[i].minutes_path);
+	}
+	free(v);
+}
+
+int
+store_group_bouncing(struct store *s, const char *group_id, char ***out,
+    size_t *n, char **err)
+{
+	sqlite3_stmt *st;
+	char **v = NULL, *e;
+	size_t nv = 0;
+	int rc;
+
+	if ((st = stmt_get(s, ST_GROUP_BOUNCING, "t", group_id)) == NULL)
+		return dberr(s, err, xasprintf("cannot read bounces of %s",
+		    group_id));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((e = col_dup(st, 0)) == NULL)
+			continue;
+		v = xreallocarray(v, nv + 1, sizeof(*v));
+		v[nv++] = e;
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		strv_free(v, nv);
+		return dberr(s, err, xasprintf("cannot read bounces of %s",
+		    group_id));
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = nv;
+	return 0;
+}

@@ -1,0 +1,714 @@
+/* test_store.c: the state database against real SQLite files.
+ *
+ * Each test gets its own directory under $TMPDIR (or /tmp), removed after.
+ * Checks that the API cannot make (a newer user_version, a foreign file)
+ * or should not expose (journal mode, table list) use a raw connection. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define T0      1613584800LL    /* 2021-02-17T18:00:00Z */
+#define DAY     86400LL
+
+struct fixture {
+	char  dir[PATH_MAX];
+	char *db;
+};
+
+/* The message of the last failing call; every test frees what it checks. */
+static char *err;
+
+#define OK(expr) do {							\
+	if ((expr) != 0)						\
+		fail_msg("%s failed: %s", #expr,			\
+		    err != NULL ? err : "(no message)");		\
+} while (0)
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	const char *tmp = getenv("TMPDIR");
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	snprintf(f->dir, sizeof(f->dir), "%s/convened-store.XXXXXX", tmp);
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	f->db = xasprintf("%s/state.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	struct dirent *de;
+	DIR *d;
+	char *p;
+
+	free(err);
+	err = NULL;
+	if ((d = opendir(f->dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			p = xasprintf("%s/%s", f->dir, de->d_name);
+			unlink(p);
+			free(p);
+		}
+		closedir(d);
+	}
+	rmdir(f->dir);
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+/* ---- raw SQLite, for what the API does not show ---- */
+
+static sqlite3 *
+raw_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+		fail_msg("raw open %s: %s", path, sqlite3_errmsg(db));
+	return db;
+}
+
+static void
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = raw_open(path);
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "raw exec %s: %s\n", sql, msg);
+		sqlite3_free(msg);
+		sqlite3_close(db);
+		fail();
+	}
+	sqlite3_close(db);
+}
+
+static long long
+raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *st;
+	long long v;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		fail_msg("raw query %s: %s", sql, sqlite3_errmsg(db));
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* The first column of the first row as text, caller frees. */
+static char *
+raw_str(const char *path, const char *sql)
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *st;
+	char *v;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		fail_msg("raw query %s: %s", sql, sqlite3_errmsg(db));
+	v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static int
+raw_has(const char *path, const char *type, const char *name)
+{
+	char *sql;
+	long long n;
+
+	sql = xasprintf("SELECT count(*) FROM sqlite_master"
+	    " WHERE type = '%s' AND name = '%s'", type, name);
+	n = raw_int(path, sql);
+	free(sql);
+	return n == 1;
+}
+
+/* ---- data helpers ---- */
+
+static struct store *
+open_ok(const char *path)
+{
+	struct store *s = store_open(path, &err);
+
+	if (s == NULL)
+		fail_msg("store_open: %s", err);
+	return s;
+}
+
+static void
+add_meeting(struct store *s, const char *uid, const char *group,
+    long long start, int sequence, int cancelled)
+{
+	struct store_meeting_in m = {
+		.uid = uid, .group_id = group, .series = "monthly",
+		.orig_start = start, .start = start, .end = start + 90 * 60,
+		.tzid = "America/Montevideo", .summary = "Monthly exchange",
+		.location = "https://meet.example.org/x", .kind = NULL,
+		.sequence = sequence, .cancelled = cancelled,
+	};
+
+	OK(store_meeting_upsert(s, &m, &err));
+}
+
+static void
+invite(struct store *s, const char *uid, const char *email,
+    const char *partstat)
+{
+	OK(store_invitation_set(s, uid, email, 0, &err));
+	if (partstat != NULL)
+		assert_int_equal(store_invitation_reply(s, uid, email,
+		    partstat, T0 - DAY, T0 - DAY, &err), 1);
+}
+
+static const char *const all_tables[] = {
+	"groups", "members", "meetings", "invitations", "outbox", "inbound",
+	"folders", "documents", "warnings", "bounces",
+};
+
+/* ---- tests ---- */
+
+static void
+test_fresh_db(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	size_t i;
+
+	s = open_ok(f->db);
+	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+	assert_int_equal(STORE_SCHEMA_VERSION, 2);
+	for (i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++)
+		if (!raw_has(f->db, "table", all_tables[i]))
+			fail_msg("table %s missing", all_tables[i]);
+	assert_true(raw_has(f->db, "index", "outbox_due"));
+	assert_true(raw_has(f->db, "index", "meetings_group_start"));
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(f->db, "PRAGMA application_id"), 0x636e7664);
+	store_close(s);
+}
+
+/* foreign_keys is per connection: only the store's own can show it. */
+
+static void
+test_foreign_keys_on(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	struct store_meeting_in m = {
+		.uid = "orphan", .group_id = "no-such-group", .series = "x",
+		.orig_start = T0, .start = T0, .end = T0 + 60,
+	};
+
+	assert_int_equal(store_meeting_upsert(s, &m, &err), -1);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "FOREIGN KEY"));
+	assert_non_null(strstr(err, f->db));
+	free(err);
+	err = NULL;
+	store_close(s);
+}
+
+static void
+test_wal_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	char *mode;
+
+	/* journal_mode=WAL is persistent in the file: any connection sees it */
+	mode = raw_str(f->db, "PRAGMA journal_mode");
+	assert_string_equal(mode, "wal");
+	free(mode);
+	store_close(s);
+}
+
+static void
+test_upgrade_from_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct store_meeting *m = NULL;
+	struct store_member mem[] = {
+		{ .email = "ana@example.org", .coordinator = 1 },
+	};
+	char **b = NULL;
+	size_t n = 0;
+
+	s = store_open_upto(f->db, 1, &err);
+	if (s == NULL)
+		fail_msg("store_open_upto: %s", err);
+	assert_int_equal(store_schema_version(s), 1);
+	assert_false(raw_has(f->db, "table", "bounces"));
+	assert_false(raw_has(f->db, "index", "outbox_due"));
+
+	OK(store_group_sync(s, "g1", "Group one", T0, &err));
+	OK(store_member_sync(s, "g1", mem, 1, T0, &err));
+	add_meeting(s, "m1", "g1", T0, 0, 0);
+	invite(s, "m1", "ana@example.org", "ACCEPTED");
+
+	/* what schema 1 lacks fails cleanly, the rest works */
+	assert_int_equal(store_group_bouncing(s, "g1", &b, &n, &err), -1);
+	assert_non_null(strstr(err, "no such table: bounces"));
+	free(err);
+	err = NULL;
+	OK(store_group_meetings(s, "g1", T0, T0 + DAY, &m, &n, &err));
+	assert_int_equal(n, 1);
+	store_meetings_free(m, n);
+	store_close(s);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 1);
+
+	s = open_ok(f->db);
+	assert_int_equal(store_schema_version(s), 2);
+	assert_true(raw_has(f->db, "table", "bounces"));
+	assert_true(raw_has(f->db, "index", "outbox_due"));
+	assert_true(raw_has(f->db, "index", "meetings_group_start"));
+
+	m = NULL;
+	OK(store_group_meetings(s, "g1", T0, T0 + DAY, &m, &n, &err));
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].uid, "m1");
+	assert_int_equal(m[0].nattendees, 1);
+	assert_string_equal(m[0].attendees[0].email, "ana@example.org");
+	assert_string_equal(m[0].attendees[0].partstat, "ACCEPTED");
+	store_meetings_free(m, n);
+
+	OK(store_bounce_record(s, "ana@example.org", "5.1.1", 1, T0, &err));
+	OK(store_group_bouncing(s, "g1", &b, &n, &err));
+	assert_int_equal(n, 1);
+	assert_string_equal(b[0], "ana@example.org");
+	strv_free(b, n);
+	store_close(s);
+
+	/* opening an up-to-date database again migrates nothing */
+	s = open_ok(f->db);
+	assert_int_equal(store_schema_version(s), 2);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM meetings"), 1);
+	store_close(s);
+}
+
+static void
+test_newer_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+
+	store_close(s);
+
+	/* a binary that knows only version 1 meets a version 2 database */
+	assert_null(store_open_upto(f->db, 1, &err));
+	assert_non_null(strstr(err, "schema version 2"));
+	assert_non_null(strstr(err, "(1)"));
+	free(err);
+	err = NULL;
+
+	raw_exec(f->db, "PRAGMA user_version = 99");
+	assert_null(store_open(f->db, &err));
+	assert_non_null(err);
+	assert_non_null(strstr(err, f->db));
+	assert_non_null(strstr(err, "schema version 99"));
+	assert_non_null(strstr(err, "(2)"));
+	assert_non_null(strstr(err, "upgrade convened"));
+	free(err);
+	err = NULL;
+	/* and left exactly as found */
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 99);
+}
+
+static void
+test_foreign_file_refused(void **state)
+{
+	struct fixture *f = *state;
+	char *p;
+	FILE *fp;
+
+	/* somebody else's SQLite database */
+	raw_exec(f->db, "CREATE TABLE contacts (x)");
+	assert_null(store_open(f->db, &err));
+	assert_non_null(strstr(err, "no convened schema"));
+	free(err);
+	err = NULL;
+	assert_false(raw_has(f->db, "table", "groups"));
+
+	raw_exec(f->db, "PRAGMA application_id = 42");
+	assert_null(store_open(f->db, &err));
+	assert_non_null(strstr(err, "another application"));
+	free(err);
+	err = NULL;
+
+	/* not a database at all */
+	p = xasprintf("%s/garbage.db", f->dir);
+	fp = fopen(p, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not an sqlite database\n", fp);
+	fclose(fp);
+	assert_null(store_open(p, &err));
+	assert_non_null(strstr(err, "cannot open state db"));
+	assert_non_null(strstr(err, "not a database"));
+	free(err);
+	err = NULL;
+	free(p);
+
+	/* a directory that does not exist: the reason, not just "unable" */
+	p = xasprintf("%s/missing/state.db", f->dir);
+	assert_null(store_open(p, &err));
+	assert_non_null(strstr(err, "cannot open state db"));
+	assert_non_null(strstr(err, p));
+	assert_non_null(strstr(err, "No such file"));
+	free(err);
+	err = NULL;
+	free(p);
+}
+
+static void
+test_group_meetings(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	struct store_meeting *m = NULL;
+	struct store_meeting_in moved = {
+		.uid = "m-b", .group_id = "g1", .series = "monthly",
+		.orig_start = T0 + 3 * DAY, .start = T0 + 40 * DAY,
+		.end = T0 + 40 * DAY + 3600, .sequence = 1,
+	};
+	size_t n = 0;
+
+	OK(store_group_sync(s, "g1", "Social protection", T0 - 90 * DAY,
+	    &err));
+	OK(store_group_sync(s, "g2", "South-South", T0 - 90 * DAY, &err));
+
+	/* inserted out of order on purpose */
+	add_meeting(s, "m-c", "g1", T0 + 7 * DAY, 3, 1);
+	add_meeting(s, "m-edge", "g1", T0 + 30 * DAY, 0, 0);
+	add_meeting(s, "m-a", "g1", T0, 0, 0);
+	add_meeting(s, "m-before", "g1", T0 - DAY, 0, 0);
+	add_meeting(s, "m-b", "g1", T0 + 3 * DAY, 0, 0);
+	add_meeting(s, "m-other", "g2", T0 + DAY, 0, 0);
+
+	invite(s, "m-a", "zed@example.org", "ACCEPTED");
+	invite(s, "m-a", "ana@example.org", "DECLINED");
+	invite(s, "m-a", "dora@example.org", "ACCEPTED");
+	invite(s, "m-a", "carl@example.org", NULL);
+	invite(s, "m-a", "eve@example.org", "DELEGATED");
+	invite(s, "m-a", "bob@example.org", "TENTATIVE");
+	OK(store_invitation_cancel(s, "m-a", "dora@example.org", &err));
+	invite(s, "m-other", "ana@example.org", "ACCEPTED");
+	invite(s, "m-before", "ana@example.org", "ACCEPTED");
+
+	OK(store_meeting_confirm_agenda(s, "m-c", "1. Welcome", &err));
+	OK(store_meeting_set_minutes(s, "m-c",
+	    "g1/2021/2021-02-24-minutes.txt", &err));
+	/* a later schedule update leaves agenda and minutes alone */
+	add_meeting(s, "m-c", "g1", T0 + 7 * DAY, 3, 1);
+
+	OK(store_group_meetings(s, "g1", T0, T0 + 30 * DAY, &m, &n, &err));
+	assert_int_equal(n, 3);
+	assert_string_equal(m[0].uid, "m-a");
+	assert_string_equal(m[1].uid, "m-b");
+	assert_string_equal(m[2].uid, "m-c");
+
+	assert_string_equal(m[0].group_id, "g1");
+	assert_string_equal(m[0].series, "monthly");
+	assert_int_equal(m[0].start, T0);
+	assert_int_equal(m[0].end, T0 + 90 * 60);
+	assert_int_equal(m[0].sequence, 0);
+	assert_false(m[0].cancelled);
+	assert_false(m[0].agenda_confirmed);
+	assert_null(m[0].minutes_path);
+	assert_int_equal(m[0].accepted, 1);
+	assert_int_equal(m[0].declined, 1);
+	assert_int_equal(m[0].tentative, 1);
+	assert_int_equal(m[0].needs_action, 1);
+	/* dora's invitation was cancelled; eve delegated: listed, not counted */
+	assert_int_equal(m[0].nattendees, 5);
+	assert_string_equal(m[0].attendees[0].email, "ana@example.org");
+	assert_string_equal(m[0].attendees[0].partstat, "DECLINED");
+	assert_string_equal(m[0].attendees[1].email, "bob@example.org");
+	assert_string_equal(m[0].attendees[1].partstat, "TENTATIVE");
+	assert_string_equal(m[0].attendees[2].email, "carl@example.org");
+	assert_string_equal(m[0].attendees[2].partstat, "NEEDS-ACTION");
+	assert_string_equal(m[0].attendees[3].email, "eve@example.org");
+	assert_string_equal(m[0].attendees[3].partstat, "DELEGATED");
+	assert_string_equal(m[0].attendees[4].email, "zed@example.org");
+	assert_string_equal(m[0].attendees[4].partstat, "ACCEPTED");
+
+	assert_int_equal(m[1].nattendees, 0);
+	assert_null(m[1].attendees);
+	assert_int_equal(m[1].accepted + m[1].declined + m[1].tentative +
+	    m[1].needs_action, 0);
+
+	assert_true(m[2].cancelled);
+	assert_true(m[2].agenda_confirmed);
+	assert_int_equal(m[2].sequence, 3);
+	assert_string_equal(m[2].minutes_path,
+	    "g1/2021/2021-02-24-minutes.txt");
+	store_meetings_free(m, n);
+
+	/* moved out of the window: same UID, new time, gone from the list */
+	OK(store_meeting_upsert(s, &moved, &err));
+	m = NULL;
+	OK(store_group_meetings(s, "g1", T0, T0 + 30 * DAY, &m, &n, &err));
+	assert_int_equal(n, 2);
+	assert_string_equal(m[0].uid, "m-a");
+	assert_string_equal(m[1].uid, "m-c");
+	store_meetings_free(m, n);
+
+	/* an empty window */
+	m = (struct store_meeting *)&n;     /* must be overwritten */
+	OK(store_group_meetings(s, "g2", T0 + 2 * DAY, T0 + 3 * DAY, &m, &n,
+	    &err));
+	assert_int_equal(n, 0);
+	assert_null(m);
+
+	/* unknown meeting */
+	assert_int_equal(store_meeting_set_minutes(s, "nope", "x", &err), -1);
+	assert_non_null(strstr(err, "no such meeting"));
+	free(err);
+	err = NULL;
+	store_close(s);
+}
+
+static void
+test_reply_order(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	struct store_meeting *m = NULL;
+	size_t n = 0;
+
+	OK(store_group_sync(s, "g1", "Group one", T0, &err));
+	add_meeting(s, "m1", "g1", T0, 0, 0);
+	OK(store_invitation_set(s, "m1", "ana@example.org", 0, &err));
+
+	assert_int_equal(store_invitation_reply(s, "m1", "ana@example.org",
+	    "ACCEPTED", T0 - 10, T0, &err), 1);
+	/* an older reply that arrived late does not undo the newer one */
+	assert_int_equal(store_invitation_reply(s, "m1", "ana@example.org",
+	    "DECLINED", T0 - 20, T0, &err), 0);
+	/* nobody invited */
+	assert_int_equal(store_invitation_reply(s, "m1", "x@example.org",
+	    "ACCEPTED", T0, T0, &err), 0);
+	/* not a PARTSTAT */
+	assert_int_equal(store_invitation_reply(s, "m1", "ana@example.org",
+	    "MAYBE", T0, T0, &err), -1);
+	assert_non_null(strstr(err, "CHECK constraint"));
+	free(err);
+	err = NULL;
+
+	/* removed then invited again: answers afresh */
+	OK(store_invitation_cancel(s, "m1", "ana@example.org", &err));
+	OK(store_invitation_set(s, "m1", "ana@example.org", 1, &err));
+	OK(store_group_meetings(s, "g1", T0, T0 + 1, &m, &n, &err));
+	assert_int_equal(n, 1);
+	assert_int_equal(m[0].nattendees, 1);
+	assert_string_equal(m[0].attendees[0].partstat, "NEEDS-ACTION");
+	assert_int_equal(m[0].needs_action, 1);
+	store_meetings_free(m, n);
+	store_close(s);
+}
+
+static void
+expect_bouncing(struct store *s, const char *group, const char *const *want,
+    size_t nwant)
+{
+	char **v = NULL;
+	size_t n = 0, i;
+
+	OK(store_group_bouncing(s, group, &v, &n, &err));
+	assert_int_equal(n, nwant);
+	for (i = 0; i < n; i++)
+		assert_string_equal(v[i], want[i]);
+	strv_free(v, n);
+}
+
+static void
+test_group_bouncing(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	struct store_member g1[] = {
+		{ .email = "dora@example.org", .name = "Dora" },
+		{ .email = "ana@example.org", .name = "Ana",
+		  .language = "es", .timezone = "America/Montevideo",
+		  .role = "ministry", .coordinator = 1 },
+		{ .email = "bob@example.org", .name = "Bob" },
+		{ .email = "carl@example.org", .name = "Carl" },  /* leaves */
+	};
+	struct store_member g2[] = {
+		{ .email = "eve@example.org" },
+	};
+
+	OK(store_group_sync(s, "g1", "Group one", T0, &err));
+	OK(store_group_sync(s, "g2", "Group two", T0, &err));
+	OK(store_member_sync(s, "g1", g1, 4, T0, &err));
+	OK(store_member_sync(s, "g2", g2, 1, T0, &err));
+
+	/* DSNs spell addresses as they please */
+	OK(store_bounce_record(s, "Ana@Example.ORG", "5.1.1", 1, T0, &err));
+	OK(store_bounce_record(s, "bob@example.org", "4.2.2", 0, T0, &err));
+	OK(store_bounce_record(s, "carl@example.org", "5.1.1", 1, T0, &err));
+	OK(store_bounce_record(s, "eve@example.org", "5.1.1", 1, T0, &err));
+	OK(store_bounce_record(s, "zed@example.org", "5.1.1", 1, T0, &err));
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM bounces"), 5);
+
+	/* carl leaves the group: no longer its concern */
+	OK(store_member_sync(s, "g1", g1, 3, T0 + DAY, &err));
+	assert_int_equal(raw_int(f->db, "SELECT removed_at FROM members"
+	    " WHERE email = 'carl@example.org'"), T0 + DAY);
+	expect_bouncing(s, "g1", (const char *const[]){ "ana@example.org" },
+	    1);
+	expect_bouncing(s, "g2", (const char *const[]){ "eve@example.org" },
+	    1);
+
+	/* bob's mailbox is gone for good now */
+	OK(store_bounce_record(s, "bob@example.org", "5.2.1", 1, T0 + DAY,
+	    &err));
+	expect_bouncing(s, "g1", (const char *const[]){ "ana@example.org",
+	    "bob@example.org" }, 2);
+
+	/* an old delay report processed late changes nothing ... */
+	raw_exec(f->db, "UPDATE bounces SET notified_at = 7"
+	    " WHERE email = 'ana@example.org'");
+	OK(store_bounce_record(s, "ana@example.org", "4.4.1", 0, T0 - DAY,
+	    &err));
+	expect_bouncing(s, "g1", (const char *const[]){ "ana@example.org",
+	    "bob@example.org" }, 2);
+	assert_int_equal(raw_int(f->db, "SELECT count FROM bounces"
+	    " WHERE email = 'ana@example.org'"), 2);
+	assert_int_equal(raw_int(f->db, "SELECT first_at FROM bounces"
+	    " WHERE email = 'ana@example.org'"), T0 - DAY);
+	assert_int_equal(raw_int(f->db, "SELECT notified_at FROM bounces"
+	    " WHERE email = 'ana@example.org'"), 7);
+	/* ... a newer one says it delivers again ... */
+	OK(store_bounce_record(s, "ana@example.org", "4.4.1", 0, T0 + 2 * DAY,
+	    &err));
+	expect_bouncing(s, "g1", (const char *const[]){ "bob@example.org" },
+	    1);
+	/* ... and when it turns permanent again, coordinators hear again */
+	OK(store_bounce_record(s, "ana@example.org", "5.1.1", 1, T0 + 3 * DAY,
+	    &err));
+	assert_int_equal(raw_int(f->db, "SELECT notified_at IS NULL FROM"
+	    " bounces WHERE email = 'ana@example.org'"), 1);
+
+	/* carl comes back */
+	OK(store_member_sync(s, "g1", g1, 4, T0 + 4 * DAY, &err));
+	expect_bouncing(s, "g1", (const char *const[]){ "ana@example.org",
+	    "bob@example.org", "carl@example.org" }, 3);
+	assert_int_equal(raw_int(f->db, "SELECT coordinator FROM members"
+	    " WHERE email = 'ana@example.org'"), 1);
+	store_close(s);
+}
+
+static void
+test_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	struct store_meeting *m = NULL;
+	struct store_member bad[] = {
+		{ .email = "ana@example.org" },
+		{ .email = NULL },          /* violates NOT NULL */
+	};
+	size_t n = 0;
+
+	OK(store_begin(s));
+	OK(store_group_sync(s, "g1", "Group one", T0, &err));
+	add_meeting(s, "m1", "g1", T0, 0, 0);
+	invite(s, "m1", "ana@example.org", "ACCEPTED");
+	OK(store_bounce_record(s, "ana@example.org", "5.1.1", 1, T0, &err));
+	OK(store_rollback(s));
+
+	OK(store_group_meetings(s, "g1", 0, T0 * 2, &m, &n, &err));
+	assert_int_equal(n, 0);
+	assert_int_equal(raw_int(f->db, "SELECT (SELECT count(*) FROM groups)"
+	    " + (SELECT count(*) FROM meetings)"
+	    " + (SELECT count(*) FROM invitations)"
+	    " + (SELECT count(*) FROM bounces)"), 0);
+
+	/* nothing to commit or roll back outside a transaction */
+	assert_int_equal(store_commit(s), -1);
+
+	OK(store_begin(s));
+	OK(store_group_sync(s, "g1", "Group one", T0, &err));
+	OK(store_commit(s));
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM groups"), 1);
+
+	/* a writer that fails halfway leaves nothing, in a transaction ... */
+	OK(store_begin(s));
+	assert_int_equal(store_member_sync(s, "g1", bad, 2, T0, &err), -1);
+	assert_non_null(strstr(err, "NOT NULL"));
+	free(err);
+	err = NULL;
+	OK(store_commit(s));
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM members"), 0);
+	/* ... and outside one */
+	assert_int_equal(store_member_sync(s, "g1", bad, 2, T0, &err), -1);
+	free(err);
+	err = NULL;
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM members"), 0);
+	OK(store_member_sync(s, "g1", bad, 1, T0, &err));
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM members"), 1);
+	store_close(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh_db, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_keys_on, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_newer_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_file_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_meetings, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reply_order, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_bouncing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+	};
+
+	log_init(0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
