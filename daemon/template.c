@@ -1,0 +1,1034 @@
+/* template.c: message templates, their check and their rendering.
+ *
+ * One parser serves both `convened check` and the send path, so a
+ * template that check accepts is exactly one that renders, and one it
+ * refuses never renders.  The parser turns the file into two token lists
+ * (subject, body) that point into the file's text; rendering walks them. */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ical.h"
+#include "template.h"
+#include "util.h"
+
+const char *const template_kinds[] = { "invite", "update", "cancel", NULL };
+
+/* Variables every meeting message takes. */
+static const char *const meeting_vars[] = {
+	"member_name", "member_email", "group_name", "group_id", "summary",
+	"kind", "openness", "date", "when_member", "when_meeting",
+	"member_timezone", "meeting_timezone", "duration", "location",
+	"organizer_name", "organizer_email", "agenda", "sequence", NULL
+};
+
+/* The table of allowed variables, per kind.  A later kind with other
+ * variables adds its own list here. */
+static const struct {
+	const char *kind;
+	const char *const *vars;
+} kind_vars[] = {
+	{ "invite", meeting_vars },
+	{ "update", meeting_vars },
+	{ "cancel", meeting_vars },
+};
+
+#define MAX_DEPTH   16          /* sections open at once */
+#define SHOW_MAX    60          /* bytes of a bad tag quoted in a message */
+
+static const char *const shipped_langs[] = { "es", "en", "pt", "fr", NULL };
+
+static int
+in_list(const char *const *list, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strlen(list[i]) == n && memcmp(list[i], s, n) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const *
+vars_for(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof kind_vars / sizeof kind_vars[0]; i++)
+		if (strcmp(kind_vars[i].kind, kind) == 0)
+			return kind_vars[i].vars;
+	return NULL;
+}
+
+/* --- problems ---------------------------------------------------------- */
+
+/* Where problems go: every one into d (check), or the first one kept as
+ * "FILE:LINE: message" (render). */
+struct report {
+	const char  *file;
+	struct diag *d;
+	char        *first;
+	int          n;
+};
+
+static void report_add(struct report *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+report_add(struct report *r, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	msg = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
+	va_start(ap, fmt);
+	vsnprintf(msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
+	va_end(ap);
+
+	if (r->d != NULL)
+		diag_add(r->d, 1, r->file, line, "%s", msg);
+	else if (r->first == NULL)
+		r->first = xasprintf("%s:%d: %s", r->file, line, msg);
+	r->n++;
+	free(msg);
+}
+
+/* --- UTF-8 ------------------------------------------------------------- */
+
+/* Decode one scalar value at p (n bytes available).  Returns its length
+ * and sets *cp, or 0 for an invalid sequence (overlong, surrogate, beyond
+ * U+10FFFF, truncated). */
+static size_t
+utf8_decode(const unsigned char *p, size_t n, unsigned long *cp)
+{
+	unsigned long c;
+	size_t len, i;
+
+	if (n == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	} else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2, c = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3, c = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4, c = p[0] & 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* A control character that must never reach a header. */
+static int
+is_ctl(unsigned long c)
+{
+	return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) ||
+	    c == 0x2028 || c == 0x2029;
+}
+
+/* --- parsing ----------------------------------------------------------- */
+
+enum tok_type { T_TEXT, T_VAR, T_OPEN, T_CLOSE };
+
+struct tok {
+	enum tok_type type;
+	const char   *s;        /* text, or the variable's name */
+	size_t        len;
+};
+
+struct toks {
+	struct tok *v;
+	size_t      n, cap;
+};
+
+static void
+toks_add(struct toks *t, enum tok_type type, const char *s, size_t len)
+{
+	if (type == T_TEXT && len == 0)
+		return;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 32;
+		t->v = xreallocarray(t->v, t->cap, sizeof *t->v);
+	}
+	t->v[t->n].type = type;
+	t->v[t->n].s = s;
+	t->v[t->n].len = len;
+	t->n++;
+}
+
+struct parsed {
+	struct toks subject;
+	struct toks body;
+};
+
+static void
+parsed_free(struct parsed *p)
+{
+	free(p->subject.v);
+	free(p->body.v);
+}
+
+/* The sections open in one unit (the subject, or the body). */
+struct unit {
+	struct toks *out;
+	struct {
+		const char *name;
+		size_t      len;
+		int         line;
+	} open[MAX_DEPTH];
+	int depth;
+};
+
+struct parser {
+	struct report      *r;
+	const char         *kind;
+	const char *const  *vars;
+};
+
+/* Quote at most SHOW_MAX bytes of s, cut on a character boundary: s is
+ * known to be valid UTF-8 by the time a tag is looked at. */
+static int
+show_len(const char *s, size_t n)
+{
+	if (n <= SHOW_MAX)
+		return (int)n;
+	n = SHOW_MAX;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return (int)n;
+}
+
+static int
+is_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
+		    s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static void
+trim_blank(const char **s, size_t *n)
+{
+	while (*n > 0 && (**s == ' ' || **s == '\t'))
+		(*s)++, (*n)--;
+	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+/* One tag: inner is what stands between "{{" and "}}". */
+static void
+tag(struct parser *p, struct unit *u, const char *inner, size_t n, int line)
+{
+	const char *name = inner;
+	size_t len = n;
+	char sigil = 0;
+	int i;
+
+	trim_blank(&name, &len);
+	if (len > 0 && (*name == '#' || *name == '/')) {
+		sigil = *name;
+		name++, len--;
+		trim_blank(&name, &len);
+	}
+	if (!is_name(name, len)) {
+		report_add(p->r, line, "invalid tag {{%.*s}}",
+		    show_len(inner, n), inner);
+		return;
+	}
+	if (!in_list(p->vars, name, len)) {
+		report_add(p->r, line, "unknown %s {{%s%.*s}} in a%s %s "
+		    "template", sigil ? "section" : "variable",
+		    sigil == '#' ? "#" : sigil == '/' ? "/" : "",
+		    show_len(name, len), name,
+		    strchr("aeiou", p->kind[0]) ? "n" : "", p->kind);
+		return;
+	}
+	if (sigil == 0) {
+		toks_add(u->out, T_VAR, name, len);
+	} else if (sigil == '#') {
+		for (i = 0; i < u->depth; i++)
+			if (u->open[i].len == len &&
+			    memcmp(u->open[i].name, name, len) == 0) {
+				report_add(p->r, line, "section {{#%.*s}} "
+				    "inside itself (opened at line %d)",
+				    (int)len, name, u->open[i].line);
+				return;
+			}
+		if (u->depth == MAX_DEPTH) {
+			report_add(p->r, line, "sections nested deeper than "
+			    "%d", MAX_DEPTH);
+			return;
+		}
+		u->open[u->depth].name = name;
+		u->open[u->depth].len = len;
+		u->open[u->depth].line = line;
+		u->depth++;
+		toks_add(u->out, T_OPEN, name, len);
+	} else {
+		if (u->depth == 0) {
+			report_add(p->r, line, "{{/%.*s}} closes no open "
+			    "section", (int)len, name);
+			return;
+		}
+		i = u->depth - 1;
+		if (u->open[i].len != len ||
+		    memcmp(u->open[i].name, name, len) != 0) {
+			report_add(p->r, line, "{{/%.*s}} does not close "
+			    "{{#%.*s}} opened at line %d", (int)len, name,
+			    (int)u->open[i].len, u->open[i].name,
+			    u->open[i].line);
+			/* Resynchronise when the name is open further out. */
+			while (i >= 0 && (u->open[i].len != len ||
+			    memcmp(u->open[i].name, name, len) != 0))
+				i--;
+			if (i >= 0)
+				u->depth = i;
+			return;
+		}
+		u->depth--;
+		toks_add(u->out, T_CLOSE, name, len);
+	}
+}
+
+/* A section tag alone on its line (blanks aside) stands for the whole
+ * line, newline included.  Returns 1 when s is such a line. */
+static int
+standalone(struct parser *p, struct unit *u, const char *s, size_t n,
+    int line)
+{
+	const char *t = s;
+	size_t len = n;
+
+	trim_blank(&t, &len);
+	if (len < 5 || memcmp(t, "{{", 2) != 0 ||
+	    memcmp(t + len - 2, "}}", 2) != 0)
+		return 0;
+	if (memmem(t + 2, len - 4, "{{", 2) || memmem(t + 2, len - 4, "}}", 2))
+		return 0;
+	t += 2, len -= 4;
+	trim_blank(&t, &len);
+	if (len == 0 || (*t != '#' && *t != '/'))
+		return 0;
+	tag(p, u, t, len, line);
+	return 1;
+}
+
+/* Tokenize one line (without its line end). */
+static void
+line_tags(struct parser *p, struct unit *u, const char *s, size_t n,
+    int line)
+{
+	const char *end = s + n, *open, *close;
+
+	while (s < end) {
+		open = memmem(s, (size_t)(end - s), "{{", 2);
+		if (open == NULL) {
+			toks_add(u->out, T_TEXT, s, (size_t)(end - s));
+			return;
+		}
+		toks_add(u->out, T_TEXT, s, (size_t)(open - s));
+		close = memmem(open + 2, (size_t)(end - open - 2), "}}", 2);
+		if (close == NULL) {
+			report_add(p->r, line, "unterminated {{ (a tag "
+			    "ends with }} on the same line)");
+			return;
+		}
+		tag(p, u, open + 2, (size_t)(close - open - 2), line);
+		s = close + 2;
+	}
+}
+
+static void
+unit_end(struct parser *p, struct unit *u, const char *where)
+{
+	int i;
+
+	for (i = 0; i < u->depth; i++)
+		report_add(p->r, u->open[i].line, "section {{#%.*s}} is "
+		    "never closed%s", (int)u->open[i].len, u->open[i].name,
+		    where);
+	u->depth = 0;
+}
+
+/* Check one line's bytes: valid UTF-8 and no control character but TAB.
+ * Reports the first problem and returns -1, else 0. */
+static int
+line_bytes(struct report *r, const char *s, size_t n, int line)
+{
+	const unsigned char *q = (const unsigned char *)s;
+	unsigned long c;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if ((k = utf8_decode(q + i, n - i, &c)) == 0) {
+			report_add(r, line, "invalid UTF-8 (byte %zu of the "
+			    "line)", i + 1);
+			return -1;
+		}
+		if (c == 0) {
+			report_add(r, line, "NUL byte");
+			return -1;
+		}
+		if (c != '\t' && is_ctl(c)) {
+			report_add(r, line, "control character U+%04lX", c);
+			return -1;
+		}
+		i += k;
+	}
+	return 0;
+}
+
+/* Parse a whole template.  Every problem goes to r; returns their
+ * number.  The tokens in *out point into text, which must outlive them. */
+static int
+parse(struct report *r, const char *kind, const char *text, size_t len,
+    struct parsed *out)
+{
+	struct parser p;
+	struct unit subj, body;
+	const char *s = text, *end = text + len, *nl;
+	size_t n;
+	int line = 0, before = r->n, has_nl;
+
+	memset(out, 0, sizeof *out);
+	memset(&subj, 0, sizeof subj);
+	memset(&body, 0, sizeof body);
+	subj.out = &out->subject;
+	body.out = &out->body;
+	p.r = r;
+	p.kind = kind;
+	p.vars = vars_for(kind);
+	if (p.vars == NULL) {
+		report_add(r, 0, "unknown template kind '%s'", kind);
+		return r->n - before;
+	}
+
+	/* A byte order mark from a Windows editor is not part of the text. */
+	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;
+	if (s == end) {
+		report_add(r, 1, "empty file (the first line must be "
+		    "\"Subject: ...\")");
+		return r->n - before;
+	}
+	while (s < end) {
+		line++;
+		nl = memchr(s, '\n', (size_t)(end - s));
+		has_nl = nl != NULL;
+		n = has_nl ? (size_t)(nl - s) : (size_t)(end - s);
+		if (n > 0 && s[n - 1] == '\r')
+			n--;            /* CRLF line ends are fine */
+		if (line_bytes(r, s, n, line) < 0) {
+			/* Nothing more to learn from this line. */
+		} else if (line == 1) {
+			if (n < 9 || memcmp(s, "Subject: ", 9) != 0) {
+				report_add(r, 1, "the first line must be "
+				    "\"Subject: ...\"");
+			} else {
+				const char *t = s + 9;
+				size_t tn = n - 9;
+
+				trim_blank(&t, &tn);
+				if (tn == 0)
+					report_add(r, 1, "empty subject");
+				line_tags(&p, &subj, t, tn, 1);
+				unit_end(&p, &subj, " on the subject line");
+			}
+		} else if (line == 2) {
+			const char *t = s;
+			size_t tn = n;
+
+			trim_blank(&t, &tn);
+			if (tn != 0)
+				report_add(r, 2, "the second line must be "
+				    "blank (it ends the header)");
+		} else if (!standalone(&p, &body, s, n, line)) {
+			line_tags(&p, &body, s, n, line);
+			if (has_nl)
+				toks_add(&out->body, T_TEXT, "\n", 1);
+		}
+		s = has_nl ? nl + 1 : end;
+	}
+	if (line == 1)
+		report_add(r, 1, "no blank line and no body after the "
+		    "subject");
+	unit_end(&p, &body, "");
+	return r->n - before;
+}
+
+/* --- files ------------------------------------------------------------- */
+
+/* Read path whole.  0 with *text (NUL-terminated, caller frees) and *len;
+ * 1 when there is no such file; -1 after reporting why at line 0. */
+static int
+load(struct report *r, const char *path, char **text, size_t *len)
+{
+	struct stat st;
+	char *data;
+	size_t have = 0;
+	ssize_t got;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 1;
+		report_add(r, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		report_add(r, 0, "cannot stat: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		report_add(r, 0, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	/* Read one byte past the cap to tell "full" from "too big", whatever
+	 * st_size said (the file may grow under us). */
+	data = xmalloc(TEMPLATE_MAX_SIZE + 2);
+	for (;;) {
+		got = read(fd, data + have, TEMPLATE_MAX_SIZE + 1 - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			report_add(r, 0, "read error: %s", strerror(errno));
+			free(data);
+			close(fd);
+			return -1;
+		}
+		if (got == 0)
+			break;
+		have += (size_t)got;
+		if (have > TEMPLATE_MAX_SIZE) {
+			report_add(r, 0, "larger than %d bytes",
+			    TEMPLATE_MAX_SIZE);
+			free(data);
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	data[have] = '\0';
+	*text = data;
+	*len = have;
+	return 0;
+}
+
+/* --- rendering --------------------------------------------------------- */
+
+static const char *
+lookup(const struct tvar *vars, size_t nvars, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < nvars; i++)
+		if (vars[i].name != NULL && strlen(vars[i].name) == len &&
+		    memcmp(vars[i].name, name, len) == 0)
+			return vars[i].value ? vars[i].value : "";
+	return "";
+}
+
+/* Insert a value literally, made safe for where it goes. */
+static void
+add_value(struct buf *b, const char *v, int subject)
+{
+	const unsigned char *q = (const unsigned char *)v;
+	size_t n = strlen(v), i = 0, k;
+	unsigned long c;
+
+	while (i < n) {
+		if ((k = utf8_decode(q + i, n - i, &c)) == 0) {
+			buf_adds(b, "\xef\xbf\xbd");    /* U+FFFD */
+			i++;
+			continue;
+		}
+		if (!is_ctl(c)) {
+			buf_add(b, q + i, k);
+		} else if (subject) {
+			buf_addc(b, ' ');
+		} else if (c == '\r') {
+			buf_addc(b, '\n');
+			if (i + 1 < n && q[i + 1] == '\n')
+				i++;
+		} else if (c == '\n' || c == '\t' || c == 0x2028 ||
+		    c == 0x2029) {
+			buf_add(b, q + i, k);
+		} else {
+			buf_addc(b, ' ');
+		}
+		i += k;
+	}
+}
+
+static void
+emit(struct buf *b, const struct toks *t, const struct tvar *vars,
+    size_t nvars, int subject)
+{
+	size_t i;
+	int hidden = 0;
+
+	for (i = 0; i < t->n; i++) {
+		const struct tok *k = &t->v[i];
+
+		if (hidden > 0) {
+			if (k->type == T_OPEN)
+				hidden++;
+			else if (k->type == T_CLOSE)
+				hidden--;
+			continue;
+		}
+		switch (k->type) {
+		case T_TEXT:
+			buf_add(b, k->s, k->len);
+			break;
+		case T_VAR:
+			add_value(b, lookup(vars, nvars, k->s, k->len),
+			    subject);
+			break;
+		case T_OPEN:
+			if (*lookup(vars, nvars, k->s, k->len) == '\0')
+				hidden = 1;
+			break;
+		case T_CLOSE:
+			break;
+		}
+	}
+}
+
+/* A language is a path component: a short tag like "es" or "pt-BR". */
+static int
+lang_ok(const char *l)
+{
+	size_t i, n;
+
+	if (l == NULL || (n = strlen(l)) == 0 || n > 15 || l[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((l[i] >= 'a' && l[i] <= 'z') || (l[i] >= 'A' &&
+		    l[i] <= 'Z') || (l[i] >= '0' && l[i] <= '9') ||
+		    l[i] == '-' || l[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int
+render_file(const char *path, const char *kind, const struct tvar *vars,
+    size_t nvars, char **subject, char **body, char **err)
+{
+	struct report r = { path, NULL, NULL, 0 };
+	struct parsed p;
+	struct buf s = BUF_INIT, b = BUF_INIT;
+	char *text, *t;
+	size_t len, n;
+	int rc;
+
+	if ((rc = load(&r, path, &text, &len)) != 0) {
+		if (rc < 0)
+			*err = r.first;
+		return rc;
+	}
+	if (parse(&r, kind, text, len, &p) > 0) {
+		if (r.n > 1)
+			*err = xasprintf("template refused: %s (and %d more "
+			    "problems; run convened check)", r.first, r.n - 1);
+		else
+			*err = xasprintf("template refused: %s", r.first);
+		free(r.first);
+		parsed_free(&p);
+		free(text);
+		return -1;
+	}
+	emit(&s, &p.subject, vars, nvars, 1);
+	emit(&b, &p.body, vars, nvars, 0);
+	parsed_free(&p);
+	free(text);
+
+	/* A value may have been blank at either end of the subject. */
+	t = buf_detach(&s);
+	n = strlen(t);
+	while (n > 0 && t[n - 1] == ' ')
+		t[--n] = '\0';
+	for (len = 0; t[len] == ' '; len++)
+		;
+	memmove(t, t + len, n - len + 1);
+	*subject = t;
+	*body = buf_detach(&b);
+	return 0;
+}
+
+int
+template_render(const struct config *cfg, const char *const *langs,
+    size_t nlangs, const char *kind, const struct tvar *vars, size_t nvars,
+    char **subject, char **body, char **err)
+{
+	const char *dirs[2];
+	struct buf tried = BUF_INIT;
+	size_t i, j, di;
+	char *path;
+	int rc;
+
+	if (kind == NULL || !in_list(template_kinds, kind, strlen(kind))) {
+		*err = xasprintf("unknown template kind '%s'",
+		    kind ? kind : "(null)");
+		return -1;
+	}
+	dirs[0] = cfg->templates_local;
+	dirs[1] = cfg->templates;
+	if (dirs[0] != NULL && dirs[1] != NULL && strcmp(dirs[0], dirs[1]) == 0)
+		dirs[0] = NULL;
+	for (i = 0; i < nlangs; i++) {
+		if (!lang_ok(langs[i]))
+			continue;
+		for (j = 0; j < i; j++)
+			if (langs[j] != NULL && strcmp(langs[j], langs[i]) == 0)
+				break;
+		if (j < i)
+			continue;
+		buf_addf(&tried, "%s%s", tried.len ? ", " : "", langs[i]);
+		for (di = 0; di < 2; di++) {
+			if (dirs[di] == NULL)
+				continue;
+			path = xasprintf("%s/%s/%s.txt", dirs[di], langs[i],
+			    kind);
+			rc = render_file(path, kind, vars, nvars, subject,
+			    body, err);
+			free(path);
+			if (rc <= 0) {
+				buf_release(&tried);
+				return rc;
+			}
+		}
+	}
+	*err = xasprintf("no %s template for language%s %s in %s%s%s",
+	    kind, strchr(buf_str(&tried), ',') ? "s" : "",
+	    tried.len ? buf_str(&tried) : "(none given)",
+	    dirs[0] ? dirs[0] : "", dirs[0] && dirs[1] ? " or " : "",
+	    dirs[1] ? dirs[1] : "");
+	buf_release(&tried);
+	return -1;
+}
+
+/* --- check ------------------------------------------------------------- */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in dir, sorted, without "." entries.  0, 1 when dir does not
+ * exist, -1 after a diag error. */
+static int
+list_dir(const char *dir, struct diag *d, char ***names, size_t *n)
+{
+	DIR *dp;
+	struct dirent *de;
+
+	*names = NULL;
+	*n = 0;
+	if ((dp = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 1;
+		diag_add(d, 1, dir, 0, "cannot open directory: %s",
+		    strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		*names = xreallocarray(*names, *n + 1, sizeof **names);
+		(*names)[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(dp);
+	if (*n > 1)
+		qsort(*names, *n, sizeof **names, cmp_str);
+	return 0;
+}
+
+static void
+check_file(const char *path, const char *kind, struct diag *d)
+{
+	struct report r = { path, d, NULL, 0 };
+	struct parsed p;
+	char *text;
+	size_t len;
+
+	if (load(&r, path, &text, &len) != 0)
+		return;
+	parse(&r, kind, text, len, &p);
+	parsed_free(&p);
+	free(text);
+}
+
+static void
+check_lang(const char *dir, const char *lang, const char *daemon_lang,
+    int *found, struct diag *d)
+{
+	char **names, *path, *kind;
+	size_t n, i, k, len;
+	struct stat st;
+
+	if (list_dir(dir, d, &names, &n) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		len = strlen(names[i]);
+		if (len < 5 || strcmp(names[i] + len - 4, ".txt") != 0)
+			continue;       /* README, editor backups */
+		path = xasprintf("%s/%s", dir, names[i]);
+		kind = xstrndup(names[i], len - 4);
+		for (k = 0; template_kinds[k] != NULL; k++)
+			if (strcmp(template_kinds[k], kind) == 0)
+				break;
+		if (template_kinds[k] == NULL) {
+			diag_add(d, 0, path, 0, "'%s' is not a template kind "
+			    "convened sends; ignored", kind);
+		} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			diag_add(d, 1, path, 0, "not a regular file");
+		} else {
+			check_file(path, kind, d);
+			if (strcmp(lang, daemon_lang) == 0)
+				found[k] = 1;
+		}
+		free(kind);
+		free(path);
+	}
+	strv_free(names, n);
+}
+
+static void
+check_dir(const char *dir, const char *daemon_lang, int *found,
+    struct diag *d)
+{
+	char **names, *path;
+	size_t n, i;
+	struct stat st;
+
+	if (list_dir(dir, d, &names, &n) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		path = xasprintf("%s/%s", dir, names[i]);
+		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			free(path);
+			continue;
+		}
+		if (!in_list(shipped_langs, names[i], strlen(names[i])))
+			diag_add(d, 0, path, 0, "'%s' is not a language "
+			    "convened uses (es, en, pt, fr); ignored",
+			    names[i]);
+		else
+			check_lang(path, names[i], daemon_lang, found, d);
+		free(path);
+	}
+	strv_free(names, n);
+}
+
+int
+template_check(const struct config *cfg, struct diag *d)
+{
+	const char *lang = cfg->language ? cfg->language : "es";
+	const char *local = cfg->templates_local;
+	size_t before = d->nerrors, k;
+	int found[sizeof template_kinds / sizeof template_kinds[0]] = { 0 };
+	char *path;
+
+	if (local != NULL && cfg->templates != NULL &&
+	    strcmp(local, cfg->templates) == 0)
+		local = NULL;
+	if (local != NULL)
+		check_dir(local, lang, found, d);
+	if (cfg->templates != NULL)
+		check_dir(cfg->templates, lang, found, d);
+	for (k = 0; template_kinds[k] != NULL; k++) {
+		if (found[k])
+			continue;
+		path = xasprintf("%s/%s/%s.txt", cfg->templates ?
+		    cfg->templates : local ? local : ".", lang,
+		    template_kinds[k]);
+		diag_add(d, 1, path, 0, "missing template: no %s message "
+		    "for the daemon's language %s%s%s", template_kinds[k],
+		    lang, local ? " here or in " : "", local ? local : "");
+		free(path);
+	}
+	return (int)(d->nerrors - before);
+}
+
+/* --- localized words --------------------------------------------------- */
+
+enum { L_ES, L_EN, L_PT, L_FR };
+
+static int
+lang_index(const char *lang)
+{
+	if (lang != NULL) {
+		if (strcmp(lang, "es") == 0)
+			return L_ES;
+		if (strcmp(lang, "pt") == 0)
+			return L_PT;
+		if (strcmp(lang, "fr") == 0)
+			return L_FR;
+	}
+	return L_EN;
+}
+
+static const char *const weekdays[4][7] = {
+	{ "domingo", "lunes", "martes", "miércoles", "jueves", "viernes",
+	  "sábado" },
+	{ "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+	  "Saturday" },
+	{ "domingo", "segunda-feira", "terça-feira", "quarta-feira",
+	  "quinta-feira", "sexta-feira", "sábado" },
+	{ "dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi",
+	  "samedi" },
+};
+
+static const char *const months[4][12] = {
+	{ "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
+	  "agosto", "septiembre", "octubre", "noviembre", "diciembre" },
+	{ "January", "February", "March", "April", "May", "June", "July",
+	  "August", "September", "October", "November", "December" },
+	{ "janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho",
+	  "agosto", "setembro", "outubro", "novembro", "dezembro" },
+	{ "janvier", "février", "mars", "avril", "mai", "juin", "juillet",
+	  "août", "septembre", "octobre", "novembre", "décembre" },
+};
+
+static const char *const months_short_en[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+	"Nov", "Dec"
+};
+
+/* The zone as shown: "UTC" when there is none libical knows. */
+static const char *
+shown_zone(const char *tzid)
+{
+	if (tzid == NULL || strcmp(tzid, "UTC") == 0 || !ical_tz_known(tzid))
+		return NULL;
+	return tzid;
+}
+
+char *
+template_when(const char *lang, long long utc, const char *tzid)
+{
+	struct ical_tm tm;
+	struct buf b = BUF_INIT;
+	const char *zone = shown_zone(tzid);
+	int l = lang_index(lang), off, wd, mo;
+
+	ical_localtime(utc, zone, &tm);
+	wd = tm.wday >= 0 && tm.wday < 7 ? tm.wday : 0;
+	mo = tm.month >= 1 && tm.month <= 12 ? tm.month - 1 : 0;
+	switch (l) {
+	case L_ES:
+		buf_addf(&b, "%s %d de %s de %d", weekdays[l][wd], tm.day,
+		    months[l][mo], tm.year);
+		break;
+	case L_PT:
+		buf_addf(&b, "%s, %d de %s de %d", weekdays[l][wd], tm.day,
+		    months[l][mo], tm.year);
+		break;
+	case L_FR:
+		buf_addf(&b, "%s %d%s %s %d", weekdays[l][wd], tm.day,
+		    tm.day == 1 ? "er" : "", months[l][mo], tm.year);
+		break;
+	default:
+		buf_addf(&b, "%s %d %s %d", weekdays[l][wd], tm.day,
+		    months[l][mo], tm.year);
+		break;
+	}
+	buf_addf(&b, ", %02d:%02d", tm.hour, tm.minute);
+	if (zone == NULL) {
+		buf_adds(&b, " (UTC)");
+	} else {
+		off = tm.utcoff < 0 ? -tm.utcoff : tm.utcoff;
+		/* U+2212 MINUS SIGN, as typography wants for an offset. */
+		buf_addf(&b, " (%s, UTC%s%02d:%02d)", zone,
+		    tm.utcoff < 0 ? "\xe2\x88\x92" : "+", off / 60, off % 60);
+	}
+	return buf_detach(&b);
+}
+
+char *
+template_date(const char *lang, long long utc, const char *tzid)
+{
+	struct ical_tm tm;
+
+	ical_localtime(utc, shown_zone(tzid), &tm);
+	if (lang_index(lang) == L_EN)
+		return xasprintf("%d %s %d", tm.day, months_short_en[
+		    tm.month >= 1 && tm.month <= 12 ? tm.month - 1 : 0],
+		    tm.year);
+	return xasprintf("%02d/%02d/%d", tm.day, tm.month, tm.year);
+}
+
+static const struct {
+	const char *code;
+	const char *word[4];    /* es, en, pt, fr */
+} kind_words[] = {
+	{ "meeting", { "reunión", "meeting", "reunião", "réunion" } },
+	{ "seminar", { "seminario", "seminar", "seminário", "séminaire" } },
+	{ "workshop", { "taller", "workshop", "oficina", "atelier" } },
+	{ "virtual-visit", { "visita virtual", "virtual visit",
+	    "visita virtual", "visite virtuelle" } },
+	{ "intersectoral", { "reunión intersectorial",
+	    "intersectoral meeting", "reunião intersetorial",
+	    "réunion intersectorielle" } },
+};
+
+const char *
+template_kind_word(const char *lang, const char *kind_code)
+{
+	size_t i;
+
+	if (kind_code == NULL)
+		return "";
+	for (i = 0; i < sizeof kind_words / sizeof kind_words[0]; i++)
+		if (strcmp(kind_words[i].code, kind_code) == 0)
+			return kind_words[i].word[lang_index(lang)];
+	return kind_code;
+}
+
+const char *
+template_openness_word(const char *lang, int open)
+{
+	static const char *const words[4][2] = {
+		{ "de carácter cerrado", "de carácter abierto" },
+		{ "closed", "open" },
+		{ "de caráter fechado", "de caráter aberto" },
+		{ "à huis clos", "à participation ouverte" },
+	};
+
+	return words[lang_index(lang)][open ? 1 : 0];
+}

@@ -1,0 +1,114 @@
+/* template.h: the subject and body of each message kind, per language.
+ *
+ * A template is templates/<lang>/<kind>.txt, UTF-8:
+ *
+ *	Subject: Invitación: {{kind}} {{openness}} «{{summary}}» — {{date}}
+ *	<one blank line>
+ *	body ...
+ *	{{#agenda}}
+ *	Orden del día propuesto:
+ *	{{agenda}}
+ *	{{/agenda}}
+ *
+ * {{name}} inserts a variable; {{#name}}...{{/name}} keeps its content only
+ * when the variable is non-empty (sections may hold variables and other
+ * sections, never the same name twice).  Spaces inside the braces are
+ * allowed: {{ name }}.  A tag never spans lines.  A section tag alone on
+ * its line takes the whole line with it, so a hidden section leaves no
+ * blank line behind.  There is no escape for a literal "{{".
+ *
+ * Values are inserted literally: a "{{" in a value is never expanded.  In
+ * the subject every control character of a value (CR, LF, TAB, C1, U+2028,
+ * U+2029) becomes a space, so no value can add a header line.  In the body
+ * a value keeps its line breaks (CRLF and lone CR become LF) and other
+ * control characters become spaces.  Invalid UTF-8 in a value becomes
+ * U+FFFD, so the output is always valid UTF-8.
+ *
+ * Files are looked up first in the administrator's directory
+ * (cfg->templates_local, single files override) and then in the shipped
+ * one (cfg->templates).  Template files are treated as untrusted: at most
+ * TEMPLATE_MAX_SIZE bytes, no NUL byte, valid UTF-8, no control character
+ * but TAB (CRLF line ends are accepted), every tag known for the kind.
+ * `convened check` reports every problem through template_check(); at send
+ * time template_render() refuses a template that check would refuse. */
+#ifndef CONVENED_TEMPLATE_H
+#define CONVENED_TEMPLATE_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+#define TEMPLATE_MAX_SIZE (64 * 1024)
+
+/* A variable for template_render().  Both strings are borrowed for the
+ * duration of the call; value NULL is the same as "" (a section on it is
+ * hidden).  A name the kind does not know is ignored. */
+struct tvar {
+	const char *name;
+	const char *value;
+};
+
+/* Kinds convened knows, NULL-terminated: "invite", "update", "cancel".
+ * Every kind accepts the variables
+ *	member_name member_email group_name group_id summary kind openness
+ *	date when_member when_meeting member_timezone meeting_timezone
+ *	duration location organizer_name organizer_email agenda sequence
+ * (the callers pass values already localized: see the helpers below). */
+extern const char *const template_kinds[];
+
+/* Render kind for the first language of langs[0..nlangs) that has a
+ * template (member's, group's, daemon's; NULL, empty, duplicate and
+ * malformed entries are skipped).  For each language the administrator's
+ * directory is tried before the shipped one.  A file that exists but
+ * cannot be read, or that template_check() would refuse, is an error: the
+ * next language is not tried in its place.
+ *
+ * Returns 0 with *subject (one line, no line break) and *body set, both
+ * the caller's to free; or -1 with *err set to a one-line reason the
+ * caller frees (*subject and *body untouched). */
+int   template_render(const struct config *cfg, const char *const *langs,
+          size_t nlangs, const char *kind, const struct tvar *vars,
+          size_t nvars, char **subject, char **body, char **err);
+
+/* For `convened check`: every <lang>/<kind>.txt present in either
+ * directory is read and checked (size, NUL, UTF-8, "Subject: " first line,
+ * blank second line, tags known for the kind, sections balanced); each
+ * problem is a diag error "FILE:LINE: message" at its line (line 0 for a
+ * file that cannot be read).  Every kind must exist for cfg->language in
+ * one of the two directories, else an error names the missing file.
+ * Unknown languages and kinds found in the directories are warnings.
+ * Returns the number of errors added to d. */
+int   template_check(const struct config *cfg, struct diag *d);
+
+/* Localized helpers.  lang is one of es, en, pt, fr; anything else (NULL
+ * included) is taken as en.  tzid NULL or unknown shows UTC.
+ *
+ * template_when: the full local time, e.g.
+ *   es "miércoles 17 de febrero de 2021, 15:00 (America/Montevideo, UTC−03:00)"
+ *   en "Wednesday 17 February 2021, 15:00 (America/Montevideo, UTC−03:00)"
+ *   pt "quarta-feira, 17 de fevereiro de 2021, 15:00 (America/Montevideo, ...)"
+ *   fr "mercredi 17 février 2021, 15:00 (America/Montevideo, UTC−03:00)"
+ * (the offset uses U+2212 MINUS SIGN).  template_date: the short date,
+ * es/pt/fr "17/02/2021", en "17 Feb 2021".  Both return a string the
+ * caller frees. */
+char *template_when(const char *lang, long long utc, const char *tzid);
+char *template_date(const char *lang, long long utc, const char *tzid);
+
+/* The meeting kind as a lower-case noun phrase: kind_code is a name from
+ * config_meeting_kind_name() (meeting, seminar, workshop, virtual-visit,
+ * intersectoral), e.g. es "reunión", "seminario", "taller", "visita
+ * virtual", "reunión intersectorial".  An unknown code is returned as is,
+ * NULL as "".  The string is static (or kind_code itself). */
+const char *template_kind_word(const char *lang, const char *kind_code);
+
+/* Openness as a phrase that follows (es, pt, fr) or precedes (en) the kind
+ * word and needs no gender agreement with it:
+ *   es "de carácter abierto" / "de carácter cerrado"
+ *   en "open" / "closed"
+ *   pt "de caráter aberto" / "de caráter fechado"
+ *   fr "à participation ouverte" / "à huis clos"
+ * Templates place it: "seminario de carácter abierto", "open seminar".
+ * Static string. */
+const char *template_openness_word(const char *lang, int open);
+
+#endif

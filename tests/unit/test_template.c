@@ -1,0 +1,769 @@
+/* Unit tests for template.c: the shipped templates in every language, the
+ * lookup order (override directory, then member's, group's and daemon's
+ * language), every problem `convened check` reports at its exact
+ * FILE:LINE, safe substitution, and the localized dates.
+ *
+ * Run from the repository root: the shipped templates are "templates". */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ical.h"
+#include "template.h"
+#include "util.h"
+
+static const char *const langs4[] = { "es", "en", "pt", "fr" };
+
+struct fx {
+	char  dir[64];          /* a fresh temporary directory */
+	char *def;              /* dir/default: a templates directory */
+	char *local;            /* dir/local: the administrator's */
+	struct config *cfg;
+	struct diag d;
+};
+
+static struct config *
+make_config(const char *templates, const char *local, const char *lang)
+{
+	struct config *cfg = xcalloc(1, sizeof *cfg);
+
+	cfg->templates = templates ? xstrdup(templates) : NULL;
+	cfg->templates_local = local ? xstrdup(local) : NULL;
+	cfg->language = xstrdup(lang);
+	return cfg;
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof *f);
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/convened-tmpl.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	f->def = xasprintf("%s/default", f->dir);
+	f->local = xasprintf("%s/local", f->dir);
+	f->cfg = make_config(f->def, f->local, "es");
+	diag_init(&f->d);
+	*state = f;
+	return 0;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f->def);
+	free(f->local);
+	config_free(f->cfg);
+	diag_free(&f->d);
+	free(f);
+	return 0;
+}
+
+static void
+mkdirs(const char *path)
+{
+	char *p = xstrdup(path), *s;
+
+	for (s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(p, 0755);
+			*s = '/';
+		}
+	mkdir(p, 0755);
+	free(p);
+}
+
+/* Write base/lang/kind.txt with len bytes of text (len 0: strlen).
+ * Returns the path, which the caller frees. */
+static char *
+put(const char *base, const char *lang, const char *kind, const char *text,
+    size_t len)
+{
+	char *dir = xasprintf("%s/%s", base, lang);
+	char *path = xasprintf("%s/%s.txt", dir, kind);
+	FILE *fp;
+
+	mkdirs(dir);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	if (len == 0)
+		len = strlen(text);
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+	free(dir);
+	return path;
+}
+
+/* 1 when some diag text is exactly want. */
+static int
+has_diag(const struct diag *d, const char *want)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->text[i], want) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+dump_diag(const struct diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		print_message("  diag: %s\n", d->text[i]);
+}
+
+#define assert_diag(d, ...) do { \
+	char *want_ = xasprintf(__VA_ARGS__); \
+	if (!has_diag((d), want_)) { \
+		print_message("missing diag: %s\n", want_); \
+		dump_diag(d); \
+	} \
+	assert_true(has_diag((d), want_)); \
+	free(want_); \
+} while (0)
+
+#define assert_contains(hay, needle) do { \
+	if (strstr((hay), (needle)) == NULL) \
+		print_message("'%s' not in:\n%s\n", (needle), (hay)); \
+	assert_non_null(strstr((hay), (needle))); \
+} while (0)
+
+/* --- the shipped templates ---------------------------------------------- */
+
+static void
+shipped_templates_check_clean(void **state)
+{
+	struct config *cfg;
+	struct diag d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		cfg = make_config("templates", "/nonexistent/templates",
+		    langs4[i]);
+		diag_init(&d);
+		assert_int_equal(template_check(cfg, &d), 0);
+		dump_diag(&d);
+		assert_int_equal(d.n, 0);
+		diag_free(&d);
+		config_free(cfg);
+	}
+}
+
+static void
+render_every_kind_every_language(void **state)
+{
+	struct config *cfg = make_config("templates", NULL, "es");
+	const char *values[][2] = {
+		{ "member_name", "Ana Pérez" },
+		{ "member_email", "ana@mides.example.uy" },
+		{ "group_name", "Cooperación Sur-Sur" },
+		{ "group_id", "south-south" },
+		{ "summary", "Intercambio mensual de experiencias" },
+		{ "date", "17/02/2021" },
+		{ "when_member", "WHEN-MEMBER 15:00" },
+		{ "when_meeting", "WHEN-MEETING 18:00" },
+		{ "member_timezone", "America/Montevideo" },
+		{ "meeting_timezone", "America/Santiago" },
+		{ "duration", "90" },
+		{ "location", "https://meet.example.org/south-south" },
+		{ "organizer_name", "Secretaría técnica" },
+		{ "organizer_email", "agenda@example.org" },
+		{ "agenda", "1. Apertura\n2. Experiencias de Uruguay y Chile" },
+		{ "sequence", "2" },
+	};
+	struct tvar vars[20];
+	size_t nv = sizeof values / sizeof values[0], i, k, l;
+	char *subject, *body, *err = NULL;
+
+	(void)state;
+	for (l = 0; l < 4; l++) {
+		const char *kw = template_kind_word(langs4[l], "seminar");
+		const char *ow = template_openness_word(langs4[l], 1);
+
+		for (i = 0; i < nv; i++) {
+			vars[i].name = values[i][0];
+			vars[i].value = values[i][1];
+		}
+		vars[nv].name = "kind";
+		vars[nv].value = kw;
+		vars[nv + 1].name = "openness";
+		vars[nv + 1].value = ow;
+		for (k = 0; template_kinds[k] != NULL; k++) {
+			assert_int_equal(template_render(cfg, &langs4[l], 1,
+			    template_kinds[k], vars, nv + 2, &subject, &body,
+			    &err), 0);
+			assert_null(err);
+			assert_null(strchr(subject, '\n'));
+			assert_null(strchr(subject, '\r'));
+			assert_null(strstr(subject, "{{"));
+			assert_null(strstr(body, "{{"));
+			assert_contains(subject, values[4][1]);   /* summary */
+			assert_contains(subject, "17/02/2021");
+			assert_contains(subject, kw);
+			assert_contains(subject, ow);
+			for (i = 0; i < nv; i++) {
+				if (strcmp(values[i][0], "group_id") == 0 ||
+				    strcmp(values[i][0], "sequence") == 0 ||
+				    strcmp(values[i][0], "date") == 0 ||
+				    strstr(values[i][0], "timezone"))
+					continue;       /* not shown */
+				assert_contains(body, values[i][1]);
+			}
+			assert_contains(body, kw);
+			assert_contains(body, ow);
+			/* Accept/Decline buttons are named for invite, update. */
+			if (strcmp(template_kinds[k], "cancel") != 0)
+				assert_contains(body, l == 0 ? "Aceptar" :
+				    l == 1 ? "Accept" : l == 2 ? "Aceitar" :
+				    "Accepter");
+			free(subject);
+			free(body);
+		}
+	}
+	config_free(cfg);
+}
+
+/* --- lookup order --------------------------------------------------------- */
+
+static void
+fallback_member_group_daemon(void **state)
+{
+	struct fx *f = *state;
+	const char *langs[] = { "fr", NULL, "pt", "fr", "es" };
+	char *subject, *body, *err = NULL, *p;
+
+	p = put(f->def, "es", "invite", "Subject: ES {{summary}}\n\nes\n", 0);
+	free(p);
+	/* Member fr, group pt: neither has a file, the daemon's es wins. */
+	assert_int_equal(template_render(f->cfg, langs, 5, "invite", NULL, 0,
+	    &subject, &body, &err), 0);
+	assert_string_equal(subject, "ES");
+	assert_string_equal(body, "es\n");
+	free(subject);
+	free(body);
+
+	/* The group's language comes before the daemon's. */
+	p = put(f->def, "pt", "invite", "Subject: PT\n\npt\n", 0);
+	free(p);
+	assert_int_equal(template_render(f->cfg, langs, 5, "invite", NULL, 0,
+	    &subject, &body, &err), 0);
+	assert_string_equal(subject, "PT");
+	free(subject);
+	free(body);
+
+	/* And the member's before both. */
+	p = put(f->def, "fr", "invite", "Subject: FR\n\nfr\n", 0);
+	free(p);
+	assert_int_equal(template_render(f->cfg, langs, 5, "invite", NULL, 0,
+	    &subject, &body, &err), 0);
+	assert_string_equal(subject, "FR");
+	free(subject);
+	free(body);
+
+	/* No language has the kind: -1 and a reason naming what was tried. */
+	assert_int_equal(template_render(f->cfg, langs, 5, "cancel", NULL, 0,
+	    &subject, &body, &err), -1);
+	assert_non_null(err);
+	assert_contains(err, "no cancel template for languages fr, pt, es");
+	free(err);
+	err = NULL;
+
+	/* Unknown kinds and path tricks in a language are refused. */
+	assert_int_equal(template_render(f->cfg, langs, 5, "../x", NULL, 0,
+	    &subject, &body, &err), -1);
+	free(err);
+	err = NULL;
+	{
+		const char *bad[] = { "../es", "es/../es", "" };
+
+		assert_int_equal(template_render(f->cfg, bad, 3, "invite",
+		    NULL, 0, &subject, &body, &err), -1);
+		free(err);
+	}
+}
+
+static void
+override_single_file(void **state)
+{
+	struct fx *f = *state;
+	struct config *cfg;
+	const char *es[] = { "es" };
+	const char *es_en[] = { "es", "en" };
+	char *subject, *body, *err = NULL, *p;
+
+	/* The shipped directory is the default; one file is overridden. */
+	cfg = make_config("templates", f->local, "es");
+	p = put(f->local, "es", "invite", "Subject: LOCAL {{summary}}\n\n"
+	    "local\n", 0);
+	free(p);
+	p = put(f->local, "en", "update", "Subject: LOCAL EN\n\nlocal\n", 0);
+	free(p);
+
+	{
+		struct tvar v[] = { { "summary", "S" } };
+
+		assert_int_equal(template_render(cfg, es, 1, "invite", v, 1,
+		    &subject, &body, &err), 0);
+	}
+	assert_string_equal(subject, "LOCAL S");
+	assert_string_equal(body, "local\n");
+	free(subject);
+	free(body);
+
+	/* The others still come from the shipped directory. */
+	assert_int_equal(template_render(cfg, es, 1, "update", NULL, 0,
+	    &subject, &body, &err), 0);
+	assert_contains(subject, "Actualización");
+	free(subject);
+	free(body);
+
+	/* The language order comes first: the shipped es beats a local en. */
+	assert_int_equal(template_render(cfg, es_en, 2, "update", NULL, 0,
+	    &subject, &body, &err), 0);
+	assert_contains(subject, "Actualización");
+	free(subject);
+	free(body);
+
+	/* check sees both directories, and is clean. */
+	assert_int_equal(template_check(cfg, &f->d), 0);
+	assert_int_equal(f->d.n, 0);
+	config_free(cfg);
+}
+
+/* --- check ---------------------------------------------------------------- */
+
+static void
+check_unknown_variable(void **state)
+{
+	struct fx *f = *state;
+	const char *es[] = { "es" };
+	char *subject, *body, *err = NULL;
+	char *p = put(f->local, "es", "update",
+	    "Subject: {{summary}} {{fecha}}\n"          /* 1 */
+	    "\n"                                        /* 2 */
+	    "Hola {{member_name}}:\n"                   /* 3 */
+	    "\n"                                        /* 4 */
+	    "Su reunión es el {{ cuando }}.\n"          /* 5 */
+	    "{{#adjuntos}}\n"                           /* 6 */
+	    "{{/adjuntos}}\n"                           /* 7 */
+	    "{{Summary}} {{#}}\n", 0);                  /* 8 */
+
+	free(put(f->def, "es", "invite", "Subject: x\n\nx\n", 0));
+	free(put(f->def, "es", "update", "Subject: x\n\nx\n", 0));
+	free(put(f->def, "es", "cancel", "Subject: x\n\nx\n", 0));
+
+	assert_int_equal(template_check(f->cfg, &f->d), 6);
+	assert_diag(&f->d, "%s:1: unknown variable {{fecha}} in an update "
+	    "template", p);
+	assert_diag(&f->d, "%s:5: unknown variable {{cuando}} in an update "
+	    "template", p);
+	assert_diag(&f->d, "%s:6: unknown section {{#adjuntos}} in an update "
+	    "template", p);
+	assert_diag(&f->d, "%s:7: unknown section {{/adjuntos}} in an update "
+	    "template", p);
+	assert_diag(&f->d, "%s:8: invalid tag {{Summary}}", p);
+	assert_diag(&f->d, "%s:8: invalid tag {{#}}", p);
+
+	/* At send time the same file is refused with the first problem. */
+	assert_int_equal(template_render(f->cfg, es, 1, "update", NULL, 0,
+	    &subject, &body, &err), -1);
+	assert_non_null(err);
+	{
+		char *want = xasprintf("template refused: %s:1: unknown "
+		    "variable {{fecha}} in an update template (and 5 more "
+		    "problems; run convened check)", p);
+
+		assert_string_equal(err, want);
+		free(want);
+	}
+	free(err);
+	free(p);
+}
+
+static void
+check_unbalanced_sections(void **state)
+{
+	struct fx *f = *state;
+	char *p = put(f->def, "es", "invite",
+	    "Subject: {{#agenda}}x\n"                   /* 1 */
+	    "\n"                                        /* 2 */
+	    "{{#agenda}}\n"                             /* 3 */
+	    "{{#location}} {{#agenda}} {{/location}}\n" /* 4 */
+	    "{{/summary}}\n"                            /* 5 */
+	    "{{#summary}} {{/location}}\n"              /* 6 */
+	    "end\n", 0);                                /* 7 */
+	char *q = put(f->def, "es", "cancel",
+	    "Subject: x\n\n{{/agenda}}\n{{#agenda}}\n", 0);
+
+	free(put(f->def, "es", "update", "Subject: x\n\nx\n", 0));
+	assert_int_equal(template_check(f->cfg, &f->d), 8);
+	assert_diag(&f->d, "%s:1: section {{#agenda}} is never closed on the "
+	    "subject line", p);
+	assert_diag(&f->d, "%s:4: section {{#agenda}} inside itself (opened "
+	    "at line 3)", p);
+	assert_diag(&f->d, "%s:5: {{/summary}} does not close {{#agenda}} "
+	    "opened at line 3", p);
+	assert_diag(&f->d, "%s:6: {{/location}} does not close {{#summary}} "
+	    "opened at line 6", p);
+	assert_diag(&f->d, "%s:6: section {{#summary}} is never closed", p);
+	assert_diag(&f->d, "%s:3: section {{#agenda}} is never closed", p);
+	assert_diag(&f->d, "%s:3: {{/agenda}} closes no open section", q);
+	assert_diag(&f->d, "%s:4: section {{#agenda}} is never closed", q);
+	free(p);
+	free(q);
+}
+
+static void
+check_hostile_files(void **state)
+{
+	struct fx *f = *state;
+	static const char nul[] = "Subject: x\n\nline three \0 nul\n";
+	char *subject, *body, *err, *p[9], *big;
+	size_t i;
+
+	p[0] = put(f->def, "es", "invite", nul, sizeof nul - 1);
+	p[1] = put(f->def, "es", "update",
+	    "Subject: x\n\nok\nbad \xc3\x28 utf8\nover \xc0\xaf long\n", 0);
+	p[2] = put(f->def, "es", "cancel",
+	    "Subject: x\n\n\nhola {{member_name\nok {{summary}}\n", 0);
+	p[3] = put(f->def, "en", "invite", "Hello\n\nbody\n", 0);
+	p[4] = put(f->def, "en", "update", "Subject: x\nbody\n", 0);
+	p[5] = put(f->def, "en", "cancel", "", 0);
+	big = xmalloc(TEMPLATE_MAX_SIZE + 100);
+	memset(big, 'a', TEMPLATE_MAX_SIZE + 100);
+	memcpy(big, "Subject: x\n\n", 12);
+	p[6] = put(f->def, "pt", "invite", big, TEMPLATE_MAX_SIZE + 100);
+	p[7] = put(f->def, "pt", "update", "Subject: \x1b[2Jx\n\nx\n", 0);
+	p[8] = put(f->def, "pt", "cancel", "Subject:   \n\n", 0);
+	free(big);
+
+	template_check(f->cfg, &f->d);
+	assert_diag(&f->d, "%s:3: NUL byte", p[0]);
+	assert_diag(&f->d, "%s:4: invalid UTF-8 (byte 5 of the line)", p[1]);
+	assert_diag(&f->d, "%s:5: invalid UTF-8 (byte 6 of the line)", p[1]);
+	assert_diag(&f->d, "%s:4: unterminated {{ (a tag ends with }} on the "
+	    "same line)", p[2]);
+	assert_diag(&f->d, "%s:1: the first line must be \"Subject: ...\"",
+	    p[3]);
+	assert_diag(&f->d, "%s:2: the second line must be blank (it ends the "
+	    "header)", p[4]);
+	assert_diag(&f->d, "%s:1: empty file (the first line must be "
+	    "\"Subject: ...\")", p[5]);
+	assert_diag(&f->d, "%s:0: larger than %d bytes", p[6],
+	    TEMPLATE_MAX_SIZE);
+	assert_diag(&f->d, "%s:1: control character U+001B", p[7]);
+	assert_diag(&f->d, "%s:1: empty subject", p[8]);
+	assert_int_equal(f->d.nerrors, 10);
+
+	/* Every one is refused at send time too, never half-rendered. */
+	for (i = 0; i < 9; i++) {
+		const char *lang = strstr(p[i], "/es/") ? "es" :
+		    strstr(p[i], "/en/") ? "en" : "pt";
+		const char *kind = strstr(p[i], "invite") ? "invite" :
+		    strstr(p[i], "update") ? "update" : "cancel";
+
+		err = NULL;
+		subject = body = NULL;
+		assert_int_equal(template_render(f->cfg, &lang, 1, kind, NULL,
+		    0, &subject, &body, &err), -1);
+		assert_non_null(err);
+		assert_non_null(strstr(err, p[i]));
+		assert_null(subject);
+		assert_null(body);
+		free(err);
+		free(p[i]);
+	}
+}
+
+static void
+check_missing_daemon_language(void **state)
+{
+	struct fx *f = *state;
+	char *p;
+
+	free(put(f->def, "en", "invite", "Subject: x\n\nx\n", 0));
+	free(put(f->local, "es", "cancel", "Subject: x\n\nx\n", 0));
+	/* Unknown kinds and languages are only warnings. */
+	free(put(f->def, "en", "invitation", "Subject: x\n\nx\n", 0));
+	free(put(f->def, "de", "invite", "Subject: x\n\nx\n", 0));
+
+	assert_int_equal(template_check(f->cfg, &f->d), 2);
+	assert_int_equal(f->d.nwarnings, 2);
+	assert_diag(&f->d, "%s/es/invite.txt:0: missing template: no invite "
+	    "message for the daemon's language es here or in %s", f->def,
+	    f->local);
+	assert_diag(&f->d, "%s/es/update.txt:0: missing template: no update "
+	    "message for the daemon's language es here or in %s", f->def,
+	    f->local);
+	p = xasprintf("%s/en/invitation.txt", f->def);
+	assert_diag(&f->d, "%s:0: warning: 'invitation' is not a template "
+	    "kind convened sends; ignored", p);
+	free(p);
+	assert_diag(&f->d, "%s/de:0: warning: 'de' is not a language convened "
+	    "uses (es, en, pt, fr); ignored", f->def);
+}
+
+/* --- substitution ----------------------------------------------------- */
+
+static void
+subject_never_breaks(void **state)
+{
+	struct fx *f = *state;
+	const char *es[] = { "es" };
+	struct tvar v[] = {
+		{ "summary", "Hola\r\nBcc: x@y" },
+		{ "group_name", "G\xc2\x85N\xe2\x80\xa8Z\tT" },    /* NEL, LS, TAB */
+		{ "agenda", "1. Uno\r\n2. Dos\r3. {{summary}}\x01" },
+		{ "location", "bad \xff byte" },
+	};
+	char *subject, *body, *err = NULL;
+
+	free(put(f->def, "es", "invite",
+	    "Subject: Invitación «{{summary}}» {{group_name}} {{agenda}}\n"
+	    "\n"
+	    "{{summary}}\n"
+	    "{{agenda}}\n"
+	    "{{location}}\n", 0));
+	assert_int_equal(template_render(f->cfg, es, 1, "invite", v, 4,
+	    &subject, &body, &err), 0);
+	assert_string_equal(subject, "Invitación «Hola  Bcc: x@y» G N Z T "
+	    "1. Uno  2. Dos 3. {{summary}}");
+	assert_null(strpbrk(subject, "\r\n"));
+	/* The body keeps line breaks (as LF) but nothing else; "{{" in a
+	 * value is text, never expanded. */
+	assert_string_equal(body, "Hola\nBcc: x@y\n"
+	    "1. Uno\n2. Dos\n3. {{summary}} \n"
+	    "bad \xef\xbf\xbd byte\n");
+	free(subject);
+	free(body);
+}
+
+static void
+sections_shown_and_hidden(void **state)
+{
+	struct fx *f = *state;
+	const char *es[] = { "es" };
+	struct tvar shown[] = {
+		{ "agenda", "A1\nA2" }, { "location", "L" }, { "summary", "S" },
+	};
+	struct tvar hidden[] = {
+		{ "agenda", "" }, { "location", NULL }, { "summary", "S" },
+	};
+	char *subject, *body, *err = NULL;
+
+	free(put(f->def, "es", "invite",
+	    "Subject: {{summary}}{{#location}} en {{location}}{{/location}}\r\n"
+	    "\r\n"
+	    "Inicio\r\n"
+	    "  {{#agenda}}  \r\n"
+	    "Orden del día:\r\n"
+	    "{{agenda}}\r\n"
+	    "{{#location}}\r\n"
+	    "Enlace: {{location}}\r\n"
+	    "{{/location}}\r\n"
+	    "{{/agenda}}\r\n"
+	    "Fin{{#location}} ({{location}}){{/location}}.\r\n", 0));
+
+	assert_int_equal(template_render(f->cfg, es, 1, "invite", shown, 3,
+	    &subject, &body, &err), 0);
+	assert_string_equal(subject, "S en L");
+	assert_string_equal(body, "Inicio\nOrden del día:\nA1\nA2\n"
+	    "Enlace: L\nFin (L).\n");
+	free(subject);
+	free(body);
+
+	assert_int_equal(template_render(f->cfg, es, 1, "invite", hidden, 3,
+	    &subject, &body, &err), 0);
+	assert_string_equal(subject, "S");
+	assert_string_equal(body, "Inicio\nFin.\n");
+	free(subject);
+	free(body);
+
+	/* Missing variables are empty too. */
+	assert_int_equal(template_render(f->cfg, es, 1, "invite", NULL, 0,
+	    &subject, &body, &err), 0);
+	assert_string_equal(subject, "");
+	assert_string_equal(body, "Inicio\nFin.\n");
+	free(subject);
+	free(body);
+	assert_null(err);
+}
+
+/* --- localized words -------------------------------------------------- */
+
+static void
+when_in_every_language(void **state)
+{
+	static const struct {
+		long long utc;
+		const char *tz, *lang, *want;
+	} cases[] = {
+		/* 2021-01-15 18:00Z: Santiago in summer time, UTC-3. */
+		{ 1610733600, "America/Santiago", "es",
+		  "viernes 15 de enero de 2021, 15:00 "
+		  "(America/Santiago, UTC\xe2\x88\x92" "03:00)" },
+		{ 1610733600, "America/Santiago", "en",
+		  "Friday 15 January 2021, 15:00 "
+		  "(America/Santiago, UTC\xe2\x88\x92" "03:00)" },
+		{ 1610733600, "America/Santiago", "pt",
+		  "sexta-feira, 15 de janeiro de 2021, 15:00 "
+		  "(America/Santiago, UTC\xe2\x88\x92" "03:00)" },
+		{ 1610733600, "America/Santiago", "fr",
+		  "vendredi 15 janvier 2021, 15:00 "
+		  "(America/Santiago, UTC\xe2\x88\x92" "03:00)" },
+		/* 2021-07-15 19:00Z: Santiago in winter time, UTC-4. */
+		{ 1626375600, "America/Santiago", "es",
+		  "jueves 15 de julio de 2021, 15:00 "
+		  "(America/Santiago, UTC\xe2\x88\x92" "04:00)" },
+		{ 1626375600, "America/Santiago", "en",
+		  "Thursday 15 July 2021, 15:00 "
+		  "(America/Santiago, UTC\xe2\x88\x92" "04:00)" },
+		{ 1626375600, "America/Santiago", "pt",
+		  "quinta-feira, 15 de julho de 2021, 15:00 "
+		  "(America/Santiago, UTC\xe2\x88\x92" "04:00)" },
+		{ 1626375600, "America/Santiago", "fr",
+		  "jeudi 15 juillet 2021, 15:00 "
+		  "(America/Santiago, UTC\xe2\x88\x92" "04:00)" },
+		/* 2021-02-17 09:30Z: Kolkata, UTC+5:30. */
+		{ 1613554200, "Asia/Kolkata", "es",
+		  "miércoles 17 de febrero de 2021, 15:00 "
+		  "(Asia/Kolkata, UTC+05:30)" },
+		{ 1613554200, "Asia/Kolkata", "en",
+		  "Wednesday 17 February 2021, 15:00 "
+		  "(Asia/Kolkata, UTC+05:30)" },
+		{ 1613554200, "Asia/Kolkata", "pt",
+		  "quarta-feira, 17 de fevereiro de 2021, 15:00 "
+		  "(Asia/Kolkata, UTC+05:30)" },
+		{ 1613554200, "Asia/Kolkata", "fr",
+		  "mercredi 17 février 2021, 15:00 "
+		  "(Asia/Kolkata, UTC+05:30)" },
+		/* 2021-02-17 18:00Z in Montevideo, the header's example. */
+		{ 1613584800, "America/Montevideo", "es",
+		  "miércoles 17 de febrero de 2021, 15:00 "
+		  "(America/Montevideo, UTC\xe2\x88\x92" "03:00)" },
+		/* French writes the first of the month 1er. */
+		{ 1614600000, "UTC", "fr", "lundi 1er mars 2021, 12:00 (UTC)" },
+		{ 1614600000, NULL, "xx", "Monday 1 March 2021, 12:00 (UTC)" },
+		{ 1614600000, "No/Such_Zone", "es",
+		  "lunes 1 de marzo de 2021, 12:00 (UTC)" },
+	};
+	size_t i;
+	char *s;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		s = template_when(cases[i].lang, cases[i].utc, cases[i].tz);
+		assert_string_equal(s, cases[i].want);
+		free(s);
+	}
+}
+
+static void
+short_dates_and_words(void **state)
+{
+	char *s;
+
+	(void)state;
+	/* 2021-01-15 18:00Z; in Kolkata it is already the 16th. */
+	s = template_date("es", 1610733600, "America/Santiago");
+	assert_string_equal(s, "15/01/2021");
+	free(s);
+	s = template_date("pt", 1610733600, "Asia/Kolkata");
+	assert_string_equal(s, "15/01/2021");
+	free(s);
+	s = template_date("fr", 1610733600 + 6 * 3600, "Asia/Kolkata");
+	assert_string_equal(s, "16/01/2021");
+	free(s);
+	s = template_date("en", 1613584800, "America/Montevideo");
+	assert_string_equal(s, "17 Feb 2021");
+	free(s);
+
+	assert_string_equal(template_kind_word("es", "meeting"), "reunión");
+	assert_string_equal(template_kind_word("en", "meeting"), "meeting");
+	assert_string_equal(template_kind_word("pt", "meeting"), "reunião");
+	assert_string_equal(template_kind_word("fr", "meeting"), "réunion");
+	assert_string_equal(template_kind_word("es", "seminar"), "seminario");
+	assert_string_equal(template_kind_word("es", "workshop"), "taller");
+	assert_string_equal(template_kind_word("es", "virtual-visit"),
+	    "visita virtual");
+	assert_string_equal(template_kind_word("es", "intersectoral"),
+	    "reunión intersectorial");
+	assert_string_equal(template_kind_word("fr", "intersectoral"),
+	    "réunion intersectorielle");
+	assert_string_equal(template_kind_word(NULL, "workshop"), "workshop");
+	assert_string_equal(template_kind_word("es", "other"), "other");
+	assert_string_equal(template_kind_word("es", NULL), "");
+	assert_string_equal(template_openness_word("es", 1),
+	    "de carácter abierto");
+	assert_string_equal(template_openness_word("es", 0),
+	    "de carácter cerrado");
+	assert_string_equal(template_openness_word("en", 1), "open");
+	assert_string_equal(template_openness_word("pt", 0),
+	    "de caráter fechado");
+	assert_string_equal(template_openness_word("fr", 0), "à huis clos");
+	assert_string_equal(template_openness_word("de", 0), "closed");
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	ical_shutdown();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(shipped_templates_check_clean),
+		cmocka_unit_test(render_every_kind_every_language),
+		cmocka_unit_test_setup_teardown(fallback_member_group_daemon,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(override_single_file,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(check_unknown_variable,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(check_unbalanced_sections,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(check_hostile_files,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(check_missing_daemon_language,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(subject_never_breaks,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(sections_shown_and_hidden,
+		    setup, teardown),
+		cmocka_unit_test(when_in_every_language),
+		cmocka_unit_test(short_dates_and_words),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, group_teardown);
+}
