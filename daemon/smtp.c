@@ -1,0 +1,503 @@
+/* smtp.c: message submission through libcurl's SMTP client.
+ *
+ * libcurl runs the dialogue; this file adds what the daemon needs on top:
+ * which stage failed and what the server said there, mapped to a blast
+ * radius (dmn.h).  libcurl tells us only a CURLcode (RCPT 550 and a reset
+ * socket are both CURLE_SEND_ERROR), so the debug callback follows the
+ * dialogue: each command we send (HEADER_OUT) moves the stage, each reply
+ * line (HEADER_IN) is kept.  Commands are recorded by verb only, so SASL
+ * continuation lines (which carry the credentials) never reach our buffers
+ * or the log; message bytes travel as DATA_OUT, which we ignore.
+ *
+ * Timeouts.  We bound stalls rather than the whole transfer:
+ *   CURLOPT_CONNECTTIMEOUT         TCP + TLS + greeting + EHLO + AUTH
+ *   CURLOPT_SERVER_RESPONSE_TIMEOUT each reply, counted from its command
+ *                                  (libcurl's pingpong layer does not
+ *                                  restart it per byte, so a trickled
+ *                                  reply cannot stretch it)
+ *   CURLOPT_LOW_SPEED_LIMIT/TIME   1 byte/s over `timeout`: the upload
+ *                                  stopped moving
+ * A total CURLOPT_TIMEOUT sized by the message would have to guess the
+ * slowest acceptable link: too tight and a large minutes attachment on a
+ * poor line never goes, too loose and a dead server holds the cycle for
+ * minutes.  Stall limits fail fast on a dead peer and never on a slow
+ * but working one.  The only thing they miss is a peer that keeps the
+ * upload alive at a few bytes per second, so a loose total cap remains:
+ * 10 x timeout for the dialogue plus one second per KiB of message.
+ *
+ * Two libcurl 7.88 habits we correct (both seen in tests/unit/test_smtp.c):
+ * - after a failure it sends QUIT and waits the full response timeout for
+ *   the answer, so a stalled server cost 2 x timeout: we give QUIT one
+ *   second (quit_grace) and then cut the socket;
+ * - after a timeout or a 4xx/5xx at the end of data it keeps the
+ *   connection for reuse, where a late reply would answer the next
+ *   message's MAIL FROM: after any failure we cut it (cut_connection), so
+ *   the next send starts on a fresh connection. */
+#include <ctype.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "smtp.h"
+#include "util.h"
+
+#define SMTP_REPLY_MAX 512      /* server text we keep; the rest is cut */
+#define QUIT_GRACE_MS  1000     /* for QUIT after a failed send */
+#define SMTP_MAXFD     4        /* one connection; happy eyeballs may try
+                                 * a second address for a moment */
+
+enum stage {
+	ST_CONNECT,             /* TCP, TLS, waiting for the greeting */
+	ST_EHLO,
+	ST_STARTTLS,
+	ST_AUTH,
+	ST_MAIL,
+	ST_RCPT,
+	ST_DATA,                /* DATA sent, waiting for 354 */
+	ST_BODY,                /* uploading the message */
+	ST_EOD,                 /* message handed over, waiting for 250 */
+	ST_QUIT
+};
+
+struct smtp {
+	CURL       *curl;
+	char       *url;
+	char       *password;   /* NULL: no AUTH; wiped on free */
+	long        timeout;
+	char        errbuf[CURL_ERROR_SIZE];
+
+	/* one send */
+	enum stage  stage;
+	int         frozen;     /* QUIT seen: keep the failure as it was */
+	curl_socket_t fds[SMTP_MAXFD];  /* open sockets of this handle */
+	size_t      nfds;
+	int         code;       /* last complete reply, 0: none yet */
+	int         in_reply;   /* inside a multi-line reply */
+	struct buf  reply;      /* its text, sanitised and capped */
+	const char *data;
+	size_t      len;
+	size_t      pos;
+};
+
+static const char *
+stage_name(enum stage st)
+{
+	switch (st) {
+	case ST_CONNECT:  return "connect";
+	case ST_EHLO:     return "EHLO";
+	case ST_STARTTLS: return "STARTTLS";
+	case ST_AUTH:     return "AUTH";
+	case ST_MAIL:     return "MAIL FROM";
+	case ST_RCPT:     return "RCPT TO";
+	case ST_DATA:     return "DATA";
+	case ST_BODY:     return "message upload";
+	case ST_EOD:      return "end of data";
+	case ST_QUIT:     return "QUIT";
+	}
+	return "?";
+}
+
+/* libcurl's sockets, so that a session we no longer trust can be cut
+ * without a goodbye (SOCKOPT/CLOSESOCKET callbacks). */
+static int
+sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	struct smtp *s = arg;
+
+	(void)purpose;
+	if (s->nfds < SMTP_MAXFD)
+		s->fds[s->nfds++] = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+static int
+closesocket_cb(void *arg, curl_socket_t fd)
+{
+	struct smtp *s = arg;
+	size_t i;
+
+	for (i = 0; i < s->nfds; i++) {
+		if (s->fds[i] == fd) {
+			s->fds[i] = s->fds[--s->nfds];
+			break;
+		}
+	}
+	return close(fd);
+}
+
+/* Make the connection unusable: libcurl sees EOF on its next read, or
+ * finds it dead when it considers reusing it, and closes it without QUIT. */
+static void
+cut_connection(struct smtp *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfds; i++)
+		shutdown(s->fds[i], SHUT_RDWR);
+}
+
+/* After a failure libcurl says QUIT and waits for the reply as long as for
+ * any other, which doubles the wait when the failure was a stalled server.
+ * A live server answers QUIT at once: give it QUIT_GRACE_MS, then cut. */
+static void
+quit_grace(struct smtp *s)
+{
+	struct pollfd pfd[SMTP_MAXFD];
+	size_t i;
+
+	for (i = 0; i < s->nfds; i++) {
+		pfd[i].fd = s->fds[i];
+		pfd[i].events = POLLIN;
+	}
+	if (s->nfds > 0 && poll(pfd, s->nfds, QUIT_GRACE_MS) == 0)
+		cut_connection(s);
+}
+
+/* strcspn() over p[0..n), which need not be NUL-terminated. */
+static size_t
+strcspn_n(const char *p, size_t n, const char *reject)
+{
+	size_t i;
+
+	for (i = 0; i < n && strchr(reject, p[i]) == NULL; i++)
+		;
+	return i;
+}
+
+/* A command line we sent: move the stage by its verb.  Anything that is
+ * not a known verb is a SASL continuation (credentials): never logged,
+ * never kept, and the stage stays ST_AUTH. */
+static void
+note_command(struct smtp *s, const char *p, size_t n)
+{
+	static const struct { const char *verb; enum stage st; } verbs[] = {
+		{ "EHLO", ST_EHLO }, { "HELO", ST_EHLO },
+		{ "STARTTLS", ST_STARTTLS }, { "AUTH", ST_AUTH },
+		{ "MAIL", ST_MAIL }, { "RCPT", ST_RCPT }, { "DATA", ST_DATA },
+		{ "QUIT", ST_QUIT },
+	};
+	size_t i, vl;
+
+	for (vl = 0; vl < n && isalpha((unsigned char)p[vl]); vl++)
+		;
+	/* a verb is a whole word: "MAIL+x/..." is base64, not MAIL */
+	if (vl < n && p[vl] != ' ' && p[vl] != '\r' && p[vl] != '\n')
+		vl = 0;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strlen(verbs[i].verb) == vl &&
+		    strncasecmp(p, verbs[i].verb, vl) == 0)
+			break;
+	}
+	if (i == sizeof(verbs) / sizeof(verbs[0])) {
+		log_debug("smtp > (AUTH continuation)");
+		return;
+	}
+	if (verbs[i].st == ST_AUTH) {
+		/* the mechanism only: an initial response may follow it */
+		size_t m = vl < n ? vl + 1 : n;
+
+		log_debug("smtp > AUTH %.*s", (int)strcspn_n(p + m, n - m, " \r\n"),
+		    p + m);
+	} else {
+		log_debug("smtp > %.*s", (int)strcspn_n(p, n, "\r\n"), p);
+	}
+	if (s->frozen)
+		return;
+	if (verbs[i].st == ST_QUIT) {
+		/* Inside smtp_send() libcurl says QUIT only after a failure:
+		 * keep the stage and reply that failed. */
+		s->frozen = 1;
+		quit_grace(s);
+		return;
+	}
+	s->stage = verbs[i].st;
+}
+
+/* One reply line "NNN-text" or "NNN text".  Continuations are joined with
+ * a space; control bytes become '?' so the text is safe in a log line. */
+static void
+note_reply(struct smtp *s, const char *p, size_t n)
+{
+	size_t i;
+	int final;
+
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	log_debug("smtp < %.*s", (int)(n < 200 ? n : 200), p);
+	if (s->frozen)
+		return;
+	if (n < 3 || !isdigit((unsigned char)p[0]) ||
+	    !isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]))
+		return;
+	final = n == 3 || p[3] != '-';
+	if (!s->in_reply)
+		buf_reset(&s->reply);
+	else if (s->reply.len > 0 && s->reply.len < SMTP_REPLY_MAX)
+		buf_addc(&s->reply, ' ');
+	for (i = n > 4 ? 4 : n; i < n && s->reply.len < SMTP_REPLY_MAX; i++)
+		buf_addc(&s->reply, (p[i] < 0x20 || p[i] == 0x7f) ? '?' : p[i]);
+	s->in_reply = !final;
+	if (final) {
+		s->code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+		if (s->stage == ST_DATA && s->code == 354)
+			s->stage = ST_BODY;
+	}
+}
+
+static int
+debug_cb(CURL *c, curl_infotype type, char *p, size_t n, void *arg)
+{
+	struct smtp *s = arg;
+
+	(void)c;
+	if (type == CURLINFO_HEADER_OUT)
+		note_command(s, p, n);
+	else if (type == CURLINFO_HEADER_IN)
+		note_reply(s, p, n);
+	return 0;
+}
+
+static size_t
+read_cb(char *out, size_t size, size_t nitems, void *arg)
+{
+	struct smtp *s = arg;
+	size_t n = size * nitems;
+
+	if (n > s->len - s->pos)
+		n = s->len - s->pos;
+	memcpy(out, s->data + s->pos, n);
+	s->pos += n;
+	if (s->pos == s->len && !s->frozen && s->stage == ST_BODY)
+		s->stage = ST_EOD;
+	return n;
+}
+
+struct smtp *
+smtp_new(const struct endpoint *ep, const char *password, long timeout)
+{
+	struct smtp *s = xcalloc(1, sizeof(*s));
+	const char *ca = getenv("CONVENED_CA_FILE");
+	CURL *c;
+
+	if (timeout < 1)
+		timeout = 1;
+	s->timeout = timeout;
+	s->url = xstrdup(ep->url);
+	if (password != NULL && ep->username != NULL)
+		s->password = xstrdup(password);
+	buf_init(&s->reply);
+
+	if ((c = curl_easy_init()) == NULL)
+		fatalx("cannot initialise libcurl");
+	s->curl = c;
+	/* Options that cannot fail with a valid handle on libcurl 7.85+;
+	 * a URL or scheme libcurl dislikes surfaces in curl_easy_perform(). */
+	curl_easy_setopt(c, CURLOPT_URL, s->url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(c, CURLOPT_DEBUGDATA, s);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(c, CURLOPT_READDATA, s);
+	curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
+	curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, s);
+	curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb);
+	curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, s);
+
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, timeout);
+
+	/* smtps:// is TLS from the first byte whatever this says. */
+	curl_easy_setopt(c, CURLOPT_USE_SSL,
+	    ep->tls_required ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca != NULL && *ca != '\0') {
+		log_debug("smtp: CA certificates from CONVENED_CA_FILE %s", ca);
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	}
+
+	if (s->password != NULL) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, ep->username);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, s->password);
+	}
+	return s;
+}
+
+/* An address that can go between angle brackets in MAIL FROM / RCPT TO. */
+static int
+address_ok(const char *a)
+{
+	const unsigned char *p = (const unsigned char *)a;
+
+	if (*p == '\0')
+		return 0;
+	for (; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>')
+			return 0;
+	}
+	return 1;
+}
+
+static enum dmn
+classify(CURLcode rc, enum stage st, int code)
+{
+	if (code >= 400 && code <= 499)
+		return DMN_TEMP;
+	if (code >= 500 && code <= 599) {
+		/* 530: authentication required, whatever the command */
+		if (code == 530)
+			return DMN_BAD_ACCOUNT;
+		switch (st) {
+		case ST_MAIL:
+		case ST_RCPT:
+		case ST_DATA:
+		case ST_BODY:
+		case ST_EOD:
+			return DMN_BAD_MSG;
+		default:        /* greeting, EHLO, STARTTLS, AUTH */
+			return DMN_BAD_ACCOUNT;
+		}
+	}
+	switch (rc) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_NOT_BUILT_IN:
+	case CURLE_LOGIN_DENIED:
+	case CURLE_AUTH_ERROR:
+	case CURLE_REMOTE_ACCESS_DENIED:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CLIENTCERT:
+		return DMN_BAD_ACCOUNT;
+	case CURLE_OUT_OF_MEMORY:
+		return DMN_FATAL;
+	default:
+		/* refused, reset, closed, timed out, name not resolved,
+		 * a reply that made no sense: all worth another try */
+		return DMN_TEMP;
+	}
+}
+
+enum dmn
+smtp_send(struct smtp *s, const char *from, const char *rcpt,
+    const char *data, size_t len, char **err)
+{
+	struct curl_slist *rcpts = NULL;
+	char *arg;
+	long total;
+	CURLcode rc;
+	enum dmn r;
+
+	if (!address_ok(from)) {
+		*err = xasprintf("cannot send to %s: sender address unusable "
+		    "in MAIL FROM", rcpt);
+		return DMN_BAD_MSG;
+	}
+	if (!address_ok(rcpt)) {
+		*err = xstrdup("cannot send: recipient address unusable in "
+		    "RCPT TO");
+		return DMN_BAD_MSG;
+	}
+
+	s->stage = ST_CONNECT;
+	s->frozen = 0;
+	s->code = 0;
+	s->in_reply = 0;
+	buf_reset(&s->reply);
+	s->errbuf[0] = '\0';
+	s->data = data;
+	s->len = len;
+	s->pos = 0;
+
+	arg = xasprintf("<%s>", from);
+	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, arg);  /* copied */
+	free(arg);
+	arg = xasprintf("<%s>", rcpt);
+	if ((rcpts = curl_slist_append(NULL, arg)) == NULL)
+		fatalx("out of memory");
+	free(arg);
+	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpts);
+	curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	/* The backstop against a trickling peer; see the top of the file. */
+	total = len / 1024 + 1;
+	if (total > LONG_MAX / 2 - 10 * s->timeout)
+		total = LONG_MAX / 2 - 10 * s->timeout;
+	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, 10 * s->timeout + total);
+
+	rc = curl_easy_perform(s->curl);
+
+	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
+	curl_slist_free_all(rcpts);
+	s->data = NULL;
+
+	if (rc == CURLE_OK)
+		return DMN_OK;
+
+	/* libcurl keeps the connection after some failures (a timeout or a
+	 * 4xx at the end of data): replies may still be on their way and
+	 * would answer the next message's commands.  Never reuse it. */
+	cut_connection(s);
+
+	if (s->code == 0) {
+		long code = 0;
+
+		if (curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE,
+		    &code) == CURLE_OK && code >= 100 && code <= 599)
+			s->code = (int)code;
+	}
+	r = classify(rc, s->stage, s->code);
+	log_debug("smtp: curl error %d at %s, last reply %d", (int)rc,
+	    stage_name(s->stage), s->code);
+	if (s->code >= 400) {
+		*err = xasprintf("cannot send to %s: %s refused: %d%s%s", rcpt,
+		    s->stage == ST_CONNECT ? "greeting" : stage_name(s->stage),
+		    s->code, s->reply.len > 0 ? " " : "", buf_str(&s->reply));
+	} else {
+		*err = xasprintf("cannot send to %s: %s: %s%s%s%s", rcpt,
+		    stage_name(s->stage), curl_easy_strerror(rc),
+		    s->errbuf[0] != '\0' ? " (" : "", s->errbuf,
+		    s->errbuf[0] != '\0' ? ")" : "");
+	}
+	return r;
+}
+
+void
+smtp_free(struct smtp *s)
+{
+	if (s == NULL)
+		return;
+	/* Sends QUIT on a live connection, bounded by the response timeout
+	 * (libcurl's closure handle copies it from our handle). */
+	curl_easy_cleanup(s->curl);
+	if (s->password != NULL) {
+		explicit_bzero(s->password, strlen(s->password));
+		free(s->password);
+	}
+	free(s->url);
+	buf_release(&s->reply);
+	free(s);
+}

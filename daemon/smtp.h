@@ -1,0 +1,75 @@
+/* smtp.h: hand composed messages to the submission server (libcurl).
+ *
+ * Only smtp.c includes curl.h.  One struct smtp holds one libcurl easy
+ * handle for a batch of sends: libcurl keeps the connection open between
+ * sends, so a batch costs one connect, one TLS handshake and one AUTH.
+ * After any failed send libcurl drops the connection; the next send opens
+ * a fresh one.  smtp_free() ends the session with QUIT.
+ *
+ * libcurl's global state is initialised by the first curl_easy_init() (we
+ * are single-threaded) and never torn down; valgrind reports those one-time
+ * allocations as "still reachable".
+ *
+ * TLS: smtps:// is implicit TLS; smtp:// with tls_required uses STARTTLS
+ * and fails when the server does not offer it.  The peer certificate and
+ * host name are always verified when TLS is used.  tls_required = 0 (only
+ * accepted by the configuration for loopback) never attempts TLS.
+ *
+ * Environment, for tests only:
+ *   CONVENED_CA_FILE   a PEM file of CA certificates used instead of the
+ *                      system store (CURLOPT_CAINFO); verification stays on.
+ *
+ * Timeouts: `timeout` seconds bound each wait.  Connecting (TCP, TLS, the
+ * greeting, EHLO and AUTH) must finish within it, every server reply must
+ * arrive within it after its command, and the message upload aborts when
+ * no byte moved for that long.  A generous total cap per send
+ * (10 x timeout + 1 s per KiB of message) stops a peer that trickles
+ * forever.  See smtp.c for why stalls rather than a total per message.
+ *
+ * Nothing here logs the password or the message body; *err never contains
+ * them either. */
+#ifndef CONVENED_SMTP_H
+#define CONVENED_SMTP_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "dmn.h"
+
+struct smtp;                                    /* opaque */
+
+/* A session for endpoint ep (url, username, tls_required are copied; ep
+ * need not outlive the call).  password may be NULL: no AUTH.  It is copied
+ * and the copy is wiped on smtp_free().  timeout in seconds (> 0; values
+ * below 1 are taken as 1).  Never fails: allocation failure aborts.  No
+ * network traffic happens until the first smtp_send(). */
+struct smtp *smtp_new(const struct endpoint *ep, const char *password,
+    long timeout);
+
+/* Send one message from `from` to the single recipient `rcpt` (bare
+ * addr-specs, no angle brackets).  data[0..len) is the message as composed:
+ * CRLF line ends, the last line ended by CRLF; it goes out byte-exact
+ * (libcurl dot-stuffs lines beginning with "."; the server undoes it).
+ *
+ * Returns
+ *   DMN_OK           the server answered 250 to the end of data
+ *   DMN_TEMP         a 4xx at any stage; connection refused, reset or closed
+ *                    (also in the middle of DATA); a timeout; a host name
+ *                    that does not resolve
+ *   DMN_BAD_MSG      a 5xx to MAIL FROM, RCPT TO, DATA or the end of data,
+ *                    or an address that cannot go into an SMTP command
+ *   DMN_BAD_ACCOUNT  authentication refused (5xx to AUTH, or 530
+ *                    "authentication required" anywhere), a 5xx to the
+ *                    greeting/EHLO/STARTTLS, STARTTLS not offered, any TLS
+ *                    or certificate failure, a URL or scheme refused
+ *   DMN_FATAL        libcurl ran out of memory
+ * On anything but DMN_OK, *err is set to one line (caller frees) naming the
+ * stage and, when the server answered, its reply code and text.  *err is
+ * left alone on DMN_OK.  The strings are only read during the call. */
+enum dmn smtp_send(struct smtp *, const char *from, const char *rcpt,
+    const char *data, size_t len, char **err);
+
+/* QUIT, close the connection, wipe the password, free.  NULL is a no-op. */
+void smtp_free(struct smtp *);
+
+#endif
