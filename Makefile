@@ -112,7 +112,8 @@ install: convened
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/convened/groups.d
 	@# An administrator's configuration is never replaced.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/convened/convened.ini ] || \
-	    install -m 0644 config/convened.ini $(DESTDIR)$(SYSCONFDIR)/convened/convened.ini
+	    sed 's#^templates = .*#templates = $(DATADIR)/convened/templates#' \
+	    config/convened.ini > $(DESTDIR)$(SYSCONFDIR)/convened/convened.ini
 	for f in config/groups.d/*.ini; do \
 	    t=$(DESTDIR)$(SYSCONFDIR)/convened/groups.d/$${f##*/}; \
 	    [ -e "$$t" ] || install -m 0644 $$f $$t; \

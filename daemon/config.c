@@ -53,7 +53,8 @@ static const struct keydef organizer_keys[] = {
 };
 static const struct keydef smtp_keys[] = {
 	{ "url", 1, 0 }, { "username", 0, 0 }, { "password_file", 0, 0 },
-	{ "tls", 0, 0 }, { "password", 0, 0 }, { NULL, 0, 0 }
+	{ "tls", 0, 0 }, { "password", 0, 0 }, { "timeout", 0, 0 },
+	{ "give_up_hours", 0, 0 }, { NULL, 0, 0 }
 };
 static const struct keydef imap_keys[] = {
 	{ "url", 1, 0 }, { "username", 1, 0 }, { "password_file", 0, 0 },
@@ -552,8 +553,10 @@ daemon_key(struct ctx *c, const char *name, const char *v)
 	else if (strcmp(name, "groups") == 0) {
 		free(cfg->groups_dir);
 		cfg->groups_dir = resolve_path(c->file, v);
-	} else if (strcmp(name, "templates") == 0)
-		set_str(&cfg->templates, v);
+	} else if (strcmp(name, "templates") == 0) {
+		free(cfg->templates);
+		cfg->templates = resolve_path(c->file, v);
+	}
 	else if (strcmp(name, "timezone") == 0)
 		set_timezone(c, &cfg->timezone, v);
 	else if (strcmp(name, "language") == 0)
@@ -798,7 +801,13 @@ handler(void *user, const char *section, const char *name, const char *v)
 			set_email(c, name, &c->cfg->org_email, v);
 		break;
 	case SEC_SMTP:
-		endpoint_key(c, &c->cfg->smtp, "smtp", name, v);
+		if (strcmp(name, "timeout") == 0)
+			parse_int(c, name, v, 1, 3600, &c->cfg->smtp_timeout);
+		else if (strcmp(name, "give_up_hours") == 0)
+			parse_int(c, name, v, 1, 24 * 30,
+			    &c->cfg->smtp_give_up_hours);
+		else
+			endpoint_key(c, &c->cfg->smtp, "smtp", name, v);
 		break;
 	case SEC_IMAP:
 		if (strcmp(name, "folders") == 0) {
@@ -947,6 +956,8 @@ defaults(struct config *cfg)
 	cfg->tick = 60;
 	cfg->org_name = NULL;
 	cfg->smtp.tls_required = 1;
+	cfg->smtp_timeout = 60;
+	cfg->smtp_give_up_hours = 72;
 	cfg->imap.tls_required = 1;
 	str_split_list("INBOX, Junk", &cfg->imap_folders, &cfg->nimap_folders);
 	cfg->imap_poll = 120;
@@ -1184,6 +1195,7 @@ config_load(const char *file, struct diag *d)
 		goto done;
 	if (cfg->groups_dir == NULL)
 		cfg->groups_dir = resolve_path(cfg->file, "groups.d");
+	cfg->templates_local = resolve_path(cfg->file, "templates");
 	check_global(&c);
 
 	if ((n = scandir(cfg->groups_dir, &ents, ini_file, alphasort)) == -1) {
@@ -1262,6 +1274,7 @@ config_free(struct config *cfg)
 	free(cfg->repository);
 	free(cfg->groups_dir);
 	free(cfg->templates);
+	free(cfg->templates_local);
 	free(cfg->timezone);
 	free(cfg->language);
 	free(cfg->org_name);

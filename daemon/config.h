@@ -89,6 +89,8 @@ struct config {
 	char       *repository;
 	char       *groups_dir;
 	char       *templates;
+	char       *templates_local;  /* "templates" beside the global file:
+	                              * single files here override */
 	char       *timezone;
 	char       *language;
 	int         tick;
@@ -97,6 +99,8 @@ struct config {
 	char       *org_email;
 	/* [smtp], [imap] */
 	struct endpoint smtp;
+	int         smtp_timeout;      /* seconds a server may stall */
+	int         smtp_give_up_hours;/* a 4xx is retried this long */
 	struct endpoint imap;
 	char      **imap_folders;
 	size_t      nimap_folders;

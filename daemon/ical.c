@@ -133,8 +133,609 @@ ical_year_start(int year, const char *tzid)
 	return ical_local_to_utc(&lt, tzid);
 }
 
+static struct icaltimetype
+local_itt(const struct ical_local *lt)
+{
+	struct icaltimetype t = icaltime_null_time();
+
+	t.year = lt->year;
+	t.month = lt->month;
+	t.day = lt->day;
+	t.hour = lt->hour;
+	t.minute = lt->minute;
+	t.is_date = 0;
+	return t;
+}
+
+static int
+excluded(const struct icaltimetype *t, char *const *exdate, size_t nexdate)
+{
+	struct ical_local x;
+	size_t i;
+
+	for (i = 0; i < nexdate; i++) {
+		if (ical_parse_local(exdate[i], 1, &x) == -1)
+			continue;
+		if (x.year != t->year || x.month != t->month || x.day != t->day)
+			continue;
+		if (x.is_date || (x.hour == t->hour && x.minute == t->minute))
+			return 1;
+	}
+	return 0;
+}
+
+int
+ical_expand(const char *start, const char *tzid, int duration,
+    const char *rrule, char *const *exdate, size_t nexdate,
+    long long from, long long to, size_t max,
+    struct ical_occurrence **out, size_t *n, char **err)
+{
+	icaltimezone *z = zone(tzid);
+	struct icalrecurrencetype r;
+	icalrecur_iterator *it = NULL;
+	struct icaltimetype dt, t;
+	struct ical_local lt;
+	struct ical_occurrence *v = NULL;
+	size_t nv = 0, steps = 0;
+	long long s;
+
+	*out = NULL;
+	*n = 0;
+	if (z == NULL || ical_parse_local(start, 0, &lt) == -1) {
+		*err = xasprintf("cannot expand series starting '%s' in '%s'",
+		    start, tzid ? tzid : "");
+		return -1;
+	}
+	dt = local_itt(&lt);
+	if (rrule != NULL) {
+		icalerror_clear_errno();
+		r = icalrecurrencetype_from_string(rrule);
+		if (r.freq == ICAL_NO_RECURRENCE ||
+		    (it = icalrecur_iterator_new(r, dt)) == NULL) {
+			*err = xasprintf("cannot expand rrule '%s'", rrule);
+			icalerror_clear_errno();
+			return -1;
+		}
+	}
+	/* libical's iterator yields DTSTART itself first (RFC 5545 counts
+	 * it as the first occurrence); a single meeting is just DTSTART. */
+	for (t = it ? icalrecur_iterator_next(it) : dt;
+	    !icaltime_is_null_time(t);
+	    t = it ? icalrecur_iterator_next(it) : icaltime_null_time()) {
+		/* A rule with no end from years ago is walked from its
+		 * start; the bound keeps a hostile rule from spinning. */
+		if (++steps > 200000)
+			break;
+		s = (long long)icaltime_as_timet_with_zone(t, z);
+		if (s >= to)
+			break;
+		if (s < from || excluded(&t, exdate, nexdate))
+			goto next;
+		if (nv == max)
+			break;
+		v = xreallocarray(v, nv + 1, sizeof *v);
+		v[nv].start = s;
+		v[nv].end = s + (long long)duration * 60;
+		snprintf(v[nv].key, sizeof v[nv].key, "%04d%02d%02d",
+		    t.year, t.month, t.day);
+		nv++;
+next:
+		if (it == NULL)
+			break;
+	}
+	if (it != NULL)
+		icalrecur_iterator_free(it);
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+void
+ical_localtime(long long utc, const char *tzid, struct ical_tm *out)
+{
+	icaltimezone *z = zone(tzid);
+	struct icaltimetype t;
+	int dst = 0;
+
+	t = icaltime_from_timet_with_zone((time_t)utc, 0,
+	    icaltimezone_get_utc_timezone());
+	if (z != NULL)
+		t = icaltime_convert_to_zone(t, z);
+	out->year = t.year;
+	out->month = t.month;
+	out->day = t.day;
+	out->hour = t.hour;
+	out->minute = t.minute;
+	out->wday = icaltime_day_of_week(t) - 1;
+	out->utcoff = z ? icaltimezone_get_utc_offset(z, &t, &dst) / 60 : 0;
+}
+
+/* Quotes cannot be escaped inside a parameter value (RFC 5545 3.2), so a
+ * display name loses them rather than break the line. */
+static char *
+param_text(const char *s)
+{
+	char *p = xstrdup(s ? s : ""), *q;
+
+	for (q = p; *q; q++)
+		if (*q == '"')
+			*q = '\'';
+	return p;
+}
+
+static icalproperty *
+mailto_prop(icalproperty *(*make)(const char *), const char *email,
+    const char *name)
+{
+	char *v = xasprintf("mailto:%s", email);
+	icalproperty *p = make(v);
+
+	free(v);
+	if (name != NULL && *name != '\0') {
+		char *cn = param_text(name);
+
+		icalproperty_add_parameter(p, icalparameter_new_cn(cn));
+		free(cn);
+	}
+	return p;
+}
+
+static icalproperty *
+zoned_time(icalproperty *(*make)(struct icaltimetype), long long utc,
+    const char *tzid)
+{
+	icaltimezone *z = zone(tzid);
+	struct icaltimetype t;
+	icalproperty *p;
+
+	t = icaltime_from_timet_with_zone((time_t)utc, 0,
+	    icaltimezone_get_utc_timezone());
+	if (z == NULL || strcmp(tzid, "UTC") == 0)
+		return make(t);
+	t = icaltime_convert_to_zone(t, z);
+	t.zone = NULL;          /* written as floating + TZID parameter */
+	p = make(t);
+	icalproperty_add_parameter(p, icalparameter_new_tzid(tzid));
+	return p;
+}
+
+static icalparameter_partstat
+partstat_enum(const char *s)
+{
+	static const struct { const char *name; icalparameter_partstat v; }
+	    map[] = {
+		{ "ACCEPTED", ICAL_PARTSTAT_ACCEPTED },
+		{ "DECLINED", ICAL_PARTSTAT_DECLINED },
+		{ "TENTATIVE", ICAL_PARTSTAT_TENTATIVE },
+		{ "DELEGATED", ICAL_PARTSTAT_DELEGATED },
+	};
+	size_t i;
+
+	for (i = 0; s != NULL && i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(s, map[i].name) == 0)
+			return map[i].v;
+	return ICAL_PARTSTAT_NEEDSACTION;
+}
+
+static icalcomponent *
+event_component(const struct ical_event *e)
+{
+	icalcomponent *ve = icalcomponent_new(ICAL_VEVENT_COMPONENT);
+	struct icaltimetype stamp;
+	icalproperty *p;
+	size_t i;
+
+	stamp = icaltime_from_timet_with_zone((time_t)e->dtstamp, 0,
+	    icaltimezone_get_utc_timezone());
+	icalcomponent_add_property(ve, icalproperty_new_uid(e->uid));
+	icalcomponent_add_property(ve, icalproperty_new_dtstamp(stamp));
+	icalcomponent_add_property(ve, icalproperty_new_sequence(e->sequence));
+	icalcomponent_add_property(ve, zoned_time(icalproperty_new_dtstart,
+	    e->start, e->tzid));
+	icalcomponent_add_property(ve, zoned_time(icalproperty_new_dtend,
+	    e->end, e->tzid));
+	icalcomponent_add_property(ve, icalproperty_new_summary(e->summary));
+	if (e->description != NULL)
+		icalcomponent_add_property(ve,
+		    icalproperty_new_description(e->description));
+	if (e->location != NULL && *e->location != '\0') {
+		icalcomponent_add_property(ve,
+		    icalproperty_new_location(e->location));
+		if (strncmp(e->location, "https://", 8) == 0 ||
+		    strncmp(e->location, "http://", 7) == 0)
+			icalcomponent_add_property(ve,
+			    icalproperty_new_url(e->location));
+	}
+	if (e->categories != NULL)
+		icalcomponent_add_property(ve,
+		    icalproperty_new_categories(e->categories));
+	icalcomponent_add_property(ve, icalproperty_new_status(e->cancelled ?
+	    ICAL_STATUS_CANCELLED : ICAL_STATUS_CONFIRMED));
+	icalcomponent_add_property(ve, icalproperty_new_transp(
+	    e->cancelled ? ICAL_TRANSP_TRANSPARENT : ICAL_TRANSP_OPAQUE));
+	icalcomponent_add_property(ve, mailto_prop(icalproperty_new_organizer,
+	    e->org_email, e->org_name));
+	for (i = 0; i < e->natt; i++) {
+		const struct ical_attendee *a = &e->att[i];
+		icalparameter_partstat ps = partstat_enum(a->partstat);
+
+		p = mailto_prop(icalproperty_new_attendee, a->email, a->name);
+		icalproperty_add_parameter(p, icalparameter_new_role(a->chair ?
+		    ICAL_ROLE_CHAIR : a->optional ? ICAL_ROLE_OPTPARTICIPANT :
+		    ICAL_ROLE_REQPARTICIPANT));
+		icalproperty_add_parameter(p, icalparameter_new_partstat(ps));
+		icalproperty_add_parameter(p, icalparameter_new_rsvp(
+		    e->cancelled ? ICAL_RSVP_FALSE : ICAL_RSVP_TRUE));
+		icalcomponent_add_property(ve, p);
+	}
+	return ve;
+}
+
+/* The zone's VTIMEZONE, its TZID the bare IANA name (what Google and
+ * Apple expect; Outlook reads the definition), cut to the years the events
+ * need so a long history does not bloat every invitation. */
+static icalcomponent *
+vtimezone(const char *tzid, long long from, long long to)
+{
+	icaltimezone *z = zone(tzid);
+	icalcomponent *vtz;
+	icalproperty *p;
+	struct icaltimetype s, e;
+
+	if (z == NULL || strcmp(tzid, "UTC") == 0)
+		return NULL;
+	vtz = icalcomponent_new_clone(icaltimezone_get_component(z));
+	s = icaltime_from_timet_with_zone((time_t)(from - 366LL * 86400), 0,
+	    icaltimezone_get_utc_timezone());
+	e = icaltime_from_timet_with_zone((time_t)(to + 366LL * 86400), 0,
+	    icaltimezone_get_utc_timezone());
+	icaltimezone_truncate_vtimezone(vtz, s, e, 1);
+	if ((p = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY)))
+		icalproperty_set_tzid(p, tzid);
+	if ((p = icalcomponent_get_first_property(vtz, ICAL_TZUNTIL_PROPERTY))) {
+		/* RFC 7808's TZUNTIL confuses older clients; drop it. */
+		icalcomponent_remove_property(vtz, p);
+		icalproperty_free(p);
+	}
+	return vtz;
+}
+
+char *
+ical_build(const char *method, const struct ical_event *ev, size_t nev)
+{
+	icalcomponent *cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+	icalcomponent *vtz;
+	char *text;
+	size_t i, j;
+
+	icalcomponent_add_property(cal,
+	    icalproperty_new_prodid("-//convened//convened 1.0//EN"));
+	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
+	icalcomponent_add_property(cal, icalproperty_new_calscale("GREGORIAN"));
+	icalcomponent_add_property(cal, icalproperty_new_method(
+	    icalproperty_string_to_method(method)));
+	for (i = 0; i < nev; i++) {
+		long long from = ev[i].start, to = ev[i].end;
+
+		for (j = 0; j < i; j++)
+			if (strcmp(ev[j].tzid, ev[i].tzid) == 0)
+				break;
+		if (j < i)
+			continue;
+		for (j = i + 1; j < nev; j++)
+			if (strcmp(ev[j].tzid, ev[i].tzid) == 0) {
+				if (ev[j].start < from)
+					from = ev[j].start;
+				if (ev[j].end > to)
+					to = ev[j].end;
+			}
+		if ((vtz = vtimezone(ev[i].tzid, from, to)) != NULL)
+			icalcomponent_add_component(cal, vtz);
+	}
+	for (i = 0; i < nev; i++)
+		icalcomponent_add_component(cal, event_component(&ev[i]));
+	text = icalcomponent_as_ical_string_r(cal);
+	icalcomponent_free(cal);
+	return text;
+}
+
 void
 ical_shutdown(void)
 {
 	icaltimezone_free_builtin_timezones();
+}
+
+/* ---- reading iTIP ---- */
+
+#define ITIP_MAX_EVENTS 500
+
+/* An address from a CAL-ADDRESS value: without mailto:, lower-case. */
+static char *
+itip_addr(const char *v)
+{
+	char *r;
+
+	if (v == NULL)
+		return NULL;
+	while (isspace((unsigned char)*v))
+		v++;
+	if (strncasecmp(v, "mailto:", 7) == 0)
+		v += 7;
+	r = xstrdup(v);
+	memmove(r, str_trim(r), strlen(str_trim(r)) + 1);
+	str_lower(r);
+	if (*r == '\0') {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static char *
+itip_upper(const char *v)
+{
+	char *r;
+	size_t i;
+
+	if (v == NULL || *v == '\0')
+		return NULL;
+	r = xstrdup(v);
+	memmove(r, str_trim(r), strlen(str_trim(r)) + 1);
+	for (i = 0; r[i]; i++)
+		r[i] = (char)toupper((unsigned char)r[i]);
+	if (*r == '\0') {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int
+itip_time_possible(struct icaltimetype t)
+{
+	if (t.year < 1 || t.year > 9999 || t.month < 1 || t.month > 12 ||
+	    t.day < 1 || t.day > icaltime_days_in_month(t.month, t.year))
+		return 0;
+	if (t.is_date)
+		return 1;
+	return t.hour >= 0 && t.hour < 24 && t.minute >= 0 && t.minute < 60 &&
+	    t.second >= 0 && t.second <= 60;
+}
+
+/* A DATE-TIME property of ev as UTC seconds, its TZID resolved through
+ * the calendar's VTIMEZONEs, then libical's builtin zones.  0 when read,
+ * 1 when absent, -1 (with *err) when impossible. */
+static int
+itip_time(icalcomponent *ev, icalproperty_kind kind, const char *what,
+    long long *utc, struct buf *warn, char **err)
+{
+	icalproperty *p = icalcomponent_get_first_property(ev, kind);
+	icalparameter *tzp;
+	struct icaltimetype t;
+	const icaltimezone *z;
+
+	if (p == NULL)
+		return 1;
+	t = icalproperty_get_datetime_with_component(p, ev);
+	if (icaltime_is_null_time(t) || !itip_time_possible(t)) {
+		*err = xasprintf("impossible %s in calendar object", what);
+		return -1;
+	}
+	z = t.zone;
+	tzp = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+	if (z == NULL && !icaltime_is_utc(t) && tzp != NULL) {
+		const char *tzid = icalparameter_get_tzid(tzp);
+
+		if (warn->len == 0)
+			buf_addf(warn, "unknown TZID \"%.60s\" read as UTC",
+			    tzid ? tzid : "");
+	}
+	if (z == NULL)
+		z = icaltimezone_get_utc_timezone();
+	*utc = (long long)icaltime_as_timet_with_zone(t, z);
+	return 0;
+}
+
+static char *
+itip_iso(long long utc)
+{
+	struct icaltimetype t;
+
+	t = icaltime_from_timet_with_zone((time_t)utc, 0,
+	    icaltimezone_get_utc_timezone());
+	return xasprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", t.year, t.month,
+	    t.day, t.hour, t.minute, t.second);
+}
+
+static int
+itip_event(icalcomponent *ve, struct ical_itip_event *e, struct buf *warn,
+    char **err)
+{
+	icalproperty *p;
+	const char *s;
+	long long rid;
+	int r;
+
+	s = icalcomponent_get_uid(ve);
+	if (s == NULL || *s == '\0') {
+		*err = xstrdup("calendar object has a VEVENT without UID");
+		return -1;
+	}
+	e->uid = xstrdup(s);
+	if ((p = icalcomponent_get_first_property(ve, ICAL_SEQUENCE_PROPERTY)))
+		e->sequence = icalproperty_get_sequence(p);
+	if ((p = icalcomponent_get_first_property(ve, ICAL_DTSTAMP_PROPERTY))) {
+		struct icaltimetype t = icalproperty_get_dtstamp(p);
+
+		if (!icaltime_is_null_time(t) && itip_time_possible(t))
+			e->dtstamp = (long long)icaltime_as_timet_with_zone(t,
+			    icaltimezone_get_utc_timezone());
+	}
+	r = itip_time(ve, ICAL_DTSTART_PROPERTY, "DTSTART", &e->dtstart, warn,
+	    err);
+	if (r == -1)
+		return -1;
+	e->has_dtstart = r == 0;
+	r = itip_time(ve, ICAL_RECURRENCEID_PROPERTY, "RECURRENCE-ID", &rid,
+	    warn, err);
+	if (r == -1)
+		return -1;
+	if (r == 0)
+		e->recurrence_id = itip_iso(rid);
+	if ((p = icalcomponent_get_first_property(ve, ICAL_STATUS_PROPERTY)))
+		e->status = itip_upper(icalproperty_get_value_as_string(p));
+	if ((s = icalcomponent_get_summary(ve)) != NULL)
+		e->summary = xstrdup(s);
+	if ((p = icalcomponent_get_first_property(ve, ICAL_ORGANIZER_PROPERTY)))
+		e->organizer = itip_addr(icalproperty_get_organizer(p));
+
+	for (p = icalcomponent_get_first_property(ve, ICAL_ATTENDEE_PROPERTY);
+	    p != NULL;
+	    p = icalcomponent_get_next_property(ve, ICAL_ATTENDEE_PROPERTY)) {
+		icalparameter *ps;
+		char *email = itip_addr(icalproperty_get_attendee(p));
+		char *v;
+
+		if (email == NULL)
+			continue;
+		if (e->natt == ICAL_ITIP_MAX_ATTENDEES) {
+			free(email);
+			e->att_capped = 1;
+			continue;
+		}
+		if (e->natt % 16 == 0)
+			e->att = xreallocarray(e->att, e->natt + 16,
+			    sizeof *e->att);
+		e->att[e->natt].email = email;
+		e->att[e->natt].partstat = NULL;
+		ps = icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
+		if (ps != NULL && (v = icalparameter_as_ical_string_r(ps))) {
+			const char *eq = strchr(v, '=');
+
+			e->att[e->natt].partstat = itip_upper(eq ? eq + 1 : v);
+			free(v);
+		}
+		if (e->att[e->natt].partstat == NULL)
+			e->att[e->natt].partstat = xstrdup("NEEDS-ACTION");
+		e->natt++;
+	}
+	if (e->att_capped)
+		buf_addf(warn, "%smore than %d attendees in %.80s, the rest "
+		    "ignored", warn->len ? "; " : "", ICAL_ITIP_MAX_ATTENDEES,
+		    e->uid);
+	return 0;
+}
+
+int
+ical_parse_itip(const char *text, const char *method_hint,
+    struct ical_itip **out, char **err)
+{
+	icalcomponent *root, *cal = NULL, *ve;
+	icalproperty *p;
+	struct ical_itip *it;
+	struct buf warn = BUF_INIT;
+	char *m;
+
+	*out = NULL;
+	*err = NULL;
+	if (text == NULL || *text == '\0') {
+		*err = xstrdup("empty calendar object");
+		return -1;
+	}
+	if (!str_is_utf8(text)) {
+		*err = xstrdup("calendar object is not valid UTF-8");
+		return -1;
+	}
+	icalerror_set_errors_are_fatal(0);
+	icalerror_clear_errno();
+	root = icalparser_parse_string(text);
+	icalerror_clear_errno();
+	if (root == NULL) {
+		*err = xstrdup("no calendar object could be read");
+		return -1;
+	}
+	if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT)
+		cal = root;
+	else
+		cal = icalcomponent_get_first_component(root,
+		    ICAL_VCALENDAR_COMPONENT);
+	if (cal == NULL) {
+		icalcomponent_free(root);
+		*err = xstrdup("no VCALENDAR in calendar object");
+		return -1;
+	}
+
+	it = xcalloc(1, sizeof *it);
+	if ((p = icalcomponent_get_first_property(cal, ICAL_METHOD_PROPERTY)))
+		it->method = itip_upper(icalproperty_get_value_as_string(p));
+	if (method_hint != NULL && *method_hint != '\0') {
+		m = itip_upper(method_hint);
+		if (it->method == NULL)
+			it->method = m;
+		else {
+			if (strcmp(m, it->method) != 0)
+				buf_addf(&warn, "METHOD %.20s differs from "
+				    "Content-Type method=%.20s", it->method, m);
+			free(m);
+		}
+	}
+	for (ve = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	    ve != NULL;
+	    ve = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
+		if (it->nev == ITIP_MAX_EVENTS) {
+			buf_addf(&warn, "%smore than %d VEVENTs, the rest ignored",
+			    warn.len ? "; " : "", ITIP_MAX_EVENTS);
+			break;
+		}
+		it->ev = xreallocarray(it->ev, it->nev + 1, sizeof *it->ev);
+		memset(&it->ev[it->nev], 0, sizeof it->ev[it->nev]);
+		it->nev++;
+		if (itip_event(ve, &it->ev[it->nev - 1], &warn, err) == -1)
+			goto fail;
+	}
+	if (it->nev == 0) {
+		*err = xstrdup("calendar object has no VEVENT");
+		goto fail;
+	}
+	icalcomponent_free(root);
+	icalerror_clear_errno();
+	if (warn.len > 0)
+		it->warning = buf_detach(&warn);
+	buf_release(&warn);
+	*out = it;
+	return 0;
+
+fail:
+	icalcomponent_free(root);
+	icalerror_clear_errno();
+	buf_release(&warn);
+	ical_itip_free(it);
+	return -1;
+}
+
+void
+ical_itip_free(struct ical_itip *it)
+{
+	size_t i, j;
+
+	if (it == NULL)
+		return;
+	for (i = 0; i < it->nev; i++) {
+		struct ical_itip_event *e = &it->ev[i];
+
+		free(e->uid);
+		free(e->recurrence_id);
+		free(e->status);
+		free(e->summary);
+		free(e->organizer);
+		for (j = 0; j < e->natt; j++) {
+			free(e->att[j].email);
+			free(e->att[j].partstat);
+		}
+		free(e->att);
+	}
+	free(it->ev);
+	free(it->method);
+	free(it->warning);
+	free(it);
 }

@@ -14,7 +14,10 @@
 #include "config.h"
 #include "ical.h"
 #include "log.h"
+#include "outbox.h"
+#include "plan.h"
 #include "report.h"
+#include "template.h"
 #include "store.h"
 #include "util.h"
 
@@ -39,7 +42,8 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: convened [-v] [-c FILE] [--now YYYY-MM-DDTHH:MM:SSZ] COMMAND\n"
 	    "commands:\n"
-	    "  check                 validate the configuration\n"
+	    "  check                 validate the configuration and templates\n"
+	    "  once                  one cycle: plan, send, then exit\n"
 	    "  status [--json] [GROUP]\n"
 	    "                        quota, meetings and replies per group\n"
 	    "default configuration: %s\n", CONFIG_DEFAULT_FILE);
@@ -88,6 +92,11 @@ cmd_check(const struct opts *o)
 
 	diag_init(&d);
 	cfg = config_load(o->config, &d);
+	/* Templates are checked now, never found broken at send time. */
+	if (cfg != NULL && template_check(cfg, &d) > 0) {
+		config_free(cfg);
+		cfg = NULL;
+	}
 	for (i = 0; i < d.n; i++)
 		printf("%s\n", d.text[i]);
 	if (cfg != NULL) {
@@ -136,6 +145,40 @@ cmd_status(const struct opts *o, const char *group)
 	store_close(st);
 	config_free(cfg);
 	return rc == 0 ? EX_OK : EX_SOFTWARE;
+}
+
+static int
+cmd_once(const struct opts *o)
+{
+	struct config *cfg;
+	struct store *st;
+	struct plan_stats ps;
+	struct outbox_stats os;
+	char *err = NULL;
+	int rc = EX_OK;
+
+	if ((cfg = load_config(o, 0)) == NULL)
+		return EX_CONFIG;
+	if ((st = store_open(cfg->state, &err)) == NULL) {
+		log_errx("%s", err);
+		free(err);
+		config_free(cfg);
+		return EX_CANTCREAT;
+	}
+	if (plan_run(cfg, st, o->now, &ps, &err) == -1 ||
+	    outbox_flush(cfg, st, o->now, NULL, &os, &err) == -1) {
+		log_errx("%s", err);
+		free(err);
+		rc = EX_SOFTWARE;
+	} else
+		log_info("cycle done: %d meetings new, %d changed, %d cancelled; "
+		    "%d messages queued, %d sent, %d deferred, %d failed%s",
+		    ps.meetings_new, ps.meetings_changed, ps.meetings_cancelled,
+		    ps.queued, os.sent, os.deferred, os.failed,
+		    os.account_error ? "; the mail server refused us" : "");
+	store_close(st);
+	config_free(cfg);
+	return rc;
 }
 
 int
@@ -193,6 +236,8 @@ main(int argc, char *argv[])
 
 	if (strcmp(cmd, "check") == 0 && optind == argc && !o.json)
 		rc = cmd_check(&o);
+	else if (strcmp(cmd, "once") == 0 && optind == argc)
+		rc = cmd_once(&o);
 	else if (strcmp(cmd, "status") == 0 && argc - optind <= 1)
 		rc = cmd_status(&o, optind < argc ? argv[optind] : NULL);
 	else {

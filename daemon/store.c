@@ -73,6 +73,11 @@ static const char migration_1[] =
 	"  location     TEXT,"
 	"  kind         TEXT NOT NULL DEFAULT 'meeting',"
 	"  sequence     INTEGER NOT NULL DEFAULT 0,"
+	/* The SEQUENCE of the last change attendees must hear of (time,
+	 * place, text).  sequence may run ahead of it: removing or adding one
+	 * attendee bumps SEQUENCE for that attendee's CANCEL or REQUEST
+	 * without mailing everybody else. */
+	"  content_seq  INTEGER NOT NULL DEFAULT 0,"
 	"  status       TEXT NOT NULL DEFAULT 'scheduled'"
 	"               CHECK (status IN ('scheduled', 'cancelled')),"
 	"  agenda_state TEXT NOT NULL DEFAULT 'pending'"
@@ -207,6 +212,14 @@ enum stmt_id {
 	ST_GROUP_MEETINGS,
 	ST_MEETING_ATTENDEES,
 	ST_GROUP_BOUNCING,
+	ST_INV_RESET,
+	ST_PLAN_MEETINGS,
+	ST_MEETING_INVITEES,
+	ST_OUTBOX_ADD,
+	ST_OUTBOX_DUE,
+	ST_OUTBOX_SET,
+	ST_OUTBOX_COUNT,
+	ST_GROUP_NAMES,
 	ST__COUNT
 };
 
@@ -242,14 +255,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	 * agenda/minutes belong to other paths: none of them is updated. */
 	[ST_MEETING_UPSERT] =
 	"INSERT INTO meetings (uid, group_id, series, orig_start, start, end,"
-	"  tzid, summary, location, kind, sequence, status)"
+	"  tzid, summary, location, kind, sequence, status, content_seq)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, coalesce(?10, 'meeting'),"
-	"  ?11, ?12)"
+	"  ?11, ?12, ?13)"
 	" ON CONFLICT (uid) DO UPDATE SET"
 	"  start = excluded.start, end = excluded.end, tzid = excluded.tzid,"
 	"  summary = excluded.summary, location = excluded.location,"
 	"  kind = excluded.kind, sequence = excluded.sequence,"
-	"  status = excluded.status",
+	"  status = excluded.status, content_seq = excluded.content_seq",
 
 	[ST_MEETING_AGENDA] =
 	"UPDATE meetings SET agenda_state = 'confirmed',"
@@ -269,8 +282,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"  cancelled = 0",
 
 	[ST_INV_CANCEL] =
-	"UPDATE invitations SET cancelled = 1"
+	"UPDATE invitations SET cancelled = 1, sequence_sent = ?3"
 	" WHERE meeting_uid = ?1 AND email = ?2",
+
+	/* A new time asks every attendee afresh (RFC 5546 2.1.4). */
+	[ST_INV_RESET] =
+	"UPDATE invitations SET partstat = 'NEEDS-ACTION'"
+	" WHERE meeting_uid = ?1 AND NOT cancelled",
 
 	/* Equal DTSTAMPs apply: clients send the same reply twice within a
 	 * second, and applying it again changes nothing. */
@@ -307,6 +325,42 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_MEETING_ATTENDEES] =
 	"SELECT email, partstat FROM invitations"
 	" WHERE meeting_uid = ?1 AND NOT cancelled ORDER BY email",
+
+	[ST_PLAN_MEETINGS] =
+	"SELECT uid, series, orig_start, start, end, tzid, summary, location,"
+	"  kind, sequence, content_seq, status = 'cancelled'"
+	" FROM meetings WHERE group_id = ?1 AND start >= ?2 AND start < ?3"
+	" ORDER BY start, uid",
+
+	[ST_MEETING_INVITEES] =
+	"SELECT email, sequence_sent, cancelled, partstat FROM invitations"
+	" WHERE meeting_uid = ?1 ORDER BY email",
+
+	/* The Message-ID is derived from what the message is; planning the
+	 * same message twice therefore queues it once. */
+	[ST_OUTBOX_ADD] =
+	"INSERT INTO outbox (message_id, kind, group_id, meeting_uid,"
+	"  recipient, data, next_try, created)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+	" ON CONFLICT (message_id) DO NOTHING",
+
+	/* 'sending' rows are those a crash interrupted: sent again. */
+	[ST_OUTBOX_DUE] =
+	"SELECT id, message_id, kind, group_id, meeting_uid, recipient, data,"
+	"  attempts, created FROM outbox"
+	" WHERE state IN ('pending', 'sending') AND next_try <= ?1"
+	" ORDER BY next_try, id LIMIT ?2",
+
+	[ST_OUTBOX_SET] =
+	"UPDATE outbox SET state = ?2, attempts = attempts + ?3,"
+	"  next_try = coalesce(?4, next_try), sent_at = ?5, last_error = ?6"
+	" WHERE id = ?1 AND state <> 'sent'",
+
+	[ST_OUTBOX_COUNT] =
+	"SELECT count(*) FROM outbox WHERE state = ?1",
+
+	[ST_GROUP_NAMES] =
+	"SELECT id FROM groups ORDER BY id",
 
 	[ST_GROUP_BOUNCING] =
 	"SELECT m.email FROM members AS m JOIN bounces AS b ON b.email = m.email"
@@ -353,7 +407,8 @@ dberr(struct store *s, char **err, char *what)
 }
 
 /* Bind parameters 1.. from `types`: 't' text (NULL binds NULL), 'i' int,
- * 'l' long long.  Text is SQLITE_STATIC: every caller resets the
+ * 'l' long long, 'L' long long or NULL when negative, 'x' blob (two
+ * arguments: pointer and size_t length).  Text is SQLITE_STATIC: every caller resets the
  * statement before its arguments go out of scope. */
 static int
 bindv(sqlite3_stmt *st, const char *types, va_list ap)
@@ -376,6 +431,23 @@ bindv(sqlite3_stmt *st, const char *types, va_list ap)
 			rc = sqlite3_bind_int64(st, i + 1,
 			    (sqlite3_int64)va_arg(ap, long long));
 			break;
+		case 'L': {
+			/* A time that may be absent: negative binds NULL. */
+			long long v = va_arg(ap, long long);
+
+			rc = v < 0 ? sqlite3_bind_null(st, i + 1) :
+			    sqlite3_bind_int64(st, i + 1, (sqlite3_int64)v);
+			break;
+		}
+		case 'x': {
+			/* A blob: pointer, then size_t length. */
+			const void *p = va_arg(ap, const void *);
+			size_t len = va_arg(ap, size_t);
+
+			rc = sqlite3_bind_blob64(st, i + 1, p,
+			    (sqlite3_uint64)len, SQLITE_STATIC);
+			break;
+		}
 		default:
 			fatalx("store: bad bind type '%c'", types[i]);
 		}
@@ -826,10 +898,11 @@ int
 store_meeting_upsert(struct store *s, const struct store_meeting_in *mt,
     char **err)
 {
-	if (run_stmt(s, stmt_get(s, ST_MEETING_UPSERT, "tttlllttttit",
+	if (run_stmt(s, stmt_get(s, ST_MEETING_UPSERT, "tttlllttttiti",
 	    mt->uid, mt->group_id, mt->series, mt->orig_start, mt->start,
 	    mt->end, mt->tzid, mt->summary, mt->location, mt->kind,
-	    mt->sequence, mt->cancelled ? "cancelled" : "scheduled")) < 0)
+	    mt->sequence, mt->cancelled ? "cancelled" : "scheduled",
+	    mt->content_seq)) < 0)
 		return dberr(s, err, xasprintf("cannot record meeting %s of %s",
 		    mt->uid, mt->group_id));
 	return 0;
@@ -880,11 +953,20 @@ store_invitation_set(struct store *s, const char *meeting_uid,
 }
 
 int
-store_invitation_cancel(struct store *s, const char *meeting_uid,
-    const char *email, char **err)
+store_invitation_reset(struct store *s, const char *meeting_uid, char **err)
 {
-	if (run_stmt(s, stmt_get(s, ST_INV_CANCEL, "tt", meeting_uid,
-	    email)) < 0)
+	if (run_stmt(s, stmt_get(s, ST_INV_RESET, "t", meeting_uid)) < 0)
+		return dberr(s, err, xasprintf("cannot reset replies to %s",
+		    meeting_uid));
+	return 0;
+}
+
+int
+store_invitation_cancel(struct store *s, const char *meeting_uid,
+    const char *email, int sequence, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_INV_CANCEL, "tti", meeting_uid,
+	    email, sequence)) < 0)
 		return dberr(s, err, xasprintf("cannot cancel invitation of "
 		    "%s to %s", email, meeting_uid));
 	return 0;
@@ -1067,4 +1149,220 @@ store_group_bouncing(struct store *s, const char *group_id, char ***out,
 	*out = v;
 	*n = nv;
 	return 0;
+}
+
+/* ---- planning ---- */
+
+int
+store_plan_meetings(struct store *s, const char *group_id, long long from,
+    long long to, struct store_plan_meeting **out, size_t *n, char **err)
+{
+	struct store_plan_meeting *v = NULL, *m;
+	sqlite3_stmt *st;
+	size_t nv = 0;
+	int rc;
+
+	if ((st = stmt_get(s, ST_PLAN_MEETINGS, "tll", group_id, from,
+	    to)) == NULL)
+		return dberr(s, err, xasprintf("cannot read meetings of %s",
+		    group_id));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, nv + 1, sizeof(*v));
+		m = &v[nv++];
+		memset(m, 0, sizeof(*m));
+		m->uid = col_dup(st, 0);
+		m->series = col_dup(st, 1);
+		m->orig_start = sqlite3_column_int64(st, 2);
+		m->start = sqlite3_column_int64(st, 3);
+		m->end = sqlite3_column_int64(st, 4);
+		m->tzid = col_dup(st, 5);
+		m->summary = col_dup(st, 6);
+		m->location = col_dup(st, 7);
+		m->kind = col_dup(st, 8);
+		m->sequence = sqlite3_column_int(st, 9);
+		m->content_seq = sqlite3_column_int(st, 10);
+		m->cancelled = sqlite3_column_int(st, 11);
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		store_plan_meetings_free(v, nv);
+		return dberr(s, err, xasprintf("cannot read meetings of %s",
+		    group_id));
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+void
+store_plan_meetings_free(struct store_plan_meeting *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].uid);
+		free(v[i].series);
+		free(v[i].tzid);
+		free(v[i].summary);
+		free(v[i].location);
+		free(v[i].kind);
+	}
+	free(v);
+}
+
+int
+store_meeting_invitees(struct store *s, const char *uid,
+    struct store_invitee **out, size_t *n, char **err)
+{
+	struct store_invitee *v = NULL;
+	sqlite3_stmt *st;
+	size_t nv = 0;
+	int rc;
+
+	if ((st = stmt_get(s, ST_MEETING_INVITEES, "t", uid)) == NULL)
+		return dberr(s, err, xasprintf("cannot read invitations of %s",
+		    uid));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, nv + 1, sizeof(*v));
+		v[nv].email = col_dup(st, 0);
+		if (v[nv].email == NULL)
+			v[nv].email = xstrdup("");
+		v[nv].sequence_sent = sqlite3_column_int(st, 1);
+		v[nv].cancelled = sqlite3_column_int(st, 2);
+		v[nv].partstat = col_dup(st, 3);
+		if (v[nv].partstat == NULL)
+			v[nv].partstat = xstrdup("NEEDS-ACTION");
+		nv++;
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		store_invitees_free(v, nv);
+		return dberr(s, err, xasprintf("cannot read invitations of %s",
+		    uid));
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+void
+store_invitees_free(struct store_invitee *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].email);
+		free(v[i].partstat);
+	}
+	free(v);
+}
+
+/* ---- outbox ---- */
+
+int
+store_outbox_add(struct store *s, const struct store_outbox_in *o,
+    char **err)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	st = stmt_get(s, ST_OUTBOX_ADD, "tttttxl", o->message_id, o->kind,
+	    o->group_id, o->meeting_uid, o->recipient, o->data, o->len,
+	    o->now);
+	if ((n = run_stmt(s, st)) < 0)
+		return dberr(s, err, xasprintf("cannot queue message %s to %s",
+		    o->message_id, o->recipient));
+	return n > 0;
+}
+
+int
+store_outbox_due(struct store *s, long long now, int limit,
+    struct store_outbox **out, size_t *n, char **err)
+{
+	struct store_outbox *v = NULL, *o;
+	sqlite3_stmt *st;
+	size_t nv = 0;
+	const void *blob;
+	int rc;
+
+	if ((st = stmt_get(s, ST_OUTBOX_DUE, "li", now, limit)) == NULL)
+		return dberr(s, err, xstrdup("cannot read the outbox"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, nv + 1, sizeof(*v));
+		o = &v[nv++];
+		memset(o, 0, sizeof(*o));
+		o->id = sqlite3_column_int64(st, 0);
+		o->message_id = col_dup(st, 1);
+		o->kind = col_dup(st, 2);
+		o->group_id = col_dup(st, 3);
+		o->meeting_uid = col_dup(st, 4);
+		o->recipient = col_dup(st, 5);
+		blob = sqlite3_column_blob(st, 6);
+		o->len = (size_t)sqlite3_column_bytes(st, 6);
+		o->data = xmalloc(o->len + 1);
+		if (o->len)
+			memcpy(o->data, blob, o->len);
+		o->data[o->len] = '\0';
+		o->attempts = sqlite3_column_int(st, 7);
+		o->created = sqlite3_column_int64(st, 8);
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		store_outbox_free(v, nv);
+		return dberr(s, err, xstrdup("cannot read the outbox"));
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+void
+store_outbox_free(struct store_outbox *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].message_id);
+		free(v[i].kind);
+		free(v[i].group_id);
+		free(v[i].meeting_uid);
+		free(v[i].recipient);
+		free(v[i].data);
+	}
+	free(v);
+}
+
+int
+store_outbox_set(struct store *s, long long id, const char *state,
+    int attempted, long long next_try, long long sent_at, const char *error,
+    char **err)
+{
+	sqlite3_stmt *st;
+
+	st = stmt_get(s, ST_OUTBOX_SET, "ltiLLt", id, state, attempted,
+	    next_try, sent_at, error);
+	if (run_stmt(s, st) < 0)
+		return dberr(s, err, xasprintf("cannot mark outbox row %lld %s",
+		    id, state));
+	return 0;
+}
+
+long long
+store_outbox_count(struct store *s, const char *state)
+{
+	sqlite3_stmt *st;
+	long long n = -1;
+
+	if ((st = stmt_get(s, ST_OUTBOX_COUNT, "t", state)) == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
 }

@@ -86,6 +86,8 @@ struct store_meeting_in {
 	const char *location;
 	const char *kind;               /* meeting | seminar | workshop | ... */
 	int         sequence;
+	int         content_seq;        /* SEQUENCE of the last change all
+	                                 * attendees must hear of */
 	int         cancelled;
 };
 /* Insert the meeting, or update its schedule, text, sequence and status by
@@ -110,9 +112,14 @@ int  store_meeting_set_minutes(struct store *, const char *uid,
 int  store_invitation_set(struct store *, const char *meeting_uid,
          const char *email, int sequence, char **err);
 
-/* The attendee was sent a CANCEL for this meeting. */
+/* The attendee was sent a CANCEL with `sequence` for this meeting. */
 int  store_invitation_cancel(struct store *, const char *meeting_uid,
-         const char *email, char **err);
+         const char *email, int sequence, char **err);
+
+/* The meeting moved: every current attendee's answer is NEEDS-ACTION
+ * again. */
+int  store_invitation_reset(struct store *, const char *meeting_uid,
+         char **err);
 
 /* Apply an iTIP REPLY's PARTSTAT (ACCEPTED | DECLINED | TENTATIVE |
  * NEEDS-ACTION | DELEGATED) if its DTSTAMP is not older than the last one
@@ -163,5 +170,77 @@ void store_meetings_free(struct store_meeting *, size_t);
  * (util.h).  Needs schema 2. */
 int  store_group_bouncing(struct store *, const char *group_id,
          char ***out, size_t *n, char **err);
+
+/* ---- planning ---- */
+
+struct store_plan_meeting {
+	char      *uid, *series, *tzid, *summary, *location, *kind;
+	long long  orig_start, start, end;
+	int        sequence, content_seq, cancelled;
+};
+/* Every meeting of the group with start in [from, to), cancelled ones too,
+ * ordered by start.  *out freed with store_plan_meetings_free(). */
+int  store_plan_meetings(struct store *, const char *group_id,
+         long long from, long long to, struct store_plan_meeting **out,
+         size_t *n, char **err);
+void store_plan_meetings_free(struct store_plan_meeting *, size_t);
+
+struct store_invitee {
+	char *email;
+	int   sequence_sent;            /* SEQUENCE of the last REQUEST or
+	                                 * CANCEL queued to this attendee */
+	int   cancelled;
+	char *partstat;
+};
+/* Everyone ever invited to the meeting, ordered by email. */
+int  store_meeting_invitees(struct store *, const char *uid,
+         struct store_invitee **out, size_t *n, char **err);
+void store_invitees_free(struct store_invitee *, size_t);
+
+/* ---- outbox ----
+ *
+ * Every outgoing message is a row before it is sent.  A row goes
+ * pending -> sending -> sent, or back to pending with a later next_try, or
+ * to failed.  'sending' is written in its own transaction before the SMTP
+ * dialogue; a row found 'sending' was interrupted and is sent again under
+ * the same Message-ID.  A 'sent' row never changes again. */
+
+struct store_outbox_in {
+	const char *message_id;         /* unique; a duplicate is ignored */
+	const char *kind;               /* invite | update | cancel | ... */
+	const char *group_id;           /* NULL allowed */
+	const char *meeting_uid;        /* NULL allowed */
+	const char *recipient;
+	const char *data;               /* the whole message, CRLF */
+	size_t      len;
+	long long   now;                /* created, and first next_try */
+};
+/* 1 queued, 0 already there (same Message-ID), -1 error. */
+int  store_outbox_add(struct store *, const struct store_outbox_in *,
+         char **err);
+
+struct store_outbox {
+	long long  id;
+	char      *message_id, *kind, *group_id, *meeting_uid, *recipient;
+	char      *data;                /* NUL-terminated too */
+	size_t     len;
+	int        attempts;
+	long long  created;
+};
+/* Rows pending or sending whose next_try <= now, oldest first, at most
+ * limit.  *out freed with store_outbox_free(). */
+int  store_outbox_due(struct store *, long long now, int limit,
+         struct store_outbox **out, size_t *n, char **err);
+void store_outbox_free(struct store_outbox *, size_t);
+
+/* Move row id to state (sending | pending | sent | failed); attempted adds
+ * to attempts; next_try and sent_at < 0 leave / write NULL as the column
+ * allows; error may be NULL.  A row already 'sent' is never changed. */
+int  store_outbox_set(struct store *, long long id, const char *state,
+         int attempted, long long next_try, long long sent_at,
+         const char *error, char **err);
+
+/* Rows in a state, or -1. */
+long long store_outbox_count(struct store *, const char *state);
 
 #endif

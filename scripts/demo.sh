@@ -13,6 +13,7 @@ now=${DEMO_NOW:-2021-03-01T12:00:00Z}
 sed -e "s#^state = .*#state = $work/state.db#" \
     -e "s#^repository = .*#repository = $work/repository#" \
     -e "s#^groups = .*#groups = $root/config/groups.d#" \
+    -e "s#^templates = .*#templates = $root/templates#" \
     "$root/config/convened.ini" > "$work/convened.ini"
 
 echo "== convened check (example configuration of the plan of work)"

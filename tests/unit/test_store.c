@@ -426,7 +426,7 @@ test_group_meetings(void **state)
 	invite(s, "m-a", "carl@example.org", NULL);
 	invite(s, "m-a", "eve@example.org", "DELEGATED");
 	invite(s, "m-a", "bob@example.org", "TENTATIVE");
-	OK(store_invitation_cancel(s, "m-a", "dora@example.org", &err));
+	OK(store_invitation_cancel(s, "m-a", "dora@example.org", 1, &err));
 	invite(s, "m-other", "ana@example.org", "ACCEPTED");
 	invite(s, "m-before", "ana@example.org", "ACCEPTED");
 
@@ -531,7 +531,7 @@ test_reply_order(void **state)
 	err = NULL;
 
 	/* removed then invited again: answers afresh */
-	OK(store_invitation_cancel(s, "m1", "ana@example.org", &err));
+	OK(store_invitation_cancel(s, "m1", "ana@example.org", 1, &err));
 	OK(store_invitation_set(s, "m1", "ana@example.org", 1, &err));
 	OK(store_group_meetings(s, "g1", T0, T0 + 1, &m, &n, &err));
 	assert_int_equal(n, 1);

@@ -1,0 +1,296 @@
+/* Unit tests for plan.c: UIDs and SEQUENCE numbers across the life of a
+ * meeting, read from the outbox (no SMTP here: the integration test sends
+ * for real). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ical.h"
+#include "plan.h"
+#include "store.h"
+#include "util.h"
+
+struct fx {
+	char dir[64];
+	char *global, *group;
+	struct store *st;
+	long long seen;         /* outbox rows already looked at */
+};
+
+static const char global_fmt[] =
+	"[daemon]\nstate = %s/state.db\nrepository = %s/repo\n"
+	"templates = %s/templates\n"
+	"timezone = America/Santiago\n"
+	"[organizer]\nname = Secretaría\nemail = agenda@example.org\n"
+	"[smtp]\nurl = smtp://127.0.0.1:1\ntls = none\n"
+	"[imap]\nurl = imap://127.0.0.1:1\nusername = u\n"
+	"password_file = ./imap.pass\ntls = none\n";
+
+static const char member_ana[] =
+	"[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
+	"coordinator = yes\n";
+static const char member_luis[] =
+	"[member luis@cepal.example.org]\nname = Luis\nrole = secretariat\n"
+	"coordinator = yes\nlanguage = en\n";
+static const char member_kim[] =
+	"[member kim@gov.example.bb]\nname = Kim\nrole = ministry\n";
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void
+put_group(struct fx *fx, const char *members, const char *series)
+{
+	char *text = xasprintf("[group]\nid = ss\nname = Sur-Sur\n"
+	    "kind = discussion\ntimezone = America/Montevideo\n%s%s", members,
+	    series);
+
+	write_file(fx->group, text, 0644);
+	free(text);
+}
+
+static const char monthly[] =
+	"[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
+	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n"
+	"location = https://meet.example.org/a\n";
+static const char monthly_moved_room[] =
+	"[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
+	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n"
+	"location = https://meet.example.org/b\n";
+
+static int
+setup(void **state)
+{
+	struct fx *fx = xcalloc(1, sizeof *fx);
+	char cwd[4096], *p, *text, *err = NULL;
+
+	snprintf(fx->dir, sizeof fx->dir, "/tmp/convened-plan-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	fx->global = xasprintf("%s/convened.ini", fx->dir);
+	p = xasprintf("%s/groups.d", fx->dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	fx->group = xasprintf("%s/10-ss.ini", p);
+	free(p);
+	text = xasprintf(global_fmt, fx->dir, fx->dir, cwd);
+	write_file(fx->global, text, 0644);
+	free(text);
+	p = xasprintf("%s/imap.pass", fx->dir);
+	write_file(p, "x\n", 0600);
+	free(p);
+	p = xasprintf("%s/state.db", fx->dir);
+	fx->st = store_open(p, &err);
+	assert_non_null(fx->st);
+	free(p);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	char *cmd = xasprintf("rm -rf '%s'", fx->dir);
+
+	store_close(fx->st);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(fx->global);
+	free(fx->group);
+	free(fx);
+	return 0;
+}
+
+/* Plan at now; return the rows queued since the last call. */
+static struct store_outbox *
+plan(struct fx *fx, long long now, size_t *n)
+{
+	struct store_outbox *rows = NULL, *fresh;
+	struct plan_stats ps;
+	struct config *cfg;
+	struct diag d;
+	char *err = NULL;
+	size_t nrows = 0, i, k = 0;
+
+	diag_init(&d);
+	cfg = config_load(fx->global, &d);
+	for (i = 0; i < d.n; i++)
+		print_message("%s\n", d.text[i]);
+	assert_non_null(cfg);
+	diag_free(&d);
+	assert_int_equal(plan_run(cfg, fx->st, now, &ps, &err), 0);
+	assert_int_equal(ps.groups_failed, 0);
+	config_free(cfg);
+	/* Every row is due at its creation time; read them all. */
+	assert_int_equal(store_outbox_due(fx->st, now, 100000, &rows, &nrows,
+	    &err), 0);
+	fresh = xcalloc(nrows + 1, sizeof *fresh);
+	for (i = 0; i < nrows; i++) {
+		if (rows[i].id <= fx->seen)
+			continue;
+		fresh[k] = rows[i];
+		memset(&rows[i], 0, sizeof rows[i]);
+		k++;
+	}
+	for (i = 0; i < k; i++)
+		if (fresh[i].id > fx->seen)
+			fx->seen = fresh[i].id;
+	store_outbox_free(rows, nrows);
+	*n = k;
+	return fresh;
+}
+
+static const struct store_outbox *
+to(const struct store_outbox *v, size_t n, const char *rcpt)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].recipient, rcpt) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static void
+has_seq(const struct store_outbox *o, int seq, const char *method)
+{
+	char want[32];
+
+	assert_non_null(o);
+	/* The calendar travels encoded inside the message; the Message-ID
+	 * carries SEQUENCE and method in plain text (the integration test
+	 * reads the calendar itself). */
+	snprintf(want, sizeof want, ".%d.%s.", seq, method);
+	assert_non_null(strstr(o->message_id, want));
+}
+
+static long long
+at(const char *iso)
+{
+	struct ical_local lt;
+
+	assert_int_equal(ical_parse_local(iso, 0, &lt), 0);
+	return ical_local_to_utc(&lt, "UTC");
+}
+
+static void
+test_uid_and_sequence_life(void **state)
+{
+	struct fx *fx = *state;
+	struct store_outbox *v;
+	char members[512];
+	size_t n;
+
+	snprintf(members, sizeof members, "%s%s%s", member_ana, member_luis,
+	    member_kim);
+	put_group(fx, members, monthly);
+
+	/* 16 days before the March meeting: three invitations, SEQUENCE 0,
+	 * the UID made of group, series and local date. */
+	v = plan(fx, at("2021-03-01 12:00"), &n);
+	assert_int_equal(n, 3);
+	has_seq(to(v, n, "ana@mides.example.uy"), 0, "request");
+	assert_string_equal(v[0].meeting_uid, "ss-monthly-20210317@example.org");
+	assert_string_equal(v[0].kind, "invite");
+	store_outbox_free(v, n);
+
+	/* Planning again queues nothing. */
+	v = plan(fx, at("2021-03-01 12:00"), &n);
+	assert_int_equal(n, 0);
+	store_outbox_free(v, n);
+
+	/* A new room: SEQUENCE 1 to all three, as an update. */
+	put_group(fx, members, monthly_moved_room);
+	v = plan(fx, at("2021-03-02 12:00"), &n);
+	assert_int_equal(n, 3);
+	has_seq(to(v, n, "kim@gov.example.bb"), 1, "request");
+	assert_string_equal(to(v, n, "kim@gov.example.bb")->kind, "update");
+	store_outbox_free(v, n);
+
+	/* Kim leaves: one CANCEL, to Kim, SEQUENCE 2. */
+	snprintf(members, sizeof members, "%s%s", member_ana, member_luis);
+	put_group(fx, members, monthly_moved_room);
+	v = plan(fx, at("2021-03-03 12:00"), &n);
+	assert_int_equal(n, 1);
+	has_seq(to(v, n, "kim@gov.example.bb"), 2, "cancel");
+	store_outbox_free(v, n);
+
+	/* Kim comes back: her REQUEST must outrank the CANCEL she holds;
+	 * nobody else is mailed. */
+	snprintf(members, sizeof members, "%s%s%s", member_ana, member_luis,
+	    member_kim);
+	put_group(fx, members, monthly_moved_room);
+	v = plan(fx, at("2021-03-04 12:00"), &n);
+	assert_int_equal(n, 1);
+	has_seq(to(v, n, "kim@gov.example.bb"), 3, "request");
+	assert_string_equal(v[0].kind, "invite");
+	store_outbox_free(v, n);
+
+	/* The series goes: every attendee gets a CANCEL above all that. */
+	put_group(fx, members, "");
+	v = plan(fx, at("2021-03-05 12:00"), &n);
+	assert_int_equal(n, 3);
+	has_seq(to(v, n, "ana@mides.example.uy"), 4, "cancel");
+	has_seq(to(v, n, "kim@gov.example.bb"), 4, "cancel");
+	store_outbox_free(v, n);
+
+	/* And stays gone. */
+	v = plan(fx, at("2021-03-06 12:00"), &n);
+	assert_int_equal(n, 0);
+	store_outbox_free(v, n);
+}
+
+/* Not yet inside the invitation window: meetings are planned, nobody is
+ * mailed; the lead time later brings exactly the due ones. */
+static void
+test_lead_time(void **state)
+{
+	struct fx *fx = *state;
+	struct store_outbox *v;
+	size_t n;
+
+	put_group(fx, member_ana, monthly);
+	v = plan(fx, at("2021-02-20 12:00"), &n);
+	assert_int_equal(n, 0);
+	store_outbox_free(v, n);
+	/* 17 March 18:00Z minus 21 days is 24 February 18:00Z. */
+	v = plan(fx, at("2021-02-24 17:59"), &n);
+	assert_int_equal(n, 0);
+	store_outbox_free(v, n);
+	v = plan(fx, at("2021-02-24 18:00"), &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].meeting_uid, "ss-monthly-20210317@example.org");
+	store_outbox_free(v, n);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_uid_and_sequence_life,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lead_time, setup, teardown),
+	};
+	int rc = cmocka_run_group_tests_name("plan", tests, NULL, NULL);
+
+	ical_shutdown();
+	return rc;
+}
