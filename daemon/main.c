@@ -14,6 +14,7 @@
 #include "config.h"
 #include "ical.h"
 #include "log.h"
+#include "notice.h"
 #include "outbox.h"
 #include "plan.h"
 #include "report.h"
@@ -153,7 +154,7 @@ cmd_once(const struct opts *o)
 	struct config *cfg;
 	struct store *st;
 	struct plan_stats ps;
-	struct outbox_stats os;
+	struct outbox_stats os, os2;
 	char *err = NULL;
 	int rc = EX_OK;
 
@@ -166,7 +167,9 @@ cmd_once(const struct opts *o)
 		return EX_CANTCREAT;
 	}
 	if (plan_run(cfg, st, o->now, &ps, &err) == -1 ||
-	    outbox_flush(cfg, st, o->now, NULL, &os, &err) == -1) {
+	    outbox_flush(cfg, st, o->now, NULL, &os, &err) == -1 ||
+	    notice_bounces(cfg, st, o->now, &ps.queued, &err) == -1 ||
+	    outbox_flush(cfg, st, o->now, NULL, &os2, &err) == -1) {
 		log_errx("%s", err);
 		free(err);
 		rc = EX_SOFTWARE;
@@ -174,8 +177,9 @@ cmd_once(const struct opts *o)
 		log_info("cycle done: %d meetings new, %d changed, %d cancelled; "
 		    "%d messages queued, %d sent, %d deferred, %d failed%s",
 		    ps.meetings_new, ps.meetings_changed, ps.meetings_cancelled,
-		    ps.queued, os.sent, os.deferred, os.failed,
-		    os.account_error ? "; the mail server refused us" : "");
+		    ps.queued, os.sent + os2.sent, os.deferred + os2.deferred,
+		    os.failed + os2.failed, os.account_error || os2.account_error ?
+		    "; the mail server refused us" : "");
 	store_close(st);
 	config_free(cfg);
 	return rc;

@@ -105,6 +105,13 @@ outbox_flush(const struct config *cfg, struct store *st, long long now,
 				    o->message_id, o->recipient, serr);
 				rc = store_outbox_set(st, o->id, "failed", 1, -1, -1,
 				    serr, err) == -1 ? DMN_FATAL : rc;
+				/* An address the server refuses outright is as
+				 * dead as one that bounces: the coordinators are
+				 * told the same way. */
+				if (rc != DMN_FATAL && smtp_recipient_refused(smtp) &&
+				    store_bounce_record(st, o->recipient, serr, 1, now,
+				    err) == -1)
+					rc = DMN_FATAL;
 				os->failed++;
 				break;
 			case DMN_BAD_ACCOUNT:

@@ -501,3 +501,9 @@ smtp_free(struct smtp *s)
 	buf_release(&s->reply);
 	free(s);
 }
+
+int
+smtp_recipient_refused(const struct smtp *s)
+{
+	return s->stage == ST_RCPT && s->code >= 500 && s->code < 600;
+}

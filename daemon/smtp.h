@@ -69,6 +69,11 @@ struct smtp *smtp_new(const struct endpoint *ep, const char *password,
 enum dmn smtp_send(struct smtp *, const char *from, const char *rcpt,
     const char *data, size_t len, char **err);
 
+/* After a send that failed: 1 when the server refused the recipient
+ * itself (a 5xx to RCPT TO), the sign of an address that will never take
+ * mail, as opposed to a message refused for what it is. */
+int smtp_recipient_refused(const struct smtp *);
+
 /* QUIT, close the connection, wipe the password, free.  NULL is a no-op. */
 void smtp_free(struct smtp *);
 

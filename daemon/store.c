@@ -220,6 +220,8 @@ enum stmt_id {
 	ST_OUTBOX_SET,
 	ST_OUTBOX_COUNT,
 	ST_GROUP_NAMES,
+	ST_WARNING_ADD,
+	ST_BOUNCE_STATUS,
 	ST__COUNT
 };
 
@@ -361,6 +363,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_GROUP_NAMES] =
 	"SELECT id FROM groups ORDER BY id",
+
+	[ST_WARNING_ADD] =
+	"INSERT INTO warnings (group_id, kind, key, sent_at)"
+	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+
+	[ST_BOUNCE_STATUS] =
+	"SELECT status FROM bounces WHERE email = ?1",
 
 	[ST_GROUP_BOUNCING] =
 	"SELECT m.email FROM members AS m JOIN bounces AS b ON b.email = m.email"
@@ -1365,4 +1374,34 @@ store_outbox_count(struct store *s, const char *state)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return n;
+}
+
+/* ---- warnings and notices ---- */
+
+int
+store_warning_add(struct store *s, const char *group_id, const char *kind,
+    const char *key, long long now, char **err)
+{
+	int n;
+
+	n = run_stmt(s, stmt_get(s, ST_WARNING_ADD, "tttl", group_id, kind, key,
+	    now));
+	if (n < 0)
+		return dberr(s, err, xasprintf("cannot record %s notice %s of %s",
+		    kind, key, group_id));
+	return n > 0;
+}
+
+char *
+store_bounce_status(struct store *s, const char *email)
+{
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	if ((st = stmt_get(s, ST_BOUNCE_STATUS, "t", email)) == NULL)
+		return NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = col_dup(st, 0);
+	sqlite3_reset(st);
+	return v;
 }

@@ -243,4 +243,15 @@ int  store_outbox_set(struct store *, long long id, const char *state,
 /* Rows in a state, or -1. */
 long long store_outbox_count(struct store *, const char *state);
 
+/* ---- warnings and notices ---- */
+
+/* Record that the notice (group, kind, key) went out.  1 when it is new
+ * (send it), 0 when it was recorded before (never send twice), -1 error.
+ * Meant to run in the transaction that queues the notice. */
+int  store_warning_add(struct store *, const char *group_id,
+         const char *kind, const char *key, long long now, char **err);
+
+/* The last bounce status recorded for email (caller frees), or NULL. */
+char *store_bounce_status(struct store *, const char *email);
+
 #endif

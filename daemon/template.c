@@ -20,7 +20,8 @@
 #include "template.h"
 #include "util.h"
 
-const char *const template_kinds[] = { "invite", "update", "cancel", NULL };
+const char *const template_kinds[] = { "invite", "update", "cancel",
+    "bounce-notice", NULL };
 
 /* Variables every meeting message takes. */
 static const char *const meeting_vars[] = {
@@ -28,6 +29,13 @@ static const char *const meeting_vars[] = {
 	"kind", "openness", "date", "when_member", "when_meeting",
 	"member_timezone", "meeting_timezone", "duration", "location",
 	"organizer_name", "organizer_email", "agenda", "sequence", NULL
+};
+
+/* Notices to coordinators: who they are written to, and about what. */
+static const char *const bounce_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "address", "address_name",
+	"reason", NULL
 };
 
 /* The table of allowed variables, per kind.  A later kind with other
@@ -39,6 +47,7 @@ static const struct {
 	{ "invite", meeting_vars },
 	{ "update", meeting_vars },
 	{ "cancel", meeting_vars },
+	{ "bounce-notice", bounce_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

@@ -242,13 +242,27 @@ def test(ws):
     smtp.set_faults({"rcpt": {"joao@mds.example.br": "451 4.3.0 try again later",
                               "marie@gouv.example.ht": "550 5.1.1 no such user"}})
     p = ws.convened("once", now=now4)
-    got = by_rcpt(new_messages(smtp, seen))
+    fresh = new_messages(smtp, seen)
+    invites = [m for m in fresh if calendar_part(m[1])[1] is not None]
+    notices = [m for m in fresh if calendar_part(m[1])[1] is None]
+    got = by_rcpt(invites)
     remaining = ["ana@mides.example.uy", "luis@cepal.example.org"]
     check(sorted(got) == sorted(remaining), "May invitations accepted for %s" % sorted(got))
     check("451" in p.stderr and "550" in p.stderr, "faults not logged:\n" + p.stderr)
+    # The refused address is told to the coordinators, once, in their
+    # languages; it is listed as bouncing.
+    got = by_rcpt(notices)
+    check(sorted(got) == sorted(remaining), "bounce notice to %s" % sorted(got))
+    for rcpt, (msg, raw) in got.items():
+        check("marie@gouv.example.ht" in str(msg["Subject"]), "notice subject %s" % msg["Subject"])
+        check("550" in body(msg), "server reply not in notice")
+        check(msg["Auto-Submitted"] == "auto-generated", "notice Auto-Submitted")
+    check("Dirección" in str(got["ana@mides.example.uy"][0]["Subject"]), "notice language")
+    g = ws.status(now4, "south-south")["groups"][0]
+    check(g["bouncing"] == ["marie@gouv.example.ht"], "bouncing %s" % g["bouncing"])
     smtp.set_faults({})
     ws.convened("once", now="2021-04-29T12:00:30Z")
-    check(new_messages(smtp, seen) == [], "retried before the backoff")
+    check(new_messages(smtp, seen) == [], "retried before the backoff, or noticed twice")
     ws.convened("once", now="2021-04-29T14:00:00Z")
     got = by_rcpt(new_messages(smtp, seen))
     check(sorted(got) == ["joao@mds.example.br"], "retry delivered %s" % sorted(got))

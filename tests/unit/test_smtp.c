@@ -587,15 +587,18 @@ test_auth(void **state)
 	smtp_free(c);
 }
 
-/* A server that stops answering costs about `timeout` seconds, wherever
- * it stops: greeting, MAIL, end of data, and QUIT in smtp_free(). */
+/* A server that stops answering is given up on after the timeout, wherever
+ * it stops: greeting, MAIL, end of data, and QUIT in smtp_free().  The
+ * stall (30 s) is far longer than the timeout (2 s), so "gave up well
+ * before the stall ended" holds on any machine, valgrind included; this
+ * checks that the timeout works, not how fast anything is. */
 static void
 test_stall(void **state)
 {
 	static const char *const faults[] = {
-		"{\"connect\": {\"stall\": 6}}",
-		"{\"mail\": {\"stall\": 6}}",
-		"{\"eod\": {\"stall\": 6}}",
+		"{\"connect\": {\"stall\": 30}}",
+		"{\"mail\": {\"stall\": 30}}",
+		"{\"eod\": {\"stall\": 30}}",
 	};
 	struct srv *s = &fx->plain;
 	struct smtp *c;
@@ -615,12 +618,12 @@ test_stall(void **state)
 		t = now_ms() - t;
 		if (getenv("TEST_SMTP_DEBUG") != NULL)
 			fprintf(stderr, "%s: %lld ms\n", faults[i], t);
-		if (t < 1500 || t > 3500)
-			fail_msg("%s: %lld ms", faults[i], t);
+		if (t < 1500 || t > 15000)
+			fail_msg("%s: gave up after %lld ms", faults[i], t);
 		assert_non_null(strstr(err, "imeout"));
 		free(err);
 	}
-	set_faults(s, "{\"quit\": {\"stall\": 6}}");
+	set_faults(s, "{\"quit\": {\"stall\": 30}}");
 	assert_int_equal(send_one(c, "ana@example.org", small_msg,
 	    sizeof(small_msg) - 1, &err), DMN_OK);
 	t = now_ms();
@@ -628,7 +631,7 @@ test_stall(void **state)
 	t = now_ms() - t;
 	if (getenv("TEST_SMTP_DEBUG") != NULL)
 		fprintf(stderr, "smtp_free on a stalled QUIT: %lld ms\n", t);
-	if (t > 3500)
+	if (t > 15000)
 		fail_msg("smtp_free took %lld ms on a stalled QUIT", t);
 }
 

@@ -1,0 +1,170 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose.h"
+#include "config.h"
+#include "log.h"
+#include "notice.h"
+#include "store.h"
+#include "template.h"
+#include "util.h"
+
+#define MAX_VARS 32
+
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static int
+queue_to(const struct config *cfg, struct store *st, const struct group *g,
+    const struct notice *n, const char *email, const char *name,
+    const char *lang, long long now, int *queued, char **err)
+{
+	const char *langs[3] = { lang, g->language, cfg->language };
+	struct tvar vars[MAX_VARS];
+	struct compose_msg msg;
+	struct store_outbox_in out;
+	char *subject = NULL, *body = NULL, *data, *mid;
+	const char *at = strrchr(cfg->org_email, '@');
+	size_t nv = 0, i, len;
+	int rc;
+
+	vars[nv++] = (struct tvar){ "member_name", name ? name : email };
+	vars[nv++] = (struct tvar){ "member_email", email };
+	vars[nv++] = (struct tvar){ "group_name", g->name };
+	vars[nv++] = (struct tvar){ "group_id", g->id };
+	vars[nv++] = (struct tvar){ "organizer_name", cfg->org_name };
+	vars[nv++] = (struct tvar){ "organizer_email", cfg->org_email };
+	for (i = 0; i < n->nvars && nv < MAX_VARS; i++)
+		vars[nv++] = n->vars[i];
+	if (template_render(cfg, langs, 3, n->kind, vars, nv, &subject, &body,
+	    err) == -1)
+		return -1;
+	/* One id per notice and recipient: queueing it again is a no-op. */
+	mid = xasprintf("notice.%s.%s.%08x.%08x@%s", n->kind, g->id,
+	    fnv1a(n->key), fnv1a(email), at ? at + 1 : "convened.invalid");
+	memset(&msg, 0, sizeof msg);
+	msg.from_name = cfg->org_name;
+	msg.from_email = cfg->org_email;
+	msg.to_name = name;
+	msg.to_email = email;
+	msg.subject = subject;
+	msg.message_id = mid;
+	msg.date = now;
+	msg.text = body;
+	data = compose_message(&msg, &len);
+	memset(&out, 0, sizeof out);
+	out.message_id = mid;
+	out.kind = n->kind;
+	out.group_id = g->id;
+	out.recipient = email;
+	out.data = data;
+	out.len = len;
+	out.now = now;
+	rc = store_outbox_add(st, &out, err);
+	if (rc == 1)
+		(*queued)++;
+	free(data);
+	free(mid);
+	free(subject);
+	free(body);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+notice_queue(const struct config *cfg, struct store *st,
+    const struct group *g, const struct notice *n, long long now,
+    int *queued, char **err)
+{
+	const struct member *m;
+	size_t i;
+	int rc;
+
+	if ((rc = store_warning_add(st, g->id, n->kind, n->key, now, err)) <= 0)
+		return rc;
+	for (i = 0; i < g->nmembers; i++) {
+		m = &g->members[i];
+		if (!m->coordinator ||
+		    (n->skip != NULL && strcmp(n->skip, m->email) == 0))
+			continue;
+		if (queue_to(cfg, st, g, n, m->email, m->name,
+		    config_member_language(g, m), now, queued, err) == -1)
+			return -1;
+	}
+	if (n->copy_admin && cfg->admin != NULL &&
+	    queue_to(cfg, st, g, n, cfg->admin, NULL, cfg->language, now,
+	    queued, err) == -1)
+		return -1;
+	log_info("%s: %s notice %s queued", g->id, n->kind, n->key);
+	return 1;
+}
+
+static const char *
+member_name(const struct group *g, const char *email)
+{
+	size_t i;
+
+	for (i = 0; i < g->nmembers; i++)
+		if (strcmp(g->members[i].email, email) == 0)
+			return g->members[i].name;
+	return NULL;
+}
+
+int
+notice_bounces(const struct config *cfg, struct store *st, long long now,
+    int *queued, char **err)
+{
+	char **bad = NULL, *status;
+	size_t nbad = 0, i, j;
+	int rc = 0;
+
+	for (i = 0; i < cfg->ngroups && rc == 0; i++) {
+		const struct group *g = &cfg->groups[i];
+
+		if (store_group_bouncing(st, g->id, &bad, &nbad, err) == -1)
+			return -1;
+		if (nbad == 0)
+			continue;
+		if (store_begin(st) == -1) {
+			strv_free(bad, nbad);
+			*err = xstrdup("cannot begin a transaction in the state db");
+			return -1;
+		}
+		for (j = 0; j < nbad && rc == 0; j++) {
+			const char *name = member_name(g, bad[j]);
+			struct tvar vars[3];
+			struct notice n;
+
+			status = store_bounce_status(st, bad[j]);
+			vars[0] = (struct tvar){ "address", bad[j] };
+			vars[1] = (struct tvar){ "address_name",
+			    name ? name : bad[j] };
+			vars[2] = (struct tvar){ "reason", status ? status : "" };
+			memset(&n, 0, sizeof n);
+			n.kind = "bounce-notice";
+			n.key = bad[j];
+			n.vars = vars;
+			n.nvars = 3;
+			n.skip = bad[j];
+			rc = notice_queue(cfg, st, g, &n, now, queued, err) < 0 ?
+			    -1 : 0;
+			free(status);
+		}
+		if (rc == 0 ? store_commit(st) : store_rollback(st))
+			rc = -1;
+		strv_free(bad, nbad);
+		bad = NULL;
+		nbad = 0;
+	}
+	return rc;
+}
