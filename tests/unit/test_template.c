@@ -176,6 +176,9 @@ shipped_templates_check_clean(void **state)
 	}
 }
 
+static const char *const meeting_kinds[] = { "invite", "update", "cancel",
+    NULL };
+
 static void
 render_every_kind_every_language(void **state)
 {
@@ -215,9 +218,9 @@ render_every_kind_every_language(void **state)
 		vars[nv].value = kw;
 		vars[nv + 1].name = "openness";
 		vars[nv + 1].value = ow;
-		for (k = 0; template_kinds[k] != NULL; k++) {
+		for (k = 0; meeting_kinds[k] != NULL; k++) {
 			assert_int_equal(template_render(cfg, &langs4[l], 1,
-			    template_kinds[k], vars, nv + 2, &subject, &body,
+			    meeting_kinds[k], vars, nv + 2, &subject, &body,
 			    &err), 0);
 			assert_null(err);
 			assert_null(strchr(subject, '\n'));
@@ -239,7 +242,7 @@ render_every_kind_every_language(void **state)
 			assert_contains(body, kw);
 			assert_contains(body, ow);
 			/* Accept/Decline buttons are named for invite, update. */
-			if (strcmp(template_kinds[k], "cancel") != 0)
+			if (strcmp(meeting_kinds[k], "cancel") != 0)
 				assert_contains(body, l == 0 ? "Aceptar" :
 				    l == 1 ? "Accept" : l == 2 ? "Aceitar" :
 				    "Accepter");
@@ -377,7 +380,9 @@ check_unknown_variable(void **state)
 
 	free(put(f->def, "es", "invite", "Subject: x\n\nx\n", 0));
 	free(put(f->def, "es", "update", "Subject: x\n\nx\n", 0));
+	free(put(f->def, "es", "bounce-notice", "Subject: x\n\nx\n", 0));
 	free(put(f->def, "es", "cancel", "Subject: x\n\nx\n", 0));
+	free(put(f->def, "es", "bounce-notice", "Subject: x\n\nx\n", 0));
 
 	assert_int_equal(template_check(f->cfg, &f->d), 6);
 	assert_diag(&f->d, "%s:1: unknown variable {{fecha}} in an update "
@@ -423,6 +428,7 @@ check_unbalanced_sections(void **state)
 	    "Subject: x\n\n{{/agenda}}\n{{#agenda}}\n", 0);
 
 	free(put(f->def, "es", "update", "Subject: x\n\nx\n", 0));
+	free(put(f->def, "es", "bounce-notice", "Subject: x\n\nx\n", 0));
 	assert_int_equal(template_check(f->cfg, &f->d), 8);
 	assert_diag(&f->d, "%s:1: section {{#agenda}} is never closed on the "
 	    "subject line", p);
@@ -453,6 +459,7 @@ check_hostile_files(void **state)
 	    "Subject: x\n\nok\nbad \xc3\x28 utf8\nover \xc0\xaf long\n", 0);
 	p[2] = put(f->def, "es", "cancel",
 	    "Subject: x\n\n\nhola {{member_name\nok {{summary}}\n", 0);
+	free(put(f->def, "es", "bounce-notice", "Subject: x\n\nx\n", 0));
 	p[3] = put(f->def, "en", "invite", "Hello\n\nbody\n", 0);
 	p[4] = put(f->def, "en", "update", "Subject: x\nbody\n", 0);
 	p[5] = put(f->def, "en", "cancel", "", 0);
@@ -510,6 +517,7 @@ check_missing_daemon_language(void **state)
 
 	free(put(f->def, "en", "invite", "Subject: x\n\nx\n", 0));
 	free(put(f->local, "es", "cancel", "Subject: x\n\nx\n", 0));
+	free(put(f->def, "es", "bounce-notice", "Subject: x\n\nx\n", 0));
 	/* Unknown kinds and languages are only warnings. */
 	free(put(f->def, "en", "invitation", "Subject: x\n\nx\n", 0));
 	free(put(f->def, "de", "invite", "Subject: x\n\nx\n", 0));
