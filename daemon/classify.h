@@ -1,0 +1,69 @@
+/* classify.h: what one raw message is, on its own, without configuration.
+ *
+ * classify() turns an .eml (or a bare .ics) into a verdict: an iTIP reply,
+ * counter, request or cancellation, a bounce or delay, an auto-reply, an
+ * ordinary message, or malformed input.  `convened inspect` prints
+ * verdict_json(); the inbox acts on the verdict after checking trust. */
+#ifndef CONVENED_CLASSIFY_H
+#define CONVENED_CLASSIFY_H
+
+#include <stddef.h>
+
+#include "bounce.h"
+#include "ical.h"
+#include "mime.h"
+
+enum verdict_kind {
+	VERDICT_RSVP,          /* METHOD:REPLY */
+	VERDICT_COUNTER,       /* METHOD:COUNTER */
+	VERDICT_REQUEST,       /* METHOD:REQUEST */
+	VERDICT_CANCEL,        /* METHOD:CANCEL, or STATUS:CANCELLED */
+	VERDICT_BOUNCE,        /* delivery failed for at least one recipient */
+	VERDICT_DELAY,         /* delivery only delayed: never a bounce */
+	VERDICT_AUTO_REPLY,    /* out of office and other automatic mail */
+	VERDICT_PLAIN,         /* anything else: agenda replies, minutes... */
+	VERDICT_MALFORMED      /* over a limit, unreadable MIME or calendar */
+};
+
+/* Everything in a verdict belongs to it; free with verdict_free(). */
+struct verdict {
+	enum verdict_kind kind;
+	char   *message_id;       /* without <>, or NULL */
+	char   *from;             /* lower-case addr-spec, or NULL */
+	char   *reason;           /* one line, or NULL */
+
+	struct ical_itip *itip;   /* the first calendar object that could be
+	                           * read, or NULL; the JSON shows ev[0] */
+	int     has_proposed;     /* COUNTER, or REPLY carrying a DTSTART */
+	long long proposed_start; /* that DTSTART, unix seconds: a REPLY's
+	                           * DTSTART is only a new time if it differs
+	                           * from the meeting's, which the caller
+	                           * knows and classify() does not */
+
+	struct bounce *bounce;    /* kind BOUNCE: failed recipients; kind
+	                           * DELAY: delayed ones (permanent 0) */
+	size_t  nbounce;
+	char   *bounced_id;       /* Message-ID of the returned message */
+
+	struct mime_msg *msg;     /* the parsed message (subject, text,
+	                           * attachments, In-Reply-To, References);
+	                           * NULL for a bare .ics or when malformed */
+};
+
+/* Classify len bytes of data.  Always produces a verdict in *out (free
+ * with verdict_free); returns 0.  Malformed input is kind MALFORMED with
+ * a reason.  Limits are mime.h's defaults. */
+int  classify(const char *data, size_t len, struct verdict **out);
+void verdict_free(struct verdict *);
+
+/* "rsvp", "counter", "request", "cancel", "bounce", "delay",
+ * "auto-reply", "plain", "malformed". */
+const char *verdict_kind_name(enum verdict_kind);
+
+/* The `convened inspect` JSON object, one line without a final newline:
+ * keys message_id, from, kind, itip (object or null), bounce (array, or
+ * null unless kind is bounce or delay), reason (string or null).
+ * Caller frees. */
+char *verdict_json(const struct verdict *);
+
+#endif

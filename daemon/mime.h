@@ -1,0 +1,106 @@
+/* mime.h: one raw Internet message as plain C data (the one door to GMime).
+ *
+ * Only mime.c includes GMime.  mime_parse() reads a message (LF or CRLF,
+ * with or without an mbox "From " first line) and keeps what the collect
+ * step needs: identity headers, the header facts that mark auto-replies and
+ * bounces, the first text/plain body, every calendar object, attachments,
+ * and the parts of a delivery report.
+ *
+ * Ownership: every pointer in a struct mime_msg belongs to it and lives
+ * until mime_free().  Strings are NUL-terminated UTF-8 unless said
+ * otherwise; attachment bytes are binary (with a NUL after the last byte
+ * for convenience, not counted in size).  Nothing here is sanitised for
+ * use as a file name or in a shell: that is the archive's job. */
+#ifndef CONVENED_MIME_H
+#define CONVENED_MIME_H
+
+#include <stddef.h>
+
+/* Untrusted input stays bounded: exceeding any limit refuses the message. */
+struct mime_limits {
+	size_t max_size;    /* bytes of raw message */
+	int    max_depth;   /* nesting of multipart/message parts */
+	int    max_parts;   /* MIME parts in all */
+};
+#define MIME_MAX_SIZE  (25u * 1024 * 1024)
+#define MIME_MAX_DEPTH 20
+#define MIME_MAX_PARTS 1000
+#define MIME_LIMITS_DEFAULT { MIME_MAX_SIZE, MIME_MAX_DEPTH, MIME_MAX_PARTS }
+
+/* A calendar object: inline text/calendar, or an attached .ics,
+ * application/ics or text/x-vcalendar; transfer-decoded, in UTF-8.
+ * Byte-identical copies (Thunderbird sends two) are kept once. */
+struct mime_calendar {
+	char *text;
+	char *method;       /* Content-Type method= parameter, upper-case, or NULL */
+};
+
+struct mime_attachment {
+	char          *filename;      /* decoded (RFC 2231, RFC 2047 also inside
+	                               * quoted name=); raw: may hold "/", "..",
+	                               * control characters; NULL if none */
+	char          *content_type;  /* "type/subtype", lower-case */
+	unsigned char *data;          /* transfer-decoded bytes */
+	size_t         size;
+};
+
+/* Header fields kept verbatim (unfolded, first occurrence of each name in
+ * any case): the facts that mark auto-replies, lists and bounces. */
+struct mime_header {
+	char *name;         /* as listed in mime.c, canonical case */
+	char *value;
+};
+
+struct mime_msg {
+	char   *message_id;    /* without <>; NULL if none */
+	char   *from;          /* lower-case addr-spec; NULL if none */
+	char   *from_name;     /* display name, decoded; NULL if none */
+	char   *sender;        /* Sender: addr-spec, lower-case; NULL if none */
+	char   *return_path;   /* Return-Path: addr-spec, lower-case; "" for <> */
+	char   *subject;       /* decoded; the first Subject in any case wins */
+	char   *in_reply_to;   /* first id, without <>; NULL if none */
+	char  **references;    /* ids without <>, oldest first */
+	size_t  nreferences;
+	long long date;        /* unix seconds, 0 if none or unreadable */
+
+	struct mime_header *hdr;
+	size_t  nhdr;
+
+	char   *content_type;  /* top-level "type/subtype", lower-case */
+	char   *report_type;   /* report-type= of a multipart/report, lower-case */
+
+	char   *text;          /* the first text/plain part in UTF-8; NULL when
+	                        * there is none (an HTML-only message is not
+	                        * rendered as text: html_only is set instead) */
+	int     html_only;
+
+	struct mime_calendar   *cal;
+	size_t  ncal;
+	struct mime_attachment *att;
+	size_t  natt;
+	int     tnef;          /* application/ms-tnef or winmail.dat seen; it is
+	                        * listed as an attachment, never decoded */
+
+	char   *delivery_status;  /* message/(global-)delivery-status text;
+	                           * several parts are joined; NULL if none */
+	char   *original_headers; /* the header block of the first
+	                           * message/rfc822 (or global) or
+	                           * text/rfc822-headers part; NULL if none */
+};
+
+/* Parse len bytes of data (need not be NUL-terminated).  lim NULL means
+ * MIME_LIMITS_DEFAULT.  0 with *out set (free with mime_free), or -1 with
+ * *err set to a one-line reason the caller frees.  Never aborts on input. */
+int  mime_parse(const char *data, size_t len, const struct mime_limits *lim,
+         struct mime_msg **out, char **err);
+void mime_free(struct mime_msg *);
+
+/* The kept header name (case-insensitive), or NULL when absent or not one
+ * of the kept names.  Valid as long as msg. */
+const char *mime_header(const struct mime_msg *, const char *name);
+
+/* Convert len bytes in charset (NULL: guess) to a new UTF-8 string the
+ * caller frees; never fails: undecodable input is read as windows-1252. */
+char *mime_to_utf8(const char *data, size_t len, const char *charset);
+
+#endif
