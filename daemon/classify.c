@@ -316,8 +316,17 @@ verdict_json(const struct verdict *v)
 			json_str(&b, e->att[i].partstat);
 			buf_adds(&b, "}");
 		}
-		buf_adds(&b, "], \"proposed_start\": ");
-		if (v->has_proposed)
+		/* A REPLY's DTSTART proposes a new time only if it differs
+		 * from the meeting's, which inspect cannot know; it shows the
+		 * DTSTART (an extension of the contract) and leaves the
+		 * judgement to the daemon. */
+		buf_adds(&b, "], \"dtstart\": ");
+		if (e->has_dtstart)
+			json_time(&b, e->dtstart);
+		else
+			buf_adds(&b, "null");
+		buf_adds(&b, ", \"proposed_start\": ");
+		if (v->has_proposed && v->kind == VERDICT_COUNTER)
 			json_time(&b, v->proposed_start);
 		else
 			buf_adds(&b, "null");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "classify.h"
 #include "config.h"
 #include "ical.h"
 #include "log.h"
@@ -24,6 +25,7 @@
 
 #define EX_OK           0
 #define EX_USAGE        64
+#define EX_NOINPUT      66
 #define EX_SOFTWARE     70
 #define EX_CANTCREAT    73
 #define EX_CONFIG       78
@@ -45,6 +47,7 @@ usage(FILE *fp)
 	    "commands:\n"
 	    "  check                 validate the configuration and templates\n"
 	    "  once                  one cycle: plan, send, then exit\n"
+	    "  inspect FILE          what convened makes of one message, as JSON\n"
 	    "  status [--json] [GROUP]\n"
 	    "                        quota, meetings and replies per group\n"
 	    "default configuration: %s\n", CONFIG_DEFAULT_FILE);
@@ -185,6 +188,48 @@ cmd_once(const struct opts *o)
 	return rc;
 }
 
+/* Needs no configuration: the administrator's tool for "why was this
+ * mail ignored?", run on a file saved from any mailbox. */
+static int
+cmd_inspect(const char *path)
+{
+	struct verdict *v;
+	struct buf b = BUF_INIT;
+	char chunk[65536], *json;
+	size_t n;
+	FILE *fp;
+
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "rb")) == NULL) {
+		log_warn("cannot open %s", path);
+		return EX_NOINPUT;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+		buf_add(&b, chunk, n);
+		/* classify() refuses what is over the limit; reading far past
+		 * it would only cost memory. */
+		if (b.len > (size_t)64 << 20)
+			break;
+	}
+	if (ferror(fp)) {
+		log_warn("cannot read %s", path);
+		if (fp != stdin)
+			fclose(fp);
+		buf_release(&b);
+		return EX_NOINPUT;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	classify(b.data ? b.data : "", b.len, &v);
+	json = verdict_json(v);
+	printf("%s\n", json);
+	free(json);
+	verdict_free(v);
+	buf_release(&b);
+	return EX_OK;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -240,6 +285,8 @@ main(int argc, char *argv[])
 
 	if (strcmp(cmd, "check") == 0 && optind == argc && !o.json)
 		rc = cmd_check(&o);
+	else if (strcmp(cmd, "inspect") == 0 && argc - optind == 1)
+		rc = cmd_inspect(argv[optind]);
 	else if (strcmp(cmd, "once") == 0 && optind == argc)
 		rc = cmd_once(&o);
 	else if (strcmp(cmd, "status") == 0 && argc - optind <= 1)

@@ -598,6 +598,7 @@ test_json_shapes(void **state)
 	    "\"recurrence_id\": null, \"sequence\": 2, "
 	    "\"organizer\": \"agenda@example.org\", \"attendees\": "
 	    "[{\"email\": \"jo@ilo.example.org\", \"partstat\": \"TENTATIVE\"}], "
+	    "\"dtstart\": \"2021-02-18T18:00:00Z\", "
 	    "\"proposed_start\": \"2021-02-18T18:00:00Z\"}, \"bounce\": null, "
 	    "\"reason\": null}");
 	free(j);
@@ -606,6 +607,12 @@ test_json_shapes(void **state)
 	v = classify_path("tests/data/reply-new-dtstart.eml");
 	assert_string_equal(v->itip->ev[0].recurrence_id, "2021-03-17T18:00:00Z");
 	assert_true(v->has_proposed);
+	/* inspect cannot tell a new time from the same one: it shows the
+	 * DTSTART and no proposal. */
+	j = verdict_json(v);
+	assert_non_null(strstr(j, "\"proposed_start\": null"));
+	assert_null(strstr(j, "\"dtstart\": null"));
+	free(j);
 	verdict_free(v);
 
 	v = classify_path("tests/data/dsn-delayed.eml");
