@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compose.h"
 #include "config.h"
 #include "log.h"
 #include "notice.h"
+#include "outbox.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
@@ -30,13 +30,11 @@ queue_to(const struct config *cfg, struct store *st, const struct group *g,
     const struct notice *n, const char *email, const char *name,
     const char *lang, long long now, int *queued, char **err)
 {
-	const char *langs[3] = { lang, g->language, cfg->language };
 	struct tvar vars[MAX_VARS];
-	struct compose_msg msg;
-	struct store_outbox_in out;
-	char *subject = NULL, *body = NULL, *data, *mid;
+	struct outbox_msg om;
 	const char *at = strrchr(cfg->org_email, '@');
-	size_t nv = 0, i, len;
+	char *mid;
+	size_t nv = 0, i;
 	int rc;
 
 	vars[nv++] = (struct tvar){ "member_name", name ? name : email };
@@ -47,37 +45,24 @@ queue_to(const struct config *cfg, struct store *st, const struct group *g,
 	vars[nv++] = (struct tvar){ "organizer_email", cfg->org_email };
 	for (i = 0; i < n->nvars && nv < MAX_VARS; i++)
 		vars[nv++] = n->vars[i];
-	if (template_render(cfg, langs, 3, n->kind, vars, nv, &subject, &body,
-	    err) == -1)
-		return -1;
 	/* One id per notice and recipient: queueing it again is a no-op. */
 	mid = xasprintf("notice.%s.%s.%08x.%08x@%s", n->kind, g->id,
 	    fnv1a(n->key), fnv1a(email), at ? at + 1 : "convened.invalid");
-	memset(&msg, 0, sizeof msg);
-	msg.from_name = cfg->org_name;
-	msg.from_email = cfg->org_email;
-	msg.to_name = name;
-	msg.to_email = email;
-	msg.subject = subject;
-	msg.message_id = mid;
-	msg.date = now;
-	msg.text = body;
-	data = compose_message(&msg, &len);
-	memset(&out, 0, sizeof out);
-	out.message_id = mid;
-	out.kind = n->kind;
-	out.group_id = g->id;
-	out.recipient = email;
-	out.data = data;
-	out.len = len;
-	out.now = now;
-	rc = store_outbox_add(st, &out, err);
+	memset(&om, 0, sizeof om);
+	om.kind = n->kind;
+	om.group_id = g->id;
+	om.to_email = email;
+	om.to_name = name;
+	om.langs[0] = lang;
+	om.langs[1] = g->language;
+	om.langs[2] = cfg->language;
+	om.vars = vars;
+	om.nvars = nv;
+	om.message_id = mid;
+	rc = outbox_queue(cfg, st, &om, now, err);
 	if (rc == 1)
 		(*queued)++;
-	free(data);
 	free(mid);
-	free(subject);
-	free(body);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compose.h"
 #include "config.h"
 #include "ical.h"
 #include "log.h"
+#include "outbox.h"
 #include "plan.h"
 #include "store.h"
 #include "template.h"
@@ -148,6 +148,22 @@ find_invitee(const struct store_invitee *v, size_t n, const char *email)
 	return NULL;
 }
 
+/* What the calendar of one message needs: built once the body is
+ * rendered, so DESCRIPTION is the text in the recipient's language. */
+struct ical_job {
+	struct ical_event ev;
+	const char *method;
+};
+
+static char *
+build_ical(void *arg, const char *body)
+{
+	struct ical_job *j = arg;
+
+	j->ev.description = body;
+	return ical_build(j->method, &j->ev, 1);
+}
+
 /* Render, build and queue one message for one attendee. */
 static int
 queue_one(struct ctx *c, const struct meeting *m, const struct attendee *to,
@@ -158,17 +174,14 @@ queue_one(struct ctx *c, const struct meeting *m, const struct attendee *to,
 	const struct group *g = c->g;
 	const char *method = strcmp(kind, "cancel") == 0 ? "CANCEL" : "REQUEST";
 	const char *lang = to->lang ? to->lang : g->language;
-	const char *langs[3] = { to->lang, g->language, cfg->language };
 	const char *tz = to->tz ? to->tz : g->timezone;
 	const char *mkind = m->row.kind ? m->row.kind : "meeting";
 	struct ical_attendee *ia;
-	struct ical_event ev;
-	struct compose_msg msg;
-	struct store_outbox_in out;
-	char *subject = NULL, *body = NULL, *ical, *data, *mid;
-	char *when_member, *when_meeting, *date, dur[32], seq[16];
+	struct ical_job job;
+	struct outbox_msg om;
+	char *when_member, *when_meeting, *date, *mid, dur[32], seq[16];
 	const struct store_invitee *known;
-	size_t len, i;
+	size_t i;
 	int rc;
 
 	when_member = template_when(lang, m->row.start, tz);
@@ -176,6 +189,38 @@ queue_one(struct ctx *c, const struct meeting *m, const struct attendee *to,
 	date = template_date(lang, m->row.start, tz);
 	snprintf(dur, sizeof dur, "%lld", (m->row.end - m->row.start) / 60);
 	snprintf(seq, sizeof seq, "%d", m->row.sequence);
+
+	/* A CANCEL names only those it removes; a REQUEST everyone, with
+	 * the answers already known so that their clients keep them. */
+	ia = xcalloc(nlist ? nlist : 1, sizeof *ia);
+	for (i = 0; i < nlist; i++) {
+		ia[i].email = list[i].email;
+		ia[i].name = list[i].name;
+		ia[i].chair = list[i].chair;
+		ia[i].optional = list[i].optional;
+		known = find_invitee(inv, ninv, list[i].email);
+		ia[i].partstat = known && !known->cancelled ? known->partstat :
+		    NULL;
+	}
+	memset(&job, 0, sizeof job);
+	job.method = method;
+	job.ev.uid = m->row.uid;
+	job.ev.sequence = m->row.sequence;
+	job.ev.dtstamp = c->now;
+	job.ev.start = m->row.start;
+	job.ev.end = m->row.end;
+	job.ev.tzid = m->row.tzid;
+	job.ev.summary = m->row.summary;
+	job.ev.location = m->row.location;
+	job.ev.org_name = cfg->org_name;
+	job.ev.org_email = cfg->org_email;
+	job.ev.cancelled = strcmp(method, "CANCEL") == 0;
+	job.ev.att = ia;
+	job.ev.natt = nlist;
+	job.ev.categories = mkind;
+
+	mid = message_id(m->row.uid, m->row.sequence,
+	    strcmp(method, "CANCEL") == 0 ? "cancel" : "request", to->email);
 	{
 		const struct tvar vars[] = {
 			{ "member_name", to->name ? to->name : to->email },
@@ -195,82 +240,35 @@ queue_one(struct ctx *c, const struct meeting *m, const struct attendee *to,
 			{ "location", m->row.location },
 			{ "organizer_name", cfg->org_name },
 			{ "organizer_email", cfg->org_email },
-			{ "agenda", NULL },
+			{ "agenda", m->row.agenda_confirmed ? m->row.agenda :
+			    NULL },
 			{ "sequence", seq },
 		};
 
-		rc = template_render(cfg, langs, 3, kind, vars,
-		    sizeof vars / sizeof vars[0], &subject, &body, c->err);
+		memset(&om, 0, sizeof om);
+		om.kind = kind;
+		om.group_id = g->id;
+		om.meeting_uid = m->row.uid;
+		om.to_email = to->email;
+		om.to_name = to->name;
+		om.langs[0] = to->lang;
+		om.langs[1] = g->language;
+		om.langs[2] = cfg->language;
+		om.vars = vars;
+		om.nvars = sizeof vars / sizeof vars[0];
+		om.message_id = mid;
+		om.ical_fn = build_ical;
+		om.ical_arg = &job;
+		om.ical_method = method;
+		rc = outbox_queue(cfg, c->st, &om, c->now, c->err);
 	}
+	if (rc == 1)
+		c->ps->queued++;
+	free(mid);
+	free(ia);
 	free(when_member);
 	free(when_meeting);
 	free(date);
-	if (rc == -1)
-		return -1;
-
-	/* A CANCEL names only those it removes; a REQUEST everyone, with
-	 * the answers already known so that their clients keep them. */
-	ia = xcalloc(nlist ? nlist : 1, sizeof *ia);
-	for (i = 0; i < nlist; i++) {
-		ia[i].email = list[i].email;
-		ia[i].name = list[i].name;
-		ia[i].chair = list[i].chair;
-		ia[i].optional = list[i].optional;
-		known = find_invitee(inv, ninv, list[i].email);
-		ia[i].partstat = known && !known->cancelled ? known->partstat :
-		    NULL;
-	}
-	memset(&ev, 0, sizeof ev);
-	ev.uid = m->row.uid;
-	ev.sequence = m->row.sequence;
-	ev.dtstamp = c->now;
-	ev.start = m->row.start;
-	ev.end = m->row.end;
-	ev.tzid = m->row.tzid;
-	ev.summary = m->row.summary;
-	ev.description = body;
-	ev.location = m->row.location;
-	ev.org_name = cfg->org_name;
-	ev.org_email = cfg->org_email;
-	ev.cancelled = strcmp(method, "CANCEL") == 0;
-	ev.att = ia;
-	ev.natt = nlist;
-	ev.categories = mkind;
-	ical = ical_build(method, &ev, 1);
-	free(ia);
-
-	mid = message_id(m->row.uid, m->row.sequence,
-	    strcmp(method, "CANCEL") == 0 ? "cancel" : "request", to->email);
-	memset(&msg, 0, sizeof msg);
-	msg.from_name = cfg->org_name;
-	msg.from_email = cfg->org_email;
-	msg.to_name = to->name;
-	msg.to_email = to->email;
-	msg.subject = subject;
-	msg.message_id = mid;
-	msg.date = c->now;
-	msg.text = body;
-	msg.ical = ical;
-	msg.ical_method = method;
-	data = compose_message(&msg, &len);
-
-	memset(&out, 0, sizeof out);
-	out.message_id = mid;
-	out.kind = kind;
-	out.group_id = g->id;
-	out.meeting_uid = m->row.uid;
-	out.recipient = to->email;
-	out.data = data;
-	out.len = len;
-	out.now = c->now;
-	rc = store_outbox_add(c->st, &out, c->err);
-	if (rc == 1)
-		c->ps->queued++;
-	free(data);
-	free(mid);
-	free(ical);
-	free(subject);
-	free(body);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -405,9 +403,13 @@ cancel_meeting(struct ctx *c, struct meeting *m)
 		    list[i].email, m->row.sequence, c->err) == -1)
 			goto out;
 	c->ps->meetings_cancelled++;
-	log_info("%s: meeting %s is no longer in the schedule: cancelled "
-	    "for %zu attendee%s", c->g->id, m->row.uid, nlist,
-	    nlist == 1 ? "" : "s");
+	if (nlist > 0)
+		log_info("%s: meeting %s is no longer in the schedule: "
+		    "cancelled for %zu attendee%s", c->g->id, m->row.uid, nlist,
+		    nlist == 1 ? "" : "s");
+	else
+		log_debug("%s: meeting %s, not yet announced, is no longer in "
+		    "the schedule", c->g->id, m->row.uid);
 	rc = 0;
 out:
 	free(list);
@@ -470,17 +472,6 @@ new_meeting(struct ctx *c, struct meeting *m, const struct want *w)
 	m->row.kind = xstrdup(config_meeting_kind_name(w->s->kind));
 	m->dirty = 1;
 	c->ps->meetings_new++;
-}
-
-static void
-row_clear(struct store_plan_meeting *r)
-{
-	free(r->uid);
-	free(r->series);
-	free(r->tzid);
-	free(r->summary);
-	free(r->location);
-	free(r->kind);
 }
 
 static const struct series *
@@ -588,10 +579,10 @@ keep:
 			continue;
 		new_meeting(c, &m, &want[k]);
 		if (save_meeting(c, &m) == -1 || reconcile_attendees(c, &m) == -1) {
-			row_clear(&m.row);
+			store_plan_meeting_clear(&m.row);
 			goto out;
 		}
-		row_clear(&m.row);
+		store_plan_meeting_clear(&m.row);
 	}
 	rc = 0;
 out:

@@ -214,6 +214,8 @@ enum stmt_id {
 	ST_GROUP_BOUNCING,
 	ST_INV_RESET,
 	ST_PLAN_MEETINGS,
+	ST_MEETING_GET,
+	ST_MEETING_BUMP,
 	ST_MEETING_INVITEES,
 	ST_OUTBOX_ADD,
 	ST_OUTBOX_DUE,
@@ -330,9 +332,21 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_PLAN_MEETINGS] =
 	"SELECT uid, series, orig_start, start, end, tzid, summary, location,"
-	"  kind, sequence, content_seq, status = 'cancelled'"
+	"  kind, sequence, content_seq, status = 'cancelled',"
+	"  agenda_state = 'confirmed', agenda, minutes_path, group_id"
 	" FROM meetings WHERE group_id = ?1 AND start >= ?2 AND start < ?3"
 	" ORDER BY start, uid",
+
+	[ST_MEETING_GET] =
+	"SELECT uid, series, orig_start, start, end, tzid, summary, location,"
+	"  kind, sequence, content_seq, status = 'cancelled',"
+	"  agenda_state = 'confirmed', agenda, minutes_path, group_id"
+	" FROM meetings WHERE uid = ?1",
+
+	/* Attendees must hear of it: the agenda was confirmed or changed. */
+	[ST_MEETING_BUMP] =
+	"UPDATE meetings SET sequence = sequence + 1,"
+	"  content_seq = sequence + 1 WHERE uid = ?1",
 
 	[ST_MEETING_INVITEES] =
 	"SELECT email, sequence_sent, cancelled, partstat FROM invitations"
@@ -1162,6 +1176,74 @@ store_group_bouncing(struct store *s, const char *group_id, char ***out,
 
 /* ---- planning ---- */
 
+static void
+plan_row(sqlite3_stmt *st, struct store_plan_meeting *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->uid = col_dup(st, 0);
+	m->series = col_dup(st, 1);
+	m->orig_start = sqlite3_column_int64(st, 2);
+	m->start = sqlite3_column_int64(st, 3);
+	m->end = sqlite3_column_int64(st, 4);
+	m->tzid = col_dup(st, 5);
+	m->summary = col_dup(st, 6);
+	m->location = col_dup(st, 7);
+	m->kind = col_dup(st, 8);
+	m->sequence = sqlite3_column_int(st, 9);
+	m->content_seq = sqlite3_column_int(st, 10);
+	m->cancelled = sqlite3_column_int(st, 11);
+	m->agenda_confirmed = sqlite3_column_int(st, 12);
+	m->agenda = col_dup(st, 13);
+	m->minutes_path = col_dup(st, 14);
+	m->group_id = col_dup(st, 15);
+}
+
+int
+store_meeting_get(struct store *s, const char *uid,
+    struct store_plan_meeting *out, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = stmt_get(s, ST_MEETING_GET, "t", uid)) == NULL)
+		return dberr(s, err, xasprintf("cannot read meeting %s", uid));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		plan_row(st, out);
+		sqlite3_reset(st);
+		return 1;
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		return dberr(s, err, xasprintf("cannot read meeting %s", uid));
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+store_meeting_bump(struct store *s, const char *uid, char **err)
+{
+	return update_one(s, stmt_get(s, ST_MEETING_BUMP, "t", uid), err,
+	    xasprintf("cannot raise the sequence of meeting %s", uid));
+}
+
+void
+store_plan_meeting_clear(struct store_plan_meeting *m)
+{
+	free(m->uid);
+	free(m->series);
+	free(m->tzid);
+	free(m->summary);
+	free(m->location);
+	free(m->kind);
+	free(m->agenda);
+	free(m->minutes_path);
+	free(m->group_id);
+	memset(m, 0, sizeof(*m));
+}
+
 int
 store_plan_meetings(struct store *s, const char *group_id, long long from,
     long long to, struct store_plan_meeting **out, size_t *n, char **err)
@@ -1178,19 +1260,7 @@ store_plan_meetings(struct store *s, const char *group_id, long long from,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = xreallocarray(v, nv + 1, sizeof(*v));
 		m = &v[nv++];
-		memset(m, 0, sizeof(*m));
-		m->uid = col_dup(st, 0);
-		m->series = col_dup(st, 1);
-		m->orig_start = sqlite3_column_int64(st, 2);
-		m->start = sqlite3_column_int64(st, 3);
-		m->end = sqlite3_column_int64(st, 4);
-		m->tzid = col_dup(st, 5);
-		m->summary = col_dup(st, 6);
-		m->location = col_dup(st, 7);
-		m->kind = col_dup(st, 8);
-		m->sequence = sqlite3_column_int(st, 9);
-		m->content_seq = sqlite3_column_int(st, 10);
-		m->cancelled = sqlite3_column_int(st, 11);
+		plan_row(st, m);
 	}
 	if (rc != SQLITE_DONE) {
 		save_err(s);
@@ -1210,14 +1280,8 @@ store_plan_meetings_free(struct store_plan_meeting *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(v[i].uid);
-		free(v[i].series);
-		free(v[i].tzid);
-		free(v[i].summary);
-		free(v[i].location);
-		free(v[i].kind);
-	}
+	for (i = 0; i < n; i++)
+		store_plan_meeting_clear(&v[i]);
 	free(v);
 }
 

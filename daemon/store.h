@@ -177,6 +177,10 @@ struct store_plan_meeting {
 	char      *uid, *series, *tzid, *summary, *location, *kind;
 	long long  orig_start, start, end;
 	int        sequence, content_seq, cancelled;
+	int        agenda_confirmed;
+	char      *agenda;             /* NULL: none yet */
+	char      *minutes_path;       /* NULL: none yet */
+	char      *group_id;
 };
 /* Every meeting of the group with start in [from, to), cancelled ones too,
  * ordered by start.  *out freed with store_plan_meetings_free(). */
@@ -184,6 +188,15 @@ int  store_plan_meetings(struct store *, const char *group_id,
          long long from, long long to, struct store_plan_meeting **out,
          size_t *n, char **err);
 void store_plan_meetings_free(struct store_plan_meeting *, size_t);
+
+/* One meeting by UID: 1 found (*out filled; release with
+ * store_plan_meeting_clear), 0 none, -1 error. */
+int  store_meeting_get(struct store *, const char *uid,
+         struct store_plan_meeting *out, char **err);
+void store_plan_meeting_clear(struct store_plan_meeting *);
+
+/* SEQUENCE + 1, and every attendee must hear of it (the agenda changed). */
+int  store_meeting_bump(struct store *, const char *uid, char **err);
 
 struct store_invitee {
 	char *email;
