@@ -69,6 +69,66 @@ domain_of(const char *email)
 	return at ? at + 1 : email;
 }
 
+void
+plan_vars_add(struct plan_vars *pv, const char *name, const char *value)
+{
+	if (pv->n < PLAN_VARS_MAX)
+		pv->v[pv->n++] = (struct tvar){ name, value };
+}
+
+void
+plan_vars_take(struct plan_vars *pv, const char *name, char *value)
+{
+	if (pv->nown == sizeof pv->own / sizeof pv->own[0] ||
+	    pv->n == PLAN_VARS_MAX) {
+		free(value);
+		return;
+	}
+	pv->own[pv->nown++] = value;
+	plan_vars_add(pv, name, value);
+}
+
+void
+plan_vars_init(struct plan_vars *pv, const struct config *cfg,
+    const struct group *g, const struct store_plan_meeting *r, int open,
+    const char *to_email, const char *to_name, const char *lang,
+    const char *tz)
+{
+	const char *mkind = r->kind ? r->kind : "meeting";
+
+	memset(pv, 0, sizeof *pv);
+	plan_vars_add(pv, "member_name", to_name ? to_name : to_email);
+	plan_vars_add(pv, "member_email", to_email);
+	plan_vars_add(pv, "group_name", g->name);
+	plan_vars_add(pv, "group_id", g->id);
+	plan_vars_add(pv, "summary", r->summary);
+	plan_vars_add(pv, "kind", template_kind_word(lang, mkind));
+	plan_vars_add(pv, "openness", template_openness_word(lang, open));
+	plan_vars_take(pv, "date", template_date(lang, r->start, tz));
+	plan_vars_take(pv, "when_member", template_when(lang, r->start, tz));
+	plan_vars_take(pv, "when_meeting", template_when(lang, r->start,
+	    r->tzid));
+	plan_vars_add(pv, "member_timezone", tz);
+	plan_vars_add(pv, "meeting_timezone", r->tzid);
+	plan_vars_take(pv, "duration", xasprintf("%lld",
+	    (r->end - r->start) / 60));
+	plan_vars_add(pv, "location", r->location);
+	plan_vars_add(pv, "organizer_name", cfg->org_name);
+	plan_vars_add(pv, "organizer_email", cfg->org_email);
+	plan_vars_add(pv, "agenda", r->agenda_confirmed ? r->agenda : NULL);
+	plan_vars_take(pv, "sequence", xasprintf("%d", r->sequence));
+}
+
+void
+plan_vars_free(struct plan_vars *pv)
+{
+	size_t i;
+
+	for (i = 0; i < pv->nown; i++)
+		free(pv->own[i]);
+	memset(pv, 0, sizeof *pv);
+}
+
 char *
 plan_uid(const struct config *cfg, const char *group_id, const char *series,
     const char *key)
@@ -179,16 +239,11 @@ queue_one(struct ctx *c, const struct meeting *m, const struct attendee *to,
 	struct ical_attendee *ia;
 	struct ical_job job;
 	struct outbox_msg om;
-	char *when_member, *when_meeting, *date, *mid, dur[32], seq[16];
+	struct plan_vars pv;
+	char *mid;
 	const struct store_invitee *known;
 	size_t i;
 	int rc;
-
-	when_member = template_when(lang, m->row.start, tz);
-	when_meeting = template_when(lang, m->row.start, m->row.tzid);
-	date = template_date(lang, m->row.start, tz);
-	snprintf(dur, sizeof dur, "%lld", (m->row.end - m->row.start) / 60);
-	snprintf(seq, sizeof seq, "%d", m->row.sequence);
 
 	/* A CANCEL names only those it removes; a REQUEST everyone, with
 	 * the answers already known so that their clients keep them. */
@@ -221,54 +276,29 @@ queue_one(struct ctx *c, const struct meeting *m, const struct attendee *to,
 
 	mid = message_id(m->row.uid, m->row.sequence,
 	    strcmp(method, "CANCEL") == 0 ? "cancel" : "request", to->email);
-	{
-		const struct tvar vars[] = {
-			{ "member_name", to->name ? to->name : to->email },
-			{ "member_email", to->email },
-			{ "group_name", g->name },
-			{ "group_id", g->id },
-			{ "summary", m->row.summary },
-			{ "kind", template_kind_word(lang, mkind) },
-			{ "openness", template_openness_word(lang,
-			    m->s ? m->s->open : 0) },
-			{ "date", date },
-			{ "when_member", when_member },
-			{ "when_meeting", when_meeting },
-			{ "member_timezone", tz },
-			{ "meeting_timezone", m->row.tzid },
-			{ "duration", dur },
-			{ "location", m->row.location },
-			{ "organizer_name", cfg->org_name },
-			{ "organizer_email", cfg->org_email },
-			{ "agenda", m->row.agenda_confirmed ? m->row.agenda :
-			    NULL },
-			{ "sequence", seq },
-		};
-
-		memset(&om, 0, sizeof om);
-		om.kind = kind;
-		om.group_id = g->id;
-		om.meeting_uid = m->row.uid;
-		om.to_email = to->email;
-		om.to_name = to->name;
-		om.langs[0] = to->lang;
-		om.langs[1] = g->language;
-		om.langs[2] = cfg->language;
-		om.vars = vars;
-		om.nvars = sizeof vars / sizeof vars[0];
-		om.message_id = mid;
-		om.ical_fn = build_ical;
-		om.ical_arg = &job;
-		om.ical_method = method;
-		rc = outbox_queue(cfg, c->st, &om, c->now, c->err);
-	}
+	plan_vars_init(&pv, cfg, g, &m->row, m->s ? m->s->open : 0, to->email,
+	    to->name, lang, tz);
+	memset(&om, 0, sizeof om);
+	om.kind = kind;
+	om.group_id = g->id;
+	om.meeting_uid = m->row.uid;
+	om.to_email = to->email;
+	om.to_name = to->name;
+	om.langs[0] = to->lang;
+	om.langs[1] = g->language;
+	om.langs[2] = cfg->language;
+	om.vars = pv.v;
+	om.nvars = pv.n;
+	om.message_id = mid;
+	om.ical_fn = build_ical;
+	om.ical_arg = &job;
+	om.ical_method = method;
+	rc = outbox_queue(cfg, c->st, &om, c->now, c->err);
+	plan_vars_free(&pv);
 	if (rc == 1)
 		c->ps->queued++;
 	free(mid);
 	free(ia);
-	free(when_member);
-	free(when_meeting);
-	free(date);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -24,8 +24,14 @@
 #ifndef CONVENED_PLAN_H
 #define CONVENED_PLAN_H
 
+#include <stddef.h>
+
+#include "template.h"
+
 struct config;
+struct group;
 struct store;
+struct store_plan_meeting;
 
 struct plan_stats {
 	int meetings_new;
@@ -40,6 +46,26 @@ struct plan_stats {
  * 0, or -1 when the store itself failed (*err set, caller frees). */
 int plan_run(const struct config *, struct store *, long long now,
         struct plan_stats *, char **err);
+
+/* The variables of a message about a meeting, for one recipient: names,
+ * the meeting's time in the recipient's zone and in its own, kind and
+ * openness in the recipient's language.  Holds the strings it made until
+ * plan_vars_free(); the others are borrowed from its arguments. */
+#define PLAN_VARS_MAX 32
+struct plan_vars {
+	struct tvar v[PLAN_VARS_MAX];
+	size_t      n;
+	char       *own[12];
+	size_t      nown;
+};
+void plan_vars_init(struct plan_vars *, const struct config *,
+        const struct group *, const struct store_plan_meeting *, int open,
+        const char *to_email, const char *to_name, const char *lang,
+        const char *tz);
+void plan_vars_add(struct plan_vars *, const char *name, const char *value);
+/* Adds a value plan_vars takes ownership of. */
+void plan_vars_take(struct plan_vars *, const char *name, char *value);
+void plan_vars_free(struct plan_vars *);
 
 /* The UID of an occurrence (for tests and the inbox): caller frees. */
 char *plan_uid(const struct config *, const char *group_id,
