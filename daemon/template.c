@@ -21,7 +21,8 @@
 #include "util.h"
 
 const char *const template_kinds[] = { "invite", "update", "cancel",
-    "bounce-notice", NULL };
+    "bounce-notice", "agenda-request", "agenda-reminder", "minutes-request",
+    "minutes-reminder", "minutes-notice", "counter-notice", NULL };
 
 /* Variables every meeting message takes. */
 static const char *const meeting_vars[] = {
@@ -29,6 +30,17 @@ static const char *const meeting_vars[] = {
 	"kind", "openness", "date", "when_member", "when_meeting",
 	"member_timezone", "meeting_timezone", "duration", "location",
 	"organizer_name", "organizer_email", "agenda", "sequence", NULL
+};
+
+/* Notices about one meeting (its agenda, its minutes, a proposed new
+ * time): the meeting's variables and what the notice is about. */
+static const char *const notice_vars[] = {
+	"member_name", "member_email", "group_name", "group_id", "summary",
+	"kind", "openness", "date", "when_member", "when_meeting",
+	"member_timezone", "meeting_timezone", "duration", "location",
+	"organizer_name", "organizer_email", "agenda", "sequence",
+	"deadline", "tag", "files", "sender_name", "attendee_name",
+	"attendee_email", "proposed_when", "comment", NULL
 };
 
 /* Notices to coordinators: who they are written to, and about what. */
@@ -48,6 +60,12 @@ static const struct {
 	{ "update", meeting_vars },
 	{ "cancel", meeting_vars },
 	{ "bounce-notice", bounce_vars },
+	{ "agenda-request", notice_vars },
+	{ "agenda-reminder", notice_vars },
+	{ "minutes-request", notice_vars },
+	{ "minutes-reminder", notice_vars },
+	{ "minutes-notice", notice_vars },
+	{ "counter-notice", notice_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

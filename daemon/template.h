@@ -48,11 +48,28 @@ struct tvar {
 	const char *value;
 };
 
-/* Kinds convened knows, NULL-terminated: "invite", "update", "cancel".
- * Every kind accepts the variables
+/* Kinds convened knows, NULL-terminated:
+ *	invite update cancel       to participants: the meeting itself
+ *	bounce-notice              to coordinators: an address that bounces
+ *	agenda-request             to coordinators: confirm the draft agenda
+ *	agenda-reminder            the same, when nobody confirmed in time
+ *	minutes-request            to coordinators: send the minutes
+ *	minutes-reminder           the same, minutes_grace_days later
+ *	minutes-notice             to members (and guests when public): the
+ *	                           minutes are archived, files attached
+ *	counter-notice             to coordinators: a participant proposes
+ *	                           another time (iTIP COUNTER)
+ * The meeting kinds (invite, update, cancel) accept the variables
  *	member_name member_email group_name group_id summary kind openness
  *	date when_member when_meeting member_timezone meeting_timezone
  *	duration location organizer_name organizer_email agenda sequence
+ * The agenda-*, minutes-* and counter-notice kinds accept those and
+ *	deadline (localized date) tag ("[group-id]") files (one file name a
+ *	line) sender_name attendee_name attendee_email proposed_when
+ *	(localized date and time) comment (free text, may be multi-line)
+ * bounce-notice accepts
+ *	member_name member_email group_name group_id organizer_name
+ *	organizer_email address address_name reason
  * (the callers pass values already localized: see the helpers below). */
 extern const char *const template_kinds[];
 

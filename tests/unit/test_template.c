@@ -117,6 +117,31 @@ put(const char *base, const char *lang, const char *kind, const char *text,
 	return path;
 }
 
+/* Write a minimal valid base/lang/<kind>.txt for every kind convened
+ * knows, but for the kinds in skip (NULL-terminated, or NULL) and those
+ * that already have a file there: the check tests then see only the
+ * problems they plant, whatever kinds are added later. */
+static void
+stub_kinds(const char *base, const char *lang, const char *const *skip)
+{
+	size_t k, i;
+	char *path;
+
+	for (k = 0; template_kinds[k] != NULL; k++) {
+		for (i = 0; skip != NULL && skip[i] != NULL; i++)
+			if (strcmp(skip[i], template_kinds[k]) == 0)
+				break;
+		if (skip != NULL && skip[i] != NULL)
+			continue;
+		path = xasprintf("%s/%s/%s.txt", base, lang,
+		    template_kinds[k]);
+		if (access(path, F_OK) != 0)
+			free(put(base, lang, template_kinds[k],
+			    "Subject: x\n\nx\n", 0));
+		free(path);
+	}
+}
+
 /* 1 when some diag text is exactly want. */
 static int
 has_diag(const struct diag *d, const char *want)
@@ -253,6 +278,180 @@ render_every_kind_every_language(void **state)
 	config_free(cfg);
 }
 
+/* The notices about one meeting: to coordinators (agenda, minutes, a
+ * proposed new time) and to members (minutes archived). */
+static const char *const notice_kinds[] = { "agenda-request",
+    "agenda-reminder", "minutes-request", "minutes-reminder",
+    "minutes-notice", "counter-notice", NULL };
+
+/* What a rendered notice must show, beyond the summary and date. */
+static void
+assert_notice_shows(const char *kind, size_t l, const char *body,
+    int full)
+{
+	/* The word a coordinator writes to confirm, in the language. */
+	static const char *const confirm[] = { "CONFIRMAR", "CONFIRM",
+	    "CONFIRMAR", "CONFIRMER" };
+
+	assert_contains(body, "Intercambio mensual de experiencias");
+	assert_contains(body, "ana@mides.example.uy");      /* member_email */
+	assert_contains(body, "Secretaría técnica");        /* organizer */
+	if (strncmp(kind, "agenda-", 7) == 0) {
+		assert_contains(body, "WHEN-MEMBER 15:00");
+		assert_contains(body, "WHEN-MEETING 18:00");
+		assert_contains(body, confirm[l]);
+		assert_contains(body, "OK");
+		if (full)
+			assert_contains(body, "1. Apertura\n"
+			    "2. Experiencias de Uruguay y Chile\n");
+		else
+			assert_null(strstr(body, "Apertura"));
+	}
+	if (strcmp(kind, "agenda-request") == 0) {
+		assert_contains(body, "10/02/2021");        /* deadline */
+		assert_contains(body, "https://meet.example.org/south-south");
+	}
+	if (strncmp(kind, "minutes-", 8) == 0 &&
+	    strcmp(kind, "minutes-notice") != 0) {
+		assert_contains(body, "[south-south] minutes");
+		assert_contains(body, "[south-south] agreement");
+		assert_contains(body, "[south-south] document");
+	}
+	if (strcmp(kind, "minutes-notice") == 0) {
+		assert_contains(body, "17/02/2021");
+		assert_contains(body, "Carlos Gómez");       /* sender_name */
+		if (full)
+			assert_contains(body, "\nacta-2021-02-17.pdf\n"
+			    "acuerdos.docx\n");
+		else
+			assert_null(strstr(body, ".pdf"));
+	}
+	if (strcmp(kind, "counter-notice") == 0) {
+		assert_contains(body, "Jo Smith <jo@ilo.example.org>");
+		assert_contains(body, "WHEN-MEMBER 15:00");
+		assert_contains(body, "PROPOSED 24/02/2021 16:00");
+		if (full)
+			assert_contains(body, "\nPrefiero el miércoles\n"
+			    "siguiente, por la tarde.\n");
+		else
+			assert_null(strstr(body, "Prefiero"));
+	}
+}
+
+static void
+render_notice_kinds_every_language(void **state)
+{
+	struct config *cfg = make_config("templates", NULL, "es");
+	const char *values[][2] = {
+		{ "member_name", "Ana Pérez" },
+		{ "member_email", "ana@mides.example.uy" },
+		{ "group_name", "Cooperación Sur-Sur" },
+		{ "group_id", "south-south" },
+		{ "summary", "Intercambio mensual de experiencias" },
+		{ "date", "17/02/2021" },
+		{ "when_member", "WHEN-MEMBER 15:00" },
+		{ "when_meeting", "WHEN-MEETING 18:00" },
+		{ "member_timezone", "America/Montevideo" },
+		{ "meeting_timezone", "America/Santiago" },
+		{ "duration", "90" },
+		{ "location", "https://meet.example.org/south-south" },
+		{ "organizer_name", "Secretaría técnica" },
+		{ "organizer_email", "agenda@example.org" },
+		{ "sequence", "2" },
+		{ "deadline", "10/02/2021" },
+		{ "tag", "[south-south]" },
+		{ "sender_name", "Carlos Gómez" },
+		{ "attendee_name", "Jo Smith" },
+		{ "attendee_email", "jo@ilo.example.org" },
+		{ "proposed_when", "PROPOSED 24/02/2021 16:00" },
+		/* The sections: shown on the first pass, hidden on the second. */
+		{ "agenda", "1. Apertura\n2. Experiencias de Uruguay y Chile" },
+		{ "files", "acta-2021-02-17.pdf\nacuerdos.docx" },
+		{ "comment", "Prefiero el miércoles\r\nsiguiente, por la tarde." },
+	};
+	const size_t nsec = 3;
+	struct tvar vars[32];
+	size_t nv = sizeof values / sizeof values[0], i, k, l;
+	int full;
+	char *subject, *body, *err = NULL;
+
+	(void)state;
+	for (l = 0; l < 4; l++)
+	for (full = 1; full >= 0; full--) {
+		for (i = 0; i < nv; i++) {
+			vars[i].name = values[i][0];
+			vars[i].value = full || i < nv - nsec ?
+			    values[i][1] : "";
+		}
+		vars[nv].name = "kind";
+		vars[nv].value = template_kind_word(langs4[l], "meeting");
+		vars[nv + 1].name = "openness";
+		vars[nv + 1].value = template_openness_word(langs4[l], 0);
+		for (k = 0; notice_kinds[k] != NULL; k++) {
+			assert_int_equal(template_render(cfg, &langs4[l], 1,
+			    notice_kinds[k], vars, nv + 2, &subject, &body,
+			    &err), 0);
+			assert_null(err);
+			assert_null(strpbrk(subject, "\r\n"));
+			assert_null(strstr(subject, "{{"));
+			assert_null(strstr(body, "{{"));
+			assert_contains(subject,
+			    "Intercambio mensual de experiencias");
+			assert_contains(subject, "17/02/2021");
+			assert_notice_shows(notice_kinds[k], l, body, full);
+			/* A hidden section leaves no gap behind. */
+			assert_null(strstr(body, "\n\n\n"));
+			if (l == 3) {
+				/* French: no-break space before ':' and
+				 * inside « ». */
+				assert_null(strstr(subject, " :"));
+				assert_null(strstr(body, " :"));
+				assert_null(strstr(body, "« "));
+				assert_null(strstr(body, " »"));
+			}
+			free(subject);
+			free(body);
+		}
+	}
+	config_free(cfg);
+}
+
+/* Every shipped body line fits a mail reader: under 78 characters
+ * before substitution. */
+static void
+shipped_lines_are_short(void **state)
+{
+	size_t l, k, n;
+	char *path, line[1024];
+	const unsigned char *c;
+	int lineno;
+	FILE *fp;
+
+	(void)state;
+	for (l = 0; l < 4; l++)
+		for (k = 0; template_kinds[k] != NULL; k++) {
+			path = xasprintf("templates/%s/%s.txt", langs4[l],
+			    template_kinds[k]);
+			fp = fopen(path, "r");
+			assert_non_null(fp);
+			lineno = 0;
+			while (fgets(line, sizeof line, fp) != NULL) {
+				if (++lineno == 1)
+					continue;           /* the subject */
+				for (n = 0, c = (unsigned char *)line;
+				    *c && *c != '\n'; c++)
+					if ((*c & 0xc0) != 0x80)
+						n++;
+				if (n >= 78)
+					print_message("%s:%d: %zu characters\n",
+					    path, lineno, n);
+				assert_true(n < 78);
+			}
+			fclose(fp);
+			free(path);
+		}
+}
+
 /* --- lookup order --------------------------------------------------------- */
 
 static void
@@ -378,11 +577,7 @@ check_unknown_variable(void **state)
 	    "{{/adjuntos}}\n"                           /* 7 */
 	    "{{Summary}} {{#}}\n", 0);                  /* 8 */
 
-	free(put(f->def, "es", "invite", "Subject: x\n\nx\n", 0));
-	free(put(f->def, "es", "update", "Subject: x\n\nx\n", 0));
-	free(put(f->def, "es", "bounce-notice", "Subject: x\n\nx\n", 0));
-	free(put(f->def, "es", "cancel", "Subject: x\n\nx\n", 0));
-	free(put(f->def, "es", "bounce-notice", "Subject: x\n\nx\n", 0));
+	stub_kinds(f->def, "es", NULL);
 
 	assert_int_equal(template_check(f->cfg, &f->d), 6);
 	assert_diag(&f->d, "%s:1: unknown variable {{fecha}} in an update "
@@ -427,8 +622,7 @@ check_unbalanced_sections(void **state)
 	char *q = put(f->def, "es", "cancel",
 	    "Subject: x\n\n{{/agenda}}\n{{#agenda}}\n", 0);
 
-	free(put(f->def, "es", "update", "Subject: x\n\nx\n", 0));
-	free(put(f->def, "es", "bounce-notice", "Subject: x\n\nx\n", 0));
+	stub_kinds(f->def, "es", NULL);         /* all but invite, cancel */
 	assert_int_equal(template_check(f->cfg, &f->d), 8);
 	assert_diag(&f->d, "%s:1: section {{#agenda}} is never closed on the "
 	    "subject line", p);
@@ -459,7 +653,7 @@ check_hostile_files(void **state)
 	    "Subject: x\n\nok\nbad \xc3\x28 utf8\nover \xc0\xaf long\n", 0);
 	p[2] = put(f->def, "es", "cancel",
 	    "Subject: x\n\n\nhola {{member_name\nok {{summary}}\n", 0);
-	free(put(f->def, "es", "bounce-notice", "Subject: x\n\nx\n", 0));
+	stub_kinds(f->def, "es", NULL);
 	p[3] = put(f->def, "en", "invite", "Hello\n\nbody\n", 0);
 	p[4] = put(f->def, "en", "update", "Subject: x\nbody\n", 0);
 	p[5] = put(f->def, "en", "cancel", "", 0);
@@ -513,11 +707,13 @@ static void
 check_missing_daemon_language(void **state)
 {
 	struct fx *f = *state;
+	static const char *const missing[] = { "invite", "update", "cancel",
+	    NULL };
 	char *p;
 
 	free(put(f->def, "en", "invite", "Subject: x\n\nx\n", 0));
 	free(put(f->local, "es", "cancel", "Subject: x\n\nx\n", 0));
-	free(put(f->def, "es", "bounce-notice", "Subject: x\n\nx\n", 0));
+	stub_kinds(f->def, "es", missing);
 	/* Unknown kinds and languages are only warnings. */
 	free(put(f->def, "en", "invitation", "Subject: x\n\nx\n", 0));
 	free(put(f->def, "de", "invite", "Subject: x\n\nx\n", 0));
@@ -753,6 +949,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(shipped_templates_check_clean),
 		cmocka_unit_test(render_every_kind_every_language),
+		cmocka_unit_test(render_notice_kinds_every_language),
+		cmocka_unit_test(shipped_lines_are_short),
 		cmocka_unit_test_setup_teardown(fallback_member_group_daemon,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(override_single_file,
