@@ -216,6 +216,7 @@ enum stmt_id {
 	ST_PLAN_MEETINGS,
 	ST_MEETING_GET,
 	ST_MEETING_BUMP,
+	ST_MEETING_DRAFT,
 	ST_MEETING_INVITEES,
 	ST_OUTBOX_ADD,
 	ST_OUTBOX_DUE,
@@ -223,6 +224,14 @@ enum stmt_id {
 	ST_OUTBOX_COUNT,
 	ST_GROUP_NAMES,
 	ST_WARNING_ADD,
+	ST_INBOUND_SEEN,
+	ST_INBOUND_ADD,
+	ST_FOLDER_GET,
+	ST_FOLDER_SET,
+	ST_DOCUMENT_ADD,
+	ST_ADDRESS_KNOWN,
+	ST_OUTBOX_HAS,
+	ST_MEETINGS_ENDED,
 	ST_BOUNCE_STATUS,
 	ST__COUNT
 };
@@ -267,6 +276,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"  summary = excluded.summary, location = excluded.location,"
 	"  kind = excluded.kind, sequence = excluded.sequence,"
 	"  status = excluded.status, content_seq = excluded.content_seq",
+
+	/* The draft sent to the coordinators; a confirmed agenda stays. */
+	[ST_MEETING_DRAFT] =
+	"UPDATE meetings SET agenda = ?2"
+	" WHERE uid = ?1 AND agenda_state = 'pending'",
 
 	[ST_MEETING_AGENDA] =
 	"UPDATE meetings SET agenda_state = 'confirmed',"
@@ -381,6 +395,42 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_WARNING_ADD] =
 	"INSERT INTO warnings (group_id, kind, key, sent_at)"
 	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+
+	[ST_INBOUND_SEEN] =
+	"SELECT 1 FROM inbound WHERE message_id = ?1",
+
+	[ST_INBOUND_ADD] =
+	"INSERT INTO inbound (message_id, folder, uidvalidity, uid,"
+	"  processed_at, kind, result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	" ON CONFLICT (message_id) DO NOTHING",
+
+	[ST_FOLDER_GET] =
+	"SELECT uidvalidity, last_uid FROM folders WHERE name = ?1",
+
+	[ST_FOLDER_SET] =
+	"INSERT INTO folders (name, uidvalidity, last_uid) VALUES (?1, ?2, ?3)"
+	" ON CONFLICT (name) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
+	"  last_uid = excluded.last_uid",
+
+	[ST_DOCUMENT_ADD] =
+	"INSERT INTO documents (group_id, meeting_uid, kind, path, sha256,"
+	"  sender, message_id, received_at)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+
+	/* Someone we have written to: a member, past or present, or an
+	 * invited guest.  A bounce for anyone else is not ours. */
+	[ST_ADDRESS_KNOWN] =
+	"SELECT EXISTS (SELECT 1 FROM members WHERE email = ?1)"
+	"  OR EXISTS (SELECT 1 FROM invitations WHERE email = ?1)"
+	"  OR EXISTS (SELECT 1 FROM outbox WHERE recipient = ?1)",
+
+	[ST_OUTBOX_HAS] =
+	"SELECT 1 FROM outbox WHERE message_id = ?1",
+
+	[ST_MEETINGS_ENDED] =
+	"SELECT uid FROM meetings WHERE group_id = ?1 AND status = 'scheduled'"
+	"  AND end <= ?2 AND end > ?3 AND minutes_path IS NULL"
+	" ORDER BY end DESC LIMIT 1",
 
 	[ST_BOUNCE_STATUS] =
 	"SELECT status FROM bounces WHERE email = ?1",
@@ -1223,6 +1273,16 @@ store_meeting_get(struct store *s, const char *uid,
 }
 
 int
+store_meeting_set_draft(struct store *s, const char *uid, const char *text,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_MEETING_DRAFT, "tt", uid, text)) < 0)
+		return dberr(s, err, xasprintf("cannot record the draft agenda "
+		    "of %s", uid));
+	return 0;
+}
+
+int
 store_meeting_bump(struct store *s, const char *uid, char **err)
 {
 	return update_one(s, stmt_get(s, ST_MEETING_BUMP, "t", uid), err,
@@ -1468,4 +1528,123 @@ store_bounce_status(struct store *s, const char *email)
 		v = col_dup(st, 0);
 	sqlite3_reset(st);
 	return v;
+}
+
+/* ---- inbound ---- */
+
+static int
+exists(struct store *s, enum stmt_id id, const char *arg, char **err,
+    const char *what)
+{
+	sqlite3_stmt *st;
+	int rc, v = 0;
+
+	if ((st = stmt_get(s, id, "t", arg)) == NULL)
+		return dberr(s, err, xasprintf("cannot look up %s %s", what,
+		    arg));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0) != 0;
+	else if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		return dberr(s, err, xasprintf("cannot look up %s %s", what,
+		    arg));
+	}
+	sqlite3_reset(st);
+	return v;
+}
+
+int
+store_inbound_seen(struct store *s, const char *message_id, char **err)
+{
+	return exists(s, ST_INBOUND_SEEN, message_id, err, "message");
+}
+
+int
+store_inbound_add(struct store *s, const char *message_id,
+    const char *folder, unsigned long uidvalidity, unsigned long uid,
+    long long now, const char *kind, const char *result, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_INBOUND_ADD, "ttllltt", message_id,
+	    folder, (long long)uidvalidity, (long long)uid, now, kind,
+	    result)) < 0)
+		return dberr(s, err, xasprintf("cannot record message %s",
+		    message_id));
+	return 0;
+}
+
+int
+store_folder_get(struct store *s, const char *name,
+    unsigned long *uidvalidity, unsigned long *last_uid, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = stmt_get(s, ST_FOLDER_GET, "t", name)) == NULL)
+		return dberr(s, err, xasprintf("cannot read folder %s", name));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*uidvalidity = (unsigned long)sqlite3_column_int64(st, 0);
+		*last_uid = (unsigned long)sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		return 1;
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		return dberr(s, err, xasprintf("cannot read folder %s", name));
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+store_folder_set(struct store *s, const char *name, unsigned long uidvalidity,
+    unsigned long last_uid, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_FOLDER_SET, "tll", name,
+	    (long long)uidvalidity, (long long)last_uid)) < 0)
+		return dberr(s, err, xasprintf("cannot record folder %s", name));
+	return 0;
+}
+
+int
+store_document_add(struct store *s, const struct store_document *d,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_DOCUMENT_ADD, "tttttttl", d->group_id,
+	    d->meeting_uid, d->kind, d->path, d->sha256, d->sender,
+	    d->message_id, d->received)) < 0)
+		return dberr(s, err, xasprintf("cannot record document %s",
+		    d->path));
+	return 0;
+}
+
+int
+store_address_known(struct store *s, const char *email, char **err)
+{
+	return exists(s, ST_ADDRESS_KNOWN, email, err, "address");
+}
+
+int
+store_outbox_has(struct store *s, const char *message_id, char **err)
+{
+	return exists(s, ST_OUTBOX_HAS, message_id, err, "sent message");
+}
+
+char *
+store_last_ended_without_minutes(struct store *s, const char *group_id,
+    long long now, long long since)
+{
+	sqlite3_stmt *st;
+	char *uid = NULL;
+
+	if ((st = stmt_get(s, ST_MEETINGS_ENDED, "tll", group_id, now,
+	    since)) == NULL)
+		return NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		uid = col_dup(st, 0);
+	sqlite3_reset(st);
+	return uid;
 }

@@ -195,6 +195,10 @@ int  store_meeting_get(struct store *, const char *uid,
          struct store_plan_meeting *out, char **err);
 void store_plan_meeting_clear(struct store_plan_meeting *);
 
+/* Keep the draft agenda sent for confirmation (not once confirmed). */
+int  store_meeting_set_draft(struct store *, const char *uid,
+         const char *text, char **err);
+
 /* SEQUENCE + 1, and every attendee must hear of it (the agenda changed). */
 int  store_meeting_bump(struct store *, const char *uid, char **err);
 
@@ -263,6 +267,41 @@ long long store_outbox_count(struct store *, const char *state);
  * Meant to run in the transaction that queues the notice. */
 int  store_warning_add(struct store *, const char *group_id,
          const char *kind, const char *key, long long now, char **err);
+
+/* ---- inbound ---- */
+
+/* 1 when a message with this Message-ID was processed, 0 not, -1 error. */
+int  store_inbound_seen(struct store *, const char *message_id, char **err);
+/* Record a message as processed: kind is the verdict, result what was
+ * done (applied, ignored, refused, stale).  A second record of the same
+ * Message-ID is ignored. */
+int  store_inbound_add(struct store *, const char *message_id,
+         const char *folder, unsigned long uidvalidity, unsigned long uid,
+         long long now, const char *kind, const char *result, char **err);
+
+/* A folder's UIDVALIDITY and last UID done: 1 known, 0 never seen, -1. */
+int  store_folder_get(struct store *, const char *name,
+         unsigned long *uidvalidity, unsigned long *last_uid, char **err);
+int  store_folder_set(struct store *, const char *name,
+         unsigned long uidvalidity, unsigned long last_uid, char **err);
+
+struct store_document {
+	const char *group_id, *meeting_uid, *kind, *path, *sha256, *sender;
+	const char *message_id;
+	long long   received;
+};
+int  store_document_add(struct store *, const struct store_document *,
+         char **err);
+
+/* 1 when convened has ever written to email (member, guest, recipient). */
+int  store_address_known(struct store *, const char *email, char **err);
+/* 1 when message_id is one of ours. */
+int  store_outbox_has(struct store *, const char *message_id, char **err);
+
+/* The UID of the group's latest meeting that ended in (since, now] without
+ * minutes (caller frees), or NULL. */
+char *store_last_ended_without_minutes(struct store *, const char *group_id,
+         long long now, long long since);
 
 /* The last bounce status recorded for email (caller frees), or NULL. */
 char *store_bounce_status(struct store *, const char *email);

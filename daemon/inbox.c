@@ -1,0 +1,914 @@
+/*
+ * inbox.c: the effects of replies (see inbox.h).
+ *
+ * Trust rests on the From address: an RSVP counts only from the attendee
+ * it answers for, an agenda or minutes only from a coordinator of the
+ * group.  From can be forged, as everywhere in mail; the receiving MTA's
+ * SPF/DKIM/DMARC checks are what stand behind it, and a refused message
+ * is always logged so an administrator can see an attempt.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "archive.h"
+#include "classify.h"
+#include "compose.h"
+#include "config.h"
+#include "inbox.h"
+#include "log.h"
+#include "outbox.h"
+#include "plan.h"
+#include "store.h"
+#include "template.h"
+#include "util.h"
+
+#define DAY             86400LL
+#define COMMENT_MAX     2000    /* bytes of a proposal's text passed on */
+#define MINUTES_WINDOW  (90 * DAY)  /* a tagged minutes message belongs to
+                                     * a meeting that ended this recently */
+
+struct ictx {
+	const struct config *cfg;
+	struct store *st;
+	long long now;
+	const struct verdict *v;
+	const char *msgid;
+	const char *why;        /* reason for the log line */
+	char whybuf[256];
+	char **err;
+};
+
+static const char *
+why(struct ictx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static const char *
+why(struct ictx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->whybuf, sizeof c->whybuf, fmt, ap);
+	va_end(ap);
+	c->why = c->whybuf;
+	return c->why;
+}
+
+const char *
+inbox_result_name(enum inbox_result r)
+{
+	switch (r) {
+	case INBOX_APPLIED:   return "applied";
+	case INBOX_DUPLICATE: return "duplicate";
+	case INBOX_IGNORED:   return "ignored";
+	case INBOX_REFUSED:   return "refused";
+	case INBOX_ERROR:     return "error";
+	}
+	return "?";
+}
+
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static const char *
+org_domain(const struct config *cfg)
+{
+	const char *at = strrchr(cfg->org_email, '@');
+
+	return at ? at + 1 : "convened.invalid";
+}
+
+/* ---- reading replies ---------------------------------------------------- */
+
+static int
+starts_ci(const char *s, const char *prefix)
+{
+	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int
+ends_ci(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n >= k && strncasecmp(s + n - k, suffix, k) == 0;
+}
+
+/* Where the quoted message starts, in the clients our members use. */
+static int
+attribution(const char *line, size_t n)
+{
+	static const char *const seps[] = {
+		"-----Original Message", "-----Mensaje original",
+		"-----Mensagem original", "-----Message d'origine",
+		"________________________________", NULL
+	};
+	size_t i;
+
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	for (i = 0; seps[i] != NULL; i++)
+		if (starts_ci(line, seps[i]))
+			return 1;
+	if ((starts_ci(line, "On ") && ends_ci(line, n, "wrote:")) ||
+	    (starts_ci(line, "El ") && ends_ci(line, n, "escribió:")) ||
+	    (starts_ci(line, "Em ") && ends_ci(line, n, "escreveu:")) ||
+	    (starts_ci(line, "Le ") && (ends_ci(line, n, "a écrit :") ||
+	    ends_ci(line, n, "a écrit:") || ends_ci(line, n, "a écrit\xc2\xa0:"))))
+		return 1;
+	return 0;
+}
+
+char *
+inbox_unquoted(const char *text)
+{
+	struct buf b = BUF_INIT;
+	const char *p = text ? text : "", *nl;
+	size_t n;
+	char *s, *e;
+
+	while (*p) {
+		nl = strchr(p, '\n');
+		n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if ((n == 2 && strncmp(p, "--", 2) == 0) ||
+		    (n == 3 && strncmp(p, "-- ", 3) == 0) || attribution(p, n))
+			break;
+		if (n == 0 || p[0] != '>') {
+			buf_add(&b, p, n);
+			buf_addc(&b, '\n');
+		}
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	s = buf_detach(&b);
+	/* Trim blank lines (and blanks) at both ends. */
+	for (e = s; *e == '\n' || *e == ' ' || *e == '\t' || *e == '\r'; e++)
+		;
+	memmove(s, e, strlen(e) + 1);
+	n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+int
+inbox_is_confirmation(const char *unquoted)
+{
+	static const char *const words[] = { "CONFIRM", "CONFIRMAR",
+	    "CONFIRMER", "OK", NULL };
+	char word[32];
+	size_t n = 0, i;
+	const char *p;
+
+	for (p = unquoted; *p && *p != '\n'; p++) {
+		if (isalpha((unsigned char)*p)) {
+			if (n + 1 >= sizeof word)
+				return 0;
+			word[n++] = (char)toupper((unsigned char)*p);
+		} else if (!(isspace((unsigned char)*p) || ispunct((unsigned char)*p)))
+			return 0;       /* digits or other letters: an agenda */
+		else if (n > 0 && isalpha((unsigned char)p[1]))
+			return 0;       /* a second word */
+	}
+	word[n] = '\0';
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(word, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* One of our own Message-IDs in In-Reply-To or References:
+ * "<kind>.<uid local part>.<hash>@<our domain>".  Returns the kind found
+ * (one of kinds[]) and sets *uid (caller frees), or NULL. */
+static const char *
+our_reference(const struct ictx *c, const char *const *kinds, char **uid)
+{
+	const struct mime_msg *m = c->v->msg;
+	const char *dom = org_domain(c->cfg), *id, *at, *dot1, *dot2;
+	size_t i, k, n = m ? m->nreferences + 1 : 0;
+
+	/* Newest first: In-Reply-To, then References from the end. */
+	for (i = 0; i < n; i++) {
+		id = i == 0 ? m->in_reply_to : m->references[m->nreferences - i];
+		if (id == NULL || (at = strrchr(id, '@')) == NULL ||
+		    strcasecmp(at + 1, dom) != 0)
+			continue;
+		for (k = 0; kinds[k] != NULL; k++) {
+			size_t kl = strlen(kinds[k]);
+
+			if (strncmp(id, kinds[k], kl) != 0 || id[kl] != '.')
+				continue;
+			dot1 = id + kl;
+			dot2 = memchr(dot1 + 1, '.', (size_t)(at - dot1 - 1));
+			if (dot2 == NULL || dot2 == dot1 + 1)
+				continue;
+			*uid = xasprintf("%.*s@%s", (int)(dot2 - dot1 - 1),
+			    dot1 + 1, dom);
+			return kinds[k];
+		}
+	}
+	return NULL;
+}
+
+static const struct member *
+coordinator(const struct group *g, const char *email)
+{
+	size_t i;
+
+	for (i = 0; email != NULL && i < g->nmembers; i++)
+		if (g->members[i].coordinator &&
+		    strcasecmp(g->members[i].email, email) == 0)
+			return &g->members[i];
+	return NULL;
+}
+
+static const struct member *
+member(const struct group *g, const char *email)
+{
+	size_t i;
+
+	for (i = 0; email != NULL && i < g->nmembers; i++)
+		if (strcasecmp(g->members[i].email, email) == 0)
+			return &g->members[i];
+	return NULL;
+}
+
+static const struct series *
+series_of(const struct group *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < g->nseries; i++)
+		if (strcmp(g->series[i].name, name) == 0)
+			return &g->series[i];
+	return NULL;
+}
+
+/* ---- messages to coordinators and members --------------------------------- */
+
+/* Queue kind about meeting r to one person, in their language and zone;
+ * extra variables after the meeting's. */
+static int
+meeting_mail(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const char *kind, const char *tag,
+    const char *email, const char *name, const char *lang, const char *tz,
+    const struct tvar *extra, size_t nextra,
+    const struct compose_attachment *att, size_t natt)
+{
+	const struct series *s = series_of(g, r->series);
+	const char *at = strrchr(r->uid, '@');
+	struct plan_vars pv;
+	struct outbox_msg om;
+	char *mid;
+	size_t i;
+	int rc;
+
+	plan_vars_init(&pv, c->cfg, g, r, s ? s->open : 0, email, name,
+	    lang ? lang : g->language, tz ? tz : g->timezone);
+	for (i = 0; i < nextra; i++)
+		plan_vars_add(&pv, extra[i].name, extra[i].value);
+	/* Derived from the message answered and the recipient: applying the
+	 * same message again can queue nothing new. */
+	mid = xasprintf("%s.%.*s.%08x.%08x@%s", tag, (int)(at - r->uid), r->uid,
+	    fnv1a(c->msgid), fnv1a(email), org_domain(c->cfg));
+	memset(&om, 0, sizeof om);
+	om.kind = kind;
+	om.group_id = g->id;
+	om.meeting_uid = r->uid;
+	om.to_email = email;
+	om.to_name = name;
+	om.langs[0] = lang;
+	om.langs[1] = g->language;
+	om.langs[2] = c->cfg->language;
+	om.vars = pv.v;
+	om.nvars = pv.n;
+	om.message_id = mid;
+	om.in_reply_to = NULL;
+	om.att = att;
+	om.natt = natt;
+	rc = outbox_queue(c->cfg, c->st, &om, c->now, c->err);
+	plan_vars_free(&pv);
+	free(mid);
+	return rc < 0 ? -1 : 0;
+}
+
+/* An attendee proposes another time: the coordinators decide. */
+static int
+forward_proposal(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const char *attendee,
+    long long proposed)
+{
+	const struct member *who = member(g, attendee);
+	char *comment = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	size_t i;
+	int rc = 0;
+
+	if (strlen(comment) > COMMENT_MAX)
+		comment[COMMENT_MAX] = '\0';
+	for (i = 0; i < g->nmembers && rc == 0; i++) {
+		const struct member *m = &g->members[i];
+		const char *lang = config_member_language(g, m);
+		const char *tz = config_member_timezone(g, m);
+		char *when;
+
+		if (!m->coordinator)
+			continue;
+		when = template_when(lang, proposed, tz);
+		{
+			const struct tvar extra[] = {
+				{ "attendee_name", who && who->name ? who->name :
+				    attendee },
+				{ "attendee_email", attendee },
+				{ "proposed_when", when },
+				{ "comment", comment },
+			};
+
+			rc = meeting_mail(c, g, r, "counter-notice", "counter",
+			    m->email, m->name, m->language, tz, extra, 4, NULL,
+			    0);
+		}
+		free(when);
+	}
+	free(comment);
+	return rc;
+}
+
+/* ---- RSVP and COUNTER --------------------------------------------------- */
+
+static int
+valid_partstat(const char *p)
+{
+	return p != NULL && (strcmp(p, "ACCEPTED") == 0 ||
+	    strcmp(p, "DECLINED") == 0 || strcmp(p, "TENTATIVE") == 0 ||
+	    strcmp(p, "DELEGATED") == 0);
+}
+
+static enum inbox_result
+do_reply(struct ictx *c, int counter)
+{
+	const struct ical_itip_event *ev = &c->v->itip->ev[0];
+	const char *from = c->v->from;
+	struct store_plan_meeting r;
+	struct store_invitee *inv = NULL;
+	const struct ical_itip_attendee *who = NULL;
+	const struct group *g;
+	size_t ninv = 0, i, j;
+	enum inbox_result res = INBOX_IGNORED;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	if ((rc = store_meeting_get(c->st, ev->uid, &r, c->err)) == -1)
+		return INBOX_ERROR;
+	if (rc == 0) {
+		why(c, "UID %.80s is not one of our meetings", ev->uid);
+		return INBOX_IGNORED;
+	}
+	if ((g = config_group(c->cfg, r.group_id)) == NULL) {
+		why(c, "meeting %s belongs to group %s, no longer configured",
+		    r.uid, r.group_id);
+		goto out;
+	}
+	if (store_meeting_invitees(c->st, r.uid, &inv, &ninv, c->err) == -1) {
+		res = INBOX_ERROR;
+		goto out;
+	}
+	/* The attendee the reply is about: one we invited. */
+	for (i = 0; i < ev->natt && who == NULL; i++)
+		for (j = 0; j < ninv; j++)
+			if (strcasecmp(ev->att[i].email, inv[j].email) == 0) {
+				who = &ev->att[i];
+				break;
+			}
+	if (who == NULL) {
+		why(c, "no attendee of meeting %s in it", r.uid);
+		goto out;
+	}
+	if (from == NULL || strcasecmp(from, who->email) != 0) {
+		why(c, "spoofed: From %s answers for attendee %s",
+		    from ? from : "(none)", who->email);
+		res = INBOX_REFUSED;
+		goto out;
+	}
+	if (r.cancelled) {
+		why(c, "meeting %s is cancelled", r.uid);
+		goto out;
+	}
+	if (!counter) {
+		if (!valid_partstat(who->partstat)) {
+			why(c, "PARTSTAT %s is not an answer", who->partstat);
+			goto out;
+		}
+		/* A reply without DTSTAMP is as old as the mail says. */
+		rc = store_invitation_reply(c->st, r.uid, who->email,
+		    who->partstat, ev->dtstamp ? ev->dtstamp :
+		    c->v->msg && c->v->msg->date ? c->v->msg->date : c->now,
+		    c->now, c->err);
+		if (rc == -1) {
+			res = INBOX_ERROR;
+			goto out;
+		}
+		why(c, rc ? "%s %s for %s" : "%s %s for %s is older than the "
+		    "answer recorded", who->email, who->partstat, r.uid);
+		res = INBOX_APPLIED;
+	}
+	if (counter || (ev->has_dtstart && ev->dtstart != r.start)) {
+		if (!ev->has_dtstart) {
+			why(c, "COUNTER without a start time");
+			goto out;
+		}
+		if (forward_proposal(c, g, &r, who->email, ev->dtstart) == -1) {
+			res = INBOX_ERROR;
+			goto out;
+		}
+		why(c, "%s proposes another time for %s: passed to the "
+		    "coordinators", who->email, r.uid);
+		res = INBOX_APPLIED;
+	}
+out:
+	store_invitees_free(inv, ninv);
+	store_plan_meeting_clear(&r);
+	return res;
+}
+
+/* ---- bounces ----------------------------------------------------------- */
+
+static enum inbox_result
+do_bounce(struct ictx *c)
+{
+	const struct verdict *v = c->v;
+	size_t i, marked = 0;
+	int rc;
+
+	/* When the returned message is quoted, it must be one of ours. */
+	if (v->bounced_id != NULL) {
+		if ((rc = store_outbox_has(c->st, v->bounced_id, c->err)) == -1)
+			return INBOX_ERROR;
+		if (rc == 0) {
+			why(c, "bounce of %.80s, not a message of ours",
+			    v->bounced_id);
+			return INBOX_IGNORED;
+		}
+	}
+	for (i = 0; i < v->nbounce; i++) {
+		if (!v->bounce[i].permanent)
+			continue;
+		if ((rc = store_address_known(c->st, v->bounce[i].email,
+		    c->err)) == -1)
+			return INBOX_ERROR;
+		if (rc == 0)
+			continue;
+		if (store_bounce_record(c->st, v->bounce[i].email,
+		    v->bounce[i].status, 1, c->now, c->err) == -1)
+			return INBOX_ERROR;
+		marked++;
+	}
+	if (marked == 0) {
+		why(c, "bounce for no address of ours");
+		return INBOX_IGNORED;
+	}
+	why(c, "%zu address%s bouncing, first %s", marked,
+	    marked == 1 ? "" : "es", v->bounce[0].email);
+	return INBOX_APPLIED;
+}
+
+/* ---- agenda -------------------------------------------------------------- */
+
+static enum inbox_result
+do_agenda(struct ictx *c, const char *uid)
+{
+	struct store_plan_meeting r;
+	const struct group *g;
+	enum inbox_result res = INBOX_IGNORED;
+	char *text = NULL;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	if ((rc = store_meeting_get(c->st, uid, &r, c->err)) == -1)
+		return INBOX_ERROR;
+	if (rc == 0) {
+		why(c, "agenda reply for unknown meeting %.80s", uid);
+		return INBOX_IGNORED;
+	}
+	if ((g = config_group(c->cfg, r.group_id)) == NULL) {
+		why(c, "group %s is no longer configured", r.group_id);
+		goto out;
+	}
+	if (coordinator(g, c->v->from) == NULL) {
+		why(c, "agenda from %s, not a coordinator of %s",
+		    c->v->from ? c->v->from : "(none)", g->id);
+		res = INBOX_REFUSED;
+		goto out;
+	}
+	if (r.cancelled || r.start <= c->now) {
+		why(c, "agenda for %s, which is %s", r.uid,
+		    r.cancelled ? "cancelled" : "past");
+		goto out;
+	}
+	text = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	if (*text == '\0') {
+		why(c, "agenda reply with no text of its own");
+		goto out;
+	}
+	if (inbox_is_confirmation(text)) {
+		if (store_meeting_confirm_agenda(c->st, r.uid, NULL, c->err) == -1)
+			goto fail;
+		why(c, "agenda of %s confirmed by %s", r.uid, c->v->from);
+	} else {
+		if (store_meeting_confirm_agenda(c->st, r.uid, text, c->err) == -1)
+			goto fail;
+		why(c, "agenda of %s replaced by %s", r.uid, c->v->from);
+	}
+	/* Every attendee gets the agenda in an updated invitation. */
+	if (store_meeting_bump(c->st, r.uid, c->err) == -1)
+		goto fail;
+	res = INBOX_APPLIED;
+	goto out;
+fail:
+	res = INBOX_ERROR;
+out:
+	free(text);
+	store_plan_meeting_clear(&r);
+	return res;
+}
+
+/* ---- minutes and documents ----------------------------------------------- */
+
+static const char *
+tag_kind(const char *word, size_t n)
+{
+	static const struct { const char *w; const char *kind; } words[] = {
+		{ "minutes", "minutes" }, { "acta", "minutes" },
+		{ "actas", "minutes" }, { "ata", "minutes" },
+		{ "compte-rendu", "minutes" }, { "agreement", "agreement" },
+		{ "acuerdo", "agreement" }, { "acordo", "agreement" },
+		{ "accord", "agreement" }, { "document", "document" },
+		{ "documento", "document" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strlen(words[i].w) == n && strncasecmp(word, words[i].w, n) == 0)
+			return words[i].kind;
+	return NULL;
+}
+
+/* "[group-id] minutes ..." anywhere in the subject (after Re:, Fwd:). */
+static const struct group *
+tagged(const struct ictx *c, const char **kind)
+{
+	const char *s = c->v->msg ? c->v->msg->subject : NULL, *open, *close,
+	    *w;
+	const struct group *g;
+	char id[65];
+	size_t n;
+
+	for (open = s; open != NULL && (open = strchr(open, '[')) != NULL;
+	    open++) {
+		if ((close = strchr(open, ']')) == NULL)
+			return NULL;
+		n = (size_t)(close - open - 1);
+		if (n == 0 || n >= sizeof id)
+			continue;
+		memcpy(id, open + 1, n);
+		id[n] = '\0';
+		str_lower(id);
+		if ((g = config_group(c->cfg, id)) == NULL)
+			continue;
+		for (w = close + 1; *w == ' '; w++)
+			;
+		n = strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-");
+		if ((*kind = tag_kind(w, n)) != NULL)
+			return g;
+	}
+	return NULL;
+}
+
+static char *
+local_date(long long t, const char *tz)
+{
+	struct ical_tm tm;
+
+	ical_localtime(t, tz, &tm);
+	return xasprintf("%04d-%02d-%02d", tm.year, tm.month, tm.day);
+}
+
+static int
+is_calendar(const struct mime_attachment *a)
+{
+	return a->content_type != NULL &&
+	    (strcmp(a->content_type, "text/calendar") == 0 ||
+	    strcmp(a->content_type, "application/ics") == 0);
+}
+
+/* Members (and, when the group's minutes are public, the guests of the
+ * meeting's open series) get the minutes with the files. */
+static int
+tell_members(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const struct archive_stored *as,
+    const struct archive_file *files, size_t nfiles, const char *text)
+{
+	const struct series *s = series_of(g, r->series);
+	const struct member *sender = member(g, c->v->from);
+	struct compose_attachment *att;
+	struct buf names = BUF_INIT;
+	size_t i, k = 0;
+	int rc = 0;
+
+	att = xcalloc(nfiles + 1, sizeof *att);
+	/* archive_store wrote the text first (when there was one), then
+	 * the files in order, under the names it chose. */
+	if (text != NULL && *text != '\0') {
+		att[k].filename = as->names[k];
+		att[k].content_type = "text/plain; charset=UTF-8";
+		att[k].data = text;
+		att[k].len = strlen(text);
+		k++;
+	}
+	for (i = 0; i < nfiles && k < as->n; i++, k++) {
+		att[k].filename = as->names[k];
+		att[k].content_type = "application/octet-stream";
+		att[k].data = files[i].data;
+		att[k].len = files[i].len;
+	}
+	for (i = 0; i < as->n; i++) {
+		buf_adds(&names, as->names[i]);
+		buf_addc(&names, '\n');
+	}
+	{
+		const struct tvar extra[] = {
+			{ "files", buf_str(&names) },
+			{ "sender_name", sender && sender->name ? sender->name :
+			    c->v->from },
+		};
+
+		for (i = 0; i < g->nmembers && rc == 0; i++) {
+			const struct member *m = &g->members[i];
+
+			rc = meeting_mail(c, g, r, "minutes-notice",
+			    "minutes-notice", m->email, m->name, m->language,
+			    config_member_timezone(g, m), extra, 2, att, k);
+		}
+		for (i = 0; rc == 0 && g->public_minutes && s && s->open &&
+		    i < s->nguests; i++)
+			if (member(g, s->guests[i]) == NULL)
+				rc = meeting_mail(c, g, r, "minutes-notice",
+				    "minutes-notice", s->guests[i], NULL, NULL,
+				    s->timezone, extra, 2, att, k);
+	}
+	buf_release(&names);
+	free(att);
+	return rc;
+}
+
+static enum inbox_result
+do_archive(struct ictx *c, const struct group *g, const char *kind,
+    const char *uid)
+{
+	const struct mime_msg *m = c->v->msg;
+	struct store_plan_meeting r;
+	struct archive_item it;
+	struct archive_stored as;
+	struct archive_file *files;
+	struct store_document d;
+	char *text, *date, *path;
+	size_t nfiles = 0, i;
+	int have = 0, rc;
+	enum inbox_result res = INBOX_ERROR;
+
+	memset(&r, 0, sizeof r);
+	memset(&as, 0, sizeof as);
+	if (coordinator(g, c->v->from) == NULL) {
+		why(c, "%s from %s, not a coordinator of %s", kind,
+		    c->v->from ? c->v->from : "(none)", g->id);
+		return INBOX_REFUSED;
+	}
+	if (uid != NULL) {
+		if ((rc = store_meeting_get(c->st, uid, &r, c->err)) == -1)
+			return INBOX_ERROR;
+		have = rc == 1 && strcmp(r.group_id, g->id) == 0;
+	}
+	text = inbox_unquoted(m ? m->text : NULL);
+	files = xcalloc(m && m->natt ? m->natt : 1, sizeof *files);
+	for (i = 0; m != NULL && i < m->natt; i++) {
+		if (is_calendar(&m->att[i]))
+			continue;
+		files[nfiles].name = m->att[i].filename;
+		files[nfiles].data = m->att[i].data;
+		files[nfiles].len = m->att[i].size;
+		nfiles++;
+	}
+	if (*text == '\0' && nfiles == 0) {
+		why(c, "%s for %s with neither text nor files", kind, g->id);
+		res = INBOX_IGNORED;
+		goto out;
+	}
+	date = local_date(have ? r.start : c->now, g->timezone);
+	memset(&it, 0, sizeof it);
+	it.group_id = g->id;
+	it.kind = kind;
+	it.date = date;
+	it.sender = c->v->from;
+	it.message_id = c->msgid;
+	it.received = c->now;
+	it.dissemination = g->public_minutes ? "public" : "members";
+	it.meeting_uid = have ? r.uid : NULL;
+	it.text = text;
+	it.files = files;
+	it.nfiles = nfiles;
+	rc = archive_store(c->cfg->repository, &it, &as, c->err);
+	free(date);
+	if (rc == -1)
+		goto out;
+	for (i = 0; i < as.n; i++) {
+		path = xasprintf("%s/%s", as.dir, as.names[i]);
+		memset(&d, 0, sizeof d);
+		d.group_id = g->id;
+		d.meeting_uid = have ? r.uid : NULL;
+		d.kind = kind;
+		d.path = path;
+		d.sha256 = as.sha256[i];
+		d.sender = c->v->from;
+		d.message_id = c->msgid;
+		d.received = c->now;
+		rc = store_document_add(c->st, &d, c->err);
+		free(path);
+		if (rc == -1)
+			goto out;
+	}
+	if (have && strcmp(kind, "minutes") == 0) {
+		if (store_meeting_set_minutes(c->st, r.uid, as.dir, c->err) == -1 ||
+		    tell_members(c, g, &r, &as, files, nfiles, text) == -1)
+			goto out;
+	}
+	why(c, "%s of %s archived in %s (%zu file%s)", kind, g->id, as.dir,
+	    as.n, as.n == 1 ? "" : "s");
+	res = INBOX_APPLIED;
+out:
+	archive_stored_free(&as);
+	store_plan_meeting_clear(&r);
+	free(files);
+	free(text);
+	return res;
+}
+
+static enum inbox_result
+do_plain(struct ictx *c)
+{
+	static const char *const agenda_kinds[] = { "agenda-request",
+	    "agenda-reminder", NULL };
+	static const char *const minutes_kinds[] = { "minutes-request",
+	    "minutes-reminder", NULL };
+	struct store_plan_meeting r;
+	const struct group *g;
+	const char *kind;
+	char *uid = NULL;
+	enum inbox_result res;
+	int rc;
+
+	if (our_reference(c, agenda_kinds, &uid) != NULL) {
+		res = do_agenda(c, uid);
+		free(uid);
+		return res;
+	}
+	if (our_reference(c, minutes_kinds, &uid) != NULL) {
+		memset(&r, 0, sizeof r);
+		if ((rc = store_meeting_get(c->st, uid, &r, c->err)) == -1) {
+			free(uid);
+			return INBOX_ERROR;
+		}
+		g = rc == 1 ? config_group(c->cfg, r.group_id) : NULL;
+		store_plan_meeting_clear(&r);
+		if (g == NULL) {
+			why(c, "minutes for unknown meeting %.80s", uid);
+			free(uid);
+			return INBOX_IGNORED;
+		}
+		res = do_archive(c, g, "minutes", uid);
+		free(uid);
+		return res;
+	}
+	if ((g = tagged(c, &kind)) != NULL) {
+		/* Tagged minutes belong to the latest meeting without any. */
+		if (strcmp(kind, "minutes") == 0)
+			uid = store_last_ended_without_minutes(c->st, g->id, c->now,
+			    c->now - MINUTES_WINDOW);
+		res = do_archive(c, g, kind, uid);
+		free(uid);
+		return res;
+	}
+	why(c, "ordinary mail: no reply to a request of ours, no group tag");
+	return INBOX_IGNORED;
+}
+
+/* ---- one message ------------------------------------------------------- */
+
+static enum inbox_result
+dispatch(struct ictx *c)
+{
+	switch (c->v->kind) {
+	case VERDICT_RSVP:
+		return do_reply(c, 0);
+	case VERDICT_COUNTER:
+		return do_reply(c, 1);
+	case VERDICT_BOUNCE:
+		return do_bounce(c);
+	case VERDICT_PLAIN:
+		return do_plain(c);
+	case VERDICT_DELAY:
+		why(c, "delivery delayed, not a bounce");
+		return INBOX_IGNORED;
+	case VERDICT_AUTO_REPLY:
+		why(c, "automatic reply: %s", c->v->reason ? c->v->reason :
+		    "never answered");
+		return INBOX_IGNORED;
+	case VERDICT_REQUEST:
+	case VERDICT_CANCEL:
+		why(c, "a calendar %s sent to us: not ours to act on",
+		    verdict_kind_name(c->v->kind));
+		return INBOX_IGNORED;
+	case VERDICT_MALFORMED:
+		why(c, "malformed: %s", c->v->reason ? c->v->reason : "unreadable");
+		return INBOX_IGNORED;
+	}
+	return INBOX_IGNORED;
+}
+
+enum inbox_result
+inbox_apply(const struct config *cfg, struct store *st, long long now,
+    const char *data, size_t len, const char *folder,
+    unsigned long uidvalidity, unsigned long uid, char **err)
+{
+	struct verdict *v;
+	struct ictx c;
+	char *msgid, hex[65];
+	enum inbox_result res;
+	int rc;
+
+	classify(data, len, &v);
+	/* A message without Message-ID is known by its content, which is
+	 * the same in every folder and after every restart. */
+	if (v->message_id != NULL && *v->message_id != '\0')
+		msgid = xstrdup(v->message_id);
+	else {
+		archive_sha256(data, len, hex);
+		msgid = xasprintf("sha256-%s@convened.invalid", hex);
+	}
+	memset(&c, 0, sizeof c);
+	c.cfg = cfg;
+	c.st = st;
+	c.now = now;
+	c.v = v;
+	c.msgid = msgid;
+	c.err = err;
+	c.why = "";
+
+	if ((rc = store_inbound_seen(st, msgid, err)) != 0) {
+		res = rc == 1 ? INBOX_DUPLICATE : INBOX_ERROR;
+		if (rc == 1)
+			log_debug("%s: processed before", msgid);
+		goto out;
+	}
+	if (store_begin(st) == -1) {
+		*err = xstrdup("cannot begin a transaction in the state db");
+		res = INBOX_ERROR;
+		goto out;
+	}
+	res = dispatch(&c);
+	if (res == INBOX_ERROR ||
+	    store_inbound_add(st, msgid, folder ? folder : "", uidvalidity, uid,
+	    now, verdict_kind_name(v->kind), inbox_result_name(res), err) == -1 ||
+	    store_commit(st) == -1) {
+		store_rollback(st);
+		if (*err == NULL)
+			*err = xasprintf("cannot record message %s", msgid);
+		res = INBOX_ERROR;
+		goto out;
+	}
+	if (res == INBOX_APPLIED)
+		log_info("%s: %s from %s: %s", msgid, verdict_kind_name(v->kind),
+		    v->from ? v->from : "(no sender)", c.why);
+	else
+		(res == INBOX_REFUSED ? log_warnx : log_info)("%s: %s from %s %s: %s; left on the server", msgid,
+		    verdict_kind_name(v->kind), v->from ? v->from : "(no sender)",
+		    inbox_result_name(res), c.why);
+out:
+	free(msgid);
+	verdict_free(v);
+	return res;
+}

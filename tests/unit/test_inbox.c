@@ -1,0 +1,483 @@
+/* Unit tests for inbox.c: each effect of a reply and each refusal, on a
+ * real store in a temporary directory, without IMAP (the integration test
+ * runs the same through Dovecot). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agenda.h"
+#include "config.h"
+#include "ical.h"
+#include "inbox.h"
+#include "plan.h"
+#include "store.h"
+#include "util.h"
+
+#define UID "ss-monthly-20210317@example.org"
+
+struct fx {
+	char dir[64];
+	char *global;
+	struct config *cfg;
+	struct store *st;
+};
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static long long
+at(const char *iso)
+{
+	struct ical_local lt;
+
+	assert_int_equal(ical_parse_local(iso, 0, &lt), 0);
+	return ical_local_to_utc(&lt, "UTC");
+}
+
+static int
+setup(void **state)
+{
+	struct fx *fx = xcalloc(1, sizeof *fx);
+	char cwd[4096], *p, *text, *err = NULL;
+	struct plan_stats ps;
+	struct diag d;
+
+	snprintf(fx->dir, sizeof fx->dir, "/tmp/convened-inbox-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	fx->global = xasprintf("%s/convened.ini", fx->dir);
+	text = xasprintf("[daemon]\nstate = %s/state.db\nrepository = %s/repo\n"
+	    "templates = %s/templates\ntimezone = America/Santiago\n"
+	    "[organizer]\nname = Secretaría\nemail = agenda@example.org\n"
+	    "[smtp]\nurl = smtp://127.0.0.1:1\ntls = none\n"
+	    "[imap]\nurl = imap://127.0.0.1:1\nusername = u\n"
+	    "password_file = ./imap.pass\ntls = none\n", fx->dir, fx->dir, cwd);
+	write_file(fx->global, text, 0644);
+	free(text);
+	p = xasprintf("%s/imap.pass", fx->dir);
+	write_file(p, "x\n", 0600);
+	free(p);
+	p = xasprintf("%s/groups.d", fx->dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = xasprintf("%s/groups.d/10-ss.ini", fx->dir);
+	write_file(p, "[group]\nid = ss\nname = Sur-Sur\nkind = discussion\n"
+	    "timezone = America/Montevideo\n"
+	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
+	    "coordinator = yes\n"
+	    "[member luis@cepal.example.org]\nname = Luis\nrole = secretariat\n"
+	    "coordinator = yes\nlanguage = en\n"
+	    "[member kim@gov.example.bb]\nname = Kim\nrole = ministry\n"
+	    "[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
+	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n", 0644);
+	free(p);
+	diag_init(&d);
+	fx->cfg = config_load(fx->global, &d);
+	diag_free(&d);
+	assert_non_null(fx->cfg);
+	p = xasprintf("%s/state.db", fx->dir);
+	fx->st = store_open(p, &err);
+	assert_non_null(fx->st);
+	free(p);
+	/* Invitations out for the March meeting (17 March, 18:00Z). */
+	assert_int_equal(plan_run(fx->cfg, fx->st, at("2021-03-01 12:00"), &ps,
+	    &err), 0);
+	assert_int_equal(ps.queued, 3);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	char *cmd = xasprintf("rm -rf '%s'", fx->dir);
+
+	store_close(fx->st);
+	config_free(fx->cfg);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(fx->global);
+	free(fx);
+	return 0;
+}
+
+static enum inbox_result
+apply(struct fx *fx, const char *msg, const char *now)
+{
+	char *err = NULL;
+	enum inbox_result r;
+
+	r = inbox_apply(fx->cfg, fx->st, at(now), msg, strlen(msg), "INBOX", 7,
+	    1, &err);
+	if (err != NULL)
+		print_message("inbox_apply: %s\n", err);
+	free(err);
+	return r;
+}
+
+static char *
+reply(const char *from, const char *attendee, const char *partstat,
+    const char *stamp, const char *msgid, const char *extra)
+{
+	return xasprintf(
+	    "From: %s\r\nTo: agenda@example.org\r\nSubject: Accepted\r\n"
+	    "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+	    "METHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:%s\r\nSEQUENCE:0\r\n%s"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;PARTSTAT=%s:mailto:%s\r\nEND:VEVENT\r\n"
+	    "END:VCALENDAR\r\n", from, msgid, stamp, extra, partstat,
+	    attendee);
+}
+
+static const char *
+partstat_of(struct fx *fx, const char *email)
+{
+	static char out[32];
+	struct store_invitee *inv = NULL;
+	size_t n = 0, i;
+	char *err = NULL;
+
+	assert_int_equal(store_meeting_invitees(fx->st, UID, &inv, &n, &err), 0);
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		if (strcmp(inv[i].email, email) == 0)
+			snprintf(out, sizeof out, "%s", inv[i].partstat);
+	store_invitees_free(inv, n);
+	return out;
+}
+
+static long long
+outbox_rows(struct fx *fx, const char *kind)
+{
+	struct store_outbox *o = NULL;
+	size_t n = 0, i;
+	long long k = 0;
+	char *err = NULL;
+
+	assert_int_equal(store_outbox_due(fx->st, at("2030-01-01 00:00"), 100000,
+	    &o, &n, &err), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(o[i].kind, kind) == 0)
+			k++;
+	store_outbox_free(o, n);
+	return k;
+}
+
+static void
+test_rsvp(void **state)
+{
+	struct fx *fx = *state;
+	char *m;
+
+	m = reply("Kim <KIM@gov.example.bb>", "kim@gov.example.bb", "ACCEPTED",
+	    "20210302T100000Z", "r1@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "ACCEPTED");
+	/* The same message again, from another folder: nothing twice. */
+	assert_int_equal(apply(fx, m, "2021-03-02 10:10"), INBOX_DUPLICATE);
+	free(m);
+
+	/* An older answer arriving late does not undo the newer one. */
+	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "DECLINED",
+	    "20210301T230000Z", "r0@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:20"), INBOX_APPLIED);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "ACCEPTED");
+	free(m);
+
+	/* A newer one does. */
+	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "TENTATIVE",
+	    "20210303T090000Z", "r2@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-03 09:01"), INBOX_APPLIED);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "TENTATIVE");
+	free(m);
+}
+
+static void
+test_spoofed_rsvp(void **state)
+{
+	struct fx *fx = *state;
+	char *m;
+
+	m = reply("mallory@evil.example.com", "kim@gov.example.bb", "DECLINED",
+	    "20210302T100000Z", "s1@evil", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_REFUSED);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"),
+	    "NEEDS-ACTION");
+	free(m);
+	/* An attendee who was never invited changes nothing either. */
+	m = reply("eve@example.com", "eve@example.com", "ACCEPTED",
+	    "20210302T100000Z", "s2@evil", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_IGNORED);
+	free(m);
+}
+
+/* A REPLY at another time, and a COUNTER: passed to both coordinators. */
+static void
+test_new_time_forwarded(void **state)
+{
+	struct fx *fx = *state;
+	char *m;
+
+	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "TENTATIVE",
+	    "20210302T100000Z", "c1@bb",
+	    "DTSTART:20210318T180000Z\r\nDTEND:20210318T193000Z\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	assert_int_equal(outbox_rows(fx, "counter-notice"), 2);
+	free(m);
+	/* The same time as planned is no proposal. */
+	m = reply("ana@mides.example.uy", "ana@mides.example.uy", "ACCEPTED",
+	    "20210302T100000Z", "c2@uy",
+	    "DTSTART:20210317T180000Z\r\nDTEND:20210317T193000Z\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	assert_int_equal(outbox_rows(fx, "counter-notice"), 2);
+	free(m);
+}
+
+static void
+test_bounce(void **state)
+{
+	struct fx *fx = *state;
+	char **bad = NULL;
+	size_t n = 0;
+	char *err = NULL;
+	static const char dsn[] =
+	    "From: MAILER-DAEMON@mx.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Undelivered Mail Returned to Sender\r\n"
+	    "Message-ID: <dsn1@mx.example.bb>\r\nAuto-Submitted: auto-replied\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+	    "report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nIt bounced.\r\n"
+	    "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+	    "Reporting-MTA: dns; mx.example.bb\r\n\r\n"
+	    "Final-Recipient: rfc822; kim@gov.example.bb\r\nAction: failed\r\n"
+	    "Status: 5.1.1\r\n\r\n--b--\r\n";
+	static const char stranger[] =
+	    "From: MAILER-DAEMON@mx.example.com\r\nTo: agenda@example.org\r\n"
+	    "Subject: Undelivered\r\nMessage-ID: <dsn2@mx.example.com>\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+	    "report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nIt bounced.\r\n"
+	    "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+	    "Reporting-MTA: dns; mx.example.com\r\n\r\n"
+	    "Final-Recipient: rfc822; nobody@example.com\r\nAction: failed\r\n"
+	    "Status: 5.1.1\r\n\r\n--b--\r\n";
+
+	(void)state;
+	assert_int_equal(apply(fx, stranger, "2021-03-02 10:00"), INBOX_IGNORED);
+	assert_int_equal(apply(fx, dsn, "2021-03-02 10:00"), INBOX_APPLIED);
+	assert_int_equal(store_group_bouncing(fx->st, "ss", &bad, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(bad[0], "kim@gov.example.bb");
+	strv_free(bad, n);
+}
+
+static char *
+agenda_reply(const char *from, const char *body, const char *msgid)
+{
+	char *ref;
+	char *m;
+
+	/* What agenda.c puts in the request's Message-ID. */
+	ref = xasprintf("agenda-request.ss-monthly-20210317.%08x@example.org",
+	    0x12345678u);
+	m = xasprintf("From: %s\r\nTo: agenda@example.org\r\n"
+	    "Subject: Re: agenda\r\nMessage-ID: <%s>\r\nIn-Reply-To: <%s>\r\n"
+	    "References: <%s>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n\r\n%s", from, msgid,
+	    ref, ref, body);
+	free(ref);
+	return m;
+}
+
+static void
+test_agenda(void **state)
+{
+	struct fx *fx = *state;
+	struct store_plan_meeting r;
+	int queued = 0;
+	char *m, *err = NULL;
+
+	/* The request goes 7 days ahead, with no draft file here. */
+	assert_int_equal(agenda_run(fx->cfg, fx->st, at("2021-03-10 18:00"),
+	    &queued, &err), 0);
+	assert_int_equal(queued, 2);
+	assert_int_equal(outbox_rows(fx, "agenda-request"), 2);
+
+	/* Kim is no coordinator. */
+	m = agenda_reply("kim@gov.example.bb", "CONFIRM\r\n", "a0@bb");
+	assert_int_equal(apply(fx, m, "2021-03-11 10:00"), INBOX_REFUSED);
+	free(m);
+
+	m = agenda_reply("ana@mides.example.uy", "1. Apertura\r\n2. Chile\r\n\r\n"
+	    "El mar, 10 mar 2021 a las 15:00, Secretaría escribió:\r\n"
+	    "> Por favor confirme\r\n", "a1@uy");
+	assert_int_equal(apply(fx, m, "2021-03-11 10:00"), INBOX_APPLIED);
+	free(m);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(store_meeting_get(fx->st, UID, &r, &err), 1);
+	assert_true(r.agenda_confirmed);
+	assert_string_equal(r.agenda, "1. Apertura\n2. Chile");
+	/* Attendees must hear of it: the SEQUENCE went up for all. */
+	assert_int_equal(r.content_seq, 1);
+	store_plan_meeting_clear(&r);
+
+	/* A later "OK" confirms what is there, and keeps the text. */
+	m = agenda_reply("luis@cepal.example.org", "Ok.\r\n\r\n-- \r\nLuis\r\n",
+	    "a2@cl");
+	assert_int_equal(apply(fx, m, "2021-03-12 10:00"), INBOX_APPLIED);
+	free(m);
+	assert_int_equal(store_meeting_get(fx->st, UID, &r, &err), 1);
+	assert_string_equal(r.agenda, "1. Apertura\n2. Chile");
+	store_plan_meeting_clear(&r);
+
+	/* No reminder: confirmed.  */
+	queued = 0;
+	assert_int_equal(agenda_run(fx->cfg, fx->st, at("2021-03-16 10:00"),
+	    &queued, &err), 0);
+	assert_int_equal(outbox_rows(fx, "agenda-reminder"), 0);
+}
+
+static void
+test_minutes(void **state)
+{
+	struct fx *fx = *state;
+	struct store_plan_meeting r;
+	char *m, *err = NULL, *p;
+	int queued = 0;
+	struct stat sb;
+
+	/* After the meeting (17 March 19:30Z): a request for the minutes. */
+	assert_int_equal(agenda_run(fx->cfg, fx->st, at("2021-03-18 10:00"),
+	    &queued, &err), 0);
+	assert_int_equal(outbox_rows(fx, "minutes-request"), 2);
+
+	m = xasprintf("From: Ana <ana@mides.example.uy>\r\n"
+	    "To: agenda@example.org\r\nSubject: [ss] minutes\r\n"
+	    "Message-ID: <min1@uy>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
+	    "Acta adjunta.\r\n"
+	    "--b\r\nContent-Type: application/pdf\r\n"
+	    "Content-Disposition: attachment; filename=\"../../acta.pdf\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n"
+	    "--b--\r\n");
+	/* From a member who is not a coordinator: refused. */
+	{
+		char *spoof = xstrdup(m);
+
+		memcpy(strstr(spoof, "Ana <ana@mides.example.uy>"),
+		    "Kim <kim@gov.example.bb>  ", 26);
+		memcpy(strstr(spoof, "min1@uy"), "min0@uy", 7);
+		assert_int_equal(apply(fx, spoof, "2021-03-19 10:00"),
+		    INBOX_REFUSED);
+		free(spoof);
+	}
+	assert_int_equal(apply(fx, m, "2021-03-19 10:00"), INBOX_APPLIED);
+	free(m);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(store_meeting_get(fx->st, UID, &r, &err), 1);
+	assert_string_equal(r.minutes_path, "ss/2021/2021-03-17-minutes");
+	store_plan_meeting_clear(&r);
+	p = xasprintf("%s/repo/ss/2021/2021-03-17-minutes/acta.pdf", fx->dir);
+	assert_int_equal(stat(p, &sb), 0);
+	free(p);
+	p = xasprintf("%s/repo/ss/2021/2021-03-17-minutes/metadata.json",
+	    fx->dir);
+	assert_int_equal(stat(p, &sb), 0);
+	free(p);
+	/* Every member is told, with the files. */
+	assert_int_equal(outbox_rows(fx, "minutes-notice"), 3);
+	/* No reminder once minutes are in. */
+	assert_int_equal(agenda_run(fx->cfg, fx->st, at("2021-04-02 10:00"),
+	    &queued, &err), 0);
+	assert_int_equal(outbox_rows(fx, "minutes-reminder"), 0);
+}
+
+static void
+test_ignored_kinds(void **state)
+{
+	struct fx *fx = *state;
+	static const char ooo[] =
+	    "From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Out of Office: invitation\r\nMessage-ID: <ooo@bb>\r\n"
+	    "Auto-Submitted: auto-replied\r\n\r\nI am away.\r\n";
+	static const char plain[] =
+	    "From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: hello\r\nMessage-ID: <hello@bb>\r\n\r\nHi!\r\n";
+	static const char junk[] = "\x01\x02\x03 not a message";
+
+	assert_int_equal(apply(fx, ooo, "2021-03-02 10:00"), INBOX_IGNORED);
+	assert_int_equal(apply(fx, plain, "2021-03-02 10:00"), INBOX_IGNORED);
+	assert_int_equal(apply(fx, junk, "2021-03-02 10:00"), INBOX_IGNORED);
+	/* Nothing was answered. */
+	assert_int_equal(outbox_rows(fx, "invite"), 3);
+	assert_int_equal(outbox_rows(fx, "counter-notice"), 0);
+}
+
+static void
+test_unquoted(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = inbox_unquoted("\r\n  \r\nCONFIRMAR\r\n\r\nOn Tue, Ana wrote:\r\n"
+	    "> old\r\n");
+	assert_string_equal(s, "CONFIRMAR");
+	assert_true(inbox_is_confirmation(s));
+	free(s);
+	s = inbox_unquoted("Nueva agenda:\n> quoted\n1. Uno\n-- \nFirma\n");
+	assert_string_equal(s, "Nueva agenda:\n1. Uno");
+	assert_false(inbox_is_confirmation(s));
+	free(s);
+	assert_true(inbox_is_confirmation("ok!"));
+	assert_true(inbox_is_confirmation("Confirmer."));
+	assert_false(inbox_is_confirmation("OK, here is the new agenda"));
+	assert_false(inbox_is_confirmation("1. OK"));
+	assert_false(inbox_is_confirmation(""));
+	s = inbox_unquoted("Texte\nLe 10 mars 2021, Ana a écrit :\n> x\n");
+	assert_string_equal(s, "Texte");
+	free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rsvp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spoofed_rsvp, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_new_time_forwarded, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bounce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agenda, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_minutes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ignored_kinds, setup,
+		    teardown),
+		cmocka_unit_test(test_unquoted),
+	};
+	int rc = cmocka_run_group_tests_name("inbox", tests, NULL, NULL);
+
+	ical_shutdown();
+	return rc;
+}
