@@ -1,0 +1,110 @@
+/* imap.h: read replies from the organizer's mailbox (libcurl).
+ *
+ * Only imap.c includes curl.h.  One struct imap holds one libcurl easy
+ * handle: one connection and one login, reused by every call of a collect
+ * cycle.  libcurl closes the connection after any command the server
+ * refuses (NO/BAD) and reconnects silently when it finds the old one dead;
+ * imap.c notices both and selects the folder again before the next command
+ * that needs it, checking that its UIDVALIDITY did not change meanwhile.
+ *
+ * Every command goes through CURLOPT_CUSTOMREQUEST on a URL without a
+ * mailbox path, so libcurl never selects or fetches on its own: its URL
+ * fetch (";UID=n") asks for BODY[], which sets \Seen.  We fetch with
+ * BODY.PEEK[] instead, in chunks (see imap_fetch()).
+ *
+ * TLS: imaps:// is implicit TLS; imap:// with tls_required uses STARTTLS
+ * and fails when the server does not offer it; tls_required = 0 (loopback
+ * only, the configuration checks) never attempts TLS.  Certificates and
+ * host names are always verified.  CONVENED_CA_FILE (tests only) names a
+ * PEM file of CA certificates used instead of the system store.
+ *
+ * Timeouts: `timeout` seconds bound connecting (TCP, TLS, greeting, login),
+ * each server reply after its command, and any stall while data flows; a
+ * loose total cap per command stops a peer that trickles forever.
+ *
+ * The server is not trusted: every response line and the message buffer
+ * are capped; garbage gives DMN_TEMP (or DMN_BAD_MSG for one message),
+ * never a crash.  Folder names go into commands only as quoted strings of
+ * printable ASCII without '"' or '\' ('&' is encoded as "&-", modified
+ * UTF-7); anything else is refused with DMN_BAD_MSG.
+ *
+ * Nothing here logs the password or a message body (debug logging shows
+ * commands, never AUTHENTICATE/LOGIN arguments, and response lines without
+ * their literals); *err never contains them either.
+ *
+ * Common results of every call below:
+ *   DMN_TEMP         connection refused, reset, closed, timed out, a host
+ *                    name that does not resolve, a response over the caps or
+ *                    that made no sense, a tagged BAD, NO [UNAVAILABLE]
+ *   DMN_BAD_ACCOUNT  login refused, STARTTLS not offered, any TLS or
+ *                    certificate failure, a URL or scheme libcurl refuses
+ *   DMN_FATAL        libcurl ran out of memory, or the caller broke the
+ *                    contract (no folder selected)
+ * On anything but DMN_OK, *err is set to one line (caller frees) naming the
+ * command and, when the server answered, its reply.  *err is left alone on
+ * DMN_OK.  String arguments are only read during the call. */
+#ifndef CONVENED_IMAP_H
+#define CONVENED_IMAP_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "dmn.h"
+
+struct imap;                                    /* opaque */
+
+/* A session for endpoint ep (url, username, tls_required are copied; ep
+ * need not outlive the call; a path in the URL is ignored).  password may
+ * be NULL (no login: the server then refuses every command).  It is copied
+ * and the copy is wiped on imap_free().  timeout in seconds (values below 1
+ * are taken as 1).  Never fails: allocation failure aborts.  No network
+ * traffic happens until the first call. */
+struct imap *imap_new(const struct endpoint *ep, const char *password,
+    long timeout);
+
+/* LOGOUT, close the connection, wipe the password, free.  NULL is a
+ * no-op. */
+void imap_free(struct imap *);
+
+/* SELECT folder (read-write) and report its UIDVALIDITY and UIDNEXT
+ * (*uidnext is 0 when the server did not say).  The folder stays selected
+ * for the calls below until the next imap_select().
+ *   DMN_BAD_MSG  the folder does not exist or cannot be selected (a NO),
+ *                or its name cannot be sent (see the top) */
+enum dmn imap_select(struct imap *, const char *folder,
+    unsigned long *uidvalidity, unsigned long *uidnext, char **err);
+
+/* The UIDs greater than `after` in the selected folder, ascending, without
+ * duplicates.  *uids (caller frees; NULL when *n is 0) and *n are set on
+ * DMN_OK only.  DMN_TEMP when the folder's UIDVALIDITY changed since
+ * imap_select() (after a reconnection): select again. */
+enum dmn imap_uids(struct imap *, unsigned long after, unsigned long **uids,
+    size_t *n, char **err);
+
+/* The raw message with UID uid in the selected folder, as the server has
+ * it (CRLF line ends), fetched with BODY.PEEK[] so \Seen is not set.
+ * *data (caller frees) is NUL-terminated after *len bytes; both set on
+ * DMN_OK only.
+ *   DMN_BAD_MSG  the message is over max bytes (RFC822.SIZE is checked
+ *                first, and the buffer never grows past max), it no longer
+ *                exists (expunged elsewhere), or the server refused it */
+enum dmn imap_fetch(struct imap *, unsigned long uid, size_t max,
+    char **data, size_t *len, char **err);
+
+/* UID STORE uid +FLAGS.SILENT (\Seen).  A UID that no longer exists is
+ * not an error (the server ignores it). */
+enum dmn imap_set_seen(struct imap *, unsigned long uid, char **err);
+
+/* Move message uid from the selected folder to `folder`: UID MOVE when the
+ * server announces MOVE; else UID COPY, then UID STORE +FLAGS.SILENT
+ * (\Deleted) and UID EXPUNGE of that UID only (UIDPLUS), never a plain
+ * EXPUNGE, which would also remove messages others marked \Deleted.
+ * Without UIDPLUS the message is copied and marked \Seen, and left where
+ * it was (a warning says so once per session).  A missing target folder
+ * (NO [TRYCREATE]) is created once and the command retried.
+ *   DMN_BAD_MSG  the server refused the move, copy or creation, or the
+ *                name cannot be sent */
+enum dmn imap_move(struct imap *, unsigned long uid, const char *folder,
+    char **err);
+
+#endif
