@@ -59,7 +59,8 @@ static const struct keydef smtp_keys[] = {
 static const struct keydef imap_keys[] = {
 	{ "url", 1, 0 }, { "username", 1, 0 }, { "password_file", 0, 0 },
 	{ "tls", 0, 0 }, { "password", 0, 0 }, { "folders", 0, 1 },
-	{ "processed_folder", 0, 0 }, { "poll", 0, 0 }, { NULL, 0, 0 }
+	{ "processed_folder", 0, 0 }, { "poll", 0, 0 }, { "timeout", 0, 0 },
+	{ NULL, 0, 0 }
 };
 static const struct keydef policy_keys[] = {
 	{ "annual_quota", 0, 0 }, { "horizon_days", 0, 0 },
@@ -824,6 +825,8 @@ handler(void *user, const char *section, const char *name, const char *v)
 			c->cfg->imap_processed = *v ? xstrdup(v) : NULL;
 		} else if (strcmp(name, "poll") == 0)
 			parse_int(c, name, v, 5, 86400, &c->cfg->imap_poll);
+		else if (strcmp(name, "timeout") == 0)
+			parse_int(c, name, v, 1, 3600, &c->cfg->imap_timeout);
 		else
 			endpoint_key(c, &c->cfg->imap, "imap", name, v);
 		break;
@@ -961,6 +964,7 @@ defaults(struct config *cfg)
 	cfg->imap.tls_required = 1;
 	str_split_list("INBOX, Junk", &cfg->imap_folders, &cfg->nimap_folders);
 	cfg->imap_poll = 120;
+	cfg->imap_timeout = 60;
 	cfg->annual_quota = 3;
 	cfg->horizon_days = 90;
 	cfg->invite_lead_days = 21;
@@ -1059,6 +1063,13 @@ check_global(struct ctx *c)
 	if (cfg->nimap_folders == 0)
 		diag_add(c->d, 1, cfg->file, c->seen_sec[SEC_IMAP],
 		    "[imap] folders is empty");
+	/* Moving what was read into a folder that is read again would read
+	 * it again, forever. */
+	for (i = 0; cfg->imap_processed != NULL && i < cfg->nimap_folders; i++)
+		if (strcmp(cfg->imap_folders[i], cfg->imap_processed) == 0)
+			diag_add(c->d, 1, cfg->file, c->seen_sec[SEC_IMAP],
+			    "[imap] processed_folder %s is also in folders",
+			    cfg->imap_processed);
 	for (i = 0; i < cfg->nimap_folders; i++)
 		if (strpbrk(cfg->imap_folders[i], "\"\\*%") != NULL)
 			diag_add(c->d, 1, cfg->file, c->seen_sec[SEC_IMAP],

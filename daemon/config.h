@@ -106,6 +106,7 @@ struct config {
 	size_t      nimap_folders;
 	char       *imap_processed;  /* NULL: flag only */
 	int         imap_poll;
+	int         imap_timeout;      /* seconds a server may stall */
 	/* [policy] */
 	int         annual_quota;
 	int         horizon_days;

@@ -19,6 +19,7 @@
 #include "classify.h"
 #include "compose.h"
 #include "config.h"
+#include "imap.h"
 #include "inbox.h"
 #include "log.h"
 #include "outbox.h"
@@ -856,7 +857,7 @@ inbox_apply(const struct config *cfg, struct store *st, long long now,
 {
 	struct verdict *v;
 	struct ictx c;
-	char *msgid, hex[65];
+	char *msgid, *before = NULL, hex[65];
 	enum inbox_result res;
 	int rc;
 
@@ -878,10 +879,14 @@ inbox_apply(const struct config *cfg, struct store *st, long long now,
 	c.err = err;
 	c.why = "";
 
-	if ((rc = store_inbound_seen(st, msgid, err)) != 0) {
-		res = rc == 1 ? INBOX_DUPLICATE : INBOX_ERROR;
+	if ((rc = store_inbound_seen(st, msgid, &before, err)) != 0) {
+		/* Seen before: filed away again if it was applied (a crash came
+		 * between commit and flag), left alone if it was not. */
+		res = rc == -1 ? INBOX_ERROR : strcmp(before, "applied") == 0 ?
+		    INBOX_DUPLICATE : INBOX_IGNORED;
 		if (rc == 1)
-			log_debug("%s: processed before", msgid);
+			log_debug("%s: processed before (%s)", msgid, before);
+		free(before);
 		goto out;
 	}
 	if (store_begin(st) == -1) {
@@ -911,4 +916,146 @@ out:
 	free(msgid);
 	verdict_free(v);
 	return res;
+}
+
+/* ---- IMAP ---------------------------------------------------------------- */
+
+#define MAX_MESSAGE ((size_t)25 << 20)
+
+/* What to do with the server's copy once the store says it is done. */
+static enum dmn
+file_away(const struct config *cfg, struct imap *im, unsigned long uid,
+    char **err)
+{
+	enum dmn rc;
+
+	if ((rc = imap_set_seen(im, uid, err)) != DMN_OK)
+		return rc;
+	if (cfg->imap_processed != NULL)
+		rc = imap_move(im, uid, cfg->imap_processed, err);
+	return rc;
+}
+
+/* One folder.  Returns 0 to go on with the next, -1 when the server (or
+ * the store, with *err) cannot be used further this cycle. */
+static int
+collect_folder(const struct config *cfg, struct store *st, long long now,
+    struct imap *im, const char *folder, volatile sig_atomic_t *stop,
+    struct inbox_stats *is, char **err)
+{
+	unsigned long uv = 0, next = 0, known_uv = 0, last = 0, *uids = NULL;
+	size_t nuids = 0, i, len;
+	char *e = NULL, *data;
+	enum inbox_result res;
+	enum dmn rc;
+	int known;
+
+	rc = imap_select(im, folder, &uv, &next, &e);
+	if (rc == DMN_BAD_MSG) {
+		log_warnx("cannot read folder %s: %s; skipped", folder, e);
+		free(e);
+		return 0;
+	}
+	if (rc != DMN_OK)
+		goto server;
+	if ((known = store_folder_get(st, folder, &known_uv, &last, err)) == -1)
+		return -1;
+	if (!known || known_uv != uv) {
+		/* A new UIDVALIDITY renumbers everything: read it all again;
+		 * what was done is recognised by its Message-ID. */
+		if (known)
+			log_warnx("UIDVALIDITY of %s changed from %lu to %lu: "
+			    "reading the folder again", folder, known_uv, uv);
+		last = 0;
+		if (store_folder_set(st, folder, uv, 0, err) == -1)
+			return -1;
+	}
+	if ((rc = imap_uids(im, last, &uids, &nuids, &e)) != DMN_OK)
+		goto server;
+	for (i = 0; i < nuids && !(stop != NULL && *stop); i++) {
+		rc = imap_fetch(im, uids[i], MAX_MESSAGE, &data, &len, &e);
+		if (rc == DMN_BAD_MSG) {
+			log_warnx("%s UID %lu: %s; left on the server", folder,
+			    uids[i], e);
+			free(e);
+			e = NULL;
+			is->ignored++;
+			goto done;
+		}
+		if (rc != DMN_OK)
+			goto server;
+		is->fetched++;
+		res = inbox_apply(cfg, st, now, data, len, folder, uv, uids[i],
+		    &e);
+		free(data);
+		switch (res) {
+		case INBOX_ERROR:
+			/* Not marked done: tried again next cycle. */
+			log_warnx("%s UID %lu: %s", folder, uids[i], e);
+			free(e);
+			is->failed++;
+			free(uids);
+			return 0;
+		case INBOX_APPLIED:
+		case INBOX_DUPLICATE:
+			if (res == INBOX_APPLIED)
+				is->applied++;
+			else
+				is->ignored++;
+			/* Committed first, flagged second: a crash between
+			 * them finds the message again, as a duplicate. */
+			if ((rc = file_away(cfg, im, uids[i], &e)) != DMN_OK)
+				goto server;
+			break;
+		case INBOX_IGNORED:
+		case INBOX_REFUSED:
+			is->ignored++;
+			break;
+		}
+done:
+		if (store_folder_set(st, folder, uv, uids[i], err) == -1) {
+			free(uids);
+			return -1;
+		}
+	}
+	free(uids);
+	return 0;
+server:
+	log_warnx("cannot read mail from %s, folder %s: %s", cfg->imap.url,
+	    folder, e ? e : "unknown error");
+	free(e);
+	free(uids);
+	is->server_error = 1;
+	return rc == DMN_BAD_ACCOUNT || rc == DMN_FATAL ? -2 : 0;
+}
+
+int
+inbox_collect(const struct config *cfg, struct store *st, long long now,
+    volatile sig_atomic_t *stop, struct inbox_stats *is, char **err)
+{
+	struct imap *im;
+	char *pw, *e = NULL;
+	size_t i;
+	int rc = 0;
+
+	memset(is, 0, sizeof *is);
+	if ((pw = config_read_password(&cfg->imap, &e)) == NULL) {
+		log_warnx("cannot read mail: %s", e);
+		free(e);
+		is->server_error = 1;
+		return 0;
+	}
+	im = imap_new(&cfg->imap, pw, cfg->imap_timeout);
+	explicit_bzero(pw, strlen(pw));
+	free(pw);
+	for (i = 0; i < cfg->nimap_folders && rc >= 0; i++) {
+		if (stop != NULL && *stop)
+			break;
+		rc = collect_folder(cfg, st, now, im, cfg->imap_folders[i], stop,
+		    is, err);
+		if (rc == -2)
+			break;          /* login or TLS: no folder will do */
+	}
+	imap_free(im);
+	return rc == -1 ? -1 : 0;
 }

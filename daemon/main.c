@@ -11,9 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "agenda.h"
 #include "classify.h"
 #include "config.h"
 #include "ical.h"
+#include "inbox.h"
 #include "log.h"
 #include "notice.h"
 #include "outbox.h"
@@ -151,13 +153,47 @@ cmd_status(const struct opts *o, const char *group)
 	return rc == 0 ? EX_OK : EX_SOFTWARE;
 }
 
+/* One cycle: replies first, so that what they change (an agenda, an
+ * address that bounces) goes out in this same cycle; then planning and the
+ * coordinators' mail; then sending; last the notices about addresses found
+ * bouncing, by a DSN or by the sending itself, and those are sent too. */
+static int
+run_cycle(const struct config *cfg, struct store *st, long long now,
+    volatile sig_atomic_t *stop, char **err)
+{
+	struct inbox_stats is;
+	struct plan_stats ps;
+	struct outbox_stats os, os2;
+	int queued = 0, notices = 0;
+
+	memset(&os2, 0, sizeof os2);
+	if (inbox_collect(cfg, st, now, stop, &is, err) == -1 ||
+	    plan_run(cfg, st, now, &ps, err) == -1 ||
+	    agenda_run(cfg, st, now, &queued, err) == -1 ||
+	    outbox_flush(cfg, st, now, stop, &os, err) == -1 ||
+	    notice_bounces(cfg, st, now, &notices, err) == -1 ||
+	    (notices > 0 && outbox_flush(cfg, st, now, stop, &os2, err) == -1))
+		return -1;
+	queued += notices;
+	os.sent += os2.sent;
+	os.deferred += os2.deferred;
+	os.failed += os2.failed;
+	os.account_error |= os2.account_error;
+	log_info("cycle done: %d replies read, %d applied%s; %d meetings new, "
+	    "%d changed, %d cancelled; %d messages queued, %d sent, "
+	    "%d deferred, %d failed%s", is.fetched, is.applied,
+	    is.server_error ? " (mail server unavailable)" : "",
+	    ps.meetings_new, ps.meetings_changed, ps.meetings_cancelled,
+	    ps.queued + queued, os.sent, os.deferred, os.failed,
+	    os.account_error ? "; the mail server refused us" : "");
+	return 0;
+}
+
 static int
 cmd_once(const struct opts *o)
 {
 	struct config *cfg;
 	struct store *st;
-	struct plan_stats ps;
-	struct outbox_stats os, os2;
 	char *err = NULL;
 	int rc = EX_OK;
 
@@ -169,20 +205,11 @@ cmd_once(const struct opts *o)
 		config_free(cfg);
 		return EX_CANTCREAT;
 	}
-	if (plan_run(cfg, st, o->now, &ps, &err) == -1 ||
-	    outbox_flush(cfg, st, o->now, NULL, &os, &err) == -1 ||
-	    notice_bounces(cfg, st, o->now, &ps.queued, &err) == -1 ||
-	    outbox_flush(cfg, st, o->now, NULL, &os2, &err) == -1) {
+	if (run_cycle(cfg, st, o->now, NULL, &err) == -1) {
 		log_errx("%s", err);
 		free(err);
 		rc = EX_SOFTWARE;
-	} else
-		log_info("cycle done: %d meetings new, %d changed, %d cancelled; "
-		    "%d messages queued, %d sent, %d deferred, %d failed%s",
-		    ps.meetings_new, ps.meetings_changed, ps.meetings_cancelled,
-		    ps.queued, os.sent + os2.sent, os.deferred + os2.deferred,
-		    os.failed + os2.failed, os.account_error || os2.account_error ?
-		    "; the mail server refused us" : "");
+	}
 	store_close(st);
 	config_free(cfg);
 	return rc;

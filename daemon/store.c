@@ -397,7 +397,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
 
 	[ST_INBOUND_SEEN] =
-	"SELECT 1 FROM inbound WHERE message_id = ?1",
+	"SELECT result FROM inbound WHERE message_id = ?1",
 
 	[ST_INBOUND_ADD] =
 	"INSERT INTO inbound (message_id, folder, uidvalidity, uid,"
@@ -1556,9 +1556,31 @@ exists(struct store *s, enum stmt_id id, const char *arg, char **err,
 }
 
 int
-store_inbound_seen(struct store *s, const char *message_id, char **err)
+store_inbound_seen(struct store *s, const char *message_id, char **result,
+    char **err)
 {
-	return exists(s, ST_INBOUND_SEEN, message_id, err, "message");
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = stmt_get(s, ST_INBOUND_SEEN, "t", message_id)) == NULL)
+		return dberr(s, err, xasprintf("cannot look up message %s",
+		    message_id));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*result = col_dup(st, 0);
+		if (*result == NULL)
+			*result = xstrdup("");
+		sqlite3_reset(st);
+		return 1;
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		return dberr(s, err, xasprintf("cannot look up message %s",
+		    message_id));
+	}
+	sqlite3_reset(st);
+	return 0;
 }
 
 int

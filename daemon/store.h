@@ -270,8 +270,10 @@ int  store_warning_add(struct store *, const char *group_id,
 
 /* ---- inbound ---- */
 
-/* 1 when a message with this Message-ID was processed, 0 not, -1 error. */
-int  store_inbound_seen(struct store *, const char *message_id, char **err);
+/* 1 when a message with this Message-ID was processed, with *result what
+ * was done then (caller frees); 0 not; -1 error. */
+int  store_inbound_seen(struct store *, const char *message_id,
+         char **result, char **err);
 /* Record a message as processed: kind is the verdict, result what was
  * done (applied, ignored, refused, stale).  A second record of the same
  * Message-ID is ignored. */
