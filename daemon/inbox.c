@@ -527,10 +527,21 @@ do_agenda(struct ictx *c, const char *uid)
 		goto out;
 	}
 	if (inbox_is_confirmation(text)) {
+		if (r.agenda_confirmed) {
+			why(c, "agenda of %s was confirmed already", r.uid);
+			res = INBOX_APPLIED;
+			goto out;
+		}
 		if (store_meeting_confirm_agenda(c->st, r.uid, NULL, c->err) == -1)
 			goto fail;
 		why(c, "agenda of %s confirmed by %s", r.uid, c->v->from);
 	} else {
+		if (r.agenda_confirmed && r.agenda != NULL &&
+		    strcmp(r.agenda, text) == 0) {
+			why(c, "agenda of %s unchanged", r.uid);
+			res = INBOX_APPLIED;
+			goto out;
+		}
 		if (store_meeting_confirm_agenda(c->st, r.uid, text, c->err) == -1)
 			goto fail;
 		why(c, "agenda of %s replaced by %s", r.uid, c->v->from);

@@ -342,13 +342,15 @@ test_agenda(void **state)
 	assert_int_equal(r.content_seq, 1);
 	store_plan_meeting_clear(&r);
 
-	/* A later "OK" confirms what is there, and keeps the text. */
+	/* A later "OK" confirms what is there, keeps the text, and mails
+	 * nobody again. */
 	m = agenda_reply("luis@cepal.example.org", "Ok.\r\n\r\n-- \r\nLuis\r\n",
 	    "a2@cl");
 	assert_int_equal(apply(fx, m, "2021-03-12 10:00"), INBOX_APPLIED);
 	free(m);
 	assert_int_equal(store_meeting_get(fx->st, UID, &r, &err), 1);
 	assert_string_equal(r.agenda, "1. Apertura\n2. Chile");
+	assert_int_equal(r.content_seq, 1);
 	store_plan_meeting_clear(&r);
 
 	/* No reminder: confirmed.  */
