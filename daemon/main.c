@@ -11,15 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "agenda.h"
 #include "classify.h"
 #include "config.h"
+#include "cycle.h"
 #include "ical.h"
-#include "inbox.h"
 #include "log.h"
-#include "notice.h"
-#include "outbox.h"
-#include "plan.h"
+#include "loop.h"
 #include "report.h"
 #include "template.h"
 #include "store.h"
@@ -36,6 +33,7 @@ struct opts {
 	const char *config;
 	long long   now;
 	int         verbose;
+	int         now_given;
 	int         json;
 	int         year;
 	const char *format;
@@ -48,7 +46,8 @@ usage(FILE *fp)
 	    "usage: convened [-v] [-c FILE] [--now YYYY-MM-DDTHH:MM:SSZ] COMMAND\n"
 	    "commands:\n"
 	    "  check                 validate the configuration and templates\n"
-	    "  once                  one cycle: plan, send, then exit\n"
+	    "  run                   the daemon, in the foreground\n"
+	    "  once                  one cycle: read, plan, send, then exit\n"
 	    "  inspect FILE          what convened makes of one message, as JSON\n"
 	    "  status [--json] [GROUP]\n"
 	    "                        quota, meetings and replies per group\n"
@@ -153,42 +152,6 @@ cmd_status(const struct opts *o, const char *group)
 	return rc == 0 ? EX_OK : EX_SOFTWARE;
 }
 
-/* One cycle: replies first, so that what they change (an agenda, an
- * address that bounces) goes out in this same cycle; then planning and the
- * coordinators' mail; then sending; last the notices about addresses found
- * bouncing, by a DSN or by the sending itself, and those are sent too. */
-static int
-run_cycle(const struct config *cfg, struct store *st, long long now,
-    volatile sig_atomic_t *stop, char **err)
-{
-	struct inbox_stats is;
-	struct plan_stats ps;
-	struct outbox_stats os, os2;
-	int queued = 0, notices = 0;
-
-	memset(&os2, 0, sizeof os2);
-	if (inbox_collect(cfg, st, now, stop, &is, err) == -1 ||
-	    plan_run(cfg, st, now, &ps, err) == -1 ||
-	    agenda_run(cfg, st, now, &queued, err) == -1 ||
-	    outbox_flush(cfg, st, now, stop, &os, err) == -1 ||
-	    notice_bounces(cfg, st, now, &notices, err) == -1 ||
-	    (notices > 0 && outbox_flush(cfg, st, now, stop, &os2, err) == -1))
-		return -1;
-	queued += notices;
-	os.sent += os2.sent;
-	os.deferred += os2.deferred;
-	os.failed += os2.failed;
-	os.account_error |= os2.account_error;
-	log_info("cycle done: %d replies read, %d applied%s; %d meetings new, "
-	    "%d changed, %d cancelled; %d messages queued, %d sent, "
-	    "%d deferred, %d failed%s", is.fetched, is.applied,
-	    is.server_error ? " (mail server unavailable)" : "",
-	    ps.meetings_new, ps.meetings_changed, ps.meetings_cancelled,
-	    ps.queued + queued, os.sent, os.deferred, os.failed,
-	    os.account_error ? "; the mail server refused us" : "");
-	return 0;
-}
-
 static int
 cmd_once(const struct opts *o)
 {
@@ -205,7 +168,7 @@ cmd_once(const struct opts *o)
 		config_free(cfg);
 		return EX_CANTCREAT;
 	}
-	if (run_cycle(cfg, st, o->now, NULL, &err) == -1) {
+	if (cycle_run(cfg, st, o->now, 1, NULL, NULL, &err) == -1) {
 		log_errx("%s", err);
 		free(err);
 		rc = EX_SOFTWARE;
@@ -285,6 +248,7 @@ main(int argc, char *argv[])
 			o.verbose++;
 			break;
 		case OPT_NOW:
+			o.now_given = 1;
 			if (parse_now(optarg, &o.now) == -1) {
 				fprintf(stderr, "convened: --now wants "
 				    "YYYY-MM-DDTHH:MM:SSZ, not '%s'\n", optarg);
@@ -314,6 +278,8 @@ main(int argc, char *argv[])
 		rc = cmd_check(&o);
 	else if (strcmp(cmd, "inspect") == 0 && argc - optind == 1)
 		rc = cmd_inspect(argv[optind]);
+	else if (strcmp(cmd, "run") == 0 && optind == argc)
+		rc = loop_run(o.config, o.verbose, o.now_given ? o.now : -1);
 	else if (strcmp(cmd, "once") == 0 && optind == argc)
 		rc = cmd_once(&o);
 	else if (strcmp(cmd, "status") == 0 && argc - optind <= 1)

@@ -1,0 +1,34 @@
+/* cycle.h: one cycle of the daemon's work, the same for `once` and for
+ * every tick of `run`. */
+#ifndef CONVENED_CYCLE_H
+#define CONVENED_CYCLE_H
+
+#include <signal.h>
+
+struct config;
+struct store;
+
+struct cycle_stats {
+	int replies_read;
+	int replies_applied;
+	int mail_server_down;   /* IMAP unusable this cycle */
+	int meetings_new, meetings_changed, meetings_cancelled;
+	int queued;             /* messages put in the outbox */
+	int sent, deferred, failed;
+	int smtp_refused;       /* the SMTP server refused us */
+	long long pending;      /* rows still waiting after the cycle */
+};
+
+/* Replies first, so that what they change (an agenda, an address that
+ * bounces) goes out in this same cycle; then planning and the
+ * coordinators' mail; then sending; last the notices about addresses
+ * found bouncing, by a DSN or by the sending itself, which are sent too.
+ * collect 0 skips reading mail ([imap] poll may be longer than tick).
+ * stop (may be NULL) ends the cycle early between messages.  cs may be
+ * NULL.  A one-line summary is logged.  Returns 0, or -1 when the store
+ * failed (*err set, caller frees). */
+int cycle_run(const struct config *, struct store *, long long now,
+        int collect, volatile sig_atomic_t *stop, struct cycle_stats *cs,
+        char **err);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * loop.c: `convened run`.  One thread, one loop: a cycle every `tick`
+ * seconds (reading mail every `[imap] poll`), and between cycles one wait,
+ * ppoll(2), that a signal or the next deadline ends.  Signal handlers only
+ * set flags (Redis, OpenSMTPD); the flags are looked at between messages
+ * during a cycle and around the wait.  Signals are blocked outside ppoll
+ * while the flags are tested, so one arriving just before the wait still
+ * ends it.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "cycle.h"
+#include "log.h"
+#include "loop.h"
+#include "store.h"
+#include "util.h"
+
+#define EX_OK        0
+#define EX_SOFTWARE  70
+#define EX_CANTCREAT 73
+#define EX_CONFIG    78
+
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t reload_flag;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_flag = 1;
+	else {
+		/* A second Ctrl-C means now: nothing is lost by it, a row
+		 * in flight is sent again under the same Message-ID. */
+		if (stop_flag && sig == SIGINT)
+			_exit(EX_SOFTWARE);
+		stop_flag = 1;
+	}
+}
+
+static long long
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+static struct config *
+load(const char *path)
+{
+	struct config *cfg;
+	struct diag d;
+	size_t i;
+
+	diag_init(&d);
+	cfg = config_load(path, &d);
+	for (i = 0; i < d.n; i++)
+		(d.is_error[i] ? log_errx : log_warnx)("%s", d.text[i]);
+	diag_free(&d);
+	return cfg;
+}
+
+/* SIGHUP: the new configuration replaces the old only when it is valid;
+ * a bad one is reported line by line and the daemon goes on as it was. */
+static void
+reload(const char *path, struct config **cfg, struct store **st)
+{
+	struct config *ncfg;
+	struct store *nst;
+	char *err = NULL;
+
+	sd_notify(0, "RELOADING=1");
+	if ((ncfg = load(path)) == NULL) {
+		log_errx("configuration %s has errors: keeping the one in force",
+		    path);
+		sd_notify(0, "READY=1\nSTATUS=configuration reload failed; "
+		    "running on the previous one");
+		return;
+	}
+	if (strcmp(ncfg->state, (*cfg)->state) != 0) {
+		if ((nst = store_open(ncfg->state, &err)) == NULL) {
+			log_errx("%s: keeping the configuration in force", err);
+			free(err);
+			config_free(ncfg);
+			sd_notify(0, "READY=1");
+			return;
+		}
+		store_close(*st);
+		*st = nst;
+	}
+	config_free(*cfg);
+	*cfg = ncfg;
+	log_info("configuration %s reloaded: %zu groups", path, (*cfg)->ngroups);
+	sd_notify(0, "READY=1");
+}
+
+int
+loop_run(const char *path, int verbose, long long fake_now)
+{
+	struct config *cfg;
+	struct store *st;
+	struct cycle_stats cs;
+	struct sigaction sa;
+	sigset_t block, orig;
+	struct timespec ts;
+	long long start = mono(), now, next_cycle = 0, next_poll = 0, wake;
+	uint64_t wd_usec = 0;
+	long long wd_every = 0, next_wd = 0;
+	char *err = NULL;
+	int rc = EX_OK;
+
+	(void)verbose;
+	if ((cfg = load(path)) == NULL) {
+		log_errx("configuration %s has errors: not starting", path);
+		return EX_CONFIG;
+	}
+	if ((st = store_open(cfg->state, &err)) == NULL) {
+		log_errx("%s", err);
+		free(err);
+		config_free(cfg);
+		return EX_CANTCREAT;
+	}
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+		wd_every = (long long)(wd_usec / 2000000);
+		if (wd_every < 1)
+			wd_every = 1;
+	}
+	sd_notify(0, "READY=1\nSTATUS=started, first cycle under way");
+	log_info("started: %zu groups, a cycle every %d s, mail read every "
+	    "%d s", cfg->ngroups, cfg->tick, cfg->imap_poll);
+
+	for (;;) {
+		sigprocmask(SIG_BLOCK, &block, &orig);
+		if (stop_flag)
+			break;
+		if (reload_flag) {
+			reload_flag = 0;
+			sigprocmask(SIG_SETMASK, &orig, NULL);
+			reload(path, &cfg, &st);
+			next_cycle = 0;         /* the new schedule at once */
+			continue;
+		}
+		wake = next_cycle;
+		if (wd_every && next_wd < wake)
+			wake = next_wd;
+		if (mono() < wake) {
+			ts.tv_sec = (time_t)(wake - mono());
+			ts.tv_nsec = 0;
+			if (ppoll(NULL, 0, &ts, &orig) == -1 && errno != EINTR)
+				log_warn("ppoll");
+		}
+		sigprocmask(SIG_SETMASK, &orig, NULL);
+		if (stop_flag || reload_flag)
+			continue;
+		if (wd_every && mono() >= next_wd) {
+			sd_notify(0, "WATCHDOG=1");
+			next_wd = mono() + wd_every;
+		}
+		if (mono() < next_cycle)
+			continue;
+
+		now = fake_now >= 0 ? fake_now + (mono() - start) :
+		    (long long)time(NULL);
+		if (cycle_run(cfg, st, now, mono() >= next_poll, &stop_flag, &cs,
+		    &err) == -1) {
+			/* The store failed: the state on disk is as the last
+			 * commit left it; let systemd restart us. */
+			log_errx("%s", err);
+			free(err);
+			rc = EX_SOFTWARE;
+			break;
+		}
+		if (mono() >= next_poll)
+			next_poll = mono() + cfg->imap_poll;
+		next_cycle = mono() + cfg->tick;
+		sd_notifyf(0, "STATUS=%d replies applied, %d meetings planned, "
+		    "%d sent, %lld waiting%s", cs.replies_applied,
+		    cs.meetings_new, cs.sent, cs.pending, cs.smtp_refused ||
+		    cs.mail_server_down ? "; a mail server is unavailable" : "");
+		if (wd_every) {
+			sd_notify(0, "WATCHDOG=1");
+			next_wd = mono() + wd_every;
+		}
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	sd_notify(0, "STOPPING=1");
+	log_info("stopping");
+	store_close(st);
+	config_free(cfg);
+	return rc;
+}
