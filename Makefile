@@ -109,20 +109,49 @@ install: convened
 	    install -d $(DESTDIR)$(DATADIR)/convened/$$d; \
 	    for f in $$d*.txt; do [ -f "$$f" ] && install -m 0644 $$f $(DESTDIR)$(DATADIR)/convened/$$f; done; \
 	done; true
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 man/convened.8 $(DESTDIR)$(MANDIR)/man8/convened.8
+	install -m 0644 man/convened.ini.5 $(DESTDIR)$(MANDIR)/man5/convened.ini.5
+	@# The unit names the binary where this install puts it.
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	sed 's#@BINDIR@#$(BINDIR)#g' contrib/systemd/convened.service.in \
+	    > $(DESTDIR)$(UNITDIR)/convened.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/convened.service
+	install -m 0644 contrib/systemd/convened.sysusers $(DESTDIR)$(SYSUSERSDIR)/convened.conf
+	install -m 0644 contrib/systemd/convened.tmpfiles $(DESTDIR)$(TMPFILESDIR)/convened.conf
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/convened/groups.d
 	@# An administrator's configuration is never replaced.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/convened/convened.ini ] || \
 	    sed 's#^templates = .*#templates = $(DATADIR)/convened/templates#' \
 	    config/convened.ini > $(DESTDIR)$(SYSCONFDIR)/convened/convened.ini
-	for f in config/groups.d/*.ini; do \
+	@# Group files and the draft agendas they name (agenda = *.txt).
+	for f in config/groups.d/*.ini config/groups.d/*.txt; do \
+	    [ -f "$$f" ] || continue; \
 	    t=$(DESTDIR)$(SYSCONFDIR)/convened/groups.d/$${f##*/}; \
 	    [ -e "$$t" ] || install -m 0644 $$f $$t; \
 	done
+	@[ -n "$(DESTDIR)" ] || echo "next: systemd-sysusers; systemd-tmpfiles --create" \
+	    "convened.conf; put the passwords in $(SYSCONFDIR)/convened/imap.pass and" \
+	    "smtp.pass (mode 0600); systemctl daemon-reload; systemctl enable --now convened"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/convened
 	rm -rf $(DESTDIR)$(DATADIR)/convened
+	rm -f $(DESTDIR)$(MANDIR)/man8/convened.8 $(DESTDIR)$(MANDIR)/man5/convened.ini.5
+	rm -f $(DESTDIR)$(UNITDIR)/convened.service
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/convened.conf $(DESTDIR)$(TMPFILESDIR)/convened.conf
+	@# In a staging tree (DESTDIR) the directories left empty go too; on
+	@# the live system they belong to the distribution and stay.
+	@if [ -n "$(DESTDIR)" ]; then \
+	    for d in $(BINDIR) $(DATADIR) $(MANDIR)/man8 $(MANDIR)/man5 \
+	        $(UNITDIR) $(SYSUSERSDIR) $(TMPFILESDIR); do \
+	        while [ -n "$$d" ] && rmdir "$(DESTDIR)$$d" 2>/dev/null; do \
+	            d=$${d%/*}; \
+	        done; \
+	    done; \
+	fi
 	@echo "configuration in $(DESTDIR)$(SYSCONFDIR)/convened left in place"
 
 clean:
 	rm -rf build convened
+include mk/fuzz.mk

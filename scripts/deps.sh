@@ -1,19 +1,21 @@
 #!/bin/sh
 # Install what convened needs and is missing, on Debian 12.
 #   sh scripts/deps.sh build   compiler and the libraries' -dev packages
-#   sh scripts/deps.sh test    build + cmocka, valgrind, python3 modules, dovecot
+#   sh scripts/deps.sh test    build + cmocka, valgrind, python3 modules, dovecot,
+#                              mandoc
 #   sh scripts/deps.sh demo    build + the test servers (aiosmtpd, dovecot)
+#   sh scripts/deps.sh fuzz    build + clang and its libFuzzer runtime
 # Prints nothing when everything is there, one line per package it installs.
 # Not root and something missing: says what to install and exits 1.
 set -u
 
 usage() {
-	echo "usage: sh scripts/deps.sh build|test|demo" >&2
+	echo "usage: sh scripts/deps.sh build|test|demo|fuzz" >&2
 	exit 2
 }
 [ $# -eq 1 ] || usage
 case $1 in
-build|test|demo) what=$1 ;;
+build|test|demo|fuzz) what=$1 ;;
 *) usage ;;
 esac
 
@@ -81,10 +83,20 @@ test)
 	module cmocka libcmocka-dev
 	program valgrind valgrind
 	pymodule icalendar python3-icalendar
+	# tests/integration/manpages.sh lints with mandoc -Tlint, and with
+	# man and groff too where man-db is installed
+	program mandoc mandoc
 	check_servers
 	;;
 demo)
 	check_servers
+	;;
+fuzz)
+	program clang clang
+	# libFuzzer and the sanitizer runtimes of clang 14 (bookworm's clang);
+	# clang-14 only recommends them, and recommends are not installed
+	[ -n "$(find /usr/lib/llvm-14/lib/clang -name 'libclang_rt.fuzzer-*.a' \
+		2>/dev/null)" ] || need libclang-rt-14-dev
 	;;
 esac
 
