@@ -547,10 +547,13 @@ daemon_key(struct ctx *c, const char *name, const char *v)
 {
 	struct config *cfg = c->cfg;
 
-	if (strcmp(name, "state") == 0)
-		set_str(&cfg->state, v);
-	else if (strcmp(name, "repository") == 0)
-		set_str(&cfg->repository, v);
+	if (strcmp(name, "state") == 0) {
+		free(cfg->state);
+		cfg->state = resolve_path(c->file, v);
+	} else if (strcmp(name, "repository") == 0) {
+		free(cfg->repository);
+		cfg->repository = resolve_path(c->file, v);
+	}
 	else if (strcmp(name, "groups") == 0) {
 		free(cfg->groups_dir);
 		cfg->groups_dir = resolve_path(c->file, v);

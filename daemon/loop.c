@@ -22,6 +22,7 @@
 #include "log.h"
 #include "loop.h"
 #include "store.h"
+#include "template.h"
 #include "util.h"
 
 #define EX_OK        0
@@ -64,6 +65,11 @@ load(const char *path)
 
 	diag_init(&d);
 	cfg = config_load(path, &d);
+	/* The daemon refuses what `check` refuses: templates too. */
+	if (cfg != NULL && template_check(cfg, &d) > 0) {
+		config_free(cfg);
+		cfg = NULL;
+	}
 	for (i = 0; i < d.n; i++)
 		(d.is_error[i] ? log_errx : log_warnx)("%s", d.text[i]);
 	diag_free(&d);
