@@ -53,7 +53,7 @@ LIBOBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
 TESTSRC = $(sort $(wildcard tests/unit/test_*.c))
 TESTS   = $(TESTSRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-test check test unit integration demo install uninstall clean lint
+.PHONY: all deps deps-test deps-demo check test unit integration demo install uninstall clean lint
 
 all: convened
 
@@ -85,6 +85,9 @@ deps:
 deps-test:
 	sh scripts/deps.sh test
 
+deps-demo:
+	sh scripts/deps.sh demo
+
 unit: convened $(TESTS)
 
 test: unit
@@ -94,7 +97,7 @@ check: deps-test
 	$(MAKE) unit
 	BUILD=$(BUILD) sh tests/run.sh
 
-demo: deps
+demo: deps-demo
 	$(MAKE) convened
 	sh scripts/demo.sh
 

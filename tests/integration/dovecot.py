@@ -87,7 +87,7 @@ protocols = imap lmtp
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
-auth_username_format = %Ln
+auth_username_format = {username_format}
 default_login_user = {login_user}
 default_internal_user = {internal_user}
 first_valid_uid = 1
@@ -164,12 +164,15 @@ def folder_dir(maildir, folder):
 class Dovecot:
     def __init__(self, dir, users=("agenda",), password="secret",
                  no_move=False, no_uidplus=False, imap_port=None,
-                 lmtp_port=None, write_config=True):
+                 lmtp_port=None, write_config=True, full_addresses=False):
         self.dir = os.path.abspath(dir)
         self.users = list(users)
         self.password = password
         self.no_move = no_move
         self.no_uidplus = no_uidplus
+        # full_addresses: users are whole addresses (ana@mides.example.uy),
+        # for mailboxes in several domains; else local parts at example.org.
+        self.full_addresses = full_addresses
         self.imap_port = imap_port or free_port()
         self.lmtp_port = lmtp_port or free_port()
         if os.getuid() == 0:
@@ -217,6 +220,8 @@ class Dovecot:
                                 lmtp_port=self.lmtp_port,
                                 port=self.imap_port,
                                 login_user=self.login_user,
+                                username_format="%Lu" if self.full_addresses
+                                else "%Ln",
                                 internal_user=self.internal_user,
                                 capability=capability))
         with open(os.path.join(self.dir, "passwd"), "w") as f:
@@ -234,7 +239,8 @@ class Dovecot:
             json.dump({"users": self.users, "password": self.password,
                        "no_move": self.no_move, "no_uidplus": self.no_uidplus,
                        "imap_port": self.imap_port,
-                       "lmtp_port": self.lmtp_port}, f)
+                       "lmtp_port": self.lmtp_port,
+                       "full_addresses": self.full_addresses}, f)
 
     @classmethod
     def load(cls, dir):
@@ -244,7 +250,8 @@ class Dovecot:
         return cls(dir, users=h["users"], password=h["password"],
                    no_move=h["no_move"], no_uidplus=h.get("no_uidplus", False),
                    imap_port=h["imap_port"], lmtp_port=h["lmtp_port"],
-                   write_config=False)
+                   write_config=False,
+                   full_addresses=h.get("full_addresses", False))
 
     def _own(self, path):
         if os.getuid() == 0:
@@ -356,7 +363,8 @@ class Dovecot:
     def deliver(self, user, raw, sender="sender@example.org"):
         """Deliver raw bytes to user's INBOX through LMTP."""
         with smtplib.LMTP("127.0.0.1", self.lmtp_port, timeout=15) as l:
-            l.sendmail(sender, [user + "@example.org"], raw)
+            l.sendmail(sender, [user if "@" in user else user + "@example.org"],
+                       raw)
 
     def create_folder(self, user, folder):
         d = folder_dir(self.maildir(user), folder)

@@ -1,0 +1,325 @@
+"""make demo: a year of the plan of work's groups, by mail, in a few minutes.
+
+Starts a Dovecot and an SMTP server on loopback in a temporary directory,
+wired so that mail to the example groups' members lands in their own IMAP
+mailboxes and mail to the organizer in convened's; then runs
+`convened once --now` week by week through 2021 on the example
+configuration.  Between runs the people act from their mailboxes: members
+accept or decline invitations, a coordinator replaces and another
+confirms an agenda, coordinators send minutes with a PDF; at midyear the
+civil-society group drops its second half of the year and is warned for
+falling short of its quota.  Prints `status` and the year's report, stops
+everything it started, and says where to look.
+
+Run by Debian's /usr/bin/python3 (python3-aiosmtpd), as root or not."""
+
+import base64
+import datetime
+import email
+import email.policy
+import email.utils
+import hashlib
+import os
+import re
+import shutil
+import smtplib
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from dovecot import Dovecot, free_port  # noqa: E402
+
+from aiosmtpd.controller import Controller  # noqa: E402
+
+CONVENED = os.path.join(ROOT, "convened")
+ORGANIZER = "agenda@conferencia.example.org"
+PASSWORD = "demo-secret"
+YEAR = 2021
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+class Relay:
+    """The loopback MTA: whatever convened submits goes, by LMTP, into the
+    recipient's Dovecot mailbox; an unknown recipient is refused as a real
+    server would."""
+
+    def __init__(self, dovecot):
+        self.dovecot = dovecot
+        self.count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() not in self.dovecot.known:
+            return "550 5.1.1 <%s>: no such mailbox here" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with smtplib.LMTP("127.0.0.1", self.dovecot.lmtp_port, timeout=30) as lmtp:
+            lmtp.sendmail(envelope.mail_from, envelope.rcpt_tos, envelope.original_content)
+        self.count += 1
+        return "250 OK delivered"
+
+
+def people(groupdir, admin):
+    """Every member and guest address of the example, the organizer and
+    the admin."""
+    out = {ORGANIZER, admin}
+    for f in os.listdir(groupdir):
+        if not f.endswith(".ini"):
+            continue
+        text = open(os.path.join(groupdir, f), encoding="utf-8").read()
+        out.update(a.lower() for a in re.findall(r"^\[member\s+([^\]\s]+)\]", text, re.M))
+        for line in re.findall(r"^guests\s*=\s*(.*)$", text, re.M):
+            out.update(a.strip().lower() for a in line.split(",") if a.strip())
+    return out
+
+
+def answer_of(addr, uid):
+    """Who answers what, decided once, the same on every run: most accept,
+    some decline, some never answer."""
+    h = int(hashlib.sha256((addr + uid).encode()).hexdigest(), 16) % 10
+    return "ACCEPTED" if h < 6 else "DECLINED" if h < 8 else "TENTATIVE" if h < 9 else None
+
+
+def calendar_text(msg):
+    for part in msg.walk():
+        if part.get_content_type() == "text/calendar":
+            return part.get_param("method"), part.get_content()
+    return None, None
+
+
+def send(raw, sender, smtp_port):
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as s:
+        s.sendmail(sender, [ORGANIZER], raw)
+
+
+def rsvp(addr, invitation, partstat):
+    """The REPLY a member's calendar client sends when they press Accept or
+    Decline: the event, METHOD:REPLY, their ATTENDEE line only."""
+    _, text = calendar_text(invitation)
+    keep = []
+    in_event = False
+    for line in text.replace("\r\n ", "").splitlines():
+        if line == "BEGIN:VEVENT":
+            in_event = True
+        if in_event and line.split(":", 1)[0].split(";", 1)[0] in (
+                "UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "ORGANIZER"):
+            keep.append(line)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    ics = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//demo client//EN",
+                       "METHOD:REPLY", "BEGIN:VEVENT"] + keep +
+                      ["DTSTAMP:" + stamp,
+                       "ATTENDEE;PARTSTAT=%s:mailto:%s" % (partstat, addr),
+                       "END:VEVENT", "END:VCALENDAR", ""])
+    word = {"ACCEPTED": "Accepted", "DECLINED": "Declined", "TENTATIVE": "Tentative"}[partstat]
+    return ("From: %s\r\nTo: %s\r\nSubject: %s: %s\r\nMessage-ID: %s\r\nDate: %s\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/calendar; method=REPLY; charset=UTF-8\r\n"
+            "\r\n%s" % (addr, ORGANIZER, word, invitation["Subject"], email.utils.make_msgid(),
+                        email.utils.formatdate(), ics)).encode()
+
+
+def reply(addr, original, text, attachment=None):
+    head = ("From: %s\r\nTo: %s\r\nSubject: Re: %s\r\nMessage-ID: %s\r\nIn-Reply-To: %s\r\n"
+            "References: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\n"
+            % (addr, ORGANIZER, str(original["Subject"]).replace("\n", " "),
+               email.utils.make_msgid(), original["Message-ID"], original["Message-ID"],
+               email.utils.formatdate()))
+    quoted = "".join("> %s\r\n" % l for l in
+                     original.get_body(("plain",)).get_content().splitlines()[:6])
+    body = "%s\r\n\r\nOn %s, %s wrote:\r\n%s" % (text, original["Date"], ORGANIZER, quoted)
+    if attachment is None:
+        return (head + "Content-Type: text/plain; charset=UTF-8\r\n\r\n" + body).encode()
+    name, data = attachment
+    return (head + 'Content-Type: multipart/mixed; boundary="demo"\r\n\r\n'
+            "--demo\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n%s\r\n"
+            "--demo\r\nContent-Type: application/pdf; name=\"%s\"\r\n"
+            "Content-Disposition: attachment; filename=\"%s\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--demo--\r\n"
+            % (body, name, name, base64.encodebytes(data).decode())).encode()
+
+
+def minutes_pdf(title):
+    """A small, valid one-page PDF."""
+    text = "(%s) Tj" % title.replace("(", "").replace(")", "")
+    stream = "BT /F1 14 Tf 72 720 Td %s ET" % text
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            "/Resources << /Font << /F1 5 0 R >> >> >>",
+            "<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offs = "%PDF-1.4\n", []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += "%d 0 obj\n%s\nendobj\n" % (i, o)
+    xref = len(out)
+    out += "xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += "".join("%010d 00000 n \n" % o for o in offs)
+    out += "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return out.encode()
+
+
+class Demo:
+    def __init__(self):
+        self.work = tempfile.mkdtemp(prefix="convened-demo.")
+        os.chmod(self.work, 0o711)
+        self.config = os.path.join(self.work, "convened.ini")
+        self.groups = os.path.join(self.work, "groups.d")
+        shutil.copytree(os.path.join(ROOT, "config", "groups.d"), self.groups)
+        self.handled = set()
+        self.stats = {"rsvp": 0, "agenda": 0, "minutes": 0}
+
+    def start(self):
+        text = open(os.path.join(ROOT, "config", "convened.ini"), encoding="utf-8").read()
+        self.admin = re.search(r"^admin\s*=\s*(\S+)", text, re.M).group(1)
+        addrs = sorted(people(self.groups, self.admin))
+        self.dc = Dovecot(os.path.join(self.work, "mail"), users=addrs, password=PASSWORD,
+                          full_addresses=True)
+        self.dc.known = set(addrs)
+        self.dc.start()
+        self.relay = Relay(self.dc)
+        self.smtp_port = free_port()
+        self.smtpd = Controller(self.relay, hostname="127.0.0.1", port=self.smtp_port)
+        self.smtpd.start()
+        with open(os.path.join(self.work, "imap.pass"), "w") as f:
+            f.write(PASSWORD + "\n")
+        os.chmod(os.path.join(self.work, "imap.pass"), 0o600)
+        text = open(os.path.join(ROOT, "config", "convened.ini"), encoding="utf-8").read()
+        for key, value in (("state", os.path.join(self.work, "state.db")),
+                           ("repository", os.path.join(self.work, "repository")),
+                           ("groups", self.groups),
+                           ("templates", os.path.join(ROOT, "templates"))):
+            text = re.sub(r"^%s = .*$" % key, "%s = %s" % (key, value), text, flags=re.M)
+        text = re.sub(r"^\[smtp\].*?(?=^\[imap\])",
+                      "[smtp]\nurl = smtp://127.0.0.1:%d\ntls = none\n\n" % self.smtp_port,
+                      text, flags=re.M | re.S)
+        text = re.sub(r"^\[imap\].*?(?=^\[policy\])",
+                      "[imap]\nurl = imap://127.0.0.1:%d\nusername = %s\n"
+                      "password_file = ./imap.pass\ntls = none\nfolders = INBOX, Junk\n"
+                      "processed_folder = Processed\n\n" % (self.dc.imap_port, ORGANIZER),
+                      text, flags=re.M | re.S)
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def stop(self):
+        try:
+            if getattr(self, "smtpd", None) is not None:
+                self.smtpd.stop()
+        finally:
+            if getattr(self, "dc", None) is not None:
+                self.dc.stop()
+
+    def convened(self, *args, now=None, show=False):
+        cmd = [CONVENED, "-c", self.config] + (["--now", now] if now else []) + list(args)
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SystemExit("convened %s failed (%d):\n%s" % (" ".join(args), p.returncode,
+                                                               p.stderr))
+        if show:
+            print(p.stdout, end="", flush=True)
+        return p
+
+    def mailbox(self, addr):
+        for m in self.dc.messages(addr, "INBOX"):
+            if m["name"] in self.handled:
+                continue
+            self.handled.add(m["name"])
+            yield email.message_from_bytes(m["data"], policy=email.policy.default)
+
+    def act(self, day):
+        """What people do with the mail that reached them."""
+        for addr in sorted(self.dc.known - {ORGANIZER}):
+            for msg in self.mailbox(addr):
+                mid = str(msg["Message-ID"])
+                method, text = calendar_text(msg)
+                if method == "REQUEST" and ".0.request." in mid:
+                    uid = re.search(r"^UID:(.*)$", text.replace("\r\n ", ""), re.M).group(1)
+                    partstat = answer_of(addr, uid)
+                    if partstat:
+                        send(rsvp(addr, msg, partstat), addr, self.smtp_port)
+                        self.stats["rsvp"] += 1
+                elif "agenda-request.south-south-monthly" in mid:
+                    # Chile's coordinator rewrites the March agenda; ECLAC's
+                    # confirms the drafts as they come.
+                    if addr == "daniela.fuentes@cepal.example.org":
+                        send(reply(addr, msg, "CONFIRMAR"), addr, self.smtp_port)
+                        self.stats["agenda"] += 1
+                    elif addr == "francisca.munoz@mds.example.cl" and "20210317" in mid:
+                        send(reply(addr, msg,
+                                   "1. Apertura y bienvenida\r\n"
+                                   "2. Experiencia de Chile: Sistema Elige Vivir Sano\r\n"
+                                   "3. Experiencia del Uruguay: programa Cercanías\r\n"
+                                   "4. Acuerdos y próxima reunión"), addr, self.smtp_port)
+                        self.stats["agenda"] += 1
+                elif "minutes-request.south-south-monthly" in mid and \
+                        addr == "ana.perez@mides.example.uy":
+                    date = re.search(r"monthly-(\d{8})", mid).group(1)
+                    pdf = minutes_pdf("Acta de la reunion Sur-Sur del %s" % date)
+                    send(reply(addr, msg, "Adjuntamos el acta de la reunión.",
+                               ("acta-%s.pdf" % date, pdf)), addr, self.smtp_port)
+                    self.stats["minutes"] += 1
+
+    def drop_second_half(self):
+        """Civil society keeps only its first half of the year."""
+        path = os.path.join(self.groups, "70-civil-society.ini")
+        text = open(path, encoding="utf-8").read()
+        text = re.sub(r"^(rrule = FREQ=[^\n]*)$", r"\1;UNTIL=20210630T235959Z", text, flags=re.M)
+        text = re.sub(r"^start = 2021-09-07 ", "start = 2022-03-08 ", text, flags=re.M)
+        open(path, "w", encoding="utf-8").write(text)
+
+    def run(self):
+        say("== the example configuration (the groups of the plan of work)")
+        self.convened("check", show=True)
+        say("\n== a simulated %d, week by week" % YEAR)
+        day = datetime.datetime(YEAR, 1, 4, 12, 0, tzinfo=datetime.timezone.utc)
+        end = datetime.datetime(YEAR, 12, 31, 12, 0, tzinfo=datetime.timezone.utc)
+        step = datetime.timedelta(days=3, hours=12)
+        dropped = False
+        while day <= end:
+            now = day.strftime("%Y-%m-%dT%H:%M:%SZ")
+            if not dropped and day.month >= 7:
+                self.drop_second_half()
+                dropped = True
+                say("  %s  civil-society drops its meetings after June" % now[:10])
+            p = self.convened("once", now=now)
+            summary = [l for l in p.stderr.splitlines() if "cycle done" in l]
+            self.act(day)
+            if day.day <= 4 or day.month == 12 and day.day > 27:
+                say("  %s  %s" % (now[:10], summary[-1].split("cycle done: ")[1]
+                                 if summary else ""))
+            day += step
+        say("\n  people answered: %(rsvp)d RSVPs, %(agenda)d agenda replies, "
+            "%(minutes)d minutes" % self.stats)
+        say("\n== convened status (31 December %d)" % YEAR)
+        self.convened("status", now="%d-12-31T12:00:00Z" % YEAR, show=True)
+        say("\n== convened report --year %d" % YEAR)
+        self.convened("report", "--year", str(YEAR), now="%d-12-31T12:00:00Z" % YEAR, show=True)
+        warned = [m for m in self.dc.messages(self.admin, "INBOX")
+                  if b"notice.quota" in m["data"]]
+        say("\n== look at it")
+        say("  repository (minutes, documents, calendar feeds): %s/repository" % self.work)
+        say("  mailboxes (Maildir, one per address):            %s/mail/home" % self.work)
+        say("  state database:                                  %s/state.db" % self.work)
+        say("  configuration used:                              %s" % self.config)
+        if warned:
+            say("  quota warnings copied to the admin:              %d" % len(warned))
+
+
+def main():
+    if not os.access(CONVENED, os.X_OK):
+        raise SystemExit("build convened first (make)")
+    demo = Demo()
+    try:
+        demo.start()
+        demo.run()
+    finally:
+        demo.stop()
+
+
+if __name__ == "__main__":
+    main()
