@@ -7,6 +7,7 @@
 #include "notice.h"
 #include "outbox.h"
 #include "plan.h"
+#include "quota.h"
 #include "store.h"
 
 int
@@ -18,7 +19,7 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	struct inbox_stats is;
 	struct plan_stats ps;
 	struct outbox_stats os, os2;
-	int queued = 0, notices = 0;
+	int queued = 0, notices = 0, warned = 0;
 
 	memset(&cs, 0, sizeof cs);
 	memset(&os2, 0, sizeof os2);
@@ -26,6 +27,7 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	if ((collect && inbox_collect(cfg, st, now, stop, &is, err) == -1) ||
 	    plan_run(cfg, st, now, &ps, err) == -1 ||
 	    agenda_run(cfg, st, now, &queued, err) == -1 ||
+	    quota_run(cfg, st, now, &warned, err) == -1 ||
 	    outbox_flush(cfg, st, now, stop, &os, err) == -1 ||
 	    notice_bounces(cfg, st, now, &notices, err) == -1 ||
 	    (notices > 0 && outbox_flush(cfg, st, now, stop, &os2, err) == -1))
@@ -36,7 +38,7 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	cs.meetings_new = ps.meetings_new;
 	cs.meetings_changed = ps.meetings_changed;
 	cs.meetings_cancelled = ps.meetings_cancelled;
-	cs.queued = ps.queued + queued + notices;
+	cs.queued = ps.queued + queued + warned + notices;
 	cs.sent = os.sent + os2.sent;
 	cs.deferred = os.deferred + os2.deferred;
 	cs.failed = os.failed + os2.failed;

@@ -233,6 +233,8 @@ enum stmt_id {
 	ST_OUTBOX_HAS,
 	ST_MEETINGS_ENDED,
 	ST_BOUNCE_STATUS,
+	ST_GROUP_DOCUMENTS,
+	ST_MEETING_EXISTS,
 	ST__COUNT
 };
 
@@ -335,7 +337,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_GROUP_MEETINGS] =
 	"SELECT uid, group_id, series, start, end, sequence,"
-	"  status = 'cancelled', agenda_state = 'confirmed', minutes_path"
+	"  status = 'cancelled', agenda_state = 'confirmed', minutes_path,"
+	"  kind, summary, tzid"
 	" FROM meetings"
 	" WHERE group_id = ?1 AND start >= ?2 AND start < ?3"
 	" ORDER BY start, uid",
@@ -439,6 +442,19 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"SELECT m.email FROM members AS m JOIN bounces AS b ON b.email = m.email"
 	" WHERE m.group_id = ?1 AND m.removed_at IS NULL AND b.permanent"
 	" ORDER BY m.email",
+
+	/* A document belongs to the year of its meeting (minutes of a
+	 * December meeting arrive in January), else to the year it came. */
+	[ST_GROUP_DOCUMENTS] =
+	"SELECT d.kind, d.path, d.meeting_uid, d.sender, d.received_at"
+	" FROM documents AS d LEFT JOIN meetings AS m ON m.uid = d.meeting_uid"
+	" WHERE d.group_id = ?1 AND (CASE WHEN m.uid IS NOT NULL"
+	"  THEN m.start >= ?2 AND m.start < ?3"
+	"  ELSE d.received_at >= ?2 AND d.received_at < ?3 END)"
+	" ORDER BY d.received_at, d.id",
+
+	[ST_MEETING_EXISTS] =
+	"SELECT EXISTS (SELECT 1 FROM meetings WHERE uid = ?1)",
 };
 
 struct store {
@@ -1148,6 +1164,9 @@ store_group_meetings(struct store *s, const char *group_id, long long from,
 		m->cancelled = sqlite3_column_int(st, 6);
 		m->agenda_confirmed = sqlite3_column_int(st, 7);
 		m->minutes_path = col_dup(st, 8);
+		m->kind = col_dup(st, 9);
+		m->summary = col_dup(st, 10);
+		m->tzid = col_dup(st, 11);
 	}
 	if (rc != SQLITE_DONE) {
 		save_err(s);
@@ -1189,6 +1208,62 @@ store_meetings_free(struct store_meeting *v, size_t n)
 		free(v[i].group_id);
 		free(v[i].series);
 		free(v[i].minutes_path);
+		free(v[i].kind);
+		free(v[i].summary);
+		free(v[i].tzid);
+	}
+	free(v);
+}
+
+int
+store_group_documents(struct store *s, const char *group_id, long long from,
+    long long to, struct store_doc **out, size_t *n, char **err)
+{
+	struct store_doc *v = NULL, *d;
+	sqlite3_stmt *st;
+	size_t nv = 0;
+	int rc;
+
+	if ((st = stmt_get(s, ST_GROUP_DOCUMENTS, "tll", group_id, from,
+	    to)) == NULL)
+		return dberr(s, err, xasprintf("cannot read documents of %s",
+		    group_id));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, nv + 1, sizeof(*v));
+		d = &v[nv++];
+		d->kind = col_dup(st, 0);
+		d->path = col_dup(st, 1);
+		d->meeting_uid = col_dup(st, 2);
+		d->sender = col_dup(st, 3);
+		d->received = sqlite3_column_int64(st, 4);
+		if (d->kind == NULL)
+			d->kind = xstrdup("document");
+		if (d->path == NULL)
+			d->path = xstrdup("");
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		store_docs_free(v, nv);
+		return dberr(s, err, xasprintf("cannot read documents of %s",
+		    group_id));
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+void
+store_docs_free(struct store_doc *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].kind);
+		free(v[i].path);
+		free(v[i].meeting_uid);
+		free(v[i].sender);
 	}
 	free(v);
 }
@@ -1647,6 +1722,12 @@ int
 store_address_known(struct store *s, const char *email, char **err)
 {
 	return exists(s, ST_ADDRESS_KNOWN, email, err, "address");
+}
+
+int
+store_meeting_exists(struct store *s, const char *uid, char **err)
+{
+	return exists(s, ST_MEETING_EXISTS, uid, err, "meeting");
 }
 
 int

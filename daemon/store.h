@@ -149,6 +149,8 @@ struct store_meeting {
 	int    cancelled;               /* status = 'cancelled' */
 	int    agenda_confirmed;
 	char  *minutes_path;            /* NULL when none */
+	char  *kind;                    /* meeting | seminar | ... */
+	char  *summary, *tzid;          /* NULL allowed */
 	/* From the invitations that are not cancelled; DELEGATED counts in
 	 * none of these but is listed among the attendees. */
 	int    accepted, declined, tentative, needs_action;
@@ -170,6 +172,26 @@ void store_meetings_free(struct store_meeting *, size_t);
  * (util.h).  Needs schema 2. */
 int  store_group_bouncing(struct store *, const char *group_id,
          char ***out, size_t *n, char **err);
+
+struct store_doc {
+	char      *kind;                /* minutes | agreement | document | agenda */
+	char      *path;                /* relative to the repository */
+	char      *meeting_uid;         /* NULL when not tied to a meeting */
+	char      *sender;
+	long long  received;
+};
+/* Documents archived for a group's year: those of its meetings that start
+ * in [from, to), and those tied to no meeting received in [from, to);
+ * ordered by time received.  *out (NULL when none) is freed with
+ * store_docs_free(). */
+int  store_group_documents(struct store *, const char *group_id,
+         long long from, long long to, struct store_doc **out, size_t *n,
+         char **err);
+void store_docs_free(struct store_doc *, size_t);
+
+/* 1 when a meeting with this UID is stored (cancelled or not), 0 not,
+ * -1 error. */
+int  store_meeting_exists(struct store *, const char *uid, char **err);
 
 /* ---- planning ---- */
 

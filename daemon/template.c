@@ -22,7 +22,8 @@
 
 const char *const template_kinds[] = { "invite", "update", "cancel",
     "bounce-notice", "agenda-request", "agenda-reminder", "minutes-request",
-    "minutes-reminder", "minutes-notice", "counter-notice", NULL };
+    "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
+    "quota-year-end", "rule-warning", NULL };
 
 /* Variables every meeting message takes. */
 static const char *const meeting_vars[] = {
@@ -50,6 +51,23 @@ static const char *const bounce_vars[] = {
 	"reason", NULL
 };
 
+/* Quota warnings (quota.c): the year's figures, the time left in it as
+ * words ("9 meses"), the date of the check and the meetings still to come
+ * (one "  - date, kind" a line), all localized for the reader. */
+static const char *const quota_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "year", "quota", "held",
+	"scheduled", "short_by", "months_left", "checkpoint", "planned_dates",
+	NULL
+};
+
+/* The coordination rule broken: why (localized) and the coordinators now
+ * registered (one "  - name <email> (role)" a line). */
+static const char *const rule_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "why", "coordinators", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -66,6 +84,9 @@ static const struct {
 	{ "minutes-reminder", notice_vars },
 	{ "minutes-notice", notice_vars },
 	{ "counter-notice", notice_vars },
+	{ "quota-warning", quota_vars },
+	{ "quota-year-end", quota_vars },
+	{ "rule-warning", rule_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

@@ -1,0 +1,539 @@
+/*
+ * quota.c: held, scheduled and short_by for a group's year, and the
+ * warnings built on them (see quota.h).
+ *
+ * The warnings go through outbox_queue() directly rather than
+ * notice_queue(): their values (dates, "six months", the rule broken) are
+ * localized for each recipient, and notice_queue() takes one set of
+ * variables for all of them.  The Message-ID scheme and the once-only
+ * record in the warnings table are notice.c's.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive.h"
+#include "config.h"
+#include "ical.h"
+#include "log.h"
+#include "outbox.h"
+#include "plan.h"
+#include "quota.h"
+#include "store.h"
+#include "template.h"
+#include "util.h"
+
+#define DAY 86400LL
+#define MAX_OCCURRENCES 1000    /* per series and year: daily is 366 */
+
+const char *
+quota_meeting_state(const struct store_meeting *m, long long now)
+{
+	if (m->cancelled)
+		return "cancelled";
+	return m->end <= now ? "held" : "scheduled";
+}
+
+/* Year of the group's first meeting in its own zone, 0 without series. */
+static int
+first_year(const struct group *g)
+{
+	struct ical_local lt;
+	long long first = 0, t;
+	int have = 0;
+	size_t i;
+
+	for (i = 0; i < g->nseries; i++) {
+		if (ical_parse_local(g->series[i].start, 0, &lt) == -1)
+			continue;
+		t = ical_local_to_utc(&lt, g->series[i].timezone);
+		if (!have || t < first)
+			first = t;
+		have = 1;
+	}
+	return have ? ical_year_in_zone(first, g->timezone) : 0;
+}
+
+struct entry {
+	struct store_meeting m;
+	unsigned char from_series;
+};
+
+static int
+by_start(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->m.start != y->m.start)
+		return x->m.start < y->m.start ? -1 : 1;
+	return strcmp(x->m.uid, y->m.uid);
+}
+
+int
+quota_year(const struct config *cfg, const struct group *g,
+    struct store *st, int year, long long now, struct quota_year *q,
+    char **err)
+{
+	struct store_meeting *m = NULL, *extra = NULL;
+	struct entry *all;
+	size_t nm = 0, nextra = 0, i, j, k;
+	long long from, to;
+	int rc;
+
+	memset(q, 0, sizeof *q);
+	q->year = year;
+	q->quota = g->quota;
+	q->first_year = first_year(g);
+	q->judged = q->first_year != 0 && year >= q->first_year;
+	from = ical_year_start(year, g->timezone);
+	to = ical_year_start(year + 1, g->timezone);
+	if (store_group_meetings(st, g->id, from, to, &m, &nm, err) == -1)
+		return -1;
+	for (i = 0; i < nm; i++) {
+		const char *s = quota_meeting_state(&m[i], now);
+
+		if (strcmp(s, "held") == 0)
+			q->held++;
+		else if (strcmp(s, "scheduled") == 0)
+			q->scheduled++;
+	}
+
+	/* The rest of the year from the series: what the planner has not
+	 * stored yet because it lies beyond the horizon.  A stored UID
+	 * decides, wherever its meeting has moved since. */
+	for (i = 0; i < g->nseries && now < to; i++) {
+		const struct series *s = &g->series[i];
+		struct ical_occurrence *occ = NULL;
+		size_t nocc = 0;
+
+		if (ical_expand(s->start, s->timezone, s->duration, s->rrule,
+		    s->exdate, s->nexdate, from, to, MAX_OCCURRENCES, &occ,
+		    &nocc, err) == -1)
+			goto fail;
+		for (j = 0; j < nocc; j++) {
+			char *uid;
+
+			if (occ[j].end <= now)
+				continue;
+			uid = plan_uid(cfg, g->id, s->name, occ[j].key);
+			for (k = 0; k < nm; k++)
+				if (strcmp(m[k].uid, uid) == 0)
+					break;
+			rc = k < nm ? 1 : store_meeting_exists(st, uid, err);
+			if (rc != 0) {
+				free(uid);
+				if (rc == -1) {
+					free(occ);
+					goto fail;
+				}
+				continue;
+			}
+			extra = xreallocarray(extra, nextra + 1, sizeof *extra);
+			memset(&extra[nextra], 0, sizeof *extra);
+			extra[nextra].uid = uid;
+			extra[nextra].group_id = xstrdup(g->id);
+			extra[nextra].series = xstrdup(s->name);
+			extra[nextra].start = occ[j].start;
+			extra[nextra].end = occ[j].end;
+			extra[nextra].kind = xstrdup(
+			    config_meeting_kind_name(s->kind));
+			extra[nextra].summary = xstrdup(s->summary);
+			extra[nextra].tzid = xstrdup(s->timezone);
+			nextra++;
+			q->scheduled++;
+		}
+		free(occ);
+	}
+
+	/* One list by start, the stored and the announced-later alike. */
+	q->nm = nm + nextra;
+	all = xcalloc(q->nm ? q->nm : 1, sizeof *all);
+	for (i = 0; i < nm; i++)
+		all[i].m = m[i];
+	for (i = 0; i < nextra; i++) {
+		all[nm + i].m = extra[i];
+		all[nm + i].from_series = 1;
+	}
+	free(m);
+	free(extra);
+	qsort(all, q->nm, sizeof *all, by_start);
+	q->m = xcalloc(q->nm ? q->nm : 1, sizeof *q->m);
+	q->from_series = xcalloc(q->nm ? q->nm : 1, 1);
+	for (i = 0; i < q->nm; i++) {
+		q->m[i] = all[i].m;
+		q->from_series[i] = all[i].from_series;
+	}
+	free(all);
+	q->short_by = q->judged ? q->quota - q->held - q->scheduled : 0;
+	if (q->short_by < 0)
+		q->short_by = 0;
+	return 0;
+
+fail:
+	store_meetings_free(m, nm);
+	store_meetings_free(extra, nextra);
+	return -1;
+}
+
+void
+quota_year_free(struct quota_year *q)
+{
+	store_meetings_free(q->m, q->nm);
+	free(q->from_series);
+	memset(q, 0, sizeof *q);
+}
+
+/* ---- localized values ---- */
+
+enum { L_ES, L_EN, L_PT, L_FR };
+
+static int
+lang_of(const char *lang)
+{
+	if (lang == NULL)
+		return L_EN;
+	if (strcmp(lang, "es") == 0)
+		return L_ES;
+	if (strcmp(lang, "pt") == 0)
+		return L_PT;
+	if (strcmp(lang, "fr") == 0)
+		return L_FR;
+	return L_EN;
+}
+
+/* Whole months from now to the end of the year, as words. */
+static char *
+months_left(const char *lang, long long now, long long year_end)
+{
+	static const char *const none[] = { "menos de un mes",
+	    "less than a month", "menos de um mês", "moins d'un mois" };
+	static const char *const one[] = { "1 mes", "1 month", "1 mês",
+	    "1 mois" };
+	static const char *const many[] = { "meses", "months", "meses",
+	    "mois" };
+	long long days = (year_end - now) / DAY;
+	int l = lang_of(lang), n = (int)(days * 12 / 365);
+
+	if (n <= 0)
+		return xstrdup(none[l]);
+	if (n == 1)
+		return xstrdup(one[l]);
+	return xasprintf("%d %s", n, many[l]);
+}
+
+/* The rule broken, in the reader's language.  config.c gives it in
+ * English; an unknown reason (a rule added there later) is passed on. */
+static const char *
+why_word(const char *lang, const char *why)
+{
+	static const struct {
+		const char *en_prefix;
+		const char *text[4];
+	} t[] = {
+		{ "fewer than two", {
+		    "el grupo tiene menos de dos coordinadores",
+		    "the group has fewer than two coordinators",
+		    "o grupo tem menos de dois coordenadores",
+		    "le groupe compte moins de deux coordonnateurs" } },
+		{ "no coordinator from a country", {
+		    "ningún coordinador proviene del ministerio de un país",
+		    "no coordinator comes from a country's ministry",
+		    "nenhum coordenador provém do ministério de um país",
+		    "aucun coordonnateur ne relève du ministère d'un pays" } },
+		{ "no coordinator from the secretariat", {
+		    "ningún coordinador proviene de la secretaría técnica",
+		    "no coordinator comes from the technical secretariat",
+		    "nenhum coordenador provém da secretaria técnica",
+		    "aucun coordonnateur ne relève du secrétariat technique" } },
+	};
+	size_t i;
+
+	for (i = 0; why != NULL && i < sizeof t / sizeof t[0]; i++)
+		if (strncmp(why, t[i].en_prefix, strlen(t[i].en_prefix)) == 0)
+			return t[i].text[lang_of(lang)];
+	return why ? why : "";
+}
+
+/* ---- sending ---- */
+
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* What a warning says, for one reader. */
+struct qmsg {
+	const char *kind;
+	const char *key;
+	const struct quota_year *q;     /* quota kinds */
+	long long   now;
+	long long   year_end;
+	const char *why;                /* rule-warning */
+	const struct group *g;
+};
+
+static void
+add_vars(struct plan_vars *pv, const struct config *cfg,
+    const struct qmsg *w, const char *lang, const char *tz)
+{
+	struct buf b = BUF_INIT;
+	size_t i, j;
+
+	plan_vars_add(pv, "group_name", w->g->name);
+	plan_vars_add(pv, "group_id", w->g->id);
+	plan_vars_add(pv, "organizer_name", cfg->org_name);
+	plan_vars_add(pv, "organizer_email", cfg->org_email);
+	if (w->q != NULL) {
+		plan_vars_take(pv, "year", xasprintf("%d", w->q->year));
+		plan_vars_take(pv, "quota", xasprintf("%d", w->q->quota));
+		plan_vars_take(pv, "held", xasprintf("%d", w->q->held));
+		plan_vars_take(pv, "scheduled", xasprintf("%d",
+		    w->q->scheduled));
+		plan_vars_take(pv, "short_by", xasprintf("%d", w->q->short_by));
+		plan_vars_take(pv, "months_left", months_left(lang, w->now,
+		    w->year_end));
+		plan_vars_take(pv, "checkpoint", template_date(lang, w->now,
+		    tz));
+		for (i = 0; i < w->q->nm; i++) {
+			const struct store_meeting *m = &w->q->m[i];
+			char *d;
+
+			if (strcmp(quota_meeting_state(m, w->now),
+			    "scheduled") != 0)
+				continue;
+			d = template_date(lang, m->start, tz);
+			buf_addf(&b, "%s  - %s, %s", b.len ? "\n" : "", d,
+			    template_kind_word(lang, m->kind ? m->kind :
+			    "meeting"));
+			free(d);
+		}
+		plan_vars_take(pv, "planned_dates", buf_detach(&b));
+	}
+	if (w->why != NULL) {
+		plan_vars_add(pv, "why", why_word(lang, w->why));
+		for (i = 0, j = 0; i < w->g->nmembers; i++) {
+			const struct member *mb = &w->g->members[i];
+
+			if (!mb->coordinator)
+				continue;
+			buf_addf(&b, "%s  - %s <%s> (%s)", j++ ? "\n" : "",
+			    mb->name ? mb->name : mb->email, mb->email,
+			    config_role_name(mb->role));
+		}
+		plan_vars_take(pv, "coordinators", buf_detach(&b));
+	}
+	buf_release(&b);
+}
+
+static int
+queue_one(const struct config *cfg, struct store *st, const struct qmsg *w,
+    const char *email, const char *name, const char *lang, const char *tz,
+    int *queued, char **err)
+{
+	const char *at = strrchr(cfg->org_email, '@');
+	struct plan_vars pv;
+	struct outbox_msg om;
+	char *mid;
+	int rc;
+
+	memset(&pv, 0, sizeof pv);
+	plan_vars_add(&pv, "member_name", name ? name : email);
+	plan_vars_add(&pv, "member_email", email);
+	add_vars(&pv, cfg, w, lang, tz);
+	mid = xasprintf("notice.%s.%s.%08x.%08x@%s", w->kind, w->g->id,
+	    fnv1a(w->key), fnv1a(email), at ? at + 1 : "convened.invalid");
+	memset(&om, 0, sizeof om);
+	om.kind = w->kind;
+	om.group_id = w->g->id;
+	om.to_email = email;
+	om.to_name = name;
+	om.langs[0] = lang;
+	om.langs[1] = w->g->language;
+	om.langs[2] = cfg->language;
+	om.vars = pv.v;
+	om.nvars = pv.n;
+	om.message_id = mid;
+	rc = outbox_queue(cfg, st, &om, w->now, err);
+	if (rc == 1)
+		(*queued)++;
+	free(mid);
+	plan_vars_free(&pv);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Record the warning and queue it to every coordinator and the admin,
+ * unless it went before.  1 queued, 0 sent before, -1 error. */
+static int
+warn(const struct config *cfg, struct store *st, const struct qmsg *w,
+    int *queued, char **err)
+{
+	const struct group *g = w->g;
+	size_t i;
+	int rc;
+
+	if ((rc = store_warning_add(st, g->id, w->kind, w->key, w->now,
+	    err)) <= 0)
+		return rc;
+	for (i = 0; i < g->nmembers; i++) {
+		const struct member *m = &g->members[i];
+
+		if (m->coordinator && queue_one(cfg, st, w, m->email, m->name,
+		    config_member_language(g, m), config_member_timezone(g, m),
+		    queued, err) == -1)
+			return -1;
+	}
+	if (cfg->admin != NULL && queue_one(cfg, st, w, cfg->admin, NULL,
+	    cfg->language, cfg->timezone, queued, err) == -1)
+		return -1;
+	log_info("%s: %s %s queued", g->id, w->kind, w->key);
+	return 1;
+}
+
+/* ---- the checks ---- */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *
+quota_rule_key(const struct group *g)
+{
+	struct buf b = BUF_INIT;
+	char **lines, hex[65];
+	size_t i;
+
+	lines = xcalloc(g->nmembers ? g->nmembers : 1, sizeof *lines);
+	for (i = 0; i < g->nmembers; i++)
+		lines[i] = xasprintf("%s %d %s", g->members[i].email,
+		    g->members[i].coordinator ? 1 : 0,
+		    config_role_name(g->members[i].role));
+	qsort(lines, g->nmembers, sizeof *lines, cmp_str);
+	for (i = 0; i < g->nmembers; i++) {
+		buf_adds(&b, lines[i]);
+		buf_addc(&b, '\n');
+	}
+	archive_sha256(buf_str(&b), b.len, hex);
+	strv_free(lines, g->nmembers);
+	buf_release(&b);
+	return xasprintf("rule-%.16s", hex);
+}
+
+static int
+check_group(const struct config *cfg, struct store *st,
+    const struct group *g, long long now, int *queued, char **err)
+{
+	struct quota_year q;
+	struct ical_tm tm;
+	struct qmsg w;
+	const char *why;
+	char key[32];
+	int mmdd, best = 0, rc;
+	size_t i;
+
+	ical_localtime(now, g->timezone, &tm);
+	mmdd = tm.month * 100 + tm.day;
+	for (i = 0; i < cfg->nquota_checks; i++)
+		if (cfg->quota_checks[i] <= mmdd && cfg->quota_checks[i] > best)
+			best = cfg->quota_checks[i];
+	memset(&w, 0, sizeof w);
+	w.g = g;
+	w.now = now;
+
+	/* The latest checkpoint reached, looked at once. */
+	if (best != 0 && first_year(g) != 0 && tm.year >= first_year(g)) {
+		snprintf(key, sizeof key, "%04d-%02d-%02d", tm.year % 10000,
+		    best / 100, best % 100);
+		if ((rc = store_warning_add(st, g->id, "quota-check", key, now,
+		    err)) == -1)
+			return -1;
+		if (rc == 1) {
+			if (quota_year(cfg, g, st, tm.year, now, &q, err) == -1)
+				return -1;
+			log_info("%s: quota checkpoint %s: %d held, %d scheduled, "
+			    "quota %d", g->id, key, q.held, q.scheduled,
+			    q.quota);
+			w.kind = "quota-warning";
+			w.key = key;
+			w.q = &q;
+			w.year_end = ical_year_start(tm.year + 1, g->timezone);
+			rc = q.short_by > 0 ? warn(cfg, st, &w, queued, err) : 0;
+			quota_year_free(&q);
+			if (rc == -1)
+				return -1;
+		}
+	}
+
+	/* January: how the year that ended went. */
+	if (tm.month == 1) {
+		if (quota_year(cfg, g, st, tm.year - 1, now, &q, err) == -1)
+			return -1;
+		snprintf(key, sizeof key, "%04d", (tm.year - 1) % 10000);
+		w.kind = "quota-year-end";
+		w.key = key;
+		w.q = &q;
+		w.year_end = ical_year_start(tm.year, g->timezone);
+		rc = q.short_by > 0 ? warn(cfg, st, &w, queued, err) : 0;
+		quota_year_free(&q);
+		if (rc == -1)
+			return -1;
+	}
+
+	if (!config_coordination_ok(g, &why)) {
+		char *rkey = quota_rule_key(g);
+
+		memset(&w, 0, sizeof w);
+		w.g = g;
+		w.now = now;
+		w.kind = "rule-warning";
+		w.key = rkey;
+		w.why = why;
+		rc = warn(cfg, st, &w, queued, err);
+		free(rkey);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+quota_run(const struct config *cfg, struct store *st, long long now,
+    int *queued, char **err)
+{
+	char *gerr = NULL;
+	size_t i;
+
+	for (i = 0; i < cfg->ngroups; i++) {
+		const struct group *g = &cfg->groups[i];
+
+		if (store_begin(st) == -1) {
+			*err = xstrdup("cannot begin a transaction in the state db");
+			return -1;
+		}
+		/* The warnings table names the group: it must be known even
+		 * when its planning failed this cycle. */
+		if (store_group_sync(st, g->id, g->name, now, &gerr) == -1 ||
+		    check_group(cfg, st, g, now, queued, &gerr) == -1) {
+			store_rollback(st);
+			log_warnx("cannot check the quota and coordination of "
+			    "group %s: %s; trying again next cycle", g->id,
+			    gerr ? gerr : "unknown error");
+			free(gerr);
+			gerr = NULL;
+		} else if (store_commit(st) == -1) {
+			*err = xasprintf("cannot commit the checks of group %s",
+			    g->id);
+			return -1;
+		}
+	}
+	return 0;
+}
