@@ -8,6 +8,7 @@
 #include "outbox.h"
 #include "plan.h"
 #include "quota.h"
+#include "report.h"
 #include "store.h"
 
 int
@@ -31,6 +32,10 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	    outbox_flush(cfg, st, now, stop, &os, err) == -1 ||
 	    notice_bounces(cfg, st, now, &notices, err) == -1 ||
 	    (notices > 0 && outbox_flush(cfg, st, now, stop, &os2, err) == -1))
+		return -1;
+	/* The feeds show what planning decided; a repository that cannot be
+	 * written is logged and does not stop the mail. */
+	if (report_calendar_write(cfg, st, now, NULL, err) == -1)
 		return -1;
 	cs.replies_read = is.fetched;
 	cs.replies_applied = is.applied;

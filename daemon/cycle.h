@@ -22,8 +22,9 @@ struct cycle_stats {
 /* Replies first, so that what they change (an agenda, an address that
  * bounces) goes out in this same cycle; then planning, the coordinators'
  * mail, and the quota and coordination-rule warnings (quota.h); then
- * sending; last the notices about addresses found bouncing, by a DSN or
- * by the sending itself, which are sent too.
+ * sending; then the notices about addresses found bouncing, by a DSN or
+ * by the sending itself, which are sent too; last each group's calendar
+ * feed in the repository, rewritten only when it changed.
  * collect 0 skips reading mail ([imap] poll may be longer than tick).
  * stop (may be NULL) ends the cycle early between messages.  cs may be
  * NULL.  A one-line summary is logged.  Returns 0, or -1 when the store

@@ -51,6 +51,9 @@ usage(FILE *fp)
 	    "  inspect FILE          what convened makes of one message, as JSON\n"
 	    "  status [--json] [GROUP]\n"
 	    "                        quota, meetings and replies per group\n"
+	    "  report --year YYYY [--format md|csv|json]\n"
+	    "                        the annual report of all groups\n"
+	    "  calendar GROUP        the group's meetings as an iCalendar feed\n"
 	    "default configuration: %s\n", CONFIG_DEFAULT_FILE);
 }
 
@@ -152,6 +155,78 @@ cmd_status(const struct opts *o, const char *group)
 	return rc == 0 ? EX_OK : EX_SOFTWARE;
 }
 
+/* Configuration and store for the read-only commands; NULL with *rc set
+ * to the exit status. */
+static struct store *
+open_view(const struct opts *o, struct config **cfgp, int *rc)
+{
+	struct store *st;
+	char *err = NULL;
+
+	if ((*cfgp = load_config(o, 0)) == NULL) {
+		*rc = EX_CONFIG;
+		return NULL;
+	}
+	if ((st = store_open((*cfgp)->state, &err)) == NULL) {
+		log_errx("%s", err);
+		free(err);
+		config_free(*cfgp);
+		*cfgp = NULL;
+		*rc = EX_CANTCREAT;
+	}
+	return st;
+}
+
+static int
+cmd_report(const struct opts *o)
+{
+	struct config *cfg;
+	struct store *st;
+	char *err = NULL;
+	int rc;
+
+	if ((st = open_view(o, &cfg, &rc)) == NULL)
+		return rc;
+	rc = report_annual(stdout, cfg, st, o->now, o->year, o->format, &err);
+	if (rc == -1) {
+		log_errx("%s", err);
+		free(err);
+	}
+	store_close(st);
+	config_free(cfg);
+	return rc == 0 ? EX_OK : EX_SOFTWARE;
+}
+
+static int
+cmd_calendar(const struct opts *o, const char *group)
+{
+	const struct group *g;
+	struct config *cfg;
+	struct store *st;
+	char *err = NULL, *text;
+	int rc = EX_OK;
+
+	if ((st = open_view(o, &cfg, &rc)) == NULL)
+		return rc;
+	if ((g = config_group(cfg, group)) == NULL) {
+		log_errx("no group '%s' in %s", group, o->config);
+		rc = EX_USAGE;
+	} else if ((text = report_calendar(cfg, st, g, o->now, &err)) == NULL) {
+		log_errx("%s", err);
+		free(err);
+		rc = EX_SOFTWARE;
+	} else {
+		if (fputs(text, stdout) == EOF || fflush(stdout) == EOF) {
+			log_errx("cannot write the calendar: output closed");
+			rc = EX_SOFTWARE;
+		}
+		free(text);
+	}
+	store_close(st);
+	config_free(cfg);
+	return rc;
+}
+
 static int
 cmd_once(const struct opts *o)
 {
@@ -229,6 +304,8 @@ main(int argc, char *argv[])
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "now", required_argument, NULL, OPT_NOW },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "year", required_argument, NULL, OPT_YEAR },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -258,6 +335,31 @@ main(int argc, char *argv[])
 		case OPT_JSON:
 			o.json = 1;
 			break;
+		case OPT_YEAR: {
+			char *end;
+			long y;
+
+			errno = 0;
+			y = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    y < 1970 || y > 9999) {
+				fprintf(stderr, "convened: --year wants a year "
+				    "YYYY, not '%s'\n", optarg);
+				return EX_USAGE;
+			}
+			o.year = (int)y;
+			break;
+		}
+		case OPT_FORMAT:
+			if (strcmp(optarg, "md") != 0 &&
+			    strcmp(optarg, "csv") != 0 &&
+			    strcmp(optarg, "json") != 0) {
+				fprintf(stderr, "convened: --format wants md, csv "
+				    "or json, not '%s'\n", optarg);
+				return EX_USAGE;
+			}
+			o.format = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout);
@@ -284,6 +386,14 @@ main(int argc, char *argv[])
 		rc = cmd_once(&o);
 	else if (strcmp(cmd, "status") == 0 && argc - optind <= 1)
 		rc = cmd_status(&o, optind < argc ? argv[optind] : NULL);
+	else if (strcmp(cmd, "report") == 0 && optind == argc && o.year != 0 &&
+	    !o.json)
+		rc = cmd_report(&o);
+	else if (strcmp(cmd, "report") == 0 && optind == argc && o.year == 0) {
+		fprintf(stderr, "convened: report wants --year YYYY\n");
+		rc = EX_USAGE;
+	} else if (strcmp(cmd, "calendar") == 0 && argc - optind == 1 && !o.json)
+		rc = cmd_calendar(&o, argv[optind]);
 	else {
 		fprintf(stderr, "convened: unknown command or arguments: %s\n",
 		    cmd);

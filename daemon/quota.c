@@ -255,6 +255,24 @@ why_word(const char *lang, const char *why)
 	return why ? why : "";
 }
 
+/* The two roles the rule names, in the reader's language; the others as
+ * the configuration spells them. */
+static const char *
+role_word(const char *lang, enum role r)
+{
+	static const char *const ministry[] = { "ministerio", "ministry",
+	    "ministério", "ministère" };
+	static const char *const secretariat[] = { "secretaría técnica",
+	    "technical secretariat", "secretaria técnica",
+	    "secrétariat technique" };
+
+	if (r == ROLE_MINISTRY)
+		return ministry[lang_of(lang)];
+	if (r == ROLE_SECRETARIAT)
+		return secretariat[lang_of(lang)];
+	return config_role_name(r);
+}
+
 /* ---- sending ---- */
 
 static uint32_t
@@ -326,7 +344,7 @@ add_vars(struct plan_vars *pv, const struct config *cfg,
 				continue;
 			buf_addf(&b, "%s  - %s <%s> (%s)", j++ ? "\n" : "",
 			    mb->name ? mb->name : mb->email, mb->email,
-			    config_role_name(mb->role));
+			    role_word(lang, mb->role));
 		}
 		plan_vars_take(pv, "coordinators", buf_detach(&b));
 	}

@@ -1,23 +1,37 @@
+/*
+ * report.c: `status`, `report` and the calendar feeds (see report.h).
+ *
+ * Every figure comes from quota_year(): status and the annual report are
+ * two layouts of the same numbers.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ical.h"
+#include "log.h"
+#include "quota.h"
 #include "report.h"
 #include "store.h"
 #include "util.h"
 
 struct group_status {
 	const struct group *g;
-	int     year;
-	int     held, scheduled, short_by;
+	int     depth;          /* 0 top level, 1 subgroup, ... */
+	struct quota_year q;
 	int     coordination_ok;
 	const char *why;
-	struct store_meeting *m;
-	size_t  nm;
 	char  **bouncing;
 	size_t  nbouncing;
+	struct store_doc *docs; /* annual report only */
+	size_t  ndocs;
 };
 
 static void
@@ -30,59 +44,69 @@ iso_utc(long long t, char out[21])
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* A meeting is held once its end has passed and it was not cancelled. */
-static const char *
-meeting_state(const struct store_meeting *m, long long now)
+static void
+local_time(long long t, const char *tzid, char out[24])
 {
-	if (m->cancelled)
-		return "cancelled";
-	return m->end <= now ? "held" : "scheduled";
+	struct ical_tm tm;
+
+	ical_localtime(t, tzid, &tm);
+	snprintf(out, 24, "%04d-%02d-%02d %02d:%02d", tm.year % 10000,
+	    tm.month % 100, tm.day % 100, tm.hour % 100, tm.minute % 100);
 }
 
 static int
-gather(struct group_status *gs, const struct group *g, struct store *st,
-    long long now, char **err)
+gather(struct group_status *gs, const struct config *cfg,
+    const struct group *g, struct store *st, int year, long long now,
+    int docs, char **err)
 {
 	long long from, to;
-	size_t i;
 
 	memset(gs, 0, sizeof *gs);
 	gs->g = g;
-	gs->year = ical_year_in_zone(now, g->timezone);
-	from = ical_year_start(gs->year, g->timezone);
-	to = ical_year_start(gs->year + 1, g->timezone);
-	if (store_group_meetings(st, g->id, from, to, &gs->m, &gs->nm, err) == -1)
+	if (quota_year(cfg, g, st, year, now, &gs->q, err) == -1)
 		return -1;
 	if (store_group_bouncing(st, g->id, &gs->bouncing, &gs->nbouncing,
-	    err) == -1) {
-		store_meetings_free(gs->m, gs->nm);
-		return -1;
+	    err) == -1)
+		goto fail;
+	if (docs) {
+		from = ical_year_start(year, g->timezone);
+		to = ical_year_start(year + 1, g->timezone);
+		if (store_group_documents(st, g->id, from, to, &gs->docs,
+		    &gs->ndocs, err) == -1)
+			goto fail;
 	}
-	for (i = 0; i < gs->nm; i++) {
-		const char *s = meeting_state(&gs->m[i], now);
-
-		if (strcmp(s, "held") == 0)
-			gs->held++;
-		else if (strcmp(s, "scheduled") == 0)
-			gs->scheduled++;
-	}
-	gs->short_by = g->quota - gs->held - gs->scheduled;
-	if (gs->short_by < 0)
-		gs->short_by = 0;
 	gs->coordination_ok = config_coordination_ok(g, &gs->why);
 	return 0;
+fail:
+	quota_year_free(&gs->q);
+	strv_free(gs->bouncing, gs->nbouncing);
+	return -1;
 }
 
 static void
 release(struct group_status *gs)
 {
-	store_meetings_free(gs->m, gs->nm);
+	quota_year_free(&gs->q);
 	strv_free(gs->bouncing, gs->nbouncing);
+	store_docs_free(gs->docs, gs->ndocs);
 }
+
+static int
+flush_out(FILE *fp, struct buf *b, const char *what, char **err)
+{
+	if (fwrite(buf_str(b), 1, b->len, fp) != b->len || fflush(fp) == EOF) {
+		*err = xasprintf("cannot write %s: output closed", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- status ---- */
 
 static void
 json_group(struct buf *b, const struct group_status *gs, long long now)
 {
+	const struct quota_year *q = &gs->q;
 	char when[21];
 	size_t i, j;
 
@@ -90,23 +114,23 @@ json_group(struct buf *b, const struct group_status *gs, long long now)
 	json_str(b, gs->g->id);
 	buf_addf(b, ", \"year\": %d, \"quota\": %d, \"held\": %d, "
 	    "\"scheduled\": %d, \"short_by\": %d, \"coordination_ok\": %s,\n"
-	    "   \"bouncing\": [", gs->year, gs->g->quota, gs->held,
-	    gs->scheduled, gs->short_by, gs->coordination_ok ? "true" : "false");
+	    "   \"bouncing\": [", q->year, q->quota, q->held, q->scheduled,
+	    q->short_by, gs->coordination_ok ? "true" : "false");
 	for (i = 0; i < gs->nbouncing; i++) {
 		if (i)
 			buf_adds(b, ", ");
 		json_str(b, gs->bouncing[i]);
 	}
 	buf_adds(b, "],\n   \"meetings\": [");
-	for (i = 0; i < gs->nm; i++) {
-		const struct store_meeting *m = &gs->m[i];
+	for (i = 0; i < q->nm; i++) {
+		const struct store_meeting *m = &q->m[i];
 
 		iso_utc(m->start, when);
 		buf_adds(b, i ? ",\n    {\"uid\": " : "\n    {\"uid\": ");
 		json_str(b, m->uid);
 		buf_addf(b, ", \"start\": \"%s\", \"status\": \"%s\", "
 		    "\"agenda\": \"%s\", \"minutes\": ", when,
-		    meeting_state(m, now),
+		    quota_meeting_state(m, now),
 		    m->agenda_confirmed ? "confirmed" : "pending");
 		json_str_or_null(b, m->minutes_path);
 		buf_addf(b, ",\n     \"rsvp\": {\"accepted\": %d, \"declined\": %d, "
@@ -122,7 +146,7 @@ json_group(struct buf *b, const struct group_status *gs, long long now)
 		}
 		buf_adds(b, "]}");
 	}
-	buf_adds(b, gs->nm ? "]}" : "]}");
+	buf_adds(b, "]}");
 }
 
 static void
@@ -141,8 +165,8 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 	    head[1], head[2], head[3], head[4], head[5], head[6], head[7]);
 	for (i = 0; i < n; i++) {
 		buf_addf(b, "%-*s %4d %5d %4d %5d %5d %-5s %zu\n", (int)idw,
-		    gs[i].g->id, gs[i].year, gs[i].g->quota, gs[i].held,
-		    gs[i].scheduled, gs[i].short_by,
+		    gs[i].g->id, gs[i].q.year, gs[i].q.quota, gs[i].q.held,
+		    gs[i].q.scheduled, gs[i].q.short_by,
 		    gs[i].coordination_ok ? "ok" : "BROKEN", gs[i].nbouncing);
 	}
 	for (i = 0; i < n; i++) {
@@ -156,16 +180,22 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 	if (!detail)
 		return;
 	for (i = 0; i < n; i++) {
-		buf_addf(b, "\nmeetings of %s in %d:\n", gs[i].g->id, gs[i].year);
-		if (gs[i].nm == 0)
+		buf_addf(b, "\nmeetings of %s in %d:\n", gs[i].g->id,
+		    gs[i].q.year);
+		if (gs[i].q.nm == 0)
 			buf_adds(b, "  none planned yet\n");
-		for (j = 0; j < gs[i].nm; j++) {
-			const struct store_meeting *m = &gs[i].m[j];
+		for (j = 0; j < gs[i].q.nm; j++) {
+			const struct store_meeting *m = &gs[i].q.m[j];
 
 			iso_utc(m->start, when);
+			if (gs[i].q.from_series[j]) {
+				buf_addf(b, "  %s  %-9s  not announced yet\n",
+				    when, quota_meeting_state(m, now));
+				continue;
+			}
 			buf_addf(b, "  %s  %-9s  agenda %-9s  yes %d  no %d  "
 			    "maybe %d  waiting %d  minutes %s\n", when,
-			    meeting_state(m, now),
+			    quota_meeting_state(m, now),
 			    m->agenda_confirmed ? "confirmed" : "pending",
 			    m->accepted, m->declined, m->tentative,
 			    m->needs_action,
@@ -186,9 +216,12 @@ report_status(FILE *fp, const struct config *cfg, struct store *st,
 
 	gs = xcalloc(cfg->ngroups ? cfg->ngroups : 1, sizeof *gs);
 	for (i = 0; i < cfg->ngroups; i++) {
-		if (group != NULL && strcmp(cfg->groups[i].id, group) != 0)
+		const struct group *g = &cfg->groups[i];
+
+		if (group != NULL && strcmp(g->id, group) != 0)
 			continue;
-		if (gather(&gs[n], &cfg->groups[i], st, now, err) == -1) {
+		if (gather(&gs[n], cfg, g, st, ical_year_in_zone(now,
+		    g->timezone), now, 0, err) == -1) {
 			rc = -1;
 			goto out;
 		}
@@ -204,14 +237,682 @@ report_status(FILE *fp, const struct config *cfg, struct store *st,
 		buf_adds(&b, "]}\n");
 	} else
 		table(&b, gs, n, now, group != NULL);
-	if (fwrite(buf_str(&b), 1, b.len, fp) != b.len || fflush(fp) == EOF) {
-		*err = xstrdup("cannot write status: output closed");
-		rc = -1;
-	}
+	rc = flush_out(fp, &b, "status", err);
 out:
 	for (i = 0; i < n; i++)
 		release(&gs[i]);
 	free(gs);
 	buf_release(&b);
 	return rc;
+}
+
+/* ---- the annual report ---- */
+
+static const char *
+axis_title(enum axis a)
+{
+	switch (a) {
+	case AXIS_PROTECTION:
+		return "universal and comprehensive social protection systems";
+	case AXIS_INCLUSION:
+		return "policies to promote social and labour inclusion";
+	case AXIS_INSTITUTIONS:
+		return "social institutional framework";
+	case AXIS_COOPERATION:
+		return "regional cooperation and integration";
+	default:
+		return "other themes";
+	}
+}
+
+/* Section of a top-level group: thematic by axis, then subregional, then
+ * discussion groups. */
+static int
+section_of(const struct group *g)
+{
+	switch (g->kind) {
+	case GKIND_THEMATIC:
+		return g->axis == AXIS_NONE ? 5 : (int)g->axis;
+	case GKIND_SUBREGIONAL:
+		return 6;
+	default:
+		return 7;
+	}
+}
+
+static const char *
+section_title(int s, char *buf, size_t len)
+{
+	if (s <= 5) {
+		snprintf(buf, len, "Thematic groups: %s",
+		    axis_title(s == 5 ? AXIS_NONE : (enum axis)s));
+		return buf;
+	}
+	return s == 6 ? "Subregional groups" : "Discussion groups";
+}
+
+static int
+is_top(const struct config *cfg, const struct group *g)
+{
+	return g->parent == NULL || config_group(cfg, g->parent) == NULL ||
+	    strcmp(g->parent, g->id) == 0;
+}
+
+/* Append g's subgroups after it, depth first, in configuration order.
+ * depth is bounded: config.c refuses cycles of parents, and a group is
+ * placed at most once. */
+static void
+place_children(const struct config *cfg, const struct group *g, int depth,
+    const struct group **order, int *depths, unsigned char *placed,
+    size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ngroups; i++) {
+		const struct group *c = &cfg->groups[i];
+
+		if (placed[i] || is_top(cfg, c) || strcmp(c->parent, g->id) != 0)
+			continue;
+		placed[i] = 1;
+		order[*n] = c;
+		depths[(*n)++] = depth;
+		place_children(cfg, c, depth + 1, order, depths, placed, n);
+	}
+}
+
+static size_t
+report_order(const struct config *cfg, const struct group **order,
+    int *depths)
+{
+	unsigned char *placed = xcalloc(cfg->ngroups + 1, 1);
+	size_t n = 0, i;
+	int s;
+
+	for (s = 1; s <= 7; s++)
+		for (i = 0; i < cfg->ngroups; i++) {
+			const struct group *g = &cfg->groups[i];
+
+			if (placed[i] || !is_top(cfg, g) || section_of(g) != s)
+				continue;
+			placed[i] = 1;
+			order[n] = g;
+			depths[n++] = 0;
+			place_children(cfg, g, 1, order, depths, placed, &n);
+		}
+	/* Anything left (not reachable from a top-level group) goes last. */
+	for (i = 0; i < cfg->ngroups; i++)
+		if (!placed[i]) {
+			order[n] = &cfg->groups[i];
+			depths[n++] = 0;
+		}
+	free(placed);
+	return n;
+}
+
+static int
+invited(const struct store_meeting *m)
+{
+	return m->accepted + m->declined + m->tentative + m->needs_action;
+}
+
+/* Markdown table cell: no pipe or line break may leak through. */
+static void
+md_cell(struct buf *b, const char *s)
+{
+	for (; s != NULL && *s; s++) {
+		if (*s == '|')
+			buf_adds(b, "\\|");
+		else if (*s == '\n' || *s == '\r')
+			buf_addc(b, ' ');
+		else
+			buf_addc(b, *s);
+	}
+}
+
+static const char *
+minutes_word(const struct store_meeting *m, long long now)
+{
+	const char *s = quota_meeting_state(m, now);
+
+	if (m->minutes_path != NULL)
+		return "archived";
+	if (strcmp(s, "held") == 0)
+		return "missing";
+	return strcmp(s, "cancelled") == 0 ? "—" : "not yet";
+}
+
+static void
+md_group(struct buf *b, const struct group_status *gs,
+    const struct config *cfg, long long now)
+{
+	const struct group *g = gs->g;
+	const struct quota_year *q = &gs->q;
+	const struct group *parent = g->parent ? config_group(cfg, g->parent) :
+	    NULL;
+	char when[24], day[24];
+	size_t i;
+	int level = gs->depth + 3;
+
+	buf_addf(b, "\n%.*s ", level > 6 ? 6 : level, "######");
+	buf_adds(b, g->name);
+	buf_addf(b, " (`%s`)\n\n", g->id);
+	if (gs->depth > 0 && parent != NULL)
+		buf_addf(b, "Subgroup of %s. ", parent->name);
+	buf_addf(b, "A %s group", config_group_kind_name(g->kind));
+	if (g->axis != AXIS_NONE)
+		buf_addf(b, " of the axis on %s", axis_title(g->axis));
+	buf_addf(b, "; times are given in %s.\n\n", g->timezone);
+	if (!q->judged)
+		buf_addf(b, "- Annual quota: %d meetings; %d is not judged: %s.\n",
+		    q->quota, q->year, q->first_year ?
+		    "the group's first meeting comes later" :
+		    "the group has no meetings scheduled");
+	else
+		buf_addf(b, "- Annual quota: %d meetings.\n", q->quota);
+	buf_addf(b, "- Held: %d. Still scheduled: %d. Short of quota by: %d%s\n",
+	    q->held, q->scheduled, q->short_by, q->short_by > 0 ?
+	    " (below quota)." : ".");
+	if (gs->coordination_ok)
+		buf_adds(b, "- Coordination rule (two coordinators, one from a "
+		    "ministry, one from the secretariat): kept.\n");
+	else
+		buf_addf(b, "- Coordination rule: **not kept**: %s.\n",
+		    gs->why);
+	if (gs->nbouncing > 0) {
+		buf_adds(b, "- Addresses that bounce: ");
+		for (i = 0; i < gs->nbouncing; i++)
+			buf_addf(b, "%s%s", i ? ", " : "", gs->bouncing[i]);
+		buf_adds(b, ".\n");
+	} else
+		buf_adds(b, "- Addresses that bounce: none.\n");
+
+	if (q->nm == 0)
+		buf_addf(b, "\nNo meetings in %d.\n", q->year);
+	else {
+		buf_adds(b, "\n| Date | Kind | Status | Agenda | Accepted | "
+		    "Declined | Tentative | No answer | Attendance | Minutes |\n"
+		    "|---|---|---|---|--:|--:|--:|--:|--:|---|\n");
+		for (i = 0; i < q->nm; i++) {
+			const struct store_meeting *m = &q->m[i];
+			int inv = invited(m);
+
+			local_time(m->start, g->timezone, when);
+			buf_addf(b, "| %s | ", when);
+			md_cell(b, m->kind ? m->kind : "meeting");
+			buf_addf(b, " | %s%s | %s | %d | %d | %d | %d | ",
+			    quota_meeting_state(m, now), q->from_series[i] ?
+			    " (not announced yet)" : "",
+			    m->agenda_confirmed ? "confirmed" : "not confirmed",
+			    m->accepted, m->declined, m->tentative,
+			    m->needs_action);
+			if (inv > 0)
+				buf_addf(b, "%d%%", (m->accepted * 100 + inv / 2) /
+				    inv);
+			else
+				buf_adds(b, "—");
+			buf_addf(b, " | %s |\n", minutes_word(m, now));
+		}
+	}
+	if (gs->ndocs > 0) {
+		buf_adds(b, "\nDocuments and agreements archived:\n\n");
+		for (i = 0; i < gs->ndocs; i++) {
+			local_time(gs->docs[i].received, g->timezone, when);
+			memcpy(day, when, 10);
+			day[10] = '\0';
+			buf_addf(b, "- %s, %s: `%s`\n", day, gs->docs[i].kind,
+			    gs->docs[i].path);
+		}
+	} else
+		buf_adds(b, "\nNo documents or agreements archived.\n");
+}
+
+static void
+report_md(struct buf *b, const struct config *cfg, struct group_status *gs,
+    size_t n, int year, long long now)
+{
+	char when[21], title[128];
+	size_t i;
+	int section = -1, held = 0, sched = 0, shortg = 0, broken = 0;
+
+	iso_utc(now, when);
+	for (i = 0; i < n; i++) {
+		held += gs[i].q.held;
+		sched += gs[i].q.scheduled;
+		shortg += gs[i].q.short_by > 0;
+		broken += !gs[i].coordination_ok;
+	}
+	buf_addf(b, "# Working groups: annual report %d\n\n", year);
+	buf_addf(b, "Prepared by the technical secretariat (%s) on %.10s. The "
+	    "plan of work asks every working group to meet at least a set "
+	    "number of times a year (its quota). A meeting counts as held "
+	    "once it has ended and was not cancelled; scheduled meetings are "
+	    "those still to come in %d.\n\n", cfg->org_name, when, year);
+	buf_addf(b, "In %d, %zu working groups held %d meetings, with %d "
+	    "more scheduled. %d %s short of quota and %d %s the coordination "
+	    "rule.\n\n", year, n, held, sched, shortg, shortg == 1 ?
+	    "group is" : "groups are", broken, broken == 1 ? "breaks" :
+	    "break");
+	buf_adds(b, "## Summary\n\n| Group | Quota | Held | Scheduled | "
+	    "Short by | Coordination |\n|---|--:|--:|--:|--:|---|\n");
+	for (i = 0; i < n; i++) {
+		buf_addf(b, "| %s", gs[i].depth ? "↳ " : "");
+		md_cell(b, gs[i].g->name);
+		buf_addf(b, " | %d | %d | %d | %d%s | %s |\n", gs[i].q.quota,
+		    gs[i].q.held, gs[i].q.scheduled, gs[i].q.short_by,
+		    gs[i].q.judged ? "" : " (not judged)",
+		    gs[i].coordination_ok ? "kept" : "not kept");
+	}
+	for (i = 0; i < n; i++) {
+		if (gs[i].depth == 0 && section_of(gs[i].g) != section) {
+			section = section_of(gs[i].g);
+			buf_addf(b, "\n## %s\n", section_title(section, title,
+			    sizeof title));
+		}
+		md_group(b, &gs[i], cfg, now);
+	}
+}
+
+/* RFC 4180: quoted when it holds a comma, a quote or a line break. */
+static void
+csv_field(struct buf *b, const char *s, int last)
+{
+	if (s == NULL)
+		s = "";
+	if (strpbrk(s, ",\"\r\n") != NULL) {
+		buf_addc(b, '"');
+		for (; *s; s++) {
+			if (*s == '"')
+				buf_addc(b, '"');
+			buf_addc(b, *s);
+		}
+		buf_addc(b, '"');
+	} else
+		buf_adds(b, s);
+	buf_adds(b, last ? "\r\n" : ",");
+}
+
+static void
+csv_int(struct buf *b, int v)
+{
+	buf_addf(b, "%d,", v);
+}
+
+static void
+report_csv(struct buf *b, const struct config *cfg, struct group_status *gs,
+    size_t n, long long now)
+{
+	char when[24], utc[21], rate[16];
+	size_t i, j;
+
+	buf_adds(b, "year,axis,group_kind,group_id,group_name,parent,quota,"
+	    "held,scheduled,short_by,judged,coordination_ok,meeting_uid,date,"
+	    "start_utc,meeting_kind,summary,status,agenda,accepted,declined,"
+	    "tentative,no_answer,attendance_rate,minutes\r\n");
+	(void)cfg;
+	for (i = 0; i < n; i++) {
+		const struct group *g = gs[i].g;
+		const struct quota_year *q = &gs[i].q;
+
+		for (j = 0; j < (q->nm ? q->nm : 1); j++) {
+			const struct store_meeting *m = q->nm ? &q->m[j] : NULL;
+
+			csv_int(b, q->year);
+			csv_field(b, config_axis_name(g->axis), 0);
+			csv_field(b, config_group_kind_name(g->kind), 0);
+			csv_field(b, g->id, 0);
+			csv_field(b, g->name, 0);
+			csv_field(b, g->parent, 0);
+			csv_int(b, q->quota);
+			csv_int(b, q->held);
+			csv_int(b, q->scheduled);
+			csv_int(b, q->short_by);
+			csv_field(b, q->judged ? "yes" : "no", 0);
+			csv_field(b, gs[i].coordination_ok ? "yes" : "no", 0);
+			if (m == NULL) {
+				buf_adds(b, ",,,,,,,,,,,,\r\n");
+				continue;
+			}
+			local_time(m->start, g->timezone, when);
+			iso_utc(m->start, utc);
+			csv_field(b, m->uid, 0);
+			csv_field(b, when, 0);
+			csv_field(b, utc, 0);
+			csv_field(b, m->kind, 0);
+			csv_field(b, m->summary, 0);
+			csv_field(b, quota_meeting_state(m, now), 0);
+			csv_field(b, m->agenda_confirmed ? "confirmed" :
+			    "pending", 0);
+			csv_int(b, m->accepted);
+			csv_int(b, m->declined);
+			csv_int(b, m->tentative);
+			csv_int(b, m->needs_action);
+			rate[0] = '\0';
+			if (invited(m) > 0)
+				snprintf(rate, sizeof rate, "%.2f",
+				    (double)m->accepted / invited(m));
+			csv_field(b, rate, 0);
+			csv_field(b, m->minutes_path, 1);
+		}
+	}
+}
+
+static void
+report_json(struct buf *b, struct group_status *gs, size_t n, int year,
+    long long now)
+{
+	char when[24], utc[21];
+	size_t i, j;
+
+	iso_utc(now, utc);
+	buf_addf(b, "{\"year\": %d, \"now\": \"%s\",\n \"groups\": [", year,
+	    utc);
+	for (i = 0; i < n; i++) {
+		const struct group *g = gs[i].g;
+		const struct quota_year *q = &gs[i].q;
+
+		buf_adds(b, i ? ",\n  {\"id\": " : "\n  {\"id\": ");
+		json_str(b, g->id);
+		buf_adds(b, ", \"name\": ");
+		json_str(b, g->name);
+		buf_adds(b, ", \"kind\": ");
+		json_str(b, config_group_kind_name(g->kind));
+		buf_adds(b, ", \"axis\": ");
+		json_str_or_null(b, config_axis_name(g->axis));
+		buf_adds(b, ", \"parent\": ");
+		json_str_or_null(b, g->parent);
+		buf_adds(b, ", \"timezone\": ");
+		json_str(b, g->timezone);
+		buf_addf(b, ",\n   \"quota\": %d, \"judged\": %s, "
+		    "\"first_year\": ", q->quota, q->judged ? "true" : "false");
+		if (q->first_year)
+			buf_addf(b, "%d", q->first_year);
+		else
+			buf_adds(b, "null");
+		buf_addf(b, ", \"held\": %d, \"scheduled\": %d, \"short_by\": %d, "
+		    "\"coordination_ok\": %s, \"coordination_problem\": ",
+		    q->held, q->scheduled, q->short_by,
+		    gs[i].coordination_ok ? "true" : "false");
+		json_str_or_null(b, gs[i].coordination_ok ? NULL : gs[i].why);
+		buf_adds(b, ",\n   \"bouncing\": [");
+		for (j = 0; j < gs[i].nbouncing; j++) {
+			if (j)
+				buf_adds(b, ", ");
+			json_str(b, gs[i].bouncing[j]);
+		}
+		buf_adds(b, "],\n   \"meetings\": [");
+		for (j = 0; j < q->nm; j++) {
+			const struct store_meeting *m = &q->m[j];
+
+			iso_utc(m->start, utc);
+			local_time(m->start, g->timezone, when);
+			buf_adds(b, j ? ",\n    {\"uid\": " : "\n    {\"uid\": ");
+			json_str(b, m->uid);
+			buf_addf(b, ", \"start\": \"%s\", \"local_start\": \"%s\", "
+			    "\"kind\": ", utc, when);
+			json_str(b, m->kind ? m->kind : "meeting");
+			buf_adds(b, ", \"summary\": ");
+			json_str_or_null(b, m->summary);
+			buf_addf(b, ",\n     \"status\": \"%s\", \"announced\": %s, "
+			    "\"agenda\": \"%s\", \"minutes\": ",
+			    quota_meeting_state(m, now),
+			    q->from_series[j] ? "false" : "true",
+			    m->agenda_confirmed ? "confirmed" : "pending");
+			json_str_or_null(b, m->minutes_path);
+			buf_addf(b, ",\n     \"rsvp\": {\"accepted\": %d, "
+			    "\"declined\": %d, \"tentative\": %d, "
+			    "\"needs_action\": %d}, \"attendance_rate\": ",
+			    m->accepted, m->declined, m->tentative,
+			    m->needs_action);
+			if (invited(m) > 0)
+				buf_addf(b, "%.4f}", (double)m->accepted /
+				    invited(m));
+			else
+				buf_adds(b, "null}");
+		}
+		buf_adds(b, "],\n   \"documents\": [");
+		for (j = 0; j < gs[i].ndocs; j++) {
+			const struct store_doc *d = &gs[i].docs[j];
+
+			iso_utc(d->received, utc);
+			buf_adds(b, j ? ",\n    {\"kind\": " : "\n    {\"kind\": ");
+			json_str(b, d->kind);
+			buf_adds(b, ", \"path\": ");
+			json_str(b, d->path);
+			buf_adds(b, ", \"meeting_uid\": ");
+			json_str_or_null(b, d->meeting_uid);
+			buf_adds(b, ", \"sender\": ");
+			json_str_or_null(b, d->sender);
+			buf_addf(b, ", \"received\": \"%s\"}", utc);
+		}
+		buf_adds(b, "]}");
+	}
+	buf_adds(b, "]}\n");
+}
+
+int
+report_annual(FILE *fp, const struct config *cfg, struct store *st,
+    long long now, int year, const char *format, char **err)
+{
+	const struct group **order;
+	struct group_status *gs;
+	struct buf b = BUF_INIT;
+	int *depths, rc = 0;
+	size_t i, n, ok = 0;
+
+	if (format == NULL)
+		format = "md";
+	if (strcmp(format, "md") != 0 && strcmp(format, "csv") != 0 &&
+	    strcmp(format, "json") != 0) {
+		*err = xasprintf("unknown report format '%s': md, csv or json",
+		    format);
+		return -1;
+	}
+	order = xcalloc(cfg->ngroups + 1, sizeof *order);
+	depths = xcalloc(cfg->ngroups + 1, sizeof *depths);
+	gs = xcalloc(cfg->ngroups + 1, sizeof *gs);
+	n = report_order(cfg, order, depths);
+	for (i = 0; i < n; i++, ok++) {
+		if (gather(&gs[i], cfg, order[i], st, year, now, 1, err) == -1) {
+			rc = -1;
+			goto out;
+		}
+		gs[i].depth = depths[i];
+	}
+	if (strcmp(format, "md") == 0)
+		report_md(&b, cfg, gs, n, year, now);
+	else if (strcmp(format, "csv") == 0)
+		report_csv(&b, cfg, gs, n, now);
+	else
+		report_json(&b, gs, n, year, now);
+	rc = flush_out(fp, &b, "report", err);
+out:
+	for (i = 0; i < ok; i++)
+		release(&gs[i]);
+	free(gs);
+	free(order);
+	free(depths);
+	buf_release(&b);
+	return rc;
+}
+
+/* ---- calendar feeds ---- */
+
+char *
+report_calendar(const struct config *cfg, struct store *st,
+    const struct group *g, long long now, char **err)
+{
+	struct store_plan_meeting *rows = NULL;
+	struct ical_event *ev;
+	size_t n = 0, i;
+	char *text;
+
+	if (store_plan_meetings(st, g->id, LLONG_MIN, LLONG_MAX, &rows, &n,
+	    err) == -1)
+		return NULL;
+	ev = xcalloc(n ? n : 1, sizeof *ev);
+	for (i = 0; i < n; i++) {
+		ev[i].uid = rows[i].uid;
+		ev[i].sequence = rows[i].sequence;
+		ev[i].dtstamp = now;
+		ev[i].start = rows[i].start;
+		ev[i].end = rows[i].end;
+		ev[i].tzid = rows[i].tzid ? rows[i].tzid : g->timezone;
+		ev[i].summary = rows[i].summary ? rows[i].summary : g->name;
+		ev[i].description = rows[i].agenda_confirmed ? rows[i].agenda :
+		    NULL;
+		ev[i].location = rows[i].location;
+		ev[i].org_name = cfg->org_name;
+		ev[i].org_email = cfg->org_email;
+		ev[i].cancelled = rows[i].cancelled;
+		ev[i].categories = rows[i].kind;
+	}
+	text = ical_build("PUBLISH", ev, n);
+	free(ev);
+	store_plan_meetings_free(rows, n);
+	return text;
+}
+
+/* The text without its DTSTAMP lines (and their folded continuations):
+ * what decides whether the feed changed. */
+static char *
+without_dtstamp(const char *s)
+{
+	struct buf b = BUF_INIT;
+	const char *e;
+	int skip = 0;
+
+	for (; *s; s = e) {
+		e = strchr(s, '\n');
+		e = e ? e + 1 : s + strlen(s);
+		if (*s == ' ' || *s == '\t') {
+			if (!skip)
+				buf_add(&b, s, (size_t)(e - s));
+			continue;
+		}
+		skip = strncmp(s, "DTSTAMP", 7) == 0;
+		if (!skip)
+			buf_add(&b, s, (size_t)(e - s));
+	}
+	buf_adds(&b, "");
+	return buf_detach(&b);
+}
+
+static char *
+read_small(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char chunk[8192];
+	size_t n;
+	FILE *fp;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0 &&
+	    b.len < (size_t)16 << 20)
+		buf_add(&b, chunk, n);
+	fclose(fp);
+	buf_adds(&b, "");
+	return buf_detach(&b);
+}
+
+static int
+write_atomic(const char *dir, const char *path, const char *text, char **err)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	size_t len = strlen(text), off = 0;
+	ssize_t w;
+	int fd, dfd;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0640);
+	if (fd == -1) {
+		*err = xasprintf("cannot create %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	while (off < len) {
+		if ((w = write(fd, text + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (off < len || fsync(fd) == -1) {
+		*err = xasprintf("cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		*err = xasprintf("cannot rename %s to %s: %s", tmp, path,
+		    strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+static int
+make_dir(const char *path, char **err)
+{
+	if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+		*err = xasprintf("cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+report_calendar_write(const struct config *cfg, struct store *st,
+    long long now, int *written, char **err)
+{
+	char *text, *old, *a, *b, *dir, *path, *werr = NULL;
+	size_t i;
+	int same;
+
+	for (i = 0; i < cfg->ngroups; i++) {
+		const struct group *g = &cfg->groups[i];
+
+		if ((text = report_calendar(cfg, st, g, now, err)) == NULL)
+			return -1;
+		dir = xasprintf("%s/%s", cfg->repository, g->id);
+		path = xasprintf("%s/calendar.ics", dir);
+		same = 0;
+		if ((old = read_small(path)) != NULL) {
+			a = without_dtstamp(old);
+			b = without_dtstamp(text);
+			same = strcmp(a, b) == 0;
+			free(a);
+			free(b);
+			free(old);
+		}
+		if (!same) {
+			if (make_dir(cfg->repository, &werr) == -1 ||
+			    make_dir(dir, &werr) == -1 ||
+			    write_atomic(dir, path, text, &werr) == -1) {
+				log_warnx("%s: cannot update the calendar feed: %s",
+				    g->id, werr);
+				free(werr);
+				werr = NULL;
+			} else {
+				log_debug("%s: calendar feed %s written", g->id,
+				    path);
+				if (written != NULL)
+					(*written)++;
+			}
+		}
+		free(text);
+		free(dir);
+		free(path);
+	}
+	return 0;
 }
