@@ -70,6 +70,34 @@ backoff(int attempts)
 	return d < 4 * 3600 ? d : 4 * 3600;
 }
 
+/* A temporary failure: the row waits for its backoff, or fails once it
+ * has waited give_up_hours.  quiet: the line was logged for another row
+ * (the server is down for all of them). */
+static int
+defer(const struct config *cfg, struct store *st, const struct store_outbox *o,
+    long long now, const char *serr, int quiet, struct outbox_stats *os,
+    char **err)
+{
+	char *why;
+	int rc;
+
+	if (now - o->created >= cfg->smtp_give_up_hours * 3600LL) {
+		why = xasprintf("gave up after %d hours: %s",
+		    cfg->smtp_give_up_hours, serr);
+		log_warnx("cannot send %s %s to %s: %s", o->kind,
+		    o->message_id, o->recipient, why);
+		rc = store_outbox_set(st, o->id, "failed", 1, -1, -1, why, err);
+		free(why);
+		os->failed++;
+		return rc;
+	}
+	(quiet ? log_debug : log_info)("deferred %s %s to %s: %s", o->kind,
+	    o->message_id, o->recipient, serr);
+	os->deferred++;
+	return store_outbox_set(st, o->id, "pending", 1,
+	    now + backoff(o->attempts), -1, serr, err);
+}
+
 static struct smtp *
 session(const struct config *cfg, char **err)
 {
@@ -93,7 +121,7 @@ outbox_flush(const struct config *cfg, struct store *st, long long now,
 {
 	struct store_outbox *rows = NULL;
 	struct smtp *smtp = NULL;
-	char *serr = NULL, *why;
+	char *serr = NULL;
 	size_t n = 0, i;
 	enum dmn rc;
 	int ret = 0;
@@ -131,25 +159,21 @@ outbox_flush(const struct config *cfg, struct store *st, long long now,
 				os->sent++;
 				break;
 			case DMN_TEMP:
-				if (now - o->created >= cfg->smtp_give_up_hours *
-				    3600LL) {
-					why = xasprintf("gave up after %d hours: %s",
-					    cfg->smtp_give_up_hours, serr);
-					log_warnx("cannot send %s %s to %s: %s",
-					    o->kind, o->message_id, o->recipient, why);
-					rc = store_outbox_set(st, o->id, "failed", 1,
-					    -1, -1, why, err) == -1 ? DMN_FATAL : rc;
-					free(why);
-					os->failed++;
-				} else {
-					log_info("deferred %s %s to %s: %s", o->kind,
-					    o->message_id, o->recipient, serr);
-					rc = store_outbox_set(st, o->id, "pending", 1,
-					    now + backoff(o->attempts), -1, serr,
-					    err) == -1 ? DMN_FATAL : rc;
-					os->deferred++;
-				}
-				break;
+				if (defer(cfg, st, o, now, serr, 0, os, err) == -1)
+					goto fail;
+				if (!smtp_server_unavailable(smtp))
+					break;
+				/* Refused, lost, stalled or closing (421): the
+				 * server is down for every message, not this one.
+				 * One line and one timeout per cycle, not one per
+				 * message: the rest of the batch waits with it. */
+				for (i++; i < n; i++)
+					if (defer(cfg, st, &rows[i], now, serr, 1, os,
+					    err) == -1)
+						goto fail;
+				free(serr);
+				serr = NULL;
+				goto done;
 			case DMN_BAD_MSG:
 				log_warnx("cannot send %s %s to %s: %s", o->kind,
 				    o->message_id, o->recipient, serr);

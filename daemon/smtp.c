@@ -507,3 +507,11 @@ smtp_recipient_refused(const struct smtp *s)
 {
 	return s->stage == ST_RCPT && s->code >= 500 && s->code < 600;
 }
+
+int
+smtp_server_unavailable(const struct smtp *s)
+{
+	/* Nothing got as far as MAIL FROM, the server is closing (421), or
+	 * no reply explains the failure: refused, reset, closed, timed out. */
+	return s->stage < ST_MAIL || s->code == 421 || s->code < 400;
+}

@@ -74,6 +74,11 @@ enum dmn smtp_send(struct smtp *, const char *from, const char *rcpt,
  * mail, as opposed to a message refused for what it is. */
 int smtp_recipient_refused(const struct smtp *);
 
+/* After a send that failed for now (DMN_TEMP): 1 when the failure is the
+ * server's, not this message's: refused or lost connection, a stall past
+ * the timeout, a 4xx before MAIL FROM, or 421 (closing) anywhere. */
+int smtp_server_unavailable(const struct smtp *);
+
 /* QUIT, close the connection, wipe the password, free.  NULL is a no-op. */
 void smtp_free(struct smtp *);
 
