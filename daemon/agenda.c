@@ -18,18 +18,6 @@
 #define DRAFT_MAX      (64 * 1024)
 #define LOOK_BACK      (60 * DAY)   /* older meetings get no requests */
 
-static uint32_t
-fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 /* The series' draft agenda file: read at send time so an edit made after
  * the last reload still counts.  NULL when there is none or it will not
  * do (too big, not UTF-8): logged, and the request goes without it. */
@@ -110,7 +98,7 @@ to_coordinators(const struct config *cfg, struct store *st,
 		/* "<kind>.<uid's local part>.<recipient>@<domain>": the inbox
 		 * finds the meeting from a reply's References. */
 		mid = xasprintf("%s.%.*s.%08x@%s", kind, (int)(at - r->uid),
-		    r->uid, fnv1a(m->email), at + 1);
+		    r->uid, str_hash32(m->email), at + 1);
 		memset(&om, 0, sizeof om);
 		om.kind = kind;
 		om.group_id = g->id;

@@ -72,18 +72,6 @@ inbox_result_name(enum inbox_result r)
 	return "?";
 }
 
-static uint32_t
-fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static const char *
 org_domain(const struct config *cfg)
 {
@@ -287,7 +275,7 @@ meeting_mail(struct ictx *c, const struct group *g,
 	/* Derived from the message answered and the recipient: applying the
 	 * same message again can queue nothing new. */
 	mid = xasprintf("%s.%.*s.%08x.%08x@%s", tag, (int)(at - r->uid), r->uid,
-	    fnv1a(c->msgid), fnv1a(email), org_domain(c->cfg));
+	    str_hash32(c->msgid), str_hash32(email), org_domain(c->cfg));
 	memset(&om, 0, sizeof om);
 	om.kind = kind;
 	om.group_id = g->id;

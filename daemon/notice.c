@@ -13,18 +13,6 @@
 
 #define MAX_VARS 32
 
-static uint32_t
-fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static int
 queue_to(const struct config *cfg, struct store *st, const struct group *g,
     const struct notice *n, const char *email, const char *name,
@@ -47,7 +35,7 @@ queue_to(const struct config *cfg, struct store *st, const struct group *g,
 		vars[nv++] = n->vars[i];
 	/* One id per notice and recipient: queueing it again is a no-op. */
 	mid = xasprintf("notice.%s.%s.%08x.%08x@%s", n->kind, g->id,
-	    fnv1a(n->key), fnv1a(email), at ? at + 1 : "convened.invalid");
+	    str_hash32(n->key), str_hash32(email), at ? at + 1 : "convened.invalid");
 	memset(&om, 0, sizeof om);
 	om.kind = n->kind;
 	om.group_id = g->id;

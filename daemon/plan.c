@@ -137,27 +137,15 @@ plan_uid(const struct config *cfg, const char *group_id, const char *series,
 	    domain_of(cfg->org_email));
 }
 
-/* FNV-1a: a short, stable tag of the recipient for the Message-ID, so the
- * address itself does not travel in another person's headers. */
-static uint32_t
-fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
+/* The recipient goes in as a short hash, so one person's address does not
+ * travel in another person's headers. */
 static char *
 message_id(const char *uid, int seq, const char *method, const char *rcpt)
 {
 	const char *at = strrchr(uid, '@');
 
 	return xasprintf("%.*s.%d.%s.%08x@%s", (int)(at - uid), uid, seq,
-	    method, fnv1a(rcpt), at + 1);
+	    method, str_hash32(rcpt), at + 1);
 }
 
 /* The attendees of a meeting of series s: the members, then the guests of

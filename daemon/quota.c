@@ -275,18 +275,6 @@ role_word(const char *lang, enum role r)
 
 /* ---- sending ---- */
 
-static uint32_t
-fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 /* What a warning says, for one reader. */
 struct qmsg {
 	const char *kind;
@@ -367,7 +355,7 @@ queue_one(const struct config *cfg, struct store *st, const struct qmsg *w,
 	plan_vars_add(&pv, "member_email", email);
 	add_vars(&pv, cfg, w, lang, tz);
 	mid = xasprintf("notice.%s.%s.%08x.%08x@%s", w->kind, w->g->id,
-	    fnv1a(w->key), fnv1a(email), at ? at + 1 : "convened.invalid");
+	    str_hash32(w->key), str_hash32(email), at ? at + 1 : "convened.invalid");
 	memset(&om, 0, sizeof om);
 	om.kind = w->kind;
 	om.group_id = w->g->id;

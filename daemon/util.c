@@ -283,6 +283,18 @@ str_lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+uint32_t
+str_hash32(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
 void
 str_split_list(const char *s, char ***v, size_t *n)
 {

@@ -6,6 +6,7 @@
 #define CONVENED_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 void *xmalloc(size_t);
@@ -43,6 +44,10 @@ int   str_caseeq(const char *, const char *);
 int   str_has_ctl(const char *);        /* any byte < 0x20 or 0x7f */
 int   str_is_utf8(const char *);
 void  str_lower(char *);
+
+/* FNV-1a: a short stable tag of a string for Message-IDs (never for
+ * anything an attacker could profit from colliding). */
+uint32_t str_hash32(const char *);
 
 /* A comma-separated list: each item trimmed, empty ones dropped.
  * Appends to *v (count *n); items are the caller's to free. */
