@@ -7,35 +7,39 @@
 #include "log.h"
 #include "notice.h"
 #include "outbox.h"
+#include "plan.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
 
-#define MAX_VARS 32
-
 static int
 queue_to(const struct config *cfg, struct store *st, const struct group *g,
     const struct notice *n, const char *email, const char *name,
-    const char *lang, long long now, int *queued, char **err)
+    const char *lang, const char *tz, long long now, int *queued,
+    char **err)
 {
-	struct tvar vars[MAX_VARS];
+	struct plan_vars pv;
 	struct outbox_msg om;
 	const char *at = strrchr(cfg->org_email, '@');
 	char *mid;
-	size_t nv = 0, i;
+	size_t i;
 	int rc;
 
-	vars[nv++] = (struct tvar){ "member_name", name ? name : email };
-	vars[nv++] = (struct tvar){ "member_email", email };
-	vars[nv++] = (struct tvar){ "group_name", g->name };
-	vars[nv++] = (struct tvar){ "group_id", g->id };
-	vars[nv++] = (struct tvar){ "organizer_name", cfg->org_name };
-	vars[nv++] = (struct tvar){ "organizer_email", cfg->org_email };
-	for (i = 0; i < n->nvars && nv < MAX_VARS; i++)
-		vars[nv++] = n->vars[i];
+	memset(&pv, 0, sizeof pv);
+	plan_vars_add(&pv, "member_name", name ? name : email);
+	plan_vars_add(&pv, "member_email", email);
+	plan_vars_add(&pv, "group_name", g->name);
+	plan_vars_add(&pv, "group_id", g->id);
+	plan_vars_add(&pv, "organizer_name", cfg->org_name);
+	plan_vars_add(&pv, "organizer_email", cfg->org_email);
+	for (i = 0; i < n->nvars; i++)
+		plan_vars_add(&pv, n->vars[i].name, n->vars[i].value);
+	if (n->vars_for != NULL)
+		n->vars_for(n->arg, &pv, lang ? lang : g->language, tz);
 	/* One id per notice and recipient: queueing it again is a no-op. */
 	mid = xasprintf("notice.%s.%s.%08x.%08x@%s", n->kind, g->id,
-	    str_hash32(n->key), str_hash32(email), at ? at + 1 : "convened.invalid");
+	    str_hash32(n->key), str_hash32(email), at ? at + 1 :
+	    "convened.invalid");
 	memset(&om, 0, sizeof om);
 	om.kind = n->kind;
 	om.group_id = g->id;
@@ -44,13 +48,14 @@ queue_to(const struct config *cfg, struct store *st, const struct group *g,
 	om.langs[0] = lang;
 	om.langs[1] = g->language;
 	om.langs[2] = cfg->language;
-	om.vars = vars;
-	om.nvars = nv;
+	om.vars = pv.v;
+	om.nvars = pv.n;
 	om.message_id = mid;
 	rc = outbox_queue(cfg, st, &om, now, err);
 	if (rc == 1)
 		(*queued)++;
 	free(mid);
+	plan_vars_free(&pv);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -71,12 +76,13 @@ notice_queue(const struct config *cfg, struct store *st,
 		    (n->skip != NULL && strcmp(n->skip, m->email) == 0))
 			continue;
 		if (queue_to(cfg, st, g, n, m->email, m->name,
-		    config_member_language(g, m), now, queued, err) == -1)
+		    config_member_language(g, m), config_member_timezone(g, m),
+		    now, queued, err) == -1)
 			return -1;
 	}
 	if (n->copy_admin && cfg->admin != NULL &&
-	    queue_to(cfg, st, g, n, cfg->admin, NULL, cfg->language, now,
-	    queued, err) == -1)
+	    queue_to(cfg, st, g, n, cfg->admin, NULL, cfg->language,
+	    cfg->timezone, now, queued, err) == -1)
 		return -1;
 	log_info("%s: %s notice %s queued", g->id, n->kind, n->key);
 	return 1;

@@ -11,20 +11,28 @@
 
 struct config;
 struct group;
+struct plan_vars;
 struct store;
 struct tvar;
 
 struct notice {
 	const char *kind;        /* the template kind, e.g. "bounce-notice" */
 	const char *key;         /* unique within group and kind */
-	const struct tvar *vars; /* the kind's own variables; borrowed */
+	const struct tvar *vars; /* the kind's own variables, the same for
+	                          * every reader; borrowed */
 	size_t      nvars;
+	/* Variables that depend on the reader (dates, words in their
+	 * language, times in their zone): added for each one.  May be NULL. */
+	void      (*vars_for)(void *arg, struct plan_vars *pv,
+	                      const char *lang, const char *tz);
+	void       *arg;
 	const char *skip;        /* an address not to write to, or NULL */
 	int         copy_admin;  /* also to [policy] admin */
 };
 
 /* Queue n to every coordinator of g (in each one's language) and, when
- * asked, to the admin, unless it was sent before.  The variables
+ * asked, to the admin (in the daemon's language and zone), unless it was
+ * sent before.  The variables
  * member_name, member_email, group_name, group_id, organizer_name and
  * organizer_email are added for each recipient.  Returns 1 queued, 0 sent
  * before, -1 error (*err set, caller frees).  The caller holds the

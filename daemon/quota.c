@@ -17,6 +17,7 @@
 #include "config.h"
 #include "ical.h"
 #include "log.h"
+#include "notice.h"
 #include "outbox.h"
 #include "plan.h"
 #include "quota.h"
@@ -286,17 +287,14 @@ struct qmsg {
 	const struct group *g;
 };
 
+/* notice.h's vars_for: what depends on the reader's language and zone. */
 static void
-add_vars(struct plan_vars *pv, const struct config *cfg,
-    const struct qmsg *w, const char *lang, const char *tz)
+add_vars(void *arg, struct plan_vars *pv, const char *lang, const char *tz)
 {
+	const struct qmsg *w = arg;
 	struct buf b = BUF_INIT;
 	size_t i, j;
 
-	plan_vars_add(pv, "group_name", w->g->name);
-	plan_vars_add(pv, "group_id", w->g->id);
-	plan_vars_add(pv, "organizer_name", cfg->org_name);
-	plan_vars_add(pv, "organizer_email", cfg->org_email);
 	if (w->q != NULL) {
 		plan_vars_take(pv, "year", xasprintf("%d", w->q->year));
 		plan_vars_take(pv, "quota", xasprintf("%d", w->q->quota));
@@ -339,68 +337,21 @@ add_vars(struct plan_vars *pv, const struct config *cfg,
 	buf_release(&b);
 }
 
-static int
-queue_one(const struct config *cfg, struct store *st, const struct qmsg *w,
-    const char *email, const char *name, const char *lang, const char *tz,
-    int *queued, char **err)
-{
-	const char *at = strrchr(cfg->org_email, '@');
-	struct plan_vars pv;
-	struct outbox_msg om;
-	char *mid;
-	int rc;
-
-	memset(&pv, 0, sizeof pv);
-	plan_vars_add(&pv, "member_name", name ? name : email);
-	plan_vars_add(&pv, "member_email", email);
-	add_vars(&pv, cfg, w, lang, tz);
-	mid = xasprintf("notice.%s.%s.%08x.%08x@%s", w->kind, w->g->id,
-	    str_hash32(w->key), str_hash32(email), at ? at + 1 : "convened.invalid");
-	memset(&om, 0, sizeof om);
-	om.kind = w->kind;
-	om.group_id = w->g->id;
-	om.to_email = email;
-	om.to_name = name;
-	om.langs[0] = lang;
-	om.langs[1] = w->g->language;
-	om.langs[2] = cfg->language;
-	om.vars = pv.v;
-	om.nvars = pv.n;
-	om.message_id = mid;
-	rc = outbox_queue(cfg, st, &om, w->now, err);
-	if (rc == 1)
-		(*queued)++;
-	free(mid);
-	plan_vars_free(&pv);
-	return rc < 0 ? -1 : 0;
-}
-
 /* Record the warning and queue it to every coordinator and the admin,
  * unless it went before.  1 queued, 0 sent before, -1 error. */
 static int
 warn(const struct config *cfg, struct store *st, const struct qmsg *w,
     int *queued, char **err)
 {
-	const struct group *g = w->g;
-	size_t i;
-	int rc;
+	struct notice n;
 
-	if ((rc = store_warning_add(st, g->id, w->kind, w->key, w->now,
-	    err)) <= 0)
-		return rc;
-	for (i = 0; i < g->nmembers; i++) {
-		const struct member *m = &g->members[i];
-
-		if (m->coordinator && queue_one(cfg, st, w, m->email, m->name,
-		    config_member_language(g, m), config_member_timezone(g, m),
-		    queued, err) == -1)
-			return -1;
-	}
-	if (cfg->admin != NULL && queue_one(cfg, st, w, cfg->admin, NULL,
-	    cfg->language, cfg->timezone, queued, err) == -1)
-		return -1;
-	log_info("%s: %s %s queued", g->id, w->kind, w->key);
-	return 1;
+	memset(&n, 0, sizeof n);
+	n.kind = w->kind;
+	n.key = w->key;
+	n.vars_for = add_vars;
+	n.arg = (void *)w;
+	n.copy_admin = 1;
+	return notice_queue(cfg, st, w->g, &n, w->now, queued, err);
 }
 
 /* ---- the checks ---- */
