@@ -27,24 +27,6 @@ archive_sha256(const void *data, size_t len, char out[65])
 	g_checksum_free(c);
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none. */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t want, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	want = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ?
-	    3 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
-	if (want == 0 || want > n)
-		return 0;
-	for (i = 1; i < want; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return want;
-}
-
 char *
 archive_safe_name(const char *name, size_t len, const char *fallback)
 {
@@ -66,7 +48,7 @@ archive_safe_name(const char *name, size_t len, const char *fallback)
 			p++;
 			continue;
 		}
-		if ((n = utf8_seq(p, (size_t)(end - p))) == 0) {
+		if ((n = str_utf8_len((const char *)p, (size_t)(end - p))) == 0) {
 			buf_addc(&b, '_');
 			p++;
 			continue;

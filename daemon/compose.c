@@ -50,34 +50,6 @@
 
 /* ---- small helpers ----------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s, 0 when invalid. */
-static size_t
-u8len(const unsigned char *s)
-{
-	uint32_t cp;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* Text for a header: control characters (CR, LF, TAB, DEL...) become spaces,
  * invalid UTF-8 becomes U+FFFD; cut at max octets on a character boundary
  * (0: no limit).  Caller frees. */
@@ -95,7 +67,7 @@ clean_text(const char *s, size_t max)
 				break;
 			buf_addc(&b, ' ');
 			p++;
-		} else if ((n = u8len(p)) == 0) {
+		} else if ((n = str_utf8_len((const char *)p, 4)) == 0) {
 			if (max && b.len + 3 > max)
 				break;
 			buf_adds(&b, "\xef\xbf\xbd");
@@ -278,7 +250,7 @@ emit_encoded(struct hline *h, const unsigned char *p, size_t n, int first)
 		/* Whole characters while they fit; at least one always. */
 		take = enc = 0;
 		while (i + take < n) {
-			cl = u8len(p + i + take);
+			cl = str_utf8_len((const char *)p + i + take, n - i - take);
 			if (cl == 0)
 				cl = 1;         /* cannot happen: input is clean */
 			e = use_b ? b_size(take + cl) : enc + q_size(p + i + take, cl);
@@ -655,7 +627,7 @@ add_plain_name(struct buf *b, const char *pname, const char *fname)
 	const char *dot;
 
 	for (p = (const unsigned char *)fname; *p; p += n) {
-		n = u8len(p);
+		n = str_utf8_len((const char *)p, 4);
 		if (n == 0)
 			n = 1;
 		buf_addc(&fb, (n > 1 || *p == '"' || *p == '\\') ? '_' : (char)*p);

@@ -1,12 +1,9 @@
 /*
  * quota.c: held, scheduled and short_by for a group's year, and the
  * warnings built on them (see quota.h).
- *
- * The warnings go through outbox_queue() directly rather than
- * notice_queue(): their values (dates, "six months", the rule broken) are
- * localized for each recipient, and notice_queue() takes one set of
- * variables for all of them.  The Message-ID scheme and the once-only
- * record in the warnings table are notice.c's.
+ * The warnings are notices (notice.h): once per group and key, to the
+ * coordinators and the admin, with the values that depend on the reader
+ * (dates, "six months", the rule broken) localized for each one.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,7 +15,6 @@
 #include "ical.h"
 #include "log.h"
 #include "notice.h"
-#include "outbox.h"
 #include "plan.h"
 #include "quota.h"
 #include "store.h"

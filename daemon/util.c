@@ -168,14 +168,15 @@ buf_str(const struct buf *b)
 	return b->data ? b->data : "";
 }
 
-/* Length of the UTF-8 sequence at s, or 0 when it is not valid UTF-8
- * (overlong forms, surrogates and values past U+10FFFF included). */
-static size_t
-utf8_len(const unsigned char *s)
+size_t
+str_utf8_len(const char *str, size_t avail)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	uint32_t cp;
 	size_t n, i;
 
+	if (avail == 0)
+		return 0;
 	if (s[0] < 0x80)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
@@ -185,6 +186,8 @@ utf8_len(const unsigned char *s)
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
 		n = 4, cp = s[0] & 0x07;
 	else
+		return 0;
+	if (n > avail)
 		return 0;
 	for (i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
@@ -204,7 +207,7 @@ str_is_utf8(const char *s)
 	size_t n;
 
 	while (*p) {
-		if ((n = utf8_len(p)) == 0)
+		if ((n = str_utf8_len((const char *)p, 4)) == 0)
 			return 0;
 		p += n;
 	}
@@ -228,7 +231,7 @@ json_str(struct buf *b, const char *s)
 			buf_adds(b, "\\t"), p++;
 		} else if (*p < 0x20 || *p == 0x7f) {
 			buf_addf(b, "\\u%04x", *p++);
-		} else if ((n = utf8_len(p)) == 0) {
+		} else if ((n = str_utf8_len((const char *)p, 4)) == 0) {
 			buf_adds(b, "\\ufffd");
 			p++;
 		} else {

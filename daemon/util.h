@@ -43,6 +43,10 @@ char *str_trim(char *);
 int   str_caseeq(const char *, const char *);
 int   str_has_ctl(const char *);        /* any byte < 0x20 or 0x7f */
 int   str_is_utf8(const char *);
+/* Length of the UTF-8 sequence at s, reading at most avail bytes (a NUL
+ * ends it too), or 0 when it is not valid UTF-8: overlong forms,
+ * surrogates and values past U+10FFFF included. */
+size_t str_utf8_len(const char *s, size_t avail);
 void  str_lower(char *);
 
 /* FNV-1a: a short stable tag of a string for Message-IDs (never for
