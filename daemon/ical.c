@@ -371,11 +371,71 @@ event_component(const struct ical_event *e)
 	return ve;
 }
 
+/* The VTIMEZONEs cut last, most recent first.  A meeting's invitations
+ * (one per attendee) all need the same cut, and cutting means cloning the
+ * zone's whole history and expanding its rules: most of the cost of an
+ * invitation before this cache (bench/RESULTS.md).  A hit returns a clone
+ * of what the same arguments gave before, so the output is unchanged. */
+#define VTZ_CACHE 8
+
+static struct vtz_cached {
+	char          *tzid;
+	long long      from, to;
+	icalcomponent *vtz;
+} vtz_cache[VTZ_CACHE];
+
+static void
+vtz_cache_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < VTZ_CACHE; i++) {
+		free(vtz_cache[i].tzid);
+		if (vtz_cache[i].vtz != NULL)
+			icalcomponent_free(vtz_cache[i].vtz);
+	}
+	memset(vtz_cache, 0, sizeof vtz_cache);
+}
+
+static icalcomponent *vtimezone_cut(const char *, long long, long long);
+
 /* The zone's VTIMEZONE, its TZID the bare IANA name (what Google and
  * Apple expect; Outlook reads the definition), cut to the years the events
- * need so a long history does not bloat every invitation. */
+ * need so a long history does not bloat every invitation.  The caller
+ * owns the component returned. */
 static icalcomponent *
 vtimezone(const char *tzid, long long from, long long to)
+{
+	struct vtz_cached hit;
+	icalcomponent *vtz;
+	size_t i;
+
+	for (i = 0; i < VTZ_CACHE && vtz_cache[i].tzid != NULL; i++)
+		if (vtz_cache[i].from == from && vtz_cache[i].to == to &&
+		    strcmp(vtz_cache[i].tzid, tzid) == 0)
+			break;
+	if (i < VTZ_CACHE && vtz_cache[i].tzid != NULL) {
+		hit = vtz_cache[i];
+	} else {
+		if ((vtz = vtimezone_cut(tzid, from, to)) == NULL)
+			return NULL;
+		i = VTZ_CACHE - 1;
+		free(vtz_cache[i].tzid);
+		if (vtz_cache[i].vtz != NULL)
+			icalcomponent_free(vtz_cache[i].vtz);
+		hit.tzid = xstrdup(tzid);
+		hit.from = from;
+		hit.to = to;
+		hit.vtz = vtz;
+	}
+	/* move to the front */
+	memmove(&vtz_cache[1], &vtz_cache[0], i * sizeof vtz_cache[0]);
+	vtz_cache[0] = hit;
+	return icalcomponent_new_clone(hit.vtz);
+}
+
+static icalcomponent *
+vtimezone_cut(const char *tzid, long long from, long long to)
 {
 	icaltimezone *z = zone(tzid);
 	icalcomponent *vtz;
@@ -442,6 +502,7 @@ ical_build(const char *method, const struct ical_event *ev, size_t nev)
 void
 ical_shutdown(void)
 {
+	vtz_cache_clear();
 	icaltimezone_free_builtin_timezones();
 }
 
