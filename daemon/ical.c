@@ -190,6 +190,21 @@ ical_expand(const char *start, const char *tzid, int duration,
 	if (rrule != NULL) {
 		icalerror_clear_errno();
 		r = icalrecurrencetype_from_string(rrule);
+		/* A rule that never matches (FREQ=DAILY;BYMONTH=2;
+		 * BYMONTHDAY=31) makes libical search day by day up to the
+		 * year 2582: seconds per call, every cycle.  An UNTIL two
+		 * days past the window (any UTC offset) ends the search
+		 * there and drops no occurrence before `to`. */
+		if (r.freq != ICAL_NO_RECURRENCE &&
+		    to < 253402000000LL) {      /* before the year 9999 */
+			struct icaltimetype end = icaltime_from_timet_with_zone(
+			    (time_t)(to + 2 * 86400), 0, z);
+
+			end.zone = NULL;        /* floating, like dt */
+			if (icaltime_is_null_time(r.until) ||
+			    icaltime_compare(r.until, end) > 0)
+				r.until = end;
+		}
 		if (r.freq == ICAL_NO_RECURRENCE ||
 		    (it = icalrecur_iterator_new(r, dt)) == NULL) {
 			*err = xasprintf("cannot expand rrule '%s'", rrule);

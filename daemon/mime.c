@@ -406,7 +406,9 @@ part_bytes(GMimePart *p, size_t *len)
 	g_mime_data_wrapper_write_to_stream(w, s);
 	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
 	r = xmalloc(ba->len + 1);
-	memcpy(r, ba->data, ba->len);
+	/* An empty part leaves ba->data NULL: memcpy must not see it. */
+	if (ba->len > 0)
+		memcpy(r, ba->data, ba->len);
 	r[ba->len] = '\0';
 	*len = ba->len;
 	g_object_unref(s);
