@@ -1089,6 +1089,35 @@ ini_file(const struct dirent *e)
 	    strcmp(e->d_name + n - 4, ".ini") == 0;
 }
 
+/* A rule that never matches (FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31) is
+ * valid RFC 5545 and an administrator's mistake; found here, once, it is
+ * not paid for in every cycle. */
+static void
+check_series_dates(struct ctx *c, const struct group *g,
+    const struct series *s)
+{
+	struct ical_occurrence *occ = NULL;
+	struct ical_local lt;
+	long long from;
+	size_t n = 0;
+	char *err = NULL;
+
+	if (s->start == NULL || s->rrule == NULL || s->timezone == NULL ||
+	    ical_parse_local(s->start, 0, &lt) == -1)
+		return;
+	from = ical_local_to_utc(&lt, s->timezone);
+	if (ical_expand(s->start, s->timezone, s->duration, s->rrule, NULL, 0,
+	    from, from + 5 * 366 * 86400LL, 1, &occ, &n, &err) == -1) {
+		diag_add(c->d, 1, g->file, s->line, "series %s: %s", s->name,
+		    err);
+		free(err);
+	} else if (n == 0)
+		diag_add(c->d, 1, g->file, s->line, "series %s: rrule '%s' gives "
+		    "no meeting in the five years from its start", s->name,
+		    s->rrule);
+	free(occ);
+}
+
 static void
 load_group(struct ctx *c, const char *path)
 {
@@ -1132,6 +1161,7 @@ load_group(struct ctx *c, const char *path)
 		if (s->open && s->nguests == 0)
 			diag_add(c->d, 0, g->file, s->line, "series %s is open "
 			    "but names no guests", s->name);
+		check_series_dates(c, g, s);
 	}
 }
 

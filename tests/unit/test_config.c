@@ -398,6 +398,14 @@ test_bad_rrule(void **state)
 }
 
 static void
+test_rrule_that_never_matches(void **state)
+{
+	one_group_error(*state, 20, "rrule = FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31\n",
+	    16, "series monthly: rrule 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31' "
+	    "gives no meeting in the five years from its start");
+}
+
+static void
 test_bad_exdate(void **state)
 {
 	one_group_error(*state, 0, "exdate = 2021-07-21, 21/07/2021\n", 21,
@@ -663,6 +671,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_duration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rrule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_exdate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rrule_that_never_matches,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_language, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_language_member, setup,
