@@ -23,11 +23,12 @@ FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
 # clang, unlike gcc, warns of a vprintf-style call inside a function that
 # carries the format attribute itself (log.c): that one is not wanted.
-FUZZ_CFLAGS   = $(STD) $(WARN) -Wno-format-nonliteral -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
-                $(PKG_CFLAGS) \
+FUZZ_CFLAGS   = $(STD) $(WARN) -Wno-format-nonliteral -O1 -g $(FUZZ_SAN) \
+                -fsanitize=fuzzer-no-link $(PKG_CFLAGS) \
                 -DCONVENED_DATADIR='"$(DATADIR)/convened"' \
                 -DCONVENED_SYSCONFDIR='"$(SYSCONFDIR)/convened"' -MMD -MP
-FUZZ_OBJS     = $(filter-out $(FUZZ_BUILD)/main.o,$(SRCS:daemon/%.c=$(FUZZ_BUILD)/%.o))
+FUZZ_OBJS     = $(filter-out $(FUZZ_BUILD)/main.o,\
+                $(SRCS:daemon/%.c=$(FUZZ_BUILD)/%.o))
 FUZZ_BINS     = $(FUZZ_ALL:%=$(FUZZ_BUILD)/fuzz_%)
 
 .PHONY: fuzz fuzz-build deps-fuzz
