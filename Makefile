@@ -53,7 +53,8 @@ LIBOBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
 TESTSRC = $(sort $(wildcard tests/unit/test_*.c))
 TESTS   = $(TESTSRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-test deps-demo check test unit integration demo install uninstall clean lint
+.PHONY: all deps deps-test deps-demo check test unit integration demo install uninstall clean lint \
+        bench
 
 all: convened
 
@@ -100,6 +101,13 @@ check: deps-test
 demo: deps-demo
 	$(MAKE) convened
 	sh scripts/demo.sh
+
+# convened against msmtp, smtplib, smtp-source and mbsync on loopback:
+# prints a table and writes bench/RESULTS.md (bench/bench.py says how)
+bench:
+	sh scripts/deps.sh bench
+	$(MAKE) convened
+	/usr/bin/python3 bench/bench.py
 
 lint:
 	@! grep -nE '\<(sprintf|strtok|strncpy|strcpy|strcat|gets)[[:space:]]*\(' daemon/*.c tests/unit/*.c

@@ -5,17 +5,20 @@
 #                              mandoc
 #   sh scripts/deps.sh demo    build + the test servers (aiosmtpd, dovecot)
 #   sh scripts/deps.sh fuzz    build + clang and its libFuzzer runtime
+#   sh scripts/deps.sh bench   test servers + the tools bench/ compares with:
+#                              msmtp, postfix (smtp-sink, smtp-source), isync
+#                              (mbsync), hyperfine, valgrind, perf
 # Prints nothing when everything is there, one line per package it installs.
 # Not root and something missing: says what to install and exits 1.
 set -u
 
 usage() {
-	echo "usage: sh scripts/deps.sh build|test|demo|fuzz" >&2
+	echo "usage: sh scripts/deps.sh build|test|demo|fuzz|bench" >&2
 	exit 2
 }
 [ $# -eq 1 ] || usage
 case $1 in
-build|test|demo|fuzz) what=$1 ;;
+build|test|demo|fuzz|bench) what=$1 ;;
 *) usage ;;
 esac
 
@@ -98,6 +101,19 @@ fuzz)
 	[ -n "$(find /usr/lib/llvm-14/lib/clang -name 'libclang_rt.fuzzer-*.a' \
 		2>/dev/null)" ] || need libclang-rt-14-dev
 	;;
+bench)
+	check_servers
+	program msmtp msmtp
+	# smtp-sink and smtp-source come with postfix; the benchmark starts
+	# its own sink on a random loopback port, never the system's postfix
+	program /usr/sbin/smtp-sink postfix
+	program /usr/sbin/smtp-source postfix
+	program mbsync isync
+	program hyperfine hyperfine
+	program valgrind valgrind
+	program perf linux-perf
+	[ -x /usr/bin/time ] || need time
+	;;
 esac
 
 [ -n "$missing" ] || exit 0
@@ -136,6 +152,15 @@ apt() {
 	fi
 }
 
+# postfix asks what kind of mail system this is: none.  With "No
+# configuration" it writes no main.cf and no service is set up to run.
+case " $missing " in
+*" postfix "*)
+	echo "postfix postfix/main_mailer_type select No configuration" |
+		debconf-set-selections
+	;;
+esac
+
 apt update
 for p in $missing; do
 	echo "deps.sh: installing $p"
@@ -153,6 +178,18 @@ case " $missing " in
 	if [ -e /run/dovecot/master.pid ]; then
 		service dovecot stop >/dev/null 2>&1 ||
 			/usr/sbin/dovecot stop >/dev/null 2>&1
+	fi
+	;;
+esac
+# The same for postfix: nothing of the system's may listen on port 25.
+case " $missing " in
+*" postfix "*)
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		systemctl stop postfix.service >/dev/null 2>&1
+		systemctl disable postfix.service >/dev/null 2>&1
+	fi
+	if [ -e /var/spool/postfix/pid/master.pid ]; then
+		/usr/sbin/postfix stop >/dev/null 2>&1
 	fi
 	;;
 esac

@@ -1,0 +1,120 @@
+"""Configurations for the benchmarks: a global convened.ini and N group
+files of M members each, written into a directory.  Used by bench.py; run
+by Debian's /usr/bin/python3.
+
+Members are spread over four languages and a dozen time zones, so each
+invitation is rendered for its reader as in a real plan of work."""
+
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOMAIN = "conferencia.example.org"
+
+LANGS = [None, None, "en", "pt", "fr", None]
+ZONES = [None, "America/Santiago", "America/Montevideo", "America/Sao_Paulo",
+         "America/Barbados", "America/Port-au-Prince", "America/Mexico_City",
+         "America/Bogota", "America/Lima", "America/Jamaica",
+         "America/Guatemala", "America/Argentina/Buenos_Aires"]
+ROLES = ["ministry", "ministry", "ministry", "secretariat", "subregional",
+         "academia"]
+
+GLOBAL = """\
+[daemon]
+state = {dir}/state.db
+repository = {dir}/repository
+groups = groups.d
+templates = {root}/templates
+timezone = America/Santiago
+language = es
+
+[organizer]
+name = Secretaría técnica de la Conferencia Regional sobre Desarrollo Social
+email = agenda@{domain}
+
+[smtp]
+url = smtp://127.0.0.1:{smtp_port}
+tls = none
+timeout = 10
+
+[imap]
+url = imap://127.0.0.1:{imap_port}
+username = {user}
+password_file = ./imap.pass
+tls = none
+folders = INBOX
+{processed}
+[policy]
+annual_quota = 1
+horizon_days = {horizon}
+invite_lead_days = {lead}
+admin = secretaria@{domain}
+"""
+
+GROUP = """\
+[group]
+id = {gid}
+name = Grupo de trabajo {n}: protección social y desarrollo inclusivo
+kind = thematic
+axis = protection
+language = es
+timezone = America/Santiago
+dissemination = members
+
+{members}
+[series {series}]
+summary = Reunión del grupo {n} sobre protección social universal
+kind = meeting
+start = {start}
+duration = 90
+{rrule}location = https://meet.example.org/{gid}
+"""
+
+MEMBER = """\
+[member {email}]
+name = {name}
+role = {role}
+{extra}"""
+
+
+def member(g, m):
+    extra = ""
+    if m < 2:
+        extra += "coordinator = yes\n"
+    lang = LANGS[(g + m) % len(LANGS)]
+    if lang:
+        extra += "language = %s\n" % lang
+    tz = ZONES[(g * 7 + m) % len(ZONES)]
+    if tz:
+        extra += "timezone = %s\n" % tz
+    return MEMBER.format(email="m%03d.g%05d@mides%d.example.org" % (m, g, g % 17),
+                         name="Integrante %d del grupo %d" % (m, g),
+                         role="secretariat" if m == 1 else ROLES[m % len(ROLES)], extra=extra)
+
+
+def write(dir, groups, members, start, rrule=None, horizon=90, lead=21,
+          smtp_port=1, imap_port=1, processed=False):
+    """A configuration in dir: convened.ini, imap.pass, groups.d/."""
+    gd = os.path.join(dir, "groups.d")
+    os.makedirs(gd, exist_ok=True)
+    with open(os.path.join(dir, "imap.pass"), "w") as f:
+        f.write("secret\n")
+    os.chmod(os.path.join(dir, "imap.pass"), 0o600)
+    global_ini(dir, smtp_port, imap_port, horizon, lead, processed)
+    for g in range(groups):
+        gid = "wg%05d" % g
+        with open(os.path.join(gd, gid + ".ini"), "w") as f:
+            f.write(GROUP.format(
+                gid=gid, n=g, series="monthly" if rrule else "meeting",
+                start=start, rrule="rrule = %s\n" % rrule if rrule else "",
+                members="\n".join(member(g, m) for m in range(members))))
+    return os.path.join(dir, "convened.ini")
+
+
+def global_ini(dir, smtp_port=1, imap_port=1, horizon=90, lead=21,
+               processed=False, user="agenda"):
+    with open(os.path.join(dir, "convened.ini"), "w") as f:
+        f.write(GLOBAL.format(dir=dir, root=ROOT, domain=DOMAIN,
+                              smtp_port=smtp_port, imap_port=imap_port,
+                              horizon=horizon, lead=lead, user=user,
+                              processed="processed_folder = Processed\n"
+                              if processed else ""))
