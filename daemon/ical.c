@@ -8,14 +8,49 @@
 #include "ical.h"
 #include "util.h"
 
+/* The zones found last.  libical's lookup of a builtin zone costs about
+ * ten thousand instructions, and a configuration asks it for every member
+ * (a third of loading 1,000 groups of 30; bench/RESULTS.md).  The zones
+ * live until ical_shutdown(), which empties this too. */
+#define ZONE_CACHE 16
+
+static struct {
+	char         *tzid;
+	icaltimezone *z;
+} zone_cache[ZONE_CACHE];
+static size_t zone_next;
+
+static void
+zone_cache_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < ZONE_CACHE; i++)
+		free(zone_cache[i].tzid);
+	memset(zone_cache, 0, sizeof zone_cache);
+	zone_next = 0;
+}
+
 static icaltimezone *
 zone(const char *tzid)
 {
+	icaltimezone *z;
+	size_t i;
+
 	if (tzid == NULL || *tzid == '\0')
 		return NULL;
 	if (strcmp(tzid, "UTC") == 0)
 		return icaltimezone_get_utc_timezone();
-	return icaltimezone_get_builtin_timezone(tzid);
+	for (i = 0; i < ZONE_CACHE && zone_cache[i].tzid != NULL; i++)
+		if (strcmp(zone_cache[i].tzid, tzid) == 0)
+			return zone_cache[i].z;
+	if ((z = icaltimezone_get_builtin_timezone(tzid)) == NULL)
+		return NULL;
+	free(zone_cache[zone_next].tzid);
+	zone_cache[zone_next].tzid = xstrdup(tzid);
+	zone_cache[zone_next].z = z;
+	zone_next = (zone_next + 1) % ZONE_CACHE;
+	return z;
 }
 
 int
@@ -518,6 +553,7 @@ void
 ical_shutdown(void)
 {
 	vtz_cache_clear();
+	zone_cache_clear();
 	icaltimezone_free_builtin_timezones();
 }
 
