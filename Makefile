@@ -58,8 +58,10 @@ TESTS   = $(TESTSRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 all: convened
 
+# A rename, not a copy over: a running ./convened (a test, the demo) keeps
+# its file, and cp would fail with ETXTBSY.
 convened: $(BUILD)/convened
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/convened: $(OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)

@@ -849,6 +849,36 @@ dispatch(struct ictx *c)
 	return INBOX_IGNORED;
 }
 
+/* The Message-ID header of a message GMime could not read: the first
+ * "Message-ID:" line of the header block, its <...> part. */
+static char *
+raw_message_id(const char *data, size_t len)
+{
+	const char *p = data, *end = data + (len < 65536 ? len : 65536), *nl;
+	const char *lt, *gt;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		if (nl == p || (nl == p + 1 && *p == '\r'))
+			break;          /* the end of the header block */
+		if ((size_t)(nl - p) > 11 && strncasecmp(p, "Message-ID:", 11) == 0 &&
+		    (lt = memchr(p, '<', (size_t)(nl - p))) != NULL &&
+		    (gt = memchr(lt, '>', (size_t)(nl - lt))) != NULL &&
+		    gt - lt > 1 && gt - lt < 256) {
+			char *id = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+
+			if (!str_has_ctl(id) && str_is_utf8(id) &&
+			    strchr(id, ' ') == NULL)
+				return id;
+			free(id);
+		}
+		p = nl + 1;
+	}
+	return NULL;
+}
+
 enum inbox_result
 inbox_apply(const struct config *cfg, struct store *st, long long now,
     const char *data, size_t len, const char *folder,
@@ -862,9 +892,13 @@ inbox_apply(const struct config *cfg, struct store *st, long long now,
 
 	classify(data, len, &v);
 	/* A message without Message-ID is known by its content, which is
-	 * the same in every folder and after every restart. */
+	 * the same in every folder and after every restart.  One too broken
+	 * to parse may still name itself in its header, which is what an
+	 * administrator looks for in the log. */
 	if (v->message_id != NULL && *v->message_id != '\0')
 		msgid = xstrdup(v->message_id);
+	else if ((msgid = raw_message_id(data, len)) != NULL)
+		;
 	else {
 		archive_sha256(data, len, hex);
 		msgid = xasprintf("sha256-%s@convened.invalid", hex);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "util.h"
 
 static int log_debug_on;
 static int log_prefix;
@@ -64,10 +65,20 @@ log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	if (lvl == LOG_LVL_DEBUG && !log_debug_on)
 		return;
 	vsnprintf(line, sizeof line, fmt, ap);
-	/* One event, one line: a CR or LF from a peer must not forge a line. */
-	for (i = 0; line[i] != '\0'; i++)
-		if (line[i] == '\n' || line[i] == '\r')
-			line[i] = ' ';
+	/* One event, one line, readable: a CR or LF from a peer must not
+	 * forge a line, nor its other control bytes or broken UTF-8 reach a
+	 * terminal or the journal. */
+	for (i = 0; line[i] != '\0'; ) {
+		size_t n = str_utf8_len(line + i, 4);
+
+		if (line[i] == '\n' || line[i] == '\r' || line[i] == '\t')
+			line[i++] = ' ';
+		else if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f ||
+		    n == 0)
+			line[i++] = '?';
+		else
+			i += n;
+	}
 	if (log_prefix)
 		fprintf(stderr, "<%d>%s\n", (int)lvl, line);
 	else
