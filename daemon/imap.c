@@ -1083,7 +1083,8 @@ imap_uids(struct imap *s, unsigned long after, unsigned long **uids,
 		return r;
 	/* "n:*" is "*:n" when n is past the highest UID: that message comes
 	 * back although its UID is not above `after`. */
-	qsort(s->uids, s->nuids, sizeof(*s->uids), cmp_ulong);
+	if (s->nuids > 1)       /* qsort(NULL, 0, ...) is undefined */
+		qsort(s->uids, s->nuids, sizeof(*s->uids), cmp_ulong);
 	for (i = j = 0; i < s->nuids; i++) {
 		if (s->uids[i] <= after || (j > 0 && s->uids[j - 1] == s->uids[i]))
 			continue;
