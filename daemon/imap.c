@@ -33,21 +33,19 @@
  * login; CURLOPT_SERVER_RESPONSE_TIMEOUT for each reply; 1 byte/s over
  * `timeout` (LOW_SPEED) for a stalled transfer; 10 x timeout in total for
  * one command (a chunk of a message is one command). */
-#include <sys/socket.h>
 
 #include <ctype.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "imap.h"
 #include "log.h"
+#include "net.h"
 #include "util.h"
 
 #define IMAP_LINE_MAX   (8u << 20)      /* one response line, literals apart */
@@ -60,14 +58,11 @@
 
 enum expect { EXP_NONE, EXP_CAPABILITY, EXP_SELECT, EXP_SEARCH, EXP_FETCH };
 
-#define IMAP_MAXFD       4      /* one connection; happy eyeballs may try
-                                 * a second address for a moment */
 #define LOGOUT_GRACE_MS  1000
 
 struct imap {
 	CURL       *curl;
-	curl_socket_t fds[IMAP_MAXFD];  /* open sockets of this handle */
-	size_t      nfds;
+	struct net_socks socks; /* the sockets of this handle */
 	char       *url;
 	char       *user;       /* for messages only */
 	char       *password;   /* NULL: no login; wiped on free */
@@ -591,53 +586,6 @@ write_cb(char *p, size_t size, size_t nitems, void *arg)
 	return size * nitems;
 }
 
-/* libcurl's sockets, so that a connection we no longer trust can be cut
- * without waiting for its goodbye. */
-static int
-sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
-{
-	struct imap *s = arg;
-
-	(void)purpose;
-	if (s->nfds < IMAP_MAXFD)
-		s->fds[s->nfds++] = fd;
-	return CURL_SOCKOPT_OK;
-}
-
-static int
-closesocket_cb(void *arg, curl_socket_t fd)
-{
-	struct imap *s = arg;
-	size_t i;
-
-	for (i = 0; i < s->nfds; i++) {
-		if (s->fds[i] == fd) {
-			s->fds[i] = s->fds[--s->nfds];
-			break;
-		}
-	}
-	return close(fd);
-}
-
-/* After a failure libcurl says LOGOUT and waits for the answer as long as
- * for any command, which doubles the wait on a stalled server.  A live
- * server answers at once: give it LOGOUT_GRACE_MS, then cut the socket so
- * libcurl sees the end at once. */
-static void
-logout_grace(struct imap *s)
-{
-	struct pollfd pfd[IMAP_MAXFD];
-	size_t i;
-
-	for (i = 0; i < s->nfds; i++) {
-		pfd[i].fd = s->fds[i];
-		pfd[i].events = POLLIN;
-	}
-	if (s->nfds > 0 && poll(pfd, s->nfds, LOGOUT_GRACE_MS) == 0)
-		for (i = 0; i < s->nfds; i++)
-			shutdown(s->fds[i], SHUT_RDWR);
-}
-
 /* The verb of a command line we send, for the log: the credentials of
  * LOGIN and AUTHENTICATE, and SASL continuations, never show. */
 static void
@@ -676,7 +624,8 @@ note_command(struct imap *s, const char *p, size_t n)
 	}
 	log_debug("imap > %.*s", (int)n, p);
 	if (rest == 6 && strncasecmp(v, "LOGOUT", 6) == 0) {
-		logout_grace(s);
+		/* A stalled server would cost a second timeout. */
+		net_socks_grace(&s->socks, LOGOUT_GRACE_MS);
 		return;
 	}
 	if (s->cmd != NULL && rest == strlen(s->cmd) &&
@@ -755,10 +704,7 @@ imap_new(const struct endpoint *ep, const char *password, long timeout)
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
 	curl_easy_setopt(c, CURLOPT_DEBUGDATA, s);
-	curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
-	curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, s);
-	curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb);
-	curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, s);
+	net_socks_attach(&s->socks, c);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);

@@ -37,21 +37,17 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <poll.h>
-#include <sys/socket.h>
 
 #include <curl/curl.h>
 
 #include "log.h"
+#include "net.h"
 #include "smtp.h"
 #include "util.h"
 
 #define SMTP_REPLY_MAX 512      /* server text we keep; the rest is cut */
 #define QUIT_GRACE_MS  1000     /* for QUIT after a failed send */
-#define SMTP_MAXFD     4        /* one connection; happy eyeballs may try
-                                 * a second address for a moment */
 
 enum stage {
 	ST_CONNECT,             /* TCP, TLS, waiting for the greeting */
@@ -76,8 +72,7 @@ struct smtp {
 	/* one send */
 	enum stage  stage;
 	int         frozen;     /* QUIT seen: keep the failure as it was */
-	curl_socket_t fds[SMTP_MAXFD];  /* open sockets of this handle */
-	size_t      nfds;
+	struct net_socks socks; /* the sockets of this handle */
 	int         code;       /* last complete reply, 0: none yet */
 	int         in_reply;   /* inside a multi-line reply */
 	struct buf  reply;      /* its text, sanitised and capped */
@@ -102,62 +97,6 @@ stage_name(enum stage st)
 	case ST_QUIT:     return "QUIT";
 	}
 	return "?";
-}
-
-/* libcurl's sockets, so that a session we no longer trust can be cut
- * without a goodbye (SOCKOPT/CLOSESOCKET callbacks). */
-static int
-sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
-{
-	struct smtp *s = arg;
-
-	(void)purpose;
-	if (s->nfds < SMTP_MAXFD)
-		s->fds[s->nfds++] = fd;
-	return CURL_SOCKOPT_OK;
-}
-
-static int
-closesocket_cb(void *arg, curl_socket_t fd)
-{
-	struct smtp *s = arg;
-	size_t i;
-
-	for (i = 0; i < s->nfds; i++) {
-		if (s->fds[i] == fd) {
-			s->fds[i] = s->fds[--s->nfds];
-			break;
-		}
-	}
-	return close(fd);
-}
-
-/* Make the connection unusable: libcurl sees EOF on its next read, or
- * finds it dead when it considers reusing it, and closes it without QUIT. */
-static void
-cut_connection(struct smtp *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->nfds; i++)
-		shutdown(s->fds[i], SHUT_RDWR);
-}
-
-/* After a failure libcurl says QUIT and waits for the reply as long as for
- * any other, which doubles the wait when the failure was a stalled server.
- * A live server answers QUIT at once: give it QUIT_GRACE_MS, then cut. */
-static void
-quit_grace(struct smtp *s)
-{
-	struct pollfd pfd[SMTP_MAXFD];
-	size_t i;
-
-	for (i = 0; i < s->nfds; i++) {
-		pfd[i].fd = s->fds[i];
-		pfd[i].events = POLLIN;
-	}
-	if (s->nfds > 0 && poll(pfd, s->nfds, QUIT_GRACE_MS) == 0)
-		cut_connection(s);
 }
 
 /* strcspn() over p[0..n), which need not be NUL-terminated. */
@@ -214,7 +153,8 @@ note_command(struct smtp *s, const char *p, size_t n)
 		/* Inside smtp_send() libcurl says QUIT only after a failure:
 		 * keep the stage and reply that failed. */
 		s->frozen = 1;
-		quit_grace(s);
+		/* A stalled server would cost a second timeout. */
+		net_socks_grace(&s->socks, QUIT_GRACE_MS);
 		return;
 	}
 	s->stage = verbs[i].st;
@@ -309,10 +249,7 @@ smtp_new(const struct endpoint *ep, const char *password, long timeout)
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, s);
-	curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
-	curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, s);
-	curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb);
-	curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, s);
+	net_socks_attach(&s->socks, c);
 
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
 	curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
@@ -460,7 +397,7 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	/* libcurl keeps the connection after some failures (a timeout or a
 	 * 4xx at the end of data): replies may still be on their way and
 	 * would answer the next message's commands.  Never reuse it. */
-	cut_connection(s);
+	net_socks_cut(&s->socks);
 
 	if (s->code == 0) {
 		long code = 0;

@@ -1,0 +1,31 @@
+/* net.h: the sockets under a libcurl handle (smtp.c and imap.c), so that
+ * a connection we no longer trust can be cut without waiting for its
+ * goodbye.  libcurl keeps a connection for reuse and, after a failure,
+ * says QUIT or LOGOUT and waits as long for the answer as for any reply:
+ * on a stalled server that doubles the wait. */
+#ifndef CONVENED_NET_H
+#define CONVENED_NET_H
+
+#include <stddef.h>
+
+#define NET_MAXFD 4     /* one connection; happy eyeballs may try a second
+                         * address for a moment */
+
+struct net_socks {
+	int    fds[NET_MAXFD];
+	size_t n;
+};
+
+/* Track the sockets libcurl opens and closes on handle `curl` (a CURL *)
+ * in ns, which must live as long as the handle. */
+void net_socks_attach(struct net_socks *ns, void *curl);
+
+/* Make the connection unusable: libcurl sees the end on its next read, or
+ * finds it dead when it considers reusing it, and closes it silently. */
+void net_socks_cut(struct net_socks *);
+
+/* A live server answers a goodbye at once: wait up to ms for any answer,
+ * and cut the connection when none comes. */
+void net_socks_grace(struct net_socks *, int ms);
+
+#endif
