@@ -69,9 +69,14 @@ $(BUILD)/convened: $(OBJS)
 $(BUILD)/%.o: daemon/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -o $@ $< $(LIBOBJS) \
-	    $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+# What several unit tests share (tests/lib), built once per flavour.
+$(BUILD)/tests/testlib.o: tests/lib/testlib.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) $(BUILD)/tests/testlib.o | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Itests/lib -o $@ $< \
+	    $(BUILD)/tests/testlib.o $(LIBOBJS) $(ALL_LDFLAGS) $(PKG_LIBS) \
+	    $(TEST_LIBS)
 
 $(BUILD):
 	mkdir -p $(BUILD)/tests

@@ -25,82 +25,44 @@
 #include "inbox.h"
 #include "plan.h"
 #include "store.h"
+#include "testlib.h"
 #include "util.h"
 
 #define UID "ss-monthly-20210317@example.org"
 
 struct fx {
-	char dir[64];
-	struct config *cfg;
+	struct tl_ws ws;
+	struct config *cfg;     /* ws's, for short */
 	struct store *st;
+	const char *dir;
 };
-
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-static long long
-at(const char *iso)
-{
-	struct ical_local lt;
-
-	assert_int_equal(ical_parse_local(iso, 0, &lt), 0);
-	return ical_local_to_utc(&lt, "UTC");
-}
 
 static int
 setup(void **state)
 {
 	struct fx *fx = xcalloc(1, sizeof *fx);
-	char cwd[4096], *p, *text, *err = NULL;
 	struct plan_stats ps;
-	struct diag d;
+	char *text, *err = NULL;
 
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/convened-hostile-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	assert_non_null(getcwd(cwd, sizeof cwd));
-	p = xasprintf("%s/convened.ini", fx->dir);
-	text = xasprintf("[daemon]\nstate = state.db\nrepository = repo\n"
-	    "templates = %s/templates\n"
-	    "[organizer]\nname = Secretaría\nemail = agenda@example.org\n"
-	    "[smtp]\nurl = smtp://127.0.0.1:1\ntls = none\n"
-	    "[imap]\nurl = imap://127.0.0.1:1\nusername = u\n"
-	    "password_file = ./imap.pass\ntls = none\n", cwd);
-	write_file(p, text, 0644);
-	free(text);
-	text = xasprintf("%s/imap.pass", fx->dir);
-	write_file(text, "x\n", 0600);
-	free(text);
-	text = xasprintf("%s/groups.d", fx->dir);
-	assert_int_equal(mkdir(text, 0755), 0);
-	free(text);
-	text = xasprintf("%s/groups.d/10-ss.ini", fx->dir);
-	write_file(text, "[group]\nid = ss\nname = Sur-Sur\nkind = discussion\n"
+	tl_ws_init(&fx->ws, "hostile", NULL);
+	text = xasprintf("[group]\nid = ss\nname = Sur-Sur\nkind = discussion\n"
 	    "timezone = America/Montevideo\n"
 	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
 	    "coordinator = yes\n"
 	    "[member luis@cepal.example.org]\nname = Luis\nrole = secretariat\n"
-	    "coordinator = yes\n"
+	    "coordinator = yes\n%s"
 	    "[member kim@gov.example.bb]\nname = Kim\nrole = ministry\n"
 	    "[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
-	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n", 0644);
+	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n", "");
+	tl_ws_group(&fx->ws, "10-ss.ini", text);
 	free(text);
-	diag_init(&d);
-	fx->cfg = config_load(p, &d);
-	diag_free(&d);
-	free(p);
-	assert_non_null(fx->cfg);
-	fx->st = store_open(fx->cfg->state, &err);
-	assert_non_null(fx->st);
-	assert_int_equal(plan_run(fx->cfg, fx->st, at("2021-03-01 12:00"), &ps,
-	    &err), 0);
+	fx->cfg = fx->ws.cfg;
+	fx->st = fx->ws.st;
+	fx->dir = fx->ws.dir;
+	/* Invitations out for the March meeting (17 March, 18:00Z). */
+	assert_int_equal(plan_run(fx->cfg, fx->st, tl_utc("2021-03-01 12:00"),
+	    &ps, &err), 0);
+	assert_int_equal(ps.queued, 3);
 	*state = fx;
 	return 0;
 }
@@ -109,12 +71,8 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char *cmd = xasprintf("rm -rf '%s'", fx->dir);
 
-	store_close(fx->st);
-	config_free(fx->cfg);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tl_ws_free(&fx->ws);
 	free(fx);
 	return 0;
 }
@@ -165,7 +123,7 @@ apply(struct fx *fx, const char *msg, size_t len)
 	char *err = NULL;
 	enum inbox_result r;
 
-	r = inbox_apply(fx->cfg, fx->st, at("2021-03-02 10:00"), msg, len,
+	r = inbox_apply(fx->cfg, fx->st, tl_utc("2021-03-02 10:00"), msg, len,
 	    "INBOX", 7, 1, &err);
 	if (err != NULL)
 		print_message("inbox_apply: %s\n", err);

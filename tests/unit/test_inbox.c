@@ -20,85 +20,43 @@
 #include "inbox.h"
 #include "plan.h"
 #include "store.h"
+#include "testlib.h"
 #include "util.h"
 
 #define UID "ss-monthly-20210317@example.org"
 
 struct fx {
-	char dir[64];
-	char *global;
-	struct config *cfg;
+	struct tl_ws ws;
+	struct config *cfg;     /* ws's, for short */
 	struct store *st;
+	const char *dir;
 };
-
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-static long long
-at(const char *iso)
-{
-	struct ical_local lt;
-
-	assert_int_equal(ical_parse_local(iso, 0, &lt), 0);
-	return ical_local_to_utc(&lt, "UTC");
-}
 
 static int
 setup(void **state)
 {
 	struct fx *fx = xcalloc(1, sizeof *fx);
-	char cwd[4096], *p, *text, *err = NULL;
 	struct plan_stats ps;
-	struct diag d;
+	char *text, *err = NULL;
 
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/convened-inbox-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	assert_non_null(getcwd(cwd, sizeof cwd));
-	fx->global = xasprintf("%s/convened.ini", fx->dir);
-	text = xasprintf("[daemon]\nstate = %s/state.db\nrepository = %s/repo\n"
-	    "templates = %s/templates\ntimezone = America/Santiago\n"
-	    "[organizer]\nname = Secretaría\nemail = agenda@example.org\n"
-	    "[smtp]\nurl = smtp://127.0.0.1:1\ntls = none\n"
-	    "[imap]\nurl = imap://127.0.0.1:1\nusername = u\n"
-	    "password_file = ./imap.pass\ntls = none\n", fx->dir, fx->dir, cwd);
-	write_file(fx->global, text, 0644);
-	free(text);
-	p = xasprintf("%s/imap.pass", fx->dir);
-	write_file(p, "x\n", 0600);
-	free(p);
-	p = xasprintf("%s/groups.d", fx->dir);
-	assert_int_equal(mkdir(p, 0755), 0);
-	free(p);
-	p = xasprintf("%s/groups.d/10-ss.ini", fx->dir);
-	write_file(p, "[group]\nid = ss\nname = Sur-Sur\nkind = discussion\n"
+	tl_ws_init(&fx->ws, "inbox", NULL);
+	text = xasprintf("[group]\nid = ss\nname = Sur-Sur\nkind = discussion\n"
 	    "timezone = America/Montevideo\n"
 	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
 	    "coordinator = yes\n"
 	    "[member luis@cepal.example.org]\nname = Luis\nrole = secretariat\n"
-	    "coordinator = yes\nlanguage = en\n"
+	    "coordinator = yes\n%s"
 	    "[member kim@gov.example.bb]\nname = Kim\nrole = ministry\n"
 	    "[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
-	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n", 0644);
-	free(p);
-	diag_init(&d);
-	fx->cfg = config_load(fx->global, &d);
-	diag_free(&d);
-	assert_non_null(fx->cfg);
-	p = xasprintf("%s/state.db", fx->dir);
-	fx->st = store_open(p, &err);
-	assert_non_null(fx->st);
-	free(p);
+	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n", "language = en\n");
+	tl_ws_group(&fx->ws, "10-ss.ini", text);
+	free(text);
+	fx->cfg = fx->ws.cfg;
+	fx->st = fx->ws.st;
+	fx->dir = fx->ws.dir;
 	/* Invitations out for the March meeting (17 March, 18:00Z). */
-	assert_int_equal(plan_run(fx->cfg, fx->st, at("2021-03-01 12:00"), &ps,
-	    &err), 0);
+	assert_int_equal(plan_run(fx->cfg, fx->st, tl_utc("2021-03-01 12:00"),
+	    &ps, &err), 0);
 	assert_int_equal(ps.queued, 3);
 	*state = fx;
 	return 0;
@@ -108,13 +66,8 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char *cmd = xasprintf("rm -rf '%s'", fx->dir);
 
-	store_close(fx->st);
-	config_free(fx->cfg);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(fx->global);
+	tl_ws_free(&fx->ws);
 	free(fx);
 	return 0;
 }
@@ -125,7 +78,7 @@ apply(struct fx *fx, const char *msg, const char *now)
 	char *err = NULL;
 	enum inbox_result r;
 
-	r = inbox_apply(fx->cfg, fx->st, at(now), msg, strlen(msg), "INBOX", 7,
+	r = inbox_apply(fx->cfg, fx->st, tl_utc(now), msg, strlen(msg), "INBOX", 7,
 	    1, &err);
 	if (err != NULL)
 		print_message("inbox_apply: %s\n", err);
@@ -175,7 +128,7 @@ outbox_rows(struct fx *fx, const char *kind)
 	long long k = 0;
 	char *err = NULL;
 
-	assert_int_equal(store_outbox_due(fx->st, at("2030-01-01 00:00"), 100000,
+	assert_int_equal(store_outbox_due(fx->st, tl_utc("2030-01-01 00:00"), 100000,
 	    &o, &n, &err), 0);
 	for (i = 0; i < n; i++)
 		if (strcmp(o[i].kind, kind) == 0)
@@ -319,7 +272,7 @@ test_agenda(void **state)
 	char *m, *err = NULL;
 
 	/* The request goes 7 days ahead, with no draft file here. */
-	assert_int_equal(agenda_run(fx->cfg, fx->st, at("2021-03-10 18:00"),
+	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-03-10 18:00"),
 	    &queued, &err), 0);
 	assert_int_equal(queued, 2);
 	assert_int_equal(outbox_rows(fx, "agenda-request"), 2);
@@ -355,7 +308,7 @@ test_agenda(void **state)
 
 	/* No reminder: confirmed.  */
 	queued = 0;
-	assert_int_equal(agenda_run(fx->cfg, fx->st, at("2021-03-16 10:00"),
+	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-03-16 10:00"),
 	    &queued, &err), 0);
 	assert_int_equal(outbox_rows(fx, "agenda-reminder"), 0);
 }
@@ -370,7 +323,7 @@ test_minutes(void **state)
 	struct stat sb;
 
 	/* After the meeting (17 March 19:30Z): a request for the minutes. */
-	assert_int_equal(agenda_run(fx->cfg, fx->st, at("2021-03-18 10:00"),
+	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-03-18 10:00"),
 	    &queued, &err), 0);
 	assert_int_equal(outbox_rows(fx, "minutes-request"), 2);
 
@@ -411,7 +364,7 @@ test_minutes(void **state)
 	/* Every member is told, with the files. */
 	assert_int_equal(outbox_rows(fx, "minutes-notice"), 3);
 	/* No reminder once minutes are in. */
-	assert_int_equal(agenda_run(fx->cfg, fx->st, at("2021-04-02 10:00"),
+	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-04-02 10:00"),
 	    &queued, &err), 0);
 	assert_int_equal(outbox_rows(fx, "minutes-reminder"), 0);
 }

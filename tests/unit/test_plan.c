@@ -18,23 +18,13 @@
 #include "ical.h"
 #include "plan.h"
 #include "store.h"
+#include "testlib.h"
 #include "util.h"
 
 struct fx {
-	char dir[64];
-	char *global, *group;
-	struct store *st;
+	struct tl_ws ws;
 	long long seen;         /* outbox rows already looked at */
 };
-
-static const char global_fmt[] =
-	"[daemon]\nstate = %s/state.db\nrepository = %s/repo\n"
-	"templates = %s/templates\n"
-	"timezone = America/Santiago\n"
-	"[organizer]\nname = Secretaría\nemail = agenda@example.org\n"
-	"[smtp]\nurl = smtp://127.0.0.1:1\ntls = none\n"
-	"[imap]\nurl = imap://127.0.0.1:1\nusername = u\n"
-	"password_file = ./imap.pass\ntls = none\n";
 
 static const char member_ana[] =
 	"[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
@@ -46,24 +36,13 @@ static const char member_kim[] =
 	"[member kim@gov.example.bb]\nname = Kim\nrole = ministry\n";
 
 static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-static void
 put_group(struct fx *fx, const char *members, const char *series)
 {
 	char *text = xasprintf("[group]\nid = ss\nname = Sur-Sur\n"
 	    "kind = discussion\ntimezone = America/Montevideo\n%s%s", members,
 	    series);
 
-	write_file(fx->group, text, 0644);
+	tl_ws_group(&fx->ws, "10-ss.ini", text);
 	free(text);
 }
 
@@ -80,26 +59,8 @@ static int
 setup(void **state)
 {
 	struct fx *fx = xcalloc(1, sizeof *fx);
-	char cwd[4096], *p, *text, *err = NULL;
 
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/convened-plan-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	assert_non_null(getcwd(cwd, sizeof cwd));
-	fx->global = xasprintf("%s/convened.ini", fx->dir);
-	p = xasprintf("%s/groups.d", fx->dir);
-	assert_int_equal(mkdir(p, 0755), 0);
-	fx->group = xasprintf("%s/10-ss.ini", p);
-	free(p);
-	text = xasprintf(global_fmt, fx->dir, fx->dir, cwd);
-	write_file(fx->global, text, 0644);
-	free(text);
-	p = xasprintf("%s/imap.pass", fx->dir);
-	write_file(p, "x\n", 0600);
-	free(p);
-	p = xasprintf("%s/state.db", fx->dir);
-	fx->st = store_open(p, &err);
-	assert_non_null(fx->st);
-	free(p);
+	tl_ws_init(&fx->ws, "plan", NULL);
 	*state = fx;
 	return 0;
 }
@@ -108,13 +69,8 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char *cmd = xasprintf("rm -rf '%s'", fx->dir);
 
-	store_close(fx->st);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(fx->global);
-	free(fx->group);
+	tl_ws_free(&fx->ws);
 	free(fx);
 	return 0;
 }
@@ -125,22 +81,13 @@ plan(struct fx *fx, long long now, size_t *n)
 {
 	struct store_outbox *rows = NULL, *fresh;
 	struct plan_stats ps;
-	struct config *cfg;
-	struct diag d;
 	char *err = NULL;
 	size_t nrows = 0, i, k = 0;
 
-	diag_init(&d);
-	cfg = config_load(fx->global, &d);
-	for (i = 0; i < d.n; i++)
-		print_message("%s\n", d.text[i]);
-	assert_non_null(cfg);
-	diag_free(&d);
-	assert_int_equal(plan_run(cfg, fx->st, now, &ps, &err), 0);
+	assert_int_equal(plan_run(fx->ws.cfg, fx->ws.st, now, &ps, &err), 0);
 	assert_int_equal(ps.groups_failed, 0);
-	config_free(cfg);
 	/* Every row is due at its creation time; read them all. */
-	assert_int_equal(store_outbox_due(fx->st, now, 100000, &rows, &nrows,
+	assert_int_equal(store_outbox_due(fx->ws.st, now, 100000, &rows, &nrows,
 	    &err), 0);
 	fresh = xcalloc(nrows + 1, sizeof *fresh);
 	for (i = 0; i < nrows; i++) {
@@ -182,15 +129,6 @@ has_seq(const struct store_outbox *o, int seq, const char *method)
 	assert_non_null(strstr(o->message_id, want));
 }
 
-static long long
-at(const char *iso)
-{
-	struct ical_local lt;
-
-	assert_int_equal(ical_parse_local(iso, 0, &lt), 0);
-	return ical_local_to_utc(&lt, "UTC");
-}
-
 static void
 test_uid_and_sequence_life(void **state)
 {
@@ -205,7 +143,7 @@ test_uid_and_sequence_life(void **state)
 
 	/* 16 days before the March meeting: three invitations, SEQUENCE 0,
 	 * the UID made of group, series and local date. */
-	v = plan(fx, at("2021-03-01 12:00"), &n);
+	v = plan(fx, tl_utc("2021-03-01 12:00"), &n);
 	assert_int_equal(n, 3);
 	has_seq(to(v, n, "ana@mides.example.uy"), 0, "request");
 	assert_string_equal(v[0].meeting_uid, "ss-monthly-20210317@example.org");
@@ -213,13 +151,13 @@ test_uid_and_sequence_life(void **state)
 	store_outbox_free(v, n);
 
 	/* Planning again queues nothing. */
-	v = plan(fx, at("2021-03-01 12:00"), &n);
+	v = plan(fx, tl_utc("2021-03-01 12:00"), &n);
 	assert_int_equal(n, 0);
 	store_outbox_free(v, n);
 
 	/* A new room: SEQUENCE 1 to all three, as an update. */
 	put_group(fx, members, monthly_moved_room);
-	v = plan(fx, at("2021-03-02 12:00"), &n);
+	v = plan(fx, tl_utc("2021-03-02 12:00"), &n);
 	assert_int_equal(n, 3);
 	has_seq(to(v, n, "kim@gov.example.bb"), 1, "request");
 	assert_string_equal(to(v, n, "kim@gov.example.bb")->kind, "update");
@@ -228,7 +166,7 @@ test_uid_and_sequence_life(void **state)
 	/* Kim leaves: one CANCEL, to Kim, SEQUENCE 2. */
 	snprintf(members, sizeof members, "%s%s", member_ana, member_luis);
 	put_group(fx, members, monthly_moved_room);
-	v = plan(fx, at("2021-03-03 12:00"), &n);
+	v = plan(fx, tl_utc("2021-03-03 12:00"), &n);
 	assert_int_equal(n, 1);
 	has_seq(to(v, n, "kim@gov.example.bb"), 2, "cancel");
 	store_outbox_free(v, n);
@@ -238,7 +176,7 @@ test_uid_and_sequence_life(void **state)
 	snprintf(members, sizeof members, "%s%s%s", member_ana, member_luis,
 	    member_kim);
 	put_group(fx, members, monthly_moved_room);
-	v = plan(fx, at("2021-03-04 12:00"), &n);
+	v = plan(fx, tl_utc("2021-03-04 12:00"), &n);
 	assert_int_equal(n, 1);
 	has_seq(to(v, n, "kim@gov.example.bb"), 3, "request");
 	assert_string_equal(v[0].kind, "invite");
@@ -246,14 +184,14 @@ test_uid_and_sequence_life(void **state)
 
 	/* The series goes: every attendee gets a CANCEL above all that. */
 	put_group(fx, members, "");
-	v = plan(fx, at("2021-03-05 12:00"), &n);
+	v = plan(fx, tl_utc("2021-03-05 12:00"), &n);
 	assert_int_equal(n, 3);
 	has_seq(to(v, n, "ana@mides.example.uy"), 4, "cancel");
 	has_seq(to(v, n, "kim@gov.example.bb"), 4, "cancel");
 	store_outbox_free(v, n);
 
 	/* And stays gone. */
-	v = plan(fx, at("2021-03-06 12:00"), &n);
+	v = plan(fx, tl_utc("2021-03-06 12:00"), &n);
 	assert_int_equal(n, 0);
 	store_outbox_free(v, n);
 }
@@ -268,14 +206,14 @@ test_lead_time(void **state)
 	size_t n;
 
 	put_group(fx, member_ana, monthly);
-	v = plan(fx, at("2021-02-20 12:00"), &n);
+	v = plan(fx, tl_utc("2021-02-20 12:00"), &n);
 	assert_int_equal(n, 0);
 	store_outbox_free(v, n);
 	/* 17 March 18:00Z minus 21 days is 24 February 18:00Z. */
-	v = plan(fx, at("2021-02-24 17:59"), &n);
+	v = plan(fx, tl_utc("2021-02-24 17:59"), &n);
 	assert_int_equal(n, 0);
 	store_outbox_free(v, n);
-	v = plan(fx, at("2021-02-24 18:00"), &n);
+	v = plan(fx, tl_utc("2021-02-24 18:00"), &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].meeting_uid, "ss-monthly-20210317@example.org");
 	store_outbox_free(v, n);

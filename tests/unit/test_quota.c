@@ -21,24 +21,17 @@
 #include "plan.h"
 #include "quota.h"
 #include "store.h"
+#include "testlib.h"
 #include "util.h"
 
 struct fx {
-	char dir[64];
-	char *global, *group;
+	struct tl_ws ws;
+	struct config *cfg;     /* ws's, for short, after put_group() */
 	struct store *st;
-	struct config *cfg;
 	long long seen;
 };
 
-static const char global_fmt[] =
-	"[daemon]\nstate = %s/state.db\nrepository = %s/repo\n"
-	"templates = %s/templates\n"
-	"timezone = America/Santiago\n"
-	"[organizer]\nname = Secretaría\nemail = agenda@example.org\n"
-	"[smtp]\nurl = smtp://127.0.0.1:1\ntls = none\n"
-	"[imap]\nurl = imap://127.0.0.1:1\nusername = u\n"
-	"password_file = ./imap.pass\ntls = none\n"
+static const char policy[] =
 	"[policy]\nannual_quota = 3\nquota_checks = 03-31, 06-30, 09-30\n"
 	"admin = admin@example.org\n";
 
@@ -48,17 +41,6 @@ static const char coordinators[] =
 	"[member luis@cepal.example.org]\nname = Luis\nrole = secretariat\n"
 	"coordinator = yes\nlanguage = en\n";
 
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
 /* Write the group file and (re)load the configuration. */
 static void
 put_group(struct fx *fx, const char *tz, const char *members,
@@ -66,44 +48,19 @@ put_group(struct fx *fx, const char *tz, const char *members,
 {
 	char *text = xasprintf("[group]\nid = k\nname = Grupo K\n"
 	    "kind = discussion\ntimezone = %s\n%s%s", tz, members, series);
-	struct diag d;
-	size_t i;
 
-	write_file(fx->group, text, 0644);
+	tl_ws_group(&fx->ws, "10-k.ini", text);
 	free(text);
-	config_free(fx->cfg);
-	diag_init(&d);
-	fx->cfg = config_load(fx->global, &d);
-	for (i = 0; i < d.n; i++)
-		print_message("%s\n", d.text[i]);
-	diag_free(&d);
-	assert_non_null(fx->cfg);
+	fx->cfg = fx->ws.cfg;
 }
 
 static int
 setup(void **state)
 {
 	struct fx *fx = xcalloc(1, sizeof *fx);
-	char cwd[4096], *p, *text, *err = NULL;
 
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/convened-quota-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	assert_non_null(getcwd(cwd, sizeof cwd));
-	fx->global = xasprintf("%s/convened.ini", fx->dir);
-	p = xasprintf("%s/groups.d", fx->dir);
-	assert_int_equal(mkdir(p, 0755), 0);
-	fx->group = xasprintf("%s/10-k.ini", p);
-	free(p);
-	text = xasprintf(global_fmt, fx->dir, fx->dir, cwd);
-	write_file(fx->global, text, 0644);
-	free(text);
-	p = xasprintf("%s/imap.pass", fx->dir);
-	write_file(p, "x\n", 0600);
-	free(p);
-	p = xasprintf("%s/state.db", fx->dir);
-	fx->st = store_open(p, &err);
-	assert_non_null(fx->st);
-	free(p);
+	tl_ws_init(&fx->ws, "quota", policy);
+	fx->st = fx->ws.st;
 	*state = fx;
 	return 0;
 }
@@ -112,25 +69,10 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char *cmd = xasprintf("rm -rf '%s'", fx->dir);
 
-	store_close(fx->st);
-	config_free(fx->cfg);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(fx->global);
-	free(fx->group);
+	tl_ws_free(&fx->ws);
 	free(fx);
 	return 0;
-}
-
-static long long
-utc(const char *iso)
-{
-	struct ical_local lt;
-
-	assert_int_equal(ical_parse_local(iso, 0, &lt), 0);
-	return ical_local_to_utc(&lt, "UTC");
 }
 
 /* Store the occurrence of series `name` on local date key, as the planner
@@ -186,18 +128,18 @@ static void
 test_kiritimati_year_boundary(void **state)
 {
 	struct fx *fx = *state;
-	long long a = utc("2020-12-31 10:30"), b = utc("2021-12-31 09:00");
+	long long a = tl_utc("2020-12-31 10:30"), b = tl_utc("2021-12-31 09:00");
 
 	put_group(fx, "Pacific/Kiritimati", coordinators, kiritimati_series);
 	/* Before anything: 2021 has a and b to come; c is 2022 there. */
-	year_of(fx, 2021, utc("2020-12-01 00:00"), 1, 0, 2, 1);
-	year_of(fx, 2022, utc("2020-12-01 00:00"), 1, 0, 1, 2);
+	year_of(fx, 2021, tl_utc("2020-12-01 00:00"), 1, 0, 2, 1);
+	year_of(fx, 2022, tl_utc("2020-12-01 00:00"), 1, 0, 1, 2);
 	/* 2020 is before the first meeting: not judged, never short. */
-	year_of(fx, 2020, utc("2020-12-01 00:00"), 0, 0, 0, 0);
+	year_of(fx, 2020, tl_utc("2020-12-01 00:00"), 0, 0, 0, 0);
 
 	/* Stored: counted once, from the store. */
 	store_meeting(fx, "a", "20210101", a, 0);
-	year_of(fx, 2021, utc("2020-12-01 00:00"), 1, 0, 2, 1);
+	year_of(fx, 2021, tl_utc("2020-12-01 00:00"), 1, 0, 2, 1);
 	/* Ended: held.  Not stored and ended: neither (nothing says it
 	 * happened). */
 	year_of(fx, 2021, a + 3600, 1, 1, 1, 1);
@@ -221,11 +163,11 @@ test_pago_pago_year_boundary(void **state)
 	struct fx *fx = *state;
 
 	put_group(fx, "Pacific/Pago_Pago", coordinators, pago_series);
-	year_of(fx, 2021, utc("2021-05-01 00:00"), 1, 0, 3, 0);
+	year_of(fx, 2021, tl_utc("2021-05-01 00:00"), 1, 0, 3, 0);
 	/* 1 January 06:00 UTC is still 31 December there: late is to come
 	 * and belongs to 2021. */
-	year_of(fx, 2021, utc("2022-01-01 06:00"), 1, 0, 1, 2);
-	year_of(fx, 2022, utc("2022-01-01 06:00"), 1, 0, 0, 3);
+	year_of(fx, 2021, tl_utc("2022-01-01 06:00"), 1, 0, 1, 2);
+	year_of(fx, 2022, tl_utc("2022-01-01 06:00"), 1, 0, 0, 3);
 }
 
 /* The outbox rows queued since the last look, of one kind. */
@@ -236,7 +178,7 @@ queued(struct fx *fx, const char *kind, char ***rcpt)
 	size_t n = 0, i, k = 0;
 	char *err = NULL;
 
-	assert_int_equal(store_outbox_due(fx->st, utc("2100-01-01 00:00"),
+	assert_int_equal(store_outbox_due(fx->st, tl_utc("2100-01-01 00:00"),
 	    100000, &rows, &n, &err), 0);
 	if (rcpt != NULL)
 		*rcpt = xcalloc(n + 1, sizeof **rcpt);
@@ -279,34 +221,34 @@ test_checkpoints_once(void **state)
 
 	put_group(fx, "Pacific/Kiritimati", coordinators, one_meeting);
 	/* 30 March 23:59 there: no checkpoint yet. */
-	run(fx, utc("2021-03-30 09:59"));
+	run(fx, tl_utc("2021-03-30 09:59"));
 	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
 	/* 31 March 00:00 there (still the 30th in UTC): two coordinators
 	 * and the admin. */
-	run(fx, utc("2021-03-30 10:00"));
+	run(fx, tl_utc("2021-03-30 10:00"));
 	assert_int_equal(queued(fx, "quota-warning", &r), 3);
 	assert_string_equal(r[0], "ana@mides.example.uy");
 	assert_string_equal(r[1], "luis@cepal.example.org");
 	assert_string_equal(r[2], "admin@example.org");
 	strv_free(r, 3);
 	/* Again, later, and after a "restart" (a new config): nothing. */
-	run(fx, utc("2021-03-30 10:01"));
-	run(fx, utc("2021-05-01 00:00"));
+	run(fx, tl_utc("2021-03-30 10:01"));
+	run(fx, tl_utc("2021-05-01 00:00"));
 	put_group(fx, "Pacific/Kiritimati", coordinators, one_meeting);
-	run(fx, utc("2021-06-01 00:00"));
+	run(fx, tl_utc("2021-06-01 00:00"));
 	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
 	/* A daemon down from June to October: one warning, for 30 September
 	 * only, not one per checkpoint missed. */
-	run(fx, utc("2021-10-20 00:00"));
+	run(fx, tl_utc("2021-10-20 00:00"));
 	assert_int_equal(queued(fx, "quota-warning", NULL), 3);
-	run(fx, utc("2021-10-21 00:00"));
+	run(fx, tl_utc("2021-10-21 00:00"));
 	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
 	/* January 2022 there: the year-end notice, once. */
-	run(fx, utc("2021-12-31 09:59"));
+	run(fx, tl_utc("2021-12-31 09:59"));
 	assert_int_equal(queued(fx, "quota-year-end", NULL), 0);
-	run(fx, utc("2021-12-31 10:00"));
+	run(fx, tl_utc("2021-12-31 10:00"));
 	assert_int_equal(queued(fx, "quota-year-end", NULL), 3);
-	run(fx, utc("2022-01-15 00:00"));
+	run(fx, tl_utc("2022-01-15 00:00"));
 	assert_int_equal(queued(fx, "quota-year-end", NULL), 0);
 	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
 }
@@ -325,11 +267,11 @@ test_no_warning_when_fine(void **state)
 	struct fx *fx = *state;
 
 	put_group(fx, "Pacific/Pago_Pago", coordinators, monthly);
-	run(fx, utc("2021-07-01 12:00"));
+	run(fx, tl_utc("2021-07-01 12:00"));
 	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
 	put_group(fx, "Pacific/Pago_Pago", coordinators, next_year);
-	run(fx, utc("2021-10-01 12:00"));
-	run(fx, utc("2022-01-05 12:00"));
+	run(fx, tl_utc("2021-10-01 12:00"));
+	run(fx, tl_utc("2022-01-05 12:00"));
 	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
 	assert_int_equal(queued(fx, "quota-year-end", NULL), 0);
 }
@@ -351,28 +293,28 @@ test_rule_warning_per_membership(void **state)
 
 	put_group(fx, "UTC", one, monthly);
 	k1 = quota_rule_key(&fx->cfg->groups[0]);
-	run(fx, utc("2021-02-01 00:00"));
+	run(fx, tl_utc("2021-02-01 00:00"));
 	assert_int_equal(queued(fx, "rule-warning", &r), 2);
 	assert_string_equal(r[0], "ana@mides.example.uy");
 	assert_string_equal(r[1], "admin@example.org");
 	strv_free(r, 2);
-	run(fx, utc("2021-02-02 00:00"));
+	run(fx, tl_utc("2021-02-02 00:00"));
 	assert_int_equal(queued(fx, "rule-warning", NULL), 0);
 	/* A member more: a new membership, a new warning. */
 	put_group(fx, "UTC", more, monthly);
 	k2 = quota_rule_key(&fx->cfg->groups[0]);
 	assert_string_not_equal(k1, k2);
-	run(fx, utc("2021-02-03 00:00"));
+	run(fx, tl_utc("2021-02-03 00:00"));
 	assert_int_equal(queued(fx, "rule-warning", NULL), 2);
 	/* No coordinator at all: the admin alone. */
 	put_group(fx, "UTC", none, monthly);
-	run(fx, utc("2021-02-04 00:00"));
+	run(fx, tl_utc("2021-02-04 00:00"));
 	assert_int_equal(queued(fx, "rule-warning", &r), 1);
 	assert_string_equal(r[0], "admin@example.org");
 	strv_free(r, 1);
 	/* Fixed: nothing. */
 	put_group(fx, "UTC", coordinators, monthly);
-	run(fx, utc("2021-02-05 00:00"));
+	run(fx, tl_utc("2021-02-05 00:00"));
 	assert_int_equal(queued(fx, "rule-warning", NULL), 0);
 	free(k1);
 	free(k2);

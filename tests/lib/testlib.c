@@ -1,0 +1,103 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ical.h"
+#include "store.h"
+#include "testlib.h"
+#include "util.h"
+
+static const char global_fmt[] =
+	"[daemon]\nstate = state.db\nrepository = repo\n"
+	"templates = %s/templates\ntimezone = America/Santiago\n"
+	"[organizer]\nname = Secretaría\nemail = agenda@example.org\n"
+	"[smtp]\nurl = smtp://127.0.0.1:1\ntls = none\n"
+	"[imap]\nurl = imap://127.0.0.1:1\nusername = u\n"
+	"password_file = ./imap.pass\ntls = none\n%s";
+
+void
+tl_write(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_true(fputs(text, fp) >= 0);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+long long
+tl_utc(const char *when)
+{
+	struct ical_local lt;
+
+	assert_int_equal(ical_parse_local(when, 0, &lt), 0);
+	return ical_local_to_utc(&lt, "UTC");
+}
+
+void
+tl_ws_init(struct tl_ws *ws, const char *tag, const char *extra)
+{
+	char cwd[4096], *p, *text, *err = NULL;
+
+	memset(ws, 0, sizeof *ws);
+	snprintf(ws->dir, sizeof ws->dir, "/tmp/convened-%s-XXXXXX", tag);
+	assert_non_null(mkdtemp(ws->dir));
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	ws->global = xasprintf("%s/convened.ini", ws->dir);
+	text = xasprintf(global_fmt, cwd, extra ? extra : "");
+	tl_write(ws->global, text, 0644);
+	free(text);
+	p = xasprintf("%s/imap.pass", ws->dir);
+	tl_write(p, "x\n", 0600);
+	free(p);
+	p = xasprintf("%s/groups.d", ws->dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = xasprintf("%s/state.db", ws->dir);
+	ws->st = store_open(p, &err);
+	if (ws->st == NULL)
+		fail_msg("%s", err);
+	free(p);
+}
+
+void
+tl_ws_group(struct tl_ws *ws, const char *file, const char *text)
+{
+	char *p = xasprintf("%s/groups.d/%s", ws->dir, file);
+	struct diag d;
+	size_t i;
+
+	tl_write(p, text, 0644);
+	free(p);
+	config_free(ws->cfg);
+	diag_init(&d);
+	ws->cfg = config_load(ws->global, &d);
+	for (i = 0; i < d.n; i++)
+		print_message("%s\n", d.text[i]);
+	diag_free(&d);
+	assert_non_null(ws->cfg);
+}
+
+void
+tl_ws_free(struct tl_ws *ws)
+{
+	char *cmd = xasprintf("rm -rf '%s'", ws->dir);
+
+	store_close(ws->st);
+	config_free(ws->cfg);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(ws->global);
+	memset(ws, 0, sizeof *ws);
+}

@@ -1,0 +1,39 @@
+/* testlib.h: what the unit tests that need a whole configuration share:
+ * a temporary workspace with a global file, a groups directory, the
+ * repository's templates and a store, and a few small helpers.  Every
+ * function asserts (cmocka) instead of returning errors. */
+#ifndef CONVENED_TESTLIB_H
+#define CONVENED_TESTLIB_H
+
+#include <sys/types.h>
+
+struct config;
+struct store;
+
+struct tl_ws {
+	char           dir[64];
+	char          *global;       /* dir/convened.ini */
+	struct config *cfg;          /* after tl_ws_group(), or NULL */
+	struct store  *st;           /* dir/state.db, open */
+};
+
+/* A workspace in a new temporary directory named after tag.  The global
+ * file points state and repository into it, templates at the project's,
+ * SMTP and IMAP at loopback port 1 (nothing there), organizer
+ * agenda@example.org, zone America/Santiago; `extra` is appended to it
+ * (more sections, e.g. "[policy]\n..."), may be NULL. */
+void tl_ws_init(struct tl_ws *, const char *tag, const char *extra);
+
+/* Write groups.d/<file> and load the configuration again into ws->cfg,
+ * which must be valid (its problems are printed otherwise). */
+void tl_ws_group(struct tl_ws *, const char *file, const char *text);
+
+/* Close, free and remove the directory. */
+void tl_ws_free(struct tl_ws *);
+
+void tl_write(const char *path, const char *text, mode_t mode);
+
+/* "YYYY-MM-DD HH:MM" read as UTC, in unix seconds. */
+long long tl_utc(const char *when);
+
+#endif
