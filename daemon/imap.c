@@ -59,6 +59,8 @@
 enum expect { EXP_NONE, EXP_CAPABILITY, EXP_SELECT, EXP_SEARCH, EXP_FETCH };
 
 #define LOGOUT_GRACE_MS  1000
+#define IMAP_SET_MAX     2000   /* characters of UID set in one command */
+#define IMAP_SET_COUNT   100    /* messages in one command */
 
 struct imap {
 	CURL       *curl;
@@ -1066,28 +1068,16 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 		return DMN_FATAL;
 	}
 	what = xasprintf("fetch message %lu from folder %s", uid, s->folder);
-	cmd = xasprintf("UID FETCH %lu (UID RFC822.SIZE)", uid);
-	s->want_uid = uid;
-	r = in_folder(s, cmd, EXP_FETCH, what, err);
-	free(cmd);
-	if (r != DMN_OK)
-		goto out;
-	if (!s->found) {
-		*err = xasprintf("cannot %s: it no longer exists", what);
-		r = DMN_BAD_MSG;
-		goto out;
-	}
-	if (s->have_size && s->size > max) {
-		*err = xasprintf("message %lu is %lu bytes, over the limit of "
-		    "%zu", uid, s->size, max);
-		r = DMN_BAD_MSG;
-		goto out;
-	}
-	/* In chunks: see the top of the file for libcurl's header cap. */
+	/* In chunks: see the top of the file for libcurl's header cap.  The
+	 * size comes with the first chunk, so a message over the limit costs
+	 * one chunk and no more round trips than a small one. */
 	for (off = 0;;) {
 		size_t got;
 
-		cmd = xasprintf("UID FETCH %lu (UID BODY.PEEK[]<%zu.%u>)", uid,
+		cmd = off == 0 ?
+		    xasprintf("UID FETCH %lu (UID RFC822.SIZE BODY.PEEK[]<0.%u>)",
+		    uid, IMAP_CHUNK) :
+		    xasprintf("UID FETCH %lu (UID BODY.PEEK[]<%zu.%u>)", uid,
 		    off, IMAP_CHUNK);
 		s->want_uid = uid;
 		r = in_folder(s, cmd, EXP_FETCH, what, err);
@@ -1096,6 +1086,12 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 			goto out;
 		if (!s->found) {
 			*err = xasprintf("cannot %s: it no longer exists", what);
+			r = DMN_BAD_MSG;
+			goto out;
+		}
+		if (off == 0 && s->have_size && s->size > max) {
+			*err = xasprintf("message %lu is %lu bytes, over the limit "
+			    "of %zu", uid, s->size, max);
 			r = DMN_BAD_MSG;
 			goto out;
 		}
@@ -1128,37 +1124,47 @@ out:
 	return r;
 }
 
-enum dmn
-imap_set_seen(struct imap *s, unsigned long uid, char **err)
+/* \Seen on a UID set ("5", "1:9,12"). */
+static enum dmn
+seen_set(struct imap *s, const char *set, char **err)
 {
 	char *cmd, *what;
 	enum dmn r;
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
-	cmd = xasprintf("UID STORE %lu +FLAGS.SILENT (\\Seen)", uid);
-	what = xasprintf("mark message %lu in folder %s as seen", uid,
-	    s->folder);
+	cmd = xasprintf("UID STORE %s +FLAGS.SILENT (\\Seen)", set);
+	what = xasprintf("mark messages %s in folder %s as seen", set, s->folder);
 	r = in_folder(s, cmd, EXP_NONE, what, err);
 	free(cmd);
 	free(what);
 	return r;
 }
 
-/* UID MOVE or UID COPY to the folder, creating it once when missing. */
+enum dmn
+imap_set_seen(struct imap *s, unsigned long uid, char **err)
+{
+	char set[24];
+
+	if (s->folder == NULL) {
+		*err = xstrdup("imap: no folder selected");
+		return DMN_FATAL;
+	}
+	snprintf(set, sizeof set, "%lu", uid);
+	return seen_set(s, set, err);
+}
+
+/* UID MOVE or UID COPY of a UID set to the folder, creating it once when
+ * missing. */
 static enum dmn
-to_folder(struct imap *s, const char *verb, unsigned long uid,
+to_folder(struct imap *s, const char *verb, const char *set,
     const char *q, const char *shown, char **err)
 {
 	char *cmd, *what, *create, *cwhat, *cerr = NULL;
 	enum dmn r, cr;
 	int trycreate;
 
-	cmd = xasprintf("UID %s %lu %s", verb, uid, q);
-	what = xasprintf("%s message %lu from folder %s to %s",
-	    strcmp(verb, "MOVE") == 0 ? "move" : "copy", uid, s->folder, shown);
+	cmd = xasprintf("UID %s %s %s", verb, set, q);
+	what = xasprintf("%s messages %s from folder %s to %s",
+	    strcmp(verb, "MOVE") == 0 ? "move" : "copy", set, s->folder, shown);
 	r = in_folder(s, cmd, EXP_NONE, what, err);
 	if (r == DMN_BAD_MSG) {
 		/* [TRYCREATE] says so; servers that do not say it get one
@@ -1187,31 +1193,27 @@ to_folder(struct imap *s, const char *verb, unsigned long uid,
 	return r;
 }
 
-enum dmn
-imap_move(struct imap *s, unsigned long uid, const char *folder, char **err)
+static enum dmn
+move_set(struct imap *s, const char *set, const char *folder, char **err)
 {
 	char *q, *shown, *cmd, *what;
 	enum dmn r;
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
 	shown = folder_shown(folder);
 	if ((q = folder_arg(folder)) == NULL) {
-		*err = xasprintf("cannot move message %lu to folder %s: only "
+		*err = xasprintf("cannot move messages %s to folder %s: only "
 		    "printable ASCII without quotes or backslashes is supported",
-		    uid, shown);
+		    set, shown);
 		free(shown);
 		return DMN_BAD_MSG;
 	}
 	if ((r = need_caps(s, err)) != DMN_OK)
 		goto out;
 	if (s->cap_move) {
-		r = to_folder(s, "MOVE", uid, q, shown, err);
+		r = to_folder(s, "MOVE", set, q, shown, err);
 		goto out;
 	}
-	if ((r = to_folder(s, "COPY", uid, q, shown, err)) != DMN_OK)
+	if ((r = to_folder(s, "COPY", set, q, shown, err)) != DMN_OK)
 		goto out;
 	if (!s->cap_uidplus) {
 		/* A plain EXPUNGE would also remove what others marked
@@ -1221,25 +1223,86 @@ imap_move(struct imap *s, unsigned long uid, const char *folder, char **err)
 			    "messages are copied to %s and left in %s, marked "
 			    "seen", shown, s->folder);
 		s->warned_uidplus = 1;
-		r = imap_set_seen(s, uid, err);
+		r = seen_set(s, set, err);
 		goto out;
 	}
-	cmd = xasprintf("UID STORE %lu +FLAGS.SILENT (\\Deleted)", uid);
-	what = xasprintf("mark message %lu in folder %s deleted after copying "
-	    "it to %s", uid, s->folder, shown);
+	cmd = xasprintf("UID STORE %s +FLAGS.SILENT (\\Deleted)", set);
+	what = xasprintf("mark messages %s in folder %s deleted after copying "
+	    "them to %s", set, s->folder, shown);
 	r = in_folder(s, cmd, EXP_NONE, what, err);
 	free(cmd);
 	free(what);
 	if (r != DMN_OK)
 		goto out;
-	cmd = xasprintf("UID EXPUNGE %lu", uid);
-	what = xasprintf("expunge message %lu from folder %s after copying it "
-	    "to %s", uid, s->folder, shown);
+	/* Those UIDs only: never what others marked \Deleted. */
+	cmd = xasprintf("UID EXPUNGE %s", set);
+	what = xasprintf("expunge messages %s from folder %s after copying "
+	    "them to %s", set, s->folder, shown);
 	r = in_folder(s, cmd, EXP_NONE, what, err);
 	free(cmd);
 	free(what);
 out:
 	free(q);
 	free(shown);
+	return r;
+}
+
+enum dmn
+imap_move(struct imap *s, unsigned long uid, const char *folder, char **err)
+{
+	char set[24];
+
+	if (s->folder == NULL) {
+		*err = xstrdup("imap: no folder selected");
+		return DMN_FATAL;
+	}
+	snprintf(set, sizeof set, "%lu", uid);
+	return move_set(s, set, folder, err);
+}
+
+/* UIDs (ascending) as an IMAP set of ranges, from uids[*i] on, at most
+ * IMAP_SET_MAX characters and IMAP_SET_COUNT messages: the command stays
+ * short, and so does the answer (a MOVE answers an EXPUNGE line for each
+ * message, and libcurl refuses an answer over 300 KiB). */
+static char *
+uid_set(const unsigned long *uids, size_t n, size_t *i)
+{
+	struct buf b = BUF_INIT;
+	size_t j, first = *i;
+
+	while (*i < n && b.len < IMAP_SET_MAX && *i - first < IMAP_SET_COUNT) {
+		for (j = *i; j + 1 < n && uids[j + 1] == uids[j] + 1 &&
+		    j + 1 - first < IMAP_SET_COUNT; j++)
+			;
+		if (b.len)
+			buf_addc(&b, ',');
+		if (j == *i)
+			buf_addf(&b, "%lu", uids[*i]);
+		else
+			buf_addf(&b, "%lu:%lu", uids[*i], uids[j]);
+		*i = j + 1;
+	}
+	return buf_detach(&b);
+}
+
+enum dmn
+imap_file_away(struct imap *s, const unsigned long *uids, size_t n,
+    const char *folder, char **err)
+{
+	enum dmn r = DMN_OK;
+	size_t i = 0;
+	char *set;
+
+	if (s->folder == NULL) {
+		*err = xstrdup("imap: no folder selected");
+		return DMN_FATAL;
+	}
+	while (i < n && r == DMN_OK) {
+		set = uid_set(uids, n, &i);
+		r = seen_set(s, set, err);
+		if (r == DMN_OK && folder != NULL)
+			r = move_set(s, set, folder, err);
+		free(set);
+	}
 	return r;
 }

@@ -107,4 +107,11 @@ enum dmn imap_set_seen(struct imap *, unsigned long uid, char **err);
 enum dmn imap_move(struct imap *, unsigned long uid, const char *folder,
     char **err);
 
+/* \Seen on every message of uids (ascending), then, when folder is not
+ * NULL, move them all there as imap_move() does: a few commands for the
+ * whole batch rather than two a message.  On failure some may be done and
+ * some not; doing them again is harmless. */
+enum dmn imap_file_away(struct imap *, const unsigned long *uids, size_t n,
+    const char *folder, char **err);
+
 #endif

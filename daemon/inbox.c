@@ -955,35 +955,67 @@ out:
 
 #define MAX_MESSAGE ((size_t)25 << 20)
 
-/* What to do with the server's copy once the store says it is done. */
-static enum dmn
-file_away(const struct config *cfg, struct imap *im, unsigned long uid,
-    char **err)
+/* Messages applied are filed away (\Seen, moved) in batches: a few IMAP
+ * commands for hundreds of messages instead of two each.  The folder's
+ * last UID moves only past messages filed away; a crash before a batch is
+ * filed reads those messages again, finds them by Message-ID, and files
+ * them away then. */
+#define FILE_BATCH 500
+
+struct folder_run {
+	const struct config *cfg;
+	struct store *st;
+	struct imap *im;
+	const char *folder;
+	unsigned long uv;
+	unsigned long *pending;     /* applied, to file away */
+	size_t npending;
+	unsigned long done;         /* last UID read, to record */
+};
+
+/* File away what is pending and record the folder's progress: 0; -1 when
+ * the store failed (*err); the server's enum dmn plus FLUSH_SERVER when
+ * the server did (*e). */
+#define FLUSH_SERVER 100
+static int
+flush_folder(struct folder_run *fr, char **e, char **err)
 {
 	enum dmn rc;
 
-	if ((rc = imap_set_seen(im, uid, err)) != DMN_OK)
-		return rc;
-	if (cfg->imap_processed != NULL)
-		rc = imap_move(im, uid, cfg->imap_processed, err);
-	return rc;
+	if (fr->npending > 0) {
+		rc = imap_file_away(fr->im, fr->pending, fr->npending,
+		    fr->cfg->imap_processed, e);
+		if (rc != DMN_OK)
+			return FLUSH_SERVER + (int)rc;
+		fr->npending = 0;
+	}
+	if (fr->done != 0 && store_folder_set(fr->st, fr->folder, fr->uv,
+	    fr->done, err) == -1)
+		return -1;
+	return 0;
 }
 
-/* One folder.  Returns 0 to go on with the next, -1 when the server (or
- * the store, with *err) cannot be used further this cycle. */
+/* One folder.  Returns 0 to go on with the next, -1 when the store failed
+ * (*err), -2 when the server refuses us (no folder will do). */
 static int
 collect_folder(const struct config *cfg, struct store *st, long long now,
     struct imap *im, const char *folder, volatile sig_atomic_t *stop,
     struct inbox_stats *is, char **err)
 {
-	unsigned long uv = 0, next = 0, known_uv = 0, last = 0, *uids = NULL;
+	unsigned long next = 0, known_uv = 0, last = 0, *uids = NULL;
+	struct folder_run fr;
 	size_t nuids = 0, i, len;
 	char *e = NULL, *data;
 	enum inbox_result res;
 	enum dmn rc;
-	int known;
+	int known, frc;
 
-	rc = imap_select(im, folder, &uv, &next, &e);
+	memset(&fr, 0, sizeof fr);
+	fr.cfg = cfg;
+	fr.st = st;
+	fr.im = im;
+	fr.folder = folder;
+	rc = imap_select(im, folder, &fr.uv, &next, &e);
 	if (rc == DMN_BAD_MSG) {
 		log_warnx("cannot read folder %s: %s; skipped", folder, e);
 		free(e);
@@ -993,18 +1025,19 @@ collect_folder(const struct config *cfg, struct store *st, long long now,
 		goto server;
 	if ((known = store_folder_get(st, folder, &known_uv, &last, err)) == -1)
 		return -1;
-	if (!known || known_uv != uv) {
+	if (!known || known_uv != fr.uv) {
 		/* A new UIDVALIDITY renumbers everything: read it all again;
 		 * what was done is recognised by its Message-ID. */
 		if (known)
 			log_warnx("UIDVALIDITY of %s changed from %lu to %lu: "
-			    "reading the folder again", folder, known_uv, uv);
+			    "reading the folder again", folder, known_uv, fr.uv);
 		last = 0;
-		if (store_folder_set(st, folder, uv, 0, err) == -1)
+		if (store_folder_set(st, folder, fr.uv, 0, err) == -1)
 			return -1;
 	}
 	if ((rc = imap_uids(im, last, &uids, &nuids, &e)) != DMN_OK)
 		goto server;
+	fr.pending = xcalloc(FILE_BATCH, sizeof *fr.pending);
 	for (i = 0; i < nuids && !(stop != NULL && *stop); i++) {
 		rc = imap_fetch(im, uids[i], MAX_MESSAGE, &data, &len, &e);
 		if (rc == DMN_BAD_MSG) {
@@ -1013,53 +1046,60 @@ collect_folder(const struct config *cfg, struct store *st, long long now,
 			free(e);
 			e = NULL;
 			is->ignored++;
-			goto done;
+			fr.done = uids[i];
+			continue;
 		}
 		if (rc != DMN_OK)
 			goto server;
 		is->fetched++;
-		res = inbox_apply(cfg, st, now, data, len, folder, uv, uids[i],
+		res = inbox_apply(cfg, st, now, data, len, folder, fr.uv, uids[i],
 		    &e);
 		free(data);
-		switch (res) {
-		case INBOX_ERROR:
+		if (res == INBOX_ERROR) {
 			/* Not marked done: tried again next cycle. */
 			log_warnx("%s UID %lu: %s", folder, uids[i], e);
 			free(e);
+			e = NULL;
 			is->failed++;
-			free(uids);
-			return 0;
-		case INBOX_APPLIED:
-		case INBOX_DUPLICATE:
-			if (res == INBOX_APPLIED)
-				is->applied++;
-			else
-				is->ignored++;
-			/* Committed first, flagged second: a crash between
-			 * them finds the message again, as a duplicate. */
-			if ((rc = file_away(cfg, im, uids[i], &e)) != DMN_OK)
-				goto server;
-			break;
-		case INBOX_IGNORED:
-		case INBOX_REFUSED:
-			is->ignored++;
 			break;
 		}
-done:
-		if (store_folder_set(st, folder, uv, uids[i], err) == -1) {
-			free(uids);
-			return -1;
+		if (res == INBOX_APPLIED)
+			is->applied++;
+		else
+			is->ignored++;
+		if (res == INBOX_APPLIED || res == INBOX_DUPLICATE)
+			fr.pending[fr.npending++] = uids[i];
+		fr.done = uids[i];
+		if (fr.npending == FILE_BATCH &&
+		    (frc = flush_folder(&fr, &e, err)) != 0) {
+			if (frc == -1)
+				goto store;
+			rc = (enum dmn)(frc - FLUSH_SERVER);
+			goto server;
 		}
 	}
+	if ((frc = flush_folder(&fr, &e, err)) == -1)
+		goto store;
+	if (frc != 0) {
+		rc = (enum dmn)(frc - FLUSH_SERVER);
+		goto server;
+	}
+	free(fr.pending);
 	free(uids);
 	return 0;
 server:
 	log_warnx("cannot read mail from %s, folder %s: %s", cfg->imap.url,
 	    folder, e ? e : "unknown error");
 	free(e);
+	free(fr.pending);
 	free(uids);
 	is->server_error = 1;
 	return rc == DMN_BAD_ACCOUNT || rc == DMN_FATAL ? -2 : 0;
+store:
+	free(e);
+	free(fr.pending);
+	free(uids);
+	return -1;
 }
 
 int
