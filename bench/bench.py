@@ -249,7 +249,7 @@ class Fanout:
         size and shape."""
         db = sqlite3.connect(os.path.join(self.dir, "state.db"))
         try:
-            (data,) = db.execute("SELECT data FROM outbox ORDER BY id "
+            (data,) = db.execute("SELECT data FROM outbox_data ORDER BY id "
                                  "LIMIT 1").fetchone()
         finally:
             db.close()

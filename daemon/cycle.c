@@ -48,7 +48,8 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	cs.deferred = os.deferred + os2.deferred;
 	cs.failed = os.failed + os2.failed;
 	cs.smtp_refused = os.account_error || os2.account_error;
-	cs.pending = store_outbox_count(st, "pending");
+	cs.pending = store_outbox_count(st, "pending") +
+	    store_outbox_count(st, "sending");
 	log_info("cycle done: %d replies read, %d applied%s; %d meetings new, "
 	    "%d changed, %d cancelled; %d messages queued, %d sent, "
 	    "%d deferred, %d failed, %lld waiting%s", cs.replies_read,

@@ -139,14 +139,26 @@ outbox_flush(const struct config *cfg, struct store *st, long long now,
 			store_outbox_free(rows, n);
 			return 0;
 		}
+		/* The batch is marked in one commit: 'sending' only says a
+		 * row may have gone, and the rows that did not are sent next
+		 * time all the same.  'sent' is written per message, after
+		 * the server's 250: never more than the one in flight can go
+		 * twice. */
+		if (store_begin(st) == -1)
+			goto fail_begin;
+		for (i = 0; i < n; i++)
+			if (store_outbox_set(st, rows[i].id, "sending", 0, -1, -1,
+			    NULL, err) == -1) {
+				store_rollback(st);
+				goto fail;
+			}
+		if (store_commit(st) == -1)
+			goto fail_begin;
 		for (i = 0; i < n; i++) {
 			const struct store_outbox *o = &rows[i];
 
 			if (stop != NULL && *stop)
 				goto done;
-			if (store_outbox_set(st, o->id, "sending", 0, -1, -1, NULL,
-			    err) == -1)
-				goto fail;
 			rc = smtp_send(smtp, cfg->org_email, o->recipient, o->data,
 			    o->len, &serr);
 			switch (rc) {
@@ -215,6 +227,10 @@ done:
 	store_outbox_free(rows, n);
 	smtp_free(smtp);
 	return ret;
+fail_begin:
+	if (*err == NULL)
+		*err = xstrdup("cannot mark messages as being sent in the state "
+		    "db");
 fail:
 	free(serr);
 	store_outbox_free(rows, n);

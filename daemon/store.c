@@ -181,9 +181,22 @@ static const char migration_2[] =
 	"CREATE INDEX outbox_due ON outbox (state, next_try);"
 	"CREATE INDEX meetings_group_start ON meetings (group_id, start);";
 
+/* A message's text lives apart from its state: marking a row sending and
+ * then sent rewrote the whole 18 KB row twice per message.  Bounces look
+ * for recipients, which wanted an index. */
+static const char migration_3[] =
+	"CREATE TABLE outbox_data ("
+	"  id   INTEGER PRIMARY KEY REFERENCES outbox (id) ON DELETE CASCADE,"
+	"  data BLOB NOT NULL"
+	");"
+	"INSERT INTO outbox_data (id, data) SELECT id, data FROM outbox;"
+	"ALTER TABLE outbox DROP COLUMN data;"
+	"CREATE INDEX outbox_recipient ON outbox (recipient);";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
+	migration_3,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -219,6 +232,7 @@ enum stmt_id {
 	ST_MEETING_DRAFT,
 	ST_MEETING_INVITEES,
 	ST_OUTBOX_ADD,
+	ST_OUTBOX_DATA_ADD,
 	ST_OUTBOX_DUE,
 	ST_OUTBOX_SET,
 	ST_OUTBOX_COUNT,
@@ -373,16 +387,20 @@ static const char *const stmt_sql[ST__COUNT] = {
 	 * same message twice therefore queues it once. */
 	[ST_OUTBOX_ADD] =
 	"INSERT INTO outbox (message_id, kind, group_id, meeting_uid,"
-	"  recipient, data, next_try, created)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+	"  recipient, next_try, created)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
 	" ON CONFLICT (message_id) DO NOTHING",
+
+	[ST_OUTBOX_DATA_ADD] =
+	"INSERT INTO outbox_data (id, data) VALUES (?1, ?2)",
 
 	/* 'sending' rows are those a crash interrupted: sent again. */
 	[ST_OUTBOX_DUE] =
-	"SELECT id, message_id, kind, group_id, meeting_uid, recipient, data,"
-	"  attempts, created FROM outbox"
+	"SELECT o.id, message_id, kind, group_id, meeting_uid, recipient,"
+	"  d.data, attempts, created FROM outbox AS o"
+	" JOIN outbox_data AS d ON d.id = o.id"
 	" WHERE state IN ('pending', 'sending') AND next_try <= ?1"
-	" ORDER BY next_try, id LIMIT ?2",
+	" ORDER BY next_try, o.id LIMIT ?2",
 
 	[ST_OUTBOX_SET] =
 	"UPDATE outbox SET state = ?2, attempts = attempts + ?3,"
@@ -1478,13 +1496,24 @@ store_outbox_add(struct store *s, const struct store_outbox_in *o,
 	sqlite3_stmt *st;
 	int n;
 
-	st = stmt_get(s, ST_OUTBOX_ADD, "tttttxl", o->message_id, o->kind,
-	    o->group_id, o->meeting_uid, o->recipient, o->data, o->len,
-	    o->now);
+	/* Row and text together or neither. */
+	if (sp_begin(s) == -1)
+		goto fail_nosp;
+	st = stmt_get(s, ST_OUTBOX_ADD, "tttttl", o->message_id, o->kind,
+	    o->group_id, o->meeting_uid, o->recipient, o->now);
 	if ((n = run_stmt(s, st)) < 0)
-		return dberr(s, err, xasprintf("cannot queue message %s to %s",
-		    o->message_id, o->recipient));
+		goto fail;
+	if (n > 0 && run_stmt(s, stmt_get(s, ST_OUTBOX_DATA_ADD, "lx",
+	    (long long)sqlite3_last_insert_rowid(s->db), o->data, o->len)) < 0)
+		goto fail;
+	if (sp_end(s, 1) == -1)
+		goto fail_nosp;
 	return n > 0;
+fail:
+	sp_end(s, 0);
+fail_nosp:
+	return dberr(s, err, xasprintf("cannot queue message %s to %s",
+	    o->message_id, o->recipient));
 }
 
 int

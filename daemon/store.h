@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Open (create if absent) the state database at `path`: WAL journal,
  * synchronous=NORMAL, foreign_keys=ON, busy_timeout 5000 ms; then run the

@@ -211,13 +211,14 @@ test_fresh_db(void **state)
 
 	s = open_ok(f->db);
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 2);
+	assert_int_equal(STORE_SCHEMA_VERSION, 3);
 	for (i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++)
 		if (!raw_has(f->db, "table", all_tables[i]))
 			fail_msg("table %s missing", all_tables[i]);
 	assert_true(raw_has(f->db, "index", "outbox_due"));
 	assert_true(raw_has(f->db, "index", "meetings_group_start"));
-	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 3);
+	assert_true(raw_has(f->db, "index", "outbox_recipient"));
 	assert_int_equal(raw_int(f->db, "PRAGMA application_id"), 0x636e7664);
 	store_close(s);
 }
@@ -280,6 +281,11 @@ test_upgrade_from_v1(void **state)
 	OK(store_member_sync(s, "g1", mem, 1, T0, &err));
 	add_meeting(s, "m1", "g1", T0, 0, 0);
 	invite(s, "m1", "ana@example.org", "ACCEPTED");
+	/* A message queued by a version 1 convened, its text in the row. */
+	raw_exec(f->db, "INSERT INTO outbox (message_id, kind, recipient, data,"
+	    " next_try, created) VALUES ('kept@example.org', 'invite',"
+	    " 'ana@example.org', CAST('Subject: kept' || char(13, 10, 13, 10)"
+	    " || 'body' || char(13, 10) AS BLOB), 1613584800, 1613584800)");
 
 	/* what schema 1 lacks fails cleanly, the rest works */
 	assert_int_equal(store_group_bouncing(s, "g1", &b, &n, &err), -1);
@@ -293,8 +299,19 @@ test_upgrade_from_v1(void **state)
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 1);
 
 	s = open_ok(f->db);
-	assert_int_equal(store_schema_version(s), 2);
+	assert_int_equal(store_schema_version(s), 3);
 	assert_true(raw_has(f->db, "table", "bounces"));
+	/* The message queued under version 1 keeps its text in its new
+	 * table (version 3). */
+	{
+		struct store_outbox *o = NULL;
+		size_t no = 0;
+
+		OK(store_outbox_due(s, T0 + DAY, 10, &o, &no, &err));
+		assert_int_equal(no, 1);
+		assert_string_equal(o[0].data, "Subject: kept\r\n\r\nbody\r\n");
+		store_outbox_free(o, no);
+	}
 	assert_true(raw_has(f->db, "index", "outbox_due"));
 	assert_true(raw_has(f->db, "index", "meetings_group_start"));
 
@@ -316,7 +333,7 @@ test_upgrade_from_v1(void **state)
 
 	/* opening an up-to-date database again migrates nothing */
 	s = open_ok(f->db);
-	assert_int_equal(store_schema_version(s), 2);
+	assert_int_equal(store_schema_version(s), 3);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM meetings"), 1);
 	store_close(s);
 }
@@ -329,9 +346,9 @@ test_newer_refused(void **state)
 
 	store_close(s);
 
-	/* a binary that knows only version 1 meets a version 2 database */
+	/* a binary that knows only version 1 meets a version 3 database */
 	assert_null(store_open_upto(f->db, 1, &err));
-	assert_non_null(strstr(err, "schema version 2"));
+	assert_non_null(strstr(err, "schema version 3"));
 	assert_non_null(strstr(err, "(1)"));
 	free(err);
 	err = NULL;
@@ -341,7 +358,7 @@ test_newer_refused(void **state)
 	assert_non_null(err);
 	assert_non_null(strstr(err, f->db));
 	assert_non_null(strstr(err, "schema version 99"));
-	assert_non_null(strstr(err, "(2)"));
+	assert_non_null(strstr(err, "(3)"));
 	assert_non_null(strstr(err, "upgrade convened"));
 	free(err);
 	err = NULL;
