@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "config.h"
 #include "ical.h"
 #include "log.h"
@@ -871,21 +872,74 @@ make_dir(const char *path, char **err)
 	return 0;
 }
 
+/* 1 when the feed at path exists and shows what it showed last time it
+ * was written, 0 when it must be rendered, -1 on a store error.  The
+ * digest covers every field the feed carries; the warnings table
+ * remembers the digests written. */
+static int
+feed_unchanged(const struct config *cfg, struct store *st,
+    const struct group *g, const char *path, char **err)
+{
+	struct store_plan_meeting *rows = NULL;
+	struct buf b = BUF_INIT;
+	struct stat sb;
+	char hex[65], *key;
+	size_t n = 0, i;
+	int rc;
+
+	if (store_plan_meetings(st, g->id, LLONG_MIN, LLONG_MAX, &rows, &n,
+	    err) == -1)
+		return -1;
+	buf_addf(&b, "%s|%s|%s|%s\n", g->name, g->timezone, cfg->org_name,
+	    cfg->org_email);
+	for (i = 0; i < n; i++)
+		buf_addf(&b, "%s|%d|%d|%lld|%lld|%s|%s|%s|%s\n", rows[i].uid,
+		    rows[i].sequence, rows[i].cancelled, rows[i].start,
+		    rows[i].end, rows[i].tzid ? rows[i].tzid : "",
+		    rows[i].summary ? rows[i].summary : "",
+		    rows[i].location ? rows[i].location : "",
+		    rows[i].kind ? rows[i].kind : "");
+	store_plan_meetings_free(rows, n);
+	archive_sha256(buf_str(&b), b.len, hex);
+	buf_release(&b);
+	key = xasprintf("feed-%s", hex);
+	/* A new digest is recorded now; should the write fail, the feed is
+	 * rewritten at the next change. */
+	rc = store_warning_add(st, g->id, "calendar-feed", key, 0, err);
+	free(key);
+	if (rc == -1)
+		return -1;
+	return rc == 0 && stat(path, &sb) == 0;
+}
+
 int
 report_calendar_write(const struct config *cfg, struct store *st,
     long long now, int *written, char **err)
 {
 	char *text, *old, *a, *b, *dir, *path, *werr = NULL;
 	size_t i;
-	int same;
+	int same, fresh;
 
 	for (i = 0; i < cfg->ngroups; i++) {
 		const struct group *g = &cfg->groups[i];
 
-		if ((text = report_calendar(cfg, st, g, now, err)) == NULL)
-			return -1;
 		dir = xasprintf("%s/%s", cfg->repository, g->id);
 		path = xasprintf("%s/calendar.ics", dir);
+		/* Rendering every group's feed every cycle costs more than the
+		 * rest of an idle cycle: a digest of what the feed shows says
+		 * whether it can have changed. */
+		if ((fresh = feed_unchanged(cfg, st, g, path, err)) != 0) {
+			free(dir);
+			free(path);
+			if (fresh == -1)
+				return -1;
+			continue;
+		}
+		if ((text = report_calendar(cfg, st, g, now, err)) == NULL) {
+			free(dir);
+			free(path);
+			return -1;
+		}
 		same = 0;
 		if ((old = read_small(path)) != NULL) {
 			a = without_dtstamp(old);

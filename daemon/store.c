@@ -271,7 +271,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" ON CONFLICT (group_id, email) DO UPDATE SET"
 	"  name = excluded.name, language = excluded.language,"
 	"  timezone = excluded.timezone, coordinator = excluded.coordinator,"
-	"  role = excluded.role, removed_at = NULL",
+	"  role = excluded.role, removed_at = NULL"
+	/* Every cycle syncs every member: a row that has not changed is
+	 * not written, which is nearly always. */
+	" WHERE name IS NOT excluded.name OR language IS NOT excluded.language"
+	"  OR timezone IS NOT excluded.timezone"
+	"  OR coordinator IS NOT excluded.coordinator"
+	"  OR role IS NOT excluded.role OR removed_at IS NOT NULL",
 
 	[ST_MEMBER_CURRENT] =
 	"SELECT email FROM members WHERE group_id = ?1 AND removed_at IS NULL",
