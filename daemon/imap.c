@@ -764,33 +764,7 @@ imap_free(struct imap *s)
 static enum dmn
 classify(CURLcode rc)
 {
-	switch (rc) {
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_NOT_BUILT_IN:
-	case CURLE_LOGIN_DENIED:
-	case CURLE_AUTH_ERROR:
-	case CURLE_REMOTE_ACCESS_DENIED:
-	case CURLE_USE_SSL_FAILED:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_SSL_ENGINE_SETFAILED:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_ENGINE_INITFAILED:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
-	case CURLE_SSL_CLIENTCERT:
-		return DMN_BAD_ACCOUNT;
-	case CURLE_OUT_OF_MEMORY:
-		return DMN_FATAL;
-	default:
-		return DMN_TEMP;
-	}
+	return net_curl_dmn((int)rc);
 }
 
 /* Run one command (no folder needed).  `what` completes "cannot ...".  A
@@ -1068,16 +1042,28 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 		return DMN_FATAL;
 	}
 	what = xasprintf("fetch message %lu from folder %s", uid, s->folder);
-	/* In chunks: see the top of the file for libcurl's header cap.  The
-	 * size comes with the first chunk, so a message over the limit costs
-	 * one chunk and no more round trips than a small one. */
+	cmd = xasprintf("UID FETCH %lu (UID RFC822.SIZE)", uid);
+	s->want_uid = uid;
+	r = in_folder(s, cmd, EXP_FETCH, what, err);
+	free(cmd);
+	if (r != DMN_OK)
+		goto out;
+	if (!s->found) {
+		*err = xasprintf("cannot %s: it no longer exists", what);
+		r = DMN_BAD_MSG;
+		goto out;
+	}
+	if (s->have_size && s->size > max) {
+		*err = xasprintf("message %lu is %lu bytes, over the limit of "
+		    "%zu", uid, s->size, max);
+		r = DMN_BAD_MSG;
+		goto out;
+	}
+	/* In chunks: see the top of the file for libcurl's header cap. */
 	for (off = 0;;) {
 		size_t got;
 
-		cmd = off == 0 ?
-		    xasprintf("UID FETCH %lu (UID RFC822.SIZE BODY.PEEK[]<0.%u>)",
-		    uid, IMAP_CHUNK) :
-		    xasprintf("UID FETCH %lu (UID BODY.PEEK[]<%zu.%u>)", uid,
+		cmd = xasprintf("UID FETCH %lu (UID BODY.PEEK[]<%zu.%u>)", uid,
 		    off, IMAP_CHUNK);
 		s->want_uid = uid;
 		r = in_folder(s, cmd, EXP_FETCH, what, err);
@@ -1086,12 +1072,6 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 			goto out;
 		if (!s->found) {
 			*err = xasprintf("cannot %s: it no longer exists", what);
-			r = DMN_BAD_MSG;
-			goto out;
-		}
-		if (off == 0 && s->have_size && s->size > max) {
-			*err = xasprintf("message %lu is %lu bytes, over the limit "
-			    "of %zu", uid, s->size, max);
 			r = DMN_BAD_MSG;
 			goto out;
 		}

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "dmn.h"
+
 #define NET_MAXFD 4     /* one connection; happy eyeballs may try a second
                          * address for a moment */
 
@@ -27,5 +29,11 @@ void net_socks_cut(struct net_socks *);
 /* A live server answers a goodbye at once: wait up to ms for any answer,
  * and cut the connection when none comes. */
 void net_socks_grace(struct net_socks *, int ms);
+
+/* How far a libcurl failure (a CURLcode) reaches when the server's own
+ * answer says nothing more: the URL, the login or TLS are the account's
+ * problem; running out of memory is fatal; the rest (refused, reset,
+ * timed out, not resolved) is worth another try. */
+enum dmn net_curl_dmn(int code);
 
 #endif

@@ -308,35 +308,7 @@ classify(CURLcode rc, enum stage st, int code)
 			return DMN_BAD_ACCOUNT;
 		}
 	}
-	switch (rc) {
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_NOT_BUILT_IN:
-	case CURLE_LOGIN_DENIED:
-	case CURLE_AUTH_ERROR:
-	case CURLE_REMOTE_ACCESS_DENIED:
-	case CURLE_USE_SSL_FAILED:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_SSL_ENGINE_SETFAILED:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_ENGINE_INITFAILED:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
-	case CURLE_SSL_CLIENTCERT:
-		return DMN_BAD_ACCOUNT;
-	case CURLE_OUT_OF_MEMORY:
-		return DMN_FATAL;
-	default:
-		/* refused, reset, closed, timed out, name not resolved,
-		 * a reply that made no sense: all worth another try */
-		return DMN_TEMP;
-	}
+	return net_curl_dmn((int)rc);
 }
 
 enum dmn
