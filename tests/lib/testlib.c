@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "ical.h"
+#include "plan.h"
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
@@ -100,4 +101,27 @@ tl_ws_free(struct tl_ws *ws)
 	free(cmd);
 	free(ws->global);
 	memset(ws, 0, sizeof *ws);
+}
+
+void
+tl_ws_planned(struct tl_ws *ws, const char *tag, const char *luis_extra)
+{
+	struct plan_stats ps;
+	char *text, *err = NULL;
+
+	tl_ws_init(ws, tag, NULL);
+	text = xasprintf("[group]\nid = ss\nname = Sur-Sur\nkind = discussion\n"
+	    "timezone = America/Montevideo\n"
+	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
+	    "coordinator = yes\n"
+	    "[member luis@cepal.example.org]\nname = Luis\nrole = secretariat\n"
+	    "coordinator = yes\n%s"
+	    "[member kim@gov.example.bb]\nname = Kim\nrole = ministry\n"
+	    "[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
+	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n", luis_extra);
+	tl_ws_group(ws, "10-ss.ini", text);
+	free(text);
+	assert_int_equal(plan_run(ws->cfg, ws->st, tl_utc("2021-03-01 12:00"),
+	    &ps, &err), 0);
+	assert_int_equal(ps.queued, 3);
 }

@@ -31,6 +31,13 @@ void tl_ws_group(struct tl_ws *, const char *file, const char *text);
 /* Close, free and remove the directory. */
 void tl_ws_free(struct tl_ws *);
 
+/* The group the reply tests share, planned: "ss" with coordinators Ana
+ * (ministry) and Luis (secretariat; `luis_extra` is added to his section,
+ * may be ""), member Kim, and a monthly series on third Wednesdays, its
+ * March meeting (17 March 2021, 18:00Z) invited on 1 March: three
+ * invitations queued. */
+void tl_ws_planned(struct tl_ws *, const char *tag, const char *luis_extra);
+
 void tl_write(const char *path, const char *text, mode_t mode);
 
 /* "YYYY-MM-DD HH:MM" read as UTC, in unix seconds. */

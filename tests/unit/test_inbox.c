@@ -36,28 +36,11 @@ static int
 setup(void **state)
 {
 	struct fx *fx = xcalloc(1, sizeof *fx);
-	struct plan_stats ps;
-	char *text, *err = NULL;
 
-	tl_ws_init(&fx->ws, "inbox", NULL);
-	text = xasprintf("[group]\nid = ss\nname = Sur-Sur\nkind = discussion\n"
-	    "timezone = America/Montevideo\n"
-	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
-	    "coordinator = yes\n"
-	    "[member luis@cepal.example.org]\nname = Luis\nrole = secretariat\n"
-	    "coordinator = yes\n%s"
-	    "[member kim@gov.example.bb]\nname = Kim\nrole = ministry\n"
-	    "[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
-	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n", "language = en\n");
-	tl_ws_group(&fx->ws, "10-ss.ini", text);
-	free(text);
+	tl_ws_planned(&fx->ws, "inbox", "language = en\n");
 	fx->cfg = fx->ws.cfg;
 	fx->st = fx->ws.st;
 	fx->dir = fx->ws.dir;
-	/* Invitations out for the March meeting (17 March, 18:00Z). */
-	assert_int_equal(plan_run(fx->cfg, fx->st, tl_utc("2021-03-01 12:00"),
-	    &ps, &err), 0);
-	assert_int_equal(ps.queued, 3);
 	*state = fx;
 	return 0;
 }
