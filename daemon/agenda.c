@@ -13,7 +13,6 @@
 #include "template.h"
 #include "util.h"
 
-#define DAY            86400LL
 #define REMINDER_DAYS  2
 #define DRAFT_MAX      (64 * 1024)
 #define LOOK_BACK      (60 * DAY)   /* older meetings get no requests */
@@ -48,24 +47,13 @@ read_draft(const struct group *g, const struct series *s)
 	return buf_detach(&b);
 }
 
-static const struct series *
-series_of(const struct group *g, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < g->nseries; i++)
-		if (strcmp(g->series[i].name, name) == 0)
-			return &g->series[i];
-	return NULL;
-}
-
 /* kind about meeting r to every coordinator of g, once. */
 static int
 to_coordinators(const struct config *cfg, struct store *st,
     const struct group *g, const struct store_plan_meeting *r,
     const char *kind, long long now, int *queued, char **err)
 {
-	const struct series *s = series_of(g, r->series);
+	const struct series *s = config_series(g, r->series);
 	const char *at = strrchr(r->uid, '@');
 	struct store_plan_meeting show;
 	struct plan_vars pv;
@@ -144,7 +132,7 @@ group_mail(const struct config *cfg, struct store *st, const struct group *g,
 		if (r->start > now && now >= r->start - lead &&
 		    !r->agenda_confirmed) {
 			if (r->agenda == NULL &&
-			    (draft = read_draft(g, series_of(g, r->series)))) {
+			    (draft = read_draft(g, config_series(g, r->series)))) {
 				if (store_meeting_set_draft(st, r->uid, draft,
 				    err) == -1) {
 					free(draft);

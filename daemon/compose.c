@@ -128,22 +128,6 @@ clean_token(const char *s, size_t max)
 	return r;
 }
 
-int
-compose_email_ok(const char *email)
-{
-	const char *at;
-	size_t i, n;
-
-	if (email == NULL || (n = strlen(email)) == 0 || n > ADDR_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!is_addr_char((unsigned char)email[i]))
-			return 0;
-	at = strchr(email, '@');
-	return at != NULL && at != email && at[1] != '\0' &&
-	    strchr(at + 1, '@') == NULL;
-}
-
 static uint64_t
 fnv1a(const char *s)
 {

@@ -8,7 +8,7 @@
  * Header safety: nothing from the input can start a header line.  Control
  * characters (CR and LF included) in the subject, display names, file names
  * and extra header values become spaces before encoding.  Addresses and the
- * Message-ID are not text: the caller validates them (compose_email_ok());
+ * Message-ID are not text: the caller validates them (addr_valid());
  * compose itself replaces any character outside the safe set with '_' so a
  * bad address yields a wrong, harmless address in one header, never a new
  * header (NULL or "" gives "<>").  It never fails: bad input is neutralised, OOM aborts. */
@@ -69,10 +69,5 @@ char *compose_encode_words(const char *utf8, size_t header_name_len);
  * encoded-words when it is not ASCII.  The address is sanitised as described
  * above.  The caller frees. */
 char *compose_address(const char *display_name, const char *email);
-
-/* 1 when email is a plain ASCII addr-spec compose will write unchanged
- * (local@domain, printable, no specials, no spaces, at most 254 octets),
- * else 0.  Callers check this before queueing a message. */
-int compose_email_ok(const char *email);
 
 #endif

@@ -21,10 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <ini.h>
 
+#include "addr.h"
 #include "config.h"
 #include "ical.h"
 #include "util.h"
@@ -208,41 +210,6 @@ join_names(const char *const *names)
 	return buf_detach(&b);
 }
 
-/* An addr-spec as people write it in configuration: dot-atom local part,
- * a domain of at least two labels.  Quoted local parts and address
- * literals are legal in RFC 5322 but not in a file an administrator keeps. */
-static int
-valid_email(const char *s)
-{
-	static const char atext[] = "!#$%&'*+-/=?^_`{|}~";
-	const char *at = strrchr(s, '@'), *p;
-	size_t label = 0, labels = 0;
-
-	if (at == NULL || at == s || strlen(s) > 254 || at - s > 64)
-		return 0;
-	for (p = s; p < at; p++) {
-		if (*p == '.') {
-			if (p == s || p[1] == '.' || p + 1 == at)
-				return 0;
-		} else if (!isalnum((unsigned char)*p) && strchr(atext, *p) == NULL)
-			return 0;
-	}
-	for (p = at + 1; ; p++) {
-		if (*p == '.' || *p == '\0') {
-			if (label == 0 || label > 63 || p[-1] == '-')
-				return 0;
-			labels++;
-			label = 0;
-			if (*p == '\0')
-				break;
-		} else if (isalnum((unsigned char)*p) || (*p == '-' && label > 0))
-			label++;
-		else
-			return 0;
-	}
-	return labels >= 2;
-}
-
 static int
 valid_id(const char *s, size_t max)
 {
@@ -317,7 +284,7 @@ set_str(char **dst, const char *v)
 static void
 set_email(struct ctx *c, const char *key, char **dst, const char *v)
 {
-	if (!valid_email(v)) {
+	if (!addr_valid(v)) {
 		ERR(c, "%s: malformed e-mail address '%s'", key, v);
 		return;
 	}
@@ -368,7 +335,7 @@ add_emails(struct ctx *c, const char *key, const char *v, char ***list,
 
 	str_split_list(v, &items, &nitems);
 	for (i = 0; i < nitems; i++) {
-		if (!valid_email(items[i])) {
+		if (!addr_valid(items[i])) {
 			ERR(c, "%s: malformed e-mail address '%s'", key, items[i]);
 			continue;
 		}
@@ -455,7 +422,7 @@ section_start(struct ctx *c, const char *name, int line)
 		arg = name + 7;
 		while (*arg == ' ')
 			arg++;
-		if (!valid_email(arg)) {
+		if (!addr_valid(arg)) {
 			diag_add(c->d, 1, c->file, line,
 			    "[%s]: malformed e-mail address '%s'", name, arg);
 			return;
@@ -1373,6 +1340,36 @@ config_group(const struct config *cfg, const char *id)
 	for (i = 0; i < cfg->ngroups; i++)
 		if (cfg->groups[i].id != NULL && strcmp(cfg->groups[i].id, id) == 0)
 			return &cfg->groups[i];
+	return NULL;
+}
+
+const struct member *
+config_member(const struct group *g, const char *email)
+{
+	size_t i;
+
+	for (i = 0; email != NULL && i < g->nmembers; i++)
+		if (strcasecmp(g->members[i].email, email) == 0)
+			return &g->members[i];
+	return NULL;
+}
+
+const struct member *
+config_coordinator(const struct group *g, const char *email)
+{
+	const struct member *m = config_member(g, email);
+
+	return m != NULL && m->coordinator ? m : NULL;
+}
+
+const struct series *
+config_series(const struct group *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < g->nseries; i++)
+		if (strcmp(g->series[i].name, name) == 0)
+			return &g->series[i];
 	return NULL;
 }
 

@@ -147,6 +147,12 @@ void  config_free(struct config *);
 int   config_coordination_ok(const struct group *, const char **why);
 
 const struct group *config_group(const struct config *, const char *id);
+/* The member with this address (any case), a coordinator only, the series
+ * of this name: borrowed from the group, or NULL (also for a NULL key). */
+const struct member *config_member(const struct group *, const char *email);
+const struct member *config_coordinator(const struct group *,
+          const char *email);
+const struct series *config_series(const struct group *, const char *name);
 const char *config_role_name(enum role);
 const char *config_group_kind_name(enum group_kind);
 const char *config_axis_name(enum axis);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "archive.h"
 #include "classify.h"
 #include "compose.h"
@@ -28,7 +29,6 @@
 #include "template.h"
 #include "util.h"
 
-#define DAY             86400LL
 #define COMMENT_MAX     2000    /* bytes of a proposal's text passed on */
 #define MINUTES_WINDOW  (90 * DAY)  /* a tagged minutes message belongs to
                                      * a meeting that ended this recently */
@@ -70,14 +70,6 @@ inbox_result_name(enum inbox_result r)
 	case INBOX_ERROR:     return "error";
 	}
 	return "?";
-}
-
-static const char *
-org_domain(const struct config *cfg)
-{
-	const char *at = strrchr(cfg->org_email, '@');
-
-	return at ? at + 1 : "convened.invalid";
 }
 
 /* ---- reading replies ---------------------------------------------------- */
@@ -189,7 +181,7 @@ static const char *
 our_reference(const struct ictx *c, const char *const *kinds, char **uid)
 {
 	const struct mime_msg *m = c->v->msg;
-	const char *dom = org_domain(c->cfg), *id, *at, *dot1, *dot2;
+	const char *dom = addr_domain(c->cfg->org_email), *id, *at, *dot1, *dot2;
 	size_t i, k, n = m ? m->nreferences + 1 : 0;
 
 	/* Newest first: In-Reply-To, then References from the end. */
@@ -215,40 +207,6 @@ our_reference(const struct ictx *c, const char *const *kinds, char **uid)
 	return NULL;
 }
 
-static const struct member *
-coordinator(const struct group *g, const char *email)
-{
-	size_t i;
-
-	for (i = 0; email != NULL && i < g->nmembers; i++)
-		if (g->members[i].coordinator &&
-		    strcasecmp(g->members[i].email, email) == 0)
-			return &g->members[i];
-	return NULL;
-}
-
-static const struct member *
-member(const struct group *g, const char *email)
-{
-	size_t i;
-
-	for (i = 0; email != NULL && i < g->nmembers; i++)
-		if (strcasecmp(g->members[i].email, email) == 0)
-			return &g->members[i];
-	return NULL;
-}
-
-static const struct series *
-series_of(const struct group *g, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name != NULL && i < g->nseries; i++)
-		if (strcmp(g->series[i].name, name) == 0)
-			return &g->series[i];
-	return NULL;
-}
-
 /* ---- messages to coordinators and members --------------------------------- */
 
 /* Queue kind about meeting r to one person, in their language and zone;
@@ -260,7 +218,7 @@ meeting_mail(struct ictx *c, const struct group *g,
     const struct tvar *extra, size_t nextra,
     const struct compose_attachment *att, size_t natt)
 {
-	const struct series *s = series_of(g, r->series);
+	const struct series *s = config_series(g, r->series);
 	const char *at = strrchr(r->uid, '@');
 	struct plan_vars pv;
 	struct outbox_msg om;
@@ -275,7 +233,7 @@ meeting_mail(struct ictx *c, const struct group *g,
 	/* Derived from the message answered and the recipient: applying the
 	 * same message again can queue nothing new. */
 	mid = xasprintf("%s.%.*s.%08x.%08x@%s", tag, (int)(at - r->uid), r->uid,
-	    str_hash32(c->msgid), str_hash32(email), org_domain(c->cfg));
+	    str_hash32(c->msgid), str_hash32(email), addr_domain(c->cfg->org_email));
 	memset(&om, 0, sizeof om);
 	om.kind = kind;
 	om.group_id = g->id;
@@ -303,7 +261,7 @@ forward_proposal(struct ictx *c, const struct group *g,
     const struct store_plan_meeting *r, const char *attendee,
     long long proposed)
 {
-	const struct member *who = member(g, attendee);
+	const struct member *who = config_member(g, attendee);
 	char *comment = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
 	size_t i;
 	int rc = 0;
@@ -498,7 +456,7 @@ do_agenda(struct ictx *c, const char *uid)
 		why(c, "group %s is no longer configured", r.group_id);
 		goto out;
 	}
-	if (coordinator(g, c->v->from) == NULL) {
+	if (config_coordinator(g, c->v->from) == NULL) {
 		why(c, "agenda from %s, not a coordinator of %s",
 		    c->v->from ? c->v->from : "(none)", g->id);
 		res = INBOX_REFUSED;
@@ -623,8 +581,8 @@ tell_members(struct ictx *c, const struct group *g,
     const struct store_plan_meeting *r, const struct archive_stored *as,
     const struct archive_file *files, size_t nfiles, const char *text)
 {
-	const struct series *s = series_of(g, r->series);
-	const struct member *sender = member(g, c->v->from);
+	const struct series *s = config_series(g, r->series);
+	const struct member *sender = config_member(g, c->v->from);
 	struct compose_attachment *att;
 	struct buf names = BUF_INIT;
 	size_t i, k = 0;
@@ -666,7 +624,7 @@ tell_members(struct ictx *c, const struct group *g,
 		}
 		for (i = 0; rc == 0 && g->public_minutes && s && s->open &&
 		    i < s->nguests; i++)
-			if (member(g, s->guests[i]) == NULL)
+			if (config_member(g, s->guests[i]) == NULL)
 				rc = meeting_mail(c, g, r, "minutes-notice",
 				    "minutes-notice", s->guests[i], NULL, NULL,
 				    s->timezone, extra, 2, att, k);
@@ -693,7 +651,7 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 
 	memset(&r, 0, sizeof r);
 	memset(&as, 0, sizeof as);
-	if (coordinator(g, c->v->from) == NULL) {
+	if (config_coordinator(g, c->v->from) == NULL) {
 		why(c, "%s from %s, not a coordinator of %s", kind,
 		    c->v->from ? c->v->from : "(none)", g->id);
 		return INBOX_REFUSED;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 
 #include <systemd/sd-daemon.h>
@@ -25,10 +26,6 @@
 #include "template.h"
 #include "util.h"
 
-#define EX_OK        0
-#define EX_SOFTWARE  70
-#define EX_CANTCREAT 73
-#define EX_CONFIG    78
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t reload_flag;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 
 #include "classify.h"
@@ -22,12 +23,6 @@
 #include "store.h"
 #include "util.h"
 
-#define EX_OK           0
-#define EX_USAGE        64
-#define EX_NOINPUT      66
-#define EX_SOFTWARE     70
-#define EX_CANTCREAT    73
-#define EX_CONFIG       78
 
 struct opts {
 	const char *config;

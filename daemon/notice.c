@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "config.h"
 #include "log.h"
 #include "notice.h"
@@ -20,7 +21,6 @@ queue_to(const struct config *cfg, struct store *st, const struct group *g,
 {
 	struct plan_vars pv;
 	struct outbox_msg om;
-	const char *at = strrchr(cfg->org_email, '@');
 	char *mid;
 	size_t i;
 	int rc;
@@ -38,8 +38,7 @@ queue_to(const struct config *cfg, struct store *st, const struct group *g,
 		n->vars_for(n->arg, &pv, lang ? lang : g->language, tz);
 	/* One id per notice and recipient: queueing it again is a no-op. */
 	mid = xasprintf("notice.%s.%s.%08x.%08x@%s", n->kind, g->id,
-	    str_hash32(n->key), str_hash32(email), at ? at + 1 :
-	    "convened.invalid");
+	    str_hash32(n->key), str_hash32(email), addr_domain(cfg->org_email));
 	memset(&om, 0, sizeof om);
 	om.kind = n->kind;
 	om.group_id = g->id;
@@ -88,17 +87,6 @@ notice_queue(const struct config *cfg, struct store *st,
 	return 1;
 }
 
-static const char *
-member_name(const struct group *g, const char *email)
-{
-	size_t i;
-
-	for (i = 0; i < g->nmembers; i++)
-		if (strcmp(g->members[i].email, email) == 0)
-			return g->members[i].name;
-	return NULL;
-}
-
 int
 notice_bounces(const struct config *cfg, struct store *st, long long now,
     int *queued, char **err)
@@ -120,7 +108,8 @@ notice_bounces(const struct config *cfg, struct store *st, long long now,
 			return -1;
 		}
 		for (j = 0; j < nbad && rc == 0; j++) {
-			const char *name = member_name(g, bad[j]);
+			const struct member *m = config_member(g, bad[j]);
+			const char *name = m ? m->name : NULL;
 			struct tvar vars[3];
 			struct notice n;
 

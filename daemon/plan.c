@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "config.h"
 #include "ical.h"
 #include "log.h"
@@ -21,7 +22,6 @@
 #include "template.h"
 #include "util.h"
 
-#define DAY 86400LL
 #define MAX_OCCURRENCES 1000    /* per series and window: daily for 2 years */
 
 /* One person a meeting goes to; strings borrowed from the configuration. */
@@ -60,14 +60,6 @@ struct ctx {
 	size_t nmembers;
 	char **err;
 };
-
-static const char *
-domain_of(const char *email)
-{
-	const char *at = strrchr(email, '@');
-
-	return at ? at + 1 : email;
-}
 
 void
 plan_vars_add(struct plan_vars *pv, const char *name, const char *value)
@@ -134,7 +126,7 @@ plan_uid(const struct config *cfg, const char *group_id, const char *series,
     const char *key)
 {
 	return xasprintf("%s-%s-%s@%s", group_id, series, key,
-	    domain_of(cfg->org_email));
+	    addr_domain(cfg->org_email));
 }
 
 /* The recipient goes in as a short hash, so one person's address does not
@@ -492,17 +484,6 @@ new_meeting(struct ctx *c, struct meeting *m, const struct want *w)
 	c->ps->meetings_new++;
 }
 
-static const struct series *
-series_named(const struct group *g, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < g->nseries; i++)
-		if (strcmp(g->series[i].name, name) == 0)
-			return &g->series[i];
-	return NULL;
-}
-
 static int
 plan_group(struct ctx *c)
 {
@@ -560,7 +541,7 @@ plan_group(struct ctx *c)
 	for (i = 0; i < nrows; i++) {
 		memset(&m, 0, sizeof m);
 		m.row = rows[i];
-		m.s = series_named(g, rows[i].series);
+		m.s = config_series(g, rows[i].series);
 		for (k = 0; k < nwant; k++)
 			if (strcmp(want[k].uid, rows[i].uid) == 0)
 				break;
@@ -626,7 +607,7 @@ plan_run(const struct config *cfg, struct store *st, long long now,
 	c.st = st;
 	c.now = now;
 	c.ps = ps;
-	c.domain = domain_of(cfg->org_email);
+	c.domain = addr_domain(cfg->org_email);
 	c.err = &gerr;
 	for (i = 0; i < cfg->ngroups; i++) {
 		const struct group *g = &cfg->groups[i];

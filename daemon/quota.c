@@ -21,7 +21,6 @@
 #include "template.h"
 #include "util.h"
 
-#define DAY 86400LL
 #define MAX_OCCURRENCES 1000    /* per series and year: daily is 366 */
 
 const char *

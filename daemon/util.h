@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define DAY 86400LL             /* seconds; civil days are ical.h's */
+
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
 void *xreallocarray(void *, size_t, size_t);
