@@ -52,6 +52,9 @@ OBJS    = $(SRCS:daemon/%.c=$(BUILD)/%.o)
 LIBOBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
 TESTSRC = $(sort $(wildcard tests/unit/test_*.c))
 TESTS   = $(TESTSRC:tests/unit/%.c=$(BUILD)/tests/%)
+# cmocka programs that start real servers: the integration tier
+ITESTSRC = $(sort $(wildcard tests/integration/test_*.c))
+ITESTS   = $(ITESTSRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 
 .PHONY: all deps deps-test deps-demo check test unit integration demo install uninstall clean lint \
         bench
@@ -73,15 +76,21 @@ $(BUILD)/%.o: daemon/%.c | $(BUILD)
 $(BUILD)/tests/testlib.o: tests/lib/testlib.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) $(BUILD)/tests/testlib.o | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Itests/lib -o $@ $< \
-	    $(BUILD)/tests/testlib.o $(LIBOBJS) $(ALL_LDFLAGS) $(PKG_LIBS) \
-	    $(TEST_LIBS)
+TESTOBJS = $(BUILD)/tests/testlib.o $(LIBOBJS)
+LINK_TEST = $(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Itests/lib -o $@ $< \
+	    $(TESTOBJS) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
-$(BUILD):
-	mkdir -p $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(TESTOBJS) | $(BUILD)
+	$(LINK_TEST)
 
--include $(OBJS:.o=.d) $(TESTS:=.d)
+$(BUILD)/tests/integration/%: tests/integration/%.c $(TESTOBJS) | \
+    $(BUILD)/tests/integration
+	$(LINK_TEST)
+
+$(BUILD) $(BUILD)/tests/integration:
+	mkdir -p $(BUILD)/tests/integration
+
+-include $(OBJS:.o=.d) $(TESTS:=.d) $(ITESTS:=.d)
 
 # The binary is rebuilt when the flavour changes: ./convened is a copy.
 .PHONY: FORCE
@@ -96,13 +105,16 @@ deps-test:
 deps-demo:
 	sh scripts/deps.sh demo
 
+# build the test programs (tests/run.sh runs them)
 unit: convened $(TESTS)
 
-test: unit
+integration: convened $(ITESTS)
+
+test: unit integration
 	BUILD=$(BUILD) sh tests/run.sh
 
 check: deps-test
-	$(MAKE) unit
+	$(MAKE) unit integration
 	BUILD=$(BUILD) sh tests/run.sh
 
 demo: deps-demo
@@ -117,7 +129,8 @@ bench:
 	/usr/bin/python3 bench/bench.py
 
 lint:
-	@! grep -nE '\<(sprintf|strtok|strncpy|strcpy|strcat|gets)[[:space:]]*\(' daemon/*.c tests/unit/*.c
+	@! grep -nE '\<(sprintf|strtok|strncpy|strcpy|strcat|gets)[[:space:]]*\(' daemon/*.c \
+	    tests/*/*.c fuzz/*.c
 	@! grep -nE '.{101,}' daemon/*.c daemon/*.h
 
 install: convened

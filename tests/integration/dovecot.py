@@ -12,7 +12,7 @@ Run by Debian's /usr/bin/python3.  As a module:
     d.change_uidvalidity("agenda", "INBOX")
     d.stop()                        # waits until the master is gone
 
-As a program, for tests written in other languages (tests/unit/test_imap.c):
+As a program, for tests written in other languages (tests/integration/test_imap.c):
 
     dovecot.py serve --dir D [--users a,b] [--password P] [--no-move]
                      [--no-uidplus] [--port-file F]
