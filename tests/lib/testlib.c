@@ -37,6 +37,25 @@ tl_write(const char *path, const char *text, mode_t mode)
 	assert_int_equal(chmod(path, mode), 0);
 }
 
+char *
+tl_slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	struct buf b = BUF_INIT;
+	char chunk[8192];
+	size_t n;
+
+	if (fp == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_add(&b, chunk, n);
+	assert_false(ferror(fp));
+	fclose(fp);
+	if (len != NULL)
+		*len = b.len;
+	return buf_detach(&b);
+}
+
 long long
 tl_utc(const char *when)
 {
@@ -124,4 +143,56 @@ tl_ws_planned(struct tl_ws *ws, const char *tag, const char *luis_extra)
 	assert_int_equal(plan_run(ws->cfg, ws->st, tl_utc("2021-03-01 12:00"),
 	    &ps, &err), 0);
 	assert_int_equal(ps.queued, 3);
+}
+
+int
+tl_setup_ws(void **state, const char *extra)
+{
+	struct tl_ws *ws = xcalloc(1, sizeof *ws);
+
+	tl_ws_init(ws, "ws", extra);
+	*state = ws;
+	return 0;
+}
+
+int
+tl_setup_planned(void **state)
+{
+	struct tl_ws *ws = xcalloc(1, sizeof *ws);
+
+	tl_ws_planned(ws, "planned", "language = en\n");
+	*state = ws;
+	return 0;
+}
+
+int
+tl_teardown(void **state)
+{
+	tl_ws_free(*state);
+	free(*state);
+	return 0;
+}
+
+struct store_outbox *
+tl_outbox_new(struct tl_ws *ws, size_t *n)
+{
+	struct store_outbox *rows = NULL, *fresh;
+	size_t nrows = 0, i, k = 0;
+	char *err = NULL;
+
+	assert_int_equal(store_outbox_due(ws->st, tl_utc("2100-01-01 00:00"),
+	    100000, &rows, &nrows, &err), 0);
+	fresh = xcalloc(nrows + 1, sizeof *fresh);
+	for (i = 0; i < nrows; i++) {
+		if (rows[i].id <= ws->seen)
+			continue;
+		fresh[k++] = rows[i];
+		memset(&rows[i], 0, sizeof rows[i]);
+	}
+	for (i = 0; i < k; i++)
+		if (fresh[i].id > ws->seen)
+			ws->seen = fresh[i].id;
+	store_outbox_free(rows, nrows);
+	*n = k;
+	return fresh;
 }

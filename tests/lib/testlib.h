@@ -1,20 +1,25 @@
-/* testlib.h: what the unit tests that need a whole configuration share:
- * a temporary workspace with a global file, a groups directory, the
- * repository's templates and a store, and a few small helpers.  Every
- * function asserts (cmocka) instead of returning errors. */
+/* testlib.h: what the cmocka tests share: a temporary workspace with a
+ * global file, a groups directory, the repository's templates and a store
+ * (with cmocka setup and teardown functions for it), the outbox rows a
+ * step queued, and small file helpers.  Every function asserts (cmocka)
+ * instead of returning errors. */
 #ifndef CONVENED_TESTLIB_H
 #define CONVENED_TESTLIB_H
 
 #include <sys/types.h>
 
+#include <stddef.h>
+
 struct config;
 struct store;
+struct store_outbox;
 
 struct tl_ws {
 	char           dir[64];
 	char          *global;       /* dir/convened.ini */
 	struct config *cfg;          /* after tl_ws_group(), or NULL */
 	struct store  *st;           /* dir/state.db, open */
+	long long      seen;         /* last outbox row tl_outbox_new() gave */
 };
 
 /* A workspace in a new temporary directory named after tag.  The global
@@ -38,7 +43,24 @@ void tl_ws_free(struct tl_ws *);
  * invitations queued. */
 void tl_ws_planned(struct tl_ws *, const char *tag, const char *luis_extra);
 
+/* cmocka setup functions: *state becomes a new workspace (a struct tl_ws),
+ * tl_setup_planned()'s with the planned group of tl_ws_planned() in which
+ * Luis writes English, tl_setup_ws()'s with `extra` in its global file
+ * (call it from a setup of your own).  tl_teardown() frees either. */
+int tl_setup_ws(void **state, const char *extra);
+int tl_setup_planned(void **state);
+int tl_teardown(void **state);
+
+/* The outbox rows queued since the last call (every row, due or not, that
+ * came after ws->seen), oldest first; ws->seen moves past them.  Free with
+ * store_outbox_free(rows, *n). */
+struct store_outbox *tl_outbox_new(struct tl_ws *, size_t *n);
+
 void tl_write(const char *path, const char *text, mode_t mode);
+
+/* The bytes of a file, NUL-terminated (*len does not count the NUL; len
+ * may be NULL), or NULL when it cannot be opened.  Caller frees. */
+char *tl_slurp(const char *path, size_t *len);
 
 /* "YYYY-MM-DD HH:MM" read as UTC, in unix seconds. */
 long long tl_utc(const char *when);

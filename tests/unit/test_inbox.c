@@ -25,38 +25,8 @@
 
 #define UID "ss-monthly-20210317@example.org"
 
-struct fx {
-	struct tl_ws ws;
-	struct config *cfg;     /* ws's, for short */
-	struct store *st;
-	const char *dir;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *fx = xcalloc(1, sizeof *fx);
-
-	tl_ws_planned(&fx->ws, "inbox", "language = en\n");
-	fx->cfg = fx->ws.cfg;
-	fx->st = fx->ws.st;
-	fx->dir = fx->ws.dir;
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	tl_ws_free(&fx->ws);
-	free(fx);
-	return 0;
-}
-
 static enum inbox_result
-apply(struct fx *fx, const char *msg, const char *now)
+apply(struct tl_ws *fx, const char *msg, const char *now)
 {
 	char *err = NULL;
 	enum inbox_result r;
@@ -87,7 +57,7 @@ reply(const char *from, const char *attendee, const char *partstat,
 }
 
 static const char *
-partstat_of(struct fx *fx, const char *email)
+partstat_of(struct tl_ws *fx, const char *email)
 {
 	static char out[32];
 	struct store_invitee *inv = NULL;
@@ -104,7 +74,7 @@ partstat_of(struct fx *fx, const char *email)
 }
 
 static long long
-outbox_rows(struct fx *fx, const char *kind)
+outbox_rows(struct tl_ws *fx, const char *kind)
 {
 	struct store_outbox *o = NULL;
 	size_t n = 0, i;
@@ -123,7 +93,7 @@ outbox_rows(struct fx *fx, const char *kind)
 static void
 test_rsvp(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	char *m;
 
 	m = reply("Kim <KIM@gov.example.bb>", "kim@gov.example.bb", "ACCEPTED",
@@ -152,7 +122,7 @@ test_rsvp(void **state)
 static void
 test_spoofed_rsvp(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	char *m;
 
 	m = reply("mallory@evil.example.com", "kim@gov.example.bb", "DECLINED",
@@ -172,7 +142,7 @@ test_spoofed_rsvp(void **state)
 static void
 test_new_time_forwarded(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	char *m;
 
 	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "TENTATIVE",
@@ -193,7 +163,7 @@ test_new_time_forwarded(void **state)
 static void
 test_bounce(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	char **bad = NULL;
 	size_t n = 0;
 	char *err = NULL;
@@ -249,7 +219,7 @@ agenda_reply(const char *from, const char *body, const char *msgid)
 static void
 test_agenda(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct store_plan_meeting r;
 	int queued = 0;
 	char *m, *err = NULL;
@@ -299,7 +269,7 @@ test_agenda(void **state)
 static void
 test_minutes(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct store_plan_meeting r;
 	char *m, *err = NULL, *p;
 	int queued = 0;
@@ -355,7 +325,7 @@ test_minutes(void **state)
 static void
 test_ignored_kinds(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	static const char ooo[] =
 	    "From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
 	    "Subject: Out of Office: invitation\r\nMessage-ID: <ooo@bb>\r\n"
@@ -402,16 +372,20 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rsvp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spoofed_rsvp, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_new_time_forwarded, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_bounce, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_agenda, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_minutes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ignored_kinds, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_rsvp,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_spoofed_rsvp,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_new_time_forwarded,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_bounce,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_agenda,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_minutes,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_ignored_kinds,
+		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test(test_unquoted),
 	};
 	int rc = cmocka_run_group_tests_name("inbox", tests, NULL, NULL);
