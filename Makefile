@@ -72,13 +72,17 @@ $(BUILD)/convened: $(OBJS)
 $(BUILD)/%.o: daemon/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# What several unit tests share (tests/lib), built once per flavour.
+# What several tests share (tests/lib), and the fuzz targets' work on one
+# input (fuzz/harness.c) for test_regress, built once per flavour.
 $(BUILD)/tests/testlib.o: tests/lib/testlib.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -c -o $@ $<
 
-TESTOBJS = $(BUILD)/tests/testlib.o $(LIBOBJS)
-LINK_TEST = $(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Itests/lib -o $@ $< \
-	    $(TESTOBJS) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+$(BUILD)/tests/harness.o: fuzz/harness.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -Idaemon -c -o $@ $<
+
+TESTOBJS = $(BUILD)/tests/testlib.o $(BUILD)/tests/harness.o $(LIBOBJS)
+LINK_TEST = $(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Itests/lib -Ifuzz \
+	    -o $@ $< $(TESTOBJS) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TESTOBJS) | $(BUILD)
 	$(LINK_TEST)
@@ -90,7 +94,8 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(TESTOBJS) | \
 $(BUILD) $(BUILD)/tests/integration:
 	mkdir -p $(BUILD)/tests/integration
 
--include $(OBJS:.o=.d) $(TESTS:=.d) $(ITESTS:=.d)
+-include $(OBJS:.o=.d) $(TESTS:=.d) $(ITESTS:=.d) \
+    $(BUILD)/tests/testlib.d $(BUILD)/tests/harness.d
 
 # The binary is rebuilt when the flavour changes: ./convened is a copy.
 .PHONY: FORCE

@@ -28,6 +28,7 @@
 #include "dmn.h"
 #include "log.h"
 #include "smtp.h"
+#include "testlib.h"
 #include "util.h"
 
 #define PYTHON  "/usr/bin/python3"
@@ -84,26 +85,6 @@ run_quiet(char *const argv[])
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static char *
-slurp(const char *path, size_t *lenp)
-{
-	FILE *fp = fopen(path, "rb");
-	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-
-	if (fp == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(fp);
-	if (lenp != NULL)
-		*lenp = b.len;
-	if (b.data == NULL)
-		return xstrdup("");
-	return buf_detach(&b);
-}
-
 static int
 srv_start(struct srv *s, const char *name, const char *auth,
     char *const extra[])
@@ -144,7 +125,7 @@ srv_start(struct srv *s, const char *name, const char *auth,
 	}
 	deadline = now_ms() + 15000;
 	while (now_ms() < deadline) {
-		char *text = slurp(portfile, NULL);
+		char *text = tl_slurp(portfile, NULL);
 		int st;
 
 		if (text != NULL) {
@@ -198,7 +179,7 @@ count_log(const struct srv *s, const char *needle)
 	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/log.jsonl", s->dir);
-	if ((text = slurp(path, NULL)) == NULL)
+	if ((text = tl_slurp(path, NULL)) == NULL)
 		return 0;
 	for (p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
 		n++;
@@ -217,7 +198,7 @@ stored_message(const struct srv *s, int k, size_t *len)
 	char *text, *p, *q, *out;
 
 	snprintf(path, sizeof(path), "%s/log.jsonl", s->dir);
-	text = slurp(path, NULL);
+	text = tl_slurp(path, NULL);
 	assert_non_null(text);
 	p = text;
 	for (;;) {
@@ -234,7 +215,7 @@ stored_message(const struct srv *s, int k, size_t *len)
 	assert_non_null(q);
 	snprintf(path, sizeof(path), "%s/new/%.*s", s->dir, (int)(q - p), p);
 	free(text);
-	out = slurp(path, len);
+	out = tl_slurp(path, len);
 	assert_non_null(out);
 	return out;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "testlib.h"
 #include "util.h"
 
 static void
@@ -96,21 +97,6 @@ count_files(const char *path)
 	return n;
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-
-	assert_non_null(fp);
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(fp);
-	return buf_detach(&b);
-}
-
 static void
 test_store_and_clash(void **state)
 {
@@ -152,7 +138,8 @@ test_store_and_clash(void **state)
 	/* Five files and the metadata, all inside the item's directory. */
 	assert_int_equal(count_files(dir), 6);
 	p = xasprintf("%s/%s/metadata.json", repo, st.dir);
-	meta = slurp(p);
+	meta = tl_slurp(p, NULL);
+	assert_non_null(meta);
 	assert_non_null(strstr(meta, "\"sender\": \"ana@mides.example.uy\""));
 	assert_non_null(strstr(meta, "\"message_id\": \"m1@mides.example.uy\""));
 	assert_non_null(strstr(meta, "\"dissemination\": \"members\""));
@@ -163,7 +150,8 @@ test_store_and_clash(void **state)
 	assert_int_equal(archive_store(repo, &it, &st2, &err), 0);
 	assert_string_equal(st2.dir, "south-south/2021/2021-03-17-minutes-2");
 	p = xasprintf("%s/%s/acta.pdf", repo, st.dir);
-	meta = slurp(p);
+	meta = tl_slurp(p, NULL);
+	assert_non_null(meta);
 	assert_string_equal(meta, pdf);
 	free(meta);
 	free(p);
