@@ -108,25 +108,20 @@ test_store_and_clash(void **state)
 		{ "minutes.txt", "clash with the text", 19 },
 		{ NULL, "no name", 7 },
 	};
-	struct archive_item it;
+	const struct archive_item it = {
+		.group_id = "south-south", .kind = "minutes",
+		.date = "2021-03-17", .sender = "ana@mides.example.uy",
+		.message_id = "m1@mides.example.uy", .received = 1616000000,
+		.dissemination = "members",
+		.meeting_uid = "south-south-monthly-20210317@example.org",
+		.text = "Acta de la reunión\n", .files = files, .nfiles = 4,
+	};
 	struct archive_stored st, st2;
 	char *err = NULL;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	repo = xasprintf("%s/repository", dir);
-	memset(&it, 0, sizeof it);
-	it.group_id = "south-south";
-	it.kind = "minutes";
-	it.date = "2021-03-17";
-	it.sender = "ana@mides.example.uy";
-	it.message_id = "m1@mides.example.uy";
-	it.received = 1616000000;
-	it.dissemination = "members";
-	it.meeting_uid = "south-south-monthly-20210317@example.org";
-	it.text = "Acta de la reunión\n";
-	it.files = files;
-	it.nfiles = 4;
 	assert_int_equal(archive_store(repo, &it, &st, &err), 0);
 	assert_string_equal(st.dir, "south-south/2021/2021-03-17-minutes");
 	assert_int_equal(st.n, 5);
@@ -172,30 +167,24 @@ static void
 test_thousand_attachments(void **state)
 {
 	char dir[] = "/tmp/convened-archive-XXXXXX", *repo, *cmd;
-	struct archive_file *files;
-	struct archive_item it;
+	struct archive_file *files = xcalloc(1000, sizeof *files);
+	const struct archive_item it = {
+		.group_id = "g", .kind = "document", .date = "2021-05-01",
+		.received = 1619827200, .files = files, .nfiles = 1000,
+	};
 	struct archive_stored st;
-	char **names, *err = NULL;
+	char **names = xcalloc(1000, sizeof *names), *err = NULL;
 	size_t i;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	repo = xasprintf("%s/repository", dir);
-	files = xcalloc(1000, sizeof *files);
-	names = xcalloc(1000, sizeof *names);
 	for (i = 0; i < 1000; i++) {
 		names[i] = xasprintf(i % 2 ? "../../../x%zu" : "/abs/../x", i);
 		files[i].name = names[i];
 		files[i].data = "x";
 		files[i].len = 1;
 	}
-	memset(&it, 0, sizeof it);
-	it.group_id = "g";
-	it.kind = "document";
-	it.date = "2021-05-01";
-	it.received = 1619827200;
-	it.files = files;
-	it.nfiles = 1000;
 	assert_int_equal(archive_store(repo, &it, &st, &err), 0);
 	assert_int_equal(st.n, 1000);
 	assert_int_equal(count_files(dir), 1001);
