@@ -75,7 +75,7 @@ $(BUILD)/%.o: daemon/%.c | $(BUILD)
 # What several tests share (tests/lib), and the fuzz targets' work on one
 # input (fuzz/harness.c) for test_regress, built once per flavour.
 $(BUILD)/tests/testlib.o: tests/lib/testlib.c | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Ifuzz -c -o $@ $<
 
 $(BUILD)/tests/harness.o: fuzz/harness.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -Idaemon -c -o $@ $<

@@ -78,11 +78,10 @@ remove_one(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
-/* Remove what temp_dir() made, and everything in it. */
-static void
-remove_tree(const char *dir)
+int
+harness_rmtree(const char *dir)
 {
-	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 
 static char *
@@ -215,7 +214,7 @@ config_done(void *state)
 {
 	struct config_files *c = state;
 
-	remove_tree(c->dir);
+	(void)harness_rmtree(c->dir);
 	free(c->group);
 	free(c->groups);
 	free(c->global);
@@ -367,7 +366,7 @@ template_done(void *state)
 {
 	struct template_files *t = state;
 
-	remove_tree(t->dir);
+	(void)harness_rmtree(t->dir);
 	free(t->input);
 	free(t->local);
 	free(t->shipped);

@@ -68,4 +68,9 @@ extern const struct harness_target harness_config;
  * would spend most of the time parsing the same bytes again.) */
 extern const struct harness_target harness_template;
 
+/* Remove dir and everything under it, links not followed (the targets'
+ * temporary directories; the tests' too, through testlib): 0, or -1 when
+ * something could not be removed. */
+int harness_rmtree(const char *dir);
+
 #endif

@@ -8,15 +8,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,22 +298,13 @@ group_setup(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 group_teardown(void **state)
 {
 	(void)state;
 	srv_stop(&fx->plain);
 	srv_stop(&fx->auth);
 	if (fx->tmp[0] != '\0')
-		nftw(fx->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		tl_rmtree(fx->tmp);
 	return 0;
 }
 
@@ -492,26 +479,14 @@ test_disconnect_in_data(void **state)
 static void
 test_connection_refused(void **state)
 {
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
 	struct srv dead;
 	struct smtp *c;
 	char *err;
-	int fd;
 
 	(void)state;
-	/* a port the kernel just handed out and nobody listens on */
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
-	close(fd);
 	memset(&dead, 0, sizeof(dead));
 	snprintf(dead.url, sizeof(dead.url), "smtp://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
+	    tl_unused_port());
 	c = session(&dead, NULL, NULL, 2);
 	assert_int_equal(send_one(c, "ana@example.org", small_msg,
 	    sizeof(small_msg) - 1, &err), DMN_TEMP);

@@ -4,7 +4,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "harness.h"
 #include "ical.h"
 #include "plan.h"
 #include "store.h"
@@ -35,6 +39,30 @@ tl_write(const char *path, const char *text, mode_t mode)
 	assert_true(fputs(text, fp) >= 0);
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(chmod(path, mode), 0);
+}
+
+void
+tl_rmtree(const char *dir)
+{
+	if (harness_rmtree(dir) != 0)
+		fail_msg("cannot remove %s", dir);
+}
+
+int
+tl_unused_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
 }
 
 char *
@@ -112,12 +140,9 @@ tl_ws_group(struct tl_ws *ws, const char *file, const char *text)
 void
 tl_ws_free(struct tl_ws *ws)
 {
-	char *cmd = xasprintf("rm -rf '%s'", ws->dir);
-
 	store_close(ws->st);
 	config_free(ws->cfg);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tl_rmtree(ws->dir);
 	free(ws->global);
 	memset(ws, 0, sizeof *ws);
 }

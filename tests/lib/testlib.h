@@ -58,6 +58,13 @@ struct store_outbox *tl_outbox_new(struct tl_ws *, size_t *n);
 
 void tl_write(const char *path, const char *text, mode_t mode);
 
+/* Remove dir and everything under it (fuzz/harness.c's harness_rmtree,
+ * links not followed); a failure fails the test. */
+void tl_rmtree(const char *dir);
+
+/* A loopback TCP port the kernel just handed out and nobody listens on. */
+int tl_unused_port(void);
+
 /* The bytes of a file, NUL-terminated (*len does not count the NUL; len
  * may be NULL), or NULL when it cannot be opened.  Caller frees. */
 char *tl_slurp(const char *path, size_t *len);

@@ -156,9 +156,7 @@ test_store_and_clash(void **state)
 	free(cmd);
 	archive_stored_free(&st);
 	archive_stored_free(&st2);
-	cmd = xasprintf("rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tl_rmtree(dir);
 	free(repo);
 }
 
@@ -197,9 +195,7 @@ test_thousand_attachments(void **state)
 		free(names[i]);
 	free(names);
 	free(files);
-	cmd = xasprintf("rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tl_rmtree(dir);
 	free(repo);
 }
 

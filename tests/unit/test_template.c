@@ -12,7 +12,6 @@
 
 #include <sys/stat.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "config.h"
 #include "ical.h"
 #include "template.h"
+#include "testlib.h"
 #include "util.h"
 
 static const char *const langs4[] = { "es", "en", "pt", "fr" };
@@ -61,18 +61,11 @@ setup(void **state)
 }
 
 static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fx *f = *state;
 
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tl_rmtree(f->dir);
 	free(f->def);
 	free(f->local);
 	config_free(f->cfg);
