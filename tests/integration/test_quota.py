@@ -26,7 +26,7 @@ import sys
 
 import icalendar
 
-from lib import CONVENED, SmtpServer, check, run
+from lib import CONVENED, SmtpServer, check, of_kind, run
 
 DOMAIN = "conferencia.example.org"
 ADMIN = "admin@conferencia.example.org"
@@ -267,7 +267,7 @@ def test(ws):
     expect(warnings(smtp, seen), to_all("rule-warning", "rulebreak", ["pedro@mides.example.cl", ADMIN]),
            "15 January")
     msgs = smtp.messages()
-    rule = [m for _, m, _ in msgs if "rule-warning" in m["Message-ID"]][0]
+    rule = of_kind(msgs, "rule-warning")[0][1]
     check("menos de dos coordinadores" in body(rule), "why not localized:\n" + body(rule))
     once("2021-02-20T12:00:00Z")
     expect(warnings(smtp, seen), [], "20 February")
