@@ -65,6 +65,16 @@ tl_unused_port(void)
 	return ntohs(sa.sin_port);
 }
 
+int
+tl_count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (; (hay = strstr(hay, needle)) != NULL; hay++)
+		n++;
+	return n;
+}
+
 char *
 tl_slurp(const char *path, size_t *len)
 {
@@ -150,8 +160,7 @@ tl_ws_free(struct tl_ws *ws)
 void
 tl_ws_planned(struct tl_ws *ws, const char *tag, const char *luis_extra)
 {
-	struct plan_stats ps;
-	char *text, *err = NULL;
+	char *text;
 
 	tl_ws_init(ws, tag, NULL);
 	text = xasprintf("[group]\nid = ss\nname = Sur-Sur\nkind = discussion\n"
@@ -165,9 +174,48 @@ tl_ws_planned(struct tl_ws *ws, const char *tag, const char *luis_extra)
 	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n", luis_extra);
 	tl_ws_group(ws, "10-ss.ini", text);
 	free(text);
-	assert_int_equal(plan_run(ws->cfg, ws->st, tl_utc("2021-03-01 12:00"),
-	    &ps, &err), 0);
-	assert_int_equal(ps.queued, 3);
+	tl_plan(ws, tl_utc("2021-03-01 12:00"), 3);
+}
+
+void
+tl_plan(struct tl_ws *ws, long long now, int queued)
+{
+	struct plan_stats ps;
+	char *err = NULL;
+
+	if (plan_run(ws->cfg, ws->st, now, &ps, &err) != 0)
+		fail_msg("plan_run: %s", err);
+	assert_int_equal(ps.groups_failed, 0);
+	if (queued >= 0)
+		assert_int_equal(ps.queued, queued);
+}
+
+char *
+tl_meeting(struct tl_ws *ws, const char *gid, const char *series,
+    const char *key, long long start, int cancelled)
+{
+	const struct group *g = config_group(ws->cfg, gid);
+	const struct series *s;
+	struct store_meeting_in in;
+	char *err = NULL;
+
+	assert_non_null(g);
+	assert_non_null(s = config_series(g, series));
+	assert_int_equal(store_group_sync(ws->st, gid, g->name, start, &err), 0);
+	memset(&in, 0, sizeof in);
+	in.uid = plan_uid(ws->cfg, gid, series, key);
+	in.group_id = gid;
+	in.series = series;
+	in.orig_start = in.start = start;
+	in.end = start + 60LL * s->duration;
+	in.tzid = s->timezone;
+	in.summary = s->summary;
+	in.location = s->location;
+	in.kind = config_meeting_kind_name(s->kind);
+	in.sequence = in.content_seq = cancelled;
+	in.cancelled = cancelled;
+	assert_int_equal(store_meeting_upsert(ws->st, &in, &err), 0);
+	return (char *)in.uid;
 }
 
 int

@@ -43,6 +43,18 @@ void tl_ws_free(struct tl_ws *);
  * invitations queued. */
 void tl_ws_planned(struct tl_ws *, const char *tag, const char *luis_extra);
 
+/* plan_run() at now, which must succeed for every group, queueing
+ * `queued` messages (-1: any number). */
+void tl_plan(struct tl_ws *, long long now, int queued);
+
+/* Store group gid of ws->cfg (not its members: tl_plan() does that), and
+ * the meeting of its series on local date key (YYYYMMDD) as the planner
+ * would: its UID, the series' summary, kind, zone and place, from start
+ * (UTC) for the series' duration; cancelled (SEQUENCE 1) or not (0).
+ * Returns the UID (caller frees). */
+char *tl_meeting(struct tl_ws *, const char *gid, const char *series,
+    const char *key, long long start, int cancelled);
+
 /* cmocka setup functions: *state becomes a new workspace (a struct tl_ws),
  * tl_setup_planned()'s with the planned group of tl_ws_planned() in which
  * Luis writes English, tl_setup_ws()'s with `extra` in its global file
@@ -64,6 +76,9 @@ void tl_rmtree(const char *dir);
 
 /* A loopback TCP port the kernel just handed out and nobody listens on. */
 int tl_unused_port(void);
+
+/* How many times needle stands in hay (overlapping ones too). */
+int tl_count(const char *hay, const char *needle);
 
 /* The bytes of a file, NUL-terminated (*len does not count the NUL; len
  * may be NULL), or NULL when it cannot be opened.  Caller frees. */

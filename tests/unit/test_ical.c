@@ -181,18 +181,6 @@ test_parse_local(void **state)
 	assert_false(ical_tz_known(""));
 }
 
-static int
-count(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while ((hay = strstr(hay, needle)) != NULL) {
-		n++;
-		hay++;
-	}
-	return n;
-}
-
 /* Unfold RFC 5545 content lines, to look for whole properties. */
 static char *
 unfold(const char *s)
@@ -277,12 +265,12 @@ test_build_request(void **state)
 	u = unfold(text);
 	assert_lines(u, want);
 	assert_non_null(strstr(u, "PRODID:"));
-	assert_int_equal(count(u, "BEGIN:VTIMEZONE"), 1);
-	assert_int_equal(count(u, "\r\nATTENDEE;"), 3);
+	assert_int_equal(tl_count(u, "BEGIN:VTIMEZONE"), 1);
+	assert_int_equal(tl_count(u, "\r\nATTENDEE;"), 3);
 	assert_non_null(strstr(u, "ROLE=CHAIR"));
 	assert_non_null(strstr(u, "ROLE=OPT-PARTICIPANT"));
 	assert_non_null(strstr(u, "PARTSTAT=ACCEPTED"));
-	assert_int_equal(count(u, "RSVP=TRUE"), 3);
+	assert_int_equal(tl_count(u, "RSVP=TRUE"), 3);
 	/* A quote cannot live in a parameter value; the rest is quoted. */
 	assert_null(strstr(u, "\"hi\""));
 	assert_non_null(strstr(u, "CN=\"Say 'hi'; now, ok\""));

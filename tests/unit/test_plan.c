@@ -61,11 +61,7 @@ setup(void **state)
 static struct store_outbox *
 plan(struct tl_ws *fx, long long now, size_t *n)
 {
-	struct plan_stats ps;
-	char *err = NULL;
-
-	assert_int_equal(plan_run(fx->cfg, fx->st, now, &ps, &err), 0);
-	assert_int_equal(ps.groups_failed, 0);
+	tl_plan(fx, now, -1);
 	return tl_outbox_new(fx, n);
 }
 

@@ -52,30 +52,13 @@ setup(void **state)
 	return tl_setup_ws(state, policy);
 }
 
-/* Store the occurrence of series `name` on local date key, as the planner
- * would, at the UTC times given. */
+/* The occurrence of series on local date key in the store, from start
+ * (UTC): see tl_meeting(). */
 static void
 store_meeting(struct tl_ws *fx, const char *series, const char *key,
     long long start, int cancelled)
 {
-	struct store_meeting_in in;
-	char *uid = plan_uid(fx->cfg, "k", series, key), *err = NULL;
-
-	assert_int_equal(store_group_sync(fx->st, "k", "Grupo K", start, &err),
-	    0);
-	memset(&in, 0, sizeof in);
-	in.uid = uid;
-	in.group_id = "k";
-	in.series = series;
-	in.orig_start = start;
-	in.start = start;
-	in.end = start + 3600;
-	in.tzid = "UTC";
-	in.summary = "x";
-	in.kind = "meeting";
-	in.cancelled = cancelled;
-	assert_int_equal(store_meeting_upsert(fx->st, &in, &err), 0);
-	free(uid);
+	free(tl_meeting(fx, "k", series, key, start, cancelled));
 }
 
 static void
