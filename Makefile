@@ -55,6 +55,7 @@ TESTS   = $(TESTSRC:tests/unit/%.c=$(BUILD)/tests/%)
 # cmocka programs that start real servers: the integration tier
 ITESTSRC = $(sort $(wildcard tests/integration/test_*.c))
 ITESTS   = $(ITESTSRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+TESTDIR  = $(BUILD)/tests/integration
 
 .PHONY: all deps deps-test deps-demo check test unit integration demo install uninstall clean lint \
         bench
@@ -74,25 +75,24 @@ $(BUILD)/%.o: daemon/%.c | $(BUILD)
 
 # What several tests share (tests/lib), and the fuzz targets' work on one
 # input (fuzz/harness.c) for test_regress, built once per flavour.
-$(BUILD)/tests/testlib.o: tests/lib/testlib.c | $(BUILD)
+$(BUILD)/tests/testlib.o: tests/lib/testlib.c | $(TESTDIR)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Ifuzz -c -o $@ $<
 
-$(BUILD)/tests/harness.o: fuzz/harness.c | $(BUILD)
+$(BUILD)/tests/harness.o: fuzz/harness.c | $(TESTDIR)
 	$(CC) $(ALL_CFLAGS) -Idaemon -c -o $@ $<
 
 TESTOBJS = $(BUILD)/tests/testlib.o $(BUILD)/tests/harness.o $(LIBOBJS)
 LINK_TEST = $(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Itests/lib -Ifuzz \
 	    -o $@ $< $(TESTOBJS) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(TESTOBJS) | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c $(TESTOBJS) | $(TESTDIR)
 	$(LINK_TEST)
 
-$(BUILD)/tests/integration/%: tests/integration/%.c $(TESTOBJS) | \
-    $(BUILD)/tests/integration
+$(BUILD)/tests/integration/%: tests/integration/%.c $(TESTOBJS) | $(TESTDIR)
 	$(LINK_TEST)
 
-$(BUILD) $(BUILD)/tests/integration:
-	mkdir -p $(BUILD)/tests/integration
+$(BUILD) $(TESTDIR):
+	mkdir -p $(TESTDIR)
 
 -include $(OBJS:.o=.d) $(TESTS:=.d) $(ITESTS:=.d) \
     $(BUILD)/tests/testlib.d $(BUILD)/tests/harness.d
