@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cycle.h"
 #include "ical.h"
 #include "plan.h"
 #include "store.h"
@@ -106,8 +107,7 @@ tl_ws_free(struct tl_ws *ws)
 void
 tl_ws_planned(struct tl_ws *ws, const char *tag, const char *luis_extra)
 {
-	struct plan_stats ps;
-	char *text, *err = NULL;
+	char *text;
 
 	tl_ws_init(ws, tag, NULL);
 	text = xasprintf("[group]\nid = ss\nname = Sur-Sur\nkind = discussion\n"
@@ -121,7 +121,20 @@ tl_ws_planned(struct tl_ws *ws, const char *tag, const char *luis_extra)
 	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n", luis_extra);
 	tl_ws_group(ws, "10-ss.ini", text);
 	free(text);
-	assert_int_equal(plan_run(ws->cfg, ws->st, tl_utc("2021-03-01 12:00"),
-	    &ps, &err), 0);
-	assert_int_equal(ps.queued, 3);
+	assert_int_equal(tl_step(ws, "plan", plan_group, "2021-03-01 12:00"), 3);
+}
+
+int
+tl_step(struct tl_ws *ws, const char *name, cycle_group_fn *step,
+    const char *when)
+{
+	struct cycle_stats cs;
+	struct cycle_ctx c = { ws->cfg, ws->st, tl_utc(when), &cs };
+	char *err = NULL;
+
+	memset(&cs, 0, sizeof cs);
+	if (cycle_groups(&c, name, step, &err) == -1)
+		fail_msg("%s", err);
+	assert_int_equal(cs.groups_failed, 0);
+	return cs.queued;
 }

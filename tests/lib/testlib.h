@@ -7,6 +7,10 @@
 
 #include <sys/types.h>
 
+#include <stddef.h>
+
+#include "cycle.h"
+
 struct config;
 struct store;
 
@@ -39,6 +43,11 @@ void tl_ws_free(struct tl_ws *);
 void tl_ws_planned(struct tl_ws *, const char *tag, const char *luis_extra);
 
 void tl_write(const char *path, const char *text, mode_t mode);
+
+/* Run one per-group step of the cycle (cycle.h) for every group as if it
+ * were `when`; no group may fail.  Returns the messages it queued. */
+int    tl_step(struct tl_ws *, const char *name, cycle_group_fn *step,
+           const char *when);
 
 /* "YYYY-MM-DD HH:MM" read as UTC, in unix seconds. */
 long long tl_utc(const char *when);

@@ -251,13 +251,11 @@ test_agenda(void **state)
 {
 	struct fx *fx = *state;
 	struct store_plan_meeting r;
-	int queued = 0;
 	char *m, *err = NULL;
 
 	/* The request goes 7 days ahead, with no draft file here. */
-	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-03-10 18:00"),
-	    &queued, &err), 0);
-	assert_int_equal(queued, 2);
+	assert_int_equal(tl_step(&fx->ws, "agenda", agenda_group,
+	    "2021-03-10 18:00"), 2);
 	assert_int_equal(outbox_rows(fx, "agenda-request"), 2);
 
 	/* Kim is no coordinator. */
@@ -290,9 +288,7 @@ test_agenda(void **state)
 	store_plan_meeting_clear(&r);
 
 	/* No reminder: confirmed.  */
-	queued = 0;
-	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-03-16 10:00"),
-	    &queued, &err), 0);
+	tl_step(&fx->ws, "agenda", agenda_group, "2021-03-16 10:00");
 	assert_int_equal(outbox_rows(fx, "agenda-reminder"), 0);
 }
 
@@ -302,12 +298,10 @@ test_minutes(void **state)
 	struct fx *fx = *state;
 	struct store_plan_meeting r;
 	char *m, *err = NULL, *p;
-	int queued = 0;
 	struct stat sb;
 
 	/* After the meeting (17 March 19:30Z): a request for the minutes. */
-	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-03-18 10:00"),
-	    &queued, &err), 0);
+	tl_step(&fx->ws, "agenda", agenda_group, "2021-03-18 10:00");
 	assert_int_equal(outbox_rows(fx, "minutes-request"), 2);
 
 	m = xasprintf("From: Ana <ana@mides.example.uy>\r\n"
@@ -347,8 +341,7 @@ test_minutes(void **state)
 	/* Every member is told, with the files. */
 	assert_int_equal(outbox_rows(fx, "minutes-notice"), 3);
 	/* No reminder once minutes are in. */
-	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-04-02 10:00"),
-	    &queued, &err), 0);
+	tl_step(&fx->ws, "agenda", agenda_group, "2021-04-02 10:00");
 	assert_int_equal(outbox_rows(fx, "minutes-reminder"), 0);
 }
 
