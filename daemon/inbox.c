@@ -22,9 +22,9 @@
 #include "config.h"
 #include "imap.h"
 #include "inbox.h"
+#include "letter.h"
 #include "log.h"
-#include "outbox.h"
-#include "plan.h"
+#include "msgid.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
@@ -174,85 +174,57 @@ inbox_is_confirmation(const char *unquoted)
 	return 0;
 }
 
-/* One of our own Message-IDs in In-Reply-To or References:
- * "<kind>.<uid local part>.<hash>@<our domain>".  Returns the kind found
- * (one of kinds[]) and sets *uid (caller frees), or NULL. */
+/* One of our own Message-IDs (msgid.h) in In-Reply-To or References,
+ * about a meeting, of one of kinds[].  Returns the kind found and sets
+ * *uid (caller frees), or NULL. */
 static const char *
 our_reference(const struct ictx *c, const char *const *kinds, char **uid)
 {
 	const struct mime_msg *m = c->v->msg;
-	const char *dom = addr_domain(c->cfg->org_email), *id, *at, *dot1, *dot2;
+	const char *dom = addr_domain(c->cfg->org_email), *id;
+	struct msgid ref;
 	size_t i, k, n = m ? m->nreferences + 1 : 0;
 
 	/* Newest first: In-Reply-To, then References from the end. */
 	for (i = 0; i < n; i++) {
 		id = i == 0 ? m->in_reply_to : m->references[m->nreferences - i];
-		if (id == NULL || (at = strrchr(id, '@')) == NULL ||
-		    strcasecmp(at + 1, dom) != 0)
+		if (msgid_parse(id, dom, &ref) == -1 || *ref.uid == '\0')
 			continue;
-		for (k = 0; kinds[k] != NULL; k++) {
-			size_t kl = strlen(kinds[k]);
-
-			if (strncmp(id, kinds[k], kl) != 0 || id[kl] != '.')
-				continue;
-			dot1 = id + kl;
-			dot2 = memchr(dot1 + 1, '.', (size_t)(at - dot1 - 1));
-			if (dot2 == NULL || dot2 == dot1 + 1)
-				continue;
-			*uid = xasprintf("%.*s@%s", (int)(dot2 - dot1 - 1),
-			    dot1 + 1, dom);
-			return kinds[k];
-		}
+		for (k = 0; kinds[k] != NULL; k++)
+			if (strcmp(ref.kind, kinds[k]) == 0) {
+				*uid = xstrdup(ref.uid);
+				return kinds[k];
+			}
 	}
 	return NULL;
 }
 
 /* ---- messages to coordinators and members --------------------------------- */
 
-/* Queue kind about meeting r to one person, in their language and zone;
- * extra variables after the meeting's. */
+/* kind about meeting r to one person, as an answer to the message being
+ * applied: queueing it again for the same message does nothing. */
 static int
 meeting_mail(struct ictx *c, const struct group *g,
-    const struct store_plan_meeting *r, const char *kind, const char *tag,
-    const char *email, const char *name, const char *lang, const char *tz,
-    const struct tvar *extra, size_t nextra,
-    const struct compose_attachment *att, size_t natt)
+    const struct store_plan_meeting *r, const char *kind, const char *to,
+    struct letter *l)
 {
-	const struct series *s = config_series(g, r->series);
-	const char *at = strrchr(r->uid, '@');
-	struct plan_vars pv;
-	struct outbox_msg om;
-	char *mid;
-	size_t i;
-	int rc;
+	l->kind = kind;
+	l->group = g;
+	l->meeting = r;
+	l->to = to;
+	l->ref = c->msgid;
+	return letter_queue(c->cfg, c->st, l, c->now, c->err) < 0 ? -1 : 0;
+}
 
-	plan_vars_init(&pv, c->cfg, g, r, s ? s->open : 0, email, name,
-	    lang ? lang : g->language, tz ? tz : g->timezone);
-	for (i = 0; i < nextra; i++)
-		plan_vars_add(&pv, extra[i].name, extra[i].value);
-	/* Derived from the message answered and the recipient: applying the
-	 * same message again can queue nothing new. */
-	mid = xasprintf("%s.%.*s.%08x.%08x@%s", tag, (int)(at - r->uid), r->uid,
-	    str_hash32(c->msgid), str_hash32(email), addr_domain(c->cfg->org_email));
-	memset(&om, 0, sizeof om);
-	om.kind = kind;
-	om.group_id = g->id;
-	om.meeting_uid = r->uid;
-	om.to_email = email;
-	om.to_name = name;
-	om.langs[0] = lang;
-	om.langs[1] = g->language;
-	om.langs[2] = c->cfg->language;
-	om.vars = pv.v;
-	om.nvars = pv.n;
-	om.message_id = mid;
-	om.in_reply_to = NULL;
-	om.att = att;
-	om.natt = natt;
-	rc = outbox_queue(c->cfg, c->st, &om, c->now, c->err);
-	plan_vars_free(&pv);
-	free(mid);
-	return rc < 0 ? -1 : 0;
+/* letter.h's vars_for: the proposed time in the reader's terms. */
+static void
+proposed_for(void *arg, struct letter_vars *lv, const char *lang,
+    const char *tz)
+{
+	const long long *proposed = arg;
+
+	letter_vars_take(lv, "proposed_when", template_when(lang, *proposed,
+	    tz));
 }
 
 /* An attendee proposes another time: the coordinators decide. */
@@ -263,34 +235,29 @@ forward_proposal(struct ictx *c, const struct group *g,
 {
 	const struct member *who = config_member(g, attendee);
 	char *comment = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	struct letter l;
 	size_t i;
 	int rc = 0;
 
 	if (strlen(comment) > COMMENT_MAX)
 		comment[COMMENT_MAX] = '\0';
-	for (i = 0; i < g->nmembers && rc == 0; i++) {
-		const struct member *m = &g->members[i];
-		const char *lang = config_member_language(g, m);
-		const char *tz = config_member_timezone(g, m);
-		char *when;
+	{
+		const struct tvar extra[] = {
+			{ "attendee_name", who && who->name ? who->name :
+			    attendee },
+			{ "attendee_email", attendee },
+			{ "comment", comment },
+		};
 
-		if (!m->coordinator)
-			continue;
-		when = template_when(lang, proposed, tz);
-		{
-			const struct tvar extra[] = {
-				{ "attendee_name", who && who->name ? who->name :
-				    attendee },
-				{ "attendee_email", attendee },
-				{ "proposed_when", when },
-				{ "comment", comment },
-			};
-
-			rc = meeting_mail(c, g, r, "counter-notice", "counter",
-			    m->email, m->name, m->language, tz, extra, 4, NULL,
-			    0);
-		}
-		free(when);
+		memset(&l, 0, sizeof l);
+		l.vars = extra;
+		l.nvars = 3;
+		l.vars_for = proposed_for;
+		l.arg = &proposed;
+		for (i = 0; i < g->nmembers && rc == 0; i++)
+			if (g->members[i].coordinator)
+				rc = meeting_mail(c, g, r, "counter-notice",
+				    g->members[i].email, &l);
 	}
 	free(comment);
 	return rc;
@@ -585,6 +552,7 @@ tell_members(struct ictx *c, const struct group *g,
 	const struct member *sender = config_member(g, c->v->from);
 	struct compose_attachment *att;
 	struct buf names = BUF_INIT;
+	struct letter l;
 	size_t i, k = 0;
 	int rc = 0;
 
@@ -615,19 +583,19 @@ tell_members(struct ictx *c, const struct group *g,
 			    c->v->from },
 		};
 
-		for (i = 0; i < g->nmembers && rc == 0; i++) {
-			const struct member *m = &g->members[i];
-
+		memset(&l, 0, sizeof l);
+		l.vars = extra;
+		l.nvars = 2;
+		l.att = att;
+		l.natt = k;
+		for (i = 0; i < g->nmembers && rc == 0; i++)
 			rc = meeting_mail(c, g, r, "minutes-notice",
-			    "minutes-notice", m->email, m->name, m->language,
-			    config_member_timezone(g, m), extra, 2, att, k);
-		}
+			    g->members[i].email, &l);
 		for (i = 0; rc == 0 && g->public_minutes && s && s->open &&
 		    i < s->nguests; i++)
 			if (config_member(g, s->guests[i]) == NULL)
 				rc = meeting_mail(c, g, r, "minutes-notice",
-				    "minutes-notice", s->guests[i], NULL, NULL,
-				    s->timezone, extra, 2, att, k);
+				    s->guests[i], &l);
 	}
 	buf_release(&names);
 	free(att);

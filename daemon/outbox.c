@@ -1,64 +1,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compose.h"
 #include "config.h"
 #include "log.h"
 #include "outbox.h"
 #include "smtp.h"
 #include "store.h"
-#include "template.h"
 #include "util.h"
 
 #define BATCH 200
-
-int
-outbox_queue(const struct config *cfg, struct store *st,
-    const struct outbox_msg *m, long long now, char **err)
-{
-	struct compose_msg msg;
-	struct store_outbox_in out;
-	char *subject = NULL, *body = NULL, *ical = NULL, *data;
-	size_t len;
-	int rc;
-
-	if (template_render(cfg, m->langs, 3, m->kind, m->vars, m->nvars,
-	    &subject, &body, err) == -1)
-		return -1;
-	if (m->ical_fn != NULL)
-		ical = m->ical_fn(m->ical_arg, body);
-	memset(&msg, 0, sizeof msg);
-	msg.from_name = cfg->org_name;
-	msg.from_email = cfg->org_email;
-	msg.to_name = m->to_name;
-	msg.to_email = m->to_email;
-	msg.subject = subject;
-	msg.message_id = m->message_id;
-	msg.in_reply_to = m->in_reply_to;
-	msg.date = now;
-	msg.text = body;
-	msg.ical = ical;
-	msg.ical_method = m->ical_method;
-	msg.att = m->att;
-	msg.natt = m->natt;
-	data = compose_message(&msg, &len);
-
-	memset(&out, 0, sizeof out);
-	out.message_id = m->message_id;
-	out.kind = m->kind;
-	out.group_id = m->group_id;
-	out.meeting_uid = m->meeting_uid;
-	out.recipient = m->to_email;
-	out.data = data;
-	out.len = len;
-	out.now = now;
-	rc = store_outbox_add(st, &out, err);
-	free(data);
-	free(ical);
-	free(subject);
-	free(body);
-	return rc;
-}
 
 static long long
 backoff(int attempts)

@@ -12,40 +12,8 @@
 
 #include <signal.h>
 
-struct compose_attachment;
 struct config;
 struct store;
-struct tvar;
-
-/* One message to render and queue.  Every pointer is borrowed for the
- * call. */
-struct outbox_msg {
-	const char *kind;            /* template kind, also the row's kind */
-	const char *group_id;        /* NULL allowed */
-	const char *meeting_uid;     /* NULL allowed */
-	const char *to_email;
-	const char *to_name;         /* NULL allowed */
-	const char *langs[3];        /* recipient's, group's, daemon's */
-	const struct tvar *vars;
-	size_t      nvars;
-	const char *message_id;      /* derived from what the message is */
-	const char *in_reply_to;     /* NULL allowed */
-	/* A calendar object built for this recipient, or NULL.  When
-	 * description_from_body is set, ical_fn builds it after rendering so
-	 * that DESCRIPTION can carry the body in the recipient's language. */
-	char     *(*ical_fn)(void *arg, const char *body);
-	void       *ical_arg;
-	const char *ical_method;
-	const struct compose_attachment *att;
-	size_t      natt;
-};
-
-/* Render m's template in the first of its languages that has one,
- * compose the message and queue it.  Returns 1 queued, 0 already queued
- * under that Message-ID (nothing done), -1 error (*err set, caller
- * frees): a template that will not render, or the store. */
-int outbox_queue(const struct config *, struct store *,
-        const struct outbox_msg *m, long long now, char **err);
 
 struct outbox_stats {
 	int sent;

@@ -192,7 +192,8 @@ def warnings(smtp, seen):
     out = []
     for rcpts, msg, raw in fresh:
         mid = msg["Message-ID"].strip("<>")
-        m = re.match(r"notice\.([a-z-]+)\.([a-z0-9-]+)\.", mid)
+        # cv1.<kind>.<group>.<meeting>.<ref>.<token>@... (daemon/msgid.h)
+        m = re.match(r"cv1\.([a-z-]+)\.([a-z0-9_-]+)\.", mid)
         if not m or m.group(1) not in KINDS:
             continue
         check(len(rcpts) == 1, "one recipient per warning")

@@ -7,6 +7,10 @@
 
 #include <sys/types.h>
 
+#include <stddef.h>
+
+#include "cycle.h"
+
 struct config;
 struct store;
 
@@ -39,6 +43,27 @@ void tl_ws_free(struct tl_ws *);
 void tl_ws_planned(struct tl_ws *, const char *tag, const char *luis_extra);
 
 void tl_write(const char *path, const char *text, mode_t mode);
+
+/* Run one per-group step of the cycle (cycle.h) for every group as if it
+ * were `when`; no group may fail.  Returns the messages it queued. */
+int    tl_step(struct tl_ws *, const char *name, cycle_group_fn *step,
+           const char *when);
+
+/* The outbox rows of group, kind and recipient (each NULL for any). */
+size_t tl_outbox_count(struct tl_ws *, const char *group, const char *kind,
+          const char *rcpt);
+/* The whole message of the one row of kind to rcpt (it fails the test when
+ * there is not exactly one).  Caller frees. */
+char  *tl_outbox_one(struct tl_ws *, const char *kind, const char *rcpt);
+/* The same message's plain text, decoded (CRLF line ends).  Caller
+ * frees. */
+char  *tl_outbox_text(struct tl_ws *, const char *kind, const char *rcpt);
+
+/* What the daemon logs between tl_log_begin() and tl_log_end() goes to
+ * a file in the workspace; tl_log_end() returns it (caller frees) and
+ * passes it on to stderr. */
+void   tl_log_begin(struct tl_ws *);
+char  *tl_log_end(struct tl_ws *);
 
 /* "YYYY-MM-DD HH:MM" read as UTC, in unix seconds. */
 long long tl_utc(const char *when);

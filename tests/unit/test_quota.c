@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cycle.h"
 #include "ical.h"
+#include "msgid.h"
 #include "plan.h"
 #include "quota.h"
 #include "store.h"
@@ -186,8 +188,12 @@ queued(struct fx *fx, const char *kind, char ***rcpt)
 		if (rows[i].id <= fx->seen)
 			continue;
 		if (strcmp(rows[i].kind, kind) == 0) {
-			assert_non_null(strstr(rows[i].message_id, "notice."));
-			assert_non_null(strstr(rows[i].message_id, kind));
+			struct msgid id;
+
+			assert_int_equal(msgid_parse(rows[i].message_id,
+			    "example.org", &id), 0);
+			assert_string_equal(id.kind, kind);
+			assert_string_equal(id.group, rows[i].group_id);
 			if (rcpt != NULL)
 				(*rcpt)[k] = xstrdup(rows[i].recipient);
 			k++;
@@ -203,10 +209,13 @@ queued(struct fx *fx, const char *kind, char ***rcpt)
 static void
 run(struct fx *fx, long long now)
 {
+	struct cycle_stats cs;
+	struct cycle_ctx c = { fx->cfg, fx->st, now, &cs };
 	char *err = NULL;
-	int q = 0;
 
-	assert_int_equal(quota_run(fx->cfg, fx->st, now, &q, &err), 0);
+	memset(&cs, 0, sizeof cs);
+	assert_int_equal(cycle_groups(&c, "quota", quota_group, &err), 0);
+	assert_int_equal(cs.groups_failed, 0);
 }
 
 /* One meeting a year: short of quota at every checkpoint. */
