@@ -301,38 +301,58 @@ diag_free(struct diag *d)
 {
 	strv_free(d->text, d->n);
 	free(d->is_error);
+	strv_free(d->notes, d->nnotes);
 	diag_init(d);
+}
+
+static char *
+diag_vformat(const char *file, int line, const char *what, const char *fmt,
+    va_list ap)
+{
+	struct buf b = BUF_INIT;
+	va_list aq;
+	char *msg;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	msg = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
+	vsnprintf(msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
+	buf_addf(&b, "%s:%d: %s%s", file, line, what, msg);
+	free(msg);
+	return buf_detach(&b);
 }
 
 void
 diag_add(struct diag *d, int is_error, const char *file, int line,
     const char *fmt, ...)
 {
-	struct buf b = BUF_INIT;
 	va_list ap;
-	char *msg;
-	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	msg = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
-	va_start(ap, fmt);
-	vsnprintf(msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
-	va_end(ap);
-
-	buf_addf(&b, "%s:%d: %s%s", file, line, is_error ? "" : "warning: ",
-	    msg);
-	free(msg);
 	d->text = xreallocarray(d->text, d->n + 1, sizeof *d->text);
 	d->is_error = xreallocarray(d->is_error, d->n + 1, sizeof *d->is_error);
-	d->text[d->n] = buf_detach(&b);
+	va_start(ap, fmt);
+	d->text[d->n] = diag_vformat(file, line, is_error ? "" : "warning: ",
+	    fmt, ap);
+	va_end(ap);
 	d->is_error[d->n] = is_error;
 	d->n++;
 	if (is_error)
 		d->nerrors++;
 	else
 		d->nwarnings++;
+}
+
+void
+diag_note(struct diag *d, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->notes = xreallocarray(d->notes, d->nnotes + 1, sizeof *d->notes);
+	va_start(ap, fmt);
+	d->notes[d->nnotes++] = diag_vformat(file, line, "", fmt, ap);
+	va_end(ap);
 }
 
 #define ERR(c, ...)  diag_add((c)->d, 1, (c)->file, (c)->lineno, __VA_ARGS__)
@@ -392,17 +412,27 @@ valid_id(const char *s, size_t max)
 	return 1;
 }
 
-/* A path in the configuration is taken relative to the file naming it. */
+/* A path in the configuration is taken relative to the directory of the
+ * file naming it.  A file named without a directory ("-c convened.ini")
+ * is in the current one, where v as written already points. */
 static char *
 resolve_path(const char *file, const char *v)
 {
 	const char *slash;
 
-	while (v[0] == '.' && v[1] == '/')
-		v += 2;
 	if (v[0] == '/' || (slash = strrchr(file, '/')) == NULL)
 		return xstrdup(v);
+	while (v[0] == '.' && v[1] == '/')
+		v += 2;
 	return xasprintf("%.*s/%s", (int)(slash - file), file, v);
+}
+
+/* password_file names a systemd credential when it has no '/', a file
+ * when it has one; resolve_path() keeps the '/' of a path. */
+static int
+is_credential(const char *password_file)
+{
+	return strchr(password_file, '/') == NULL;
 }
 
 static int
@@ -455,9 +485,7 @@ parse_credential(struct ctx *c, const struct key *k, const char *v,
     struct value *out)
 {
 	(void)k;
-	/* With a slash it is a path (relative to this file), without one
-	 * the name of a systemd credential. */
-	out->s = strchr(v, '/') != NULL ? resolve_path(c->file, v) : xstrdup(v);
+	out->s = is_credential(v) ? xstrdup(v) : resolve_path(c->file, v);
 	return 0;
 }
 
@@ -1113,7 +1141,7 @@ password_path(const struct endpoint *e, char **err)
 		*err = xstrdup("no password_file configured");
 		return NULL;
 	}
-	if (strchr(e->password_file, '/') != NULL)
+	if (!is_credential(e->password_file))
 		return xstrdup(e->password_file);
 	if (cred == NULL) {
 		*err = xasprintf("password credential %s: CREDENTIALS_DIRECTORY "
@@ -1142,33 +1170,52 @@ url_host_is_loopback(const char *url)
 }
 
 static void
-check_endpoint(struct ctx *c, enum sec sec, const struct endpoint *e,
+check_url(struct ctx *c, enum sec sec, const struct endpoint *e,
     const char *plain, const char *tls)
+{
+	const char *name = sections[sec].name;
+	int line = c->seen_sec[sec];
+	size_t pl = strlen(plain), tl = strlen(tls);
+
+	if (e->url == NULL)
+		return;
+	if (strncmp(e->url, plain, pl) != 0 && strncmp(e->url, tls, tl) != 0)
+		diag_add(c->d, 1, c->file, line, "[%s] url must start with %s "
+		    "or %s", name, plain, tls);
+	else if (!e->tls_required && !url_host_is_loopback(e->url))
+		diag_add(c->d, 1, c->file, line, "[%s] tls = none is allowed "
+		    "only for a loopback host", name);
+}
+
+/* Where an endpoint's password is read, said once for `check`, and a
+ * password file fit to hold one: a regular file only we can read. */
+static void
+check_password(struct ctx *c, enum sec sec, const struct endpoint *e)
 {
 	const char *name = sections[sec].name;
 	int line = c->seen_sec[sec];
 	char *path, *err = NULL;
 	struct stat st;
 
-	if (e->url != NULL) {
-		size_t pl = strlen(plain), tl = strlen(tls);
-
-		if (strncmp(e->url, plain, pl) != 0 &&
-		    strncmp(e->url, tls, tl) != 0)
-			diag_add(c->d, 1, c->file, line, "[%s] url must start "
-			    "with %s or %s", name, plain, tls);
-		else if (!e->tls_required && !url_host_is_loopback(e->url))
-			diag_add(c->d, 1, c->file, line, "[%s] tls = none is "
-			    "allowed only for a loopback host", name);
+	if (e->password_file == NULL) {
+		if (e->username != NULL)
+			diag_add(c->d, 1, c->file, line, "[%s] username given "
+			    "without password_file", name);
+		diag_note(c->d, c->file, line, "[%s] password_file: none, no "
+		    "authentication", name);
+		return;
 	}
-	if (e->username != NULL && e->password_file == NULL)
-		diag_add(c->d, 1, c->file, line, "[%s] username given without "
-		    "password_file", name);
 	/* A systemd credential is only checkable under systemd. */
 	if ((path = password_path(e, &err)) == NULL) {
+		diag_note(c->d, c->file, line, "[%s] password_file: systemd "
+		    "credential %s (not checked: CREDENTIALS_DIRECTORY is not "
+		    "set)", name, e->password_file);
 		free(err);
 		return;
 	}
+	diag_note(c->d, c->file, line, "[%s] password_file: %s %s", name,
+	    is_credential(e->password_file) ? "systemd credential" : "file",
+	    is_credential(e->password_file) ? e->password_file : path);
 	if (stat(path, &st) == -1)
 		err = xasprintf("cannot read password file %s: %s", path,
 		    strerror(errno));
@@ -1196,8 +1243,10 @@ check_global(struct ctx *c)
 
 	c->file = cfg->file;
 	missing_sections(c, c->lineno > 0 ? c->lineno : 1);
-	check_endpoint(c, S_SMTP, &cfg->smtp, "smtp://", "smtps://");
-	check_endpoint(c, S_IMAP, &cfg->imap, "imap://", "imaps://");
+	check_url(c, S_SMTP, &cfg->smtp, "smtp://", "smtps://");
+	check_password(c, S_SMTP, &cfg->smtp);
+	check_url(c, S_IMAP, &cfg->imap, "imap://", "imaps://");
+	check_password(c, S_IMAP, &cfg->imap);
 	if (cfg->nimap_folders == 0)
 		diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],
 		    "[imap] folders is empty");

@@ -137,17 +137,23 @@ load(struct fx *fx)
 }
 
 static int
-has(struct fx *fx, const char *expect)
+in_list(char *const *v, size_t n, const char *expect)
 {
 	size_t i;
 
-	for (i = 0; i < fx->d.n; i++)
-		if (strcmp(fx->d.text[i], expect) == 0)
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], expect) == 0)
 			return 1;
-	for (i = 0; i < fx->d.n; i++)
-		print_message("  got: %s\n", fx->d.text[i]);
+	for (i = 0; i < n; i++)
+		print_message("  got: %s\n", v[i]);
 	print_message("  expected: %s\n", expect);
 	return 0;
+}
+
+static int
+has(struct fx *fx, const char *expect)
+{
+	return in_list(fx->d.text, fx->d.n, expect);
 }
 
 /* Load, then expect exactly one error: `fmt` with the file and line. */
@@ -869,6 +875,114 @@ test_type_parsers(void **state)
 		run_type_case(fx, &type_cases[i]);
 }
 
+/* ---- password_file: a path with a '/', else a credential ---------------- */
+
+static int
+has_note(struct fx *fx, const char *expect)
+{
+	return in_list(fx->d.notes, fx->d.nnotes, expect);
+}
+
+/* `-c convened.ini`: ./imap.pass is the file beside it, read as a file
+ * and checked as one, not a credential named "imap.pass". */
+static void
+test_password_file_beside_relative_config(void **state)
+{
+	struct fx *fx = *state;
+	char cwd[4096], *pw = NULL, *err = NULL, *p;
+
+	put_global(fx, "");
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(chdir(fx->dir), 0);
+	fx->cfg = config_load("convened.ini", &fx->d);
+	if (fx->cfg != NULL)
+		pw = config_read_password(&fx->cfg->imap, &err);
+	assert_int_equal(chdir(cwd), 0);
+	assert_non_null(fx->cfg);
+	assert_string_equal(fx->cfg->imap.password_file, "./imap.pass");
+	assert_true(has_note(fx, "convened.ini:9: [imap] password_file: file "
+	    "./imap.pass"));
+	assert_true(has_note(fx, "convened.ini:6: [smtp] password_file: none, "
+	    "no authentication"));
+	assert_int_equal(fx->d.nnotes, 2);
+	assert_null(err);
+	assert_string_equal(pw, "secret");
+	free(pw);
+
+	/* And its mode is checked, which a credential's is not. */
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+	p = xasprintf("%s/imap.pass", fx->dir);
+	assert_int_equal(chmod(p, 0640), 0);
+	free(p);
+	assert_int_equal(chdir(fx->dir), 0);
+	fx->cfg = config_load("convened.ini", &fx->d);
+	assert_int_equal(chdir(cwd), 0);
+	assert_null(fx->cfg);
+	assert_int_equal(fx->d.nerrors, 1);
+	assert_true(has(fx, "convened.ini:9: [imap] password file ./imap.pass "
+	    "is readable by group or others (mode 0640): chmod 600 it"));
+}
+
+static void
+test_password_file_beside_absolute_config(void **state)
+{
+	struct fx *fx = *state;
+	char *want, *pw, *err = NULL;
+
+	put_global(fx, "");
+	load(fx);
+	assert_non_null(fx->cfg);
+	want = xasprintf("%s:9: [imap] password_file: file %s/imap.pass",
+	    fx->global, fx->dir);
+	assert_true(has_note(fx, want));
+	free(want);
+	pw = config_read_password(&fx->cfg->imap, &err);
+	assert_null(err);
+	assert_string_equal(pw, "secret");
+	free(pw);
+}
+
+static void
+test_password_credential(void **state)
+{
+	struct fx *fx = *state;
+	char *text = text_with(base_global, 12, "password_file = imap.pass\n");
+	char *want, *pw, *err = NULL;
+
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_string_equal(fx->cfg->imap.password_file, "imap.pass");
+	want = xasprintf("%s:9: [imap] password_file: systemd credential "
+	    "imap.pass (not checked: CREDENTIALS_DIRECTORY is not set)",
+	    fx->global);
+	assert_true(has_note(fx, want));
+	free(want);
+	assert_null(config_read_password(&fx->cfg->imap, &err));
+	assert_string_equal(err, "password credential imap.pass: "
+	    "CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit)");
+	free(err);
+	err = NULL;
+
+	/* Under systemd the credential is found, and checked. */
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", fx->dir, 1), 0);
+	load(fx);
+	pw = fx->cfg ? config_read_password(&fx->cfg->imap, &err) : NULL;
+	unsetenv("CREDENTIALS_DIRECTORY");
+	assert_non_null(fx->cfg);
+	want = xasprintf("%s:9: [imap] password_file: systemd credential "
+	    "imap.pass", fx->global);
+	assert_true(has_note(fx, want));
+	free(want);
+	assert_null(err);
+	assert_string_equal(pw, "secret");
+	free(pw);
+}
+
 int
 main(void)
 {
@@ -926,6 +1040,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_groups_dir_missing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_type_parsers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_password_file_beside_relative_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_password_file_beside_absolute_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_password_credential, setup,
 		    teardown),
 	};
 	int rc = cmocka_run_group_tests_name("config", tests, NULL, NULL);
