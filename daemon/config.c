@@ -36,6 +36,7 @@
 #include "addr.h"
 #include "config.h"
 #include "ical.h"
+#include "net.h"
 #include "util.h"
 
 #define MAX_LIST 10000          /* guests, folders, exdates: sanity bound */
@@ -1151,40 +1152,38 @@ password_path(const struct endpoint *e, char **err)
 	return xasprintf("%s/%s", cred, e->password_file);
 }
 
-static int
-url_host_is_loopback(const char *url)
-{
-	const char *h = strstr(url, "://");
-	size_t n;
-
-	if (h == NULL)
-		return 0;
-	h += 3;
-	if (strncmp(h, "[::1]", 5) == 0)
-		return h[5] == '\0' || h[5] == ':' || h[5] == '/';
-	n = strcspn(h, ":/");
-	if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
-		return 1;
-	return strncmp(h, "127.", 4) == 0 && n >= 7 &&
-	    strspn(h, "0123456789.") >= n;
-}
-
+/* The URL as libcurl will read it: a scheme of the section, with
+ * tls = none a loopback host only, and no login in it (username and
+ * password_file say that, and a '@' can hide the real host:
+ * smtp://localhost:x@attacker.example). */
 static void
 check_url(struct ctx *c, enum sec sec, const struct endpoint *e,
     const char *plain, const char *tls)
 {
 	const char *name = sections[sec].name;
 	int line = c->seen_sec[sec];
-	size_t pl = strlen(plain), tl = strlen(tls);
+	struct net_url u;
+	char *err = NULL;
 
 	if (e->url == NULL)
 		return;
-	if (strncmp(e->url, plain, pl) != 0 && strncmp(e->url, tls, tl) != 0)
-		diag_add(c->d, 1, c->file, line, "[%s] url must start with %s "
-		    "or %s", name, plain, tls);
-	else if (!e->tls_required && !url_host_is_loopback(e->url))
+	if (net_url_parse(e->url, &u, &err) == -1) {
+		diag_add(c->d, 1, c->file, line, "[%s] url is not a URL (%s): "
+		    "it must be %s://HOST[:PORT] or %s://HOST[:PORT]", name, err,
+		    plain, tls);
+		free(err);
+		return;
+	}
+	if (strcmp(u.scheme, plain) != 0 && strcmp(u.scheme, tls) != 0)
+		diag_add(c->d, 1, c->file, line, "[%s] url must start with "
+		    "%s:// or %s://", name, plain, tls);
+	else if (!e->tls_required && !u.loopback)
 		diag_add(c->d, 1, c->file, line, "[%s] tls = none is allowed "
 		    "only for a loopback host", name);
+	if (u.login)
+		diag_add(c->d, 1, c->file, line, "[%s] url holds a user name or "
+		    "password: give them with username and password_file", name);
+	net_url_free(&u);
 }
 
 /* Where an endpoint's password is read, said once for `check`, and a
@@ -1243,9 +1242,9 @@ check_global(struct ctx *c)
 
 	c->file = cfg->file;
 	missing_sections(c, c->lineno > 0 ? c->lineno : 1);
-	check_url(c, S_SMTP, &cfg->smtp, "smtp://", "smtps://");
+	check_url(c, S_SMTP, &cfg->smtp, "smtp", "smtps");
 	check_password(c, S_SMTP, &cfg->smtp);
-	check_url(c, S_IMAP, &cfg->imap, "imap://", "imaps://");
+	check_url(c, S_IMAP, &cfg->imap, "imap", "imaps");
 	check_password(c, S_IMAP, &cfg->imap);
 	if (cfg->nimap_folders == 0)
 		diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],

@@ -983,6 +983,88 @@ test_password_credential(void **state)
 	free(pw);
 }
 
+/* ---- URLs, as libcurl reads them --------------------------------------- */
+
+struct url_case {
+	const char *url;
+	const char *tls;
+	const char *errors[2];  /* at the [smtp] line, none when the URL passes */
+};
+
+static const struct url_case url_cases[] = {
+	/* The loopback rule of tls = none, with libcurl deciding the host. */
+	{ "smtp://127.0.0.1:2525", "none", { NULL, NULL } },
+	{ "smtp://[::1]:25", "none", { NULL, NULL } },
+	{ "smtp://localhost:25", "none", { NULL, NULL } },
+	{ "smtp://LOCALHOST", "none", { NULL, NULL } },
+	{ "smtp://127.1", "none", { NULL, NULL } },       /* is 127.0.0.1 */
+	{ "smtp://localhost:x@smtp.attacker.example:25", "none", {
+	  "[smtp] tls = none is allowed only for a loopback host",
+	  "[smtp] url holds a user name or password: give them with username "
+	  "and password_file" } },
+	{ "smtp://127.0.0.1.attacker.example", "none", {
+	  "[smtp] tls = none is allowed only for a loopback host", NULL } },
+	{ "smtp://[::2]:25", "none", {
+	  "[smtp] tls = none is allowed only for a loopback host", NULL } },
+	{ "smtp://attacker.example#@127.0.0.1", "none", {
+	  "[smtp] tls = none is allowed only for a loopback host", NULL } },
+	/* A login in the URL, even with TLS. */
+	{ "smtps://agenda@mail.example.org", "required", {
+	  "[smtp] url holds a user name or password: give them with username "
+	  "and password_file", NULL } },
+	{ "smtp://@127.0.0.1", "none", {
+	  "[smtp] url holds a user name or password: give them with username "
+	  "and password_file", NULL } },
+	/* The scheme fits the section; libcurl reads it in any case. */
+	{ "smtps://mail.example.org:465", "required", { NULL, NULL } },
+	{ "SMTP://127.0.0.1", "none", { NULL, NULL } },
+	{ "imap://127.0.0.1:1143", "none", {
+	  "[smtp] url must start with smtp:// or smtps://", NULL } },
+	{ "http://mail.example.org", "required", {
+	  "[smtp] url must start with smtp:// or smtps://", NULL } },
+	/* Not a URL at all. */
+	{ "mail.example.org", "required", {
+	  "[smtp] url is not a URL (Bad scheme): it must be smtp://HOST[:PORT] "
+	  "or smtps://HOST[:PORT]", NULL } },
+	{ "smtp://127.0.0.1:99999", "none", {
+	  "[smtp] url is not a URL (Port number was not a decimal number "
+	  "between 0 and 65535): it must be smtp://HOST[:PORT] or "
+	  "smtps://HOST[:PORT]", NULL } },
+};
+
+static void
+test_urls(void **state)
+{
+	struct fx *fx = *state;
+	const struct url_case *uc;
+	char *text, *want;
+	size_t i, j, n;
+
+	for (i = 0; i < sizeof url_cases / sizeof url_cases[0]; i++) {
+		uc = &url_cases[i];
+		text = xasprintf("[organizer]\nname = x\nemail = a@example.org\n"
+		    "[smtp]\nurl = %s\ntls = %s\n[imap]\nurl = imap://[::1]:1143\n"
+		    "username = u\npassword_file = ./imap.pass\ntls = none\n",
+		    uc->url, uc->tls);
+		write_file(fx->global, text, 0644);
+		free(text);
+		config_free(fx->cfg);
+		diag_free(&fx->d);
+		load(fx);
+		for (n = 0; n < 2 && uc->errors[n] != NULL; n++) {
+			want = xasprintf("%s:4: %s", fx->global, uc->errors[n]);
+			assert_true(has(fx, want));
+			free(want);
+		}
+		if (fx->d.nerrors != n) {
+			for (j = 0; j < fx->d.n; j++)
+				print_message("  got: %s\n", fx->d.text[j]);
+			fail_msg("%s: %zu errors, not %zu", uc->url,
+			    fx->d.nerrors, n);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -1047,6 +1129,7 @@ main(void)
 		    test_password_file_beside_absolute_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_credential, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests_name("config", tests, NULL, NULL);
 
