@@ -81,7 +81,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) $(BUILD)/tests/testlib.o | $(BUILD)
 $(BUILD):
 	mkdir -p $(BUILD)/tests
 
--include $(OBJS:.o=.d) $(TESTS:=.d)
+-include $(OBJS:.o=.d) $(TESTS:=.d) $(BUILD)/tests/testlib.d
 
 # The binary is rebuilt when the flavour changes: ./convened is a copy.
 .PHONY: FORCE

@@ -103,6 +103,8 @@ cmd_check(const struct opts *o)
 	for (i = 0; i < d.n; i++)
 		printf("%s\n", d.text[i]);
 	if (cfg != NULL) {
+		for (i = 0; i < d.nnotes; i++)
+			printf("%s\n", d.notes[i]);
 		for (i = 0; i < cfg->ngroups; i++) {
 			members += cfg->groups[i].nmembers;
 			series += cfg->groups[i].nseries;
