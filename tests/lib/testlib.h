@@ -40,6 +40,10 @@ void tl_ws_planned(struct tl_ws *, const char *tag, const char *luis_extra);
 
 void tl_write(const char *path, const char *text, mode_t mode);
 
+/* The whole file, NUL-terminated (*len its size without the NUL), or
+ * NULL when it cannot be opened.  Caller frees. */
+char *tl_slurp(const char *path, size_t *len);
+
 /* "YYYY-MM-DD HH:MM" read as UTC, in unix seconds. */
 long long tl_utc(const char *when);
 

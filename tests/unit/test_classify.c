@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "classify.h"
+#include "testlib.h"
 #include "util.h"
 
 /* ---- a small JSON checker: valid syntax, and the top-level keys ---- */
@@ -164,25 +165,6 @@ check_json(const char *s)
 
 /* ---- files ---- */
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	if (b.data == NULL)
-		buf_adds(&b, "");
-	return buf_detach(&b);
-}
-
 /* $SHARED/fixtures, else ../shared/fixtures; NULL when neither exists. */
 static char *
 fixtures_dir(void)
@@ -206,7 +188,7 @@ classify_path(const char *path)
 	char *d, *j;
 	size_t len;
 
-	if ((d = slurp(path, &len)) == NULL)
+	if ((d = tl_slurp(path, &len)) == NULL)
 		fail_msg("cannot read %s", path);
 	assert_int_equal(classify(d, len, &v), 0);
 	free(d);
