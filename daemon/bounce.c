@@ -90,7 +90,7 @@ static const char *const failure_cues[] = {
 	"error sending", "trouble delivering", "rejected", "failure reason",
 	"error has occurred", "error occurred", "mailbox is full",
 	"mailbox full", "could not be sent", "cannot send message",
-	"(failure)", "action: failed",
+	"(failure)", "action: failed", "aborted",
 	/* the same, as Spanish, Portuguese, French and German systems write
 	 * it (accents left out, so that any case of them matches) */
 	"no se puede entregar", "no se pudo entregar", "no entregado",
@@ -377,7 +377,8 @@ struct dsn_rcpt {
 };
 
 /* A group with an Action (or, when a broken report left it out, a
- * Status) counts; "failed" and "delayed" are kept. */
+ * Status) counts; "failed" and "delayed" are kept, and SendGrid's
+ * "expired" is a failure: the message was dropped unsent. */
 static void
 dsn_flush(struct dsn_rcpt *r, struct found *f)
 {
@@ -388,8 +389,8 @@ dsn_flush(struct dsn_rcpt *r, struct found *f)
 
 	if (rcpt != NULL && (r->action != NULL || have)) {
 		f->entries++;
-		if (r->action != NULL ? strncasecmp(r->action, "fail", 4) == 0 :
-		    code[0] == '5')
+		if (r->action != NULL ? strncasecmp(r->action, "fail", 4) == 0 ||
+		    strncasecmp(r->action, "expire", 6) == 0 : code[0] == '5')
 			/* "failed" is final whatever the class says. */
 			rlist_add(&f->failed, rcpt, have ? code : "5.0.0", 1);
 		else if (r->action != NULL ?

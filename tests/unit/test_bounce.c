@@ -404,6 +404,10 @@ test_notice_rules(void **state)
 	    "your message.\n\n<slow@example.net>:\n451 4.4.1 no answer\n"
 	    "I'm not going to try again; this message has been in the queue "
 	    "too long.\n", "bounce", "slow@example.net 4.4.1 P");
+	/* "Aborted" says it failed too. */
+	expect(DAEMON "Subject: Delivery status notification\n\nDelivery to "
+	    "the following recipients was aborted after 5.0 hour(s):\n\n"
+	    "  * late@example.net\n", "bounce", "late@example.net 5.0.0 P");
 	/* In Spanish. */
 	expect("Return-Path: <>\nFrom: Administrador <postmaster@example.cl>\n"
 	    "Subject: No se puede entregar: Reunion\n\nNo se pudo entregar "
@@ -442,6 +446,11 @@ test_reports(void **state)
 	m = xasprintf("%sFinal-Recipient: rfc822; a@example.net\n"
 	    "Status: 5.1.1\n--B--\n", head);
 	expect(m, "bounce", "a@example.net 5.1.1 P");
+	free(m);
+	/* SendGrid's "expired": dropped unsent, a failure. */
+	m = xasprintf("%sFinal-Recipient: rfc822; e@example.net\n"
+	    "Action: expired\nStatus: \n--B--\n", head);
+	expect(m, "bounce", "e@example.net 5.0.0 P");
 	free(m);
 	/* An X.400 Final-Recipient: the Original-Recipient instead. */
 	m = xasprintf("%sOriginal-Recipient: rfc822;b@example.net\n"
