@@ -806,7 +806,8 @@ block_field(const char *h, size_t len, const char *name)
 
 		if (l <= k || strncasecmp(s, name, k) != 0 || s[k] != ':')
 			continue;
-		buf_add(&b, s + k + 1, l - k - 1);
+		buf_add(&b, s + k + 1, l - k - 1 < FIELD_MAX ? l - k - 1 :
+		    FIELD_MAX);
 		while (p < end && (*p == ' ' || *p == '\t') && b.len < FIELD_MAX) {
 			s = next_line(&p, end, &l);
 			buf_addc(&b, ' ');
@@ -825,7 +826,9 @@ sole_address(const char *v)
 	char *one = NULL, *a;
 
 	while ((at = memchr(p, '@', (size_t)(end - p))) != NULL) {
-		for (s = at; s > p && is_addr_char((unsigned char)s[-1]); s--)
+		/* A local part has at most 64 octets. */
+		for (s = at; s > p && at - s < 64 &&
+		    is_addr_char((unsigned char)s[-1]); s--)
 			;
 		a = addr_token(s, end, &after);
 		p = after > at ? after : at + 1;
