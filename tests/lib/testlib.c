@@ -38,6 +38,21 @@ tl_write(const char *path, const char *text, mode_t mode)
 }
 
 char *
+tl_shared(const char *sub)
+{
+	const char *sh = getenv("SHARED");
+	struct stat st;
+	char *d;
+
+	d = sh && *sh ? xasprintf("%s/%s", sh, sub) :
+	    xasprintf("../shared/%s", sub);
+	if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
+		return d;
+	free(d);
+	return NULL;
+}
+
+char *
 tl_slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");

@@ -40,6 +40,10 @@ void tl_ws_planned(struct tl_ws *, const char *tag, const char *luis_extra);
 
 void tl_write(const char *path, const char *text, mode_t mode);
 
+/* $SHARED/sub, else ../shared/sub (material read in place, never copied
+ * into the project); NULL when it is not a directory.  Caller frees. */
+char *tl_shared(const char *sub);
+
 /* The whole file, NUL-terminated (*len its size without the NUL), or
  * NULL when it cannot be opened.  Caller frees. */
 char *tl_slurp(const char *path, size_t *len);

@@ -165,22 +165,6 @@ check_json(const char *s)
 
 /* ---- files ---- */
 
-/* $SHARED/fixtures, else ../shared/fixtures; NULL when neither exists. */
-static char *
-fixtures_dir(void)
-{
-	const char *sh = getenv("SHARED");
-	struct stat st;
-	char *d;
-
-	d = sh && *sh ? xasprintf("%s/fixtures", sh) :
-	    xstrdup("../shared/fixtures");
-	if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
-		return d;
-	free(d);
-	return NULL;
-}
-
 static struct verdict *
 classify_path(const char *path)
 {
@@ -376,7 +360,7 @@ count_files(const char *dir)
 static void
 test_real_fixtures(void **state)
 {
-	char *dir = fixtures_dir();
+	char *dir = tl_shared("fixtures");
 	size_t i;
 
 	(void)state;
@@ -401,7 +385,7 @@ test_real_fixtures(void **state)
 static struct verdict *
 real_one(const char *file)
 {
-	char *dir = fixtures_dir(), *p;
+	char *dir = tl_shared("fixtures"), *p;
 	struct verdict *v;
 
 	if (dir == NULL)
