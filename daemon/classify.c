@@ -174,10 +174,9 @@ classify_message(struct verdict *v, const char *data, size_t len)
 	if (m->from)
 		v->from = xstrdup(m->from);
 
-	bounce_detect(m, &v->bounce, &v->nbounce, &delay);
+	bounce_detect(m, &v->bounce, &v->nbounce, &delay, &v->bounced_id);
 	if (v->nbounce > 0) {
 		v->kind = delay ? VERDICT_DELAY : VERDICT_BOUNCE;
-		v->bounced_id = bounce_original_id(m);
 		return;
 	}
 

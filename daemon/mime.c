@@ -590,6 +590,15 @@ walk(struct walk *w, GMimeObject *o, int depth, int embedded, int in_report)
 				w->m->report_type = addr_lower(rt);
 		}
 		free(type);
+		/* No part at all: the boundary was lost (Apache James writes
+		 * its parameter on an unindented line), and GMime leaves the
+		 * whole body in the prologue.  Read it as the text. */
+		if (n == 0 && !embedded && w->m->text == NULL &&
+		    g_mime_multipart_get_prologue(mp) != NULL) {
+			const char *pro = g_mime_multipart_get_prologue(mp);
+
+			w->m->text = mime_to_utf8(pro, strlen(pro), NULL);
+		}
 		for (i = 0; i < n; i++)
 			if (walk(w, g_mime_multipart_get_part(mp, i), depth + 1,
 			    embedded, in_report || report) == -1)

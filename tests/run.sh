@@ -80,6 +80,7 @@ run_unit() {
 		name=${t#"$root"/}
 		if [ "$VALGRIND" = 1 ]; then
 			run "$name (valgrind)" valgrind --leak-check=full \
+				--suppressions="$root/tests/valgrind.supp" \
 				--errors-for-leak-kinds=definite,indirect \
 				--error-exitcode=1 -q "$t"
 		else

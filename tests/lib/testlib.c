@@ -40,6 +40,40 @@ tl_write(const char *path, const char *text, mode_t mode)
 	assert_int_equal(chmod(path, mode), 0);
 }
 
+char *
+tl_shared(const char *sub)
+{
+	const char *sh = getenv("SHARED");
+	struct stat st;
+	char *d;
+
+	d = sh && *sh ? xasprintf("%s/%s", sh, sub) :
+	    xasprintf("../shared/%s", sub);
+	if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
+		return d;
+	free(d);
+	return NULL;
+}
+
+char *
+tl_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b = BUF_INIT;
+	char chunk[8192];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	*len = b.len;
+	if (b.data == NULL)
+		buf_adds(&b, "");
+	return buf_detach(&b);
+}
+
 long long
 tl_utc(const char *when)
 {

@@ -65,6 +65,14 @@ char  *tl_outbox_text(struct tl_ws *, const char *kind, const char *rcpt);
 void   tl_log_begin(struct tl_ws *);
 char  *tl_log_end(struct tl_ws *);
 
+/* $SHARED/sub, else ../shared/sub (material read in place, never copied
+ * into the project); NULL when it is not a directory.  Caller frees. */
+char *tl_shared(const char *sub);
+
+/* The whole file, NUL-terminated (*len its size without the NUL), or
+ * NULL when it cannot be opened.  Caller frees. */
+char *tl_slurp(const char *path, size_t *len);
+
 /* "YYYY-MM-DD HH:MM" read as UTC, in unix seconds. */
 long long tl_utc(const char *when);
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "classify.h"
+#include "testlib.h"
 #include "util.h"
 
 /* ---- a small JSON checker: valid syntax, and the top-level keys ---- */
@@ -164,41 +165,6 @@ check_json(const char *s)
 
 /* ---- files ---- */
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	if (b.data == NULL)
-		buf_adds(&b, "");
-	return buf_detach(&b);
-}
-
-/* $SHARED/fixtures, else ../shared/fixtures; NULL when neither exists. */
-static char *
-fixtures_dir(void)
-{
-	const char *sh = getenv("SHARED");
-	struct stat st;
-	char *d;
-
-	d = sh && *sh ? xasprintf("%s/fixtures", sh) :
-	    xstrdup("../shared/fixtures");
-	if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
-		return d;
-	free(d);
-	return NULL;
-}
-
 static struct verdict *
 classify_path(const char *path)
 {
@@ -206,7 +172,7 @@ classify_path(const char *path)
 	char *d, *j;
 	size_t len;
 
-	if ((d = slurp(path, &len)) == NULL)
+	if ((d = tl_slurp(path, &len)) == NULL)
 		fail_msg("cannot read %s", path);
 	assert_int_equal(classify(d, len, &v), 0);
 	free(d);
@@ -394,7 +360,7 @@ count_files(const char *dir)
 static void
 test_real_fixtures(void **state)
 {
-	char *dir = fixtures_dir();
+	char *dir = tl_shared("fixtures");
 	size_t i;
 
 	(void)state;
@@ -419,7 +385,7 @@ test_real_fixtures(void **state)
 static struct verdict *
 real_one(const char *file)
 {
-	char *dir = fixtures_dir(), *p;
+	char *dir = tl_shared("fixtures"), *p;
 	struct verdict *v;
 
 	if (dir == NULL)
