@@ -9,29 +9,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <glib.h>
-
 #include "archive.h"
 #include "util.h"
 
 #define NAME_MAX_BYTES 120
 #define MAX_CLASH      1000
 
-void
-archive_sha256(const void *data, size_t len, char out[65])
-{
-	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
-
-	g_checksum_update(c, data, (gssize)len);
-	snprintf(out, 65, "%s", g_checksum_get_string(c));
-	g_checksum_free(c);
-}
-
 char *
 archive_safe_name(const char *name, size_t len, const char *fallback)
 {
 	const unsigned char *p, *end;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i, n, cut, extlen = 0;
 	char *s, *dot, *out;
 
@@ -94,48 +82,17 @@ clash_name(const char *name, int k)
 	return xasprintf("%.*s-%d%s", (int)(dot - name), name, k, dot);
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Write data to a temporary file in dirfd, sync it, and rename it to name,
- * or to name-2, name-3... when name is taken.  *final gets the name used. */
+/* Write data to dirfd under name, or name-2, name-3... when name is
+ * taken: never over a file already there.  *final gets the name used. */
 static int
 put_file(int dirfd, const char *name, const void *data, size_t len,
     char **final, char **err)
 {
-	static unsigned long seq;
-	char tmp[64];
-	int fd, k;
+	char tmp[FILE_TMP_MAX];
+	int k;
 
-	snprintf(tmp, sizeof tmp, ".tmp.%ld.%lu", (long)getpid(), ++seq);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0640);
-	if (fd == -1) {
-		*err = xasprintf("cannot create %s: %s", tmp, strerror(errno));
+	if (file_write_temp(dirfd, data, len, tmp, err) == -1)
 		return -1;
-	}
-	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
-		*err = xasprintf("cannot write %s: %s", name, strerror(errno));
-		close(fd);
-		unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	close(fd);
 	for (k = 1; k <= MAX_CLASH; k++) {
 		*final = clash_name(name, k);
 		if (renameat2(dirfd, tmp, dirfd, *final, RENAME_NOREPLACE) == 0)
@@ -174,7 +131,7 @@ add_stored(struct archive_stored *out, char *name, const void *data,
 {
 	char hex[65];
 
-	archive_sha256(data, len, hex);
+	sha256_hex(data, len, hex);
 	out->names = xreallocarray(out->names, out->n + 1, sizeof *out->names);
 	out->sha256 = xreallocarray(out->sha256, out->n + 1,
 	    sizeof *out->sha256);
@@ -187,7 +144,7 @@ static char *
 metadata(const struct archive_item *it, const struct archive_stored *st,
     const size_t *sizes)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char when[32];
 	time_t t = (time_t)it->received;
 	struct tm tm;

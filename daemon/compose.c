@@ -57,7 +57,7 @@ static char *
 clean_text(const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t n;
 
 	while (*p) {
@@ -368,7 +368,7 @@ encode_value(struct hline *h, const char *s, size_t first_col)
 char *
 compose_encode_words(const char *utf8, size_t header_name_len)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct hline h = { &b, 0, 0, 0 };
 	char *s = clean_text(utf8, 0);
 
@@ -402,7 +402,7 @@ char *
 compose_address(const char *display_name, const char *email)
 {
 	char *addr = clean_token(email, ADDR_MAX), *name, *r;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct hline h = { &b, 0, 0, 1 };
 	const char *p;
 
@@ -496,7 +496,7 @@ add_mailbox(struct buf *b, const char *hname, const char *name,
 static char *
 crlf_text(const char *s, size_t *lenp)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t run;
 
 	if (s == NULL)
@@ -633,7 +633,7 @@ static void
 add_plain_name(struct buf *b, const char *pname, const char *fname)
 {
 	const unsigned char *p;
-	struct buf fb = BUF_INIT;
+	struct buf fb = BUF_INIT(BUF_OWN);
 	size_t n, max = LINE_COLS - 5 - strlen(pname), ext = 0;
 	const char *dot;
 
@@ -667,7 +667,7 @@ static void
 add_filename(struct buf *b, const char *fname)
 {
 	const unsigned char *p;
-	struct buf pct = BUF_INIT;
+	struct buf pct = BUF_INIT(BUF_OWN);
 	size_t i, n, room, sect = 0;
 	int bad = 0;
 
@@ -741,7 +741,7 @@ add_text_part(struct buf *b, const char *boundary, const char *text)
 static char *
 clean_method(const char *m)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 
 	for (; m && *m && b.len < 20; m++) {
 		if (*m >= 'a' && *m <= 'z')
@@ -812,7 +812,7 @@ add_date(struct buf *b, long long t)
 char *
 compose_message(const struct compose_msg *m, size_t *len)
 {
-	struct buf b = BUF_INIT, enc = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN), enc = BUF_INIT(BUF_OWN);
 	char *mid, *irt = NULL, *mix, *alt, *method, *ical = NULL, *tmp;
 	const char *const *h;
 	uint64_t hash;

@@ -152,7 +152,7 @@ void
 diag_add(struct diag *d, int is_error, const char *file, int line,
     const char *fmt, ...)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	va_list ap;
 	char *msg;
 	int n;
@@ -197,7 +197,7 @@ lookup(const char *const *names, const char *v)
 static char *
 join_names(const char *const *names)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	int i;
 
 	for (i = 0; names[i] != NULL; i++) {

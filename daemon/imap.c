@@ -53,6 +53,7 @@
 #define IMAP_BUFFERSIZE (1L << 20)      /* lines up to 512 KiB stay whole */
 #define IMAP_UIDS_MAX   (1u << 22)      /* UIDs one search may return */
 #define IMAP_TEXT_MAX   300             /* server text kept for *err */
+#define IMAP_SHOWN_MAX  200             /* server text in a debug line */
 #define IMAP_FOLDER_MAX 512
 #define UID_MAX         4294967295UL    /* UIDs are nz-number (RFC 3501) */
 
@@ -150,16 +151,18 @@ word_is(const char *p, const char *w)
 	    p[n] == '(' || p[n] == '\r' || p[n] == '\n';
 }
 
-/* Server text safe for a log line or *err: control bytes become '?'. */
+/* Server text safe for a log line or *err: control bytes become '?'; as
+ * much as b's maximum holds. */
 static void
-add_text(struct buf *b, const char *p, size_t n, size_t max)
+add_text(struct buf *b, const char *p, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n && b->len < max; i++) {
+	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 
-		buf_addc(b, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+		if (buf_addc(b, (c < 0x20 || c == 0x7f) ? '?' : (char)c) == -1)
+			return;
 	}
 }
 
@@ -170,7 +173,7 @@ static char *
 folder_arg(const char *name)
 {
 	const unsigned char *p;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 
 	if (name == NULL || *name == '\0' || strlen(name) > IMAP_FOLDER_MAX)
 		return NULL;
@@ -193,9 +196,9 @@ folder_arg(const char *name)
 static char *
 folder_shown(const char *name)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(IMAP_SHOWN_MAX);
 
-	add_text(&b, name, strlen(name), 200);
+	add_text(&b, name, strlen(name));
 	return buf_detach(&b);
 }
 
@@ -387,11 +390,11 @@ parse_capability(struct imap *s, const char *p)
 static void
 response(struct imap *s, const char *line, size_t n)
 {
-	struct buf shown = BUF_INIT;
+	struct buf shown = BUF_INIT(IMAP_SHOWN_MAX);
 	const char *p;
 
-	add_text(&shown, line, n, 200);
-	log_debug("imap < %s%s", buf_str(&shown), n > 200 ? "..." : "");
+	add_text(&shown, line, n);
+	log_debug("imap < %s%s", buf_str(&shown), buf_full(&shown) ? "..." : "");
 	buf_release(&shown);
 	if (memchr(line, '\0', n) != NULL)
 		return;                 /* nothing of ours has a NUL */
@@ -463,8 +466,7 @@ response(struct imap *s, const char *line, size_t n)
 			return;
 		if (st != 'O') {
 			buf_reset(&s->last_no);
-			add_text(&s->last_no, p, n - (size_t)(p - line),
-			    IMAP_TEXT_MAX);
+			add_text(&s->last_no, p, n - (size_t)(p - line));
 		}
 		if (!s->sent || s->done || tl != strlen(s->tag) ||
 		    strncmp(line, s->tag, tl) != 0)
@@ -472,7 +474,7 @@ response(struct imap *s, const char *line, size_t n)
 		s->done = 1;
 		s->status = st;
 		buf_reset(&s->text);
-		add_text(&s->text, p, n - (size_t)(p - line), IMAP_TEXT_MAX);
+		add_text(&s->text, p, n - (size_t)(p - line));
 		if (st == 'N') {
 			p += 2;
 			while (*p == ' ')
@@ -530,10 +532,6 @@ line_end(struct imap *s)
 			}
 			l[i - 1] = '{';
 			if (s->lit_keep) {
-				if (lit > IMAP_CHUNK) {
-					s->overflow = 1;
-					return -1;
-				}
 				s->lit_seen = 1;
 				buf_reset(&s->lit);
 			}
@@ -557,8 +555,10 @@ header_cb(char *p, size_t size, size_t nitems, void *arg)
 	while (n > 0) {
 		if (s->lit_left > 0) {
 			k = n < s->lit_left ? n : s->lit_left;
-			if (s->lit_keep)
-				buf_add(&s->lit, p, k);
+			if (s->lit_keep && buf_add(&s->lit, p, k) == -1) {
+				s->overflow = 1;    /* more than we asked for */
+				return 0;
+			}
 			s->lit_left -= k;
 			p += k;
 			n -= k;
@@ -566,11 +566,10 @@ header_cb(char *p, size_t size, size_t nitems, void *arg)
 		}
 		nl = memchr(p, '\n', n);
 		k = nl != NULL ? (size_t)(nl - p) + 1 : n;
-		if (s->line.len + k > IMAP_LINE_MAX) {
+		if (buf_add(&s->line, p, k) == -1) {
 			s->overflow = 1;
 			return 0;
 		}
-		buf_add(&s->line, p, k);
 		p += k;
 		n -= k;
 		if (nl != NULL && line_end(s) < 0)
@@ -690,11 +689,11 @@ imap_new(const struct endpoint *ep, const char *password, long timeout)
 	s->user = xstrdup(ep->username != NULL ? ep->username : "");
 	if (password != NULL && ep->username != NULL)
 		s->password = xstrdup(password);
-	buf_init(&s->text);
-	buf_init(&s->last_no);
-	buf_init(&s->line);
-	buf_init(&s->lit);
-	buf_init(&s->body);
+	buf_init(&s->text, IMAP_TEXT_MAX);
+	buf_init(&s->last_no, IMAP_TEXT_MAX);
+	buf_init(&s->line, IMAP_LINE_MAX);
+	buf_init(&s->lit, IMAP_CHUNK);
+	buf_init(&s->body, IMAP_CHUNK);
 
 	if ((c = curl_easy_init()) == NULL)
 		fatalx("cannot initialise libcurl");
@@ -1032,7 +1031,7 @@ enum dmn
 imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
     size_t *len, char **err)
 {
-	struct buf msg = BUF_INIT;
+	struct buf msg = BUF_INIT(max);
 	char *cmd, *what;
 	size_t off;
 	enum dmn r;
@@ -1077,13 +1076,12 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 		}
 		/* Past the end a server may answer "" or NIL, not a literal. */
 		got = s->have_body ? s->body.len : 0;
-		if (got > max - msg.len) {
+		if (buf_add(&msg, buf_str(&s->body), got) == -1) {
 			*err = xasprintf("message %lu is over %zu bytes, over the "
 			    "limit", uid, max);
 			r = DMN_BAD_MSG;
 			goto out;
 		}
-		buf_add(&msg, s->body.data != NULL ? s->body.data : "", got);
 		off += got;
 		if (got < IMAP_CHUNK)
 			break;
@@ -1247,7 +1245,7 @@ imap_move(struct imap *s, unsigned long uid, const char *folder, char **err)
 static char *
 uid_set(const unsigned long *uids, size_t n, size_t *i)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t j, first = *i;
 
 	while (*i < n && b.len < IMAP_SET_MAX && *i - first < IMAP_SET_COUNT) {

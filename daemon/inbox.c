@@ -116,7 +116,7 @@ attribution(const char *line, size_t n)
 char *
 inbox_unquoted(const char *text)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	const char *p = text ? text : "", *nl;
 	size_t n;
 	char *s, *e;
@@ -584,7 +584,7 @@ tell_members(struct ictx *c, const struct group *g,
 	const struct series *s = config_series(g, r->series);
 	const struct member *sender = config_member(g, c->v->from);
 	struct compose_attachment *att;
-	struct buf names = BUF_INIT;
+	struct buf names = BUF_INIT(BUF_OWN);
 	size_t i, k = 0;
 	int rc = 0;
 
@@ -858,7 +858,7 @@ inbox_apply(const struct config *cfg, struct store *st, long long now,
 	else if ((msgid = raw_message_id(data, len)) != NULL)
 		;
 	else {
-		archive_sha256(data, len, hex);
+		sha256_hex(data, len, hex);
 		msgid = xasprintf("sha256-%s@convened.invalid", hex);
 	}
 	memset(&c, 0, sizeof c);
@@ -910,8 +910,6 @@ out:
 }
 
 /* ---- IMAP ---------------------------------------------------------------- */
-
-#define MAX_MESSAGE ((size_t)25 << 20)
 
 /* Messages applied are filed away (\Seen, moved) in batches: a few IMAP
  * commands for hundreds of messages instead of two each.  The folder's
@@ -997,7 +995,7 @@ collect_folder(const struct config *cfg, struct store *st, long long now,
 		goto server;
 	fr.pending = xcalloc(FILE_BATCH, sizeof *fr.pending);
 	for (i = 0; i < nuids && !(stop != NULL && *stop); i++) {
-		rc = imap_fetch(im, uids[i], MAX_MESSAGE, &data, &len, &e);
+		rc = imap_fetch(im, uids[i], MIME_MAX_SIZE, &data, &len, &e);
 		if (rc == DMN_BAD_MSG) {
 			log_warnx("%s UID %lu: %s; left on the server", folder,
 			    uids[i], e);

@@ -254,9 +254,9 @@ static int
 cmd_inspect(const char *path)
 {
 	struct verdict *v;
-	struct buf b = BUF_INIT;
-	char chunk[65536], *json;
-	size_t n;
+	/* One byte over the limit is enough for classify() to refuse it. */
+	struct buf b = BUF_INIT(MIME_MAX_SIZE + 1);
+	char *json;
 	FILE *fp;
 
 	if (strcmp(path, "-") == 0)
@@ -265,14 +265,7 @@ cmd_inspect(const char *path)
 		log_warn("cannot open %s", path);
 		return EX_NOINPUT;
 	}
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-		buf_add(&b, chunk, n);
-		/* classify() refuses what is over the limit; reading far past
-		 * it would only cost memory. */
-		if (b.len > (size_t)64 << 20)
-			break;
-	}
-	if (ferror(fp)) {
+	if (buf_read(&b, fileno(fp)) == -1 && errno != EFBIG) {
 		log_warn("cannot read %s", path);
 		if (fp != stdin)
 			fclose(fp);

@@ -524,13 +524,19 @@ walk_leaf(struct walk *w, GMimePart *p, int embedded)
 	} else if (strcmp(type, "message/delivery-status") == 0 ||
 	    strcmp(type, "message/global-delivery-status") == 0) {
 		char *t = mime_to_utf8((char *)data, len, charset);
+		int rc;
 
-		if (w->ds.len > 0)
-			buf_adds(&w->ds, "\n");
-		buf_adds(&w->ds, t);
+		rc = w->ds.len > 0 ? buf_adds(&w->ds, "\n") : 0;
+		if (rc == 0)
+			rc = buf_adds(&w->ds, t);
 		free(t);
 		free(data);
 		free(type);
+		if (rc == -1) {
+			w->err = xasprintf("delivery status parts over %zu bytes",
+			    w->ds.max);
+			return -1;
+		}
 	} else if (strcmp(type, "text/rfc822-headers") == 0 ||
 	    strcmp(type, "message/rfc822-headers") == 0 ||
 	    strcmp(type, "message/global-headers") == 0) {
@@ -686,7 +692,7 @@ mime_parse(const char *data, size_t len, const struct mime_limits *lim,
 	memset(&w, 0, sizeof w);
 	w.m = m;
 	w.lim = lim;
-	buf_init(&w.ds);
+	buf_init(&w.ds, lim->max_size);
 	if (g_mime_message_get_mime_part(msg) != NULL) {
 		ct = mime_type(g_mime_message_get_mime_part(msg));
 		m->content_type = ct;

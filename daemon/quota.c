@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive.h"
 #include "config.h"
 #include "ical.h"
 #include "log.h"
@@ -287,7 +286,7 @@ static void
 add_vars(void *arg, struct plan_vars *pv, const char *lang, const char *tz)
 {
 	const struct qmsg *w = arg;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i, j;
 
 	if (w->q != NULL) {
@@ -360,7 +359,7 @@ cmp_str(const void *a, const void *b)
 char *
 quota_rule_key(const struct group *g)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char **lines, hex[65];
 	size_t i;
 
@@ -374,7 +373,7 @@ quota_rule_key(const struct group *g)
 		buf_adds(&b, lines[i]);
 		buf_addc(&b, '\n');
 	}
-	archive_sha256(buf_str(&b), b.len, hex);
+	sha256_hex(buf_str(&b), b.len, hex);
 	strv_free(lines, g->nmembers);
 	buf_release(&b);
 	return xasprintf("rule-%.16s", hex);

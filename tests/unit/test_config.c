@@ -168,7 +168,7 @@ expect_one_error(struct fx *fx, const char *file, int line, const char *msg)
 static char *
 group_with(int line, const char *replacement)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	const char *p = good_group, *nl;
 	int n = 1;
 
@@ -564,7 +564,7 @@ static void
 test_long_line_keeps_line_numbers(void **state)
 {
 	struct fx *fx = *state;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char *text, *path, *want;
 	int i;
 
