@@ -855,18 +855,23 @@ command(struct imap *s, const char *cmd, enum expect ex, const char *what,
 	return r;
 }
 
-/* SELECT s->folder on this connection; its UIDVALIDITY must not have
- * changed since imap_select(). */
+/* The calls after imap_select() need it to have succeeded: calling them
+ * without is a bug in convened, not anything a server did. */
+static void
+need_folder(const struct imap *s, const char *call)
+{
+	if (s->folder == NULL)
+		fatalx("imap: %s called with no folder selected", call);
+}
+
+/* SELECT s->folder (imap_select() chose it) on this connection; its
+ * UIDVALIDITY must not have changed since. */
 static enum dmn
 reselect(struct imap *s, char **err)
 {
 	char *q, *cmd, *what, *shown;
 	enum dmn r;
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
 	q = folder_arg(s->folder);      /* checked by imap_select() */
 	cmd = xasprintf("SELECT %s", q);
 	shown = folder_shown(s->folder);
@@ -981,10 +986,7 @@ imap_uids(struct imap *s, unsigned long after, unsigned long **uids,
 	size_t i, j;
 	enum dmn r;
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
+	need_folder(s, "imap_uids");
 	if (after >= UID_MAX) {
 		*uids = NULL;
 		*n = 0;
@@ -1036,10 +1038,7 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 	size_t off;
 	enum dmn r;
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
+	need_folder(s, "imap_fetch");
 	what = xasprintf("fetch message %lu from folder %s", uid, s->folder);
 	cmd = xasprintf("UID FETCH %lu (UID RFC822.SIZE)", uid);
 	s->want_uid = uid;
@@ -1122,10 +1121,7 @@ imap_set_seen(struct imap *s, unsigned long uid, char **err)
 {
 	char set[24];
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
+	need_folder(s, "imap_set_seen");
 	snprintf(set, sizeof set, "%lu", uid);
 	return seen_set(s, set, err);
 }
@@ -1230,10 +1226,7 @@ imap_move(struct imap *s, unsigned long uid, const char *folder, char **err)
 {
 	char set[24];
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
+	need_folder(s, "imap_move");
 	snprintf(set, sizeof set, "%lu", uid);
 	return move_set(s, set, folder, err);
 }
@@ -1271,10 +1264,7 @@ imap_file_away(struct imap *s, const unsigned long *uids, size_t n,
 	size_t i = 0;
 	char *set;
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
+	need_folder(s, "imap_file_away");
 	while (i < n && r == DMN_OK) {
 		set = uid_set(uids, n, &i);
 		r = seen_set(s, set, err);

@@ -35,11 +35,13 @@
  * Common results of every call below:
  *   DMN_TEMP         connection refused, reset, closed, timed out, a host
  *                    name that does not resolve, a response over the caps or
- *                    that made no sense, a tagged BAD, NO [UNAVAILABLE]
+ *                    that made no sense, a tagged BAD, NO [UNAVAILABLE] (or
+ *                    [INUSE], [SERVERBUG], [LIMIT]), libcurl out of memory
+ *   DMN_BAD_MSG      any other tagged NO (what each call adds is below)
  *   DMN_BAD_ACCOUNT  login refused, STARTTLS not offered, any TLS or
  *                    certificate failure, a URL or scheme libcurl refuses
- *   DMN_FATAL        libcurl ran out of memory, or the caller broke the
- *                    contract (no folder selected)
+ * Every call after imap_select() needs a folder selected by it: calling
+ * one without aborts (a bug in the caller, not a server's doing).
  * On anything but DMN_OK, *err is set to one line (caller frees) naming the
  * command and, when the server answered, its reply.  *err is left alone on
  * DMN_OK.  String arguments are only read during the call. */

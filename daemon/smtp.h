@@ -55,14 +55,13 @@ struct smtp *smtp_new(const struct endpoint *ep, const char *password,
  *   DMN_OK           the server answered 250 to the end of data
  *   DMN_TEMP         a 4xx at any stage; connection refused, reset or closed
  *                    (also in the middle of DATA); a timeout; a host name
- *                    that does not resolve
+ *                    that does not resolve; libcurl out of memory
  *   DMN_BAD_MSG      a 5xx to MAIL FROM, RCPT TO, DATA or the end of data,
  *                    or an address that cannot go into an SMTP command
  *   DMN_BAD_ACCOUNT  authentication refused (5xx to AUTH, or 530
  *                    "authentication required" anywhere), a 5xx to the
  *                    greeting/EHLO/STARTTLS, STARTTLS not offered, any TLS
  *                    or certificate failure, a URL or scheme refused
- *   DMN_FATAL        libcurl ran out of memory
  * On anything but DMN_OK, *err is set to one line (caller frees) naming the
  * stage and, when the server answered, its reply code and text.  *err is
  * left alone on DMN_OK.  The strings are only read during the call. */
