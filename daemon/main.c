@@ -369,7 +369,7 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "inspect") == 0 && argc - optind == 1)
 		rc = cmd_inspect(argv[optind]);
 	else if (strcmp(cmd, "run") == 0 && optind == argc)
-		rc = loop_run(o.config, o.verbose, o.now_given ? o.now : -1);
+		rc = loop_run(o.config, o.now_given ? o.now : -1);
 	else if (strcmp(cmd, "once") == 0 && optind == argc)
 		rc = cmd_once(&o);
 	else if (strcmp(cmd, "status") == 0 && argc - optind <= 1)
