@@ -15,7 +15,9 @@
  *    coordinator whose subject carries the group's tag ("[south-south]
  *    minutes", "agreement", "document"), is archived in the repository;
  *    members are told, with the files;
- *  - a bounce for an address convened wrote to marks it bouncing;
+ *  - a permanent bounce (DSN) for an address convened wrote to marks it
+ *    bouncing; when it quotes the returned message's Message-ID, that must
+ *    be one convened sent;
  *  - everything else (auto-replies, delays, ordinary mail, malformed mail,
  *    anything from a sender without the right) is logged with its
  *    Message-ID and changes nothing.

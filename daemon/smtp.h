@@ -1,10 +1,11 @@
 /* smtp.h: hand composed messages to the submission server (libcurl).
  *
- * Only smtp.c includes curl.h.  One struct smtp holds one libcurl easy
- * handle for a batch of sends: libcurl keeps the connection open between
- * sends, so a batch costs one connect, one TLS handshake and one AUTH.
- * After any failed send libcurl drops the connection; the next send opens
- * a fresh one.  smtp_free() ends the session with QUIT.
+ * Only smtp.c and net.c include curl.h.  One struct smtp holds one libcurl
+ * easy handle for a batch of sends: libcurl keeps the connection open
+ * between sends, so a batch costs one connect, one TLS handshake and one
+ * AUTH.  After any failed send smtp.c cuts the connection (libcurl would
+ * keep some, with late replies still on their way in them); the next send
+ * opens a fresh one.  smtp_free() ends the session with QUIT.
  *
  * libcurl's global state is initialised by the first curl_easy_init() (we
  * are single-threaded) and never torn down; valgrind reports those one-time

@@ -236,7 +236,6 @@ enum stmt_id {
 	ST_OUTBOX_DUE,
 	ST_OUTBOX_SET,
 	ST_OUTBOX_COUNT,
-	ST_GROUP_NAMES,
 	ST_WARNING_ADD,
 	ST_INBOUND_SEEN,
 	ST_INBOUND_ADD,
@@ -416,9 +415,6 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_OUTBOX_COUNT] =
 	"SELECT count(*) FROM outbox WHERE state = ?1",
 
-	[ST_GROUP_NAMES] =
-	"SELECT id FROM groups ORDER BY id",
-
 	[ST_WARNING_ADD] =
 	"INSERT INTO warnings (group_id, kind, key, sent_at)"
 	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
@@ -521,8 +517,9 @@ dberr(struct store *s, char **err, char *what)
 
 /* Bind parameters 1.. from `types`: 't' text (NULL binds NULL), 'i' int,
  * 'l' long long, 'L' long long or NULL when negative, 'x' blob (two
- * arguments: pointer and size_t length).  Text is SQLITE_STATIC: every caller resets the
- * statement before its arguments go out of scope. */
+ * arguments: pointer and size_t length).  Text and blobs are
+ * SQLITE_STATIC: every caller resets the statement before its arguments
+ * go out of scope. */
 static int
 bindv(sqlite3_stmt *st, const char *types, va_list ap)
 {

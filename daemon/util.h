@@ -27,7 +27,8 @@ char *xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
  * buffer keeps what it held, and every later add fails too until
  * buf_reset() or buf_release(), so what it holds is always a prefix of
  * what was added.  A caller checks each add, or builds a whole text and
- * checks buf_full() once.  Adds return 0 otherwise.
+ * checks buf_full() once.  Adds return 0 otherwise; running out of memory
+ * aborts (xmalloc).
  *
  * A buffer fed from outside (a peer, a file) gets the size of what it may
  * hold.  One that holds text convened writes itself from parts already
@@ -51,7 +52,8 @@ int   buf_adds(struct buf *, const char *);
 int   buf_addc(struct buf *, char);
 int   buf_addf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
 int   buf_full(const struct buf *);     /* an add has failed since reset */
-void  buf_reset(struct buf *);          /* empty, keep storage and max */
+void  buf_reset(struct buf *);          /* empty, adds work again; keeps
+                                         * storage and max */
 char *buf_detach(struct buf *);         /* caller frees; buf is empty after */
 void  buf_release(struct buf *);        /* free; buf is empty, max kept */
 const char *buf_str(const struct buf *); /* "" when empty */
@@ -84,7 +86,8 @@ int   file_write_atomic(int dirfd, const char *name, const void *data,
 void json_str(struct buf *, const char *);
 void json_str_or_null(struct buf *, const char *);
 
-/* Small string helpers.  str_trim works in place and returns its argument. */
+/* Small string helpers.  str_trim cuts trailing white space in place and
+ * returns a pointer into its argument past the leading white space. */
 char *str_trim(char *);
 int   str_caseeq(const char *, const char *);
 int   str_has_ctl(const char *);        /* any byte < 0x20 or 0x7f */
