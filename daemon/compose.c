@@ -52,31 +52,25 @@
 
 /* Text for a header: control characters (CR, LF, TAB, DEL...) become spaces,
  * invalid UTF-8 becomes U+FFFD; cut at max octets on a character boundary
- * (0: no limit).  Caller frees. */
+ * (0: only BUF_OWN's guard).  Caller frees. */
 static char *
 clean_text(const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	struct buf b = BUF_INIT(BUF_OWN);
+	struct buf b = BUF_INIT(max ? max : BUF_OWN);
 	size_t n;
+	int rc;
 
-	while (*p) {
+	/* What does not fit whole is left out, with all that follows. */
+	for (rc = 0; *p && rc == 0; p += n) {
 		if (*p < 0x20 || *p == 0x7f) {
 			n = 1;
-			if (max && b.len + n > max)
-				break;
-			buf_addc(&b, ' ');
-			p++;
+			rc = buf_addc(&b, ' ');
 		} else if ((n = str_utf8_len((const char *)p, 4)) == 0) {
-			if (max && b.len + 3 > max)
-				break;
-			buf_adds(&b, "\xef\xbf\xbd");
-			p++;
+			n = 1;
+			rc = buf_adds(&b, "\xef\xbf\xbd");
 		} else {
-			if (max && b.len + n > max)
-				break;
-			buf_add(&b, p, n);
-			p += n;
+			rc = buf_add(&b, p, n);
 		}
 	}
 	return buf_detach(&b);
@@ -741,13 +735,14 @@ add_text_part(struct buf *b, const char *boundary, const char *text)
 static char *
 clean_method(const char *m)
 {
-	struct buf b = BUF_INIT(BUF_OWN);
+	struct buf b = BUF_INIT(20);
+	int rc = 0;
 
-	for (; m && *m && b.len < 20; m++) {
+	for (; m && *m && rc == 0; m++) {
 		if (*m >= 'a' && *m <= 'z')
-			buf_addc(&b, (char)(*m - 'a' + 'A'));
+			rc = buf_addc(&b, (char)(*m - 'a' + 'A'));
 		else if (*m >= 'A' && *m <= 'Z')
-			buf_addc(&b, *m);
+			rc = buf_addc(&b, *m);
 	}
 	if (b.len == 0)
 		buf_adds(&b, "REQUEST");
