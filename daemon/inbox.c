@@ -1082,7 +1082,8 @@ int
 inbox_collect(const struct config *cfg, struct store *st, long long now,
     volatile sig_atomic_t *stop, struct inbox_stats *is, char **err)
 {
-	struct folder_run fr;
+	struct folder_run fr = { .cfg = cfg, .st = st, .now = now, .is = is,
+	    .err = err };
 	enum read r = READ_NEXT;
 	char *pw, *why = NULL;
 	size_t i;
@@ -1094,12 +1095,6 @@ inbox_collect(const struct config *cfg, struct store *st, long long now,
 		is->server_error = 1;
 		return 0;
 	}
-	memset(&fr, 0, sizeof fr);
-	fr.cfg = cfg;
-	fr.st = st;
-	fr.now = now;
-	fr.is = is;
-	fr.err = err;
 	fr.im = imap_new(&cfg->imap, pw, cfg->imap_timeout);
 	explicit_bzero(pw, strlen(pw));
 	free(pw);

@@ -277,7 +277,8 @@ int
 outbox_flush(const struct config *cfg, struct store *st, long long now,
     volatile sig_atomic_t *stop, struct outbox_stats *os, char **err)
 {
-	struct flush f = { cfg, st, now, stop, NULL, NULL, os, err };
+	struct flush f = { .cfg = cfg, .st = st, .now = now, .stop = stop,
+	    .os = os, .err = err };
 	struct store_outbox *rows;
 	enum step r = STEP_NEXT;
 	size_t n;
