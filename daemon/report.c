@@ -540,8 +540,7 @@ csv_int(struct buf *b, int v)
 }
 
 static void
-report_csv(struct buf *b, const struct config *cfg, struct group_status *gs,
-    size_t n, long long now)
+report_csv(struct buf *b, struct group_status *gs, size_t n, long long now)
 {
 	char when[24], utc[21], rate[16];
 	size_t i, j;
@@ -550,7 +549,6 @@ report_csv(struct buf *b, const struct config *cfg, struct group_status *gs,
 	    "held,scheduled,short_by,judged,coordination_ok,meeting_uid,date,"
 	    "start_utc,meeting_kind,summary,status,agenda,accepted,declined,"
 	    "tentative,no_answer,attendance_rate,minutes\r\n");
-	(void)cfg;
 	for (i = 0; i < n; i++) {
 		const struct group *g = gs[i].g;
 		const struct quota_year *q = &gs[i].q;
@@ -723,7 +721,7 @@ report_annual(FILE *fp, const struct config *cfg, struct store *st,
 	if (strcmp(format, "md") == 0)
 		report_md(&b, cfg, gs, n, year, now);
 	else if (strcmp(format, "csv") == 0)
-		report_csv(&b, cfg, gs, n, now);
+		report_csv(&b, gs, n, now);
 	else
 		report_json(&b, gs, n, year, now);
 	rc = flush_out(fp, &b, "report", err);
