@@ -177,12 +177,55 @@ metadata(const struct archive_item *it, const struct archive_stored *st,
 	return buf_detach(&b);
 }
 
+/* Write one file of the item as name (freed here), and record its
+ * final name, size and digest. */
+static int
+put_stored(int dfd, char *name, const void *data, size_t len,
+    struct archive_stored *out, size_t *sizes, char **err)
+{
+	char *final;
+	int rc;
+
+	if ((rc = put_file(dfd, name, data, len, &final, err)) == 0) {
+		sizes[out->n] = len;
+		add_stored(out, final, data, len);
+	}
+	free(name);
+	return rc;
+}
+
+/* A new directory for each item, <date>-<kind>, then -2, -3...: a
+ * revised text never replaces the one archived before it.  Its name
+ * (caller frees), or NULL with *err set. */
+static char *
+item_dir(int yfd, const struct archive_item *it, const char *year,
+    char **err)
+{
+	char *dir;
+	int k;
+
+	for (k = 1; k <= MAX_CLASH; k++) {
+		dir = k == 1 ? xasprintf("%s-%s", it->date, it->kind) :
+		    xasprintf("%s-%s-%d", it->date, it->kind, k);
+		if (mkdirat(yfd, dir, 0750) == 0)
+			return dir;
+		free(dir);
+		if (errno != EEXIST) {
+			*err = xasprintf("cannot create %s/%s/%s: %s",
+			    it->group_id, year, it->date, strerror(errno));
+			return NULL;
+		}
+	}
+	*err = xasprintf("too many %s items on %s", it->kind, it->date);
+	return NULL;
+}
+
 int
 archive_store(const char *repository, const struct archive_item *it,
     struct archive_stored *out, char **err)
 {
-	int root = -1, gfd = -1, yfd = -1, dfd = -1, rc = -1, k;
-	char year[8], *dir = NULL, *name, *meta = NULL, *final = NULL;
+	int root = -1, gfd = -1, yfd = -1, dfd = -1, rc = -1;
+	char year[8], fallback[32], *dir = NULL, *meta = NULL, *final;
 	size_t *sizes, i;
 
 	memset(out, 0, sizeof out[0]);
@@ -199,58 +242,25 @@ archive_store(const char *repository, const struct archive_item *it,
 	}
 	snprintf(year, sizeof year, "%.4s", it->date);
 	if ((gfd = subdir(root, it->group_id, err)) == -1 ||
-	    (yfd = subdir(gfd, year, err)) == -1)
+	    (yfd = subdir(gfd, year, err)) == -1 ||
+	    (dir = item_dir(yfd, it, year, err)) == NULL)
 		goto out;
-	/* A new directory for each item: a revised text never replaces the
-	 * one archived before it. */
-	for (k = 1; k <= MAX_CLASH; k++) {
-		dir = k == 1 ? xasprintf("%s-%s", it->date, it->kind) :
-		    xasprintf("%s-%s-%d", it->date, it->kind, k);
-		if (mkdirat(yfd, dir, 0750) == 0)
-			break;
-		free(dir);
-		dir = NULL;
-		if (errno != EEXIST) {
-			*err = xasprintf("cannot create %s/%s/%s: %s",
-			    it->group_id, year, it->date, strerror(errno));
-			goto out;
-		}
-	}
-	if (dir == NULL) {
-		*err = xasprintf("too many %s items on %s", it->kind, it->date);
-		goto out;
-	}
 	if ((dfd = openat(yfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
 		*err = xasprintf("cannot open %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	out->dir = xasprintf("%s/%s/%s", it->group_id, year, dir);
-	if (it->text != NULL && *it->text != '\0') {
-		name = xasprintf("%s.txt", it->kind);
-		if (put_file(dfd, name, it->text, strlen(it->text), &final,
-		    err) == -1) {
-			free(name);
-			goto out;
-		}
-		free(name);
-		sizes[out->n] = strlen(it->text);
-		add_stored(out, final, it->text, strlen(it->text));
-	}
+	if (it->text != NULL && *it->text != '\0' && put_stored(dfd,
+	    xasprintf("%s.txt", it->kind), it->text, strlen(it->text), out,
+	    sizes, err) == -1)
+		goto out;
 	for (i = 0; i < it->nfiles; i++) {
-		char fallback[32];
-
 		snprintf(fallback, sizeof fallback, "attachment-%zu", i + 1);
-		name = archive_safe_name(it->files[i].name, it->files[i].name ?
-		    strlen(it->files[i].name) : 0, fallback);
-		if (put_file(dfd, name, it->files[i].data, it->files[i].len,
-		    &final, err) == -1) {
-			free(name);
+		if (put_stored(dfd, archive_safe_name(it->files[i].name,
+		    it->files[i].name ? strlen(it->files[i].name) : 0, fallback),
+		    it->files[i].data, it->files[i].len, out, sizes, err) == -1)
 			goto out;
-		}
-		free(name);
-		sizes[out->n] = it->files[i].len;
-		add_stored(out, final, it->files[i].data, it->files[i].len);
 	}
 	meta = metadata(it, out, sizes);
 	if (put_file(dfd, "metadata.json", meta, strlen(meta), &final, err) == -1)

@@ -386,106 +386,114 @@ parse_capability(struct imap *s, const char *p)
 
 /* ---- the response stream --------------------------------------------- */
 
+/* An untagged response of our command, p after "* ". */
+static void
+untagged(struct imap *s, const char *p)
+{
+	unsigned long v;
+
+	switch (s->expect) {
+	case EXP_CAPABILITY:
+		if (word_is(p, "CAPABILITY"))
+			parse_capability(s, p + 10);
+		break;
+	case EXP_SELECT:
+		if (!word_is(p, "OK"))
+			break;
+		p += 2;
+		while (*p == ' ')
+			p++;
+		if (strncasecmp(p, "[UIDVALIDITY ", 13) == 0) {
+			p += 13;
+			if (parse_num(&p, UID_MAX, &v) == 0 && v > 0) {
+				s->r_uidvalidity = v;
+				s->have_uv = 1;
+			}
+		} else if (strncasecmp(p, "[UIDNEXT ", 9) == 0) {
+			p += 9;
+			if (parse_num(&p, ULONG_MAX, &v) == 0)
+				s->r_uidnext = v;
+		}
+		break;
+	case EXP_SEARCH:
+		if (word_is(p, "SEARCH"))
+			parse_search(s, p + 6);
+		else if (word_is(p, "ESEARCH"))
+			parse_esearch(s, p + 7);
+		break;
+	case EXP_FETCH:
+		if (parse_num(&p, ULONG_MAX, &v) == 0 && *p == ' ' &&
+		    word_is(p + 1, "FETCH"))
+			parse_fetch(s, p + 6);
+		break;
+	case EXP_NONE:
+		break;
+	}
+}
+
+/* A tagged response "<tag> OK|NO|BAD text": the last NO or BAD of any
+ * command is kept (a refused login shows in no command of ours), and
+ * our command's own ends it. */
+static void
+tagged(struct imap *s, const char *line, size_t n)
+{
+	size_t tl = strcspn(line, " ");
+	const char *p = line + tl;
+	char st;
+
+	if (*p != ' ')
+		return;
+	p++;
+	if (word_is(p, "OK"))
+		st = 'O';
+	else if (word_is(p, "NO"))
+		st = 'N';
+	else if (word_is(p, "BAD"))
+		st = 'B';
+	else
+		return;
+	if (st != 'O') {
+		buf_reset(&s->last_no);
+		add_text(&s->last_no, p, n - (size_t)(p - line));
+	}
+	if (!s->sent || s->done || tl != strlen(s->tag) ||
+	    strncmp(line, s->tag, tl) != 0)
+		return;
+	s->done = 1;
+	s->status = st;
+	buf_reset(&s->text);
+	add_text(&s->text, p, n - (size_t)(p - line));
+	if (st == 'N') {
+		p += 2;
+		while (*p == ' ')
+			p++;
+		s->trycreate = strncasecmp(p, "[TRYCREATE]", 11) == 0;
+		s->transient = strncasecmp(p, "[UNAVAILABLE]", 13) == 0 ||
+		    strncasecmp(p, "[INUSE]", 7) == 0 ||
+		    strncasecmp(p, "[SERVERBUG]", 11) == 0 ||
+		    strncasecmp(p, "[LIMIT]", 7) == 0;
+	}
+}
+
 /* One complete response (literals left out, CRLF stripped). */
 static void
 response(struct imap *s, const char *line, size_t n)
 {
 	struct buf shown = BUF_INIT(IMAP_SHOWN_MAX);
-	const char *p;
 
 	add_text(&shown, line, n);
 	log_debug("imap < %s%s", buf_str(&shown), buf_full(&shown) ? "..." : "");
 	buf_release(&shown);
 	if (memchr(line, '\0', n) != NULL)
 		return;                 /* nothing of ours has a NUL */
-
 	if (n >= 2 && line[0] == '*' && line[1] == ' ') {
-		unsigned long v;
-
-		if (!s->sent)
-			return;         /* the login phase: libcurl's business */
-		p = line + 2;
-		switch (s->expect) {
-		case EXP_CAPABILITY:
-			if (word_is(p, "CAPABILITY"))
-				parse_capability(s, p + 10);
-			break;
-		case EXP_SELECT:
-			if (!word_is(p, "OK"))
-				break;
-			p += 2;
-			while (*p == ' ')
-				p++;
-			if (strncasecmp(p, "[UIDVALIDITY ", 13) == 0) {
-				p += 13;
-				if (parse_num(&p, UID_MAX, &v) == 0 && v > 0) {
-					s->r_uidvalidity = v;
-					s->have_uv = 1;
-				}
-			} else if (strncasecmp(p, "[UIDNEXT ", 9) == 0) {
-				p += 9;
-				if (parse_num(&p, ULONG_MAX, &v) == 0)
-					s->r_uidnext = v;
-			}
-			break;
-		case EXP_SEARCH:
-			if (word_is(p, "SEARCH"))
-				parse_search(s, p + 6);
-			else if (word_is(p, "ESEARCH"))
-				parse_esearch(s, p + 7);
-			break;
-		case EXP_FETCH:
-			if (parse_num(&p, ULONG_MAX, &v) == 0 && *p == ' ' &&
-			    word_is(p + 1, "FETCH"))
-				parse_fetch(s, p + 6);
-			break;
-		case EXP_NONE:
-			break;
-		}
+		if (s->sent)            /* else the login: libcurl's business */
+			untagged(s, line + 2);
 		return;
 	}
 	if (n >= 1 && line[0] == '+')
 		return;
-
-	/* tagged: "<tag> OK|NO|BAD text" */
-	{
-		size_t tl = strcspn(line, " ");
-		char st;
-
-		p = line + tl;
-		if (*p != ' ')
-			return;
-		p++;
-		if (word_is(p, "OK"))
-			st = 'O';
-		else if (word_is(p, "NO"))
-			st = 'N';
-		else if (word_is(p, "BAD"))
-			st = 'B';
-		else
-			return;
-		if (st != 'O') {
-			buf_reset(&s->last_no);
-			add_text(&s->last_no, p, n - (size_t)(p - line));
-		}
-		if (!s->sent || s->done || tl != strlen(s->tag) ||
-		    strncmp(line, s->tag, tl) != 0)
-			return;
-		s->done = 1;
-		s->status = st;
-		buf_reset(&s->text);
-		add_text(&s->text, p, n - (size_t)(p - line));
-		if (st == 'N') {
-			p += 2;
-			while (*p == ' ')
-				p++;
-			s->trycreate = strncasecmp(p, "[TRYCREATE]", 11) == 0;
-			s->transient = strncasecmp(p, "[UNAVAILABLE]", 13) == 0 ||
-			    strncasecmp(p, "[INUSE]", 7) == 0 ||
-			    strncasecmp(p, "[SERVERBUG]", 11) == 0 ||
-			    strncasecmp(p, "[LIMIT]", 7) == 0;
-		}
-	}
+	tagged(s, line, n);
 }
 
 /* s->line holds a complete line: a response, or the part of one before a
@@ -766,18 +774,10 @@ classify(CURLcode rc)
 	return net_curl_dmn((int)rc);
 }
 
-/* Run one command (no folder needed).  `what` completes "cannot ...".  A
- * tagged NO is DMN_BAD_MSG (DMN_TEMP for [UNAVAILABLE] and the like), a
- * BAD DMN_TEMP.  *reconnected (may be NULL) tells whether libcurl had to
- * log in again for it. */
-static enum dmn
-command(struct imap *s, const char *cmd, enum expect ex, const char *what,
-    char **err, int *reconnected)
+/* Forget everything the last command left. */
+static void
+start_command(struct imap *s, const char *cmd, enum expect ex)
 {
-	long conns = 0;
-	CURLcode rc;
-	enum dmn r;
-
 	s->cmd = cmd;
 	s->expect = ex;
 	s->sent = s->done = 0;
@@ -798,7 +798,21 @@ command(struct imap *s, const char *cmd, enum expect ex, const char *what,
 	s->found = s->have_size = s->have_body = 0;
 	s->size = 0;
 	buf_reset(&s->body);
+}
 
+/* Run one command (no folder needed).  `what` completes "cannot ...".  A
+ * tagged NO is DMN_BAD_MSG (DMN_TEMP for [UNAVAILABLE] and the like), a
+ * BAD DMN_TEMP.  *reconnected (may be NULL) tells whether libcurl had to
+ * log in again for it. */
+static enum dmn
+command(struct imap *s, const char *cmd, enum expect ex, const char *what,
+    char **err, int *reconnected)
+{
+	long conns = 0;
+	CURLcode rc;
+	enum dmn r;
+
+	start_command(s, cmd, ex);
 	curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, cmd);
 	if (s->fresh)
 		curl_easy_setopt(s->curl, CURLOPT_FRESH_CONNECT, 1L);
