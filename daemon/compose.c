@@ -804,14 +804,62 @@ add_date(struct buf *b, long long t)
 	    tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* The extra headers a caller asked for, those it may add. */
+static void
+add_extra_headers(struct buf *b, const char *const *h, const char *mid)
+{
+	char *shown;
+
+	for (; h && h[0] && h[1]; h += 2) {
+		if (!header_name_ok(h[0]) || reserved_header(h[0])) {
+			shown = clean_token(h[0], 60);
+			log_warnx("compose %s: extra header \"%s\" skipped", mid,
+			    shown);
+			free(shown);
+			continue;
+		}
+		add_unstructured(b, h[0], h[1]);
+	}
+}
+
+/* The text and the calendar as alternatives, then the calendar again as
+ * invite.ics for clients that only look at attachments. */
+static void
+add_invitation(struct buf *b, const struct compose_msg *m, const char *mix,
+    const char *alt)
+{
+	struct buf enc = BUF_INIT(BUF_OWN);
+	char *method = clean_method(m->ical_method), *ical;
+	size_t ical_len = 0;
+
+	ical = crlf_text(m->ical, &ical_len);
+	buf_addf(b, "--%s\r\nContent-Type: multipart/alternative;\r\n"
+	    " boundary=\"%s\"\r\n\r\n", mix, alt);
+	add_text_part(b, alt, m->text);
+	buf_addf(b, "\r\n--%s\r\n"
+	    "Content-Type: text/calendar; charset=UTF-8; method=%s\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n", alt, method);
+	/* the same bytes twice: encoded once */
+	b64_encode(&enc, ical, ical_len);
+	buf_add(b, enc.data, enc.len);
+	buf_addf(b, "\r\n--%s--\r\n\r\n", alt);
+	buf_addf(b, "--%s\r\n"
+	    "Content-Type: application/ics; name=\"invite.ics\"\r\n"
+	    "Content-Disposition: attachment; filename=\"invite.ics\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n", mix);
+	buf_add(b, enc.data, enc.len);
+	buf_release(&enc);
+	free(method);
+	free(ical);
+}
+
 char *
 compose_message(const struct compose_msg *m, size_t *len)
 {
-	struct buf b = BUF_INIT(BUF_OWN), enc = BUF_INIT(BUF_OWN);
-	char *mid, *irt = NULL, *mix, *alt, *method, *ical = NULL, *tmp;
-	const char *const *h;
+	struct buf b = BUF_INIT(BUF_OWN);
+	char *mid, *irt = NULL, *mix, *alt;
 	uint64_t hash;
-	size_t i, ical_len = 0;
+	size_t i;
 	int multipart = m->ical != NULL || m->natt > 0;
 
 	mid = clean_token(m->message_id, ID_MAX);
@@ -839,15 +887,7 @@ compose_message(const struct compose_msg *m, size_t *len)
 	buf_adds(&b, "MIME-Version: 1.0\r\n"
 	    "Auto-Submitted: auto-generated\r\n"
 	    "X-Auto-Response-Suppress: All\r\n");
-	for (h = m->extra_headers; h && h[0] && h[1]; h += 2) {
-		if (!header_name_ok(h[0]) || reserved_header(h[0])) {
-			tmp = clean_token(h[0], 60);
-			log_warnx("compose %s: extra header \"%s\" skipped", mid, tmp);
-			free(tmp);
-			continue;
-		}
-		add_unstructured(&b, h[0], h[1]);
-	}
+	add_extra_headers(&b, m->extra_headers, mid);
 
 	if (!multipart) {
 		buf_adds(&b, "Content-Type: text/plain; charset=UTF-8\r\n"
@@ -859,30 +899,10 @@ compose_message(const struct compose_msg *m, size_t *len)
 	buf_addf(&b, "Content-Type: multipart/mixed;\r\n boundary=\"%s\"\r\n\r\n",
 	    mix);
 	buf_adds(&b, "This is a multi-part message in MIME format.\r\n\r\n");
-	if (m->ical) {
-		method = clean_method(m->ical_method);
-		ical = crlf_text(m->ical, &ical_len);
-		buf_addf(&b, "--%s\r\nContent-Type: multipart/alternative;\r\n"
-		    " boundary=\"%s\"\r\n\r\n", mix, alt);
-		add_text_part(&b, alt, m->text);
-		buf_addf(&b, "\r\n--%s\r\n"
-		    "Content-Type: text/calendar; charset=UTF-8; method=%s\r\n"
-		    "Content-Transfer-Encoding: base64\r\n\r\n", alt, method);
-		/* the same bytes twice: encoded once */
-		b64_encode(&enc, ical, ical_len);
-		buf_add(&b, enc.data, enc.len);
-		buf_addf(&b, "\r\n--%s--\r\n\r\n", alt);
-		buf_addf(&b, "--%s\r\n"
-		    "Content-Type: application/ics; name=\"invite.ics\"\r\n"
-		    "Content-Disposition: attachment; filename=\"invite.ics\"\r\n"
-		    "Content-Transfer-Encoding: base64\r\n\r\n", mix);
-		buf_add(&b, enc.data, enc.len);
-		buf_release(&enc);
-		free(method);
-		free(ical);
-	} else {
+	if (m->ical)
+		add_invitation(&b, m, mix, alt);
+	else
 		add_text_part(&b, mix, m->text);
-	}
 	for (i = 0; i < m->natt; i++) {
 		buf_adds(&b, "\r\n");
 		add_attachment(&b, mix, &m->att[i]);
