@@ -229,8 +229,10 @@ classify(const char *data, size_t len, struct verdict **out)
 	}
 	if (len > MIME_MAX_SIZE) {
 		v->kind = VERDICT_MALFORMED;
-		v->reason = xasprintf("message of %zu bytes is over the limit "
-		    "of %zu", len, MIME_MAX_SIZE);
+		/* inspect reads one byte past the limit, no more: len is
+		 * not the message's size then. */
+		v->reason = xasprintf("message over the limit of %zu bytes",
+		    MIME_MAX_SIZE);
 		return 0;
 	}
 	if (!is_bare_calendar(data, len)) {
