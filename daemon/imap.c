@@ -1043,28 +1043,39 @@ imap_uids(struct imap *s, unsigned long after, unsigned long **uids,
 	return DMN_OK;
 }
 
+/* One UID FETCH for uid (cmd is freed here): DMN_BAD_MSG when the
+ * message is no longer there. */
+static enum dmn
+fetch_one(struct imap *s, unsigned long uid, char *cmd, const char *what,
+    char **err)
+{
+	enum dmn r;
+
+	s->want_uid = uid;
+	r = in_folder(s, cmd, EXP_FETCH, what, err);
+	free(cmd);
+	if (r == DMN_OK && !s->found) {
+		*err = xasprintf("cannot %s: it no longer exists", what);
+		r = DMN_BAD_MSG;
+	}
+	return r;
+}
+
 enum dmn
 imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
     size_t *len, char **err)
 {
 	struct buf msg = BUF_INIT(max);
-	char *cmd, *what;
+	char *what;
 	size_t off;
 	enum dmn r;
 
 	need_folder(s, "imap_fetch");
 	what = xasprintf("fetch message %lu from folder %s", uid, s->folder);
-	cmd = xasprintf("UID FETCH %lu (UID RFC822.SIZE)", uid);
-	s->want_uid = uid;
-	r = in_folder(s, cmd, EXP_FETCH, what, err);
-	free(cmd);
+	r = fetch_one(s, uid, xasprintf("UID FETCH %lu (UID RFC822.SIZE)", uid),
+	    what, err);
 	if (r != DMN_OK)
 		goto out;
-	if (!s->found) {
-		*err = xasprintf("cannot %s: it no longer exists", what);
-		r = DMN_BAD_MSG;
-		goto out;
-	}
 	if (s->have_size && s->size > max) {
 		*err = xasprintf("message %lu is %lu bytes, over the limit of "
 		    "%zu", uid, s->size, max);
@@ -1075,18 +1086,10 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 	for (off = 0;;) {
 		size_t got;
 
-		cmd = xasprintf("UID FETCH %lu (UID BODY.PEEK[]<%zu.%u>)", uid,
-		    off, IMAP_CHUNK);
-		s->want_uid = uid;
-		r = in_folder(s, cmd, EXP_FETCH, what, err);
-		free(cmd);
+		r = fetch_one(s, uid, xasprintf("UID FETCH %lu "
+		    "(UID BODY.PEEK[]<%zu.%u>)", uid, off, IMAP_CHUNK), what, err);
 		if (r != DMN_OK)
 			goto out;
-		if (!s->found) {
-			*err = xasprintf("cannot %s: it no longer exists", what);
-			r = DMN_BAD_MSG;
-			goto out;
-		}
 		/* Past the end a server may answer "" or NIL, not a literal. */
 		got = s->have_body ? s->body.len : 0;
 		if (buf_add(&msg, buf_str(&s->body), got) == -1) {
@@ -1115,19 +1118,26 @@ out:
 	return r;
 }
 
+/* A command on the selected folder that answers nothing we keep; cmd and
+ * what are freed here. */
+static enum dmn
+in_folder_free(struct imap *s, char *cmd, char *what, char **err)
+{
+	enum dmn r = in_folder(s, cmd, EXP_NONE, what, err);
+
+	free(cmd);
+	free(what);
+	return r;
+}
+
 /* \Seen on a UID set ("5", "1:9,12"). */
 static enum dmn
 seen_set(struct imap *s, const char *set, char **err)
 {
-	char *cmd, *what;
-	enum dmn r;
-
-	cmd = xasprintf("UID STORE %s +FLAGS.SILENT (\\Seen)", set);
-	what = xasprintf("mark messages %s in folder %s as seen", set, s->folder);
-	r = in_folder(s, cmd, EXP_NONE, what, err);
-	free(cmd);
-	free(what);
-	return r;
+	return in_folder_free(s,
+	    xasprintf("UID STORE %s +FLAGS.SILENT (\\Seen)", set),
+	    xasprintf("mark messages %s in folder %s as seen", set, s->folder),
+	    err);
 }
 
 enum dmn
@@ -1184,7 +1194,7 @@ to_folder(struct imap *s, const char *verb, const char *set,
 static enum dmn
 move_set(struct imap *s, const char *set, const char *folder, char **err)
 {
-	char *q, *shown, *cmd, *what;
+	char *q, *shown;
 	enum dmn r;
 
 	shown = folder_shown(folder);
@@ -1214,21 +1224,15 @@ move_set(struct imap *s, const char *set, const char *folder, char **err)
 		r = seen_set(s, set, err);
 		goto out;
 	}
-	cmd = xasprintf("UID STORE %s +FLAGS.SILENT (\\Deleted)", set);
-	what = xasprintf("mark messages %s in folder %s deleted after copying "
-	    "them to %s", set, s->folder, shown);
-	r = in_folder(s, cmd, EXP_NONE, what, err);
-	free(cmd);
-	free(what);
-	if (r != DMN_OK)
-		goto out;
+	r = in_folder_free(s,
+	    xasprintf("UID STORE %s +FLAGS.SILENT (\\Deleted)", set),
+	    xasprintf("mark messages %s in folder %s deleted after copying "
+	    "them to %s", set, s->folder, shown), err);
 	/* Those UIDs only: never what others marked \Deleted. */
-	cmd = xasprintf("UID EXPUNGE %s", set);
-	what = xasprintf("expunge messages %s from folder %s after copying "
-	    "them to %s", set, s->folder, shown);
-	r = in_folder(s, cmd, EXP_NONE, what, err);
-	free(cmd);
-	free(what);
+	if (r == DMN_OK)
+		r = in_folder_free(s, xasprintf("UID EXPUNGE %s", set),
+		    xasprintf("expunge messages %s from folder %s after copying "
+		    "them to %s", set, s->folder, shown), err);
 out:
 	free(q);
 	free(shown);
