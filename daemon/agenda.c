@@ -27,10 +27,9 @@
 static char *
 read_draft(const struct group *g, const struct series *s)
 {
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
+	struct buf b = BUF_INIT(DRAFT_MAX);
 	FILE *fp;
+	int rc;
 
 	if (s == NULL || s->agenda == NULL)
 		return NULL;
@@ -38,10 +37,9 @@ read_draft(const struct group *g, const struct series *s)
 		log_warn("%s: cannot read agenda %s", g->id, s->agenda);
 		return NULL;
 	}
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0 && b.len <= DRAFT_MAX)
-		buf_add(&b, chunk, n);
+	rc = buf_read(&b, fileno(fp));
 	fclose(fp);
-	if (b.len > DRAFT_MAX || !str_is_utf8(buf_str(&b)) ||
+	if (rc == -1 || !str_is_utf8(buf_str(&b)) ||
 	    memchr(buf_str(&b), '\0', b.len) != NULL) {
 		log_warnx("%s: agenda %s is over %d bytes or not UTF-8 text: "
 		    "sent without it", g->id, s->agenda, DRAFT_MAX);

@@ -799,7 +799,7 @@ block_field(const char *h, size_t len, const char *name)
 {
 	const char *p = h, *end = h + len;
 	size_t k = strlen(name), l;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 
 	while (p < end) {
 		const char *s = next_line(&p, end, &l);

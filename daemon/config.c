@@ -310,7 +310,7 @@ static char *
 diag_vformat(const char *file, int line, const char *what, const char *fmt,
     va_list ap)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	va_list aq;
 	char *msg;
 	int n;
@@ -383,7 +383,7 @@ lookup(const struct name_value *names, const char *v)
 static char *
 join_names(const struct name_value *names, int one_of)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t n = 0, i;
 
 	while (names[n].name != NULL)

@@ -116,7 +116,7 @@ attribution(const char *line, size_t n)
 char *
 inbox_unquoted(const char *text)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	const char *p = text ? text : "", *nl;
 	size_t n;
 	char *s, *e;
@@ -551,7 +551,7 @@ tell_members(struct ictx *c, const struct group *g,
 	const struct series *s = config_series(g, r->series);
 	const struct member *sender = config_member(g, c->v->from);
 	struct compose_attachment *att;
-	struct buf names = BUF_INIT;
+	struct buf names = BUF_INIT(BUF_OWN);
 	struct letter l;
 	size_t i, k = 0;
 	int rc = 0;
@@ -826,7 +826,7 @@ inbox_apply(const struct config *cfg, struct store *st, long long now,
 	else if ((msgid = raw_message_id(data, len)) != NULL)
 		;
 	else {
-		archive_sha256(data, len, hex);
+		sha256_hex(data, len, hex);
 		msgid = xasprintf("sha256-%s@convened.invalid", hex);
 	}
 	memset(&c, 0, sizeof c);
@@ -879,8 +879,6 @@ out:
 
 /* ---- IMAP ---------------------------------------------------------------- */
 
-#define MAX_MESSAGE ((size_t)25 << 20)
-
 /* Messages applied are filed away (\Seen, moved) in batches: a few IMAP
  * commands for hundreds of messages instead of two each.  The folder's
  * last UID moves only past messages filed away; a crash before a batch is
@@ -888,10 +886,25 @@ out:
  * them away then. */
 #define FILE_BATCH 500
 
+/* What one step of reading a folder means for the rest of the collect. */
+enum read {
+	READ_NEXT,              /* on to the next message */
+	READ_HALT,              /* a message would not apply: the folder stops
+	                         * before it, what came before is filed away */
+	READ_FOLDER_FAILED,     /* logged: on to the next folder */
+	READ_REFUSED,           /* logged: the server refuses us, no folder
+	                         * will do */
+	READ_STORE_FAILED       /* *err set: the collect ends with -1 */
+};
+
+/* One folder's pass. */
 struct folder_run {
 	const struct config *cfg;
 	struct store *st;
 	struct imap *im;
+	long long now;
+	struct inbox_stats *is;
+	char **err;
 	const char *folder;
 	unsigned long uv;
 	unsigned long *pending;     /* applied, to file away */
@@ -899,162 +912,165 @@ struct folder_run {
 	unsigned long done;         /* last UID read, to record */
 };
 
-/* File away what is pending and record the folder's progress: 0; -1 when
- * the store failed (*err); the server's enum dmn plus FLUSH_SERVER when
- * the server did (*e). */
-#define FLUSH_SERVER 100
-static int
-flush_folder(struct folder_run *fr, char **e, char **err)
+/* The server failed on this folder: one line, and the rest of the folder
+ * waits for the next cycle. */
+static enum read
+server_failed(struct folder_run *fr, enum dmn rc, char *why)
 {
+	log_warnx("cannot read mail from %s, folder %s: %s", fr->cfg->imap.url,
+	    fr->folder, why != NULL ? why : "unknown error");
+	free(why);
+	fr->is->server_error = 1;
+	return rc == DMN_BAD_ACCOUNT ? READ_REFUSED : READ_FOLDER_FAILED;
+}
+
+/* File away what is pending, then record the folder's progress. */
+static enum read
+file_away(struct folder_run *fr)
+{
+	char *why = NULL;
 	enum dmn rc;
 
 	if (fr->npending > 0) {
 		rc = imap_file_away(fr->im, fr->pending, fr->npending,
-		    fr->cfg->imap_processed, e);
+		    fr->cfg->imap_processed, &why);
 		if (rc != DMN_OK)
-			return FLUSH_SERVER + (int)rc;
+			return server_failed(fr, rc, why);
 		fr->npending = 0;
 	}
 	if (fr->done != 0 && store_folder_set(fr->st, fr->folder, fr->uv,
-	    fr->done, err) == -1)
-		return -1;
-	return 0;
+	    fr->done, fr->err) == -1)
+		return READ_STORE_FAILED;
+	return READ_NEXT;
 }
 
-/* One folder.  Returns 0 to go on with the next, -1 when the store failed
- * (*err), -2 when the server refuses us (no folder will do). */
-static int
-collect_folder(const struct config *cfg, struct store *st, long long now,
-    struct imap *im, const char *folder, volatile sig_atomic_t *stop,
-    struct inbox_stats *is, char **err)
+/* SELECT the folder and list the UIDs past the last one recorded. */
+static enum read
+open_folder(struct folder_run *fr, unsigned long **uids, size_t *n)
 {
-	unsigned long next = 0, known_uv = 0, last = 0, *uids = NULL;
-	struct folder_run fr;
-	size_t nuids = 0, i, len;
-	char *e = NULL, *data;
-	enum inbox_result res;
+	unsigned long next, known_uv = 0, last = 0;
+	char *why = NULL;
 	enum dmn rc;
-	int known, frc;
+	int known;
 
-	memset(&fr, 0, sizeof fr);
-	fr.cfg = cfg;
-	fr.st = st;
-	fr.im = im;
-	fr.folder = folder;
-	rc = imap_select(im, folder, &fr.uv, &next, &e);
+	rc = imap_select(fr->im, fr->folder, &fr->uv, &next, &why);
 	if (rc == DMN_BAD_MSG) {
-		log_warnx("cannot read folder %s: %s; skipped", folder, e);
-		free(e);
-		return 0;
+		log_warnx("cannot read folder %s: %s; skipped", fr->folder, why);
+		free(why);
+		return READ_FOLDER_FAILED;
 	}
 	if (rc != DMN_OK)
-		goto server;
-	if ((known = store_folder_get(st, folder, &known_uv, &last, err)) == -1)
-		return -1;
-	if (!known || known_uv != fr.uv) {
+		return server_failed(fr, rc, why);
+	if ((known = store_folder_get(fr->st, fr->folder, &known_uv, &last,
+	    fr->err)) == -1)
+		return READ_STORE_FAILED;
+	if (!known || known_uv != fr->uv) {
 		/* A new UIDVALIDITY renumbers everything: read it all again;
 		 * what was done is recognised by its Message-ID. */
 		if (known)
 			log_warnx("UIDVALIDITY of %s changed from %lu to %lu: "
-			    "reading the folder again", folder, known_uv, fr.uv);
+			    "reading the folder again", fr->folder, known_uv,
+			    fr->uv);
 		last = 0;
-		if (store_folder_set(st, folder, fr.uv, 0, err) == -1)
-			return -1;
+		if (store_folder_set(fr->st, fr->folder, fr->uv, 0,
+		    fr->err) == -1)
+			return READ_STORE_FAILED;
 	}
-	if ((rc = imap_uids(im, last, &uids, &nuids, &e)) != DMN_OK)
-		goto server;
-	fr.pending = xcalloc(FILE_BATCH, sizeof *fr.pending);
-	for (i = 0; i < nuids && !(stop != NULL && *stop); i++) {
-		rc = imap_fetch(im, uids[i], MAX_MESSAGE, &data, &len, &e);
-		if (rc == DMN_BAD_MSG) {
-			log_warnx("%s UID %lu: %s; left on the server", folder,
-			    uids[i], e);
-			free(e);
-			e = NULL;
-			is->ignored++;
-			fr.done = uids[i];
-			continue;
-		}
-		if (rc != DMN_OK)
-			goto server;
-		is->fetched++;
-		res = inbox_apply(cfg, st, now, data, len, folder, fr.uv, uids[i],
-		    &e);
-		free(data);
-		if (res == INBOX_ERROR) {
-			/* Not marked done: tried again next cycle. */
-			log_warnx("%s UID %lu: %s", folder, uids[i], e);
-			free(e);
-			e = NULL;
-			is->failed++;
-			break;
-		}
-		if (res == INBOX_APPLIED)
-			is->applied++;
-		else
-			is->ignored++;
-		if (res == INBOX_APPLIED || res == INBOX_DUPLICATE)
-			fr.pending[fr.npending++] = uids[i];
-		fr.done = uids[i];
-		if (fr.npending == FILE_BATCH &&
-		    (frc = flush_folder(&fr, &e, err)) != 0) {
-			if (frc == -1)
-				goto store;
-			rc = (enum dmn)(frc - FLUSH_SERVER);
-			goto server;
-		}
+	if ((rc = imap_uids(fr->im, last, uids, n, &why)) != DMN_OK)
+		return server_failed(fr, rc, why);
+	return READ_NEXT;
+}
+
+/* One message: fetched, applied, and queued to be filed away. */
+static enum read
+read_one(struct folder_run *fr, unsigned long uid)
+{
+	enum inbox_result res;
+	char *data, *why = NULL;
+	size_t len;
+	enum dmn rc;
+
+	rc = imap_fetch(fr->im, uid, MIME_MAX_SIZE, &data, &len, &why);
+	if (rc == DMN_BAD_MSG) {
+		log_warnx("%s UID %lu: %s; left on the server", fr->folder, uid,
+		    why);
+		free(why);
+		fr->is->ignored++;
+		fr->done = uid;
+		return READ_NEXT;
 	}
-	if ((frc = flush_folder(&fr, &e, err)) == -1)
-		goto store;
-	if (frc != 0) {
-		rc = (enum dmn)(frc - FLUSH_SERVER);
-		goto server;
+	if (rc != DMN_OK)
+		return server_failed(fr, rc, why);
+	fr->is->fetched++;
+	res = inbox_apply(fr->cfg, fr->st, fr->now, data, len, fr->folder,
+	    fr->uv, uid, &why);
+	free(data);
+	if (res == INBOX_ERROR) {
+		/* Not marked done: tried again next cycle. */
+		log_warnx("%s UID %lu: %s", fr->folder, uid, why);
+		free(why);
+		fr->is->failed++;
+		return READ_HALT;
 	}
-	free(fr.pending);
+	if (res == INBOX_APPLIED)
+		fr->is->applied++;
+	else
+		fr->is->ignored++;
+	if (res == INBOX_APPLIED || res == INBOX_DUPLICATE)
+		fr->pending[fr->npending++] = uid;
+	fr->done = uid;
+	return fr->npending == FILE_BATCH ? file_away(fr) : READ_NEXT;
+}
+
+/* One folder, in UID order. */
+static enum read
+collect_folder(struct folder_run *fr, volatile sig_atomic_t *stop)
+{
+	unsigned long *uids = NULL;
+	size_t n = 0, i;
+	enum read r;
+
+	fr->npending = 0;
+	fr->done = 0;
+	r = open_folder(fr, &uids, &n);
+	fr->pending = xcalloc(FILE_BATCH, sizeof *fr->pending);
+	for (i = 0; i < n && r == READ_NEXT && !(stop != NULL && *stop); i++)
+		r = read_one(fr, uids[i]);
+	/* A message that would not apply holds back what comes after it,
+	 * not what came before. */
+	if (r == READ_NEXT || r == READ_HALT)
+		r = file_away(fr);
+	free(fr->pending);
+	fr->pending = NULL;
 	free(uids);
-	return 0;
-server:
-	log_warnx("cannot read mail from %s, folder %s: %s", cfg->imap.url,
-	    folder, e ? e : "unknown error");
-	free(e);
-	free(fr.pending);
-	free(uids);
-	is->server_error = 1;
-	return rc == DMN_BAD_ACCOUNT || rc == DMN_FATAL ? -2 : 0;
-store:
-	free(e);
-	free(fr.pending);
-	free(uids);
-	return -1;
+	return r;
 }
 
 int
 inbox_collect(const struct config *cfg, struct store *st, long long now,
     volatile sig_atomic_t *stop, struct inbox_stats *is, char **err)
 {
-	struct imap *im;
-	char *pw, *e = NULL;
+	struct folder_run fr = { .cfg = cfg, .st = st, .now = now, .is = is,
+	    .err = err };
+	enum read r = READ_NEXT;
+	char *pw, *why = NULL;
 	size_t i;
-	int rc = 0;
 
 	memset(is, 0, sizeof *is);
-	if ((pw = config_read_password(&cfg->imap, &e)) == NULL) {
-		log_warnx("cannot read mail: %s", e);
-		free(e);
+	if ((pw = config_read_password(&cfg->imap, &why)) == NULL) {
+		log_warnx("cannot read mail: %s", why);
+		free(why);
 		is->server_error = 1;
 		return 0;
 	}
-	im = imap_new(&cfg->imap, pw, cfg->imap_timeout);
+	fr.im = imap_new(&cfg->imap, pw, cfg->imap_timeout);
 	explicit_bzero(pw, strlen(pw));
 	free(pw);
-	for (i = 0; i < cfg->nimap_folders && rc >= 0; i++) {
-		if (stop != NULL && *stop)
-			break;
-		rc = collect_folder(cfg, st, now, im, cfg->imap_folders[i], stop,
-		    is, err);
-		if (rc == -2)
-			break;          /* login or TLS: no folder will do */
+	for (i = 0; i < cfg->nimap_folders && !(stop != NULL && *stop) &&
+	    r != READ_REFUSED && r != READ_STORE_FAILED; i++) {
+		fr.folder = cfg->imap_folders[i];
+		r = collect_folder(&fr, stop);
 	}
-	imap_free(im);
-	return rc == -1 ? -1 : 0;
+	imap_free(fr.im);
+	return r == READ_STORE_FAILED ? -1 : 0;
 }

@@ -99,11 +99,12 @@ net_curl_dmn(int code)
 	case CURLE_SSL_INVALIDCERTSTATUS:
 	case CURLE_SSL_CLIENTCERT:
 		return DMN_BAD_ACCOUNT;
-	case CURLE_OUT_OF_MEMORY:
-		return DMN_FATAL;
 	default:
 		/* refused, reset, closed, timed out, name not resolved,
-		 * a reply that made no sense: all worth another try */
+		 * a reply that made no sense: all worth another try.  So is
+		 * CURLE_OUT_OF_MEMORY: libcurl also says it when a reply
+		 * passes one of its own caps, the server's doing, and an
+		 * allocation of ours that fails ends the process anyway. */
 		return DMN_TEMP;
 	}
 }

@@ -33,8 +33,8 @@ void net_socks_grace(struct net_socks *, int ms);
 
 /* How far a libcurl failure (a CURLcode) reaches when the server's own
  * answer says nothing more: the URL, the login or TLS are the account's
- * problem; running out of memory is fatal; the rest (refused, reset,
- * timed out, not resolved) is worth another try. */
+ * problem (DMN_BAD_ACCOUNT); the rest (refused, reset, timed out, not
+ * resolved, libcurl out of memory) is worth another try (DMN_TEMP). */
 enum dmn net_curl_dmn(int code);
 
 /* A URL as libcurl's URL API reads it, so that what the configuration

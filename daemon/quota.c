@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive.h"
 #include "config.h"
 #include "cycle.h"
 #include "ical.h"
@@ -309,7 +308,7 @@ static void
 add_vars(void *arg, struct letter_vars *lv, const char *lang, const char *tz)
 {
 	const struct qmsg *w = arg;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i, j;
 
 	if (w->q != NULL) {
@@ -382,7 +381,7 @@ cmp_str(const void *a, const void *b)
 char *
 quota_rule_key(const struct group *g)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char **lines, hex[65];
 	size_t i;
 
@@ -396,7 +395,7 @@ quota_rule_key(const struct group *g)
 		buf_adds(&b, lines[i]);
 		buf_addc(&b, '\n');
 	}
-	archive_sha256(buf_str(&b), b.len, hex);
+	sha256_hex(buf_str(&b), b.len, hex);
 	strv_free(lines, g->nmembers);
 	buf_release(&b);
 	return xasprintf("rule-%.16s", hex);

@@ -59,7 +59,7 @@ char *
 tl_slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char chunk[8192];
 	size_t n;
 
@@ -265,7 +265,7 @@ char *
 tl_log_end(struct tl_ws *ws)
 {
 	char *p = xasprintf("%s/log", ws->dir), chunk[4096];
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t n;
 	FILE *fp;
 

@@ -37,7 +37,7 @@ verdict_of(const char *text)
 static char *
 listing(const struct verdict *v)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i;
 
 	for (i = 0; i < v->nbounce; i++)
@@ -92,7 +92,7 @@ jws(struct jp *j)
 static char *
 jatom(struct jp *j)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 
 	jws(j);
 	if (*j->p != '"') {
@@ -463,7 +463,7 @@ seconds(void)
 static void
 test_hostile_many(void **state)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct verdict *v;
 	double t0 = seconds();
 	size_t i;
@@ -512,7 +512,7 @@ test_hostile_many(void **state)
 static void
 test_hostile_shapes(void **state)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct verdict *v;
 	size_t i;
 

@@ -174,7 +174,7 @@ expect_one_error(struct fx *fx, const char *file, int line, const char *msg)
 static char *
 text_with(const char *text, int line, const char *replacement)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	const char *p = text, *nl;
 	int n = 1;
 
@@ -576,7 +576,7 @@ static void
 test_long_line_keeps_line_numbers(void **state)
 {
 	struct fx *fx = *state;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char *text, *path, *want;
 	int i;
 
@@ -671,7 +671,7 @@ enum field {
 static char *
 joined(char *const *v, size_t n)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i;
 
 	for (i = 0; i < n; i++)
@@ -684,7 +684,7 @@ field_text(const struct config *cfg, enum field f)
 {
 	const struct group *g = &cfg->groups[0];
 	const struct series *s = &g->series[0];
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i;
 
 	switch (f) {

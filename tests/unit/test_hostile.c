@@ -73,7 +73,7 @@ snapshot(struct fx *fx)
 		"SELECT email, permanent FROM bounces ORDER BY 1",
 		"SELECT group_id, kind, key FROM warnings ORDER BY 1, 2, 3",
 	};
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	sqlite3_stmt *st;
 	sqlite3 *db;
 	size_t i;
@@ -144,7 +144,7 @@ static void
 test_hostile_calendars(void **state)
 {
 	struct fx *fx = *state;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char *m;
 	int i;
 
@@ -218,7 +218,7 @@ static void
 test_bombs(void **state)
 {
 	struct fx *fx = *state;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	int i;
 
 	/* Ten thousand nested multiparts. */
@@ -268,7 +268,7 @@ test_attachment_names(void **state)
 		"metadata.json",
 	};
 	struct fx *fx = *state;
-	struct buf b = BUF_INIT, big = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN), big = BUF_INIT(BUF_OWN);
 	char *cmd;
 	size_t i;
 	int k;

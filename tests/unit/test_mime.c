@@ -22,7 +22,7 @@ slurp(const char *name, size_t *len)
 {
 	char *path = xasprintf("tests/data/%s", name);
 	FILE *f = fopen(path, "rb");
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char chunk[8192];
 	size_t n;
 
@@ -194,7 +194,7 @@ test_line_endings(void **state)
 	struct mime_msg *a, *b;
 	char *d, *err = NULL;
 	size_t len, i;
-	struct buf lf = BUF_INIT;
+	struct buf lf = BUF_INIT(BUF_OWN);
 
 	(void)state;
 	d = slurp("rsvp-accept.eml", &len);    /* CRLF */
@@ -229,7 +229,7 @@ nest(struct buf *b, int depth, const char *type)
 static void
 test_nesting_bomb(void **state)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct mime_msg *m;
 	struct verdict *v;
 	char *err, *d;
@@ -277,7 +277,7 @@ test_nesting_bomb(void **state)
 static void
 test_part_flood(void **state)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct mime_msg *m;
 	char *err;
 	int i;
@@ -312,7 +312,7 @@ static void
 test_oversize(void **state)
 {
 	struct mime_limits lim = { 1000, 20, 1000 };
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct verdict *v;
 	char *err, *big;
 	size_t n = MIME_MAX_SIZE + 1;
@@ -366,7 +366,7 @@ test_bad_header_bytes(void **state)
 static void
 test_hostile_names(void **state)
 {
-	struct buf b = BUF_INIT, longname = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN), longname = BUF_INIT(BUF_OWN);
 	struct mime_msg *m;
 	char *err = NULL;
 	int i;
@@ -402,7 +402,7 @@ test_hostile_names(void **state)
 static void
 test_itip_hostile(void **state)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct ical_itip *it;
 	char *err = NULL;
 	int i;
@@ -468,7 +468,7 @@ test_itip_hostile(void **state)
 static void
 test_libical_quiet_and_many_calendars(void **state)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct verdict *v;
 	int i;
 

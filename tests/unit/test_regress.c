@@ -37,7 +37,7 @@
 static char *
 slurp(const char *path, size_t *len)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char chunk[8192];
 	size_t n;
 	FILE *fp;

@@ -88,7 +88,7 @@ static char *
 slurp(const char *path, size_t *lenp)
 {
 	FILE *fp = fopen(path, "rb");
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char chunk[8192];
 	size_t n;
 
@@ -264,7 +264,7 @@ static const char small_msg[] =
 static char *
 big_msg(size_t size, size_t *len)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i;
 
 	buf_adds(&b, "Subject: big\r\n\r\n");
