@@ -82,8 +82,9 @@ $(BUILD)/tests/harness.o: fuzz/harness.c | $(TESTDIR)
 	$(CC) $(ALL_CFLAGS) -Idaemon -c -o $@ $<
 
 TESTOBJS = $(BUILD)/tests/testlib.o $(BUILD)/tests/harness.o $(LIBOBJS)
+# A test program is its source and the objects it depends on.
 LINK_TEST = $(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Itests/lib -Ifuzz \
-	    -o $@ $< $(TESTOBJS) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+	    -o $@ $< $(filter %.o,$^) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TESTOBJS) | $(TESTDIR)
 	$(LINK_TEST)
@@ -91,11 +92,24 @@ $(BUILD)/tests/%: tests/unit/%.c $(TESTOBJS) | $(TESTDIR)
 $(BUILD)/tests/integration/%: tests/integration/%.c $(TESTOBJS) | $(TESTDIR)
 	$(LINK_TEST)
 
+# test_outbox talks to a fake SMTP server: tests/lib/fake_smtp.c stands in
+# for smtp.o (smtp.h is the door) in that one binary; the others link the
+# real objects.
+$(BUILD)/tests/fake_smtp.o: tests/lib/fake_smtp.c | $(TESTDIR)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -c -o $@ $<
+
+OUTBOX_TEST_OBJS = $(filter-out $(BUILD)/smtp.o,$(TESTOBJS)) \
+                   $(BUILD)/tests/fake_smtp.o
+
+$(BUILD)/tests/test_outbox: tests/unit/test_outbox.c $(OUTBOX_TEST_OBJS) | $(TESTDIR)
+	$(LINK_TEST)
+
 $(BUILD) $(TESTDIR):
 	mkdir -p $(TESTDIR)
 
 -include $(OBJS:.o=.d) $(TESTS:=.d) $(ITESTS:=.d) \
-    $(BUILD)/tests/testlib.d $(BUILD)/tests/harness.d
+    $(BUILD)/tests/testlib.d $(BUILD)/tests/harness.d \
+    $(BUILD)/tests/fake_smtp.d
 
 # The binary is rebuilt when the flavour changes: ./convened is a copy.
 .PHONY: FORCE

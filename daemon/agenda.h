@@ -8,18 +8,19 @@
  *  - minutes_grace_days later, still no minutes: one reminder.
  *
  * Each goes once per meeting (the warnings table), in each coordinator's
- * language and time zone, under a Message-ID the inbox recognises in
- * In-Reply-To and References. */
+ * language and time zone (letter.h), under a Message-ID the inbox
+ * recognises in In-Reply-To and References (msgid.h). */
 #ifndef CONVENED_AGENDA_H
 #define CONVENED_AGENDA_H
 
-struct config;
-struct store;
+struct cycle_ctx;
+struct group;
 
-/* One transaction per group.  *queued counts messages put in the outbox.
- * Returns 0, or -1 when the store failed (*err set, caller frees); a
- * group whose templates fail is rolled back, logged, and skipped. */
-int agenda_run(const struct config *, struct store *, long long now,
-        int *queued, char **err);
+/* The mail of g's meetings that is due at c->now (cycle.h's per-group
+ * step), each piece once (notice.h).  Adds to c->cs->queued.  0, or -1
+ * with *err set (caller frees): a template that will not render, the
+ * store. */
+int agenda_group(const struct cycle_ctx *c, const struct group *g,
+        char **err);
 
 #endif

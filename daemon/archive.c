@@ -9,29 +9,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <glib.h>
-
 #include "archive.h"
 #include "util.h"
 
 #define NAME_MAX_BYTES 120
 #define MAX_CLASH      1000
 
-void
-archive_sha256(const void *data, size_t len, char out[65])
-{
-	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
-
-	g_checksum_update(c, data, (gssize)len);
-	snprintf(out, 65, "%s", g_checksum_get_string(c));
-	g_checksum_free(c);
-}
-
 char *
 archive_safe_name(const char *name, size_t len, const char *fallback)
 {
 	const unsigned char *p, *end;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i, n, cut, extlen = 0;
 	char *s, *dot, *out;
 
@@ -94,48 +82,17 @@ clash_name(const char *name, int k)
 	return xasprintf("%.*s-%d%s", (int)(dot - name), name, k, dot);
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Write data to a temporary file in dirfd, sync it, and rename it to name,
- * or to name-2, name-3... when name is taken.  *final gets the name used. */
+/* Write data to dirfd under name, or name-2, name-3... when name is
+ * taken: never over a file already there.  *final gets the name used. */
 static int
 put_file(int dirfd, const char *name, const void *data, size_t len,
     char **final, char **err)
 {
-	static unsigned long seq;
-	char tmp[64];
-	int fd, k;
+	char tmp[FILE_TMP_MAX];
+	int k;
 
-	snprintf(tmp, sizeof tmp, ".tmp.%ld.%lu", (long)getpid(), ++seq);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0640);
-	if (fd == -1) {
-		*err = xasprintf("cannot create %s: %s", tmp, strerror(errno));
+	if (file_write_temp(dirfd, data, len, tmp, err) == -1)
 		return -1;
-	}
-	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
-		*err = xasprintf("cannot write %s: %s", name, strerror(errno));
-		close(fd);
-		unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	close(fd);
 	for (k = 1; k <= MAX_CLASH; k++) {
 		*final = clash_name(name, k);
 		if (renameat2(dirfd, tmp, dirfd, *final, RENAME_NOREPLACE) == 0)
@@ -174,7 +131,7 @@ add_stored(struct archive_stored *out, char *name, const void *data,
 {
 	char hex[65];
 
-	archive_sha256(data, len, hex);
+	sha256_hex(data, len, hex);
 	out->names = xreallocarray(out->names, out->n + 1, sizeof *out->names);
 	out->sha256 = xreallocarray(out->sha256, out->n + 1,
 	    sizeof *out->sha256);
@@ -187,7 +144,7 @@ static char *
 metadata(const struct archive_item *it, const struct archive_stored *st,
     const size_t *sizes)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char when[32];
 	time_t t = (time_t)it->received;
 	struct tm tm;
@@ -220,12 +177,55 @@ metadata(const struct archive_item *it, const struct archive_stored *st,
 	return buf_detach(&b);
 }
 
+/* Write one file of the item as name (freed here), and record its
+ * final name, size and digest. */
+static int
+put_stored(int dfd, char *name, const void *data, size_t len,
+    struct archive_stored *out, size_t *sizes, char **err)
+{
+	char *final;
+	int rc;
+
+	if ((rc = put_file(dfd, name, data, len, &final, err)) == 0) {
+		sizes[out->n] = len;
+		add_stored(out, final, data, len);
+	}
+	free(name);
+	return rc;
+}
+
+/* A new directory for each item, <date>-<kind>, then -2, -3...: a
+ * revised text never replaces the one archived before it.  Its name
+ * (caller frees), or NULL with *err set. */
+static char *
+item_dir(int yfd, const struct archive_item *it, const char *year,
+    char **err)
+{
+	char *dir;
+	int k;
+
+	for (k = 1; k <= MAX_CLASH; k++) {
+		dir = k == 1 ? xasprintf("%s-%s", it->date, it->kind) :
+		    xasprintf("%s-%s-%d", it->date, it->kind, k);
+		if (mkdirat(yfd, dir, 0750) == 0)
+			return dir;
+		free(dir);
+		if (errno != EEXIST) {
+			*err = xasprintf("cannot create %s/%s/%s: %s",
+			    it->group_id, year, it->date, strerror(errno));
+			return NULL;
+		}
+	}
+	*err = xasprintf("too many %s items on %s", it->kind, it->date);
+	return NULL;
+}
+
 int
 archive_store(const char *repository, const struct archive_item *it,
     struct archive_stored *out, char **err)
 {
-	int root = -1, gfd = -1, yfd = -1, dfd = -1, rc = -1, k;
-	char year[8], *dir = NULL, *name, *meta = NULL, *final = NULL;
+	int root = -1, gfd = -1, yfd = -1, dfd = -1, rc = -1;
+	char year[8], fallback[32], *dir = NULL, *meta = NULL, *final;
 	size_t *sizes, i;
 
 	memset(out, 0, sizeof out[0]);
@@ -242,58 +242,25 @@ archive_store(const char *repository, const struct archive_item *it,
 	}
 	snprintf(year, sizeof year, "%.4s", it->date);
 	if ((gfd = subdir(root, it->group_id, err)) == -1 ||
-	    (yfd = subdir(gfd, year, err)) == -1)
+	    (yfd = subdir(gfd, year, err)) == -1 ||
+	    (dir = item_dir(yfd, it, year, err)) == NULL)
 		goto out;
-	/* A new directory for each item: a revised text never replaces the
-	 * one archived before it. */
-	for (k = 1; k <= MAX_CLASH; k++) {
-		dir = k == 1 ? xasprintf("%s-%s", it->date, it->kind) :
-		    xasprintf("%s-%s-%d", it->date, it->kind, k);
-		if (mkdirat(yfd, dir, 0750) == 0)
-			break;
-		free(dir);
-		dir = NULL;
-		if (errno != EEXIST) {
-			*err = xasprintf("cannot create %s/%s/%s: %s",
-			    it->group_id, year, it->date, strerror(errno));
-			goto out;
-		}
-	}
-	if (dir == NULL) {
-		*err = xasprintf("too many %s items on %s", it->kind, it->date);
-		goto out;
-	}
 	if ((dfd = openat(yfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
 		*err = xasprintf("cannot open %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	out->dir = xasprintf("%s/%s/%s", it->group_id, year, dir);
-	if (it->text != NULL && *it->text != '\0') {
-		name = xasprintf("%s.txt", it->kind);
-		if (put_file(dfd, name, it->text, strlen(it->text), &final,
-		    err) == -1) {
-			free(name);
-			goto out;
-		}
-		free(name);
-		sizes[out->n] = strlen(it->text);
-		add_stored(out, final, it->text, strlen(it->text));
-	}
+	if (it->text != NULL && *it->text != '\0' && put_stored(dfd,
+	    xasprintf("%s.txt", it->kind), it->text, strlen(it->text), out,
+	    sizes, err) == -1)
+		goto out;
 	for (i = 0; i < it->nfiles; i++) {
-		char fallback[32];
-
 		snprintf(fallback, sizeof fallback, "attachment-%zu", i + 1);
-		name = archive_safe_name(it->files[i].name, it->files[i].name ?
-		    strlen(it->files[i].name) : 0, fallback);
-		if (put_file(dfd, name, it->files[i].data, it->files[i].len,
-		    &final, err) == -1) {
-			free(name);
+		if (put_stored(dfd, archive_safe_name(it->files[i].name,
+		    it->files[i].name ? strlen(it->files[i].name) : 0, fallback),
+		    it->files[i].data, it->files[i].len, out, sizes, err) == -1)
 			goto out;
-		}
-		free(name);
-		sizes[out->n] = it->files[i].len;
-		add_stored(out, final, it->files[i].data, it->files[i].len);
 	}
 	meta = metadata(it, out, sizes);
 	if (put_file(dfd, "metadata.json", meta, strlen(meta), &final, err) == -1)

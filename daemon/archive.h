@@ -57,7 +57,4 @@ void archive_stored_free(struct archive_stored *);
  * Caller frees. */
 char *archive_safe_name(const char *name, size_t len, const char *fallback);
 
-/* Lower-case hex SHA-256 of data (65 bytes with the NUL). */
-void archive_sha256(const void *data, size_t len, char out[65]);
-
 #endif

@@ -1,8 +1,11 @@
 /* bounce.h: is this message a delivery failure, and for whom?
  *
- * Reads RFC 3464 delivery reports and the older plain-text notices that
- * MTAs still send (qmail, Exim, Postfix before DSNs, Gmail, Yahoo), from a
- * parsed message (mime.h).  No library beyond libc. */
+ * Reads RFC 3464 delivery reports, the same fields quoted in a report's
+ * text, and the plain-text notices that mail systems without DSNs still
+ * send (old Sendmail, qmail, Exim, Exchange 5.5 and 2003, Domino, IMail,
+ * GMX, Zoho, mobile carriers ...), from a parsed message (mime.h).
+ * Feedback reports (RFC 5965) and read receipts are never bounces.  No
+ * library beyond libc and mime.h. */
 #ifndef CONVENED_BOUNCE_H
 #define CONVENED_BOUNCE_H
 
@@ -12,29 +15,28 @@ struct mime_msg;
 
 struct bounce {
 	char *email;       /* the recipient, lower-case addr-spec */
-	char *status;      /* "5.1.1"; "5.0.0" or "4.0.0" when only an SMTP
-	                    * code or nothing was given */
+	char *status;      /* "5.1.1" as the report gives it; "5.0.0" or
+	                    * "4.0.0" when it gives only an SMTP code or
+	                    * nothing */
 	int   permanent;   /* 1: delivery abandoned; 0: only delayed */
 };
 
 /* Look for failed or delayed recipients in m.  Returns 0 and sets *out
- * (an array of *n, caller frees with bounce_free) to the failed
- * recipients, *is_delay to 0; or, when the report only says delivery is
- * delayed, to the delayed recipients (permanent 0) with *is_delay 1.
- * *n is 0 and *out NULL when m is neither.  -1 never happens today but
- * is reserved for unreadable reports.
+ * (an array of *n, at most 500, caller frees with bounce_free) to the
+ * failed recipients, *is_delay to 0; or, when the report only says
+ * delivery is delayed, to the delayed recipients (permanent 0) with
+ * *is_delay 1.  *n is 0 and *out NULL when m is neither.  When *n > 0
+ * and orig_id is not NULL, *orig_id is the Message-ID (without <>) of the
+ * returned message, from its message/rfc822 or text/rfc822-headers part
+ * or the text after the notice, or NULL when none is quoted; caller
+ * frees.  -1 never happens today but is reserved for unreadable reports.
  *
- * Permanent: RFC 3464 "Action: failed" (whatever the Status class),
- * a 5.x.x status, or a 4.x.x one in a notice that says delivery was
- * abandoned ("I'm not going to try again", "permanent", "given up"). */
+ * Permanent: RFC 3464 "Action: failed" (whatever the Status class); in a
+ * plain notice, any failure unless the notice says delivery goes on
+ * ("will keep trying", "delayed") and gives no 5.x.x status and no word
+ * of giving up ("not going to try again", "given up"). */
 int  bounce_detect(const struct mime_msg *m, struct bounce **out, size_t *n,
-         int *is_delay);
+         int *is_delay, char **orig_id);
 void bounce_free(struct bounce *, size_t n);
-
-/* The Message-ID (without <>) of the returned original message, from a
- * message/rfc822 or text/rfc822-headers part or from the text after a
- * plain-text bounce's "copy of the message" line; NULL if not found.
- * Caller frees. */
-char *bounce_original_id(const struct mime_msg *m);
 
 #endif

@@ -174,10 +174,9 @@ classify_message(struct verdict *v, const char *data, size_t len)
 	if (m->from)
 		v->from = xstrdup(m->from);
 
-	bounce_detect(m, &v->bounce, &v->nbounce, &delay);
+	bounce_detect(m, &v->bounce, &v->nbounce, &delay, &v->bounced_id);
 	if (v->nbounce > 0) {
 		v->kind = delay ? VERDICT_DELAY : VERDICT_BOUNCE;
-		v->bounced_id = bounce_original_id(m);
 		return;
 	}
 
@@ -229,8 +228,10 @@ classify(const char *data, size_t len, struct verdict **out)
 	}
 	if (len > MIME_MAX_SIZE) {
 		v->kind = VERDICT_MALFORMED;
-		v->reason = xasprintf("message of %zu bytes is over the limit "
-		    "of %u", len, MIME_MAX_SIZE);
+		/* inspect reads one byte past the limit, no more: len is
+		 * not the message's size then. */
+		v->reason = xasprintf("message over the limit of %zu bytes",
+		    MIME_MAX_SIZE);
 		return 0;
 	}
 	if (!is_bare_calendar(data, len)) {
@@ -287,7 +288,7 @@ json_time(struct buf *b, long long t)
 char *
 verdict_json(const struct verdict *v)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i;
 
 	buf_adds(&b, "{\"message_id\": ");

@@ -52,31 +52,25 @@
 
 /* Text for a header: control characters (CR, LF, TAB, DEL...) become spaces,
  * invalid UTF-8 becomes U+FFFD; cut at max octets on a character boundary
- * (0: no limit).  Caller frees. */
+ * (0: only BUF_OWN's guard).  Caller frees. */
 static char *
 clean_text(const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(max ? max : BUF_OWN);
 	size_t n;
+	int rc;
 
-	while (*p) {
+	/* What does not fit whole is left out, with all that follows. */
+	for (rc = 0; *p && rc == 0; p += n) {
 		if (*p < 0x20 || *p == 0x7f) {
 			n = 1;
-			if (max && b.len + n > max)
-				break;
-			buf_addc(&b, ' ');
-			p++;
+			rc = buf_addc(&b, ' ');
 		} else if ((n = str_utf8_len((const char *)p, 4)) == 0) {
-			if (max && b.len + 3 > max)
-				break;
-			buf_adds(&b, "\xef\xbf\xbd");
-			p++;
+			n = 1;
+			rc = buf_adds(&b, "\xef\xbf\xbd");
 		} else {
-			if (max && b.len + n > max)
-				break;
-			buf_add(&b, p, n);
-			p += n;
+			rc = buf_add(&b, p, n);
 		}
 	}
 	return buf_detach(&b);
@@ -368,7 +362,7 @@ encode_value(struct hline *h, const char *s, size_t first_col)
 char *
 compose_encode_words(const char *utf8, size_t header_name_len)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct hline h = { &b, 0, 0, 0 };
 	char *s = clean_text(utf8, 0);
 
@@ -402,7 +396,7 @@ char *
 compose_address(const char *display_name, const char *email)
 {
 	char *addr = clean_token(email, ADDR_MAX), *name, *r;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct hline h = { &b, 0, 0, 1 };
 	const char *p;
 
@@ -496,7 +490,7 @@ add_mailbox(struct buf *b, const char *hname, const char *name,
 static char *
 crlf_text(const char *s, size_t *lenp)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t run;
 
 	if (s == NULL)
@@ -633,7 +627,7 @@ static void
 add_plain_name(struct buf *b, const char *pname, const char *fname)
 {
 	const unsigned char *p;
-	struct buf fb = BUF_INIT;
+	struct buf fb = BUF_INIT(BUF_OWN);
 	size_t n, max = LINE_COLS - 5 - strlen(pname), ext = 0;
 	const char *dot;
 
@@ -667,7 +661,7 @@ static void
 add_filename(struct buf *b, const char *fname)
 {
 	const unsigned char *p;
-	struct buf pct = BUF_INIT;
+	struct buf pct = BUF_INIT(BUF_OWN);
 	size_t i, n, room, sect = 0;
 	int bad = 0;
 
@@ -741,13 +735,14 @@ add_text_part(struct buf *b, const char *boundary, const char *text)
 static char *
 clean_method(const char *m)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(20);
+	int rc = 0;
 
-	for (; m && *m && b.len < 20; m++) {
+	for (; m && *m && rc == 0; m++) {
 		if (*m >= 'a' && *m <= 'z')
-			buf_addc(&b, (char)(*m - 'a' + 'A'));
+			rc = buf_addc(&b, (char)(*m - 'a' + 'A'));
 		else if (*m >= 'A' && *m <= 'Z')
-			buf_addc(&b, *m);
+			rc = buf_addc(&b, *m);
 	}
 	if (b.len == 0)
 		buf_adds(&b, "REQUEST");
@@ -809,14 +804,62 @@ add_date(struct buf *b, long long t)
 	    tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* The extra headers a caller asked for, those it may add. */
+static void
+add_extra_headers(struct buf *b, const char *const *h, const char *mid)
+{
+	char *shown;
+
+	for (; h && h[0] && h[1]; h += 2) {
+		if (!header_name_ok(h[0]) || reserved_header(h[0])) {
+			shown = clean_token(h[0], 60);
+			log_warnx("compose %s: extra header \"%s\" skipped", mid,
+			    shown);
+			free(shown);
+			continue;
+		}
+		add_unstructured(b, h[0], h[1]);
+	}
+}
+
+/* The text and the calendar as alternatives, then the calendar again as
+ * invite.ics for clients that only look at attachments. */
+static void
+add_invitation(struct buf *b, const struct compose_msg *m, const char *mix,
+    const char *alt)
+{
+	struct buf enc = BUF_INIT(BUF_OWN);
+	char *method = clean_method(m->ical_method), *ical;
+	size_t ical_len = 0;
+
+	ical = crlf_text(m->ical, &ical_len);
+	buf_addf(b, "--%s\r\nContent-Type: multipart/alternative;\r\n"
+	    " boundary=\"%s\"\r\n\r\n", mix, alt);
+	add_text_part(b, alt, m->text);
+	buf_addf(b, "\r\n--%s\r\n"
+	    "Content-Type: text/calendar; charset=UTF-8; method=%s\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n", alt, method);
+	/* the same bytes twice: encoded once */
+	b64_encode(&enc, ical, ical_len);
+	buf_add(b, enc.data, enc.len);
+	buf_addf(b, "\r\n--%s--\r\n\r\n", alt);
+	buf_addf(b, "--%s\r\n"
+	    "Content-Type: application/ics; name=\"invite.ics\"\r\n"
+	    "Content-Disposition: attachment; filename=\"invite.ics\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n", mix);
+	buf_add(b, enc.data, enc.len);
+	buf_release(&enc);
+	free(method);
+	free(ical);
+}
+
 char *
 compose_message(const struct compose_msg *m, size_t *len)
 {
-	struct buf b = BUF_INIT, enc = BUF_INIT;
-	char *mid, *irt = NULL, *mix, *alt, *method, *ical = NULL, *tmp;
-	const char *const *h;
+	struct buf b = BUF_INIT(BUF_OWN);
+	char *mid, *irt = NULL, *mix, *alt;
 	uint64_t hash;
-	size_t i, ical_len = 0;
+	size_t i;
 	int multipart = m->ical != NULL || m->natt > 0;
 
 	mid = clean_token(m->message_id, ID_MAX);
@@ -844,15 +887,7 @@ compose_message(const struct compose_msg *m, size_t *len)
 	buf_adds(&b, "MIME-Version: 1.0\r\n"
 	    "Auto-Submitted: auto-generated\r\n"
 	    "X-Auto-Response-Suppress: All\r\n");
-	for (h = m->extra_headers; h && h[0] && h[1]; h += 2) {
-		if (!header_name_ok(h[0]) || reserved_header(h[0])) {
-			tmp = clean_token(h[0], 60);
-			log_warnx("compose %s: extra header \"%s\" skipped", mid, tmp);
-			free(tmp);
-			continue;
-		}
-		add_unstructured(&b, h[0], h[1]);
-	}
+	add_extra_headers(&b, m->extra_headers, mid);
 
 	if (!multipart) {
 		buf_adds(&b, "Content-Type: text/plain; charset=UTF-8\r\n"
@@ -864,30 +899,10 @@ compose_message(const struct compose_msg *m, size_t *len)
 	buf_addf(&b, "Content-Type: multipart/mixed;\r\n boundary=\"%s\"\r\n\r\n",
 	    mix);
 	buf_adds(&b, "This is a multi-part message in MIME format.\r\n\r\n");
-	if (m->ical) {
-		method = clean_method(m->ical_method);
-		ical = crlf_text(m->ical, &ical_len);
-		buf_addf(&b, "--%s\r\nContent-Type: multipart/alternative;\r\n"
-		    " boundary=\"%s\"\r\n\r\n", mix, alt);
-		add_text_part(&b, alt, m->text);
-		buf_addf(&b, "\r\n--%s\r\n"
-		    "Content-Type: text/calendar; charset=UTF-8; method=%s\r\n"
-		    "Content-Transfer-Encoding: base64\r\n\r\n", alt, method);
-		/* the same bytes twice: encoded once */
-		b64_encode(&enc, ical, ical_len);
-		buf_add(&b, enc.data, enc.len);
-		buf_addf(&b, "\r\n--%s--\r\n\r\n", alt);
-		buf_addf(&b, "--%s\r\n"
-		    "Content-Type: application/ics; name=\"invite.ics\"\r\n"
-		    "Content-Disposition: attachment; filename=\"invite.ics\"\r\n"
-		    "Content-Transfer-Encoding: base64\r\n\r\n", mix);
-		buf_add(&b, enc.data, enc.len);
-		buf_release(&enc);
-		free(method);
-		free(ical);
-	} else {
+	if (m->ical)
+		add_invitation(&b, m, mix, alt);
+	else
 		add_text_part(&b, mix, m->text);
-	}
 	for (i = 0; i < m->natt; i++) {
 		buf_adds(&b, "\r\n");
 		add_attachment(&b, mix, &m->att[i]);

@@ -2,7 +2,8 @@
  *
  * Output is always CRLF, 7-bit clean (non-ASCII only inside RFC 2047
  * encoded-words, quoted-printable or base64), NUL-free, with no line over
- * 998 octets and header lines folded at 78 columns.  The same input gives
+ * 998 octets; header lines are folded at 78 columns where they can be (a
+ * long Message-ID, In-Reply-To or References line cannot).  The same input gives
  * byte-identical output: boundaries are derived from the Message-ID.
  *
  * Header safety: nothing from the input can start a header line.  Control
@@ -11,15 +12,18 @@
  * Message-ID are not text: the caller validates them (addr_valid());
  * compose itself replaces any character outside the safe set with '_' so a
  * bad address yields a wrong, harmless address in one header, never a new
- * header (NULL or "" gives "<>").  It never fails: bad input is neutralised, OOM aborts. */
+ * header (NULL or "" gives "<>").  It never fails: bad input is
+ * neutralised, OOM aborts. */
 #ifndef CONVENED_COMPOSE_H
 #define CONVENED_COMPOSE_H
 
 #include <stddef.h>
 
 struct compose_attachment {
-	/* UTF-8, cut at 200 octets; controls become spaces, '/' and '\\' '_'.
-	 * Content-Disposition gets filename="..." when plain ASCII, else RFC 2231
+	/* UTF-8, cut at 200 octets; controls become spaces, '/' and '\\' '_';
+	 * NULL or "" is "attachment".
+	 * Content-Disposition gets filename="..." when plain ASCII and short
+	 * enough for one line, else RFC 2231
 	 * filename*=UTF-8''... (continued as filename*0*, *1* past 78 columns);
 	 * Content-Type gets an ASCII name="..." fallback ('_' for the rest). */
 	const char *filename;
@@ -45,8 +49,8 @@ struct compose_msg {
 	 * Subject.  A pair whose name is not a valid field name, or is one of the
 	 * headers compose writes itself (From, To, Cc, Bcc, Subject, Date,
 	 * Message-ID, Reply-To, In-Reply-To, References, Sender, MIME-Version,
-	 * Content-*, Auto-Submitted, X-Auto-Response-Suppress), is skipped with a
-	 * warning.  May be NULL. */
+	 * Content-*, Auto-Submitted, X-Auto-Response-Suppress, Return-Path),
+	 * is skipped with a warning.  May be NULL. */
 	const char *const *extra_headers;
 };
 
@@ -64,7 +68,7 @@ char *compose_message(const struct compose_msg *, size_t *len);
  * decodes back exactly.  NULL is taken as "".  The caller frees. */
 char *compose_encode_words(const char *utf8, size_t header_name_len);
 
-/* One mailbox, unfolded: bare <a@b> when display_name is NULL or empty, the
+/* One mailbox, unfolded: bare <a@b> when display_name is NULL or blank, the
  * name as is when it is ASCII atoms, "quoted" when it has specials, and as
  * encoded-words when it is not ASCII.  The address is sanitised as described
  * above.  The caller frees. */

@@ -9,6 +9,13 @@
  * instead), and notes section headers, which inih never reports for
  * sections without keys.  The handler then knows the file and line of each
  * key and can report every problem, not only the first.
+ *
+ * Every key is one row of keys[]: its name, section and type, whether it
+ * is required, where its value goes in the object its section fills, its
+ * default, and the bounds or names a value must keep to.  Each type has
+ * one parser (types[]) that checks a value and converts it, so a value is
+ * judged the same way in every section that takes it.  A key that takes a
+ * list splits its value at commas and parses each item on its own.
  */
 #include <sys/stat.h>
 
@@ -29,73 +36,239 @@
 #include "addr.h"
 #include "config.h"
 #include "ical.h"
+#include "net.h"
 #include "util.h"
 
 #define MAX_LIST 10000          /* guests, folders, exdates: sanity bound */
 
-/* Which keys a section takes.  Bits in seen[] record which were given. */
 enum sec {
-	SEC_NONE, SEC_DAEMON, SEC_ORGANIZER, SEC_SMTP, SEC_IMAP, SEC_POLICY,
-	SEC_GROUP, SEC_MEMBER, SEC_SERIES, SEC_SKIP
+	S_NONE, S_DAEMON, S_ORGANIZER, S_SMTP, S_IMAP, S_POLICY,
+	S_GROUP, S_MEMBER, S_SERIES, S_SKIP
 };
 
-struct keydef {
+/* What a value may be.  Each type has exactly one parser in types[]. */
+enum type {
+	T_TEXT,         /* anything (control characters and bad UTF-8 never
+	                 * reach a parser) */
+	T_OPTIONAL,     /* anything; empty means absent (NULL) */
+	T_PATH,         /* relative to the file naming it */
+	T_READABLE,     /* a path to a file readable now */
+	T_CREDENTIAL,   /* a path when it holds a '/', else a credential */
+	T_SECRET,       /* a secret written inline: always refused */
+	T_EMAIL,        /* an addr-spec, kept in lower case */
+	T_INT,          /* a whole number from min to max */
+	T_BOOL,         /* yes, true, 1 or no, false, 0: 1 or 0 */
+	T_ENUM,         /* one of names[]: its value */
+	T_LANGUAGE,     /* one of languages[] */
+	T_TIMEZONE,     /* an IANA name libical knows */
+	T_ID,           /* 1 to max lower-case letters, digits, '-', '_' */
+	T_COUNTRY,      /* ISO 3166 alpha-2, in capitals */
+	T_MONTHDAY,     /* MM-DD, kept as month * 100 + day */
+	T_DATETIME,     /* local YYYY-MM-DD HH:MM */
+	T_DAY,          /* local YYYY-MM-DD or YYYY-MM-DD HH:MM */
+	T_RRULE,        /* an RFC 5545 rule; a leading "RRULE:" is dropped */
+};
+
+struct name_value {
 	const char *name;
+	int         value;
+};
+
+/* One configuration key.  The value goes at offset off of the object of
+ * its section (struct config for the global sections, struct group,
+ * member or series for those of a group file): a char * or an int as its
+ * type says.  A list (cap > 0) is a char ** or an int array at off with
+ * its count, a size_t, at off_n. */
+struct key {
+	const char *name;
+	enum sec    sec;
+	enum type   type;
 	int         required;
-	int         list;       /* may repeat or continue on indented lines */
+	size_t      off;
+	size_t      off_n;
+	size_t      cap;            /* most items of a list; 0: one value */
+	const char *def;            /* default, parsed like a value written
+	                             * in the file; NULL: zero */
+	long        min, max;       /* T_INT: bounds (within int); T_ID:
+	                             * most characters */
+	const struct name_value *names;         /* T_ENUM */
 };
 
-static const struct keydef daemon_keys[] = {
-	{ "state", 0, 0 }, { "repository", 0, 0 }, { "groups", 0, 0 },
-	{ "templates", 0, 0 }, { "timezone", 0, 0 }, { "language", 0, 0 },
-	{ "tick", 0, 0 }, { NULL, 0, 0 }
+/* The rows of keys[]: a key of section sec; where its value goes (AT, LIST
+ * or ARRAY below); its default or NULL; the bounds of a number, the most
+ * characters of an id, the names of an enum. */
+#define KEY(sec, name, type, req, where, def) \
+	{ name, sec, type, req, where, def, 0, 0, NULL }
+#define INT(sec, name, req, where, def, lo, hi) \
+	{ name, sec, T_INT, req, where, def, lo, hi, NULL }
+#define ID(sec, name, req, where, most) \
+	{ name, sec, T_ID, req, where, NULL, 0, most, NULL }
+#define ENUM(sec, name, req, where, def, names) \
+	{ name, sec, T_ENUM, req, where, def, 0, 0, names }
+#define REQ 1
+#define AT(st, f)       offsetof(struct st, f), 0, 0
+#define LIST(st, f, n)  offsetof(struct st, f), offsetof(struct st, n), \
+	MAX_LIST
+#define ARRAY(st, f, n) offsetof(struct st, f), offsetof(struct st, n), \
+	sizeof ((struct st *)0)->f / sizeof ((struct st *)0)->f[0]
+#define NOWHERE         0, 0, 0
+
+/* T_ENUM stores its value through an int *. */
+_Static_assert(sizeof(enum role) == sizeof(int) &&
+    sizeof(enum group_kind) == sizeof(int) && sizeof(enum axis) ==
+    sizeof(int) && sizeof(enum meeting_kind) == sizeof(int),
+    "enum fields of the configuration are ints");
+
+/* A language is kept as its name: the values are not used. */
+static const struct name_value languages[] = {
+	{ "es", 0 }, { "en", 0 }, { "pt", 0 }, { "fr", 0 }, { NULL, 0 }
 };
-static const struct keydef organizer_keys[] = {
-	{ "name", 1, 0 }, { "email", 1, 0 }, { NULL, 0, 0 }
+static const struct name_value roles[] = {
+	{ "ministry", ROLE_MINISTRY }, { "secretariat", ROLE_SECRETARIAT },
+	{ "civil-society", ROLE_CIVIL_SOCIETY }, { "academia", ROLE_ACADEMIA },
+	{ "private", ROLE_PRIVATE }, { "un-agency", ROLE_UN_AGENCY },
+	{ "financing", ROLE_FINANCING }, { "subnational", ROLE_SUBNATIONAL },
+	{ "subregional", ROLE_SUBREGIONAL }, { "other", ROLE_OTHER },
+	{ NULL, 0 }
 };
-static const struct keydef smtp_keys[] = {
-	{ "url", 1, 0 }, { "username", 0, 0 }, { "password_file", 0, 0 },
-	{ "tls", 0, 0 }, { "password", 0, 0 }, { "timeout", 0, 0 },
-	{ "give_up_hours", 0, 0 }, { NULL, 0, 0 }
+static const struct name_value group_kinds[] = {
+	{ "thematic", GKIND_THEMATIC }, { "subregional", GKIND_SUBREGIONAL },
+	{ "discussion", GKIND_DISCUSSION }, { NULL, 0 }
 };
-static const struct keydef imap_keys[] = {
-	{ "url", 1, 0 }, { "username", 1, 0 }, { "password_file", 0, 0 },
-	{ "tls", 0, 0 }, { "password", 0, 0 }, { "folders", 0, 1 },
-	{ "processed_folder", 0, 0 }, { "poll", 0, 0 }, { "timeout", 0, 0 },
-	{ NULL, 0, 0 }
+static const struct name_value axes[] = {
+	{ "protection", AXIS_PROTECTION }, { "inclusion", AXIS_INCLUSION },
+	{ "institutions", AXIS_INSTITUTIONS },
+	{ "cooperation", AXIS_COOPERATION }, { NULL, 0 }
 };
-static const struct keydef policy_keys[] = {
-	{ "annual_quota", 0, 0 }, { "horizon_days", 0, 0 },
-	{ "invite_lead_days", 0, 0 }, { "agenda_lead_days", 0, 0 },
-	{ "minutes_grace_days", 0, 0 }, { "quota_checks", 0, 1 },
-	{ "admin", 0, 0 }, { NULL, 0, 0 }
+static const struct name_value meeting_kinds[] = {
+	{ "meeting", MKIND_MEETING }, { "seminar", MKIND_SEMINAR },
+	{ "workshop", MKIND_WORKSHOP }, { "virtual-visit", MKIND_VIRTUAL_VISIT },
+	{ "intersectoral", MKIND_INTERSECTORAL }, { NULL, 0 }
 };
-static const struct keydef group_keys[] = {
-	{ "id", 1, 0 }, { "name", 1, 0 }, { "kind", 1, 0 }, { "axis", 0, 0 },
-	{ "parent", 0, 0 }, { "language", 0, 0 }, { "timezone", 0, 0 },
-	{ "dissemination", 0, 0 }, { "quota", 0, 0 }, { NULL, 0, 0 }
+static const struct name_value tls_modes[] = {
+	{ "required", 1 }, { "none", 0 }, { NULL, 0 }
 };
-static const struct keydef member_keys[] = {
-	{ "name", 1, 0 }, { "country", 0, 0 }, { "role", 1, 0 },
-	{ "language", 0, 0 }, { "timezone", 0, 0 }, { "coordinator", 0, 0 },
-	{ NULL, 0, 0 }
-};
-static const struct keydef series_keys[] = {
-	{ "summary", 1, 0 }, { "kind", 0, 0 }, { "start", 1, 0 },
-	{ "duration", 1, 0 }, { "rrule", 0, 0 }, { "exdate", 0, 1 },
-	{ "timezone", 0, 0 }, { "location", 0, 0 }, { "open", 0, 0 },
-	{ "guests", 0, 1 }, { "agenda", 0, 0 }, { NULL, 0, 0 }
+static const struct name_value disseminations[] = {
+	{ "members", 0 }, { "public", 1 }, { NULL, 0 }
 };
 
-static const struct keydef *const sec_keys[] = {
-	[SEC_NONE] = NULL, [SEC_DAEMON] = daemon_keys,
-	[SEC_ORGANIZER] = organizer_keys, [SEC_SMTP] = smtp_keys,
-	[SEC_IMAP] = imap_keys, [SEC_POLICY] = policy_keys,
-	[SEC_GROUP] = group_keys, [SEC_MEMBER] = member_keys,
-	[SEC_SERIES] = series_keys, [SEC_SKIP] = NULL,
+/* What a section header opens: the object its keys fill, or NULL (after
+ * a diagnostic) when the header itself is wrong. */
+struct ctx;
+typedef void *opener(struct ctx *, const char *header, const char *arg,
+    int line);
+static opener open_config, open_group, open_member, open_series;
+
+/* Every section.  One without an argument may come once in a file; one
+ * with (many, "[member ADDR]") once per argument.  The keys of a global
+ * section fill struct config and take their defaults when it is made; a
+ * section of a group file that makes its own object (a member, a series)
+ * makes it in its opener, sets its defaults there, and has config_free()
+ * release it with forget_all(). */
+static const struct section {
+	const char *name;
+	int         global;     /* in the global file, else in group files */
+	int         required;   /* a file of its kind needs it */
+	int         many;       /* takes an argument */
+	opener     *open;
+} sections[] = {
+	[S_DAEMON] =    { "daemon",    1, 0, 0, open_config },
+	[S_ORGANIZER] = { "organizer", 1, 1, 0, open_config },
+	[S_SMTP] =      { "smtp",      1, 1, 0, open_config },
+	[S_IMAP] =      { "imap",      1, 1, 0, open_config },
+	[S_POLICY] =    { "policy",    1, 0, 0, open_config },
+	[S_GROUP] =     { "group",     0, 1, 0, open_group },
+	[S_MEMBER] =    { "member",    0, 0, 1, open_member },
+	[S_SERIES] =    { "series",    0, 0, 1, open_series },
 };
 
-#define MAX_KEYS 16
+/* Every key, in the order its section reports missing ones.  convened.ini(5)
+ * describes each (tests/integration/manpages.sh checks that it does). */
+static const struct key keys[] = {
+	KEY(S_DAEMON, "state", T_PATH, 0, AT(config, state),
+	    "/var/lib/convened/state.db"),
+	KEY(S_DAEMON, "repository", T_PATH, 0, AT(config, repository),
+	    "/var/lib/convened/repository"),
+	KEY(S_DAEMON, "groups", T_PATH, 0, AT(config, groups_dir), "groups.d"),
+	KEY(S_DAEMON, "templates", T_PATH, 0, AT(config, templates),
+	    CONVENED_DATADIR "/templates"),
+	KEY(S_DAEMON, "timezone", T_TIMEZONE, 0, AT(config, timezone), "UTC"),
+	KEY(S_DAEMON, "language", T_LANGUAGE, 0, AT(config, language), "es"),
+	INT(S_DAEMON, "tick", 0, AT(config, tick), "60", 1, 86400),
+
+	KEY(S_ORGANIZER, "name", T_TEXT, REQ, AT(config, org_name), NULL),
+	KEY(S_ORGANIZER, "email", T_EMAIL, REQ, AT(config, org_email), NULL),
+
+	KEY(S_SMTP, "url", T_TEXT, REQ, AT(config, smtp.url), NULL),
+	KEY(S_SMTP, "username", T_TEXT, 0, AT(config, smtp.username), NULL),
+	KEY(S_SMTP, "password_file", T_CREDENTIAL, 0,
+	    AT(config, smtp.password_file), NULL),
+	ENUM(S_SMTP, "tls", 0, AT(config, smtp.tls_required), "required",
+	    tls_modes),
+	KEY(S_SMTP, "password", T_SECRET, 0, NOWHERE, NULL),
+	INT(S_SMTP, "timeout", 0, AT(config, smtp_timeout), "60", 1, 3600),
+	INT(S_SMTP, "give_up_hours", 0, AT(config, smtp_give_up_hours), "72",
+	    1, 720),
+
+	KEY(S_IMAP, "url", T_TEXT, REQ, AT(config, imap.url), NULL),
+	KEY(S_IMAP, "username", T_TEXT, REQ, AT(config, imap.username), NULL),
+	KEY(S_IMAP, "password_file", T_CREDENTIAL, 0,
+	    AT(config, imap.password_file), NULL),
+	ENUM(S_IMAP, "tls", 0, AT(config, imap.tls_required), "required",
+	    tls_modes),
+	KEY(S_IMAP, "password", T_SECRET, 0, NOWHERE, NULL),
+	KEY(S_IMAP, "folders", T_TEXT, 0,
+	    LIST(config, imap_folders, nimap_folders), "INBOX, Junk"),
+	KEY(S_IMAP, "processed_folder", T_OPTIONAL, 0,
+	    AT(config, imap_processed), NULL),
+	INT(S_IMAP, "poll", 0, AT(config, imap_poll), "120", 5, 86400),
+	INT(S_IMAP, "timeout", 0, AT(config, imap_timeout), "60", 1, 3600),
+
+	INT(S_POLICY, "annual_quota", 0, AT(config, annual_quota), "3", 1, 366),
+	INT(S_POLICY, "horizon_days", 0, AT(config, horizon_days), "90", 1, 3660),
+	INT(S_POLICY, "invite_lead_days", 0, AT(config, invite_lead_days), "21",
+	    0, 366),
+	INT(S_POLICY, "agenda_lead_days", 0, AT(config, agenda_lead_days), "7",
+	    0, 366),
+	INT(S_POLICY, "minutes_grace_days", 0, AT(config, minutes_grace_days),
+	    "14", 0, 366),
+	KEY(S_POLICY, "quota_checks", T_MONTHDAY, 0,
+	    ARRAY(config, quota_checks, nquota_checks),
+	    "03-31, 06-30, 09-30, 11-15"),
+	KEY(S_POLICY, "admin", T_EMAIL, 0, AT(config, admin), NULL),
+
+	ID(S_GROUP, "id", REQ, AT(group, id), 64),
+	KEY(S_GROUP, "name", T_TEXT, REQ, AT(group, name), NULL),
+	ENUM(S_GROUP, "kind", REQ, AT(group, kind), "thematic", group_kinds),
+	ENUM(S_GROUP, "axis", 0, AT(group, axis), NULL, axes),
+	KEY(S_GROUP, "parent", T_TEXT, 0, AT(group, parent), NULL),
+	KEY(S_GROUP, "language", T_LANGUAGE, 0, AT(group, language), NULL),
+	KEY(S_GROUP, "timezone", T_TIMEZONE, 0, AT(group, timezone), NULL),
+	ENUM(S_GROUP, "dissemination", 0, AT(group, public_minutes), "members",
+	    disseminations),
+	INT(S_GROUP, "quota", 0, AT(group, quota), NULL, 1, 366),
+
+	KEY(S_MEMBER, "name", T_TEXT, REQ, AT(member, name), NULL),
+	KEY(S_MEMBER, "country", T_COUNTRY, 0, AT(member, country), NULL),
+	ENUM(S_MEMBER, "role", REQ, AT(member, role), "other", roles),
+	KEY(S_MEMBER, "language", T_LANGUAGE, 0, AT(member, language), NULL),
+	KEY(S_MEMBER, "timezone", T_TIMEZONE, 0, AT(member, timezone), NULL),
+	KEY(S_MEMBER, "coordinator", T_BOOL, 0, AT(member, coordinator), "no"),
+
+	KEY(S_SERIES, "summary", T_TEXT, REQ, AT(series, summary), NULL),
+	ENUM(S_SERIES, "kind", 0, AT(series, kind), "meeting", meeting_kinds),
+	KEY(S_SERIES, "start", T_DATETIME, REQ, AT(series, start), NULL),
+	INT(S_SERIES, "duration", REQ, AT(series, duration), "60", 1, 1440),
+	KEY(S_SERIES, "rrule", T_RRULE, 0, AT(series, rrule), NULL),
+	KEY(S_SERIES, "exdate", T_DAY, 0, LIST(series, exdate, nexdate), NULL),
+	KEY(S_SERIES, "timezone", T_TIMEZONE, 0, AT(series, timezone), NULL),
+	KEY(S_SERIES, "location", T_TEXT, 0, AT(series, location), NULL),
+	KEY(S_SERIES, "open", T_BOOL, 0, AT(series, open), "no"),
+	KEY(S_SERIES, "guests", T_EMAIL, 0, LIST(series, guests, nguests), NULL),
+	KEY(S_SERIES, "agenda", T_READABLE, 0, AT(series, agenda), NULL),
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
 
 struct ctx {
 	struct config  *cfg;
@@ -109,27 +282,11 @@ struct ctx {
 	enum sec        sec;
 	char           *secname;        /* "member ana@x", for messages */
 	int             secline;
-	int             seen[MAX_KEYS]; /* line where each key was set, or 0 */
-	int             seen_sec[SEC_SKIP + 1];
+	void           *obj;            /* what the section's keys fill */
+	int             seen[NKEYS];    /* line where each key was set, or 0 */
+	int             seen_sec[S_SKIP + 1];
 
 	struct group   *group;          /* group file being read */
-	struct member  *member;
-	struct series  *series;
-};
-
-static const char *const languages[] = { "es", "en", "pt", "fr", NULL };
-static const char *const role_names[] = {
-	"ministry", "secretariat", "civil-society", "academia", "private",
-	"un-agency", "financing", "subnational", "subregional", "other", NULL
-};
-static const char *const gkind_names[] = {
-	"thematic", "subregional", "discussion", NULL
-};
-static const char *const axis_names[] = {
-	"", "protection", "inclusion", "institutions", "cooperation", NULL
-};
-static const char *const mkind_names[] = {
-	"meeting", "seminar", "workshop", "virtual-visit", "intersectoral", NULL
 };
 
 /* ---- diagnostics ------------------------------------------------------ */
@@ -145,32 +302,41 @@ diag_free(struct diag *d)
 {
 	strv_free(d->text, d->n);
 	free(d->is_error);
+	strv_free(d->notes, d->nnotes);
 	diag_init(d);
+}
+
+static char *
+diag_vformat(const char *file, int line, const char *what, const char *fmt,
+    va_list ap)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	va_list aq;
+	char *msg;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	msg = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
+	vsnprintf(msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
+	buf_addf(&b, "%s:%d: %s%s", file, line, what, msg);
+	free(msg);
+	return buf_detach(&b);
 }
 
 void
 diag_add(struct diag *d, int is_error, const char *file, int line,
     const char *fmt, ...)
 {
-	struct buf b = BUF_INIT;
 	va_list ap;
-	char *msg;
-	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	msg = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
-	va_start(ap, fmt);
-	vsnprintf(msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
-	va_end(ap);
-
-	buf_addf(&b, "%s:%d: %s%s", file, line, is_error ? "" : "warning: ",
-	    msg);
-	free(msg);
 	d->text = xreallocarray(d->text, d->n + 1, sizeof *d->text);
 	d->is_error = xreallocarray(d->is_error, d->n + 1, sizeof *d->is_error);
-	d->text[d->n] = buf_detach(&b);
+	va_start(ap, fmt);
+	d->text[d->n] = diag_vformat(file, line, is_error ? "" : "warning: ",
+	    fmt, ap);
+	va_end(ap);
 	d->is_error[d->n] = is_error;
 	d->n++;
 	if (is_error)
@@ -179,33 +345,56 @@ diag_add(struct diag *d, int is_error, const char *file, int line,
 		d->nwarnings++;
 }
 
-#define ERR(c, ...)  diag_add((c)->d, 1, (c)->file, (c)->lineno, __VA_ARGS__)
-
-/* ---- value checks ----------------------------------------------------- */
-
-static int
-lookup(const char *const *names, const char *v)
+void
+diag_note(struct diag *d, const char *file, int line, const char *fmt, ...)
 {
-	int i;
+	va_list ap;
 
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(names[i], v) == 0)
-			return i;
-	return -1;
+	d->notes = xreallocarray(d->notes, d->nnotes + 1, sizeof *d->notes);
+	va_start(ap, fmt);
+	d->notes[d->nnotes++] = diag_vformat(file, line, "", fmt, ap);
+	va_end(ap);
 }
 
-static char *
-join_names(const char *const *names)
-{
-	struct buf b = BUF_INIT;
-	int i;
+#define ERR(c, ...)  diag_add((c)->d, 1, (c)->file, (c)->lineno, __VA_ARGS__)
 
-	for (i = 0; names[i] != NULL; i++) {
-		if (*names[i] == '\0')
-			continue;
-		if (b.len)
-			buf_adds(&b, " | ");
-		buf_adds(&b, names[i]);
+/* ---- types: one parser each --------------------------------------------- */
+
+/* A parsed value: text (allocated) or a number, as the type keeps it. */
+struct value {
+	char       *s;
+	int         i;
+};
+
+typedef int parser(struct ctx *, const struct key *, const char *,
+    struct value *);
+
+static const struct name_value *
+lookup(const struct name_value *names, const char *v)
+{
+	for (; names->name != NULL; names++)
+		if (strcmp(names->name, v) == 0)
+			return names;
+	return NULL;
+}
+
+/* "a, b or c"; with one_of and more than two names "one of a | b | c",
+ * as the messages have always read. */
+static char *
+join_names(const struct name_value *names, int one_of)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	size_t n = 0, i;
+
+	while (names[n].name != NULL)
+		n++;
+	one_of = one_of && n > 2;
+	if (one_of)
+		buf_adds(&b, "one of ");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_adds(&b, one_of ? " | " : i + 1 < n ? ", " : " or ");
+		buf_adds(&b, names[i].name);
 	}
 	return buf_detach(&b);
 }
@@ -224,143 +413,484 @@ valid_id(const char *s, size_t max)
 	return 1;
 }
 
+/* A path in the configuration is taken relative to the directory of the
+ * file naming it.  A file named without a directory ("-c convened.ini")
+ * is in the current one, where v as written already points. */
+static char *
+resolve_path(const char *file, const char *v)
+{
+	const char *slash;
+
+	if (v[0] == '/' || (slash = strrchr(file, '/')) == NULL)
+		return xstrdup(v);
+	while (v[0] == '.' && v[1] == '/')
+		v += 2;
+	return xasprintf("%.*s/%s", (int)(slash - file), file, v);
+}
+
+/* password_file names a systemd credential when it has no '/', a file
+ * when it has one; resolve_path() keeps the '/' of a path. */
 static int
-parse_int(struct ctx *c, const char *key, const char *v, int min, int max,
-    int *out)
+is_credential(const char *password_file)
+{
+	return strchr(password_file, '/') == NULL;
+}
+
+static int
+parse_text(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	(void)c;
+	(void)k;
+	out->s = xstrdup(v);
+	return 0;
+}
+
+static int
+parse_optional(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	(void)c;
+	(void)k;
+	out->s = *v != '\0' ? xstrdup(v) : NULL;
+	return 0;
+}
+
+static int
+parse_path(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	(void)k;
+	out->s = resolve_path(c->file, v);
+	return 0;
+}
+
+static int
+parse_readable(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	char *path = resolve_path(c->file, v);
+
+	if (access(path, R_OK) == -1) {
+		ERR(c, "cannot read %s file %s: %s", k->name, path,
+		    strerror(errno));
+		free(path);
+		return -1;
+	}
+	out->s = path;
+	return 0;
+}
+
+static int
+parse_credential(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	(void)k;
+	out->s = is_credential(v) ? xstrdup(v) : resolve_path(c->file, v);
+	return 0;
+}
+
+static int
+parse_secret(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	(void)v;
+	(void)out;
+	ERR(c, "[%s] %s written inline: put it in a file of mode 0600 (or a "
+	    "systemd credential) and name it with %s_file",
+	    sections[k->sec].name, k->name, k->name);
+	return -1;
+}
+
+static int
+parse_email(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	if (!addr_valid(v)) {
+		ERR(c, "%s: malformed e-mail address '%s'", k->name, v);
+		return -1;
+	}
+	out->s = xstrdup(v);
+	str_lower(out->s);
+	return 0;
+}
+
+static int
+parse_int(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
 {
 	char *end;
 	long n;
 
 	errno = 0;
 	n = strtol(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
-		ERR(c, "%s must be a whole number from %d to %d, not '%s'",
-		    key, min, max, v);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < k->min ||
+	    n > k->max) {
+		ERR(c, "%s must be a whole number from %ld to %ld, not '%s'",
+		    k->name, k->min, k->max, v);
 		return -1;
 	}
-	*out = (int)n;
+	out->i = (int)n;
 	return 0;
 }
 
 static int
-parse_bool(struct ctx *c, const char *key, const char *v, int *out)
+parse_bool(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
 {
 	if (str_caseeq(v, "yes") || str_caseeq(v, "true") || strcmp(v, "1") == 0)
-		*out = 1;
+		out->i = 1;
 	else if (str_caseeq(v, "no") || str_caseeq(v, "false") ||
 	    strcmp(v, "0") == 0)
-		*out = 0;
+		out->i = 0;
 	else {
-		ERR(c, "%s must be yes or no, not '%s'", key, v);
+		ERR(c, "%s must be yes or no, not '%s'", k->name, v);
 		return -1;
 	}
 	return 0;
 }
 
 static int
-parse_enum(struct ctx *c, const char *key, const char *v,
-    const char *const *names, int *out)
+parse_enum(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
 {
-	int i = lookup(names, v);
+	const struct name_value *e = lookup(k->names, v);
 	char *all;
 
-	if (i < 0 || *v == '\0') {
-		all = join_names(names);
-		ERR(c, "%s must be one of %s, not '%s'", key, all, v);
+	if (e == NULL) {
+		all = join_names(k->names, 1);
+		ERR(c, "%s must be %s, not '%s'", k->name, all, v);
 		free(all);
 		return -1;
 	}
-	*out = i;
+	out->i = e->value;
 	return 0;
 }
 
-static void
-set_str(char **dst, const char *v)
+static int
+parse_language(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
 {
-	free(*dst);
-	*dst = xstrdup(v);
-}
+	char *all;
 
-static void
-set_email(struct ctx *c, const char *key, char **dst, const char *v)
-{
-	if (!addr_valid(v)) {
-		ERR(c, "%s: malformed e-mail address '%s'", key, v);
-		return;
+	if (lookup(languages, v) == NULL) {
+		all = join_names(languages, 0);
+		ERR(c, "%s must be %s, not '%s'", k->name, all, v);
+		free(all);
+		return -1;
 	}
-	set_str(dst, v);
-	str_lower(*dst);
+	out->s = xstrdup(v);
+	return 0;
 }
 
-static void
-set_language(struct ctx *c, char **dst, const char *v)
+static int
+parse_timezone(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
 {
-	if (lookup(languages, v) < 0) {
-		ERR(c, "language must be es, en, pt or fr, not '%s'", v);
-		return;
-	}
-	set_str(dst, v);
-}
-
-static void
-set_timezone(struct ctx *c, char **dst, const char *v)
-{
+	(void)k;
 	if (!ical_tz_known(v)) {
 		ERR(c, "unknown time zone '%s' (an IANA name such as "
 		    "America/Santiago)", v);
-		return;
+		return -1;
 	}
-	set_str(dst, v);
+	out->s = xstrdup(v);
+	return 0;
 }
 
-/* A path in the configuration is taken relative to the file naming it. */
-static char *
-resolve_path(const char *file, const char *v)
+static int
+parse_id(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
 {
-	const char *slash;
-
-	while (v[0] == '.' && v[1] == '/')
-		v += 2;
-	if (v[0] == '/' || (slash = strrchr(file, '/')) == NULL)
-		return xstrdup(v);
-	return xasprintf("%.*s/%s", (int)(slash - file), file, v);
+	if (!valid_id(v, (size_t)k->max)) {
+		ERR(c, "%s %s must be 1 to %ld lower-case letters, digits, '-' "
+		    "or '_', not '%s'", sections[k->sec].name, k->name, k->max, v);
+		return -1;
+	}
+	out->s = xstrdup(v);
+	return 0;
 }
 
+static int
+parse_country(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	if (strlen(v) != 2 || !isupper((unsigned char)v[0]) ||
+	    !isupper((unsigned char)v[1])) {
+		ERR(c, "%s must be a two-letter code such as UY, not '%s'",
+		    k->name, v);
+		return -1;
+	}
+	out->s = xstrdup(v);
+	return 0;
+}
+
+static int
+parse_monthday(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int m, d;
+
+	if (strlen(v) != 5 || v[2] != '-' || !isdigit((unsigned char)v[0]) ||
+	    !isdigit((unsigned char)v[1]) || !isdigit((unsigned char)v[3]) ||
+	    !isdigit((unsigned char)v[4]) ||
+	    sscanf(v, "%2d-%2d", &m, &d) != 2 || m < 1 || m > 12 || d < 1 ||
+	    d > mdays[m - 1] || (m == 2 && d == 29)) {
+		ERR(c, "%s: '%s' is not a date MM-DD (29 February is refused: "
+		    "it comes once in four years)", k->name, v);
+		return -1;
+	}
+	out->i = m * 100 + d;
+	return 0;
+}
+
+static int
+parse_datetime(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	struct ical_local lt;
+
+	if (ical_parse_local(v, 0, &lt) == -1) {
+		ERR(c, "%s must be a local date and time YYYY-MM-DD HH:MM, "
+		    "not '%s'", k->name, v);
+		return -1;
+	}
+	out->s = xstrdup(v);
+	return 0;
+}
+
+static int
+parse_day(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	struct ical_local lt;
+
+	if (ical_parse_local(v, 1, &lt) == -1) {
+		ERR(c, "%s '%s' is not YYYY-MM-DD or YYYY-MM-DD HH:MM", k->name,
+		    v);
+		return -1;
+	}
+	out->s = xstrdup(v);
+	return 0;
+}
+
+static int
+parse_rrule(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	char *err = NULL;
+
+	if (strncasecmp(v, "RRULE:", 6) == 0)
+		v += 6;
+	if (ical_rrule_check(v, &err) == -1) {
+		ERR(c, "%s '%s': %s", k->name, v, err);
+		free(err);
+		return -1;
+	}
+	out->s = xstrdup(v);
+	return 0;
+}
+
+enum store { V_NONE, V_INT, V_TEXT };
+
+static const struct {
+	parser     *parse;
+	enum store  store;      /* what it keeps: an int, a char * */
+	const char *items;      /* what a list of it holds too many of */
+} types[] = {
+	[T_TEXT] =       { parse_text,       V_TEXT, "entries" },
+	[T_OPTIONAL] =   { parse_optional,   V_TEXT, "entries" },
+	[T_PATH] =       { parse_path,       V_TEXT, "entries" },
+	[T_READABLE] =   { parse_readable,   V_TEXT, "entries" },
+	[T_CREDENTIAL] = { parse_credential, V_TEXT, "entries" },
+	[T_SECRET] =     { parse_secret,     V_NONE, "entries" },
+	[T_EMAIL] =      { parse_email,      V_TEXT, "entries" },
+	[T_INT] =        { parse_int,        V_INT,  "entries" },
+	[T_BOOL] =       { parse_bool,       V_INT,  "entries" },
+	[T_ENUM] =       { parse_enum,       V_INT,  "entries" },
+	[T_LANGUAGE] =   { parse_language,   V_TEXT, "entries" },
+	[T_TIMEZONE] =   { parse_timezone,   V_TEXT, "entries" },
+	[T_ID] =         { parse_id,         V_TEXT, "entries" },
+	[T_COUNTRY] =    { parse_country,    V_TEXT, "entries" },
+	[T_MONTHDAY] =   { parse_monthday,   V_INT,  "dates" },
+	[T_DATETIME] =   { parse_datetime,   V_TEXT, "entries" },
+	[T_DAY] =        { parse_day,        V_TEXT, "entries" },
+	[T_RRULE] =      { parse_rrule,      V_TEXT, "entries" },
+};
+
+/* ---- values into their objects ----------------------------------------- */
+
+static void *
+field(void *obj, size_t off)
+{
+	return (char *)obj + off;
+}
+
+/* Each item of a comma-separated value parsed and appended; a bad item
+ * is reported and skipped, the rest still count. */
 static void
-add_emails(struct ctx *c, const char *key, const char *v, char ***list,
-    size_t *n)
+store_list(struct ctx *c, const struct key *k, void *obj, const char *v)
 {
+	size_t *n = field(obj, k->off_n), nitems = 0, i;
 	char **items = NULL;
-	size_t nitems = 0, i;
+	struct value val;
 
 	str_split_list(v, &items, &nitems);
 	for (i = 0; i < nitems; i++) {
-		if (!addr_valid(items[i])) {
-			ERR(c, "%s: malformed e-mail address '%s'", key, items[i]);
+		memset(&val, 0, sizeof val);
+		if (types[k->type].parse(c, k, items[i], &val) == -1)
 			continue;
-		}
-		if (*n >= MAX_LIST) {
-			ERR(c, "%s: more than %d entries", key, MAX_LIST);
+		if (*n >= k->cap) {
+			ERR(c, "%s: more than %zu %s", k->name, k->cap,
+			    types[k->type].items);
+			free(val.s);
 			break;
 		}
-		str_lower(items[i]);
-		*list = xreallocarray(*list, *n + 1, sizeof **list);
-		(*list)[(*n)++] = xstrdup(items[i]);
+		if (types[k->type].store == V_INT)
+			((int *)field(obj, k->off))[(*n)++] = val.i;
+		else {
+			char ***list = field(obj, k->off);
+
+			*list = xreallocarray(*list, *n + 1, sizeof **list);
+			(*list)[(*n)++] = val.s;
+		}
 	}
 	strv_free(items, nitems);
 }
 
+static void
+store(struct ctx *c, const struct key *k, void *obj, const char *v)
+{
+	struct value val = { NULL, 0 };
+
+	if (k->cap > 0)
+		store_list(c, k, obj, v);
+	else if (types[k->type].parse(c, k, v, &val) == -1)
+		return;
+	else if (types[k->type].store == V_INT)
+		*(int *)field(obj, k->off) = val.i;
+	else if (types[k->type].store == V_TEXT) {
+		free(*(char **)field(obj, k->off));
+		*(char **)field(obj, k->off) = val.s;
+	}
+}
+
+/* Free what a key holds in obj and make it empty. */
+static void
+forget(const struct key *k, void *obj)
+{
+	char ***list;
+
+	if (k->cap > 0) {
+		if (types[k->type].store == V_TEXT) {
+			list = field(obj, k->off);
+			strv_free(*list, *(size_t *)field(obj, k->off_n));
+			*list = NULL;
+		}
+		*(size_t *)field(obj, k->off_n) = 0;
+	} else if (types[k->type].store == V_TEXT) {
+		free(*(char **)field(obj, k->off));
+		*(char **)field(obj, k->off) = NULL;
+	}
+}
+
+/* Defaults go in when the object of a section is made, so that they hold
+ * whether or not the section is written. */
+static void
+set_defaults(struct ctx *c, enum sec sec, void *obj)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sec == sec && keys[i].def != NULL)
+			store(c, &keys[i], obj, keys[i].def);
+}
+
+static void
+forget_all(enum sec sec, void *obj)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sec == sec)
+			forget(&keys[i], obj);
+}
+
 /* ---- sections ---------------------------------------------------------- */
 
-static int
-key_index(const struct keydef *keys, const char *name)
+static void *
+open_config(struct ctx *c, const char *header, const char *arg, int line)
 {
-	int i;
+	(void)header;
+	(void)arg;
+	(void)line;
+	return c->cfg;
+}
 
-	for (i = 0; keys != NULL && keys[i].name != NULL; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return i;
-	return -1;
+static void *
+open_group(struct ctx *c, const char *header, const char *arg, int line)
+{
+	(void)header;
+	(void)arg;
+	c->group->line = line;
+	return c->group;
+}
+
+static void *
+open_member(struct ctx *c, const char *header, const char *arg, int line)
+{
+	struct group *g = c->group;
+	const struct member *old;
+	struct member *m;
+
+	if (!addr_valid(arg)) {
+		diag_add(c->d, 1, c->file, line,
+		    "[%s]: malformed e-mail address '%s'", header, arg);
+		return NULL;
+	}
+	if ((old = config_member(g, arg)) != NULL) {
+		diag_add(c->d, 1, c->file, line, "member %s given twice in the "
+		    "group (first at line %d)", old->email, old->line);
+		return NULL;
+	}
+	g->members = xreallocarray(g->members, g->nmembers + 1,
+	    sizeof *g->members);
+	m = &g->members[g->nmembers++];
+	memset(m, 0, sizeof *m);
+	m->email = xstrdup(arg);
+	str_lower(m->email);
+	m->line = line;
+	set_defaults(c, S_MEMBER, m);
+	return m;
+}
+
+static void *
+open_series(struct ctx *c, const char *header, const char *arg, int line)
+{
+	struct group *g = c->group;
+	const struct series *old;
+	struct series *s;
+
+	/* The name goes into UIDs and Message-IDs: keep it plain. */
+	if (!valid_id(arg, 64)) {
+		diag_add(c->d, 1, c->file, line, "[%s]: series name must be "
+		    "lower-case letters, digits, '-' or '_'", header);
+		return NULL;
+	}
+	if ((old = config_series(g, arg)) != NULL) {
+		diag_add(c->d, 1, c->file, line, "series %s given twice in the "
+		    "group (first at line %d)", arg, old->line);
+		return NULL;
+	}
+	g->series = xreallocarray(g->series, g->nseries + 1,
+	    sizeof *g->series);
+	s = &g->series[g->nseries++];
+	memset(s, 0, sizeof *s);
+	s->name = xstrdup(arg);
+	s->line = line;
+	set_defaults(c, S_SERIES, s);
+	return s;
 }
 
 /* Called at every section header and at end of file: the section that
@@ -368,453 +898,136 @@ key_index(const struct keydef *keys, const char *name)
 static void
 section_end(struct ctx *c)
 {
-	const struct keydef *keys = sec_keys[c->sec];
-	int i;
+	size_t i;
 
-	for (i = 0; keys != NULL && keys[i].name != NULL; i++)
-		if (keys[i].required && c->seen[i] == 0)
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sec == c->sec && keys[i].required && c->seen[i] == 0)
 			diag_add(c->d, 1, c->file, c->secline,
 			    "[%s]: missing required key '%s'", c->secname,
 			    keys[i].name);
 	free(c->secname);
 	c->secname = NULL;
-	c->sec = SEC_NONE;
-	c->member = NULL;
-	c->series = NULL;
+	c->sec = S_NONE;
+	c->obj = NULL;
 	memset(c->seen, 0, sizeof c->seen);
 }
 
 static void
 section_start(struct ctx *c, const char *name, int line)
 {
-	static const struct { const char *name; enum sec sec; int global; }
-	    fixed[] = {
-		{ "daemon", SEC_DAEMON, 1 }, { "organizer", SEC_ORGANIZER, 1 },
-		{ "smtp", SEC_SMTP, 1 }, { "imap", SEC_IMAP, 1 },
-		{ "policy", SEC_POLICY, 1 }, { "group", SEC_GROUP, 0 },
-	};
-	struct group *g = c->group;
-	const char *arg;
-	size_t i;
+	const struct section *s;
+	size_t len;
+	int i;
 
 	section_end(c);
 	c->secname = xstrdup(name);
 	c->secline = line;
-	c->sec = SEC_SKIP;
-
-	for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-		if (strcmp(name, fixed[i].name) != 0 || fixed[i].global != c->global)
+	c->sec = S_SKIP;
+	for (i = S_NONE + 1; i < S_SKIP; i++) {
+		s = &sections[i];
+		len = strlen(s->name);
+		if (s->global != c->global || strncmp(name, s->name, len) != 0 ||
+		    name[len] != (s->many ? ' ' : '\0'))
 			continue;
-		if (c->seen_sec[fixed[i].sec]) {
+		if (!s->many && c->seen_sec[i]) {
 			diag_add(c->d, 1, c->file, line,
 			    "section [%s] given twice (first at line %d)", name,
-			    c->seen_sec[fixed[i].sec]);
+			    c->seen_sec[i]);
 			return;
 		}
-		c->seen_sec[fixed[i].sec] = line;
-		c->sec = fixed[i].sec;
-		if (c->sec == SEC_GROUP)
-			g->line = line;
+		if (!s->many)
+			c->seen_sec[i] = line;
+		if ((c->obj = s->open(c, name, name + len + strspn(name + len,
+		    " "), line)) != NULL)
+			c->sec = (enum sec)i;
 		return;
 	}
-
-	if (!c->global && strncmp(name, "member ", 7) == 0) {
-		arg = name + 7;
-		while (*arg == ' ')
-			arg++;
-		if (!addr_valid(arg)) {
-			diag_add(c->d, 1, c->file, line,
-			    "[%s]: malformed e-mail address '%s'", name, arg);
-			return;
-		}
-		for (i = 0; i < g->nmembers; i++)
-			if (str_caseeq(g->members[i].email, arg)) {
-				diag_add(c->d, 1, c->file, line,
-				    "member %s given twice in the group "
-				    "(first at line %d)", g->members[i].email,
-				    g->members[i].line);
-				return;
-			}
-		g->members = xreallocarray(g->members, g->nmembers + 1,
-		    sizeof *g->members);
-		c->member = &g->members[g->nmembers++];
-		memset(c->member, 0, sizeof *c->member);
-		c->member->email = xstrdup(arg);
-		str_lower(c->member->email);
-		c->member->line = line;
-		c->member->role = ROLE_OTHER;
-		c->sec = SEC_MEMBER;
-		return;
-	}
-
-	if (!c->global && strncmp(name, "series ", 7) == 0) {
-		arg = name + 7;
-		while (*arg == ' ')
-			arg++;
-		/* The name goes into UIDs and Message-IDs: keep it plain. */
-		if (!valid_id(arg, 64)) {
-			diag_add(c->d, 1, c->file, line, "[%s]: series name must "
-			    "be lower-case letters, digits, '-' or '_'", name);
-			return;
-		}
-		for (i = 0; i < g->nseries; i++)
-			if (strcmp(g->series[i].name, arg) == 0) {
-				diag_add(c->d, 1, c->file, line,
-				    "series %s given twice in the group "
-				    "(first at line %d)", arg, g->series[i].line);
-				return;
-			}
-		g->series = xreallocarray(g->series, g->nseries + 1,
-		    sizeof *g->series);
-		c->series = &g->series[g->nseries++];
-		memset(c->series, 0, sizeof *c->series);
-		c->series->name = xstrdup(arg);
-		c->series->line = line;
-		c->series->duration = 60;
-		c->sec = SEC_SERIES;
-		return;
-	}
-
 	diag_add(c->d, 1, c->file, line, "unknown section [%s]", name);
+}
+
+/* The required sections of this kind of file that it lacks, reported at
+ * line; returns how many. */
+static int
+missing_sections(struct ctx *c, int line)
+{
+	int i, n = 0;
+
+	for (i = S_NONE + 1; i < S_SKIP; i++)
+		if (sections[i].global == c->global && sections[i].required &&
+		    c->seen_sec[i] == 0) {
+			diag_add(c->d, 1, c->file, line, "missing section [%s]",
+			    sections[i].name);
+			n++;
+		}
+	return n;
 }
 
 /* ---- keys -------------------------------------------------------------- */
 
-static void
-endpoint_key(struct ctx *c, struct endpoint *e, const char *sec,
-    const char *name, const char *v)
+static const struct key *
+key_find(enum sec sec, const char *name)
 {
-	if (strcmp(name, "url") == 0)
-		set_str(&e->url, v);
-	else if (strcmp(name, "username") == 0)
-		set_str(&e->username, v);
-	else if (strcmp(name, "password_file") == 0) {
-		/* With a slash it is a path (relative to this file), without
-		 * one the name of a systemd credential. */
-		free(e->password_file);
-		e->password_file = strchr(v, '/') ? resolve_path(c->file, v) :
-		    xstrdup(v);
-	}
-	else if (strcmp(name, "password") == 0)
-		ERR(c, "[%s] password written inline: put it in a file of mode "
-		    "0600 (or a systemd credential) and name it with "
-		    "password_file", sec);
-	else if (strcmp(name, "tls") == 0) {
-		if (strcmp(v, "required") == 0)
-			e->tls_required = 1;
-		else if (strcmp(v, "none") == 0)
-			e->tls_required = 0;
-		else
-			ERR(c, "tls must be required or none, not '%s'", v);
-	}
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sec == sec && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
 }
 
-static void
-daemon_key(struct ctx *c, const char *name, const char *v)
+/* May this line set k?  Once per section, or as often as wanted and on
+ * continued lines for a list; text only, in UTF-8. */
+static int
+key_admit(struct ctx *c, const struct key *k, const char *v)
 {
-	struct config *cfg = c->cfg;
+	int *seen = &c->seen[k - keys];
 
-	if (strcmp(name, "state") == 0) {
-		free(cfg->state);
-		cfg->state = resolve_path(c->file, v);
-	} else if (strcmp(name, "repository") == 0) {
-		free(cfg->repository);
-		cfg->repository = resolve_path(c->file, v);
-	}
-	else if (strcmp(name, "groups") == 0) {
-		free(cfg->groups_dir);
-		cfg->groups_dir = resolve_path(c->file, v);
-	} else if (strcmp(name, "templates") == 0) {
-		free(cfg->templates);
-		cfg->templates = resolve_path(c->file, v);
-	}
-	else if (strcmp(name, "timezone") == 0)
-		set_timezone(c, &cfg->timezone, v);
-	else if (strcmp(name, "language") == 0)
-		set_language(c, &cfg->language, v);
-	else if (strcmp(name, "tick") == 0)
-		parse_int(c, name, v, 1, 86400, &cfg->tick);
-}
-
-static void
-quota_checks_key(struct ctx *c, const char *v)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	struct config *cfg = c->cfg;
-	char **items = NULL;
-	size_t n = 0, i;
-	int m, d;
-
-	str_split_list(v, &items, &n);
-	for (i = 0; i < n; i++) {
-		if (strlen(items[i]) != 5 || items[i][2] != '-' ||
-		    !isdigit((unsigned char)items[i][0]) ||
-		    !isdigit((unsigned char)items[i][1]) ||
-		    !isdigit((unsigned char)items[i][3]) ||
-		    !isdigit((unsigned char)items[i][4]) ||
-		    sscanf(items[i], "%2d-%2d", &m, &d) != 2 || m < 1 ||
-		    m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29)) {
-			ERR(c, "quota_checks: '%s' is not a date MM-DD (29 "
-			    "February is refused: it comes once in four years)",
-			    items[i]);
-			continue;
+	if (c->continuation) {
+		if (k->cap == 0) {
+			ERR(c, "indented line continues '%s', which takes one "
+			    "value", k->name);
+			return -1;
 		}
-		if (cfg->nquota_checks >= sizeof cfg->quota_checks /
-		    sizeof cfg->quota_checks[0]) {
-			ERR(c, "quota_checks: more than %zu dates",
-			    sizeof cfg->quota_checks / sizeof cfg->quota_checks[0]);
-			break;
-		}
-		cfg->quota_checks[cfg->nquota_checks++] = m * 100 + d;
+	} else if (*seen != 0 && k->cap == 0) {
+		ERR(c, "key '%s' given twice in [%s] (first at line %d)", k->name,
+		    c->secname, *seen);
+		return -1;
+	} else if (*seen == 0)
+		*seen = c->lineno;
+	if (str_has_ctl(v)) {
+		ERR(c, "'%s' holds a control character", k->name);
+		return -1;
 	}
-	strv_free(items, n);
-}
-
-static void
-policy_key(struct ctx *c, const char *name, const char *v)
-{
-	struct config *cfg = c->cfg;
-
-	if (strcmp(name, "annual_quota") == 0)
-		parse_int(c, name, v, 1, 366, &cfg->annual_quota);
-	else if (strcmp(name, "horizon_days") == 0)
-		parse_int(c, name, v, 1, 3660, &cfg->horizon_days);
-	else if (strcmp(name, "invite_lead_days") == 0)
-		parse_int(c, name, v, 0, 366, &cfg->invite_lead_days);
-	else if (strcmp(name, "agenda_lead_days") == 0)
-		parse_int(c, name, v, 0, 366, &cfg->agenda_lead_days);
-	else if (strcmp(name, "minutes_grace_days") == 0)
-		parse_int(c, name, v, 0, 366, &cfg->minutes_grace_days);
-	else if (strcmp(name, "quota_checks") == 0) {
-		/* The first line of the key replaces the default dates. */
-		if (!c->continuation && c->seen[key_index(policy_keys, name)] ==
-		    c->lineno)
-			cfg->nquota_checks = 0;
-		quota_checks_key(c, v);
-	} else if (strcmp(name, "admin") == 0)
-		set_email(c, name, &cfg->admin, v);
-}
-
-static void
-group_key(struct ctx *c, const char *name, const char *v)
-{
-	struct group *g = c->group;
-	int i;
-
-	if (strcmp(name, "id") == 0) {
-		if (!valid_id(v, 64))
-			ERR(c, "group id must be 1 to 64 lower-case letters, "
-			    "digits, '-' or '_', not '%s'", v);
-		else
-			set_str(&g->id, v);
-	} else if (strcmp(name, "name") == 0)
-		set_str(&g->name, v);
-	else if (strcmp(name, "kind") == 0) {
-		if (parse_enum(c, name, v, gkind_names, &i) == 0)
-			g->kind = (enum group_kind)i;
-	} else if (strcmp(name, "axis") == 0) {
-		if (parse_enum(c, name, v, axis_names, &i) == 0)
-			g->axis = (enum axis)i;
-	} else if (strcmp(name, "parent") == 0)
-		set_str(&g->parent, v);
-	else if (strcmp(name, "language") == 0)
-		set_language(c, &g->language, v);
-	else if (strcmp(name, "timezone") == 0)
-		set_timezone(c, &g->timezone, v);
-	else if (strcmp(name, "dissemination") == 0) {
-		if (strcmp(v, "members") == 0)
-			g->public_minutes = 0;
-		else if (strcmp(v, "public") == 0)
-			g->public_minutes = 1;
-		else
-			ERR(c, "dissemination must be members or public, not "
-			    "'%s'", v);
-	} else if (strcmp(name, "quota") == 0)
-		parse_int(c, name, v, 1, 366, &g->quota);
-}
-
-static void
-member_key(struct ctx *c, const char *name, const char *v)
-{
-	struct member *m = c->member;
-	int i;
-
-	if (strcmp(name, "name") == 0)
-		set_str(&m->name, v);
-	else if (strcmp(name, "country") == 0) {
-		if (strlen(v) != 2 || !isupper((unsigned char)v[0]) ||
-		    !isupper((unsigned char)v[1]))
-			ERR(c, "country must be a two-letter code such as UY, "
-			    "not '%s'", v);
-		else
-			set_str(&m->country, v);
-	} else if (strcmp(name, "role") == 0) {
-		if (parse_enum(c, name, v, role_names, &i) == 0)
-			m->role = (enum role)i;
-	} else if (strcmp(name, "language") == 0)
-		set_language(c, &m->language, v);
-	else if (strcmp(name, "timezone") == 0)
-		set_timezone(c, &m->timezone, v);
-	else if (strcmp(name, "coordinator") == 0)
-		parse_bool(c, name, v, &m->coordinator);
-}
-
-static void
-series_key(struct ctx *c, const char *name, const char *v)
-{
-	struct series *s = c->series;
-	struct ical_local lt;
-	char **items = NULL, *err = NULL;
-	size_t n = 0, i;
-	int k;
-
-	if (strcmp(name, "summary") == 0)
-		set_str(&s->summary, v);
-	else if (strcmp(name, "kind") == 0) {
-		if (parse_enum(c, name, v, mkind_names, &k) == 0)
-			s->kind = (enum meeting_kind)k;
-	} else if (strcmp(name, "start") == 0) {
-		if (ical_parse_local(v, 0, &lt) == -1)
-			ERR(c, "start must be a local date and time "
-			    "YYYY-MM-DD HH:MM, not '%s'", v);
-		else
-			set_str(&s->start, v);
-	} else if (strcmp(name, "duration") == 0)
-		parse_int(c, name, v, 1, 24 * 60, &s->duration);
-	else if (strcmp(name, "rrule") == 0) {
-		if (strncasecmp(v, "RRULE:", 6) == 0)
-			v += 6;
-		if (ical_rrule_check(v, &err) == -1) {
-			ERR(c, "rrule '%s': %s", v, err);
-			free(err);
-		} else
-			set_str(&s->rrule, v);
-	} else if (strcmp(name, "exdate") == 0) {
-		str_split_list(v, &items, &n);
-		for (i = 0; i < n; i++) {
-			if (ical_parse_local(items[i], 1, &lt) == -1) {
-				ERR(c, "exdate '%s' is not YYYY-MM-DD or "
-				    "YYYY-MM-DD HH:MM", items[i]);
-				continue;
-			}
-			if (s->nexdate >= MAX_LIST)
-				break;
-			s->exdate = xreallocarray(s->exdate, s->nexdate + 1,
-			    sizeof *s->exdate);
-			s->exdate[s->nexdate++] = xstrdup(items[i]);
-		}
-		strv_free(items, n);
-	} else if (strcmp(name, "timezone") == 0)
-		set_timezone(c, &s->timezone, v);
-	else if (strcmp(name, "location") == 0)
-		set_str(&s->location, v);
-	else if (strcmp(name, "open") == 0)
-		parse_bool(c, name, v, &s->open);
-	else if (strcmp(name, "guests") == 0)
-		add_emails(c, name, v, &s->guests, &s->nguests);
-	else if (strcmp(name, "agenda") == 0) {
-		free(s->agenda);
-		s->agenda = resolve_path(c->file, v);
-		if (access(s->agenda, R_OK) == -1)
-			ERR(c, "cannot read agenda file %s: %s", s->agenda,
-			    strerror(errno));
+	if (!str_is_utf8(v)) {
+		ERR(c, "'%s' is not valid UTF-8", k->name);
+		return -1;
 	}
+	return 0;
 }
 
 static int
 handler(void *user, const char *section, const char *name, const char *v)
 {
 	struct ctx *c = user;
-	const struct keydef *keys = sec_keys[c->sec];
-	int k;
+	const struct key *k;
 
 	(void)section;
-	if (c->sec == SEC_SKIP)
+	if (c->sec == S_SKIP)
 		return 1;               /* the header was reported already */
-	if (c->sec == SEC_NONE) {
+	if (c->sec == S_NONE) {
 		ERR(c, "key '%s' outside any section", name);
 		return 1;
 	}
-	if ((k = key_index(keys, name)) < 0) {
+	if ((k = key_find(c->sec, name)) == NULL) {
 		ERR(c, "unknown key '%s' in [%s]", name, c->secname);
 		return 1;
 	}
-	if (c->continuation) {
-		if (!keys[k].list) {
-			ERR(c, "indented line continues '%s', which takes one "
-			    "value", name);
-			return 1;
-		}
-	} else if (c->seen[k] != 0 && !keys[k].list) {
-		ERR(c, "key '%s' given twice in [%s] (first at line %d)", name,
-		    c->secname, c->seen[k]);
+	if (key_admit(c, k, v) == -1)
 		return 1;
-	} else if (c->seen[k] == 0)
-		c->seen[k] = c->lineno;
-	if (str_has_ctl(v)) {
-		ERR(c, "'%s' holds a control character", name);
-		return 1;
-	}
-	if (!str_is_utf8(v)) {
-		ERR(c, "'%s' is not valid UTF-8", name);
-		return 1;
-	}
-
-	switch (c->sec) {
-	case SEC_DAEMON:
-		daemon_key(c, name, v);
-		break;
-	case SEC_ORGANIZER:
-		if (strcmp(name, "name") == 0)
-			set_str(&c->cfg->org_name, v);
-		else
-			set_email(c, name, &c->cfg->org_email, v);
-		break;
-	case SEC_SMTP:
-		if (strcmp(name, "timeout") == 0)
-			parse_int(c, name, v, 1, 3600, &c->cfg->smtp_timeout);
-		else if (strcmp(name, "give_up_hours") == 0)
-			parse_int(c, name, v, 1, 24 * 30,
-			    &c->cfg->smtp_give_up_hours);
-		else
-			endpoint_key(c, &c->cfg->smtp, "smtp", name, v);
-		break;
-	case SEC_IMAP:
-		if (strcmp(name, "folders") == 0) {
-			if (!c->continuation && c->seen[k] == c->lineno) {
-				strv_free(c->cfg->imap_folders,
-				    c->cfg->nimap_folders);
-				c->cfg->imap_folders = NULL;
-				c->cfg->nimap_folders = 0;
-			}
-			str_split_list(v, &c->cfg->imap_folders,
-			    &c->cfg->nimap_folders);
-		} else if (strcmp(name, "processed_folder") == 0) {
-			free(c->cfg->imap_processed);
-			c->cfg->imap_processed = *v ? xstrdup(v) : NULL;
-		} else if (strcmp(name, "poll") == 0)
-			parse_int(c, name, v, 5, 86400, &c->cfg->imap_poll);
-		else if (strcmp(name, "timeout") == 0)
-			parse_int(c, name, v, 1, 3600, &c->cfg->imap_timeout);
-		else
-			endpoint_key(c, &c->cfg->imap, "imap", name, v);
-		break;
-	case SEC_POLICY:
-		policy_key(c, name, v);
-		break;
-	case SEC_GROUP:
-		group_key(c, name, v);
-		break;
-	case SEC_MEMBER:
-		member_key(c, name, v);
-		break;
-	case SEC_SERIES:
-		series_key(c, name, v);
-		break;
-	default:
-		break;
-	}
+	/* The first line of a list replaces its default; later ones add. */
+	if (k->cap > 0 && !c->continuation && c->seen[k - keys] == c->lineno)
+		forget(k, c->obj);
+	store(c, k, c->obj, v);
 	return 1;
 }
 
@@ -859,7 +1072,7 @@ reader(char *str, int num, void *stream)
 	} else if (*t == '[') {
 		if ((close = strchr(t, ']')) == NULL) {
 			ERR(c, "section header without ']'");
-			c->sec = SEC_SKIP;
+			c->sec = S_SKIP;
 			goto out;
 		}
 		*close = '\0';
@@ -883,7 +1096,7 @@ parse_file(struct ctx *c, const char *path)
 
 	c->file = path;
 	c->lineno = 0;
-	c->sec = SEC_NONE;
+	c->sec = S_NONE;
 	memset(c->seen_sec, 0, sizeof c->seen_sec);
 	/* O_NOFOLLOW is not wanted: /etc symlinks are normal.  A FIFO or a
 	 * device would block or never end, so only regular files pass. */
@@ -915,85 +1128,93 @@ parse_file(struct ctx *c, const char *path)
 
 /* ---- the whole configuration ------------------------------------------ */
 
-static void
-defaults(struct config *cfg)
+/* The file an endpoint's password is read from: password_file itself
+ * when it is a path, else the credential of that name under
+ * $CREDENTIALS_DIRECTORY.  Returns a path the caller frees, or NULL with
+ * *err set (caller frees) when there is no password_file or the
+ * credential cannot be found without systemd. */
+static char *
+password_path(const struct endpoint *e, char **err)
 {
-	static const int checks[] = { 331, 630, 930, 1115 };
-	size_t i;
+	const char *cred = getenv("CREDENTIALS_DIRECTORY");
 
-	cfg->state = xstrdup("/var/lib/convened/state.db");
-	cfg->repository = xstrdup("/var/lib/convened/repository");
-	cfg->templates = xstrdup(CONVENED_DATADIR "/templates");
-	cfg->timezone = xstrdup("UTC");
-	cfg->language = xstrdup("es");
-	cfg->tick = 60;
-	cfg->org_name = NULL;
-	cfg->smtp.tls_required = 1;
-	cfg->smtp_timeout = 60;
-	cfg->smtp_give_up_hours = 72;
-	cfg->imap.tls_required = 1;
-	str_split_list("INBOX, Junk", &cfg->imap_folders, &cfg->nimap_folders);
-	cfg->imap_poll = 120;
-	cfg->imap_timeout = 60;
-	cfg->annual_quota = 3;
-	cfg->horizon_days = 90;
-	cfg->invite_lead_days = 21;
-	cfg->agenda_lead_days = 7;
-	cfg->minutes_grace_days = 14;
-	for (i = 0; i < sizeof checks / sizeof checks[0]; i++)
-		cfg->quota_checks[cfg->nquota_checks++] = checks[i];
+	if (e->password_file == NULL) {
+		*err = xstrdup("no password_file configured");
+		return NULL;
+	}
+	if (!is_credential(e->password_file))
+		return xstrdup(e->password_file);
+	if (cred == NULL) {
+		*err = xasprintf("password credential %s: CREDENTIALS_DIRECTORY "
+		    "is not set (LoadCredential= in the unit)", e->password_file);
+		return NULL;
+	}
+	return xasprintf("%s/%s", cred, e->password_file);
 }
 
-static int
-url_host_is_loopback(const char *url)
-{
-	const char *h = strstr(url, "://");
-	size_t n;
-
-	if (h == NULL)
-		return 0;
-	h += 3;
-	if (strncmp(h, "[::1]", 5) == 0)
-		return h[5] == '\0' || h[5] == ':' || h[5] == '/';
-	n = strcspn(h, ":/");
-	if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
-		return 1;
-	return strncmp(h, "127.", 4) == 0 && n >= 7 &&
-	    strspn(h, "0123456789.") >= n;
-}
-
+/* The URL as libcurl will read it: a scheme of the section, with
+ * tls = none a loopback host only, and no login in it (username and
+ * password_file say that, and a '@' can hide the real host:
+ * smtp://localhost:x@attacker.example). */
 static void
-check_endpoint(struct ctx *c, const char *sec, const struct endpoint *e,
+check_url(struct ctx *c, enum sec sec, const struct endpoint *e,
     const char *plain, const char *tls)
 {
-	int line = c->seen_sec[strcmp(sec, "smtp") == 0 ? SEC_SMTP : SEC_IMAP];
+	const char *name = sections[sec].name;
+	int line = c->seen_sec[sec];
+	struct net_url u;
+	char *err = NULL;
+
+	if (e->url == NULL)
+		return;
+	if (net_url_parse(e->url, &u, &err) == -1) {
+		diag_add(c->d, 1, c->file, line, "[%s] url is not a URL (%s): "
+		    "it must be %s://HOST[:PORT] or %s://HOST[:PORT]", name, err,
+		    plain, tls);
+		free(err);
+		return;
+	}
+	if (strcmp(u.scheme, plain) != 0 && strcmp(u.scheme, tls) != 0)
+		diag_add(c->d, 1, c->file, line, "[%s] url must start with "
+		    "%s:// or %s://", name, plain, tls);
+	else if (!e->tls_required && !u.loopback)
+		diag_add(c->d, 1, c->file, line, "[%s] tls = none is allowed "
+		    "only for a loopback host", name);
+	if (u.login)
+		diag_add(c->d, 1, c->file, line, "[%s] url holds a user name or "
+		    "password: give them with username and password_file", name);
+	net_url_free(&u);
+}
+
+/* Where an endpoint's password is read, said once for `check`, and a
+ * password file fit to hold one: a regular file only we can read. */
+static void
+check_password(struct ctx *c, enum sec sec, const struct endpoint *e)
+{
+	const char *name = sections[sec].name;
+	int line = c->seen_sec[sec];
 	char *path, *err = NULL;
 	struct stat st;
 
-	if (e->url != NULL) {
-		size_t pl = strlen(plain), tl = strlen(tls);
-
-		if (strncmp(e->url, plain, pl) != 0 &&
-		    strncmp(e->url, tls, tl) != 0)
-			diag_add(c->d, 1, c->file, line, "[%s] url must start "
-			    "with %s or %s", sec, plain, tls);
-		else if (!e->tls_required && !url_host_is_loopback(e->url))
-			diag_add(c->d, 1, c->file, line, "[%s] tls = none is "
-			    "allowed only for a loopback host", sec);
-	}
-	if (e->username != NULL && e->password_file == NULL)
-		diag_add(c->d, 1, c->file, line, "[%s] username given without "
-		    "password_file", sec);
-	if (e->password_file == NULL)
+	if (e->password_file == NULL) {
+		if (e->username != NULL)
+			diag_add(c->d, 1, c->file, line, "[%s] username given "
+			    "without password_file", name);
+		diag_note(c->d, c->file, line, "[%s] password_file: none, no "
+		    "authentication", name);
 		return;
-	if (strchr(e->password_file, '/') == NULL) {
-		/* A systemd credential name: only checkable under systemd. */
-		if (getenv("CREDENTIALS_DIRECTORY") == NULL)
-			return;
-		path = xasprintf("%s/%s", getenv("CREDENTIALS_DIRECTORY"),
-		    e->password_file);
-	} else
-		path = xstrdup(e->password_file);
+	}
+	/* A systemd credential is only checkable under systemd. */
+	if ((path = password_path(e, &err)) == NULL) {
+		diag_note(c->d, c->file, line, "[%s] password_file: systemd "
+		    "credential %s (not checked: CREDENTIALS_DIRECTORY is not "
+		    "set)", name, e->password_file);
+		free(err);
+		return;
+	}
+	diag_note(c->d, c->file, line, "[%s] password_file: %s %s", name,
+	    is_credential(e->password_file) ? "systemd credential" : "file",
+	    is_credential(e->password_file) ? e->password_file : path);
 	if (stat(path, &st) == -1)
 		err = xasprintf("cannot read password file %s: %s", path,
 		    strerror(errno));
@@ -1007,7 +1228,7 @@ check_endpoint(struct ctx *c, const char *sec, const struct endpoint *e,
 		err = xasprintf("cannot read password file %s: %s", path,
 		    strerror(errno));
 	if (err != NULL) {
-		diag_add(c->d, 1, c->file, line, "[%s] %s", sec, err);
+		diag_add(c->d, 1, c->file, line, "[%s] %s", name, err);
 		free(err);
 	}
 	free(path);
@@ -1017,32 +1238,27 @@ static void
 check_global(struct ctx *c)
 {
 	struct config *cfg = c->cfg;
-	static const struct { enum sec sec; const char *name; } req[] = {
-		{ SEC_ORGANIZER, "organizer" }, { SEC_SMTP, "smtp" },
-		{ SEC_IMAP, "imap" },
-	};
 	size_t i;
 
 	c->file = cfg->file;
-	for (i = 0; i < sizeof req / sizeof req[0]; i++)
-		if (c->seen_sec[req[i].sec] == 0)
-			diag_add(c->d, 1, cfg->file, c->lineno > 0 ? c->lineno : 1,
-			    "missing section [%s]", req[i].name);
-	check_endpoint(c, "smtp", &cfg->smtp, "smtp://", "smtps://");
-	check_endpoint(c, "imap", &cfg->imap, "imap://", "imaps://");
+	missing_sections(c, c->lineno > 0 ? c->lineno : 1);
+	check_url(c, S_SMTP, &cfg->smtp, "smtp", "smtps");
+	check_password(c, S_SMTP, &cfg->smtp);
+	check_url(c, S_IMAP, &cfg->imap, "imap", "imaps");
+	check_password(c, S_IMAP, &cfg->imap);
 	if (cfg->nimap_folders == 0)
-		diag_add(c->d, 1, cfg->file, c->seen_sec[SEC_IMAP],
+		diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],
 		    "[imap] folders is empty");
 	/* Moving what was read into a folder that is read again would read
 	 * it again, forever. */
 	for (i = 0; cfg->imap_processed != NULL && i < cfg->nimap_folders; i++)
 		if (strcmp(cfg->imap_folders[i], cfg->imap_processed) == 0)
-			diag_add(c->d, 1, cfg->file, c->seen_sec[SEC_IMAP],
+			diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],
 			    "[imap] processed_folder %s is also in folders",
 			    cfg->imap_processed);
 	for (i = 0; i < cfg->nimap_folders; i++)
 		if (strpbrk(cfg->imap_folders[i], "\"\\*%") != NULL)
-			diag_add(c->d, 1, cfg->file, c->seen_sec[SEC_IMAP],
+			diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],
 			    "[imap] folder name '%s' holds a character IMAP "
 			    "would need quoted", cfg->imap_folders[i]);
 }
@@ -1055,7 +1271,6 @@ ini_file(const struct dirent *e)
 	return e->d_name[0] != '.' && n > 4 &&
 	    strcmp(e->d_name + n - 4, ".ini") == 0;
 }
-
 /* A rule that never matches (FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31) is
  * valid RFC 5545 and an administrator's mistake; found here, once, it is
  * not paid for in every cycle. */
@@ -1097,15 +1312,14 @@ load_group(struct ctx *c, const char *path)
 	g = &cfg->groups[cfg->ngroups++];
 	memset(g, 0, sizeof *g);
 	g->file = xstrdup(path);
-	g->kind = GKIND_THEMATIC;
 	c->group = g;
 	c->global = 0;
+	c->file = g->file;
+	set_defaults(c, S_GROUP, g);
 	if (parse_file(c, g->file) == -1)
 		return;
-	if (c->seen_sec[SEC_GROUP] == 0) {
-		diag_add(c->d, 1, g->file, 1, "missing section [group]");
+	if (missing_sections(c, 1) > 0)
 		return;
-	}
 	if (g->kind == GKIND_THEMATIC && g->axis == AXIS_NONE && g->id != NULL)
 		diag_add(c->d, 1, g->file, g->line, "thematic group '%s' needs "
 		    "an axis: protection | inclusion | institutions | "
@@ -1201,17 +1415,18 @@ config_load(const char *file, struct diag *d)
 	c.d = d;
 	c.global = 1;
 	cfg->file = xstrdup(file);
-	defaults(cfg);
+	c.file = cfg->file;
+	for (i = S_NONE + 1; i < S_SKIP; i++)
+		if (sections[i].global)
+			set_defaults(&c, (enum sec)i, cfg);
 	if (parse_file(&c, cfg->file) == -1)
 		goto done;
-	if (cfg->groups_dir == NULL)
-		cfg->groups_dir = resolve_path(cfg->file, "groups.d");
 	cfg->templates_local = resolve_path(cfg->file, "templates");
 	check_global(&c);
 
 	if ((n = scandir(cfg->groups_dir, &ents, ini_file, alphasort)) == -1) {
-		diag_add(d, 1, cfg->file, c.seen_sec[SEC_DAEMON] ?
-		    c.seen_sec[SEC_DAEMON] : 1, "cannot read groups directory "
+		diag_add(d, 1, cfg->file, c.seen_sec[S_DAEMON] ?
+		    c.seen_sec[S_DAEMON] : 1, "cannot read groups directory "
 		    "%s: %s", cfg->groups_dir, strerror(errno));
 		goto done;
 	}
@@ -1232,73 +1447,36 @@ done:
 	return cfg;
 }
 
-static void
-member_free(struct member *m)
-{
-	free(m->email);
-	free(m->name);
-	free(m->country);
-	free(m->language);
-	free(m->timezone);
-}
-
-static void
-series_free(struct series *s)
-{
-	free(s->name);
-	free(s->summary);
-	free(s->start);
-	free(s->rrule);
-	strv_free(s->exdate, s->nexdate);
-	free(s->timezone);
-	free(s->location);
-	strv_free(s->guests, s->nguests);
-	free(s->agenda);
-}
-
 void
 config_free(struct config *cfg)
 {
 	size_t i, j;
+	int s;
 
 	if (cfg == NULL)
 		return;
 	for (i = 0; i < cfg->ngroups; i++) {
 		struct group *g = &cfg->groups[i];
 
-		for (j = 0; j < g->nmembers; j++)
-			member_free(&g->members[j]);
-		for (j = 0; j < g->nseries; j++)
-			series_free(&g->series[j]);
+		for (j = 0; j < g->nmembers; j++) {
+			forget_all(S_MEMBER, &g->members[j]);
+			free(g->members[j].email);
+		}
+		for (j = 0; j < g->nseries; j++) {
+			forget_all(S_SERIES, &g->series[j]);
+			free(g->series[j].name);
+		}
+		forget_all(S_GROUP, g);
 		free(g->members);
 		free(g->series);
-		free(g->id);
-		free(g->name);
-		free(g->parent);
-		free(g->language);
-		free(g->timezone);
 		free(g->file);
 	}
+	for (s = S_NONE + 1; s < S_SKIP; s++)
+		if (sections[s].global)
+			forget_all((enum sec)s, cfg);
 	free(cfg->groups);
 	free(cfg->file);
-	free(cfg->state);
-	free(cfg->repository);
-	free(cfg->groups_dir);
-	free(cfg->templates);
 	free(cfg->templates_local);
-	free(cfg->timezone);
-	free(cfg->language);
-	free(cfg->org_name);
-	free(cfg->org_email);
-	free(cfg->smtp.url);
-	free(cfg->smtp.username);
-	free(cfg->smtp.password_file);
-	free(cfg->imap.url);
-	free(cfg->imap.username);
-	free(cfg->imap.password_file);
-	strv_free(cfg->imap_folders, cfg->nimap_folders);
-	free(cfg->imap_processed);
-	free(cfg->admin);
 	free(cfg);
 }
 
@@ -1373,28 +1551,38 @@ config_series(const struct group *g, const char *name)
 	return NULL;
 }
 
+/* The name of value in names, or NULL when it has none (AXIS_NONE). */
+static const char *
+name_of(const struct name_value *names, int value)
+{
+	for (; names->name != NULL; names++)
+		if (names->value == value)
+			return names->name;
+	return NULL;
+}
+
 const char *
 config_role_name(enum role r)
 {
-	return role_names[r];
+	return name_of(roles, (int)r);
 }
 
 const char *
 config_group_kind_name(enum group_kind k)
 {
-	return gkind_names[k];
+	return name_of(group_kinds, (int)k);
 }
 
 const char *
 config_axis_name(enum axis a)
 {
-	return a == AXIS_NONE ? NULL : axis_names[a];
+	return name_of(axes, (int)a);
 }
 
 const char *
 config_meeting_kind_name(enum meeting_kind k)
 {
-	return mkind_names[k];
+	return name_of(meeting_kinds, (int)k);
 }
 
 const char *
@@ -1412,26 +1600,13 @@ config_member_timezone(const struct group *g, const struct member *m)
 char *
 config_read_password(const struct endpoint *e, char **err)
 {
-	const char *cred = getenv("CREDENTIALS_DIRECTORY");
 	char *path, *pw = NULL, *nl;
 	size_t cap = 0;
 	ssize_t len;
 	FILE *fp;
 
-	if (e->password_file == NULL) {
-		*err = xstrdup("no password_file configured");
+	if ((path = password_path(e, err)) == NULL)
 		return NULL;
-	}
-	if (strchr(e->password_file, '/') == NULL) {
-		if (cred == NULL) {
-			*err = xasprintf("password credential %s: "
-			    "CREDENTIALS_DIRECTORY is not set (LoadCredential= "
-			    "in the unit)", e->password_file);
-			return NULL;
-		}
-		path = xasprintf("%s/%s", cred, e->password_file);
-	} else
-		path = xstrdup(e->password_file);
 	if ((fp = fopen(path, "re")) == NULL) {
 		*err = xasprintf("cannot read password file %s: %s", path,
 		    strerror(errno));

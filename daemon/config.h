@@ -78,7 +78,9 @@ struct group {
 struct endpoint {
 	char       *url;
 	char       *username;     /* NULL: no authentication */
-	char       *password_file;/* a path, or a systemd credential name */
+	char       *password_file;/* a path (it holds a '/': resolved from
+	                           * the configuration file's directory), or
+	                           * a systemd credential name */
 	int         tls_required;
 };
 
@@ -121,20 +123,26 @@ struct config {
 	size_t      ngroups;
 };
 
-/* One collected problem.  text is "FILE:LINE: message" or
- * "FILE:LINE: warning: message", ready to print. */
+/* The collected problems: text[i] is "FILE:LINE: message" or
+ * "FILE:LINE: warning: message", ready to print.  notes are what `check`
+ * says of a configuration besides its problems (where each endpoint's
+ * password is read), "FILE:LINE: text" each.  diag_free() frees all. */
 struct diag {
 	char      **text;
 	int        *is_error;
 	size_t      n;
 	size_t      nerrors;
 	size_t      nwarnings;
+	char      **notes;
+	size_t      nnotes;
 };
 
 void  diag_init(struct diag *);
 void  diag_free(struct diag *);
 void  diag_add(struct diag *, int is_error, const char *file, int line,
           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void  diag_note(struct diag *, const char *file, int line,
+          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Parse file and the groups directory it names.  Returns the config when
  * there was no error (warnings allowed), else NULL; every problem is in d. */
@@ -162,9 +170,9 @@ const char *config_meeting_kind_name(enum meeting_kind);
 const char *config_member_language(const struct group *, const struct member *);
 const char *config_member_timezone(const struct group *, const struct member *);
 
-/* Read a password named by an endpoint: a path, or a credential name looked
- * up in $CREDENTIALS_DIRECTORY.  Returns a string the caller wipes and
- * frees, or NULL with *err set (caller frees). */
+/* Read a password named by an endpoint: a path (it holds a '/'), or a
+ * credential name looked up in $CREDENTIALS_DIRECTORY.  Returns a string
+ * the caller wipes and frees, or NULL with *err set (caller frees). */
 char *config_read_password(const struct endpoint *, char **err);
 
 #endif

@@ -1,6 +1,12 @@
+/*
+ * cycle.c: one cycle of the daemon's work (see cycle.h), and the one place
+ * that decides what a failing group or a failing store means.
+ */
+#include <stdlib.h>
 #include <string.h>
 
 #include "agenda.h"
+#include "config.h"
 #include "cycle.h"
 #include "inbox.h"
 #include "log.h"
@@ -10,6 +16,92 @@
 #include "quota.h"
 #include "report.h"
 #include "store.h"
+#include "util.h"
+
+/* The steps before sending, in order. */
+static const struct {
+	const char     *name;
+	cycle_group_fn *step;
+} before_send[] = {
+	{ "plan", plan_group },
+	{ "agenda", agenda_group },
+	{ "quota", quota_group },
+};
+
+/* The group is rolled back, and what it counted with it. */
+static int
+group_failed(const struct cycle_ctx *c, const char *name,
+    const struct group *g, const struct cycle_stats *before, char *gerr,
+    char **err)
+{
+	if (store_rollback(c->st) == -1) {
+		*err = xasprintf("cannot roll back step %s of group %s "
+		    "after: %s", name, g->id, gerr ? gerr : "unknown error");
+		free(gerr);
+		return -1;
+	}
+	*c->cs = *before;
+	c->cs->groups_failed++;
+	log_warnx("cannot run step %s for group %s (%s): %s; nothing of it was "
+	    "recorded, trying again next cycle", name, g->id, g->file,
+	    gerr ? gerr : "unknown error");
+	free(gerr);
+	return 0;
+}
+
+int
+cycle_groups(const struct cycle_ctx *c, const char *name,
+    cycle_group_fn *step, char **err)
+{
+	const struct group *g;
+	struct cycle_stats before;
+	char *gerr;
+	size_t i;
+
+	for (i = 0; i < c->cfg->ngroups; i++) {
+		g = &c->cfg->groups[i];
+		before = *c->cs;
+		gerr = NULL;
+		if (store_begin(c->st) == -1) {
+			*err = xasprintf("cannot begin step %s of group %s in "
+			    "the state db", name, g->id);
+			return -1;
+		}
+		if (step(c, g, &gerr) == -1) {
+			if (group_failed(c, name, g, &before, gerr, err) == -1)
+				return -1;
+		} else if (store_commit(c->st) == -1) {
+			store_rollback(c->st);
+			*err = xasprintf("cannot commit step %s of group %s",
+			    name, g->id);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Planning and the coordinators' mail, sending, then the bounce notices
+ * found by sending, sent too. */
+static int
+steps_and_send(const struct cycle_ctx *c, volatile sig_atomic_t *stop,
+    struct outbox_stats *os, struct outbox_stats *os2, char **err)
+{
+	size_t i;
+	int queued;
+
+	for (i = 0; i < sizeof before_send / sizeof before_send[0]; i++)
+		if (cycle_groups(c, before_send[i].name, before_send[i].step,
+		    err) == -1)
+			return -1;
+	if (outbox_flush(c->cfg, c->st, c->now, stop, os, err) == -1)
+		return -1;
+	queued = c->cs->queued;
+	if (cycle_groups(c, "bounces", notice_bounces, err) == -1 ||
+	    (c->cs->queued > queued && outbox_flush(c->cfg, c->st, c->now, stop,
+	    os2, err) == -1))
+		return -1;
+	return 0;
+}
 
 int
 cycle_run(const struct config *cfg, struct store *st, long long now,
@@ -17,21 +109,20 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
     char **err)
 {
 	struct cycle_stats cs;
+	struct cycle_ctx c;
 	struct inbox_stats is;
-	struct plan_stats ps;
 	struct outbox_stats os, os2;
-	int queued = 0, notices = 0, warned = 0;
 
 	memset(&cs, 0, sizeof cs);
+	memset(&os, 0, sizeof os);
 	memset(&os2, 0, sizeof os2);
 	memset(&is, 0, sizeof is);
+	c.cfg = cfg;
+	c.st = st;
+	c.now = now;
+	c.cs = &cs;
 	if ((collect && inbox_collect(cfg, st, now, stop, &is, err) == -1) ||
-	    plan_run(cfg, st, now, &ps, err) == -1 ||
-	    agenda_run(cfg, st, now, &queued, err) == -1 ||
-	    quota_run(cfg, st, now, &warned, err) == -1 ||
-	    outbox_flush(cfg, st, now, stop, &os, err) == -1 ||
-	    notice_bounces(cfg, st, now, &notices, err) == -1 ||
-	    (notices > 0 && outbox_flush(cfg, st, now, stop, &os2, err) == -1))
+	    steps_and_send(&c, stop, &os, &os2, err) == -1)
 		return -1;
 	/* The feeds show what planning decided; a repository that cannot be
 	 * written is logged and does not stop the mail. */
@@ -40,10 +131,6 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	cs.replies_read = is.fetched;
 	cs.replies_applied = is.applied;
 	cs.mail_server_down = is.server_error;
-	cs.meetings_new = ps.meetings_new;
-	cs.meetings_changed = ps.meetings_changed;
-	cs.meetings_cancelled = ps.meetings_cancelled;
-	cs.queued = ps.queued + queued + warned + notices;
 	cs.sent = os.sent + os2.sent;
 	cs.deferred = os.deferred + os2.deferred;
 	cs.failed = os.failed + os2.failed;

@@ -1,11 +1,12 @@
 /* cycle.h: one cycle of the daemon's work, the same for `once` and for
- * every tick of `run`. */
+ * every tick of `run`, and the runner of its per-group steps. */
 #ifndef CONVENED_CYCLE_H
 #define CONVENED_CYCLE_H
 
 #include <signal.h>
 
 struct config;
+struct group;
 struct store;
 
 struct cycle_stats {
@@ -17,6 +18,7 @@ struct cycle_stats {
 	int sent, deferred, failed;
 	int smtp_refused;       /* the SMTP server refused us */
 	long long pending;      /* rows still waiting after the cycle */
+	int groups_failed;      /* group steps rolled back */
 };
 
 /* Replies first, so that what they change (an agenda, an address that
@@ -32,5 +34,29 @@ struct cycle_stats {
 int cycle_run(const struct config *, struct store *, long long now,
         int collect, volatile sig_atomic_t *stop, struct cycle_stats *cs,
         char **err);
+
+/* What every per-group step shares: borrowed for the cycle.  A step adds
+ * what it did to *cs (queued, meetings_*). */
+struct cycle_ctx {
+	const struct config *cfg;
+	struct store *st;
+	long long now;
+	struct cycle_stats *cs;
+};
+
+/* A step for one group, run inside the transaction the runner holds: 0,
+ * or -1 with *err set (caller frees) when the group's work cannot be
+ * done this cycle. */
+typedef int cycle_group_fn(const struct cycle_ctx *, const struct group *,
+        char **err);
+
+/* Run step for every group of c->cfg, in order, each in its own
+ * transaction: begin, step, commit.  A group whose step fails is rolled
+ * back, its counts in *c->cs undone and groups_failed raised, one line
+ * logged (step name, group, reason, "trying again next cycle"), and the
+ * next group goes on.  Returns 0; or -1 with *err set (caller frees) when
+ * the store cannot begin, commit or roll back: the cycle stops there. */
+int cycle_groups(const struct cycle_ctx *c, const char *name,
+        cycle_group_fn *step, char **err);
 
 #endif

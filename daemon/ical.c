@@ -745,7 +745,7 @@ ical_parse_itip(const char *text, const char *method_hint,
 	icalcomponent *root, *cal = NULL, *ve;
 	icalproperty *p;
 	struct ical_itip *it;
-	struct buf warn = BUF_INIT;
+	struct buf warn = BUF_INIT(BUF_OWN);
 	char *m;
 
 	*out = NULL;

@@ -53,6 +53,7 @@
 #define IMAP_BUFFERSIZE (1L << 20)      /* lines up to 512 KiB stay whole */
 #define IMAP_UIDS_MAX   (1u << 22)      /* UIDs one search may return */
 #define IMAP_TEXT_MAX   300             /* server text kept for *err */
+#define IMAP_SHOWN_MAX  200             /* server text in a debug line */
 #define IMAP_FOLDER_MAX 512
 #define UID_MAX         4294967295UL    /* UIDs are nz-number (RFC 3501) */
 
@@ -150,16 +151,18 @@ word_is(const char *p, const char *w)
 	    p[n] == '(' || p[n] == '\r' || p[n] == '\n';
 }
 
-/* Server text safe for a log line or *err: control bytes become '?'. */
+/* Server text safe for a log line or *err: control bytes become '?'; as
+ * much as b's maximum holds. */
 static void
-add_text(struct buf *b, const char *p, size_t n, size_t max)
+add_text(struct buf *b, const char *p, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n && b->len < max; i++) {
+	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 
-		buf_addc(b, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+		if (buf_addc(b, (c < 0x20 || c == 0x7f) ? '?' : (char)c) == -1)
+			return;
 	}
 }
 
@@ -170,7 +173,7 @@ static char *
 folder_arg(const char *name)
 {
 	const unsigned char *p;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 
 	if (name == NULL || *name == '\0' || strlen(name) > IMAP_FOLDER_MAX)
 		return NULL;
@@ -193,9 +196,9 @@ folder_arg(const char *name)
 static char *
 folder_shown(const char *name)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(IMAP_SHOWN_MAX);
 
-	add_text(&b, name, strlen(name), 200);
+	add_text(&b, name, strlen(name));
 	return buf_detach(&b);
 }
 
@@ -383,107 +386,114 @@ parse_capability(struct imap *s, const char *p)
 
 /* ---- the response stream --------------------------------------------- */
 
+/* An untagged response of our command, p after "* ". */
+static void
+untagged(struct imap *s, const char *p)
+{
+	unsigned long v;
+
+	switch (s->expect) {
+	case EXP_CAPABILITY:
+		if (word_is(p, "CAPABILITY"))
+			parse_capability(s, p + 10);
+		break;
+	case EXP_SELECT:
+		if (!word_is(p, "OK"))
+			break;
+		p += 2;
+		while (*p == ' ')
+			p++;
+		if (strncasecmp(p, "[UIDVALIDITY ", 13) == 0) {
+			p += 13;
+			if (parse_num(&p, UID_MAX, &v) == 0 && v > 0) {
+				s->r_uidvalidity = v;
+				s->have_uv = 1;
+			}
+		} else if (strncasecmp(p, "[UIDNEXT ", 9) == 0) {
+			p += 9;
+			if (parse_num(&p, ULONG_MAX, &v) == 0)
+				s->r_uidnext = v;
+		}
+		break;
+	case EXP_SEARCH:
+		if (word_is(p, "SEARCH"))
+			parse_search(s, p + 6);
+		else if (word_is(p, "ESEARCH"))
+			parse_esearch(s, p + 7);
+		break;
+	case EXP_FETCH:
+		if (parse_num(&p, ULONG_MAX, &v) == 0 && *p == ' ' &&
+		    word_is(p + 1, "FETCH"))
+			parse_fetch(s, p + 6);
+		break;
+	case EXP_NONE:
+		break;
+	}
+}
+
+/* A tagged response "<tag> OK|NO|BAD text": the last NO or BAD of any
+ * command is kept (a refused login shows in no command of ours), and
+ * our command's own ends it. */
+static void
+tagged(struct imap *s, const char *line, size_t n)
+{
+	size_t tl = strcspn(line, " ");
+	const char *p = line + tl;
+	char st;
+
+	if (*p != ' ')
+		return;
+	p++;
+	if (word_is(p, "OK"))
+		st = 'O';
+	else if (word_is(p, "NO"))
+		st = 'N';
+	else if (word_is(p, "BAD"))
+		st = 'B';
+	else
+		return;
+	if (st != 'O') {
+		buf_reset(&s->last_no);
+		add_text(&s->last_no, p, n - (size_t)(p - line));
+	}
+	if (!s->sent || s->done || tl != strlen(s->tag) ||
+	    strncmp(line, s->tag, tl) != 0)
+		return;
+	s->done = 1;
+	s->status = st;
+	buf_reset(&s->text);
+	add_text(&s->text, p, n - (size_t)(p - line));
+	if (st == 'N') {
+		p += 2;
+		while (*p == ' ')
+			p++;
+		s->trycreate = strncasecmp(p, "[TRYCREATE]", 11) == 0;
+		s->transient = strncasecmp(p, "[UNAVAILABLE]", 13) == 0 ||
+		    strncasecmp(p, "[INUSE]", 7) == 0 ||
+		    strncasecmp(p, "[SERVERBUG]", 11) == 0 ||
+		    strncasecmp(p, "[LIMIT]", 7) == 0;
+	}
+}
+
 /* One complete response (literals left out, CRLF stripped). */
 static void
 response(struct imap *s, const char *line, size_t n)
 {
-	struct buf shown = BUF_INIT;
-	const char *p;
+	struct buf shown = BUF_INIT(IMAP_SHOWN_MAX);
 
-	add_text(&shown, line, n, 200);
-	log_debug("imap < %s%s", buf_str(&shown), n > 200 ? "..." : "");
+	add_text(&shown, line, n);
+	log_debug("imap < %s%s", buf_str(&shown), buf_full(&shown) ? "..." : "");
 	buf_release(&shown);
 	if (memchr(line, '\0', n) != NULL)
 		return;                 /* nothing of ours has a NUL */
-
 	if (n >= 2 && line[0] == '*' && line[1] == ' ') {
-		unsigned long v;
-
-		if (!s->sent)
-			return;         /* the login phase: libcurl's business */
-		p = line + 2;
-		switch (s->expect) {
-		case EXP_CAPABILITY:
-			if (word_is(p, "CAPABILITY"))
-				parse_capability(s, p + 10);
-			break;
-		case EXP_SELECT:
-			if (!word_is(p, "OK"))
-				break;
-			p += 2;
-			while (*p == ' ')
-				p++;
-			if (strncasecmp(p, "[UIDVALIDITY ", 13) == 0) {
-				p += 13;
-				if (parse_num(&p, UID_MAX, &v) == 0 && v > 0) {
-					s->r_uidvalidity = v;
-					s->have_uv = 1;
-				}
-			} else if (strncasecmp(p, "[UIDNEXT ", 9) == 0) {
-				p += 9;
-				if (parse_num(&p, ULONG_MAX, &v) == 0)
-					s->r_uidnext = v;
-			}
-			break;
-		case EXP_SEARCH:
-			if (word_is(p, "SEARCH"))
-				parse_search(s, p + 6);
-			else if (word_is(p, "ESEARCH"))
-				parse_esearch(s, p + 7);
-			break;
-		case EXP_FETCH:
-			if (parse_num(&p, ULONG_MAX, &v) == 0 && *p == ' ' &&
-			    word_is(p + 1, "FETCH"))
-				parse_fetch(s, p + 6);
-			break;
-		case EXP_NONE:
-			break;
-		}
+		if (s->sent)            /* else the login: libcurl's business */
+			untagged(s, line + 2);
 		return;
 	}
 	if (n >= 1 && line[0] == '+')
 		return;
-
-	/* tagged: "<tag> OK|NO|BAD text" */
-	{
-		size_t tl = strcspn(line, " ");
-		char st;
-
-		p = line + tl;
-		if (*p != ' ')
-			return;
-		p++;
-		if (word_is(p, "OK"))
-			st = 'O';
-		else if (word_is(p, "NO"))
-			st = 'N';
-		else if (word_is(p, "BAD"))
-			st = 'B';
-		else
-			return;
-		if (st != 'O') {
-			buf_reset(&s->last_no);
-			add_text(&s->last_no, p, n - (size_t)(p - line),
-			    IMAP_TEXT_MAX);
-		}
-		if (!s->sent || s->done || tl != strlen(s->tag) ||
-		    strncmp(line, s->tag, tl) != 0)
-			return;
-		s->done = 1;
-		s->status = st;
-		buf_reset(&s->text);
-		add_text(&s->text, p, n - (size_t)(p - line), IMAP_TEXT_MAX);
-		if (st == 'N') {
-			p += 2;
-			while (*p == ' ')
-				p++;
-			s->trycreate = strncasecmp(p, "[TRYCREATE]", 11) == 0;
-			s->transient = strncasecmp(p, "[UNAVAILABLE]", 13) == 0 ||
-			    strncasecmp(p, "[INUSE]", 7) == 0 ||
-			    strncasecmp(p, "[SERVERBUG]", 11) == 0 ||
-			    strncasecmp(p, "[LIMIT]", 7) == 0;
-		}
-	}
+	tagged(s, line, n);
 }
 
 /* s->line holds a complete line: a response, or the part of one before a
@@ -530,10 +540,6 @@ line_end(struct imap *s)
 			}
 			l[i - 1] = '{';
 			if (s->lit_keep) {
-				if (lit > IMAP_CHUNK) {
-					s->overflow = 1;
-					return -1;
-				}
 				s->lit_seen = 1;
 				buf_reset(&s->lit);
 			}
@@ -557,8 +563,10 @@ header_cb(char *p, size_t size, size_t nitems, void *arg)
 	while (n > 0) {
 		if (s->lit_left > 0) {
 			k = n < s->lit_left ? n : s->lit_left;
-			if (s->lit_keep)
-				buf_add(&s->lit, p, k);
+			if (s->lit_keep && buf_add(&s->lit, p, k) == -1) {
+				s->overflow = 1;    /* more than we asked for */
+				return 0;
+			}
 			s->lit_left -= k;
 			p += k;
 			n -= k;
@@ -566,11 +574,10 @@ header_cb(char *p, size_t size, size_t nitems, void *arg)
 		}
 		nl = memchr(p, '\n', n);
 		k = nl != NULL ? (size_t)(nl - p) + 1 : n;
-		if (s->line.len + k > IMAP_LINE_MAX) {
+		if (buf_add(&s->line, p, k) == -1) {
 			s->overflow = 1;
 			return 0;
 		}
-		buf_add(&s->line, p, k);
 		p += k;
 		n -= k;
 		if (nl != NULL && line_end(s) < 0)
@@ -690,11 +697,11 @@ imap_new(const struct endpoint *ep, const char *password, long timeout)
 	s->user = xstrdup(ep->username != NULL ? ep->username : "");
 	if (password != NULL && ep->username != NULL)
 		s->password = xstrdup(password);
-	buf_init(&s->text);
-	buf_init(&s->last_no);
-	buf_init(&s->line);
-	buf_init(&s->lit);
-	buf_init(&s->body);
+	buf_init(&s->text, IMAP_TEXT_MAX);
+	buf_init(&s->last_no, IMAP_TEXT_MAX);
+	buf_init(&s->line, IMAP_LINE_MAX);
+	buf_init(&s->lit, IMAP_CHUNK);
+	buf_init(&s->body, IMAP_CHUNK);
 
 	if ((c = curl_easy_init()) == NULL)
 		fatalx("cannot initialise libcurl");
@@ -767,18 +774,10 @@ classify(CURLcode rc)
 	return net_curl_dmn((int)rc);
 }
 
-/* Run one command (no folder needed).  `what` completes "cannot ...".  A
- * tagged NO is DMN_BAD_MSG (DMN_TEMP for [UNAVAILABLE] and the like), a
- * BAD DMN_TEMP.  *reconnected (may be NULL) tells whether libcurl had to
- * log in again for it. */
-static enum dmn
-command(struct imap *s, const char *cmd, enum expect ex, const char *what,
-    char **err, int *reconnected)
+/* Forget everything the last command left. */
+static void
+start_command(struct imap *s, const char *cmd, enum expect ex)
 {
-	long conns = 0;
-	CURLcode rc;
-	enum dmn r;
-
 	s->cmd = cmd;
 	s->expect = ex;
 	s->sent = s->done = 0;
@@ -799,7 +798,21 @@ command(struct imap *s, const char *cmd, enum expect ex, const char *what,
 	s->found = s->have_size = s->have_body = 0;
 	s->size = 0;
 	buf_reset(&s->body);
+}
 
+/* Run one command (no folder needed).  `what` completes "cannot ...".  A
+ * tagged NO is DMN_BAD_MSG (DMN_TEMP for [UNAVAILABLE] and the like), a
+ * BAD DMN_TEMP.  *reconnected (may be NULL) tells whether libcurl had to
+ * log in again for it. */
+static enum dmn
+command(struct imap *s, const char *cmd, enum expect ex, const char *what,
+    char **err, int *reconnected)
+{
+	long conns = 0;
+	CURLcode rc;
+	enum dmn r;
+
+	start_command(s, cmd, ex);
 	curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, cmd);
 	if (s->fresh)
 		curl_easy_setopt(s->curl, CURLOPT_FRESH_CONNECT, 1L);
@@ -856,18 +869,23 @@ command(struct imap *s, const char *cmd, enum expect ex, const char *what,
 	return r;
 }
 
-/* SELECT s->folder on this connection; its UIDVALIDITY must not have
- * changed since imap_select(). */
+/* The calls after imap_select() need it to have succeeded: calling them
+ * without is a bug in convened, not anything a server did. */
+static void
+need_folder(const struct imap *s, const char *call)
+{
+	if (s->folder == NULL)
+		fatalx("imap: %s called with no folder selected", call);
+}
+
+/* SELECT s->folder (imap_select() chose it) on this connection; its
+ * UIDVALIDITY must not have changed since. */
 static enum dmn
 reselect(struct imap *s, char **err)
 {
 	char *q, *cmd, *what, *shown;
 	enum dmn r;
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
 	q = folder_arg(s->folder);      /* checked by imap_select() */
 	cmd = xasprintf("SELECT %s", q);
 	shown = folder_shown(s->folder);
@@ -982,10 +1000,7 @@ imap_uids(struct imap *s, unsigned long after, unsigned long **uids,
 	size_t i, j;
 	enum dmn r;
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
+	need_folder(s, "imap_uids");
 	if (after >= UID_MAX) {
 		*uids = NULL;
 		*n = 0;
@@ -1028,31 +1043,39 @@ imap_uids(struct imap *s, unsigned long after, unsigned long **uids,
 	return DMN_OK;
 }
 
+/* One UID FETCH for uid (cmd is freed here): DMN_BAD_MSG when the
+ * message is no longer there. */
+static enum dmn
+fetch_one(struct imap *s, unsigned long uid, char *cmd, const char *what,
+    char **err)
+{
+	enum dmn r;
+
+	s->want_uid = uid;
+	r = in_folder(s, cmd, EXP_FETCH, what, err);
+	free(cmd);
+	if (r == DMN_OK && !s->found) {
+		*err = xasprintf("cannot %s: it no longer exists", what);
+		r = DMN_BAD_MSG;
+	}
+	return r;
+}
+
 enum dmn
 imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
     size_t *len, char **err)
 {
-	struct buf msg = BUF_INIT;
-	char *cmd, *what;
+	struct buf msg = BUF_INIT(max);
+	char *what;
 	size_t off;
 	enum dmn r;
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
+	need_folder(s, "imap_fetch");
 	what = xasprintf("fetch message %lu from folder %s", uid, s->folder);
-	cmd = xasprintf("UID FETCH %lu (UID RFC822.SIZE)", uid);
-	s->want_uid = uid;
-	r = in_folder(s, cmd, EXP_FETCH, what, err);
-	free(cmd);
+	r = fetch_one(s, uid, xasprintf("UID FETCH %lu (UID RFC822.SIZE)", uid),
+	    what, err);
 	if (r != DMN_OK)
 		goto out;
-	if (!s->found) {
-		*err = xasprintf("cannot %s: it no longer exists", what);
-		r = DMN_BAD_MSG;
-		goto out;
-	}
 	if (s->have_size && s->size > max) {
 		*err = xasprintf("message %lu is %lu bytes, over the limit of "
 		    "%zu", uid, s->size, max);
@@ -1063,27 +1086,18 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 	for (off = 0;;) {
 		size_t got;
 
-		cmd = xasprintf("UID FETCH %lu (UID BODY.PEEK[]<%zu.%u>)", uid,
-		    off, IMAP_CHUNK);
-		s->want_uid = uid;
-		r = in_folder(s, cmd, EXP_FETCH, what, err);
-		free(cmd);
+		r = fetch_one(s, uid, xasprintf("UID FETCH %lu "
+		    "(UID BODY.PEEK[]<%zu.%u>)", uid, off, IMAP_CHUNK), what, err);
 		if (r != DMN_OK)
 			goto out;
-		if (!s->found) {
-			*err = xasprintf("cannot %s: it no longer exists", what);
-			r = DMN_BAD_MSG;
-			goto out;
-		}
 		/* Past the end a server may answer "" or NIL, not a literal. */
 		got = s->have_body ? s->body.len : 0;
-		if (got > max - msg.len) {
+		if (buf_add(&msg, buf_str(&s->body), got) == -1) {
 			*err = xasprintf("message %lu is over %zu bytes, over the "
 			    "limit", uid, max);
 			r = DMN_BAD_MSG;
 			goto out;
 		}
-		buf_add(&msg, s->body.data != NULL ? s->body.data : "", got);
 		off += got;
 		if (got < IMAP_CHUNK)
 			break;
@@ -1104,19 +1118,26 @@ out:
 	return r;
 }
 
+/* A command on the selected folder that answers nothing we keep; cmd and
+ * what are freed here. */
+static enum dmn
+in_folder_free(struct imap *s, char *cmd, char *what, char **err)
+{
+	enum dmn r = in_folder(s, cmd, EXP_NONE, what, err);
+
+	free(cmd);
+	free(what);
+	return r;
+}
+
 /* \Seen on a UID set ("5", "1:9,12"). */
 static enum dmn
 seen_set(struct imap *s, const char *set, char **err)
 {
-	char *cmd, *what;
-	enum dmn r;
-
-	cmd = xasprintf("UID STORE %s +FLAGS.SILENT (\\Seen)", set);
-	what = xasprintf("mark messages %s in folder %s as seen", set, s->folder);
-	r = in_folder(s, cmd, EXP_NONE, what, err);
-	free(cmd);
-	free(what);
-	return r;
+	return in_folder_free(s,
+	    xasprintf("UID STORE %s +FLAGS.SILENT (\\Seen)", set),
+	    xasprintf("mark messages %s in folder %s as seen", set, s->folder),
+	    err);
 }
 
 enum dmn
@@ -1124,10 +1145,7 @@ imap_set_seen(struct imap *s, unsigned long uid, char **err)
 {
 	char set[24];
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
+	need_folder(s, "imap_set_seen");
 	snprintf(set, sizeof set, "%lu", uid);
 	return seen_set(s, set, err);
 }
@@ -1176,7 +1194,7 @@ to_folder(struct imap *s, const char *verb, const char *set,
 static enum dmn
 move_set(struct imap *s, const char *set, const char *folder, char **err)
 {
-	char *q, *shown, *cmd, *what;
+	char *q, *shown;
 	enum dmn r;
 
 	shown = folder_shown(folder);
@@ -1206,21 +1224,15 @@ move_set(struct imap *s, const char *set, const char *folder, char **err)
 		r = seen_set(s, set, err);
 		goto out;
 	}
-	cmd = xasprintf("UID STORE %s +FLAGS.SILENT (\\Deleted)", set);
-	what = xasprintf("mark messages %s in folder %s deleted after copying "
-	    "them to %s", set, s->folder, shown);
-	r = in_folder(s, cmd, EXP_NONE, what, err);
-	free(cmd);
-	free(what);
-	if (r != DMN_OK)
-		goto out;
+	r = in_folder_free(s,
+	    xasprintf("UID STORE %s +FLAGS.SILENT (\\Deleted)", set),
+	    xasprintf("mark messages %s in folder %s deleted after copying "
+	    "them to %s", set, s->folder, shown), err);
 	/* Those UIDs only: never what others marked \Deleted. */
-	cmd = xasprintf("UID EXPUNGE %s", set);
-	what = xasprintf("expunge messages %s from folder %s after copying "
-	    "them to %s", set, s->folder, shown);
-	r = in_folder(s, cmd, EXP_NONE, what, err);
-	free(cmd);
-	free(what);
+	if (r == DMN_OK)
+		r = in_folder_free(s, xasprintf("UID EXPUNGE %s", set),
+		    xasprintf("expunge messages %s from folder %s after copying "
+		    "them to %s", set, s->folder, shown), err);
 out:
 	free(q);
 	free(shown);
@@ -1232,10 +1244,7 @@ imap_move(struct imap *s, unsigned long uid, const char *folder, char **err)
 {
 	char set[24];
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
+	need_folder(s, "imap_move");
 	snprintf(set, sizeof set, "%lu", uid);
 	return move_set(s, set, folder, err);
 }
@@ -1247,7 +1256,7 @@ imap_move(struct imap *s, unsigned long uid, const char *folder, char **err)
 static char *
 uid_set(const unsigned long *uids, size_t n, size_t *i)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t j, first = *i;
 
 	while (*i < n && b.len < IMAP_SET_MAX && *i - first < IMAP_SET_COUNT) {
@@ -1273,10 +1282,7 @@ imap_file_away(struct imap *s, const unsigned long *uids, size_t n,
 	size_t i = 0;
 	char *set;
 
-	if (s->folder == NULL) {
-		*err = xstrdup("imap: no folder selected");
-		return DMN_FATAL;
-	}
+	need_folder(s, "imap_file_away");
 	while (i < n && r == DMN_OK) {
 		set = uid_set(uids, n, &i);
 		r = seen_set(s, set, err);

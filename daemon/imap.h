@@ -1,6 +1,6 @@
 /* imap.h: read replies from the organizer's mailbox (libcurl).
  *
- * Only imap.c includes curl.h.  One struct imap holds one libcurl easy
+ * Only imap.c and net.c include curl.h.  One struct imap holds one libcurl easy
  * handle: one connection and one login, reused by every call of a collect
  * cycle.  libcurl closes the connection after any command the server
  * refuses (NO/BAD) and reconnects silently when it finds the old one dead;
@@ -35,11 +35,14 @@
  * Common results of every call below:
  *   DMN_TEMP         connection refused, reset, closed, timed out, a host
  *                    name that does not resolve, a response over the caps or
- *                    that made no sense, a tagged BAD, NO [UNAVAILABLE]
+ *                    that made no sense, a tagged BAD, NO [UNAVAILABLE] (or
+ *                    [INUSE], [SERVERBUG], [LIMIT]), libcurl out of memory
+ *   DMN_BAD_MSG      any other tagged NO to the call's command (what that
+ *                    means for each call is below)
  *   DMN_BAD_ACCOUNT  login refused, STARTTLS not offered, any TLS or
  *                    certificate failure, a URL or scheme libcurl refuses
- *   DMN_FATAL        libcurl ran out of memory, or the caller broke the
- *                    contract (no folder selected)
+ * Every call after imap_select() needs a folder selected by it: calling
+ * one without aborts (a bug in the caller, not a server's doing).
  * On anything but DMN_OK, *err is set to one line (caller frees) naming the
  * command and, when the server answered, its reply.  *err is left alone on
  * DMN_OK.  String arguments are only read during the call. */
@@ -70,7 +73,8 @@ void imap_free(struct imap *);
  * (*uidnext is 0 when the server did not say).  The folder stays selected
  * for the calls below until the next imap_select().
  *   DMN_BAD_MSG  the folder does not exist or cannot be selected (a NO),
- *                or its name cannot be sent (see the top) */
+ *                or its name cannot be sent (see the top)
+ *   DMN_TEMP     also when the server sent no UIDVALIDITY */
 enum dmn imap_select(struct imap *, const char *folder,
     unsigned long *uidvalidity, unsigned long *uidnext, char **err);
 
@@ -87,7 +91,8 @@ enum dmn imap_uids(struct imap *, unsigned long after, unsigned long **uids,
  * DMN_OK only.
  *   DMN_BAD_MSG  the message is over max bytes (RFC822.SIZE is checked
  *                first, and the buffer never grows past max), it no longer
- *                exists (expunged elsewhere), or the server refused it */
+ *                exists (expunged elsewhere), or the server refused it
+ *   DMN_TEMP     also when the server announced a size but sent no body */
 enum dmn imap_fetch(struct imap *, unsigned long uid, size_t max,
     char **data, size_t *len, char **err);
 

@@ -22,9 +22,9 @@
 #include "config.h"
 #include "imap.h"
 #include "inbox.h"
+#include "letter.h"
 #include "log.h"
-#include "outbox.h"
-#include "plan.h"
+#include "msgid.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
@@ -116,7 +116,7 @@ attribution(const char *line, size_t n)
 char *
 inbox_unquoted(const char *text)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	const char *p = text ? text : "", *nl;
 	size_t n;
 	char *s, *e;
@@ -174,85 +174,57 @@ inbox_is_confirmation(const char *unquoted)
 	return 0;
 }
 
-/* One of our own Message-IDs in In-Reply-To or References:
- * "<kind>.<uid local part>.<hash>@<our domain>".  Returns the kind found
- * (one of kinds[]) and sets *uid (caller frees), or NULL. */
+/* One of our own Message-IDs (msgid.h) in In-Reply-To or References,
+ * about a meeting, of one of kinds[].  Returns the kind found and sets
+ * *uid (caller frees), or NULL. */
 static const char *
 our_reference(const struct ictx *c, const char *const *kinds, char **uid)
 {
 	const struct mime_msg *m = c->v->msg;
-	const char *dom = addr_domain(c->cfg->org_email), *id, *at, *dot1, *dot2;
+	const char *dom = addr_domain(c->cfg->org_email), *id;
+	struct msgid ref;
 	size_t i, k, n = m ? m->nreferences + 1 : 0;
 
 	/* Newest first: In-Reply-To, then References from the end. */
 	for (i = 0; i < n; i++) {
 		id = i == 0 ? m->in_reply_to : m->references[m->nreferences - i];
-		if (id == NULL || (at = strrchr(id, '@')) == NULL ||
-		    strcasecmp(at + 1, dom) != 0)
+		if (msgid_parse(id, dom, &ref) == -1 || *ref.uid == '\0')
 			continue;
-		for (k = 0; kinds[k] != NULL; k++) {
-			size_t kl = strlen(kinds[k]);
-
-			if (strncmp(id, kinds[k], kl) != 0 || id[kl] != '.')
-				continue;
-			dot1 = id + kl;
-			dot2 = memchr(dot1 + 1, '.', (size_t)(at - dot1 - 1));
-			if (dot2 == NULL || dot2 == dot1 + 1)
-				continue;
-			*uid = xasprintf("%.*s@%s", (int)(dot2 - dot1 - 1),
-			    dot1 + 1, dom);
-			return kinds[k];
-		}
+		for (k = 0; kinds[k] != NULL; k++)
+			if (strcmp(ref.kind, kinds[k]) == 0) {
+				*uid = xstrdup(ref.uid);
+				return kinds[k];
+			}
 	}
 	return NULL;
 }
 
 /* ---- messages to coordinators and members --------------------------------- */
 
-/* Queue kind about meeting r to one person, in their language and zone;
- * extra variables after the meeting's. */
+/* kind about meeting r to one person, as an answer to the message being
+ * applied: queueing it again for the same message does nothing. */
 static int
 meeting_mail(struct ictx *c, const struct group *g,
-    const struct store_plan_meeting *r, const char *kind, const char *tag,
-    const char *email, const char *name, const char *lang, const char *tz,
-    const struct tvar *extra, size_t nextra,
-    const struct compose_attachment *att, size_t natt)
+    const struct store_plan_meeting *r, const char *kind, const char *to,
+    struct letter *l)
 {
-	const struct series *s = config_series(g, r->series);
-	const char *at = strrchr(r->uid, '@');
-	struct plan_vars pv;
-	struct outbox_msg om;
-	char *mid;
-	size_t i;
-	int rc;
+	l->kind = kind;
+	l->group = g;
+	l->meeting = r;
+	l->to = to;
+	l->ref = c->msgid;
+	return letter_queue(c->cfg, c->st, l, c->now, c->err) < 0 ? -1 : 0;
+}
 
-	plan_vars_init(&pv, c->cfg, g, r, s ? s->open : 0, email, name,
-	    lang ? lang : g->language, tz ? tz : g->timezone);
-	for (i = 0; i < nextra; i++)
-		plan_vars_add(&pv, extra[i].name, extra[i].value);
-	/* Derived from the message answered and the recipient: applying the
-	 * same message again can queue nothing new. */
-	mid = xasprintf("%s.%.*s.%08x.%08x@%s", tag, (int)(at - r->uid), r->uid,
-	    str_hash32(c->msgid), str_hash32(email), addr_domain(c->cfg->org_email));
-	memset(&om, 0, sizeof om);
-	om.kind = kind;
-	om.group_id = g->id;
-	om.meeting_uid = r->uid;
-	om.to_email = email;
-	om.to_name = name;
-	om.langs[0] = lang;
-	om.langs[1] = g->language;
-	om.langs[2] = c->cfg->language;
-	om.vars = pv.v;
-	om.nvars = pv.n;
-	om.message_id = mid;
-	om.in_reply_to = NULL;
-	om.att = att;
-	om.natt = natt;
-	rc = outbox_queue(c->cfg, c->st, &om, c->now, c->err);
-	plan_vars_free(&pv);
-	free(mid);
-	return rc < 0 ? -1 : 0;
+/* letter.h's vars_for: the proposed time in the reader's terms. */
+static void
+proposed_for(void *arg, struct letter_vars *lv, const char *lang,
+    const char *tz)
+{
+	const long long *proposed = arg;
+
+	letter_vars_take(lv, "proposed_when", template_when(lang, *proposed,
+	    tz));
 }
 
 /* An attendee proposes another time: the coordinators decide. */
@@ -263,34 +235,29 @@ forward_proposal(struct ictx *c, const struct group *g,
 {
 	const struct member *who = config_member(g, attendee);
 	char *comment = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	struct letter l;
 	size_t i;
 	int rc = 0;
 
 	if (strlen(comment) > COMMENT_MAX)
 		comment[COMMENT_MAX] = '\0';
-	for (i = 0; i < g->nmembers && rc == 0; i++) {
-		const struct member *m = &g->members[i];
-		const char *lang = config_member_language(g, m);
-		const char *tz = config_member_timezone(g, m);
-		char *when;
+	{
+		const struct tvar extra[] = {
+			{ "attendee_name", who && who->name ? who->name :
+			    attendee },
+			{ "attendee_email", attendee },
+			{ "comment", comment },
+		};
 
-		if (!m->coordinator)
-			continue;
-		when = template_when(lang, proposed, tz);
-		{
-			const struct tvar extra[] = {
-				{ "attendee_name", who && who->name ? who->name :
-				    attendee },
-				{ "attendee_email", attendee },
-				{ "proposed_when", when },
-				{ "comment", comment },
-			};
-
-			rc = meeting_mail(c, g, r, "counter-notice", "counter",
-			    m->email, m->name, m->language, tz, extra, 4, NULL,
-			    0);
-		}
-		free(when);
+		memset(&l, 0, sizeof l);
+		l.vars = extra;
+		l.nvars = 3;
+		l.vars_for = proposed_for;
+		l.arg = &proposed;
+		for (i = 0; i < g->nmembers && rc == 0; i++)
+			if (g->members[i].coordinator)
+				rc = meeting_mail(c, g, r, "counter-notice",
+				    g->members[i].email, &l);
 	}
 	free(comment);
 	return rc;
@@ -584,7 +551,8 @@ tell_members(struct ictx *c, const struct group *g,
 	const struct series *s = config_series(g, r->series);
 	const struct member *sender = config_member(g, c->v->from);
 	struct compose_attachment *att;
-	struct buf names = BUF_INIT;
+	struct buf names = BUF_INIT(BUF_OWN);
+	struct letter l;
 	size_t i, k = 0;
 	int rc = 0;
 
@@ -615,19 +583,19 @@ tell_members(struct ictx *c, const struct group *g,
 			    c->v->from },
 		};
 
-		for (i = 0; i < g->nmembers && rc == 0; i++) {
-			const struct member *m = &g->members[i];
-
+		memset(&l, 0, sizeof l);
+		l.vars = extra;
+		l.nvars = 2;
+		l.att = att;
+		l.natt = k;
+		for (i = 0; i < g->nmembers && rc == 0; i++)
 			rc = meeting_mail(c, g, r, "minutes-notice",
-			    "minutes-notice", m->email, m->name, m->language,
-			    config_member_timezone(g, m), extra, 2, att, k);
-		}
+			    g->members[i].email, &l);
 		for (i = 0; rc == 0 && g->public_minutes && s && s->open &&
 		    i < s->nguests; i++)
 			if (config_member(g, s->guests[i]) == NULL)
 				rc = meeting_mail(c, g, r, "minutes-notice",
-				    "minutes-notice", s->guests[i], NULL, NULL,
-				    s->timezone, extra, 2, att, k);
+				    s->guests[i], &l);
 	}
 	buf_release(&names);
 	free(att);
@@ -858,7 +826,7 @@ inbox_apply(const struct config *cfg, struct store *st, long long now,
 	else if ((msgid = raw_message_id(data, len)) != NULL)
 		;
 	else {
-		archive_sha256(data, len, hex);
+		sha256_hex(data, len, hex);
 		msgid = xasprintf("sha256-%s@convened.invalid", hex);
 	}
 	memset(&c, 0, sizeof c);
@@ -911,8 +879,6 @@ out:
 
 /* ---- IMAP ---------------------------------------------------------------- */
 
-#define MAX_MESSAGE ((size_t)25 << 20)
-
 /* Messages applied are filed away (\Seen, moved) in batches: a few IMAP
  * commands for hundreds of messages instead of two each.  The folder's
  * last UID moves only past messages filed away; a crash before a batch is
@@ -920,10 +886,25 @@ out:
  * them away then. */
 #define FILE_BATCH 500
 
+/* What one step of reading a folder means for the rest of the collect. */
+enum read {
+	READ_NEXT,              /* on to the next message */
+	READ_HALT,              /* a message would not apply: the folder stops
+	                         * before it, what came before is filed away */
+	READ_FOLDER_FAILED,     /* logged: on to the next folder */
+	READ_REFUSED,           /* logged: the server refuses us, no folder
+	                         * will do */
+	READ_STORE_FAILED       /* *err set: the collect ends with -1 */
+};
+
+/* One folder's pass. */
 struct folder_run {
 	const struct config *cfg;
 	struct store *st;
 	struct imap *im;
+	long long now;
+	struct inbox_stats *is;
+	char **err;
 	const char *folder;
 	unsigned long uv;
 	unsigned long *pending;     /* applied, to file away */
@@ -931,162 +912,165 @@ struct folder_run {
 	unsigned long done;         /* last UID read, to record */
 };
 
-/* File away what is pending and record the folder's progress: 0; -1 when
- * the store failed (*err); the server's enum dmn plus FLUSH_SERVER when
- * the server did (*e). */
-#define FLUSH_SERVER 100
-static int
-flush_folder(struct folder_run *fr, char **e, char **err)
+/* The server failed on this folder: one line, and the rest of the folder
+ * waits for the next cycle. */
+static enum read
+server_failed(struct folder_run *fr, enum dmn rc, char *why)
 {
+	log_warnx("cannot read mail from %s, folder %s: %s", fr->cfg->imap.url,
+	    fr->folder, why != NULL ? why : "unknown error");
+	free(why);
+	fr->is->server_error = 1;
+	return rc == DMN_BAD_ACCOUNT ? READ_REFUSED : READ_FOLDER_FAILED;
+}
+
+/* File away what is pending, then record the folder's progress. */
+static enum read
+file_away(struct folder_run *fr)
+{
+	char *why = NULL;
 	enum dmn rc;
 
 	if (fr->npending > 0) {
 		rc = imap_file_away(fr->im, fr->pending, fr->npending,
-		    fr->cfg->imap_processed, e);
+		    fr->cfg->imap_processed, &why);
 		if (rc != DMN_OK)
-			return FLUSH_SERVER + (int)rc;
+			return server_failed(fr, rc, why);
 		fr->npending = 0;
 	}
 	if (fr->done != 0 && store_folder_set(fr->st, fr->folder, fr->uv,
-	    fr->done, err) == -1)
-		return -1;
-	return 0;
+	    fr->done, fr->err) == -1)
+		return READ_STORE_FAILED;
+	return READ_NEXT;
 }
 
-/* One folder.  Returns 0 to go on with the next, -1 when the store failed
- * (*err), -2 when the server refuses us (no folder will do). */
-static int
-collect_folder(const struct config *cfg, struct store *st, long long now,
-    struct imap *im, const char *folder, volatile sig_atomic_t *stop,
-    struct inbox_stats *is, char **err)
+/* SELECT the folder and list the UIDs past the last one recorded. */
+static enum read
+open_folder(struct folder_run *fr, unsigned long **uids, size_t *n)
 {
-	unsigned long next = 0, known_uv = 0, last = 0, *uids = NULL;
-	struct folder_run fr;
-	size_t nuids = 0, i, len;
-	char *e = NULL, *data;
-	enum inbox_result res;
+	unsigned long next, known_uv = 0, last = 0;
+	char *why = NULL;
 	enum dmn rc;
-	int known, frc;
+	int known;
 
-	memset(&fr, 0, sizeof fr);
-	fr.cfg = cfg;
-	fr.st = st;
-	fr.im = im;
-	fr.folder = folder;
-	rc = imap_select(im, folder, &fr.uv, &next, &e);
+	rc = imap_select(fr->im, fr->folder, &fr->uv, &next, &why);
 	if (rc == DMN_BAD_MSG) {
-		log_warnx("cannot read folder %s: %s; skipped", folder, e);
-		free(e);
-		return 0;
+		log_warnx("cannot read folder %s: %s; skipped", fr->folder, why);
+		free(why);
+		return READ_FOLDER_FAILED;
 	}
 	if (rc != DMN_OK)
-		goto server;
-	if ((known = store_folder_get(st, folder, &known_uv, &last, err)) == -1)
-		return -1;
-	if (!known || known_uv != fr.uv) {
+		return server_failed(fr, rc, why);
+	if ((known = store_folder_get(fr->st, fr->folder, &known_uv, &last,
+	    fr->err)) == -1)
+		return READ_STORE_FAILED;
+	if (!known || known_uv != fr->uv) {
 		/* A new UIDVALIDITY renumbers everything: read it all again;
 		 * what was done is recognised by its Message-ID. */
 		if (known)
 			log_warnx("UIDVALIDITY of %s changed from %lu to %lu: "
-			    "reading the folder again", folder, known_uv, fr.uv);
+			    "reading the folder again", fr->folder, known_uv,
+			    fr->uv);
 		last = 0;
-		if (store_folder_set(st, folder, fr.uv, 0, err) == -1)
-			return -1;
+		if (store_folder_set(fr->st, fr->folder, fr->uv, 0,
+		    fr->err) == -1)
+			return READ_STORE_FAILED;
 	}
-	if ((rc = imap_uids(im, last, &uids, &nuids, &e)) != DMN_OK)
-		goto server;
-	fr.pending = xcalloc(FILE_BATCH, sizeof *fr.pending);
-	for (i = 0; i < nuids && !(stop != NULL && *stop); i++) {
-		rc = imap_fetch(im, uids[i], MAX_MESSAGE, &data, &len, &e);
-		if (rc == DMN_BAD_MSG) {
-			log_warnx("%s UID %lu: %s; left on the server", folder,
-			    uids[i], e);
-			free(e);
-			e = NULL;
-			is->ignored++;
-			fr.done = uids[i];
-			continue;
-		}
-		if (rc != DMN_OK)
-			goto server;
-		is->fetched++;
-		res = inbox_apply(cfg, st, now, data, len, folder, fr.uv, uids[i],
-		    &e);
-		free(data);
-		if (res == INBOX_ERROR) {
-			/* Not marked done: tried again next cycle. */
-			log_warnx("%s UID %lu: %s", folder, uids[i], e);
-			free(e);
-			e = NULL;
-			is->failed++;
-			break;
-		}
-		if (res == INBOX_APPLIED)
-			is->applied++;
-		else
-			is->ignored++;
-		if (res == INBOX_APPLIED || res == INBOX_DUPLICATE)
-			fr.pending[fr.npending++] = uids[i];
-		fr.done = uids[i];
-		if (fr.npending == FILE_BATCH &&
-		    (frc = flush_folder(&fr, &e, err)) != 0) {
-			if (frc == -1)
-				goto store;
-			rc = (enum dmn)(frc - FLUSH_SERVER);
-			goto server;
-		}
+	if ((rc = imap_uids(fr->im, last, uids, n, &why)) != DMN_OK)
+		return server_failed(fr, rc, why);
+	return READ_NEXT;
+}
+
+/* One message: fetched, applied, and queued to be filed away. */
+static enum read
+read_one(struct folder_run *fr, unsigned long uid)
+{
+	enum inbox_result res;
+	char *data, *why = NULL;
+	size_t len;
+	enum dmn rc;
+
+	rc = imap_fetch(fr->im, uid, MIME_MAX_SIZE, &data, &len, &why);
+	if (rc == DMN_BAD_MSG) {
+		log_warnx("%s UID %lu: %s; left on the server", fr->folder, uid,
+		    why);
+		free(why);
+		fr->is->ignored++;
+		fr->done = uid;
+		return READ_NEXT;
 	}
-	if ((frc = flush_folder(&fr, &e, err)) == -1)
-		goto store;
-	if (frc != 0) {
-		rc = (enum dmn)(frc - FLUSH_SERVER);
-		goto server;
+	if (rc != DMN_OK)
+		return server_failed(fr, rc, why);
+	fr->is->fetched++;
+	res = inbox_apply(fr->cfg, fr->st, fr->now, data, len, fr->folder,
+	    fr->uv, uid, &why);
+	free(data);
+	if (res == INBOX_ERROR) {
+		/* Not marked done: tried again next cycle. */
+		log_warnx("%s UID %lu: %s", fr->folder, uid, why);
+		free(why);
+		fr->is->failed++;
+		return READ_HALT;
 	}
-	free(fr.pending);
+	if (res == INBOX_APPLIED)
+		fr->is->applied++;
+	else
+		fr->is->ignored++;
+	if (res == INBOX_APPLIED || res == INBOX_DUPLICATE)
+		fr->pending[fr->npending++] = uid;
+	fr->done = uid;
+	return fr->npending == FILE_BATCH ? file_away(fr) : READ_NEXT;
+}
+
+/* One folder, in UID order. */
+static enum read
+collect_folder(struct folder_run *fr, volatile sig_atomic_t *stop)
+{
+	unsigned long *uids = NULL;
+	size_t n = 0, i;
+	enum read r;
+
+	fr->npending = 0;
+	fr->done = 0;
+	r = open_folder(fr, &uids, &n);
+	fr->pending = xcalloc(FILE_BATCH, sizeof *fr->pending);
+	for (i = 0; i < n && r == READ_NEXT && !(stop != NULL && *stop); i++)
+		r = read_one(fr, uids[i]);
+	/* A message that would not apply holds back what comes after it,
+	 * not what came before. */
+	if (r == READ_NEXT || r == READ_HALT)
+		r = file_away(fr);
+	free(fr->pending);
+	fr->pending = NULL;
 	free(uids);
-	return 0;
-server:
-	log_warnx("cannot read mail from %s, folder %s: %s", cfg->imap.url,
-	    folder, e ? e : "unknown error");
-	free(e);
-	free(fr.pending);
-	free(uids);
-	is->server_error = 1;
-	return rc == DMN_BAD_ACCOUNT || rc == DMN_FATAL ? -2 : 0;
-store:
-	free(e);
-	free(fr.pending);
-	free(uids);
-	return -1;
+	return r;
 }
 
 int
 inbox_collect(const struct config *cfg, struct store *st, long long now,
     volatile sig_atomic_t *stop, struct inbox_stats *is, char **err)
 {
-	struct imap *im;
-	char *pw, *e = NULL;
+	struct folder_run fr = { .cfg = cfg, .st = st, .now = now, .is = is,
+	    .err = err };
+	enum read r = READ_NEXT;
+	char *pw, *why = NULL;
 	size_t i;
-	int rc = 0;
 
 	memset(is, 0, sizeof *is);
-	if ((pw = config_read_password(&cfg->imap, &e)) == NULL) {
-		log_warnx("cannot read mail: %s", e);
-		free(e);
+	if ((pw = config_read_password(&cfg->imap, &why)) == NULL) {
+		log_warnx("cannot read mail: %s", why);
+		free(why);
 		is->server_error = 1;
 		return 0;
 	}
-	im = imap_new(&cfg->imap, pw, cfg->imap_timeout);
+	fr.im = imap_new(&cfg->imap, pw, cfg->imap_timeout);
 	explicit_bzero(pw, strlen(pw));
 	free(pw);
-	for (i = 0; i < cfg->nimap_folders && rc >= 0; i++) {
-		if (stop != NULL && *stop)
-			break;
-		rc = collect_folder(cfg, st, now, im, cfg->imap_folders[i], stop,
-		    is, err);
-		if (rc == -2)
-			break;          /* login or TLS: no folder will do */
+	for (i = 0; i < cfg->nimap_folders && !(stop != NULL && *stop) &&
+	    r != READ_REFUSED && r != READ_STORE_FAILED; i++) {
+		fr.folder = cfg->imap_folders[i];
+		r = collect_folder(&fr, stop);
 	}
-	imap_free(im);
-	return rc == -1 ? -1 : 0;
+	imap_free(fr.im);
+	return r == READ_STORE_FAILED ? -1 : 0;
 }

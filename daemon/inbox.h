@@ -15,15 +15,21 @@
  *    coordinator whose subject carries the group's tag ("[south-south]
  *    minutes", "agreement", "document"), is archived in the repository;
  *    members are told, with the files;
- *  - a bounce for an address convened wrote to marks it bouncing;
+ *  - a permanent bounce (DSN) for an address convened wrote to marks it
+ *    bouncing; when it quotes the returned message's Message-ID, that must
+ *    be one convened sent;
  *  - everything else (auto-replies, delays, ordinary mail, malformed mail,
  *    anything from a sender without the right) is logged with its
  *    Message-ID and changes nothing.
  *
  * A message already processed (same Message-ID, from any folder) is never
  * applied twice.  inbox_collect() runs the IMAP side (imap.h): new messages
- * by UID per folder, UIDVALIDITY remembered, \Seen and the move to
- * processed_folder only after the effect is committed. */
+ * by UID per folder, UIDVALIDITY remembered (a new one reads the folder
+ * again, and Message-IDs keep anything from being applied twice).  \Seen
+ * and the move to processed_folder come only after the effect is
+ * committed, in batches; the folder's last UID moves only past messages
+ * filed away, so a crash in between reads them again, finds them applied
+ * and files them away then. */
 #ifndef CONVENED_INBOX_H
 #define CONVENED_INBOX_H
 
@@ -54,13 +60,20 @@ const char *inbox_result_name(enum inbox_result);
 struct inbox_stats {
 	int fetched;
 	int applied;
-	int ignored;            /* ignored, refused and duplicate together */
-	int failed;             /* fetch or apply failures, tried again */
-	int server_error;       /* the IMAP server could not be used */
+	int ignored;            /* ignored, refused and duplicate together, and
+	                         * messages too big or gone before the fetch */
+	int failed;             /* would not apply (store, repository): tried
+	                         * again next cycle */
+	int server_error;       /* the IMAP server failed on some folder */
 };
 
-/* Read every configured folder once.  stop (may be NULL) is checked
- * between messages.  Returns 0, or -1 when the store failed (*err set). */
+/* Read every configured folder once, in UID order.  A message that would
+ * not apply stops its folder there until the next cycle (the last UID
+ * cannot move past it); a server failure is logged once and ends that
+ * folder's pass, a refused login every folder's.  stop (may be NULL) is
+ * checked between messages: the pass ends there, what it applied filed
+ * away.  Returns 0, or -1 when the store failed (*err set, caller
+ * frees). */
 int inbox_collect(const struct config *, struct store *, long long now,
         volatile sig_atomic_t *stop, struct inbox_stats *, char **err);
 

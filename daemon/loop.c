@@ -1,15 +1,16 @@
 /*
  * loop.c: `convened run`.  One thread, one loop: a cycle every `tick`
- * seconds (reading mail every `[imap] poll`), and between cycles one wait,
- * ppoll(2), that a signal or the next deadline ends.  Signal handlers only
- * set flags (Redis, OpenSMTPD); the flags are looked at between messages
- * during a cycle and around the wait.  Signals are blocked outside ppoll
- * while the flags are tested, so one arriving just before the wait still
- * ends it.
+ * seconds, reading mail once `[imap] poll` seconds have passed since the
+ * start of the last cycle that read it, and between cycles one wait,
+ * ppoll(2), that a signal or the next deadline ends.  Signal handlers only set flags
+ * (Redis, OpenSMTPD); the flags are looked at between messages during a
+ * cycle and around the wait.  Signals are blocked outside ppoll while the
+ * flags are tested, so one arriving just before the wait still ends it.
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,6 @@
 #include "loop.h"
 #include "store.h"
 #include "template.h"
-#include "util.h"
-
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t reload_flag;
@@ -108,21 +107,112 @@ reload(const char *path, struct config **cfg, struct store **st)
 }
 
 int
-loop_run(const char *path, int verbose, long long fake_now)
+loop_poll_due(long long *next_poll, long long t, int poll)
 {
+	if (t < *next_poll)
+		return 0;
+	*next_poll = t + poll;
+	return 1;
+}
+
+enum wake { WAKE_TIME, WAKE_RELOAD, WAKE_STOP };
+
+/* Sleep until monotonic time `wake` or a signal.  The signals are blocked
+ * while the flags are tested and let through only inside ppoll, so one
+ * that arrives just before the wait still ends it. */
+static enum wake
+wait_for(long long wake, const sigset_t *block)
+{
+	enum wake w = WAKE_TIME;
+	struct timespec ts;
+	sigset_t orig;
+
+	sigprocmask(SIG_BLOCK, block, &orig);
+	if (!stop_flag && !reload_flag && mono() < wake) {
+		ts.tv_sec = (time_t)(wake - mono());
+		ts.tv_nsec = 0;
+		if (ppoll(NULL, 0, &ts, &orig) == -1 && errno != EINTR)
+			log_warn("ppoll");
+	}
+	if (stop_flag)
+		w = WAKE_STOP;
+	else if (reload_flag) {
+		reload_flag = 0;
+		w = WAKE_RELOAD;
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return w;
+}
+
+static void
+signals(sigset_t *block)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(block);
+	sigaddset(block, SIGTERM);
+	sigaddset(block, SIGINT);
+	sigaddset(block, SIGHUP);
+}
+
+/* Seconds between WATCHDOG=1 pings (half systemd's WatchdogSec), or 0. */
+static long long
+watchdog_every(void)
+{
+	uint64_t usec = 0;
+	long long every;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return 0;
+	every = (long long)(usec / 2000000);
+	return every < 1 ? 1 : every;
+}
+
+/* One cycle; mail is read when the poll deadline has come.  -1 when the
+ * store failed: the state on disk is as the last commit left it, and
+ * systemd restarts us. */
+static int
+one_cycle(const struct config *cfg, struct store *st, long long fake_now,
+    long long start, long long *next_poll)
+{
+	struct cycle_stats cs;
+	long long t = mono(), now;
+	char *err = NULL;
+
+	now = fake_now >= 0 ? fake_now + (t - start) : (long long)time(NULL);
+	if (cycle_run(cfg, st, now, loop_poll_due(next_poll, t, cfg->imap_poll),
+	    &stop_flag, &cs, &err) == -1) {
+		log_errx("%s", err);
+		free(err);
+		return -1;
+	}
+	sd_notifyf(0, "STATUS=%d replies applied, %d meetings planned, "
+	    "%d sent, %lld waiting%s", cs.replies_applied, cs.meetings_new,
+	    cs.sent, cs.pending, cs.smtp_refused || cs.mail_server_down ?
+	    "; a mail server is unavailable" : "");
+	return 0;
+}
+
+int
+loop_run(const char *path, long long fake_now)
+{
+	long long start = mono(), next_cycle = 0, next_poll = 0, next_wd = 0;
+	long long wd_every, wake;
 	struct config *cfg;
 	struct store *st;
-	struct cycle_stats cs;
-	struct sigaction sa;
-	sigset_t block, orig;
-	struct timespec ts;
-	long long start = mono(), now, next_cycle = 0, next_poll = 0, wake;
-	uint64_t wd_usec = 0;
-	long long wd_every = 0, next_wd = 0;
+	sigset_t block;
 	char *err = NULL;
 	int rc = EX_OK;
+	enum wake w;
 
-	(void)verbose;
 	if ((cfg = load(path)) == NULL) {
 		log_errx("configuration %s has errors: not starting", path);
 		return EX_CONFIG;
@@ -133,83 +223,36 @@ loop_run(const char *path, int verbose, long long fake_now)
 		config_free(cfg);
 		return EX_CANTCREAT;
 	}
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-
-	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
-		wd_every = (long long)(wd_usec / 2000000);
-		if (wd_every < 1)
-			wd_every = 1;
-	}
+	signals(&block);
+	wd_every = watchdog_every();
 	sd_notify(0, "READY=1\nSTATUS=started, first cycle under way");
 	log_info("started: %zu groups, a cycle every %d s, mail read every "
 	    "%d s", cfg->ngroups, cfg->tick, cfg->imap_poll);
-
 	for (;;) {
-		sigprocmask(SIG_BLOCK, &block, &orig);
-		if (stop_flag)
+		wake = wd_every && next_wd < next_cycle ? next_wd : next_cycle;
+		if ((w = wait_for(wake, &block)) == WAKE_STOP)
 			break;
-		if (reload_flag) {
-			reload_flag = 0;
-			sigprocmask(SIG_SETMASK, &orig, NULL);
+		if (w == WAKE_RELOAD) {
 			reload(path, &cfg, &st);
 			next_cycle = 0;         /* the new schedule at once */
 			continue;
 		}
-		wake = next_cycle;
-		if (wd_every && next_wd < wake)
-			wake = next_wd;
-		if (mono() < wake) {
-			ts.tv_sec = (time_t)(wake - mono());
-			ts.tv_nsec = 0;
-			if (ppoll(NULL, 0, &ts, &orig) == -1 && errno != EINTR)
-				log_warn("ppoll");
-		}
-		sigprocmask(SIG_SETMASK, &orig, NULL);
-		if (stop_flag || reload_flag)
-			continue;
 		if (wd_every && mono() >= next_wd) {
 			sd_notify(0, "WATCHDOG=1");
 			next_wd = mono() + wd_every;
 		}
 		if (mono() < next_cycle)
 			continue;
-
-		now = fake_now >= 0 ? fake_now + (mono() - start) :
-		    (long long)time(NULL);
-		if (cycle_run(cfg, st, now, mono() >= next_poll, &stop_flag, &cs,
-		    &err) == -1) {
-			/* The store failed: the state on disk is as the last
-			 * commit left it; let systemd restart us. */
-			log_errx("%s", err);
-			free(err);
+		if (one_cycle(cfg, st, fake_now, start, &next_poll) == -1) {
 			rc = EX_SOFTWARE;
 			break;
 		}
-		if (mono() >= next_poll)
-			next_poll = mono() + cfg->imap_poll;
 		next_cycle = mono() + cfg->tick;
-		sd_notifyf(0, "STATUS=%d replies applied, %d meetings planned, "
-		    "%d sent, %lld waiting%s", cs.replies_applied,
-		    cs.meetings_new, cs.sent, cs.pending, cs.smtp_refused ||
-		    cs.mail_server_down ? "; a mail server is unavailable" : "");
 		if (wd_every) {
 			sd_notify(0, "WATCHDOG=1");
 			next_wd = mono() + wd_every;
 		}
 	}
-	sigprocmask(SIG_SETMASK, &orig, NULL);
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping");
 	store_close(st);

@@ -5,6 +5,12 @@
 /* Run until SIGTERM or SIGINT.  config is the global file; now < 0 runs
  * on the real clock, otherwise time starts at `now` and advances with the
  * real clock (for tests).  Returns an exit status (sysexits). */
-int loop_run(const char *config, int verbose, long long now);
+int loop_run(const char *config, long long now);
+
+/* Whether a cycle starting at monotonic second t reads mail: 1 when t has
+ * reached *next_poll, which then moves to t + poll; else 0, and it stays.
+ * Asked once per cycle, before it runs, so a cycle that runs past the
+ * deadline leaves the next one to read mail rather than skipping it. */
+int loop_poll_due(long long *next_poll, long long t, int poll);
 
 #endif

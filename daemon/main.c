@@ -103,6 +103,8 @@ cmd_check(const struct opts *o)
 	for (i = 0; i < d.n; i++)
 		printf("%s\n", d.text[i]);
 	if (cfg != NULL) {
+		for (i = 0; i < d.nnotes; i++)
+			printf("%s\n", d.notes[i]);
 		for (i = 0; i < cfg->ngroups; i++) {
 			members += cfg->groups[i].nmembers;
 			series += cfg->groups[i].nseries;
@@ -254,9 +256,9 @@ static int
 cmd_inspect(const char *path)
 {
 	struct verdict *v;
-	struct buf b = BUF_INIT;
-	char chunk[65536], *json;
-	size_t n;
+	/* One byte over the limit is enough for classify() to refuse it. */
+	struct buf b = BUF_INIT(MIME_MAX_SIZE + 1);
+	char *json;
 	FILE *fp;
 
 	if (strcmp(path, "-") == 0)
@@ -265,14 +267,7 @@ cmd_inspect(const char *path)
 		log_warn("cannot open %s", path);
 		return EX_NOINPUT;
 	}
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-		buf_add(&b, chunk, n);
-		/* classify() refuses what is over the limit; reading far past
-		 * it would only cost memory. */
-		if (b.len > (size_t)64 << 20)
-			break;
-	}
-	if (ferror(fp)) {
+	if (buf_read(&b, fileno(fp)) == -1 && errno != EFBIG) {
 		log_warn("cannot read %s", path);
 		if (fp != stdin)
 			fclose(fp);
@@ -376,7 +371,7 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "inspect") == 0 && argc - optind == 1)
 		rc = cmd_inspect(argv[optind]);
 	else if (strcmp(cmd, "run") == 0 && optind == argc)
-		rc = loop_run(o.config, o.verbose, o.now_given ? o.now : -1);
+		rc = loop_run(o.config, o.now_given ? o.now : -1);
 	else if (strcmp(cmd, "once") == 0 && optind == argc)
 		rc = cmd_once(&o);
 	else if (strcmp(cmd, "status") == 0 && argc - optind <= 1)

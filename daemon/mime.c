@@ -250,6 +250,46 @@ set_once(char **slot, char *v)
 		free(v);
 }
 
+/* Return-Path's address, lower-case, or "" for the null path <> and for
+ * one that does not parse. */
+static char *
+return_path(const char *raw)
+{
+	char *v = unfold(raw), *rp = NULL;
+
+	if (strcmp(v, "<>") != 0 && strcmp(v, "< >") != 0)
+		first_mailbox(v, &rp, NULL);
+	free(v);
+	return rp != NULL ? rp : xstrdup("");
+}
+
+/* In-Reply-To (its first id) or References (the first MAX_REFS). */
+static void
+read_ids(struct mime_msg *m, const char *raw, int in_reply_to)
+{
+	GMimeReferences *r;
+	const char *id;
+	int j, nr;
+
+	if ((r = g_mime_references_parse(NULL, raw)) == NULL)
+		return;
+	nr = g_mime_references_length(r);
+	if (in_reply_to && nr > 0) {
+		id = g_mime_references_get_message_id(r, 0);
+		set_once(&m->in_reply_to, valid_utf8(id, strlen(id)));
+	} else if (nr > 0) {
+		if (nr > MAX_REFS)
+			nr = MAX_REFS;
+		m->references = xcalloc((size_t)nr, sizeof(char *));
+		for (j = 0; j < nr; j++) {
+			id = g_mime_references_get_message_id(r, j);
+			m->references[m->nreferences++] = valid_utf8(id,
+			    strlen(id));
+		}
+	}
+	g_mime_references_free(r);
+}
+
 static void
 read_headers(struct mime_msg *m, GMimeObject *msg)
 {
@@ -285,48 +325,18 @@ read_headers(struct mime_msg *m, GMimeObject *msg)
 				continue;
 			first_mailbox(raw, &m->sender, NULL);
 		} else if (g_ascii_strcasecmp(name, "Return-Path") == 0) {
-			if (seen_rp++)
-				continue;
-			v = unfold(raw);
-			if (strcmp(v, "<>") == 0 || strcmp(v, "< >") == 0)
-				m->return_path = xstrdup("");
-			else {
-				first_mailbox(v, &m->return_path, NULL);
-				if (m->return_path == NULL)
-					m->return_path = xstrdup("");
-			}
-			free(v);
+			if (!seen_rp++)
+				m->return_path = return_path(raw);
 		} else if (g_ascii_strcasecmp(name, "Message-ID") == 0) {
 			if (seen_id++)
 				continue;
 			m->message_id = msgid(raw);
-		} else if (g_ascii_strcasecmp(name, "In-Reply-To") == 0 ||
-		    g_ascii_strcasecmp(name, "References") == 0) {
-			int irt = g_ascii_strcasecmp(name, "In-Reply-To") == 0;
-			GMimeReferences *r;
-			int j, nr;
-
-			if (irt ? seen_irt++ : seen_refs++)
-				continue;
-			if ((r = g_mime_references_parse(NULL, raw)) == NULL)
-				continue;
-			nr = g_mime_references_length(r);
-			if (irt && nr > 0)
-				set_once(&m->in_reply_to, valid_utf8(
-				    g_mime_references_get_message_id(r, 0),
-				    strlen(g_mime_references_get_message_id(r, 0))));
-			else if (!irt && nr > 0) {
-				if (nr > MAX_REFS)
-					nr = MAX_REFS;
-				m->references = xcalloc((size_t)nr, sizeof(char *));
-				for (j = 0; j < nr; j++) {
-					const char *s =
-					    g_mime_references_get_message_id(r, j);
-					m->references[m->nreferences++] =
-					    valid_utf8(s, strlen(s));
-				}
-			}
-			g_mime_references_free(r);
+		} else if (g_ascii_strcasecmp(name, "In-Reply-To") == 0) {
+			if (!seen_irt++)
+				read_ids(m, raw, 1);
+		} else if (g_ascii_strcasecmp(name, "References") == 0) {
+			if (!seen_refs++)
+				read_ids(m, raw, 0);
 		} else if (g_ascii_strcasecmp(name, "Date") == 0) {
 			GDateTime *dt;
 
@@ -524,13 +534,19 @@ walk_leaf(struct walk *w, GMimePart *p, int embedded)
 	} else if (strcmp(type, "message/delivery-status") == 0 ||
 	    strcmp(type, "message/global-delivery-status") == 0) {
 		char *t = mime_to_utf8((char *)data, len, charset);
+		int rc;
 
-		if (w->ds.len > 0)
-			buf_adds(&w->ds, "\n");
-		buf_adds(&w->ds, t);
+		rc = w->ds.len > 0 ? buf_adds(&w->ds, "\n") : 0;
+		if (rc == 0)
+			rc = buf_adds(&w->ds, t);
 		free(t);
 		free(data);
 		free(type);
+		if (rc == -1) {
+			w->err = xasprintf("delivery status parts over %zu bytes",
+			    w->ds.max);
+			return -1;
+		}
 	} else if (strcmp(type, "text/rfc822-headers") == 0 ||
 	    strcmp(type, "message/rfc822-headers") == 0 ||
 	    strcmp(type, "message/global-headers") == 0) {
@@ -590,6 +606,15 @@ walk(struct walk *w, GMimeObject *o, int depth, int embedded, int in_report)
 				w->m->report_type = addr_lower(rt);
 		}
 		free(type);
+		/* No part at all: the boundary was lost (Apache James writes
+		 * its parameter on an unindented line), and GMime leaves the
+		 * whole body in the prologue.  Read it as the text. */
+		if (n == 0 && !embedded && w->m->text == NULL &&
+		    g_mime_multipart_get_prologue(mp) != NULL) {
+			const char *pro = g_mime_multipart_get_prologue(mp);
+
+			w->m->text = mime_to_utf8(pro, strlen(pro), NULL);
+		}
 		for (i = 0; i < n; i++)
 			if (walk(w, g_mime_multipart_get_part(mp, i), depth + 1,
 			    embedded, in_report || report) == -1)
@@ -686,7 +711,7 @@ mime_parse(const char *data, size_t len, const struct mime_limits *lim,
 	memset(&w, 0, sizeof w);
 	w.m = m;
 	w.lim = lim;
-	buf_init(&w.ds);
+	buf_init(&w.ds, lim->max_size);
 	if (g_mime_message_get_mime_part(msg) != NULL) {
 		ct = mime_type(g_mime_message_get_mime_part(msg));
 		m->content_type = ct;

@@ -22,7 +22,10 @@ struct mime_limits {
 	int    max_depth;   /* nesting of multipart/message parts */
 	int    max_parts;   /* MIME parts in all */
 };
-#define MIME_MAX_SIZE  (25u * 1024 * 1024)
+/* The largest raw message convened reads, wherever it comes from: the
+ * IMAP fetch (inbox.c), `inspect` (main.c), classify() and mime_parse()
+ * all stop here. */
+#define MIME_MAX_SIZE  ((size_t)25 << 20)
 #define MIME_MAX_DEPTH 20
 #define MIME_MAX_PARTS 1000
 #define MIME_LIMITS_DEFAULT { MIME_MAX_SIZE, MIME_MAX_DEPTH, MIME_MAX_PARTS }

@@ -1,11 +1,19 @@
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
+#include "log.h"
 #include "net.h"
+#include "util.h"
 
 static int
 sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
@@ -91,11 +99,90 @@ net_curl_dmn(int code)
 	case CURLE_SSL_INVALIDCERTSTATUS:
 	case CURLE_SSL_CLIENTCERT:
 		return DMN_BAD_ACCOUNT;
-	case CURLE_OUT_OF_MEMORY:
-		return DMN_FATAL;
 	default:
 		/* refused, reset, closed, timed out, name not resolved,
-		 * a reply that made no sense: all worth another try */
+		 * a reply that made no sense: all worth another try.  So is
+		 * CURLE_OUT_OF_MEMORY: libcurl also says it when a reply
+		 * passes one of its own caps, the server's doing, and an
+		 * allocation of ours that fails ends the process anyway. */
 		return DMN_TEMP;
 	}
+}
+
+/* A part of h as a string of ours, or NULL when the URL has none. */
+static char *
+url_part(CURLU *h, CURLUPart what)
+{
+	char *part = NULL, *copy;
+
+	if (curl_url_get(h, what, &part, 0) != CURLUE_OK || part == NULL)
+		return NULL;
+	copy = xstrdup(part);
+	curl_free(part);
+	return copy;
+}
+
+static int
+host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n = strlen(host);
+	char *bare;
+	int yes;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (n < 2 || host[0] != '[' || host[n - 1] != ']')
+		return 0;
+	bare = xstrndup(host + 1, n - 2);
+	yes = inet_pton(AF_INET6, bare, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	free(bare);
+	return yes;
+}
+
+int
+net_url_parse(const char *text, struct net_url *u, char **err)
+{
+	static const CURLUPart login[] = {
+		CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS
+	};
+	CURLUcode rc;
+	CURLU *h;
+	char *part;
+	size_t i;
+
+	memset(u, 0, sizeof *u);
+	if ((h = curl_url()) == NULL)
+		fatalx("out of memory");
+	/* Any scheme: the caller says which fit, whatever this libcurl
+	 * was built with. */
+	if ((rc = curl_url_set(h, CURLUPART_URL, text,
+	    CURLU_NON_SUPPORT_SCHEME)) != CURLUE_OK) {
+		*err = xstrdup(curl_url_strerror(rc));
+		curl_url_cleanup(h);
+		return -1;
+	}
+	u->scheme = url_part(h, CURLUPART_SCHEME);
+	u->host = url_part(h, CURLUPART_HOST);
+	for (i = 0; i < sizeof login / sizeof login[0]; i++)
+		if ((part = url_part(h, login[i])) != NULL) {
+			u->login = 1;
+			free(part);
+		}
+	u->loopback = u->host != NULL && host_is_loopback(u->host);
+	curl_url_cleanup(h);
+	if (u->scheme == NULL)
+		u->scheme = xstrdup("");
+	return 0;
+}
+
+void
+net_url_free(struct net_url *u)
+{
+	free(u->scheme);
+	free(u->host);
+	memset(u, 0, sizeof *u);
 }

@@ -1,63 +1,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compose.h"
 #include "config.h"
 #include "log.h"
 #include "outbox.h"
 #include "smtp.h"
 #include "store.h"
-#include "template.h"
 #include "util.h"
 
 #define BATCH 200
 
-int
-outbox_queue(const struct config *cfg, struct store *st,
-    const struct outbox_msg *m, long long now, char **err)
+/* What one message's fate means for the rest of the flush. */
+enum step {
+	STEP_NEXT,              /* on to the next message */
+	STEP_SERVER_DOWN,       /* the rest of the batch waits for the server */
+	STEP_REFUSED,           /* the server refused us: the flush ends */
+	STEP_STOPPED,           /* asked to stop: the flush ends */
+	STEP_STORE_FAILED       /* *err set: the flush ends with -1 */
+};
+
+/* One flush: one SMTP session for every batch of it. */
+struct flush {
+	const struct config *cfg;
+	struct store *st;
+	long long now;
+	volatile sig_atomic_t *stop;
+	struct smtp *smtp;      /* opened with the first batch */
+	char *down;             /* why the server is down (STEP_SERVER_DOWN) */
+	struct outbox_stats *os;
+	char **err;
+};
+
+/* then, unless the store write that returned rc failed. */
+static enum step
+stored(int rc, enum step then)
 {
-	struct compose_msg msg;
-	struct store_outbox_in out;
-	char *subject = NULL, *body = NULL, *ical = NULL, *data;
-	size_t len;
-	int rc;
-
-	if (template_render(cfg, m->langs, 3, m->kind, m->vars, m->nvars,
-	    &subject, &body, err) == -1)
-		return -1;
-	if (m->ical_fn != NULL)
-		ical = m->ical_fn(m->ical_arg, body);
-	memset(&msg, 0, sizeof msg);
-	msg.from_name = cfg->org_name;
-	msg.from_email = cfg->org_email;
-	msg.to_name = m->to_name;
-	msg.to_email = m->to_email;
-	msg.subject = subject;
-	msg.message_id = m->message_id;
-	msg.in_reply_to = m->in_reply_to;
-	msg.date = now;
-	msg.text = body;
-	msg.ical = ical;
-	msg.ical_method = m->ical_method;
-	msg.att = m->att;
-	msg.natt = m->natt;
-	data = compose_message(&msg, &len);
-
-	memset(&out, 0, sizeof out);
-	out.message_id = m->message_id;
-	out.kind = m->kind;
-	out.group_id = m->group_id;
-	out.meeting_uid = m->meeting_uid;
-	out.recipient = m->to_email;
-	out.data = data;
-	out.len = len;
-	out.now = now;
-	rc = store_outbox_add(st, &out, err);
-	free(data);
-	free(ical);
-	free(subject);
-	free(body);
-	return rc;
+	return rc == -1 ? STEP_STORE_FAILED : then;
 }
 
 static long long
@@ -70,32 +48,40 @@ backoff(int attempts)
 	return d < 4 * 3600 ? d : 4 * 3600;
 }
 
+/* A message that will never go: kept as 'failed' with why, for `status`
+ * and the coordinators' notice. */
+static enum step
+fail(struct flush *f, const struct store_outbox *o, const char *why)
+{
+	log_warnx("cannot send %s %s to %s: %s", o->kind, o->message_id,
+	    o->recipient, why);
+	f->os->failed++;
+	return stored(store_outbox_set(f->st, o->id, "failed", 1, -1, -1, why,
+	    f->err), STEP_NEXT);
+}
+
 /* A temporary failure: the row waits for its backoff, or fails once it
  * has waited give_up_hours.  quiet: the line was logged for another row
  * (the server is down for all of them). */
-static int
-defer(const struct config *cfg, struct store *st, const struct store_outbox *o,
-    long long now, const char *serr, int quiet, struct outbox_stats *os,
-    char **err)
+static enum step
+defer(struct flush *f, const struct store_outbox *o, const char *why,
+    int quiet)
 {
-	char *why;
-	int rc;
+	char *gave_up;
+	enum step r;
 
-	if (now - o->created >= cfg->smtp_give_up_hours * 3600LL) {
-		why = xasprintf("gave up after %d hours: %s",
-		    cfg->smtp_give_up_hours, serr);
-		log_warnx("cannot send %s %s to %s: %s", o->kind,
-		    o->message_id, o->recipient, why);
-		rc = store_outbox_set(st, o->id, "failed", 1, -1, -1, why, err);
-		free(why);
-		os->failed++;
-		return rc;
+	if (f->now - o->created >= f->cfg->smtp_give_up_hours * 3600LL) {
+		gave_up = xasprintf("gave up after %d hours: %s",
+		    f->cfg->smtp_give_up_hours, why);
+		r = fail(f, o, gave_up);
+		free(gave_up);
+		return r;
 	}
 	(quiet ? log_debug : log_info)("deferred %s %s to %s: %s", o->kind,
-	    o->message_id, o->recipient, serr);
-	os->deferred++;
-	return store_outbox_set(st, o->id, "pending", 1,
-	    now + backoff(o->attempts), -1, serr, err);
+	    o->message_id, o->recipient, why);
+	f->os->deferred++;
+	return stored(store_outbox_set(f->st, o->id, "pending", 1,
+	    f->now + backoff(o->attempts), -1, why, f->err), STEP_NEXT);
 }
 
 static struct smtp *
@@ -115,125 +101,150 @@ session(const struct config *cfg, char **err)
 	return s;
 }
 
+/* rows[0..n) to state, unblamed, in one commit. */
+static enum step
+mark(struct flush *f, const struct store_outbox *rows, size_t n,
+    const char *state)
+{
+	size_t i;
+
+	if (n == 0)
+		return STEP_NEXT;
+	if (store_begin(f->st) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (store_outbox_set(f->st, rows[i].id, state, 0, -1, -1, NULL,
+		    f->err) == -1) {
+			store_rollback(f->st);
+			return STEP_STORE_FAILED;
+		}
+	if (store_commit(f->st) == 0)
+		return STEP_NEXT;
+fail:
+	*f->err = xasprintf("cannot mark %zu messages %s in the state db", n,
+	    state);
+	return STEP_STORE_FAILED;
+}
+
+/* One message of a batch marked 'sending'. */
+static enum step
+send_one(struct flush *f, const struct store_outbox *o)
+{
+	char *why = NULL;
+	enum step r = STEP_NEXT;
+
+	switch (smtp_send(f->smtp, f->cfg->org_email, o->recipient, o->data,
+	    o->len, &why)) {
+	case DMN_OK:
+		log_debug("sent %s %s to %s", o->kind, o->message_id,
+		    o->recipient);
+		f->os->sent++;
+		r = stored(store_outbox_set(f->st, o->id, "sent", 1, -1, f->now,
+		    NULL, f->err), STEP_NEXT);
+		break;
+	case DMN_TEMP:
+		r = defer(f, o, why, 0);
+		/* Refused, lost, stalled or closing (421): the server is
+		 * down for every message, not this one. */
+		if (r == STEP_NEXT && smtp_server_unavailable(f->smtp)) {
+			f->down = why;
+			return STEP_SERVER_DOWN;
+		}
+		break;
+	case DMN_BAD_MSG:
+		r = fail(f, o, why);
+		/* An address the server refuses outright is as dead as one
+		 * that bounces: the coordinators are told the same way. */
+		if (r == STEP_NEXT && smtp_recipient_refused(f->smtp))
+			r = stored(store_bounce_record(f->st, o->recipient, why, 1,
+			    f->now, f->err), STEP_NEXT);
+		break;
+	case DMN_BAD_ACCOUNT:
+		/* Nothing will go through this server now: the row waits,
+		 * unblamed, for the next cycle. */
+		log_warnx("cannot send mail through %s: %s", f->cfg->smtp.url,
+		    why);
+		f->os->account_error = 1;
+		r = stored(store_outbox_set(f->st, o->id, "pending", 0, -1, -1,
+		    NULL, f->err), STEP_REFUSED);
+		break;
+	}
+	free(why);
+	return r;
+}
+
+/* The server went down: the rest of the batch waits with the message
+ * that found it so, costing one log line and one timeout per cycle
+ * rather than one per message. */
+static enum step
+defer_rest(struct flush *f, const struct store_outbox *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (defer(f, &rows[i], f->down, 1) == STEP_STORE_FAILED)
+			return STEP_STORE_FAILED;
+	return STEP_SERVER_DOWN;
+}
+
+/* One batch.  It is marked 'sending' in one commit first: 'sending' only
+ * says a row may have gone, and after a crash every such row is sent
+ * again.  'sent' is written per message, after the server's 250, so never
+ * more than the one in flight goes twice.  When the batch ends early,
+ * what was not tried is 'pending' again. */
+static enum step
+send_batch(struct flush *f, const struct store_outbox *rows, size_t n)
+{
+	char *why = NULL;
+	enum step r;
+	size_t i;
+
+	if (f->smtp == NULL && (f->smtp = session(f->cfg, &why)) == NULL) {
+		log_warnx("cannot send mail: %s", why);
+		free(why);
+		f->os->account_error = 1;
+		return STEP_REFUSED;
+	}
+	if ((r = mark(f, rows, n, "sending")) != STEP_NEXT)
+		return r;
+	for (i = 0; i < n && r == STEP_NEXT; i++) {
+		if (f->stop != NULL && *f->stop) {
+			r = STEP_STOPPED;
+			break;
+		}
+		r = send_one(f, &rows[i]);
+	}
+	/* rows[i] is the first message not tried. */
+	if (r == STEP_SERVER_DOWN)
+		return defer_rest(f, rows + i, n - i);
+	if (r == STEP_REFUSED || r == STEP_STOPPED)
+		return mark(f, rows + i, n - i, "pending") == STEP_NEXT ? r :
+		    STEP_STORE_FAILED;
+	return r;
+}
+
 int
 outbox_flush(const struct config *cfg, struct store *st, long long now,
     volatile sig_atomic_t *stop, struct outbox_stats *os, char **err)
 {
-	struct store_outbox *rows = NULL;
-	struct smtp *smtp = NULL;
-	char *serr = NULL;
-	size_t n = 0, i;
-	enum dmn rc;
-	int ret = 0;
+	struct flush f = { .cfg = cfg, .st = st, .now = now, .stop = stop,
+	    .os = os, .err = err };
+	struct store_outbox *rows;
+	enum step r = STEP_NEXT;
+	size_t n;
 
 	memset(os, 0, sizeof *os);
-	for (;;) {
-		if (store_outbox_due(st, now, BATCH, &rows, &n, err) == -1)
-			return -1;
+	while (r == STEP_NEXT) {
+		if (store_outbox_due(st, now, BATCH, &rows, &n, err) == -1) {
+			r = STEP_STORE_FAILED;
+			break;
+		}
 		if (n == 0)
 			break;
-		if (smtp == NULL && (smtp = session(cfg, &serr)) == NULL) {
-			log_warnx("cannot send mail: %s", serr);
-			free(serr);
-			os->account_error = 1;
-			store_outbox_free(rows, n);
-			return 0;
-		}
-		/* The batch is marked in one commit: 'sending' only says a
-		 * row may have gone, and the rows that did not are sent next
-		 * time all the same.  'sent' is written per message, after
-		 * the server's 250: never more than the one in flight can go
-		 * twice. */
-		if (store_begin(st) == -1)
-			goto fail_begin;
-		for (i = 0; i < n; i++)
-			if (store_outbox_set(st, rows[i].id, "sending", 0, -1, -1,
-			    NULL, err) == -1) {
-				store_rollback(st);
-				goto fail;
-			}
-		if (store_commit(st) == -1)
-			goto fail_begin;
-		for (i = 0; i < n; i++) {
-			const struct store_outbox *o = &rows[i];
-
-			if (stop != NULL && *stop)
-				goto done;
-			rc = smtp_send(smtp, cfg->org_email, o->recipient, o->data,
-			    o->len, &serr);
-			switch (rc) {
-			case DMN_OK:
-				if (store_outbox_set(st, o->id, "sent", 1, -1, now,
-				    NULL, err) == -1)
-					goto fail;
-				log_debug("sent %s %s to %s", o->kind, o->message_id,
-				    o->recipient);
-				os->sent++;
-				break;
-			case DMN_TEMP:
-				if (defer(cfg, st, o, now, serr, 0, os, err) == -1)
-					goto fail;
-				if (!smtp_server_unavailable(smtp))
-					break;
-				/* Refused, lost, stalled or closing (421): the
-				 * server is down for every message, not this one.
-				 * One line and one timeout per cycle, not one per
-				 * message: the rest of the batch waits with it. */
-				for (i++; i < n; i++)
-					if (defer(cfg, st, &rows[i], now, serr, 1, os,
-					    err) == -1)
-						goto fail;
-				free(serr);
-				serr = NULL;
-				goto done;
-			case DMN_BAD_MSG:
-				log_warnx("cannot send %s %s to %s: %s", o->kind,
-				    o->message_id, o->recipient, serr);
-				rc = store_outbox_set(st, o->id, "failed", 1, -1, -1,
-				    serr, err) == -1 ? DMN_FATAL : rc;
-				/* An address the server refuses outright is as
-				 * dead as one that bounces: the coordinators are
-				 * told the same way. */
-				if (rc != DMN_FATAL && smtp_recipient_refused(smtp) &&
-				    store_bounce_record(st, o->recipient, serr, 1, now,
-				    err) == -1)
-					rc = DMN_FATAL;
-				os->failed++;
-				break;
-			case DMN_BAD_ACCOUNT:
-			case DMN_FATAL:
-				/* Nothing will go through this server now: the
-				 * row waits, unblamed, for the next cycle. */
-				log_warnx("cannot send mail through %s: %s",
-				    cfg->smtp.url, serr);
-				free(serr);
-				serr = NULL;
-				os->account_error = 1;
-				if (store_outbox_set(st, o->id, "pending", 0, -1, -1,
-				    NULL, err) == -1)
-					goto fail;
-				goto done;
-			}
-			free(serr);
-			serr = NULL;
-			if (rc == DMN_FATAL)
-				goto fail;
-		}
+		r = send_batch(&f, rows, n);
 		store_outbox_free(rows, n);
-		rows = NULL;
-		n = 0;
 	}
-done:
-	store_outbox_free(rows, n);
-	smtp_free(smtp);
-	return ret;
-fail_begin:
-	if (*err == NULL)
-		*err = xstrdup("cannot mark messages as being sent in the state "
-		    "db");
-fail:
-	free(serr);
-	store_outbox_free(rows, n);
-	smtp_free(smtp);
-	return -1;
+	smtp_free(f.smtp);
+	free(f.down);
+	return r == STEP_STORE_FAILED ? -1 : 0;
 }

@@ -1,62 +1,44 @@
-/* outbox.h: send what the outbox holds, over one SMTP session per flush.
+/* outbox.h: queue what convened writes, and send it over one SMTP
+ * session per flush.
  *
- * A row is marked 'sending' before its SMTP dialogue and 'sent' only after
- * the server accepted the message, each in its own commit; a crash in
- * between leaves it 'sending', and it goes again under the same
- * Message-ID.  A 4xx waits with exponential backoff (one minute doubling
- * to four hours) until [smtp] give_up_hours after it was queued, then
- * fails; a 5xx fails the row at once.  A failed row is kept, with its
- * reason, for `status` and the coordinators' notice. */
+ * Due rows are sent in batches.  A batch is marked 'sending' in one commit
+ * before its first SMTP dialogue, and each row 'sent' in its own commit
+ * after the server's 250; a crash in between leaves rows 'sending', and
+ * they go again under the same Message-ID, so never more than the message
+ * in flight goes twice.  What the server answers does this:
+ *  - a temporary failure (a 4xx, a timeout, a lost connection) waits with
+ *    exponential backoff (one minute doubling to four hours), until
+ *    [smtp] give_up_hours after the row was queued: then the row fails;
+ *  - a server that is down (refused, lost, stalled, 421) defers the rest
+ *    of the batch with the message that found it so: one log line and one
+ *    timeout per flush;
+ *  - a 5xx to the message fails the row at once; a 5xx to RCPT TO also
+ *    records the address as bouncing permanently (store_bounce_record), as
+ *    a DSN would;
+ *  - a refused account (login, TLS, a 5xx before MAIL FROM, an unreadable
+ *    password file) ends the flush; the rows it did not send wait for
+ *    the next flush with no attempt counted.
+ * A failed row is kept, with its reason, for `status` and the
+ * coordinators' notice. */
 #ifndef CONVENED_OUTBOX_H
 #define CONVENED_OUTBOX_H
 
 #include <signal.h>
 
-struct compose_attachment;
 struct config;
 struct store;
-struct tvar;
-
-/* One message to render and queue.  Every pointer is borrowed for the
- * call. */
-struct outbox_msg {
-	const char *kind;            /* template kind, also the row's kind */
-	const char *group_id;        /* NULL allowed */
-	const char *meeting_uid;     /* NULL allowed */
-	const char *to_email;
-	const char *to_name;         /* NULL allowed */
-	const char *langs[3];        /* recipient's, group's, daemon's */
-	const struct tvar *vars;
-	size_t      nvars;
-	const char *message_id;      /* derived from what the message is */
-	const char *in_reply_to;     /* NULL allowed */
-	/* A calendar object built for this recipient, or NULL.  When
-	 * description_from_body is set, ical_fn builds it after rendering so
-	 * that DESCRIPTION can carry the body in the recipient's language. */
-	char     *(*ical_fn)(void *arg, const char *body);
-	void       *ical_arg;
-	const char *ical_method;
-	const struct compose_attachment *att;
-	size_t      natt;
-};
-
-/* Render m's template in the first of its languages that has one,
- * compose the message and queue it.  Returns 1 queued, 0 already queued
- * under that Message-ID (nothing done), -1 error (*err set, caller
- * frees): a template that will not render, or the store. */
-int outbox_queue(const struct config *, struct store *,
-        const struct outbox_msg *m, long long now, char **err);
 
 struct outbox_stats {
 	int sent;
-	int deferred;           /* 4xx: tried again later */
-	int failed;             /* 5xx, or retried too long */
-	int account_error;      /* the server refused us: flush stopped */
+	int deferred;           /* to be tried again later */
+	int failed;             /* a 5xx, or retried too long */
+	int account_error;      /* the server refused us: the flush ended */
 };
 
 /* Send every due row.  stop (may be NULL) is checked between messages:
- * when it turns non-zero the flush ends after the message in flight.
- * Returns 0, or -1 when the store failed (*err set, caller frees). */
+ * when it turns non-zero the flush ends after the message in flight, and
+ * the rows not tried are 'pending' again.  Returns 0, or -1 when the
+ * store failed (*err set, caller frees). */
 int outbox_flush(const struct config *, struct store *, long long now,
         volatile sig_atomic_t *stop, struct outbox_stats *, char **err);
 

@@ -3,9 +3,9 @@
  *
  * Everything a group's cycle decides is written in one transaction: the
  * meetings, the invitations recorded as sent, and the messages queued.
- * If any step fails the group is rolled back whole, so the store never
- * says an attendee was invited when no message was queued, nor the
- * reverse.  Sending happens later, from the outbox (outbox.c).
+ * If any step fails the group is rolled back whole (cycle.c), so the
+ * store never says an attendee was invited when no message was queued,
+ * nor the reverse.  Sending happens later, from the outbox (outbox.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,22 +14,22 @@
 
 #include "addr.h"
 #include "config.h"
+#include "cycle.h"
 #include "ical.h"
+#include "letter.h"
 #include "log.h"
-#include "outbox.h"
 #include "plan.h"
 #include "store.h"
-#include "template.h"
 #include "util.h"
 
 #define MAX_OCCURRENCES 1000    /* per series and window: daily for 2 years */
 
-/* One person a meeting goes to; strings borrowed from the configuration. */
+/* One person a meeting goes to, as the calendar names them; strings
+ * borrowed from the configuration.  Their language and zone are the
+ * letter's (letter.h). */
 struct attendee {
 	const char *email;
 	const char *name;       /* NULL for guests */
-	const char *lang;       /* their language, NULL: the group's */
-	const char *tz;
 	int         chair;
 	int         optional;
 };
@@ -53,73 +53,12 @@ struct ctx {
 	const struct config *cfg;
 	struct store *st;
 	long long now;
-	struct plan_stats *ps;
+	struct cycle_stats *cs;
 	const struct group *g;
-	const char *domain;
 	struct attendee *members;
 	size_t nmembers;
 	char **err;
 };
-
-void
-plan_vars_add(struct plan_vars *pv, const char *name, const char *value)
-{
-	if (pv->n < PLAN_VARS_MAX)
-		pv->v[pv->n++] = (struct tvar){ name, value };
-}
-
-void
-plan_vars_take(struct plan_vars *pv, const char *name, char *value)
-{
-	if (pv->nown == sizeof pv->own / sizeof pv->own[0] ||
-	    pv->n == PLAN_VARS_MAX) {
-		free(value);
-		return;
-	}
-	pv->own[pv->nown++] = value;
-	plan_vars_add(pv, name, value);
-}
-
-void
-plan_vars_init(struct plan_vars *pv, const struct config *cfg,
-    const struct group *g, const struct store_plan_meeting *r, int open,
-    const char *to_email, const char *to_name, const char *lang,
-    const char *tz)
-{
-	const char *mkind = r->kind ? r->kind : "meeting";
-
-	memset(pv, 0, sizeof *pv);
-	plan_vars_add(pv, "member_name", to_name ? to_name : to_email);
-	plan_vars_add(pv, "member_email", to_email);
-	plan_vars_add(pv, "group_name", g->name);
-	plan_vars_add(pv, "group_id", g->id);
-	plan_vars_add(pv, "summary", r->summary);
-	plan_vars_add(pv, "kind", template_kind_word(lang, mkind));
-	plan_vars_add(pv, "openness", template_openness_word(lang, open));
-	plan_vars_take(pv, "date", template_date(lang, r->start, tz));
-	plan_vars_take(pv, "when_member", template_when(lang, r->start, tz));
-	plan_vars_take(pv, "when_meeting", template_when(lang, r->start,
-	    r->tzid));
-	plan_vars_add(pv, "member_timezone", tz);
-	plan_vars_add(pv, "meeting_timezone", r->tzid);
-	plan_vars_take(pv, "duration", xasprintf("%lld",
-	    (r->end - r->start) / 60));
-	plan_vars_add(pv, "location", r->location);
-	plan_vars_add(pv, "organizer_name", cfg->org_name);
-	plan_vars_add(pv, "organizer_email", cfg->org_email);
-	plan_vars_add(pv, "agenda", r->agenda_confirmed ? r->agenda : NULL);
-	plan_vars_take(pv, "sequence", xasprintf("%d", r->sequence));
-}
-
-void
-plan_vars_free(struct plan_vars *pv)
-{
-	size_t i;
-
-	for (i = 0; i < pv->nown; i++)
-		free(pv->own[i]);
-	memset(pv, 0, sizeof *pv);
-}
 
 char *
 plan_uid(const struct config *cfg, const char *group_id, const char *series,
@@ -127,17 +66,6 @@ plan_uid(const struct config *cfg, const char *group_id, const char *series,
 {
 	return xasprintf("%s-%s-%s@%s", group_id, series, key,
 	    addr_domain(cfg->org_email));
-}
-
-/* The recipient goes in as a short hash, so one person's address does not
- * travel in another person's headers. */
-static char *
-message_id(const char *uid, int seq, const char *method, const char *rcpt)
-{
-	const char *at = strrchr(uid, '@');
-
-	return xasprintf("%.*s.%d.%s.%08x@%s", (int)(at - uid), uid, seq,
-	    method, str_hash32(rcpt), at + 1);
 }
 
 /* The attendees of a meeting of series s: the members, then the guests of
@@ -158,7 +86,6 @@ attendees_for(struct ctx *c, const struct series *s, size_t *n)
 		if (j < nv)
 			continue;
 		v[nv].email = s->guests[i];
-		v[nv].tz = s->timezone;
 		v[nv].optional = 1;
 		nv++;
 	}
@@ -204,29 +131,18 @@ build_ical(void *arg, const char *body)
 	return ical_build(j->method, &j->ev, 1);
 }
 
-/* Render, build and queue one message for one attendee. */
-static int
-queue_one(struct ctx *c, const struct meeting *m, const struct attendee *to,
+/* The calendar of a message about m: a CANCEL names only those it
+ * removes, a REQUEST everyone, with the answers already known so that
+ * their clients keep them.  Returns j->ev.att, the caller's to free. */
+static struct ical_attendee *
+job_init(struct ical_job *j, const struct ctx *c, const struct meeting *m,
     const char *kind, const struct attendee *list, size_t nlist,
     const struct store_invitee *inv, size_t ninv)
 {
-	const struct config *cfg = c->cfg;
-	const struct group *g = c->g;
-	const char *method = strcmp(kind, "cancel") == 0 ? "CANCEL" : "REQUEST";
-	const char *lang = to->lang ? to->lang : g->language;
-	const char *tz = to->tz ? to->tz : g->timezone;
-	const char *mkind = m->row.kind ? m->row.kind : "meeting";
-	struct ical_attendee *ia;
-	struct ical_job job;
-	struct outbox_msg om;
-	struct plan_vars pv;
-	char *mid;
 	const struct store_invitee *known;
+	struct ical_attendee *ia;
 	size_t i;
-	int rc;
 
-	/* A CANCEL names only those it removes; a REQUEST everyone, with
-	 * the answers already known so that their clients keep them. */
 	ia = xcalloc(nlist ? nlist : 1, sizeof *ia);
 	for (i = 0; i < nlist; i++) {
 		ia[i].email = list[i].email;
@@ -237,47 +153,48 @@ queue_one(struct ctx *c, const struct meeting *m, const struct attendee *to,
 		ia[i].partstat = known && !known->cancelled ? known->partstat :
 		    NULL;
 	}
-	memset(&job, 0, sizeof job);
-	job.method = method;
-	job.ev.uid = m->row.uid;
-	job.ev.sequence = m->row.sequence;
-	job.ev.dtstamp = c->now;
-	job.ev.start = m->row.start;
-	job.ev.end = m->row.end;
-	job.ev.tzid = m->row.tzid;
-	job.ev.summary = m->row.summary;
-	job.ev.location = m->row.location;
-	job.ev.org_name = cfg->org_name;
-	job.ev.org_email = cfg->org_email;
-	job.ev.cancelled = strcmp(method, "CANCEL") == 0;
-	job.ev.att = ia;
-	job.ev.natt = nlist;
-	job.ev.categories = mkind;
+	memset(j, 0, sizeof *j);
+	j->method = strcmp(kind, "cancel") == 0 ? "CANCEL" : "REQUEST";
+	j->ev.uid = m->row.uid;
+	j->ev.sequence = m->row.sequence;
+	j->ev.dtstamp = c->now;
+	j->ev.start = m->row.start;
+	j->ev.end = m->row.end;
+	j->ev.tzid = m->row.tzid;
+	j->ev.summary = m->row.summary;
+	j->ev.location = m->row.location;
+	j->ev.org_name = c->cfg->org_name;
+	j->ev.org_email = c->cfg->org_email;
+	j->ev.cancelled = strcmp(j->method, "CANCEL") == 0;
+	j->ev.att = ia;
+	j->ev.natt = nlist;
+	j->ev.categories = m->row.kind ? m->row.kind : "meeting";
+	return ia;
+}
 
-	mid = message_id(m->row.uid, m->row.sequence,
-	    strcmp(method, "CANCEL") == 0 ? "cancel" : "request", to->email);
-	plan_vars_init(&pv, cfg, g, &m->row, m->s ? m->s->open : 0, to->email,
-	    to->name, lang, tz);
-	memset(&om, 0, sizeof om);
-	om.kind = kind;
-	om.group_id = g->id;
-	om.meeting_uid = m->row.uid;
-	om.to_email = to->email;
-	om.to_name = to->name;
-	om.langs[0] = to->lang;
-	om.langs[1] = g->language;
-	om.langs[2] = cfg->language;
-	om.vars = pv.v;
-	om.nvars = pv.n;
-	om.message_id = mid;
-	om.ical_fn = build_ical;
-	om.ical_arg = &job;
-	om.ical_method = method;
-	rc = outbox_queue(cfg, c->st, &om, c->now, c->err);
-	plan_vars_free(&pv);
+/* Queue kind (invite, update, cancel) about m to one attendee. */
+static int
+queue_one(struct ctx *c, const struct meeting *m, const char *to,
+    const char *kind, const struct attendee *list, size_t nlist,
+    const struct store_invitee *inv, size_t ninv)
+{
+	struct ical_attendee *ia;
+	struct ical_job job;
+	struct letter l;
+	int rc;
+
+	ia = job_init(&job, c, m, kind, list, nlist, inv, ninv);
+	memset(&l, 0, sizeof l);
+	l.kind = kind;
+	l.group = c->g;
+	l.meeting = &m->row;
+	l.to = to;
+	l.calendar = build_ical;
+	l.method = job.method;
+	l.arg = &job;
+	rc = letter_queue(c->cfg, c->st, &l, c->now, c->err);
 	if (rc == 1)
-		c->ps->queued++;
-	free(mid);
+		c->cs->queued++;
 	free(ia);
 	return rc < 0 ? -1 : 0;
 }
@@ -333,8 +250,8 @@ reconcile_attendees(struct ctx *c, struct meeting *m)
 		}
 		memset(&gone, 0, sizeof gone);
 		gone.email = inv[i].email;
-		gone.tz = m->row.tzid;
-		if (queue_one(c, m, &gone, "cancel", &gone, 1, inv, ninv) == -1 ||
+		if (queue_one(c, m, gone.email, "cancel", &gone, 1, inv,
+		    ninv) == -1 ||
 		    store_invitation_cancel(c->st, m->row.uid, inv[i].email,
 		    m->row.sequence, c->err) == -1)
 			goto out;
@@ -364,7 +281,8 @@ reconcile_attendees(struct ctx *c, struct meeting *m)
 			continue;
 		if (m->dirty && save_meeting(c, m) == -1)
 			goto out;
-		if (queue_one(c, m, &list[i], kind, list, nlist, inv, ninv) == -1 ||
+		if (queue_one(c, m, list[i].email, kind, list, nlist, inv,
+		    ninv) == -1 ||
 		    store_invitation_set(c->st, m->row.uid, list[i].email,
 		    m->row.sequence, c->err) == -1)
 			goto out;
@@ -402,17 +320,16 @@ cancel_meeting(struct ctx *c, struct meeting *m)
 			list[nlist] = *a;
 		else {
 			list[nlist].email = inv[i].email;
-			list[nlist].tz = m->row.tzid;
 			list[nlist].optional = 1;
 		}
 		nlist++;
 	}
 	for (i = 0; i < nlist; i++)
-		if (queue_one(c, m, &list[i], "cancel", list, nlist, inv,
+		if (queue_one(c, m, list[i].email, "cancel", list, nlist, inv,
 		    ninv) == -1 || store_invitation_cancel(c->st, m->row.uid,
 		    list[i].email, m->row.sequence, c->err) == -1)
 			goto out;
-	c->ps->meetings_cancelled++;
+	c->cs->meetings_cancelled++;
 	if (nlist > 0)
 		log_info("%s: meeting %s is no longer in the schedule: "
 		    "cancelled for %zu attendee%s", c->g->id, m->row.uid, nlist,
@@ -481,20 +398,17 @@ new_meeting(struct ctx *c, struct meeting *m, const struct want *w)
 	m->row.location = w->s->location ? xstrdup(w->s->location) : NULL;
 	m->row.kind = xstrdup(config_meeting_kind_name(w->s->kind));
 	m->dirty = 1;
-	c->ps->meetings_new++;
+	c->cs->meetings_new++;
 }
 
+/* The group and its members as the store knows them. */
 static int
-plan_group(struct ctx *c)
+sync_members(struct ctx *c)
 {
 	const struct group *g = c->g;
-	struct store_plan_meeting *rows = NULL;
 	struct store_member *sm;
-	struct want *want = NULL;
-	struct meeting m;
-	size_t nrows = 0, nwant = 0, i, j, k;
-	long long from = c->now, to = c->now + c->cfg->horizon_days * DAY;
-	int rc = -1, moved;
+	size_t i;
+	int rc;
 
 	sm = xcalloc(g->nmembers ? g->nmembers : 1, sizeof *sm);
 	for (i = 0; i < g->nmembers; i++) {
@@ -505,145 +419,150 @@ plan_group(struct ctx *c)
 		sm[i].role = config_role_name(g->members[i].role);
 		sm[i].coordinator = g->members[i].coordinator;
 	}
-	if (store_group_sync(c->st, g->id, g->name, c->now, c->err) == -1 ||
+	rc = store_group_sync(c->st, g->id, g->name, c->now, c->err) == -1 ||
 	    store_member_sync(c->st, g->id, sm, g->nmembers, c->now,
-	    c->err) == -1)
-		goto out;
-
-	/* A day of margin each side: an occurrence moved within its day
-	 * must still meet its stored row to be an update, not a new
-	 * meeting and a cancellation. */
-	for (i = 0; i < g->nseries; i++) {
-		const struct series *s = &g->series[i];
-		struct ical_occurrence *occ = NULL;
-		size_t nocc = 0;
-
-		if (ical_expand(s->start, s->timezone, s->duration, s->rrule,
-		    s->exdate, s->nexdate, from - DAY, to + DAY, MAX_OCCURRENCES,
-		    &occ, &nocc, c->err) == -1)
-			goto out;
-		want = xreallocarray(want, nwant + nocc, sizeof *want);
-		for (j = 0; j < nocc; j++) {
-			want[nwant].s = s;
-			want[nwant].o = occ[j];
-			want[nwant].uid = plan_uid(c->cfg, g->id, s->name,
-			    occ[j].key);
-			want[nwant].seen = 0;
-			nwant++;
-		}
-		free(occ);
-	}
-	if (store_plan_meetings(c->st, g->id, from - 2 * DAY, to + 2 * DAY,
-	    &rows, &nrows, c->err) == -1)
-		goto out;
-
-	/* Stored meetings: update, keep or cancel. */
-	for (i = 0; i < nrows; i++) {
-		memset(&m, 0, sizeof m);
-		m.row = rows[i];
-		m.s = config_series(g, rows[i].series);
-		for (k = 0; k < nwant; k++)
-			if (strcmp(want[k].uid, rows[i].uid) == 0)
-				break;
-		if (k < nwant && want[k].o.start >= from && want[k].o.start < to) {
-			want[k].seen = 1;
-			if (apply_want(&m, &want[k], &moved)) {
-				c->ps->meetings_changed++;
-				if (moved && store_invitation_reset(c->st,
-				    m.row.uid, c->err) == -1)
-					goto keep;
-				log_info("%s: meeting %s changed: SEQUENCE %d",
-				    g->id, m.row.uid, m.row.sequence);
-			}
-			m.s = want[k].s;
-			if (reconcile_attendees(c, &m) == -1)
-				goto keep;
-		} else if (k < nwant) {
-			want[k].seen = 1;       /* outside the window: later */
-		} else if (!m.row.cancelled && m.row.start >= from &&
-		    m.row.start < to) {
-			if (cancel_meeting(c, &m) == -1)
-				goto keep;
-		}
-		rows[i] = m.row;
-		continue;
-keep:
-		rows[i] = m.row;
-		goto out;
-	}
-
-	/* Occurrences the store has not seen yet. */
-	for (k = 0; k < nwant; k++) {
-		if (want[k].seen || want[k].o.start < from || want[k].o.start >= to)
-			continue;
-		new_meeting(c, &m, &want[k]);
-		if (save_meeting(c, &m) == -1 || reconcile_attendees(c, &m) == -1) {
-			store_plan_meeting_clear(&m.row);
-			goto out;
-		}
-		store_plan_meeting_clear(&m.row);
-	}
-	rc = 0;
-out:
-	store_plan_meetings_free(rows, nrows);
-	for (k = 0; k < nwant; k++)
-		free(want[k].uid);
-	free(want);
+	    c->err) == -1 ? -1 : 0;
 	free(sm);
 	return rc;
 }
 
-int
-plan_run(const struct config *cfg, struct store *st, long long now,
-    struct plan_stats *ps, char **err)
+/* The occurrences every series of the group wants in [from, to), with a
+ * day of margin each side: an occurrence moved within its day must still
+ * meet its stored row to be an update, not a new meeting and a
+ * cancellation.  *want grows; its uids are the caller's to free, also
+ * after an error. */
+static int
+expand(struct ctx *c, long long from, long long to, struct want **want,
+    size_t *nwant)
 {
-	struct ctx c;
-	char *gerr = NULL;
-	size_t i, j;
+	const struct group *g = c->g;
+	struct ical_occurrence *occ;
+	struct want *w;
+	size_t nocc, i, j;
 
-	memset(ps, 0, sizeof *ps);
-	memset(&c, 0, sizeof c);
-	c.cfg = cfg;
-	c.st = st;
-	c.now = now;
-	c.ps = ps;
-	c.domain = addr_domain(cfg->org_email);
-	c.err = &gerr;
-	for (i = 0; i < cfg->ngroups; i++) {
-		const struct group *g = &cfg->groups[i];
+	for (i = 0; i < g->nseries; i++) {
+		const struct series *s = &g->series[i];
 
-		c.g = g;
-		c.members = xcalloc(g->nmembers ? g->nmembers : 1,
-		    sizeof *c.members);
-		c.nmembers = g->nmembers;
-		for (j = 0; j < g->nmembers; j++) {
-			c.members[j].email = g->members[j].email;
-			c.members[j].name = g->members[j].name;
-			c.members[j].lang = g->members[j].language;
-			c.members[j].tz = config_member_timezone(g,
-			    &g->members[j]);
-			c.members[j].chair = g->members[j].coordinator;
-		}
-		if (store_begin(st) == -1) {
-			free(c.members);
-			*err = xstrdup("cannot begin a transaction in the state db");
+		occ = NULL;
+		nocc = 0;
+		if (ical_expand(s->start, s->timezone, s->duration, s->rrule,
+		    s->exdate, s->nexdate, from - DAY, to + DAY, MAX_OCCURRENCES,
+		    &occ, &nocc, c->err) == -1)
 			return -1;
+		*want = xreallocarray(*want, *nwant + nocc, sizeof **want);
+		for (j = 0; j < nocc; j++) {
+			w = &(*want)[(*nwant)++];
+			w->s = s;
+			w->o = occ[j];
+			w->uid = plan_uid(c->cfg, g->id, s->name, occ[j].key);
+			w->seen = 0;
 		}
-		if (plan_group(&c) == -1) {
-			store_rollback(st);
-			ps->groups_failed++;
-			log_warnx("cannot plan group %s (%s): %s; nothing of it "
-			    "was recorded, trying again next cycle", g->id,
-			    g->file, gerr ? gerr : "unknown error");
-			free(gerr);
-			gerr = NULL;
-		} else if (store_commit(st) == -1) {
-			free(c.members);
-			*err = xasprintf("cannot commit the plan of group %s",
-			    g->id);
-			return -1;
-		}
-		free(c.members);
+		free(occ);
 	}
 	return 0;
+}
+
+/* A stored meeting its series still wants, in the window. */
+static int
+update_meeting(struct ctx *c, struct meeting *m, const struct want *w)
+{
+	int moved;
+
+	if (apply_want(m, w, &moved)) {
+		c->cs->meetings_changed++;
+		if (moved && store_invitation_reset(c->st, m->row.uid,
+		    c->err) == -1)
+			return -1;
+		log_info("%s: meeting %s changed: SEQUENCE %d", c->g->id,
+		    m->row.uid, m->row.sequence);
+	}
+	m->s = w->s;
+	return reconcile_attendees(c, m);
+}
+
+/* One stored meeting: update, keep or cancel it.  *row is updated in
+ * place, and stays the caller's to free. */
+static int
+reconcile_row(struct ctx *c, struct store_plan_meeting *row,
+    struct want *want, size_t nwant, long long from, long long to)
+{
+	struct meeting m;
+	struct want *w = NULL;
+	size_t k;
+	int rc = 0;
+
+	memset(&m, 0, sizeof m);
+	m.row = *row;
+	m.s = config_series(c->g, row->series);
+	for (k = 0; k < nwant && w == NULL; k++)
+		if (strcmp(want[k].uid, row->uid) == 0)
+			w = &want[k];
+	if (w != NULL) {
+		w->seen = 1;    /* outside the window: its turn comes later */
+		if (w->o.start >= from && w->o.start < to)
+			rc = update_meeting(c, &m, w);
+	} else if (!m.row.cancelled && m.row.start >= from && m.row.start < to)
+		rc = cancel_meeting(c, &m);
+	*row = m.row;
+	return rc;
+}
+
+/* An occurrence the store has not seen yet. */
+static int
+add_meeting(struct ctx *c, const struct want *w)
+{
+	struct meeting m;
+	int rc;
+
+	new_meeting(c, &m, w);
+	rc = save_meeting(c, &m) == -1 || reconcile_attendees(c, &m) == -1 ?
+	    -1 : 0;
+	store_plan_meeting_clear(&m.row);
+	return rc;
+}
+
+int
+plan_group(const struct cycle_ctx *cc, const struct group *g, char **err)
+{
+	struct store_plan_meeting *rows = NULL;
+	struct want *want = NULL;
+	struct ctx c;
+	size_t nrows = 0, nwant = 0, i;
+	long long from = cc->now, to = cc->now + cc->cfg->horizon_days * DAY;
+	int rc = -1;
+
+	memset(&c, 0, sizeof c);
+	c.cfg = cc->cfg;
+	c.st = cc->st;
+	c.now = cc->now;
+	c.cs = cc->cs;
+	c.g = g;
+	c.err = err;
+	c.nmembers = g->nmembers;
+	c.members = xcalloc(g->nmembers ? g->nmembers : 1, sizeof *c.members);
+	for (i = 0; i < g->nmembers; i++) {
+		c.members[i].email = g->members[i].email;
+		c.members[i].name = g->members[i].name;
+		c.members[i].chair = g->members[i].coordinator;
+	}
+	if (sync_members(&c) == -1 ||
+	    expand(&c, from, to, &want, &nwant) == -1 ||
+	    store_plan_meetings(c.st, g->id, from - 2 * DAY, to + 2 * DAY,
+	    &rows, &nrows, err) == -1)
+		goto out;
+	for (i = 0; i < nrows; i++)
+		if (reconcile_row(&c, &rows[i], want, nwant, from, to) == -1)
+			goto out;
+	for (i = 0; i < nwant; i++)
+		if (!want[i].seen && want[i].o.start >= from &&
+		    want[i].o.start < to && add_meeting(&c, &want[i]) == -1)
+			goto out;
+	rc = 0;
+out:
+	store_plan_meetings_free(rows, nrows);
+	for (i = 0; i < nwant; i++)
+		free(want[i].uid);
+	free(want);
+	free(c.members);
+	return rc;
 }

@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive.h"
 #include "config.h"
+#include "cycle.h"
 #include "ical.h"
+#include "letter.h"
 #include "log.h"
 #include "notice.h"
 #include "plan.h"
@@ -66,83 +67,72 @@ by_start(const void *a, const void *b)
 	return strcmp(x->m.uid, y->m.uid);
 }
 
-int
-quota_year(const struct config *cfg, const struct group *g,
-    struct store *st, int year, long long now, struct quota_year *q,
-    char **err)
+/* The year's occurrences of g's series that are still to end and that
+ * the planner has not stored yet, because they lie beyond the horizon,
+ * appended to *extra.  A stored UID decides, wherever its meeting has
+ * moved since. */
+static int
+unstored(const struct config *cfg, const struct group *g, struct store *st,
+    const struct store_meeting *m, size_t nm, long long from, long long to,
+    long long now, struct store_meeting **extra, size_t *nextra, char **err)
 {
-	struct store_meeting *m = NULL, *extra = NULL;
-	struct entry *all;
-	size_t nm = 0, nextra = 0, i, j, k;
-	long long from, to;
+	struct ical_occurrence *occ;
+	struct store_meeting *e;
+	size_t nocc, i, j, k;
+	char *uid;
 	int rc;
 
-	memset(q, 0, sizeof *q);
-	q->year = year;
-	q->quota = g->quota;
-	q->first_year = first_year(g);
-	q->judged = q->first_year != 0 && year >= q->first_year;
-	from = ical_year_start(year, g->timezone);
-	to = ical_year_start(year + 1, g->timezone);
-	if (store_group_meetings(st, g->id, from, to, &m, &nm, err) == -1)
-		return -1;
-	for (i = 0; i < nm; i++) {
-		const char *s = quota_meeting_state(&m[i], now);
-
-		if (strcmp(s, "held") == 0)
-			q->held++;
-		else if (strcmp(s, "scheduled") == 0)
-			q->scheduled++;
-	}
-
-	/* The rest of the year from the series: what the planner has not
-	 * stored yet because it lies beyond the horizon.  A stored UID
-	 * decides, wherever its meeting has moved since. */
 	for (i = 0; i < g->nseries && now < to; i++) {
 		const struct series *s = &g->series[i];
-		struct ical_occurrence *occ = NULL;
-		size_t nocc = 0;
 
+		occ = NULL;
+		nocc = 0;
 		if (ical_expand(s->start, s->timezone, s->duration, s->rrule,
 		    s->exdate, s->nexdate, from, to, MAX_OCCURRENCES, &occ,
 		    &nocc, err) == -1)
-			goto fail;
+			return -1;
 		for (j = 0; j < nocc; j++) {
-			char *uid;
-
 			if (occ[j].end <= now)
 				continue;
 			uid = plan_uid(cfg, g->id, s->name, occ[j].key);
-			for (k = 0; k < nm; k++)
-				if (strcmp(m[k].uid, uid) == 0)
-					break;
+			for (k = 0; k < nm && strcmp(m[k].uid, uid) != 0; k++)
+				;
 			rc = k < nm ? 1 : store_meeting_exists(st, uid, err);
 			if (rc != 0) {
 				free(uid);
 				if (rc == -1) {
 					free(occ);
-					goto fail;
+					return -1;
 				}
 				continue;
 			}
-			extra = xreallocarray(extra, nextra + 1, sizeof *extra);
-			memset(&extra[nextra], 0, sizeof *extra);
-			extra[nextra].uid = uid;
-			extra[nextra].group_id = xstrdup(g->id);
-			extra[nextra].series = xstrdup(s->name);
-			extra[nextra].start = occ[j].start;
-			extra[nextra].end = occ[j].end;
-			extra[nextra].kind = xstrdup(
-			    config_meeting_kind_name(s->kind));
-			extra[nextra].summary = xstrdup(s->summary);
-			extra[nextra].tzid = xstrdup(s->timezone);
-			nextra++;
-			q->scheduled++;
+			*extra = xreallocarray(*extra, *nextra + 1,
+			    sizeof **extra);
+			e = &(*extra)[(*nextra)++];
+			memset(e, 0, sizeof *e);
+			e->uid = uid;
+			e->group_id = xstrdup(g->id);
+			e->series = xstrdup(s->name);
+			e->start = occ[j].start;
+			e->end = occ[j].end;
+			e->kind = xstrdup(config_meeting_kind_name(s->kind));
+			e->summary = xstrdup(s->summary);
+			e->tzid = xstrdup(s->timezone);
 		}
 		free(occ);
 	}
+	return 0;
+}
 
-	/* One list by start, the stored and the announced-later alike. */
+/* One list by start in q, the stored and the announced-later alike; m
+ * and extra are taken over (their arrays freed, their rows moved). */
+static void
+merge(struct quota_year *q, struct store_meeting *m, size_t nm,
+    struct store_meeting *extra, size_t nextra)
+{
+	struct entry *all;
+	size_t i;
+
 	q->nm = nm + nextra;
 	all = xcalloc(q->nm ? q->nm : 1, sizeof *all);
 	for (i = 0; i < nm; i++)
@@ -161,15 +151,46 @@ quota_year(const struct config *cfg, const struct group *g,
 		q->from_series[i] = all[i].from_series;
 	}
 	free(all);
+}
+
+int
+quota_year(const struct config *cfg, const struct group *g,
+    struct store *st, int year, long long now, struct quota_year *q,
+    char **err)
+{
+	struct store_meeting *m = NULL, *extra = NULL;
+	size_t nm = 0, nextra = 0, i;
+	long long from, to;
+
+	memset(q, 0, sizeof *q);
+	q->year = year;
+	q->quota = g->quota;
+	q->first_year = first_year(g);
+	q->judged = q->first_year != 0 && year >= q->first_year;
+	from = ical_year_start(year, g->timezone);
+	to = ical_year_start(year + 1, g->timezone);
+	if (store_group_meetings(st, g->id, from, to, &m, &nm, err) == -1)
+		return -1;
+	for (i = 0; i < nm; i++) {
+		const char *s = quota_meeting_state(&m[i], now);
+
+		if (strcmp(s, "held") == 0)
+			q->held++;
+		else if (strcmp(s, "scheduled") == 0)
+			q->scheduled++;
+	}
+	if (unstored(cfg, g, st, m, nm, from, to, now, &extra, &nextra,
+	    err) == -1) {
+		store_meetings_free(m, nm);
+		store_meetings_free(extra, nextra);
+		return -1;
+	}
+	q->scheduled += (int)nextra;
+	merge(q, m, nm, extra, nextra);
 	q->short_by = q->judged ? q->quota - q->held - q->scheduled : 0;
 	if (q->short_by < 0)
 		q->short_by = 0;
 	return 0;
-
-fail:
-	store_meetings_free(m, nm);
-	store_meetings_free(extra, nextra);
-	return -1;
 }
 
 void
@@ -284,22 +305,22 @@ struct qmsg {
 
 /* notice.h's vars_for: what depends on the reader's language and zone. */
 static void
-add_vars(void *arg, struct plan_vars *pv, const char *lang, const char *tz)
+add_vars(void *arg, struct letter_vars *lv, const char *lang, const char *tz)
 {
 	const struct qmsg *w = arg;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i, j;
 
 	if (w->q != NULL) {
-		plan_vars_take(pv, "year", xasprintf("%d", w->q->year));
-		plan_vars_take(pv, "quota", xasprintf("%d", w->q->quota));
-		plan_vars_take(pv, "held", xasprintf("%d", w->q->held));
-		plan_vars_take(pv, "scheduled", xasprintf("%d",
+		letter_vars_take(lv, "year", xasprintf("%d", w->q->year));
+		letter_vars_take(lv, "quota", xasprintf("%d", w->q->quota));
+		letter_vars_take(lv, "held", xasprintf("%d", w->q->held));
+		letter_vars_take(lv, "scheduled", xasprintf("%d",
 		    w->q->scheduled));
-		plan_vars_take(pv, "short_by", xasprintf("%d", w->q->short_by));
-		plan_vars_take(pv, "months_left", months_left(lang, w->now,
+		letter_vars_take(lv, "short_by", xasprintf("%d", w->q->short_by));
+		letter_vars_take(lv, "months_left", months_left(lang, w->now,
 		    w->year_end));
-		plan_vars_take(pv, "checkpoint", template_date(lang, w->now,
+		letter_vars_take(lv, "checkpoint", template_date(lang, w->now,
 		    tz));
 		for (i = 0; i < w->q->nm; i++) {
 			const struct store_meeting *m = &w->q->m[i];
@@ -314,10 +335,10 @@ add_vars(void *arg, struct plan_vars *pv, const char *lang, const char *tz)
 			    "meeting"));
 			free(d);
 		}
-		plan_vars_take(pv, "planned_dates", buf_detach(&b));
+		letter_vars_take(lv, "planned_dates", buf_detach(&b));
 	}
 	if (w->why != NULL) {
-		plan_vars_add(pv, "why", why_word(lang, w->why));
+		letter_vars_add(lv, "why", why_word(lang, w->why));
 		for (i = 0, j = 0; i < w->g->nmembers; i++) {
 			const struct member *mb = &w->g->members[i];
 
@@ -327,7 +348,7 @@ add_vars(void *arg, struct plan_vars *pv, const char *lang, const char *tz)
 			    mb->name ? mb->name : mb->email, mb->email,
 			    role_word(lang, mb->role));
 		}
-		plan_vars_take(pv, "coordinators", buf_detach(&b));
+		letter_vars_take(lv, "coordinators", buf_detach(&b));
 	}
 	buf_release(&b);
 }
@@ -335,18 +356,18 @@ add_vars(void *arg, struct plan_vars *pv, const char *lang, const char *tz)
 /* Record the warning and queue it to every coordinator and the admin,
  * unless it went before.  1 queued, 0 sent before, -1 error. */
 static int
-warn(const struct config *cfg, struct store *st, const struct qmsg *w,
-    int *queued, char **err)
+warn(const struct cycle_ctx *c, const struct qmsg *w, char **err)
 {
 	struct notice n;
 
 	memset(&n, 0, sizeof n);
-	n.kind = w->kind;
-	n.key = w->key;
-	n.vars_for = add_vars;
-	n.arg = (void *)w;
+	n.letter.kind = w->kind;
+	n.letter.group = w->g;
+	n.letter.ref = w->key;
+	n.letter.vars_for = add_vars;
+	n.letter.arg = (void *)w;
 	n.copy_admin = 1;
-	return notice_queue(cfg, st, w->g, &n, w->now, queued, err);
+	return notice_queue(c, &n, err);
 }
 
 /* ---- the checks ---- */
@@ -360,7 +381,7 @@ cmp_str(const void *a, const void *b)
 char *
 quota_rule_key(const struct group *g)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char **lines, hex[65];
 	size_t i;
 
@@ -374,118 +395,104 @@ quota_rule_key(const struct group *g)
 		buf_adds(&b, lines[i]);
 		buf_addc(&b, '\n');
 	}
-	archive_sha256(buf_str(&b), b.len, hex);
+	sha256_hex(buf_str(&b), b.len, hex);
 	strv_free(lines, g->nmembers);
 	buf_release(&b);
 	return xasprintf("rule-%.16s", hex);
 }
 
+/* kind about g's `year` to the coordinators and the admin when the group
+ * is short of quota; checkpoint names the check in the log. */
 static int
-check_group(const struct config *cfg, struct store *st,
-    const struct group *g, long long now, int *queued, char **err)
+warn_short(const struct cycle_ctx *c, const struct group *g, int year,
+    const char *kind, const char *key, const char *checkpoint, char **err)
 {
 	struct quota_year q;
-	struct ical_tm tm;
 	struct qmsg w;
-	const char *why;
-	char key[32];
-	int mmdd, best = 0, rc;
-	size_t i;
+	int rc;
 
-	ical_localtime(now, g->timezone, &tm);
-	mmdd = tm.month * 100 + tm.day;
-	for (i = 0; i < cfg->nquota_checks; i++)
-		if (cfg->quota_checks[i] <= mmdd && cfg->quota_checks[i] > best)
-			best = cfg->quota_checks[i];
+	if (quota_year(c->cfg, g, c->st, year, c->now, &q, err) == -1)
+		return -1;
+	if (checkpoint != NULL)
+		log_info("%s: quota checkpoint %s: %d held, %d scheduled, "
+		    "quota %d", g->id, checkpoint, q.held, q.scheduled, q.quota);
 	memset(&w, 0, sizeof w);
 	w.g = g;
-	w.now = now;
+	w.now = c->now;
+	w.kind = kind;
+	w.key = key;
+	w.q = &q;
+	w.year_end = ical_year_start(year + 1, g->timezone);
+	rc = q.short_by > 0 ? warn(c, &w, err) : 0;
+	quota_year_free(&q);
+	return rc;
+}
 
-	/* The latest checkpoint reached, looked at once. */
-	if (best != 0 && first_year(g) != 0 && tm.year >= first_year(g)) {
-		snprintf(key, sizeof key, "%04d-%02d-%02d", tm.year % 10000,
-		    best / 100, best % 100);
-		if ((rc = store_warning_add(st, g->id, "quota-check", key, now,
-		    err)) == -1)
-			return -1;
-		if (rc == 1) {
-			if (quota_year(cfg, g, st, tm.year, now, &q, err) == -1)
-				return -1;
-			log_info("%s: quota checkpoint %s: %d held, %d scheduled, "
-			    "quota %d", g->id, key, q.held, q.scheduled,
-			    q.quota);
-			w.kind = "quota-warning";
-			w.key = key;
-			w.q = &q;
-			w.year_end = ical_year_start(tm.year + 1, g->timezone);
-			rc = q.short_by > 0 ? warn(cfg, st, &w, queued, err) : 0;
-			quota_year_free(&q);
-			if (rc == -1)
-				return -1;
-		}
-	}
+/* The latest checkpoint the group's local date has reached this year,
+ * looked at once. */
+static int
+checkpoint(const struct cycle_ctx *c, const struct group *g,
+    const struct ical_tm *tm, char **err)
+{
+	int mmdd = tm->month * 100 + tm->day, best = 0, rc;
+	char key[32];
+	size_t i;
 
-	/* January: how the year that ended went. */
-	if (tm.month == 1) {
-		if (quota_year(cfg, g, st, tm.year - 1, now, &q, err) == -1)
-			return -1;
-		snprintf(key, sizeof key, "%04d", (tm.year - 1) % 10000);
-		w.kind = "quota-year-end";
-		w.key = key;
-		w.q = &q;
-		w.year_end = ical_year_start(tm.year, g->timezone);
-		rc = q.short_by > 0 ? warn(cfg, st, &w, queued, err) : 0;
-		quota_year_free(&q);
-		if (rc == -1)
-			return -1;
-	}
+	for (i = 0; i < c->cfg->nquota_checks; i++)
+		if (c->cfg->quota_checks[i] <= mmdd &&
+		    c->cfg->quota_checks[i] > best)
+			best = c->cfg->quota_checks[i];
+	if (best == 0 || first_year(g) == 0 || tm->year < first_year(g))
+		return 0;
+	snprintf(key, sizeof key, "%04d-%02d-%02d", tm->year % 10000,
+	    best / 100, best % 100);
+	if ((rc = store_warning_add(c->st, g->id, "quota-check", key, c->now,
+	    err)) != 1)
+		return rc;
+	return warn_short(c, g, tm->year, "quota-warning", key, key, err);
+}
 
-	if (!config_coordination_ok(g, &why)) {
-		char *rkey = quota_rule_key(g);
+static int
+rule(const struct cycle_ctx *c, const struct group *g, char **err)
+{
+	struct qmsg w;
+	const char *why;
+	char *key;
+	int rc;
 
-		memset(&w, 0, sizeof w);
-		w.g = g;
-		w.now = now;
-		w.kind = "rule-warning";
-		w.key = rkey;
-		w.why = why;
-		rc = warn(cfg, st, &w, queued, err);
-		free(rkey);
-		if (rc == -1)
-			return -1;
-	}
-	return 0;
+	if (config_coordination_ok(g, &why))
+		return 0;
+	key = quota_rule_key(g);
+	memset(&w, 0, sizeof w);
+	w.g = g;
+	w.now = c->now;
+	w.kind = "rule-warning";
+	w.key = key;
+	w.why = why;
+	rc = warn(c, &w, err);
+	free(key);
+	return rc;
 }
 
 int
-quota_run(const struct config *cfg, struct store *st, long long now,
-    int *queued, char **err)
+quota_group(const struct cycle_ctx *c, const struct group *g, char **err)
 {
-	char *gerr = NULL;
-	size_t i;
+	struct ical_tm tm;
+	char key[16];
 
-	for (i = 0; i < cfg->ngroups; i++) {
-		const struct group *g = &cfg->groups[i];
-
-		if (store_begin(st) == -1) {
-			*err = xstrdup("cannot begin a transaction in the state db");
+	/* The warnings table names the group: it must be known even when
+	 * its planning failed this cycle. */
+	if (store_group_sync(c->st, g->id, g->name, c->now, err) == -1)
+		return -1;
+	ical_localtime(c->now, g->timezone, &tm);
+	if (checkpoint(c, g, &tm, err) == -1)
+		return -1;
+	/* January: how the year that ended went. */
+	if (tm.month == 1) {
+		snprintf(key, sizeof key, "%04d", (tm.year - 1) % 10000);
+		if (warn_short(c, g, tm.year - 1, "quota-year-end", key, NULL,
+		    err) == -1)
 			return -1;
-		}
-		/* The warnings table names the group: it must be known even
-		 * when its planning failed this cycle. */
-		if (store_group_sync(st, g->id, g->name, now, &gerr) == -1 ||
-		    check_group(cfg, st, g, now, queued, &gerr) == -1) {
-			store_rollback(st);
-			log_warnx("cannot check the quota and coordination of "
-			    "group %s: %s; trying again next cycle", g->id,
-			    gerr ? gerr : "unknown error");
-			free(gerr);
-			gerr = NULL;
-		} else if (store_commit(st) == -1) {
-			*err = xasprintf("cannot commit the checks of group %s",
-			    g->id);
-			return -1;
-		}
 	}
-	return 0;
+	return rule(c, g, err) == -1 ? -1 : 0;
 }

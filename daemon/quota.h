@@ -15,7 +15,7 @@
  *              judged: one before the group's first meeting (the earliest
  *              start of its series; a group with no series is not judged).
  *
- * Warnings (quota_run, once a cycle, one transaction per group):
+ * Warnings (quota_group, cycle.h's per-group step, once a cycle):
  *
  *   quota-warning   at the latest [policy] quota_checks date the group's
  *                   local date has reached this year, to a group short of
@@ -32,14 +32,15 @@
  *                   addresses, coordinator flags and roles).
  *
  * Each goes to the group's coordinators, in each one's language and time
- * zone, and to [policy] admin; with no coordinator, to the admin alone.
- * Message-IDs follow notice.c: "notice.<kind>.<group>.<key>.<rcpt>@...". */
+ * zone, and to [policy] admin; with no coordinator, to the admin alone
+ * (notice.h), under Message-IDs of that kind, group and key (msgid.h). */
 #ifndef CONVENED_QUOTA_H
 #define CONVENED_QUOTA_H
 
 #include <stddef.h>
 
 struct config;
+struct cycle_ctx;
 struct group;
 struct store;
 struct store_meeting;
@@ -69,13 +70,11 @@ void quota_year_free(struct quota_year *);
 /* "held", "scheduled" or "cancelled": the same words as status --json. */
 const char *quota_meeting_state(const struct store_meeting *, long long now);
 
-/* The quota checkpoints, the year-end notice and the coordination rule
- * for every group, in that order; see above.  A group that fails is
- * rolled back and logged, the others go on.  *queued counts the messages
- * put in the outbox.  Returns 0, or -1 when the store itself failed (*err
- * set, caller frees). */
-int  quota_run(const struct config *, struct store *, long long now,
-         int *queued, char **err);
+/* The quota checkpoint, the year-end notice and the coordination rule
+ * for g, in that order; see above.  Adds to c->cs->queued.  0, or -1 with
+ * *err set (caller frees); the runner then rolls the group back. */
+int  quota_group(const struct cycle_ctx *c, const struct group *g,
+         char **err);
 
 /* The key a rule-warning is recorded under for g's membership: "rule-"
  * and 16 hex digits.  Caller frees. */

@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive.h"
 #include "config.h"
 #include "ical.h"
 #include "log.h"
@@ -22,6 +21,8 @@
 #include "report.h"
 #include "store.h"
 #include "util.h"
+
+#define FEED_MAX ((size_t)16 << 20)     /* a calendar.ics read back */
 
 struct group_status {
 	const struct group *g;
@@ -210,7 +211,7 @@ report_status(FILE *fp, const struct config *cfg, struct store *st,
     long long now, const char *group, int json, char **err)
 {
 	struct group_status *gs;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char when[21];
 	size_t i, n = 0;
 	int rc = 0;
@@ -539,8 +540,7 @@ csv_int(struct buf *b, int v)
 }
 
 static void
-report_csv(struct buf *b, const struct config *cfg, struct group_status *gs,
-    size_t n, long long now)
+report_csv(struct buf *b, struct group_status *gs, size_t n, long long now)
 {
 	char when[24], utc[21], rate[16];
 	size_t i, j;
@@ -549,7 +549,6 @@ report_csv(struct buf *b, const struct config *cfg, struct group_status *gs,
 	    "held,scheduled,short_by,judged,coordination_ok,meeting_uid,date,"
 	    "start_utc,meeting_kind,summary,status,agenda,accepted,declined,"
 	    "tentative,no_answer,attendance_rate,minutes\r\n");
-	(void)cfg;
 	for (i = 0; i < n; i++) {
 		const struct group *g = gs[i].g;
 		const struct quota_year *q = &gs[i].q;
@@ -696,7 +695,7 @@ report_annual(FILE *fp, const struct config *cfg, struct store *st,
 {
 	const struct group **order;
 	struct group_status *gs;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	int *depths, rc = 0;
 	size_t i, n, ok = 0;
 
@@ -722,7 +721,7 @@ report_annual(FILE *fp, const struct config *cfg, struct store *st,
 	if (strcmp(format, "md") == 0)
 		report_md(&b, cfg, gs, n, year, now);
 	else if (strcmp(format, "csv") == 0)
-		report_csv(&b, cfg, gs, n, now);
+		report_csv(&b, gs, n, now);
 	else
 		report_json(&b, gs, n, year, now);
 	rc = flush_out(fp, &b, "report", err);
@@ -778,7 +777,7 @@ report_calendar(const struct config *cfg, struct store *st,
 static char *
 without_dtstamp(const char *s)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	const char *e;
 	int skip = 0;
 
@@ -798,68 +797,23 @@ without_dtstamp(const char *s)
 	return buf_detach(&b);
 }
 
+/* The feed as it is on disk, or NULL (absent, unreadable, or bigger than
+ * any feed we write: then it is written again). */
 static char *
-read_small(const char *path)
+read_feed(const char *path)
 {
-	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	FILE *fp;
+	struct buf b = BUF_INIT(FEED_MAX);
+	int fd, rc;
 
-	if ((fp = fopen(path, "rb")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0 &&
-	    b.len < (size_t)16 << 20)
-		buf_add(&b, chunk, n);
-	fclose(fp);
-	buf_adds(&b, "");
-	return buf_detach(&b);
-}
-
-static int
-write_atomic(const char *dir, const char *path, const char *text, char **err)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	size_t len = strlen(text), off = 0;
-	ssize_t w;
-	int fd, dfd;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0640);
-	if (fd == -1) {
-		*err = xasprintf("cannot create %s: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	while (off < len) {
-		if ((w = write(fd, text + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (off < len || fsync(fd) == -1) {
-		*err = xasprintf("cannot write %s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
+	rc = buf_read(&b, fd);
 	close(fd);
-	if (rename(tmp, path) == -1) {
-		*err = xasprintf("cannot rename %s to %s: %s", tmp, path,
-		    strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
+	if (rc == -1) {
+		buf_release(&b);
+		return NULL;
 	}
-	free(tmp);
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return buf_detach(&b);
 }
 
 static int
@@ -872,6 +826,29 @@ make_dir(const char *path, char **err)
 	return 0;
 }
 
+/* <repository>/<group>/calendar.ics, written whole or not at all. */
+static int
+write_feed(const struct config *cfg, const struct group *g, const char *text,
+    char **err)
+{
+	char *dir = xasprintf("%s/%s", cfg->repository, g->id);
+	int dfd = -1, rc = -1;
+
+	if (make_dir(cfg->repository, err) == -1 || make_dir(dir, err) == -1)
+		goto out;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		*err = xasprintf("cannot open %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = file_write_atomic(dfd, "calendar.ics", text, strlen(text), err);
+out:
+	if (dfd != -1)
+		close(dfd);
+	free(dir);
+	return rc;
+}
+
 /* 1 when the feed at path exists and shows what it showed last time it
  * was written, 0 when it must be rendered, -1 on a store error.  The
  * digest covers every field the feed carries; the warnings table
@@ -881,7 +858,7 @@ feed_unchanged(const struct config *cfg, struct store *st,
     const struct group *g, const char *path, char **err)
 {
 	struct store_plan_meeting *rows = NULL;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct stat sb;
 	char hex[65], *key;
 	size_t n = 0, i;
@@ -900,7 +877,7 @@ feed_unchanged(const struct config *cfg, struct store *st,
 		    rows[i].location ? rows[i].location : "",
 		    rows[i].kind ? rows[i].kind : "");
 	store_plan_meetings_free(rows, n);
-	archive_sha256(buf_str(&b), b.len, hex);
+	sha256_hex(buf_str(&b), b.len, hex);
 	buf_release(&b);
 	key = xasprintf("feed-%s", hex);
 	/* A new digest is recorded now; should the write fail, the feed is
@@ -916,32 +893,29 @@ int
 report_calendar_write(const struct config *cfg, struct store *st,
     long long now, int *written, char **err)
 {
-	char *text, *old, *a, *b, *dir, *path, *werr = NULL;
+	char *text, *old, *a, *b, *path, *werr = NULL;
 	size_t i;
 	int same, fresh;
 
 	for (i = 0; i < cfg->ngroups; i++) {
 		const struct group *g = &cfg->groups[i];
 
-		dir = xasprintf("%s/%s", cfg->repository, g->id);
-		path = xasprintf("%s/calendar.ics", dir);
+		path = xasprintf("%s/%s/calendar.ics", cfg->repository, g->id);
 		/* Rendering every group's feed every cycle costs more than the
 		 * rest of an idle cycle: a digest of what the feed shows says
 		 * whether it can have changed. */
 		if ((fresh = feed_unchanged(cfg, st, g, path, err)) != 0) {
-			free(dir);
 			free(path);
 			if (fresh == -1)
 				return -1;
 			continue;
 		}
 		if ((text = report_calendar(cfg, st, g, now, err)) == NULL) {
-			free(dir);
 			free(path);
 			return -1;
 		}
 		same = 0;
-		if ((old = read_small(path)) != NULL) {
+		if ((old = read_feed(path)) != NULL) {
 			a = without_dtstamp(old);
 			b = without_dtstamp(text);
 			same = strcmp(a, b) == 0;
@@ -950,9 +924,7 @@ report_calendar_write(const struct config *cfg, struct store *st,
 			free(old);
 		}
 		if (!same) {
-			if (make_dir(cfg->repository, &werr) == -1 ||
-			    make_dir(dir, &werr) == -1 ||
-			    write_atomic(dir, path, text, &werr) == -1) {
+			if (write_feed(cfg, g, text, &werr) == -1) {
 				log_warnx("%s: cannot update the calendar feed: %s",
 				    g->id, werr);
 				free(werr);
@@ -965,7 +937,6 @@ report_calendar_write(const struct config *cfg, struct store *st,
 			}
 		}
 		free(text);
-		free(dir);
 		free(path);
 	}
 	return 0;

@@ -2,7 +2,8 @@
  * each group's calendar feed.  All are views of the configuration and the
  * store, and count meetings with quota.c, so `status` and `report` for
  * the same year and moment cannot disagree.  Only report_calendar_write()
- * writes anything, and only to the repository. */
+ * changes anything: the feeds in the repository, and in the store the
+ * digests of what they show. */
 #ifndef CONVENED_REPORT_H
 #define CONVENED_REPORT_H
 
@@ -17,7 +18,8 @@ struct store;
  * coordination rule, bouncing addresses and that year's meetings (those
  * the series will still bring beyond the planning horizon included, as
  * "scheduled" with agenda "pending" and no attendees).  json selects the
- * documented JSON contract, else a table for a terminal.
+ * documented JSON contract, else a table for a terminal, which lists the
+ * meetings only when one group is asked for.
  * 0, or -1 with *err set (caller frees). */
 int report_status(FILE *, const struct config *, struct store *,
         long long now, const char *group, int json, char **err);
@@ -27,8 +29,9 @@ int report_status(FILE *, const struct config *, struct store *,
  * then subregional, then discussion), each followed by its subgroups.
  *
  * md: English Markdown for the secretariat's summary: a summary table,
- *   then per group its figures, a table with one row per meeting, the
- *   documents archived and the addresses that bounce.
+ *   then per section (the order above) each group's figures (the
+ *   addresses that bounce among them), a table with one row per meeting,
+ *   and the documents archived.
  * csv: RFC 4180 (CRLF, quotes doubled, UTF-8 without BOM), a header row,
  *   one row per meeting; a group without meetings gets one row with the
  *   meeting columns empty.  Columns: year axis group_kind group_id
@@ -59,8 +62,10 @@ int report_annual(FILE *, const struct config *, struct store *,
 char *report_calendar(const struct config *, struct store *,
         const struct group *, long long now, char **err);
 
-/* Write every group's feed to <repository>/<group>/calendar.ics (temporary
- * file, fsync, rename), but only when it changed other than in DTSTAMP.
+/* Write every group's feed to <repository>/<group>/calendar.ics
+ * (file_write_atomic()), but only when it changed other than in DTSTAMP:
+ * a digest of what the feed shows, kept in the store, skips rendering it
+ * when nothing did.
  * *written (may be NULL) counts the files written.  A group whose file
  * cannot be written is logged and skipped.  Returns 0, or -1 when the
  * store failed (*err set, caller frees). */

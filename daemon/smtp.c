@@ -25,7 +25,7 @@
  * upload alive at a few bytes per second, so a loose total cap remains:
  * 10 x timeout for the dialogue plus one second per KiB of message.
  *
- * Two libcurl 7.88 habits we correct (both seen in tests/unit/test_smtp.c):
+ * Two libcurl 7.88 habits we correct (both seen in tests/integration/test_smtp.c):
  * - after a failure it sends QUIT and waits the full response timeout for
  *   the answer, so a stalled server cost 2 x timeout: we give QUIT one
  *   second (quit_grace) and then cut the socket;
@@ -179,10 +179,13 @@ note_reply(struct smtp *s, const char *p, size_t n)
 	final = n == 3 || p[3] != '-';
 	if (!s->in_reply)
 		buf_reset(&s->reply);
-	else if (s->reply.len > 0 && s->reply.len < SMTP_REPLY_MAX)
+	else if (s->reply.len > 0)
 		buf_addc(&s->reply, ' ');
-	for (i = n > 4 ? 4 : n; i < n && s->reply.len < SMTP_REPLY_MAX; i++)
-		buf_addc(&s->reply, (p[i] < 0x20 || p[i] == 0x7f) ? '?' : p[i]);
+	/* What passes the buffer's maximum is cut. */
+	for (i = n > 4 ? 4 : n; i < n; i++)
+		if (buf_addc(&s->reply, (p[i] < 0x20 || p[i] == 0x7f) ? '?' :
+		    p[i]) == -1)
+			break;
 	s->in_reply = !final;
 	if (final) {
 		s->code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
@@ -232,7 +235,7 @@ smtp_new(const struct endpoint *ep, const char *password, long timeout)
 	s->url = xstrdup(ep->url);
 	if (password != NULL && ep->username != NULL)
 		s->password = xstrdup(password);
-	buf_init(&s->reply);
+	buf_init(&s->reply, SMTP_REPLY_MAX);
 
 	if ((c = curl_easy_init()) == NULL)
 		fatalx("cannot initialise libcurl");

@@ -1,10 +1,11 @@
 /* smtp.h: hand composed messages to the submission server (libcurl).
  *
- * Only smtp.c includes curl.h.  One struct smtp holds one libcurl easy
- * handle for a batch of sends: libcurl keeps the connection open between
- * sends, so a batch costs one connect, one TLS handshake and one AUTH.
- * After any failed send libcurl drops the connection; the next send opens
- * a fresh one.  smtp_free() ends the session with QUIT.
+ * Only smtp.c and net.c include curl.h.  One struct smtp holds one libcurl
+ * easy handle for a batch of sends: libcurl keeps the connection open
+ * between sends, so a batch costs one connect, one TLS handshake and one
+ * AUTH.  After any failed send smtp.c cuts the connection (libcurl would
+ * keep some, with late replies still on their way in them); the next send
+ * opens a fresh one.  smtp_free() ends the session with QUIT.
  *
  * libcurl's global state is initialised by the first curl_easy_init() (we
  * are single-threaded) and never torn down; valgrind reports those one-time
@@ -55,14 +56,13 @@ struct smtp *smtp_new(const struct endpoint *ep, const char *password,
  *   DMN_OK           the server answered 250 to the end of data
  *   DMN_TEMP         a 4xx at any stage; connection refused, reset or closed
  *                    (also in the middle of DATA); a timeout; a host name
- *                    that does not resolve
+ *                    that does not resolve; libcurl out of memory
  *   DMN_BAD_MSG      a 5xx to MAIL FROM, RCPT TO, DATA or the end of data,
  *                    or an address that cannot go into an SMTP command
  *   DMN_BAD_ACCOUNT  authentication refused (5xx to AUTH, or 530
  *                    "authentication required" anywhere), a 5xx to the
  *                    greeting/EHLO/STARTTLS, STARTTLS not offered, any TLS
  *                    or certificate failure, a URL or scheme refused
- *   DMN_FATAL        libcurl ran out of memory
  * On anything but DMN_OK, *err is set to one line (caller frees) naming the
  * stage and, when the server answered, its reply code and text.  *err is
  * left alone on DMN_OK.  The strings are only read during the call. */

@@ -236,7 +236,6 @@ enum stmt_id {
 	ST_OUTBOX_DUE,
 	ST_OUTBOX_SET,
 	ST_OUTBOX_COUNT,
-	ST_GROUP_NAMES,
 	ST_WARNING_ADD,
 	ST_INBOUND_SEEN,
 	ST_INBOUND_ADD,
@@ -416,9 +415,6 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_OUTBOX_COUNT] =
 	"SELECT count(*) FROM outbox WHERE state = ?1",
 
-	[ST_GROUP_NAMES] =
-	"SELECT id FROM groups ORDER BY id",
-
 	[ST_WARNING_ADD] =
 	"INSERT INTO warnings (group_id, kind, key, sent_at)"
 	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
@@ -521,8 +517,9 @@ dberr(struct store *s, char **err, char *what)
 
 /* Bind parameters 1.. from `types`: 't' text (NULL binds NULL), 'i' int,
  * 'l' long long, 'L' long long or NULL when negative, 'x' blob (two
- * arguments: pointer and size_t length).  Text is SQLITE_STATIC: every caller resets the
- * statement before its arguments go out of scope. */
+ * arguments: pointer and size_t length).  Text and blobs are
+ * SQLITE_STATIC: every caller resets the statement before its arguments
+ * go out of scope. */
 static int
 bindv(sqlite3_stmt *st, const char *types, va_list ap)
 {
@@ -741,81 +738,85 @@ newer(const char *path, long long version, int known)
 	    known);
 }
 
-struct store *
-store_open_upto(const char *path, int upto, char **err)
+static int
+open_db(struct store *s, char **err)
 {
-	struct store *s;
-	sqlite3_stmt *st = NULL;
-	long long version, appid, nobjects;
-	const char *mode;
-	int rc, v, wal;
+	int rc;
 
-	s = xcalloc(1, sizeof(*s));
-	s->path = xstrdup(path);
-
-	if (upto < 0 || upto > STORE_SCHEMA_VERSION) {
-		*err = xasprintf("cannot open state db %s: schema version %d "
-		    "asked for, this convened knows 0 to %d", path, upto,
-		    STORE_SCHEMA_VERSION);
-		goto fail;
-	}
-
-	rc = sqlite3_open_v2(path, &s->db,
+	rc = sqlite3_open_v2(s->path, &s->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		/* "unable to open database file" alone does not say why */
 		if (s->db != NULL && rc == SQLITE_CANTOPEN &&
 		    sqlite3_system_errno(s->db) != 0)
 			*err = xasprintf("cannot open state db %s: %s (%s)",
-			    path, sqlite3_errstr(rc),
+			    s->path, sqlite3_errstr(rc),
 			    strerror(sqlite3_system_errno(s->db)));
 		else
-			*err = xasprintf("cannot open state db %s: %s", path,
+			*err = xasprintf("cannot open state db %s: %s", s->path,
 			    s->db != NULL ? sqlite3_errmsg(s->db) :
 			    sqlite3_errstr(rc));
-		goto fail;
+		return -1;
 	}
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	return 0;
+}
 
-	/* Look before touching: a database from a newer convened, or a file
-	 * that is not ours, is left exactly as found. */
-	if (query_int(s, "PRAGMA user_version", &version) == -1 ||
+/* Look before touching: a database from a newer convened, or a file that
+ * is not ours, is left exactly as found.  *version is its schema. */
+static int
+is_ours(struct store *s, int upto, long long *version, char **err)
+{
+	long long appid, nobjects;
+
+	if (query_int(s, "PRAGMA user_version", version) == -1 ||
 	    query_int(s, "PRAGMA application_id", &appid) == -1 ||
 	    query_int(s, "SELECT count(*) FROM sqlite_master", &nobjects) == -1) {
-		*err = xasprintf("cannot open state db %s: %s", path,
+		*err = xasprintf("cannot open state db %s: %s", s->path,
 		    s->errmsg);
-		goto fail;
+		return -1;
 	}
-	if (version > upto) {
-		*err = newer(path, version, upto);
-		goto fail;
+	if (*version > upto) {
+		*err = newer(s->path, *version, upto);
+		return -1;
 	}
-	if (appid != STORE_APP_ID && (appid != 0 || version != 0)) {
+	if (appid != STORE_APP_ID && (appid != 0 || *version != 0)) {
 		*err = xasprintf("state db %s belongs to another application "
 		    "(application_id %#llx, user_version %lld): refusing to "
-		    "use it", path, appid, version);
-		goto fail;
+		    "use it", s->path, appid, *version);
+		return -1;
 	}
-	if (version == 0 && nobjects > 0) {
+	if (*version == 0 && nobjects > 0) {
 		*err = xasprintf("state db %s holds tables but no convened "
-		    "schema: refusing to use it", path);
-		goto fail;
+		    "schema: refusing to use it", s->path);
+		return -1;
 	}
+	return 0;
+}
+
+/* WAL where the file system allows it, durability to match, foreign
+ * keys on. */
+static int
+set_journal(struct store *s, char **err)
+{
+	sqlite3_stmt *st = NULL;
+	const char *mode;
+	int wal;
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
 		save_err(s);
 		sqlite3_finalize(st);
 		*err = xasprintf("cannot set WAL journal on state db %s: %s",
-		    path, s->errmsg);
-		goto fail;
+		    s->path, s->errmsg);
+		return -1;
 	}
 	mode = (const char *)sqlite3_column_text(st, 0);
 	wal = mode != NULL && strcasecmp(mode, "wal") == 0;
 	if (!wal)
 		log_warnx("state db %s: journal mode is %s, not wal (file "
 		    "system without shared memory?): readers will block the "
-		    "daemon", path, mode != NULL ? mode : "unknown");
+		    "daemon", s->path, mode != NULL ? mode : "unknown");
 	sqlite3_finalize(st);
 
 	/* NORMAL is durable only with WAL; the rollback journal needs FULL
@@ -825,10 +826,31 @@ store_open_upto(const char *path, int upto, char **err)
 	    sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL,
 	    NULL) != SQLITE_OK) {
 		save_err(s);
-		*err = xasprintf("cannot configure state db %s: %s", path,
+		*err = xasprintf("cannot configure state db %s: %s", s->path,
 		    s->errmsg);
+		return -1;
+	}
+	return 0;
+}
+
+struct store *
+store_open_upto(const char *path, int upto, char **err)
+{
+	struct store *s;
+	long long version;
+	int v;
+
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+	if (upto < 0 || upto > STORE_SCHEMA_VERSION) {
+		*err = xasprintf("cannot open state db %s: schema version %d "
+		    "asked for, this convened knows 0 to %d", path, upto,
+		    STORE_SCHEMA_VERSION);
 		goto fail;
 	}
+	if (open_db(s, err) == -1 || is_ours(s, upto, &version, err) == -1 ||
+	    set_journal(s, err) == -1)
+		goto fail;
 
 	/* A new database is "created", not "migrated" step by step. */
 	for (v = (int)version + 1; v <= upto; v++)

@@ -26,8 +26,9 @@ struct store;                                   /* opaque */
 
 #define STORE_SCHEMA_VERSION 3
 
-/* Open (create if absent) the state database at `path`: WAL journal,
- * synchronous=NORMAL, foreign_keys=ON, busy_timeout 5000 ms; then run the
+/* Open (create if absent) the state database at `path`: WAL journal with
+ * synchronous=NORMAL (FULL, with a warning, on a file system where WAL
+ * cannot work), foreign_keys=ON, busy_timeout 5000 ms; then run the
  * numbered migrations up to STORE_SCHEMA_VERSION, each in its own
  * transaction, recording the version in PRAGMA user_version.
  * Refused (NULL, *err set): a database with a newer schema than this binary
@@ -41,7 +42,8 @@ struct store *store_open(const char *path, char **err);
  * refused as "newer".  Used to build a version 1 database and upgrade it. */
 struct store *store_open_upto(const char *path, int upto, char **err);
 
-/* Finalize every statement and close the connection.  NULL is a no-op. */
+/* PRAGMA optimize, finalize every statement and close the connection.
+ * NULL is a no-op. */
 void store_close(struct store *);
 
 /* PRAGMA user_version of the open database; -1 when it cannot be read. */
@@ -53,7 +55,7 @@ int  store_begin(struct store *);
 int  store_commit(struct store *);
 int  store_rollback(struct store *);
 
-/* ---- writers (the planner and inbox will add more) ---- */
+/* ---- writers ---- */
 
 /* Insert the group, or update its name; first_seen keeps its first value. */
 int  store_group_sync(struct store *, const char *id, const char *name,
@@ -108,7 +110,8 @@ int  store_meeting_set_minutes(struct store *, const char *uid,
 
 /* Record that the REQUEST with `sequence` went to `email` for the meeting:
  * inserts the invitation (partstat NEEDS-ACTION) or updates sequence_sent,
- * and clears `cancelled` (an attendee can come back). */
+ * and clears `cancelled`: an attendee can come back, and then answers
+ * afresh (NEEDS-ACTION again). */
 int  store_invitation_set(struct store *, const char *meeting_uid,
          const char *email, int sequence, char **err);
 
@@ -221,7 +224,8 @@ void store_plan_meeting_clear(struct store_plan_meeting *);
 int  store_meeting_set_draft(struct store *, const char *uid,
          const char *text, char **err);
 
-/* SEQUENCE + 1, and every attendee must hear of it (the agenda changed). */
+/* SEQUENCE + 1, and every attendee must hear of it (content_seq follows:
+ * the agenda changed).  -1 with *err if no such uid. */
 int  store_meeting_bump(struct store *, const char *uid, char **err);
 
 struct store_invitee {
@@ -239,9 +243,10 @@ void store_invitees_free(struct store_invitee *, size_t);
 /* ---- outbox ----
  *
  * Every outgoing message is a row before it is sent.  A row goes
- * pending -> sending -> sent, or back to pending with a later next_try, or
- * to failed.  'sending' is written in its own transaction before the SMTP
- * dialogue; a row found 'sending' was interrupted and is sent again under
+ * pending -> sending -> sent, or back to pending (with a later next_try,
+ * or as it was when it was not tried), or to failed.  'sending' is written
+ * for a whole batch in a transaction of its own before the SMTP dialogues
+ * (outbox.h); a row found 'sending' may have gone and is sent again under
  * the same Message-ID.  A 'sent' row never changes again. */
 
 struct store_outbox_in {
@@ -266,15 +271,16 @@ struct store_outbox {
 	int        attempts;
 	long long  created;
 };
-/* Rows pending or sending whose next_try <= now, oldest first, at most
- * limit.  *out freed with store_outbox_free(). */
+/* Rows pending or sending whose next_try <= now, in next_try order (then
+ * as queued), at most limit.  *out freed with store_outbox_free(). */
 int  store_outbox_due(struct store *, long long now, int limit,
          struct store_outbox **out, size_t *n, char **err);
 void store_outbox_free(struct store_outbox *, size_t);
 
 /* Move row id to state (sending | pending | sent | failed); attempted adds
- * to attempts; next_try and sent_at < 0 leave / write NULL as the column
- * allows; error may be NULL.  A row already 'sent' is never changed. */
+ * to attempts; next_try < 0 leaves it as it is, sent_at < 0 writes NULL;
+ * error (NULL allowed) replaces last_error.  A row already 'sent' is never
+ * changed. */
 int  store_outbox_set(struct store *, long long id, const char *state,
          int attempted, long long next_try, long long sent_at,
          const char *error, char **err);
@@ -297,8 +303,8 @@ int  store_warning_add(struct store *, const char *group_id,
 int  store_inbound_seen(struct store *, const char *message_id,
          char **result, char **err);
 /* Record a message as processed: kind is the verdict, result what was
- * done (applied, ignored, refused, stale).  A second record of the same
- * Message-ID is ignored. */
+ * done (inbox_result_name(): applied, ignored, refused).  A second record
+ * of the same Message-ID is ignored. */
 int  store_inbound_add(struct store *, const char *message_id,
          const char *folder, unsigned long uidvalidity, unsigned long uid,
          long long now, const char *kind, const char *result, char **err);
@@ -317,17 +323,20 @@ struct store_document {
 int  store_document_add(struct store *, const struct store_document *,
          char **err);
 
-/* 1 when convened has ever written to email (member, guest, recipient). */
+/* 1 when convened has ever written to email (a member, past or present,
+ * an invited guest, an outbox recipient), 0 not, -1 error. */
 int  store_address_known(struct store *, const char *email, char **err);
-/* 1 when message_id is one of ours. */
+/* 1 when message_id is one of ours (an outbox row), 0 not, -1 error. */
 int  store_outbox_has(struct store *, const char *message_id, char **err);
 
-/* The UID of the group's latest meeting that ended in (since, now] without
- * minutes (caller frees), or NULL. */
+/* The UID of the group's latest meeting, not cancelled, that ended in
+ * (since, now] without minutes (caller frees), or NULL: none, or the store
+ * failed. */
 char *store_last_ended_without_minutes(struct store *, const char *group_id,
          long long now, long long since);
 
-/* The last bounce status recorded for email (caller frees), or NULL. */
+/* The status of the newest bounce report recorded for email (caller
+ * frees), or NULL: none, or the store failed. */
 char *store_bounce_status(struct store *, const char *email);
 
 #endif

@@ -542,10 +542,8 @@ parse(struct report *r, const char *kind, const char *text, size_t len,
 static int
 load(struct report *r, const char *path, char **text, size_t *len)
 {
+	struct buf b = BUF_INIT(TEMPLATE_MAX_SIZE);
 	struct stat st;
-	char *data;
-	size_t have = 0;
-	ssize_t got;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
@@ -564,34 +562,20 @@ load(struct report *r, const char *path, char **text, size_t *len)
 		close(fd);
 		return -1;
 	}
-	/* Read one byte past the cap to tell "full" from "too big", whatever
-	 * st_size said (the file may grow under us). */
-	data = xmalloc(TEMPLATE_MAX_SIZE + 2);
-	for (;;) {
-		got = read(fd, data + have, TEMPLATE_MAX_SIZE + 1 - have);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			report_add(r, 0, "read error: %s", strerror(errno));
-			free(data);
-			close(fd);
-			return -1;
-		}
-		if (got == 0)
-			break;
-		have += (size_t)got;
-		if (have > TEMPLATE_MAX_SIZE) {
+	/* The cap holds whatever st_size said: the file may grow under us. */
+	if (buf_read(&b, fd) == -1) {
+		if (errno == EFBIG)
 			report_add(r, 0, "larger than %d bytes",
 			    TEMPLATE_MAX_SIZE);
-			free(data);
-			close(fd);
-			return -1;
-		}
+		else
+			report_add(r, 0, "read error: %s", strerror(errno));
+		buf_release(&b);
+		close(fd);
+		return -1;
 	}
 	close(fd);
-	data[have] = '\0';
-	*text = data;
-	*len = have;
+	*len = b.len;
+	*text = buf_detach(&b);
 	return 0;
 }
 
@@ -698,7 +682,7 @@ render_file(const char *path, const char *kind, const struct tvar *vars,
 {
 	struct report r = { path, NULL, NULL, 0 };
 	struct parsed p;
-	struct buf s = BUF_INIT, b = BUF_INIT;
+	struct buf s = BUF_INIT(BUF_OWN), b = BUF_INIT(BUF_OWN);
 	char *text, *t;
 	size_t len, n;
 	int rc;
@@ -743,7 +727,7 @@ template_render(const struct config *cfg, const char *const *langs,
     char **subject, char **body, char **err)
 {
 	const char *dirs[2];
-	struct buf tried = BUF_INIT;
+	struct buf tried = BUF_INIT(BUF_OWN);
 	size_t i, j, di;
 	char *path;
 	int rc;
@@ -991,7 +975,7 @@ char *
 template_when(const char *lang, long long utc, const char *tzid)
 {
 	struct ical_tm tm;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	const char *zone = shown_zone(tzid);
 	int l = lang_index(lang), off, wd, mo;
 

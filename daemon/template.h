@@ -12,7 +12,7 @@
  *
  * {{name}} inserts a variable; {{#name}}...{{/name}} keeps its content only
  * when the variable is non-empty (sections may hold variables and other
- * sections, never the same name twice).  Spaces inside the braces are
+ * sections, never one of their own name, 16 deep at most).  Spaces inside the braces are
  * allowed: {{ name }}.  A tag never spans lines.  A section tag alone on
  * its line takes the whole line with it, so a hidden section leaves no
  * blank line behind.  There is no escape for a literal "{{".
@@ -20,15 +20,17 @@
  * Values are inserted literally: a "{{" in a value is never expanded.  In
  * the subject every control character of a value (CR, LF, TAB, C1, U+2028,
  * U+2029) becomes a space, so no value can add a header line.  In the body
- * a value keeps its line breaks (CRLF and lone CR become LF) and other
- * control characters become spaces.  Invalid UTF-8 in a value becomes
- * U+FFFD, so the output is always valid UTF-8.
+ * a value keeps its line breaks and tabs (CRLF and lone CR become LF;
+ * U+2028 and U+2029 stay) and its other control characters become spaces.
+ * Invalid UTF-8 in a value becomes U+FFFD, byte by byte, so the output is
+ * always valid UTF-8.
  *
  * Files are looked up first in the administrator's directory
  * (cfg->templates_local, single files override) and then in the shipped
  * one (cfg->templates).  Template files are treated as untrusted: at most
  * TEMPLATE_MAX_SIZE bytes, no NUL byte, valid UTF-8, no control character
- * but TAB (CRLF line ends are accepted), every tag known for the kind.
+ * but TAB (CRLF line ends and a UTF-8 byte order mark are accepted),
+ * every tag known for the kind.
  * `convened check` reports every problem through template_check(); at send
  * time template_render() refuses a template that check would refuse. */
 #ifndef CONVENED_TEMPLATE_H
@@ -59,6 +61,11 @@ struct tvar {
  *	                           minutes are archived, files attached
  *	counter-notice             to coordinators: a participant proposes
  *	                           another time (iTIP COUNTER)
+ *	quota-warning              to coordinators and the admin: at a
+ *	                           [policy] quota_checks date, the group is
+ *	                           short of its quota for the year
+ *	quota-year-end             the same in January, for the year ended
+ *	rule-warning               the group breaks the coordination rule
  * The meeting kinds (invite, update, cancel) accept the variables
  *	member_name member_email group_name group_id summary kind openness
  *	date when_member when_meeting member_timezone meeting_timezone
@@ -70,6 +77,13 @@ struct tvar {
  * bounce-notice accepts
  *	member_name member_email group_name group_id organizer_name
  *	organizer_email address address_name reason
+ * quota-warning and quota-year-end accept
+ *	member_name member_email group_name group_id organizer_name
+ *	organizer_email year quota held scheduled short_by months_left
+ *	checkpoint planned_dates
+ * rule-warning accepts
+ *	member_name member_email group_name group_id organizer_name
+ *	organizer_email why coordinators
  * (the callers pass values already localized: see the helpers below). */
 extern const char *const template_kinds[];
 

@@ -1,9 +1,14 @@
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+#include <glib.h>
 
 #include "log.h"
 #include "util.h"
@@ -55,93 +60,121 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+static int buf_vaddf(struct buf *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 char *
 xasprintf(const char *fmt, ...)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		fatalx("xasprintf: bad format");
-	b.data = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return b.data;
+	return buf_detach(&b);
 }
 
 void
-buf_init(struct buf *b)
+buf_init(struct buf *b, size_t max)
 {
 	b->data = NULL;
 	b->len = b->cap = 0;
+	b->max = max;
+	b->full = 0;
 }
 
-static void
+/* Room for extra more bytes and the NUL, or -1 when that passes max. */
+static int
 buf_grow(struct buf *b, size_t extra)
 {
 	size_t want;
 
-	if (extra > SIZE_MAX - b->len - 1)
-		fatalx("buffer overflow");
+	if (b->full || extra > b->max - b->len) {
+		if (b->max == BUF_OWN)
+			fatalx("buffer of convened's own text over %zu bytes",
+			    b->max);
+		b->full = 1;
+		return -1;
+	}
 	want = b->len + extra + 1;
 	if (want <= b->cap)
-		return;
+		return 0;
 	if (b->cap == 0)
 		b->cap = 64;
 	while (b->cap < want)
 		b->cap = b->cap > SIZE_MAX / 2 ? want : b->cap * 2;
 	b->data = xreallocarray(b->data, b->cap, 1);
+	return 0;
 }
 
-void
+int
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	buf_grow(b, n);
+	if (buf_grow(b, n) == -1)
+		return -1;
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
+	return 0;
 }
 
-void
+int
 buf_adds(struct buf *b, const char *s)
 {
-	buf_add(b, s, strlen(s));
+	return buf_add(b, s, strlen(s));
 }
 
-void
+int
 buf_addc(struct buf *b, char c)
 {
-	buf_add(b, &c, 1);
+	return buf_add(b, &c, 1);
 }
 
-void
+static int
+buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n < 0)
+		fatalx("buf_addf: bad format");
+	if (buf_grow(b, (size_t)n) == -1) {
+		va_end(again);
+		return -1;
+	}
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+	va_end(again);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int
 buf_addf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	rc = buf_vaddf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		fatalx("buf_addf: bad format");
-	buf_grow(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
+	return rc;
+}
+
+int
+buf_full(const struct buf *b)
+{
+	return b->full;
 }
 
 void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
+	b->full = 0;
 	if (b->data)
 		b->data[0] = '\0';
 }
@@ -151,7 +184,7 @@ buf_detach(struct buf *b)
 {
 	char *p = b->data ? b->data : xstrdup("");
 
-	buf_init(b);
+	buf_init(b, b->max);
 	return p;
 }
 
@@ -159,13 +192,128 @@ void
 buf_release(struct buf *b)
 {
 	free(b->data);
-	buf_init(b);
+	buf_init(b, b->max);
 }
 
 const char *
 buf_str(const struct buf *b)
 {
 	return b->data ? b->data : "";
+}
+
+int
+buf_read(struct buf *b, int fd)
+{
+	char probe;
+	size_t room;
+	ssize_t got;
+
+	for (;;) {
+		/* Read straight into the buffer, never past max; one byte
+		 * more tells a file that fills it from one that is longer. */
+		room = b->max - b->len < 65536 ? b->max - b->len : 65536;
+		if (room == 0) {
+			while ((got = read(fd, &probe, 1)) == -1 && errno == EINTR)
+				;
+			if (got == 0)
+				return 0;
+			if (got > 0) {
+				b->full = 1;
+				errno = EFBIG;
+			}
+			return -1;
+		}
+		if (buf_grow(b, room) == -1)
+			return -1;
+		if ((got = read(fd, b->data + b->len, room)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (got == 0)
+			return 0;
+		b->len += (size_t)got;
+		b->data[b->len] = '\0';
+	}
+}
+
+void
+sha256_hex(const void *data, size_t len, char out[65])
+{
+	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+
+	g_checksum_update(c, data, (gssize)len);
+	snprintf(out, 65, "%s", g_checksum_get_string(c));
+	g_checksum_free(c);
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+file_write_temp(int dirfd, const void *data, size_t len,
+    char tmp[FILE_TMP_MAX], char **err)
+{
+	static unsigned long seq;
+	int fd;
+
+	snprintf(tmp, FILE_TMP_MAX, ".tmp.%ld.%lu", (long)getpid(), ++seq);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0640);
+	if (fd == -1) {
+		*err = xasprintf("cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
+		*err = xasprintf("cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	if (close(fd) == -1) {
+		*err = xasprintf("cannot write %s: %s", tmp, strerror(errno));
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+int
+file_write_atomic(int dirfd, const char *name, const void *data, size_t len,
+    char **err)
+{
+	char tmp[FILE_TMP_MAX];
+
+	if (file_write_temp(dirfd, data, len, tmp, err) == -1)
+		return -1;
+	if (renameat(dirfd, tmp, dirfd, name) == -1) {
+		*err = xasprintf("cannot rename %s to %s: %s", tmp, name,
+		    strerror(errno));
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	/* The rename itself is durable only once the directory is. */
+	if (fsync(dirfd) == -1) {
+		*err = xasprintf("cannot sync the directory of %s: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 size_t

@@ -1,4 +1,6 @@
-/* util.h: allocation that dies on OOM, a growable buffer, JSON output.
+/* util.h: allocation that dies on OOM, a growable buffer with a maximum,
+ * SHA-256, files written whole or not at all, JSON output, small string
+ * helpers.
  *
  * Ownership: x*alloc/xstrdup/xasprintf return memory the caller frees.
  * struct buf owns its data until buf_detach() hands it to the caller. */
@@ -18,29 +20,74 @@ char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 char *xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 
+/* A growable buffer with a maximum (curl's dynbuf): the cap belongs to
+ * the buffer, set when it is initialised, not to each place that adds.
+ *
+ * An add that would take len past max adds nothing and returns -1: the
+ * buffer keeps what it held, and every later add fails too until
+ * buf_reset() or buf_release(), so what it holds is always a prefix of
+ * what was added.  A caller checks each add, or builds a whole text and
+ * checks buf_full() once.  Adds return 0 otherwise; running out of memory
+ * aborts (xmalloc).
+ *
+ * A buffer fed from outside (a peer, a file) gets the size of what it may
+ * hold.  One that holds text convened writes itself from parts already
+ * bounded (a composed message, a report, JSON) gets BUF_OWN: passing it is
+ * a bug, not an input, and aborts like running out of memory, so those
+ * builders need no checks.  data is NUL-terminated once anything was
+ * added; buf_str() gives "" before that. */
 struct buf {
-	char   *data;   /* always NUL-terminated once anything was added */
+	char   *data;
 	size_t  len;
-	size_t  cap;
+	size_t  cap;    /* bytes allocated */
+	size_t  max;    /* len never passes it */
+	int     full;   /* an add failed: the next ones fail too */
 };
-#define BUF_INIT { NULL, 0, 0 }
+#define BUF_OWN ((size_t)1 << 30)
+#define BUF_INIT(max) { NULL, 0, 0, (max), 0 }
 
-void  buf_init(struct buf *);
-void  buf_add(struct buf *, const void *, size_t);
-void  buf_adds(struct buf *, const char *);
-void  buf_addc(struct buf *, char);
-void  buf_addf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
-void  buf_reset(struct buf *);          /* empty, keep storage */
+void  buf_init(struct buf *, size_t max);
+int   buf_add(struct buf *, const void *, size_t);
+int   buf_adds(struct buf *, const char *);
+int   buf_addc(struct buf *, char);
+int   buf_addf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
+int   buf_full(const struct buf *);     /* an add has failed since reset */
+void  buf_reset(struct buf *);          /* empty, adds work again; keeps
+                                         * storage and max */
 char *buf_detach(struct buf *);         /* caller frees; buf is empty after */
-void  buf_release(struct buf *);
+void  buf_release(struct buf *);        /* free; buf is empty, max kept */
 const char *buf_str(const struct buf *); /* "" when empty */
+
+/* Append what fd holds, to its end (EINTR retried).  0, or -1 with errno
+ * set: EFBIG when there is more than the buffer's max allows (it then
+ * holds exactly max bytes, the file's first ones when it was empty),
+ * else the read's error. */
+int   buf_read(struct buf *, int fd);
+
+/* Lower-case hex SHA-256 of data (64 digits and a NUL). */
+void  sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Files that are there whole or not at all (isync, OpenSMTPD's queue):
+ * the bytes go to a temporary file in the same directory, created with
+ * O_EXCL, never through a link, mode 0640, and synced; only then does the
+ * file get its name.  *err (caller frees) names what failed; a failure
+ * leaves no temporary file behind. */
+#define FILE_TMP_MAX 48
+/* Write data to a temporary file in dirfd: 0 with its name in tmp, -1. */
+int   file_write_temp(int dirfd, const void *data, size_t len,
+          char tmp[FILE_TMP_MAX], char **err);
+/* Write data as dirfd/name, replacing any file of that name, and sync
+ * the directory: 0 or -1. */
+int   file_write_atomic(int dirfd, const char *name, const void *data,
+          size_t len, char **err);
 
 /* JSON: a string value with quotes, every control character and non-ASCII
  * byte sequence that is not valid UTF-8 escaped or replaced. */
 void json_str(struct buf *, const char *);
 void json_str_or_null(struct buf *, const char *);
 
-/* Small string helpers.  str_trim works in place and returns its argument. */
+/* Small string helpers.  str_trim cuts trailing white space in place and
+ * returns a pointer into its argument past the leading white space. */
 char *str_trim(char *);
 int   str_caseeq(const char *, const char *);
 int   str_has_ctl(const char *);        /* any byte < 0x20 or 0x7f */

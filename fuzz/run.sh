@@ -7,7 +7,8 @@
 #
 # Corpora: build/fuzz/corpus/TARGET is the writable one, kept from run to
 # run; the seeds are read in place and never written:
-#	classify   tests/data (.eml, .ics, regress/) and ../shared/fixtures
+#	classify   tests/data (.eml, .ics, regress/), ../shared/fixtures and
+#	           ../shared/bounces-sisimai
 #	config     config (convened.ini, groups.d/*.ini)
 #	template   templates (*/*.txt)
 # Findings go to build/fuzz/artifacts/TARGET/ (crash-*, leak-*, timeout-*,
@@ -20,6 +21,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-300}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
 build=build/fuzz
 fixtures=../shared/fixtures
+bounces=../shared/bounces-sisimai
 [ $# -gt 0 ] || set -- classify config template
 
 case $FUZZ_SECONDS in
@@ -58,6 +60,7 @@ run_one() {
 		;;
 	esac
 	[ "$t" != classify ] || [ ! -d "$fixtures" ] || seeds="$seeds $fixtures"
+	[ "$t" != classify ] || [ ! -d "$bounces" ] || seeds="$seeds $bounces"
 	if [ ! -x "$bin" ]; then
 		echo "fuzz: $bin missing: make fuzz-build" >&2
 		echo "$t - - - - - error" >"$sum"

@@ -93,6 +93,16 @@ def calendar_text(msg):
     return None, None
 
 
+def about(msg):
+    """(kind, group, meeting UID's local part) of a message convened sent:
+    its Message-ID is "cv1.<kind>.<group>.<meeting>.<ref>.<token>@..."
+    (daemon/msgid.h)."""
+    fields = str(msg["Message-ID"]).strip("<>").split("@")[0].split(".")
+    if len(fields) != 6 or fields[0] != "cv1":
+        return None, None, None
+    return fields[1], fields[2], fields[3]
+
+
 def send(raw, sender, smtp_port):
     with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as s:
         s.sendmail(sender, [ORGANIZER], raw)
@@ -235,30 +245,30 @@ class Demo:
         """What people do with the mail that reached them."""
         for addr in sorted(self.dc.known - {ORGANIZER}):
             for msg in self.mailbox(addr):
-                mid = str(msg["Message-ID"])
+                kind, _, meeting = about(msg)
                 method, text = calendar_text(msg)
-                if method == "REQUEST" and ".0.request." in mid:
+                if method == "REQUEST" and re.search(r"^SEQUENCE:0\r?$", text, re.M):
                     uid = re.search(r"^UID:(.*)$", text.replace("\r\n ", ""), re.M).group(1)
                     partstat = answer_of(addr, uid)
                     if partstat:
                         send(rsvp(addr, msg, partstat), addr, self.smtp_port)
                         self.stats["rsvp"] += 1
-                elif "agenda-request.south-south-monthly" in mid:
+                elif kind == "agenda-request" and meeting.startswith("south-south-monthly-"):
                     # Chile's coordinator rewrites the March agenda; ECLAC's
                     # confirms the drafts as they come.
                     if addr == "daniela.fuentes@cepal.example.org":
                         send(reply(addr, msg, "CONFIRMAR"), addr, self.smtp_port)
                         self.stats["agenda"] += 1
-                    elif addr == "francisca.munoz@mds.example.cl" and "20210317" in mid:
+                    elif addr == "francisca.munoz@mds.example.cl" and meeting.endswith("-20210317"):
                         send(reply(addr, msg,
                                    "1. Apertura y bienvenida\r\n"
                                    "2. Experiencia de Chile: Sistema Elige Vivir Sano\r\n"
                                    "3. Experiencia del Uruguay: programa Cercanías\r\n"
                                    "4. Acuerdos y próxima reunión"), addr, self.smtp_port)
                         self.stats["agenda"] += 1
-                elif "minutes-request.south-south-monthly" in mid and \
-                        addr == "ana.perez@mides.example.uy":
-                    date = re.search(r"monthly-(\d{8})", mid).group(1)
+                elif kind == "minutes-request" and meeting.startswith("south-south-monthly-") \
+                        and addr == "ana.perez@mides.example.uy":
+                    date = meeting.rsplit("-", 1)[1]
                     pdf = minutes_pdf("Acta de la reunion Sur-Sur del %s" % date)
                     send(reply(addr, msg, "Adjuntamos el acta de la reunión.",
                                ("acta-%s.pdf" % date, pdf)), addr, self.smtp_port)
@@ -300,7 +310,7 @@ class Demo:
         say("\n== convened report --year %d" % YEAR)
         self.convened("report", "--year", str(YEAR), now="%d-12-31T12:00:00Z" % YEAR, show=True)
         warned = [m for m in self.dc.messages(self.admin, "INBOX")
-                  if b"notice.quota" in m["data"]]
+                  if re.search(rb"^Message-ID: <cv1\.quota-", m["data"], re.M | re.I)]
         say("\n== look at it")
         say("  repository (minutes, documents, calendar feeds): %s/repository" % self.work)
         say("  mailboxes (Maildir, one per address):            %s/mail/home" % self.work)

@@ -2,7 +2,7 @@
 # Install what convened needs and is missing, on Debian 12.
 #   sh scripts/deps.sh build   compiler and the libraries' -dev packages
 #   sh scripts/deps.sh test    build + cmocka, valgrind, python3 modules, dovecot,
-#                              mandoc
+#                              mandoc, Sisimai (the bounce oracle)
 #   sh scripts/deps.sh demo    build + the test servers (aiosmtpd, dovecot)
 #   sh scripts/deps.sh fuzz    build + clang and its libFuzzer runtime
 #   sh scripts/deps.sh bench   test servers + the tools bench/ compares with:
@@ -58,6 +58,10 @@ pymodule() {
 	fi
 }
 
+perlmodule() {
+	perl -M"$1" -e 1 >/dev/null 2>&1 || need "$2"
+}
+
 check_build() {
 	program gcc gcc
 	# gcc only recommends libc6-dev, and recommends are not installed
@@ -89,6 +93,8 @@ test)
 	# tests/integration/manpages.sh lints with mandoc -Tlint, and with
 	# man and groff too where man-db is installed
 	program mandoc mandoc
+	# tests/integration/bounce_oracle.sh reads bounces with Sisimai too
+	perlmodule Sisimai libsisimai-perl
 	check_servers
 	;;
 demo)

@@ -4,7 +4,8 @@
 #   BUILD=build/plain sh tests/run.sh     (what `make test` and `make check` do)
 # Environment:
 #   BUILD         where `make unit integration` put the programs (build/plain)
-#   VALGRIND=1    run the cmocka programs under valgrind
+#   VALGRIND=1    run the cmocka programs under valgrind (with the
+#                 suppressions of tests/valgrind.supp)
 #   SUITE         unit | integration | all (default all)
 #   TEST_TIMEOUT  seconds one program or script may take (default 600)
 # The unit tier is one cmocka program per tests/unit/test_*.c, in
@@ -89,6 +90,7 @@ run_cmocka() {
 	fi
 	if [ "$VALGRIND" = 1 ]; then
 		run "$name (valgrind)" valgrind --leak-check=full \
+			--suppressions="$root/tests/valgrind.supp" \
 			--errors-for-leak-kinds=definite,indirect \
 			--error-exitcode=1 -q "$t"
 	else

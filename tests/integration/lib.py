@@ -7,6 +7,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -255,11 +256,19 @@ def calendar_part(msg):
     return None, None
 
 
+def msgid_kind(msg):
+    """(kind, group) of a message convened sent, read from its Message-ID
+    cv1.<kind>.<group>.<meeting>.<ref>.<token>@<domain> (daemon/msgid.h),
+    or None when the id is not of that form."""
+    m = re.match(r"<?cv1\.([a-z-]+)\.([a-z0-9_-]+)\.", str(msg["Message-ID"]))
+    return (m.group(1), m.group(2)) if m else None
+
+
 def of_kind(msgs, kind):
     """The messages, as SmtpServer.messages() gives them, of one kind that
     convened sends (invite, agenda-request, bounce-notice...): their
     Message-ID says which."""
-    return [m for m in msgs if kind in m[1]["Message-ID"]]
+    return [m for m in msgs if (msgid_kind(m[1]) or (None,))[0] == kind]
 
 
 def attachment_names(msg):

@@ -3,9 +3,10 @@
 # what the code does.
 #   - mandoc -Tlint (when installed), groff -mdoc -ww and man -l print no
 #     warning for convened(8) and convened.ini(5);
-#   - every key of daemon/config.c's key tables and every template kind of
+#   - every key of daemon/config.c's key table and every template kind of
 #     daemon/template.c has its `.It Cm` entry in convened.ini(5), every
-#     command main.c dispatches its entry in convened(8);
+#     command main.c dispatches its entry in convened(8); the bounds and
+#     default of each whole-number key are the ones its entry gives;
 #   - the two EXAMPLES of convened.ini(5) pass `convened check` (when
 #     ./convened is built).
 # Exit 0 pass, 1 fail, 77 skip (no man, groff or mandoc at all).
@@ -68,14 +69,40 @@ if [ "$linted" -eq 0 ]; then
 fi
 
 # --- in step with the code ---------------------------------------------
-# Every key of the key tables ({ "name", required, list }).
-keys=$(sed -n '/^static const struct keydef [a-z]*_keys\[\] = {/,/^};/p' \
-	"$root/daemon/config.c" | grep -o '{ "[a-z_]*"' | tr -d '{ "' | sort -u)
+# Every key of the key table, one row each: KIND(S_SECTION, "name", ...).
+# The table's rows on one line each, to read their fields.
+rows=$(sed -n '/^static const struct key keys\[\] = {/,/^};/p' \
+	"$root/daemon/config.c" | tr '\n\t' '  ' | sed 's/  *\([A-Z]*(S_\)/\n\1/g')
+keys=$(printf '%s\n' "$rows" | sed -n 's/^ *[A-Z]*(S_[A-Z]*, "\([a-z_]*\)".*/\1/p' |
+	sort -u)
 [ -n "$keys" ] || bad "no keys found in daemon/config.c"
 for k in $keys; do
 	grep -q "^\.It Cm $k\( \|$\)" "$root/man/convened.ini.5" ||
 		bad "convened.ini(5) does not describe key '$k'"
 done
+# A whole number's bounds ("1 to 366") and default ("Default: 3.") are
+# said in its entry, or in every entry of that name (timeout is in two
+# sections); a required key has no default to document.
+printf '%s\n' "$rows" |
+	sed -e 's/, */,/g' -n -e 's/^ *INT(S_[A-Z]*,"\([a-z_]*\)",\([A-Z0-9]*\),AT([^)]*),\([^,]*\),\([0-9]*\),\([0-9]*\)).*/\1 \2 \3 \4 \5/p' \
+	>"$tmp/ints"
+[ -s "$tmp/ints" ] || bad "no whole-number keys found in daemon/config.c"
+while read -r k req def lo hi; do
+	awk -v k="$k" -v req="$req" -v def="$def" -v range="$lo to $hi" '
+		/^\.It / { if (inside) check(); inside = ($0 ~ "^\\.It Cm " k "( |$)"); text = "" }
+		/^\.E[lt]/ { if (inside) check(); inside = 0 }
+		inside { text = text " " $0 }
+		function check() {
+			n++
+			if (index(text, range) == 0) bad = bad " bounds " range
+			if (req == "0" && def != "NULL" &&
+			    index(text, "Default: " substr(def, 2, length(def) - 2) ".") == 0)
+				bad = bad " default " def
+		}
+		END { if (n == 0 || bad != "") { print bad; exit 1 } }
+	' "$root/man/convened.ini.5" >"$tmp/why" ||
+		bad "convened.ini(5) on '$k' disagrees with the code:$(cat "$tmp/why")"
+done <"$tmp/ints"
 cmds=$(grep -o 'strcmp(cmd, "[a-z]*")' "$root/daemon/main.c" |
 	sed 's/.*"\([a-z]*\)".*/\1/' | sort -u)
 [ -n "$cmds" ] || bad "no commands found in daemon/main.c"

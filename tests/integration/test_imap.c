@@ -72,7 +72,7 @@ py(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int
 py(char **out, const char *fmt, ...)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char *args, *cmd, chunk[4096];
 	va_list ap;
 	FILE *f;
@@ -274,7 +274,7 @@ flagged(const struct server *s, const char *folder, const char *base,
 static char *
 message(const char *subject, size_t body)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i;
 
 	buf_addf(&b, "From: ana@example.org\r\nTo: agenda@example.org\r\n"

@@ -26,7 +26,7 @@ import sys
 
 import icalendar
 
-from lib import CONVENED, SmtpServer, check, of_kind, run
+from lib import CONVENED, SmtpServer, check, msgid_kind, of_kind, run
 
 DOMAIN = "conferencia.example.org"
 ADMIN = "admin@conferencia.example.org"
@@ -191,12 +191,11 @@ def warnings(smtp, seen):
     seen[0] = len(msgs)
     out = []
     for rcpts, msg, raw in fresh:
-        mid = msg["Message-ID"].strip("<>")
-        m = re.match(r"notice\.([a-z-]+)\.([a-z0-9-]+)\.", mid)
-        if not m or m.group(1) not in KINDS:
+        kg = msgid_kind(msg)
+        if not kg or kg[0] not in KINDS:
             continue
         check(len(rcpts) == 1, "one recipient per warning")
-        out.append((m.group(1), m.group(2), rcpts[0], msg))
+        out.append((kg[0], kg[1], rcpts[0], msg))
     return out
 
 

@@ -241,7 +241,7 @@ static const char small_msg[] =
 static char *
 big_msg(size_t size, size_t *len)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	size_t i;
 
 	buf_adds(&b, "Subject: big\r\n\r\n");

@@ -9,12 +9,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "config.h"
+#include "cycle.h"
 #include "harness.h"
 #include "ical.h"
 #include "plan.h"
@@ -76,19 +79,30 @@ tl_count(const char *hay, const char *needle)
 }
 
 char *
+tl_shared(const char *sub)
+{
+	const char *sh = getenv("SHARED");
+	struct stat st;
+	char *d;
+
+	d = sh && *sh ? xasprintf("%s/%s", sh, sub) :
+	    xasprintf("../shared/%s", sub);
+	if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
+		return d;
+	free(d);
+	return NULL;
+}
+
+char *
 tl_slurp(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
+	struct buf b = BUF_INIT(BUF_OWN);
+	int fd = open(path, O_RDONLY);
 
-	if (fp == NULL)
+	if (fd == -1)
 		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
-	assert_false(ferror(fp));
-	fclose(fp);
+	assert_int_equal(buf_read(&b, fd), 0);
+	close(fd);
 	if (len != NULL)
 		*len = b.len;
 	return buf_detach(&b);
@@ -174,20 +188,22 @@ tl_ws_planned(struct tl_ws *ws, const char *tag, const char *luis_extra)
 	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n", luis_extra);
 	tl_ws_group(ws, "10-ss.ini", text);
 	free(text);
-	tl_plan(ws, tl_utc("2021-03-01 12:00"), 3);
+	assert_int_equal(tl_step(ws, "plan", plan_group, "2021-03-01 12:00"), 3);
 }
 
-void
-tl_plan(struct tl_ws *ws, long long now, int queued)
+int
+tl_step(struct tl_ws *ws, const char *name, cycle_group_fn *step,
+    const char *when)
 {
-	struct plan_stats ps;
+	struct cycle_stats cs;
+	struct cycle_ctx c = { ws->cfg, ws->st, tl_utc(when), &cs };
 	char *err = NULL;
 
-	if (plan_run(ws->cfg, ws->st, now, &ps, &err) != 0)
-		fail_msg("plan_run: %s", err);
-	assert_int_equal(ps.groups_failed, 0);
-	if (queued >= 0)
-		assert_int_equal(ps.queued, queued);
+	memset(&cs, 0, sizeof cs);
+	if (cycle_groups(&c, name, step, &err) == -1)
+		fail_msg("%s", err);
+	assert_int_equal(cs.groups_failed, 0);
+	return cs.queued;
 }
 
 char *
@@ -246,15 +262,35 @@ tl_teardown(void **state)
 	return 0;
 }
 
-struct store_outbox *
-tl_outbox_new(struct tl_ws *ws, size_t *n)
+/* Every row, due or not: nothing is sent in unit tests. */
+static struct store_outbox *
+all_rows(struct tl_ws *ws, size_t *n)
 {
-	struct store_outbox *rows = NULL, *fresh;
-	size_t nrows = 0, i, k = 0;
+	struct store_outbox *o = NULL;
 	char *err = NULL;
 
 	assert_int_equal(store_outbox_due(ws->st, tl_utc("2100-01-01 00:00"),
-	    100000, &rows, &nrows, &err), 0);
+	    1000000, &o, n, &err), 0);
+	return o;
+}
+
+static int
+row_is(const struct store_outbox *o, const char *group, const char *kind,
+    const char *rcpt)
+{
+	return (group == NULL || (o->group_id != NULL &&
+	    strcmp(o->group_id, group) == 0)) &&
+	    (kind == NULL || strcmp(o->kind, kind) == 0) &&
+	    (rcpt == NULL || strcmp(o->recipient, rcpt) == 0);
+}
+
+struct store_outbox *
+tl_outbox_new(struct tl_ws *ws, size_t *n)
+{
+	struct store_outbox *rows, *fresh;
+	size_t nrows = 0, i, k = 0;
+
+	rows = all_rows(ws, &nrows);
 	fresh = xcalloc(nrows + 1, sizeof *fresh);
 	for (i = 0; i < nrows; i++) {
 		if (rows[i].id <= ws->seen)
@@ -268,4 +304,84 @@ tl_outbox_new(struct tl_ws *ws, size_t *n)
 	store_outbox_free(rows, nrows);
 	*n = k;
 	return fresh;
+}
+
+size_t
+tl_outbox_count(struct tl_ws *ws, const char *group, const char *kind,
+    const char *rcpt)
+{
+	struct store_outbox *o;
+	size_t n = 0, i, k = 0;
+
+	o = all_rows(ws, &n);
+	for (i = 0; i < n; i++)
+		k += row_is(&o[i], group, kind, rcpt);
+	store_outbox_free(o, n);
+	return k;
+}
+
+char *
+tl_outbox_one(struct tl_ws *ws, const char *kind, const char *rcpt)
+{
+	struct store_outbox *o;
+	size_t n = 0, i, k = 0;
+	char *data = NULL;
+
+	o = all_rows(ws, &n);
+	for (i = 0; i < n; i++)
+		if (row_is(&o[i], NULL, kind, rcpt) && k++ == 0)
+			data = xstrdup(o[i].data);
+	store_outbox_free(o, n);
+	if (k != 1)
+		fail_msg("%zu %s messages to %s, not one", k, kind, rcpt);
+	return data;
+}
+
+char *
+tl_outbox_text(struct tl_ws *ws, const char *kind, const char *rcpt)
+{
+	struct verdict *v = NULL;
+	char *data = tl_outbox_one(ws, kind, rcpt), *text;
+
+	classify(data, strlen(data), &v);
+	assert_non_null(v->msg);
+	assert_non_null(v->msg->text);
+	text = xstrdup(v->msg->text);
+	verdict_free(v);
+	free(data);
+	return text;
+}
+
+static int saved_stderr = -1;
+
+void
+tl_log_begin(struct tl_ws *ws)
+{
+	char *p = xasprintf("%s/log", ws->dir);
+	int fd;
+
+	assert_int_equal(saved_stderr, -1);
+	fflush(stderr);
+	saved_stderr = dup(2);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0 && saved_stderr >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	free(p);
+}
+
+char *
+tl_log_end(struct tl_ws *ws)
+{
+	char *p = xasprintf("%s/log", ws->dir), *log;
+
+	fflush(stderr);
+	assert_int_equal(dup2(saved_stderr, 2), 2);
+	close(saved_stderr);
+	saved_stderr = -1;
+	log = tl_slurp(p, NULL);
+	assert_non_null(log);
+	free(p);
+	fputs(log, stderr);         /* still seen when the test fails */
+	return log;
 }

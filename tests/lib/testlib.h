@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "cycle.h"
+
 struct config;
 struct store;
 struct store_outbox;
@@ -43,14 +45,16 @@ void tl_ws_free(struct tl_ws *);
  * invitations queued. */
 void tl_ws_planned(struct tl_ws *, const char *tag, const char *luis_extra);
 
-/* plan_run() at now, which must succeed for every group, queueing
- * `queued` messages (-1: any number). */
-void tl_plan(struct tl_ws *, long long now, int queued);
+/* Run one per-group step of the cycle (cycle.h) for every group as if it
+ * were `when`; no group may fail.  Returns the messages it queued. */
+int    tl_step(struct tl_ws *, const char *name, cycle_group_fn *step,
+           const char *when);
 
-/* Store group gid of ws->cfg (not its members: tl_plan() does that), and
- * the meeting of its series on local date key (YYYYMMDD) as the planner
- * would: its UID, the series' summary, kind, zone and place, from start
- * (UTC) for the series' duration; cancelled (SEQUENCE 1) or not (0).
+/* Store group gid of ws->cfg (not its members: the plan step does that),
+ * and the meeting of its series on local date key (YYYYMMDD) as the
+ * planner would: its UID, the series' summary, kind, zone and place, from
+ * start (UTC) for the series' duration; cancelled (SEQUENCE 1) or not
+ * (0).
  * Returns the UID (caller frees). */
 char *tl_meeting(struct tl_ws *, const char *gid, const char *series,
     const char *key, long long start, int cancelled);
@@ -68,7 +72,25 @@ int tl_teardown(void **state);
  * store_outbox_free(rows, *n). */
 struct store_outbox *tl_outbox_new(struct tl_ws *, size_t *n);
 
+/* The next three look at every row in the outbox, old or new, and leave
+ * ws->seen alone.  How many rows are of group, kind and recipient (each
+ * NULL for any). */
+size_t tl_outbox_count(struct tl_ws *, const char *group, const char *kind,
+          const char *rcpt);
+/* The whole message of the one row of kind to rcpt (it fails the test when
+ * there is not exactly one).  Caller frees. */
+char  *tl_outbox_one(struct tl_ws *, const char *kind, const char *rcpt);
+/* The same message's plain text, decoded (CRLF line ends).  Caller
+ * frees. */
+char  *tl_outbox_text(struct tl_ws *, const char *kind, const char *rcpt);
+
 void tl_write(const char *path, const char *text, mode_t mode);
+
+/* What the daemon logs between tl_log_begin() and tl_log_end() goes to
+ * a file in the workspace; tl_log_end() returns it (caller frees) and
+ * passes it on to stderr. */
+void   tl_log_begin(struct tl_ws *);
+char  *tl_log_end(struct tl_ws *);
 
 /* Remove dir and everything under it (fuzz/harness.c's harness_rmtree,
  * links not followed); a failure fails the test. */
@@ -79,6 +101,10 @@ int tl_unused_port(void);
 
 /* How many times needle stands in hay (overlapping ones too). */
 int tl_count(const char *hay, const char *needle);
+
+/* $SHARED/sub, else ../shared/sub (material read in place, never copied
+ * into the project); NULL when it is not a directory.  Caller frees. */
+char *tl_shared(const char *sub);
 
 /* The bytes of a file, NUL-terminated (*len does not count the NUL; len
  * may be NULL), or NULL when it cannot be opened.  Caller frees. */

@@ -130,7 +130,7 @@ check_json(const char *s)
 	static const char *const keys[] = { "message_id", "from", "kind",
 	    "itip", "bounce", "reason" };
 	struct js j = { s, 0 };
-	struct buf k = BUF_INIT;
+	struct buf k = BUF_INIT(BUF_OWN);
 	size_t n = 0;
 
 	if (value(&j) == -1 || (ws(&j), *j.p != '\0'))
@@ -164,22 +164,6 @@ check_json(const char *s)
 }
 
 /* ---- files ---- */
-
-/* $SHARED/fixtures, else ../shared/fixtures; NULL when neither exists. */
-static char *
-fixtures_dir(void)
-{
-	const char *sh = getenv("SHARED");
-	struct stat st;
-	char *d;
-
-	d = sh && *sh ? xasprintf("%s/fixtures", sh) :
-	    xstrdup("../shared/fixtures");
-	if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
-		return d;
-	free(d);
-	return NULL;
-}
 
 static struct verdict *
 classify_path(const char *path)
@@ -303,7 +287,7 @@ static const struct expect real[] = {
 static void
 check_expect(const struct verdict *v, const struct expect *e)
 {
-	struct buf got = BUF_INIT;
+	struct buf got = BUF_INIT(BUF_OWN);
 	size_t i;
 
 	assert_string_equal(verdict_kind_name(v->kind), e->kind);
@@ -376,7 +360,7 @@ count_files(const char *dir)
 static void
 test_real_fixtures(void **state)
 {
-	char *dir = fixtures_dir();
+	char *dir = tl_shared("fixtures");
 	size_t i;
 
 	(void)state;
@@ -401,7 +385,7 @@ test_real_fixtures(void **state)
 static struct verdict *
 real_one(const char *file)
 {
-	char *dir = fixtures_dir(), *p;
+	char *dir = tl_shared("fixtures"), *p;
 	struct verdict *v;
 
 	if (dir == NULL)
@@ -420,7 +404,7 @@ test_real_mime_details(void **state)
 	static const char ae[] = "\xc3\x84\xc3\xa4\xc3\x96\xc3\xb6\xc3\x9c"
 	    "\xc3\xbc";
 	struct verdict *v;
-	struct buf name = BUF_INIT;
+	struct buf name = BUF_INIT(BUF_OWN);
 	char *id;
 	int i;
 

@@ -113,7 +113,7 @@ decode_word(struct buf *out, const char *t, size_t n)
 static char *
 decode_value(const char *v)
 {
-	struct buf u = BUF_INIT, out = BUF_INIT;
+	struct buf u = BUF_INIT(BUF_OWN), out = BUF_INIT(BUF_OWN);
 	const char *p, *q, *ws;
 	int prev_enc = 0, enc;
 	size_t mark;
@@ -308,7 +308,7 @@ part_body(const char *msg, const char *marker)
 static char *
 qp_decode(const char *s)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 
 	for (; *s; s++) {
 		if (s[0] == '=' && s[1] == '\r' && s[2] == '\n') {
@@ -638,7 +638,7 @@ check_parts(const char *msg, size_t len)
 	};
 	static const char *const calendars[] = { "Content-Type: text/calendar",
 	    "Content-Type: application/ics" };
-	struct buf cal = BUF_INIT;
+	struct buf cal = BUF_INIT(BUF_OWN);
 	char *body, *text;
 	const char *p;
 	size_t i;
@@ -715,7 +715,7 @@ test_ical_structure(void **state)
 static void
 test_long_body_line(void **state)
 {
-	struct buf in = BUF_INIT, want = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_OWN), want = BUF_INIT(BUF_OWN);
 	struct compose_msg m;
 	size_t len, i, col;
 	char *msg, *body, *dec;
@@ -776,7 +776,7 @@ test_attachments_no_ical(void **state)
 		{ "dir/notes.txt", "text/plain; charset=UTF-8", "hola", 4 },
 	};
 	struct compose_msg m;
-	struct buf dec = BUF_INIT;
+	struct buf dec = BUF_INIT(BUF_OWN);
 	size_t len;
 	char *msg, *body;
 	const char *p;
@@ -835,7 +835,7 @@ test_long_filename(void **state)
 		"application/pdf", "x", 1
 	};
 	struct compose_msg m;
-	struct buf name = BUF_INIT;
+	struct buf name = BUF_INIT(BUF_OWN);
 	size_t len, sect;
 	char *msg, key[32];
 	const char *p, *e;

@@ -136,17 +136,23 @@ load(struct fx *fx)
 }
 
 static int
-has(struct fx *fx, const char *expect)
+in_list(char *const *v, size_t n, const char *expect)
 {
 	size_t i;
 
-	for (i = 0; i < fx->d.n; i++)
-		if (strcmp(fx->d.text[i], expect) == 0)
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], expect) == 0)
 			return 1;
-	for (i = 0; i < fx->d.n; i++)
-		print_message("  got: %s\n", fx->d.text[i]);
+	for (i = 0; i < n; i++)
+		print_message("  got: %s\n", v[i]);
 	print_message("  expected: %s\n", expect);
 	return 0;
+}
+
+static int
+has(struct fx *fx, const char *expect)
+{
+	return in_list(fx->d.text, fx->d.n, expect);
 }
 
 /* Load, then expect exactly one error: `fmt` with the file and line. */
@@ -165,10 +171,10 @@ expect_one_error(struct fx *fx, const char *file, int line, const char *msg)
 /* A group file: good_group with one line replaced (1-based) or, with
  * line 0, text appended. */
 static char *
-group_with(int line, const char *replacement)
+text_with(const char *text, int line, const char *replacement)
 {
-	struct buf b = BUF_INIT;
-	const char *p = good_group, *nl;
+	struct buf b = BUF_INIT(BUF_OWN);
+	const char *p = text, *nl;
 	int n = 1;
 
 	while (*p) {
@@ -183,6 +189,12 @@ group_with(int line, const char *replacement)
 	if (line == 0)
 		buf_adds(&b, replacement);
 	return buf_detach(&b);
+}
+
+static char *
+group_with(int line, const char *replacement)
+{
+	return text_with(good_group, line, replacement);
 }
 
 static void
@@ -563,7 +575,7 @@ static void
 test_long_line_keeps_line_numbers(void **state)
 {
 	struct fx *fx = *state;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char *text, *path, *want;
 	int i;
 
@@ -645,6 +657,413 @@ test_groups_dir_missing(void **state)
 	free(msg);
 }
 
+/* ---- one parser per type: a good and a bad value of each --------------- */
+
+/* What a good value became, read back as text. */
+enum field {
+	F_GROUP_NAME, F_PROCESSED, F_STATE, F_AGENDA, F_IMAP_PASSWORD, F_ADMIN,
+	F_GUESTS, F_HORIZON, F_COORDINATOR, F_GROUP_KIND, F_IMAP_TLS,
+	F_GROUP_LANGUAGE, F_SERIES_TIMEZONE, F_GROUP_ID, F_COUNTRY,
+	F_QUOTA_CHECKS, F_START, F_EXDATE, F_RRULE, F_FOLDERS
+};
+
+static char *
+joined(char *const *v, size_t n)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf_addf(&b, "%s%s", i ? " " : "", v[i]);
+	return buf_detach(&b);
+}
+
+static char *
+field_text(const struct config *cfg, enum field f)
+{
+	const struct group *g = &cfg->groups[0];
+	const struct series *s = &g->series[0];
+	struct buf b = BUF_INIT(BUF_OWN);
+	size_t i;
+
+	switch (f) {
+	case F_GROUP_NAME:      return xstrdup(g->name);
+	case F_PROCESSED:
+		return xstrdup(cfg->imap_processed ? cfg->imap_processed : "NULL");
+	case F_STATE:           return xstrdup(cfg->state);
+	case F_AGENDA:          return xstrdup(s->agenda);
+	case F_IMAP_PASSWORD:   return xstrdup(cfg->imap.password_file);
+	case F_ADMIN:           return xstrdup(cfg->admin);
+	case F_HORIZON:         return xasprintf("%d", cfg->horizon_days);
+	case F_COORDINATOR:
+		return xasprintf("%d", g->members[0].coordinator);
+	case F_GROUP_KIND:      return xstrdup(config_group_kind_name(g->kind));
+	case F_IMAP_TLS:        return xasprintf("%d", cfg->imap.tls_required);
+	case F_GROUP_LANGUAGE:  return xstrdup(g->language);
+	case F_SERIES_TIMEZONE: return xstrdup(s->timezone);
+	case F_GROUP_ID:        return xstrdup(g->id);
+	case F_COUNTRY:         return xstrdup(g->members[0].country);
+	case F_START:           return xstrdup(s->start);
+	case F_RRULE:           return xstrdup(s->rrule);
+	case F_GUESTS:          return joined(s->guests, s->nguests);
+	case F_EXDATE:          return joined(s->exdate, s->nexdate);
+	case F_FOLDERS:
+		return joined(cfg->imap_folders, cfg->nimap_folders);
+	case F_QUOTA_CHECKS:
+		break;
+	}
+	for (i = 0; i < cfg->nquota_checks; i++)
+		buf_addf(&b, "%s%d", i ? " " : "", cfg->quota_checks[i]);
+	return buf_detach(&b);
+}
+
+struct type_case {
+	const char *type;
+	int         in_group;   /* text edits good_group, else base_global */
+	int         at;         /* the line text replaces; 0: appended */
+	const char *text;
+	int         line;       /* of the one error; 0: the value is good */
+	const char *want;       /* the error, or what field holds; "DIR"
+	                         * stands for the test's directory */
+	enum field  field;
+};
+
+static const struct type_case type_cases[] = {
+	{ "text", 1, 3, "name = Sur–Sur  y más\n", 0, "Sur–Sur  y más",
+	  F_GROUP_NAME },
+	{ "text", 1, 3, "name = Sur\x7f\n", 3,
+	  "'name' holds a control character", F_GROUP_NAME },
+	{ "optional text", 0, 0, "processed_folder =\n", 0, "NULL",
+	  F_PROCESSED },
+	{ "optional text", 0, 0, "processed_folder = Tra\xe7" "ado\n", 14,
+	  "'processed_folder' is not valid UTF-8", F_PROCESSED },
+	{ "path", 0, 2, "timezone = UTC\nstate = ././var/state.db\n", 0,
+	  "DIR/var/state.db", F_STATE },
+	{ "path", 0, 2, "timezone = UTC\nstate = \x01\n", 3,
+	  "'state' holds a control character", F_STATE },
+	{ "readable file", 1, 0, "agenda = ../imap.pass\n", 0,
+	  "DIR/groups.d/../imap.pass", F_AGENDA },
+	{ "readable file", 1, 0, "agenda = missing.txt\n", 21,
+	  "cannot read agenda file DIR/groups.d/missing.txt: No such file "
+	  "or directory", F_AGENDA },
+	{ "credential", 0, 12, "password_file = imap.pass\n", 0, "imap.pass",
+	  F_IMAP_PASSWORD },
+	{ "credential", 0, 12, "password_file = ./elsewhere.pass\n", 9,
+	  "[imap] cannot read password file DIR/elsewhere.pass: No such file "
+	  "or directory", F_IMAP_PASSWORD },
+	{ "secret", 0, 0, "password = hunter2\n", 14, "[imap] password "
+	  "written inline: put it in a file of mode 0600 (or a systemd "
+	  "credential) and name it with password_file", F_IMAP_PASSWORD },
+	{ "e-mail", 0, 0, "[policy]\nadmin = Root@Example.ORG\n", 0,
+	  "root@example.org", F_ADMIN },
+	{ "e-mail", 0, 0, "[policy]\nadmin = root@localhost\n", 15,
+	  "admin: malformed e-mail address 'root@localhost'", F_ADMIN },
+	{ "e-mail list", 1, 0, "guests = A@Example.org,\n  b@example.org\n", 0,
+	  "a@example.org b@example.org", F_GUESTS },
+	{ "e-mail list", 1, 0, "guests = a@example.org, b@\n", 21,
+	  "guests: malformed e-mail address 'b@'", F_GUESTS },
+	{ "int", 0, 0, "[policy]\nhorizon_days = 3660\n", 0, "3660",
+	  F_HORIZON },
+	{ "int", 0, 0, "[policy]\nhorizon_days = 3661\n", 15, "horizon_days "
+	  "must be a whole number from 1 to 3660, not '3661'", F_HORIZON },
+	{ "bool", 1, 10, "coordinator = TRUE\n", 0, "1", F_COORDINATOR },
+	{ "bool", 1, 10, "coordinator = maybe\n", 10,
+	  "coordinator must be yes or no, not 'maybe'", F_COORDINATOR },
+	{ "enum", 1, 4, "kind = discussion\n", 0, "discussion", F_GROUP_KIND },
+	{ "enum", 1, 4, "kind = round\n", 4, "kind must be one of thematic | "
+	  "subregional | discussion, not 'round'", F_GROUP_KIND },
+	{ "enum of two", 0, 13, "tls = required\n", 0, "1", F_IMAP_TLS },
+	{ "enum of two", 0, 13, "tls = yes\n", 13,
+	  "tls must be required or none, not 'yes'", F_IMAP_TLS },
+	{ "language", 1, 6, "timezone = America/Montevideo\nlanguage = pt\n",
+	  0, "pt", F_GROUP_LANGUAGE },
+	{ "language", 1, 6, "timezone = America/Montevideo\nlanguage = PT\n",
+	  7, "language must be es, en, pt or fr, not 'PT'", F_GROUP_LANGUAGE },
+	{ "time zone", 1, 0, "timezone = Europe/Madrid\n", 0, "Europe/Madrid",
+	  F_SERIES_TIMEZONE },
+	{ "time zone", 1, 0, "timezone = Mars/Olympus\n", 21, "unknown time "
+	  "zone 'Mars/Olympus' (an IANA name such as America/Santiago)",
+	  F_SERIES_TIMEZONE },
+	{ "id", 1, 2, "id = 0_south-south\n", 0, "0_south-south", F_GROUP_ID },
+	{ "id", 1, 2, "id = -south\n", 2, "group id must be 1 to 64 lower-case "
+	  "letters, digits, '-' or '_', not '-south'", F_GROUP_ID },
+	{ "country", 1, 8, "name = Ana\ncountry = UY\n", 0, "UY", F_COUNTRY },
+	{ "country", 1, 8, "name = Ana\ncountry = URY\n", 9, "country must be "
+	  "a two-letter code such as UY, not 'URY'", F_COUNTRY },
+	{ "date list", 0, 0, "[policy]\nquota_checks = 12-31,\n  01-01\n", 0,
+	  "1231 101", F_QUOTA_CHECKS },
+	{ "date list", 0, 0, "[policy]\nquota_checks = 03-31\n  02-29\n", 16,
+	  "quota_checks: '02-29' is not a date MM-DD (29 February is refused: "
+	  "it comes once in four years)", F_QUOTA_CHECKS },
+	{ "date and time", 1, 18, "start = 2021-02-17 16:30\n", 0,
+	  "2021-02-17 16:30", F_START },
+	{ "date and time", 1, 18, "start = 2021-02-17\n", 18, "start must be a "
+	  "local date and time YYYY-MM-DD HH:MM, not '2021-02-17'", F_START },
+	{ "day list", 1, 0, "exdate = 2021-07-21, 2021-08-18 15:00\n", 0,
+	  "2021-07-21 2021-08-18 15:00", F_EXDATE },
+	{ "day list", 1, 0, "exdate = 2021-07-21\nexdate = 2021-13-01\n", 22,
+	  "exdate '2021-13-01' is not YYYY-MM-DD or YYYY-MM-DD HH:MM",
+	  F_EXDATE },
+	{ "rrule", 1, 20, "rrule = RRULE:FREQ=WEEKLY\n", 0, "FREQ=WEEKLY",
+	  F_RRULE },
+	{ "rrule", 1, 20, "rrule = FREQ=HOURLY\n", 20, "rrule 'FREQ=HOURLY': "
+	  "RRULE more often than daily is not a meeting series", F_RRULE },
+	{ "text list", 0, 0, "folders = Archive\nfolders = Junk,\n  Spam\n", 0,
+	  "Archive Junk Spam", F_FOLDERS },
+	{ "text list", 0, 0, "folders = Archive, Old*\n", 9, "[imap] folder "
+	  "name 'Old*' holds a character IMAP would need quoted", F_FOLDERS },
+};
+
+/* s with "DIR" replaced by the test's directory. */
+static char *
+in_dir(const struct fx *fx, const char *s)
+{
+	const char *dir = strstr(s, "DIR");
+
+	if (dir == NULL)
+		return xstrdup(s);
+	return xasprintf("%.*s%s%s", (int)(dir - s), s, fx->dir, dir + 3);
+}
+
+static void
+run_type_case(struct fx *fx, const struct type_case *tc)
+{
+	char *global, *group, *gpath, *want, *got;
+	size_t i;
+
+	global = tc->in_group ? xstrdup(base_global) : text_with(base_global,
+	    tc->at, tc->text);
+	group = tc->in_group ? group_with(tc->at, tc->text) : xstrdup(good_group);
+	write_file(fx->global, global, 0644);
+	gpath = put_group(fx, "10-south-south.ini", group);
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+	load(fx);
+	if (tc->line == 0) {
+		if (fx->d.n != 0 || fx->cfg == NULL) {
+			for (i = 0; i < fx->d.n; i++)
+				print_message("  got: %s\n", fx->d.text[i]);
+			fail_msg("%s: good value refused", tc->type);
+		}
+		want = in_dir(fx, tc->want);
+		got = field_text(fx->cfg, tc->field);
+		assert_string_equal(got, want);
+		free(got);
+	} else {
+		got = in_dir(fx, tc->want);
+		want = xasprintf("%s:%d: %s", tc->in_group ? gpath : fx->global,
+		    tc->line, got);
+		free(got);
+		assert_null(fx->cfg);
+		assert_true(has(fx, want));
+		assert_int_equal(fx->d.nerrors, 1);
+	}
+	free(want);
+	free(gpath);
+	free(group);
+	free(global);
+}
+
+static void
+test_type_parsers(void **state)
+{
+	struct fx *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof type_cases / sizeof type_cases[0]; i++)
+		run_type_case(fx, &type_cases[i]);
+}
+
+/* ---- password_file: a path with a '/', else a credential ---------------- */
+
+static int
+has_note(struct fx *fx, const char *expect)
+{
+	return in_list(fx->d.notes, fx->d.nnotes, expect);
+}
+
+/* `-c convened.ini`: ./imap.pass is the file beside it, read as a file
+ * and checked as one, not a credential named "imap.pass". */
+static void
+test_password_file_beside_relative_config(void **state)
+{
+	struct fx *fx = *state;
+	char cwd[4096], *pw = NULL, *err = NULL, *p;
+
+	put_global(fx, "");
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(chdir(fx->dir), 0);
+	fx->cfg = config_load("convened.ini", &fx->d);
+	if (fx->cfg != NULL)
+		pw = config_read_password(&fx->cfg->imap, &err);
+	assert_int_equal(chdir(cwd), 0);
+	assert_non_null(fx->cfg);
+	assert_string_equal(fx->cfg->imap.password_file, "./imap.pass");
+	assert_true(has_note(fx, "convened.ini:9: [imap] password_file: file "
+	    "./imap.pass"));
+	assert_true(has_note(fx, "convened.ini:6: [smtp] password_file: none, "
+	    "no authentication"));
+	assert_int_equal(fx->d.nnotes, 2);
+	assert_null(err);
+	assert_string_equal(pw, "secret");
+	free(pw);
+
+	/* And its mode is checked, which a credential's is not. */
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+	p = xasprintf("%s/imap.pass", fx->dir);
+	assert_int_equal(chmod(p, 0640), 0);
+	free(p);
+	assert_int_equal(chdir(fx->dir), 0);
+	fx->cfg = config_load("convened.ini", &fx->d);
+	assert_int_equal(chdir(cwd), 0);
+	assert_null(fx->cfg);
+	assert_int_equal(fx->d.nerrors, 1);
+	assert_true(has(fx, "convened.ini:9: [imap] password file ./imap.pass "
+	    "is readable by group or others (mode 0640): chmod 600 it"));
+}
+
+static void
+test_password_file_beside_absolute_config(void **state)
+{
+	struct fx *fx = *state;
+	char *want, *pw, *err = NULL;
+
+	put_global(fx, "");
+	load(fx);
+	assert_non_null(fx->cfg);
+	want = xasprintf("%s:9: [imap] password_file: file %s/imap.pass",
+	    fx->global, fx->dir);
+	assert_true(has_note(fx, want));
+	free(want);
+	pw = config_read_password(&fx->cfg->imap, &err);
+	assert_null(err);
+	assert_string_equal(pw, "secret");
+	free(pw);
+}
+
+static void
+test_password_credential(void **state)
+{
+	struct fx *fx = *state;
+	char *text = text_with(base_global, 12, "password_file = imap.pass\n");
+	char *want, *pw, *err = NULL;
+
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_string_equal(fx->cfg->imap.password_file, "imap.pass");
+	want = xasprintf("%s:9: [imap] password_file: systemd credential "
+	    "imap.pass (not checked: CREDENTIALS_DIRECTORY is not set)",
+	    fx->global);
+	assert_true(has_note(fx, want));
+	free(want);
+	assert_null(config_read_password(&fx->cfg->imap, &err));
+	assert_string_equal(err, "password credential imap.pass: "
+	    "CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit)");
+	free(err);
+	err = NULL;
+
+	/* Under systemd the credential is found, and checked. */
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", fx->dir, 1), 0);
+	load(fx);
+	pw = fx->cfg ? config_read_password(&fx->cfg->imap, &err) : NULL;
+	unsetenv("CREDENTIALS_DIRECTORY");
+	assert_non_null(fx->cfg);
+	want = xasprintf("%s:9: [imap] password_file: systemd credential "
+	    "imap.pass", fx->global);
+	assert_true(has_note(fx, want));
+	free(want);
+	assert_null(err);
+	assert_string_equal(pw, "secret");
+	free(pw);
+}
+
+/* ---- URLs, as libcurl reads them --------------------------------------- */
+
+struct url_case {
+	const char *url;
+	const char *tls;
+	const char *errors[2];  /* at the [smtp] line, none when the URL passes */
+};
+
+static const struct url_case url_cases[] = {
+	/* The loopback rule of tls = none, with libcurl deciding the host. */
+	{ "smtp://127.0.0.1:2525", "none", { NULL, NULL } },
+	{ "smtp://[::1]:25", "none", { NULL, NULL } },
+	{ "smtp://localhost:25", "none", { NULL, NULL } },
+	{ "smtp://LOCALHOST", "none", { NULL, NULL } },
+	{ "smtp://127.1", "none", { NULL, NULL } },       /* is 127.0.0.1 */
+	{ "smtp://localhost:x@smtp.attacker.example:25", "none", {
+	  "[smtp] tls = none is allowed only for a loopback host",
+	  "[smtp] url holds a user name or password: give them with username "
+	  "and password_file" } },
+	{ "smtp://127.0.0.1.attacker.example", "none", {
+	  "[smtp] tls = none is allowed only for a loopback host", NULL } },
+	{ "smtp://[::2]:25", "none", {
+	  "[smtp] tls = none is allowed only for a loopback host", NULL } },
+	{ "smtp://attacker.example#@127.0.0.1", "none", {
+	  "[smtp] tls = none is allowed only for a loopback host", NULL } },
+	/* A login in the URL, even with TLS. */
+	{ "smtps://agenda@mail.example.org", "required", {
+	  "[smtp] url holds a user name or password: give them with username "
+	  "and password_file", NULL } },
+	{ "smtp://@127.0.0.1", "none", {
+	  "[smtp] url holds a user name or password: give them with username "
+	  "and password_file", NULL } },
+	/* The scheme fits the section; libcurl reads it in any case. */
+	{ "smtps://mail.example.org:465", "required", { NULL, NULL } },
+	{ "SMTP://127.0.0.1", "none", { NULL, NULL } },
+	{ "imap://127.0.0.1:1143", "none", {
+	  "[smtp] url must start with smtp:// or smtps://", NULL } },
+	{ "http://mail.example.org", "required", {
+	  "[smtp] url must start with smtp:// or smtps://", NULL } },
+	/* Not a URL at all. */
+	{ "mail.example.org", "required", {
+	  "[smtp] url is not a URL (Bad scheme): it must be smtp://HOST[:PORT] "
+	  "or smtps://HOST[:PORT]", NULL } },
+	{ "smtp://127.0.0.1:99999", "none", {
+	  "[smtp] url is not a URL (Port number was not a decimal number "
+	  "between 0 and 65535): it must be smtp://HOST[:PORT] or "
+	  "smtps://HOST[:PORT]", NULL } },
+};
+
+static void
+test_urls(void **state)
+{
+	struct fx *fx = *state;
+	const struct url_case *uc;
+	char *text, *want;
+	size_t i, j, n;
+
+	for (i = 0; i < sizeof url_cases / sizeof url_cases[0]; i++) {
+		uc = &url_cases[i];
+		text = xasprintf("[organizer]\nname = x\nemail = a@example.org\n"
+		    "[smtp]\nurl = %s\ntls = %s\n[imap]\nurl = imap://[::1]:1143\n"
+		    "username = u\npassword_file = ./imap.pass\ntls = none\n",
+		    uc->url, uc->tls);
+		write_file(fx->global, text, 0644);
+		free(text);
+		config_free(fx->cfg);
+		diag_free(&fx->d);
+		load(fx);
+		for (n = 0; n < 2 && uc->errors[n] != NULL; n++) {
+			want = xasprintf("%s:4: %s", fx->global, uc->errors[n]);
+			assert_true(has(fx, want));
+			free(want);
+		}
+		if (fx->d.nerrors != n) {
+			for (j = 0; j < fx->d.n; j++)
+				print_message("  got: %s\n", fx->d.text[j]);
+			fail_msg("%s: %zu errors, not %zu", uc->url,
+			    fx->d.nerrors, n);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -701,6 +1120,15 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_groups_dir_missing, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_type_parsers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_password_file_beside_relative_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_password_file_beside_absolute_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_password_credential, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests_name("config", tests, NULL, NULL);
 

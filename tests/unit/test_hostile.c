@@ -43,7 +43,7 @@ snapshot(struct tl_ws *fx)
 		"SELECT email, permanent FROM bounces ORDER BY 1",
 		"SELECT group_id, kind, key FROM warnings ORDER BY 1, 2, 3",
 	};
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	sqlite3_stmt *st;
 	sqlite3 *db;
 	size_t i;
@@ -155,7 +155,7 @@ static void
 test_hostile_calendars(void **state)
 {
 	struct tl_ws *fx = *state;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	char *m;
 	size_t i;
 
@@ -200,7 +200,7 @@ static void
 test_bombs(void **state)
 {
 	struct tl_ws *fx = *state;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	int i;
 
 	/* Ten thousand nested multiparts. */
@@ -250,7 +250,7 @@ test_attachment_names(void **state)
 		"metadata.json",
 	};
 	struct tl_ws *fx = *state;
-	struct buf b = BUF_INIT, big = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN), big = BUF_INIT(BUF_OWN);
 	char *cmd;
 	size_t i;
 	int k;

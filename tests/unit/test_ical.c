@@ -185,7 +185,7 @@ test_parse_local(void **state)
 static char *
 unfold(const char *s)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 
 	for (; *s; s++) {
 		if (s[0] == '\r' && s[1] == '\n' && (s[2] == ' ' || s[2] == '\t')) {

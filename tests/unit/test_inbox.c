@@ -160,6 +160,78 @@ test_new_time_forwarded(void **state)
 	free(m);
 }
 
+/* What the coordinators read is the time proposed, in their own words
+ * and zone, beside the meeting's own; and the attendee's comment. */
+static void
+test_counter_shows_proposal(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *text;
+
+	m = xasprintf(
+	    "From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: New time proposed\r\nMessage-ID: <co1@bb>\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+	    "boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; "
+	    "charset=UTF-8\r\n\r\nThursday suits us better.\r\n--b\r\n"
+	    "Content-Type: text/calendar; method=COUNTER; charset=UTF-8\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+	    "METHOD:COUNTER\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:20210302T100000Z\r\nSEQUENCE:0\r\n"
+	    "DTSTART:20210318T200000Z\r\nDTEND:20210318T213000Z\r\n"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:kim@gov.example.bb\r\n"
+	    "END:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	/* Luis writes English; the group's zone is Montevideo (UTC-3). */
+	text = tl_outbox_text(fx, "counter-notice",
+	    "luis@cepal.example.org");
+	assert_non_null(strstr(text, "Proposed by:  Kim <kim@gov.example.bb>"));
+	assert_non_null(strstr(text, "Current date and time, in your time "
+	    "zone:\r\n    Wednesday 17 March 2021, 15:00 (America/Montevideo"));
+	assert_non_null(strstr(text, "Proposed date and time:\r\n"
+	    "    Thursday 18 March 2021, 17:00 (America/Montevideo"));
+	assert_non_null(strstr(text, "Thursday suits us better."));
+	free(text);
+	/* Ana reads the group's Spanish. */
+	text = tl_outbox_text(fx, "counter-notice",
+	    "ana@mides.example.uy");
+	assert_non_null(strstr(text, "jueves 18 de marzo de 2021, 17:00"));
+	free(text);
+	/* Kim is no coordinator: not told. */
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice",
+	    "kim@gov.example.bb"), 0);
+}
+
+/* A forged RSVP: refused, recorded as refused, one warning naming both
+ * addresses, and no answer changed. */
+static void
+test_spoofed_rsvp_verdict(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *log, *result = NULL, *err = NULL;
+
+	m = reply("Mallory <mallory@evil.example.com>", "kim@gov.example.bb",
+	    "DECLINED", "20210302T100000Z", "forged-1@evil", "");
+	tl_log_begin(fx);
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_REFUSED);
+	log = tl_log_end(fx);
+	free(m);
+	assert_string_equal(log, "convened: forged-1@evil: rsvp from "
+	    "mallory@evil.example.com refused: spoofed: From "
+	    "mallory@evil.example.com answers for attendee kim@gov.example.bb; "
+	    "left on the server\n");
+	free(log);
+	assert_int_equal(store_inbound_seen(fx->st, "forged-1@evil", &result,
+	    &err), 1);
+	assert_string_equal(result, "refused");
+	free(result);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"),
+	    "NEEDS-ACTION");
+	assert_int_equal(tl_outbox_count(fx, NULL, NULL, NULL), 3);
+}
+
 static void
 test_bounce(void **state)
 {
@@ -221,13 +293,11 @@ test_agenda(void **state)
 {
 	struct tl_ws *fx = *state;
 	struct store_plan_meeting r;
-	int queued = 0;
 	char *m, *err = NULL;
 
 	/* The request goes 7 days ahead, with no draft file here. */
-	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-03-10 18:00"),
-	    &queued, &err), 0);
-	assert_int_equal(queued, 2);
+	assert_int_equal(tl_step(fx, "agenda", agenda_group,
+	    "2021-03-10 18:00"), 2);
 	assert_int_equal(outbox_rows(fx, "agenda-request"), 2);
 
 	/* Kim is no coordinator. */
@@ -260,10 +330,43 @@ test_agenda(void **state)
 	store_plan_meeting_clear(&r);
 
 	/* No reminder: confirmed.  */
-	queued = 0;
-	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-03-16 10:00"),
-	    &queued, &err), 0);
+	tl_step(fx, "agenda", agenda_group, "2021-03-16 10:00");
 	assert_int_equal(outbox_rows(fx, "agenda-reminder"), 0);
+}
+
+/* A reply to the request as this release sends it (msgid.h) finds its
+ * meeting, as a reply to the release before's does (test_agenda). */
+static void
+test_agenda_reply_to_our_id(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_plan_meeting r;
+	char *data, *mid, *m, *err = NULL;
+	const char *p;
+
+	assert_int_equal(tl_step(fx, "agenda", agenda_group,
+	    "2021-03-10 18:00"), 2);
+	data = tl_outbox_one(fx, "agenda-request",
+	    "luis@cepal.example.org");
+	p = strstr(data, "\r\nMessage-ID: <") + 15;
+	mid = xstrndup(p, strcspn(p, ">"));
+	assert_true(strncmp(mid, "cv1.agenda-request.ss.ss-monthly-20210317.",
+	    42) == 0);
+	m = xasprintf("From: luis@cepal.example.org\r\n"
+	    "To: agenda@example.org\r\nSubject: Re: agenda\r\n"
+	    "Message-ID: <n1@cl>\r\nIn-Reply-To: <%s>\r\n"
+	    "References: <%s>\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n\r\n1. Uno\r\n", mid,
+	    mid);
+	assert_int_equal(apply(fx, m, "2021-03-11 10:00"), INBOX_APPLIED);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(store_meeting_get(fx->st, UID, &r, &err), 1);
+	assert_string_equal(r.agenda, "1. Uno");
+	assert_true(r.agenda_confirmed);
+	store_plan_meeting_clear(&r);
+	free(m);
+	free(mid);
+	free(data);
 }
 
 static void
@@ -272,12 +375,10 @@ test_minutes(void **state)
 	struct tl_ws *fx = *state;
 	struct store_plan_meeting r;
 	char *m, *err = NULL, *p;
-	int queued = 0;
 	struct stat sb;
 
 	/* After the meeting (17 March 19:30Z): a request for the minutes. */
-	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-03-18 10:00"),
-	    &queued, &err), 0);
+	tl_step(fx, "agenda", agenda_group, "2021-03-18 10:00");
 	assert_int_equal(outbox_rows(fx, "minutes-request"), 2);
 
 	m = xasprintf("From: Ana <ana@mides.example.uy>\r\n"
@@ -317,8 +418,7 @@ test_minutes(void **state)
 	/* Every member is told, with the files. */
 	assert_int_equal(outbox_rows(fx, "minutes-notice"), 3);
 	/* No reminder once minutes are in. */
-	assert_int_equal(agenda_run(fx->cfg, fx->st, tl_utc("2021-04-02 10:00"),
-	    &queued, &err), 0);
+	tl_step(fx, "agenda", agenda_group, "2021-04-02 10:00");
 	assert_int_equal(outbox_rows(fx, "minutes-reminder"), 0);
 }
 
@@ -378,9 +478,15 @@ main(void)
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_new_time_forwarded,
 		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_counter_shows_proposal,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_spoofed_rsvp_verdict,
+		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_bounce,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_agenda,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_agenda_reply_to_our_id,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_minutes,
 		    tl_setup_planned, tl_teardown),

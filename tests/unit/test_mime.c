@@ -188,7 +188,7 @@ test_line_endings(void **state)
 	struct mime_msg *a, *b;
 	char *d, *err = NULL;
 	size_t len, i;
-	struct buf lf = BUF_INIT;
+	struct buf lf = BUF_INIT(BUF_OWN);
 
 	(void)state;
 	d = slurp("rsvp-accept.eml", &len);    /* CRLF */
@@ -223,7 +223,7 @@ nest(struct buf *b, int depth, const char *type)
 static void
 test_nesting_bomb(void **state)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct mime_msg *m;
 	struct verdict *v;
 	char *err, *d;
@@ -271,7 +271,7 @@ test_nesting_bomb(void **state)
 static void
 test_part_flood(void **state)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct mime_msg *m;
 	char *err;
 	int i;
@@ -306,7 +306,7 @@ static void
 test_oversize(void **state)
 {
 	struct mime_limits lim = { 1000, 20, 1000 };
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct verdict *v;
 	char *err, *big;
 	size_t n = MIME_MAX_SIZE + 1;
@@ -360,7 +360,7 @@ test_bad_header_bytes(void **state)
 static void
 test_hostile_names(void **state)
 {
-	struct buf b = BUF_INIT, longname = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN), longname = BUF_INIT(BUF_OWN);
 	struct mime_msg *m;
 	char *err = NULL;
 	int i;
@@ -396,7 +396,7 @@ test_hostile_names(void **state)
 static void
 test_itip_hostile(void **state)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct ical_itip *it;
 	char *err = NULL;
 	int i;
@@ -462,7 +462,7 @@ test_itip_hostile(void **state)
 static void
 test_libical_quiet_and_many_calendars(void **state)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	struct verdict *v;
 	int i;
 

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cycle.h"
 #include "ical.h"
+#include "msgid.h"
 #include "plan.h"
 #include "quota.h"
 #include "store.h"
@@ -131,10 +133,10 @@ test_pago_pago_year_boundary(void **state)
 }
 
 /* A step of a walk through the year: the group file written again (in
- * the walk's zone) when members is set, quota_run() at now, then a look at
- * the rows queued since the last look: n of them, all of kind, to rcpt[]
- * in that order when rcpt[0] is set.  kind NULL: no look (the rows wait
- * for the next one). */
+ * the walk's zone) when members is set, the quota step at now, then a
+ * look at the rows queued since the last look: n of them, all of kind
+ * (by the outbox and by the Message-ID), to rcpt[] in that order when
+ * rcpt[0] is set.  kind NULL: no look (the rows wait for the next one). */
 struct step {
 	const char *members, *series;
 	const char *now, *kind;
@@ -147,15 +149,13 @@ static void
 walk(struct tl_ws *fx, const char *tz, const struct step *s, size_t nsteps)
 {
 	struct store_outbox *rows;
+	struct msgid id;
 	size_t i, n;
-	char *err = NULL;
-	int q = 0;
 
 	for (; nsteps-- > 0; s++) {
 		if (s->members != NULL)
 			put_group(fx, tz, s->members, s->series);
-		assert_int_equal(quota_run(fx->cfg, fx->st, tl_utc(s->now), &q,
-		    &err), 0);
+		tl_step(fx, "quota", quota_group, s->now);
 		if (s->kind == NULL)
 			continue;
 		rows = tl_outbox_new(fx, &n);
@@ -164,8 +164,10 @@ walk(struct tl_ws *fx, const char *tz, const struct step *s, size_t nsteps)
 		assert_int_equal(n, s->n);
 		for (i = 0; i < n; i++) {
 			assert_string_equal(rows[i].kind, s->kind);
-			assert_non_null(strstr(rows[i].message_id, "notice."));
-			assert_non_null(strstr(rows[i].message_id, s->kind));
+			assert_int_equal(msgid_parse(rows[i].message_id,
+			    "example.org", &id), 0);
+			assert_string_equal(id.kind, s->kind);
+			assert_string_equal(id.group, rows[i].group_id);
 			if (s->rcpt[0] == NULL)
 				continue;
 			assert_true(i < NSTEPS(s->rcpt));

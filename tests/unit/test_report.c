@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "ical.h"
+#include "plan.h"
 #include "report.h"
 #include "store.h"
 #include "testlib.h"
@@ -78,7 +79,7 @@ fill(struct tl_ws *ws)
 	size_t i, k;
 
 	/* The groups and members, long before any meeting is due. */
-	tl_plan(ws, tl_utc("2020-06-01 00:00"), 0);
+	assert_int_equal(tl_step(ws, "plan", plan_group, "2020-06-01 00:00"), 0);
 	for (i = 0; i < sizeof meetings / sizeof meetings[0]; i++)
 		free(tl_meeting(ws, "ss", "monthly", meetings[i].key,
 		    tl_utc(meetings[i].start), meetings[i].cancelled));
@@ -152,7 +153,7 @@ output(struct tl_ws *ws, enum what what, const char *arg)
 static char *
 compact(const char *json)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_OWN);
 	int in_string = 0;
 
 	for (; *json != '\0'; json++) {

@@ -1,0 +1,227 @@
+/*
+ * letter.c: every message to a person, rendered and queued in one place
+ * (see letter.h).
+ *
+ * The outbox row is written in the caller's transaction, next to what
+ * the letter records (an invitation sent, a notice given): both are kept
+ * or neither.  Sending is outbox.c's.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "compose.h"
+#include "config.h"
+#include "letter.h"
+#include "msgid.h"
+#include "store.h"
+#include "template.h"
+#include "util.h"
+
+struct letter_vars {
+	struct tvar *v;
+	size_t       n;
+	char       **own;           /* values to free */
+	size_t       nown;
+};
+
+/* Who reads a letter.  Strings borrowed from the configuration. */
+struct reader {
+	const char *name;           /* NULL: none known */
+	const char *langs[3];       /* tried in order; NULL entries skipped */
+	const char *lang;           /* the first of langs that is set */
+	const char *tz;
+};
+
+void
+letter_vars_add(struct letter_vars *lv, const char *name, const char *value)
+{
+	lv->v = xreallocarray(lv->v, lv->n + 1, sizeof *lv->v);
+	lv->v[lv->n++] = (struct tvar){ name, value };
+}
+
+void
+letter_vars_take(struct letter_vars *lv, const char *name, char *value)
+{
+	lv->own = xreallocarray(lv->own, lv->nown + 1, sizeof *lv->own);
+	lv->own[lv->nown++] = value;
+	letter_vars_add(lv, name, value);
+}
+
+static void
+vars_release(struct letter_vars *lv)
+{
+	size_t i;
+
+	for (i = 0; i < lv->nown; i++)
+		free(lv->own[i]);
+	free(lv->own);
+	free(lv->v);
+	memset(lv, 0, sizeof *lv);
+}
+
+static int
+listed(char *const *v, size_t n, const char *email)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(v[i], email) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+reader_of(const struct config *cfg, const struct letter *l, struct reader *rd)
+{
+	const struct group *g = l->group;
+	const struct member *m = g ? config_member(g, l->to) : NULL;
+	const struct series *s = g && l->meeting ? config_series(g,
+	    l->meeting->series) : NULL;
+
+	memset(rd, 0, sizeof *rd);
+	rd->langs[1] = g ? g->language : NULL;
+	rd->langs[2] = cfg->language;
+	if (m != NULL) {
+		rd->name = m->name;
+		rd->langs[0] = m->language;
+		rd->tz = config_member_timezone(g, m);
+	} else if (s != NULL && listed(s->guests, s->nguests, l->to))
+		rd->tz = s->timezone;
+	else if (cfg->admin != NULL && strcasecmp(l->to, cfg->admin) == 0) {
+		rd->langs[0] = cfg->language;
+		rd->tz = cfg->timezone;
+	} else if (s != NULL)
+		rd->tz = s->timezone;
+	else if (l->meeting != NULL)
+		rd->tz = l->meeting->tzid;
+	if (rd->tz == NULL)
+		rd->tz = g ? g->timezone : cfg->timezone;
+	rd->lang = rd->langs[0] ? rd->langs[0] : rd->langs[1] ? rd->langs[1] :
+	    rd->langs[2];
+}
+
+/* The variables of a meeting, for one reader. */
+static void
+meeting_vars(struct letter_vars *lv, const struct letter *l,
+    const struct reader *rd)
+{
+	const struct store_plan_meeting *r = l->meeting;
+	const struct series *s = config_series(l->group, r->series);
+	const char *lang = rd->lang, *tz = rd->tz;
+
+	letter_vars_add(lv, "summary", r->summary);
+	letter_vars_add(lv, "kind", template_kind_word(lang,
+	    r->kind ? r->kind : "meeting"));
+	letter_vars_add(lv, "openness", template_openness_word(lang,
+	    s ? s->open : 0));
+	letter_vars_take(lv, "date", template_date(lang, r->start, tz));
+	letter_vars_take(lv, "when_member", template_when(lang, r->start, tz));
+	letter_vars_take(lv, "when_meeting", template_when(lang, r->start,
+	    r->tzid));
+	letter_vars_add(lv, "member_timezone", tz);
+	letter_vars_add(lv, "meeting_timezone", r->tzid);
+	letter_vars_take(lv, "duration", xasprintf("%lld",
+	    (r->end - r->start) / 60));
+	letter_vars_add(lv, "location", r->location);
+	letter_vars_add(lv, "agenda", r->agenda_confirmed ? r->agenda : NULL);
+	letter_vars_take(lv, "sequence", xasprintf("%d", r->sequence));
+}
+
+/* Everything a template of l may use, for one reader. */
+static void
+all_vars(struct letter_vars *lv, const struct config *cfg,
+    const struct letter *l, const struct reader *rd)
+{
+	size_t i;
+
+	letter_vars_add(lv, "member_name", rd->name ? rd->name : l->to);
+	letter_vars_add(lv, "member_email", l->to);
+	letter_vars_add(lv, "group_name", l->group ? l->group->name : NULL);
+	letter_vars_add(lv, "group_id", l->group ? l->group->id : NULL);
+	letter_vars_add(lv, "organizer_name", cfg->org_name);
+	letter_vars_add(lv, "organizer_email", cfg->org_email);
+	if (l->meeting != NULL && l->group != NULL)
+		meeting_vars(lv, l, rd);
+	for (i = 0; i < l->nvars; i++)
+		letter_vars_add(lv, l->vars[i].name, l->vars[i].value);
+	if (l->vars_for != NULL)
+		l->vars_for(l->arg, lv, rd->lang, rd->tz);
+}
+
+/* NULL when one of the letter's names cannot go in an id (*err set). */
+static char *
+message_id(const struct config *cfg, const struct letter *l, char **err)
+{
+	struct msgid id;
+	char *mid = NULL;
+
+	if (msgid_init(&id, l->kind, l->group ? l->group->id : NULL,
+	    l->meeting ? l->meeting->uid : NULL) == 0) {
+		if (l->ref != NULL)
+			msgid_set_ref(&id, l->ref);
+		else if (l->calendar != NULL && l->meeting != NULL)
+			msgid_set_sequence(&id, l->meeting->sequence);
+		msgid_set_token(&id, l->to);
+		mid = msgid_build(&id, addr_domain(cfg->org_email));
+	}
+	if (mid == NULL)
+		*err = xasprintf("cannot make a Message-ID for %s to %s",
+		    l->kind, l->to);
+	return mid;
+}
+
+int
+letter_queue(const struct config *cfg, struct store *st,
+    const struct letter *l, long long now, char **err)
+{
+	struct letter_vars lv;
+	struct reader rd;
+	struct compose_msg msg;
+	struct store_outbox_in out;
+	char *mid, *subject = NULL, *body = NULL, *ical = NULL, *data = NULL;
+	int rc = -1;
+
+	if ((mid = message_id(cfg, l, err)) == NULL)
+		return -1;
+	memset(&lv, 0, sizeof lv);
+	reader_of(cfg, l, &rd);
+	all_vars(&lv, cfg, l, &rd);
+	if (template_render(cfg, rd.langs, 3, l->kind, lv.v, lv.n, &subject,
+	    &body, err) == -1)
+		goto out;
+	if (l->calendar != NULL)
+		ical = l->calendar(l->arg, body);
+	memset(&msg, 0, sizeof msg);
+	msg.from_name = cfg->org_name;
+	msg.from_email = cfg->org_email;
+	msg.to_name = rd.name;
+	msg.to_email = l->to;
+	msg.subject = subject;
+	msg.message_id = mid;
+	msg.date = now;
+	msg.text = body;
+	msg.ical = ical;
+	msg.ical_method = ical ? l->method : NULL;
+	msg.att = l->att;
+	msg.natt = l->natt;
+
+	memset(&out, 0, sizeof out);
+	out.message_id = mid;
+	out.kind = l->kind;
+	out.group_id = l->group ? l->group->id : NULL;
+	out.meeting_uid = l->meeting ? l->meeting->uid : NULL;
+	out.recipient = l->to;
+	out.data = data = compose_message(&msg, &out.len);
+	out.now = now;
+	rc = store_outbox_add(st, &out, err);
+out:
+	vars_release(&lv);
+	free(data);
+	free(ical);
+	free(subject);
+	free(body);
+	free(mid);
+	return rc;
+}

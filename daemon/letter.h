@@ -1,0 +1,86 @@
+/* letter.h: the one way convened writes to a person.
+ *
+ * Every message convened sends is queued by letter_queue(): invitations,
+ * updates and cancellations, agenda and minutes requests and reminders,
+ * notices, counter-notices, minutes notices.  What every message to a
+ * person carries is decided here, once:
+ *
+ *  - who reads it, from the address and the group:
+ *      a member: their name, language and time zone (the group's where
+ *        they have none);
+ *      a guest of the meeting's series: no name, the group's language, the
+ *        series' zone;
+ *      the [policy] admin: no name, the daemon's language and zone;
+ *      anyone else (an attendee who left the group): no name, the group's
+ *        language, the zone of the meeting's series (or the meeting's own,
+ *        or the group's);
+ *  - the templates tried: the reader's language, the group's, the
+ *    daemon's (template_render());
+ *  - the variables every letter has: member_name (the address when there
+ *    is no name), member_email, group_name, group_id, organizer_name,
+ *    organizer_email; about a meeting also summary, kind and openness
+ *    (words in the reader's language), date, when_member and
+ *    member_timezone (in the reader's zone), when_meeting and
+ *    meeting_timezone (in the meeting's), duration, location, agenda (once
+ *    confirmed) and sequence.  Then the letter's own vars, then those its
+ *    vars_for adds for this reader;
+ *  - its Message-ID (msgid.h), from kind, group, meeting, ref and the
+ *    recipient: queueing the same letter twice queues it once;
+ *  - the text (template.h), the MIME message (compose.h) and the outbox
+ *    row (store.h), in the caller's transaction. */
+#ifndef CONVENED_LETTER_H
+#define CONVENED_LETTER_H
+
+#include <stddef.h>
+
+struct compose_attachment;
+struct config;
+struct group;
+struct store;
+struct store_plan_meeting;
+struct tvar;
+
+/* The variables of one letter for one reader (opaque). */
+struct letter_vars;
+
+/* Add a variable: name and value are borrowed until the letter is queued
+ * (letter_vars_add), or value is the letter's to free (letter_vars_take). */
+void letter_vars_add(struct letter_vars *, const char *name,
+         const char *value);
+void letter_vars_take(struct letter_vars *, const char *name, char *value);
+
+/* One letter.  Every pointer is borrowed for the call. */
+struct letter {
+	const char *kind;       /* template kind, also the outbox row's */
+	const struct group *group;                 /* NULL: none */
+	const struct store_plan_meeting *meeting;  /* NULL: none */
+	const char *to;         /* the recipient's address */
+	/* Beside kind, meeting and recipient, what makes the letter one of
+	 * its kind: a notice's key, the Message-ID it answers; NULL when
+	 * nothing does.  A letter with a calendar is told apart by the
+	 * meeting's SEQUENCE instead. */
+	const char *ref;
+	const struct tvar *vars;        /* the same for every reader */
+	size_t      nvars;
+	/* Variables that depend on the reader: lang is the first of their
+	 * languages (never NULL), tz their zone.  May be NULL. */
+	void      (*vars_for)(void *arg, struct letter_vars *,
+	                      const char *lang, const char *tz);
+	/* A calendar object for this reader, built once the body is
+	 * rendered (DESCRIPTION is the body in their language); the caller
+	 * frees what it returns.  May be NULL; then method is unused. */
+	char     *(*calendar)(void *arg, const char *body);
+	const char *method;             /* REQUEST | CANCEL */
+	void       *arg;                /* for vars_for and calendar */
+	const struct compose_attachment *att;
+	size_t      natt;
+};
+
+/* Render, compose and queue l.  Returns 1 queued, 0 queued before (the
+ * same Message-ID: nothing done), -1 error (*err set, caller frees): a
+ * template that will not render, a Message-ID that cannot be made, the
+ * store.  The caller holds the transaction. */
+int letter_queue(const struct config *, struct store *,
+        const struct letter *l, long long now, char **err);
+
+#endif

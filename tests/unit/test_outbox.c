@@ -1,0 +1,367 @@
+/* test_outbox.c: outbox_flush() against a fake SMTP door (fake_smtp.h):
+ * what each answer of the server does to the rows, read back from the
+ * state database itself. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "config.h"
+#include "fake_smtp.h"
+#include "outbox.h"
+#include "store.h"
+#include "testlib.h"
+#include "util.h"
+
+#define HOUR 3600LL
+
+struct row {
+	char      state[16];
+	int       attempts;
+	long long next_try;
+	long long sent_at;      /* -1: NULL */
+	char      error[256];   /* "" for NULL */
+};
+
+static long long t0;
+
+static int
+setup(void **state)
+{
+	struct tl_ws *fx;
+
+	tl_setup_ws(state, NULL);
+	fx = *state;
+	tl_ws_group(fx, "10-g.ini", "[group]\nid = g\nname = G\n"
+	    "kind = discussion\ntimezone = America/Santiago\n"
+	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
+	    "coordinator = yes\n"
+	    "[member luis@cepal.example.org]\nname = Luis\n"
+	    "role = secretariat\ncoordinator = yes\n");
+	fake_smtp_reset();
+	t0 = tl_utc("2021-03-01 12:00");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fake_smtp_reset();
+	return tl_teardown(state);
+}
+
+/* n messages m1..mn to r1..rn@example.org, queued at `created`. */
+static void
+queue(struct tl_ws *fx, int n, long long created)
+{
+	struct store_outbox_in in;
+	char id[32], rcpt[64], *err = NULL;
+	int i;
+
+	for (i = 1; i <= n; i++) {
+		snprintf(id, sizeof id, "m%d@test", i);
+		snprintf(rcpt, sizeof rcpt, "r%d@example.org", i);
+		memset(&in, 0, sizeof in);
+		in.message_id = id;
+		in.kind = "invite";
+		in.recipient = rcpt;
+		in.data = "Subject: x\r\n\r\nhello\r\n";
+		in.len = strlen(in.data);
+		in.now = created;
+		assert_int_equal(store_outbox_add(fx->st, &in, &err), 1);
+	}
+}
+
+/* Row m<i>@test as the database has it. */
+static void
+row(struct tl_ws *fx, int i, struct row *r)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	char id[32];
+
+	snprintf(id, sizeof id, "m%d@test", i);
+	assert_int_equal(sqlite3_open_v2(fx->cfg->state, &db,
+	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT state, attempts, "
+	    "next_try, coalesce(sent_at, -1), coalesce(last_error, '') "
+	    "FROM outbox WHERE message_id = ?1", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(r->state, sizeof r->state, "%s", sqlite3_column_text(st, 0));
+	r->attempts = sqlite3_column_int(st, 1);
+	r->next_try = sqlite3_column_int64(st, 2);
+	r->sent_at = sqlite3_column_int64(st, 3);
+	snprintf(r->error, sizeof r->error, "%s", sqlite3_column_text(st, 4));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void
+assert_row(struct tl_ws *fx, int i, const char *state, int attempts,
+    long long next_try)
+{
+	struct row r;
+
+	row(fx, i, &r);
+	if (strcmp(r.state, state) != 0 || r.attempts != attempts ||
+	    r.next_try != next_try)
+		fail_msg("m%d: %s, %d attempts, next try %lld; expected %s, %d, "
+		    "%lld", i, r.state, r.attempts, r.next_try - t0, state,
+		    attempts, next_try - t0);
+}
+
+static void
+script(int n, ...)
+{
+	va_list ap;
+	int i;
+
+	va_start(ap, n);
+	for (i = 0; i < n; i++)
+		fake_smtp.script[fake_smtp.nscript++] =
+		    (enum fake_reply)va_arg(ap, int);
+	va_end(ap);
+}
+
+/* stderr while flushing, to count the log lines. */
+static char *
+flush_logged(struct tl_ws *fx, long long now, volatile sig_atomic_t *stop,
+    struct outbox_stats *os)
+{
+	char *err = NULL, *log;
+	int rc;
+
+	tl_log_begin(fx);
+	rc = outbox_flush(fx->cfg, fx->st, now, stop, os, &err);
+	log = tl_log_end(fx);
+	assert_int_equal(rc, 0);
+	assert_null(err);
+	return log;
+}
+
+static void
+flush(struct tl_ws *fx, long long now, struct outbox_stats *os)
+{
+	free(flush_logged(fx, now, NULL, os));
+}
+
+/* 250: sent, once, in one session for two batches. */
+static void
+test_sent(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+	struct row r;
+
+	queue(fx, 250, t0);
+	flush(fx, t0, &os);
+	assert_int_equal(os.sent, 250);
+	assert_int_equal(fake_smtp.sends, 250);
+	assert_int_equal(fake_smtp.sessions, 1);
+	assert_int_equal(fake_smtp.open, 0);
+	assert_string_equal(fake_smtp.rcpt[0], "r1@example.org");
+	row(fx, 250, &r);
+	assert_string_equal(r.state, "sent");
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(r.sent_at, t0);
+	assert_string_equal(r.error, "");
+	/* Nothing is due: no second send, and no session either. */
+	flush(fx, t0 + HOUR, &os);
+	assert_int_equal(os.sent, 0);
+	assert_int_equal(fake_smtp.sends, 250);
+	assert_int_equal(fake_smtp.sessions, 1);
+}
+
+/* 451: pending again, one minute later, then two, then sent. */
+static void
+test_temporary_backoff(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+	struct row r;
+
+	queue(fx, 1, t0);
+	script(2, FAKE_451, FAKE_451);
+	flush(fx, t0, &os);
+	assert_int_equal(os.deferred, 1);
+	assert_row(fx, 1, "pending", 1, t0 + 60);
+	row(fx, 1, &r);
+	assert_non_null(strstr(r.error, "451 try later"));
+	flush(fx, t0 + 59, &os);                /* not due yet */
+	assert_int_equal(fake_smtp.sends, 1);
+	flush(fx, t0 + 60, &os);
+	assert_row(fx, 1, "pending", 2, t0 + 60 + 120);
+	flush(fx, t0 + 180, &os);
+	assert_int_equal(os.sent, 1);
+	assert_row(fx, 1, "sent", 3, t0 + 60 + 120);
+	assert_int_equal(fake_smtp.sends, 3);
+}
+
+/* The server goes away after the first message: the rest of the batch
+ * waits with the one that found it down, after one try and one line. */
+static void
+test_server_down(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+	struct row r2, r4;
+	char *log;
+
+	queue(fx, 4, t0);
+	script(2, FAKE_250, FAKE_DOWN);
+	log = flush_logged(fx, t0, NULL, &os);
+	assert_int_equal(fake_smtp.sends, 2);
+	assert_int_equal(os.sent, 1);
+	assert_int_equal(os.deferred, 3);
+	assert_row(fx, 1, "sent", 1, t0);
+	assert_row(fx, 2, "pending", 1, t0 + 60);
+	assert_row(fx, 3, "pending", 1, t0 + 60);
+	assert_row(fx, 4, "pending", 1, t0 + 60);
+	row(fx, 2, &r2);
+	row(fx, 4, &r4);
+	assert_non_null(strstr(r2.error, "connect"));
+	assert_string_equal(r4.error, r2.error);
+	assert_int_equal(tl_count(log, "\n"), 1);
+	assert_int_equal(tl_count(log, "deferred invite m2@test"), 1);
+	free(log);
+	/* Back again: the three go in one session. */
+	flush(fx, t0 + 60, &os);
+	assert_int_equal(os.sent, 3);
+	assert_int_equal(fake_smtp.sends, 5);
+	assert_int_equal(fake_smtp.sessions, 2);
+	assert_row(fx, 4, "sent", 2, t0 + 60);
+}
+
+/* 550 to RCPT TO: failed for good, and the address recorded as bouncing;
+ * 554 to the message is not the address's fault.  The flush goes on. */
+static void
+test_refused_recipient(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+	char *status;
+	struct row r;
+
+	queue(fx, 3, t0);
+	script(2, FAKE_550_RCPT, FAKE_554_DATA);
+	flush(fx, t0, &os);
+	assert_int_equal(os.failed, 2);
+	assert_int_equal(os.sent, 1);
+	assert_row(fx, 1, "failed", 1, t0);
+	assert_row(fx, 2, "failed", 1, t0);
+	assert_row(fx, 3, "sent", 1, t0);
+	row(fx, 1, &r);
+	assert_non_null(strstr(r.error, "RCPT TO refused: 550"));
+	status = store_bounce_status(fx->st, "r1@example.org");
+	assert_non_null(status);
+	assert_non_null(strstr(status, "550 no such user"));
+	free(status);
+	assert_null(store_bounce_status(fx->st, "r2@example.org"));
+	/* failed is final */
+	flush(fx, t0 + 100 * HOUR, &os);
+	assert_int_equal(fake_smtp.sends, 3);
+}
+
+/* The server refuses the account: the flush ends, and every row not sent
+ * is pending again as it was, no attempt counted against it. */
+static void
+test_account_refused(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+	struct row r;
+
+	queue(fx, 3, t0);
+	script(2, FAKE_250, FAKE_535_AUTH);
+	flush(fx, t0, &os);
+	assert_int_equal(os.account_error, 1);
+	assert_int_equal(os.sent, 1);
+	assert_int_equal(os.deferred + os.failed, 0);
+	assert_int_equal(fake_smtp.sends, 2);
+	assert_row(fx, 2, "pending", 0, t0);
+	assert_row(fx, 3, "pending", 0, t0);
+	row(fx, 2, &r);
+	assert_string_equal(r.error, "");
+	flush(fx, t0 + 1, &os);
+	assert_int_equal(os.sent, 2);
+	assert_row(fx, 3, "sent", 1, t0);
+}
+
+/* SIGTERM during the second message: it is finished, the rest waits. */
+static void
+test_stop(void **state)
+{
+	struct tl_ws *fx = *state;
+	volatile sig_atomic_t stop = 0;
+	struct outbox_stats os;
+
+	queue(fx, 4, t0);
+	fake_smtp.stop_at = 2;
+	fake_smtp.stop = &stop;
+	free(flush_logged(fx, t0, &stop, &os));
+	assert_int_equal(fake_smtp.sends, 2);
+	assert_int_equal(os.sent, 2);
+	assert_row(fx, 2, "sent", 1, t0);
+	assert_row(fx, 3, "pending", 0, t0);
+	assert_row(fx, 4, "pending", 0, t0);
+}
+
+/* A 4xx once give_up_hours have passed since the row was queued: failed;
+ * a younger row only waits. */
+static void
+test_give_up(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+	struct store_outbox_in in;
+	char *err = NULL;
+	struct row r;
+
+	assert_int_equal(fx->cfg->smtp_give_up_hours, 72);
+	queue(fx, 1, t0);
+	memset(&in, 0, sizeof in);
+	in.message_id = "m2@test";
+	in.kind = "invite";
+	in.recipient = "r2@example.org";
+	in.data = "x\r\n";
+	in.len = 3;
+	in.now = t0 + HOUR;
+	assert_int_equal(store_outbox_add(fx->st, &in, &err), 1);
+	script(2, FAKE_451, FAKE_451);
+	flush(fx, t0 + 72 * HOUR, &os);
+	assert_int_equal(os.failed, 1);
+	assert_int_equal(os.deferred, 1);
+	assert_row(fx, 1, "failed", 1, t0);
+	row(fx, 1, &r);
+	assert_non_null(strstr(r.error, "gave up after 72 hours: "));
+	assert_non_null(strstr(r.error, "451 try later"));
+	assert_row(fx, 2, "pending", 1, t0 + 72 * HOUR + 60);
+	assert_null(store_bounce_status(fx->st, "r1@example.org"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_temporary_backoff, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_server_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_recipient, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_account_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_give_up, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

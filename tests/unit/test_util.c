@@ -1,0 +1,200 @@
+/* test_util.c: the capped buffer, reading a file into it, and files
+ * written whole or not at all (sha256_hex is test_archive's). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* An add that would pass the maximum adds nothing, and every later add
+ * fails too: the buffer holds a prefix of what was added. */
+static void
+test_buf_cap(void **state)
+{
+	struct buf b = BUF_INIT(8);
+
+	(void)state;
+	assert_int_equal(buf_adds(&b, "abcde"), 0);
+	assert_int_equal(buf_addf(&b, "%d", 123), 0);
+	assert_string_equal(buf_str(&b), "abcde123");
+	assert_false(buf_full(&b));
+	assert_int_equal(buf_addc(&b, 'x'), -1);
+	assert_true(buf_full(&b));
+	assert_string_equal(buf_str(&b), "abcde123");
+
+	buf_reset(&b);
+	assert_int_equal(buf_adds(&b, "abcdef"), 0);
+	assert_int_equal(buf_adds(&b, "ghi"), -1);
+	/* It would fit, but an add has failed: the text stays a prefix. */
+	assert_int_equal(buf_adds(&b, "g"), -1);
+	assert_string_equal(buf_str(&b), "abcdef");
+	assert_int_equal(buf_addf(&b, "%s", "z"), -1);
+	assert_int_equal(b.len, 6);
+
+	/* reset and release start again under the same maximum */
+	buf_release(&b);
+	assert_int_equal(b.max, 8);
+	assert_false(buf_full(&b));
+	assert_int_equal(buf_add(&b, "12345678", 8), 0);
+	assert_int_equal(buf_add(&b, "", 0), 0);
+	assert_int_equal(buf_addc(&b, '9'), -1);
+	buf_release(&b);
+
+	buf_init(&b, 0);
+	assert_string_equal(buf_str(&b), "");
+	assert_int_equal(buf_addc(&b, 'a'), -1);
+	buf_release(&b);
+}
+
+static char *
+temp_file(const char *text, size_t len)
+{
+	char *path = xstrdup("/tmp/convened-util-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
+static int
+read_into(struct buf *b, const char *path)
+{
+	int fd = open(path, O_RDONLY), rc, saved;
+
+	assert_true(fd >= 0);
+	rc = buf_read(b, fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* A file that fills the buffer exactly is read whole; one byte more is
+ * EFBIG with the first max bytes kept. */
+static void
+test_buf_read(void **state)
+{
+	struct buf b = BUF_INIT(5);
+	char *exact = temp_file("hello", 5), *over = temp_file("hello!", 6);
+	char *big, *path;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(read_into(&b, exact), 0);
+	assert_string_equal(buf_str(&b), "hello");
+	buf_release(&b);
+
+	errno = 0;
+	assert_int_equal(read_into(&b, over), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_int_equal(b.len, 5);
+	assert_string_equal(buf_str(&b), "hello");
+	assert_true(buf_full(&b));
+	buf_release(&b);
+
+	/* Across many reads, binary bytes included. */
+	big = xmalloc(200000);
+	for (i = 0; i < 200000; i++)
+		big[i] = (char)(i * 7);
+	path = temp_file(big, 200000);
+	buf_init(&b, 200000);
+	assert_int_equal(read_into(&b, path), 0);
+	assert_int_equal(b.len, 200000);
+	assert_memory_equal(b.data, big, 200000);
+	assert_int_equal(b.data[b.len], '\0');
+	buf_release(&b);
+	buf_init(&b, 199999);
+	assert_int_equal(read_into(&b, path), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_memory_equal(b.data, big, 199999);
+	buf_release(&b);
+
+	unlink(exact);
+	unlink(over);
+	unlink(path);
+	free(exact);
+	free(over);
+	free(path);
+	free(big);
+}
+
+/* No temporary file left in dir. */
+static void
+assert_no_temp(const char *dir)
+{
+	char *pattern = xasprintf("%s/.tmp.*", dir);
+	glob_t g;
+
+	assert_int_equal(glob(pattern, 0, NULL, &g), GLOB_NOMATCH);
+	globfree(&g);
+	free(pattern);
+}
+
+/* Replaces the old file whole, leaves no temporary file; a directory in
+ * the way is an error that leaves nothing behind either. */
+static void
+test_file_write_atomic(void **state)
+{
+	char dir[] = "/tmp/convened-atomic-XXXXXX", *p, *err = NULL;
+	struct buf b = BUF_INIT(100);
+	struct stat sb;
+	int dfd, fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(file_write_atomic(dfd, "f.txt", "first version", 13,
+	    &err), 0);
+	assert_int_equal(file_write_atomic(dfd, "f.txt", "second", 6, &err), 0);
+	assert_null(err);
+	p = xasprintf("%s/f.txt", dir);
+	assert_int_equal(read_into(&b, p), 0);
+	assert_string_equal(buf_str(&b), "second");
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0640);
+	assert_no_temp(dir);
+
+	assert_int_equal(mkdirat(dfd, "sub", 0750), 0);
+	fd = openat(dfd, "sub/x", O_WRONLY | O_CREAT, 0640);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(file_write_atomic(dfd, "sub", "x", 1, &err), -1);
+	assert_non_null(strstr(err, "cannot rename"));
+	free(err);
+	assert_no_temp(dir);
+
+	unlinkat(dfd, "sub/x", 0);
+	unlinkat(dfd, "sub", AT_REMOVEDIR);
+	unlinkat(dfd, "f.txt", 0);
+	close(dfd);
+	rmdir(dir);
+	buf_release(&b);
+	free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_buf_read),
+		cmocka_unit_test(test_file_write_atomic),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
