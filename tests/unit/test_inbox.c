@@ -73,23 +73,6 @@ partstat_of(struct tl_ws *fx, const char *email)
 	return out;
 }
 
-static long long
-outbox_rows(struct tl_ws *fx, const char *kind)
-{
-	struct store_outbox *o = NULL;
-	size_t n = 0, i;
-	long long k = 0;
-	char *err = NULL;
-
-	assert_int_equal(store_outbox_due(fx->st, tl_utc("2030-01-01 00:00"), 100000,
-	    &o, &n, &err), 0);
-	for (i = 0; i < n; i++)
-		if (strcmp(o[i].kind, kind) == 0)
-			k++;
-	store_outbox_free(o, n);
-	return k;
-}
-
 static void
 test_rsvp(void **state)
 {
@@ -149,14 +132,14 @@ test_new_time_forwarded(void **state)
 	    "20210302T100000Z", "c1@bb",
 	    "DTSTART:20210318T180000Z\r\nDTEND:20210318T193000Z\r\n");
 	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
-	assert_int_equal(outbox_rows(fx, "counter-notice"), 2);
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
 	free(m);
 	/* The same time as planned is no proposal. */
 	m = reply("ana@mides.example.uy", "ana@mides.example.uy", "ACCEPTED",
 	    "20210302T100000Z", "c2@uy",
 	    "DTSTART:20210317T180000Z\r\nDTEND:20210317T193000Z\r\n");
 	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
-	assert_int_equal(outbox_rows(fx, "counter-notice"), 2);
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
 	free(m);
 }
 
@@ -298,7 +281,7 @@ test_agenda(void **state)
 	/* The request goes 7 days ahead, with no draft file here. */
 	assert_int_equal(tl_step(fx, "agenda", agenda_group,
 	    "2021-03-10 18:00"), 2);
-	assert_int_equal(outbox_rows(fx, "agenda-request"), 2);
+	assert_int_equal(tl_outbox_count(fx, NULL, "agenda-request", NULL), 2);
 
 	/* Kim is no coordinator. */
 	m = agenda_reply("kim@gov.example.bb", "CONFIRM\r\n", "a0@bb");
@@ -331,7 +314,7 @@ test_agenda(void **state)
 
 	/* No reminder: confirmed.  */
 	tl_step(fx, "agenda", agenda_group, "2021-03-16 10:00");
-	assert_int_equal(outbox_rows(fx, "agenda-reminder"), 0);
+	assert_int_equal(tl_outbox_count(fx, NULL, "agenda-reminder", NULL), 0);
 }
 
 /* A reply to the request as this release sends it (msgid.h) finds its
@@ -379,7 +362,7 @@ test_minutes(void **state)
 
 	/* After the meeting (17 March 19:30Z): a request for the minutes. */
 	tl_step(fx, "agenda", agenda_group, "2021-03-18 10:00");
-	assert_int_equal(outbox_rows(fx, "minutes-request"), 2);
+	assert_int_equal(tl_outbox_count(fx, NULL, "minutes-request", NULL), 2);
 
 	m = xasprintf("From: Ana <ana@mides.example.uy>\r\n"
 	    "To: agenda@example.org\r\nSubject: [ss] minutes\r\n"
@@ -416,10 +399,11 @@ test_minutes(void **state)
 	assert_int_equal(stat(p, &sb), 0);
 	free(p);
 	/* Every member is told, with the files. */
-	assert_int_equal(outbox_rows(fx, "minutes-notice"), 3);
+	assert_int_equal(tl_outbox_count(fx, NULL, "minutes-notice", NULL), 3);
 	/* No reminder once minutes are in. */
 	tl_step(fx, "agenda", agenda_group, "2021-04-02 10:00");
-	assert_int_equal(outbox_rows(fx, "minutes-reminder"), 0);
+	assert_int_equal(tl_outbox_count(fx, NULL, "minutes-reminder", NULL),
+	    0);
 }
 
 static void
@@ -439,8 +423,8 @@ test_ignored_kinds(void **state)
 	assert_int_equal(apply(fx, plain, "2021-03-02 10:00"), INBOX_IGNORED);
 	assert_int_equal(apply(fx, junk, "2021-03-02 10:00"), INBOX_IGNORED);
 	/* Nothing was answered. */
-	assert_int_equal(outbox_rows(fx, "invite"), 3);
-	assert_int_equal(outbox_rows(fx, "counter-notice"), 0);
+	assert_int_equal(tl_outbox_count(fx, NULL, "invite", NULL), 3);
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 0);
 }
 
 static void

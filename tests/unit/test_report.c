@@ -79,7 +79,8 @@ fill(struct tl_ws *ws)
 	size_t i, k;
 
 	/* The groups and members, long before any meeting is due. */
-	assert_int_equal(tl_step(ws, "plan", plan_group, "2020-06-01 00:00"), 0);
+	assert_int_equal(tl_step(ws, "plan", plan_group, "2020-06-01 00:00"),
+	    0);
 	for (i = 0; i < sizeof meetings / sizeof meetings[0]; i++)
 		free(tl_meeting(ws, "ss", "monthly", meetings[i].key,
 		    tl_utc(meetings[i].start), meetings[i].cancelled));
