@@ -52,6 +52,10 @@ OBJS    = $(SRCS:daemon/%.c=$(BUILD)/%.o)
 LIBOBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
 TESTSRC = $(sort $(wildcard tests/unit/test_*.c))
 TESTS   = $(TESTSRC:tests/unit/%.c=$(BUILD)/tests/%)
+# cmocka programs that start real servers: the integration tier
+ITESTSRC = $(sort $(wildcard tests/integration/test_*.c))
+ITESTS   = $(ITESTSRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+TESTDIR  = $(BUILD)/tests/integration
 
 .PHONY: all deps deps-test deps-demo check test unit integration demo install uninstall clean lint \
         bench
@@ -69,32 +73,43 @@ $(BUILD)/convened: $(OBJS)
 $(BUILD)/%.o: daemon/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# What several unit tests share (tests/lib), built once per flavour.
-$(BUILD)/tests/testlib.o: tests/lib/testlib.c | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -c -o $@ $<
+# What several tests share (tests/lib), and the fuzz targets' work on one
+# input (fuzz/harness.c) for test_regress, built once per flavour.
+$(BUILD)/tests/testlib.o: tests/lib/testlib.c | $(TESTDIR)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Ifuzz -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) $(BUILD)/tests/testlib.o | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Itests/lib -o $@ $< \
-	    $(BUILD)/tests/testlib.o $(LIBOBJS) $(ALL_LDFLAGS) $(PKG_LIBS) \
-	    $(TEST_LIBS)
+$(BUILD)/tests/harness.o: fuzz/harness.c | $(TESTDIR)
+	$(CC) $(ALL_CFLAGS) -Idaemon -c -o $@ $<
+
+TESTOBJS = $(BUILD)/tests/testlib.o $(BUILD)/tests/harness.o $(LIBOBJS)
+# A test program is its source and the objects it depends on.
+LINK_TEST = $(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Itests/lib -Ifuzz \
+	    -o $@ $< $(filter %.o,$^) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(TESTOBJS) | $(TESTDIR)
+	$(LINK_TEST)
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(TESTOBJS) | $(TESTDIR)
+	$(LINK_TEST)
 
 # test_outbox talks to a fake SMTP server: tests/lib/fake_smtp.c stands in
 # for smtp.o (smtp.h is the door) in that one binary; the others link the
 # real objects.
-$(BUILD)/tests/fake_smtp.o: tests/lib/fake_smtp.c | $(BUILD)
+$(BUILD)/tests/fake_smtp.o: tests/lib/fake_smtp.c | $(TESTDIR)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -c -o $@ $<
 
-OUTBOX_TEST_OBJS = $(filter-out $(BUILD)/smtp.o,$(LIBOBJS)) \
-                   $(BUILD)/tests/testlib.o $(BUILD)/tests/fake_smtp.o
+OUTBOX_TEST_OBJS = $(filter-out $(BUILD)/smtp.o,$(TESTOBJS)) \
+                   $(BUILD)/tests/fake_smtp.o
 
-$(BUILD)/tests/test_outbox: tests/unit/test_outbox.c $(OUTBOX_TEST_OBJS) | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Idaemon -Itests/lib -o $@ $< \
-	    $(OUTBOX_TEST_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+$(BUILD)/tests/test_outbox: tests/unit/test_outbox.c $(OUTBOX_TEST_OBJS) | $(TESTDIR)
+	$(LINK_TEST)
 
-$(BUILD):
-	mkdir -p $(BUILD)/tests
+$(BUILD) $(TESTDIR):
+	mkdir -p $(TESTDIR)
 
--include $(OBJS:.o=.d) $(TESTS:=.d) $(BUILD)/tests/testlib.d
+-include $(OBJS:.o=.d) $(TESTS:=.d) $(ITESTS:=.d) \
+    $(BUILD)/tests/testlib.d $(BUILD)/tests/harness.d \
+    $(BUILD)/tests/fake_smtp.d
 
 # The binary is rebuilt when the flavour changes: ./convened is a copy.
 .PHONY: FORCE
@@ -109,13 +124,16 @@ deps-test:
 deps-demo:
 	sh scripts/deps.sh demo
 
+# build the test programs (tests/run.sh runs them)
 unit: convened $(TESTS)
 
-test: unit
+integration: convened $(ITESTS)
+
+test: unit integration
 	BUILD=$(BUILD) sh tests/run.sh
 
 check: deps-test
-	$(MAKE) unit
+	$(MAKE) unit integration
 	BUILD=$(BUILD) sh tests/run.sh
 
 demo: deps-demo
@@ -130,7 +148,8 @@ bench:
 	/usr/bin/python3 bench/bench.py
 
 lint:
-	@! grep -nE '\<(sprintf|strtok|strncpy|strcpy|strcat|gets)[[:space:]]*\(' daemon/*.c tests/unit/*.c
+	@! grep -nE '\<(sprintf|strtok|strncpy|strcpy|strcat|gets)[[:space:]]*\(' daemon/*.c \
+	    tests/*/*.c fuzz/*.c
 	@! grep -nE '.{101,}' daemon/*.c daemon/*.h
 
 install: convened

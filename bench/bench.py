@@ -48,6 +48,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import gen  # noqa: E402
 from dovecot import Dovecot  # noqa: E402
+from lib import free_port, stop_process  # noqa: E402
 
 CONVENED = os.environ.get("CONVENED", os.path.join(ROOT, "convened"))
 SINK = "/usr/sbin/smtp-sink"
@@ -74,15 +75,6 @@ class BenchError(Exception):
 
 def log(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 def run(cmd, timeout=900, **kw):
@@ -187,13 +179,7 @@ class Sink:
         return sum(os.path.getsize(x) for x in f) / len(f) if f else 0
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 # ---- 1. fan-out -----------------------------------------------------------

@@ -6,9 +6,11 @@ Members are spread over four languages and a dozen time zones, so each
 invitation is rendered for its reader as in a real plan of work."""
 
 import os
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOMAIN = "conferencia.example.org"
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from lib import DOMAIN, write_config  # noqa: E402
 
 LANGS = [None, None, "en", "pt", "fr", None]
 ZONES = [None, "America/Santiago", "America/Montevideo", "America/Sao_Paulo",
@@ -17,38 +19,6 @@ ZONES = [None, "America/Santiago", "America/Montevideo", "America/Sao_Paulo",
          "America/Guatemala", "America/Argentina/Buenos_Aires"]
 ROLES = ["ministry", "ministry", "ministry", "secretariat", "subregional",
          "academia"]
-
-GLOBAL = """\
-[daemon]
-state = {dir}/state.db
-repository = {dir}/repository
-groups = groups.d
-templates = {root}/templates
-timezone = America/Santiago
-language = es
-
-[organizer]
-name = Secretaría técnica de la Conferencia Regional sobre Desarrollo Social
-email = agenda@{domain}
-
-[smtp]
-url = smtp://127.0.0.1:{smtp_port}
-tls = none
-timeout = 10
-
-[imap]
-url = imap://127.0.0.1:{imap_port}
-username = {user}
-password_file = ./imap.pass
-tls = none
-folders = INBOX
-{processed}
-[policy]
-annual_quota = 1
-horizon_days = {horizon}
-invite_lead_days = {lead}
-admin = secretaria@{domain}
-"""
 
 GROUP = """\
 [group]
@@ -94,27 +64,23 @@ def member(g, m):
 def write(dir, groups, members, start, rrule=None, horizon=90, lead=21,
           smtp_port=1, imap_port=1, processed=False):
     """A configuration in dir: convened.ini, imap.pass, groups.d/."""
-    gd = os.path.join(dir, "groups.d")
-    os.makedirs(gd, exist_ok=True)
-    with open(os.path.join(dir, "imap.pass"), "w") as f:
-        f.write("secret\n")
-    os.chmod(os.path.join(dir, "imap.pass"), 0o600)
-    global_ini(dir, smtp_port, imap_port, horizon, lead, processed)
+    path = global_ini(dir, smtp_port, imap_port, horizon, lead, processed)
     for g in range(groups):
         gid = "wg%05d" % g
-        with open(os.path.join(gd, gid + ".ini"), "w") as f:
+        with open(os.path.join(dir, "groups.d", gid + ".ini"), "w") as f:
             f.write(GROUP.format(
                 gid=gid, n=g, series="monthly" if rrule else "meeting",
                 start=start, rrule="rrule = %s\n" % rrule if rrule else "",
                 members="\n".join(member(g, m) for m in range(members))))
-    return os.path.join(dir, "convened.ini")
+    return path
 
 
 def global_ini(dir, smtp_port=1, imap_port=1, horizon=90, lead=21,
                processed=False, user="agenda"):
-    with open(os.path.join(dir, "convened.ini"), "w") as f:
-        f.write(GLOBAL.format(dir=dir, root=ROOT, domain=DOMAIN,
-                              smtp_port=smtp_port, imap_port=imap_port,
-                              horizon=horizon, lead=lead, user=user,
-                              processed="processed_folder = Processed\n"
-                              if processed else ""))
+    """The integration tests' convened.ini (tests/integration/lib.py), with
+    the conference's organizer and a quota of one."""
+    return write_config(
+        dir, smtp_port, imap_port, user=user, horizon=horizon, lead=lead,
+        processed="Processed" if processed else None, quota=1,
+        organizer="Secretaría técnica de la Conferencia Regional sobre "
+        "Desarrollo Social", admin="secretaria@" + DOMAIN)

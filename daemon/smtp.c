@@ -25,7 +25,7 @@
  * upload alive at a few bytes per second, so a loose total cap remains:
  * 10 x timeout for the dialogue plus one second per KiB of message.
  *
- * Two libcurl 7.88 habits we correct (both seen in tests/unit/test_smtp.c):
+ * Two libcurl 7.88 habits we correct (both seen in tests/integration/test_smtp.c):
  * - after a failure it sends QUIT and waits the full response timeout for
  *   the answer, so a stalled server cost 2 x timeout: we give QUIT one
  *   second (quit_grace) and then cut the socket;

@@ -105,6 +105,9 @@ buf_grow(struct buf *b, size_t extra)
 	while (b->cap < want)
 		b->cap = b->cap > SIZE_MAX / 2 ? want : b->cap * 2;
 	b->data = xreallocarray(b->data, b->cap, 1);
+	/* A string from its first allocation on: buf_read() of an empty
+	 * file allocates and adds nothing. */
+	b->data[b->len] = '\0';
 	return 0;
 }
 

@@ -7,11 +7,13 @@
 #   make fuzz-build                   build only: build/fuzz/fuzz_<target>
 # The daemon objects are compiled again with clang, coverage and ASan +
 # UBSan into build/fuzz (main.o left out, as for the unit tests); each
-# target is fuzz/fuzz_<target>.c.  fuzz/run.sh runs them, seeds them from
-# the project's test data and ../shared/fixtures (read in place), keeps
-# what they find in build/fuzz/corpus/<target>, crashing inputs in
-# build/fuzz/artifacts/<target>, and exits 1 when any target crashed,
-# leaked or timed out.  A crash gets a test in tests/unit/test_regress.c.
+# target is fuzz/fuzz_<target>.c, which names its part of fuzz/harness.c
+# for fuzz/entry.c (the harness is test_regress's too).  fuzz/run.sh runs
+# them, seeds them from the project's test data and ../shared/fixtures
+# (read in place), keeps what they find in build/fuzz/corpus/<target>,
+# crashing inputs in build/fuzz/artifacts/<target>, and exits 1 when any
+# target crashed, leaked or timed out.  A crash gets a test in
+# tests/unit/test_regress.c: its input in tests/data/regress/.
 
 FUZZ_CC      ?= clang
 FUZZ_BUILD    = build/fuzz
@@ -28,7 +30,8 @@ FUZZ_CFLAGS   = $(STD) $(WARN) -Wno-format-nonliteral -O1 -g $(FUZZ_SAN) \
                 -DCONVENED_DATADIR='"$(DATADIR)/convened"' \
                 -DCONVENED_SYSCONFDIR='"$(SYSCONFDIR)/convened"' -MMD -MP
 FUZZ_OBJS     = $(filter-out $(FUZZ_BUILD)/main.o,\
-                $(SRCS:daemon/%.c=$(FUZZ_BUILD)/%.o))
+                $(SRCS:daemon/%.c=$(FUZZ_BUILD)/%.o)) \
+                $(FUZZ_BUILD)/harness.o $(FUZZ_BUILD)/entry.o
 FUZZ_BINS     = $(FUZZ_ALL:%=$(FUZZ_BUILD)/fuzz_%)
 
 .PHONY: fuzz fuzz-build deps-fuzz
@@ -47,6 +50,9 @@ fuzz-build: $(FUZZ_BINS)
 
 $(FUZZ_BUILD)/%.o: daemon/%.c | $(FUZZ_BUILD)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/%.o: fuzz/%.c | $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Idaemon -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJS) | $(FUZZ_BUILD)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Idaemon -fsanitize=fuzzer -o $@ $< \

@@ -1,16 +1,22 @@
 #!/bin/sh
-# Run every unit test binary, then every integration script, and close with
-# one line "N passed, N failed, N skipped".
+# Run every test program and script, and close with one line
+# "N passed, N failed, N skipped".
 #   BUILD=build/plain sh tests/run.sh     (what `make test` and `make check` do)
 # Environment:
-#   BUILD         where the unit binaries are: $BUILD/tests/test_* (build/plain)
-#   VALGRIND=1    run the unit binaries under valgrind
+#   BUILD         where `make unit integration` put the programs (build/plain)
+#   VALGRIND=1    run the cmocka programs under valgrind (with the
+#                 suppressions of tests/valgrind.supp)
 #   SUITE         unit | integration | all (default all)
-#   TEST_TIMEOUT  seconds one binary or script may take (default 600)
-# Unit binaries are cmocka programs: the cases in their summary lines are
-# counted. An integration script exits 0 (pass), 77 (skip) or anything else
-# (fail) and counts as one; it gets BUILD, CONVENED (the ./convened binary)
-# and SHARED (../shared beside the work tree, when there is one).
+#   TEST_TIMEOUT  seconds one program or script may take (default 600)
+# The unit tier is one cmocka program per tests/unit/test_*.c, in
+# $BUILD/tests; it needs no server.  The integration tier starts real
+# servers on loopback: first the cmocka programs of tests/integration/test_*.c
+# (in $BUILD/tests/integration), then the scripts tests/integration/*.sh.
+# A cmocka program's cases are counted from its summary lines; a program
+# that a source names but that was not built is a failure.  A script exits
+# 0 (pass), 77 (skip) or anything else (fail) and counts as one; it gets
+# BUILD, CONVENED (the ./convened binary) and SHARED (../shared beside the
+# work tree, when there is one).  Everything runs from the top of the tree.
 set -u
 
 BUILD=${BUILD:-build/plain}
@@ -70,47 +76,67 @@ cases() {
 		awk '{ n += $1 } END { print n + 0 }'
 }
 
-run_unit() {
+# run_cmocka PROGRAM: run one cmocka program, add up its cases
+run_cmocka() {
+	t=$1
+	name=${t#"$root"/}
+	ran=$((ran + 1))
+	if [ ! -x "$t" ]; then
+		echo "== $name"
+		echo "$name: not built (make unit integration)"
+		failed=$((failed + 1))
+		fail "$name (not built)"
+		return
+	fi
+	if [ "$VALGRIND" = 1 ]; then
+		run "$name (valgrind)" valgrind --leak-check=full \
+			--suppressions="$root/tests/valgrind.supp" \
+			--errors-for-leak-kinds=definite,indirect \
+			--error-exitcode=1 -q "$t"
+	else
+		run "$name" "$t"
+	fi
+	p=$(cases PASSED)
+	f=$(cases FAILED)
+	s=$(cases SKIPPED)
+	if [ $((p + f + s)) -eq 0 ]; then
+		# no cmocka summary: count the program as one test
+		case $rc in
+		0) p=1 ;;
+		77) s=1 ;;
+		*) f=1 ;;
+		esac
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# cases passed, but the program did not: a crash after the
+		# summary, a leak valgrind saw, a timeout
+		f=1
+	fi
+	[ "$f" -eq 0 ] || fail "$name (exit $rc, $f failed)"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+}
+
+# run_cmocka_dir SRCDIR BINDIR: the program of each SRCDIR/test_*.c, by
+# source, so that a program left over from a test that moved or went
+# away does not run
+run_cmocka_dir() {
 	found=0
-	for t in "$BUILD"/tests/test_*; do
-		[ -f "$t" ] || continue
-		[ -x "$t" ] || continue
-		case $t in *.d | *.o) continue ;; esac
+	for src in "$1"/test_*.c; do
+		[ -f "$src" ] || continue
 		found=1
-		name=${t#"$root"/}
-		if [ "$VALGRIND" = 1 ]; then
-			run "$name (valgrind)" valgrind --leak-check=full \
-				--suppressions="$root/tests/valgrind.supp" \
-				--errors-for-leak-kinds=definite,indirect \
-				--error-exitcode=1 -q "$t"
-		else
-			run "$name" "$t"
-		fi
-		p=$(cases PASSED)
-		f=$(cases FAILED)
-		s=$(cases SKIPPED)
-		ran=$((ran + 1))
-		if [ $((p + f + s)) -eq 0 ]; then
-			# no cmocka summary: count the binary as one test
-			case $rc in
-			0) p=1 ;;
-			77) s=1 ;;
-			*) f=1 ;;
-			esac
-		elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-			# cases passed, but the binary did not: a crash after the
-			# summary, a leak valgrind saw, a timeout
-			f=1
-		fi
-		[ "$f" -eq 0 ] || fail "$name (exit $rc, $f failed)"
-		passed=$((passed + p))
-		failed=$((failed + f))
-		skipped=$((skipped + s))
+		t=${src##*/}
+		run_cmocka "$2/${t%.c}"
 	done
-	[ "$found" = 1 ] || echo "no unit test binaries in ${BUILD#"$root"/}/tests"
+	[ "$found" = 1 ] || echo "no cmocka sources in $1"
+}
+
+run_unit() {
+	run_cmocka_dir tests/unit "$BUILD/tests"
 }
 
 run_integration() {
+	run_cmocka_dir tests/integration "$BUILD/tests/integration"
 	for s in tests/integration/*.sh; do
 		[ -f "$s" ] || continue
 		ran=$((ran + 1))

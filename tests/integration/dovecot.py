@@ -12,7 +12,7 @@ Run by Debian's /usr/bin/python3.  As a module:
     d.change_uidvalidity("agenda", "INBOX")
     d.stop()                        # waits until the master is gone
 
-As a program, for tests written in other languages (tests/unit/test_imap.c):
+As a program, for tests written in other languages (tests/integration/test_imap.c):
 
     dovecot.py serve --dir D [--users a,b] [--password P] [--no-move]
                      [--no-uidplus] [--port-file F]
@@ -49,18 +49,18 @@ Facts this relies on (Dovecot 2.3 on Debian 12):
 """
 
 import argparse
-import errno
 import json
 import os
 import pwd
 import grp
 import signal
-import shutil
 import smtplib
 import socket
 import subprocess
 import sys
 import time
+
+from lib import free_port
 
 DOVECOT = "/usr/sbin/dovecot"
 
@@ -139,17 +139,6 @@ service stats {{
 
 class DovecotError(Exception):
     pass
-
-
-def free_port():
-    """A port that was free a moment ago (Dovecot needs a number in its
-    configuration, so the usual bind-to-0 cannot be passed on)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 def folder_dir(maildir, folder):

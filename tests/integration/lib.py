@@ -7,8 +7,10 @@ import email
 import email.policy
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +35,60 @@ def check(cond, what):
         raise Failure(what)
 
 
+def free_port():
+    """A loopback port that was free a moment ago, for a server that wants
+    its number before it starts (the usual bind-to-0 cannot be passed on)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def start_helper(argv, port_file, log_path):
+    """Start one of the helper servers here (smtpd.py, imapproxy.py), which
+    write their port to port_file once they listen; (process, port), or
+    Failure when it did not start within 15 s."""
+    proc = subprocess.Popen(argv, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if os.path.exists(port_file) and open(port_file).read().strip():
+            return proc, int(open(port_file).read())
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    stop_process(proc)
+    raise Failure("%s did not start: %s" % (os.path.basename(argv[1]),
+                                            open(log_path).read()))
+
+
+def write_json(path, value):
+    """path holds value as JSON, replaced at once: a reader polling it never
+    sees half of it (the helpers read their faults and modes so)."""
+    with open(path + ".tmp", "w") as f:
+        json.dump(value, f)
+    os.rename(path + ".tmp", path)
+
+
+def read_jsonl(path):
+    """The objects of a JSON-lines log, [] before it exists."""
+    if not os.path.exists(path):
+        return []
+    return [json.loads(line) for line in open(path) if line.strip()]
+
+
+def stop_process(proc):
+    """SIGTERM, then SIGKILL if it is still there 10 s later."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class SmtpServer:
     """tests/integration/smtpd.py on 127.0.0.1, a random free port, storing
     every accepted message raw in a Maildir."""
@@ -44,33 +100,17 @@ class SmtpServer:
         self.faults = os.path.join(self.dir, "faults.json")
         self.set_faults({})
         port_file = os.path.join(self.dir, "port")
-        self.proc = subprocess.Popen(
+        self.proc, self.port = start_helper(
             ["/usr/bin/python3", os.path.join(ROOT, "tests/integration/smtpd.py"),
              "--port-file", port_file, "--maildir", self.maildir,
              "--faults", self.faults],
-            stdout=open(os.path.join(self.dir, "log"), "w"), stderr=subprocess.STDOUT)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if os.path.exists(port_file) and open(port_file).read().strip():
-                self.port = int(open(port_file).read())
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise Failure("smtpd.py did not start: " + open(os.path.join(self.dir, "log")).read())
+            port_file, os.path.join(self.dir, "log"))
 
     def set_faults(self, faults):
-        tmp = self.faults + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(faults, f)
-        os.rename(tmp, self.faults)
+        write_json(self.faults, faults)
 
     def log(self):
-        path = os.path.join(self.maildir, "log.jsonl")
-        if not os.path.exists(path):
-            return []
-        return [json.loads(line) for line in open(path) if line.strip()]
+        return read_jsonl(os.path.join(self.maildir, "log.jsonl"))
 
     def messages(self):
         """Every accepted message as (envelope recipients, parsed message,
@@ -85,14 +125,10 @@ class SmtpServer:
         return out
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
+
+DOMAIN = "conferencia.example.org"
 
 GLOBAL = """\
 [daemon]
@@ -104,28 +140,51 @@ timezone = America/Santiago
 language = es
 
 [organizer]
-name = Secretaría técnica
-email = agenda@conferencia.example.org
+name = {organizer}
+email = agenda@{domain}
 
 [smtp]
 url = smtp://127.0.0.1:{smtp_port}
 tls = none
-timeout = 10
+timeout = {smtp_timeout}
 give_up_hours = {give_up}
 
 [imap]
 url = imap://127.0.0.1:{imap_port}
-username = agenda
+username = {user}
 password_file = ./imap.pass
 tls = none
-folders = INBOX
-
+{imap_timeout}folders = {folders}
+{processed}
 [policy]
-annual_quota = 3
-horizon_days = 90
-invite_lead_days = 21
-admin = admin@conferencia.example.org
+annual_quota = {quota}
+horizon_days = {horizon}
+invite_lead_days = {lead}
+admin = {admin}
 """
+
+
+def write_config(dir, smtp_port, imap_port=1, give_up=72, smtp_timeout=10,
+                 imap_timeout=None, folders="INBOX", processed=None, user="agenda",
+                 organizer="Secretaría técnica", admin="admin@" + DOMAIN, quota=3,
+                 horizon=90, lead=21):
+    """dir/convened.ini for servers on 127.0.0.1 (imap_port 1: nothing
+    there), and what it names: dir/imap.pass (mode 0600) and dir/groups.d.
+    Returns the path of convened.ini."""
+    os.makedirs(os.path.join(dir, "groups.d"), exist_ok=True)
+    with open(os.path.join(dir, "imap.pass"), "w") as f:
+        f.write("secret\n")
+    os.chmod(os.path.join(dir, "imap.pass"), 0o600)
+    path = os.path.join(dir, "convened.ini")
+    with open(path, "w") as f:
+        f.write(GLOBAL.format(
+            dir=dir, root=ROOT, domain=DOMAIN, organizer=organizer,
+            smtp_port=smtp_port, smtp_timeout=smtp_timeout, give_up=give_up,
+            imap_port=imap_port, user=user, folders=folders,
+            imap_timeout="timeout = %d\n" % imap_timeout if imap_timeout else "",
+            processed="processed_folder = %s\n" % processed if processed else "",
+            quota=quota, horizon=horizon, lead=lead, admin=admin))
+    return path
 
 
 class Workspace:
@@ -133,16 +192,12 @@ class Workspace:
         self.dir = tempfile.mkdtemp(prefix="convened-%s." % name)
         self.groups = os.path.join(self.dir, "groups.d")
         os.makedirs(self.groups)
-        with open(os.path.join(self.dir, "imap.pass"), "w") as f:
-            f.write("secret\n")
-        os.chmod(os.path.join(self.dir, "imap.pass"), 0o600)
         self.config = os.path.join(self.dir, "convened.ini")
         self.servers = []
 
-    def write_global(self, smtp_port, imap_port=1, give_up=72):
-        with open(self.config, "w") as f:
-            f.write(GLOBAL.format(dir=self.dir, root=ROOT, smtp_port=smtp_port,
-                                  imap_port=imap_port, give_up=give_up))
+    def write_global(self, smtp_port, imap_port=1, **options):
+        """convened.ini: write_config() with these options."""
+        write_config(self.dir, smtp_port, imap_port, **options)
 
     def write_group(self, name, text):
         with open(os.path.join(self.groups, name), "w") as f:
@@ -199,6 +254,21 @@ def calendar_part(msg):
         if part.get_content_type() == "text/calendar":
             return part.get_param("method"), part.get_content()
     return None, None
+
+
+def msgid_kind(msg):
+    """(kind, group) of a message convened sent, read from its Message-ID
+    cv1.<kind>.<group>.<meeting>.<ref>.<token>@<domain> (daemon/msgid.h),
+    or None when the id is not of that form."""
+    m = re.match(r"<?cv1\.([a-z-]+)\.([a-z0-9_-]+)\.", str(msg["Message-ID"]))
+    return (m.group(1), m.group(2)) if m else None
+
+
+def of_kind(msgs, kind):
+    """The messages, as SmtpServer.messages() gives them, of one kind that
+    convened sends (invite, agenda-request, bounce-notice...): their
+    Message-ID says which."""
+    return [m for m in msgs if (msgid_kind(m[1]) or (None,))[0] == kind]
 
 
 def attachment_names(msg):

@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import CONVENED, Failure, check, run, skip  # noqa: E402
+from lib import CONVENED, check, run, skip  # noqa: E402
 
 ORACLE = r"""
 use strict; use warnings; use Sisimai; use JSON::PP;

@@ -25,7 +25,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import CONVENED, Failure, SmtpServer, check, run, skip  # noqa: E402
+from lib import CONVENED, SmtpServer, check, run  # noqa: E402
 
 GROUPS, PER_GROUP, KILLS = 10, 200, 20
 NOW = "2021-03-01T12:00:00Z"

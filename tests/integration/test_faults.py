@@ -25,17 +25,15 @@ if it got through), then applied exactly once (the state db's inbound
 table, `status --json`) and ends in Processed exactly once."""
 
 import email.utils
-import json
 import os
 import re
-import socket
 import sqlite3
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import (ROOT, Failure, SmtpServer, Workspace, check, skip)  # noqa: E402
+from lib import (ROOT, Failure, SmtpServer, Workspace, check, free_port,  # noqa: E402
+                 read_jsonl, skip, start_helper, stop_process, write_json)
 
 DOMAIN = "conferencia.example.org"
 T0 = "2021-03-01T11:00:00Z"     # warm-up: the first invitations go
@@ -74,21 +72,9 @@ role = other
 """
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def configure(ws, smtp_port, imap_port=1, folders="INBOX", processed=None):
-    ws.write_global(smtp_port, imap_port=imap_port)
-    text = open(ws.config).read()
-    text = text.replace("timeout = 10", "timeout = %d" % TIMEOUT)
-    text = text.replace("folders = INBOX", "timeout = %d\nfolders = %s%s" % (
-        TIMEOUT, folders, "\nprocessed_folder = " + processed if processed else ""))
-    open(ws.config, "w").write(text)
+    ws.write_global(smtp_port, imap_port, smtp_timeout=TIMEOUT, imap_timeout=TIMEOUT,
+                    folders=folders, processed=processed)
 
 
 def once(ws, now):
@@ -234,6 +220,9 @@ def smtp_side(table):
 # ---- IMAP ---------------------------------------------------------------
 
 class Proxy:
+    """tests/integration/imapproxy.py in front of upstream, its mode set
+    through a JSON file."""
+
     def __init__(self, workdir, upstream):
         self.dir = os.path.join(workdir, "proxy-%d" % upstream)
         os.makedirs(self.dir)
@@ -241,41 +230,20 @@ class Proxy:
         self.logf = os.path.join(self.dir, "log.jsonl")
         self.set({"mode": "pass"})
         pf = os.path.join(self.dir, "port")
-        self.proc = subprocess.Popen(
+        self.proc, self.port = start_helper(
             ["/usr/bin/python3", os.path.join(ROOT, "tests/integration/imapproxy.py"),
              "--upstream", str(upstream), "--port-file", pf, "--modes", self.modes,
              "--log", self.logf],
-            stdout=open(os.path.join(self.dir, "out"), "w"), stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if os.path.exists(pf):
-                self.port = int(open(pf).read())
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise Failure("imapproxy.py did not start: " +
-                      open(os.path.join(self.dir, "out")).read())
+            pf, os.path.join(self.dir, "out"))
 
     def set(self, m):
-        with open(self.modes + ".tmp", "w") as f:
-            json.dump(m, f)
-        os.rename(self.modes + ".tmp", self.modes)
+        write_json(self.modes, m)
 
     def events(self):
-        if not os.path.exists(self.logf):
-            return []
-        return [json.loads(l) for l in open(self.logf) if l.strip()]
+        return read_jsonl(self.logf)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def rsvp(member, partstat, msgid, minute):
@@ -371,23 +339,30 @@ def imap_cleared(ws, dc, name, now, msgs):
             name, msgid, holding(dc, "Processed", msgid)))
 
 
-def imap_side(table):
+def imap_servers(ws, no_move=False):
+    """The SMTP server, a Dovecot behind the proxy, convened configured for
+    them and run once (the first invitations go): (smtp, dovecot, proxy)."""
     from dovecot import Dovecot
-    ws = Workspace("faults-imap")
     os.chmod(ws.dir, 0o711)
+    smtp = SmtpServer(ws.dir)
+    ws.servers.append(smtp)
+    ws.smtp_port = smtp.port
+    dc = Dovecot(os.path.join(ws.dir, "dovecot"), users=["agenda"], no_move=no_move)
+    dc.start()
+    ws.servers.append(dc)
+    proxy = Proxy(ws.dir, dc.imap_port)
+    ws.servers.append(proxy)
+    configure(ws, smtp.port, proxy.port, processed="Processed")
+    ws.write_group("g1.ini", GROUP.format(extra=""))
+    once(ws, T0)
+    return smtp, dc, proxy
+
+
+def imap_side(table):
+    ws = Workspace("faults-imap")
     ok = False
     try:
-        smtp = SmtpServer(ws.dir)
-        ws.servers.append(smtp)
-        ws.smtp_port = smtp.port
-        dc = Dovecot(os.path.join(ws.dir, "dovecot"), users=["agenda"])
-        dc.start()
-        ws.servers.append(dc)
-        proxy = Proxy(ws.dir, dc.imap_port)
-        ws.servers.append(proxy)
-        configure(ws, smtp.port, proxy.port, processed="Processed")
-        ws.write_group("g1.ini", GROUP.format(extra=""))
-        once(ws, T0)
+        smtp, dc, proxy = imap_servers(ws)
         now = "2021-03-02T12:00:00Z"
 
         cases = [
@@ -456,22 +431,10 @@ def imap_side(table):
 
 def no_move_side(table):
     """No MOVE: COPY, \\Deleted, UID EXPUNGE of that UID only."""
-    from dovecot import Dovecot
     ws = Workspace("faults-nomove")
-    os.chmod(ws.dir, 0o711)
     ok = False
     try:
-        smtp = SmtpServer(ws.dir)
-        ws.servers.append(smtp)
-        ws.smtp_port = smtp.port
-        dc = Dovecot(os.path.join(ws.dir, "dovecot"), users=["agenda"], no_move=True)
-        dc.start()
-        ws.servers.append(dc)
-        proxy = Proxy(ws.dir, dc.imap_port)
-        ws.servers.append(proxy)
-        configure(ws, smtp.port, proxy.port, processed="Processed")
-        ws.write_group("g1.ini", GROUP.format(extra=""))
-        once(ws, T0)
+        _, dc, proxy = imap_servers(ws, no_move=True)
         now = "2021-03-02T12:00:00Z"
         dc.deliver("agenda", plain("other@example.net"))        # UID 1
         dc.flag("agenda", "INBOX", 1, "\\Deleted")

@@ -11,7 +11,7 @@ import sys
 
 import icalendar
 
-from lib import Failure, SmtpServer, calendar_part, attachment_names, check, run
+from lib import SmtpServer, calendar_part, attachment_names, check, of_kind, run
 
 DOMAIN = "conferencia.example.org"
 
@@ -249,7 +249,7 @@ def test(ws):
     p = ws.convened("once", now=now4)
     fresh = new_messages(smtp, seen, everything=True)
     invites = [m for m in fresh if calendar_part(m[1])[1] is not None]
-    notices = [m for m in fresh if "bounce-notice" in m[1]["Message-ID"]]
+    notices = of_kind(fresh, "bounce-notice")
     got = by_rcpt(invites)
     remaining = ["ana@mides.example.uy", "luis@cepal.example.org"]
     check(sorted(got) == sorted(remaining), "May invitations accepted for %s" % sorted(got))

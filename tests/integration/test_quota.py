@@ -26,7 +26,7 @@ import sys
 
 import icalendar
 
-from lib import CONVENED, SmtpServer, check, run
+from lib import CONVENED, SmtpServer, check, msgid_kind, of_kind, run
 
 DOMAIN = "conferencia.example.org"
 ADMIN = "admin@conferencia.example.org"
@@ -191,13 +191,11 @@ def warnings(smtp, seen):
     seen[0] = len(msgs)
     out = []
     for rcpts, msg, raw in fresh:
-        mid = msg["Message-ID"].strip("<>")
-        # cv1.<kind>.<group>.<meeting>.<ref>.<token>@... (daemon/msgid.h)
-        m = re.match(r"cv1\.([a-z-]+)\.([a-z0-9_-]+)\.", mid)
-        if not m or m.group(1) not in KINDS:
+        kg = msgid_kind(msg)
+        if not kg or kg[0] not in KINDS:
             continue
         check(len(rcpts) == 1, "one recipient per warning")
-        out.append((m.group(1), m.group(2), rcpts[0], msg))
+        out.append((kg[0], kg[1], rcpts[0], msg))
     return out
 
 
@@ -268,7 +266,7 @@ def test(ws):
     expect(warnings(smtp, seen), to_all("rule-warning", "rulebreak", ["pedro@mides.example.cl", ADMIN]),
            "15 January")
     msgs = smtp.messages()
-    rule = [m for _, m, _ in msgs if "rule-warning" in m["Message-ID"]][0]
+    rule = of_kind(msgs, "rule-warning")[0][1]
     check("menos de dos coordinadores" in body(rule), "why not localized:\n" + body(rule))
     once("2021-02-20T12:00:00Z")
     expect(warnings(smtp, seen), [], "20 February")

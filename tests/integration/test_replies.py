@@ -19,7 +19,7 @@ import sys
 import icalendar
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import (Failure, SmtpServer, calendar_part, check, run, skip)  # noqa: E402
+from lib import (Failure, SmtpServer, calendar_part, check, of_kind, run, skip)  # noqa: E402
 from dovecot import Dovecot  # noqa: E402
 import test_invitations as ti  # noqa: E402
 
@@ -98,6 +98,16 @@ def dsn(rcpt, original_id):
         ("MIME-Version", "1.0"),
         ("Content-Type", 'multipart/report; report-type=delivery-status; boundary="b"'),
     ], body)
+
+
+def to_coordinators(smtp, seen, kind):
+    """The messages of kind sent since the last look, by recipient: one to
+    each coordinator of the group and to nobody else."""
+    got = {x[0][0]: x[1] for x in of_kind(ti.new_messages(smtp, seen, everything=True),
+                                              kind)}
+    check(sorted(got) == ["ana@mides.example.uy", "luis@cepal.example.org"],
+          "%s to %s" % (kind, sorted(got)))
+    return got
 
 
 def reply_to(msg, sender, msgid, text, attachment=None):
@@ -187,10 +197,7 @@ def test(ws):
     done = dc.messages("agenda", "Processed")
     check(len(done) == (4 if tb is not None else 3), "Processed holds %d" % len(done))
     check(dc.messages("agenda", "Junk") == [], "Junk not emptied")
-    notices = [x for x in ti.new_messages(smtp, seen, everything=True)
-               if "bounce-notice" in x[1]["Message-ID"]]
-    check(sorted(n[0][0] for n in notices) == ["ana@mides.example.uy", "luis@cepal.example.org"],
-          "bounce notices %s" % [n[0] for n in notices])
+    to_coordinators(smtp, seen, "bounce-notice")
 
     # A second run changes nothing.
     before = ws.status(now2)
@@ -202,10 +209,7 @@ def test(ws):
     # confirms; attendees get the agenda in an update.
     now3 = "2021-03-10T19:00:00Z"
     ws.convened("once", now=now3)
-    reqs = {x[0][0]: x[1] for x in ti.new_messages(smtp, seen, everything=True)
-            if "agenda-request" in x[1]["Message-ID"]}
-    check(sorted(reqs) == ["ana@mides.example.uy", "luis@cepal.example.org"],
-          "agenda requests to %s" % sorted(reqs))
+    reqs = to_coordinators(smtp, seen, "agenda-request")
     check("CONFIRM" in ti.body(reqs["luis@cepal.example.org"]), "request without instructions")
     dc.deliver("agenda", reply_to(reqs["luis@cepal.example.org"], "luis@cepal.example.org",
                                   "ag-1@cl", "1. Opening\r\n2. Experiences of Chile and Uruguay"))
@@ -226,10 +230,7 @@ def test(ws):
     # Minutes: requested after the meeting, answered with a PDF.
     now4 = "2021-03-18T12:00:00Z"
     ws.convened("once", now=now4)
-    mreq = {x[0][0]: x[1] for x in ti.new_messages(smtp, seen, everything=True)
-            if "minutes-request" in x[1]["Message-ID"]}
-    check(sorted(mreq) == ["ana@mides.example.uy", "luis@cepal.example.org"],
-          "minutes requests to %s" % sorted(mreq))
+    mreq = to_coordinators(smtp, seen, "minutes-request")
     minutes = reply_to(mreq["ana@mides.example.uy"], "Ana Pérez <ana@mides.example.uy>",
                        "min-1@uy", "Adjunto el acta de la reunión.", ("acta marzo.pdf", PDF))
     dc.deliver("agenda", minutes)
@@ -240,8 +241,7 @@ def test(ws):
     d = os.path.join(ws.dir, "repository", m["minutes"])
     check(open(os.path.join(d, "acta marzo.pdf"), "rb").read() == PDF, "PDF not archived")
     check(os.path.exists(os.path.join(d, "metadata.json")), "no metadata")
-    notes = [x for x in ti.new_messages(smtp, seen, everything=True)
-             if "minutes-notice" in x[1]["Message-ID"]]
+    notes = of_kind(ti.new_messages(smtp, seen, everything=True), "minutes-notice")
     # Marie's address bounces; she is still a member and is still written to.
     check(len(notes) == 5, "minutes notices: %d" % len(notes))
     pdfs = [p.get_content() for p in notes[0][1].walk() if p.get_filename() == "acta marzo.pdf"]

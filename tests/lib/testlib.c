@@ -4,7 +4,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "classify.h"
 #include "config.h"
 #include "cycle.h"
+#include "harness.h"
 #include "ical.h"
 #include "plan.h"
 #include "store.h"
@@ -40,6 +44,40 @@ tl_write(const char *path, const char *text, mode_t mode)
 	assert_int_equal(chmod(path, mode), 0);
 }
 
+void
+tl_rmtree(const char *dir)
+{
+	if (harness_rmtree(dir) != 0)
+		fail_msg("cannot remove %s", dir);
+}
+
+int
+tl_unused_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+int
+tl_count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (; (hay = strstr(hay, needle)) != NULL; hay++)
+		n++;
+	return n;
+}
+
 char *
 tl_shared(const char *sub)
 {
@@ -58,19 +96,15 @@ tl_shared(const char *sub)
 char *
 tl_slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	struct buf b = BUF_INIT(BUF_OWN);
-	char chunk[8192];
-	size_t n;
+	int fd = open(path, O_RDONLY);
 
-	if (f == NULL)
+	if (fd == -1)
 		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	if (b.data == NULL)
-		buf_adds(&b, "");
+	assert_int_equal(buf_read(&b, fd), 0);
+	close(fd);
+	if (len != NULL)
+		*len = b.len;
 	return buf_detach(&b);
 }
 
@@ -130,12 +164,9 @@ tl_ws_group(struct tl_ws *ws, const char *file, const char *text)
 void
 tl_ws_free(struct tl_ws *ws)
 {
-	char *cmd = xasprintf("rm -rf '%s'", ws->dir);
-
 	store_close(ws->st);
 	config_free(ws->cfg);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tl_rmtree(ws->dir);
 	free(ws->global);
 	memset(ws, 0, sizeof *ws);
 }
@@ -175,6 +206,62 @@ tl_step(struct tl_ws *ws, const char *name, cycle_group_fn *step,
 	return cs.queued;
 }
 
+char *
+tl_meeting(struct tl_ws *ws, const char *gid, const char *series,
+    const char *key, long long start, int cancelled)
+{
+	const struct group *g = config_group(ws->cfg, gid);
+	const struct series *s;
+	struct store_meeting_in in;
+	char *err = NULL;
+
+	assert_non_null(g);
+	assert_non_null(s = config_series(g, series));
+	assert_int_equal(store_group_sync(ws->st, gid, g->name, start, &err), 0);
+	memset(&in, 0, sizeof in);
+	in.uid = plan_uid(ws->cfg, gid, series, key);
+	in.group_id = gid;
+	in.series = series;
+	in.orig_start = in.start = start;
+	in.end = start + 60LL * s->duration;
+	in.tzid = s->timezone;
+	in.summary = s->summary;
+	in.location = s->location;
+	in.kind = config_meeting_kind_name(s->kind);
+	in.sequence = in.content_seq = cancelled;
+	in.cancelled = cancelled;
+	assert_int_equal(store_meeting_upsert(ws->st, &in, &err), 0);
+	return (char *)in.uid;
+}
+
+int
+tl_setup_ws(void **state, const char *extra)
+{
+	struct tl_ws *ws = xcalloc(1, sizeof *ws);
+
+	tl_ws_init(ws, "ws", extra);
+	*state = ws;
+	return 0;
+}
+
+int
+tl_setup_planned(void **state)
+{
+	struct tl_ws *ws = xcalloc(1, sizeof *ws);
+
+	tl_ws_planned(ws, "planned", "language = en\n");
+	*state = ws;
+	return 0;
+}
+
+int
+tl_teardown(void **state)
+{
+	tl_ws_free(*state);
+	free(*state);
+	return 0;
+}
+
 /* Every row, due or not: nothing is sent in unit tests. */
 static struct store_outbox *
 all_rows(struct tl_ws *ws, size_t *n)
@@ -195,6 +282,28 @@ row_is(const struct store_outbox *o, const char *group, const char *kind,
 	    strcmp(o->group_id, group) == 0)) &&
 	    (kind == NULL || strcmp(o->kind, kind) == 0) &&
 	    (rcpt == NULL || strcmp(o->recipient, rcpt) == 0);
+}
+
+struct store_outbox *
+tl_outbox_new(struct tl_ws *ws, size_t *n)
+{
+	struct store_outbox *rows, *fresh;
+	size_t nrows = 0, i, k = 0;
+
+	rows = all_rows(ws, &nrows);
+	fresh = xcalloc(nrows + 1, sizeof *fresh);
+	for (i = 0; i < nrows; i++) {
+		if (rows[i].id <= ws->seen)
+			continue;
+		fresh[k++] = rows[i];
+		memset(&rows[i], 0, sizeof rows[i]);
+	}
+	for (i = 0; i < k; i++)
+		if (fresh[i].id > ws->seen)
+			ws->seen = fresh[i].id;
+	store_outbox_free(rows, nrows);
+	*n = k;
+	return fresh;
 }
 
 size_t
@@ -264,22 +373,15 @@ tl_log_begin(struct tl_ws *ws)
 char *
 tl_log_end(struct tl_ws *ws)
 {
-	char *p = xasprintf("%s/log", ws->dir), chunk[4096];
-	struct buf b = BUF_INIT(BUF_OWN);
-	size_t n;
-	FILE *fp;
+	char *p = xasprintf("%s/log", ws->dir), *log;
 
 	fflush(stderr);
 	assert_int_equal(dup2(saved_stderr, 2), 2);
 	close(saved_stderr);
 	saved_stderr = -1;
-	fp = fopen(p, "r");
-	assert_non_null(fp);
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(fp);
+	log = tl_slurp(p, NULL);
+	assert_non_null(log);
 	free(p);
-	buf_addc(&b, '\0');
-	fputs(b.data, stderr);      /* still seen when the test fails */
-	return buf_detach(&b);
+	fputs(log, stderr);         /* still seen when the test fails */
+	return log;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "testlib.h"
 #include "util.h"
 
 static void
@@ -96,21 +97,6 @@ count_files(const char *path)
 	return n;
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	struct buf b = BUF_INIT(BUF_OWN);
-	char chunk[4096];
-	size_t n;
-
-	assert_non_null(fp);
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(fp);
-	return buf_detach(&b);
-}
-
 static void
 test_store_and_clash(void **state)
 {
@@ -122,25 +108,20 @@ test_store_and_clash(void **state)
 		{ "minutes.txt", "clash with the text", 19 },
 		{ NULL, "no name", 7 },
 	};
-	struct archive_item it;
+	const struct archive_item it = {
+		.group_id = "south-south", .kind = "minutes",
+		.date = "2021-03-17", .sender = "ana@mides.example.uy",
+		.message_id = "m1@mides.example.uy", .received = 1616000000,
+		.dissemination = "members",
+		.meeting_uid = "south-south-monthly-20210317@example.org",
+		.text = "Acta de la reunión\n", .files = files, .nfiles = 4,
+	};
 	struct archive_stored st, st2;
 	char *err = NULL;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	repo = xasprintf("%s/repository", dir);
-	memset(&it, 0, sizeof it);
-	it.group_id = "south-south";
-	it.kind = "minutes";
-	it.date = "2021-03-17";
-	it.sender = "ana@mides.example.uy";
-	it.message_id = "m1@mides.example.uy";
-	it.received = 1616000000;
-	it.dissemination = "members";
-	it.meeting_uid = "south-south-monthly-20210317@example.org";
-	it.text = "Acta de la reunión\n";
-	it.files = files;
-	it.nfiles = 4;
 	assert_int_equal(archive_store(repo, &it, &st, &err), 0);
 	assert_string_equal(st.dir, "south-south/2021/2021-03-17-minutes");
 	assert_int_equal(st.n, 5);
@@ -152,7 +133,8 @@ test_store_and_clash(void **state)
 	/* Five files and the metadata, all inside the item's directory. */
 	assert_int_equal(count_files(dir), 6);
 	p = xasprintf("%s/%s/metadata.json", repo, st.dir);
-	meta = slurp(p);
+	meta = tl_slurp(p, NULL);
+	assert_non_null(meta);
 	assert_non_null(strstr(meta, "\"sender\": \"ana@mides.example.uy\""));
 	assert_non_null(strstr(meta, "\"message_id\": \"m1@mides.example.uy\""));
 	assert_non_null(strstr(meta, "\"dissemination\": \"members\""));
@@ -163,7 +145,8 @@ test_store_and_clash(void **state)
 	assert_int_equal(archive_store(repo, &it, &st2, &err), 0);
 	assert_string_equal(st2.dir, "south-south/2021/2021-03-17-minutes-2");
 	p = xasprintf("%s/%s/acta.pdf", repo, st.dir);
-	meta = slurp(p);
+	meta = tl_slurp(p, NULL);
+	assert_non_null(meta);
 	assert_string_equal(meta, pdf);
 	free(meta);
 	free(p);
@@ -173,9 +156,7 @@ test_store_and_clash(void **state)
 	free(cmd);
 	archive_stored_free(&st);
 	archive_stored_free(&st2);
-	cmd = xasprintf("rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tl_rmtree(dir);
 	free(repo);
 }
 
@@ -184,30 +165,24 @@ static void
 test_thousand_attachments(void **state)
 {
 	char dir[] = "/tmp/convened-archive-XXXXXX", *repo, *cmd;
-	struct archive_file *files;
-	struct archive_item it;
+	struct archive_file *files = xcalloc(1000, sizeof *files);
+	const struct archive_item it = {
+		.group_id = "g", .kind = "document", .date = "2021-05-01",
+		.received = 1619827200, .files = files, .nfiles = 1000,
+	};
 	struct archive_stored st;
-	char **names, *err = NULL;
+	char **names = xcalloc(1000, sizeof *names), *err = NULL;
 	size_t i;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	repo = xasprintf("%s/repository", dir);
-	files = xcalloc(1000, sizeof *files);
-	names = xcalloc(1000, sizeof *names);
 	for (i = 0; i < 1000; i++) {
 		names[i] = xasprintf(i % 2 ? "../../../x%zu" : "/abs/../x", i);
 		files[i].name = names[i];
 		files[i].data = "x";
 		files[i].len = 1;
 	}
-	memset(&it, 0, sizeof it);
-	it.group_id = "g";
-	it.kind = "document";
-	it.date = "2021-05-01";
-	it.received = 1619827200;
-	it.files = files;
-	it.nfiles = 1000;
 	assert_int_equal(archive_store(repo, &it, &st, &err), 0);
 	assert_int_equal(st.n, 1000);
 	assert_int_equal(count_files(dir), 1001);
@@ -220,9 +195,7 @@ test_thousand_attachments(void **state)
 		free(names[i]);
 	free(names);
 	free(files);
-	cmd = xasprintf("rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tl_rmtree(dir);
 	free(repo);
 }
 

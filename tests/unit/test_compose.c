@@ -458,7 +458,25 @@ test_encode_words_edges(void **state)
 static void
 test_address(void **state)
 {
+	/* Names that need no encoded-word, and what becomes of them. */
+	static const struct {
+		const char *name, *email, *want;
+	} plain[] = {
+		{ "Perez, Ana", "ana@example.org",
+		  "\"Perez, Ana\" <ana@example.org>" },
+		{ "Ana Perez", "ana@example.org", "Ana Perez <ana@example.org>" },
+		{ "Ana \"AP\" P\\erez", "ana@example.org",
+		  "\"Ana \\\"AP\\\" P\\\\erez\" <ana@example.org>" },
+		{ NULL, "ana@example.org", "<ana@example.org>" },
+		{ "", "ana@example.org", "<ana@example.org>" },
+		{ "Ana\r\nBcc: x@y", "ana@example.org",
+		  "\"Ana  Bcc: x@y\" <ana@example.org>" },
+		/* A bad address stays one harmless token. */
+		{ "Ana", "ana@example.org>\r\nBcc: <x@y",
+		  "Ana <ana@example.org___Bcc___x@y>" },
+	};
 	char *a, *dec, *lt;
+	size_t i;
 
 	(void)state;
 	a = compose_address("Pérez, Ana", "ana@mides.example.uy");
@@ -473,28 +491,11 @@ test_address(void **state)
 	free(dec);
 	free(a);
 
-	a = compose_address("Perez, Ana", "ana@example.org");
-	assert_string_equal(a, "\"Perez, Ana\" <ana@example.org>");
-	free(a);
-	a = compose_address("Ana Perez", "ana@example.org");
-	assert_string_equal(a, "Ana Perez <ana@example.org>");
-	free(a);
-	a = compose_address("Ana \"AP\" P\\erez", "ana@example.org");
-	assert_string_equal(a, "\"Ana \\\"AP\\\" P\\\\erez\" <ana@example.org>");
-	free(a);
-	a = compose_address(NULL, "ana@example.org");
-	assert_string_equal(a, "<ana@example.org>");
-	free(a);
-	a = compose_address("", "ana@example.org");
-	assert_string_equal(a, "<ana@example.org>");
-	free(a);
-	a = compose_address("Ana\r\nBcc: x@y", "ana@example.org");
-	assert_string_equal(a, "\"Ana  Bcc: x@y\" <ana@example.org>");
-	free(a);
-	/* A bad address stays one harmless token. */
-	a = compose_address("Ana", "ana@example.org>\r\nBcc: <x@y");
-	assert_string_equal(a, "Ana <ana@example.org___Bcc___x@y>");
-	free(a);
+	for (i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+		a = compose_address(plain[i].name, plain[i].email);
+		assert_string_equal(a, plain[i].want);
+		free(a);
+	}
 }
 
 static void
@@ -583,8 +584,45 @@ test_deterministic(void **state)
 	free(c);
 }
 
+/* The header block of base_msg() with a reply: loop protection, the
+ * threading headers, the group, and no part header up there. */
 static void
-test_ical_structure(void **state)
+check_headers(const char *msg)
+{
+	static const struct {
+		const char *name, *value;
+	} headers[] = {
+		{ "Message-ID", "<20210217.monthly.ana@example.org>" },
+		{ "In-Reply-To", "<prev@example.org>" },
+		{ "Reply-To", "<coordinacion@example.org>" },
+	};
+	char *v, *dec;
+	size_t i;
+
+	assert_int_equal(check_header_block(msg, "Auto-Submitted"), 1);
+	assert_int_equal(check_header_block(msg, "X-Auto-Response-Suppress"), 1);
+	assert_int_equal(check_header_block(msg, "References"), 1);
+	assert_int_equal(check_header_block(msg, "Content-Transfer-Encoding"), 0);
+	assert_non_null(strstr(msg, "\r\nAuto-Submitted: auto-generated\r\n"));
+	assert_non_null(strstr(msg, "\r\nX-Auto-Response-Suppress: All\r\n"));
+	assert_non_null(strstr(msg, "\r\nMIME-Version: 1.0\r\n"));
+	assert_true(strncmp(msg, "Date: Wed, 17 Feb 2021 18:00:00 +0000\r\n", 39) == 0);
+	for (i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+		v = header_value(msg, headers[i].name);
+		assert_string_equal(v, headers[i].value);
+		free(v);
+	}
+	v = header_value(msg, "X-Convened-Group");
+	dec = decode_value(v);
+	assert_string_equal(dec, "Cooperación Sur-Sur");
+	free(dec);
+	free(v);
+}
+
+/* The MIME tree of an invitation, in order, each part decoding back to
+ * what went in, the delimiters closed inner before outer. */
+static void
+check_parts(const char *msg, size_t len)
 {
 	static const char *const order[] = {
 		"Content-Type: multipart/mixed;",
@@ -598,11 +636,50 @@ test_ical_structure(void **state)
 		    "Content-Transfer-Encoding: base64\r\n",
 		NULL
 	};
-	struct compose_msg m;
+	static const char *const calendars[] = { "Content-Type: text/calendar",
+	    "Content-Type: application/ics" };
 	struct buf cal = BUF_INIT(BUF_OWN);
-	size_t len, i;
-	char *msg, *v, *body, *text;
-	const char *p, *dump = getenv("COMPOSE_DUMP");
+	char *body, *text;
+	const char *p;
+	size_t i;
+
+	for (i = 0, p = msg; order[i]; i++) {
+		p = strstr(p, order[i]);
+		if (p == NULL)
+			fail_msg("missing or out of order: %s", order[i]);
+		p++;
+	}
+	/* Exactly five Content-Type lines: no stray part. */
+	for (i = 0, p = msg; (p = strstr(p, "Content-Type:")) != NULL; p++)
+		i++;
+	assert_int_equal(i, 5);
+	for (i = 0; i < 2; i++) {
+		body = part_body(msg, calendars[i]);
+		buf_reset(&cal);
+		assert_true(b64_decode(&cal, body, strlen(body)));
+		assert_string_equal(buf_str(&cal), ical_text);
+		free(body);
+	}
+	buf_release(&cal);
+	body = part_body(msg, "Content-Type: text/plain");
+	text = qp_decode(body);
+	assert_string_equal(text,
+	    "Hola Ana,\r\n\r\nQueda invitada a la reunión mensual.\r\n");
+	free(text);
+	free(body);
+	p = strstr(msg, "--=_convened_alt_");
+	assert_non_null(strstr(p, "--\r\n\r\n--=_convened_mix_"));
+	assert_true(len > 30 && strncmp(msg + len - 2, "\r\n", 2) == 0);
+	assert_non_null(strstr(msg + len - 40, "--=_convened_mix_"));
+}
+
+static void
+test_ical_structure(void **state)
+{
+	struct compose_msg m;
+	size_t len;
+	char *msg;
+	const char *dump = getenv("COMPOSE_DUMP");
 
 	(void)state;
 	base_msg(&m);
@@ -617,61 +694,8 @@ test_ical_structure(void **state)
 		assert_int_equal(fwrite(msg, 1, len, fp), len);
 		assert_int_equal(fclose(fp), 0);
 	}
-	assert_int_equal(check_header_block(msg, "Auto-Submitted"), 1);
-	assert_int_equal(check_header_block(msg, "X-Auto-Response-Suppress"), 1);
-	assert_int_equal(check_header_block(msg, "References"), 1);
-	assert_int_equal(check_header_block(msg, "Content-Transfer-Encoding"), 0);
-	assert_non_null(strstr(msg, "\r\nAuto-Submitted: auto-generated\r\n"));
-	assert_non_null(strstr(msg, "\r\nX-Auto-Response-Suppress: All\r\n"));
-	assert_non_null(strstr(msg, "\r\nMIME-Version: 1.0\r\n"));
-	assert_true(strncmp(msg, "Date: Wed, 17 Feb 2021 18:00:00 +0000\r\n", 39) == 0);
-	v = header_value(msg, "Message-ID");
-	assert_string_equal(v, "<20210217.monthly.ana@example.org>");
-	free(v);
-	v = header_value(msg, "In-Reply-To");
-	assert_string_equal(v, "<prev@example.org>");
-	free(v);
-	v = header_value(msg, "Reply-To");
-	assert_string_equal(v, "<coordinacion@example.org>");
-	free(v);
-	v = header_value(msg, "X-Convened-Group");
-	body = decode_value(v);
-	assert_string_equal(body, "Cooperación Sur-Sur");
-	free(body);
-	free(v);
-
-	for (i = 0, p = msg; order[i]; i++) {
-		p = strstr(p, order[i]);
-		if (p == NULL)
-			fail_msg("missing or out of order: %s", order[i]);
-		p++;
-	}
-	/* Exactly five Content-Type lines: no stray part. */
-	for (i = 0, p = msg; (p = strstr(p, "Content-Type:")) != NULL; p++)
-		i++;
-	assert_int_equal(i, 5);
-
-	body = part_body(msg, "Content-Type: text/calendar");
-	assert_true(b64_decode(&cal, body, strlen(body)));
-	assert_string_equal(buf_str(&cal), ical_text);
-	free(body);
-	buf_reset(&cal);
-	body = part_body(msg, "Content-Type: application/ics");
-	assert_true(b64_decode(&cal, body, strlen(body)));
-	assert_string_equal(buf_str(&cal), ical_text);
-	free(body);
-	buf_release(&cal);
-	body = part_body(msg, "Content-Type: text/plain");
-	text = qp_decode(body);
-	assert_string_equal(text,
-	    "Hola Ana,\r\n\r\nQueda invitada a la reunión mensual.\r\n");
-	free(text);
-	free(body);
-	/* The closing delimiters, inner before outer. */
-	p = strstr(msg, "--=_convened_alt_");
-	assert_non_null(strstr(p, "--\r\n\r\n--=_convened_mix_"));
-	assert_true(len > 30 && strncmp(msg + len - 2, "\r\n", 2) == 0);
-	assert_non_null(strstr(msg + len - 40, "--=_convened_mix_"));
+	check_headers(msg);
+	check_parts(msg, len);
 	free(msg);
 
 	m.ical_method = "CANCEL";

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "ical.h"
+#include "testlib.h"
 #include "util.h"
 
 struct fx {
@@ -100,10 +101,8 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char *cmd = xasprintf("rm -rf '%s'", fx->dir);
 
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tl_rmtree(fx->dir);
 	config_free(fx->cfg);
 	diag_free(&fx->d);
 	free(fx->global);

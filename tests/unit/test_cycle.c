@@ -40,46 +40,28 @@ static struct cycle_ctx ctx;
 static int calls;               /* of the fake steps */
 
 static void
-put_group(struct tl_ws *ws, const char *file, const char *id,
+put_group(struct tl_ws *fx, const char *file, const char *id,
     const char *lang)
 {
 	char *text = xasprintf(group_fmt, id, id, lang);
 
-	tl_ws_group(ws, file, text);
+	tl_ws_group(fx, file, text);
 	free(text);
 }
 
 static int
 setup(void **state)
 {
-	struct tl_ws *ws = xcalloc(1, sizeof *ws);
+	struct tl_ws *fx;
 
-	tl_ws_init(ws, "cycle", NULL);
-	put_group(ws, "10-aa.ini", "aa", "fr");
-	put_group(ws, "20-bb.ini", "bb", "es");
+	tl_setup_ws(state, NULL);
+	fx = *state;
+	put_group(fx, "10-aa.ini", "aa", "fr");
+	put_group(fx, "20-bb.ini", "bb", "es");
 	memset(&cs, 0, sizeof cs);
-	ctx = (struct cycle_ctx){ ws->cfg, ws->st, tl_utc("2021-03-01 12:00"),
+	ctx = (struct cycle_ctx){ fx->cfg, fx->st, tl_utc("2021-03-01 12:00"),
 	    &cs };
-	*state = ws;
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tl_ws_free(*state);
-	free(*state);
-	return 0;
-}
-
-static size_t
-count(const char *text, const char *what)
-{
-	size_t n = 0;
-
-	for (; (text = strstr(text, what)) != NULL; text++)
-		n++;
-	return n;
 }
 
 /* aa's French invitation template is broken: aa is rolled back whole and
@@ -87,34 +69,35 @@ count(const char *text, const char *what)
 static void
 test_broken_group_passed_over(void **state)
 {
-	struct tl_ws *ws = *state;
+	struct tl_ws *fx = *state;
 	char *dir, *err = NULL, *log;
 
-	dir = xasprintf("%s/templates", ws->dir);
+	dir = xasprintf("%s/templates", fx->dir);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	free(dir);
-	dir = xasprintf("%s/templates/fr", ws->dir);
+	dir = xasprintf("%s/templates/fr", fx->dir);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	free(dir);
-	dir = xasprintf("%s/templates/fr/invite.txt", ws->dir);
+	dir = xasprintf("%s/templates/fr/invite.txt", fx->dir);
 	tl_write(dir, "Subject: {{summary}}\n\n{{#agenda}}never closed\n", 0644);
 
-	tl_log_begin(ws);
+	tl_log_begin(fx);
 	assert_int_equal(cycle_groups(&ctx, "plan", plan_group, &err), 0);
-	log = tl_log_end(ws);
+	log = tl_log_end(fx);
 	assert_null(err);
 	assert_int_equal(cs.groups_failed, 1);
 	/* Only bb counted: aa's meeting and invitations were undone. */
 	assert_int_equal(cs.meetings_new, 1);
 	assert_int_equal(cs.queued, 2);
-	assert_int_equal(tl_outbox_count(ws, "aa", NULL, NULL), 0);
-	assert_int_equal(tl_outbox_count(ws, "bb", NULL, NULL), 2);
-	assert_int_equal(store_meeting_exists(ws->st,
+	assert_int_equal(tl_outbox_count(fx, "aa", NULL, NULL), 0);
+	assert_int_equal(tl_outbox_count(fx, "bb", NULL, NULL), 2);
+	assert_int_equal(store_meeting_exists(fx->st,
 	    "aa-once-20210317@example.org", &err), 0);
-	assert_int_equal(store_meeting_exists(ws->st,
+	assert_int_equal(store_meeting_exists(fx->st,
 	    "bb-once-20210317@example.org", &err), 1);
-	assert_int_equal(count(log, "cannot run step plan for group aa ("), 1);
-	assert_int_equal(count(log, "trying again next cycle"), 1);
+	assert_int_equal(tl_count(log,
+	    "cannot run step plan for group aa ("), 1);
+	assert_int_equal(tl_count(log, "trying again next cycle"), 1);
 	assert_non_null(strstr(log, "invite.txt"));
 	assert_null(strstr(log, "group bb"));
 	free(log);
@@ -126,8 +109,8 @@ test_broken_group_passed_over(void **state)
 	assert_int_equal(cycle_groups(&ctx, "plan", plan_group, &err), 0);
 	assert_int_equal(cs.groups_failed, 0);
 	assert_int_equal(cs.queued, 2);
-	assert_int_equal(tl_outbox_count(ws, "aa", NULL, NULL), 2);
-	assert_int_equal(tl_outbox_count(ws, "bb", NULL, NULL), 2);
+	assert_int_equal(tl_outbox_count(fx, "aa", NULL, NULL), 2);
+	assert_int_equal(tl_outbox_count(fx, "bb", NULL, NULL), 2);
 }
 
 static int
@@ -163,19 +146,19 @@ step_fails_aa(const struct cycle_ctx *c, const struct group *g, char **err)
 static void
 test_store_failure_stops(void **state)
 {
-	struct tl_ws *ws = *state;
+	struct tl_ws *fx = *state;
 	char *err = NULL, *log;
 
 	/* A transaction that cannot begin: no group is run. */
 	calls = 0;
-	assert_int_equal(store_begin(ws->st), 0);
+	assert_int_equal(store_begin(fx->st), 0);
 	assert_int_equal(cycle_groups(&ctx, "fake", step_counts, &err), -1);
 	assert_non_null(err);
 	assert_non_null(strstr(err, "cannot begin step fake of group aa"));
 	free(err);
 	err = NULL;
 	assert_int_equal(calls, 0);
-	assert_int_equal(store_rollback(ws->st), 0);
+	assert_int_equal(store_rollback(fx->st), 0);
 
 	/* A commit that fails: the cycle stops after aa, bb is not run. */
 	assert_int_equal(cycle_groups(&ctx, "fake", step_ends_transaction,
@@ -190,14 +173,15 @@ test_store_failure_stops(void **state)
 	 * only what bb counted stays counted. */
 	calls = 0;
 	memset(&cs, 0, sizeof cs);
-	tl_log_begin(ws);
+	tl_log_begin(fx);
 	assert_int_equal(cycle_groups(&ctx, "fake", step_fails_aa, &err), 0);
-	log = tl_log_end(ws);
+	log = tl_log_end(fx);
 	assert_null(err);
 	assert_int_equal(calls, 2);
 	assert_int_equal(cs.queued, 5);
 	assert_int_equal(cs.groups_failed, 1);
-	assert_int_equal(count(log, "cannot run step fake for group aa ("), 1);
+	assert_int_equal(tl_count(log,
+	    "cannot run step fake for group aa ("), 1);
 	assert_non_null(strstr(log, "): no luck; nothing of it was recorded, "
 	    "trying again next cycle"));
 	free(log);
@@ -208,9 +192,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_broken_group_passed_over,
-		    setup, teardown),
+		    setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_store_failure_stops,
-		    setup, teardown),
+		    setup, tl_teardown),
 	};
 	int rc = cmocka_run_group_tests_name("cycle", tests, NULL, NULL);
 

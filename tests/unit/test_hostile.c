@@ -29,39 +29,9 @@
 
 #define UID "ss-monthly-20210317@example.org"
 
-struct fx {
-	struct tl_ws ws;
-	struct config *cfg;     /* ws's, for short */
-	struct store *st;
-	const char *dir;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *fx = xcalloc(1, sizeof *fx);
-
-	tl_ws_planned(&fx->ws, "hostile", "");
-	fx->cfg = fx->ws.cfg;
-	fx->st = fx->ws.st;
-	fx->dir = fx->ws.dir;
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	tl_ws_free(&fx->ws);
-	free(fx);
-	return 0;
-}
-
 /* Everything the state says, but the record of what was read. */
 static char *
-snapshot(struct fx *fx)
+snapshot(struct tl_ws *fx)
 {
 	static const char *const q[] = {
 		"SELECT uid, start, sequence, content_seq, status, agenda_state,"
@@ -100,7 +70,7 @@ snapshot(struct fx *fx)
 }
 
 static enum inbox_result
-apply(struct fx *fx, const char *msg, size_t len)
+apply(struct tl_ws *fx, const char *msg, size_t len)
 {
 	char *err = NULL;
 	enum inbox_result r;
@@ -115,7 +85,7 @@ apply(struct fx *fx, const char *msg, size_t len)
 
 /* Applying msg changes no state, whatever it says. */
 static void
-no_change(struct fx *fx, const char *msg, size_t len)
+no_change(struct tl_ws *fx, const char *msg, size_t len)
 {
 	char *before = snapshot(fx), *after;
 	enum inbox_result r = apply(fx, msg, len);
@@ -140,84 +110,96 @@ calendar_msg(const char *from, const char *body)
 	    "END:VCALENDAR\r\n", from, ++n, body);
 }
 
+/* Calendar replies that must change nothing: the sender, then the lines
+ * between PRODID and END:VCALENDAR. */
+static const struct {
+	const char *from, *body;
+} calendars[] = {
+	/* No UID. */
+	{ "kim@gov.example.bb", "METHOD:REPLY\r\nBEGIN:VEVENT\r\n"
+	  "DTSTAMP:20210302T100000Z\r\nATTENDEE;PARTSTAT=ACCEPTED:"
+	  "mailto:kim@gov.example.bb\r\nEND:VEVENT\r\n" },
+	/* A METHOD nobody uses. */
+	{ "kim@gov.example.bb", "METHOD:DESTROY\r\nBEGIN:VEVENT\r\n"
+	  "UID:" UID "\r\nDTSTAMP:20210302T100000Z\r\nATTENDEE;"
+	  "PARTSTAT=ACCEPTED:mailto:kim@gov.example.bb\r\nEND:VEVENT\r\n" },
+	/* An impossible date. */
+	{ "kim@gov.example.bb", "METHOD:REPLY\r\nBEGIN:VEVENT\r\n"
+	  "UID:" UID "\r\nDTSTAMP:20210302T100000Z\r\n"
+	  "DTSTART:20210231T250000Z\r\nATTENDEE;PARTSTAT=ACCEPTED:"
+	  "mailto:kim@gov.example.bb\r\nEND:VEVENT\r\n" },
+	/* Invalid UTF-8 and control bytes everywhere. */
+	{ "\xff\xfe kim@gov.example.bb\x01", "METHOD:REPLY\r\n"
+	  "BEGIN:VEVENT\r\nUID:" UID "\xc3\x28\r\nDTSTAMP:20210302T100000Z\r\n"
+	  "ATTENDEE;CN=\xed\xa0\x80;PARTSTAT=ACCEPTED:mailto:kim@gov.example.bb"
+	  "\r\nEND:VEVENT\r\n" },
+	/* An RSVP for Kim from someone else (test_spoofed). */
+	{ "Kim <kim@gov.example.bb.evil.example>", "METHOD:REPLY\r\n"
+	  "BEGIN:VEVENT\r\nUID:" UID "\r\nDTSTAMP:20210302T100000Z\r\n"
+	  "ATTENDEE;PARTSTAT=DECLINED:mailto:kim@gov.example.bb\r\n"
+	  "END:VEVENT\r\n" },
+};
+#define SPOOFED_RSVP (sizeof calendars / sizeof calendars[0] - 1)
+
+/* calendars[i] as the message it arrives in: changes nothing. */
+static void
+calendar_no_change(struct tl_ws *fx, size_t i)
+{
+	char *m = calendar_msg(calendars[i].from, calendars[i].body);
+
+	no_change(fx, m, strlen(m));
+	free(m);
+}
+
 static void
 test_hostile_calendars(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct buf b = BUF_INIT(BUF_OWN);
 	char *m;
-	int i;
+	size_t i;
 
-	/* No UID. */
-	m = calendar_msg("kim@gov.example.bb", "METHOD:REPLY\r\nBEGIN:VEVENT\r\n"
-	    "DTSTAMP:20210302T100000Z\r\nATTENDEE;PARTSTAT=ACCEPTED:"
-	    "mailto:kim@gov.example.bb\r\nEND:VEVENT\r\n");
-	no_change(fx, m, strlen(m));
-	free(m);
-	/* A METHOD nobody uses. */
-	m = calendar_msg("kim@gov.example.bb", "METHOD:DESTROY\r\nBEGIN:VEVENT\r\n"
-	    "UID:" UID "\r\nDTSTAMP:20210302T100000Z\r\nATTENDEE;"
-	    "PARTSTAT=ACCEPTED:mailto:kim@gov.example.bb\r\nEND:VEVENT\r\n");
-	no_change(fx, m, strlen(m));
-	free(m);
-	/* An impossible date. */
-	m = calendar_msg("kim@gov.example.bb", "METHOD:REPLY\r\nBEGIN:VEVENT\r\n"
-	    "UID:" UID "\r\nDTSTAMP:20210302T100000Z\r\n"
-	    "DTSTART:20210231T250000Z\r\nATTENDEE;PARTSTAT=ACCEPTED:"
-	    "mailto:kim@gov.example.bb\r\nEND:VEVENT\r\n");
-	no_change(fx, m, strlen(m));
-	free(m);
+	for (i = 0; i < SPOOFED_RSVP; i++)
+		calendar_no_change(fx, i);
 	/* A thousand attendees, none of them the sender. */
 	buf_adds(&b, "METHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
 	    "DTSTAMP:20210302T100000Z\r\n");
 	for (i = 0; i < 1000; i++)
-		buf_addf(&b, "ATTENDEE;PARTSTAT=DECLINED:mailto:a%d@example.com\r\n",
-		    i);
+		buf_addf(&b, "ATTENDEE;PARTSTAT=DECLINED:mailto:a%zu@example.com"
+		    "\r\n", i);
 	buf_adds(&b, "ATTENDEE;PARTSTAT=DECLINED:mailto:kim@gov.example.bb\r\n"
 	    "END:VEVENT\r\n");
 	m = calendar_msg("mallory@example.com", buf_str(&b));
 	no_change(fx, m, strlen(m));
 	free(m);
 	buf_release(&b);
-	/* Invalid UTF-8 and control bytes everywhere. */
-	m = calendar_msg("\xff\xfe kim@gov.example.bb\x01", "METHOD:REPLY\r\n"
-	    "BEGIN:VEVENT\r\nUID:" UID "\xc3\x28\r\nDTSTAMP:20210302T100000Z\r\n"
-	    "ATTENDEE;CN=\xed\xa0\x80;PARTSTAT=ACCEPTED:mailto:kim@gov.example.bb"
-	    "\r\nEND:VEVENT\r\n");
-	no_change(fx, m, strlen(m));
-	free(m);
 }
 
 static void
 test_spoofed(void **state)
 {
-	struct fx *fx = *state;
-	char *m;
+	static const char *const msgs[] = {
+		/* Minutes and an agenda from a member who is not a
+		 * coordinator. */
+		"From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+		"Subject: [ss] minutes\r\nMessage-ID: <sp1@bb>\r\n\r\nActa.\r\n",
+		"From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+		"Subject: Re: agenda\r\nMessage-ID: <sp2@bb>\r\nIn-Reply-To: "
+		"<agenda-request.ss-monthly-20210317.12345678@example.org>\r\n"
+		"\r\nCONFIRM\r\n",
+	};
+	struct tl_ws *fx = *state;
+	size_t i;
 
-	/* An RSVP for Kim from someone else. */
-	m = calendar_msg("Kim <kim@gov.example.bb.evil.example>", "METHOD:REPLY\r\n"
-	    "BEGIN:VEVENT\r\nUID:" UID "\r\nDTSTAMP:20210302T100000Z\r\n"
-	    "ATTENDEE;PARTSTAT=DECLINED:mailto:kim@gov.example.bb\r\n"
-	    "END:VEVENT\r\n");
-	no_change(fx, m, strlen(m));
-	free(m);
-	/* Minutes and an agenda from a member who is not a coordinator. */
-	m = xstrdup("From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
-	    "Subject: [ss] minutes\r\nMessage-ID: <sp1@bb>\r\n\r\nActa.\r\n");
-	no_change(fx, m, strlen(m));
-	free(m);
-	m = xstrdup("From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
-	    "Subject: Re: agenda\r\nMessage-ID: <sp2@bb>\r\nIn-Reply-To: "
-	    "<agenda-request.ss-monthly-20210317.12345678@example.org>\r\n\r\n"
-	    "CONFIRM\r\n");
-	no_change(fx, m, strlen(m));
-	free(m);
+	calendar_no_change(fx, SPOOFED_RSVP);
+	for (i = 0; i < sizeof msgs / sizeof msgs[0]; i++)
+		no_change(fx, msgs[i], strlen(msgs[i]));
 }
 
 static void
 test_bombs(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct buf b = BUF_INIT(BUF_OWN);
 	int i;
 
@@ -247,7 +229,7 @@ test_bombs(void **state)
 }
 
 static int
-files_outside(struct fx *fx)
+files_outside(struct tl_ws *fx)
 {
 	char *cmd = xasprintf("find '%s' -type f ! -path '%s/repo/*' "
 	    "! -name 'state.db*' ! -name imap.pass ! -name convened.ini "
@@ -267,7 +249,7 @@ test_attachment_names(void **state)
 		"con\x01" "trol\x1b[2J.txt", "C:\\\\Windows\\\\evil.exe",
 		"metadata.json",
 	};
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct buf b = BUF_INIT(BUF_OWN), big = BUF_INIT(BUF_OWN);
 	char *cmd;
 	size_t i;
@@ -312,12 +294,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_hostile_calendars, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_spoofed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bombs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attachment_names, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_calendars,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_spoofed, tl_setup_planned,
+		    tl_teardown),
+		cmocka_unit_test_setup_teardown(test_bombs, tl_setup_planned,
+		    tl_teardown),
+		cmocka_unit_test_setup_teardown(test_attachment_names,
+		    tl_setup_planned, tl_teardown),
 	};
 	int rc = cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
 

@@ -25,38 +25,8 @@
 
 #define UID "ss-monthly-20210317@example.org"
 
-struct fx {
-	struct tl_ws ws;
-	struct config *cfg;     /* ws's, for short */
-	struct store *st;
-	const char *dir;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *fx = xcalloc(1, sizeof *fx);
-
-	tl_ws_planned(&fx->ws, "inbox", "language = en\n");
-	fx->cfg = fx->ws.cfg;
-	fx->st = fx->ws.st;
-	fx->dir = fx->ws.dir;
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	tl_ws_free(&fx->ws);
-	free(fx);
-	return 0;
-}
-
 static enum inbox_result
-apply(struct fx *fx, const char *msg, const char *now)
+apply(struct tl_ws *fx, const char *msg, const char *now)
 {
 	char *err = NULL;
 	enum inbox_result r;
@@ -87,7 +57,7 @@ reply(const char *from, const char *attendee, const char *partstat,
 }
 
 static const char *
-partstat_of(struct fx *fx, const char *email)
+partstat_of(struct tl_ws *fx, const char *email)
 {
 	static char out[32];
 	struct store_invitee *inv = NULL;
@@ -103,27 +73,10 @@ partstat_of(struct fx *fx, const char *email)
 	return out;
 }
 
-static long long
-outbox_rows(struct fx *fx, const char *kind)
-{
-	struct store_outbox *o = NULL;
-	size_t n = 0, i;
-	long long k = 0;
-	char *err = NULL;
-
-	assert_int_equal(store_outbox_due(fx->st, tl_utc("2030-01-01 00:00"), 100000,
-	    &o, &n, &err), 0);
-	for (i = 0; i < n; i++)
-		if (strcmp(o[i].kind, kind) == 0)
-			k++;
-	store_outbox_free(o, n);
-	return k;
-}
-
 static void
 test_rsvp(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	char *m;
 
 	m = reply("Kim <KIM@gov.example.bb>", "kim@gov.example.bb", "ACCEPTED",
@@ -152,7 +105,7 @@ test_rsvp(void **state)
 static void
 test_spoofed_rsvp(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	char *m;
 
 	m = reply("mallory@evil.example.com", "kim@gov.example.bb", "DECLINED",
@@ -172,21 +125,21 @@ test_spoofed_rsvp(void **state)
 static void
 test_new_time_forwarded(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	char *m;
 
 	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "TENTATIVE",
 	    "20210302T100000Z", "c1@bb",
 	    "DTSTART:20210318T180000Z\r\nDTEND:20210318T193000Z\r\n");
 	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
-	assert_int_equal(outbox_rows(fx, "counter-notice"), 2);
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
 	free(m);
 	/* The same time as planned is no proposal. */
 	m = reply("ana@mides.example.uy", "ana@mides.example.uy", "ACCEPTED",
 	    "20210302T100000Z", "c2@uy",
 	    "DTSTART:20210317T180000Z\r\nDTEND:20210317T193000Z\r\n");
 	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
-	assert_int_equal(outbox_rows(fx, "counter-notice"), 2);
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
 	free(m);
 }
 
@@ -195,7 +148,7 @@ test_new_time_forwarded(void **state)
 static void
 test_counter_shows_proposal(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	char *m, *text;
 
 	m = xasprintf(
@@ -215,7 +168,7 @@ test_counter_shows_proposal(void **state)
 	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
 	free(m);
 	/* Luis writes English; the group's zone is Montevideo (UTC-3). */
-	text = tl_outbox_text(&fx->ws, "counter-notice",
+	text = tl_outbox_text(fx, "counter-notice",
 	    "luis@cepal.example.org");
 	assert_non_null(strstr(text, "Proposed by:  Kim <kim@gov.example.bb>"));
 	assert_non_null(strstr(text, "Current date and time, in your time "
@@ -225,12 +178,12 @@ test_counter_shows_proposal(void **state)
 	assert_non_null(strstr(text, "Thursday suits us better."));
 	free(text);
 	/* Ana reads the group's Spanish. */
-	text = tl_outbox_text(&fx->ws, "counter-notice",
+	text = tl_outbox_text(fx, "counter-notice",
 	    "ana@mides.example.uy");
 	assert_non_null(strstr(text, "jueves 18 de marzo de 2021, 17:00"));
 	free(text);
 	/* Kim is no coordinator: not told. */
-	assert_int_equal(tl_outbox_count(&fx->ws, NULL, "counter-notice",
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice",
 	    "kim@gov.example.bb"), 0);
 }
 
@@ -239,14 +192,14 @@ test_counter_shows_proposal(void **state)
 static void
 test_spoofed_rsvp_verdict(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	char *m, *log, *result = NULL, *err = NULL;
 
 	m = reply("Mallory <mallory@evil.example.com>", "kim@gov.example.bb",
 	    "DECLINED", "20210302T100000Z", "forged-1@evil", "");
-	tl_log_begin(&fx->ws);
+	tl_log_begin(fx);
 	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_REFUSED);
-	log = tl_log_end(&fx->ws);
+	log = tl_log_end(fx);
 	free(m);
 	assert_string_equal(log, "convened: forged-1@evil: rsvp from "
 	    "mallory@evil.example.com refused: spoofed: From "
@@ -259,13 +212,13 @@ test_spoofed_rsvp_verdict(void **state)
 	free(result);
 	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"),
 	    "NEEDS-ACTION");
-	assert_int_equal(tl_outbox_count(&fx->ws, NULL, NULL, NULL), 3);
+	assert_int_equal(tl_outbox_count(fx, NULL, NULL, NULL), 3);
 }
 
 static void
 test_bounce(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	char **bad = NULL;
 	size_t n = 0;
 	char *err = NULL;
@@ -321,14 +274,14 @@ agenda_reply(const char *from, const char *body, const char *msgid)
 static void
 test_agenda(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct store_plan_meeting r;
 	char *m, *err = NULL;
 
 	/* The request goes 7 days ahead, with no draft file here. */
-	assert_int_equal(tl_step(&fx->ws, "agenda", agenda_group,
+	assert_int_equal(tl_step(fx, "agenda", agenda_group,
 	    "2021-03-10 18:00"), 2);
-	assert_int_equal(outbox_rows(fx, "agenda-request"), 2);
+	assert_int_equal(tl_outbox_count(fx, NULL, "agenda-request", NULL), 2);
 
 	/* Kim is no coordinator. */
 	m = agenda_reply("kim@gov.example.bb", "CONFIRM\r\n", "a0@bb");
@@ -360,8 +313,8 @@ test_agenda(void **state)
 	store_plan_meeting_clear(&r);
 
 	/* No reminder: confirmed.  */
-	tl_step(&fx->ws, "agenda", agenda_group, "2021-03-16 10:00");
-	assert_int_equal(outbox_rows(fx, "agenda-reminder"), 0);
+	tl_step(fx, "agenda", agenda_group, "2021-03-16 10:00");
+	assert_int_equal(tl_outbox_count(fx, NULL, "agenda-reminder", NULL), 0);
 }
 
 /* A reply to the request as this release sends it (msgid.h) finds its
@@ -369,14 +322,14 @@ test_agenda(void **state)
 static void
 test_agenda_reply_to_our_id(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct store_plan_meeting r;
 	char *data, *mid, *m, *err = NULL;
 	const char *p;
 
-	assert_int_equal(tl_step(&fx->ws, "agenda", agenda_group,
+	assert_int_equal(tl_step(fx, "agenda", agenda_group,
 	    "2021-03-10 18:00"), 2);
-	data = tl_outbox_one(&fx->ws, "agenda-request",
+	data = tl_outbox_one(fx, "agenda-request",
 	    "luis@cepal.example.org");
 	p = strstr(data, "\r\nMessage-ID: <") + 15;
 	mid = xstrndup(p, strcspn(p, ">"));
@@ -402,14 +355,14 @@ test_agenda_reply_to_our_id(void **state)
 static void
 test_minutes(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct store_plan_meeting r;
 	char *m, *err = NULL, *p;
 	struct stat sb;
 
 	/* After the meeting (17 March 19:30Z): a request for the minutes. */
-	tl_step(&fx->ws, "agenda", agenda_group, "2021-03-18 10:00");
-	assert_int_equal(outbox_rows(fx, "minutes-request"), 2);
+	tl_step(fx, "agenda", agenda_group, "2021-03-18 10:00");
+	assert_int_equal(tl_outbox_count(fx, NULL, "minutes-request", NULL), 2);
 
 	m = xasprintf("From: Ana <ana@mides.example.uy>\r\n"
 	    "To: agenda@example.org\r\nSubject: [ss] minutes\r\n"
@@ -446,16 +399,17 @@ test_minutes(void **state)
 	assert_int_equal(stat(p, &sb), 0);
 	free(p);
 	/* Every member is told, with the files. */
-	assert_int_equal(outbox_rows(fx, "minutes-notice"), 3);
+	assert_int_equal(tl_outbox_count(fx, NULL, "minutes-notice", NULL), 3);
 	/* No reminder once minutes are in. */
-	tl_step(&fx->ws, "agenda", agenda_group, "2021-04-02 10:00");
-	assert_int_equal(outbox_rows(fx, "minutes-reminder"), 0);
+	tl_step(fx, "agenda", agenda_group, "2021-04-02 10:00");
+	assert_int_equal(tl_outbox_count(fx, NULL, "minutes-reminder", NULL),
+	    0);
 }
 
 static void
 test_ignored_kinds(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	static const char ooo[] =
 	    "From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
 	    "Subject: Out of Office: invitation\r\nMessage-ID: <ooo@bb>\r\n"
@@ -469,8 +423,8 @@ test_ignored_kinds(void **state)
 	assert_int_equal(apply(fx, plain, "2021-03-02 10:00"), INBOX_IGNORED);
 	assert_int_equal(apply(fx, junk, "2021-03-02 10:00"), INBOX_IGNORED);
 	/* Nothing was answered. */
-	assert_int_equal(outbox_rows(fx, "invite"), 3);
-	assert_int_equal(outbox_rows(fx, "counter-notice"), 0);
+	assert_int_equal(tl_outbox_count(fx, NULL, "invite", NULL), 3);
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 0);
 }
 
 static void
@@ -502,22 +456,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rsvp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spoofed_rsvp, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_new_time_forwarded, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_rsvp,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_spoofed_rsvp,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_new_time_forwarded,
+		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_counter_shows_proposal,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spoofed_rsvp_verdict, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_bounce, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_agenda, setup, teardown),
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_spoofed_rsvp_verdict,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_bounce,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_agenda,
+		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_agenda_reply_to_our_id,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_minutes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ignored_kinds, setup,
-		    teardown),
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_minutes,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_ignored_kinds,
+		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test(test_unquoted),
 	};
 	int rc = cmocka_run_group_tests_name("inbox", tests, NULL, NULL);

@@ -40,36 +40,29 @@ static const char group[] =
 	"timezone = America/Bogota\nopen = yes\n"
 	"guests = maria@minsal.example.cl\n";
 
-struct fx {
-	struct tl_ws ws;
-	struct store_plan_meeting r;    /* the March meeting */
-};
+static struct store_plan_meeting march;    /* the March meeting */
 
 static int
 setup(void **state)
 {
-	struct fx *fx = xcalloc(1, sizeof *fx);
+	struct tl_ws *fx;
 	char *err = NULL;
 
-	tl_ws_init(&fx->ws, "letter", "[policy]\nadmin = admin@example.org\n");
-	tl_ws_group(&fx->ws, "10-ss.ini", group);
+	tl_setup_ws(state, "[policy]\nadmin = admin@example.org\n");
+	fx = *state;
+	tl_ws_group(fx, "10-ss.ini", group);
 	/* Planned before any invitation is due: meetings, no mail. */
-	assert_int_equal(tl_step(&fx->ws, "plan", plan_group,
-	    "2021-01-01 12:00"), 0);
-	assert_int_equal(store_meeting_get(fx->ws.st, UID, &fx->r, &err), 1);
-	*state = fx;
+	assert_int_equal(tl_step(fx, "plan", plan_group, "2021-01-01 12:00"),
+	    0);
+	assert_int_equal(store_meeting_get(fx->st, UID, &march, &err), 1);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *fx = *state;
-
-	store_plan_meeting_clear(&fx->r);
-	tl_ws_free(&fx->ws);
-	free(fx);
-	return 0;
+	store_plan_meeting_clear(&march);
+	return tl_teardown(state);
 }
 
 /* What vars_for was told about the last reader. */
@@ -85,12 +78,12 @@ capture(void *arg, struct letter_vars *lv, const char *lang, const char *tz)
 }
 
 static int
-queue(struct fx *fx, struct letter *l)
+queue(struct tl_ws *fx, struct letter *l)
 {
 	char *err = NULL;
 	int rc;
 
-	rc = letter_queue(fx->ws.cfg, fx->ws.st, l, tl_utc("2021-03-10 12:00"),
+	rc = letter_queue(fx->cfg, fx->st, l, tl_utc("2021-03-10 12:00"),
 	    &err);
 	if (rc == -1) {
 		assert_non_null(err);
@@ -102,7 +95,7 @@ queue(struct fx *fx, struct letter *l)
 /* One reader: queue an agenda request to `to` and check what letter.c
  * made of them. */
 static void
-reads(struct fx *fx, const char *to, const char *lang, const char *tz,
+reads(struct tl_ws *fx, const char *to, const char *lang, const char *tz,
     const char *to_header, const char *subject_start)
 {
 	struct verdict *v = NULL;
@@ -111,21 +104,21 @@ reads(struct fx *fx, const char *to, const char *lang, const char *tz,
 
 	memset(&l, 0, sizeof l);
 	l.kind = "agenda-request";
-	l.group = &fx->ws.cfg->groups[0];
-	l.meeting = &fx->r;
+	l.group = &fx->cfg->groups[0];
+	l.meeting = &march;
 	l.to = to;
 	l.vars_for = capture;
 	assert_int_equal(queue(fx, &l), 1);
 	assert_string_equal(seen_lang, lang);
 	assert_string_equal(seen_tz, tz);
-	data = tl_outbox_one(&fx->ws, "agenda-request", to);
+	data = tl_outbox_one(fx, "agenda-request", to);
 	assert_non_null(strstr(data, to_header));
 	classify(data, strlen(data), &v);
 	assert_non_null(v->msg);
 	assert_true(strncmp(v->msg->subject, subject_start,
 	    strlen(subject_start)) == 0);
 	/* The meeting's time in the reader's zone and words. */
-	when = template_when(lang, fx->r.start, tz);
+	when = template_when(lang, march.start, tz);
 	assert_non_null(strstr(v->msg->text, when));
 	free(when);
 	verdict_free(v);
@@ -135,7 +128,7 @@ reads(struct fx *fx, const char *to, const char *lang, const char *tz,
 static void
 test_readers(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 
 	/* A member without language or zone: the group's. */
 	reads(fx, "ana@mides.example.uy", "pt", "America/Montevideo",
@@ -163,20 +156,20 @@ test_readers(void **state)
 static void
 test_once(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct letter l;
 	struct msgid id;
 	char *data;
 
 	memset(&l, 0, sizeof l);
 	l.kind = "counter-notice";
-	l.group = &fx->ws.cfg->groups[0];
-	l.meeting = &fx->r;
+	l.group = &fx->cfg->groups[0];
+	l.meeting = &march;
 	l.to = "ana@mides.example.uy";
 	l.ref = "reply-1@gov.example.bb";
 	assert_int_equal(queue(fx, &l), 1);
 	assert_int_equal(queue(fx, &l), 0);
-	data = tl_outbox_one(&fx->ws, "counter-notice", "ana@mides.example.uy");
+	data = tl_outbox_one(fx, "counter-notice", "ana@mides.example.uy");
 	free(data);
 	/* Another ref, another recipient, another kind: each its own. */
 	l.ref = "reply-2@gov.example.bb";
@@ -188,7 +181,7 @@ test_once(void **state)
 	assert_int_equal(queue(fx, &l), 0);
 
 	/* Its Message-ID says what it is, for the replies to come. */
-	data = tl_outbox_one(&fx->ws, "minutes-notice", "luis@cepal.example.org");
+	data = tl_outbox_one(fx, "minutes-notice", "luis@cepal.example.org");
 	{
 		const char *p = strstr(data, "\r\nMessage-ID: <") + 15;
 		char *mid = xstrndup(p, strcspn(p, ">"));
@@ -206,28 +199,28 @@ test_once(void **state)
 static void
 test_refused(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct letter l;
 	char *err = NULL;
 
 	memset(&l, 0, sizeof l);
 	l.kind = "no-such-kind";
-	l.group = &fx->ws.cfg->groups[0];
+	l.group = &fx->cfg->groups[0];
 	l.to = "ana@mides.example.uy";
 	l.ref = "x";
-	assert_int_equal(letter_queue(fx->ws.cfg, fx->ws.st, &l,
+	assert_int_equal(letter_queue(fx->cfg, fx->st, &l,
 	    tl_utc("2021-03-10 12:00"), &err), -1);
 	assert_non_null(err);
 	free(err);
-	assert_int_equal(tl_outbox_count(&fx->ws, NULL, NULL, NULL), 0);
+	assert_int_equal(tl_outbox_count(fx, NULL, NULL, NULL), 0);
 }
 
 static void
-subject_is(struct fx *fx, const char *kind, const char *rcpt,
+subject_is(struct tl_ws *fx, const char *kind, const char *rcpt,
     const char *subject)
 {
 	struct verdict *v = NULL;
-	char *data = tl_outbox_one(&fx->ws, kind, rcpt);
+	char *data = tl_outbox_one(fx, kind, rcpt);
 
 	classify(data, strlen(data), &v);
 	assert_non_null(v->msg);
@@ -241,18 +234,18 @@ subject_is(struct fx *fx, const char *kind, const char *rcpt,
 static void
 test_notices(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct cycle_stats cs;
 	struct cycle_ctx c;
 	struct notice n;
 	char *err = NULL, *data;
 
 	memset(&cs, 0, sizeof cs);
-	c = (struct cycle_ctx){ fx->ws.cfg, fx->ws.st,
+	c = (struct cycle_ctx){ fx->cfg, fx->st,
 	    tl_utc("2021-03-10 12:00"), &cs };
 	memset(&n, 0, sizeof n);
 	n.letter.kind = "rule-warning";
-	n.letter.group = &fx->ws.cfg->groups[0];
+	n.letter.group = &fx->cfg->groups[0];
 	n.letter.ref = "rule-0123456789abcdef";
 	n.copy_admin = 1;
 	assert_int_equal(notice_queue(&c, &n, &err), 1);
@@ -268,16 +261,16 @@ test_notices(void **state)
 	    "“Sur-Sur”: coordination does not meet the plan of work");
 
 	/* Luis's address bounces: Ana hears of it, once; Luis does not. */
-	assert_int_equal(store_bounce_record(fx->ws.st, "luis@cepal.example.org",
+	assert_int_equal(store_bounce_record(fx->st, "luis@cepal.example.org",
 	    "5.1.1", 1, c.now, &err), 0);
 	assert_int_equal(cycle_groups(&c, "bounces", notice_bounces, &err), 0);
-	assert_int_equal(tl_outbox_count(&fx->ws, NULL, "bounce-notice", NULL), 1);
-	data = tl_outbox_one(&fx->ws, "bounce-notice", "ana@mides.example.uy");
+	assert_int_equal(tl_outbox_count(fx, NULL, "bounce-notice", NULL), 1);
+	data = tl_outbox_one(fx, "bounce-notice", "ana@mides.example.uy");
 	assert_non_null(strstr(data, "luis@cepal.example.org"));
 	assert_non_null(strstr(data, "5.1.1"));
 	free(data);
 	assert_int_equal(cycle_groups(&c, "bounces", notice_bounces, &err), 0);
-	assert_int_equal(tl_outbox_count(&fx->ws, NULL, "bounce-notice", NULL), 1);
+	assert_int_equal(tl_outbox_count(fx, NULL, "bounce-notice", NULL), 1);
 	assert_int_equal(cs.groups_failed, 0);
 }
 

@@ -15,25 +15,19 @@
 #include "classify.h"
 #include "ical.h"
 #include "mime.h"
+#include "testlib.h"
 #include "util.h"
 
 static char *
 slurp(const char *name, size_t *len)
 {
 	char *path = xasprintf("tests/data/%s", name);
-	FILE *f = fopen(path, "rb");
-	struct buf b = BUF_INIT(BUF_OWN);
-	char chunk[8192];
-	size_t n;
+	char *d = tl_slurp(path, len);
 
-	if (f == NULL)
+	if (d == NULL)
 		fail_msg("cannot open %s (run from the repository root)", path);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
 	free(path);
-	*len = b.len;
-	return buf_detach(&b);
+	return d;
 }
 
 static struct mime_msg *

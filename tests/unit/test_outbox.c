@@ -7,11 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -37,10 +35,11 @@ static long long t0;
 static int
 setup(void **state)
 {
-	struct tl_ws *ws = calloc(1, sizeof *ws);
+	struct tl_ws *fx;
 
-	tl_ws_init(ws, "outbox", NULL);
-	tl_ws_group(ws, "10-g.ini", "[group]\nid = g\nname = G\n"
+	tl_setup_ws(state, NULL);
+	fx = *state;
+	tl_ws_group(fx, "10-g.ini", "[group]\nid = g\nname = G\n"
 	    "kind = discussion\ntimezone = America/Santiago\n"
 	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
 	    "coordinator = yes\n"
@@ -48,24 +47,19 @@ setup(void **state)
 	    "role = secretariat\ncoordinator = yes\n");
 	fake_smtp_reset();
 	t0 = tl_utc("2021-03-01 12:00");
-	*state = ws;
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct tl_ws *ws = *state;
-
-	tl_ws_free(ws);
-	free(ws);
 	fake_smtp_reset();
-	return 0;
+	return tl_teardown(state);
 }
 
 /* n messages m1..mn to r1..rn@example.org, queued at `created`. */
 static void
-queue(struct tl_ws *ws, int n, long long created)
+queue(struct tl_ws *fx, int n, long long created)
 {
 	struct store_outbox_in in;
 	char id[32], rcpt[64], *err = NULL;
@@ -81,20 +75,20 @@ queue(struct tl_ws *ws, int n, long long created)
 		in.data = "Subject: x\r\n\r\nhello\r\n";
 		in.len = strlen(in.data);
 		in.now = created;
-		assert_int_equal(store_outbox_add(ws->st, &in, &err), 1);
+		assert_int_equal(store_outbox_add(fx->st, &in, &err), 1);
 	}
 }
 
 /* Row m<i>@test as the database has it. */
 static void
-row(struct tl_ws *ws, int i, struct row *r)
+row(struct tl_ws *fx, int i, struct row *r)
 {
 	sqlite3_stmt *st;
 	sqlite3 *db;
 	char id[32];
 
 	snprintf(id, sizeof id, "m%d@test", i);
-	assert_int_equal(sqlite3_open_v2(ws->cfg->state, &db,
+	assert_int_equal(sqlite3_open_v2(fx->cfg->state, &db,
 	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT state, attempts, "
 	    "next_try, coalesce(sent_at, -1), coalesce(last_error, '') "
@@ -111,12 +105,12 @@ row(struct tl_ws *ws, int i, struct row *r)
 }
 
 static void
-assert_row(struct tl_ws *ws, int i, const char *state, int attempts,
+assert_row(struct tl_ws *fx, int i, const char *state, int attempts,
     long long next_try)
 {
 	struct row r;
 
-	row(ws, i, &r);
+	row(fx, i, &r);
 	if (strcmp(r.state, state) != 0 || r.attempts != attempts ||
 	    r.next_try != next_try)
 		fail_msg("m%d: %s, %d attempts, next try %lld; expected %s, %d, "
@@ -139,67 +133,48 @@ script(int n, ...)
 
 /* stderr while flushing, to count the log lines. */
 static char *
-flush_logged(struct tl_ws *ws, long long now, volatile sig_atomic_t *stop,
+flush_logged(struct tl_ws *fx, long long now, volatile sig_atomic_t *stop,
     struct outbox_stats *os)
 {
-	char path[] = "/tmp/convened-outbox-log-XXXXXX", *err = NULL;
-	struct buf b = BUF_INIT(1 << 20);
-	int fd = mkstemp(path), saved = dup(2);
+	char *err = NULL, *log;
+	int rc;
 
-	assert_true(fd >= 0 && saved >= 0);
-	fflush(stderr);
-	dup2(fd, 2);
-	assert_int_equal(outbox_flush(ws->cfg, ws->st, now, stop, os, &err), 0);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	assert_int_equal(buf_read(&b, fd), 0);
-	close(fd);
-	unlink(path);
+	tl_log_begin(fx);
+	rc = outbox_flush(fx->cfg, fx->st, now, stop, os, &err);
+	log = tl_log_end(fx);
+	assert_int_equal(rc, 0);
 	assert_null(err);
-	return buf_detach(&b);
+	return log;
 }
 
 static void
-flush(struct tl_ws *ws, long long now, struct outbox_stats *os)
+flush(struct tl_ws *fx, long long now, struct outbox_stats *os)
 {
-	free(flush_logged(ws, now, NULL, os));
-}
-
-static int
-lines_with(const char *log, const char *what)
-{
-	const char *p;
-	int n = 0;
-
-	for (p = log; (p = strstr(p, what)) != NULL; p += strlen(what))
-		n++;
-	return n;
+	free(flush_logged(fx, now, NULL, os));
 }
 
 /* 250: sent, once, in one session for two batches. */
 static void
 test_sent(void **state)
 {
-	struct tl_ws *ws = *state;
+	struct tl_ws *fx = *state;
 	struct outbox_stats os;
 	struct row r;
 
-	queue(ws, 250, t0);
-	flush(ws, t0, &os);
+	queue(fx, 250, t0);
+	flush(fx, t0, &os);
 	assert_int_equal(os.sent, 250);
 	assert_int_equal(fake_smtp.sends, 250);
 	assert_int_equal(fake_smtp.sessions, 1);
 	assert_int_equal(fake_smtp.open, 0);
 	assert_string_equal(fake_smtp.rcpt[0], "r1@example.org");
-	row(ws, 250, &r);
+	row(fx, 250, &r);
 	assert_string_equal(r.state, "sent");
 	assert_int_equal(r.attempts, 1);
 	assert_int_equal(r.sent_at, t0);
 	assert_string_equal(r.error, "");
 	/* Nothing is due: no second send, and no session either. */
-	flush(ws, t0 + HOUR, &os);
+	flush(fx, t0 + HOUR, &os);
 	assert_int_equal(os.sent, 0);
 	assert_int_equal(fake_smtp.sends, 250);
 	assert_int_equal(fake_smtp.sessions, 1);
@@ -209,24 +184,24 @@ test_sent(void **state)
 static void
 test_temporary_backoff(void **state)
 {
-	struct tl_ws *ws = *state;
+	struct tl_ws *fx = *state;
 	struct outbox_stats os;
 	struct row r;
 
-	queue(ws, 1, t0);
+	queue(fx, 1, t0);
 	script(2, FAKE_451, FAKE_451);
-	flush(ws, t0, &os);
+	flush(fx, t0, &os);
 	assert_int_equal(os.deferred, 1);
-	assert_row(ws, 1, "pending", 1, t0 + 60);
-	row(ws, 1, &r);
+	assert_row(fx, 1, "pending", 1, t0 + 60);
+	row(fx, 1, &r);
 	assert_non_null(strstr(r.error, "451 try later"));
-	flush(ws, t0 + 59, &os);                /* not due yet */
+	flush(fx, t0 + 59, &os);                /* not due yet */
 	assert_int_equal(fake_smtp.sends, 1);
-	flush(ws, t0 + 60, &os);
-	assert_row(ws, 1, "pending", 2, t0 + 60 + 120);
-	flush(ws, t0 + 180, &os);
+	flush(fx, t0 + 60, &os);
+	assert_row(fx, 1, "pending", 2, t0 + 60 + 120);
+	flush(fx, t0 + 180, &os);
 	assert_int_equal(os.sent, 1);
-	assert_row(ws, 1, "sent", 3, t0 + 60 + 120);
+	assert_row(fx, 1, "sent", 3, t0 + 60 + 120);
 	assert_int_equal(fake_smtp.sends, 3);
 }
 
@@ -235,34 +210,34 @@ test_temporary_backoff(void **state)
 static void
 test_server_down(void **state)
 {
-	struct tl_ws *ws = *state;
+	struct tl_ws *fx = *state;
 	struct outbox_stats os;
 	struct row r2, r4;
 	char *log;
 
-	queue(ws, 4, t0);
+	queue(fx, 4, t0);
 	script(2, FAKE_250, FAKE_DOWN);
-	log = flush_logged(ws, t0, NULL, &os);
+	log = flush_logged(fx, t0, NULL, &os);
 	assert_int_equal(fake_smtp.sends, 2);
 	assert_int_equal(os.sent, 1);
 	assert_int_equal(os.deferred, 3);
-	assert_row(ws, 1, "sent", 1, t0);
-	assert_row(ws, 2, "pending", 1, t0 + 60);
-	assert_row(ws, 3, "pending", 1, t0 + 60);
-	assert_row(ws, 4, "pending", 1, t0 + 60);
-	row(ws, 2, &r2);
-	row(ws, 4, &r4);
+	assert_row(fx, 1, "sent", 1, t0);
+	assert_row(fx, 2, "pending", 1, t0 + 60);
+	assert_row(fx, 3, "pending", 1, t0 + 60);
+	assert_row(fx, 4, "pending", 1, t0 + 60);
+	row(fx, 2, &r2);
+	row(fx, 4, &r4);
 	assert_non_null(strstr(r2.error, "connect"));
 	assert_string_equal(r4.error, r2.error);
-	assert_int_equal(lines_with(log, "\n"), 1);
-	assert_int_equal(lines_with(log, "deferred invite m2@test"), 1);
+	assert_int_equal(tl_count(log, "\n"), 1);
+	assert_int_equal(tl_count(log, "deferred invite m2@test"), 1);
 	free(log);
 	/* Back again: the three go in one session. */
-	flush(ws, t0 + 60, &os);
+	flush(fx, t0 + 60, &os);
 	assert_int_equal(os.sent, 3);
 	assert_int_equal(fake_smtp.sends, 5);
 	assert_int_equal(fake_smtp.sessions, 2);
-	assert_row(ws, 4, "sent", 2, t0 + 60);
+	assert_row(fx, 4, "sent", 2, t0 + 60);
 }
 
 /* 550 to RCPT TO: failed for good, and the address recorded as bouncing;
@@ -270,28 +245,28 @@ test_server_down(void **state)
 static void
 test_refused_recipient(void **state)
 {
-	struct tl_ws *ws = *state;
+	struct tl_ws *fx = *state;
 	struct outbox_stats os;
 	char *status;
 	struct row r;
 
-	queue(ws, 3, t0);
+	queue(fx, 3, t0);
 	script(2, FAKE_550_RCPT, FAKE_554_DATA);
-	flush(ws, t0, &os);
+	flush(fx, t0, &os);
 	assert_int_equal(os.failed, 2);
 	assert_int_equal(os.sent, 1);
-	assert_row(ws, 1, "failed", 1, t0);
-	assert_row(ws, 2, "failed", 1, t0);
-	assert_row(ws, 3, "sent", 1, t0);
-	row(ws, 1, &r);
+	assert_row(fx, 1, "failed", 1, t0);
+	assert_row(fx, 2, "failed", 1, t0);
+	assert_row(fx, 3, "sent", 1, t0);
+	row(fx, 1, &r);
 	assert_non_null(strstr(r.error, "RCPT TO refused: 550"));
-	status = store_bounce_status(ws->st, "r1@example.org");
+	status = store_bounce_status(fx->st, "r1@example.org");
 	assert_non_null(status);
 	assert_non_null(strstr(status, "550 no such user"));
 	free(status);
-	assert_null(store_bounce_status(ws->st, "r2@example.org"));
+	assert_null(store_bounce_status(fx->st, "r2@example.org"));
 	/* failed is final */
-	flush(ws, t0 + 100 * HOUR, &os);
+	flush(fx, t0 + 100 * HOUR, &os);
 	assert_int_equal(fake_smtp.sends, 3);
 }
 
@@ -300,43 +275,43 @@ test_refused_recipient(void **state)
 static void
 test_account_refused(void **state)
 {
-	struct tl_ws *ws = *state;
+	struct tl_ws *fx = *state;
 	struct outbox_stats os;
 	struct row r;
 
-	queue(ws, 3, t0);
+	queue(fx, 3, t0);
 	script(2, FAKE_250, FAKE_535_AUTH);
-	flush(ws, t0, &os);
+	flush(fx, t0, &os);
 	assert_int_equal(os.account_error, 1);
 	assert_int_equal(os.sent, 1);
 	assert_int_equal(os.deferred + os.failed, 0);
 	assert_int_equal(fake_smtp.sends, 2);
-	assert_row(ws, 2, "pending", 0, t0);
-	assert_row(ws, 3, "pending", 0, t0);
-	row(ws, 2, &r);
+	assert_row(fx, 2, "pending", 0, t0);
+	assert_row(fx, 3, "pending", 0, t0);
+	row(fx, 2, &r);
 	assert_string_equal(r.error, "");
-	flush(ws, t0 + 1, &os);
+	flush(fx, t0 + 1, &os);
 	assert_int_equal(os.sent, 2);
-	assert_row(ws, 3, "sent", 1, t0);
+	assert_row(fx, 3, "sent", 1, t0);
 }
 
 /* SIGTERM during the second message: it is finished, the rest waits. */
 static void
 test_stop(void **state)
 {
-	struct tl_ws *ws = *state;
+	struct tl_ws *fx = *state;
 	volatile sig_atomic_t stop = 0;
 	struct outbox_stats os;
 
-	queue(ws, 4, t0);
+	queue(fx, 4, t0);
 	fake_smtp.stop_at = 2;
 	fake_smtp.stop = &stop;
-	free(flush_logged(ws, t0, &stop, &os));
+	free(flush_logged(fx, t0, &stop, &os));
 	assert_int_equal(fake_smtp.sends, 2);
 	assert_int_equal(os.sent, 2);
-	assert_row(ws, 2, "sent", 1, t0);
-	assert_row(ws, 3, "pending", 0, t0);
-	assert_row(ws, 4, "pending", 0, t0);
+	assert_row(fx, 2, "sent", 1, t0);
+	assert_row(fx, 3, "pending", 0, t0);
+	assert_row(fx, 4, "pending", 0, t0);
 }
 
 /* A 4xx once give_up_hours have passed since the row was queued: failed;
@@ -344,14 +319,14 @@ test_stop(void **state)
 static void
 test_give_up(void **state)
 {
-	struct tl_ws *ws = *state;
+	struct tl_ws *fx = *state;
 	struct outbox_stats os;
 	struct store_outbox_in in;
 	char *err = NULL;
 	struct row r;
 
-	assert_int_equal(ws->cfg->smtp_give_up_hours, 72);
-	queue(ws, 1, t0);
+	assert_int_equal(fx->cfg->smtp_give_up_hours, 72);
+	queue(fx, 1, t0);
 	memset(&in, 0, sizeof in);
 	in.message_id = "m2@test";
 	in.kind = "invite";
@@ -359,17 +334,17 @@ test_give_up(void **state)
 	in.data = "x\r\n";
 	in.len = 3;
 	in.now = t0 + HOUR;
-	assert_int_equal(store_outbox_add(ws->st, &in, &err), 1);
+	assert_int_equal(store_outbox_add(fx->st, &in, &err), 1);
 	script(2, FAKE_451, FAKE_451);
-	flush(ws, t0 + 72 * HOUR, &os);
+	flush(fx, t0 + 72 * HOUR, &os);
 	assert_int_equal(os.failed, 1);
 	assert_int_equal(os.deferred, 1);
-	assert_row(ws, 1, "failed", 1, t0);
-	row(ws, 1, &r);
+	assert_row(fx, 1, "failed", 1, t0);
+	row(fx, 1, &r);
 	assert_non_null(strstr(r.error, "gave up after 72 hours: "));
 	assert_non_null(strstr(r.error, "451 try later"));
-	assert_row(ws, 2, "pending", 1, t0 + 72 * HOUR + 60);
-	assert_null(store_bounce_status(ws->st, "r1@example.org"));
+	assert_row(fx, 2, "pending", 1, t0 + 72 * HOUR + 60);
+	assert_null(store_bounce_status(fx->st, "r1@example.org"));
 }
 
 int

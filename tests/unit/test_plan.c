@@ -23,11 +23,6 @@
 #include "testlib.h"
 #include "util.h"
 
-struct fx {
-	struct tl_ws ws;
-	long long seen;         /* outbox rows already looked at */
-};
-
 static const char member_ana[] =
 	"[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
 	"coordinator = yes\n";
@@ -38,13 +33,13 @@ static const char member_kim[] =
 	"[member kim@gov.example.bb]\nname = Kim\nrole = ministry\n";
 
 static void
-put_group(struct fx *fx, const char *members, const char *series)
+put_group(struct tl_ws *fx, const char *members, const char *series)
 {
 	char *text = xasprintf("[group]\nid = ss\nname = Sur-Sur\n"
 	    "kind = discussion\ntimezone = America/Montevideo\n%s%s", members,
 	    series);
 
-	tl_ws_group(&fx->ws, "10-ss.ini", text);
+	tl_ws_group(fx, "10-ss.ini", text);
 	free(text);
 }
 
@@ -60,53 +55,18 @@ static const char monthly_moved_room[] =
 static int
 setup(void **state)
 {
-	struct fx *fx = xcalloc(1, sizeof *fx);
-
-	tl_ws_init(&fx->ws, "plan", NULL);
-	*state = fx;
-	return 0;
+	return tl_setup_ws(state, NULL);
 }
 
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	tl_ws_free(&fx->ws);
-	free(fx);
-	return 0;
-}
-
-/* Plan at now; return the rows queued since the last call. */
+/* Plan as if it were `when`; return the rows queued since the last call. */
 static struct store_outbox *
-plan(struct fx *fx, long long now, size_t *n)
+plan(struct tl_ws *fx, const char *when, size_t *n)
 {
-	struct store_outbox *rows = NULL, *fresh;
-	struct cycle_stats cs;
-	struct cycle_ctx c = { fx->ws.cfg, fx->ws.st, now, &cs };
-	char *err = NULL;
-	size_t nrows = 0, i, k = 0;
+	int queued = tl_step(fx, "plan", plan_group, when);
+	struct store_outbox *v = tl_outbox_new(fx, n);
 
-	memset(&cs, 0, sizeof cs);
-	assert_int_equal(cycle_groups(&c, "plan", plan_group, &err), 0);
-	assert_int_equal(cs.groups_failed, 0);
-	/* Every row is due at its creation time; read them all. */
-	assert_int_equal(store_outbox_due(fx->ws.st, now, 100000, &rows, &nrows,
-	    &err), 0);
-	fresh = xcalloc(nrows + 1, sizeof *fresh);
-	for (i = 0; i < nrows; i++) {
-		if (rows[i].id <= fx->seen)
-			continue;
-		fresh[k] = rows[i];
-		memset(&rows[i], 0, sizeof rows[i]);
-		k++;
-	}
-	for (i = 0; i < k; i++)
-		if (fresh[i].id > fx->seen)
-			fx->seen = fresh[i].id;
-	store_outbox_free(rows, nrows);
-	*n = k;
-	return fresh;
+	assert_int_equal(*n, queued);
+	return v;
 }
 
 static const struct store_outbox *
@@ -128,7 +88,7 @@ has_seq(const struct store_outbox *o, int seq, const char *method)
 	struct verdict *v = NULL;
 
 	assert_non_null(o);
-	classify(o->data, o->len, &v);
+	assert_int_equal(classify(o->data, o->len, &v), 0);
 	assert_non_null(v->itip);
 	assert_string_equal(v->itip->method, method);
 	assert_int_equal(v->itip->nev, 1);
@@ -137,71 +97,74 @@ has_seq(const struct store_outbox *o, int seq, const char *method)
 	verdict_free(v);
 }
 
+/* The life of the March meeting, one planning run a step: who is in the
+ * group, where the series meets, and what the run queues. */
+enum { ANA = 1, LUIS = 2, KIM = 4 };
+static const struct life_step {
+	int          members;
+	const char  *series, *now;
+	size_t       n;             /* rows queued, all for the March meeting */
+	struct {
+		const char *to, *kind, *method;
+		int         seq;
+	} rows[2];                  /* rows looked at closely; to NULL: none */
+} life[] = {
+	/* 16 days before the March meeting: three invitations, SEQUENCE 0,
+	 * the UID made of group, series and local date. */
+	{ ANA | LUIS | KIM, monthly, "2021-03-01 12:00", 3,
+	  { { "ana@mides.example.uy", "invite", "REQUEST", 0 },
+	    { "kim@gov.example.bb", "invite", "REQUEST", 0 } } },
+	/* Planning again queues nothing. */
+	{ ANA | LUIS | KIM, monthly, "2021-03-01 12:00", 0, { { NULL } } },
+	/* A new room: SEQUENCE 1 to all three, as an update. */
+	{ ANA | LUIS | KIM, monthly_moved_room, "2021-03-02 12:00", 3,
+	  { { "kim@gov.example.bb", "update", "REQUEST", 1 },
+	    { "luis@cepal.example.org", "update", "REQUEST", 1 } } },
+	/* Kim leaves: one CANCEL, to Kim, SEQUENCE 2. */
+	{ ANA | LUIS, monthly_moved_room, "2021-03-03 12:00", 1,
+	  { { "kim@gov.example.bb", "cancel", "CANCEL", 2 } } },
+	/* Kim comes back: her REQUEST must outrank the CANCEL she holds;
+	 * nobody else is mailed. */
+	{ ANA | LUIS | KIM, monthly_moved_room, "2021-03-04 12:00", 1,
+	  { { "kim@gov.example.bb", "invite", "REQUEST", 3 } } },
+	/* The series goes: every attendee gets a CANCEL above all that. */
+	{ ANA | LUIS | KIM, "", "2021-03-05 12:00", 3,
+	  { { "ana@mides.example.uy", "cancel", "CANCEL", 4 },
+	    { "kim@gov.example.bb", "cancel", "CANCEL", 4 } } },
+	/* And stays gone. */
+	{ ANA | LUIS | KIM, "", "2021-03-06 12:00", 0, { { NULL } } },
+};
+
 static void
 test_uid_and_sequence_life(void **state)
 {
-	struct fx *fx = *state;
+	const char *const text[] = { member_ana, member_luis, member_kim };
+	struct tl_ws *fx = *state;
+	const struct life_step *l;
+	const struct store_outbox *o;
 	struct store_outbox *v;
-	char members[512];
-	size_t n;
+	struct buf members = BUF_INIT(BUF_OWN);
+	size_t n, i, m;
 
-	snprintf(members, sizeof members, "%s%s%s", member_ana, member_luis,
-	    member_kim);
-	put_group(fx, members, monthly);
-
-	/* 16 days before the March meeting: three invitations, SEQUENCE 0,
-	 * the UID made of group, series and local date. */
-	v = plan(fx, tl_utc("2021-03-01 12:00"), &n);
-	assert_int_equal(n, 3);
-	has_seq(to(v, n, "ana@mides.example.uy"), 0, "REQUEST");
-	assert_string_equal(v[0].meeting_uid, "ss-monthly-20210317@example.org");
-	assert_string_equal(v[0].kind, "invite");
-	store_outbox_free(v, n);
-
-	/* Planning again queues nothing. */
-	v = plan(fx, tl_utc("2021-03-01 12:00"), &n);
-	assert_int_equal(n, 0);
-	store_outbox_free(v, n);
-
-	/* A new room: SEQUENCE 1 to all three, as an update. */
-	put_group(fx, members, monthly_moved_room);
-	v = plan(fx, tl_utc("2021-03-02 12:00"), &n);
-	assert_int_equal(n, 3);
-	has_seq(to(v, n, "kim@gov.example.bb"), 1, "REQUEST");
-	assert_string_equal(to(v, n, "kim@gov.example.bb")->kind, "update");
-	store_outbox_free(v, n);
-
-	/* Kim leaves: one CANCEL, to Kim, SEQUENCE 2. */
-	snprintf(members, sizeof members, "%s%s", member_ana, member_luis);
-	put_group(fx, members, monthly_moved_room);
-	v = plan(fx, tl_utc("2021-03-03 12:00"), &n);
-	assert_int_equal(n, 1);
-	has_seq(to(v, n, "kim@gov.example.bb"), 2, "CANCEL");
-	store_outbox_free(v, n);
-
-	/* Kim comes back: her REQUEST must outrank the CANCEL she holds;
-	 * nobody else is mailed. */
-	snprintf(members, sizeof members, "%s%s%s", member_ana, member_luis,
-	    member_kim);
-	put_group(fx, members, monthly_moved_room);
-	v = plan(fx, tl_utc("2021-03-04 12:00"), &n);
-	assert_int_equal(n, 1);
-	has_seq(to(v, n, "kim@gov.example.bb"), 3, "REQUEST");
-	assert_string_equal(v[0].kind, "invite");
-	store_outbox_free(v, n);
-
-	/* The series goes: every attendee gets a CANCEL above all that. */
-	put_group(fx, members, "");
-	v = plan(fx, tl_utc("2021-03-05 12:00"), &n);
-	assert_int_equal(n, 3);
-	has_seq(to(v, n, "ana@mides.example.uy"), 4, "CANCEL");
-	has_seq(to(v, n, "kim@gov.example.bb"), 4, "CANCEL");
-	store_outbox_free(v, n);
-
-	/* And stays gone. */
-	v = plan(fx, tl_utc("2021-03-06 12:00"), &n);
-	assert_int_equal(n, 0);
-	store_outbox_free(v, n);
+	for (l = life; l < life + sizeof life / sizeof life[0]; l++) {
+		buf_reset(&members);
+		for (m = 0; m < 3; m++)
+			if (l->members & 1 << m)
+				buf_adds(&members, text[m]);
+		put_group(fx, buf_str(&members), l->series);
+		v = plan(fx, l->now, &n);
+		assert_int_equal(n, l->n);
+		for (i = 0; i < n; i++)
+			assert_string_equal(v[i].meeting_uid,
+			    "ss-monthly-20210317@example.org");
+		for (i = 0; i < 2 && l->rows[i].to != NULL; i++) {
+			o = to(v, n, l->rows[i].to);
+			has_seq(o, l->rows[i].seq, l->rows[i].method);
+			assert_string_equal(o->kind, l->rows[i].kind);
+		}
+		store_outbox_free(v, n);
+	}
+	buf_release(&members);
 }
 
 /* Not yet inside the invitation window: meetings are planned, nobody is
@@ -209,19 +172,19 @@ test_uid_and_sequence_life(void **state)
 static void
 test_lead_time(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	struct store_outbox *v;
 	size_t n;
 
 	put_group(fx, member_ana, monthly);
-	v = plan(fx, tl_utc("2021-02-20 12:00"), &n);
+	v = plan(fx, "2021-02-20 12:00", &n);
 	assert_int_equal(n, 0);
 	store_outbox_free(v, n);
 	/* 17 March 18:00Z minus 21 days is 24 February 18:00Z. */
-	v = plan(fx, tl_utc("2021-02-24 17:59"), &n);
+	v = plan(fx, "2021-02-24 17:59", &n);
 	assert_int_equal(n, 0);
 	store_outbox_free(v, n);
-	v = plan(fx, tl_utc("2021-02-24 18:00"), &n);
+	v = plan(fx, "2021-02-24 18:00", &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].meeting_uid, "ss-monthly-20210317@example.org");
 	store_outbox_free(v, n);
@@ -232,8 +195,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_uid_and_sequence_life,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lead_time, setup, teardown),
+		    setup, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_lead_time, setup,
+		    tl_teardown),
 	};
 	int rc = cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 

@@ -26,13 +26,6 @@
 #include "testlib.h"
 #include "util.h"
 
-struct fx {
-	struct tl_ws ws;
-	struct config *cfg;     /* ws's, for short, after put_group() */
-	struct store *st;
-	long long seen;
-};
-
 static const char policy[] =
 	"[policy]\nannual_quota = 3\nquota_checks = 03-31, 06-30, 09-30\n"
 	"admin = admin@example.org\n";
@@ -45,66 +38,33 @@ static const char coordinators[] =
 
 /* Write the group file and (re)load the configuration. */
 static void
-put_group(struct fx *fx, const char *tz, const char *members,
+put_group(struct tl_ws *fx, const char *tz, const char *members,
     const char *series)
 {
 	char *text = xasprintf("[group]\nid = k\nname = Grupo K\n"
 	    "kind = discussion\ntimezone = %s\n%s%s", tz, members, series);
 
-	tl_ws_group(&fx->ws, "10-k.ini", text);
+	tl_ws_group(fx, "10-k.ini", text);
 	free(text);
-	fx->cfg = fx->ws.cfg;
 }
 
 static int
 setup(void **state)
 {
-	struct fx *fx = xcalloc(1, sizeof *fx);
-
-	tl_ws_init(&fx->ws, "quota", policy);
-	fx->st = fx->ws.st;
-	*state = fx;
-	return 0;
+	return tl_setup_ws(state, policy);
 }
 
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	tl_ws_free(&fx->ws);
-	free(fx);
-	return 0;
-}
-
-/* Store the occurrence of series `name` on local date key, as the planner
- * would, at the UTC times given. */
+/* The occurrence of series on local date key in the store, from start
+ * (UTC): see tl_meeting(). */
 static void
-store_meeting(struct fx *fx, const char *series, const char *key,
+store_meeting(struct tl_ws *fx, const char *series, const char *key,
     long long start, int cancelled)
 {
-	struct store_meeting_in in;
-	char *uid = plan_uid(fx->cfg, "k", series, key), *err = NULL;
-
-	assert_int_equal(store_group_sync(fx->st, "k", "Grupo K", start, &err),
-	    0);
-	memset(&in, 0, sizeof in);
-	in.uid = uid;
-	in.group_id = "k";
-	in.series = series;
-	in.orig_start = start;
-	in.start = start;
-	in.end = start + 3600;
-	in.tzid = "UTC";
-	in.summary = "x";
-	in.kind = "meeting";
-	in.cancelled = cancelled;
-	assert_int_equal(store_meeting_upsert(fx->st, &in, &err), 0);
-	free(uid);
+	free(tl_meeting(fx, "k", series, key, start, cancelled));
 }
 
 static void
-year_of(struct fx *fx, int year, long long now, int judged, int held,
+year_of(struct tl_ws *fx, int year, long long now, int judged, int held,
     int scheduled, int short_by)
 {
 	struct quota_year q;
@@ -129,7 +89,7 @@ static const char kiritimati_series[] =
 static void
 test_kiritimati_year_boundary(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 	long long a = tl_utc("2020-12-31 10:30"), b = tl_utc("2021-12-31 09:00");
 
 	put_group(fx, "Pacific/Kiritimati", coordinators, kiritimati_series);
@@ -162,7 +122,7 @@ static const char pago_series[] =
 static void
 test_pago_pago_year_boundary(void **state)
 {
-	struct fx *fx = *state;
+	struct tl_ws *fx = *state;
 
 	put_group(fx, "Pacific/Pago_Pago", coordinators, pago_series);
 	year_of(fx, 2021, tl_utc("2021-05-01 00:00"), 1, 0, 3, 0);
@@ -172,50 +132,49 @@ test_pago_pago_year_boundary(void **state)
 	year_of(fx, 2022, tl_utc("2022-01-01 06:00"), 1, 0, 0, 3);
 }
 
-/* The outbox rows queued since the last look, of one kind. */
-static size_t
-queued(struct fx *fx, const char *kind, char ***rcpt)
-{
-	struct store_outbox *rows = NULL;
-	size_t n = 0, i, k = 0;
-	char *err = NULL;
-
-	assert_int_equal(store_outbox_due(fx->st, tl_utc("2100-01-01 00:00"),
-	    100000, &rows, &n, &err), 0);
-	if (rcpt != NULL)
-		*rcpt = xcalloc(n + 1, sizeof **rcpt);
-	for (i = 0; i < n; i++) {
-		if (rows[i].id <= fx->seen)
-			continue;
-		if (strcmp(rows[i].kind, kind) == 0) {
-			struct msgid id;
-
-			assert_int_equal(msgid_parse(rows[i].message_id,
-			    "example.org", &id), 0);
-			assert_string_equal(id.kind, kind);
-			assert_string_equal(id.group, rows[i].group_id);
-			if (rcpt != NULL)
-				(*rcpt)[k] = xstrdup(rows[i].recipient);
-			k++;
-		}
-	}
-	for (i = 0; i < n; i++)
-		if (rows[i].id > fx->seen)
-			fx->seen = rows[i].id;
-	store_outbox_free(rows, n);
-	return k;
-}
+/* A step of a walk through the year: the group file written again (in
+ * the walk's zone) when members is set, the quota step at now, then a
+ * look at the rows queued since the last look: n of them, all of kind
+ * (by the outbox and by the Message-ID), to rcpt[] in that order when
+ * rcpt[0] is set.  kind NULL: no look (the rows wait for the next one). */
+struct step {
+	const char *members, *series;
+	const char *now, *kind;
+	size_t      n;
+	const char *rcpt[3];
+};
+#define NSTEPS(a) (sizeof (a) / sizeof (a)[0])
 
 static void
-run(struct fx *fx, long long now)
+walk(struct tl_ws *fx, const char *tz, const struct step *s, size_t nsteps)
 {
-	struct cycle_stats cs;
-	struct cycle_ctx c = { fx->cfg, fx->st, now, &cs };
-	char *err = NULL;
+	struct store_outbox *rows;
+	struct msgid id;
+	size_t i, n;
 
-	memset(&cs, 0, sizeof cs);
-	assert_int_equal(cycle_groups(&c, "quota", quota_group, &err), 0);
-	assert_int_equal(cs.groups_failed, 0);
+	for (; nsteps-- > 0; s++) {
+		if (s->members != NULL)
+			put_group(fx, tz, s->members, s->series);
+		tl_step(fx, "quota", quota_group, s->now);
+		if (s->kind == NULL)
+			continue;
+		rows = tl_outbox_new(fx, &n);
+		if (n != s->n)
+			print_message("at %s: %zu rows, not %zu\n", s->now, n, s->n);
+		assert_int_equal(n, s->n);
+		for (i = 0; i < n; i++) {
+			assert_string_equal(rows[i].kind, s->kind);
+			assert_int_equal(msgid_parse(rows[i].message_id,
+			    "example.org", &id), 0);
+			assert_string_equal(id.kind, s->kind);
+			assert_string_equal(id.group, rows[i].group_id);
+			if (s->rcpt[0] == NULL)
+				continue;
+			assert_true(i < NSTEPS(s->rcpt));
+			assert_string_equal(rows[i].recipient, s->rcpt[i]);
+		}
+		store_outbox_free(rows, n);
+	}
 }
 
 /* One meeting a year: short of quota at every checkpoint. */
@@ -225,41 +184,32 @@ static const char one_meeting[] =
 static void
 test_checkpoints_once(void **state)
 {
-	struct fx *fx = *state;
-	char **r = NULL;
+	static const struct step steps[] = {
+		/* 30 March 23:59 there: no checkpoint yet. */
+		{ coordinators, one_meeting, "2021-03-30 09:59",
+		  "quota-warning", 0, { NULL } },
+		/* 31 March 00:00 there (still the 30th in UTC): two
+		 * coordinators and the admin. */
+		{ NULL, NULL, "2021-03-30 10:00", "quota-warning", 3,
+		  { "ana@mides.example.uy", "luis@cepal.example.org",
+		    "admin@example.org" } },
+		/* Again, later, and after a "restart" (a new config):
+		 * nothing. */
+		{ NULL, NULL, "2021-03-30 10:01", NULL, 0, { NULL } },
+		{ NULL, NULL, "2021-05-01 00:00", NULL, 0, { NULL } },
+		{ coordinators, one_meeting, "2021-06-01 00:00",
+		  "quota-warning", 0, { NULL } },
+		/* A daemon down from June to October: one warning, for 30
+		 * September only, not one per checkpoint missed. */
+		{ NULL, NULL, "2021-10-20 00:00", "quota-warning", 3, { NULL } },
+		{ NULL, NULL, "2021-10-21 00:00", "quota-warning", 0, { NULL } },
+		/* January 2022 there: the year-end notice, once. */
+		{ NULL, NULL, "2021-12-31 09:59", "quota-year-end", 0, { NULL } },
+		{ NULL, NULL, "2021-12-31 10:00", "quota-year-end", 3, { NULL } },
+		{ NULL, NULL, "2022-01-15 00:00", "quota-year-end", 0, { NULL } },
+	};
 
-	put_group(fx, "Pacific/Kiritimati", coordinators, one_meeting);
-	/* 30 March 23:59 there: no checkpoint yet. */
-	run(fx, tl_utc("2021-03-30 09:59"));
-	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
-	/* 31 March 00:00 there (still the 30th in UTC): two coordinators
-	 * and the admin. */
-	run(fx, tl_utc("2021-03-30 10:00"));
-	assert_int_equal(queued(fx, "quota-warning", &r), 3);
-	assert_string_equal(r[0], "ana@mides.example.uy");
-	assert_string_equal(r[1], "luis@cepal.example.org");
-	assert_string_equal(r[2], "admin@example.org");
-	strv_free(r, 3);
-	/* Again, later, and after a "restart" (a new config): nothing. */
-	run(fx, tl_utc("2021-03-30 10:01"));
-	run(fx, tl_utc("2021-05-01 00:00"));
-	put_group(fx, "Pacific/Kiritimati", coordinators, one_meeting);
-	run(fx, tl_utc("2021-06-01 00:00"));
-	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
-	/* A daemon down from June to October: one warning, for 30 September
-	 * only, not one per checkpoint missed. */
-	run(fx, tl_utc("2021-10-20 00:00"));
-	assert_int_equal(queued(fx, "quota-warning", NULL), 3);
-	run(fx, tl_utc("2021-10-21 00:00"));
-	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
-	/* January 2022 there: the year-end notice, once. */
-	run(fx, tl_utc("2021-12-31 09:59"));
-	assert_int_equal(queued(fx, "quota-year-end", NULL), 0);
-	run(fx, tl_utc("2021-12-31 10:00"));
-	assert_int_equal(queued(fx, "quota-year-end", NULL), 3);
-	run(fx, tl_utc("2022-01-15 00:00"));
-	assert_int_equal(queued(fx, "quota-year-end", NULL), 0);
-	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
+	walk(*state, "Pacific/Kiritimati", steps, NSTEPS(steps));
 }
 
 /* A group that fixed its schedule before the checkpoint gets nothing; a
@@ -273,23 +223,21 @@ static const char next_year[] =
 static void
 test_no_warning_when_fine(void **state)
 {
-	struct fx *fx = *state;
+	static const struct step steps[] = {
+		{ coordinators, monthly, "2021-07-01 12:00", "quota-warning", 0,
+		  { NULL } },
+		{ coordinators, next_year, "2021-10-01 12:00", NULL, 0,
+		  { NULL } },
+		/* Nothing at all: no warning, no year-end notice. */
+		{ NULL, NULL, "2022-01-05 12:00", "quota-warning", 0, { NULL } },
+	};
 
-	put_group(fx, "Pacific/Pago_Pago", coordinators, monthly);
-	run(fx, tl_utc("2021-07-01 12:00"));
-	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
-	put_group(fx, "Pacific/Pago_Pago", coordinators, next_year);
-	run(fx, tl_utc("2021-10-01 12:00"));
-	run(fx, tl_utc("2022-01-05 12:00"));
-	assert_int_equal(queued(fx, "quota-warning", NULL), 0);
-	assert_int_equal(queued(fx, "quota-year-end", NULL), 0);
+	walk(*state, "Pacific/Pago_Pago", steps, NSTEPS(steps));
 }
 
 static void
 test_rule_warning_per_membership(void **state)
 {
-	struct fx *fx = *state;
-	char **r = NULL, *k1, *k2;
 	static const char one[] =
 	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
 	    "coordinator = yes\n";
@@ -299,34 +247,32 @@ test_rule_warning_per_membership(void **state)
 	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
 	    "coordinator = yes\n[member kim@gov.example.bb]\nname = Kim\n"
 	    "role = ministry\n";
+	static const struct step steps[] = {
+		{ one, monthly, "2021-02-01 00:00", "rule-warning", 2,
+		  { "ana@mides.example.uy", "admin@example.org" } },
+		{ NULL, NULL, "2021-02-02 00:00", "rule-warning", 0, { NULL } },
+		/* A member more: a new membership, a new warning. */
+		{ more, monthly, "2021-02-03 00:00", "rule-warning", 2,
+		  { NULL } },
+		/* No coordinator at all: the admin alone. */
+		{ none, monthly, "2021-02-04 00:00", "rule-warning", 1,
+		  { "admin@example.org" } },
+		/* Fixed: nothing. */
+		{ coordinators, monthly, "2021-02-05 00:00", "rule-warning", 0,
+		  { NULL } },
+	};
+	struct tl_ws *fx = *state;
+	char *k1, *k2;
 
+	/* The warning is keyed on the membership. */
 	put_group(fx, "UTC", one, monthly);
 	k1 = quota_rule_key(&fx->cfg->groups[0]);
-	run(fx, tl_utc("2021-02-01 00:00"));
-	assert_int_equal(queued(fx, "rule-warning", &r), 2);
-	assert_string_equal(r[0], "ana@mides.example.uy");
-	assert_string_equal(r[1], "admin@example.org");
-	strv_free(r, 2);
-	run(fx, tl_utc("2021-02-02 00:00"));
-	assert_int_equal(queued(fx, "rule-warning", NULL), 0);
-	/* A member more: a new membership, a new warning. */
 	put_group(fx, "UTC", more, monthly);
 	k2 = quota_rule_key(&fx->cfg->groups[0]);
 	assert_string_not_equal(k1, k2);
-	run(fx, tl_utc("2021-02-03 00:00"));
-	assert_int_equal(queued(fx, "rule-warning", NULL), 2);
-	/* No coordinator at all: the admin alone. */
-	put_group(fx, "UTC", none, monthly);
-	run(fx, tl_utc("2021-02-04 00:00"));
-	assert_int_equal(queued(fx, "rule-warning", &r), 1);
-	assert_string_equal(r[0], "admin@example.org");
-	strv_free(r, 1);
-	/* Fixed: nothing. */
-	put_group(fx, "UTC", coordinators, monthly);
-	run(fx, tl_utc("2021-02-05 00:00"));
-	assert_int_equal(queued(fx, "rule-warning", NULL), 0);
 	free(k1);
 	free(k2);
+	walk(fx, "UTC", steps, NSTEPS(steps));
 }
 
 int
@@ -334,15 +280,15 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kiritimati_year_boundary,
-		    setup, teardown),
+		    setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pago_pago_year_boundary,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_checkpoints_once, setup,
-		    teardown),
+		    setup, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoints_once,
+		    setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_no_warning_when_fine,
-		    setup, teardown),
+		    setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_rule_warning_per_membership,
-		    setup, teardown),
+		    setup, tl_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,11 +2,11 @@
  *
  * Every file under tests/data/regress/ is an input that once crashed,
  * leaked or hung a target; its name says which: classify-*, config-*,
- * template-*.  Each is fed to the same functions as its target, the same
- * way (see fuzz/fuzz_*.c), and the result must be sane.  A target's
- * artifact becomes a test by copying it there under a name that says what
- * it is; a crash also gets a small case of its own below, written by hand,
- * that shows the shape of the bug.
+ * template-*.  Each is fed to its target's own code (fuzz/harness.c), as
+ * the fuzzer feeds it, and the result must be sane.  A target's artifact
+ * becomes a test by copying it there under a name that says what it is; a
+ * crash also gets a small case of its own below, written by hand, that
+ * shows the shape of the bug.
  *
  * Run from the repository root (tests/run.sh does). */
 #include <stdarg.h>
@@ -16,100 +16,20 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "classify.h"
-#include "config.h"
+#include "harness.h"
 #include "ical.h"
-#include "template.h"
+#include "testlib.h"
 #include "util.h"
 
 #define REGRESS "tests/data/regress"
-/* fuzz/fuzz_config.c: the line between the global file and a group file */
-#define CONFIG_SEP "\n;----8<---- groups.d/g.ini\n"
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	struct buf b = BUF_INIT(BUF_OWN);
-	char chunk[8192];
-	size_t n;
-	FILE *fp;
-
-	fp = fopen(path, "rb");
-	assert_non_null(fp);
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
-	assert_false(ferror(fp));
-	fclose(fp);
-	*len = b.len;
-	/* exactly len bytes, as libFuzzer gives them: no NUL to lean on */
-	if (b.len == 0) {
-		buf_release(&b);
-		return xmalloc(1);
-	}
-	return buf_detach(&b);
-}
-
-static void
-put(const char *path, const void *data, size_t len)
-{
-	FILE *fp = fopen(path, "wb");
-
-	assert_non_null(fp);
-	assert_int_equal(fwrite(data, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
-}
-
-static char *
-tmpdir(void)
-{
-	char *d = xasprintf("%s/convened-regress.XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-
-	assert_non_null(mkdtemp(d));
-	return d;
-}
 
 /* ---- the inbound path: classify() and verdict_json() ---------------- */
-
-/* The verdict and its JSON as `convened inspect` prints them. */
-static struct verdict *
-classify_sane(const char *data, size_t len)
-{
-	struct verdict *v = NULL;
-	const unsigned char *p;
-	char *json;
-
-	assert_int_equal(classify(data, len, &v), 0);
-	assert_non_null(v);
-	assert_true((unsigned)v->kind <= VERDICT_MALFORMED);
-	json = verdict_json(v);
-	assert_non_null(json);
-	assert_int_equal(json[0], '{');
-	assert_int_equal(json[strlen(json) - 1], '}');
-	assert_true(str_is_utf8(json));
-	for (p = (const unsigned char *)json; *p != '\0'; p++)
-		assert_true(*p >= 0x20 && *p != 0x7f);
-	free(json);
-	return v;
-}
-
-static void
-run_classify(const char *path)
-{
-	size_t len;
-	char *data = slurp(path, &len);
-
-	verdict_free(classify_sane(data, len));
-	free(data);
-}
 
 /* mime.c part_bytes(): an empty MIME part has no bytes at all, and GLib
  * leaves the array's data NULL; memcpy(r, NULL, 0) is undefined (UBSan:
@@ -129,7 +49,7 @@ empty_calendar_part(void **state)
 	struct verdict *v;
 
 	(void)state;
-	v = classify_sane(msg, sizeof msg - 1);
+	assert_null(harness_classify_one(msg, sizeof msg - 1, &v));
 	assert_int_equal(v->kind, VERDICT_MALFORMED);
 	assert_string_equal(v->message_id, "e@x");
 	assert_non_null(v->reason);
@@ -137,65 +57,6 @@ empty_calendar_part(void **state)
 }
 
 /* ---- the configuration: config_load() -------------------------------- */
-
-static const char global_fixed[] =
-    "[daemon]\n"
-    "timezone = America/Santiago\n"
-    "language = es\n"
-    "[organizer]\n"
-    "name = Secretaria\n"
-    "email = agenda@conferencia.example.org\n"
-    "[smtp]\n"
-    "url = smtp://127.0.0.1:25\n"
-    "tls = none\n"
-    "[imap]\n"
-    "url = imaps://imap.example.org\n"
-    "username = agenda@conferencia.example.org\n"
-    "password_file = imap.pass\n"
-    "folders = INBOX\n"
-    "[policy]\n"
-    "annual_quota = 3\n";
-
-/* Split the input as fuzz_config does; load; errors and NULL agree. */
-static void
-run_config(const char *path)
-{
-	size_t len, i;
-	char *data = slurp(path, &len), *dir = tmpdir(), *sep;
-	char *global = xasprintf("%s/convened.ini", dir);
-	char *groups = xasprintf("%s/groups.d", dir);
-	char *group = xasprintf("%s/g.ini", groups);
-	struct config *cfg;
-	struct diag d;
-
-	assert_int_equal(mkdir(groups, 0700), 0);
-	sep = memmem(data, len, CONFIG_SEP, sizeof CONFIG_SEP - 1);
-	if (sep != NULL) {
-		put(global, data, (size_t)(sep - data) + 1);
-		sep += sizeof CONFIG_SEP - 1;
-		put(group, sep, len - (size_t)(sep - data));
-	} else if (memmem(data, len, "[group]", 7) != NULL) {
-		put(global, global_fixed, sizeof global_fixed - 1);
-		put(group, data, len);
-	} else
-		put(global, data, len);
-	diag_init(&d);
-	cfg = config_load(global, &d);
-	assert_true((cfg == NULL) == (d.nerrors > 0));
-	for (i = 0; i < d.n; i++)
-		assert_null(strchr(d.text[i], '\n'));
-	config_free(cfg);
-	diag_free(&d);
-	unlink(group);
-	unlink(global);
-	rmdir(groups);
-	rmdir(dir);
-	free(group);
-	free(groups);
-	free(global);
-	free(dir);
-	free(data);
-}
 
 /* ical.c ical_expand(): a rule that can never match made libical look for
  * its next date day by day up to the year 2582, 0.7 to 3 s a call at -O2
@@ -245,115 +106,106 @@ never_matching_rrule(void **state)
 	free(occ);
 }
 
-/* ---- templates: template_check() and template_render() -------------- */
+/* ---- every stored input ---------------------------------------------- */
 
-/* The input as local/en/<kind>.txt, the kind picked by length as
- * fuzz_template does, every other kind minimal in the shipped dir. */
+static const struct harness_target *const targets[] = {
+	&harness_classify, &harness_config, &harness_template,
+};
+#define NTARGETS (sizeof targets / sizeof targets[0])
+
+/* The file at path through target t, whose init() made files. */
 static void
-run_template(const char *path)
+feed(const struct harness_target *t, void *files, const char *path)
 {
-	static const char minimal[] = "Subject: {{group_id}}\n\nx\n";
-	static const struct tvar vars[] = {
-		{ "summary", "line\r\nbreak {{agenda}}" },
-		{ "agenda", "\xff invalid" },
-		{ "group_id", "g" },
-	};
-	static const char *const langs[] = { "en" };
-	size_t len, nkinds, k;
-	char *data = slurp(path, &len), *dir = tmpdir(), *p;
-	char *local = xasprintf("%s/local", dir), *ldir;
-	char *shipped = xasprintf("%s/shipped", dir), *sdir;
-	char *subject = NULL, *body = NULL, *err = NULL;
-	struct config *cfg = xcalloc(1, sizeof *cfg);
-	struct diag d;
-	int rc;
+	size_t len;
+	char *text = tl_slurp(path, &len), *data;
+	const char *bad;
 
-	ldir = xasprintf("%s/en", local);
-	sdir = xasprintf("%s/en", shipped);
-	assert_int_equal(mkdir(local, 0700), 0);
-	assert_int_equal(mkdir(ldir, 0700), 0);
-	assert_int_equal(mkdir(shipped, 0700), 0);
-	assert_int_equal(mkdir(sdir, 0700), 0);
-	for (nkinds = 0; template_kinds[nkinds] != NULL; nkinds++) {
-		p = xasprintf("%s/%s.txt", sdir, template_kinds[nkinds]);
-		put(p, minimal, sizeof minimal - 1);
-		free(p);
-	}
-	k = len % nkinds;
-	p = xasprintf("%s/%s.txt", ldir, template_kinds[k]);
-	put(p, data, len);
-	cfg->templates = xstrdup(shipped);
-	cfg->templates_local = xstrdup(local);
-	cfg->language = xstrdup("en");
-
-	diag_init(&d);
-	template_check(cfg, &d);
-	rc = template_render(cfg, langs, 1, template_kinds[k], vars,
-	    sizeof vars / sizeof vars[0], &subject, &body, &err);
-	if (d.nerrors == 0)
-		assert_int_equal(rc, 0);
-	if (rc == 0) {
-		assert_null(strpbrk(subject, "\r\n"));
-		assert_true(str_is_utf8(subject));
-		assert_true(str_is_utf8(body));
-		free(subject);
-		free(body);
-	} else {
-		assert_non_null(err);
-		free(err);
-	}
-	diag_free(&d);
-	config_free(cfg);
-	unlink(p);
-	free(p);
-	for (k = 0; k < nkinds; k++) {
-		p = xasprintf("%s/%s.txt", sdir, template_kinds[k]);
-		unlink(p);
-		free(p);
-	}
-	rmdir(sdir);
-	rmdir(ldir);
-	rmdir(shipped);
-	rmdir(local);
-	rmdir(dir);
-	free(sdir);
-	free(ldir);
-	free(shipped);
-	free(local);
-	free(dir);
+	if (text == NULL)
+		fail_msg("cannot read %s", path);
+	/* exactly len bytes, as libFuzzer gives them: no NUL to lean on */
+	data = xmalloc(len + (len == 0));
+	memcpy(data, text, len);
+	free(text);
+	if ((bad = t->one(files, data, len)) != NULL)
+		fail_msg("%s: %s", path, bad);
 	free(data);
 }
 
-/* ---- every stored input ---------------------------------------------- */
+/* The target an input's name starts with ("config-..."). */
+static const struct harness_target *
+target_of(const char *name)
+{
+	size_t i, n;
+
+	for (i = 0; i < NTARGETS; i++) {
+		n = strlen(targets[i]->name);
+		if (strncmp(name, targets[i]->name, n) == 0 && name[n] == '-')
+			return targets[i];
+	}
+	return NULL;
+}
 
 static void
 stored_inputs(void **state)
 {
+	const struct harness_target *t;
 	struct dirent **ents;
 	char *path;
+	void *files;
 	int n, i, ran = 0;
 
 	(void)state;
 	n = scandir(REGRESS, &ents, NULL, alphasort);
 	assert_true(n >= 0);
 	for (i = 0; i < n; i++) {
-		const char *name = ents[i]->d_name;
-
-		path = xasprintf("%s/%s", REGRESS, name);
-		if (strncmp(name, "classify-", 9) == 0)
-			run_classify(path), ran++;
-		else if (strncmp(name, "config-", 7) == 0)
-			run_config(path), ran++;
-		else if (strncmp(name, "template-", 9) == 0)
-			run_template(path), ran++;
-		else if (name[0] != '.')
-			fail_msg("%s: name it classify-, config- or "
-			    "template-", path);
+		path = xasprintf("%s/%s", REGRESS, ents[i]->d_name);
+		if (ents[i]->d_name[0] == '.')
+			;
+		else if ((t = target_of(ents[i]->d_name)) == NULL)
+			fail_msg("%s: name it classify-, config- or template-",
+			    path);
+		else {
+			files = t->init();
+			feed(t, files, path);
+			t->done(files);
+			ran++;
+		}
 		free(path);
 		free(ents[i]);
 	}
 	free(ents);
 	assert_true(ran > 0);
+}
+
+/* The seeds fuzz/run.sh gives the config and template targets, the
+ * project's own files, are sane through the same code: the harness works,
+ * and so do they. */
+static void
+seeds(void **state)
+{
+	static const char *const patterns[][2] = {
+		{ "config-", "config/*.ini" },
+		{ "config-", "config/groups.d/*" },
+		{ "template-", "templates/*/*.txt" },
+	};
+	const struct harness_target *t;
+	glob_t g;
+	size_t i, k, ran = 0;
+	void *files;
+
+	(void)state;
+	for (i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
+		t = target_of(patterns[i][0]);
+		assert_non_null(t);
+		assert_int_equal(glob(patterns[i][1], 0, NULL, &g), 0);
+		files = t->init();
+		for (k = 0; k < g.gl_pathc; k++, ran++)
+			feed(t, files, g.gl_pathv[k]);
+		t->done(files);
+		globfree(&g);
+	}
+	assert_true(ran > 20);
 }
 
 int
@@ -363,6 +215,7 @@ main(void)
 		cmocka_unit_test(empty_calendar_part),
 		cmocka_unit_test(never_matching_rrule),
 		cmocka_unit_test(stored_inputs),
+		cmocka_unit_test(seeds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

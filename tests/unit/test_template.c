@@ -12,7 +12,6 @@
 
 #include <sys/stat.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "config.h"
 #include "ical.h"
 #include "template.h"
+#include "testlib.h"
 #include "util.h"
 
 static const char *const langs4[] = { "es", "en", "pt", "fr" };
@@ -61,18 +61,11 @@ setup(void **state)
 }
 
 static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fx *f = *state;
 
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tl_rmtree(f->dir);
 	free(f->def);
 	free(f->local);
 	config_free(f->cfg);
@@ -173,10 +166,43 @@ dump_diag(const struct diag *d)
 	free(want_); \
 } while (0)
 
+/* Every "PATH:" + lines[i] is a diag (lines NULL-terminated). */
+static void
+assert_diags(const struct diag *d, const char *path,
+    const char *const *lines)
+{
+	for (; *lines != NULL; lines++)
+		assert_diag(d, "%s:%s", path, *lines);
+}
+
 #define assert_contains(hay, needle) do { \
 	if (strstr((hay), (needle)) == NULL) \
 		print_message("'%s' not in:\n%s\n", (needle), (hay)); \
 	assert_non_null(strstr((hay), (needle))); \
+} while (0)
+
+/* kind rendered for langs, which must succeed, as "SUBJECT|BODY".
+ * Caller frees. */
+static char *
+rendered(const struct config *cfg, const char *const *langs, size_t nlangs,
+    const char *kind, const struct tvar *vars, size_t nvars)
+{
+	char *subject = NULL, *body = NULL, *err = NULL, *r;
+
+	if (template_render(cfg, langs, nlangs, kind, vars, nvars, &subject,
+	    &body, &err) != 0)
+		fail_msg("%s: %s", kind, err);
+	assert_null(err);
+	r = xasprintf("%s|%s", subject, body);
+	free(subject);
+	free(body);
+	return r;
+}
+
+#define assert_renders(want, ...) do { \
+	char *r_ = rendered(__VA_ARGS__); \
+	assert_string_equal(r_, (want)); \
+	free(r_); \
 } while (0)
 
 /* --- the shipped templates ---------------------------------------------- */
@@ -201,76 +227,112 @@ shipped_templates_check_clean(void **state)
 	}
 }
 
+/* The values the rendering tests give every kind: what a meeting message
+ * takes, then what a notice adds.  SHOWN: a meeting message's body shows
+ * it; SECTION: a section of the body, hidden on a second pass. */
+enum { SHOWN = 1, SECTION = 2 };
+static const struct {
+	const char *name, *value;
+	int         flags;
+} values[] = {
+	{ "member_name", "Ana Pérez", SHOWN },
+	{ "member_email", "ana@mides.example.uy", SHOWN },
+	{ "group_name", "Cooperación Sur-Sur", SHOWN },
+	{ "group_id", "south-south", 0 },
+	{ "summary", "Intercambio mensual de experiencias", SHOWN },
+	{ "date", "17/02/2021", 0 },
+	{ "when_member", "WHEN-MEMBER 15:00", SHOWN },
+	{ "when_meeting", "WHEN-MEETING 18:00", SHOWN },
+	{ "member_timezone", "America/Montevideo", 0 },
+	{ "meeting_timezone", "America/Santiago", 0 },
+	{ "duration", "90", SHOWN },
+	{ "location", "https://meet.example.org/south-south", SHOWN },
+	{ "organizer_name", "Secretaría técnica", SHOWN },
+	{ "organizer_email", "agenda@example.org", SHOWN },
+	{ "sequence", "2", 0 },
+	{ "agenda", "1. Apertura\n2. Experiencias de Uruguay y Chile",
+	  SHOWN | SECTION },
+	{ "deadline", "10/02/2021", 0 },
+	{ "tag", "[south-south]", 0 },
+	{ "sender_name", "Carlos Gómez", 0 },
+	{ "attendee_name", "Jo Smith", 0 },
+	{ "attendee_email", "jo@ilo.example.org", 0 },
+	{ "proposed_when", "PROPOSED 24/02/2021 16:00", 0 },
+	{ "files", "acta-2021-02-17.pdf\nacuerdos.docx", SECTION },
+	{ "comment", "Prefiero el miércoles\r\nsiguiente, por la tarde.",
+	  SECTION },
+};
+#define NVALUES (sizeof values / sizeof values[0])
+
+/* values[] in vars (NVALUES + 2 of them), the sections empty unless full,
+ * then the localized kind and openness words. */
+static void
+fill_vars(struct tvar *vars, const char *kind, const char *openness,
+    int full)
+{
+	size_t i;
+
+	for (i = 0; i < NVALUES; i++) {
+		vars[i].name = values[i].name;
+		vars[i].value = full || !(values[i].flags & SECTION) ?
+		    values[i].value : "";
+	}
+	vars[i].name = "kind";
+	vars[i].value = kind;
+	vars[i + 1].name = "openness";
+	vars[i + 1].value = openness;
+}
+
+/* Render kind in langs4[l] with vars: the subject is one line, nothing
+ * is left unexpanded, and the subject names the meeting and its date. */
+static void
+render_sane(struct config *cfg, size_t l, const char *kind,
+    const struct tvar *vars, char **subject, char **body)
+{
+	char *err = NULL;
+
+	assert_int_equal(template_render(cfg, &langs4[l], 1, kind, vars,
+	    NVALUES + 2, subject, body, &err), 0);
+	assert_null(err);
+	assert_null(strpbrk(*subject, "\r\n"));
+	assert_null(strstr(*subject, "{{"));
+	assert_null(strstr(*body, "{{"));
+	assert_contains(*subject, "Intercambio mensual de experiencias");
+	assert_contains(*subject, "17/02/2021");
+}
+
 static const char *const meeting_kinds[] = { "invite", "update", "cancel",
     NULL };
 
 static void
 render_every_kind_every_language(void **state)
 {
+	/* The Accept button, named for invite and update. */
+	static const char *const accept[] = { "Aceptar", "Accept", "Aceitar",
+	    "Accepter" };
 	struct config *cfg = make_config("templates", NULL, "es");
-	const char *values[][2] = {
-		{ "member_name", "Ana Pérez" },
-		{ "member_email", "ana@mides.example.uy" },
-		{ "group_name", "Cooperación Sur-Sur" },
-		{ "group_id", "south-south" },
-		{ "summary", "Intercambio mensual de experiencias" },
-		{ "date", "17/02/2021" },
-		{ "when_member", "WHEN-MEMBER 15:00" },
-		{ "when_meeting", "WHEN-MEETING 18:00" },
-		{ "member_timezone", "America/Montevideo" },
-		{ "meeting_timezone", "America/Santiago" },
-		{ "duration", "90" },
-		{ "location", "https://meet.example.org/south-south" },
-		{ "organizer_name", "Secretaría técnica" },
-		{ "organizer_email", "agenda@example.org" },
-		{ "agenda", "1. Apertura\n2. Experiencias de Uruguay y Chile" },
-		{ "sequence", "2" },
-	};
-	struct tvar vars[20];
-	size_t nv = sizeof values / sizeof values[0], i, k, l;
-	char *subject, *body, *err = NULL;
+	struct tvar vars[NVALUES + 2];
+	size_t i, k, l;
+	char *subject, *body;
 
 	(void)state;
 	for (l = 0; l < 4; l++) {
 		const char *kw = template_kind_word(langs4[l], "seminar");
 		const char *ow = template_openness_word(langs4[l], 1);
 
-		for (i = 0; i < nv; i++) {
-			vars[i].name = values[i][0];
-			vars[i].value = values[i][1];
-		}
-		vars[nv].name = "kind";
-		vars[nv].value = kw;
-		vars[nv + 1].name = "openness";
-		vars[nv + 1].value = ow;
+		fill_vars(vars, kw, ow, 1);
 		for (k = 0; meeting_kinds[k] != NULL; k++) {
-			assert_int_equal(template_render(cfg, &langs4[l], 1,
-			    meeting_kinds[k], vars, nv + 2, &subject, &body,
-			    &err), 0);
-			assert_null(err);
-			assert_null(strchr(subject, '\n'));
-			assert_null(strchr(subject, '\r'));
-			assert_null(strstr(subject, "{{"));
-			assert_null(strstr(body, "{{"));
-			assert_contains(subject, values[4][1]);   /* summary */
-			assert_contains(subject, "17/02/2021");
+			render_sane(cfg, l, meeting_kinds[k], vars, &subject,
+			    &body);
 			assert_contains(subject, kw);
 			assert_contains(subject, ow);
-			for (i = 0; i < nv; i++) {
-				if (strcmp(values[i][0], "group_id") == 0 ||
-				    strcmp(values[i][0], "sequence") == 0 ||
-				    strcmp(values[i][0], "date") == 0 ||
-				    strstr(values[i][0], "timezone"))
-					continue;       /* not shown */
-				assert_contains(body, values[i][1]);
-			}
+			for (i = 0; i < NVALUES; i++)
+				if (values[i].flags & SHOWN)
+					assert_contains(body, values[i].value);
 			assert_contains(body, kw);
 			assert_contains(body, ow);
-			/* Accept/Decline buttons are named for invite, update. */
 			if (strcmp(meeting_kinds[k], "cancel") != 0)
-				assert_contains(body, l == 0 ? "Aceptar" :
-				    l == 1 ? "Accept" : l == 2 ? "Aceitar" :
-				    "Accepter");
+				assert_contains(body, accept[l]);
 			free(subject);
 			free(body);
 		}
@@ -284,7 +346,29 @@ static const char *const notice_kinds[] = { "agenda-request",
     "agenda-reminder", "minutes-request", "minutes-reminder",
     "minutes-notice", "counter-notice", NULL };
 
-/* What a rendered notice must show, beyond the summary and date. */
+/* What a rendered notice must show, beyond the summary and date: for the
+ * kinds that begin with kind, every string of shows, and the section when
+ * the sections are full, else not even hidden, a part of it. */
+static const struct {
+	const char *kind, *shows[3], *section, *hidden;
+} notice_shows[] = {
+	{ "agenda-", { "WHEN-MEMBER 15:00", "WHEN-MEETING 18:00", "OK" },
+	  "1. Apertura\n2. Experiencias de Uruguay y Chile\n", "Apertura" },
+	/* the deadline, the place */
+	{ "agenda-request", { "10/02/2021",
+	  "https://meet.example.org/south-south" }, NULL, NULL },
+	{ "minutes-request", { "[south-south] minutes",
+	  "[south-south] agreement", "[south-south] document" }, NULL, NULL },
+	{ "minutes-reminder", { "[south-south] minutes",
+	  "[south-south] agreement", "[south-south] document" }, NULL, NULL },
+	/* the date, sender_name */
+	{ "minutes-notice", { "17/02/2021", "Carlos Gómez" },
+	  "\nacta-2021-02-17.pdf\nacuerdos.docx\n", ".pdf" },
+	{ "counter-notice", { "Jo Smith <jo@ilo.example.org>",
+	  "WHEN-MEMBER 15:00", "PROPOSED 24/02/2021 16:00" },
+	  "\nPrefiero el miércoles\nsiguiente, por la tarde.\n", "Prefiero" },
+};
+
 static void
 assert_notice_shows(const char *kind, size_t l, const char *body,
     int full)
@@ -292,49 +376,25 @@ assert_notice_shows(const char *kind, size_t l, const char *body,
 	/* The word a coordinator writes to confirm, in the language. */
 	static const char *const confirm[] = { "CONFIRMAR", "CONFIRM",
 	    "CONFIRMAR", "CONFIRMER" };
+	size_t i, k;
 
 	assert_contains(body, "Intercambio mensual de experiencias");
 	assert_contains(body, "ana@mides.example.uy");      /* member_email */
 	assert_contains(body, "Secretaría técnica");        /* organizer */
-	if (strncmp(kind, "agenda-", 7) == 0) {
-		assert_contains(body, "WHEN-MEMBER 15:00");
-		assert_contains(body, "WHEN-MEETING 18:00");
+	if (strncmp(kind, "agenda-", 7) == 0)
 		assert_contains(body, confirm[l]);
-		assert_contains(body, "OK");
+	for (i = 0; i < sizeof notice_shows / sizeof notice_shows[0]; i++) {
+		if (strncmp(kind, notice_shows[i].kind,
+		    strlen(notice_shows[i].kind)) != 0)
+			continue;
+		for (k = 0; k < 3 && notice_shows[i].shows[k] != NULL; k++)
+			assert_contains(body, notice_shows[i].shows[k]);
+		if (notice_shows[i].section == NULL)
+			continue;
 		if (full)
-			assert_contains(body, "1. Apertura\n"
-			    "2. Experiencias de Uruguay y Chile\n");
+			assert_contains(body, notice_shows[i].section);
 		else
-			assert_null(strstr(body, "Apertura"));
-	}
-	if (strcmp(kind, "agenda-request") == 0) {
-		assert_contains(body, "10/02/2021");        /* deadline */
-		assert_contains(body, "https://meet.example.org/south-south");
-	}
-	if (strncmp(kind, "minutes-", 8) == 0 &&
-	    strcmp(kind, "minutes-notice") != 0) {
-		assert_contains(body, "[south-south] minutes");
-		assert_contains(body, "[south-south] agreement");
-		assert_contains(body, "[south-south] document");
-	}
-	if (strcmp(kind, "minutes-notice") == 0) {
-		assert_contains(body, "17/02/2021");
-		assert_contains(body, "Carlos Gómez");       /* sender_name */
-		if (full)
-			assert_contains(body, "\nacta-2021-02-17.pdf\n"
-			    "acuerdos.docx\n");
-		else
-			assert_null(strstr(body, ".pdf"));
-	}
-	if (strcmp(kind, "counter-notice") == 0) {
-		assert_contains(body, "Jo Smith <jo@ilo.example.org>");
-		assert_contains(body, "WHEN-MEMBER 15:00");
-		assert_contains(body, "PROPOSED 24/02/2021 16:00");
-		if (full)
-			assert_contains(body, "\nPrefiero el miércoles\n"
-			    "siguiente, por la tarde.\n");
-		else
-			assert_null(strstr(body, "Prefiero"));
+			assert_null(strstr(body, notice_shows[i].hidden));
 	}
 }
 
@@ -342,62 +402,19 @@ static void
 render_notice_kinds_every_language(void **state)
 {
 	struct config *cfg = make_config("templates", NULL, "es");
-	const char *values[][2] = {
-		{ "member_name", "Ana Pérez" },
-		{ "member_email", "ana@mides.example.uy" },
-		{ "group_name", "Cooperación Sur-Sur" },
-		{ "group_id", "south-south" },
-		{ "summary", "Intercambio mensual de experiencias" },
-		{ "date", "17/02/2021" },
-		{ "when_member", "WHEN-MEMBER 15:00" },
-		{ "when_meeting", "WHEN-MEETING 18:00" },
-		{ "member_timezone", "America/Montevideo" },
-		{ "meeting_timezone", "America/Santiago" },
-		{ "duration", "90" },
-		{ "location", "https://meet.example.org/south-south" },
-		{ "organizer_name", "Secretaría técnica" },
-		{ "organizer_email", "agenda@example.org" },
-		{ "sequence", "2" },
-		{ "deadline", "10/02/2021" },
-		{ "tag", "[south-south]" },
-		{ "sender_name", "Carlos Gómez" },
-		{ "attendee_name", "Jo Smith" },
-		{ "attendee_email", "jo@ilo.example.org" },
-		{ "proposed_when", "PROPOSED 24/02/2021 16:00" },
-		/* The sections: shown on the first pass, hidden on the second. */
-		{ "agenda", "1. Apertura\n2. Experiencias de Uruguay y Chile" },
-		{ "files", "acta-2021-02-17.pdf\nacuerdos.docx" },
-		{ "comment", "Prefiero el miércoles\r\nsiguiente, por la tarde." },
-	};
-	const size_t nsec = 3;
-	struct tvar vars[32];
-	size_t nv = sizeof values / sizeof values[0], i, k, l;
+	struct tvar vars[NVALUES + 2];
+	size_t k, l;
 	int full;
-	char *subject, *body, *err = NULL;
+	char *subject, *body;
 
 	(void)state;
 	for (l = 0; l < 4; l++)
 	for (full = 1; full >= 0; full--) {
-		for (i = 0; i < nv; i++) {
-			vars[i].name = values[i][0];
-			vars[i].value = full || i < nv - nsec ?
-			    values[i][1] : "";
-		}
-		vars[nv].name = "kind";
-		vars[nv].value = template_kind_word(langs4[l], "meeting");
-		vars[nv + 1].name = "openness";
-		vars[nv + 1].value = template_openness_word(langs4[l], 0);
+		fill_vars(vars, template_kind_word(langs4[l], "meeting"),
+		    template_openness_word(langs4[l], 0), full);
 		for (k = 0; notice_kinds[k] != NULL; k++) {
-			assert_int_equal(template_render(cfg, &langs4[l], 1,
-			    notice_kinds[k], vars, nv + 2, &subject, &body,
-			    &err), 0);
-			assert_null(err);
-			assert_null(strpbrk(subject, "\r\n"));
-			assert_null(strstr(subject, "{{"));
-			assert_null(strstr(body, "{{"));
-			assert_contains(subject,
-			    "Intercambio mensual de experiencias");
-			assert_contains(subject, "17/02/2021");
+			render_sane(cfg, l, notice_kinds[k], vars, &subject,
+			    &body);
 			assert_notice_shows(notice_kinds[k], l, body, full);
 			/* A hidden section leaves no gap behind. */
 			assert_null(strstr(body, "\n\n\n"));
@@ -457,37 +474,27 @@ shipped_lines_are_short(void **state)
 static void
 fallback_member_group_daemon(void **state)
 {
+	static const struct {
+		const char *lang, *text, *want;
+	} steps[] = {
+		/* Member fr, group pt: neither has a file, the daemon's es
+		 * wins. */
+		{ "es", "Subject: ES {{summary}}\n\nes\n", "ES|es\n" },
+		/* The group's language comes before the daemon's. */
+		{ "pt", "Subject: PT\n\npt\n", "PT|pt\n" },
+		/* And the member's before both. */
+		{ "fr", "Subject: FR\n\nfr\n", "FR|fr\n" },
+	};
 	struct fx *f = *state;
 	const char *langs[] = { "fr", NULL, "pt", "fr", "es" };
-	char *subject, *body, *err = NULL, *p;
+	char *subject, *body, *err = NULL;
+	size_t i;
 
-	p = put(f->def, "es", "invite", "Subject: ES {{summary}}\n\nes\n", 0);
-	free(p);
-	/* Member fr, group pt: neither has a file, the daemon's es wins. */
-	assert_int_equal(template_render(f->cfg, langs, 5, "invite", NULL, 0,
-	    &subject, &body, &err), 0);
-	assert_string_equal(subject, "ES");
-	assert_string_equal(body, "es\n");
-	free(subject);
-	free(body);
-
-	/* The group's language comes before the daemon's. */
-	p = put(f->def, "pt", "invite", "Subject: PT\n\npt\n", 0);
-	free(p);
-	assert_int_equal(template_render(f->cfg, langs, 5, "invite", NULL, 0,
-	    &subject, &body, &err), 0);
-	assert_string_equal(subject, "PT");
-	free(subject);
-	free(body);
-
-	/* And the member's before both. */
-	p = put(f->def, "fr", "invite", "Subject: FR\n\nfr\n", 0);
-	free(p);
-	assert_int_equal(template_render(f->cfg, langs, 5, "invite", NULL, 0,
-	    &subject, &body, &err), 0);
-	assert_string_equal(subject, "FR");
-	free(subject);
-	free(body);
+	for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		free(put(f->def, steps[i].lang, "invite", steps[i].text, 0));
+		assert_renders(steps[i].want, f->cfg, langs, 5, "invite", NULL,
+		    0);
+	}
 
 	/* No language has the kind: -1 and a reason naming what was tried. */
 	assert_int_equal(template_render(f->cfg, langs, 5, "cancel", NULL, 0,
@@ -516,42 +523,26 @@ override_single_file(void **state)
 {
 	struct fx *f = *state;
 	struct config *cfg;
-	const char *es[] = { "es" };
-	const char *es_en[] = { "es", "en" };
-	char *subject, *body, *err = NULL, *p;
+	const char *es[] = { "es" }, *es_en[] = { "es", "en" };
+	struct tvar v[] = { { "summary", "S" } };
+	size_t i;
+	char *r;
 
 	/* The shipped directory is the default; one file is overridden. */
 	cfg = make_config("templates", f->local, "es");
-	p = put(f->local, "es", "invite", "Subject: LOCAL {{summary}}\n\n"
-	    "local\n", 0);
-	free(p);
-	p = put(f->local, "en", "update", "Subject: LOCAL EN\n\nlocal\n", 0);
-	free(p);
+	free(put(f->local, "es", "invite", "Subject: LOCAL {{summary}}\n\n"
+	    "local\n", 0));
+	free(put(f->local, "en", "update", "Subject: LOCAL EN\n\nlocal\n", 0));
+	assert_renders("LOCAL S|local\n", cfg, es, 1, "invite", v, 1);
 
-	{
-		struct tvar v[] = { { "summary", "S" } };
-
-		assert_int_equal(template_render(cfg, es, 1, "invite", v, 1,
-		    &subject, &body, &err), 0);
+	/* The others still come from the shipped directory; and the
+	 * language order comes first: the shipped es beats a local en. */
+	for (i = 1; i <= 2; i++) {
+		r = rendered(cfg, es_en, i, "update", NULL, 0);
+		assert_contains(r, "Actualización");
+		assert_true(strstr(r, "Actualización") < strchr(r, '|'));
+		free(r);
 	}
-	assert_string_equal(subject, "LOCAL S");
-	assert_string_equal(body, "local\n");
-	free(subject);
-	free(body);
-
-	/* The others still come from the shipped directory. */
-	assert_int_equal(template_render(cfg, es, 1, "update", NULL, 0,
-	    &subject, &body, &err), 0);
-	assert_contains(subject, "Actualización");
-	free(subject);
-	free(body);
-
-	/* The language order comes first: the shipped es beats a local en. */
-	assert_int_equal(template_render(cfg, es_en, 2, "update", NULL, 0,
-	    &subject, &body, &err), 0);
-	assert_contains(subject, "Actualización");
-	free(subject);
-	free(body);
 
 	/* check sees both directories, and is clean. */
 	assert_int_equal(template_check(cfg, &f->d), 0);
@@ -564,9 +555,16 @@ override_single_file(void **state)
 static void
 check_unknown_variable(void **state)
 {
+	static const char *const want[] = {
+		"1: unknown variable {{fecha}} in an update template",
+		"5: unknown variable {{cuando}} in an update template",
+		"6: unknown section {{#adjuntos}} in an update template",
+		"7: unknown section {{/adjuntos}} in an update template",
+		"8: invalid tag {{Summary}}", "8: invalid tag {{#}}", NULL
+	};
 	struct fx *f = *state;
 	const char *es[] = { "es" };
-	char *subject, *body, *err = NULL;
+	char *subject, *body, *err = NULL, *refused;
 	char *p = put(f->local, "es", "update",
 	    "Subject: {{summary}} {{fecha}}\n"          /* 1 */
 	    "\n"                                        /* 2 */
@@ -580,29 +578,17 @@ check_unknown_variable(void **state)
 	stub_kinds(f->def, "es", NULL);
 
 	assert_int_equal(template_check(f->cfg, &f->d), 6);
-	assert_diag(&f->d, "%s:1: unknown variable {{fecha}} in an update "
-	    "template", p);
-	assert_diag(&f->d, "%s:5: unknown variable {{cuando}} in an update "
-	    "template", p);
-	assert_diag(&f->d, "%s:6: unknown section {{#adjuntos}} in an update "
-	    "template", p);
-	assert_diag(&f->d, "%s:7: unknown section {{/adjuntos}} in an update "
-	    "template", p);
-	assert_diag(&f->d, "%s:8: invalid tag {{Summary}}", p);
-	assert_diag(&f->d, "%s:8: invalid tag {{#}}", p);
+	assert_diags(&f->d, p, want);
 
 	/* At send time the same file is refused with the first problem. */
 	assert_int_equal(template_render(f->cfg, es, 1, "update", NULL, 0,
 	    &subject, &body, &err), -1);
 	assert_non_null(err);
-	{
-		char *want = xasprintf("template refused: %s:1: unknown "
-		    "variable {{fecha}} in an update template (and 5 more "
-		    "problems; run convened check)", p);
-
-		assert_string_equal(err, want);
-		free(want);
-	}
+	refused = xasprintf("template refused: %s:1: unknown variable "
+	    "{{fecha}} in an update template (and 5 more problems; run "
+	    "convened check)", p);
+	assert_string_equal(err, refused);
+	free(refused);
 	free(err);
 	free(p);
 }
@@ -610,6 +596,18 @@ check_unknown_variable(void **state)
 static void
 check_unbalanced_sections(void **state)
 {
+	static const char *const in_invite[] = {
+		"1: section {{#agenda}} is never closed on the subject line",
+		"4: section {{#agenda}} inside itself (opened at line 3)",
+		"5: {{/summary}} does not close {{#agenda}} opened at line 3",
+		"6: {{/location}} does not close {{#summary}} opened at line 6",
+		"6: section {{#summary}} is never closed",
+		"3: section {{#agenda}} is never closed", NULL
+	};
+	static const char *const in_cancel[] = {
+		"3: {{/agenda}} closes no open section",
+		"4: section {{#agenda}} is never closed", NULL
+	};
 	struct fx *f = *state;
 	char *p = put(f->def, "es", "invite",
 	    "Subject: {{#agenda}}x\n"                   /* 1 */
@@ -624,76 +622,75 @@ check_unbalanced_sections(void **state)
 
 	stub_kinds(f->def, "es", NULL);         /* all but invite, cancel */
 	assert_int_equal(template_check(f->cfg, &f->d), 8);
-	assert_diag(&f->d, "%s:1: section {{#agenda}} is never closed on the "
-	    "subject line", p);
-	assert_diag(&f->d, "%s:4: section {{#agenda}} inside itself (opened "
-	    "at line 3)", p);
-	assert_diag(&f->d, "%s:5: {{/summary}} does not close {{#agenda}} "
-	    "opened at line 3", p);
-	assert_diag(&f->d, "%s:6: {{/location}} does not close {{#summary}} "
-	    "opened at line 6", p);
-	assert_diag(&f->d, "%s:6: section {{#summary}} is never closed", p);
-	assert_diag(&f->d, "%s:3: section {{#agenda}} is never closed", p);
-	assert_diag(&f->d, "%s:3: {{/agenda}} closes no open section", q);
-	assert_diag(&f->d, "%s:4: section {{#agenda}} is never closed", q);
+	assert_diags(&f->d, p, in_invite);
+	assert_diags(&f->d, q, in_cancel);
 	free(p);
 	free(q);
 }
+
+#define NUL_TEMPLATE "Subject: x\n\nline three \0 nul\n"
+
+/* Template files that check and render refuse, and why ("PATH:" comes
+ * before each of diags).  text NULL: a file larger than the limit. */
+static const struct {
+	const char *lang, *kind, *text;
+	size_t      len;                    /* 0: strlen(text) */
+	const char *diags[3];
+} hostile[] = {
+	{ "es", "invite", NUL_TEMPLATE, sizeof NUL_TEMPLATE - 1,
+	  { "3: NUL byte" } },
+	{ "es", "update",
+	  "Subject: x\n\nok\nbad \xc3\x28 utf8\nover \xc0\xaf long\n", 0,
+	  { "4: invalid UTF-8 (byte 5 of the line)",
+	    "5: invalid UTF-8 (byte 6 of the line)" } },
+	{ "es", "cancel",
+	  "Subject: x\n\n\nhola {{member_name\nok {{summary}}\n", 0,
+	  { "4: unterminated {{ (a tag ends with }} on the same line)" } },
+	{ "en", "invite", "Hello\n\nbody\n", 0,
+	  { "1: the first line must be \"Subject: ...\"" } },
+	{ "en", "update", "Subject: x\nbody\n", 0,
+	  { "2: the second line must be blank (it ends the header)" } },
+	{ "en", "cancel", "", 0,
+	  { "1: empty file (the first line must be \"Subject: ...\")" } },
+	{ "pt", "invite", NULL, TEMPLATE_MAX_SIZE + 100, { NULL } },
+	{ "pt", "update", "Subject: \x1b[2Jx\n\nx\n", 0,
+	  { "1: control character U+001B" } },
+	{ "pt", "cancel", "Subject:   \n\n", 0, { "1: empty subject" } },
+};
+#define NHOSTILE (sizeof hostile / sizeof hostile[0])
 
 static void
 check_hostile_files(void **state)
 {
 	struct fx *f = *state;
-	static const char nul[] = "Subject: x\n\nline three \0 nul\n";
-	char *subject, *body, *err, *p[9], *big;
+	char *subject, *body, *err, *p[NHOSTILE], *big;
 	size_t i;
 
-	p[0] = put(f->def, "es", "invite", nul, sizeof nul - 1);
-	p[1] = put(f->def, "es", "update",
-	    "Subject: x\n\nok\nbad \xc3\x28 utf8\nover \xc0\xaf long\n", 0);
-	p[2] = put(f->def, "es", "cancel",
-	    "Subject: x\n\n\nhola {{member_name\nok {{summary}}\n", 0);
-	stub_kinds(f->def, "es", NULL);
-	p[3] = put(f->def, "en", "invite", "Hello\n\nbody\n", 0);
-	p[4] = put(f->def, "en", "update", "Subject: x\nbody\n", 0);
-	p[5] = put(f->def, "en", "cancel", "", 0);
 	big = xmalloc(TEMPLATE_MAX_SIZE + 100);
 	memset(big, 'a', TEMPLATE_MAX_SIZE + 100);
 	memcpy(big, "Subject: x\n\n", 12);
-	p[6] = put(f->def, "pt", "invite", big, TEMPLATE_MAX_SIZE + 100);
-	p[7] = put(f->def, "pt", "update", "Subject: \x1b[2Jx\n\nx\n", 0);
-	p[8] = put(f->def, "pt", "cancel", "Subject:   \n\n", 0);
+	for (i = 0; i < NHOSTILE; i++)
+		p[i] = put(f->def, hostile[i].lang, hostile[i].kind,
+		    hostile[i].text != NULL ? hostile[i].text : big,
+		    hostile[i].len);
 	free(big);
+	stub_kinds(f->def, "es", NULL);
 
 	template_check(f->cfg, &f->d);
-	assert_diag(&f->d, "%s:3: NUL byte", p[0]);
-	assert_diag(&f->d, "%s:4: invalid UTF-8 (byte 5 of the line)", p[1]);
-	assert_diag(&f->d, "%s:5: invalid UTF-8 (byte 6 of the line)", p[1]);
-	assert_diag(&f->d, "%s:4: unterminated {{ (a tag ends with }} on the "
-	    "same line)", p[2]);
-	assert_diag(&f->d, "%s:1: the first line must be \"Subject: ...\"",
-	    p[3]);
-	assert_diag(&f->d, "%s:2: the second line must be blank (it ends the "
-	    "header)", p[4]);
-	assert_diag(&f->d, "%s:1: empty file (the first line must be "
-	    "\"Subject: ...\")", p[5]);
-	assert_diag(&f->d, "%s:0: larger than %d bytes", p[6],
-	    TEMPLATE_MAX_SIZE);
-	assert_diag(&f->d, "%s:1: control character U+001B", p[7]);
-	assert_diag(&f->d, "%s:1: empty subject", p[8]);
+	for (i = 0; i < NHOSTILE; i++)
+		if (hostile[i].text != NULL)
+			assert_diags(&f->d, p[i], hostile[i].diags);
+		else
+			assert_diag(&f->d, "%s:0: larger than %d bytes", p[i],
+			    TEMPLATE_MAX_SIZE);
 	assert_int_equal(f->d.nerrors, 10);
 
 	/* Every one is refused at send time too, never half-rendered. */
-	for (i = 0; i < 9; i++) {
-		const char *lang = strstr(p[i], "/es/") ? "es" :
-		    strstr(p[i], "/en/") ? "en" : "pt";
-		const char *kind = strstr(p[i], "invite") ? "invite" :
-		    strstr(p[i], "update") ? "update" : "cancel";
-
+	for (i = 0; i < NHOSTILE; i++) {
 		err = NULL;
 		subject = body = NULL;
-		assert_int_equal(template_render(f->cfg, &lang, 1, kind, NULL,
-		    0, &subject, &body, &err), -1);
+		assert_int_equal(template_render(f->cfg, &hostile[i].lang, 1,
+		    hostile[i].kind, NULL, 0, &subject, &body, &err), -1);
 		assert_non_null(err);
 		assert_non_null(strstr(err, p[i]));
 		assert_null(subject);
@@ -780,7 +777,6 @@ sections_shown_and_hidden(void **state)
 	struct tvar hidden[] = {
 		{ "agenda", "" }, { "location", NULL }, { "summary", "S" },
 	};
-	char *subject, *body, *err = NULL;
 
 	free(put(f->def, "es", "invite",
 	    "Subject: {{summary}}{{#location}} en {{location}}{{/location}}\r\n"
@@ -795,29 +791,11 @@ sections_shown_and_hidden(void **state)
 	    "{{/agenda}}\r\n"
 	    "Fin{{#location}} ({{location}}){{/location}}.\r\n", 0));
 
-	assert_int_equal(template_render(f->cfg, es, 1, "invite", shown, 3,
-	    &subject, &body, &err), 0);
-	assert_string_equal(subject, "S en L");
-	assert_string_equal(body, "Inicio\nOrden del día:\nA1\nA2\n"
-	    "Enlace: L\nFin (L).\n");
-	free(subject);
-	free(body);
-
-	assert_int_equal(template_render(f->cfg, es, 1, "invite", hidden, 3,
-	    &subject, &body, &err), 0);
-	assert_string_equal(subject, "S");
-	assert_string_equal(body, "Inicio\nFin.\n");
-	free(subject);
-	free(body);
-
+	assert_renders("S en L|Inicio\nOrden del día:\nA1\nA2\nEnlace: L\n"
+	    "Fin (L).\n", f->cfg, es, 1, "invite", shown, 3);
+	assert_renders("S|Inicio\nFin.\n", f->cfg, es, 1, "invite", hidden, 3);
 	/* Missing variables are empty too. */
-	assert_int_equal(template_render(f->cfg, es, 1, "invite", NULL, 0,
-	    &subject, &body, &err), 0);
-	assert_string_equal(subject, "");
-	assert_string_equal(body, "Inicio\nFin.\n");
-	free(subject);
-	free(body);
-	assert_null(err);
+	assert_renders("|Inicio\nFin.\n", f->cfg, es, 1, "invite", NULL, 0);
 }
 
 /* --- localized words -------------------------------------------------- */

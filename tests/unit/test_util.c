@@ -90,10 +90,17 @@ test_buf_read(void **state)
 {
 	struct buf b = BUF_INIT(5);
 	char *exact = temp_file("hello", 5), *over = temp_file("hello!", 6);
-	char *big, *path;
+	char *big, *path, *empty;
 	size_t i;
 
 	(void)state;
+	/* An empty file: an empty string, not bytes never written. */
+	empty = temp_file("", 0);
+	assert_int_equal(read_into(&b, empty), 0);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(buf_str(&b), "");
+	buf_release(&b);
+
 	assert_int_equal(read_into(&b, exact), 0);
 	assert_string_equal(buf_str(&b), "hello");
 	buf_release(&b);
@@ -123,9 +130,11 @@ test_buf_read(void **state)
 	assert_memory_equal(b.data, big, 199999);
 	buf_release(&b);
 
+	unlink(empty);
 	unlink(exact);
 	unlink(over);
 	unlink(path);
+	free(empty);
 	free(exact);
 	free(over);
 	free(path);

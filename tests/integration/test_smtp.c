@@ -8,15 +8,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +24,7 @@
 #include "dmn.h"
 #include "log.h"
 #include "smtp.h"
+#include "testlib.h"
 #include "util.h"
 
 #define PYTHON  "/usr/bin/python3"
@@ -84,26 +81,6 @@ run_quiet(char *const argv[])
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static char *
-slurp(const char *path, size_t *lenp)
-{
-	FILE *fp = fopen(path, "rb");
-	struct buf b = BUF_INIT(BUF_OWN);
-	char chunk[8192];
-	size_t n;
-
-	if (fp == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(fp);
-	if (lenp != NULL)
-		*lenp = b.len;
-	if (b.data == NULL)
-		return xstrdup("");
-	return buf_detach(&b);
-}
-
 static int
 srv_start(struct srv *s, const char *name, const char *auth,
     char *const extra[])
@@ -144,7 +121,7 @@ srv_start(struct srv *s, const char *name, const char *auth,
 	}
 	deadline = now_ms() + 15000;
 	while (now_ms() < deadline) {
-		char *text = slurp(portfile, NULL);
+		char *text = tl_slurp(portfile, NULL);
 		int st;
 
 		if (text != NULL) {
@@ -198,7 +175,7 @@ count_log(const struct srv *s, const char *needle)
 	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/log.jsonl", s->dir);
-	if ((text = slurp(path, NULL)) == NULL)
+	if ((text = tl_slurp(path, NULL)) == NULL)
 		return 0;
 	for (p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
 		n++;
@@ -217,7 +194,7 @@ stored_message(const struct srv *s, int k, size_t *len)
 	char *text, *p, *q, *out;
 
 	snprintf(path, sizeof(path), "%s/log.jsonl", s->dir);
-	text = slurp(path, NULL);
+	text = tl_slurp(path, NULL);
 	assert_non_null(text);
 	p = text;
 	for (;;) {
@@ -234,7 +211,7 @@ stored_message(const struct srv *s, int k, size_t *len)
 	assert_non_null(q);
 	snprintf(path, sizeof(path), "%s/new/%.*s", s->dir, (int)(q - p), p);
 	free(text);
-	out = slurp(path, len);
+	out = tl_slurp(path, len);
 	assert_non_null(out);
 	return out;
 }
@@ -321,22 +298,13 @@ group_setup(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 group_teardown(void **state)
 {
 	(void)state;
 	srv_stop(&fx->plain);
 	srv_stop(&fx->auth);
 	if (fx->tmp[0] != '\0')
-		nftw(fx->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		tl_rmtree(fx->tmp);
 	return 0;
 }
 
@@ -511,26 +479,14 @@ test_disconnect_in_data(void **state)
 static void
 test_connection_refused(void **state)
 {
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
 	struct srv dead;
 	struct smtp *c;
 	char *err;
-	int fd;
 
 	(void)state;
-	/* a port the kernel just handed out and nobody listens on */
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
-	close(fd);
 	memset(&dead, 0, sizeof(dead));
 	snprintf(dead.url, sizeof(dead.url), "smtp://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
+	    tl_unused_port());
 	c = session(&dead, NULL, NULL, 2);
 	assert_int_equal(send_one(c, "ana@example.org", small_msg,
 	    sizeof(small_msg) - 1, &err), DMN_TEMP);

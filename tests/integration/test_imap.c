@@ -13,15 +13,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -31,6 +28,7 @@
 #include "config.h"
 #include "imap.h"
 #include "log.h"
+#include "testlib.h"
 #include "util.h"
 
 #define PYTHON  "/usr/bin/python3"
@@ -145,18 +143,13 @@ server_start(struct server *s, const char *extra)
 static void
 server_stop(struct server *s)
 {
-	char *cmd;
-
 	if (s->pid > 0) {
 		kill(s->pid, SIGTERM);          /* it stops Dovecot, waits */
 		waitpid(s->pid, NULL, 0);
 		s->pid = 0;
 	}
 	if (s->dir[0] != '\0') {
-		cmd = xasprintf("rm -rf '%s'", s->dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", s->dir);
-		free(cmd);
+		tl_rmtree(s->dir);
 		s->dir[0] = '\0';
 	}
 }
@@ -206,8 +199,28 @@ session(const struct server *s, const char *password)
 	return m;
 }
 
+/* What message() and put() return, freed after each case by forget(). */
+static char *kept[8];
+static size_t nkept;
+
+static char *
+keep(char *p)
+{
+	assert_true(nkept < sizeof kept / sizeof kept[0]);
+	return kept[nkept++] = p;
+}
+
+static int
+forget(void **state)
+{
+	(void)state;
+	while (nkept > 0)
+		free(kept[--nkept]);
+	return 0;
+}
+
 /* Put raw into the user's folder as a Maildir file; returns the file's
- * base name (caller frees), by which list_flags() finds it again. */
+ * base name (until forget()), by which flagged() finds it again. */
 static char *
 put(const struct server *s, const char *folder, const char *raw, size_t n)
 {
@@ -224,17 +237,20 @@ put(const struct server *s, const char *folder, const char *raw, size_t n)
 	base = xstrdup(strrchr(out, '/') != NULL ? strrchr(out, '/') + 1 : out);
 	free(out);
 	free(path);
-	return base;
+	return keep(base);
 }
 
-/* The Maildir flags of the message whose file name starts with base, or
- * NULL (caller frees) when no such file is in the folder. */
-static char *
-list_flags(const struct server *s, const char *folder, const char *base)
+/* Whether the message whose file name starts with base is in folder:
+ * -1 when it is not, else 1 when flag is among its Maildir flags, 0 when
+ * it is not (flag 0: none asked for). */
+static int
+flagged(const struct server *s, const char *folder, const char *base,
+    char flag)
 {
-	char *out, *line, *save = NULL, *res = NULL;
+	char *out, *line, *save = NULL;
 	char flags[64], name[512];
 	long size;
+	int res = -1;
 
 	if (py(&out, "list --dir %s/dovecot --user agenda --folder %s",
 	    s->dir, folder) != 0)
@@ -244,7 +260,8 @@ list_flags(const struct server *s, const char *folder, const char *base)
 		if (sscanf(line, "%63s %ld %511s", flags, &size, name) != 3)
 			continue;
 		if (strncmp(name, base, strlen(base)) == 0) {
-			res = xstrdup(strcmp(flags, "-") == 0 ? "" : flags);
+			res = flag != '\0' && strcmp(flags, "-") != 0 &&
+			    strchr(flags, flag) != NULL;
 			break;
 		}
 	}
@@ -252,6 +269,8 @@ list_flags(const struct server *s, const char *folder, const char *base)
 	return res;
 }
 
+/* A message with lines that look like IMAP responses and a body of about
+ * body bytes, CRLF throughout; until forget(). */
 static char *
 message(const char *subject, size_t body)
 {
@@ -273,7 +292,7 @@ message(const char *subject, size_t body)
 			buf_addc(&b, (char)('a' + i % 26));
 	}
 	buf_adds(&b, "\r\nend\r\n");
-	return buf_detach(&b);
+	return keep(buf_detach(&b));
 }
 
 static void
@@ -292,7 +311,7 @@ static void
 test_select_uids_fetch(void **state)
 {
 	char *m1 = message("one", 100), *m2 = message("two", 400000);
-	char *b1, *b2, *flags, *data = NULL;
+	char *b1, *b2, *data = NULL;
 	unsigned long uv, next, *uids = NULL;
 	struct imap *m;
 	size_t n, len;
@@ -332,20 +351,11 @@ test_select_uids_fetch(void **state)
 	assert_int_equal(len, strlen(m2));
 	assert_memory_equal(data, m2, len);
 	free(data);
-	flags = list_flags(&plain, "INBOX", b1);
-	assert_non_null(flags);
-	assert_null(strchr(flags, 'S'));
-	free(flags);
-	flags = list_flags(&plain, "INBOX", b2);
-	assert_non_null(flags);
-	assert_null(strchr(flags, 'S'));
-	free(flags);
+	assert_int_equal(flagged(&plain, "INBOX", b1, 'S'), 0);
+	assert_int_equal(flagged(&plain, "INBOX", b2, 'S'), 0);
 
 	OK(imap_set_seen(m, 1, &err));
-	flags = list_flags(&plain, "INBOX", b1);
-	assert_non_null(flags);
-	assert_non_null(strchr(flags, 'S'));
-	free(flags);
+	assert_int_equal(flagged(&plain, "INBOX", b1, 'S'), 1);
 
 	/* gone, too big */
 	IS(DMN_BAD_MSG, imap_fetch(m, 99, MAX, &data, &len, &err));
@@ -356,16 +366,12 @@ test_select_uids_fetch(void **state)
 	free(data);
 
 	imap_free(m);
-	free(m1);
-	free(m2);
-	free(b1);
-	free(b2);
 }
 
 static void
 test_move(void **state)
 {
-	char *m1 = message("move", 50), *b1, *flags;
+	char *m1 = message("move", 50), *b1;
 	unsigned long *uids = NULL;
 	struct imap *m;
 	size_t n;
@@ -378,25 +384,20 @@ test_move(void **state)
 	OK(imap_uids(m, 0, &uids, &n, &err));
 	assert_int_equal(n, 1);
 	OK(imap_move(m, uids[0], "Processed", &err));  /* created on the way */
-	flags = list_flags(&plain, "Junk", b1);
-	assert_null(flags);
-	flags = list_flags(&plain, "Processed", b1);
-	assert_non_null(flags);
-	free(flags);
+	assert_int_equal(flagged(&plain, "Junk", b1, 0), -1);
+	assert_int_equal(flagged(&plain, "Processed", b1, 0), 0);
 	free(uids);
 	/* the folder is still selected: nothing left in it */
 	OK(imap_uids(m, 0, &uids, &n, &err));
 	assert_int_equal(n, 0);
 	imap_free(m);
-	free(m1);
-	free(b1);
 }
 
 static void
 test_move_without_move(void **state)
 {
 	char *m1 = message("copyme", 50), *m2 = message("keepme", 50);
-	char *b1, *b2, *flags;
+	char *b1, *b2;
 	unsigned long *uids = NULL;
 	struct imap *m;
 	size_t n;
@@ -414,27 +415,15 @@ test_move_without_move(void **state)
 	assert_int_equal(py(NULL, "flag --dir %s/dovecot --user agenda "
 	    "--folder INBOX --uid %lu --flags '\\Deleted'", nomove.dir,
 	    uids[1]), 0);
-	flags = list_flags(&nomove, "INBOX", b2);
-	assert_non_null(flags);
-	assert_non_null(strchr(flags, 'T'));
-	free(flags);
+	assert_int_equal(flagged(&nomove, "INBOX", b2, 'T'), 1);
 
 	OK(imap_move(m, uids[0], "Processed", &err));
-	flags = list_flags(&nomove, "INBOX", b1);
-	assert_null(flags);
-	flags = list_flags(&nomove, "Processed", b1);
-	assert_non_null(flags);
-	free(flags);
-	flags = list_flags(&nomove, "INBOX", b2);       /* survived */
-	assert_non_null(flags);
-	assert_non_null(strchr(flags, 'T'));
-	free(flags);
+	assert_int_equal(flagged(&nomove, "INBOX", b1, 0), -1);
+	assert_int_equal(flagged(&nomove, "Processed", b1, 0), 0);
+	/* survived */
+	assert_int_equal(flagged(&nomove, "INBOX", b2, 'T'), 1);
 	free(uids);
 	imap_free(m);
-	free(m1);
-	free(m2);
-	free(b1);
-	free(b2);
 }
 
 static void
@@ -473,25 +462,13 @@ test_wrong_password(void **state)
 static void
 test_not_listening(void **state)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
 	struct server dead;
 	unsigned long uv, next;
 	struct imap *m;
-	int fd;
 
 	(void)state;
-	/* a port that was free a moment ago */
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	close(fd);
 	memset(&dead, 0, sizeof(dead));
-	dead.port = ntohs(sa.sin_port);
+	dead.port = tl_unused_port();
 	m = session(&dead, "secret");
 	IS(DMN_TEMP, imap_select(m, "INBOX", &uv, &next, &err));
 	imap_free(m);
@@ -500,14 +477,14 @@ test_not_listening(void **state)
 static void
 test_uidvalidity_change(void **state)
 {
-	char *m1 = message("uv", 10), *b1, *data;
+	char *m1 = message("uv", 10), *data;
 	unsigned long uv1, uv2, next, *uids;
 	struct imap *m, *m2;
 	size_t n, len;
 
 	(void)state;
 	SKIP_UNLESS_AVAILABLE();
-	b1 = put(&plain, "Uv", m1, strlen(m1));
+	(void)put(&plain, "Uv", m1, strlen(m1));
 	m = session(&plain, "secret");
 	select_ok(m, "Uv", &uv1, &next);
 	assert_int_equal(py(NULL, "change-uidvalidity --dir %s/dovecot "
@@ -526,21 +503,19 @@ test_uidvalidity_change(void **state)
 	select_ok(m2, "Uv", &uv1, &next);
 	assert_int_equal(uv1, uv2);
 	imap_free(m2);
-	free(m1);
-	free(b1);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_select_uids_fetch),
-		cmocka_unit_test(test_move),
-		cmocka_unit_test(test_move_without_move),
+		cmocka_unit_test_teardown(test_select_uids_fetch, forget),
+		cmocka_unit_test_teardown(test_move, forget),
+		cmocka_unit_test_teardown(test_move_without_move, forget),
 		cmocka_unit_test(test_bad_folders),
 		cmocka_unit_test(test_wrong_password),
 		cmocka_unit_test(test_not_listening),
-		cmocka_unit_test(test_uidvalidity_change),
+		cmocka_unit_test_teardown(test_uidvalidity_change, forget),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
