@@ -72,7 +72,7 @@ parse_now(const char *s, long long *out)
 }
 
 static struct config *
-load_config(const struct opts *o, int print_all)
+load_config(const struct opts *o)
 {
 	struct config *cfg;
 	struct diag d;
@@ -81,7 +81,7 @@ load_config(const struct opts *o, int print_all)
 	diag_init(&d);
 	cfg = config_load(o->config, &d);
 	for (i = 0; i < d.n; i++)
-		if (print_all || d.is_error[i])
+		if (d.is_error[i])
 			fprintf(stderr, "%s\n", d.text[i]);
 	diag_free(&d);
 	return cfg;
@@ -122,6 +122,39 @@ cmd_check(const struct opts *o)
 	return cfg != NULL ? 0 : 1;
 }
 
+/* Configuration and store for the commands that need both; NULL with *rc
+ * set to the exit status. */
+static struct store *
+open_view(const struct opts *o, struct config **cfgp, int *rc)
+{
+	struct store *st;
+
+	if ((*cfgp = load_config(o)) == NULL) {
+		*rc = EX_CONFIG;
+		return NULL;
+	}
+	if ((st = loop_open_store(*cfgp)) == NULL) {
+		config_free(*cfgp);
+		*cfgp = NULL;
+		*rc = EX_CANTCREAT;
+	}
+	return st;
+}
+
+/* The end of a command that had the view: rc is what its work returned,
+ * 0 or -1 with err set (freed here).  Closes both; the exit status. */
+static int
+close_view(struct config *cfg, struct store *st, int rc, char *err)
+{
+	if (rc == -1) {
+		log_errx("%s", err);
+		free(err);
+	}
+	store_close(st);
+	config_free(cfg);
+	return rc == 0 ? EX_OK : EX_SOFTWARE;
+}
+
 static int
 cmd_status(const struct opts *o)
 {
@@ -131,53 +164,28 @@ cmd_status(const struct opts *o)
 	char *err = NULL;
 	int rc;
 
-	if ((cfg = load_config(o, 0)) == NULL)
+	if ((cfg = load_config(o)) == NULL)
 		return EX_CONFIG;
 	if (group != NULL && config_group(cfg, group) == NULL) {
 		log_errx("no group '%s' in %s", group, o->config);
 		config_free(cfg);
 		return EX_USAGE;
 	}
-	if ((st = store_open(cfg->state, &err)) == NULL) {
-		log_errx("%s", err);
-		free(err);
+	if ((st = loop_open_store(cfg)) == NULL) {
 		config_free(cfg);
 		return EX_CANTCREAT;
 	}
 	rc = report_status(stdout, cfg, st, o->now, group, o->json, &err);
-	if (rc == -1) {
-		log_errx("%s", err);
-		free(err);
-	}
-	store_close(st);
-	config_free(cfg);
-	return rc == 0 ? EX_OK : EX_SOFTWARE;
+	return close_view(cfg, st, rc, err);
 }
 
-/* Configuration and store for the read-only commands; NULL with *rc set
- * to the exit status. */
-static struct store *
-open_view(const struct opts *o, struct config **cfgp, int *rc)
-{
-	struct store *st;
-	char *err = NULL;
+/* A command's work on the view: 0, or -1 with *err set. */
+typedef int view_work(const struct opts *, const struct config *,
+    struct store *, char **err);
 
-	if ((*cfgp = load_config(o, 0)) == NULL) {
-		*rc = EX_CONFIG;
-		return NULL;
-	}
-	if ((st = store_open((*cfgp)->state, &err)) == NULL) {
-		log_errx("%s", err);
-		free(err);
-		config_free(*cfgp);
-		*cfgp = NULL;
-		*rc = EX_CANTCREAT;
-	}
-	return st;
-}
-
+/* Opens the view, does the work, closes the view; the exit status. */
 static int
-cmd_report(const struct opts *o)
+in_view(const struct opts *o, view_work *work)
 {
 	struct config *cfg;
 	struct store *st;
@@ -186,14 +194,21 @@ cmd_report(const struct opts *o)
 
 	if ((st = open_view(o, &cfg, &rc)) == NULL)
 		return rc;
-	rc = report_annual(stdout, cfg, st, o->now, o->year, o->format, &err);
-	if (rc == -1) {
-		log_errx("%s", err);
-		free(err);
-	}
-	store_close(st);
-	config_free(cfg);
-	return rc == 0 ? EX_OK : EX_SOFTWARE;
+	rc = work(o, cfg, st, &err);
+	return close_view(cfg, st, rc, err);
+}
+
+static int
+annual_report(const struct opts *o, const struct config *cfg,
+    struct store *st, char **err)
+{
+	return report_annual(stdout, cfg, st, o->now, o->year, o->format, err);
+}
+
+static int
+cmd_report(const struct opts *o)
+{
+	return in_view(o, annual_report);
 }
 
 static int
@@ -228,29 +243,16 @@ cmd_calendar(const struct opts *o)
 }
 
 static int
+one_cycle(const struct opts *o, const struct config *cfg, struct store *st,
+    char **err)
+{
+	return cycle_run(cfg, st, o->now, 1, NULL, NULL, err);
+}
+
+static int
 cmd_once(const struct opts *o)
 {
-	struct config *cfg;
-	struct store *st;
-	char *err = NULL;
-	int rc = EX_OK;
-
-	if ((cfg = load_config(o, 0)) == NULL)
-		return EX_CONFIG;
-	if ((st = store_open(cfg->state, &err)) == NULL) {
-		log_errx("%s", err);
-		free(err);
-		config_free(cfg);
-		return EX_CANTCREAT;
-	}
-	if (cycle_run(cfg, st, o->now, 1, NULL, NULL, &err) == -1) {
-		log_errx("%s", err);
-		free(err);
-		rc = EX_SOFTWARE;
-	}
-	store_close(st);
-	config_free(cfg);
-	return rc;
+	return in_view(o, one_cycle);
 }
 
 /* Needs no configuration: the administrator's tool for "why was this
