@@ -133,8 +133,8 @@ ical_rrule_check(const char *rrule, char **err)
 	return 0;
 }
 
-long long
-ical_local_to_utc(const struct ical_local *lt, const char *tzid)
+static struct icaltimetype
+local_itt(const struct ical_local *lt)
 {
 	struct icaltimetype t = icaltime_null_time();
 
@@ -144,7 +144,13 @@ ical_local_to_utc(const struct ical_local *lt, const char *tzid)
 	t.hour = lt->hour;
 	t.minute = lt->minute;
 	t.is_date = 0;
-	return (long long)icaltime_as_timet_with_zone(t, zone(tzid));
+	return t;
+}
+
+long long
+ical_local_to_utc(const struct ical_local *lt, const char *tzid)
+{
+	return (long long)icaltime_as_timet_with_zone(local_itt(lt), zone(tzid));
 }
 
 int
@@ -166,20 +172,6 @@ ical_year_start(int year, const char *tzid)
 	struct ical_local lt = { year, 1, 1, 0, 0, 0 };
 
 	return ical_local_to_utc(&lt, tzid);
-}
-
-static struct icaltimetype
-local_itt(const struct ical_local *lt)
-{
-	struct icaltimetype t = icaltime_null_time();
-
-	t.year = lt->year;
-	t.month = lt->month;
-	t.day = lt->day;
-	t.hour = lt->hour;
-	t.minute = lt->minute;
-	t.is_date = 0;
-	return t;
 }
 
 static int
@@ -561,6 +553,21 @@ ical_shutdown(void)
 
 #define ITIP_MAX_EVENTS 500
 
+/* A copy of v without white space around it (caller frees); NULL when
+ * nothing is left. */
+static char *
+itip_trimmed(const char *v)
+{
+	char *r = xstrdup(v);
+
+	memmove(r, str_trim(r), strlen(str_trim(r)) + 1);
+	if (*r == '\0') {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
 /* An address from a CAL-ADDRESS value: without mailto:, lower-case. */
 static char *
 itip_addr(const char *v)
@@ -573,13 +580,8 @@ itip_addr(const char *v)
 		v++;
 	if (strncasecmp(v, "mailto:", 7) == 0)
 		v += 7;
-	r = xstrdup(v);
-	memmove(r, str_trim(r), strlen(str_trim(r)) + 1);
-	str_lower(r);
-	if (*r == '\0') {
-		free(r);
-		return NULL;
-	}
+	if ((r = itip_trimmed(v)) != NULL)
+		str_lower(r);
 	return r;
 }
 
@@ -589,16 +591,10 @@ itip_upper(const char *v)
 	char *r;
 	size_t i;
 
-	if (v == NULL || *v == '\0')
+	if (v == NULL || (r = itip_trimmed(v)) == NULL)
 		return NULL;
-	r = xstrdup(v);
-	memmove(r, str_trim(r), strlen(str_trim(r)) + 1);
 	for (i = 0; r[i]; i++)
 		r[i] = (char)toupper((unsigned char)r[i]);
-	if (*r == '\0') {
-		free(r);
-		return NULL;
-	}
 	return r;
 }
 
