@@ -314,16 +314,10 @@ classify(CURLcode rc, enum stage st, int code)
 	return net_curl_dmn((int)rc);
 }
 
-enum dmn
-smtp_send(struct smtp *s, const char *from, const char *rcpt,
-    const char *data, size_t len, char **err)
+/* Both addresses go between angle brackets: refuse one that cannot. */
+static enum dmn
+check_envelope(const char *from, const char *rcpt, char **err)
 {
-	struct curl_slist *rcpts = NULL;
-	char *arg;
-	long total;
-	CURLcode rc;
-	enum dmn r;
-
 	if (!address_ok(from)) {
 		*err = xasprintf("cannot send to %s: sender address unusable "
 		    "in MAIL FROM", rcpt);
@@ -334,7 +328,13 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 		    "RCPT TO");
 		return DMN_BAD_MSG;
 	}
+	return DMN_OK;
+}
 
+/* A clean record of the dialogue, and the message read_cb hands over. */
+static void
+start_send(struct smtp *s, const char *data, size_t len)
+{
 	s->stage = ST_CONNECT;
 	s->frozen = 0;
 	s->code = 0;
@@ -344,6 +344,17 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	s->data = data;
 	s->len = len;
 	s->pos = 0;
+}
+
+/* MAIL FROM, RCPT TO, the size and the total time cap of one message.
+ * Returns the recipient list, which the caller frees after the transfer
+ * (libcurl borrows it). */
+static struct curl_slist *
+set_envelope(struct smtp *s, const char *from, const char *rcpt, size_t len)
+{
+	struct curl_slist *rcpts;
+	char *arg;
+	long total;
 
 	arg = xasprintf("<%s>", from);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, arg);  /* copied */
@@ -359,15 +370,15 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	if (total > LONG_MAX / 2 - 10 * s->timeout)
 		total = LONG_MAX / 2 - 10 * s->timeout;
 	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, 10 * s->timeout + total);
+	return rcpts;
+}
 
-	rc = curl_easy_perform(s->curl);
-
-	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
-	curl_slist_free_all(rcpts);
-	s->data = NULL;
-
-	if (rc == CURLE_OK)
-		return DMN_OK;
+/* After a failed transfer: the connection cut, how far the failure
+ * reaches, and *err with the stage and what the server said there. */
+static enum dmn
+send_failed(struct smtp *s, CURLcode rc, const char *rcpt, char **err)
+{
+	enum dmn r;
 
 	/* libcurl keeps the connection after some failures (a timeout or a
 	 * 4xx at the end of data): replies may still be on their way and
@@ -395,6 +406,27 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 		    s->errbuf[0] != '\0' ? ")" : "");
 	}
 	return r;
+}
+
+enum dmn
+smtp_send(struct smtp *s, const char *from, const char *rcpt,
+    const char *data, size_t len, char **err)
+{
+	struct curl_slist *rcpts;
+	CURLcode rc;
+	enum dmn r;
+
+	if ((r = check_envelope(from, rcpt, err)) != DMN_OK)
+		return r;
+	start_send(s, data, len);
+	rcpts = set_envelope(s, from, rcpt, len);
+	rc = curl_easy_perform(s->curl);
+	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
+	curl_slist_free_all(rcpts);
+	s->data = NULL;
+	if (rc == CURLE_OK)
+		return DMN_OK;
+	return send_failed(s, rc, rcpt, err);
 }
 
 void
