@@ -226,7 +226,6 @@ struct smtp *
 smtp_new(const struct endpoint *ep, const char *password, long timeout)
 {
 	struct smtp *s = xcalloc(1, sizeof(*s));
-	const char *ca = getenv("CONVENED_CA_FILE");
 	CURL *c;
 
 	if (timeout < 1)
@@ -240,39 +239,16 @@ smtp_new(const struct endpoint *ep, const char *password, long timeout)
 	if ((c = curl_easy_init()) == NULL)
 		fatalx("cannot initialise libcurl");
 	s->curl = c;
-	/* Options that cannot fail with a valid handle on libcurl 7.85+;
-	 * a URL or scheme libcurl dislikes surfaces in curl_easy_perform(). */
-	curl_easy_setopt(c, CURLOPT_URL, s->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
+	net_client_setup(c, &(struct net_client){ .name = "smtp",
+	    .protocols = "smtp,smtps", .url = s->url, .ep = ep,
+	    .password = s->password, .timeout = timeout, .errbuf = s->errbuf,
+	    .socks = &s->socks });
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
 	curl_easy_setopt(c, CURLOPT_DEBUGDATA, s);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, s);
-	net_socks_attach(&s->socks, c);
-
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, timeout);
-
-	/* smtps:// is TLS from the first byte whatever this says. */
-	curl_easy_setopt(c, CURLOPT_USE_SSL,
-	    ep->tls_required ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca != NULL && *ca != '\0') {
-		log_debug("smtp: CA certificates from CONVENED_CA_FILE %s", ca);
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-	}
-
-	if (s->password != NULL) {
-		curl_easy_setopt(c, CURLOPT_USERNAME, ep->username);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, s->password);
-	}
 	return s;
 }
 
