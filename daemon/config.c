@@ -310,19 +310,12 @@ static char *
 diag_vformat(const char *file, int line, const char *what, const char *fmt,
     va_list ap)
 {
-	struct buf b = BUF_INIT(BUF_OWN);
-	va_list aq;
-	char *msg;
-	int n;
+	char *msg, *text;
 
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	msg = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
-	vsnprintf(msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
-	buf_addf(&b, "%s:%d: %s%s", file, line, what, msg);
+	msg = xvasprintf(fmt, ap);
+	text = xasprintf("%s:%d: %s%s", file, line, what, msg);
 	free(msg);
-	return buf_detach(&b);
+	return text;
 }
 
 void

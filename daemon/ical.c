@@ -133,8 +133,8 @@ ical_rrule_check(const char *rrule, char **err)
 	return 0;
 }
 
-long long
-ical_local_to_utc(const struct ical_local *lt, const char *tzid)
+static struct icaltimetype
+local_itt(const struct ical_local *lt)
 {
 	struct icaltimetype t = icaltime_null_time();
 
@@ -144,7 +144,13 @@ ical_local_to_utc(const struct ical_local *lt, const char *tzid)
 	t.hour = lt->hour;
 	t.minute = lt->minute;
 	t.is_date = 0;
-	return (long long)icaltime_as_timet_with_zone(t, zone(tzid));
+	return t;
+}
+
+long long
+ical_local_to_utc(const struct ical_local *lt, const char *tzid)
+{
+	return (long long)icaltime_as_timet_with_zone(local_itt(lt), zone(tzid));
 }
 
 int
@@ -166,20 +172,6 @@ ical_year_start(int year, const char *tzid)
 	struct ical_local lt = { year, 1, 1, 0, 0, 0 };
 
 	return ical_local_to_utc(&lt, tzid);
-}
-
-static struct icaltimetype
-local_itt(const struct ical_local *lt)
-{
-	struct icaltimetype t = icaltime_null_time();
-
-	t.year = lt->year;
-	t.month = lt->month;
-	t.day = lt->day;
-	t.hour = lt->hour;
-	t.minute = lt->minute;
-	t.is_date = 0;
-	return t;
 }
 
 static int
@@ -561,6 +553,21 @@ ical_shutdown(void)
 
 #define ITIP_MAX_EVENTS 500
 
+/* A copy of v without white space around it (caller frees); NULL when
+ * nothing is left. */
+static char *
+itip_trimmed(const char *v)
+{
+	char *r = xstrdup(v);
+
+	memmove(r, str_trim(r), strlen(str_trim(r)) + 1);
+	if (*r == '\0') {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
 /* An address from a CAL-ADDRESS value: without mailto:, lower-case. */
 static char *
 itip_addr(const char *v)
@@ -573,13 +580,8 @@ itip_addr(const char *v)
 		v++;
 	if (strncasecmp(v, "mailto:", 7) == 0)
 		v += 7;
-	r = xstrdup(v);
-	memmove(r, str_trim(r), strlen(str_trim(r)) + 1);
-	str_lower(r);
-	if (*r == '\0') {
-		free(r);
-		return NULL;
-	}
+	if ((r = itip_trimmed(v)) != NULL)
+		str_lower(r);
 	return r;
 }
 
@@ -589,16 +591,10 @@ itip_upper(const char *v)
 	char *r;
 	size_t i;
 
-	if (v == NULL || *v == '\0')
+	if (v == NULL || (r = itip_trimmed(v)) == NULL)
 		return NULL;
-	r = xstrdup(v);
-	memmove(r, str_trim(r), strlen(str_trim(r)) + 1);
 	for (i = 0; r[i]; i++)
 		r[i] = (char)toupper((unsigned char)r[i]);
-	if (*r == '\0') {
-		free(r);
-		return NULL;
-	}
 	return r;
 }
 
@@ -659,6 +655,55 @@ itip_iso(long long utc)
 	    t.day, t.hour, t.minute, t.second);
 }
 
+/* An ATTENDEE's PARTSTAT, upper-case; NEEDS-ACTION when it has none. */
+static char *
+itip_partstat(icalproperty *p)
+{
+	icalparameter *ps;
+	char *v, *partstat = NULL;
+
+	ps = icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
+	if (ps != NULL && (v = icalparameter_as_ical_string_r(ps))) {
+		const char *eq = strchr(v, '=');
+
+		partstat = itip_upper(eq ? eq + 1 : v);
+		free(v);
+	}
+	return partstat != NULL ? partstat : xstrdup("NEEDS-ACTION");
+}
+
+/* The ATTENDEEs of ve with an address, at most ICAL_ITIP_MAX_ATTENDEES
+ * (warn says when there were more). */
+static void
+itip_attendees(icalcomponent *ve, struct ical_itip_event *e,
+    struct buf *warn)
+{
+	icalproperty *p;
+	char *email;
+
+	for (p = icalcomponent_get_first_property(ve, ICAL_ATTENDEE_PROPERTY);
+	    p != NULL;
+	    p = icalcomponent_get_next_property(ve, ICAL_ATTENDEE_PROPERTY)) {
+		if ((email = itip_addr(icalproperty_get_attendee(p))) == NULL)
+			continue;
+		if (e->natt == ICAL_ITIP_MAX_ATTENDEES) {
+			free(email);
+			e->att_capped = 1;
+			continue;
+		}
+		if (e->natt % 16 == 0)
+			e->att = xreallocarray(e->att, e->natt + 16,
+			    sizeof *e->att);
+		e->att[e->natt].email = email;
+		e->att[e->natt].partstat = itip_partstat(p);
+		e->natt++;
+	}
+	if (e->att_capped)
+		buf_addf(warn, "%smore than %d attendees in %.80s, the rest "
+		    "ignored", warn->len ? "; " : "", ICAL_ITIP_MAX_ATTENDEES,
+		    e->uid);
+}
+
 static int
 itip_event(icalcomponent *ve, struct ical_itip_event *e, struct buf *warn,
     char **err)
@@ -700,41 +745,95 @@ itip_event(icalcomponent *ve, struct ical_itip_event *e, struct buf *warn,
 		e->summary = xstrdup(s);
 	if ((p = icalcomponent_get_first_property(ve, ICAL_ORGANIZER_PROPERTY)))
 		e->organizer = itip_addr(icalproperty_get_organizer(p));
+	itip_attendees(ve, e, warn);
+	return 0;
+}
 
-	for (p = icalcomponent_get_first_property(ve, ICAL_ATTENDEE_PROPERTY);
-	    p != NULL;
-	    p = icalcomponent_get_next_property(ve, ICAL_ATTENDEE_PROPERTY)) {
-		icalparameter *ps;
-		char *email = itip_addr(icalproperty_get_attendee(p));
-		char *v;
+/* The VCALENDAR in text, the whole of it or inside what it is.  *root is
+ * what the caller frees.  NULL with *err set, nothing to free. */
+static icalcomponent *
+itip_calendar(const char *text, icalcomponent **root, char **err)
+{
+	icalcomponent *cal;
 
-		if (email == NULL)
-			continue;
-		if (e->natt == ICAL_ITIP_MAX_ATTENDEES) {
-			free(email);
-			e->att_capped = 1;
-			continue;
-		}
-		if (e->natt % 16 == 0)
-			e->att = xreallocarray(e->att, e->natt + 16,
-			    sizeof *e->att);
-		e->att[e->natt].email = email;
-		e->att[e->natt].partstat = NULL;
-		ps = icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
-		if (ps != NULL && (v = icalparameter_as_ical_string_r(ps))) {
-			const char *eq = strchr(v, '=');
-
-			e->att[e->natt].partstat = itip_upper(eq ? eq + 1 : v);
-			free(v);
-		}
-		if (e->att[e->natt].partstat == NULL)
-			e->att[e->natt].partstat = xstrdup("NEEDS-ACTION");
-		e->natt++;
+	*root = NULL;
+	if (text == NULL || *text == '\0') {
+		*err = xstrdup("empty calendar object");
+		return NULL;
 	}
-	if (e->att_capped)
-		buf_addf(warn, "%smore than %d attendees in %.80s, the rest "
-		    "ignored", warn->len ? "; " : "", ICAL_ITIP_MAX_ATTENDEES,
-		    e->uid);
+	if (!str_is_utf8(text)) {
+		*err = xstrdup("calendar object is not valid UTF-8");
+		return NULL;
+	}
+	icalerror_set_errors_are_fatal(0);
+	icalerror_clear_errno();
+	*root = icalparser_parse_string(text);
+	icalerror_clear_errno();
+	if (*root == NULL) {
+		*err = xstrdup("no calendar object could be read");
+		return NULL;
+	}
+	if (icalcomponent_isa(*root) == ICAL_VCALENDAR_COMPONENT)
+		cal = *root;
+	else
+		cal = icalcomponent_get_first_component(*root,
+		    ICAL_VCALENDAR_COMPONENT);
+	if (cal == NULL) {
+		icalcomponent_free(*root);
+		*root = NULL;
+		*err = xstrdup("no VCALENDAR in calendar object");
+	}
+	return cal;
+}
+
+/* The METHOD of cal, else the Content-Type's method=; when both are there
+ * and differ, the calendar's wins and warn says so.  Caller frees. */
+static char *
+itip_method(icalcomponent *cal, const char *method_hint, struct buf *warn)
+{
+	icalproperty *p;
+	char *method = NULL, *m;
+
+	if ((p = icalcomponent_get_first_property(cal, ICAL_METHOD_PROPERTY)))
+		method = itip_upper(icalproperty_get_value_as_string(p));
+	if (method_hint == NULL || *method_hint == '\0')
+		return method;
+	m = itip_upper(method_hint);
+	if (method == NULL)
+		return m;
+	if (strcmp(m, method) != 0)
+		buf_addf(warn, "METHOD %.20s differs from Content-Type "
+		    "method=%.20s", method, m);
+	free(m);
+	return method;
+}
+
+/* The VEVENTs of cal into it->ev, at most ITIP_MAX_EVENTS (warn says when
+ * there were more).  0, or -1 with *err set: none, or one unreadable. */
+static int
+itip_events(icalcomponent *cal, struct ical_itip *it, struct buf *warn,
+    char **err)
+{
+	icalcomponent *ve;
+
+	for (ve = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	    ve != NULL;
+	    ve = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
+		if (it->nev == ITIP_MAX_EVENTS) {
+			buf_addf(warn, "%smore than %d VEVENTs, the rest ignored",
+			    warn->len ? "; " : "", ITIP_MAX_EVENTS);
+			break;
+		}
+		it->ev = xreallocarray(it->ev, it->nev + 1, sizeof *it->ev);
+		memset(&it->ev[it->nev], 0, sizeof it->ev[it->nev]);
+		it->nev++;
+		if (itip_event(ve, &it->ev[it->nev - 1], warn, err) == -1)
+			return -1;
+	}
+	if (it->nev == 0) {
+		*err = xstrdup("calendar object has no VEVENT");
+		return -1;
+	}
 	return 0;
 }
 
@@ -742,87 +841,30 @@ int
 ical_parse_itip(const char *text, const char *method_hint,
     struct ical_itip **out, char **err)
 {
-	icalcomponent *root, *cal = NULL, *ve;
-	icalproperty *p;
+	icalcomponent *root, *cal;
 	struct ical_itip *it;
 	struct buf warn = BUF_INIT(BUF_OWN);
-	char *m;
+	int rc;
 
 	*out = NULL;
 	*err = NULL;
-	if (text == NULL || *text == '\0') {
-		*err = xstrdup("empty calendar object");
+	if ((cal = itip_calendar(text, &root, err)) == NULL)
 		return -1;
-	}
-	if (!str_is_utf8(text)) {
-		*err = xstrdup("calendar object is not valid UTF-8");
-		return -1;
-	}
-	icalerror_set_errors_are_fatal(0);
-	icalerror_clear_errno();
-	root = icalparser_parse_string(text);
-	icalerror_clear_errno();
-	if (root == NULL) {
-		*err = xstrdup("no calendar object could be read");
-		return -1;
-	}
-	if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT)
-		cal = root;
-	else
-		cal = icalcomponent_get_first_component(root,
-		    ICAL_VCALENDAR_COMPONENT);
-	if (cal == NULL) {
-		icalcomponent_free(root);
-		*err = xstrdup("no VCALENDAR in calendar object");
-		return -1;
-	}
-
 	it = xcalloc(1, sizeof *it);
-	if ((p = icalcomponent_get_first_property(cal, ICAL_METHOD_PROPERTY)))
-		it->method = itip_upper(icalproperty_get_value_as_string(p));
-	if (method_hint != NULL && *method_hint != '\0') {
-		m = itip_upper(method_hint);
-		if (it->method == NULL)
-			it->method = m;
-		else {
-			if (strcmp(m, it->method) != 0)
-				buf_addf(&warn, "METHOD %.20s differs from "
-				    "Content-Type method=%.20s", it->method, m);
-			free(m);
-		}
-	}
-	for (ve = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
-	    ve != NULL;
-	    ve = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
-		if (it->nev == ITIP_MAX_EVENTS) {
-			buf_addf(&warn, "%smore than %d VEVENTs, the rest ignored",
-			    warn.len ? "; " : "", ITIP_MAX_EVENTS);
-			break;
-		}
-		it->ev = xreallocarray(it->ev, it->nev + 1, sizeof *it->ev);
-		memset(&it->ev[it->nev], 0, sizeof it->ev[it->nev]);
-		it->nev++;
-		if (itip_event(ve, &it->ev[it->nev - 1], &warn, err) == -1)
-			goto fail;
-	}
-	if (it->nev == 0) {
-		*err = xstrdup("calendar object has no VEVENT");
-		goto fail;
-	}
+	it->method = itip_method(cal, method_hint, &warn);
+	rc = itip_events(cal, it, &warn, err);
 	icalcomponent_free(root);
 	icalerror_clear_errno();
+	if (rc == -1) {
+		buf_release(&warn);
+		ical_itip_free(it);
+		return -1;
+	}
 	if (warn.len > 0)
 		it->warning = buf_detach(&warn);
 	buf_release(&warn);
 	*out = it;
 	return 0;
-
-fail:
-	icalcomponent_free(root);
-	icalerror_clear_errno();
-	buf_release(&warn);
-	ical_itip_free(it);
-	return -1;
 }
 
 void

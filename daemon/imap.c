@@ -672,7 +672,6 @@ struct imap *
 imap_new(const struct endpoint *ep, const char *password, long timeout)
 {
 	struct imap *s = xcalloc(1, sizeof(*s));
-	const char *ca = getenv("CONVENED_CA_FILE");
 	CURLU *u;
 	char *url = NULL;
 	CURL *c;
@@ -706,14 +705,13 @@ imap_new(const struct endpoint *ep, const char *password, long timeout)
 	if ((c = curl_easy_init()) == NULL)
 		fatalx("cannot initialise libcurl");
 	s->curl = c;
-	curl_easy_setopt(c, CURLOPT_URL, s->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "imap,imaps");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
+	net_client_setup(c, &(struct net_client){ .name = "imap",
+	    .protocols = "imap,imaps", .url = s->url, .ep = ep,
+	    .password = s->password, .timeout = timeout, .errbuf = s->errbuf,
+	    .socks = &s->socks });
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
 	curl_easy_setopt(c, CURLOPT_DEBUGDATA, s);
-	net_socks_attach(&s->socks, c);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
@@ -721,26 +719,7 @@ imap_new(const struct endpoint *ep, const char *password, long timeout)
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, IMAP_BUFFERSIZE);
 	/* One cached connection: a fresh one pushes a doubtful one out. */
 	curl_easy_setopt(c, CURLOPT_MAXCONNECTS, 1L);
-
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, timeout);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10 * timeout);
-
-	/* imaps:// is TLS from the first byte whatever this says. */
-	curl_easy_setopt(c, CURLOPT_USE_SSL,
-	    ep->tls_required ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca != NULL && *ca != '\0') {
-		log_debug("imap: CA certificates from CONVENED_CA_FILE %s", ca);
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-	}
-	if (s->password != NULL) {
-		curl_easy_setopt(c, CURLOPT_USERNAME, ep->username);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, s->password);
-	}
 	return s;
 }
 

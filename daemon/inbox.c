@@ -273,16 +273,94 @@ valid_partstat(const char *p)
 	    strcmp(p, "DELEGATED") == 0);
 }
 
+/* The attendee a reply speaks for: one invited to meeting r, and the
+ * sender of the mail itself, not someone answering for another.  NULL
+ * with *res set (and the reason given) when there is none. */
+static const struct ical_itip_attendee *
+replying_attendee(struct ictx *c, const struct store_plan_meeting *r,
+    enum inbox_result *res)
+{
+	const struct ical_itip_event *ev = &c->v->itip->ev[0];
+	const struct ical_itip_attendee *who = NULL;
+	const char *from = c->v->from;
+	struct store_invitee *inv = NULL;
+	size_t ninv = 0, i, j;
+
+	if (store_meeting_invitees(c->st, r->uid, &inv, &ninv, c->err) == -1) {
+		store_invitees_free(inv, ninv);
+		*res = INBOX_ERROR;
+		return NULL;
+	}
+	for (i = 0; i < ev->natt && who == NULL; i++)
+		for (j = 0; j < ninv; j++)
+			if (strcasecmp(ev->att[i].email, inv[j].email) == 0) {
+				who = &ev->att[i];
+				break;
+			}
+	store_invitees_free(inv, ninv);
+	if (who == NULL) {
+		why(c, "no attendee of meeting %s in it", r->uid);
+		*res = INBOX_IGNORED;
+		return NULL;
+	}
+	if (from == NULL || strcasecmp(from, who->email) != 0) {
+		why(c, "spoofed: From %s answers for attendee %s",
+		    from ? from : "(none)", who->email);
+		*res = INBOX_REFUSED;
+		return NULL;
+	}
+	return who;
+}
+
+/* An RSVP: who's answer to meeting r, unless a newer one is recorded. */
+static enum inbox_result
+record_answer(struct ictx *c, const struct store_plan_meeting *r,
+    const struct ical_itip_attendee *who)
+{
+	const struct ical_itip_event *ev = &c->v->itip->ev[0];
+	int rc;
+
+	if (!valid_partstat(who->partstat)) {
+		why(c, "PARTSTAT %s is not an answer", who->partstat);
+		return INBOX_IGNORED;
+	}
+	/* A reply without DTSTAMP is as old as the mail says. */
+	rc = store_invitation_reply(c->st, r->uid, who->email, who->partstat,
+	    ev->dtstamp ? ev->dtstamp :
+	    c->v->msg && c->v->msg->date ? c->v->msg->date : c->now,
+	    c->now, c->err);
+	if (rc == -1)
+		return INBOX_ERROR;
+	why(c, rc ? "%s %s for %s" : "%s %s for %s is older than the "
+	    "answer recorded", who->email, who->partstat, r->uid);
+	return INBOX_APPLIED;
+}
+
+/* A COUNTER, or a reply with another start: who proposes a time. */
+static enum inbox_result
+pass_proposal(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const struct ical_itip_attendee *who)
+{
+	const struct ical_itip_event *ev = &c->v->itip->ev[0];
+
+	if (!ev->has_dtstart) {
+		why(c, "COUNTER without a start time");
+		return INBOX_IGNORED;
+	}
+	if (forward_proposal(c, g, r, who->email, ev->dtstart) == -1)
+		return INBOX_ERROR;
+	why(c, "%s proposes another time for %s: passed to the "
+	    "coordinators", who->email, r->uid);
+	return INBOX_APPLIED;
+}
+
 static enum inbox_result
 do_reply(struct ictx *c, int counter)
 {
 	const struct ical_itip_event *ev = &c->v->itip->ev[0];
-	const char *from = c->v->from;
 	struct store_plan_meeting r;
-	struct store_invitee *inv = NULL;
-	const struct ical_itip_attendee *who = NULL;
+	const struct ical_itip_attendee *who;
 	const struct group *g;
-	size_t ninv = 0, i, j;
 	enum inbox_result res = INBOX_IGNORED;
 	int rc;
 
@@ -298,69 +376,20 @@ do_reply(struct ictx *c, int counter)
 		    r.uid, r.group_id);
 		goto out;
 	}
-	if (store_meeting_invitees(c->st, r.uid, &inv, &ninv, c->err) == -1) {
-		res = INBOX_ERROR;
+	if ((who = replying_attendee(c, &r, &res)) == NULL)
 		goto out;
-	}
-	/* The attendee the reply is about: one we invited. */
-	for (i = 0; i < ev->natt && who == NULL; i++)
-		for (j = 0; j < ninv; j++)
-			if (strcasecmp(ev->att[i].email, inv[j].email) == 0) {
-				who = &ev->att[i];
-				break;
-			}
-	if (who == NULL) {
-		why(c, "no attendee of meeting %s in it", r.uid);
-		goto out;
-	}
-	if (from == NULL || strcasecmp(from, who->email) != 0) {
-		why(c, "spoofed: From %s answers for attendee %s",
-		    from ? from : "(none)", who->email);
-		res = INBOX_REFUSED;
-		goto out;
-	}
 	if (r.cancelled) {
 		why(c, "meeting %s is cancelled", r.uid);
 		goto out;
 	}
-	if (!counter) {
-		if (!valid_partstat(who->partstat)) {
-			why(c, "PARTSTAT %s is not an answer", who->partstat);
-			goto out;
-		}
-		/* A reply without DTSTAMP is as old as the mail says. */
-		rc = store_invitation_reply(c->st, r.uid, who->email,
-		    who->partstat, ev->dtstamp ? ev->dtstamp :
-		    c->v->msg && c->v->msg->date ? c->v->msg->date : c->now,
-		    c->now, c->err);
-		if (rc == -1) {
-			res = INBOX_ERROR;
-			goto out;
-		}
-		why(c, rc ? "%s %s for %s" : "%s %s for %s is older than the "
-		    "answer recorded", who->email, who->partstat, r.uid);
-		res = INBOX_APPLIED;
-	}
-	if (counter || (ev->has_dtstart && ev->dtstart != r.start)) {
-		if (!ev->has_dtstart) {
-			why(c, "COUNTER without a start time");
-			goto out;
-		}
-		if (forward_proposal(c, g, &r, who->email, ev->dtstart) == -1) {
-			res = INBOX_ERROR;
-			goto out;
-		}
-		why(c, "%s proposes another time for %s: passed to the "
-		    "coordinators", who->email, r.uid);
-		res = INBOX_APPLIED;
-	}
+	if (!counter && (res = record_answer(c, &r, who)) != INBOX_APPLIED)
+		goto out;
+	if (counter || (ev->has_dtstart && ev->dtstart != r.start))
+		res = pass_proposal(c, g, &r, who);
 out:
-	store_invitees_free(inv, ninv);
 	store_plan_meeting_clear(&r);
 	return res;
 }
-
-/* ---- bounces ----------------------------------------------------------- */
 
 static enum inbox_result
 do_bounce(struct ictx *c)
@@ -602,18 +631,96 @@ tell_members(struct ictx *c, const struct group *g,
 	return rc;
 }
 
+/* The message's attachments to archive: all but calendars.  The array
+ * (never NULL, caller frees) borrows from m, which may be NULL. */
+static struct archive_file *
+archive_files(const struct mime_msg *m, size_t *nfiles)
+{
+	struct archive_file *files;
+	size_t i;
+
+	*nfiles = 0;
+	files = xcalloc(m && m->natt ? m->natt : 1, sizeof *files);
+	for (i = 0; m != NULL && i < m->natt; i++) {
+		if (is_calendar(&m->att[i]))
+			continue;
+		files[*nfiles].name = m->att[i].filename;
+		files[*nfiles].data = m->att[i].data;
+		files[*nfiles].len = m->att[i].size;
+		(*nfiles)++;
+	}
+	return files;
+}
+
+/* Text and files into the group's repository, dated by the meeting r
+ * when there is one (else today); *as says where.  0, or -1 with *c->err. */
+static int
+archive_in_repository(struct ictx *c, const struct group *g,
+    const char *kind, const struct store_plan_meeting *r, const char *text,
+    const struct archive_file *files, size_t nfiles, struct archive_stored *as)
+{
+	struct archive_item it;
+	char *date;
+	int rc;
+
+	date = local_date(r ? r->start : c->now, g->timezone);
+	memset(&it, 0, sizeof it);
+	it.group_id = g->id;
+	it.kind = kind;
+	it.date = date;
+	it.sender = c->v->from;
+	it.message_id = c->msgid;
+	it.received = c->now;
+	it.dissemination = g->public_minutes ? "public" : "members";
+	it.meeting_uid = r ? r->uid : NULL;
+	it.text = text;
+	it.files = files;
+	it.nfiles = nfiles;
+	rc = archive_store(c->cfg->repository, &it, as, c->err);
+	free(date);
+	return rc;
+}
+
+/* One document row per file archived in *as.  0, or -1 with *c->err. */
+static int
+record_documents(struct ictx *c, const struct group *g, const char *kind,
+    const char *meeting_uid, const struct archive_stored *as)
+{
+	struct store_document d;
+	char *path;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < as->n; i++) {
+		path = xasprintf("%s/%s", as->dir, as->names[i]);
+		memset(&d, 0, sizeof d);
+		d.group_id = g->id;
+		d.meeting_uid = meeting_uid;
+		d.kind = kind;
+		d.path = path;
+		d.sha256 = as->sha256[i];
+		d.sender = c->v->from;
+		d.message_id = c->msgid;
+		d.received = c->now;
+		rc = store_document_add(c->st, &d, c->err);
+		free(path);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static enum inbox_result
 do_archive(struct ictx *c, const struct group *g, const char *kind,
     const char *uid)
 {
 	const struct mime_msg *m = c->v->msg;
+	const struct store_plan_meeting *meeting;
 	struct store_plan_meeting r;
-	struct archive_item it;
 	struct archive_stored as;
 	struct archive_file *files;
-	struct store_document d;
-	char *text, *date, *path;
-	size_t nfiles = 0, i;
+	char *text;
+	size_t nfiles;
 	int have = 0, rc;
 	enum inbox_result res = INBOX_ERROR;
 
@@ -629,54 +736,20 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 			return INBOX_ERROR;
 		have = rc == 1 && strcmp(r.group_id, g->id) == 0;
 	}
+	meeting = have ? &r : NULL;
 	text = inbox_unquoted(m ? m->text : NULL);
-	files = xcalloc(m && m->natt ? m->natt : 1, sizeof *files);
-	for (i = 0; m != NULL && i < m->natt; i++) {
-		if (is_calendar(&m->att[i]))
-			continue;
-		files[nfiles].name = m->att[i].filename;
-		files[nfiles].data = m->att[i].data;
-		files[nfiles].len = m->att[i].size;
-		nfiles++;
-	}
+	files = archive_files(m, &nfiles);
 	if (*text == '\0' && nfiles == 0) {
 		why(c, "%s for %s with neither text nor files", kind, g->id);
 		res = INBOX_IGNORED;
 		goto out;
 	}
-	date = local_date(have ? r.start : c->now, g->timezone);
-	memset(&it, 0, sizeof it);
-	it.group_id = g->id;
-	it.kind = kind;
-	it.date = date;
-	it.sender = c->v->from;
-	it.message_id = c->msgid;
-	it.received = c->now;
-	it.dissemination = g->public_minutes ? "public" : "members";
-	it.meeting_uid = have ? r.uid : NULL;
-	it.text = text;
-	it.files = files;
-	it.nfiles = nfiles;
-	rc = archive_store(c->cfg->repository, &it, &as, c->err);
-	free(date);
-	if (rc == -1)
+	if (archive_in_repository(c, g, kind, meeting, text, files, nfiles,
+	    &as) == -1)
 		goto out;
-	for (i = 0; i < as.n; i++) {
-		path = xasprintf("%s/%s", as.dir, as.names[i]);
-		memset(&d, 0, sizeof d);
-		d.group_id = g->id;
-		d.meeting_uid = have ? r.uid : NULL;
-		d.kind = kind;
-		d.path = path;
-		d.sha256 = as.sha256[i];
-		d.sender = c->v->from;
-		d.message_id = c->msgid;
-		d.received = c->now;
-		rc = store_document_add(c->st, &d, c->err);
-		free(path);
-		if (rc == -1)
-			goto out;
-	}
+	if (record_documents(c, g, kind, meeting ? meeting->uid : NULL,
+	    &as) == -1)
+		goto out;
 	if (have && strcmp(kind, "minutes") == 0) {
 		if (store_meeting_set_minutes(c->st, r.uid, as.dir, c->err) == -1 ||
 		    tell_members(c, g, &r, &as, files, nfiles, text) == -1)

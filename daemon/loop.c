@@ -106,6 +106,19 @@ reload(const char *path, struct config **cfg, struct store **st)
 	sd_notify(0, "READY=1");
 }
 
+struct store *
+loop_open_store(const struct config *cfg)
+{
+	struct store *st;
+	char *err = NULL;
+
+	if ((st = store_open(cfg->state, &err)) == NULL) {
+		log_errx("%s", err);
+		free(err);
+	}
+	return st;
+}
+
 int
 loop_poll_due(long long *next_poll, long long t, int poll)
 {
@@ -209,7 +222,6 @@ loop_run(const char *path, long long fake_now)
 	struct config *cfg;
 	struct store *st;
 	sigset_t block;
-	char *err = NULL;
 	int rc = EX_OK;
 	enum wake w;
 
@@ -217,9 +229,7 @@ loop_run(const char *path, long long fake_now)
 		log_errx("configuration %s has errors: not starting", path);
 		return EX_CONFIG;
 	}
-	if ((st = store_open(cfg->state, &err)) == NULL) {
-		log_errx("%s", err);
-		free(err);
+	if ((st = loop_open_store(cfg)) == NULL) {
 		config_free(cfg);
 		return EX_CANTCREAT;
 	}

@@ -2,6 +2,9 @@
 #ifndef CONVENED_LOOP_H
 #define CONVENED_LOOP_H
 
+struct config;
+struct store;
+
 /* Run until SIGTERM or SIGINT.  config is the global file; now < 0 runs
  * on the real clock, otherwise time starts at `now` and advances with the
  * real clock (for tests).  Returns an exit status (sysexits). */
@@ -12,5 +15,10 @@ int loop_run(const char *config, long long now);
  * Asked once per cycle, before it runs, so a cycle that runs past the
  * deadline leaves the next one to read mail rather than skipping it. */
 int loop_poll_due(long long *next_poll, long long t, int poll);
+
+/* The store cfg->state names, opened as the daemon and every command that
+ * reads it open it: NULL when it cannot be, with the reason logged.  cfg
+ * stays the caller's; the store is closed with store_close(). */
+struct store *loop_open_store(const struct config *cfg);
 
 #endif

@@ -32,6 +32,7 @@ struct opts {
 	int         json;
 	int         year;
 	const char *format;
+	const char *operand;    /* the command's one argument, or NULL */
 };
 
 static void
@@ -71,7 +72,7 @@ parse_now(const char *s, long long *out)
 }
 
 static struct config *
-load_config(const struct opts *o, int print_all)
+load_config(const struct opts *o)
 {
 	struct config *cfg;
 	struct diag d;
@@ -80,7 +81,7 @@ load_config(const struct opts *o, int print_all)
 	diag_init(&d);
 	cfg = config_load(o->config, &d);
 	for (i = 0; i < d.n; i++)
-		if (print_all || d.is_error[i])
+		if (d.is_error[i])
 			fprintf(stderr, "%s\n", d.text[i]);
 	diag_free(&d);
 	return cfg;
@@ -121,28 +122,30 @@ cmd_check(const struct opts *o)
 	return cfg != NULL ? 0 : 1;
 }
 
-static int
-cmd_status(const struct opts *o, const char *group)
+/* Configuration and store for the commands that need both; NULL with *rc
+ * set to the exit status. */
+static struct store *
+open_view(const struct opts *o, struct config **cfgp, int *rc)
 {
-	struct config *cfg;
 	struct store *st;
-	char *err = NULL;
-	int rc;
 
-	if ((cfg = load_config(o, 0)) == NULL)
-		return EX_CONFIG;
-	if (group != NULL && config_group(cfg, group) == NULL) {
-		log_errx("no group '%s' in %s", group, o->config);
-		config_free(cfg);
-		return EX_USAGE;
+	if ((*cfgp = load_config(o)) == NULL) {
+		*rc = EX_CONFIG;
+		return NULL;
 	}
-	if ((st = store_open(cfg->state, &err)) == NULL) {
-		log_errx("%s", err);
-		free(err);
-		config_free(cfg);
-		return EX_CANTCREAT;
+	if ((st = loop_open_store(*cfgp)) == NULL) {
+		config_free(*cfgp);
+		*cfgp = NULL;
+		*rc = EX_CANTCREAT;
 	}
-	rc = report_status(stdout, cfg, st, o->now, group, o->json, &err);
+	return st;
+}
+
+/* The end of a command that had the view: rc is what its work returned,
+ * 0 or -1 with err set (freed here).  Closes both; the exit status. */
+static int
+close_view(struct config *cfg, struct store *st, int rc, char *err)
+{
 	if (rc == -1) {
 		log_errx("%s", err);
 		free(err);
@@ -152,30 +155,37 @@ cmd_status(const struct opts *o, const char *group)
 	return rc == 0 ? EX_OK : EX_SOFTWARE;
 }
 
-/* Configuration and store for the read-only commands; NULL with *rc set
- * to the exit status. */
-static struct store *
-open_view(const struct opts *o, struct config **cfgp, int *rc)
+static int
+cmd_status(const struct opts *o)
 {
+	const char *group = o->operand;
+	struct config *cfg;
 	struct store *st;
 	char *err = NULL;
+	int rc;
 
-	if ((*cfgp = load_config(o, 0)) == NULL) {
-		*rc = EX_CONFIG;
-		return NULL;
+	if ((cfg = load_config(o)) == NULL)
+		return EX_CONFIG;
+	if (group != NULL && config_group(cfg, group) == NULL) {
+		log_errx("no group '%s' in %s", group, o->config);
+		config_free(cfg);
+		return EX_USAGE;
 	}
-	if ((st = store_open((*cfgp)->state, &err)) == NULL) {
-		log_errx("%s", err);
-		free(err);
-		config_free(*cfgp);
-		*cfgp = NULL;
-		*rc = EX_CANTCREAT;
+	if ((st = loop_open_store(cfg)) == NULL) {
+		config_free(cfg);
+		return EX_CANTCREAT;
 	}
-	return st;
+	rc = report_status(stdout, cfg, st, o->now, group, o->json, &err);
+	return close_view(cfg, st, rc, err);
 }
 
+/* A command's work on the view: 0, or -1 with *err set. */
+typedef int view_work(const struct opts *, const struct config *,
+    struct store *, char **err);
+
+/* Opens the view, does the work, closes the view; the exit status. */
 static int
-cmd_report(const struct opts *o)
+in_view(const struct opts *o, view_work *work)
 {
 	struct config *cfg;
 	struct store *st;
@@ -184,19 +194,27 @@ cmd_report(const struct opts *o)
 
 	if ((st = open_view(o, &cfg, &rc)) == NULL)
 		return rc;
-	rc = report_annual(stdout, cfg, st, o->now, o->year, o->format, &err);
-	if (rc == -1) {
-		log_errx("%s", err);
-		free(err);
-	}
-	store_close(st);
-	config_free(cfg);
-	return rc == 0 ? EX_OK : EX_SOFTWARE;
+	rc = work(o, cfg, st, &err);
+	return close_view(cfg, st, rc, err);
 }
 
 static int
-cmd_calendar(const struct opts *o, const char *group)
+annual_report(const struct opts *o, const struct config *cfg,
+    struct store *st, char **err)
 {
+	return report_annual(stdout, cfg, st, o->now, o->year, o->format, err);
+}
+
+static int
+cmd_report(const struct opts *o)
+{
+	return in_view(o, annual_report);
+}
+
+static int
+cmd_calendar(const struct opts *o)
+{
+	const char *group = o->operand;
 	const struct group *g;
 	struct config *cfg;
 	struct store *st;
@@ -225,36 +243,24 @@ cmd_calendar(const struct opts *o, const char *group)
 }
 
 static int
+one_cycle(const struct opts *o, const struct config *cfg, struct store *st,
+    char **err)
+{
+	return cycle_run(cfg, st, o->now, 1, NULL, NULL, err);
+}
+
+static int
 cmd_once(const struct opts *o)
 {
-	struct config *cfg;
-	struct store *st;
-	char *err = NULL;
-	int rc = EX_OK;
-
-	if ((cfg = load_config(o, 0)) == NULL)
-		return EX_CONFIG;
-	if ((st = store_open(cfg->state, &err)) == NULL) {
-		log_errx("%s", err);
-		free(err);
-		config_free(cfg);
-		return EX_CANTCREAT;
-	}
-	if (cycle_run(cfg, st, o->now, 1, NULL, NULL, &err) == -1) {
-		log_errx("%s", err);
-		free(err);
-		rc = EX_SOFTWARE;
-	}
-	store_close(st);
-	config_free(cfg);
-	return rc;
+	return in_view(o, one_cycle);
 }
 
 /* Needs no configuration: the administrator's tool for "why was this
  * mail ignored?", run on a file saved from any mailbox. */
 static int
-cmd_inspect(const char *path)
+cmd_inspect(const struct opts *o)
 {
+	const char *path = o->operand;
 	struct verdict *v;
 	/* One byte over the limit is enough for classify() to refuse it. */
 	struct buf b = BUF_INIT(MIME_MAX_SIZE + 1);
@@ -285,8 +291,82 @@ cmd_inspect(const char *path)
 	return EX_OK;
 }
 
-int
-main(int argc, char *argv[])
+static int
+cmd_run(const struct opts *o)
+{
+	return loop_run(o->config, o->now_given ? o->now : -1);
+}
+
+/* What each command accepts: how many operands, whether --json may go with
+ * it, whether it wants --year.  Anything else is an unknown command. */
+static const struct command {
+	const char *name;
+	int       (*run)(const struct opts *);
+	int         min_operands, max_operands;
+	int         json_ok;
+	int         wants_year;
+} commands[] = {
+	{ "check",    cmd_check,    0, 0, 0, 0 },
+	{ "inspect",  cmd_inspect,  1, 1, 1, 0 },
+	{ "run",      cmd_run,      0, 0, 1, 0 },
+	{ "once",     cmd_once,     0, 0, 1, 0 },
+	{ "status",   cmd_status,   0, 1, 1, 0 },
+	{ "report",   cmd_report,   0, 0, 0, 1 },
+	{ "calendar", cmd_calendar, 1, 1, 0, 0 },
+};
+
+/* The command cmd with its operands, as the table allows; an exit status. */
+static int
+run_command(struct opts *o, const char *cmd, int noperands, char **operands)
+{
+	const struct command *c;
+	size_t i;
+
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		c = &commands[i];
+		if (strcmp(cmd, c->name) != 0 || noperands < c->min_operands ||
+		    noperands > c->max_operands)
+			continue;
+		/* A missing year is named even when --json is wrong too. */
+		if (c->wants_year && o->year == 0) {
+			fprintf(stderr, "convened: %s wants --year YYYY\n", cmd);
+			return EX_USAGE;
+		}
+		if (o->json && !c->json_ok)
+			break;
+		o->operand = noperands > 0 ? operands[0] : NULL;
+		return c->run(o);
+	}
+	fprintf(stderr, "convened: unknown command or arguments: %s\n", cmd);
+	usage(stderr);
+	return EX_USAGE;
+}
+
+static int
+parse_year(const char *s, int *year)
+{
+	char *end;
+	long y;
+
+	errno = 0;
+	y = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || y < 1970 || y > 9999)
+		return -1;
+	*year = (int)y;
+	return 0;
+}
+
+static int
+known_format(const char *s)
+{
+	return strcmp(s, "md") == 0 || strcmp(s, "csv") == 0 ||
+	    strcmp(s, "json") == 0;
+}
+
+/* The options into *o.  -1 to go on with the command at argv[optind],
+ * else the exit status to leave with at once (a bad option, or --help). */
+static int
+parse_options(int argc, char *argv[], struct opts *o)
 {
 	enum { OPT_NOW = 256, OPT_JSON, OPT_YEAR, OPT_FORMAT, OPT_HELP };
 	static const struct option longopts[] = {
@@ -299,56 +379,41 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o;
-	const char *cmd;
-	int ch, rc;
+	int ch;
 
-	memset(&o, 0, sizeof o);
-	o.config = CONFIG_DEFAULT_FILE;
-	o.now = (long long)time(NULL);
 	while ((ch = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			o.config = optarg;
+			o->config = optarg;
 			break;
 		case 'v':
-			o.verbose++;
+			o->verbose++;
 			break;
 		case OPT_NOW:
-			o.now_given = 1;
-			if (parse_now(optarg, &o.now) == -1) {
+			o->now_given = 1;
+			if (parse_now(optarg, &o->now) == -1) {
 				fprintf(stderr, "convened: --now wants "
 				    "YYYY-MM-DDTHH:MM:SSZ, not '%s'\n", optarg);
 				return EX_USAGE;
 			}
 			break;
 		case OPT_JSON:
-			o.json = 1;
+			o->json = 1;
 			break;
-		case OPT_YEAR: {
-			char *end;
-			long y;
-
-			errno = 0;
-			y = strtol(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    y < 1970 || y > 9999) {
+		case OPT_YEAR:
+			if (parse_year(optarg, &o->year) == -1) {
 				fprintf(stderr, "convened: --year wants a year "
 				    "YYYY, not '%s'\n", optarg);
 				return EX_USAGE;
 			}
-			o.year = (int)y;
 			break;
-		}
 		case OPT_FORMAT:
-			if (strcmp(optarg, "md") != 0 &&
-			    strcmp(optarg, "csv") != 0 &&
-			    strcmp(optarg, "json") != 0) {
+			if (!known_format(optarg)) {
 				fprintf(stderr, "convened: --format wants md, csv "
 				    "or json, not '%s'\n", optarg);
 				return EX_USAGE;
 			}
-			o.format = optarg;
+			o->format = optarg;
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -359,37 +424,27 @@ main(int argc, char *argv[])
 			return EX_USAGE;
 		}
 	}
+	return -1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.config = CONFIG_DEFAULT_FILE;
+	o.now = (long long)time(NULL);
+	if ((rc = parse_options(argc, argv, &o)) != -1)
+		return rc;
 	log_init(o.verbose);
 	if (optind >= argc) {
 		usage(stderr);
 		return EX_USAGE;
 	}
-	cmd = argv[optind++];
-
-	if (strcmp(cmd, "check") == 0 && optind == argc && !o.json)
-		rc = cmd_check(&o);
-	else if (strcmp(cmd, "inspect") == 0 && argc - optind == 1)
-		rc = cmd_inspect(argv[optind]);
-	else if (strcmp(cmd, "run") == 0 && optind == argc)
-		rc = loop_run(o.config, o.now_given ? o.now : -1);
-	else if (strcmp(cmd, "once") == 0 && optind == argc)
-		rc = cmd_once(&o);
-	else if (strcmp(cmd, "status") == 0 && argc - optind <= 1)
-		rc = cmd_status(&o, optind < argc ? argv[optind] : NULL);
-	else if (strcmp(cmd, "report") == 0 && optind == argc && o.year != 0 &&
-	    !o.json)
-		rc = cmd_report(&o);
-	else if (strcmp(cmd, "report") == 0 && optind == argc && o.year == 0) {
-		fprintf(stderr, "convened: report wants --year YYYY\n");
-		rc = EX_USAGE;
-	} else if (strcmp(cmd, "calendar") == 0 && argc - optind == 1 && !o.json)
-		rc = cmd_calendar(&o, argv[optind]);
-	else {
-		fprintf(stderr, "convened: unknown command or arguments: %s\n",
-		    cmd);
-		usage(stderr);
-		rc = EX_USAGE;
-	}
+	rc = run_command(&o, argv[optind], argc - optind - 1,
+	    argv + optind + 1);
 	ical_shutdown();
 	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "config.h"
 #include "log.h"
 #include "net.h"
 #include "util.h"
@@ -49,6 +50,41 @@ net_socks_attach(struct net_socks *ns, void *curl)
 	curl_easy_setopt(curl, CURLOPT_SOCKOPTDATA, ns);
 	curl_easy_setopt(curl, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb);
 	curl_easy_setopt(curl, CURLOPT_CLOSESOCKETDATA, ns);
+}
+
+void
+net_client_setup(void *curl, const struct net_client *nc)
+{
+	const char *ca = getenv("CONVENED_CA_FILE");
+
+	/* Options that cannot fail with a valid handle on libcurl 7.85+;
+	 * a URL or scheme libcurl dislikes surfaces in curl_easy_perform(). */
+	curl_easy_setopt(curl, CURLOPT_URL, nc->url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, nc->protocols);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nc->errbuf);
+	net_socks_attach(nc->socks, curl);
+
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, nc->timeout);
+	curl_easy_setopt(curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, nc->timeout);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, nc->timeout);
+
+	/* smtps:// and imaps:// are TLS from the first byte whatever this
+	 * says. */
+	curl_easy_setopt(curl, CURLOPT_USE_SSL, nc->ep->tls_required ?
+	    (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca != NULL && *ca != '\0') {
+		log_debug("%s: CA certificates from CONVENED_CA_FILE %s",
+		    nc->name, ca);
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
+	}
+	if (nc->password != NULL) {
+		curl_easy_setopt(curl, CURLOPT_USERNAME, nc->ep->username);
+		curl_easy_setopt(curl, CURLOPT_PASSWORD, nc->password);
+	}
 }
 
 void

@@ -2,14 +2,17 @@
  * a connection we no longer trust can be cut without waiting for its
  * goodbye.  libcurl keeps a connection for reuse and, after a failure,
  * says QUIT or LOGOUT and waits as long for the answer as for any reply:
- * on a stalled server that doubles the wait.  And URLs as libcurl reads
- * them, for the configuration's checks (config.c). */
+ * on a stalled server that doubles the wait.  The options both clients
+ * set alike on their handles.  And URLs as libcurl reads them, for the
+ * configuration's checks (config.c). */
 #ifndef CONVENED_NET_H
 #define CONVENED_NET_H
 
 #include <stddef.h>
 
 #include "dmn.h"
+
+struct endpoint;
 
 #define NET_MAXFD 4     /* one connection; happy eyeballs may try a second
                          * address for a moment */
@@ -30,6 +33,27 @@ void net_socks_cut(struct net_socks *);
 /* A live server answers a goodbye at once: wait up to ms for any answer,
  * and cut the connection when none comes. */
 void net_socks_grace(struct net_socks *, int ms);
+
+/* What smtp.c and imap.c set alike on a new libcurl handle: the URL and
+ * the protocols it may speak, no signals, libcurl's reason in errbuf, the
+ * sockets in socks (net_socks_attach), stalls bounded by timeout seconds
+ * (connecting, each reply, under 1 byte/s), TLS verified, and required
+ * when ep says so (CONVENED_CA_FILE names other CA certificates: a debug
+ * line under name says so), and ep's user name with password unless
+ * password is NULL.  errbuf and socks must live as long as the handle;
+ * libcurl copies the strings. */
+struct net_client {
+	const char             *name;      /* "smtp", for the log */
+	const char             *protocols; /* libcurl's list: "smtp,smtps" */
+	const char             *url;
+	const struct endpoint  *ep;
+	const char             *password;
+	long                    timeout;
+	char                   *errbuf;    /* CURL_ERROR_SIZE bytes */
+	struct net_socks       *socks;
+};
+
+void net_client_setup(void *curl, const struct net_client *);
 
 /* How far a libcurl failure (a CURLcode) reaches when the server's own
  * answer says nothing more: the URL, the login or TLS are the account's

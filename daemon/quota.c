@@ -203,22 +203,6 @@ quota_year_free(struct quota_year *q)
 
 /* ---- localized values ---- */
 
-enum { L_ES, L_EN, L_PT, L_FR };
-
-static int
-lang_of(const char *lang)
-{
-	if (lang == NULL)
-		return L_EN;
-	if (strcmp(lang, "es") == 0)
-		return L_ES;
-	if (strcmp(lang, "pt") == 0)
-		return L_PT;
-	if (strcmp(lang, "fr") == 0)
-		return L_FR;
-	return L_EN;
-}
-
 /* Whole months from now to the end of the year, as words. */
 static char *
 months_left(const char *lang, long long now, long long year_end)
@@ -230,7 +214,7 @@ months_left(const char *lang, long long now, long long year_end)
 	static const char *const many[] = { "meses", "months", "meses",
 	    "mois" };
 	long long days = (year_end - now) / DAY;
-	int l = lang_of(lang), n = (int)(days * 12 / 365);
+	int l = template_lang(lang), n = (int)(days * 12 / 365);
 
 	if (n <= 0)
 		return xstrdup(none[l]);
@@ -268,7 +252,7 @@ why_word(const char *lang, const char *why)
 
 	for (i = 0; why != NULL && i < sizeof t / sizeof t[0]; i++)
 		if (strncmp(why, t[i].en_prefix, strlen(t[i].en_prefix)) == 0)
-			return t[i].text[lang_of(lang)];
+			return t[i].text[template_lang(lang)];
 	return why ? why : "";
 }
 
@@ -284,9 +268,9 @@ role_word(const char *lang, enum role r)
 	    "secrétariat technique" };
 
 	if (r == ROLE_MINISTRY)
-		return ministry[lang_of(lang)];
+		return ministry[template_lang(lang)];
 	if (r == ROLE_SECRETARIAT)
-		return secretariat[lang_of(lang)];
+		return secretariat[template_lang(lang)];
 	return config_role_name(r);
 }
 

@@ -383,15 +383,15 @@ minutes_word(const struct store_meeting *m, long long now)
 	return strcmp(s, "cancelled") == 0 ? "—" : "not yet";
 }
 
+/* The heading and the facts of one group: quota, coordination, bounces. */
 static void
-md_group(struct buf *b, const struct group_status *gs,
-    const struct config *cfg, long long now)
+md_group_facts(struct buf *b, const struct group_status *gs,
+    const struct config *cfg)
 {
 	const struct group *g = gs->g;
 	const struct quota_year *q = &gs->q;
 	const struct group *parent = g->parent ? config_group(cfg, g->parent) :
 	    NULL;
-	char when[24], day[24];
 	size_t i;
 	int level = gs->depth + 3;
 
@@ -427,45 +427,71 @@ md_group(struct buf *b, const struct group_status *gs,
 		buf_adds(b, ".\n");
 	} else
 		buf_adds(b, "- Addresses that bounce: none.\n");
+}
 
-	if (q->nm == 0)
+/* The group's meetings of the year as a table, one row a meeting. */
+static void
+md_meetings(struct buf *b, const struct group_status *gs, long long now)
+{
+	const struct quota_year *q = &gs->q;
+	char when[24];
+	size_t i;
+
+	if (q->nm == 0) {
 		buf_addf(b, "\nNo meetings in %d.\n", q->year);
-	else {
-		buf_adds(b, "\n| Date | Kind | Status | Agenda | Accepted | "
-		    "Declined | Tentative | No answer | Attendance | Minutes |\n"
-		    "|---|---|---|---|--:|--:|--:|--:|--:|---|\n");
-		for (i = 0; i < q->nm; i++) {
-			const struct store_meeting *m = &q->m[i];
-			int inv = invited(m);
-
-			local_time(m->start, g->timezone, when);
-			buf_addf(b, "| %s | ", when);
-			md_cell(b, m->kind ? m->kind : "meeting");
-			buf_addf(b, " | %s%s | %s | %d | %d | %d | %d | ",
-			    quota_meeting_state(m, now), q->from_series[i] ?
-			    " (not announced yet)" : "",
-			    m->agenda_confirmed ? "confirmed" : "not confirmed",
-			    m->accepted, m->declined, m->tentative,
-			    m->needs_action);
-			if (inv > 0)
-				buf_addf(b, "%d%%", (m->accepted * 100 + inv / 2) /
-				    inv);
-			else
-				buf_adds(b, "—");
-			buf_addf(b, " | %s |\n", minutes_word(m, now));
-		}
+		return;
 	}
-	if (gs->ndocs > 0) {
-		buf_adds(b, "\nDocuments and agreements archived:\n\n");
-		for (i = 0; i < gs->ndocs; i++) {
-			local_time(gs->docs[i].received, g->timezone, when);
-			memcpy(day, when, 10);
-			day[10] = '\0';
-			buf_addf(b, "- %s, %s: `%s`\n", day, gs->docs[i].kind,
-			    gs->docs[i].path);
-		}
-	} else
+	buf_adds(b, "\n| Date | Kind | Status | Agenda | Accepted | "
+	    "Declined | Tentative | No answer | Attendance | Minutes |\n"
+	    "|---|---|---|---|--:|--:|--:|--:|--:|---|\n");
+	for (i = 0; i < q->nm; i++) {
+		const struct store_meeting *m = &q->m[i];
+		int inv = invited(m);
+
+		local_time(m->start, gs->g->timezone, when);
+		buf_addf(b, "| %s | ", when);
+		md_cell(b, m->kind ? m->kind : "meeting");
+		buf_addf(b, " | %s%s | %s | %d | %d | %d | %d | ",
+		    quota_meeting_state(m, now), q->from_series[i] ?
+		    " (not announced yet)" : "",
+		    m->agenda_confirmed ? "confirmed" : "not confirmed",
+		    m->accepted, m->declined, m->tentative, m->needs_action);
+		if (inv > 0)
+			buf_addf(b, "%d%%", (m->accepted * 100 + inv / 2) / inv);
+		else
+			buf_adds(b, "—");
+		buf_addf(b, " | %s |\n", minutes_word(m, now));
+	}
+}
+
+/* The documents and agreements archived for the group, by local day. */
+static void
+md_documents(struct buf *b, const struct group_status *gs)
+{
+	char when[24], day[24];
+	size_t i;
+
+	if (gs->ndocs == 0) {
 		buf_adds(b, "\nNo documents or agreements archived.\n");
+		return;
+	}
+	buf_adds(b, "\nDocuments and agreements archived:\n\n");
+	for (i = 0; i < gs->ndocs; i++) {
+		local_time(gs->docs[i].received, gs->g->timezone, when);
+		memcpy(day, when, 10);
+		day[10] = '\0';
+		buf_addf(b, "- %s, %s: `%s`\n", day, gs->docs[i].kind,
+		    gs->docs[i].path);
+	}
+}
+
+static void
+md_group(struct buf *b, const struct group_status *gs,
+    const struct config *cfg, long long now)
+{
+	md_group_facts(b, gs, cfg);
+	md_meetings(b, gs, now);
+	md_documents(b, gs);
 }
 
 static void
@@ -596,94 +622,122 @@ report_csv(struct buf *b, struct group_status *gs, size_t n, long long now)
 	}
 }
 
+/* One group's identity, quota and bouncing addresses, up to "bouncing". */
+static void
+json_group_facts(struct buf *b, const struct group_status *gs)
+{
+	const struct group *g = gs->g;
+	const struct quota_year *q = &gs->q;
+	size_t j;
+
+	json_str(b, g->id);
+	buf_adds(b, ", \"name\": ");
+	json_str(b, g->name);
+	buf_adds(b, ", \"kind\": ");
+	json_str(b, config_group_kind_name(g->kind));
+	buf_adds(b, ", \"axis\": ");
+	json_str_or_null(b, config_axis_name(g->axis));
+	buf_adds(b, ", \"parent\": ");
+	json_str_or_null(b, g->parent);
+	buf_adds(b, ", \"timezone\": ");
+	json_str(b, g->timezone);
+	buf_addf(b, ",\n   \"quota\": %d, \"judged\": %s, "
+	    "\"first_year\": ", q->quota, q->judged ? "true" : "false");
+	if (q->first_year)
+		buf_addf(b, "%d", q->first_year);
+	else
+		buf_adds(b, "null");
+	buf_addf(b, ", \"held\": %d, \"scheduled\": %d, \"short_by\": %d, "
+	    "\"coordination_ok\": %s, \"coordination_problem\": ",
+	    q->held, q->scheduled, q->short_by,
+	    gs->coordination_ok ? "true" : "false");
+	json_str_or_null(b, gs->coordination_ok ? NULL : gs->why);
+	buf_adds(b, ",\n   \"bouncing\": [");
+	for (j = 0; j < gs->nbouncing; j++) {
+		if (j)
+			buf_adds(b, ", ");
+		json_str(b, gs->bouncing[j]);
+	}
+	buf_adds(b, "]");
+}
+
+/* The elements of the group's "meetings" array. */
+static void
+json_meetings(struct buf *b, const struct group_status *gs, long long now)
+{
+	const struct quota_year *q = &gs->q;
+	char when[24], utc[21];
+	size_t j;
+
+	for (j = 0; j < q->nm; j++) {
+		const struct store_meeting *m = &q->m[j];
+
+		iso_utc(m->start, utc);
+		local_time(m->start, gs->g->timezone, when);
+		buf_adds(b, j ? ",\n    {\"uid\": " : "\n    {\"uid\": ");
+		json_str(b, m->uid);
+		buf_addf(b, ", \"start\": \"%s\", \"local_start\": \"%s\", "
+		    "\"kind\": ", utc, when);
+		json_str(b, m->kind ? m->kind : "meeting");
+		buf_adds(b, ", \"summary\": ");
+		json_str_or_null(b, m->summary);
+		buf_addf(b, ",\n     \"status\": \"%s\", \"announced\": %s, "
+		    "\"agenda\": \"%s\", \"minutes\": ",
+		    quota_meeting_state(m, now),
+		    q->from_series[j] ? "false" : "true",
+		    m->agenda_confirmed ? "confirmed" : "pending");
+		json_str_or_null(b, m->minutes_path);
+		buf_addf(b, ",\n     \"rsvp\": {\"accepted\": %d, "
+		    "\"declined\": %d, \"tentative\": %d, "
+		    "\"needs_action\": %d}, \"attendance_rate\": ",
+		    m->accepted, m->declined, m->tentative, m->needs_action);
+		if (invited(m) > 0)
+			buf_addf(b, "%.4f}", (double)m->accepted / invited(m));
+		else
+			buf_adds(b, "null}");
+	}
+}
+
+/* The elements of the group's "documents" array. */
+static void
+json_documents(struct buf *b, const struct group_status *gs)
+{
+	char utc[21];
+	size_t j;
+
+	for (j = 0; j < gs->ndocs; j++) {
+		const struct store_doc *d = &gs->docs[j];
+
+		iso_utc(d->received, utc);
+		buf_adds(b, j ? ",\n    {\"kind\": " : "\n    {\"kind\": ");
+		json_str(b, d->kind);
+		buf_adds(b, ", \"path\": ");
+		json_str(b, d->path);
+		buf_adds(b, ", \"meeting_uid\": ");
+		json_str_or_null(b, d->meeting_uid);
+		buf_adds(b, ", \"sender\": ");
+		json_str_or_null(b, d->sender);
+		buf_addf(b, ", \"received\": \"%s\"}", utc);
+	}
+}
+
 static void
 report_json(struct buf *b, struct group_status *gs, size_t n, int year,
     long long now)
 {
-	char when[24], utc[21];
-	size_t i, j;
+	char utc[21];
+	size_t i;
 
 	iso_utc(now, utc);
 	buf_addf(b, "{\"year\": %d, \"now\": \"%s\",\n \"groups\": [", year,
 	    utc);
 	for (i = 0; i < n; i++) {
-		const struct group *g = gs[i].g;
-		const struct quota_year *q = &gs[i].q;
-
 		buf_adds(b, i ? ",\n  {\"id\": " : "\n  {\"id\": ");
-		json_str(b, g->id);
-		buf_adds(b, ", \"name\": ");
-		json_str(b, g->name);
-		buf_adds(b, ", \"kind\": ");
-		json_str(b, config_group_kind_name(g->kind));
-		buf_adds(b, ", \"axis\": ");
-		json_str_or_null(b, config_axis_name(g->axis));
-		buf_adds(b, ", \"parent\": ");
-		json_str_or_null(b, g->parent);
-		buf_adds(b, ", \"timezone\": ");
-		json_str(b, g->timezone);
-		buf_addf(b, ",\n   \"quota\": %d, \"judged\": %s, "
-		    "\"first_year\": ", q->quota, q->judged ? "true" : "false");
-		if (q->first_year)
-			buf_addf(b, "%d", q->first_year);
-		else
-			buf_adds(b, "null");
-		buf_addf(b, ", \"held\": %d, \"scheduled\": %d, \"short_by\": %d, "
-		    "\"coordination_ok\": %s, \"coordination_problem\": ",
-		    q->held, q->scheduled, q->short_by,
-		    gs[i].coordination_ok ? "true" : "false");
-		json_str_or_null(b, gs[i].coordination_ok ? NULL : gs[i].why);
-		buf_adds(b, ",\n   \"bouncing\": [");
-		for (j = 0; j < gs[i].nbouncing; j++) {
-			if (j)
-				buf_adds(b, ", ");
-			json_str(b, gs[i].bouncing[j]);
-		}
-		buf_adds(b, "],\n   \"meetings\": [");
-		for (j = 0; j < q->nm; j++) {
-			const struct store_meeting *m = &q->m[j];
-
-			iso_utc(m->start, utc);
-			local_time(m->start, g->timezone, when);
-			buf_adds(b, j ? ",\n    {\"uid\": " : "\n    {\"uid\": ");
-			json_str(b, m->uid);
-			buf_addf(b, ", \"start\": \"%s\", \"local_start\": \"%s\", "
-			    "\"kind\": ", utc, when);
-			json_str(b, m->kind ? m->kind : "meeting");
-			buf_adds(b, ", \"summary\": ");
-			json_str_or_null(b, m->summary);
-			buf_addf(b, ",\n     \"status\": \"%s\", \"announced\": %s, "
-			    "\"agenda\": \"%s\", \"minutes\": ",
-			    quota_meeting_state(m, now),
-			    q->from_series[j] ? "false" : "true",
-			    m->agenda_confirmed ? "confirmed" : "pending");
-			json_str_or_null(b, m->minutes_path);
-			buf_addf(b, ",\n     \"rsvp\": {\"accepted\": %d, "
-			    "\"declined\": %d, \"tentative\": %d, "
-			    "\"needs_action\": %d}, \"attendance_rate\": ",
-			    m->accepted, m->declined, m->tentative,
-			    m->needs_action);
-			if (invited(m) > 0)
-				buf_addf(b, "%.4f}", (double)m->accepted /
-				    invited(m));
-			else
-				buf_adds(b, "null}");
-		}
+		json_group_facts(b, &gs[i]);
+		buf_adds(b, ",\n   \"meetings\": [");
+		json_meetings(b, &gs[i], now);
 		buf_adds(b, "],\n   \"documents\": [");
-		for (j = 0; j < gs[i].ndocs; j++) {
-			const struct store_doc *d = &gs[i].docs[j];
-
-			iso_utc(d->received, utc);
-			buf_adds(b, j ? ",\n    {\"kind\": " : "\n    {\"kind\": ");
-			json_str(b, d->kind);
-			buf_adds(b, ", \"path\": ");
-			json_str(b, d->path);
-			buf_adds(b, ", \"meeting_uid\": ");
-			json_str_or_null(b, d->meeting_uid);
-			buf_adds(b, ", \"sender\": ");
-			json_str_or_null(b, d->sender);
-			buf_addf(b, ", \"received\": \"%s\"}", utc);
-		}
+		json_documents(b, &gs[i]);
 		buf_adds(b, "]}");
 	}
 	buf_adds(b, "]}\n");

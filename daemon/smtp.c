@@ -226,7 +226,6 @@ struct smtp *
 smtp_new(const struct endpoint *ep, const char *password, long timeout)
 {
 	struct smtp *s = xcalloc(1, sizeof(*s));
-	const char *ca = getenv("CONVENED_CA_FILE");
 	CURL *c;
 
 	if (timeout < 1)
@@ -240,39 +239,16 @@ smtp_new(const struct endpoint *ep, const char *password, long timeout)
 	if ((c = curl_easy_init()) == NULL)
 		fatalx("cannot initialise libcurl");
 	s->curl = c;
-	/* Options that cannot fail with a valid handle on libcurl 7.85+;
-	 * a URL or scheme libcurl dislikes surfaces in curl_easy_perform(). */
-	curl_easy_setopt(c, CURLOPT_URL, s->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
+	net_client_setup(c, &(struct net_client){ .name = "smtp",
+	    .protocols = "smtp,smtps", .url = s->url, .ep = ep,
+	    .password = s->password, .timeout = timeout, .errbuf = s->errbuf,
+	    .socks = &s->socks });
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
 	curl_easy_setopt(c, CURLOPT_DEBUGDATA, s);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, s);
-	net_socks_attach(&s->socks, c);
-
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, timeout);
-
-	/* smtps:// is TLS from the first byte whatever this says. */
-	curl_easy_setopt(c, CURLOPT_USE_SSL,
-	    ep->tls_required ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca != NULL && *ca != '\0') {
-		log_debug("smtp: CA certificates from CONVENED_CA_FILE %s", ca);
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-	}
-
-	if (s->password != NULL) {
-		curl_easy_setopt(c, CURLOPT_USERNAME, ep->username);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, s->password);
-	}
 	return s;
 }
 
@@ -314,16 +290,10 @@ classify(CURLcode rc, enum stage st, int code)
 	return net_curl_dmn((int)rc);
 }
 
-enum dmn
-smtp_send(struct smtp *s, const char *from, const char *rcpt,
-    const char *data, size_t len, char **err)
+/* Both addresses go between angle brackets: refuse one that cannot. */
+static enum dmn
+check_envelope(const char *from, const char *rcpt, char **err)
 {
-	struct curl_slist *rcpts = NULL;
-	char *arg;
-	long total;
-	CURLcode rc;
-	enum dmn r;
-
 	if (!address_ok(from)) {
 		*err = xasprintf("cannot send to %s: sender address unusable "
 		    "in MAIL FROM", rcpt);
@@ -334,7 +304,13 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 		    "RCPT TO");
 		return DMN_BAD_MSG;
 	}
+	return DMN_OK;
+}
 
+/* A clean record of the dialogue, and the message read_cb hands over. */
+static void
+start_send(struct smtp *s, const char *data, size_t len)
+{
 	s->stage = ST_CONNECT;
 	s->frozen = 0;
 	s->code = 0;
@@ -344,6 +320,17 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	s->data = data;
 	s->len = len;
 	s->pos = 0;
+}
+
+/* MAIL FROM, RCPT TO, the size and the total time cap of one message.
+ * Returns the recipient list, which the caller frees after the transfer
+ * (libcurl borrows it). */
+static struct curl_slist *
+set_envelope(struct smtp *s, const char *from, const char *rcpt, size_t len)
+{
+	struct curl_slist *rcpts;
+	char *arg;
+	long total;
 
 	arg = xasprintf("<%s>", from);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, arg);  /* copied */
@@ -359,15 +346,15 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	if (total > LONG_MAX / 2 - 10 * s->timeout)
 		total = LONG_MAX / 2 - 10 * s->timeout;
 	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, 10 * s->timeout + total);
+	return rcpts;
+}
 
-	rc = curl_easy_perform(s->curl);
-
-	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
-	curl_slist_free_all(rcpts);
-	s->data = NULL;
-
-	if (rc == CURLE_OK)
-		return DMN_OK;
+/* After a failed transfer: the connection cut, how far the failure
+ * reaches, and *err with the stage and what the server said there. */
+static enum dmn
+send_failed(struct smtp *s, CURLcode rc, const char *rcpt, char **err)
+{
+	enum dmn r;
 
 	/* libcurl keeps the connection after some failures (a timeout or a
 	 * 4xx at the end of data): replies may still be on their way and
@@ -395,6 +382,27 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 		    s->errbuf[0] != '\0' ? ")" : "");
 	}
 	return r;
+}
+
+enum dmn
+smtp_send(struct smtp *s, const char *from, const char *rcpt,
+    const char *data, size_t len, char **err)
+{
+	struct curl_slist *rcpts;
+	CURLcode rc;
+	enum dmn r;
+
+	if ((r = check_envelope(from, rcpt, err)) != DMN_OK)
+		return r;
+	start_send(s, data, len);
+	rcpts = set_envelope(s, from, rcpt, len);
+	rc = curl_easy_perform(s->curl);
+	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
+	curl_slist_free_all(rcpts);
+	s->data = NULL;
+	if (rc == CURLE_OK)
+		return DMN_OK;
+	return send_failed(s, rc, rcpt, err);
 }
 
 void

@@ -135,14 +135,9 @@ report_add(struct report *r, int line, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	msg = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
-	va_start(ap, fmt);
-	vsnprintf(msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 
 	if (r->d != NULL)
@@ -919,20 +914,18 @@ template_check(const struct config *cfg, struct diag *d)
 
 /* --- localized words --------------------------------------------------- */
 
-enum { L_ES, L_EN, L_PT, L_FR };
-
-static int
-lang_index(const char *lang)
+enum template_lang
+template_lang(const char *lang)
 {
 	if (lang != NULL) {
 		if (strcmp(lang, "es") == 0)
-			return L_ES;
+			return TEMPLATE_ES;
 		if (strcmp(lang, "pt") == 0)
-			return L_PT;
+			return TEMPLATE_PT;
 		if (strcmp(lang, "fr") == 0)
-			return L_FR;
+			return TEMPLATE_FR;
 	}
-	return L_EN;
+	return TEMPLATE_EN;
 }
 
 static const char *const weekdays[4][7] = {
@@ -977,21 +970,21 @@ template_when(const char *lang, long long utc, const char *tzid)
 	struct ical_tm tm;
 	struct buf b = BUF_INIT(BUF_OWN);
 	const char *zone = shown_zone(tzid);
-	int l = lang_index(lang), off, wd, mo;
+	int l = template_lang(lang), off, wd, mo;
 
 	ical_localtime(utc, zone, &tm);
 	wd = tm.wday >= 0 && tm.wday < 7 ? tm.wday : 0;
 	mo = tm.month >= 1 && tm.month <= 12 ? tm.month - 1 : 0;
 	switch (l) {
-	case L_ES:
+	case TEMPLATE_ES:
 		buf_addf(&b, "%s %d de %s de %d", weekdays[l][wd], tm.day,
 		    months[l][mo], tm.year);
 		break;
-	case L_PT:
+	case TEMPLATE_PT:
 		buf_addf(&b, "%s, %d de %s de %d", weekdays[l][wd], tm.day,
 		    months[l][mo], tm.year);
 		break;
-	case L_FR:
+	case TEMPLATE_FR:
 		buf_addf(&b, "%s %d%s %s %d", weekdays[l][wd], tm.day,
 		    tm.day == 1 ? "er" : "", months[l][mo], tm.year);
 		break;
@@ -1018,7 +1011,7 @@ template_date(const char *lang, long long utc, const char *tzid)
 	struct ical_tm tm;
 
 	ical_localtime(utc, shown_zone(tzid), &tm);
-	if (lang_index(lang) == L_EN)
+	if (template_lang(lang) == TEMPLATE_EN)
 		return xasprintf("%d %s %d", tm.day, months_short_en[
 		    tm.month >= 1 && tm.month <= 12 ? tm.month - 1 : 0],
 		    tm.year);
@@ -1048,7 +1041,7 @@ template_kind_word(const char *lang, const char *kind_code)
 		return "";
 	for (i = 0; i < sizeof kind_words / sizeof kind_words[0]; i++)
 		if (strcmp(kind_words[i].code, kind_code) == 0)
-			return kind_words[i].word[lang_index(lang)];
+			return kind_words[i].word[template_lang(lang)];
 	return kind_code;
 }
 
@@ -1062,5 +1055,5 @@ template_openness_word(const char *lang, int open)
 		{ "à huis clos", "à participation ouverte" },
 	};
 
-	return words[lang_index(lang)][open ? 1 : 0];
+	return words[template_lang(lang)][open ? 1 : 0];
 }

@@ -111,6 +111,13 @@ int   template_render(const struct config *cfg, const char *const *langs,
  * Returns the number of errors added to d. */
 int   template_check(const struct config *cfg, struct diag *d);
 
+/* The languages convened speaks in its own words, in the order of every
+ * table of localized words (template.c, quota.c).  template_lang: the one
+ * lang names, en for anything else (NULL included). */
+enum template_lang { TEMPLATE_ES, TEMPLATE_EN, TEMPLATE_PT, TEMPLATE_FR };
+
+enum template_lang template_lang(const char *lang);
+
 /* Localized helpers.  lang is one of es, en, pt, fr; anything else (NULL
  * included) is taken as en.  tzid NULL or unknown shows UTC.
  *

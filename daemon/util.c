@@ -63,17 +63,6 @@ xstrndup(const char *s, size_t n)
 static int buf_vaddf(struct buf *, const char *, va_list)
     __attribute__((format(printf, 2, 0)));
 
-char *
-xasprintf(const char *fmt, ...)
-{
-	struct buf b = BUF_INIT(BUF_OWN);
-	va_list ap;
-
-	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	return buf_detach(&b);
-}
 
 void
 buf_init(struct buf *b, size_t max)
@@ -153,6 +142,27 @@ buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	va_end(again);
 	b->len += (size_t)n;
 	return 0;
+}
+
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+
+	buf_vaddf(&b, fmt, ap);
+	return buf_detach(&b);
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *r;
+
+	va_start(ap, fmt);
+	r = xvasprintf(fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int

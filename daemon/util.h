@@ -7,6 +7,7 @@
 #ifndef CONVENED_UTIL_H
 #define CONVENED_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ void *xreallocarray(void *, size_t, size_t);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 char *xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *, va_list) __attribute__((format(printf, 1, 0)));
 
 /* A growable buffer with a maximum (curl's dynbuf): the cap belongs to
  * the buffer, set when it is initialised, not to each place that adds.

@@ -103,8 +103,8 @@ while read -r k req def lo hi; do
 	' "$root/man/convened.ini.5" >"$tmp/why" ||
 		bad "convened.ini(5) on '$k' disagrees with the code:$(cat "$tmp/why")"
 done <"$tmp/ints"
-cmds=$(grep -o 'strcmp(cmd, "[a-z]*")' "$root/daemon/main.c" |
-	sed 's/.*"\([a-z]*\)".*/\1/' | sort -u)
+cmds=$(sed -n '/^} commands\[\] = {/,/^};/p' "$root/daemon/main.c" |
+	grep -o '{ "[a-z]*"' | tr -d '{ "' | sort -u)
 [ -n "$cmds" ] || bad "no commands found in daemon/main.c"
 for c in $cmds; do
 	grep -q "^\.It Cm $c\( \|$\)" "$root/man/convened.8" ||
