@@ -193,10 +193,51 @@ static const char migration_3[] =
 	"ALTER TABLE outbox DROP COLUMN data;"
 	"CREATE INDEX outbox_recipient ON outbox (recipient);";
 
+/* What keeps one message from stopping a folder, and one failing disk
+ * from flooding the admin (inbox.h, outage.h); and the outbox without the
+ * text of what went: a sent message's body is needed by nobody, and an
+ * 18 MB minutes file copied to every member stayed there for good.  The
+ * two indexes serve the pruning of old rows (store_prune). */
+static const char migration_4[] =
+	/* A message that would not apply, cycle after cycle: error is how
+	 * it failed last, count how many cycles running it failed so.
+	 * quarantined_at is set once it was sent to the quarantine, where
+	 * (folder, uidvalidity, uid) says it was; notified_at once the admin
+	 * or the coordinators were told. */
+	"CREATE TABLE inbound_failures ("
+	"  message_id     TEXT PRIMARY KEY NOT NULL,"
+	"  folder         TEXT NOT NULL,"
+	"  uidvalidity    INTEGER NOT NULL,"
+	"  uid            INTEGER NOT NULL,"
+	"  error          TEXT NOT NULL,"
+	"  count          INTEGER NOT NULL DEFAULT 1,"
+	"  first_at       INTEGER NOT NULL,"
+	"  last_at        INTEGER NOT NULL,"
+	"  quarantined_at INTEGER,"
+	"  notified_at    INTEGER"
+	") WITHOUT ROWID;"
+
+	/* A part of the environment that is down (the repository, a
+	 * group's directory in it, the templates): one row for as long as
+	 * it lasts. */
+	"CREATE TABLE outages ("
+	"  resource  TEXT PRIMARY KEY NOT NULL,"
+	"  since     INTEGER NOT NULL,"
+	"  error     TEXT NOT NULL,"
+	"  tries     INTEGER NOT NULL DEFAULT 1,"
+	"  next_try  INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+
+	"DELETE FROM outbox_data WHERE id IN"
+	"  (SELECT id FROM outbox WHERE state IN ('sent', 'failed'));"
+	"CREATE INDEX outbox_done ON outbox (state, created);"
+	"CREATE INDEX inbound_processed ON inbound (result, processed_at);";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
+	migration_4,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -248,6 +289,18 @@ enum stmt_id {
 	ST_BOUNCE_STATUS,
 	ST_GROUP_DOCUMENTS,
 	ST_MEETING_EXISTS,
+	ST_OUTBOX_DATA_DROP,
+	ST_FAILURE_ADD,
+	ST_FAILURE_GET,
+	ST_FAILURE_QUARANTINE,
+	ST_FAILURE_CLEAR,
+	ST_OUTAGE_GET,
+	ST_OUTAGE_PUT,
+	ST_OUTAGE_END,
+	ST_WARNING_DROP_OTHERS,
+	ST_PRUNE_OUTBOX,
+	ST_PRUNE_INBOUND,
+	ST_PRUNE_FAILURES,
 	ST__COUNT
 };
 
@@ -475,25 +528,133 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_MEETING_EXISTS] =
 	"SELECT EXISTS (SELECT 1 FROM meetings WHERE uid = ?1)",
+
+	/* Nothing reads the text of a message that went or never will. */
+	[ST_OUTBOX_DATA_DROP] =
+	"DELETE FROM outbox_data WHERE id = ?1",
+
+	/* Failing the same way again counts; failing otherwise starts over.
+	 * A quarantined message found where it was put in quarantine from
+	 * never left (the move failed): it keeps its count and goes again.
+	 * Found anywhere else, someone brought it back: it is tried afresh,
+	 * and a new quarantine is told again. */
+	[ST_FAILURE_ADD] =
+	"INSERT INTO inbound_failures (message_id, folder, uidvalidity, uid,"
+	"  error, count, first_at, last_at) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)"
+	" ON CONFLICT (message_id) DO UPDATE SET"
+	"  count = CASE"
+	"    WHEN quarantined_at IS NOT NULL AND (folder, uidvalidity, uid) IS"
+	"      (excluded.folder, excluded.uidvalidity, excluded.uid) THEN count"
+	"    WHEN quarantined_at IS NOT NULL THEN 1"
+	"    WHEN error = excluded.error THEN count + 1"
+	"    ELSE 1 END,"
+	"  notified_at = CASE WHEN quarantined_at IS NOT NULL AND"
+	"    (folder, uidvalidity, uid) IS NOT (excluded.folder,"
+	"    excluded.uidvalidity, excluded.uid) THEN NULL ELSE notified_at END,"
+	"  quarantined_at = CASE WHEN (folder, uidvalidity, uid) IS"
+	"    (excluded.folder, excluded.uidvalidity, excluded.uid)"
+	"    THEN quarantined_at END,"
+	"  folder = excluded.folder, uidvalidity = excluded.uidvalidity,"
+	"  uid = excluded.uid, error = excluded.error, last_at = excluded.last_at"
+	" RETURNING count",
+
+	[ST_FAILURE_GET] =
+	"SELECT count, error, quarantined_at, notified_at FROM inbound_failures"
+	" WHERE message_id = ?1",
+
+	[ST_FAILURE_QUARANTINE] =
+	"UPDATE inbound_failures SET quarantined_at = ?2,"
+	"  notified_at = CASE WHEN ?3 THEN ?2 ELSE notified_at END"
+	" WHERE message_id = ?1",
+
+	[ST_FAILURE_CLEAR] =
+	"DELETE FROM inbound_failures WHERE message_id = ?1",
+
+	[ST_OUTAGE_GET] =
+	"SELECT since, error, tries, next_try FROM outages WHERE resource = ?1",
+
+	[ST_OUTAGE_PUT] =
+	"INSERT INTO outages (resource, since, error, tries, next_try)"
+	" VALUES (?1, ?2, ?3, ?4, ?5)"
+	" ON CONFLICT (resource) DO UPDATE SET since = excluded.since,"
+	"  error = excluded.error, tries = excluded.tries,"
+	"  next_try = excluded.next_try",
+
+	[ST_OUTAGE_END] =
+	"DELETE FROM outages WHERE resource = ?1",
+
+	[ST_WARNING_DROP_OTHERS] =
+	"DELETE FROM warnings WHERE group_id = ?1 AND kind = ?2 AND key <> ?3",
+
+	[ST_PRUNE_OUTBOX] =
+	"DELETE FROM outbox WHERE state IN ('sent', 'failed') AND created < ?1",
+
+	/* An applied message's record is what keeps it from being applied
+	 * twice: it stays.  One that changed nothing can be read again. */
+	[ST_PRUNE_INBOUND] =
+	"DELETE FROM inbound WHERE result IN ('ignored', 'refused')"
+	"  AND processed_at < ?1",
+
+	[ST_PRUNE_FAILURES] =
+	"DELETE FROM inbound_failures WHERE last_at < ?1",
 };
 
 struct store {
 	sqlite3        *db;
 	char           *path;
 	char           *errmsg;         /* SQLite's words for the last failure */
+	enum store_fail failed;         /* the worst since store_failure() */
 	int             ready;          /* store_open succeeded */
 	sqlite3_stmt   *st[ST__COUNT];
 };
 
 /* ---- helpers ---- */
 
+/* Whose fault an SQLite result code is (store_failure()). */
+static enum store_fail
+fail_class(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return STORE_FAIL_NONE;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+	case SQLITE_READONLY:
+	case SQLITE_INTERRUPT:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+	case SQLITE_NOLFS:
+	case SQLITE_AUTH:
+	case SQLITE_PERM:
+		return STORE_FAIL_ENV;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_TOOBIG:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+		return STORE_FAIL_DATA;
+	default:
+		return STORE_FAIL_BROKEN;
+	}
+}
+
 /* Keep SQLite's message now: resetting a statement or running the
  * rollback that follows a failure may replace it. */
 static void
 save_err(struct store *s)
 {
+	enum store_fail f = fail_class(sqlite3_extended_errcode(s->db));
+
 	free(s->errmsg);
 	s->errmsg = xstrdup(sqlite3_errmsg(s->db));
+	/* The worst stays: a cycle that met a full disk and then a
+	 * constraint met a full disk. */
+	if (f > s->failed)
+		s->failed = f;
 }
 
 /* Builds "<what> in state db <path>: <sqlite message>" into *err; takes
@@ -833,6 +994,30 @@ set_journal(struct store *s, char **err)
 	return 0;
 }
 
+/* A database made before schema 4 gives nothing back to the file system
+ * when rows go: auto_vacuum can only be turned on by rewriting it whole.
+ * VACUUM is atomic and needs about the database's size free; when it
+ * cannot run now (the disk, another process) nothing changes and the next
+ * start tries again. */
+static void
+incremental_vacuum_on(struct store *s)
+{
+	long long mode;
+
+	if (query_int(s, "PRAGMA auto_vacuum", &mode) == -1 || mode == 2)
+		return;
+	if (sqlite3_exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM",
+	    NULL, NULL, NULL) != SQLITE_OK) {
+		save_err(s);
+		s->failed = STORE_FAIL_NONE;
+		log_warnx("cannot rewrite state db %s to give free space back: "
+		    "%s; trying again at the next start", s->path, s->errmsg);
+		return;
+	}
+	log_info("state db %s rewritten: free space goes back to the file "
+	    "system from now on", s->path);
+}
+
 struct store *
 store_open_upto(const char *path, int upto, char **err)
 {
@@ -849,6 +1034,8 @@ store_open_upto(const char *path, int upto, char **err)
 		goto fail;
 	}
 	if (open_db(s, err) == -1 || is_ours(s, upto, &version, err) == -1 ||
+	    (version == 0 && upto >= 4 && sqlite3_exec(s->db, "PRAGMA "
+	    "auto_vacuum = INCREMENTAL", NULL, NULL, NULL) != SQLITE_OK) ||
 	    set_journal(s, err) == -1)
 		goto fail;
 
@@ -875,6 +1062,8 @@ store_open_upto(const char *path, int upto, char **err)
 		    "version %lld after migrating to %d", path, version, upto);
 		goto fail;
 	}
+	if (upto >= 4)
+		incremental_vacuum_on(s);
 	s->ready = 1;
 	return s;
 
@@ -1610,12 +1799,22 @@ store_outbox_set(struct store *s, long long id, const char *state,
 {
 	sqlite3_stmt *st;
 
+	int done = strcmp(state, "sent") == 0 || strcmp(state, "failed") == 0;
+
+	if (sp_begin(s) == -1)
+		goto fail;
 	st = stmt_get(s, ST_OUTBOX_SET, "ltiLLt", id, state, attempted,
 	    next_try, sent_at, error);
-	if (run_stmt(s, st) < 0)
-		return dberr(s, err, xasprintf("cannot mark outbox row %lld %s",
-		    id, state));
-	return 0;
+	if (run_stmt(s, st) < 0 || (done && run_stmt(s, stmt_get(s,
+	    ST_OUTBOX_DATA_DROP, "l", id)) < 0)) {
+		sp_end(s, 0);
+		goto fail;
+	}
+	if (sp_end(s, 1) == 0)
+		return 0;
+fail:
+	return dberr(s, err, xasprintf("cannot mark outbox row %lld %s", id,
+	    state));
 }
 
 long long
@@ -1646,6 +1845,21 @@ store_warning_add(struct store *s, const char *group_id, const char *kind,
 		return dberr(s, err, xasprintf("cannot record %s notice %s of %s",
 		    kind, key, group_id));
 	return n > 0;
+}
+
+int
+store_warning_replace(struct store *s, const char *group_id,
+    const char *kind, const char *key, long long now, char **err)
+{
+	int rc;
+
+	if ((rc = store_warning_add(s, group_id, kind, key, now, err)) != 1)
+		return rc;
+	if (run_stmt(s, stmt_get(s, ST_WARNING_DROP_OTHERS, "ttt", group_id,
+	    kind, key)) < 0)
+		return dberr(s, err, xasprintf("cannot forget older %s notices "
+		    "of %s", kind, group_id));
+	return 1;
 }
 
 char *
@@ -1807,4 +2021,201 @@ store_last_ended_without_minutes(struct store *s, const char *group_id,
 		uid = col_dup(st, 0);
 	sqlite3_reset(st);
 	return uid;
+}
+
+/* ---- what failed ---- */
+
+enum store_fail
+store_failure(struct store *s)
+{
+	enum store_fail f = s->failed;
+
+	s->failed = STORE_FAIL_NONE;
+	return f;
+}
+
+/* ---- messages that would not apply ---- */
+
+int
+store_inbound_failed(struct store *s, const char *message_id,
+    const char *folder, unsigned long uidvalidity, unsigned long uid,
+    const char *error, long long now, char **err)
+{
+	sqlite3_stmt *st;
+	int rc, count = -1;
+
+	st = stmt_get(s, ST_FAILURE_ADD, "tllltl", message_id, folder,
+	    (long long)uidvalidity, (long long)uid, error, now);
+	if (st == NULL)
+		goto fail;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		count = sqlite3_column_int(st, 0);
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	return count;
+fail:
+	return dberr(s, err, xasprintf("cannot count the failures of message "
+	    "%s", message_id));
+}
+
+int
+store_inbound_failures(struct store *s, const char *message_id, int *count,
+    int *quarantined, int *notified, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = stmt_get(s, ST_FAILURE_GET, "t", message_id)) == NULL)
+		goto fail;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*count = sqlite3_column_int(st, 0);
+		*quarantined = sqlite3_column_type(st, 2) != SQLITE_NULL;
+		*notified = sqlite3_column_type(st, 3) != SQLITE_NULL;
+		sqlite3_reset(st);
+		return 1;
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	return 0;
+fail:
+	return dberr(s, err, xasprintf("cannot read the failures of message "
+	    "%s", message_id));
+}
+
+int
+store_inbound_quarantine(struct store *s, const char *message_id,
+    long long now, char **err)
+{
+	int count, quarantined, notified = 0, rc;
+
+	if ((rc = store_inbound_failures(s, message_id, &count, &quarantined,
+	    &notified, err)) == -1)
+		return -1;
+	if (run_stmt(s, stmt_get(s, ST_FAILURE_QUARANTINE, "tli", message_id,
+	    now, !notified)) < 0)
+		return dberr(s, err, xasprintf("cannot record message %s as "
+		    "quarantined", message_id));
+	return rc == 1 && !notified;
+}
+
+int
+store_inbound_failure_clear(struct store *s, const char *message_id,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_FAILURE_CLEAR, "t", message_id)) < 0)
+		return dberr(s, err, xasprintf("cannot forget the failures of "
+		    "message %s", message_id));
+	return 0;
+}
+
+/* ---- outages ---- */
+
+int
+store_outage_get(struct store *s, const char *resource,
+    struct store_outage *o, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = stmt_get(s, ST_OUTAGE_GET, "t", resource)) == NULL)
+		goto fail;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		o->since = sqlite3_column_int64(st, 0);
+		o->error = col_dup(st, 1);
+		o->tries = sqlite3_column_int(st, 2);
+		o->next_try = sqlite3_column_int64(st, 3);
+		sqlite3_reset(st);
+		return 1;
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	return 0;
+fail:
+	return dberr(s, err, xasprintf("cannot read the outage of %s",
+	    resource));
+}
+
+int
+store_outage_put(struct store *s, const char *resource,
+    const struct store_outage *o, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_OUTAGE_PUT, "tltil", resource, o->since,
+	    o->error ? o->error : "", o->tries, o->next_try)) < 0)
+		return dberr(s, err, xasprintf("cannot record the outage of %s",
+		    resource));
+	return 0;
+}
+
+int
+store_outage_end(struct store *s, const char *resource, char **err)
+{
+	int n;
+
+	if ((n = run_stmt(s, stmt_get(s, ST_OUTAGE_END, "t", resource))) < 0)
+		return dberr(s, err, xasprintf("cannot end the outage of %s",
+		    resource));
+	return n > 0;
+}
+
+/* ---- keeping the state small ---- */
+
+/* Pages free in the file go back to the file system once they are over a
+ * quarter of it (and over a megabyte: a small file is not worth it). */
+static void
+give_back(struct store *s)
+{
+	long long free_pages, pages, page_size;
+
+	if (query_int(s, "PRAGMA freelist_count", &free_pages) == -1 ||
+	    query_int(s, "PRAGMA page_count", &pages) == -1 ||
+	    query_int(s, "PRAGMA page_size", &page_size) == -1)
+		return;
+	if (free_pages * 4 <= pages || free_pages * page_size < (1 << 20))
+		return;
+	if (sqlite3_exec(s->db, "PRAGMA incremental_vacuum", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		save_err(s);
+		log_warnx("cannot give free space of state db %s back: %s",
+		    s->path, s->errmsg);
+	}
+}
+
+long long
+store_prune(struct store *s, long long before, char **err)
+{
+	static const enum stmt_id prunes[] = { ST_PRUNE_OUTBOX,
+	    ST_PRUNE_INBOUND, ST_PRUNE_FAILURES };
+	long long total = 0;
+	size_t i;
+	int n;
+
+	if (sp_begin(s) == -1)
+		goto fail;
+	for (i = 0; i < sizeof prunes / sizeof prunes[0]; i++) {
+		if ((n = run_stmt(s, stmt_get(s, prunes[i], "l", before))) < 0) {
+			sp_end(s, 0);
+			goto fail;
+		}
+		total += n;
+	}
+	if (sp_end(s, 1) == -1)
+		goto fail;
+	give_back(s);
+	return total;
+fail:
+	return dberr(s, err, xstrdup("cannot forget old rows"));
 }

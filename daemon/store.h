@@ -24,13 +24,15 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Open (create if absent) the state database at `path`: WAL journal with
  * synchronous=NORMAL (FULL, with a warning, on a file system where WAL
  * cannot work), foreign_keys=ON, busy_timeout 5000 ms; then run the
  * numbered migrations up to STORE_SCHEMA_VERSION, each in its own
- * transaction, recording the version in PRAGMA user_version.
+ * transaction, recording the version in PRAGMA user_version.  A new
+ * database is made with auto_vacuum = INCREMENTAL; an older one is
+ * rewritten to it once (see store_prune).
  * Refused (NULL, *err set): a database with a newer schema than this binary
  * knows, a file that is not an SQLite database, an SQLite database that
  * belongs to another application.
@@ -48,6 +50,26 @@ void store_close(struct store *);
 
 /* PRAGMA user_version of the open database; -1 when it cannot be read. */
 int  store_schema_version(struct store *);
+
+/* ---- what failed ----
+ *
+ * A call that fails says what in *err; store_failure() says whose fault
+ * it was, for the one deciding what a failure means (inbox.h, cycle.h).
+ * Worse comes later in the list. */
+enum store_fail {
+	STORE_FAIL_NONE,        /* nothing failed */
+	STORE_FAIL_DATA,        /* what was to be written: a constraint, a
+	                         * value too big; the same call fails again */
+	STORE_FAIL_ENV,         /* the database's surroundings: busy or locked
+	                         * by another process, disk full, read-only,
+	                         * an I/O error, out of memory; it may work
+	                         * later */
+	STORE_FAIL_BROKEN       /* the database itself: corrupt, not a
+	                         * database, a schema that does not fit */
+};
+/* The worst failure of this store's statements since the last call,
+ * which forgets it. */
+enum store_fail store_failure(struct store *);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 / -1; a failure is logged with
  * log_warnx (there is nothing else the caller could add). */
@@ -288,12 +310,23 @@ int  store_outbox_set(struct store *, long long id, const char *state,
 /* Rows in a state, or -1. */
 long long store_outbox_count(struct store *, const char *state);
 
+/* A row turned 'sent' or 'failed' loses its text (store_outbox_set drops
+ * it in the same savepoint): nothing reads it again.  Its Message-ID,
+ * recipient, kind and state stay for bounces, `status` and the notices
+ * until store_prune() forgets the row. */
+
 /* ---- warnings and notices ---- */
 
 /* Record that the notice (group, kind, key) went out.  1 when it is new
  * (send it), 0 when it was recorded before (never send twice), -1 error.
  * Meant to run in the transaction that queues the notice. */
 int  store_warning_add(struct store *, const char *group_id,
+         const char *kind, const char *key, long long now, char **err);
+
+/* As store_warning_add(), and every other key of the same group and kind
+ * is forgotten when this one is new: for what stands for the latest state
+ * only (the digest of a calendar feed written). */
+int  store_warning_replace(struct store *, const char *group_id,
          const char *kind, const char *key, long long now, char **err);
 
 /* ---- inbound ---- */
@@ -308,6 +341,29 @@ int  store_inbound_seen(struct store *, const char *message_id,
 int  store_inbound_add(struct store *, const char *message_id,
          const char *folder, unsigned long uidvalidity, unsigned long uid,
          long long now, const char *kind, const char *result, char **err);
+
+/* A message failed (inbox.h) with error, found at folder, uidvalidity
+ * and uid.  Returns how many cycles running it has failed the same way:
+ * 1 when error differs from the last one; for a message put in
+ * quarantine, the count it had when it is found again where it was (the
+ * move did not happen), 1 when it is found anywhere else (someone brought
+ * it back: it is tried afresh, and told of afresh).  -1 on error. */
+int  store_inbound_failed(struct store *, const char *message_id,
+         const char *folder, unsigned long uidvalidity, unsigned long uid,
+         const char *error, long long now, char **err);
+/* The message, whose failure store_inbound_failed() recorded, is put in
+ * quarantine now.  1 when nobody was told of it yet: it is recorded as
+ * told, and the caller queues the notice in the same transaction; 0 when
+ * they were; -1 on error. */
+int  store_inbound_quarantine(struct store *, const char *message_id,
+         long long now, char **err);
+/* The message applied: its failures are forgotten. */
+int  store_inbound_failure_clear(struct store *, const char *message_id,
+         char **err);
+/* 1 with the count of its failures and whether it is quarantined and
+ * told of (0 or 1 each), 0 when none is recorded, -1 on error. */
+int  store_inbound_failures(struct store *, const char *message_id,
+         int *count, int *quarantined, int *notified, char **err);
 
 /* A folder's UIDVALIDITY and last UID done: 1 known, 0 never seen, -1. */
 int  store_folder_get(struct store *, const char *name,
@@ -338,5 +394,38 @@ char *store_last_ended_without_minutes(struct store *, const char *group_id,
 /* The status of the newest bounce report recorded for email (caller
  * frees), or NULL: none, or the store failed. */
 char *store_bounce_status(struct store *, const char *email);
+
+/* ---- outages (outage.h) ----
+ *
+ * One row per resource that is down ("repository", "repository/<group>",
+ * "templates"), for as long as it is. */
+struct store_outage {
+	long long  since;
+	char      *error;              /* the last failure; caller frees */
+	int        tries;              /* failed tries so far */
+	long long  next_try;
+};
+/* 1 with *o filled, 0 when the resource is not down, -1 on error. */
+int  store_outage_get(struct store *, const char *resource,
+         struct store_outage *o, char **err);
+/* Record it down as *o says (insert or replace). */
+int  store_outage_put(struct store *, const char *resource,
+         const struct store_outage *o, char **err);
+/* The resource works: 1 when it was down, 0 when it was not, -1. */
+int  store_outage_end(struct store *, const char *resource, char **err);
+
+/* ---- keeping the state small ----
+ *
+ * Forget what no guarantee needs any more, from before `before`: outbox
+ * rows sent or failed (until then their Message-IDs and recipients let a
+ * bounce be recognised), records of messages ignored or refused (the
+ * record of an applied message stays: it keeps the message from being
+ * applied twice), and failures of messages quarantined as long ago.  Then,
+ * when over a quarter of the file (and over 1 MiB) is free, hand the free
+ * pages back to the file system (incremental vacuum; every database from
+ * schema 4 on has auto_vacuum = INCREMENTAL: store_open rewrites an older
+ * one once with VACUUM, and when that cannot be done, logs it and tries
+ * again at the next start).  Returns the rows forgotten, or -1. */
+long long store_prune(struct store *, long long before, char **err);
 
 #endif

@@ -197,7 +197,8 @@ invite(struct store *s, const char *uid, const char *email,
 
 static const char *const all_tables[] = {
 	"groups", "members", "meetings", "invitations", "outbox", "inbound",
-	"folders", "documents", "warnings", "bounces",
+	"folders", "documents", "warnings", "bounces", "outbox_data",
+	"inbound_failures", "outages",
 };
 
 /* ---- tests ---- */
@@ -211,15 +212,19 @@ test_fresh_db(void **state)
 
 	s = open_ok(f->db);
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 3);
+	assert_int_equal(STORE_SCHEMA_VERSION, 4);
 	for (i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++)
 		if (!raw_has(f->db, "table", all_tables[i]))
 			fail_msg("table %s missing", all_tables[i]);
 	assert_true(raw_has(f->db, "index", "outbox_due"));
 	assert_true(raw_has(f->db, "index", "meetings_group_start"));
-	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 4);
 	assert_true(raw_has(f->db, "index", "outbox_recipient"));
+	assert_true(raw_has(f->db, "index", "outbox_done"));
+	assert_true(raw_has(f->db, "index", "inbound_processed"));
 	assert_int_equal(raw_int(f->db, "PRAGMA application_id"), 0x636e7664);
+	/* Made with it: no VACUUM ever needed. */
+	assert_int_equal(raw_int(f->db, "PRAGMA auto_vacuum"), 2);
 	store_close(s);
 }
 
@@ -298,9 +303,18 @@ test_upgrade_from_v1(void **state)
 	store_close(s);
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 1);
 
+	assert_int_equal(raw_int(f->db, "PRAGMA auto_vacuum"), 0);
 	s = open_ok(f->db);
-	assert_int_equal(store_schema_version(s), 3);
+	assert_int_equal(store_schema_version(s), 4);
 	assert_true(raw_has(f->db, "table", "bounces"));
+	/* Rewritten once on the way to schema 4, in WAL still. */
+	assert_int_equal(raw_int(f->db, "PRAGMA auto_vacuum"), 2);
+	{
+		char *mode = raw_str(f->db, "PRAGMA journal_mode");
+
+		assert_string_equal(mode, "wal");
+		free(mode);
+	}
 	/* The message queued under version 1 keeps its text in its new
 	 * table (version 3). */
 	{
@@ -333,7 +347,7 @@ test_upgrade_from_v1(void **state)
 
 	/* opening an up-to-date database again migrates nothing */
 	s = open_ok(f->db);
-	assert_int_equal(store_schema_version(s), 3);
+	assert_int_equal(store_schema_version(s), 4);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM meetings"), 1);
 	store_close(s);
 }
@@ -346,9 +360,9 @@ test_newer_refused(void **state)
 
 	store_close(s);
 
-	/* a binary that knows only version 1 meets a version 3 database */
+	/* a binary that knows only version 1 meets a version 4 database */
 	assert_null(store_open_upto(f->db, 1, &err));
-	assert_non_null(strstr(err, "schema version 3"));
+	assert_non_null(strstr(err, "schema version 4"));
 	assert_non_null(strstr(err, "(1)"));
 	free(err);
 	err = NULL;
@@ -358,7 +372,7 @@ test_newer_refused(void **state)
 	assert_non_null(err);
 	assert_non_null(strstr(err, f->db));
 	assert_non_null(strstr(err, "schema version 99"));
-	assert_non_null(strstr(err, "(3)"));
+	assert_non_null(strstr(err, "(4)"));
 	assert_non_null(strstr(err, "upgrade convened"));
 	free(err);
 	err = NULL;
@@ -719,6 +733,176 @@ test_rollback(void **state)
 	store_close(s);
 }
 
+/* A message that went, or never will, loses its text; its row stays
+ * until the retention period is over, and goes then. */
+static void
+test_outbox_kept_small(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	struct store_outbox *o = NULL;
+	size_t n = 0, i;
+
+	for (i = 0; i < 3; i++) {
+		struct store_outbox_in in = {
+			.kind = "invite", .recipient = "ana@example.org",
+			.data = "Subject: x\r\n\r\nbody\r\n", .len = 19,
+			.now = T0 + (long long)i * DAY,
+		};
+		char mid[16];
+
+		snprintf(mid, sizeof mid, "m%zu@x", i);
+		in.message_id = mid;
+		assert_int_equal(store_outbox_add(s, &in, &err), 1);
+	}
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox_data"), 3);
+	OK(store_outbox_due(s, T0 + 9 * DAY, 10, &o, &n, &err));
+	assert_int_equal(n, 3);
+	OK(store_outbox_set(s, o[0].id, "sent", 1, -1, T0, NULL, &err));
+	OK(store_outbox_set(s, o[1].id, "failed", 1, -1, -1, "550 no", &err));
+	OK(store_outbox_set(s, o[2].id, "pending", 1, T0 + 9 * DAY, -1, "451",
+	    &err));
+	store_outbox_free(o, n);
+	/* Only the pending one keeps its text; every row stays. */
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox_data"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox_data"
+	    " WHERE id = (SELECT id FROM outbox WHERE message_id = 'm2@x')"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox"), 3);
+	assert_int_equal(store_outbox_has(s, "m0@x", &err), 1);
+
+	/* Ignored and refused messages are forgotten with them; an applied
+	 * one is remembered for good. */
+	OK(store_inbound_add(s, "a@x", "INBOX", 1, 1, T0, "rsvp", "applied",
+	    &err));
+	OK(store_inbound_add(s, "i@x", "INBOX", 1, 2, T0, "plain", "ignored",
+	    &err));
+	OK(store_inbound_add(s, "r@x", "INBOX", 1, 3, T0, "rsvp", "refused",
+	    &err));
+	OK(store_inbound_add(s, "late@x", "INBOX", 1, 4, T0 + 5 * DAY, "plain",
+	    "ignored", &err));
+	/* m0 and m1 (created T0 and T0 + 1 day) are done and old enough;
+	 * m2 is pending and stays whatever its age. */
+	assert_int_equal(store_prune(s, T0 + 2 * DAY, &err), 4);
+	{
+		char *left = raw_str(f->db, "SELECT group_concat(message_id, ' ')"
+		    " FROM (SELECT message_id FROM outbox UNION ALL"
+		    " SELECT message_id FROM inbound ORDER BY 1)");
+
+		assert_string_equal(left, "a@x late@x m2@x");
+		free(left);
+	}
+	assert_int_equal(store_prune(s, T0 + 2 * DAY, &err), 0);
+	store_close(s);
+}
+
+/* Cycle after cycle, the same failure counts up; another one starts
+ * over; quarantine is told once, and a message brought back from it is
+ * tried afresh. */
+static void
+test_inbound_failures(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	int count = 0, q = 0, told = 0;
+
+	assert_int_equal(store_inbound_failures(s, "p@x", &count, &q, &told,
+	    &err), 0);
+	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "boom",
+	    T0, &err), 1);
+	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "boom",
+	    T0 + 60, &err), 2);
+	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "bang",
+	    T0 + 120, &err), 1);
+	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "bang",
+	    T0 + 180, &err), 2);
+	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "bang",
+	    T0 + 240, &err), 3);
+	assert_int_equal(store_inbound_quarantine(s, "p@x", T0 + 240, &err), 1);
+	assert_int_equal(store_inbound_failures(s, "p@x", &count, &q, &told,
+	    &err), 1);
+	assert_int_equal(count, 3);
+	assert_int_equal(q, 1);
+	assert_int_equal(told, 1);
+	/* The move failed: found where it was, it goes again, untold. */
+	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "bang",
+	    T0 + 300, &err), 3);
+	assert_int_equal(store_inbound_quarantine(s, "p@x", T0 + 300, &err), 0);
+	/* Brought back to INBOX under a new UID: afresh. */
+	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 9, "bang",
+	    T0 + 360, &err), 1);
+	assert_int_equal(store_inbound_failures(s, "p@x", &count, &q, &told,
+	    &err), 1);
+	assert_int_equal(q, 0);
+	assert_int_equal(told, 0);
+	OK(store_inbound_failure_clear(s, "p@x", &err));
+	assert_int_equal(store_inbound_failures(s, "p@x", &count, &q, &told,
+	    &err), 0);
+
+	/* Long quarantined, forgotten. */
+	assert_int_equal(store_inbound_failed(s, "old@x", "INBOX", 7, 4, "x",
+	    T0, &err), 1);
+	assert_int_equal(store_prune(s, T0 + DAY, &err), 1);
+	store_close(s);
+}
+
+static void
+test_outages(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	struct store_outage o = { .since = T0, .error = "read-only",
+	    .tries = 1, .next_try = T0 + 60 }, got;
+
+	assert_int_equal(store_outage_get(s, "repository", &got, &err), 0);
+	OK(store_outage_put(s, "repository", &o, &err));
+	o.tries = 2;
+	o.next_try = T0 + 180;
+	OK(store_outage_put(s, "repository", &o, &err));
+	assert_int_equal(store_outage_get(s, "repository", &got, &err), 1);
+	assert_int_equal(got.since, T0);
+	assert_int_equal(got.tries, 2);
+	assert_int_equal(got.next_try, T0 + 180);
+	assert_string_equal(got.error, "read-only");
+	free(got.error);
+	assert_int_equal(store_outage_end(s, "repository", &err), 1);
+	assert_int_equal(store_outage_end(s, "repository", &err), 0);
+	store_close(s);
+}
+
+/* Whose fault a failure was: the data's (a constraint, here a trigger
+ * that refuses one row), or the surroundings' (another process holding
+ * the database past the busy timeout). */
+static void
+test_failure_kinds(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	sqlite3 *other;
+
+	assert_int_equal(store_failure(s), STORE_FAIL_NONE);
+	raw_exec(f->db, "CREATE TRIGGER no_bad BEFORE INSERT ON groups"
+	    " WHEN NEW.id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+	assert_int_equal(store_group_sync(s, "bad", "Bad", T0, &err), -1);
+	assert_non_null(strstr(err, "refused"));
+	free(err);
+	err = NULL;
+	assert_int_equal(store_failure(s), STORE_FAIL_DATA);
+	assert_int_equal(store_failure(s), STORE_FAIL_NONE);
+
+	other = raw_open(f->db);
+	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(store_begin(s), -1);
+	assert_int_equal(store_failure(s), STORE_FAIL_ENV);
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	OK(store_begin(s));
+	OK(store_group_sync(s, "good", "Good", T0, &err));
+	OK(store_commit(s));
+	assert_int_equal(store_failure(s), STORE_FAIL_NONE);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -740,6 +924,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_bouncing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_kept_small, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_inbound_failures, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_kinds, setup,
+		    teardown),
 	};
 
 	log_init(0);
