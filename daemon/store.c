@@ -603,7 +603,7 @@ struct store {
 	sqlite3        *db;
 	char           *path;
 	char           *errmsg;         /* SQLite's words for the last failure */
-	enum store_fail failed;         /* the worst since store_failure() */
+	enum store_fail failed;         /* the worst since the last clear */
 	int             ready;          /* store_open succeeded */
 	sqlite3_stmt   *st[ST__COUNT];
 };
@@ -2028,10 +2028,13 @@ store_last_ended_without_minutes(struct store *s, const char *group_id,
 enum store_fail
 store_failure(struct store *s)
 {
-	enum store_fail f = s->failed;
+	return s->failed;
+}
 
+void
+store_failure_clear(struct store *s)
+{
 	s->failed = STORE_FAIL_NONE;
-	return f;
 }
 
 /* ---- messages that would not apply ---- */

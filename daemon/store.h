@@ -67,9 +67,10 @@ enum store_fail {
 	STORE_FAIL_BROKEN       /* the database itself: corrupt, not a
 	                         * database, a schema that does not fit */
 };
-/* The worst failure of this store's statements since the last call,
- * which forgets it. */
+/* The worst failure of this store's statements since it was opened or
+ * store_failure_clear() was last called. */
 enum store_fail store_failure(struct store *);
+void store_failure_clear(struct store *);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 / -1; a failure is logged with
  * log_warnx (there is nothing else the caller could add). */

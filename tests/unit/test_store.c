@@ -887,6 +887,8 @@ test_failure_kinds(void **state)
 	free(err);
 	err = NULL;
 	assert_int_equal(store_failure(s), STORE_FAIL_DATA);
+	assert_int_equal(store_failure(s), STORE_FAIL_DATA);
+	store_failure_clear(s);
 	assert_int_equal(store_failure(s), STORE_FAIL_NONE);
 
 	other = raw_open(f->db);
@@ -896,6 +898,7 @@ test_failure_kinds(void **state)
 	assert_int_equal(store_failure(s), STORE_FAIL_ENV);
 	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(other);
+	store_failure_clear(s);
 	OK(store_begin(s));
 	OK(store_group_sync(s, "good", "Good", T0, &err));
 	OK(store_commit(s));
