@@ -9,11 +9,78 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
+
 #include "archive.h"
 #include "util.h"
 
 #define NAME_MAX_BYTES 120
 #define MAX_CLASH      1000
+
+/* Whose fault a failed system call under the repository was, by errno:
+ * the file system's (full, read-only, failing), the directory's where it
+ * happened (a link, not a directory, permissions: `here`), or the item's
+ * own (a name the file system will not take). */
+static enum archive_result
+blame(int e, enum archive_result here)
+{
+	switch (e) {
+	case ENOSPC:
+	case EDQUOT:
+	case EROFS:
+	case EIO:
+	case ENOMEM:
+	case EMFILE:
+	case ENFILE:
+	case ESTALE:
+	case ENODEV:
+	case ENXIO:
+	case ENOENT:
+		return ARCHIVE_REPOSITORY;
+	case ELOOP:
+	case ENOTDIR:
+	case EACCES:
+	case EPERM:
+	case EMLINK:
+	case EXDEV:
+		return here;
+	default:
+		return ARCHIVE_ITEM;
+	}
+}
+
+/* Code points a name never keeps: the bidirectional controls, which make
+ * "exe.pdf" of "fdp.exe", and the invisible ones, which make two names
+ * that look the same differ. */
+static int
+hidden_char(gunichar u)
+{
+	return (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069) ||
+	    u == 0x200e || u == 0x200f || u == 0x061c ||
+	    (u >= 0x200b && u <= 0x200d) || u == 0x2060 || u == 0xfeff;
+}
+
+/* s (valid UTF-8) without hidden characters, composed (NFC): a name
+ * typed on a Mac and the same typed elsewhere are one name.  Frees s;
+ * caller frees the result. */
+static char *
+plain_text(char *s)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	const char *p;
+	gchar *nfc;
+	char *out;
+
+	for (p = s; *p != '\0'; p = g_utf8_next_char(p))
+		if (!hidden_char(g_utf8_get_char(p)))
+			buf_add(&b, p, (size_t)(g_utf8_next_char(p) - p));
+	free(s);
+	nfc = g_utf8_normalize(buf_str(&b), -1, G_NORMALIZE_NFC);
+	buf_release(&b);
+	out = xstrdup(nfc != NULL ? nfc : "");
+	g_free(nfc);
+	return out;
+}
 
 char *
 archive_safe_name(const char *name, size_t len, const char *fallback)
@@ -44,7 +111,7 @@ archive_safe_name(const char *name, size_t len, const char *fallback)
 		buf_add(&b, p, n);
 		p += n;
 	}
-	s = b.data ? b.data : xstrdup("");
+	s = plain_text(b.data ? b.data : xstrdup(""));
 	/* No hidden files, no "." or "..", no trailing dots or blanks. */
 	i = strspn(s, ". \t");
 	memmove(s, s + i, strlen(s + i) + 1);
@@ -69,7 +136,7 @@ archive_safe_name(const char *name, size_t len, const char *fallback)
 	return s;
 }
 
-/* "name-2.ext" for the k-th clash of "name.ext". */
+/* "name (2).ext" for the k-th file of an item called "name.ext". */
 static char *
 clash_name(const char *name, int k)
 {
@@ -78,13 +145,14 @@ clash_name(const char *name, int k)
 	if (k == 1)
 		return xstrdup(name);
 	if (dot == NULL || dot == name)
-		return xasprintf("%s-%d", name, k);
-	return xasprintf("%.*s-%d%s", (int)(dot - name), name, k, dot);
+		return xasprintf("%s (%d)", name, k);
+	return xasprintf("%.*s (%d)%s", (int)(dot - name), name, k, dot);
 }
 
-/* Write data to dirfd under name, or name-2, name-3... when name is
- * taken: never over a file already there.  *final gets the name used. */
-static int
+/* Write data to dirfd under name, or "name (2)", "name (3)"... when name
+ * is taken: never over a file already there, nor through a link (a link
+ * is a name taken).  *final gets the name used.  0, or the blame. */
+static enum archive_result
 put_file(int dirfd, const char *name, const void *data, size_t len,
     char **final, char **err)
 {
@@ -92,37 +160,129 @@ put_file(int dirfd, const char *name, const void *data, size_t len,
 	int k;
 
 	if (file_write_temp(dirfd, data, len, tmp, err) == -1)
-		return -1;
+		return blame(errno, ARCHIVE_GROUP);
 	for (k = 1; k <= MAX_CLASH; k++) {
 		*final = clash_name(name, k);
 		if (renameat2(dirfd, tmp, dirfd, *final, RENAME_NOREPLACE) == 0)
-			return 0;
+			return ARCHIVE_OK;
 		free(*final);
 		*final = NULL;
 		if (errno != EEXIST)
 			break;
 	}
-	*err = xasprintf("cannot rename into %s: %s", name, strerror(errno));
+	k = errno;
+	*err = xasprintf("cannot rename into %s: %s", name, strerror(k));
 	unlinkat(dirfd, tmp, 0);
-	return -1;
+	return blame(k, ARCHIVE_GROUP);
 }
 
-/* Open (creating) directory name below dirfd, never through a link. */
+/* Open (creating) directory name below dirfd, never through a link:
+ * O_NOFOLLOW on the one component, which is the last.  A link or a file
+ * where the directory should be is refused (ELOOP or ENOTDIR).  The fd,
+ * or -1 with *err and errno set. */
 static int
 subdir(int dirfd, const char *name, char **err)
 {
-	int fd;
+	int fd, e;
 
 	if (mkdirat(dirfd, name, 0750) == -1 && errno != EEXIST) {
+		e = errno;
 		*err = xasprintf("cannot create directory %s: %s", name,
-		    strerror(errno));
+		    strerror(e));
+		errno = e;
 		return -1;
 	}
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
-		*err = xasprintf("cannot open directory %s: %s", name,
-		    strerror(errno));
+	if (fd == -1) {
+		e = errno;
+		*err = xasprintf("cannot open directory %s: %s%s", name,
+		    strerror(e), e == ELOOP || e == ENOTDIR ?
+		    " (a link or a file, not a directory: refused)" : "");
+		errno = e;
+	}
 	return fd;
+}
+
+/* The repository's own directory, made when missing.  The path is the
+ * administrator's and may go through links; nothing below it may. */
+static int
+open_root(const char *repository, char **err)
+{
+	int fd, e;
+
+	if (mkdir(repository, 0750) == -1 && errno != EEXIST) {
+		e = errno;
+		*err = xasprintf("cannot create repository %s: %s", repository,
+		    strerror(e));
+		errno = e;
+		return -1;
+	}
+	if ((fd = open(repository, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		e = errno;
+		*err = xasprintf("cannot open repository %s: %s", repository,
+		    strerror(e));
+		errno = e;
+	}
+	return fd;
+}
+
+enum archive_result
+archive_group_dir(const char *repository, const char *group, int *fd,
+    char **err)
+{
+	int root;
+	char *why = NULL;
+
+	if ((root = open_root(repository, err)) == -1)
+		return blame(errno, ARCHIVE_REPOSITORY);
+	*fd = subdir(root, group, &why);
+	close(root);
+	if (*fd != -1)
+		return ARCHIVE_OK;
+	*err = xasprintf("%s/%s: %s", repository, group, why);
+	free(why);
+	return blame(errno, ARCHIVE_GROUP);
+}
+
+enum archive_result
+archive_write_file(int dirfd, const char *name, const void *data, size_t len,
+    char **err)
+{
+	struct stat sb;
+
+	/* Replacing a link would not follow it, but one there means someone
+	 * meant it to be followed: say so rather than undo it quietly. */
+	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISREG(sb.st_mode)) {
+		*err = xasprintf("cannot replace %s: it is %s, not a file; "
+		    "refused", name, S_ISLNK(sb.st_mode) ? "a link" :
+		    "something else");
+		return ARCHIVE_GROUP;
+	}
+	if (file_write_atomic(dirfd, name, data, len, err) == -1)
+		return blame(errno, ARCHIVE_GROUP);
+	return ARCHIVE_OK;
+}
+
+int
+archive_read_file(int dirfd, const char *name, size_t max, char **out)
+{
+	struct buf b = BUF_INIT(max);
+	int fd, rc;
+
+	*out = NULL;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	rc = buf_read(&b, fd);
+	close(fd);
+	if (rc == -1) {
+		buf_release(&b);
+		return -1;
+	}
+	*out = buf_detach(&b);
+	if (*out == NULL)
+		*out = xstrdup("");
+	return 0;
 }
 
 static void
@@ -179,30 +339,30 @@ metadata(const struct archive_item *it, const struct archive_stored *st,
 
 /* Write one file of the item as name (freed here), and record its
  * final name, size and digest. */
-static int
+static enum archive_result
 put_stored(int dfd, char *name, const void *data, size_t len,
     struct archive_stored *out, size_t *sizes, char **err)
 {
+	enum archive_result r;
 	char *final;
-	int rc;
 
-	if ((rc = put_file(dfd, name, data, len, &final, err)) == 0) {
+	if ((r = put_file(dfd, name, data, len, &final, err)) == ARCHIVE_OK) {
 		sizes[out->n] = len;
 		add_stored(out, final, data, len);
 	}
 	free(name);
-	return rc;
+	return r;
 }
 
 /* A new directory for each item, <date>-<kind>, then -2, -3...: a
  * revised text never replaces the one archived before it.  Its name
- * (caller frees), or NULL with *err set. */
+ * (caller frees), or NULL with *err and errno set. */
 static char *
 item_dir(int yfd, const struct archive_item *it, const char *year,
     char **err)
 {
 	char *dir;
-	int k;
+	int k, e;
 
 	for (k = 1; k <= MAX_CLASH; k++) {
 		dir = k == 1 ? xasprintf("%s-%s", it->date, it->kind) :
@@ -211,88 +371,111 @@ item_dir(int yfd, const struct archive_item *it, const char *year,
 			return dir;
 		free(dir);
 		if (errno != EEXIST) {
+			e = errno;
 			*err = xasprintf("cannot create %s/%s/%s: %s",
-			    it->group_id, year, it->date, strerror(errno));
+			    it->group_id, year, it->date, strerror(e));
+			errno = e;
 			return NULL;
 		}
 	}
 	*err = xasprintf("too many %s items on %s", it->kind, it->date);
+	errno = EEXIST;
 	return NULL;
 }
 
-int
+/* Where an item is being written: each directory from the group's down. */
+struct place {
+	int   gfd, yfd, dfd;
+	char *dir;              /* the item's, within the year's */
+};
+
+/* The group's, the year's and a new item directory, each opened below
+ * the one before without following a link. */
+static enum archive_result
+make_place(const char *repository, const struct archive_item *it,
+    struct place *pl, struct archive_stored *out, char **err)
+{
+	enum archive_result r;
+	char year[8];
+
+	snprintf(year, sizeof year, "%.4s", it->date);
+	if ((r = archive_group_dir(repository, it->group_id, &pl->gfd,
+	    err)) != ARCHIVE_OK)
+		return r;
+	if ((pl->yfd = subdir(pl->gfd, year, err)) == -1 ||
+	    (pl->dir = item_dir(pl->yfd, it, year, err)) == NULL)
+		return blame(errno, ARCHIVE_GROUP);
+	if ((pl->dfd = subdir(pl->yfd, pl->dir, err)) == -1)
+		return blame(errno, ARCHIVE_GROUP);
+	out->dir = xasprintf("%s/%s/%s", it->group_id, year, pl->dir);
+	return ARCHIVE_OK;
+}
+
+/* The text, the files and metadata.json into the item's directory. */
+static enum archive_result
+put_all(const struct archive_item *it, const struct place *pl,
+    struct archive_stored *out, size_t *sizes, char **err)
+{
+	enum archive_result r = ARCHIVE_OK;
+	char fallback[32], *meta, *final;
+	size_t i;
+
+	if (it->text != NULL && *it->text != '\0')
+		r = put_stored(pl->dfd, xasprintf("%s.txt", it->kind), it->text,
+		    strlen(it->text), out, sizes, err);
+	for (i = 0; i < it->nfiles && r == ARCHIVE_OK; i++) {
+		snprintf(fallback, sizeof fallback, "attachment-%zu", i + 1);
+		r = put_stored(pl->dfd, archive_safe_name(it->files[i].name,
+		    it->files[i].name ? strlen(it->files[i].name) : 0,
+		    fallback), it->files[i].data, it->files[i].len, out, sizes,
+		    err);
+	}
+	if (r != ARCHIVE_OK)
+		return r;
+	meta = metadata(it, out, sizes);
+	r = put_file(pl->dfd, "metadata.json", meta, strlen(meta), &final, err);
+	free(meta);
+	if (r != ARCHIVE_OK)
+		return r;
+	free(final);
+	if (fsync(pl->dfd) == -1 || fsync(pl->yfd) == -1 ||
+	    fsync(pl->gfd) == -1) {
+		r = blame(errno, ARCHIVE_GROUP);
+		*err = xasprintf("cannot sync %s: %s", out->dir, strerror(errno));
+	}
+	return r;
+}
+
+enum archive_result
 archive_store(const char *repository, const struct archive_item *it,
     struct archive_stored *out, char **err)
 {
-	int root = -1, gfd = -1, yfd = -1, dfd = -1, rc = -1;
-	char year[8], fallback[32], *dir = NULL, *meta = NULL, *final;
+	struct place pl = { -1, -1, -1, NULL };
+	enum archive_result r;
 	size_t *sizes, i;
 
 	memset(out, 0, sizeof out[0]);
 	sizes = xcalloc(it->nfiles + 2, sizeof *sizes);
-	if (mkdir(repository, 0750) == -1 && errno != EEXIST) {
-		*err = xasprintf("cannot create repository %s: %s", repository,
-		    strerror(errno));
-		goto out;
-	}
-	if ((root = open(repository, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		*err = xasprintf("cannot open repository %s: %s", repository,
-		    strerror(errno));
-		goto out;
-	}
-	snprintf(year, sizeof year, "%.4s", it->date);
-	if ((gfd = subdir(root, it->group_id, err)) == -1 ||
-	    (yfd = subdir(gfd, year, err)) == -1 ||
-	    (dir = item_dir(yfd, it, year, err)) == NULL)
-		goto out;
-	if ((dfd = openat(yfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
-		*err = xasprintf("cannot open %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	out->dir = xasprintf("%s/%s/%s", it->group_id, year, dir);
-	if (it->text != NULL && *it->text != '\0' && put_stored(dfd,
-	    xasprintf("%s.txt", it->kind), it->text, strlen(it->text), out,
-	    sizes, err) == -1)
-		goto out;
-	for (i = 0; i < it->nfiles; i++) {
-		snprintf(fallback, sizeof fallback, "attachment-%zu", i + 1);
-		if (put_stored(dfd, archive_safe_name(it->files[i].name,
-		    it->files[i].name ? strlen(it->files[i].name) : 0, fallback),
-		    it->files[i].data, it->files[i].len, out, sizes, err) == -1)
-			goto out;
-	}
-	meta = metadata(it, out, sizes);
-	if (put_file(dfd, "metadata.json", meta, strlen(meta), &final, err) == -1)
-		goto out;
-	free(final);
-	if (fsync(dfd) == -1 || fsync(yfd) == -1 || fsync(gfd) == -1) {
-		*err = xasprintf("cannot sync %s: %s", out->dir, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc == -1) {
+	if ((r = make_place(repository, it, &pl, out, err)) == ARCHIVE_OK)
+		r = put_all(it, &pl, out, sizes, err);
+	if (r != ARCHIVE_OK) {
 		/* Leave no half item: what was renamed in goes, then the
 		 * directory (rmdir fails harmlessly if something remains). */
-		for (i = 0; dfd != -1 && i < out->n; i++)
-			unlinkat(dfd, out->names[i], 0);
-		if (dir != NULL && yfd != -1)
-			unlinkat(yfd, dir, AT_REMOVEDIR);
+		for (i = 0; pl.dfd != -1 && i < out->n; i++)
+			unlinkat(pl.dfd, out->names[i], 0);
+		if (pl.dir != NULL && pl.yfd != -1)
+			unlinkat(pl.yfd, pl.dir, AT_REMOVEDIR);
 		archive_stored_free(out);
 	}
-	free(meta);
-	free(dir);
+	free(pl.dir);
 	free(sizes);
-	if (dfd != -1)
-		close(dfd);
-	if (yfd != -1)
-		close(yfd);
-	if (gfd != -1)
-		close(gfd);
-	if (root != -1)
-		close(root);
-	return rc;
+	if (pl.dfd != -1)
+		close(pl.dfd);
+	if (pl.yfd != -1)
+		close(pl.yfd);
+	if (pl.gfd != -1)
+		close(pl.gfd);
+	return r;
 }
 
 void

@@ -676,7 +676,8 @@ archive_in_repository(struct ictx *c, const struct group *g,
 	it.text = text;
 	it.files = files;
 	it.nfiles = nfiles;
-	rc = archive_store(c->cfg->repository, &it, as, c->err);
+	rc = archive_store(c->cfg->repository, &it, as, c->err) == ARCHIVE_OK ?
+	    0 : -1;
 	free(date);
 	return rc;
 }

@@ -283,27 +283,33 @@ file_write_temp(int dirfd, const void *data, size_t len,
     char tmp[FILE_TMP_MAX], char **err)
 {
 	static unsigned long seq;
-	int fd;
+	int fd, e;
 
 	snprintf(tmp, FILE_TMP_MAX, ".tmp.%ld.%lu", (long)getpid(), ++seq);
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0640);
 	if (fd == -1) {
-		*err = xasprintf("cannot create %s: %s", tmp, strerror(errno));
-		return -1;
+		e = errno;
+		*err = xasprintf("cannot create %s: %s", tmp, strerror(e));
+		goto fail;
 	}
 	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
-		*err = xasprintf("cannot write %s: %s", tmp, strerror(errno));
+		e = errno;
+		*err = xasprintf("cannot write %s: %s", tmp, strerror(e));
 		close(fd);
-		unlinkat(dirfd, tmp, 0);
-		return -1;
+		goto unlink;
 	}
 	if (close(fd) == -1) {
-		*err = xasprintf("cannot write %s: %s", tmp, strerror(errno));
-		unlinkat(dirfd, tmp, 0);
-		return -1;
+		e = errno;
+		*err = xasprintf("cannot write %s: %s", tmp, strerror(e));
+		goto unlink;
 	}
 	return 0;
+unlink:
+	unlinkat(dirfd, tmp, 0);
+fail:
+	errno = e;
+	return -1;
 }
 
 int
@@ -311,19 +317,24 @@ file_write_atomic(int dirfd, const char *name, const void *data, size_t len,
     char **err)
 {
 	char tmp[FILE_TMP_MAX];
+	int e;
 
 	if (file_write_temp(dirfd, data, len, tmp, err) == -1)
 		return -1;
 	if (renameat(dirfd, tmp, dirfd, name) == -1) {
+		e = errno;
 		*err = xasprintf("cannot rename %s to %s: %s", tmp, name,
-		    strerror(errno));
+		    strerror(e));
 		unlinkat(dirfd, tmp, 0);
+		errno = e;
 		return -1;
 	}
 	/* The rename itself is durable only once the directory is. */
 	if (fsync(dirfd) == -1) {
+		e = errno;
 		*err = xasprintf("cannot sync the directory of %s: %s", name,
-		    strerror(errno));
+		    strerror(e));
+		errno = e;
 		return -1;
 	}
 	return 0;

@@ -72,8 +72,8 @@ void  sha256_hex(const void *data, size_t len, char out[65]);
 /* Files that are there whole or not at all (isync, OpenSMTPD's queue):
  * the bytes go to a temporary file in the same directory, created with
  * O_EXCL, never through a link, mode 0640, and synced; only then does the
- * file get its name.  *err (caller frees) names what failed; a failure
- * leaves no temporary file behind. */
+ * file get its name.  *err (caller frees) names what failed, and errno is
+ * the failing call's; a failure leaves no temporary file behind. */
 #define FILE_TMP_MAX 48
 /* Write data to a temporary file in dirfd: 0 with its name in tmp, -1. */
 int   file_write_temp(int dirfd, const void *data, size_t len,

@@ -72,17 +72,6 @@ test_safe_names(void **state)
 	}
 }
 
-static void
-test_sha256(void **state)
-{
-	char hex[65];
-
-	(void)state;
-	sha256_hex("abc", 3, hex);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
-	    "b00361a396177a9cb410ff61f20015ad");
-}
-
 static int
 count_files(const char *path)
 {
@@ -95,6 +84,147 @@ count_files(const char *path)
 	assert_int_equal(fscanf(p, "%d", &n), 1);
 	pclose(p);
 	return n;
+}
+
+/* What people see of a name is what it is: no direction overrides, no
+ * invisible characters, one spelling of each accented letter; and two
+ * names that end up alike are told apart in the item. */
+static void
+test_names_people_read(void **state)
+{
+	char dir[] = "/tmp/convened-archive-XXXXXX", *repo, *err = NULL;
+	struct archive_file files[] = {
+		/* "acta" RLO "fdp.exe": shows as "actaexe.pdf" */
+		{ "acta\xe2\x80\xae" "fdp.exe", "1", 1 },
+		/* zero-width space and joiner, BOM, word joiner */
+		{ "in\xe2\x80\x8b" "for\xe2\x80\x8dme\xef\xbb\xbf.pdf\xe2\x81\xa0",
+		  "2", 1 },
+		/* "Reunión" with a combining acute, then precomposed */
+		{ "Reunio\xcc\x81n.pdf", "3", 1 },
+		{ "Reuni\xc3\xb3n.pdf", "4", 1 },
+		/* LRE, PDF, LRI, PDI, LRM, RLM, ALM around a name */
+		{ "\xe2\x80\xaa\xe2\x80\xac\xe2\x81\xa6" "a\xe2\x81\xa9"
+		  "\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c.pdf", "5", 1 },
+		{ "a.pdf", "6", 1 },
+		{ "a.pdf", "7", 1 },
+		{ "\xe2\x80\x8b\xe2\x80\x8b", "8", 1 },
+	};
+	const struct archive_item it = {
+		.group_id = "g", .kind = "document", .date = "2021-05-01",
+		.received = 1619827200, .files = files, .nfiles = 8,
+	};
+	static const char *const want[] = {
+		"actafdp.exe", "informe.pdf", "Reuni\xc3\xb3n.pdf",
+		"Reuni\xc3\xb3n (2).pdf", "a.pdf", "a (2).pdf", "a (3).pdf",
+		"attachment-8",
+	};
+	struct archive_stored st;
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	repo = xasprintf("%s/repository", dir);
+	assert_int_equal(archive_store(repo, &it, &st, &err), ARCHIVE_OK);
+	assert_int_equal(st.n, 8);
+	for (i = 0; i < 8; i++)
+		assert_string_equal(st.names[i], want[i]);
+	archive_stored_free(&st);
+	tl_rmtree(dir);
+	free(repo);
+}
+
+/* Nothing convened writes goes through a link below the repository: a
+ * linked group or year directory is refused and blamed on the group, a
+ * repository that cannot be made on the repository, and nothing is
+ * written where the links point. */
+static void
+test_links_refused(void **state)
+{
+	char dir[] = "/tmp/convened-archive-XXXXXX", *repo, *p, *q, *err = NULL;
+	const struct archive_item it = {
+		.group_id = "g", .kind = "document", .date = "2021-05-01",
+		.received = 1619827200, .text = "words",
+	};
+	struct archive_stored st;
+	int fd;
+	char *got;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	repo = xasprintf("%s/repository", dir);
+	p = xasprintf("%s/elsewhere", dir);
+	assert_int_equal(mkdir(repo, 0750), 0);
+	assert_int_equal(mkdir(p, 0750), 0);
+	q = xasprintf("%s/g", repo);
+	assert_int_equal(symlink(p, q), 0);
+	assert_int_equal(archive_store(repo, &it, &st, &err), ARCHIVE_GROUP);
+	assert_non_null(strstr(err, "refused"));
+	free(err);
+	err = NULL;
+	assert_int_equal(archive_group_dir(repo, "g", &fd, &err), ARCHIVE_GROUP);
+	free(err);
+	err = NULL;
+	assert_int_equal(count_files(p), 0);
+	/* The year's directory as a link, under a real group directory. */
+	assert_int_equal(unlink(q), 0);
+	assert_int_equal(mkdir(q, 0750), 0);
+	free(q);
+	q = xasprintf("%s/g/2021", repo);
+	assert_int_equal(symlink(p, q), 0);
+	assert_int_equal(archive_store(repo, &it, &st, &err), ARCHIVE_GROUP);
+	free(err);
+	err = NULL;
+	assert_int_equal(count_files(p), 0);
+
+	/* The feed beside it: a link where the file should be is refused,
+	 * and the file it points to is neither read nor written. */
+	free(q);
+	q = xasprintf("%s/g/calendar.ics", repo);
+	assert_int_equal(rmdir(p), 0);
+	tl_write(p, "outside", 0640);
+	assert_int_equal(symlink(p, q), 0);
+	assert_int_equal(archive_group_dir(repo, "g", &fd, &err), ARCHIVE_OK);
+	assert_int_equal(archive_read_file(fd, "calendar.ics", 100, &got), -1);
+	assert_null(got);
+	assert_int_equal(archive_write_file(fd, "calendar.ics", "feed", 4,
+	    &err), ARCHIVE_GROUP);
+	assert_non_null(strstr(err, "a link"));
+	free(err);
+	err = NULL;
+	got = tl_slurp(p, NULL);
+	assert_string_equal(got, "outside");
+	free(got);
+	assert_int_equal(unlink(q), 0);
+	assert_int_equal(archive_write_file(fd, "calendar.ics", "feed", 4,
+	    &err), ARCHIVE_OK);
+	assert_int_equal(archive_read_file(fd, "calendar.ics", 100, &got), 0);
+	assert_string_equal(got, "feed");
+	free(got);
+	close(fd);
+
+	/* A repository that cannot even be made: its parent is a file. */
+	free(q);
+	q = xasprintf("%s/file/repository", dir);
+	free(p);
+	p = xasprintf("%s/file", dir);
+	tl_write(p, "x", 0640);
+	assert_int_equal(archive_store(q, &it, &st, &err), ARCHIVE_REPOSITORY);
+	free(err);
+	free(p);
+	free(q);
+	tl_rmtree(dir);
+	free(repo);
+}
+
+static void
+test_sha256(void **state)
+{
+	char hex[65];
+
+	(void)state;
+	sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
 }
 
 static void
@@ -127,8 +257,8 @@ test_store_and_clash(void **state)
 	assert_int_equal(st.n, 5);
 	assert_string_equal(st.names[0], "minutes.txt");
 	assert_string_equal(st.names[1], "acta.pdf");
-	assert_string_equal(st.names[2], "acta-2.pdf");
-	assert_string_equal(st.names[3], "minutes-2.txt");
+	assert_string_equal(st.names[2], "acta (2).pdf");
+	assert_string_equal(st.names[3], "minutes (2).txt");
 	assert_string_equal(st.names[4], "attachment-4");
 	/* Five files and the metadata, all inside the item's directory. */
 	assert_int_equal(count_files(dir), 6);
@@ -204,6 +334,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_safe_names),
+		cmocka_unit_test(test_names_people_read),
+		cmocka_unit_test(test_links_refused),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_store_and_clash),
 		cmocka_unit_test(test_thousand_attachments),
