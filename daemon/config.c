@@ -221,8 +221,13 @@ static const struct key keys[] = {
 	    LIST(config, imap_folders, nimap_folders), "INBOX, Junk"),
 	KEY(S_IMAP, "processed_folder", T_OPTIONAL, 0,
 	    AT(config, imap_processed), NULL),
+	KEY(S_IMAP, "quarantine_folder", T_OPTIONAL, 0,
+	    AT(config, imap_quarantine), "Quarantine"),
 	INT(S_IMAP, "poll", 0, AT(config, imap_poll), "120", 5, 86400),
 	INT(S_IMAP, "timeout", 0, AT(config, imap_timeout), "60", 1, 3600),
+	/* The parser's own cap (mime.h's MIME_MAX_SIZE) is the most. */
+	INT(S_IMAP, "max_message_kb", 0, AT(config, imap_max_message_kb),
+	    "10240", 64, 25600),
 
 	INT(S_POLICY, "annual_quota", 0, AT(config, annual_quota), "3", 1, 366),
 	INT(S_POLICY, "horizon_days", 0, AT(config, horizon_days), "90", 1, 3660),
@@ -236,6 +241,12 @@ static const struct key keys[] = {
 	    ARRAY(config, quota_checks, nquota_checks),
 	    "03-31, 06-30, 09-30, 11-15"),
 	KEY(S_POLICY, "admin", T_EMAIL, 0, AT(config, admin), NULL),
+	INT(S_POLICY, "agenda_max_kb", 0, AT(config, agenda_max_kb), "32", 1,
+	    1024),
+	INT(S_POLICY, "attachment_max_kb", 0, AT(config, attachment_max_kb),
+	    "5120", 1, 25600),
+	INT(S_POLICY, "attachments_total_max_kb", 0,
+	    AT(config, attachments_total_max_kb), "10240", 1, 25600),
 
 	ID(S_GROUP, "id", REQ, AT(group, id), 64),
 	KEY(S_GROUP, "name", T_TEXT, REQ, AT(group, name), NULL),
@@ -1244,11 +1255,24 @@ check_global(struct ctx *c)
 		    "[imap] folders is empty");
 	/* Moving what was read into a folder that is read again would read
 	 * it again, forever. */
-	for (i = 0; cfg->imap_processed != NULL && i < cfg->nimap_folders; i++)
-		if (strcmp(cfg->imap_folders[i], cfg->imap_processed) == 0)
+	for (i = 0; i < cfg->nimap_folders; i++) {
+		if (cfg->imap_processed != NULL &&
+		    strcmp(cfg->imap_folders[i], cfg->imap_processed) == 0)
 			diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],
 			    "[imap] processed_folder %s is also in folders",
 			    cfg->imap_processed);
+		if (cfg->imap_quarantine != NULL &&
+		    strcmp(cfg->imap_folders[i], cfg->imap_quarantine) == 0)
+			diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],
+			    "[imap] quarantine_folder %s is also in folders",
+			    cfg->imap_quarantine);
+	}
+	/* What failed must not hide among what was done. */
+	if (cfg->imap_processed != NULL && cfg->imap_quarantine != NULL &&
+	    strcmp(cfg->imap_processed, cfg->imap_quarantine) == 0)
+		diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],
+		    "[imap] quarantine_folder %s is also processed_folder",
+		    cfg->imap_quarantine);
 	for (i = 0; i < cfg->nimap_folders; i++)
 		if (strpbrk(cfg->imap_folders[i], "\"\\*%") != NULL)
 			diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],

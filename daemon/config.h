@@ -107,8 +107,10 @@ struct config {
 	char      **imap_folders;
 	size_t      nimap_folders;
 	char       *imap_processed;  /* NULL: flag only */
+	char       *imap_quarantine; /* NULL: flag and leave in place */
 	int         imap_poll;
 	int         imap_timeout;      /* seconds a server may stall */
+	int         imap_max_message_kb;  /* bigger is not parsed */
 	/* [policy] */
 	int         annual_quota;
 	int         horizon_days;
@@ -118,6 +120,9 @@ struct config {
 	int         quota_checks[16];  /* month * 100 + day */
 	size_t      nquota_checks;
 	char       *admin;           /* NULL: nobody copied */
+	int         agenda_max_kb;      /* a longer agenda is refused */
+	int         attachment_max_kb;  /* a bigger file is not archived */
+	int         attachments_total_max_kb;  /* nor files past this sum */
 	/* groups, in file name order */
 	struct group *groups;
 	size_t      ngroups;

@@ -248,6 +248,41 @@ test_valid(void **state)
 	assert_string_equal(fx->cfg->imap_folders[1], "Junk");
 	assert_int_equal(fx->cfg->nquota_checks, 4);
 	assert_int_equal(fx->cfg->quota_checks[3], 1115);
+	/* What keeps one message from stopping a folder or filling the
+	 * disk: on unless switched off. */
+	assert_string_equal(fx->cfg->imap_quarantine, "Quarantine");
+	assert_int_equal(fx->cfg->imap_max_message_kb, 10240);
+	assert_int_equal(fx->cfg->agenda_max_kb, 32);
+	assert_int_equal(fx->cfg->attachment_max_kb, 5120);
+	assert_int_equal(fx->cfg->attachments_total_max_kb, 10240);
+	free(path);
+}
+
+/* The quarantine must not be read again, nor hide among what was done;
+ * empty switches the move off. */
+static void
+test_quarantine_folder(void **state)
+{
+	struct fx *fx = *state;
+	char *path;
+
+	path = put_group(fx, "10-south-south.ini", good_group);
+	put_global(fx, "folders = INBOX, Quarantine\n");
+	expect_one_error(fx, fx->global, 9, "[imap] quarantine_folder "
+	    "Quarantine is also in folders");
+	diag_free(&fx->d);
+	put_global(fx, "processed_folder = Done\nquarantine_folder = Done\n");
+	expect_one_error(fx, fx->global, 9, "[imap] quarantine_folder Done is "
+	    "also processed_folder");
+	diag_free(&fx->d);
+	put_global(fx, "quarantine_folder =\nmax_message_kb = 63\n");
+	expect_one_error(fx, fx->global, 15, "max_message_kb must be a whole "
+	    "number from 64 to 25600, not '63'");
+	diag_free(&fx->d);
+	put_global(fx, "quarantine_folder =\n");
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_null(fx->cfg->imap_quarantine);
 	free(path);
 }
 
@@ -1069,6 +1104,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quarantine_folder, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_lists_continue_and_repeat,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_section, setup,
