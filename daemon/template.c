@@ -23,7 +23,8 @@
 const char *const template_kinds[] = { "invite", "update", "cancel",
     "bounce-notice", "agenda-request", "agenda-reminder", "minutes-request",
     "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
-    "quota-year-end", "rule-warning", NULL };
+    "quota-year-end", "rule-warning", "agenda-refused", "files-refused",
+    "quarantine-notice", "outage-notice", NULL };
 
 /* Variables every meeting message takes. */
 static const char *const meeting_vars[] = {
@@ -68,6 +69,40 @@ static const char *const rule_vars[] = {
 	"organizer_name", "organizer_email", "why", "coordinators", NULL
 };
 
+/* An agenda refused for its length: the meeting's variables and the
+ * sizes, in KiB. */
+static const char *const agenda_refused_vars[] = {
+	"member_name", "member_email", "group_name", "group_id", "summary",
+	"kind", "openness", "date", "when_member", "when_meeting",
+	"member_timezone", "meeting_timezone", "duration", "location",
+	"organizer_name", "organizer_email", "agenda", "sequence", "tag",
+	"size", "limit", NULL
+};
+
+/* Attachments left out of an archived item: which (one "name (size)" a
+ * line), whose message, and the two caps in KiB. */
+static const char *const files_refused_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "sender", "sender_name",
+	"subject", "message_id", "refused", "archived", "limit", "total_limit",
+	NULL
+};
+
+/* A message put in quarantine: what it is, where it was and went, and
+ * why: too big (size and limit, in KiB) or failing (error, count). */
+static const char *const quarantine_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "message_id", "sender", "subject",
+	"folder", "quarantine_folder", "size", "limit", "error", "count", NULL
+};
+
+/* A part of the environment down: which, since when (localized), why;
+ * until when, for one told of once it ended (the state db's own). */
+static const char *const outage_vars[] = {
+	"member_name", "member_email", "organizer_name", "organizer_email",
+	"resource", "since", "until", "error", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -87,6 +122,10 @@ static const struct {
 	{ "quota-warning", quota_vars },
 	{ "quota-year-end", quota_vars },
 	{ "rule-warning", rule_vars },
+	{ "agenda-refused", agenda_refused_vars },
+	{ "files-refused", files_refused_vars },
+	{ "quarantine-notice", quarantine_vars },
+	{ "outage-notice", outage_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

@@ -66,6 +66,15 @@ struct tvar {
  *	                           short of its quota for the year
  *	quota-year-end             the same in January, for the year ended
  *	rule-warning               the group breaks the coordination rule
+ *	agenda-refused             to the coordinator: the agenda sent is
+ *	                           over [policy] agenda_max_kb
+ *	files-refused              to coordinators: attachments left out of
+ *	                           an archived item, over the caps
+ *	quarantine-notice          to the admin (or the coordinators of the
+ *	                           group a message too big seems to be about):
+ *	                           a message went to the quarantine
+ *	outage-notice              to the admin: a part of the environment
+ *	                           (repository, state db, templates) is down
  * The meeting kinds (invite, update, cancel) accept the variables
  *	member_name member_email group_name group_id summary kind openness
  *	date when_member when_meeting member_timezone meeting_timezone
@@ -84,6 +93,20 @@ struct tvar {
  * rule-warning accepts
  *	member_name member_email group_name group_id organizer_name
  *	organizer_email why coordinators
+ * agenda-refused accepts the meeting kinds' variables and
+ *	tag size limit (KiB)
+ * files-refused accepts
+ *	member_name member_email group_name group_id organizer_name
+ *	organizer_email sender sender_name subject message_id refused
+ *	(one "name (size)" a line) archived (likewise) limit total_limit
+ * quarantine-notice accepts
+ *	member_name member_email group_name group_id organizer_name
+ *	organizer_email message_id sender subject folder quarantine_folder
+ *	size limit (KiB, for one too big) error count (for one failing)
+ * outage-notice accepts
+ *	member_name member_email organizer_name organizer_email resource
+ *	since until (localized dates and times; until only for an outage
+ *	told of once it ended) error
  * (the callers pass values already localized: see the helpers below). */
 extern const char *const template_kinds[];
 
