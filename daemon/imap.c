@@ -112,6 +112,7 @@ struct imap {
 	unsigned long size;
 	int         have_body;
 	struct buf  body;
+	int         too_big;    /* the last imap_fetch refused it for size */
 };
 
 /* ---- small parsing helpers ------------------------------------------- */
@@ -1050,6 +1051,7 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 	enum dmn r;
 
 	need_folder(s, "imap_fetch");
+	s->too_big = 0;
 	what = xasprintf("fetch message %lu from folder %s", uid, s->folder);
 	r = fetch_one(s, uid, xasprintf("UID FETCH %lu (UID RFC822.SIZE)", uid),
 	    what, err);
@@ -1058,6 +1060,7 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 	if (s->have_size && s->size > max) {
 		*err = xasprintf("message %lu is %lu bytes, over the limit of "
 		    "%zu", uid, s->size, max);
+		s->too_big = 1;
 		r = DMN_BAD_MSG;
 		goto out;
 	}
@@ -1074,6 +1077,7 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 		if (buf_add(&msg, buf_str(&s->body), got) == -1) {
 			*err = xasprintf("message %lu is over %zu bytes, over the "
 			    "limit", uid, max);
+			s->too_big = 1;
 			r = DMN_BAD_MSG;
 			goto out;
 		}
@@ -1091,6 +1095,39 @@ imap_fetch(struct imap *s, unsigned long uid, size_t max, char **data,
 	r = DMN_OK;
 out:
 	buf_release(&msg);
+	buf_reset(&s->body);
+	buf_reset(&s->lit);
+	free(what);
+	return r;
+}
+
+int
+imap_fetch_too_big(const struct imap *s)
+{
+	return s->too_big;
+}
+
+enum dmn
+imap_fetch_head(struct imap *s, unsigned long uid, size_t max, char **data,
+    size_t *len, unsigned long *size, char **err)
+{
+	char *what;
+	enum dmn r;
+
+	need_folder(s, "imap_fetch_head");
+	if (max > IMAP_CHUNK)
+		max = IMAP_CHUNK;
+	what = xasprintf("fetch the start of message %lu from folder %s", uid,
+	    s->folder);
+	r = fetch_one(s, uid, xasprintf("UID FETCH %lu (UID RFC822.SIZE "
+	    "BODY.PEEK[]<0.%zu>)", uid, max), what, err);
+	if (r == DMN_OK) {
+		*len = s->have_body ? s->body.len : 0;
+		*data = xmalloc(*len + 1);
+		memcpy(*data, buf_str(&s->body), *len);
+		(*data)[*len] = '\0';
+		*size = s->have_size ? s->size : 0;
+	}
 	buf_reset(&s->body);
 	buf_reset(&s->lit);
 	free(what);

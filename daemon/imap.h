@@ -96,6 +96,18 @@ enum dmn imap_uids(struct imap *, unsigned long after, unsigned long **uids,
 enum dmn imap_fetch(struct imap *, unsigned long uid, size_t max,
     char **data, size_t *len, char **err);
 
+/* 1 when the last imap_fetch() refused the message for being over its
+ * max (as the server announced it, or as it came), 0 otherwise. */
+int imap_fetch_too_big(const struct imap *);
+
+/* The first max bytes (at most 128 KiB) of message uid, enough for its
+ * header, fetched with BODY.PEEK[]<0.max> so \Seen is not set, and its
+ * size as the server announces it (0 when it does not).  *data (caller
+ * frees) is NUL-terminated after *len bytes; all three set on DMN_OK
+ * only.  DMN_BAD_MSG as imap_fetch(). */
+enum dmn imap_fetch_head(struct imap *, unsigned long uid, size_t max,
+    char **data, size_t *len, unsigned long *size, char **err);
+
 /* UID STORE uid +FLAGS.SILENT (\Seen).  A UID that no longer exists is
  * not an error (the server ignores it). */
 enum dmn imap_set_seen(struct imap *, unsigned long uid, char **err);
