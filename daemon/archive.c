@@ -479,6 +479,40 @@ archive_store(const char *repository, const struct archive_item *it,
 }
 
 void
+archive_unstore(const char *repository, const struct archive_stored *as)
+{
+	char *path, *p, *slash, *err = NULL;
+	int fd, next;
+	size_t i;
+
+	if (as->dir == NULL || (fd = open_root(repository, &err)) == -1) {
+		free(err);
+		return;
+	}
+	/* group/year/item, one component at a time, no link followed. */
+	path = xstrdup(as->dir);
+	for (p = path; fd != -1 && (slash = strchr(p, '/')) != NULL;
+	    p = slash + 1) {
+		*slash = '\0';
+		next = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	if (fd != -1 && (next = openat(fd, p, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		for (i = 0; i < as->n; i++)
+			unlinkat(next, as->names[i], 0);
+		unlinkat(next, "metadata.json", 0);
+		close(next);
+		unlinkat(fd, p, AT_REMOVEDIR);
+	}
+	if (fd != -1)
+		close(fd);
+	free(path);
+}
+
+void
 archive_stored_free(struct archive_stored *s)
 {
 	size_t i;

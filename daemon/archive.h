@@ -76,6 +76,11 @@ enum archive_result archive_store(const char *repository,
          char **err);
 void archive_stored_free(struct archive_stored *);
 
+/* Take back an item archive_store() wrote, when what was to go with it
+ * (its record in the state db) failed: its files, its metadata.json and
+ * its directory go, nothing else, no link followed.  Best effort. */
+void archive_unstore(const char *repository, const struct archive_stored *);
+
 /* The directory <repository>/<group>, made (mode 0750, the repository
  * too) when missing, and opened without following a link: ARCHIVE_OK and
  * *fd (the caller closes it), or the failure with *err set. */

@@ -11,6 +11,7 @@
 #include "inbox.h"
 #include "log.h"
 #include "notice.h"
+#include "outage.h"
 #include "outbox.h"
 #include "plan.h"
 #include "quota.h"
@@ -34,6 +35,8 @@ group_failed(const struct cycle_ctx *c, const char *name,
     const struct group *g, const struct cycle_stats *before, char *gerr,
     char **err)
 {
+	char *terr = NULL;
+
 	if (store_rollback(c->st) == -1) {
 		*err = xasprintf("cannot roll back step %s of group %s "
 		    "after: %s", name, g->id, gerr ? gerr : "unknown error");
@@ -42,9 +45,17 @@ group_failed(const struct cycle_ctx *c, const char *name,
 	}
 	*c->cs = *before;
 	c->cs->groups_failed++;
-	log_warnx("cannot run step %s for group %s (%s): %s; nothing of it was "
-	    "recorded, trying again next cycle", name, g->id, g->file,
-	    gerr ? gerr : "unknown error");
+	/* Broken templates fail every group alike: told once, as an
+	 * outage, rather than once per group and cycle. */
+	if (store_failure(c->st) < STORE_FAIL_ENV &&
+	    outage_templates(c->cfg, c->st, c->now, &terr) != 0) {
+		log_debug("step %s for group %s: %s", name, g->id, gerr ? gerr :
+		    "unknown error");
+		free(terr);
+	} else
+		log_warnx("cannot run step %s for group %s (%s): %s; nothing of "
+		    "it was recorded, trying again next cycle", name, g->id,
+		    g->file, gerr ? gerr : "unknown error");
 	free(gerr);
 	return 0;
 }
@@ -103,6 +114,78 @@ steps_and_send(const struct cycle_ctx *c, volatile sig_atomic_t *stop,
 	return 0;
 }
 
+/* The cycle stopped on a store failure (*err): the surroundings'
+ * (busy, full, read-only) are an outage, told once and waited out with
+ * backoff; anything else ends the daemon. */
+static int
+store_failed(const struct cycle_ctx *c, char **err)
+{
+	const char *reason = store_errmsg(c->st);
+	char *why;
+
+	if (store_failure(c->st) != STORE_FAIL_ENV)
+		return -1;
+	why = *err == NULL ? xstrdup(reason) : strstr(*err, reason) != NULL ?
+	    xstrdup(*err) : xasprintf("%s: %s", *err, reason);
+	outage_store_failed(c->cfg, why, c->now);
+	free(why);
+	free(*err);
+	*err = NULL;
+	c->cs->store_down = 1;
+	return 0;
+}
+
+/* What a whole cycle ends with: old rows forgotten, the templates tried
+ * again when they are down and due, the state db's outage over. */
+static int
+housekeeping(const struct cycle_ctx *c, char **err)
+{
+	int due;
+
+	if (store_prune(c->st, c->now - CYCLE_KEEP_DAYS * DAY, err) == -1 ||
+	    (due = outage_due(c->st, OUTAGE_TEMPLATES, c->now, err)) == -1)
+		return -1;
+	if (due == OUTAGE_TRY) {
+		if ((due = outage_templates(c->cfg, c->st, c->now, err)) == -1 ||
+		    (due == 0 && outage_ok(c->cfg, c->st, OUTAGE_TEMPLATES, c->now,
+		    err) == -1))
+			return -1;
+	}
+	outage_store_ok(c->cfg, c->st, c->now);
+	return 0;
+}
+
+static void
+summary(struct cycle_stats *cs, const struct inbox_stats *is,
+    const struct outbox_stats *os, const struct outbox_stats *os2,
+    struct store *st)
+{
+	cs->replies_read = is->fetched;
+	cs->replies_applied = is->applied;
+	cs->replies_failed = is->failed;
+	cs->replies_waiting = is->waiting;
+	cs->quarantined = is->quarantined;
+	cs->mail_server_down = is->server_error;
+	cs->sent = os->sent + os2->sent;
+	cs->deferred = os->deferred + os2->deferred;
+	cs->failed = os->failed + os2->failed;
+	cs->smtp_refused = os->account_error || os2->account_error;
+	cs->pending = store_outbox_count(st, "pending") +
+	    store_outbox_count(st, "sending");
+	log_info("cycle done: %d replies read, %d applied%s; %d meetings new, "
+	    "%d changed, %d cancelled; %d messages queued, %d sent, "
+	    "%d deferred, %d failed, %lld waiting%s", cs->replies_read,
+	    cs->replies_applied, cs->mail_server_down ?
+	    " (mail server unavailable)" : "", cs->meetings_new,
+	    cs->meetings_changed, cs->meetings_cancelled, cs->queued, cs->sent,
+	    cs->deferred, cs->failed, cs->pending, cs->smtp_refused ?
+	    "; the mail server refused us" : "");
+	if (cs->replies_failed || cs->replies_waiting || cs->quarantined)
+		log_info("replies not applied: %d failed, %d waiting for the "
+		    "repository or the templates, %d put in quarantine",
+		    cs->replies_failed, cs->replies_waiting, cs->quarantined);
+}
+
 int
 cycle_run(const struct config *cfg, struct store *st, long long now,
     int collect, volatile sig_atomic_t *stop, struct cycle_stats *out,
@@ -112,6 +195,7 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	struct cycle_ctx c;
 	struct inbox_stats is;
 	struct outbox_stats os, os2;
+	int rc = 0;
 
 	memset(&cs, 0, sizeof cs);
 	memset(&os, 0, sizeof os);
@@ -121,31 +205,18 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	c.st = st;
 	c.now = now;
 	c.cs = &cs;
-	if ((collect && inbox_collect(cfg, st, now, stop, &is, err) == -1) ||
-	    steps_and_send(&c, stop, &os, &os2, err) == -1)
-		return -1;
-	/* The feeds show what planning decided; a repository that cannot be
-	 * written is logged and does not stop the mail. */
-	if (report_calendar_write(cfg, st, now, NULL, err) == -1)
-		return -1;
-	cs.replies_read = is.fetched;
-	cs.replies_applied = is.applied;
-	cs.mail_server_down = is.server_error;
-	cs.sent = os.sent + os2.sent;
-	cs.deferred = os.deferred + os2.deferred;
-	cs.failed = os.failed + os2.failed;
-	cs.smtp_refused = os.account_error || os2.account_error;
-	cs.pending = store_outbox_count(st, "pending") +
-	    store_outbox_count(st, "sending");
-	log_info("cycle done: %d replies read, %d applied%s; %d meetings new, "
-	    "%d changed, %d cancelled; %d messages queued, %d sent, "
-	    "%d deferred, %d failed, %lld waiting%s", cs.replies_read,
-	    cs.replies_applied, cs.mail_server_down ?
-	    " (mail server unavailable)" : "", cs.meetings_new,
-	    cs.meetings_changed, cs.meetings_cancelled, cs.queued, cs.sent,
-	    cs.deferred, cs.failed, cs.pending, cs.smtp_refused ?
-	    "; the mail server refused us" : "");
+	store_failure_clear(st);
+	if (!outage_store_due(now)) {
+		log_debug("cycle skipped: the state db waits for its next try");
+		cs.store_down = 1;
+	} else if ((collect && inbox_collect(cfg, st, now, stop, &is, err) ==
+	    -1) || steps_and_send(&c, stop, &os, &os2, err) == -1 ||
+	    report_calendar_write(cfg, st, now, NULL, err) == -1 ||
+	    housekeeping(&c, err) == -1)
+		rc = store_failed(&c, err);
+	else
+		summary(&cs, &is, &os, &os2, st);
 	if (out != NULL)
 		*out = cs;
-	return 0;
+	return rc;
 }

@@ -5,6 +5,11 @@
 
 #include <signal.h>
 
+/* Sent and failed messages, ignored replies and old quarantines are
+ * kept this long (store_prune): bounces and duplicates of them are still
+ * recognised for a year and a month. */
+#define CYCLE_KEEP_DAYS 400
+
 struct config;
 struct group;
 struct store;
@@ -12,7 +17,12 @@ struct store;
 struct cycle_stats {
 	int replies_read;
 	int replies_applied;
+	int replies_failed;     /* their own fault: tried again, counted */
+	int replies_waiting;    /* for the repository or the templates */
+	int quarantined;
 	int mail_server_down;   /* IMAP unusable this cycle */
+	int store_down;         /* the state db failed, or waits for its next
+	                         * try (outage.h): the cycle stopped there */
 	int meetings_new, meetings_changed, meetings_cancelled;
 	int queued;             /* messages put in the outbox */
 	int sent, deferred, failed;
@@ -29,8 +39,15 @@ struct cycle_stats {
  * feed in the repository, rewritten only when it changed.
  * collect 0 skips reading mail ([imap] poll may be longer than tick).
  * stop (may be NULL) ends the cycle early between messages.  cs may be
- * NULL.  A one-line summary is logged.  Returns 0, or -1 when the store
- * failed (*err set, caller frees). */
+ * NULL.  A one-line summary is logged.  Last, what no guarantee needs
+ * any more is pruned (store_prune: rows older than CYCLE_KEEP_DAYS).
+ *
+ * The state db failing for its surroundings (busy, full, read-only: an
+ * outage, outage.h) stops the cycle where it is, logged once per outage,
+ * and cs->store_down is set: the next cycles are skipped until its next
+ * try, with backoff, and the first whole cycle after ends the outage and
+ * tells the admin.  Returns 0 then; -1 only when the state db itself is
+ * broken, or failed on the data it was given (*err set, caller frees). */
 int cycle_run(const struct config *, struct store *, long long now,
         int collect, volatile sig_atomic_t *stop, struct cycle_stats *cs,
         char **err);

@@ -25,6 +25,7 @@
 #include "letter.h"
 #include "log.h"
 #include "msgid.h"
+#include "outage.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
@@ -41,7 +42,17 @@ struct ictx {
 	const char *msgid;
 	const char *why;        /* reason for the log line */
 	char whybuf[256];
+	int seen_before;        /* processed in an earlier cycle: quiet */
 	char **err;
+	/* What failed, when something did: the environment's resource that
+	 * did (outage.h), and whether it is only waiting for its next try;
+	 * or a letter, which may be the templates' doing. */
+	char *resource;
+	int waiting;
+	int letter_failed;
+	/* What was written in the repository: taken back when the record
+	 * of it cannot be committed. */
+	struct archive_stored stored;
 };
 
 static const char *
@@ -67,7 +78,10 @@ inbox_result_name(enum inbox_result r)
 	case INBOX_DUPLICATE: return "duplicate";
 	case INBOX_IGNORED:   return "ignored";
 	case INBOX_REFUSED:   return "refused";
-	case INBOX_ERROR:     return "error";
+	case INBOX_FAILED:    return "failed";
+	case INBOX_QUARANTINE: return "quarantined";
+	case INBOX_WAITING:   return "waiting";
+	case INBOX_STORE_DOWN: return "store-down";
 	}
 	return "?";
 }
@@ -201,8 +215,43 @@ our_reference(const struct ictx *c, const char *const *kinds, char **uid)
 
 /* ---- messages to coordinators and members --------------------------------- */
 
-/* kind about meeting r to one person, as an answer to the message being
- * applied: queueing it again for the same message does nothing. */
+/* The resource that failed (outage.h), and whether it only waits for its
+ * next try rather than failed now.  *c->err says why. */
+static void
+env_failed(struct ictx *c, char *resource, int waiting)
+{
+	free(c->resource);
+	c->resource = resource;
+	c->waiting = waiting;
+}
+
+/* A letter as an answer to the message being applied (its ref): queueing
+ * it again for the same message does nothing.  While the templates are
+ * down and not due for a try, none is rendered.  0, or -1 with *c->err. */
+static int
+send_letter(struct ictx *c, struct letter *l)
+{
+	int due;
+
+	l->ref = c->msgid;
+	if ((due = outage_due(c->st, OUTAGE_TEMPLATES, c->now, c->err)) == -1)
+		return -1;
+	if (due == OUTAGE_WAIT) {
+		*c->err = xstrdup("the templates are unavailable: waiting for "
+		    "their next try");
+		env_failed(c, xstrdup(OUTAGE_TEMPLATES), 1);
+		return -1;
+	}
+	if (letter_queue(c->cfg, c->st, l, c->now, c->err) < 0) {
+		c->letter_failed = 1;
+		return -1;
+	}
+	if (due == OUTAGE_TRY)
+		return outage_ok(c->cfg, c->st, OUTAGE_TEMPLATES, c->now, c->err);
+	return 0;
+}
+
+/* kind about meeting r to one person, as an answer to the message. */
 static int
 meeting_mail(struct ictx *c, const struct group *g,
     const struct store_plan_meeting *r, const char *kind, const char *to,
@@ -212,8 +261,7 @@ meeting_mail(struct ictx *c, const struct group *g,
 	l->group = g;
 	l->meeting = r;
 	l->to = to;
-	l->ref = c->msgid;
-	return letter_queue(c->cfg, c->st, l, c->now, c->err) < 0 ? -1 : 0;
+	return send_letter(c, l);
 }
 
 /* letter.h's vars_for: the proposed time in the reader's terms. */
@@ -288,7 +336,7 @@ replying_attendee(struct ictx *c, const struct store_plan_meeting *r,
 
 	if (store_meeting_invitees(c->st, r->uid, &inv, &ninv, c->err) == -1) {
 		store_invitees_free(inv, ninv);
-		*res = INBOX_ERROR;
+		*res = INBOX_FAILED;
 		return NULL;
 	}
 	for (i = 0; i < ev->natt && who == NULL; i++)
@@ -330,7 +378,7 @@ record_answer(struct ictx *c, const struct store_plan_meeting *r,
 	    c->v->msg && c->v->msg->date ? c->v->msg->date : c->now,
 	    c->now, c->err);
 	if (rc == -1)
-		return INBOX_ERROR;
+		return INBOX_FAILED;
 	why(c, rc ? "%s %s for %s" : "%s %s for %s is older than the "
 	    "answer recorded", who->email, who->partstat, r->uid);
 	return INBOX_APPLIED;
@@ -348,7 +396,7 @@ pass_proposal(struct ictx *c, const struct group *g,
 		return INBOX_IGNORED;
 	}
 	if (forward_proposal(c, g, r, who->email, ev->dtstart) == -1)
-		return INBOX_ERROR;
+		return INBOX_FAILED;
 	why(c, "%s proposes another time for %s: passed to the "
 	    "coordinators", who->email, r->uid);
 	return INBOX_APPLIED;
@@ -366,7 +414,7 @@ do_reply(struct ictx *c, int counter)
 
 	memset(&r, 0, sizeof r);
 	if ((rc = store_meeting_get(c->st, ev->uid, &r, c->err)) == -1)
-		return INBOX_ERROR;
+		return INBOX_FAILED;
 	if (rc == 0) {
 		why(c, "UID %.80s is not one of our meetings", ev->uid);
 		return INBOX_IGNORED;
@@ -401,7 +449,7 @@ do_bounce(struct ictx *c)
 	/* When the returned message is quoted, it must be one of ours. */
 	if (v->bounced_id != NULL) {
 		if ((rc = store_outbox_has(c->st, v->bounced_id, c->err)) == -1)
-			return INBOX_ERROR;
+			return INBOX_FAILED;
 		if (rc == 0) {
 			why(c, "bounce of %.80s, not a message of ours",
 			    v->bounced_id);
@@ -413,12 +461,12 @@ do_bounce(struct ictx *c)
 			continue;
 		if ((rc = store_address_known(c->st, v->bounce[i].email,
 		    c->err)) == -1)
-			return INBOX_ERROR;
+			return INBOX_FAILED;
 		if (rc == 0)
 			continue;
 		if (store_bounce_record(c->st, v->bounce[i].email,
 		    v->bounce[i].status, 1, c->now, c->err) == -1)
-			return INBOX_ERROR;
+			return INBOX_FAILED;
 		marked++;
 	}
 	if (marked == 0) {
@@ -432,6 +480,38 @@ do_bounce(struct ictx *c)
 
 /* ---- agenda -------------------------------------------------------------- */
 
+/* An agenda too long to go into every attendee's update: the coordinator
+ * who sent it is told, and the agenda in force stands. */
+static enum inbox_result
+refuse_agenda(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, size_t len)
+{
+	const struct member *m = config_coordinator(g, c->v->from);
+	char size[32], limit[32], *tag;
+	struct letter l;
+	int rc;
+
+	snprintf(size, sizeof size, "%zu", (len + 1023) / 1024);
+	snprintf(limit, sizeof limit, "%d", c->cfg->agenda_max_kb);
+	tag = xasprintf("[%s]", g->id);
+	{
+		const struct tvar vars[] = {
+			{ "size", size }, { "limit", limit }, { "tag", tag },
+		};
+
+		memset(&l, 0, sizeof l);
+		l.vars = vars;
+		l.nvars = 3;
+		rc = meeting_mail(c, g, r, "agenda-refused", m->email, &l);
+	}
+	free(tag);
+	if (rc == -1)
+		return INBOX_FAILED;
+	why(c, "agenda of %s is %s KiB, over the limit of %s KiB: refused, %s "
+	    "told", r->uid, size, limit, m->email);
+	return INBOX_APPLIED;
+}
+
 static enum inbox_result
 do_agenda(struct ictx *c, const char *uid)
 {
@@ -443,7 +523,7 @@ do_agenda(struct ictx *c, const char *uid)
 
 	memset(&r, 0, sizeof r);
 	if ((rc = store_meeting_get(c->st, uid, &r, c->err)) == -1)
-		return INBOX_ERROR;
+		return INBOX_FAILED;
 	if (rc == 0) {
 		why(c, "agenda reply for unknown meeting %.80s", uid);
 		return INBOX_IGNORED;
@@ -478,6 +558,10 @@ do_agenda(struct ictx *c, const char *uid)
 			goto fail;
 		why(c, "agenda of %s confirmed by %s", r.uid, c->v->from);
 	} else {
+		if (strlen(text) > (size_t)c->cfg->agenda_max_kb * 1024) {
+			res = refuse_agenda(c, g, &r, strlen(text));
+			goto out;
+		}
 		if (r.agenda_confirmed && r.agenda != NULL &&
 		    strcmp(r.agenda, text) == 0) {
 			why(c, "agenda of %s unchanged", r.uid);
@@ -494,7 +578,7 @@ do_agenda(struct ictx *c, const char *uid)
 	res = INBOX_APPLIED;
 	goto out;
 fail:
-	res = INBOX_ERROR;
+	res = INBOX_FAILED;
 out:
 	free(text);
 	store_plan_meeting_clear(&r);
@@ -631,37 +715,55 @@ tell_members(struct ictx *c, const struct group *g,
 	return rc;
 }
 
-/* The message's attachments to archive: all but calendars.  The array
- * (never NULL, caller frees) borrows from m, which may be NULL. */
+/* The message's attachments to archive: all but calendars, and of those
+ * only what keeps within [policy] attachment_max_kb each and
+ * attachments_total_max_kb together, taken in order.  The rest is left
+ * out, one "  name (N KB)" line each in *refused.  The array (never NULL,
+ * caller frees) borrows from m, which may be NULL. */
 static struct archive_file *
-archive_files(const struct mime_msg *m, size_t *nfiles)
+archive_files(const struct config *cfg, const struct mime_msg *m,
+    size_t *nfiles, struct buf *refused)
 {
+	size_t i, total = 0, one = (size_t)cfg->attachment_max_kb * 1024,
+	    all = (size_t)cfg->attachments_total_max_kb * 1024;
 	struct archive_file *files;
-	size_t i;
+	const struct mime_attachment *a;
+	char fallback[32], *name;
 
 	*nfiles = 0;
 	files = xcalloc(m && m->natt ? m->natt : 1, sizeof *files);
 	for (i = 0; m != NULL && i < m->natt; i++) {
-		if (is_calendar(&m->att[i]))
+		a = &m->att[i];
+		if (is_calendar(a))
 			continue;
-		files[*nfiles].name = m->att[i].filename;
-		files[*nfiles].data = m->att[i].data;
-		files[*nfiles].len = m->att[i].size;
+		if (a->size > one || a->size > all - total) {
+			snprintf(fallback, sizeof fallback, "attachment-%zu", i + 1);
+			name = archive_safe_name(a->filename, a->filename ?
+			    strlen(a->filename) : 0, fallback);
+			buf_addf(refused, "%s  %s (%zu KB)", refused->len ? "\n" :
+			    "", name, (a->size + 1023) / 1024);
+			free(name);
+			continue;
+		}
+		total += a->size;
+		files[*nfiles].name = a->filename;
+		files[*nfiles].data = a->data;
+		files[*nfiles].len = a->size;
 		(*nfiles)++;
 	}
 	return files;
 }
 
 /* Text and files into the group's repository, dated by the meeting r
- * when there is one (else today); *as says where.  0, or -1 with *c->err. */
-static int
+ * when there is one (else today); *as says where. */
+static enum archive_result
 archive_in_repository(struct ictx *c, const struct group *g,
     const char *kind, const struct store_plan_meeting *r, const char *text,
     const struct archive_file *files, size_t nfiles, struct archive_stored *as)
 {
 	struct archive_item it;
+	enum archive_result ar;
 	char *date;
-	int rc;
 
 	date = local_date(r ? r->start : c->now, g->timezone);
 	memset(&it, 0, sizeof it);
@@ -676,9 +778,82 @@ archive_in_repository(struct ictx *c, const struct group *g,
 	it.text = text;
 	it.files = files;
 	it.nfiles = nfiles;
-	rc = archive_store(c->cfg->repository, &it, as, c->err) == ARCHIVE_OK ?
-	    0 : -1;
+	ar = archive_store(c->cfg->repository, &it, as, c->err);
 	free(date);
+	return ar;
+}
+
+/* archive_in_repository(), unless the repository or the group's
+ * directory is down and waits for its next try: then, and when the
+ * write fails for their fault, c->resource says which.  0, or -1 with
+ * *c->err. */
+static int
+into_repository(struct ictx *c, const struct group *g, const char *kind,
+    const struct store_plan_meeting *r, const char *text,
+    const struct archive_file *files, size_t nfiles, struct archive_stored *as)
+{
+	enum archive_result ar;
+	int due;
+
+	if ((due = outage_repository_due(c->st, g->id, c->now, c->err)) == -1)
+		return -1;
+	if (due == OUTAGE_WAIT) {
+		*c->err = xasprintf("the repository is unavailable for %s: "
+		    "waiting for its next try", g->id);
+		env_failed(c, outage_group(g->id), 1);
+		return -1;
+	}
+	ar = archive_in_repository(c, g, kind, r, text, files, nfiles, as);
+	if (ar == ARCHIVE_REPOSITORY)
+		env_failed(c, xstrdup(OUTAGE_REPOSITORY), 0);
+	else if (ar == ARCHIVE_GROUP)
+		env_failed(c, outage_group(g->id), 0);
+	if (ar != ARCHIVE_OK)
+		return -1;
+	return due == OUTAGE_TRY ? outage_repository_ok(c->cfg, c->st, g->id,
+	    c->now, c->err) : 0;
+}
+
+/* The coordinators hear of attachments left out for their size: refused
+ * lists them, as (NULL when nothing was archived) what was kept. */
+static int
+tell_refused(struct ictx *c, const struct group *g,
+    const struct archive_stored *as, const char *refused)
+{
+	const struct member *sender = config_member(g, c->v->from);
+	struct buf kept = BUF_INIT(BUF_OWN);
+	char one[32], all[32];
+	struct letter l;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; as != NULL && i < as->n; i++)
+		buf_addf(&kept, "%s  %s", i ? "\n" : "", as->names[i]);
+	snprintf(one, sizeof one, "%d", c->cfg->attachment_max_kb);
+	snprintf(all, sizeof all, "%d", c->cfg->attachments_total_max_kb);
+	{
+		const struct tvar vars[] = {
+			{ "sender", c->v->from },
+			{ "sender_name", sender && sender->name ? sender->name :
+			    c->v->from },
+			{ "subject", c->v->msg ? c->v->msg->subject : NULL },
+			{ "message_id", c->msgid }, { "refused", refused },
+			{ "archived", buf_str(&kept) }, { "limit", one },
+			{ "total_limit", all },
+		};
+
+		memset(&l, 0, sizeof l);
+		l.kind = "files-refused";
+		l.group = g;
+		l.vars = vars;
+		l.nvars = sizeof vars / sizeof vars[0];
+		for (i = 0; i < g->nmembers && rc == 0; i++)
+			if (g->members[i].coordinator) {
+				l.to = g->members[i].email;
+				rc = send_letter(c, &l);
+			}
+	}
+	buf_release(&kept);
 	return rc;
 }
 
@@ -711,6 +886,22 @@ record_documents(struct ictx *c, const struct group *g, const char *kind,
 	return 0;
 }
 
+/* What an archived message did, for the log line. */
+static void
+archived_why(struct ictx *c, const struct group *g, const char *kind,
+    const struct archive_stored *as, const char *refused)
+{
+	int left = *refused != '\0';
+
+	if (as->dir == NULL)
+		why(c, "%s for %s: every file over the caps, none archived; "
+		    "the coordinators told", kind, g->id);
+	else
+		why(c, "%s of %s archived in %s (%zu file%s%s)", kind, g->id,
+		    as->dir, as->n, as->n == 1 ? "" : "s", left ?
+		    ", some left out for their size: the coordinators told" : "");
+}
+
 static enum inbox_result
 do_archive(struct ictx *c, const struct group *g, const char *kind,
     const char *uid)
@@ -720,10 +911,11 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 	struct store_plan_meeting r;
 	struct archive_stored as;
 	struct archive_file *files;
+	struct buf refused = BUF_INIT(BUF_OWN);
 	char *text;
 	size_t nfiles;
 	int have = 0, rc;
-	enum inbox_result res = INBOX_ERROR;
+	enum inbox_result res = INBOX_FAILED;
 
 	memset(&r, 0, sizeof r);
 	memset(&as, 0, sizeof as);
@@ -734,34 +926,36 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 	}
 	if (uid != NULL) {
 		if ((rc = store_meeting_get(c->st, uid, &r, c->err)) == -1)
-			return INBOX_ERROR;
+			return INBOX_FAILED;
 		have = rc == 1 && strcmp(r.group_id, g->id) == 0;
 	}
 	meeting = have ? &r : NULL;
 	text = inbox_unquoted(m ? m->text : NULL);
-	files = archive_files(m, &nfiles);
-	if (*text == '\0' && nfiles == 0) {
+	files = archive_files(c->cfg, m, &nfiles, &refused);
+	if (*text == '\0' && nfiles == 0 && refused.len == 0) {
 		why(c, "%s for %s with neither text nor files", kind, g->id);
 		res = INBOX_IGNORED;
 		goto out;
 	}
-	if (archive_in_repository(c, g, kind, meeting, text, files, nfiles,
-	    &as) == -1)
+	if ((*text != '\0' || nfiles > 0) && (into_repository(c, g, kind,
+	    meeting, text, files, nfiles, &as) == -1 || record_documents(c, g,
+	    kind, meeting ? meeting->uid : NULL, &as) == -1))
 		goto out;
-	if (record_documents(c, g, kind, meeting ? meeting->uid : NULL,
-	    &as) == -1)
+	if (have && as.dir != NULL && strcmp(kind, "minutes") == 0 &&
+	    (store_meeting_set_minutes(c->st, r.uid, as.dir, c->err) == -1 ||
+	    tell_members(c, g, &r, &as, files, nfiles, text) == -1))
 		goto out;
-	if (have && strcmp(kind, "minutes") == 0) {
-		if (store_meeting_set_minutes(c->st, r.uid, as.dir, c->err) == -1 ||
-		    tell_members(c, g, &r, &as, files, nfiles, text) == -1)
-			goto out;
-	}
-	why(c, "%s of %s archived in %s (%zu file%s)", kind, g->id, as.dir,
-	    as.n, as.n == 1 ? "" : "s");
+	if (refused.len > 0 && tell_refused(c, g, as.dir ? &as : NULL,
+	    buf_str(&refused)) == -1)
+		goto out;
+	archived_why(c, g, kind, &as, buf_str(&refused));
 	res = INBOX_APPLIED;
 out:
-	archive_stored_free(&as);
+	/* Kept until the commit, which may fail yet. */
+	c->stored = as;
+	memset(&as, 0, sizeof as);
 	store_plan_meeting_clear(&r);
+	buf_release(&refused);
 	free(files);
 	free(text);
 	return res;
@@ -790,7 +984,7 @@ do_plain(struct ictx *c)
 		memset(&r, 0, sizeof r);
 		if ((rc = store_meeting_get(c->st, uid, &r, c->err)) == -1) {
 			free(uid);
-			return INBOX_ERROR;
+			return INBOX_FAILED;
 		}
 		g = rc == 1 ? config_group(c->cfg, r.group_id) : NULL;
 		store_plan_meeting_clear(&r);
@@ -879,6 +1073,251 @@ raw_message_id(const char *data, size_t len)
 	return NULL;
 }
 
+/* What a message is known by: its Message-ID.  One without is known by
+ * its content, which is the same in every folder and after every
+ * restart; one too broken to parse may still name itself in its header,
+ * which is what an administrator looks for in the log.  Caller frees. */
+static char *
+identity(const struct verdict *v, const char *data, size_t len)
+{
+	char *msgid, hex[65];
+
+	if (v->message_id != NULL && *v->message_id != '\0')
+		return xstrdup(v->message_id);
+	if ((msgid = raw_message_id(data, len)) != NULL)
+		return msgid;
+	sha256_hex(data, len, hex);
+	return xasprintf("sha256-%s@convened.invalid", hex);
+}
+
+static void
+ictx_init(struct ictx *c, const struct config *cfg, struct store *st,
+    long long now, const struct verdict *v, const char *msgid, char **err)
+{
+	memset(c, 0, sizeof *c);
+	c->cfg = cfg;
+	c->st = st;
+	c->now = now;
+	c->v = v;
+	c->msgid = msgid;
+	c->err = err;
+	c->why = "";
+	store_failure_clear(st);
+}
+
+/* The message applied, with the record that it was, in one transaction;
+ * or, seen before, nothing: filed away again if it was applied (a crash
+ * came between commit and flag), left alone if it was not. */
+static enum inbox_result
+apply_once(struct ictx *c, const char *folder, unsigned long uidvalidity,
+    unsigned long uid)
+{
+	char *before = NULL;
+	enum inbox_result res;
+	int rc;
+
+	if ((rc = store_inbound_seen(c->st, c->msgid, &before, c->err)) != 0) {
+		if (rc == -1)
+			return INBOX_FAILED;
+		res = strcmp(before, "applied") == 0 ? INBOX_DUPLICATE :
+		    INBOX_IGNORED;
+		why(c, "processed before (%s)", before);
+		c->seen_before = 1;
+		free(before);
+		return res;
+	}
+	if (store_begin(c->st) == -1) {
+		*c->err = xstrdup("cannot begin a transaction in the state db");
+		return INBOX_FAILED;
+	}
+	if ((res = dispatch(c)) != INBOX_FAILED &&
+	    store_inbound_add(c->st, c->msgid, folder ? folder : "", uidvalidity,
+	    uid, c->now, verdict_kind_name(c->v->kind), inbox_result_name(res),
+	    c->err) == 0 &&
+	    store_inbound_failure_clear(c->st, c->msgid, c->err) == 0 &&
+	    store_commit(c->st) == 0)
+		return res;
+	store_rollback(c->st);
+	/* Nothing of it in the state: nothing of it in the repository. */
+	archive_unstore(c->cfg->repository, &c->stored);
+	if (*c->err == NULL)
+		*c->err = xasprintf("cannot record message %s", c->msgid);
+	return INBOX_FAILED;
+}
+
+/* *c->err gives way to a later failure's message e. */
+static void
+replace_err(struct ictx *c, char *e)
+{
+	free(*c->err);
+	*c->err = e;
+}
+
+/* The quarantine-notice about the message to one person: as a failure
+ * (error and count) or as too big (size and limit, in KB).  A letter
+ * that cannot be queued is logged: the log line says it all already. */
+static void
+tell_quarantine(struct ictx *c, const struct group *g, const char *to,
+    const char *folder, const char *error, int count, const char *size,
+    const char *limit)
+{
+	char n[16], *e = NULL;
+	struct letter l;
+
+	snprintf(n, sizeof n, "%d", count);
+	{
+		const struct tvar vars[] = {
+			{ "message_id", c->msgid }, { "sender", c->v->from },
+			{ "subject", c->v->msg ? c->v->msg->subject : NULL },
+			{ "folder", folder },
+			{ "quarantine_folder", c->cfg->imap_quarantine },
+			{ "size", size }, { "limit", limit }, { "error", error },
+			{ "count", error ? n : NULL },
+		};
+
+		memset(&l, 0, sizeof l);
+		l.kind = "quarantine-notice";
+		l.group = g;
+		l.to = to;
+		l.ref = c->msgid;
+		l.vars = vars;
+		l.nvars = sizeof vars / sizeof vars[0];
+		if (letter_queue(c->cfg, c->st, &l, c->now, &e) < 0) {
+			log_warnx("%s: cannot tell %s it is in quarantine: %s",
+			    c->msgid, to, e);
+			free(e);
+		}
+	}
+}
+
+/* What of an error says how it failed, so that two failures of one
+ * message compare: our messages put the failure first and its cause
+ * last ("cannot record document ss/2021/...-document-2/x.pdf in state db
+ * ...: constraint failed"), and what varies from one try to the next (an
+ * item's directory, a temporary file's name) is in the first part or in
+ * numbers.  The last part, numbers collapsed.  Caller frees. */
+static char *
+failure_cause(const char *error)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	const char *p = error, *q;
+
+	for (q = error; (q = strstr(q, ": ")) != NULL; q += 2)
+		p = q + 2;
+	for (; *p != '\0'; p++) {
+		if (isdigit((unsigned char)*p)) {
+			while (isdigit((unsigned char)p[1]))
+				p++;
+			buf_addc(&b, '#');
+		} else
+			buf_addc(&b, *p);
+	}
+	buf_adds(&b, "");
+	return buf_detach(&b);
+}
+
+/* The message's own failure, counted; the INBOX_QUARANTINE_AFTER-th
+ * cycle running it fails the same way, quarantined and the admin told
+ * once. */
+static enum inbox_result
+count_failure(struct ictx *c, const char *folder, unsigned long uidvalidity,
+    unsigned long uid, int *count)
+{
+	char *e = NULL, *cause;
+	int tell = 0;
+
+	if (store_begin(c->st) == -1)
+		return INBOX_STORE_DOWN;
+	cause = failure_cause(*c->err);
+	*count = store_inbound_failed(c->st, c->msgid, folder ? folder : "",
+	    uidvalidity, uid, *c->err, cause, c->now, &e);
+	free(cause);
+	if (*count >= INBOX_QUARANTINE_AFTER &&
+	    (tell = store_inbound_quarantine(c->st, c->msgid, c->now, &e)) == 1 &&
+	    c->cfg->admin != NULL)
+		tell_quarantine(c, NULL, c->cfg->admin, folder, *c->err, *count,
+		    NULL, NULL);
+	if (*count == -1 || tell == -1 || store_commit(c->st) == -1) {
+		store_rollback(c->st);
+		if (e != NULL)
+			replace_err(c, e);
+		return INBOX_STORE_DOWN;
+	}
+	return *count >= INBOX_QUARANTINE_AFTER ? INBOX_QUARANTINE :
+	    INBOX_FAILED;
+}
+
+/* Whose fault the failure was, and what follows from it: the state db's
+ * (the collect ends), the repository's or the templates' (an outage,
+ * told once; the message waits), or the message's own (counted). */
+static enum inbox_result
+failed(struct ictx *c, const char *folder, unsigned long uidvalidity,
+    unsigned long uid, int *count)
+{
+	char *e = NULL;
+	int rc = 0;
+
+	if (store_failure(c->st) >= STORE_FAIL_ENV)
+		return INBOX_STORE_DOWN;
+	if (c->resource != NULL && c->waiting)
+		return INBOX_WAITING;
+	if (c->resource != NULL)
+		rc = outage_failed(c->cfg, c->st, c->resource, *c->err, c->now,
+		    &e) == -1 ? -1 : 1;
+	else if (c->letter_failed)
+		rc = outage_templates(c->cfg, c->st, c->now, &e);
+	if (rc == -1) {
+		replace_err(c, e);
+		return INBOX_STORE_DOWN;
+	}
+	if (rc == 1)
+		return INBOX_WAITING;
+	return count_failure(c, folder, uidvalidity, uid, count);
+}
+
+/* The one line for the log. */
+static void
+report(const struct ictx *c, enum inbox_result res, const char *folder,
+    int count)
+{
+	const char *kind = verdict_kind_name(c->v->kind);
+	const char *from = c->v->from ? c->v->from : "(no sender)";
+
+	if (c->seen_before) {
+		log_debug("%s: %s", c->msgid, c->why);
+		return;
+	}
+	switch (res) {
+	case INBOX_APPLIED:
+	case INBOX_DUPLICATE:
+		log_info("%s: %s from %s: %s", c->msgid, kind, from, c->why);
+		break;
+	case INBOX_IGNORED:
+	case INBOX_REFUSED:
+		(res == INBOX_REFUSED ? log_warnx : log_info)("%s: %s from %s "
+		    "%s: %s; left on the server", c->msgid, kind, from,
+		    inbox_result_name(res), c->why);
+		break;
+	case INBOX_FAILED:
+		log_warnx("%s: cannot apply %s from %s (failure %d of %d in a "
+		    "row): %s; tried again next cycle", c->msgid, kind, from,
+		    count, INBOX_QUARANTINE_AFTER, *c->err);
+		break;
+	case INBOX_QUARANTINE:
+		log_warnx("%s: cannot apply %s from %s, %d cycles running: %s; "
+		    "put in quarantine%s%s%s", c->msgid, kind, from, count,
+		    *c->err, c->cfg->imap_quarantine ? " (" : "",
+		    c->cfg->imap_quarantine ? c->cfg->imap_quarantine : "",
+		    c->cfg->imap_quarantine ? ")" : ", left in its folder");
+		break;
+	case INBOX_WAITING:
+	case INBOX_STORE_DOWN:
+		log_debug("%s in %s waits: %s", c->msgid, folder ? folder : "-",
+		    *c->err);
+		break;
+	}
+}
+
 enum inbox_result
 inbox_apply(const struct config *cfg, struct store *st, long long now,
     const char *data, size_t len, const char *folder,
@@ -886,66 +1325,143 @@ inbox_apply(const struct config *cfg, struct store *st, long long now,
 {
 	struct verdict *v;
 	struct ictx c;
-	char *msgid, *before = NULL, hex[65];
+	char *msgid;
 	enum inbox_result res;
-	int rc;
+	int count = 0;
 
 	classify(data, len, &v);
-	/* A message without Message-ID is known by its content, which is
-	 * the same in every folder and after every restart.  One too broken
-	 * to parse may still name itself in its header, which is what an
-	 * administrator looks for in the log. */
-	if (v->message_id != NULL && *v->message_id != '\0')
-		msgid = xstrdup(v->message_id);
-	else if ((msgid = raw_message_id(data, len)) != NULL)
-		;
-	else {
-		sha256_hex(data, len, hex);
-		msgid = xasprintf("sha256-%s@convened.invalid", hex);
-	}
-	memset(&c, 0, sizeof c);
-	c.cfg = cfg;
-	c.st = st;
-	c.now = now;
-	c.v = v;
-	c.msgid = msgid;
-	c.err = err;
-	c.why = "";
+	msgid = identity(v, data, len);
+	ictx_init(&c, cfg, st, now, v, msgid, err);
+	if ((res = apply_once(&c, folder, uidvalidity, uid)) == INBOX_FAILED)
+		res = failed(&c, folder, uidvalidity, uid, &count);
+	report(&c, res, folder, count);
+	archive_stored_free(&c.stored);
+	free(c.resource);
+	free(msgid);
+	verdict_free(v);
+	return res;
+}
 
-	if ((rc = store_inbound_seen(st, msgid, &before, err)) != 0) {
-		/* Seen before: filed away again if it was applied (a crash came
-		 * between commit and flag), left alone if it was not. */
-		res = rc == -1 ? INBOX_ERROR : strcmp(before, "applied") == 0 ?
-		    INBOX_DUPLICATE : INBOX_IGNORED;
-		if (rc == 1)
-			log_debug("%s: processed before (%s)", msgid, before);
-		free(before);
-		goto out;
+/* ---- too big to read ------------------------------------------------------ */
+
+/* The group a message seems to be about: the tag in its subject, else
+ * the group of a Message-ID of ours it answers.  NULL: none. */
+static const struct group *
+concerned(const struct ictx *c)
+{
+	const struct mime_msg *m = c->v->msg;
+	const char *dom = addr_domain(c->cfg->org_email), *kind, *id;
+	const struct group *g;
+	struct msgid ref;
+	size_t i, n = m ? m->nreferences + 1 : 0;
+
+	if ((g = tagged(c, &kind)) != NULL)
+		return g;
+	for (i = 0; i < n; i++) {
+		id = i == 0 ? m->in_reply_to : m->references[m->nreferences - i];
+		if (msgid_parse(id, dom, &ref) == 0 && *ref.group != '\0' &&
+		    (g = config_group(c->cfg, ref.group)) != NULL)
+			return g;
 	}
-	if (store_begin(st) == -1) {
-		*err = xstrdup("cannot begin a transaction in the state db");
-		res = INBOX_ERROR;
-		goto out;
+	return NULL;
+}
+
+/* Who hears of a message too big: the coordinators of the group it is
+ * about when a member of it sent it, else the admin.  Their number. */
+static int
+tell_too_big(struct ictx *c, const char *folder, const char *size,
+    const char *limit)
+{
+	const struct group *g = concerned(c);
+	size_t i;
+	int n = 0;
+
+	if (g != NULL && config_member(g, c->v->from) != NULL) {
+		for (i = 0; i < g->nmembers; i++)
+			if (g->members[i].coordinator) {
+				tell_quarantine(c, g, g->members[i].email, folder,
+				    NULL, 0, size, limit);
+				n++;
+			}
+	} else if (c->cfg->admin != NULL) {
+		tell_quarantine(c, g, c->cfg->admin, folder, NULL, 0, size,
+		    limit);
+		n++;
 	}
-	res = dispatch(&c);
-	if (res == INBOX_ERROR ||
-	    store_inbound_add(st, msgid, folder ? folder : "", uidvalidity, uid,
-	    now, verdict_kind_name(v->kind), inbox_result_name(res), err) == -1 ||
-	    store_commit(st) == -1) {
-		store_rollback(st);
-		if (*err == NULL)
-			*err = xasprintf("cannot record message %s", msgid);
-		res = INBOX_ERROR;
-		goto out;
+	return n;
+}
+
+/* Where the header of head ends (its blank line), or hlen. */
+static size_t
+header_len(const char *head, size_t hlen)
+{
+	const char *p;
+
+	for (p = head; (p = memchr(p, '\n', hlen - (size_t)(p - head))) != NULL;
+	    p++)
+		if ((size_t)(p + 1 - head) < hlen && (p[1] == '\n' ||
+		    (p[1] == '\r' && (size_t)(p + 2 - head) < hlen && p[2] == '\n')))
+			return (size_t)(p + 1 - head);
+	return hlen;
+}
+
+/* Recorded as quarantined in one transaction with its notices. */
+static enum inbox_result
+quarantine_big(struct ictx *c, const char *folder, unsigned long uidvalidity,
+    unsigned long uid, const char *size, int *told)
+{
+	char limit[32], *e = NULL;
+	int tell;
+
+	snprintf(limit, sizeof limit, "%d", c->cfg->imap_max_message_kb);
+	*c->err = xasprintf("it is %s KB, over the limit of %s KB: not read",
+	    size, limit);
+	if (store_begin(c->st) == -1)
+		return INBOX_STORE_DOWN;
+	if (store_inbound_failed(c->st, c->msgid, folder ? folder : "",
+	    uidvalidity, uid, *c->err, "too big", c->now, &e) == -1 ||
+	    (tell = store_inbound_quarantine(c->st, c->msgid, c->now, &e)) == -1) {
+		store_rollback(c->st);
+		replace_err(c, e);
+		return INBOX_STORE_DOWN;
 	}
-	if (res == INBOX_APPLIED)
-		log_info("%s: %s from %s: %s", msgid, verdict_kind_name(v->kind),
-		    v->from ? v->from : "(no sender)", c.why);
-	else
-		(res == INBOX_REFUSED ? log_warnx : log_info)("%s: %s from %s %s: %s; left on the server", msgid,
-		    verdict_kind_name(v->kind), v->from ? v->from : "(no sender)",
-		    inbox_result_name(res), c.why);
-out:
+	*told = tell ? tell_too_big(c, folder, size, limit) : 0;
+	if (store_commit(c->st) == -1) {
+		store_rollback(c->st);
+		return INBOX_STORE_DOWN;
+	}
+	return INBOX_QUARANTINE;
+}
+
+enum inbox_result
+inbox_too_big(const struct config *cfg, struct store *st, long long now,
+    const char *head, size_t hlen, unsigned long size, const char *folder,
+    unsigned long uidvalidity, unsigned long uid, char **err)
+{
+	struct verdict *v;
+	struct ictx c;
+	char *msgid, *before = NULL, kb[32];
+	enum inbox_result res;
+	int rc, told = 0;
+
+	/* Only the header is read: enough to say whose it is. */
+	classify(head, header_len(head, hlen), &v);
+	msgid = identity(v, head, hlen);
+	ictx_init(&c, cfg, st, now, v, msgid, err);
+	snprintf(kb, sizeof kb, "%lu", (size + 1023) / 1024);
+	if ((rc = store_inbound_seen(st, msgid, &before, err)) == 1 &&
+	    strcmp(before, "applied") == 0)
+		res = INBOX_DUPLICATE;
+	else if (rc == -1)
+		res = INBOX_STORE_DOWN;
+	else if ((res = quarantine_big(&c, folder, uidvalidity, uid, kb,
+	    &told)) == INBOX_QUARANTINE)
+		log_warnx("%s: message from %s in %s is %s KB, over the limit of "
+		    "%d KB: not read, put in quarantine%s%s; %d told", msgid,
+		    v->from ? v->from : "(no sender)", folder ? folder : "-", kb,
+		    cfg->imap_max_message_kb, cfg->imap_quarantine ? " " : "",
+		    cfg->imap_quarantine ? cfg->imap_quarantine : "", told);
+	free(before);
 	free(msgid);
 	verdict_free(v);
 	return res;
@@ -959,12 +1475,11 @@ out:
  * filed reads those messages again, finds them by Message-ID, and files
  * them away then. */
 #define FILE_BATCH 500
+#define HEAD_MAX   (64u << 10)  /* of a message too big: its header */
 
 /* What one step of reading a folder means for the rest of the collect. */
 enum read {
 	READ_NEXT,              /* on to the next message */
-	READ_HALT,              /* a message would not apply: the folder stops
-	                         * before it, what came before is filed away */
 	READ_FOLDER_FAILED,     /* logged: on to the next folder */
 	READ_REFUSED,           /* logged: the server refuses us, no folder
 	                         * will do */
@@ -983,7 +1498,9 @@ struct folder_run {
 	unsigned long uv;
 	unsigned long *pending;     /* applied, to file away */
 	size_t npending;
-	unsigned long done;         /* last UID read, to record */
+	unsigned long done;         /* last UID finished with, to record */
+	int held;                   /* a message would not apply: done stays
+	                             * before it, so it is read again */
 };
 
 /* The server failed on this folder: one line, and the rest of the folder
@@ -1055,6 +1572,98 @@ open_folder(struct folder_run *fr, unsigned long **uids, size_t *n)
 	return READ_NEXT;
 }
 
+/* uid is finished with (applied, ignored, quarantined, gone): the
+ * folder's progress passes it, unless a message before it is held. */
+static void
+finished(struct folder_run *fr, unsigned long uid)
+{
+	if (!fr->held)
+		fr->done = uid;
+}
+
+/* To the quarantine folder; without one, flagged \Seen where it is.  A
+ * move the server refuses leaves it there, said once: it is recorded as
+ * quarantined all the same and never applied. */
+static enum read
+to_quarantine(struct folder_run *fr, unsigned long uid)
+{
+	const char *q = fr->cfg->imap_quarantine;
+	char *why = NULL;
+	enum dmn rc;
+
+	fr->is->quarantined++;
+	rc = q != NULL ? imap_move(fr->im, uid, q, &why) :
+	    imap_set_seen(fr->im, uid, &why);
+	if (rc == DMN_BAD_MSG) {
+		log_warnx("%s UID %lu: cannot put it in quarantine: %s; left "
+		    "where it is", fr->folder, uid, why);
+		free(why);
+	} else if (rc != DMN_OK)
+		return server_failed(fr, rc, why);
+	finished(fr, uid);
+	return READ_NEXT;
+}
+
+/* What became of message uid, for the folder; why is inbox's *err. */
+static enum read
+settle(struct folder_run *fr, unsigned long uid, enum inbox_result res,
+    char *why)
+{
+	switch (res) {
+	case INBOX_STORE_DOWN:
+		*fr->err = why;
+		return READ_STORE_FAILED;
+	case INBOX_FAILED:
+	case INBOX_WAITING:
+		/* Logged by inbox_apply; read again next cycle. */
+		free(why);
+		(*(res == INBOX_FAILED ? &fr->is->failed : &fr->is->waiting))++;
+		fr->held = 1;
+		return READ_NEXT;
+	case INBOX_QUARANTINE:
+		free(why);
+		return to_quarantine(fr, uid);
+	case INBOX_APPLIED:
+	case INBOX_DUPLICATE:
+		fr->pending[fr->npending++] = uid;
+		break;
+	case INBOX_IGNORED:
+	case INBOX_REFUSED:
+		break;
+	}
+	free(why);
+	(*(res == INBOX_APPLIED ? &fr->is->applied : &fr->is->ignored))++;
+	finished(fr, uid);
+	return fr->npending == FILE_BATCH ? file_away(fr) : READ_NEXT;
+}
+
+/* A message over [imap] max_message_kb: only its start is fetched. */
+static enum read
+too_big(struct folder_run *fr, unsigned long uid)
+{
+	enum inbox_result res;
+	unsigned long size;
+	char *head, *why = NULL;
+	size_t hlen;
+	enum dmn rc;
+
+	rc = imap_fetch_head(fr->im, uid, HEAD_MAX, &head, &hlen, &size, &why);
+	if (rc == DMN_BAD_MSG) {
+		log_warnx("%s UID %lu: %s; left on the server", fr->folder, uid,
+		    why);
+		free(why);
+		fr->is->ignored++;
+		finished(fr, uid);
+		return READ_NEXT;
+	}
+	if (rc != DMN_OK)
+		return server_failed(fr, rc, why);
+	res = inbox_too_big(fr->cfg, fr->st, fr->now, head, hlen, size,
+	    fr->folder, fr->uv, uid, &why);
+	free(head);
+	return settle(fr, uid, res, why);
+}
+
 /* One message: fetched, applied, and queued to be filed away. */
 static enum read
 read_one(struct folder_run *fr, unsigned long uid)
@@ -1064,13 +1673,18 @@ read_one(struct folder_run *fr, unsigned long uid)
 	size_t len;
 	enum dmn rc;
 
-	rc = imap_fetch(fr->im, uid, MIME_MAX_SIZE, &data, &len, &why);
+	rc = imap_fetch(fr->im, uid, (size_t)fr->cfg->imap_max_message_kb * 1024,
+	    &data, &len, &why);
+	if (rc == DMN_BAD_MSG && imap_fetch_too_big(fr->im)) {
+		free(why);
+		return too_big(fr, uid);
+	}
 	if (rc == DMN_BAD_MSG) {
 		log_warnx("%s UID %lu: %s; left on the server", fr->folder, uid,
 		    why);
 		free(why);
 		fr->is->ignored++;
-		fr->done = uid;
+		finished(fr, uid);
 		return READ_NEXT;
 	}
 	if (rc != DMN_OK)
@@ -1079,21 +1693,7 @@ read_one(struct folder_run *fr, unsigned long uid)
 	res = inbox_apply(fr->cfg, fr->st, fr->now, data, len, fr->folder,
 	    fr->uv, uid, &why);
 	free(data);
-	if (res == INBOX_ERROR) {
-		/* Not marked done: tried again next cycle. */
-		log_warnx("%s UID %lu: %s", fr->folder, uid, why);
-		free(why);
-		fr->is->failed++;
-		return READ_HALT;
-	}
-	if (res == INBOX_APPLIED)
-		fr->is->applied++;
-	else
-		fr->is->ignored++;
-	if (res == INBOX_APPLIED || res == INBOX_DUPLICATE)
-		fr->pending[fr->npending++] = uid;
-	fr->done = uid;
-	return fr->npending == FILE_BATCH ? file_away(fr) : READ_NEXT;
+	return settle(fr, uid, res, why);
 }
 
 /* One folder, in UID order. */
@@ -1106,13 +1706,12 @@ collect_folder(struct folder_run *fr, volatile sig_atomic_t *stop)
 
 	fr->npending = 0;
 	fr->done = 0;
+	fr->held = 0;
 	r = open_folder(fr, &uids, &n);
 	fr->pending = xcalloc(FILE_BATCH, sizeof *fr->pending);
 	for (i = 0; i < n && r == READ_NEXT && !(stop != NULL && *stop); i++)
 		r = read_one(fr, uids[i]);
-	/* A message that would not apply holds back what comes after it,
-	 * not what came before. */
-	if (r == READ_NEXT || r == READ_HALT)
+	if (r == READ_NEXT)
 		r = file_away(fr);
 	free(fr->pending);
 	fr->pending = NULL;

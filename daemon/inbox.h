@@ -22,6 +22,25 @@
  *    anything from a sender without the right) is logged with its
  *    Message-ID and changes nothing.
  *
+ * What one mail may bring is bounded ([imap] max_message_kb, [policy]
+ * agenda_max_kb, attachment_max_kb, attachments_total_max_kb): an agenda
+ * over its cap is refused with a reply to the coordinator (agenda-
+ * refused); attachments over theirs are neither archived nor sent on, and
+ * the coordinators are told which (files-refused); a message over its cap
+ * is never parsed (inbox_too_big()).
+ *
+ * A message that will not apply is one of two things.  The environment
+ * failed (outage.h): the state db (busy, full, read-only), the repository
+ * or a group's directory in it (full, read-only, a link), the templates
+ * (broken since the daemon started).  Then nothing is counted against the
+ * message: it waits for the resource, which is told of once and tried
+ * again with backoff, and what does not need it goes on.  Or the message
+ * itself failed: its failures are counted in the store, cycle after
+ * cycle, and the INBOX_QUARANTINE_AFTER-th time running it fails the same
+ * way it goes to the quarantine ([imap] quarantine_folder), logged with
+ * its Message-ID, the admin told once.  Either way the rest of the folder
+ * goes on.
+ *
  * A message already processed (same Message-ID, from any folder) is never
  * applied twice.  inbox_collect() runs the IMAP side (imap.h): new messages
  * by UID per folder, UIDVALIDITY remembered (a new one reads the folder
@@ -39,20 +58,46 @@
 struct config;
 struct store;
 
+#define INBOX_QUARANTINE_AFTER 3   /* cycles running a message fails */
+
 enum inbox_result {
 	INBOX_APPLIED,          /* state changed: flag and move it */
 	INBOX_DUPLICATE,        /* applied before: flag and move it */
 	INBOX_IGNORED,          /* nothing to do: leave it */
 	INBOX_REFUSED,          /* sender may not: leave it */
-	INBOX_ERROR             /* store or repository failed: try again */
+	INBOX_FAILED,           /* it would not apply, its own fault: the
+	                         * failure is counted; tried again next cycle */
+	INBOX_QUARANTINE,       /* it failed so INBOX_QUARANTINE_AFTER cycles
+	                         * running, or is too big: recorded, told;
+	                         * move it to the quarantine */
+	INBOX_WAITING,          /* the repository or the templates are down
+	                         * (outage.h): nothing counted; tried again
+	                         * when they are */
+	INBOX_STORE_DOWN        /* the state db failed (store_failure() says
+	                         * how): nothing more can be done */
 };
 
-/* Apply one message.  folder, uidvalidity and uid are recorded with it
- * (NULL and 0 for a message not from IMAP).  On INBOX_ERROR *err is set
- * (caller frees) and nothing was recorded. */
+/* Apply one message, and log what became of it, with its Message-ID.
+ * folder, uidvalidity and uid are recorded with it (NULL and 0 for a
+ * message not from IMAP).  Applied, duplicate, ignored and refused are
+ * recorded (store_inbound_add); on the last four results nothing of the
+ * message's effect is, and *err (caller frees) says why. */
 enum inbox_result inbox_apply(const struct config *, struct store *,
         long long now, const char *data, size_t len, const char *folder,
         unsigned long uidvalidity, unsigned long uid, char **err);
+
+/* A message of size bytes, over [imap] max_message_kb, of which only head
+ * (its first hlen bytes: its header) was read.  It is not parsed: it is
+ * recorded as quarantined and, once, the coordinators of the group it
+ * seems to be about (by the group tag of its subject, or the Message-ID
+ * of ours it answers) are told when its sender is one of the group's
+ * members, else the admin.  INBOX_QUARANTINE; INBOX_DUPLICATE when its
+ * Message-ID was applied before (the cap was raised, then lowered);
+ * INBOX_STORE_DOWN with *err. */
+enum inbox_result inbox_too_big(const struct config *, struct store *,
+        long long now, const char *head, size_t hlen, unsigned long size,
+        const char *folder, unsigned long uidvalidity, unsigned long uid,
+        char **err);
 
 /* "applied", "duplicate", ... for logs and the inbound table. */
 const char *inbox_result_name(enum inbox_result);
@@ -61,19 +106,25 @@ struct inbox_stats {
 	int fetched;
 	int applied;
 	int ignored;            /* ignored, refused and duplicate together, and
-	                         * messages too big or gone before the fetch */
-	int failed;             /* would not apply (store, repository): tried
+	                         * messages gone before the fetch */
+	int failed;             /* would not apply, their own fault: tried
 	                         * again next cycle */
+	int waiting;            /* would not apply, the environment's fault */
+	int quarantined;        /* sent to the quarantine */
 	int server_error;       /* the IMAP server failed on some folder */
 };
 
 /* Read every configured folder once, in UID order.  A message that would
- * not apply stops its folder there until the next cycle (the last UID
- * cannot move past it); a server failure is logged once and ends that
- * folder's pass, a refused login every folder's.  stop (may be NULL) is
- * checked between messages: the pass ends there, what it applied filed
- * away.  Returns 0, or -1 when the store failed (*err set, caller
- * frees). */
+ * not apply (failed or waiting) is left where it is and the folder goes
+ * on; its last UID stays before it, so it is read again next cycle, and
+ * what came after it and was applied is recognised then by its
+ * Message-ID.  A message for the quarantine is moved to [imap]
+ * quarantine_folder (created when missing), or, without one, flagged
+ * \Seen and left.  A server failure is logged once and ends that folder's
+ * pass, a refused login every folder's.  stop (may be NULL) is checked
+ * between messages: the pass ends there, what it applied filed away.
+ * Returns 0, or -1 when the store failed (*err set, caller frees;
+ * store_failure() says how). */
 int inbox_collect(const struct config *, struct store *, long long now,
         volatile sig_atomic_t *stop, struct inbox_stats *, char **err);
 

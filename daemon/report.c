@@ -14,9 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "config.h"
 #include "ical.h"
 #include "log.h"
+#include "outage.h"
 #include "quota.h"
 #include "report.h"
 #include "store.h"
@@ -851,76 +853,22 @@ without_dtstamp(const char *s)
 	return buf_detach(&b);
 }
 
-/* The feed as it is on disk, or NULL (absent, unreadable, or bigger than
- * any feed we write: then it is written again). */
+/* The digest of every field the feed carries: what it shows
+ * ("feed-<hex>", caller frees), or NULL with *err when the store failed.
+ * Rendering every group's feed every cycle costs more than the rest of
+ * an idle cycle: the digest says whether it can have changed. */
 static char *
-read_feed(const char *path)
-{
-	struct buf b = BUF_INIT(FEED_MAX);
-	int fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return NULL;
-	rc = buf_read(&b, fd);
-	close(fd);
-	if (rc == -1) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b);
-}
-
-static int
-make_dir(const char *path, char **err)
-{
-	if (mkdir(path, 0750) == -1 && errno != EEXIST) {
-		*err = xasprintf("cannot create %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* <repository>/<group>/calendar.ics, written whole or not at all. */
-static int
-write_feed(const struct config *cfg, const struct group *g, const char *text,
+feed_key(const struct config *cfg, struct store *st, const struct group *g,
     char **err)
-{
-	char *dir = xasprintf("%s/%s", cfg->repository, g->id);
-	int dfd = -1, rc = -1;
-
-	if (make_dir(cfg->repository, err) == -1 || make_dir(dir, err) == -1)
-		goto out;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
-		*err = xasprintf("cannot open %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	rc = file_write_atomic(dfd, "calendar.ics", text, strlen(text), err);
-out:
-	if (dfd != -1)
-		close(dfd);
-	free(dir);
-	return rc;
-}
-
-/* 1 when the feed at path exists and shows what it showed last time it
- * was written, 0 when it must be rendered, -1 on a store error.  The
- * digest covers every field the feed carries; the warnings table
- * remembers the digests written. */
-static int
-feed_unchanged(const struct config *cfg, struct store *st,
-    const struct group *g, const char *path, char **err)
 {
 	struct store_plan_meeting *rows = NULL;
 	struct buf b = BUF_INIT(BUF_OWN);
-	struct stat sb;
-	char hex[65], *key;
+	char hex[65];
 	size_t n = 0, i;
-	int rc;
 
 	if (store_plan_meetings(st, g->id, LLONG_MIN, LLONG_MAX, &rows, &n,
 	    err) == -1)
-		return -1;
+		return NULL;
 	buf_addf(&b, "%s|%s|%s|%s\n", g->name, g->timezone, cfg->org_name,
 	    cfg->org_email);
 	for (i = 0; i < n; i++)
@@ -933,65 +881,104 @@ feed_unchanged(const struct config *cfg, struct store *st,
 	store_plan_meetings_free(rows, n);
 	sha256_hex(buf_str(&b), b.len, hex);
 	buf_release(&b);
-	key = xasprintf("feed-%s", hex);
-	/* A new digest is recorded now; should the write fail, the feed is
-	 * rewritten at the next change. */
-	rc = store_warning_add(st, g->id, "calendar-feed", key, 0, err);
+	return xasprintf("feed-%s", hex);
+}
+
+/* 1 when text is what the feed in gfd already says, DTSTAMP aside. */
+static int
+feed_same(int gfd, const char *text)
+{
+	char *old, *a, *b;
+	int same;
+
+	if (archive_read_file(gfd, "calendar.ics", FEED_MAX, &old) == -1)
+		return 0;
+	a = without_dtstamp(old);
+	b = without_dtstamp(text);
+	same = strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	free(old);
+	return same;
+}
+
+/* Render and write g's feed into gfd unless it shows what it showed when
+ * written last (the digest is recorded, and only after a write: a write
+ * that fails is tried again).  ARCHIVE_OK, or the write's failure with
+ * *werr; -1 when the store failed (*err). */
+static int
+put_feed(const struct config *cfg, struct store *st, const struct group *g,
+    long long now, int gfd, int *written, char **werr, char **err)
+{
+	struct stat sb;
+	char *key, *text = NULL;
+	int has, rc = -1;
+
+	if ((key = feed_key(cfg, st, g, err)) == NULL ||
+	    (has = store_warning_has(st, g->id, "calendar-feed", key, err)) == -1)
+		goto out;
+	rc = ARCHIVE_OK;
+	if (has && fstatat(gfd, "calendar.ics", &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(sb.st_mode))
+		goto out;
+	if ((text = report_calendar(cfg, st, g, now, err)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	if (!feed_same(gfd, text) && (rc = archive_write_file(gfd,
+	    "calendar.ics", text, strlen(text), werr)) == ARCHIVE_OK) {
+		log_debug("%s: calendar feed written", g->id);
+		if (written != NULL)
+			(*written)++;
+	}
+	if (rc == ARCHIVE_OK && store_warning_replace(st, g->id,
+	    "calendar-feed", key, 0, err) == -1)
+		rc = -1;
+out:
+	free(text);
 	free(key);
+	return rc;
+}
+
+/* One group's feed: not while the repository waits for its next try; a
+ * failure of the repository or of the group's directory is an outage
+ * (outage.h), told once. */
+static int
+group_feed(const struct config *cfg, struct store *st, const struct group *g,
+    long long now, int *written, char **err)
+{
+	char *werr = NULL;
+	int due, gfd = -1, rc;
+
+	if ((due = outage_repository_due(st, g->id, now, err)) != OUTAGE_UP &&
+	    due != OUTAGE_TRY)
+		return due;
+	rc = archive_group_dir(cfg->repository, g->id, &gfd, &werr);
+	if (rc == ARCHIVE_OK)
+		rc = put_feed(cfg, st, g, now, gfd, written, &werr, err);
+	if (gfd != -1)
+		close(gfd);
 	if (rc == -1)
 		return -1;
-	return rc == 0 && stat(path, &sb) == 0;
+	if (rc == ARCHIVE_OK)
+		rc = due == OUTAGE_TRY ? outage_repository_ok(cfg, st, g->id,
+		    now, err) : 0;
+	else if ((rc = outage_repository_failed(cfg, st, g->id, rc, werr, now,
+	    err)) == 0)
+		log_warnx("%s: cannot update the calendar feed: %s", g->id,
+		    werr);
+	free(werr);
+	return rc == -1 ? -1 : 0;
 }
 
 int
 report_calendar_write(const struct config *cfg, struct store *st,
     long long now, int *written, char **err)
 {
-	char *text, *old, *a, *b, *path, *werr = NULL;
 	size_t i;
-	int same, fresh;
 
-	for (i = 0; i < cfg->ngroups; i++) {
-		const struct group *g = &cfg->groups[i];
-
-		path = xasprintf("%s/%s/calendar.ics", cfg->repository, g->id);
-		/* Rendering every group's feed every cycle costs more than the
-		 * rest of an idle cycle: a digest of what the feed shows says
-		 * whether it can have changed. */
-		if ((fresh = feed_unchanged(cfg, st, g, path, err)) != 0) {
-			free(path);
-			if (fresh == -1)
-				return -1;
-			continue;
-		}
-		if ((text = report_calendar(cfg, st, g, now, err)) == NULL) {
-			free(path);
+	for (i = 0; i < cfg->ngroups; i++)
+		if (group_feed(cfg, st, &cfg->groups[i], now, written, err) == -1)
 			return -1;
-		}
-		same = 0;
-		if ((old = read_feed(path)) != NULL) {
-			a = without_dtstamp(old);
-			b = without_dtstamp(text);
-			same = strcmp(a, b) == 0;
-			free(a);
-			free(b);
-			free(old);
-		}
-		if (!same) {
-			if (write_feed(cfg, g, text, &werr) == -1) {
-				log_warnx("%s: cannot update the calendar feed: %s",
-				    g->id, werr);
-				free(werr);
-				werr = NULL;
-			} else {
-				log_debug("%s: calendar feed %s written", g->id,
-				    path);
-				if (written != NULL)
-					(*written)++;
-			}
-		}
-		free(text);
-		free(path);
-	}
 	return 0;
 }

@@ -200,7 +200,8 @@ static const char migration_3[] =
  * two indexes serve the pruning of old rows (store_prune). */
 static const char migration_4[] =
 	/* A message that would not apply, cycle after cycle: error is how
-	 * it failed last, count how many cycles running it failed so.
+	 * it failed last, cause what of it must be the same for the failures
+	 * to count as the same, count how many cycles running they were.
 	 * quarantined_at is set once it was sent to the quarantine, where
 	 * (folder, uidvalidity, uid) says it was; notified_at once the admin
 	 * or the coordinators were told. */
@@ -210,6 +211,7 @@ static const char migration_4[] =
 	"  uidvalidity    INTEGER NOT NULL,"
 	"  uid            INTEGER NOT NULL,"
 	"  error          TEXT NOT NULL,"
+	"  cause          TEXT NOT NULL,"
 	"  count          INTEGER NOT NULL DEFAULT 1,"
 	"  first_at       INTEGER NOT NULL,"
 	"  last_at        INTEGER NOT NULL,"
@@ -298,6 +300,7 @@ enum stmt_id {
 	ST_OUTAGE_PUT,
 	ST_OUTAGE_END,
 	ST_WARNING_DROP_OTHERS,
+	ST_WARNING_HAS,
 	ST_PRUNE_OUTBOX,
 	ST_PRUNE_INBOUND,
 	ST_PRUNE_FAILURES,
@@ -540,13 +543,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	 * and a new quarantine is told again. */
 	[ST_FAILURE_ADD] =
 	"INSERT INTO inbound_failures (message_id, folder, uidvalidity, uid,"
-	"  error, count, first_at, last_at) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)"
+	"  error, cause, count, first_at, last_at)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?7, 1, ?6, ?6)"
 	" ON CONFLICT (message_id) DO UPDATE SET"
 	"  count = CASE"
 	"    WHEN quarantined_at IS NOT NULL AND (folder, uidvalidity, uid) IS"
 	"      (excluded.folder, excluded.uidvalidity, excluded.uid) THEN count"
 	"    WHEN quarantined_at IS NOT NULL THEN 1"
-	"    WHEN error = excluded.error THEN count + 1"
+	"    WHEN cause = excluded.cause THEN count + 1"
 	"    ELSE 1 END,"
 	"  notified_at = CASE WHEN quarantined_at IS NOT NULL AND"
 	"    (folder, uidvalidity, uid) IS NOT (excluded.folder,"
@@ -555,7 +559,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"    (excluded.folder, excluded.uidvalidity, excluded.uid)"
 	"    THEN quarantined_at END,"
 	"  folder = excluded.folder, uidvalidity = excluded.uidvalidity,"
-	"  uid = excluded.uid, error = excluded.error, last_at = excluded.last_at"
+	"  uid = excluded.uid, error = excluded.error, cause = excluded.cause,"
+	"  last_at = excluded.last_at"
 	" RETURNING count",
 
 	[ST_FAILURE_GET] =
@@ -585,6 +590,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_WARNING_DROP_OTHERS] =
 	"DELETE FROM warnings WHERE group_id = ?1 AND kind = ?2 AND key <> ?3",
+
+	[ST_WARNING_HAS] =
+	"SELECT EXISTS (SELECT 1 FROM warnings WHERE group_id = ?1 AND kind = ?2"
+	"  AND key = ?3)",
 
 	[ST_PRUNE_OUTBOX] =
 	"DELETE FROM outbox WHERE state IN ('sent', 'failed') AND created < ?1",
@@ -1118,8 +1127,11 @@ static int
 txn(struct store *s, enum stmt_id id, const char *what)
 {
 	if (run_simple(s, id) < 0) {
-		log_warnx("cannot %s transaction in state db %s: %s", what,
-		    s->path, s->errmsg);
+		/* Busy, full, read-only: the cycle tells it once as an
+		 * outage (outage.h), with store_errmsg(). */
+		(fail_class(sqlite3_extended_errcode(s->db)) == STORE_FAIL_ENV ?
+		    log_debug : log_warnx)("cannot %s transaction in state db "
+		    "%s: %s", what, s->path, s->errmsg);
 		return -1;
 	}
 	return 0;
@@ -1862,6 +1874,30 @@ store_warning_replace(struct store *s, const char *group_id,
 	return 1;
 }
 
+int
+store_warning_has(struct store *s, const char *group_id, const char *kind,
+    const char *key, char **err)
+{
+	sqlite3_stmt *st;
+	int rc, v = 0;
+
+	if ((st = stmt_get(s, ST_WARNING_HAS, "ttt", group_id, kind, key)) ==
+	    NULL)
+		goto fail;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0) != 0;
+	else if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	return v;
+fail:
+	return dberr(s, err, xasprintf("cannot look up %s notice %s of %s",
+	    kind, key, group_id));
+}
+
 char *
 store_bounce_status(struct store *s, const char *email)
 {
@@ -2037,18 +2073,24 @@ store_failure_clear(struct store *s)
 	s->failed = STORE_FAIL_NONE;
 }
 
+const char *
+store_errmsg(struct store *s)
+{
+	return s->errmsg != NULL ? s->errmsg : "unknown error";
+}
+
 /* ---- messages that would not apply ---- */
 
 int
 store_inbound_failed(struct store *s, const char *message_id,
     const char *folder, unsigned long uidvalidity, unsigned long uid,
-    const char *error, long long now, char **err)
+    const char *error, const char *cause, long long now, char **err)
 {
 	sqlite3_stmt *st;
 	int rc, count = -1;
 
-	st = stmt_get(s, ST_FAILURE_ADD, "tllltl", message_id, folder,
-	    (long long)uidvalidity, (long long)uid, error, now);
+	st = stmt_get(s, ST_FAILURE_ADD, "tllltlt", message_id, folder,
+	    (long long)uidvalidity, (long long)uid, error, now, cause);
 	if (st == NULL)
 		goto fail;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -71,9 +71,14 @@ enum store_fail {
  * store_failure_clear() was last called. */
 enum store_fail store_failure(struct store *);
 void store_failure_clear(struct store *);
+/* SQLite's words for the last failure ("database is locked"), or
+ * "unknown error"; valid until the next call on the store. */
+const char *store_errmsg(struct store *);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 / -1; a failure is logged with
- * log_warnx (there is nothing else the caller could add). */
+ * log_warnx (there is nothing else the caller could add), but one of the
+ * surroundings (STORE_FAIL_ENV) at debug level only: the cycle tells it
+ * once as an outage, with store_errmsg(). */
 int  store_begin(struct store *);
 int  store_commit(struct store *);
 int  store_rollback(struct store *);
@@ -329,6 +334,9 @@ int  store_warning_add(struct store *, const char *group_id,
  * only (the digest of a calendar feed written). */
 int  store_warning_replace(struct store *, const char *group_id,
          const char *kind, const char *key, long long now, char **err);
+/* 1 when (group, kind, key) is recorded, 0 not, -1 error. */
+int  store_warning_has(struct store *, const char *group_id,
+         const char *kind, const char *key, char **err);
 
 /* ---- inbound ---- */
 
@@ -344,14 +352,15 @@ int  store_inbound_add(struct store *, const char *message_id,
          long long now, const char *kind, const char *result, char **err);
 
 /* A message failed (inbox.h) with error, found at folder, uidvalidity
- * and uid.  Returns how many cycles running it has failed the same way:
- * 1 when error differs from the last one; for a message put in
+ * and uid; cause is what of the error says how (the same cause is the
+ * same way to fail).  Returns how many cycles running it has failed the
+ * same way: 1 when cause differs from the last one; for a message put in
  * quarantine, the count it had when it is found again where it was (the
  * move did not happen), 1 when it is found anywhere else (someone brought
  * it back: it is tried afresh, and told of afresh).  -1 on error. */
 int  store_inbound_failed(struct store *, const char *message_id,
          const char *folder, unsigned long uidvalidity, unsigned long uid,
-         const char *error, long long now, char **err);
+         const char *error, const char *cause, long long now, char **err);
 /* The message, whose failure store_inbound_failed() recorded, is put in
  * quarantine now.  1 when nobody was told of it yet: it is recorded as
  * told, and the caller queues the notice in the same transaction; 0 when

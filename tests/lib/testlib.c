@@ -147,11 +147,29 @@ void
 tl_ws_group(struct tl_ws *ws, const char *file, const char *text)
 {
 	char *p = xasprintf("%s/groups.d/%s", ws->dir, file);
-	struct diag d;
-	size_t i;
 
 	tl_write(p, text, 0644);
 	free(p);
+	tl_ws_reload(ws);
+}
+
+void
+tl_ws_global_add(struct tl_ws *ws, const char *text)
+{
+	FILE *fp = fopen(ws->global, "a");
+
+	assert_non_null(fp);
+	assert_true(fputs(text, fp) >= 0);
+	assert_int_equal(fclose(fp), 0);
+	tl_ws_reload(ws);
+}
+
+void
+tl_ws_reload(struct tl_ws *ws)
+{
+	struct diag d;
+	size_t i;
+
 	config_free(ws->cfg);
 	diag_init(&d);
 	ws->cfg = config_load(ws->global, &d);
@@ -384,4 +402,19 @@ tl_log_end(struct tl_ws *ws)
 	free(p);
 	fputs(log, stderr);         /* still seen when the test fails */
 	return log;
+}
+
+int
+tl_count_files(struct tl_ws *ws, const char *sub)
+{
+	char *cmd = xasprintf("find '%s/%s' -type f 2>/dev/null | wc -l",
+	    ws->dir, sub);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+
+	free(cmd);
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
 }

@@ -35,6 +35,11 @@ void tl_ws_init(struct tl_ws *, const char *tag, const char *extra);
  * which must be valid (its problems are printed otherwise). */
 void tl_ws_group(struct tl_ws *, const char *file, const char *text);
 
+/* Append text to the global file and load the configuration again
+ * (tl_ws_reload), which must be valid. */
+void tl_ws_global_add(struct tl_ws *, const char *text);
+void tl_ws_reload(struct tl_ws *);
+
 /* Close, free and remove the directory. */
 void tl_ws_free(struct tl_ws *);
 
@@ -98,6 +103,9 @@ void tl_rmtree(const char *dir);
 
 /* A loopback TCP port the kernel just handed out and nobody listens on. */
 int tl_unused_port(void);
+
+/* How many files there are under ws->dir/sub (0 when it is absent). */
+int tl_count_files(struct tl_ws *, const char *sub);
 
 /* How many times needle stands in hay (overlapping ones too). */
 int tl_count(const char *hay, const char *needle);

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "agenda.h"
 #include "config.h"
 #include "ical.h"
@@ -452,6 +454,223 @@ test_unquoted(void **state)
 	free(s);
 }
 
+/* ---- what one mail may bring, and a message that will not apply ---- */
+
+/* The planned group, an admin, and caps small enough to pass. */
+static int
+setup_caps(void **state)
+{
+	tl_setup_planned(state);
+	tl_ws_global_add(*state, "[policy]\nadmin = admin@example.org\n"
+	    "agenda_max_kb = 1\nattachment_max_kb = 2\n"
+	    "attachments_total_max_kb = 3\n");
+	return 0;
+}
+
+/* A document from Ana with files of these sizes (KiB), "f<i>.pdf". */
+static char *
+document(const char *msgid, const int *kib, size_t n)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	size_t i;
+	int k;
+
+	buf_addf(&b, "From: Ana <ana@mides.example.uy>\r\n"
+	    "To: agenda@example.org\r\nSubject: [ss] document\r\n"
+	    "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
+	    "Documentos.\r\n", msgid);
+	for (i = 0; i < n; i++) {
+		buf_addf(&b, "--b\r\nContent-Type: application/pdf\r\n"
+		    "Content-Disposition: attachment; filename=\"f%zu.pdf\"\r\n"
+		    "\r\n", i + 1);
+		for (k = 0; k < kib[i] * 16; k++)
+			buf_adds(&b, "%PDF pretend line of sixty-four bytes........"
+			    ".............\r\n");
+	}
+	buf_adds(&b, "--b--\r\n");
+	return buf_detach(&b);
+}
+
+static void
+sql(struct tl_ws *fx, const char *text)
+{
+	char *path = xasprintf("%s/state.db", fx->dir);
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, text, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+}
+
+/* A message that fails on its own, the same way, cycle after cycle (here
+ * a trigger refuses its document): counted, and the third time put in
+ * quarantine, the admin told once; nothing of it is left in the
+ * repository, and the messages after it apply. */
+static void
+test_poison_quarantined(void **state)
+{
+	struct tl_ws *fx = *state;
+	static const int one[] = { 1 };
+	char *poison = document("poison@uy", one, 1);
+	char *good = document("good@uy", one, 1), *log, *text, *err = NULL;
+	int count = 0, q = 0, told = 0;
+
+	sql(fx, "CREATE TRIGGER poison BEFORE INSERT ON documents"
+	    " WHEN NEW.message_id = 'poison@uy'"
+	    " BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+	tl_log_begin(fx);
+	assert_int_equal(apply(fx, poison, "2021-03-02 10:00"), INBOX_FAILED);
+	assert_int_equal(apply(fx, good, "2021-03-02 10:00"), INBOX_APPLIED);
+	assert_int_equal(apply(fx, poison, "2021-03-02 10:05"), INBOX_FAILED);
+	assert_int_equal(apply(fx, poison, "2021-03-02 10:10"),
+	    INBOX_QUARANTINE);
+	log = tl_log_end(fx);
+	assert_int_equal(tl_count(log, "poison@uy: cannot apply plain from "
+	    "ana@mides.example.uy (failure 1 of 3 in a row): "), 1);
+	assert_int_equal(tl_count(log, "poisoned"), 3);
+	assert_int_equal(tl_count(log, "tried again next cycle"), 2);
+	assert_int_equal(tl_count(log, "poison@uy: cannot apply plain from "
+	    "ana@mides.example.uy, 3 cycles running: "), 1);
+	assert_int_equal(tl_count(log, "put in quarantine (Quarantine)"), 1);
+	free(log);
+	assert_int_equal(tl_outbox_count(fx, NULL, "quarantine-notice",
+	    "admin@example.org"), 1);
+	text = tl_outbox_text(fx, "quarantine-notice", "admin@example.org");
+	assert_non_null(strstr(text, "poison@uy"));
+	assert_non_null(strstr(text, "Quarantine"));
+	assert_non_null(strstr(text, "3 veces seguidas"));
+	free(text);
+	/* Found again where it was (the move failed): quarantined again,
+	 * told no more. */
+	assert_int_equal(apply(fx, poison, "2021-03-02 10:15"),
+	    INBOX_QUARANTINE);
+	assert_int_equal(tl_outbox_count(fx, NULL, "quarantine-notice", NULL),
+	    1);
+	assert_int_equal(store_inbound_failures(fx->st, "poison@uy", &count,
+	    &q, &told, &err), 1);
+	assert_int_equal(count, 3);
+	assert_true(q && told);
+	/* Never recorded as processed, one item in the repository. */
+	assert_int_equal(store_inbound_seen(fx->st, "poison@uy", &text, &err),
+	    0);
+	assert_int_equal(tl_count_files(fx, "repo/ss"), 3);
+	free(poison);
+	free(good);
+}
+
+/* An agenda over [policy] agenda_max_kb: refused with a reply to its
+ * sender; the meeting's agenda stays as it was. */
+static void
+test_agenda_too_long(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_plan_meeting r;
+	struct buf b = BUF_INIT(BUF_OWN);
+	char *m, *text, *err = NULL;
+	int i;
+
+	for (i = 0; i < 40; i++)
+		buf_addf(&b, "%d. A point to discuss at some length\r\n", i + 1);
+	m = agenda_reply("luis@cepal.example.org", buf_str(&b), "long@cl");
+	assert_int_equal(apply(fx, m, "2021-03-11 10:00"), INBOX_APPLIED);
+	free(m);
+	buf_release(&b);
+	assert_int_equal(tl_outbox_count(fx, NULL, "agenda-refused", NULL), 1);
+	text = tl_outbox_text(fx, "agenda-refused", "luis@cepal.example.org");
+	assert_non_null(strstr(text, "Length received:  2 KB"));
+	assert_non_null(strstr(text, "Longest accepted: 1 KB"));
+	assert_non_null(strstr(text, "[ss] document"));
+	free(text);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(store_meeting_get(fx->st, UID, &r, &err), 1);
+	assert_false(r.agenda_confirmed);
+	assert_int_equal(r.content_seq, 0);
+	store_plan_meeting_clear(&r);
+	/* A short one is taken. */
+	m = agenda_reply("luis@cepal.example.org", "1. Short\r\n", "short@cl");
+	assert_int_equal(apply(fx, m, "2021-03-11 10:00"), INBOX_APPLIED);
+	free(m);
+	assert_int_equal(store_meeting_get(fx->st, UID, &r, &err), 1);
+	assert_string_equal(r.agenda, "1. Short");
+	store_plan_meeting_clear(&r);
+}
+
+/* Attachments over the caps (2 KiB each, 3 KiB together, in order) are
+ * neither archived nor sent on; the coordinators are told which. */
+static void
+test_attachments_capped(void **state)
+{
+	struct tl_ws *fx = *state;
+	static const int kib[] = { 1, 3, 1, 2, 1 };
+	char *m = document("caps@uy", kib, 5), *text, *p;
+	struct stat sb;
+
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_APPLIED);
+	free(m);
+	/* f1 (1) and f3 (1) and f5 (1) fit; f2 is over 2, f4 over the
+	 * total once f1 and f3 are in. */
+	p = xasprintf("%s/repo/ss/2021/2021-03-02-document", fx->dir);
+	assert_int_equal(tl_count_files(fx, "repo/ss/2021/2021-03-02-document"),
+	    5);
+	free(p);
+	p = xasprintf("%s/repo/ss/2021/2021-03-02-document/f2.pdf", fx->dir);
+	assert_int_not_equal(stat(p, &sb), 0);
+	free(p);
+	assert_int_equal(tl_outbox_count(fx, NULL, "files-refused", NULL), 2);
+	text = tl_outbox_text(fx, "files-refused", "luis@cepal.example.org");
+	assert_non_null(strstr(text, "  f2.pdf (3 KB)\r\n  f4.pdf (2 KB)\r\n"));
+	assert_non_null(strstr(text, "at most 2 KB"));
+	assert_non_null(strstr(text, "at most 3 KB"));
+	assert_non_null(strstr(text, "  document.txt\r\n  f1.pdf\r\n  f3.pdf"
+	    "\r\n  f5.pdf\r\n"));
+	assert_non_null(strstr(text, "caps@uy"));
+	free(text);
+}
+
+/* A message over [imap] max_message_kb is never parsed: quarantined, and
+ * the coordinators of the group it is about told when a member sent it,
+ * the admin when a stranger did; once each. */
+static void
+test_too_big(void **state)
+{
+	struct tl_ws *fx = *state;
+	static const char member[] = "From: Ana <ana@mides.example.uy>\r\n"
+	    "Subject: [ss] acta de marzo\r\nMessage-ID: <big@uy>\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n";
+	static const char stranger[] = "From: x@spam.example\r\n"
+	    "Subject: [ss] acta\r\n\r\nbody";
+	char *err = NULL, *text;
+
+	assert_int_equal(inbox_too_big(fx->cfg, fx->st,
+	    tl_utc("2021-03-02 10:00"), member, sizeof member - 1, 30u << 20,
+	    "INBOX", 7, 4, &err), INBOX_QUARANTINE);
+	free(err);
+	err = NULL;
+	assert_int_equal(tl_outbox_count(fx, "ss", "quarantine-notice", NULL),
+	    2);
+	text = tl_outbox_text(fx, "quarantine-notice", "luis@cepal.example.org");
+	assert_non_null(strstr(text, "It is 30720 KB, more than the 10240 KB "
+	    "accepted"));
+	assert_non_null(strstr(text, "big@uy"));
+	free(text);
+	assert_int_equal(inbox_too_big(fx->cfg, fx->st,
+	    tl_utc("2021-03-02 10:05"), member, sizeof member - 1, 30u << 20,
+	    "INBOX", 7, 4, &err), INBOX_QUARANTINE);
+	free(err);
+	err = NULL;
+	assert_int_equal(inbox_too_big(fx->cfg, fx->st,
+	    tl_utc("2021-03-02 10:05"), stranger, sizeof stranger - 1,
+	    11u << 20, "Junk", 9, 1, &err), INBOX_QUARANTINE);
+	free(err);
+	assert_int_equal(tl_outbox_count(fx, NULL, "quarantine-notice", NULL),
+	    3);
+	assert_int_equal(tl_outbox_count(fx, NULL, "quarantine-notice",
+	    "admin@example.org"), 1);
+}
+
 int
 main(void)
 {
@@ -477,6 +696,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ignored_kinds,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test(test_unquoted),
+		cmocka_unit_test_setup_teardown(test_poison_quarantined,
+		    setup_caps, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_agenda_too_long,
+		    setup_caps, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_attachments_capped,
+		    setup_caps, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_too_big,
+		    setup_caps, tl_teardown),
 	};
 	int rc = cmocka_run_group_tests_name("inbox", tests, NULL, NULL);
 

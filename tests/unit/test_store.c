@@ -795,6 +795,19 @@ test_outbox_kept_small(void **state)
 	store_close(s);
 }
 
+static int
+failed_once(struct store *s, const char *mid, unsigned long uid,
+    const char *cause, long long at)
+{
+	char *error = xasprintf("cannot do it with %lu: %s", uid, cause);
+	int n;
+
+	n = store_inbound_failed(s, mid, "INBOX", 7, uid, error, cause, at,
+	    &err);
+	free(error);
+	return n;
+}
+
 /* Cycle after cycle, the same failure counts up; another one starts
  * over; quarantine is told once, and a message brought back from it is
  * tried afresh. */
@@ -807,16 +820,11 @@ test_inbound_failures(void **state)
 
 	assert_int_equal(store_inbound_failures(s, "p@x", &count, &q, &told,
 	    &err), 0);
-	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "boom",
-	    T0, &err), 1);
-	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "boom",
-	    T0 + 60, &err), 2);
-	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "bang",
-	    T0 + 120, &err), 1);
-	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "bang",
-	    T0 + 180, &err), 2);
-	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "bang",
-	    T0 + 240, &err), 3);
+	assert_int_equal(failed_once(s, "p@x", 3, "boom", T0), 1);
+	assert_int_equal(failed_once(s, "p@x", 3, "boom", T0 + 60), 2);
+	assert_int_equal(failed_once(s, "p@x", 3, "bang", T0 + 120), 1);
+	assert_int_equal(failed_once(s, "p@x", 3, "bang", T0 + 180), 2);
+	assert_int_equal(failed_once(s, "p@x", 3, "bang", T0 + 240), 3);
 	assert_int_equal(store_inbound_quarantine(s, "p@x", T0 + 240, &err), 1);
 	assert_int_equal(store_inbound_failures(s, "p@x", &count, &q, &told,
 	    &err), 1);
@@ -824,12 +832,10 @@ test_inbound_failures(void **state)
 	assert_int_equal(q, 1);
 	assert_int_equal(told, 1);
 	/* The move failed: found where it was, it goes again, untold. */
-	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 3, "bang",
-	    T0 + 300, &err), 3);
+	assert_int_equal(failed_once(s, "p@x", 3, "bang", T0 + 300), 3);
 	assert_int_equal(store_inbound_quarantine(s, "p@x", T0 + 300, &err), 0);
 	/* Brought back to INBOX under a new UID: afresh. */
-	assert_int_equal(store_inbound_failed(s, "p@x", "INBOX", 7, 9, "bang",
-	    T0 + 360, &err), 1);
+	assert_int_equal(failed_once(s, "p@x", 9, "bang", T0 + 360), 1);
 	assert_int_equal(store_inbound_failures(s, "p@x", &count, &q, &told,
 	    &err), 1);
 	assert_int_equal(q, 0);
@@ -839,8 +845,7 @@ test_inbound_failures(void **state)
 	    &err), 0);
 
 	/* Long quarantined, forgotten. */
-	assert_int_equal(store_inbound_failed(s, "old@x", "INBOX", 7, 4, "x",
-	    T0, &err), 1);
+	assert_int_equal(failed_once(s, "old@x", 4, "x", T0), 1);
 	assert_int_equal(store_prune(s, T0 + DAY, &err), 1);
 	store_close(s);
 }
