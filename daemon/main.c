@@ -142,7 +142,8 @@ open_view(const struct opts *o, struct config **cfgp, int *rc)
 }
 
 /* The end of a command that had the view: rc is what its work returned,
- * 0 or -1 with err set (freed here).  Closes both; the exit status. */
+ * 0, an exit status, or -1 with err set (freed here).  Closes both; the
+ * exit status. */
 static int
 close_view(struct config *cfg, struct store *st, int rc, char *err)
 {
@@ -152,7 +153,7 @@ close_view(struct config *cfg, struct store *st, int rc, char *err)
 	}
 	store_close(st);
 	config_free(cfg);
-	return rc == 0 ? EX_OK : EX_SOFTWARE;
+	return rc == 0 ? EX_OK : rc > 0 ? rc : EX_SOFTWARE;
 }
 
 static int
@@ -179,7 +180,8 @@ cmd_status(const struct opts *o)
 	return close_view(cfg, st, rc, err);
 }
 
-/* A command's work on the view: 0, or -1 with *err set. */
+/* A command's work on the view: 0, an exit status, or -1 with *err
+ * set. */
 typedef int view_work(const struct opts *, const struct config *,
     struct store *, char **err);
 
@@ -242,11 +244,17 @@ cmd_calendar(const struct opts *o)
 	return rc;
 }
 
+/* A state db busy, full or read-only stopped the cycle (logged once):
+ * EX_TEMPFAIL, for a cron job to see. */
 static int
 one_cycle(const struct opts *o, const struct config *cfg, struct store *st,
     char **err)
 {
-	return cycle_run(cfg, st, o->now, 1, NULL, NULL, err);
+	struct cycle_stats cs;
+
+	if (cycle_run(cfg, st, o->now, 1, NULL, &cs, err) == -1)
+		return -1;
+	return cs.store_down ? EX_TEMPFAIL : 0;
 }
 
 static int
