@@ -1127,7 +1127,8 @@ apply_once(struct ictx *c, const char *folder, unsigned long uidvalidity,
 		return res;
 	}
 	if (store_begin(c->st) == -1) {
-		*c->err = xstrdup("cannot begin a transaction in the state db");
+		*c->err = xasprintf("cannot begin a transaction in the state db: "
+		    "%s", store_errmsg(c->st));
 		return INBOX_FAILED;
 	}
 	if ((res = dispatch(c)) != INBOX_FAILED &&
@@ -1141,7 +1142,8 @@ apply_once(struct ictx *c, const char *folder, unsigned long uidvalidity,
 	/* Nothing of it in the state: nothing of it in the repository. */
 	archive_unstore(c->cfg->repository, &c->stored);
 	if (*c->err == NULL)
-		*c->err = xasprintf("cannot record message %s", c->msgid);
+		*c->err = xasprintf("cannot record message %s in the state db: %s",
+		    c->msgid, store_errmsg(c->st));
 	return INBOX_FAILED;
 }
 

@@ -1152,6 +1152,10 @@ store_commit(struct store *s)
 int
 store_rollback(struct store *s)
 {
+	/* SQLite rolls back on its own when a statement fails for a full
+	 * disk, an I/O error or a busy database: nothing left to undo. */
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
 	return txn(s, ST_ROLLBACK, "roll back");
 }
 

@@ -78,7 +78,9 @@ const char *store_errmsg(struct store *);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 / -1; a failure is logged with
  * log_warnx (there is nothing else the caller could add), but one of the
  * surroundings (STORE_FAIL_ENV) at debug level only: the cycle tells it
- * once as an outage, with store_errmsg(). */
+ * once as an outage, with store_errmsg().  A rollback after SQLite
+ * rolled back on its own (a full disk, an I/O error) does nothing and
+ * succeeds. */
 int  store_begin(struct store *);
 int  store_commit(struct store *);
 int  store_rollback(struct store *);
