@@ -1639,6 +1639,18 @@ settle(struct folder_run *fr, unsigned long uid, enum inbox_result res,
 	return fr->npending == FILE_BATCH ? file_away(fr) : READ_NEXT;
 }
 
+/* The server will not give message uid (gone, refused): said, and
+ * passed over. */
+static enum read
+left(struct folder_run *fr, unsigned long uid, char *why)
+{
+	log_warnx("%s UID %lu: %s; left on the server", fr->folder, uid, why);
+	free(why);
+	fr->is->ignored++;
+	finished(fr, uid);
+	return READ_NEXT;
+}
+
 /* A message over [imap] max_message_kb: only its start is fetched. */
 static enum read
 too_big(struct folder_run *fr, unsigned long uid)
@@ -1650,14 +1662,8 @@ too_big(struct folder_run *fr, unsigned long uid)
 	enum dmn rc;
 
 	rc = imap_fetch_head(fr->im, uid, HEAD_MAX, &head, &hlen, &size, &why);
-	if (rc == DMN_BAD_MSG) {
-		log_warnx("%s UID %lu: %s; left on the server", fr->folder, uid,
-		    why);
-		free(why);
-		fr->is->ignored++;
-		finished(fr, uid);
-		return READ_NEXT;
-	}
+	if (rc == DMN_BAD_MSG)
+		return left(fr, uid, why);
 	if (rc != DMN_OK)
 		return server_failed(fr, rc, why);
 	res = inbox_too_big(fr->cfg, fr->st, fr->now, head, hlen, size,
@@ -1681,14 +1687,8 @@ read_one(struct folder_run *fr, unsigned long uid)
 		free(why);
 		return too_big(fr, uid);
 	}
-	if (rc == DMN_BAD_MSG) {
-		log_warnx("%s UID %lu: %s; left on the server", fr->folder, uid,
-		    why);
-		free(why);
-		fr->is->ignored++;
-		finished(fr, uid);
-		return READ_NEXT;
-	}
+	if (rc == DMN_BAD_MSG)
+		return left(fr, uid, why);
 	if (rc != DMN_OK)
 		return server_failed(fr, rc, why);
 	fr->is->fetched++;

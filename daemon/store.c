@@ -786,6 +786,24 @@ run_stmt(struct store *s, sqlite3_stmt *st)
 	return sqlite3_changes(s->db);
 }
 
+/* Step a bound statement that returns at most one row: 1 with the row to
+ * read (the caller resets), 0 when there is none, -1 with s->errmsg set
+ * (both reset). */
+static int
+one_row(struct store *s, sqlite3_stmt *st)
+{
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		save_err(s);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int
 run_simple(struct store *s, enum stmt_id id)
 {
@@ -1883,23 +1901,15 @@ store_warning_has(struct store *s, const char *group_id, const char *kind,
     const char *key, char **err)
 {
 	sqlite3_stmt *st;
-	int rc, v = 0;
+	int rc;
 
-	if ((st = stmt_get(s, ST_WARNING_HAS, "ttt", group_id, kind, key)) ==
-	    NULL)
-		goto fail;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0) != 0;
-	else if (rc != SQLITE_DONE) {
-		save_err(s);
-		sqlite3_reset(st);
-		goto fail;
-	}
+	st = stmt_get(s, ST_WARNING_HAS, "ttt", group_id, kind, key);
+	if ((rc = one_row(s, st)) == -1)
+		return dberr(s, err, xasprintf("cannot look up %s notice %s of %s",
+		    kind, key, group_id));
+	rc = sqlite3_column_int(st, 0) != 0;
 	sqlite3_reset(st);
-	return v;
-fail:
-	return dberr(s, err, xasprintf("cannot look up %s notice %s of %s",
-	    kind, key, group_id));
+	return rc;
 }
 
 char *
@@ -2091,26 +2101,16 @@ store_inbound_failed(struct store *s, const char *message_id,
     const char *error, const char *cause, long long now, char **err)
 {
 	sqlite3_stmt *st;
-	int rc, count = -1;
+	int count;
 
 	st = stmt_get(s, ST_FAILURE_ADD, "tllltlt", message_id, folder,
 	    (long long)uidvalidity, (long long)uid, error, now, cause);
-	if (st == NULL)
-		goto fail;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		count = sqlite3_column_int(st, 0);
-		rc = sqlite3_step(st);
-	}
-	if (rc != SQLITE_DONE) {
-		save_err(s);
-		sqlite3_reset(st);
-		goto fail;
-	}
+	if (one_row(s, st) != 1)
+		return dberr(s, err, xasprintf("cannot count the failures of "
+		    "message %s", message_id));
+	count = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	return count;
-fail:
-	return dberr(s, err, xasprintf("cannot count the failures of message "
-	    "%s", message_id));
 }
 
 int
@@ -2120,25 +2120,17 @@ store_inbound_failures(struct store *s, const char *message_id, int *count,
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((st = stmt_get(s, ST_FAILURE_GET, "t", message_id)) == NULL)
-		goto fail;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	st = stmt_get(s, ST_FAILURE_GET, "t", message_id);
+	if ((rc = one_row(s, st)) == -1)
+		return dberr(s, err, xasprintf("cannot read the failures of "
+		    "message %s", message_id));
+	if (rc == 1) {
 		*count = sqlite3_column_int(st, 0);
 		*quarantined = sqlite3_column_type(st, 2) != SQLITE_NULL;
 		*notified = sqlite3_column_type(st, 3) != SQLITE_NULL;
 		sqlite3_reset(st);
-		return 1;
 	}
-	if (rc != SQLITE_DONE) {
-		save_err(s);
-		sqlite3_reset(st);
-		goto fail;
-	}
-	sqlite3_reset(st);
-	return 0;
-fail:
-	return dberr(s, err, xasprintf("cannot read the failures of message "
-	    "%s", message_id));
+	return rc;
 }
 
 int
@@ -2176,26 +2168,18 @@ store_outage_get(struct store *s, const char *resource,
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((st = stmt_get(s, ST_OUTAGE_GET, "t", resource)) == NULL)
-		goto fail;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	st = stmt_get(s, ST_OUTAGE_GET, "t", resource);
+	if ((rc = one_row(s, st)) == -1)
+		return dberr(s, err, xasprintf("cannot read the outage of %s",
+		    resource));
+	if (rc == 1) {
 		o->since = sqlite3_column_int64(st, 0);
 		o->error = col_dup(st, 1);
 		o->tries = sqlite3_column_int(st, 2);
 		o->next_try = sqlite3_column_int64(st, 3);
 		sqlite3_reset(st);
-		return 1;
 	}
-	if (rc != SQLITE_DONE) {
-		save_err(s);
-		sqlite3_reset(st);
-		goto fail;
-	}
-	sqlite3_reset(st);
-	return 0;
-fail:
-	return dberr(s, err, xasprintf("cannot read the outage of %s",
-	    resource));
+	return rc;
 }
 
 int

@@ -405,10 +405,10 @@ tl_log_end(struct tl_ws *ws)
 }
 
 int
-tl_count_files(struct tl_ws *ws, const char *sub)
+tl_count_files(const char *dir, const char *sub)
 {
-	char *cmd = xasprintf("find '%s/%s' -type f 2>/dev/null | wc -l",
-	    ws->dir, sub);
+	char *cmd = xasprintf("find '%s%s%s' -type f 2>/dev/null | wc -l", dir,
+	    sub ? "/" : "", sub ? sub : "");
 	FILE *p = popen(cmd, "r");
 	int n = -1;
 

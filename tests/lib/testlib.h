@@ -104,8 +104,9 @@ void tl_rmtree(const char *dir);
 /* A loopback TCP port the kernel just handed out and nobody listens on. */
 int tl_unused_port(void);
 
-/* How many files there are under ws->dir/sub (0 when it is absent). */
-int tl_count_files(struct tl_ws *, const char *sub);
+/* How many files there are under dir/sub (sub may be NULL), 0 when it
+ * is absent. */
+int tl_count_files(const char *dir, const char *sub);
 
 /* How many times needle stands in hay (overlapping ones too). */
 int tl_count(const char *hay, const char *needle);

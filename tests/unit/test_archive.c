@@ -72,20 +72,6 @@ test_safe_names(void **state)
 	}
 }
 
-static int
-count_files(const char *path)
-{
-	char *cmd = xasprintf("find '%s' -type f | wc -l", path);
-	FILE *p = popen(cmd, "r");
-	int n = -1;
-
-	free(cmd);
-	assert_non_null(p);
-	assert_int_equal(fscanf(p, "%d", &n), 1);
-	pclose(p);
-	return n;
-}
-
 /* What people see of a name is what it is: no direction overrides, no
  * invisible characters, one spelling of each accented letter; and two
  * names that end up alike are told apart in the item. */
@@ -164,7 +150,7 @@ test_links_refused(void **state)
 	assert_int_equal(archive_group_dir(repo, "g", &fd, &err), ARCHIVE_GROUP);
 	free(err);
 	err = NULL;
-	assert_int_equal(count_files(p), 0);
+	assert_int_equal(tl_count_files(p, NULL), 0);
 	/* The year's directory as a link, under a real group directory. */
 	assert_int_equal(unlink(q), 0);
 	assert_int_equal(mkdir(q, 0750), 0);
@@ -174,7 +160,7 @@ test_links_refused(void **state)
 	assert_int_equal(archive_store(repo, &it, &st, &err), ARCHIVE_GROUP);
 	free(err);
 	err = NULL;
-	assert_int_equal(count_files(p), 0);
+	assert_int_equal(tl_count_files(p, NULL), 0);
 
 	/* The feed beside it: a link where the file should be is refused,
 	 * and the file it points to is neither read nor written. */
@@ -261,7 +247,7 @@ test_store_and_clash(void **state)
 	assert_string_equal(st.names[3], "minutes (2).txt");
 	assert_string_equal(st.names[4], "attachment-4");
 	/* Five files and the metadata, all inside the item's directory. */
-	assert_int_equal(count_files(dir), 6);
+	assert_int_equal(tl_count_files(dir, NULL), 6);
 	p = xasprintf("%s/%s/metadata.json", repo, st.dir);
 	meta = tl_slurp(p, NULL);
 	assert_non_null(meta);
@@ -315,7 +301,7 @@ test_thousand_attachments(void **state)
 	}
 	assert_int_equal(archive_store(repo, &it, &st, &err), 0);
 	assert_int_equal(st.n, 1000);
-	assert_int_equal(count_files(dir), 1001);
+	assert_int_equal(tl_count_files(dir, NULL), 1001);
 	cmd = xasprintf("find '%s' -type f ! -path '%s/repository/g/2021/"
 	    "2021-05-01-document/*' | grep -q .", dir, dir);
 	assert_int_not_equal(system(cmd), 0);

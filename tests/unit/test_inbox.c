@@ -556,7 +556,7 @@ test_poison_quarantined(void **state)
 	/* Never recorded as processed, one item in the repository. */
 	assert_int_equal(store_inbound_seen(fx->st, "poison@uy", &text, &err),
 	    0);
-	assert_int_equal(tl_count_files(fx, "repo/ss"), 3);
+	assert_int_equal(tl_count_files(fx->dir, "repo/ss"), 3);
 	free(poison);
 	free(good);
 }
@@ -613,7 +613,7 @@ test_attachments_capped(void **state)
 	/* f1 (1) and f3 (1) and f5 (1) fit; f2 is over 2, f4 over the
 	 * total once f1 and f3 are in. */
 	p = xasprintf("%s/repo/ss/2021/2021-03-02-document", fx->dir);
-	assert_int_equal(tl_count_files(fx, "repo/ss/2021/2021-03-02-document"),
+	assert_int_equal(tl_count_files(fx->dir, "repo/ss/2021/2021-03-02-document"),
 	    5);
 	free(p);
 	p = xasprintf("%s/repo/ss/2021/2021-03-02-document/f2.pdf", fx->dir);

@@ -155,7 +155,7 @@ test_group_dir_linked(void **state)
 	assert_int_equal(tl_count(log, "cannot use the group directory"), 1);
 	assert_int_equal(tl_count(log, "refused"), 1);
 	free(log);
-	assert_int_equal(tl_count_files(fx, "elsewhere"), 0);
+	assert_int_equal(tl_count_files(fx->dir, "elsewhere"), 0);
 	assert_true(is_down(fx, "repository/ss", "2021-03-02 10:00"));
 	assert_false(is_down(fx, OUTAGE_REPOSITORY, "2021-03-02 10:00"));
 	/* The calendar feed does not go there either. */
@@ -164,7 +164,7 @@ test_group_dir_linked(void **state)
 
 		assert_int_equal(report_calendar_write(fx->cfg, fx->st,
 		    tl_utc("2021-03-02 12:00"), NULL, &err), 0);
-		assert_int_equal(tl_count_files(fx, "elsewhere"), 0);
+		assert_int_equal(tl_count_files(fx->dir, "elsewhere"), 0);
 	}
 	assert_int_equal(unlink(q), 0);
 	/* The feed's try at noon failed too: the next is at 12:02. */
@@ -206,7 +206,7 @@ test_template_broken(void **state)
 	    "{{#files}} is never closed"), 1);
 	free(log);
 	assert_int_equal(failures(fx, "min@uy"), 0);
-	assert_int_equal(tl_count_files(fx, "repo"), 0);
+	assert_int_equal(tl_count_files(fx->dir, "repo"), 0);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(apply(fx, m, "2021-03-18 10:05"), INBOX_APPLIED);
 	assert_false(is_down(fx, OUTAGE_TEMPLATES, "2021-03-18 10:05"));
