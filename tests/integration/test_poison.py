@@ -21,7 +21,9 @@ Quarantine folder, the admin told once, the messages after it applied;
 moved back, it is tried afresh.  A message over max_message_kb goes to the
 quarantine unread, the coordinators told.  An agenda over agenda_max_kb is
 answered with agenda-refused; attachments over the caps are neither
-archived nor sent on, the coordinators told."""
+archived nor sent on, the coordinators told.  With the default caps, the
+mail of the issue (a 24.5 MB message, a 9 MB agenda, a large attachment)
+adds less than a MiB to the state."""
 
 import base64
 import email.utils
@@ -33,11 +35,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import (CONVENED, Failure, SmtpServer, check, msgid_kind, of_kind, run,  # noqa: E402
-                 skip)
-from dovecot import Dovecot  # noqa: E402
+from lib import CONVENED, Failure, check, msgid_kind, of_kind, run  # noqa: E402
 import test_invitations as ti  # noqa: E402
-from test_replies import reply_to, rfc822, rsvp_from_invitation  # noqa: E402
+from test_replies import (reply_to, rfc822, rsvp_from_invitation,  # noqa: E402
+                          start_servers)
 
 DOMAIN = ti.DOMAIN
 ADMIN = "admin@" + DOMAIN
@@ -359,15 +360,43 @@ def template_broken(r):
     check(r.documents("minutes@uy") == 2, "minutes recorded %d times" % r.documents("minutes@uy"))
 
 
+def hostile_volume(r):
+    """What one mail could do to the state before (issue 19: 24.5 MB grew
+    it by 508 MB): with the default caps, a 9 MB agenda, a 24.5 MB message
+    and an 8 MB one holding a 6 MB file add less than a MiB."""
+    text = open(r.ws.config).read()
+    for line in ("agenda_max_kb = 2\n", "attachment_max_kb = 64\n",
+                 "attachments_total_max_kb = 96\n", "max_message_kb = 256\n"):
+        text = text.replace(line, "")
+    open(r.ws.config, "w").write(text)
+    db = os.path.join(r.ws.dir, "state", "state.db")
+    r.once("2021-04-14T19:00:00Z")
+    req = {m[0][0]: m[1] for m in r.new("agenda-request")}
+    before = os.path.getsize(db)
+    line = "1. Un punto del orden del día, escrito una y otra vez, sin fin....\r\n"
+    r.dc.deliver("agenda", reply_to(req["luis@cepal.example.org"], "luis@cepal.example.org",
+                                    "huge-agenda@cl", line * ((9 << 20) // len(line))))
+    r.dc.deliver("agenda", document("huge@uy", [("acta.pdf", os.urandom(18 << 20))],
+                                    subject="[south-south] acta"))
+    r.dc.deliver("agenda", document("six@uy", [("anexo.pdf", os.urandom(6 << 20))]))
+    t0 = time.time()
+    r.once("2021-04-14T20:00:00Z")
+    took = time.time() - t0
+    grew = os.path.getsize(db) - before
+    check(r.in_folder("Quarantine", "huge@uy"), "24.5 MB: not in Quarantine")
+    sent = sorted((m[0][0], msgid_kind(m[1])[0]) for m in r.new())
+    check(sent == sorted([("luis@cepal.example.org", "agenda-refused"),
+                          (ANA, "quarantine-notice"), ("luis@cepal.example.org",
+                                                       "quarantine-notice"),
+                          (ANA, "files-refused"), ("luis@cepal.example.org", "files-refused")]),
+          "hostile mail answered with %s" % sent)
+    check(grew < 1 << 20, "state.db grew by %d bytes" % grew)
+    print("  state.db %d KiB -> %d KiB for a 9 MB agenda, a 24.5 MB message and an 8 MB one "
+          "with a 6 MB file (one cycle, %.1f s)" % (before >> 10, (before + grew) >> 10, took))
+
+
 def test(ws):
-    if not os.path.exists("/usr/sbin/dovecot"):
-        skip("Dovecot is not installed")
-    os.chmod(ws.dir, 0o711)
-    smtp = SmtpServer(ws.dir)
-    ws.servers.append(smtp)
-    dc = Dovecot(os.path.join(ws.dir, "dovecot"), users=["agenda"])
-    dc.start()
-    ws.servers.append(dc)
+    smtp, dc = start_servers(ws)
     ws.write_global(smtp.port, imap_port=dc.imap_port, processed="Processed")
     os.makedirs(os.path.join(ws.dir, "state"))
     text = open(ws.config).read().replace("/state.db\n", "/state/state.db\n").replace(
@@ -386,6 +415,7 @@ def test(ws):
     poison(r)
     too_much(r)
     template_broken(r)
+    hostile_volume(r)
 
 
 if __name__ == "__main__":

@@ -139,7 +139,9 @@ def partstats(ws, now, uid):
     raise Failure("meeting %s not in status" % uid)
 
 
-def test(ws):
+def start_servers(ws):
+    """An SMTP server and a Dovecot for the organizer, stopped with ws;
+    the test is skipped without Dovecot."""
     if not os.path.exists("/usr/sbin/dovecot"):
         skip("Dovecot is not installed")
     os.chmod(ws.dir, 0o711)
@@ -148,6 +150,11 @@ def test(ws):
     dc = Dovecot(os.path.join(ws.dir, "dovecot"), users=["agenda"])
     dc.start()
     ws.servers.append(dc)
+    return smtp, dc
+
+
+def test(ws):
+    smtp, dc = start_servers(ws)
     ws.write_global(smtp.port, imap_port=dc.imap_port)
     # INBOX and Junk are read; what was acted on goes to Processed.
     text = open(ws.config).read().replace("folders = INBOX", "folders = INBOX, Junk\nprocessed_folder = Processed")
