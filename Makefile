@@ -58,7 +58,7 @@ ITESTS   = $(ITESTSRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 TESTDIR  = $(BUILD)/tests/integration
 
 .PHONY: all deps deps-test deps-demo check test unit integration demo install uninstall clean lint \
-        bench
+        bench soak
 
 all: convened
 
@@ -146,6 +146,13 @@ bench:
 	sh scripts/deps.sh bench
 	$(MAKE) convened
 	/usr/bin/python3 bench/bench.py
+
+# Ten simulated years of the example configuration by mail: the state's
+# size and the cycle time year by year, written to bench/SOAK.md (about a
+# quarter of an hour; not part of check)
+soak: deps-demo
+	$(MAKE) convened
+	/usr/bin/python3 bench/soak.py
 
 lint:
 	@! grep -nE '\<(sprintf|strtok|strncpy|strcpy|strcat|gets)[[:space:]]*\(' daemon/*.c \
