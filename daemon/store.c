@@ -8,8 +8,11 @@
  * does not touch the tables schema 2 added; those fail cleanly with
  * "no such table" instead of failing the whole open.  Migrations and PRAGMAs
  * run once and go through sqlite3_exec / a one-off statement. */
+#include <sys/statvfs.h>
+
 #include <assert.h>
 #include <errno.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1023,16 +1026,34 @@ set_journal(struct store *s, char **err)
 
 /* A database made before schema 4 gives nothing back to the file system
  * when rows go: auto_vacuum can only be turned on by rewriting it whole.
- * VACUUM is atomic and needs about the database's size free; when it
- * cannot run now (the disk, another process) nothing changes and the next
- * start tries again. */
+ * VACUUM is atomic and needs about twice what the database holds free;
+ * when it cannot run now (the disk, another process) nothing changes and
+ * the next start tries again. */
 static void
 incremental_vacuum_on(struct store *s)
 {
-	long long mode;
+	long long mode, pages, free_pages, page_size, need;
+	struct statvfs fs;
+	char *dir;
+	int rc;
 
-	if (query_int(s, "PRAGMA auto_vacuum", &mode) == -1 || mode == 2)
+	if (query_int(s, "PRAGMA auto_vacuum", &mode) == -1 || mode == 2 ||
+	    query_int(s, "PRAGMA page_count", &pages) == -1 ||
+	    query_int(s, "PRAGMA freelist_count", &free_pages) == -1 ||
+	    query_int(s, "PRAGMA page_size", &page_size) == -1)
 		return;
+	/* The copy holds what is in use, written twice (a temporary
+	 * database, then the WAL): a start on a full disk does not try. */
+	need = 2 * (pages - free_pages) * page_size;
+	dir = xstrdup(s->path);
+	rc = statvfs(dirname(dir), &fs);
+	free(dir);
+	if (rc == 0 && (long long)fs.f_bavail * (long long)fs.f_frsize < need) {
+		log_warnx("cannot rewrite state db %s to give free space back: it "
+		    "needs %lld MiB free beside it; trying again at the next "
+		    "start", s->path, need >> 20);
+		return;
+	}
 	if (sqlite3_exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM",
 	    NULL, NULL, NULL) != SQLITE_OK) {
 		save_err(s);
