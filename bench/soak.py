@@ -207,7 +207,7 @@ def main():
     try:
         soak.start()
         p = soak.convened("check")
-        soak.check_line = p.stdout.strip().splitlines()[-1].split(": ", 1)[-1]
+        soak.check_line = p.stdout.strip().splitlines()[-1].split("configuration OK: ", 1)[-1]
         demo.say("== %d simulated years of config/ (%s), twice a week" % (
             a.years, soak.check_line))
         elapsed = soak.soak(a.years)
