@@ -19,7 +19,8 @@ A message that fails on its own (a trigger in the state database refuses
 its document) is tried three cycles running and then moved to the
 Quarantine folder, the admin told once, the messages after it applied;
 moved back, it is tried afresh.  A message over max_message_kb goes to the
-quarantine unread, the coordinators told.  An agenda over agenda_max_kb is
+quarantine unread, the coordinators told (without a quarantine folder,
+flagged seen in place and not read again).  An agenda over agenda_max_kb is
 answered with agenda-refused; attachments over the caps are neither
 archived nor sent on, the coordinators told.  With the default caps, the
 mail of the issue (a 24.5 MB message, a 9 MB agenda, a large attachment)
@@ -395,6 +396,23 @@ def hostile_volume(r):
           "with a 6 MB file (one cycle, %.1f s)" % (before >> 10, (before + grew) >> 10, took))
 
 
+def no_quarantine_folder(r):
+    """quarantine_folder empty: the message too big is flagged seen where
+    it is, told once, and not read again."""
+    text = open(r.ws.config).read().replace("[imap]\n", "[imap]\nquarantine_folder =\n")
+    open(r.ws.config, "w").write(text)
+    r.dc.deliver("agenda", document("big2@uy", [("acta.pdf", os.urandom(8 << 20))],
+                                    subject="[south-south] acta"))
+    log = r.once("2021-04-15T10:00:00Z")
+    check("big2@uy" in log and "put in quarantine;" in log, "not logged:\n" + log)
+    inbox = [m for m in r.dc.messages("agenda", "INBOX") if b"<big2@uy>" in m["data"]]
+    check(len(inbox) == 1 and "S" in inbox[0]["flags"], "not left in INBOX, seen: %s" %
+          [m["flags"] for m in inbox])
+    check(len(r.new("quarantine-notice")) == 2, "coordinators not told once")
+    log = r.once("2021-04-15T10:10:00Z")
+    check("big2@uy" not in log and r.new("quarantine-notice") == [], "read again:\n" + log)
+
+
 def test(ws):
     smtp, dc = start_servers(ws)
     ws.write_global(smtp.port, imap_port=dc.imap_port, processed="Processed")
@@ -416,6 +434,7 @@ def test(ws):
     too_much(r)
     template_broken(r)
     hostile_volume(r)
+    no_quarantine_folder(r)
 
 
 if __name__ == "__main__":
