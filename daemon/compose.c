@@ -41,6 +41,9 @@
 #define EW_MAX          75      /* RFC 2047 2: one encoded-word */
 #define EW_OVERHEAD     12      /* "=?UTF-8?Q?" + "?=" */
 #define EW_MIN_ROOM     (EW_OVERHEAD + 12)  /* less room than this: fold first */
+/* In a display name, which is written unfolded: room for "Reply-To: "
+ * before it on the first line. */
+#define EW_PHRASE_MAX   (LINE_COLS - 11)
 #define PLAIN_MAX       60      /* longer ASCII words are encoded to be foldable */
 #define QP_COLS         76      /* RFC 2045 6.7 (5) */
 #define B64_COLS        76
@@ -141,6 +144,7 @@ struct hline {
 	size_t      col;        /* columns used on the current line */
 	int         content;    /* something other than the fold's space on it */
 	int         nofold;     /* compose_address: words only, folding later */
+	int         phrase;     /* a display name: plain words are atoms */
 };
 
 static void
@@ -204,19 +208,74 @@ b64_chunk(struct buf *b, const unsigned char *p, size_t n)
 	buf_add(b, out, (size_t)(o - out));
 }
 
+/* The most whole characters of p[0..n) that fit one encoded-word in
+ * room columns (at least one); *enc gets their encoded size. */
+static size_t
+ew_fit(const unsigned char *p, size_t n, size_t room, int use_b, size_t *enc)
+{
+	size_t take = 0, e, cl;
+
+	*enc = 0;
+	while (take < n) {
+		cl = str_utf8_len((const char *)p + take, n - take);
+		if (cl == 0)
+			cl = 1;         /* cannot happen: input is clean */
+		e = use_b ? b_size(take + cl) : *enc + q_size(p + take, cl);
+		if (take > 0 && EW_OVERHEAD + e > room)
+			break;
+		take += cl;
+		*enc = e;
+	}
+	return take;
+}
+
+/* An encoded-word that does not take the rest ends after a space: a
+ * word split over two encoded-words reads as two words in parsers that
+ * keep the white space between them (Python's, in a display name).  0
+ * when p[0..take) has no space to end at. */
+static size_t
+ew_cut_at_space(const unsigned char *p, size_t take)
+{
+	while (take > 0 && p[take - 1] != ' ')
+		take--;
+	return take;
+}
+
+static void
+ew_write(struct hline *h, const unsigned char *p, size_t n, int use_b)
+{
+	size_t j;
+
+	buf_adds(h->b, use_b ? "=?UTF-8?B?" : "=?UTF-8?Q?");
+	if (use_b) {
+		b64_chunk(h->b, p, n);
+	} else {
+		for (j = 0; j < n; j++) {
+			if (p[j] == ' ')
+				buf_addc(h->b, '_');
+			else if (q_literal(p[j]))
+				buf_addc(h->b, (char)p[j]);
+			else
+				buf_addf(h->b, "=%02X", p[j]);
+		}
+	}
+	buf_adds(h->b, "?=");
+}
+
 /* Text p[0..n) (valid UTF-8) as encoded-words, the first preceded by a
- * space unless first is set. */
+ * space unless first is set.  Each ends at a space unless a single word
+ * is longer than an encoded-word can be. */
 static void
 emit_encoded(struct hline *h, const unsigned char *p, size_t n, int first)
 {
 	/* Q keeps Latin text readable; B only when a quarter shorter. */
 	int use_b = b_size(n) * 4 < q_size(p, n) * 3;
 	int sep = !first;
-	size_t i = 0, j, take, enc, cl, e, room, rest;
+	size_t i = 0, take, cut, enc, room, rest;
 
 	while (i < n) {
 		if (h->nofold)
-			room = EW_MAX;
+			room = EW_PHRASE_MAX;
 		else if (h->col + (sep ? 1 : 0) >= LINE_COLS)
 			room = 0;
 		else
@@ -232,36 +291,22 @@ emit_encoded(struct hline *h, const unsigned char *p, size_t n, int first)
 		}
 		if (room > EW_MAX)
 			room = EW_MAX;
-		/* Whole characters while they fit; at least one always. */
-		take = enc = 0;
-		while (i + take < n) {
-			cl = str_utf8_len((const char *)p + i + take, n - i - take);
-			if (cl == 0)
-				cl = 1;         /* cannot happen: input is clean */
-			e = use_b ? b_size(take + cl) : enc + q_size(p + i + take, cl);
-			if (take > 0 && EW_OVERHEAD + e > room)
-				break;
-			take += cl;
-			enc = e;
+		take = ew_fit(p + i, n - i, room, use_b, &enc);
+		if (i + take < n) {
+			if ((cut = ew_cut_at_space(p + i, take)) > 0) {
+				take = ew_fit(p + i, cut, room, use_b, &enc);
+			} else if (h->content && !h->nofold && room < EW_MAX) {
+				/* The word may fit whole on a fresh line. */
+				hl_fold(h);
+				sep = 0;
+				continue;
+			}
 		}
 		if (sep) {
 			buf_addc(h->b, ' ');
 			h->col++;
 		}
-		buf_adds(h->b, use_b ? "=?UTF-8?B?" : "=?UTF-8?Q?");
-		if (use_b) {
-			b64_chunk(h->b, p + i, take);
-		} else {
-			for (j = i; j < i + take; j++) {
-				if (p[j] == ' ')
-					buf_addc(h->b, '_');
-				else if (q_literal(p[j]))
-					buf_addc(h->b, (char)p[j]);
-				else
-					buf_addf(h->b, "=%02X", p[j]);
-			}
-		}
-		buf_adds(h->b, "?=");
+		ew_write(h, p + i, take, use_b);
 		h->col += EW_OVERHEAD + enc;
 		h->content = 1;
 		sep = 1;
@@ -273,7 +318,7 @@ static void
 emit_plain(struct hline *h, const char *p, size_t n, int first)
 {
 	if (!first) {
-		if (h->content && h->col + 1 + n > LINE_COLS) {
+		if (h->content && !h->nofold && h->col + 1 + n > LINE_COLS) {
 			hl_fold(h);
 		} else {
 			buf_addc(h->b, ' ');
@@ -285,8 +330,10 @@ emit_plain(struct hline *h, const char *p, size_t n, int first)
 	h->content = 1;
 }
 
+/* In a phrase, a word that is not an atom ("Pérez,", "(UY)") is encoded
+ * too: quoting it would put a quoted-string next to encoded-words. */
 static int
-word_needs_encoding(const char *p, size_t n)
+word_needs_encoding(const char *p, size_t n, int phrase)
 {
 	size_t i;
 
@@ -296,6 +343,8 @@ word_needs_encoding(const char *p, size_t n)
 		if ((unsigned char)p[i] >= 0x80)
 			return 1;
 		if (p[i] == '=' && i + 1 < n && p[i + 1] == '?')
+			return 1;
+		if (phrase && !is_atext((unsigned char)p[i]))
 			return 1;
 	}
 	return 0;
@@ -337,7 +386,8 @@ encode_value(struct hline *h, const char *s, size_t first_col)
 	for (i = 0; i < na; i++) {
 		size_t ws = st[i] - (i ? en[i - 1] : 0);
 
-		enc[i] = word_needs_encoding(s + st[i], en[i] - st[i]) ||
+		enc[i] = word_needs_encoding(s + st[i], en[i] - st[i],
+		    h->phrase) ||
 		    (i == 0 ? ws != 0 : ws != 1) ||
 		    (i == na - 1 && en[i] != len) ||
 		    (i == 0 && first_col + en[i] - st[i] > LINE_COLS);
@@ -363,7 +413,7 @@ char *
 compose_encode_words(const char *utf8, size_t header_name_len)
 {
 	struct buf b = BUF_INIT(BUF_OWN);
-	struct hline h = { &b, 0, 0, 0 };
+	struct hline h = { &b, 0, 0, 0, 0 };
 	char *s = clean_text(utf8, 0);
 
 	encode_value(&h, s, header_name_len + 2);
@@ -397,7 +447,7 @@ compose_address(const char *display_name, const char *email)
 {
 	char *addr = clean_token(email, ADDR_MAX), *name, *r;
 	struct buf b = BUF_INIT(BUF_OWN);
-	struct hline h = { &b, 0, 0, 1 };
+	struct hline h = { &b, 0, 0, 1, 1 };
 	const char *p;
 
 	name = clean_text(display_name, NAME_MAX_OCTETS);
@@ -406,8 +456,10 @@ compose_address(const char *display_name, const char *email)
 	if (*p == '\0') {
 		r = xasprintf("<%s>", addr);
 	} else {
+		/* Only the words that need it are encoded: two encoded-words
+		 * side by side read differently in different parsers. */
 		if (!is_ascii(name) || strstr(name, "=?") != NULL) {
-			emit_encoded(&h, (const unsigned char *)name, strlen(name), 1);
+			encode_value(&h, name, 0);
 		} else if (is_plain_phrase(name)) {
 			buf_adds(&b, name);
 		} else {
