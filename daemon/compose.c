@@ -672,9 +672,75 @@ content_type_ok(const char *ct)
 	return 1;
 }
 
-/* ";\r\n name=\"fallback\"": the file name in plain ASCII, each non-ASCII
- * character (and '"', '\\') as '_', for clients that know no RFC 2231.
- * Cut in the middle to keep the line within 78 columns and the extension. */
+/* Latin letters with accents as their plain letters, for the ASCII
+ * name: U+00C0..U+00FF, then U+0100..U+017F one letter each ('*': the
+ * two-letter ligatures, spelt out in translit_static()). */
+static const char *const latin1[64] = {
+	"A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E",
+	"I", "I", "I", "I", "D", "N", "O", "O", "O", "O", "O", "x",
+	"O", "U", "U", "U", "U", "Y", "TH", "ss",
+	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e",
+	"i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", NULL,
+	"o", "u", "u", "u", "u", "y", "th", "y",
+};
+static const char latin_ext_a[] =
+	"AaAaAaCcCcCcCcDdDdEeEeEeEeEeGgGgGgGgHhHhIiIiIiIiIi**JjKkkLlLlLl"
+	"LlLlNnNnNnnNnOoOoOo**RrRrRrSsSsSsSsTtTtTtUuUuUuUuUuUuWwYyYZzZzZzs";
+
+/* The ASCII for the UTF-8 character p[0..n), or NULL when it has none:
+ * accents dropped, dashes and spaces kept as such, quotation marks left
+ * out (they cannot stand in a quoted parameter). */
+static const char *
+translit_static(unsigned long c)
+{
+	if (c >= 0xc0 && c <= 0xff)
+		return latin1[c - 0xc0];
+	if (c == 0x132 || c == 0x133)
+		return c == 0x132 ? "IJ" : "ij";
+	if (c == 0x152 || c == 0x153)
+		return c == 0x152 ? "OE" : "oe";
+	if (c == 0xa0 || c == 0x2002 || c == 0x2003 || c == 0x2009)
+		return " ";
+	if (c >= 0x2010 && c <= 0x2015)
+		return "-";
+	if (c == 0x2018 || c == 0x2019)
+		return "'";
+	if (c == 0xab || c == 0xbb || (c >= 0x201c && c <= 0x201e))
+		return "";
+	return NULL;
+}
+
+/* The UTF-8 character p[0..n) in ASCII appended to b: 1, or 0 when it
+ * has none. */
+static int
+translit(struct buf *b, const unsigned char *p, size_t n)
+{
+	unsigned long c;
+	const char *t;
+
+	if (n == 2)
+		c = ((unsigned long)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+	else if (n == 3)
+		c = ((unsigned long)(p[0] & 0x0f) << 12) |
+		    ((unsigned long)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+	else
+		return 0;
+	if ((t = translit_static(c)) != NULL) {
+		buf_adds(b, t);
+		return 1;
+	}
+	if (c >= 0x100 && c <= 0x17f) {
+		buf_addc(b, latin_ext_a[c - 0x100]);
+		return 1;
+	}
+	return 0;
+}
+
+/* ";\r\n name=\"fallback\"": the file name in plain ASCII for clients
+ * that know no RFC 2231: accented letters as plain ones ("Acta
+ * reunión.pdf" is "Acta reunion.pdf"), anything else without ASCII (and
+ * '"', '\\') as '_'.  Cut in the middle to keep the line within 78
+ * columns and the extension. */
 static void
 add_plain_name(struct buf *b, const char *pname, const char *fname)
 {
@@ -687,8 +753,12 @@ add_plain_name(struct buf *b, const char *pname, const char *fname)
 		n = str_utf8_len((const char *)p, 4);
 		if (n == 0)
 			n = 1;
-		buf_addc(&fb, (n > 1 || *p == '"' || *p == '\\') ? '_' : (char)*p);
+		if (n == 1 || !translit(&fb, p, n))
+			buf_addc(&fb, (n > 1 || *p == '"' || *p == '\\') ?
+			    '_' : (char)*p);
 	}
+	if (fb.len == 0)
+		buf_adds(&fb, "attachment");
 	buf_addf(b, ";\r\n %s=\"", pname);
 	if (fb.len <= max) {
 		buf_add(b, buf_str(&fb), fb.len);
@@ -758,15 +828,47 @@ clean_filename(const char *s)
 	return f;
 }
 
+/* Bytes that read as UTF-8 text: no NUL, no invalid sequence. */
+static int
+data_is_utf8(const unsigned char *p, size_t len)
+{
+	size_t i, n;
+
+	for (i = 0; i < len; i += n)
+		if (p[i] == 0 || (n = str_utf8_len((const char *)p + i,
+		    len - i)) == 0)
+			return 0;
+	return 1;
+}
+
+/* An attachment's Content-Type: the one given when it can travel in
+ * base64 (multipart/ and message/ cannot, RFC 2046 5.2.1), text/ with
+ * charset=UTF-8 when it names no charset and the text is UTF-8 (a reader
+ * would take US-ASCII); application/octet-stream for anything else.
+ * Caller frees. */
+static char *
+attachment_type(const struct compose_attachment *a)
+{
+	const char *ct = a->content_type;
+
+	if (!content_type_ok(ct) || strncasecmp(ct, "multipart/", 10) == 0 ||
+	    strncasecmp(ct, "message/", 8) == 0)
+		return xstrdup("application/octet-stream");
+	if (strncasecmp(ct, "text/", 5) == 0 && strchr(ct, ';') == NULL &&
+	    a->data != NULL && data_is_utf8(a->data, a->len))
+		return xasprintf("%s; charset=UTF-8", ct);
+	return xstrdup(ct);
+}
+
 static void
 add_attachment(struct buf *b, const char *boundary,
     const struct compose_attachment *a)
 {
 	char *fname = clean_filename(a->filename);
-	const char *ct = content_type_ok(a->content_type) ?
-	    a->content_type : "application/octet-stream";
+	char *ct = attachment_type(a);
 
 	buf_addf(b, "--%s\r\nContent-Type: %s", boundary, ct);
+	free(ct);
 	add_plain_name(b, "name", fname);
 	buf_adds(b, "\r\nContent-Disposition: attachment");
 	add_filename(b, fname);

@@ -25,9 +25,13 @@ struct compose_attachment {
 	 * Content-Disposition gets filename="..." when plain ASCII and short
 	 * enough for one line, else RFC 2231
 	 * filename*=UTF-8''... (continued as filename*0*, *1* past 78 columns);
-	 * Content-Type gets an ASCII name="..." fallback ('_' for the rest). */
+	 * Content-Type gets an ASCII name="..." fallback: accented Latin
+	 * letters as plain ones ("reunión" is "reunion"), '_' for the rest. */
 	const char *filename;
-	const char *content_type;   /* "type/subtype[; params]"; bad: octet-stream */
+	/* "type/subtype[; params]", as received.  Bad, NULL, multipart/ or
+	 * message/ (which base64 may not carry): application/octet-stream;
+	 * text/ without parameters gets charset=UTF-8 when data is UTF-8. */
+	const char *content_type;
 	const void *data;
 	size_t      len;
 };

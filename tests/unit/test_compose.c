@@ -906,7 +906,7 @@ test_attachments_no_ical(void **state)
 	assert_null(strstr(msg, "multipart/alternative"));
 	assert_non_null(strstr(msg, "Content-Type: multipart/mixed;"));
 	assert_non_null(strstr(msg, "Content-Type: application/pdf;\r\n"
-	    " name=\"Acta reuni_n 2021.pdf\"\r\n"
+	    " name=\"Acta reunion 2021.pdf\"\r\n"
 	    "Content-Disposition: attachment;\r\n"
 	    " filename*=UTF-8''Acta%20reuni%C3%B3n%202021.pdf\r\n"));
 	assert_non_null(strstr(msg, " filename=\"dir_notes.txt\"\r\n"));
@@ -936,6 +936,58 @@ test_attachments_no_ical(void **state)
 	assert_non_null(strstr(msg, "Content-Type: text/plain; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"));
 	free(msg);
+}
+
+/* What a coordinator attached keeps its type, as far as it can travel
+ * in base64 under a multipart/mixed; its ASCII name is readable. */
+static void
+test_attachment_types(void **state)
+{
+	static const struct {
+		const char *name, *type, *data, *want_type, *want_name;
+	} cases[] = {
+		{ "Acta reunión.pdf", "application/pdf", "%PDF",
+		  "application/pdf", "Acta reunion.pdf" },
+		{ "Informe Ñandú — versión «final».docx",
+		  "application/vnd.openxmlformats-officedocument."
+		  "wordprocessingml.document", "PK",
+		  "application/vnd.openxmlformats-officedocument."
+		  "wordprocessingml.document", "Informe Nandu - version final.docx" },
+		{ "Ação Çà Œuvre ß.txt", "text/plain", "ação",
+		  "text/plain; charset=UTF-8", "Acao Ca OEuvre ss.txt" },
+		{ "lista.csv", "text/csv", "a;b\xe1", "text/csv", "lista.csv" },
+		/* message/ and multipart/ cannot be base64: bytes only */
+		{ "fwd.eml", "message/rfc822", "From: x", "application/octet-stream",
+		  "fwd.eml" },
+		{ "x.bin", "multipart/mixed", "--", "application/octet-stream",
+		  "x.bin" },
+		{ "日本語.pdf", "application/pdf", "%PDF", "application/pdf",
+		  "___.pdf" },
+	};
+	struct compose_attachment att;
+	struct compose_msg m;
+	size_t i, len;
+	char *msg, *want;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		base_msg(&m);
+		m.ical = NULL;
+		att.filename = cases[i].name;
+		att.content_type = cases[i].type;
+		att.data = cases[i].data;
+		att.len = strlen(cases[i].data);
+		m.att = &att;
+		m.natt = 1;
+		msg = compose_message(&m, &len);
+		assert_wire_clean(msg, len);
+		want = xasprintf("\r\nContent-Type: %s;\r\n name=\"%s\"\r\n",
+		    cases[i].want_type, cases[i].want_name);
+		if (strstr(msg, want) == NULL)
+			fail_msg("no [%s] in\n%s", want, msg);
+		free(want);
+		free(msg);
+	}
 }
 
 static void
@@ -1031,6 +1083,7 @@ main(void)
 		cmocka_unit_test(test_ical_structure),
 		cmocka_unit_test(test_long_body_line),
 		cmocka_unit_test(test_attachments_no_ical),
+		cmocka_unit_test(test_attachment_types),
 		cmocka_unit_test(test_long_filename),
 		cmocka_unit_test(test_address_headers_fold),
 	};
