@@ -479,10 +479,12 @@ compose_address(const char *display_name, const char *email)
 	return r;
 }
 
-/* "Name: value" for a structured value, folded at spaces outside quoted
- * strings when a line would pass 78 columns. */
+/* "Name: value" for a structured value, without the line end: folded at
+ * spaces outside quoted strings when a line would pass 78 columns, and
+ * after the colon when the first word fits only on a line of its own (an
+ * attachment's long type, an address). */
 static void
-add_structured(struct buf *b, const char *name, const char *value)
+add_folded(struct buf *b, const char *name, const char *value)
 {
 	size_t col, n;
 	const char *p = value, *q;
@@ -499,7 +501,7 @@ add_structured(struct buf *b, const char *name, const char *value)
 				quoted = !quoted;
 		}
 		n = (size_t)(q - p);
-		if (!first && col + 1 + n > LINE_COLS) {
+		if (col + 1 + n > LINE_COLS && (!first || 1 + n <= LINE_COLS)) {
 			buf_adds(b, "\r\n ");
 			col = 1;
 		} else {
@@ -511,6 +513,12 @@ add_structured(struct buf *b, const char *name, const char *value)
 		first = 0;
 		p = *q ? q + 1 : q;
 	}
+}
+
+static void
+add_structured(struct buf *b, const char *name, const char *value)
+{
+	add_folded(b, name, value);
 	buf_adds(b, "\r\n");
 }
 
@@ -867,7 +875,8 @@ add_attachment(struct buf *b, const char *boundary,
 	char *fname = clean_filename(a->filename);
 	char *ct = attachment_type(a);
 
-	buf_addf(b, "--%s\r\nContent-Type: %s", boundary, ct);
+	buf_addf(b, "--%s\r\n", boundary);
+	add_folded(b, "Content-Type", ct);
 	free(ct);
 	add_plain_name(b, "name", fname);
 	buf_adds(b, "\r\nContent-Disposition: attachment");
@@ -1033,6 +1042,8 @@ compose_message(const struct compose_msg *m, size_t *len)
 	if (m->reply_to)
 		add_mailbox(&b, "Reply-To", NULL, m->reply_to);
 	add_unstructured(&b, "Subject", m->subject);
+	/* Ids stay on their header's line: tools that thread or match mail
+	 * read "Message-ID: <" as one line. */
 	buf_addf(&b, "Message-ID: <%s>\r\n", mid);
 	if (irt) {
 		buf_addf(&b, "In-Reply-To: <%s>\r\n", irt);

@@ -2,8 +2,10 @@
  *
  * Output is always CRLF, 7-bit clean (non-ASCII only inside RFC 2047
  * encoded-words, quoted-printable or base64), NUL-free, with no line over
- * 998 octets; header lines are folded at 78 columns where they can be (a
- * long Message-ID, In-Reply-To or References line cannot).  The same input gives
+ * 998 octets; header lines are folded at 78 columns where they can be:
+ * between words, between parameters, after the colon before a single long
+ * token (an attachment's type, an address); ids are kept on their line
+ * (Message-ID, In-Reply-To, References: tools read them so).  The same input gives
  * byte-identical output: boundaries are derived from the Message-ID.
  *
  * Header safety: nothing from the input can start a header line.  Control
