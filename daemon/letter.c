@@ -26,12 +26,14 @@ struct letter_vars {
 	size_t       nown;
 };
 
-/* Who reads a letter.  Strings borrowed from the configuration. */
+/* Who reads a letter.  Strings borrowed from the configuration, or from
+ * past (a member who left, as the store remembers them). */
 struct reader {
 	const char *name;           /* NULL: none known */
 	const char *langs[3];       /* tried in order; NULL entries skipped */
 	const char *lang;           /* the first of langs that is set */
 	const char *tz;
+	struct store_member_row past;
 };
 
 void
@@ -72,13 +74,37 @@ listed(char *const *v, size_t n, const char *email)
 	return 0;
 }
 
-static void
-reader_of(const struct config *cfg, const struct letter *l, struct reader *rd)
+/* A member who has left the group, as the store remembers them: their
+ * name, language and zone still hold for the cancellations they get.
+ * 1 found, 0 not, -1 error (*err set). */
+static int
+reader_past_member(struct store *st, const struct letter *l,
+    struct reader *rd, char **err)
+{
+	int rc;
+
+	if (l->group == NULL ||
+	    (rc = store_member_get(st, l->group->id, l->to, &rd->past,
+	    err)) == 0)
+		return 0;
+	if (rc == -1)
+		return -1;
+	rd->name = rd->past.name;
+	rd->langs[0] = rd->past.language;
+	rd->tz = rd->past.timezone;
+	return 1;
+}
+
+/* 0, or -1 with *err set when the store cannot say who left. */
+static int
+reader_of(const struct config *cfg, struct store *st, const struct letter *l,
+    struct reader *rd, char **err)
 {
 	const struct group *g = l->group;
 	const struct member *m = g ? config_member(g, l->to) : NULL;
 	const struct series *s = g && l->meeting ? config_series(g,
 	    l->meeting->series) : NULL;
+	int rc = 0;
 
 	memset(rd, 0, sizeof *rd);
 	rd->langs[1] = g ? g->language : NULL;
@@ -92,6 +118,9 @@ reader_of(const struct config *cfg, const struct letter *l, struct reader *rd)
 	else if (cfg->admin != NULL && strcasecmp(l->to, cfg->admin) == 0) {
 		rd->langs[0] = cfg->language;
 		rd->tz = cfg->timezone;
+	} else if ((rc = reader_past_member(st, l, rd, err)) != 0) {
+		if (rc == -1)
+			return -1;
 	} else if (s != NULL)
 		rd->tz = s->timezone;
 	else if (l->meeting != NULL)
@@ -100,6 +129,7 @@ reader_of(const struct config *cfg, const struct letter *l, struct reader *rd)
 		rd->tz = g ? g->timezone : cfg->timezone;
 	rd->lang = rd->langs[0] ? rd->langs[0] : rd->langs[1] ? rd->langs[1] :
 	    rd->langs[2];
+	return 0;
 }
 
 /* The variables of a meeting, for one reader. */
@@ -186,7 +216,11 @@ letter_queue(const struct config *cfg, struct store *st,
 	if ((mid = message_id(cfg, l, err)) == NULL)
 		return -1;
 	memset(&lv, 0, sizeof lv);
-	reader_of(cfg, l, &rd);
+	if (reader_of(cfg, st, l, &rd, err) == -1) {
+		store_member_row_clear(&rd.past);
+		free(mid);
+		return -1;
+	}
 	all_vars(&lv, cfg, l, &rd);
 	if (template_render(cfg, rd.langs, 3, l->kind, lv.v, lv.n, &subject,
 	    &body, err) == -1)
@@ -217,6 +251,7 @@ letter_queue(const struct config *cfg, struct store *st,
 	out.now = now;
 	rc = store_outbox_add(st, &out, err);
 out:
+	store_member_row_clear(&rd.past);
 	vars_release(&lv);
 	free(data);
 	free(ical);

@@ -11,9 +11,10 @@
  *      a guest of the meeting's series: no name, the group's language, the
  *        series' zone;
  *      the [policy] admin: no name, the daemon's language and zone;
- *      anyone else (an attendee who left the group): no name, the group's
- *        language, the zone of the meeting's series (or the meeting's own,
- *        or the group's);
+ *      a member who left the group: their name, language and zone as the
+ *        store keeps them (the group's where they had none);
+ *      anyone else: no name, the group's language, the zone of the
+ *        meeting's series (or the meeting's own, or the group's);
  *  - the templates tried: the reader's language, the group's, the
  *    daemon's (template_render());
  *  - the variables every letter has: member_name (the address when there

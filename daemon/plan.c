@@ -222,24 +222,18 @@ save_meeting(struct ctx *c, struct meeting *m)
 	return store_meeting_upsert(c->st, &in, c->err);
 }
 
-/* Invitations, updates and per-attendee cancellations of one meeting that
- * is still to come. */
+/* Those invited who are no longer attendees hear that the meeting is off
+ * for them, under a SEQUENCE above what they last saw, and as it was when
+ * they were invited: the caller has not applied this cycle's change yet.
+ * inv[] is updated for what follows. */
 static int
-reconcile_attendees(struct ctx *c, struct meeting *m)
+cancel_departed(struct ctx *c, struct meeting *m, struct store_invitee *inv,
+    size_t ninv, const struct attendee *list, size_t nlist)
 {
-	struct store_invitee *inv = NULL;
-	struct attendee *list, gone;
-	size_t ninv = 0, nlist, i;
-	const struct store_invitee *known;
-	const char *kind;
-	int due, rc = -1, bumped = 0;
+	struct attendee gone;
+	size_t i;
+	int bumped = 0;
 
-	if (store_meeting_invitees(c->st, m->row.uid, &inv, &ninv, c->err) == -1)
-		return -1;
-	list = attendees_for(c, m->s, &nlist);
-
-	/* Those invited who are no longer attendees hear that the meeting is
-	 * off for them, under a SEQUENCE above what they last saw. */
 	for (i = 0; i < ninv; i++) {
 		if (inv[i].cancelled ||
 		    find_attendee(list, nlist, inv[i].email) != NULL)
@@ -254,10 +248,50 @@ reconcile_attendees(struct ctx *c, struct meeting *m)
 		    ninv) == -1 ||
 		    store_invitation_cancel(c->st, m->row.uid, inv[i].email,
 		    m->row.sequence, c->err) == -1)
-			goto out;
+			return -1;
+		inv[i].cancelled = 1;
+		inv[i].sequence_sent = m->row.sequence;
 		log_info("%s: %s left the group: cancelling %s for them",
 		    c->g->id, inv[i].email, m->row.uid);
 	}
+	return 0;
+}
+
+/* cancel_departed() for a stored meeting, before it changes. */
+static int
+cancel_departed_first(struct ctx *c, struct meeting *m)
+{
+	struct store_invitee *inv = NULL;
+	struct attendee *list;
+	size_t ninv = 0, nlist;
+	int rc;
+
+	if (store_meeting_invitees(c->st, m->row.uid, &inv, &ninv, c->err) == -1)
+		return -1;
+	list = attendees_for(c, m->s, &nlist);
+	rc = cancel_departed(c, m, inv, ninv, list, nlist);
+	free(list);
+	store_invitees_free(inv, ninv);
+	return rc;
+}
+
+/* Invitations, updates and per-attendee cancellations of one meeting that
+ * is still to come. */
+static int
+reconcile_attendees(struct ctx *c, struct meeting *m)
+{
+	struct store_invitee *inv = NULL;
+	struct attendee *list;
+	size_t ninv = 0, nlist, i;
+	const struct store_invitee *known;
+	const char *kind;
+	int due, rc = -1;
+
+	if (store_meeting_invitees(c->st, m->row.uid, &inv, &ninv, c->err) == -1)
+		return -1;
+	list = attendees_for(c, m->s, &nlist);
+	if (cancel_departed(c, m, inv, ninv, list, nlist) == -1)
+		goto out;
 
 	/* New invitations wait for the lead time; an update goes to whoever
 	 * holds the old version, whenever it happens. */
@@ -468,6 +502,9 @@ update_meeting(struct ctx *c, struct meeting *m, const struct want *w)
 {
 	int moved;
 
+	m->s = w->s;
+	if (cancel_departed_first(c, m) == -1)
+		return -1;
 	if (apply_want(m, w, &moved)) {
 		c->cs->meetings_changed++;
 		if (moved && store_invitation_reset(c->st, m->row.uid,
@@ -476,7 +513,6 @@ update_meeting(struct ctx *c, struct meeting *m, const struct want *w)
 		log_info("%s: meeting %s changed: SEQUENCE %d", c->g->id,
 		    m->row.uid, m->row.sequence);
 	}
-	m->s = w->s;
 	return reconcile_attendees(c, m);
 }
 

@@ -190,6 +190,75 @@ test_lead_time(void **state)
 	store_outbox_free(v, n);
 }
 
+static const char ana_and_luis[] =
+	"[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
+	"coordinator = yes\n"
+	"[member luis@cepal.example.org]\nname = Luis\nrole = secretariat\n"
+	"coordinator = yes\nlanguage = en\ntimezone = Europe/Madrid\n";
+static const char monthly_later[] =
+	"[series monthly]\nsummary = Mensual\nstart = 2021-02-17 16:00\n"
+	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n"
+	"location = https://meet.example.org/a\n";
+
+/* Luis's cancellation: his name, his language, his zone, and the time he
+ * was invited to (15:00 in Montevideo, 19:00 in Madrid), even when the
+ * meeting moved as he left. */
+static void
+luis_cancel_reads(struct tl_ws *fx)
+{
+	char *msg, *text;
+
+	msg = tl_outbox_one(fx, "cancel", "luis@cepal.example.org");
+	assert_non_null(strstr(msg, "\r\nTo: Luis <luis@cepal.example.org>"));
+	free(msg);
+	text = tl_outbox_text(fx, "cancel", "luis@cepal.example.org");
+	if (strstr(text, "Wednesday 17 March 2021, 19:00 (Europe/Madrid") ==
+	    NULL)
+		fail_msg("not his language, zone or time:\n%s", text);
+	assert_non_null(strstr(text, "Dear Luis,"));
+	free(text);
+}
+
+/* A member removed while the meeting moves: the CANCEL carries the time
+ * he was sent, in his own words. */
+static void
+test_removed_member_moved(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_outbox *v;
+	size_t n;
+
+	put_group(fx, ana_and_luis, monthly);
+	v = plan(fx, "2021-03-01 12:00", &n);
+	assert_int_equal(n, 2);
+	store_outbox_free(v, n);
+	put_group(fx, member_ana, monthly_later);
+	v = plan(fx, "2021-03-02 12:00", &n);
+	assert_int_equal(n, 2);         /* Ana's update, Luis's CANCEL */
+	has_seq(to(v, n, "luis@cepal.example.org"), 1, "CANCEL");
+	has_seq(to(v, n, "ana@mides.example.uy"), 2, "REQUEST");
+	store_outbox_free(v, n);
+	luis_cancel_reads(fx);
+}
+
+/* A member removed as the whole series goes. */
+static void
+test_removed_member_series_gone(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_outbox *v;
+	size_t n;
+
+	put_group(fx, ana_and_luis, monthly);
+	v = plan(fx, "2021-03-01 12:00", &n);
+	store_outbox_free(v, n);
+	put_group(fx, member_ana, "");
+	v = plan(fx, "2021-03-02 12:00", &n);
+	assert_int_equal(n, 2);
+	store_outbox_free(v, n);
+	luis_cancel_reads(fx);
+}
+
 int
 main(void)
 {
@@ -198,6 +267,10 @@ main(void)
 		    setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_lead_time, setup,
 		    tl_teardown),
+		cmocka_unit_test_setup_teardown(test_removed_member_moved,
+		    setup, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_removed_member_series_gone,
+		    setup, tl_teardown),
 	};
 	int rc = cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 
