@@ -132,20 +132,39 @@ reader_of(const struct config *cfg, struct store *st, const struct letter *l,
 	return 0;
 }
 
-/* The variables of a meeting, for one reader. */
+/* Whether l's meeting is open: its series says so, or guests were
+ * invited to it (the series has gone, or changed since).  1 open, 0
+ * closed, -1 not known (a series gone that had no guests), -2 error
+ * (*err set). */
+static int
+meeting_open(struct store *st, const struct letter *l, char **err)
+{
+	const struct series *s = config_series(l->group, l->meeting->series);
+	int rc;
+
+	if (s != NULL && s->open)
+		return 1;
+	if ((rc = store_meeting_had_guests(st, l->meeting->uid, err)) == -1)
+		return -2;
+	if (rc == 1)
+		return 1;
+	return s != NULL ? 0 : -1;
+}
+
+/* The variables of a meeting, for one reader; open as meeting_open()
+ * says (not known: no openness word). */
 static void
 meeting_vars(struct letter_vars *lv, const struct letter *l,
-    const struct reader *rd)
+    const struct reader *rd, int open)
 {
 	const struct store_plan_meeting *r = l->meeting;
-	const struct series *s = config_series(l->group, r->series);
 	const char *lang = rd->lang, *tz = rd->tz;
 
 	letter_vars_add(lv, "summary", r->summary);
 	letter_vars_add(lv, "kind", template_kind_word(lang,
 	    r->kind ? r->kind : "meeting"));
-	letter_vars_add(lv, "openness", template_openness_word(lang,
-	    s ? s->open : 0));
+	letter_vars_add(lv, "openness", open < 0 ? NULL :
+	    template_openness_word(lang, open));
 	letter_vars_take(lv, "date", template_date(lang, r->start, tz));
 	letter_vars_take(lv, "when_member", template_when(lang, r->start, tz));
 	letter_vars_take(lv, "when_meeting", template_when(lang, r->start,
@@ -162,7 +181,7 @@ meeting_vars(struct letter_vars *lv, const struct letter *l,
 /* Everything a template of l may use, for one reader. */
 static void
 all_vars(struct letter_vars *lv, const struct config *cfg,
-    const struct letter *l, const struct reader *rd)
+    const struct letter *l, const struct reader *rd, int open)
 {
 	size_t i;
 
@@ -173,7 +192,7 @@ all_vars(struct letter_vars *lv, const struct config *cfg,
 	letter_vars_add(lv, "organizer_name", cfg->org_name);
 	letter_vars_add(lv, "organizer_email", cfg->org_email);
 	if (l->meeting != NULL && l->group != NULL)
-		meeting_vars(lv, l, rd);
+		meeting_vars(lv, l, rd, open);
 	for (i = 0; i < l->nvars; i++)
 		letter_vars_add(lv, l->vars[i].name, l->vars[i].value);
 	if (l->vars_for != NULL)
@@ -211,17 +230,19 @@ letter_queue(const struct config *cfg, struct store *st,
 	struct compose_msg msg;
 	struct store_outbox_in out;
 	char *mid, *subject = NULL, *body = NULL, *ical = NULL, *data = NULL;
-	int rc = -1;
+	int rc = -1, open = -1;
 
 	if ((mid = message_id(cfg, l, err)) == NULL)
 		return -1;
 	memset(&lv, 0, sizeof lv);
-	if (reader_of(cfg, st, l, &rd, err) == -1) {
+	if (reader_of(cfg, st, l, &rd, err) == -1 ||
+	    (l->meeting != NULL && l->group != NULL &&
+	    (open = meeting_open(st, l, err)) == -2)) {
 		store_member_row_clear(&rd.past);
 		free(mid);
 		return -1;
 	}
-	all_vars(&lv, cfg, l, &rd);
+	all_vars(&lv, cfg, l, &rd, open);
 	if (template_render(cfg, rd.langs, 3, l->kind, lv.v, lv.n, &subject,
 	    &body, err) == -1)
 		goto out;

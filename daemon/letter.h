@@ -20,7 +20,9 @@
  *  - the variables every letter has: member_name (the address when there
  *    is no name), member_email, group_name, group_id, organizer_name,
  *    organizer_email; about a meeting also summary, kind and openness
- *    (words in the reader's language), date, when_member and
+ *    (words in the reader's language; openness is the series' unless
+ *    guests were invited, then open, and empty when the series is gone
+ *    and had none), date, when_member and
  *    member_timezone (in the reader's zone), when_meeting and
  *    meeting_timezone (in the meeting's), duration, location, agenda (once
  *    confirmed) and sequence.  Then the letter's own vars, then those its

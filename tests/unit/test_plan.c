@@ -259,6 +259,64 @@ test_removed_member_series_gone(void **state)
 	luis_cancel_reads(fx);
 }
 
+static const char open_seminar[] =
+	"[series sem]\nsummary = Seminario\nkind = seminar\n"
+	"start = 2021-03-17 15:00\nduration = 90\nopen = yes\n"
+	"guests = maria@minsal.example.cl\n";
+static const char closed_seminar_moved[] =
+	"[series sem]\nsummary = Seminario\nkind = seminar\n"
+	"start = 2021-03-18 15:00\nduration = 90\n";
+
+/* The subject of the one row of kind to rcpt, decoded. */
+static char *
+subject_of(struct tl_ws *fx, const char *kind, const char *rcpt)
+{
+	struct verdict *v = NULL;
+	char *data = tl_outbox_one(fx, kind, rcpt), *subj;
+
+	assert_int_equal(classify(data, strlen(data), &v), 0);
+	subj = xstrdup(v->msg->subject);
+	verdict_free(v);
+	free(data);
+	return subj;
+}
+
+/* An open seminar cancelled because its series went, or because the
+ * series now says another day and closed: open it was, and is said to
+ * be; never "closed". */
+static void
+test_cancelled_open_seminar(void **state)
+{
+	static const char *const series[] = { "", closed_seminar_moved };
+	struct tl_ws *fx = *state;
+	struct store_outbox *v;
+	size_t n, i;
+	char *subj;
+
+	for (i = 0; i < 2; i++) {
+		if (i > 0) {
+			tl_ws_free(fx);
+			tl_ws_init(fx, "seminar", NULL);
+		}
+		put_group(fx, ana_and_luis, open_seminar);
+		v = plan(fx, "2021-03-01 12:00", &n);
+		assert_int_equal(n, 3);
+		store_outbox_free(v, n);
+		put_group(fx, ana_and_luis, series[i]);
+		v = plan(fx, "2021-03-02 12:00", &n);
+		store_outbox_free(v, n);
+		subj = subject_of(fx, "cancel", "luis@cepal.example.org");
+		if (strncmp(subj, "Cancelled: open seminar", 23) != 0)
+			fail_msg("subject [%s]", subj);
+		free(subj);
+		subj = subject_of(fx, "cancel", "ana@mides.example.uy");
+		if (strncmp(subj, "Cancelación: seminario de carácter abierto",
+		    strlen("Cancelación: seminario de carácter abierto")) != 0)
+			fail_msg("subject [%s]", subj);
+		free(subj);
+	}
+}
+
 int
 main(void)
 {
@@ -270,6 +328,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_removed_member_moved,
 		    setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_removed_member_series_gone,
+		    setup, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_cancelled_open_seminar,
 		    setup, tl_teardown),
 	};
 	int rc = cmocka_run_group_tests_name("plan", tests, NULL, NULL);
