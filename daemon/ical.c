@@ -470,8 +470,11 @@ event_component(const struct ical_event *e)
 		    ICAL_ROLE_CHAIR : a->optional ? ICAL_ROLE_OPTPARTICIPANT :
 		    ICAL_ROLE_REQPARTICIPANT));
 		icalproperty_add_parameter(p, icalparameter_new_partstat(ps));
+		/* An answer that stands needs no other (an update that keeps
+		 * it); clients then show no Accept/Decline for it. */
 		icalproperty_add_parameter(p, icalparameter_new_rsvp(
-		    e->cancelled ? ICAL_RSVP_FALSE : ICAL_RSVP_TRUE));
+		    e->cancelled || ps != ICAL_PARTSTAT_NEEDSACTION ?
+		    ICAL_RSVP_FALSE : ICAL_RSVP_TRUE));
 		icalcomponent_add_property(ve, p);
 	}
 	return ve;

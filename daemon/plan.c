@@ -20,6 +20,7 @@
 #include "log.h"
 #include "plan.h"
 #include "store.h"
+#include "template.h"
 #include "util.h"
 
 #define MAX_OCCURRENCES 1000    /* per series and window: daily for 2 years */
@@ -42,11 +43,22 @@ struct want {
 	int   seen;             /* matched a stored meeting */
 };
 
+/* What a cycle changed in a meeting, for the updates it sends. */
+struct change {
+	int        moved, relocated, retitled;
+	long long  old_start;
+	char      *old_location;        /* owned; NULL: none */
+	/* content_seq before the cycle: an attendee sent less has missed a
+	 * change made elsewhere, the agenda confirmed (inbox.c) */
+	int        old_content_seq;
+};
+
 /* A meeting being reconciled: the store's row, updated in place. */
 struct meeting {
 	struct store_plan_meeting row;
 	const struct series *s; /* NULL when its series is gone */
 	int dirty;
+	struct change ch;
 };
 
 struct ctx {
@@ -116,10 +128,13 @@ find_invitee(const struct store_invitee *v, size_t n, const char *email)
 }
 
 /* What the calendar of one message needs: built once the body is
- * rendered, so DESCRIPTION is the text in the recipient's language. */
+ * rendered, so DESCRIPTION is the text in the recipient's language; and
+ * for an update, what it tells this recipient. */
 struct ical_job {
 	struct ical_event ev;
 	const char *method;
+	const struct meeting *m;
+	const struct store_invitee *known;  /* the recipient's, or NULL */
 };
 
 static char *
@@ -172,6 +187,39 @@ job_init(struct ical_job *j, const struct ctx *c, const struct meeting *m,
 	return ia;
 }
 
+/* An update's own variables for its reader: what changed, what was
+ * before, and whether their answer stands (it does unless the meeting
+ * moved) or is asked for again. */
+static void
+update_vars(void *arg, struct letter_vars *lv, const char *lang,
+    const char *tz)
+{
+	const struct ical_job *j = arg;
+	const struct change *ch = &j->m->ch;
+	const struct store_invitee *k = j->known;
+	const char *answer = k != NULL && !k->cancelled ?
+	    template_answer_word(lang, k->partstat) : NULL;
+
+	if (ch->moved) {
+		letter_vars_add(lv, "changed_time", "yes");
+		letter_vars_take(lv, "previous_when", template_when(lang,
+		    ch->old_start, tz));
+	}
+	if (ch->relocated) {
+		letter_vars_add(lv, "changed_place", "yes");
+		letter_vars_add(lv, "previous_location", ch->old_location);
+	}
+	if (ch->retitled)
+		letter_vars_add(lv, "changed_title", "yes");
+	if (k != NULL && j->m->row.agenda_confirmed &&
+	    k->sequence_sent < ch->old_content_seq)
+		letter_vars_add(lv, "changed_agenda", "yes");
+	if (answer != NULL)
+		letter_vars_add(lv, "answer", answer);
+	else
+		letter_vars_add(lv, "reply_requested", "yes");
+}
+
 /* Queue kind (invite, update, cancel) about m to one attendee. */
 static int
 queue_one(struct ctx *c, const struct meeting *m, const char *to,
@@ -192,6 +240,10 @@ queue_one(struct ctx *c, const struct meeting *m, const char *to,
 	l.calendar = build_ical;
 	l.method = job.method;
 	l.arg = &job;
+	job.m = m;
+	job.known = find_invitee(inv, ninv, to);
+	if (strcmp(kind, "update") == 0)
+		l.vars_for = update_vars;
 	rc = letter_queue(c->cfg, c->st, &l, c->now, c->err);
 	if (rc == 1)
 		c->cs->queued++;
@@ -400,6 +452,13 @@ apply_want(struct meeting *m, const struct want *w, int *moved)
 	    str_differs(m->row.tzid, s->timezone) || m->row.cancelled;
 	if (!changed)
 		return 0;
+	m->ch.moved = *moved;
+	m->ch.old_start = m->row.start;
+	m->ch.relocated = str_differs(m->row.location, s->location);
+	free(m->ch.old_location);
+	m->ch.old_location = m->row.location ? xstrdup(m->row.location) : NULL;
+	m->ch.retitled = str_differs(m->row.summary, s->summary) ||
+	    str_differs(m->row.kind, kind);
 	m->row.start = w->o.start;
 	m->row.end = w->o.end;
 	free(m->row.summary);
@@ -503,6 +562,7 @@ update_meeting(struct ctx *c, struct meeting *m, const struct want *w)
 	int moved;
 
 	m->s = w->s;
+	m->ch.old_content_seq = m->row.content_seq;
 	if (cancel_departed_first(c, m) == -1)
 		return -1;
 	if (apply_want(m, w, &moved)) {
@@ -540,6 +600,7 @@ reconcile_row(struct ctx *c, struct store_plan_meeting *row,
 	} else if (!m.row.cancelled && m.row.start >= from && m.row.start < to)
 		rc = cancel_meeting(c, &m);
 	*row = m.row;
+	free(m.ch.old_location);
 	return rc;
 }
 
