@@ -102,6 +102,7 @@ reader_of(const struct config *cfg, struct store *st, const struct letter *l,
 {
 	const struct group *g = l->group;
 	const struct member *m = g ? config_member(g, l->to) : NULL;
+	const struct guest *gu = g ? config_guest(g, l->to) : NULL;
 	const struct series *s = g && l->meeting ? config_series(g,
 	    l->meeting->series) : NULL;
 	int rc = 0;
@@ -113,9 +114,13 @@ reader_of(const struct config *cfg, struct store *st, const struct letter *l,
 		rd->name = m->name;
 		rd->langs[0] = m->language;
 		rd->tz = config_member_timezone(g, m);
-	} else if (s != NULL && listed(s->guests, s->nguests, l->to))
-		rd->tz = s->timezone;
-	else if (cfg->admin != NULL && strcasecmp(l->to, cfg->admin) == 0) {
+	} else if (gu != NULL) {
+		rd->name = gu->name;
+		rd->langs[0] = gu->language;
+		rd->tz = gu->timezone;
+	} else if (s != NULL && listed(s->guests, s->nguests, l->to)) {
+		/* the group's language and zone, as for a member */
+	} else if (cfg->admin != NULL && strcasecmp(l->to, cfg->admin) == 0) {
 		rd->langs[0] = cfg->language;
 		rd->tz = cfg->timezone;
 	} else if ((rc = reader_past_member(st, l, rd, err)) != 0) {

@@ -8,8 +8,9 @@
  *  - who reads it, from the address and the group:
  *      a member: their name, language and time zone (the group's where
  *        they have none);
- *      a guest of the meeting's series: no name, the group's language, the
- *        series' zone;
+ *      a guest: the name, language and zone of their [guest] section,
+ *        the group's language and zone where it gives none (a guest of
+ *        the meeting's series without a section: no name);
  *      the [policy] admin: no name, the daemon's language and zone;
  *      a member who left the group: their name, language and zone as the
  *        store keeps them (the group's where they had none);

@@ -30,7 +30,7 @@
  * letter's (letter.h). */
 struct attendee {
 	const char *email;
-	const char *name;       /* NULL for guests */
+	const char *name;       /* NULL: none (a guest without [guest]) */
 	int         chair;
 	int         optional;
 };
@@ -80,6 +80,15 @@ plan_uid(const struct config *cfg, const char *group_id, const char *series,
 	    addr_domain(cfg->org_email));
 }
 
+/* A guest's name from their [guest] section, or NULL. */
+static const char *
+guest_name(const struct ctx *c, const char *email)
+{
+	const struct guest *gu = config_guest(c->g, email);
+
+	return gu != NULL ? gu->name : NULL;
+}
+
 /* The attendees of a meeting of series s: the members, then the guests of
  * an open series who are not members already. */
 static struct attendee *
@@ -98,6 +107,7 @@ attendees_for(struct ctx *c, const struct series *s, size_t *n)
 		if (j < nv)
 			continue;
 		v[nv].email = s->guests[i];
+		v[nv].name = guest_name(c, s->guests[i]);
 		v[nv].optional = 1;
 		nv++;
 	}
@@ -406,6 +416,7 @@ cancel_meeting(struct ctx *c, struct meeting *m)
 			list[nlist] = *a;
 		else {
 			list[nlist].email = inv[i].email;
+			list[nlist].name = guest_name(c, inv[i].email);
 			list[nlist].optional = 1;
 		}
 		nlist++;
