@@ -835,23 +835,36 @@ open_group(struct ctx *c, const char *header, const char *arg, int line)
 	return c->group;
 }
 
+/* The header of a [member ADDR] or [guest ADDR] section: a valid address
+ * not given before in the group (old_email, first at old_line, when it
+ * was).  1, or 0 when reported. */
+static int
+person_header_ok(struct ctx *c, const char *header, const char *arg,
+    int line, const char *what, const char *old_email, int old_line)
+{
+	if (!addr_valid(arg)) {
+		diag_add(c->d, 1, c->file, line,
+		    "[%s]: malformed e-mail address '%s'", header, arg);
+		return 0;
+	}
+	if (old_email != NULL) {
+		diag_add(c->d, 1, c->file, line, "%s %s given twice in the "
+		    "group (first at line %d)", what, old_email, old_line);
+		return 0;
+	}
+	return 1;
+}
+
 static void *
 open_member(struct ctx *c, const char *header, const char *arg, int line)
 {
 	struct group *g = c->group;
-	const struct member *old;
+	const struct member *old = config_member(g, arg);
 	struct member *m;
 
-	if (!addr_valid(arg)) {
-		diag_add(c->d, 1, c->file, line,
-		    "[%s]: malformed e-mail address '%s'", header, arg);
+	if (!person_header_ok(c, header, arg, line, "member",
+	    old ? old->email : NULL, old ? old->line : 0))
 		return NULL;
-	}
-	if ((old = config_member(g, arg)) != NULL) {
-		diag_add(c->d, 1, c->file, line, "member %s given twice in the "
-		    "group (first at line %d)", old->email, old->line);
-		return NULL;
-	}
 	g->members = xreallocarray(g->members, g->nmembers + 1,
 	    sizeof *g->members);
 	m = &g->members[g->nmembers++];
@@ -895,19 +908,12 @@ static void *
 open_guest(struct ctx *c, const char *header, const char *arg, int line)
 {
 	struct group *g = c->group;
-	const struct guest *old;
+	const struct guest *old = config_guest(g, arg);
 	struct guest *gu;
 
-	if (!addr_valid(arg)) {
-		diag_add(c->d, 1, c->file, line,
-		    "[%s]: malformed e-mail address '%s'", header, arg);
+	if (!person_header_ok(c, header, arg, line, "guest",
+	    old ? old->email : NULL, old ? old->line : 0))
 		return NULL;
-	}
-	if ((old = config_guest(g, arg)) != NULL) {
-		diag_add(c->d, 1, c->file, line, "guest %s given twice in the "
-		    "group (first at line %d)", old->email, old->line);
-		return NULL;
-	}
 	g->guests = xreallocarray(g->guests, g->nguests + 1,
 	    sizeof *g->guests);
 	gu = &g->guests[g->nguests++];
