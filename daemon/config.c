@@ -43,7 +43,7 @@
 
 enum sec {
 	S_NONE, S_DAEMON, S_ORGANIZER, S_SMTP, S_IMAP, S_POLICY,
-	S_GROUP, S_MEMBER, S_SERIES, S_SKIP
+	S_GROUP, S_MEMBER, S_SERIES, S_GUEST, S_SKIP
 };
 
 /* What a value may be.  Each type has exactly one parser in types[]. */
@@ -157,7 +157,7 @@ static const struct name_value disseminations[] = {
 struct ctx;
 typedef void *opener(struct ctx *, const char *header, const char *arg,
     int line);
-static opener open_config, open_group, open_member, open_series;
+static opener open_config, open_group, open_member, open_series, open_guest;
 
 /* Every section.  One without an argument may come once in a file; one
  * with (many, "[member ADDR]") once per argument.  The keys of a global
@@ -180,6 +180,7 @@ static const struct section {
 	[S_GROUP] =     { "group",     0, 1, 0, open_group },
 	[S_MEMBER] =    { "member",    0, 0, 1, open_member },
 	[S_SERIES] =    { "series",    0, 0, 1, open_series },
+	[S_GUEST] =     { "guest",     0, 0, 1, open_guest },
 };
 
 /* Every key, in the order its section reports missing ones.  convened.ini(5)
@@ -266,6 +267,10 @@ static const struct key keys[] = {
 	KEY(S_SERIES, "open", T_BOOL, 0, AT(series, open), "no"),
 	KEY(S_SERIES, "guests", T_EMAIL, 0, LIST(series, guests, nguests), NULL),
 	KEY(S_SERIES, "agenda", T_READABLE, 0, AT(series, agenda), NULL),
+
+	KEY(S_GUEST, "name", T_TEXT, 0, AT(guest, name), NULL),
+	KEY(S_GUEST, "language", T_LANGUAGE, 0, AT(guest, language), NULL),
+	KEY(S_GUEST, "timezone", T_TIMEZONE, 0, AT(guest, timezone), NULL),
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -830,23 +835,36 @@ open_group(struct ctx *c, const char *header, const char *arg, int line)
 	return c->group;
 }
 
+/* The header of a [member ADDR] or [guest ADDR] section: a valid address
+ * not given before in the group (old_email, first at old_line, when it
+ * was).  1, or 0 when reported. */
+static int
+person_header_ok(struct ctx *c, const char *header, const char *arg,
+    int line, const char *what, const char *old_email, int old_line)
+{
+	if (!addr_valid(arg)) {
+		diag_add(c->d, 1, c->file, line,
+		    "[%s]: malformed e-mail address '%s'", header, arg);
+		return 0;
+	}
+	if (old_email != NULL) {
+		diag_add(c->d, 1, c->file, line, "%s %s given twice in the "
+		    "group (first at line %d)", what, old_email, old_line);
+		return 0;
+	}
+	return 1;
+}
+
 static void *
 open_member(struct ctx *c, const char *header, const char *arg, int line)
 {
 	struct group *g = c->group;
-	const struct member *old;
+	const struct member *old = config_member(g, arg);
 	struct member *m;
 
-	if (!addr_valid(arg)) {
-		diag_add(c->d, 1, c->file, line,
-		    "[%s]: malformed e-mail address '%s'", header, arg);
+	if (!person_header_ok(c, header, arg, line, "member",
+	    old ? old->email : NULL, old ? old->line : 0))
 		return NULL;
-	}
-	if ((old = config_member(g, arg)) != NULL) {
-		diag_add(c->d, 1, c->file, line, "member %s given twice in the "
-		    "group (first at line %d)", old->email, old->line);
-		return NULL;
-	}
 	g->members = xreallocarray(g->members, g->nmembers + 1,
 	    sizeof *g->members);
 	m = &g->members[g->nmembers++];
@@ -884,6 +902,27 @@ open_series(struct ctx *c, const char *header, const char *arg, int line)
 	s->line = line;
 	set_defaults(c, S_SERIES, s);
 	return s;
+}
+
+static void *
+open_guest(struct ctx *c, const char *header, const char *arg, int line)
+{
+	struct group *g = c->group;
+	const struct guest *old = config_guest(g, arg);
+	struct guest *gu;
+
+	if (!person_header_ok(c, header, arg, line, "guest",
+	    old ? old->email : NULL, old ? old->line : 0))
+		return NULL;
+	g->guests = xreallocarray(g->guests, g->nguests + 1,
+	    sizeof *g->guests);
+	gu = &g->guests[g->nguests++];
+	memset(gu, 0, sizeof *gu);
+	gu->email = xstrdup(arg);
+	str_lower(gu->email);
+	gu->line = line;
+	set_defaults(c, S_GUEST, gu);
+	return gu;
 }
 
 /* Called at every section header and at end of file: the section that
@@ -1293,6 +1332,33 @@ check_series_dates(struct ctx *c, const struct group *g,
 	free(occ);
 }
 
+/* A [guest] section is for someone a series invites, and not for a
+ * member, whose own section wins. */
+static void
+check_guests(struct ctx *c, const struct group *g)
+{
+	const struct guest *gu;
+	size_t i, j, k;
+	int invited;
+
+	for (i = 0; i < g->nguests; i++) {
+		gu = &g->guests[i];
+		if (config_member(g, gu->email) != NULL) {
+			diag_add(c->d, 0, g->file, gu->line, "guest %s is a "
+			    "member: their [member] section is used", gu->email);
+			continue;
+		}
+		invited = 0;
+		for (j = 0; j < g->nseries && !invited; j++)
+			for (k = 0; k < g->series[j].nguests && !invited; k++)
+				invited = strcmp(g->series[j].guests[k],
+				    gu->email) == 0;
+		if (!invited)
+			diag_add(c->d, 0, g->file, gu->line, "guest %s is in no "
+			    "series' guests", gu->email);
+	}
+}
+
 static void
 load_group(struct ctx *c, const char *path)
 {
@@ -1337,6 +1403,7 @@ load_group(struct ctx *c, const char *path)
 			    "but names no guests", s->name);
 		check_series_dates(c, g, s);
 	}
+	check_guests(c, g);
 }
 
 static void
@@ -1459,6 +1526,11 @@ config_free(struct config *cfg)
 			forget_all(S_SERIES, &g->series[j]);
 			free(g->series[j].name);
 		}
+		for (j = 0; j < g->nguests; j++) {
+			forget_all(S_GUEST, &g->guests[j]);
+			free(g->guests[j].email);
+		}
+		free(g->guests);
 		forget_all(S_GROUP, g);
 		free(g->members);
 		free(g->series);
@@ -1541,6 +1613,17 @@ config_series(const struct group *g, const char *name)
 	for (i = 0; name != NULL && i < g->nseries; i++)
 		if (strcmp(g->series[i].name, name) == 0)
 			return &g->series[i];
+	return NULL;
+}
+
+const struct guest *
+config_guest(const struct group *g, const char *email)
+{
+	size_t i;
+
+	for (i = 0; email != NULL && i < g->nguests; i++)
+		if (strcasecmp(g->guests[i].email, email) == 0)
+			return &g->guests[i];
 	return NULL;
 }
 

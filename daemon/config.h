@@ -39,6 +39,16 @@ struct member {
 	int         line;         /* of the [member ...] header */
 };
 
+/* [guest ADDR]: how to write to a guest of the group's series (who is
+ * invited is still each series' guests list). */
+struct guest {
+	char       *email;        /* lower-case addr-spec */
+	char       *name;         /* NULL: none */
+	char       *language;     /* NULL: the group's */
+	char       *timezone;     /* NULL: the group's */
+	int         line;         /* of the [guest ...] header */
+};
+
 struct series {
 	char       *name;
 	char       *summary;
@@ -71,6 +81,8 @@ struct group {
 	size_t      nmembers;
 	struct series *series;
 	size_t      nseries;
+	struct guest *guests;     /* [guest ADDR] sections */
+	size_t      nguests;
 	char       *file;
 	int         line;         /* of [group] */
 };
@@ -161,6 +173,8 @@ const struct member *config_member(const struct group *, const char *email);
 const struct member *config_coordinator(const struct group *,
           const char *email);
 const struct series *config_series(const struct group *, const char *name);
+/* The [guest ADDR] section of this address (any case), or NULL. */
+const struct guest *config_guest(const struct group *, const char *email);
 const char *config_role_name(enum role);
 const char *config_group_kind_name(enum group_kind);
 const char *config_axis_name(enum axis);

@@ -597,7 +597,7 @@ tell_members(struct ictx *c, const struct group *g,
 	}
 	for (i = 0; i < nfiles && k < as->n; i++, k++) {
 		att[k].filename = as->names[k];
-		att[k].content_type = "application/octet-stream";
+		att[k].content_type = files[i].content_type;
 		att[k].data = files[i].data;
 		att[k].len = files[i].len;
 	}
@@ -647,6 +647,7 @@ archive_files(const struct mime_msg *m, size_t *nfiles)
 		files[*nfiles].name = m->att[i].filename;
 		files[*nfiles].data = m->att[i].data;
 		files[*nfiles].len = m->att[i].size;
+		files[*nfiles].content_type = m->att[i].content_type;
 		(*nfiles)++;
 	}
 	return files;

@@ -26,12 +26,14 @@ struct letter_vars {
 	size_t       nown;
 };
 
-/* Who reads a letter.  Strings borrowed from the configuration. */
+/* Who reads a letter.  Strings borrowed from the configuration, or from
+ * past (a member who left, as the store remembers them). */
 struct reader {
 	const char *name;           /* NULL: none known */
 	const char *langs[3];       /* tried in order; NULL entries skipped */
 	const char *lang;           /* the first of langs that is set */
 	const char *tz;
+	struct store_member_row past;
 };
 
 void
@@ -72,13 +74,38 @@ listed(char *const *v, size_t n, const char *email)
 	return 0;
 }
 
-static void
-reader_of(const struct config *cfg, const struct letter *l, struct reader *rd)
+/* A member who has left the group, as the store remembers them: their
+ * name, language and zone still hold for the cancellations they get.
+ * 1 found, 0 not, -1 error (*err set). */
+static int
+reader_past_member(struct store *st, const struct letter *l,
+    struct reader *rd, char **err)
+{
+	int rc;
+
+	if (l->group == NULL ||
+	    (rc = store_member_get(st, l->group->id, l->to, &rd->past,
+	    err)) == 0)
+		return 0;
+	if (rc == -1)
+		return -1;
+	rd->name = rd->past.name;
+	rd->langs[0] = rd->past.language;
+	rd->tz = rd->past.timezone;
+	return 1;
+}
+
+/* 0, or -1 with *err set when the store cannot say who left. */
+static int
+reader_of(const struct config *cfg, struct store *st, const struct letter *l,
+    struct reader *rd, char **err)
 {
 	const struct group *g = l->group;
 	const struct member *m = g ? config_member(g, l->to) : NULL;
+	const struct guest *gu = g ? config_guest(g, l->to) : NULL;
 	const struct series *s = g && l->meeting ? config_series(g,
 	    l->meeting->series) : NULL;
+	int rc = 0;
 
 	memset(rd, 0, sizeof *rd);
 	rd->langs[1] = g ? g->language : NULL;
@@ -87,11 +114,18 @@ reader_of(const struct config *cfg, const struct letter *l, struct reader *rd)
 		rd->name = m->name;
 		rd->langs[0] = m->language;
 		rd->tz = config_member_timezone(g, m);
-	} else if (s != NULL && listed(s->guests, s->nguests, l->to))
-		rd->tz = s->timezone;
-	else if (cfg->admin != NULL && strcasecmp(l->to, cfg->admin) == 0) {
+	} else if (gu != NULL) {
+		rd->name = gu->name;
+		rd->langs[0] = gu->language;
+		rd->tz = gu->timezone;
+	} else if (s != NULL && listed(s->guests, s->nguests, l->to)) {
+		/* the group's language and zone, as for a member */
+	} else if (cfg->admin != NULL && strcasecmp(l->to, cfg->admin) == 0) {
 		rd->langs[0] = cfg->language;
 		rd->tz = cfg->timezone;
+	} else if ((rc = reader_past_member(st, l, rd, err)) != 0) {
+		if (rc == -1)
+			return -1;
 	} else if (s != NULL)
 		rd->tz = s->timezone;
 	else if (l->meeting != NULL)
@@ -100,22 +134,42 @@ reader_of(const struct config *cfg, const struct letter *l, struct reader *rd)
 		rd->tz = g ? g->timezone : cfg->timezone;
 	rd->lang = rd->langs[0] ? rd->langs[0] : rd->langs[1] ? rd->langs[1] :
 	    rd->langs[2];
+	return 0;
 }
 
-/* The variables of a meeting, for one reader. */
+/* Whether l's meeting is open: its series says so, or guests were
+ * invited to it (the series has gone, or changed since).  1 open, 0
+ * closed, -1 not known (a series gone that had no guests), -2 error
+ * (*err set). */
+static int
+meeting_open(struct store *st, const struct letter *l, char **err)
+{
+	const struct series *s = config_series(l->group, l->meeting->series);
+	int rc;
+
+	if (s != NULL && s->open)
+		return 1;
+	if ((rc = store_meeting_had_guests(st, l->meeting->uid, err)) == -1)
+		return -2;
+	if (rc == 1)
+		return 1;
+	return s != NULL ? 0 : -1;
+}
+
+/* The variables of a meeting, for one reader; open as meeting_open()
+ * says (not known: no openness word). */
 static void
 meeting_vars(struct letter_vars *lv, const struct letter *l,
-    const struct reader *rd)
+    const struct reader *rd, int open)
 {
 	const struct store_plan_meeting *r = l->meeting;
-	const struct series *s = config_series(l->group, r->series);
 	const char *lang = rd->lang, *tz = rd->tz;
 
 	letter_vars_add(lv, "summary", r->summary);
 	letter_vars_add(lv, "kind", template_kind_word(lang,
 	    r->kind ? r->kind : "meeting"));
-	letter_vars_add(lv, "openness", template_openness_word(lang,
-	    s ? s->open : 0));
+	letter_vars_add(lv, "openness", open < 0 ? NULL :
+	    template_openness_word(lang, open));
 	letter_vars_take(lv, "date", template_date(lang, r->start, tz));
 	letter_vars_take(lv, "when_member", template_when(lang, r->start, tz));
 	letter_vars_take(lv, "when_meeting", template_when(lang, r->start,
@@ -132,7 +186,7 @@ meeting_vars(struct letter_vars *lv, const struct letter *l,
 /* Everything a template of l may use, for one reader. */
 static void
 all_vars(struct letter_vars *lv, const struct config *cfg,
-    const struct letter *l, const struct reader *rd)
+    const struct letter *l, const struct reader *rd, int open)
 {
 	size_t i;
 
@@ -143,7 +197,7 @@ all_vars(struct letter_vars *lv, const struct config *cfg,
 	letter_vars_add(lv, "organizer_name", cfg->org_name);
 	letter_vars_add(lv, "organizer_email", cfg->org_email);
 	if (l->meeting != NULL && l->group != NULL)
-		meeting_vars(lv, l, rd);
+		meeting_vars(lv, l, rd, open);
 	for (i = 0; i < l->nvars; i++)
 		letter_vars_add(lv, l->vars[i].name, l->vars[i].value);
 	if (l->vars_for != NULL)
@@ -181,13 +235,19 @@ letter_queue(const struct config *cfg, struct store *st,
 	struct compose_msg msg;
 	struct store_outbox_in out;
 	char *mid, *subject = NULL, *body = NULL, *ical = NULL, *data = NULL;
-	int rc = -1;
+	int rc = -1, open = -1;
 
 	if ((mid = message_id(cfg, l, err)) == NULL)
 		return -1;
 	memset(&lv, 0, sizeof lv);
-	reader_of(cfg, l, &rd);
-	all_vars(&lv, cfg, l, &rd);
+	if (reader_of(cfg, st, l, &rd, err) == -1 ||
+	    (l->meeting != NULL && l->group != NULL &&
+	    (open = meeting_open(st, l, err)) == -2)) {
+		store_member_row_clear(&rd.past);
+		free(mid);
+		return -1;
+	}
+	all_vars(&lv, cfg, l, &rd, open);
 	if (template_render(cfg, rd.langs, 3, l->kind, lv.v, lv.n, &subject,
 	    &body, err) == -1)
 		goto out;
@@ -217,6 +277,7 @@ letter_queue(const struct config *cfg, struct store *st,
 	out.now = now;
 	rc = store_outbox_add(st, &out, err);
 out:
+	store_member_row_clear(&rd.past);
 	vars_release(&lv);
 	free(data);
 	free(ical);

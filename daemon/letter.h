@@ -8,18 +8,22 @@
  *  - who reads it, from the address and the group:
  *      a member: their name, language and time zone (the group's where
  *        they have none);
- *      a guest of the meeting's series: no name, the group's language, the
- *        series' zone;
+ *      a guest: the name, language and zone of their [guest] section,
+ *        the group's language and zone where it gives none (a guest of
+ *        the meeting's series without a section: no name);
  *      the [policy] admin: no name, the daemon's language and zone;
- *      anyone else (an attendee who left the group): no name, the group's
- *        language, the zone of the meeting's series (or the meeting's own,
- *        or the group's);
+ *      a member who left the group: their name, language and zone as the
+ *        store keeps them (the group's where they had none);
+ *      anyone else: no name, the group's language, the zone of the
+ *        meeting's series (or the meeting's own, or the group's);
  *  - the templates tried: the reader's language, the group's, the
  *    daemon's (template_render());
  *  - the variables every letter has: member_name (the address when there
  *    is no name), member_email, group_name, group_id, organizer_name,
  *    organizer_email; about a meeting also summary, kind and openness
- *    (words in the reader's language), date, when_member and
+ *    (words in the reader's language; openness is the series' unless
+ *    guests were invited, then open, and empty when the series is gone
+ *    and had none), date, when_member and
  *    member_timezone (in the reader's zone), when_meeting and
  *    meeting_timezone (in the meeting's), duration, location, agenda (once
  *    confirmed) and sequence.  Then the letter's own vars, then those its

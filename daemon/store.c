@@ -215,6 +215,8 @@ enum stmt_id {
 	ST_MEMBER_UPSERT,
 	ST_MEMBER_CURRENT,
 	ST_MEMBER_REMOVE,
+	ST_MEMBER_GET,
+	ST_MEETING_GUESTS,
 	ST_MEETING_UPSERT,
 	ST_MEETING_AGENDA,
 	ST_MEETING_MINUTES,
@@ -284,6 +286,18 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_MEMBER_REMOVE] =
 	"UPDATE members SET removed_at = ?3"
 	" WHERE group_id = ?1 AND email = ?2 AND removed_at IS NULL",
+
+	[ST_MEMBER_GET] =
+	"SELECT name, language, timezone, removed_at IS NOT NULL"
+	" FROM members WHERE group_id = ?1 AND email = ?2",
+
+	/* Someone invited who was never a member of the meeting's group: a
+	 * guest, so the meeting was open when they were invited. */
+	[ST_MEETING_GUESTS] =
+	"SELECT EXISTS (SELECT 1 FROM invitations AS i"
+	"  JOIN meetings AS m ON m.uid = i.meeting_uid"
+	"  WHERE i.meeting_uid = ?1 AND NOT EXISTS (SELECT 1 FROM members AS p"
+	"    WHERE p.group_id = m.group_id AND p.email = i.email))",
 
 	/* group_id, series and orig_start are the occurrence's identity and
 	 * agenda/minutes belong to other paths: none of them is updated. */
@@ -1785,6 +1799,50 @@ int
 store_meeting_exists(struct store *s, const char *uid, char **err)
 {
 	return exists(s, ST_MEETING_EXISTS, uid, err, "meeting");
+}
+
+int
+store_meeting_had_guests(struct store *s, const char *uid, char **err)
+{
+	return exists(s, ST_MEETING_GUESTS, uid, err, "guests of meeting");
+}
+
+int
+store_member_get(struct store *s, const char *group_id, const char *email,
+    struct store_member_row *out, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((st = stmt_get(s, ST_MEMBER_GET, "tt", group_id, email)) == NULL)
+		return dberr(s, err, xasprintf("cannot read member %s of %s",
+		    email, group_id));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->name = col_dup(st, 0);
+		out->language = col_dup(st, 1);
+		out->timezone = col_dup(st, 2);
+		out->removed = sqlite3_column_int(st, 3);
+		sqlite3_reset(st);
+		return 1;
+	}
+	if (rc != SQLITE_DONE)
+		save_err(s);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return dberr(s, err, xasprintf("cannot read member %s of %s",
+		    email, group_id));
+	return 0;
+}
+
+void
+store_member_row_clear(struct store_member_row *r)
+{
+	free(r->name);
+	free(r->language);
+	free(r->timezone);
+	memset(r, 0, sizeof *r);
 }
 
 int

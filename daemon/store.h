@@ -196,6 +196,22 @@ void store_docs_free(struct store_doc *, size_t);
  * -1 error. */
 int  store_meeting_exists(struct store *, const char *uid, char **err);
 
+/* 1 when someone who was never a member of the meeting's group was
+ * invited to it (a guest: the meeting was open then), 0 not, -1 error. */
+int  store_meeting_had_guests(struct store *, const char *uid, char **err);
+
+/* A member's row as the store keeps it, removed members' too: what a
+ * letter to someone who left needs.  Strings NULL when not set. */
+struct store_member_row {
+	char *name, *language, *timezone;
+	int   removed;                  /* removed_at is set */
+};
+/* 1 found (*out filled; release with store_member_row_clear), 0 no such
+ * member ever, -1 error (*err set). */
+int  store_member_get(struct store *, const char *group_id,
+         const char *email, struct store_member_row *out, char **err);
+void store_member_row_clear(struct store_member_row *);
+
 /* ---- planning ---- */
 
 struct store_plan_meeting {

@@ -33,6 +33,19 @@ static const char *const meeting_vars[] = {
 	"organizer_name", "organizer_email", "agenda", "sequence", NULL
 };
 
+/* An update: the meeting's variables, what changed (each flag non-empty
+ * when it did), what was there before, and whether the reader's answer
+ * stands (answer, in words) or is asked for again (reply_requested). */
+static const char *const update_vars[] = {
+	"member_name", "member_email", "group_name", "group_id", "summary",
+	"kind", "openness", "date", "when_member", "when_meeting",
+	"member_timezone", "meeting_timezone", "duration", "location",
+	"organizer_name", "organizer_email", "agenda", "sequence",
+	"changed_time", "changed_place", "changed_agenda", "changed_title",
+	"previous_when", "previous_location", "answer", "reply_requested",
+	NULL
+};
+
 /* Notices about one meeting (its agenda, its minutes, a proposed new
  * time): the meeting's variables and what the notice is about. */
 static const char *const notice_vars[] = {
@@ -75,7 +88,7 @@ static const struct {
 	const char *const *vars;
 } kind_vars[] = {
 	{ "invite", meeting_vars },
-	{ "update", meeting_vars },
+	{ "update", update_vars },
 	{ "cancel", meeting_vars },
 	{ "bounce-notice", bounce_vars },
 	{ "agenda-request", notice_vars },
@@ -1056,4 +1069,25 @@ template_openness_word(const char *lang, int open)
 	};
 
 	return words[template_lang(lang)][open ? 1 : 0];
+}
+
+const char *
+template_answer_word(const char *lang, const char *partstat)
+{
+	static const struct {
+		const char *partstat;
+		const char *word[4];    /* es, en, pt, fr */
+	} words[] = {
+		{ "ACCEPTED", { "aceptada", "accepted", "aceita", "acceptée" } },
+		{ "DECLINED", { "rechazada", "declined", "recusada", "refusée" } },
+		{ "TENTATIVE", { "provisional", "tentative", "provisória",
+		    "provisoire" } },
+	};
+	size_t i;
+
+	for (i = 0; partstat != NULL && i < sizeof words / sizeof words[0];
+	    i++)
+		if (strcmp(words[i].partstat, partstat) == 0)
+			return words[i].word[template_lang(lang)];
+	return NULL;
 }

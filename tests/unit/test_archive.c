@@ -103,10 +103,10 @@ test_store_and_clash(void **state)
 	char dir[] = "/tmp/convened-archive-XXXXXX", *repo, *p, *meta, *cmd;
 	static const char pdf[] = "%PDF-1.4 pretend";
 	struct archive_file files[] = {
-		{ "acta.pdf", pdf, sizeof pdf - 1 },
-		{ "../acta.pdf", "second", 6 },
-		{ "minutes.txt", "clash with the text", 19 },
-		{ NULL, "no name", 7 },
+		{ "acta.pdf", pdf, sizeof pdf - 1, "application/pdf" },
+		{ "../acta.pdf", "second", 6, NULL },
+		{ "minutes.txt", "clash with the text", 19, NULL },
+		{ NULL, "no name", 7, NULL },
 	};
 	const struct archive_item it = {
 		.group_id = "south-south", .kind = "minutes",

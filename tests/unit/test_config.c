@@ -1064,11 +1064,69 @@ test_urls(void **state)
 	}
 }
 
+/* [guest ADDR]: a guest's name, language and zone; the series still
+ * names who is invited.  A guest section nobody invites, or one for a
+ * member, is a warning. */
+static void
+test_guest_sections(void **state)
+{
+	struct fx *fx = *state;
+	const struct group *g;
+	const struct guest *gu;
+	char *text, *path;
+
+	put_global(fx, "");
+	text = group_with(0, "open = yes\nguests = Maria@minsal.example.cl, "
+	    "jo@ilo.example.org\n"
+	    "[guest maria@minsal.example.cl]\n"      /* 23 */
+	    "name = María González\nlanguage = pt\n"
+	    "timezone = America/Sao_Paulo\n"
+	    "[guest nobody@example.net]\n"           /* 27 */
+	    "name = Nobody\n"
+	    "[guest ana@mides.example.uy]\n");       /* 29 */
+	path = put_group(fx, "g.ini", text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	g = &fx->cfg->groups[0];
+	gu = config_guest(g, "MARIA@minsal.example.cl");
+	assert_non_null(gu);
+	assert_string_equal(gu->name, "María González");
+	assert_string_equal(gu->language, "pt");
+	assert_string_equal(gu->timezone, "America/Sao_Paulo");
+	assert_null(config_guest(g, "jo@ilo.example.org"));
+	{
+		char *w1 = xasprintf("%s:27: warning: guest nobody@example.net "
+		    "is in no series' guests", path);
+		char *w2 = xasprintf("%s:29: warning: guest ana@mides.example.uy "
+		    "is a member: their [member] section is used", path);
+
+		assert_true(has(fx, w1));
+		assert_true(has(fx, w2));
+		free(w1);
+		free(w2);
+	}
+	free(text);
+	free(path);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	diag_free(&fx->d);
+	/* A bad language is the usual error, at its line. */
+	text = group_with(0, "guests = jo@ilo.example.org\n"
+	    "[guest jo@ilo.example.org]\nlanguage = de\n");
+	path = put_group(fx, "g.ini", text);
+	expect_one_error(fx, path, 23,
+	    "language must be es, en, pt or fr, not 'de'");
+	free(text);
+	free(path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_sections, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_lists_continue_and_repeat,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_section, setup,

@@ -38,7 +38,9 @@ static const char group[] =
 	"[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
 	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n"
 	"timezone = America/Bogota\nopen = yes\n"
-	"guests = maria@minsal.example.cl\n";
+	"guests = maria@minsal.example.cl, jo@ilo.example.org\n"
+	"[guest jo@ilo.example.org]\nname = Jo Smith\nlanguage = en\n"
+	"timezone = Europe/Madrid\n";
 
 static struct store_plan_meeting march;    /* the March meeting */
 
@@ -137,10 +139,13 @@ test_readers(void **state)
 	reads(fx, "luis@cepal.example.org", "en", "Europe/Madrid",
 	    "\r\nTo: Luis <luis@cepal.example.org>\r\n",
 	    "Agenda for confirmation");
-	/* A guest of the open series: the group's language, the series'
-	 * zone, no name. */
-	reads(fx, "maria@minsal.example.cl", "pt", "America/Bogota",
+	/* A guest of the open series: the group's language and zone, no
+	 * name; or those of their [guest] section. */
+	reads(fx, "maria@minsal.example.cl", "pt", "America/Montevideo",
 	    "\r\nTo: <maria@minsal.example.cl>\r\n", "Confirmação da pauta");
+	reads(fx, "jo@ilo.example.org", "en", "Europe/Madrid",
+	    "\r\nTo: Jo Smith <jo@ilo.example.org>\r\n",
+	    "Agenda for confirmation");
 	/* The admin: the daemon's language and zone. */
 	reads(fx, "admin@example.org", "es", "America/Santiago",
 	    "\r\nTo: <admin@example.org>\r\n",
