@@ -877,7 +877,7 @@ compose_message(const struct compose_msg *m, size_t *len)
 	add_mailbox(&b, "From", m->from_name, m->from_email);
 	add_mailbox(&b, "To", m->to_name, m->to_email);
 	if (m->reply_to)
-		add_mailbox(&b, "Reply-To", NULL, m->reply_to);
+		add_mailbox(&b, "Reply-To", m->reply_to_name, m->reply_to);
 	add_unstructured(&b, "Subject", m->subject);
 	buf_addf(&b, "Message-ID: <%s>\r\n", mid);
 	if (irt) {

@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "store.h"
 #include "template.h"
+#include "token.h"
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t reload_flag;
@@ -69,6 +70,12 @@ load(const char *path)
 	for (i = 0; i < d.n; i++)
 		(d.is_error[i] ? log_errx : log_warnx)("%s", d.text[i]);
 	diag_free(&d);
+	/* Without its key nothing can be sent: a new configuration whose
+	 * key cannot be read is refused like one with errors. */
+	if (cfg != NULL && loop_open_key(cfg) == -1) {
+		config_free(cfg);
+		cfg = NULL;
+	}
 	return cfg;
 }
 
@@ -117,6 +124,20 @@ loop_open_store(const struct config *cfg)
 		free(err);
 	}
 	return st;
+}
+
+int
+loop_open_key(struct config *cfg)
+{
+	char *err = NULL;
+
+	if (token_key_load(cfg->trust_key_file, 1, &cfg->trust_key,
+	    &err) == -1) {
+		log_errx("%s", err);
+		free(err);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -21,4 +21,9 @@ int loop_poll_due(long long *next_poll, long long t, int poll);
  * stays the caller's; the store is closed with store_close(). */
 struct store *loop_open_store(const struct config *cfg);
 
+/* The reply-token key cfg->trust_key_file names, into cfg->trust_key, as
+ * the commands that send read it: made on first start when it is a path
+ * (token_key_load()).  0, or -1 with the reason logged. */
+int loop_open_key(struct config *cfg);
+
 #endif

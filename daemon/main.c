@@ -242,17 +242,25 @@ cmd_calendar(const struct opts *o)
 	return rc;
 }
 
-static int
-one_cycle(const struct opts *o, const struct config *cfg, struct store *st,
-    char **err)
-{
-	return cycle_run(cfg, st, o->now, 1, NULL, NULL, err);
-}
-
+/* The view and the reply-token key, which only the commands that send
+ * need: `status` and `report` run without it. */
 static int
 cmd_once(const struct opts *o)
 {
-	return in_view(o, one_cycle);
+	struct config *cfg;
+	struct store *st;
+	char *err = NULL;
+	int rc;
+
+	if ((st = open_view(o, &cfg, &rc)) == NULL)
+		return rc;
+	if (loop_open_key(cfg) == -1) {
+		store_close(st);
+		config_free(cfg);
+		return EX_CONFIG;
+	}
+	rc = cycle_run(cfg, st, o->now, 1, NULL, NULL, &err);
+	return close_view(cfg, st, rc, err);
 }
 
 /* Needs no configuration: the administrator's tool for "why was this
