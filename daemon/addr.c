@@ -120,7 +120,7 @@ addr_mailbox(const char *field, char **addr, const char **why)
 	int r;
 
 	*addr = NULL;
-	if (field == NULL || strlen(field) > FIELD_MAX) {
+	if (field == NULL || strnlen(field, FIELD_MAX + 1) > FIELD_MAX) {
 		*why = field ? "a field too long" : "no field";
 		return -1;
 	}

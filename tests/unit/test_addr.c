@@ -124,7 +124,7 @@ test_mailbox(void **state)
 			    t[i].why);
 	}
 	assert_int_equal(addr_mailbox(NULL, &a, &why), -1);
-	huge = calloc(2000, 1);
+	huge = calloc(2001, 1);
 	memset(huge, 'a', 1990);
 	memcpy(huge + 1990, "@x.example", 10);
 	assert_int_equal(addr_mailbox(huge, &a, &why), -1);
