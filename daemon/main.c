@@ -183,9 +183,11 @@ cmd_status(const struct opts *o)
 typedef int view_work(const struct opts *, const struct config *,
     struct store *, char **err);
 
-/* Opens the view, does the work, closes the view; the exit status. */
+/* Opens the view (and, for a command that sends, reads the reply-token
+ * key: `report` runs without it), does the work, closes the view; the
+ * exit status. */
 static int
-in_view(const struct opts *o, view_work *work)
+in_view(const struct opts *o, view_work *work, int sends)
 {
 	struct config *cfg;
 	struct store *st;
@@ -194,6 +196,11 @@ in_view(const struct opts *o, view_work *work)
 
 	if ((st = open_view(o, &cfg, &rc)) == NULL)
 		return rc;
+	if (sends && loop_open_key(cfg) == -1) {
+		store_close(st);
+		config_free(cfg);
+		return EX_CONFIG;
+	}
 	rc = work(o, cfg, st, &err);
 	return close_view(cfg, st, rc, err);
 }
@@ -208,7 +215,7 @@ annual_report(const struct opts *o, const struct config *cfg,
 static int
 cmd_report(const struct opts *o)
 {
-	return in_view(o, annual_report);
+	return in_view(o, annual_report, 0);
 }
 
 static int
@@ -242,25 +249,17 @@ cmd_calendar(const struct opts *o)
 	return rc;
 }
 
-/* The view and the reply-token key, which only the commands that send
- * need: `status` and `report` run without it. */
+static int
+one_cycle(const struct opts *o, const struct config *cfg, struct store *st,
+    char **err)
+{
+	return cycle_run(cfg, st, o->now, 1, NULL, NULL, err);
+}
+
 static int
 cmd_once(const struct opts *o)
 {
-	struct config *cfg;
-	struct store *st;
-	char *err = NULL;
-	int rc;
-
-	if ((st = open_view(o, &cfg, &rc)) == NULL)
-		return rc;
-	if (loop_open_key(cfg) == -1) {
-		store_close(st);
-		config_free(cfg);
-		return EX_CONFIG;
-	}
-	rc = cycle_run(cfg, st, o->now, 1, NULL, NULL, &err);
-	return close_view(cfg, st, rc, err);
+	return in_view(o, one_cycle, 1);
 }
 
 /* Needs no configuration: the administrator's tool for "why was this

@@ -367,6 +367,23 @@ read_authres(struct mime_msg *m, const char *raw)
 	free(v);
 }
 
+/* The fields the trust checks read, all of them: 1 when name is one. */
+static int
+read_trust_field(struct mime_msg *m, const char *name, const char *raw)
+{
+	if (g_ascii_strcasecmp(name, "To") == 0)
+		all_mailboxes(raw, &m->to, &m->nto);
+	else if (g_ascii_strcasecmp(name, "Cc") == 0)
+		all_mailboxes(raw, &m->cc, &m->ncc);
+	else if (g_ascii_strcasecmp(name, "Delivered-To") == 0)
+		all_mailboxes(raw, &m->delivered_to, &m->ndelivered_to);
+	else if (g_ascii_strcasecmp(name, "Authentication-Results") == 0)
+		read_authres(m, raw);
+	else
+		return 0;
+	return 1;
+}
+
 static void
 read_headers(struct mime_msg *m, GMimeObject *msg)
 {
@@ -395,15 +412,8 @@ read_headers(struct mime_msg *m, GMimeObject *msg)
 			g_free(d);
 		} else if (g_ascii_strcasecmp(name, "From") == 0) {
 			read_from(m, raw, ++seen_from);
-		} else if (g_ascii_strcasecmp(name, "To") == 0) {
-			all_mailboxes(raw, &m->to, &m->nto);
-		} else if (g_ascii_strcasecmp(name, "Cc") == 0) {
-			all_mailboxes(raw, &m->cc, &m->ncc);
-		} else if (g_ascii_strcasecmp(name, "Delivered-To") == 0) {
-			all_mailboxes(raw, &m->delivered_to, &m->ndelivered_to);
-		} else if (g_ascii_strcasecmp(name, "Authentication-Results") ==
-		    0) {
-			read_authres(m, raw);
+		} else if (read_trust_field(m, name, raw)) {
+			continue;
 		} else if (g_ascii_strcasecmp(name, "Sender") == 0) {
 			if (seen_sender++)
 				continue;

@@ -36,48 +36,50 @@ le32(struct buf *b, uint32_t v)
 	le16(b, v >> 16);
 }
 
+/* What a local header and a directory entry both say of e, from its
+ * method to the length of its name and extra field. */
+static void
+common(struct buf *b, const struct zent *e)
+{
+	size_t len = strlen(e->data);
+
+	le16(b, e->method);
+	le32(b, 0);                     /* time and date */
+	le32(b, 0);                     /* CRC */
+	le32(b, (uint32_t)len);
+	le32(b, (uint32_t)len);
+	le16(b, (unsigned)strlen(e->name));
+	le16(b, 0);
+}
+
 /* Entries, then their directory and its end; n_claimed entries said in
  * the end record (0: the real count). */
 static void
 zip(struct buf *b, const struct zent *e, size_t n, unsigned n_claimed)
 {
 	uint32_t *off = xcalloc(n + 1, sizeof *off), cd, cdsize;
-	size_t i, len;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		off[i] = (uint32_t)b->len;
-		len = strlen(e[i].data);
 		buf_adds(b, "PK\3\4");
-		le16(b, 20);
-		le16(b, 0);
-		le16(b, e[i].method);
-		le32(b, 0);
-		le32(b, 0);
-		le32(b, (uint32_t)len);
-		le32(b, (uint32_t)len);
-		le16(b, (unsigned)strlen(e[i].name));
-		le16(b, 0);
+		le16(b, 20);                    /* version needed */
+		le16(b, 0);                     /* flags */
+		common(b, &e[i]);
 		buf_adds(b, e[i].name);
 		buf_adds(b, e[i].data);
 	}
 	cd = (uint32_t)b->len;
 	for (i = 0; i < n; i++) {
-		len = strlen(e[i].data);
 		buf_adds(b, "PK\1\2");
-		le16(b, 20);
-		le16(b, 20);
-		le16(b, 0);
-		le16(b, e[i].method);
-		le32(b, 0);
-		le32(b, 0);
-		le32(b, (uint32_t)len);
-		le32(b, (uint32_t)len);
-		le16(b, (unsigned)strlen(e[i].name));
-		le16(b, 0);
-		le16(b, 0);
-		le16(b, 0);
-		le16(b, 0);
-		le32(b, 0);
+		le16(b, 20);                    /* made by */
+		le16(b, 20);                    /* version needed */
+		le16(b, 0);                     /* flags */
+		common(b, &e[i]);
+		le16(b, 0);                     /* comment */
+		le16(b, 0);                     /* disk */
+		le16(b, 0);                     /* internal attributes */
+		le32(b, 0);                     /* external attributes */
 		le32(b, off[i]);
 		buf_adds(b, e[i].name);
 	}

@@ -259,6 +259,21 @@ set_tokens(struct tl_ws *fx, int on)
  * meeting, the same in ORGANIZER, Reply-To and Message-ID, and the same
  * in every update (clients match updates by it); once the meeting's
  * invitations name the plain address, they always do. */
+/* Ana's answer in the update that series, planned at when, sends both. */
+static void
+update_answer(struct tl_ws *fx, const char *members, const char *series,
+    const char *when, struct answer *a)
+{
+	struct store_outbox *v;
+	size_t n;
+
+	put_group(fx, members, series);
+	v = plan(fx, when, &n);
+	assert_int_equal(n, 2);
+	answer_of(v, n, "ana@mides.example.uy", a);
+	store_outbox_free(v, n);
+}
+
 static void
 test_reply_addresses(void **state)
 {
@@ -295,11 +310,7 @@ test_reply_addresses(void **state)
 	    "ana@mides.example.uy", kim.token));
 
 	/* An update: the same ORGANIZER, Reply-To and token. */
-	put_group(fx, both, monthly_moved_room);
-	v = plan(fx, "2021-03-02 12:00", &n);
-	assert_int_equal(n, 2);
-	answer_of(v, n, "ana@mides.example.uy", &again);
-	store_outbox_free(v, n);
+	update_answer(fx, both, monthly_moved_room, "2021-03-02 12:00", &again);
 	assert_string_equal(again.organizer, ana.organizer);
 	assert_string_equal(again.reply_to, ana.reply_to);
 	assert_string_equal(again.token, ana.token);
@@ -308,11 +319,7 @@ test_reply_addresses(void **state)
 	/* tokens = no: no plus address anywhere, the Message-ID's token
 	 * still the secret; the meeting is marked for good. */
 	set_tokens(fx, 0);
-	put_group(fx, both, monthly);
-	v = plan(fx, "2021-03-03 12:00", &n);
-	assert_int_equal(n, 2);
-	answer_of(v, n, "ana@mides.example.uy", &again);
-	store_outbox_free(v, n);
+	update_answer(fx, both, monthly, "2021-03-03 12:00", &again);
 	assert_string_equal(again.organizer, "agenda@example.org");
 	assert_null(again.reply_to);
 	assert_string_equal(again.token, ana.token);
@@ -322,11 +329,7 @@ test_reply_addresses(void **state)
 	store_plan_meeting_clear(&m);
 
 	set_tokens(fx, 1);
-	put_group(fx, both, monthly_moved_room);
-	v = plan(fx, "2021-03-04 12:00", &n);
-	assert_int_equal(n, 2);
-	answer_of(v, n, "ana@mides.example.uy", &again);
-	store_outbox_free(v, n);
+	update_answer(fx, both, monthly_moved_room, "2021-03-04 12:00", &again);
 	assert_string_equal(again.organizer, "agenda@example.org");
 	assert_null(again.reply_to);
 	answer_clear(&again);
