@@ -504,6 +504,7 @@ static const struct expect own[] = {
 	{ "auto-reply-header.eml", "auto-reply", NULL, NULL, 0, NULL, NULL,
 	  NULL, 0 },
 	{ "tnef-only.eml", "plain", NULL, NULL, 0, NULL, NULL, NULL, 0 },
+	{ "trust-facts.eml", "plain", NULL, NULL, 0, NULL, NULL, NULL, 0 },
 	{ "rfc2231-name.eml", "plain", NULL, NULL, 0, NULL, NULL, NULL, 0 },
 	{ "latin1-body.eml", "plain", NULL, NULL, 0, NULL, NULL, NULL, 0 },
 	{ "cp1252-body.eml", "plain", NULL, NULL, 0, NULL, NULL, NULL, 0 },
@@ -728,6 +729,25 @@ test_trust_facts(void **state)
 	    "characters or NUL bytes\"}, {\"filename\": \"acta.exe\", "
 	    "\"content_type\": \"application/octet-stream\", \"size\": 10, "
 	    "\"type\": \"pdf\", \"why\": null}]"));
+	free(j);
+	verdict_free(v);
+
+	/* Files Python's zipfile made: Office Open XML and OpenDocument by
+	 * their bytes, a PDF whatever its name; Gmail's field authenticates
+	 * with its authserv-id, Microsoft 365's never. */
+	v = classify_path("tests/data/trust-facts.eml");
+	j = verdict_json(v);
+	assert_non_null(strstr(j, "\"filename\": \"acuerdo.docx\", "));
+	assert_non_null(strstr(j, "\"type\": \"ooxml\", \"why\": null}, "
+	    "{\"filename\": \"acta.odt\""));
+	assert_non_null(strstr(j, "\"type\": \"odf\", \"why\": null}, "
+	    "{\"filename\": \"acta.exe\""));
+	assert_non_null(strstr(j, "\"authserv_id\": \"mx.example.org\", "
+	    "\"readable\": true"));
+	assert_non_null(strstr(j, "\"result\": \"pass\"}], \"authenticates\": "
+	    "true}, {\"authserv_id\": null"));
+	assert_non_null(strstr(j, "\"compauth\", \"result\": \"pass\"}], "
+	    "\"authenticates\": false}]"));
 	free(j);
 	verdict_free(v);
 }
