@@ -7,6 +7,8 @@
  * cycle and around the wait.  Signals are blocked outside ppoll while the
  * flags are tested, so one arriving just before the wait still ends it.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -129,14 +131,23 @@ loop_open_store(const struct config *cfg)
 int
 loop_open_key(struct config *cfg)
 {
+	const char *k = cfg->trust_key_file;
+	struct stat st;
 	char *err = NULL;
+	int had_db = stat(cfg->state, &st) == 0;
+	int had_key = strchr(k, '/') == NULL || lstat(k, &st) == 0;
 
-	if (token_key_load(cfg->trust_key_file, 1, &cfg->trust_key,
-	    &err) == -1) {
+	if (token_key_load(k, 1, &cfg->trust_key, &err) == -1) {
 		log_errx("%s", err);
 		free(err);
 		return -1;
 	}
+	/* A key lost beside a database that has sent mail voids every
+	 * token in flight: the administrator must hear of it. */
+	if (had_db && !had_key)
+		log_warnx("made a new reply-token key %s beside the existing "
+		    "state database %s: if there was one before, the tokens of "
+		    "mail sent until now prove nothing", k, cfg->state);
 	return 0;
 }
 
