@@ -139,7 +139,8 @@ struct config {
 /* The collected problems: text[i] is "FILE:LINE: message" or
  * "FILE:LINE: warning: message", ready to print.  notes are what `check`
  * says of a configuration besides its problems (where each endpoint's
- * password is read), "FILE:LINE: text" each.  diag_free() frees all. */
+ * password and the reply-token key are read, what plus addressing the
+ * mailbox needs), "FILE:LINE: text" each.  diag_free() frees all. */
 struct diag {
 	char      **text;
 	int        *is_error;
