@@ -1212,7 +1212,9 @@ check_url(struct ctx *c, enum sec sec, const struct endpoint *e,
 /* Where a secret is read, said once for `check` ("[sec] key: ..."), and
  * a file fit to hold one: a regular file only we can read.  what names
  * the secret ("password").  A path that does not exist is an error, or
- * with made_later only said: the daemon makes it (the reply-token key). */
+ * with made_later only said: the daemon makes it (the reply-token key,
+ * which lives with the state database, where `status` may run as a user
+ * who cannot read it: that is said too, not refused). */
 static void
 check_secret(struct ctx *c, enum sec sec, const char *key, const char *file,
     const char *what, int made_later)
@@ -1230,10 +1232,13 @@ check_secret(struct ctx *c, enum sec sec, const char *key, const char *file,
 		free(err);
 		return;
 	}
-	if (made_later && !is_credential(file) && lstat(path, &st) == -1 &&
-	    errno == ENOENT) {
-		diag_note(c->d, c->file, line, "[%s] %s: file %s (not there "
-		    "yet: the daemon creates it when it starts)", name, key, path);
+	if (made_later && !is_credential(file) && (lstat(path, &st) == -1 ?
+	    errno == ENOENT || errno == EACCES : access(path, R_OK) == -1 &&
+	    errno == EACCES && !(st.st_mode & 077))) {
+		diag_note(c->d, c->file, line, "[%s] %s: file %s (%s)", name, key,
+		    path, errno == ENOENT ? "not there yet: the daemon creates "
+		    "it when it starts" : "not checked: this user cannot read "
+		    "it, the daemon's must");
 		free(path);
 		return;
 	}
