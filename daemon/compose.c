@@ -1040,7 +1040,7 @@ compose_message(const struct compose_msg *m, size_t *len)
 	add_mailbox(&b, "From", m->from_name, m->from_email);
 	add_mailbox(&b, "To", m->to_name, m->to_email);
 	if (m->reply_to)
-		add_mailbox(&b, "Reply-To", NULL, m->reply_to);
+		add_mailbox(&b, "Reply-To", m->reply_to_name, m->reply_to);
 	add_unstructured(&b, "Subject", m->subject);
 	/* Ids stay on their header's line: tools that thread or match mail
 	 * read "Message-ID: <" as one line. */

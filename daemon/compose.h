@@ -42,6 +42,7 @@ struct compose_msg {
 	const char *from_name, *from_email;   /* From */
 	const char *to_name, *to_email;       /* To (one recipient per message) */
 	const char *reply_to;                 /* NULL: none; a bare address */
+	const char *reply_to_name;            /* its display name, or NULL */
 	const char *subject;                  /* UTF-8 */
 	const char *message_id;               /* without <> */
 	const char *in_reply_to;              /* NULL or without <>; also References */

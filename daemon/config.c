@@ -37,12 +37,13 @@
 #include "config.h"
 #include "ical.h"
 #include "net.h"
+#include "token.h"
 #include "util.h"
 
 #define MAX_LIST 10000          /* guests, folders, exdates: sanity bound */
 
 enum sec {
-	S_NONE, S_DAEMON, S_ORGANIZER, S_SMTP, S_IMAP, S_POLICY,
+	S_NONE, S_DAEMON, S_ORGANIZER, S_SMTP, S_IMAP, S_POLICY, S_TRUST,
 	S_GROUP, S_MEMBER, S_SERIES, S_GUEST, S_SKIP
 };
 
@@ -67,6 +68,7 @@ enum type {
 	T_DATETIME,     /* local YYYY-MM-DD HH:MM */
 	T_DAY,          /* local YYYY-MM-DD or YYYY-MM-DD HH:MM */
 	T_RRULE,        /* an RFC 5545 rule; a leading "RRULE:" is dropped */
+	T_HOSTNAME,     /* letters, digits, '-', '.', kept in lower case */
 };
 
 struct name_value {
@@ -177,6 +179,7 @@ static const struct section {
 	[S_SMTP] =      { "smtp",      1, 1, 0, open_config },
 	[S_IMAP] =      { "imap",      1, 1, 0, open_config },
 	[S_POLICY] =    { "policy",    1, 0, 0, open_config },
+	[S_TRUST] =     { "trust",     1, 0, 0, open_config },
 	[S_GROUP] =     { "group",     0, 1, 0, open_group },
 	[S_MEMBER] =    { "member",    0, 0, 1, open_member },
 	[S_SERIES] =    { "series",    0, 0, 1, open_series },
@@ -237,6 +240,13 @@ static const struct key keys[] = {
 	    ARRAY(config, quota_checks, nquota_checks),
 	    "03-31, 06-30, 09-30, 11-15"),
 	KEY(S_POLICY, "admin", T_EMAIL, 0, AT(config, admin), NULL),
+
+	/* key_file's default, beside [daemon] state, is set by check_trust(). */
+	KEY(S_TRUST, "key_file", T_CREDENTIAL, 0, AT(config, trust_key_file),
+	    NULL),
+	KEY(S_TRUST, "tokens", T_BOOL, 0, AT(config, trust_tokens), "yes"),
+	KEY(S_TRUST, "authserv_id", T_HOSTNAME, 0,
+	    LIST(config, trust_authserv, ntrust_authserv), NULL),
 
 	ID(S_GROUP, "id", REQ, AT(group, id), 64),
 	KEY(S_GROUP, "name", T_TEXT, REQ, AT(group, name), NULL),
@@ -690,6 +700,25 @@ parse_rrule(struct ctx *c, const struct key *k, const char *v,
 	return 0;
 }
 
+/* An authserv-id as MTAs write theirs (RFC 8601 allows any token; a
+ * host name is what Gmail, Postfix's milters and Exim put there). */
+static int
+parse_hostname(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 253 || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n) {
+		ERR(c, "%s must be host names (letters, digits, '-' and '.'), "
+		    "not '%s'", k->name, v);
+		return -1;
+	}
+	out->s = xstrdup(v);
+	str_lower(out->s);
+	return 0;
+}
+
 enum store { V_NONE, V_INT, V_TEXT };
 
 static const struct {
@@ -715,6 +744,7 @@ static const struct {
 	[T_DATETIME] =   { parse_datetime,   V_TEXT, "entries" },
 	[T_DAY] =        { parse_day,        V_TEXT, "entries" },
 	[T_RRULE] =      { parse_rrule,      V_TEXT, "entries" },
+	[T_HOSTNAME] =   { parse_hostname,   V_TEXT, "entries" },
 };
 
 /* ---- values into their objects ----------------------------------------- */
@@ -1160,28 +1190,28 @@ parse_file(struct ctx *c, const char *path)
 
 /* ---- the whole configuration ------------------------------------------ */
 
-/* The file an endpoint's password is read from: password_file itself
- * when it is a path, else the credential of that name under
- * $CREDENTIALS_DIRECTORY.  Returns a path the caller frees, or NULL with
- * *err set (caller frees) when there is no password_file or the
- * credential cannot be found without systemd. */
+/* The file a secret (what: "password", "reply-token key") named by the
+ * configuration is read from: name itself when it is a path, else the
+ * credential of that name under $CREDENTIALS_DIRECTORY.  Returns a path
+ * the caller frees, or NULL with *err set (caller frees) when name is
+ * NULL or the credential cannot be found without systemd. */
 static char *
-password_path(const struct endpoint *e, char **err)
+secret_path(const char *name, const char *what, char **err)
 {
 	const char *cred = getenv("CREDENTIALS_DIRECTORY");
 
-	if (e->password_file == NULL) {
-		*err = xstrdup("no password_file configured");
+	if (name == NULL) {
+		*err = xasprintf("no %s file configured", what);
 		return NULL;
 	}
-	if (!is_credential(e->password_file))
-		return xstrdup(e->password_file);
+	if (!is_credential(name))
+		return xstrdup(name);
 	if (cred == NULL) {
-		*err = xasprintf("password credential %s: CREDENTIALS_DIRECTORY "
-		    "is not set (LoadCredential= in the unit)", e->password_file);
+		*err = xasprintf("%s credential %s: CREDENTIALS_DIRECTORY "
+		    "is not set (LoadCredential= in the unit)", what, name);
 		return NULL;
 	}
-	return xasprintf("%s/%s", cred, e->password_file);
+	return xasprintf("%s/%s", cred, name);
 }
 
 /* The URL as libcurl will read it: a scheme of the section, with
@@ -1218,15 +1248,67 @@ check_url(struct ctx *c, enum sec sec, const struct endpoint *e,
 	net_url_free(&u);
 }
 
-/* Where an endpoint's password is read, said once for `check`, and a
- * password file fit to hold one: a regular file only we can read. */
+/* Where a secret is read, said once for `check` ("[sec] key: ..."), and
+ * a file fit to hold one: a regular file only we can read.  what names
+ * the secret ("password").  A path that does not exist is an error, or
+ * with made_later only said: the daemon makes it (the reply-token key,
+ * which lives with the state database, where `status` may run as a user
+ * who cannot read it: that is said too, not refused). */
+static void
+check_secret(struct ctx *c, enum sec sec, const char *key, const char *file,
+    const char *what, int made_later)
+{
+	const char *name = sections[sec].name;
+	int line = c->seen_sec[sec] ? c->seen_sec[sec] : 1;
+	char *path, *err = NULL;
+	struct stat st;
+
+	/* A systemd credential is only checkable under systemd. */
+	if ((path = secret_path(file, what, &err)) == NULL) {
+		diag_note(c->d, c->file, line, "[%s] %s: systemd credential %s "
+		    "(not checked: CREDENTIALS_DIRECTORY is not set)", name, key,
+		    file);
+		free(err);
+		return;
+	}
+	if (made_later && !is_credential(file) && (lstat(path, &st) == -1 ?
+	    errno == ENOENT || errno == EACCES : access(path, R_OK) == -1 &&
+	    errno == EACCES && !(st.st_mode & 077))) {
+		diag_note(c->d, c->file, line, "[%s] %s: file %s (%s)", name, key,
+		    path, errno == ENOENT ? "not there yet: the daemon creates "
+		    "it when it starts" : "not checked: this user cannot read "
+		    "it, the daemon's must");
+		free(path);
+		return;
+	}
+	diag_note(c->d, c->file, line, "[%s] %s: %s %s", name, key,
+	    is_credential(file) ? "systemd credential" : "file",
+	    is_credential(file) ? file : path);
+	if (stat(path, &st) == -1)
+		err = xasprintf("cannot read %s file %s: %s", what, path,
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		err = xasprintf("%s file %s is not a regular file", what, path);
+	else if (st.st_mode & 077)
+		err = xasprintf("%s file %s is readable by group or others "
+		    "(mode %04o): chmod 600 it", what, path,
+		    (unsigned)(st.st_mode & 07777));
+	else if (access(path, R_OK) == -1)
+		err = xasprintf("cannot read %s file %s: %s", what, path,
+		    strerror(errno));
+	if (err != NULL) {
+		diag_add(c->d, 1, c->file, line, "[%s] %s", name, err);
+		free(err);
+	}
+	free(path);
+}
+
+/* An endpoint's password: none (and then no username), or a secret. */
 static void
 check_password(struct ctx *c, enum sec sec, const struct endpoint *e)
 {
 	const char *name = sections[sec].name;
 	int line = c->seen_sec[sec];
-	char *path, *err = NULL;
-	struct stat st;
 
 	if (e->password_file == NULL) {
 		if (e->username != NULL)
@@ -1236,34 +1318,45 @@ check_password(struct ctx *c, enum sec sec, const struct endpoint *e)
 		    "authentication", name);
 		return;
 	}
-	/* A systemd credential is only checkable under systemd. */
-	if ((path = password_path(e, &err)) == NULL) {
-		diag_note(c->d, c->file, line, "[%s] password_file: systemd "
-		    "credential %s (not checked: CREDENTIALS_DIRECTORY is not "
-		    "set)", name, e->password_file);
-		free(err);
+	check_secret(c, sec, "password_file", e->password_file, "password", 0);
+}
+
+/* [trust]: the key beside the state database unless named, and what
+ * tokens ask of the mailbox. */
+static void
+check_trust(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+	const char *slash, *at;
+	int line = c->seen_sec[S_TRUST] ? c->seen_sec[S_TRUST] : 1;
+
+	/* Always a path: a state database named without a directory is in
+	 * the current one. */
+	if (cfg->trust_key_file == NULL) {
+		slash = strrchr(cfg->state, '/');
+		cfg->trust_key_file = slash == NULL ?
+		    xstrdup("./" TOKEN_KEY_FILE) :
+		    xasprintf("%.*s/" TOKEN_KEY_FILE,
+		    (int)(slash - cfg->state), cfg->state);
+	}
+	check_secret(c, S_TRUST, "key_file", cfg->trust_key_file,
+	    "reply-token key", 1);
+	if (!cfg->trust_tokens || cfg->org_email == NULL ||
+	    (at = strrchr(cfg->org_email, '@')) == NULL)
 		return;
-	}
-	diag_note(c->d, c->file, line, "[%s] password_file: %s %s", name,
-	    is_credential(e->password_file) ? "systemd credential" : "file",
-	    is_credential(e->password_file) ? e->password_file : path);
-	if (stat(path, &st) == -1)
-		err = xasprintf("cannot read password file %s: %s", path,
-		    strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		err = xasprintf("password file %s is not a regular file", path);
-	else if (st.st_mode & 077)
-		err = xasprintf("password file %s is readable by group or others "
-		    "(mode %04o): chmod 600 it", path,
-		    (unsigned)(st.st_mode & 07777));
-	else if (access(path, R_OK) == -1)
-		err = xasprintf("cannot read password file %s: %s", path,
-		    strerror(errno));
-	if (err != NULL) {
-		diag_add(c->d, 1, c->file, line, "[%s] %s", name, err);
-		free(err);
-	}
-	free(path);
+	if (memchr(cfg->org_email, '+', (size_t)(at - cfg->org_email)) != NULL)
+		diag_add(c->d, 1, c->file, line, "[trust] tokens = yes needs an "
+		    "[organizer] email without '+': tokens are added after one");
+	else if (at - cfg->org_email + 1 + TOKEN_LEN > 64)
+		diag_add(c->d, 1, c->file, line, "[trust] tokens = yes needs an "
+		    "[organizer] email whose local part has at most %d "
+		    "characters (a token adds %d)", 64 - 1 - TOKEN_LEN,
+		    1 + TOKEN_LEN);
+	else
+		diag_note(c->d, c->file, line, "[trust] tokens: the mailbox "
+		    "%s must accept %.*s+anything@%s (plus addressing)",
+		    cfg->org_email, (int)(at - cfg->org_email), cfg->org_email,
+		    at + 1);
 }
 
 static void
@@ -1278,6 +1371,7 @@ check_global(struct ctx *c)
 	check_password(c, S_SMTP, &cfg->smtp);
 	check_url(c, S_IMAP, &cfg->imap, "imap", "imaps");
 	check_password(c, S_IMAP, &cfg->imap);
+	check_trust(c);
 	if (cfg->nimap_folders == 0)
 		diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],
 		    "[imap] folders is empty");
@@ -1542,6 +1636,7 @@ config_free(struct config *cfg)
 	free(cfg->groups);
 	free(cfg->file);
 	free(cfg->templates_local);
+	token_key_wipe(&cfg->trust_key);
 	free(cfg);
 }
 
@@ -1674,17 +1769,17 @@ config_member_timezone(const struct group *g, const struct member *m)
 }
 
 char *
-config_read_password(const struct endpoint *e, char **err)
+config_read_secret(const char *name, const char *what, char **err)
 {
 	char *path, *pw = NULL, *nl;
 	size_t cap = 0;
 	ssize_t len;
 	FILE *fp;
 
-	if ((path = password_path(e, err)) == NULL)
+	if ((path = secret_path(name, what, err)) == NULL)
 		return NULL;
 	if ((fp = fopen(path, "re")) == NULL) {
-		*err = xasprintf("cannot read password file %s: %s", path,
+		*err = xasprintf("cannot read %s file %s: %s", what, path,
 		    strerror(errno));
 		free(path);
 		return NULL;
@@ -1692,7 +1787,7 @@ config_read_password(const struct endpoint *e, char **err)
 	len = getline(&pw, &cap, fp);
 	fclose(fp);
 	if (len <= 0) {
-		*err = xasprintf("password file %s is empty", path);
+		*err = xasprintf("%s file %s is empty", what, path);
 		free(pw);
 		free(path);
 		return NULL;
@@ -1701,4 +1796,10 @@ config_read_password(const struct endpoint *e, char **err)
 	if ((nl = strpbrk(pw, "\r\n")) != NULL)
 		*nl = '\0';
 	return pw;
+}
+
+char *
+config_read_password(const struct endpoint *e, char **err)
+{
+	return config_read_secret(e->password_file, "password", err);
 }

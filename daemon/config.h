@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "token.h"
+
 #define CONFIG_DEFAULT_FILE CONVENED_SYSCONFDIR "/convened.ini"
 
 enum role {
@@ -130,6 +132,17 @@ struct config {
 	int         quota_checks[16];  /* month * 100 + day */
 	size_t      nquota_checks;
 	char       *admin;           /* NULL: nobody copied */
+	/* [trust] (token.h) */
+	char       *trust_key_file;  /* a path (it holds a '/') or a systemd
+	                              * credential name; never NULL after
+	                              * load: reply-token.key beside state */
+	int         trust_tokens;    /* Reply-To and ORGANIZER carry tokens */
+	char      **trust_authserv;  /* authserv-ids believed, lower case */
+	size_t      ntrust_authserv;
+	/* Not read from the file: the key trust_key_file names, loaded by
+	 * the commands that send (loop_open_key()), unset before.
+	 * config_free() overwrites it. */
+	struct token_key trust_key;
 	/* groups, in file name order */
 	struct group *groups;
 	size_t      ngroups;
@@ -138,7 +151,8 @@ struct config {
 /* The collected problems: text[i] is "FILE:LINE: message" or
  * "FILE:LINE: warning: message", ready to print.  notes are what `check`
  * says of a configuration besides its problems (where each endpoint's
- * password is read), "FILE:LINE: text" each.  diag_free() frees all. */
+ * password and the reply-token key are read, what plus addressing the
+ * mailbox needs), "FILE:LINE: text" each.  diag_free() frees all. */
 struct diag {
 	char      **text;
 	int        *is_error;
@@ -184,9 +198,14 @@ const char *config_meeting_kind_name(enum meeting_kind);
 const char *config_member_language(const struct group *, const struct member *);
 const char *config_member_timezone(const struct group *, const struct member *);
 
-/* Read a password named by an endpoint: a path (it holds a '/'), or a
- * credential name looked up in $CREDENTIALS_DIRECTORY.  Returns a string
- * the caller wipes and frees, or NULL with *err set (caller frees). */
+/* Read the first line of a secret named in the configuration: a path (it
+ * holds a '/'), or a credential name looked up in $CREDENTIALS_DIRECTORY;
+ * what ("password", "reply-token key") names it in *err.  The line end is
+ * cut.  Returns a string the caller wipes and frees, or NULL with *err set
+ * (caller frees). */
+char *config_read_secret(const char *name, const char *what, char **err);
+
+/* config_read_secret() of an endpoint's password_file. */
 char *config_read_password(const struct endpoint *, char **err);
 
 #endif

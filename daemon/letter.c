@@ -17,6 +17,7 @@
 #include "msgid.h"
 #include "store.h"
 #include "template.h"
+#include "token.h"
 #include "util.h"
 
 struct letter_vars {
@@ -204,9 +205,23 @@ all_vars(struct letter_vars *lv, const struct config *cfg,
 		l->vars_for(l->arg, lv, rd->lang, rd->tz);
 }
 
+/* The reader's token: for the meeting, else for the group. */
+static void
+reader_token(const struct config *cfg, const struct letter *l,
+    char tok[TOKEN_LEN + 1])
+{
+	if (l->meeting != NULL)
+		token_build(&cfg->trust_key, TOKEN_MEETING, l->meeting->uid,
+		    l->to, tok);
+	else
+		token_build(&cfg->trust_key, TOKEN_GROUP,
+		    l->group ? l->group->id : NULL, l->to, tok);
+}
+
 /* NULL when one of the letter's names cannot go in an id (*err set). */
 static char *
-message_id(const struct config *cfg, const struct letter *l, char **err)
+message_id(const struct config *cfg, const struct letter *l,
+    const char *tok, char **err)
 {
 	struct msgid id;
 	char *mid = NULL;
@@ -217,13 +232,42 @@ message_id(const struct config *cfg, const struct letter *l, char **err)
 			msgid_set_ref(&id, l->ref);
 		else if (l->calendar != NULL && l->meeting != NULL)
 			msgid_set_sequence(&id, l->meeting->sequence);
-		msgid_set_token(&id, l->to);
+		msgid_set_token(&id, tok);
 		mid = msgid_build(&id, addr_domain(cfg->org_email));
 	}
 	if (mid == NULL)
 		*err = xasprintf("cannot make a Message-ID for %s to %s",
 		    l->kind, l->to);
 	return mid;
+}
+
+/* The plus address the reader answers, or NULL: tokens are off, or the
+ * meeting's invitations named the plain address. */
+static char *
+reply_address(const struct config *cfg, const struct letter *l,
+    const char *tok)
+{
+	if (!cfg->trust_tokens ||
+	    (l->meeting != NULL && l->meeting->plain_organizer))
+		return NULL;
+	return token_address(cfg->org_email, tok);
+}
+
+/* The calendar of l naming organizer, or NULL when l has none; a meeting
+ * invited with the plain address is recorded so (store.h).  0 or -1. */
+static int
+calendar_for(struct store *st, const struct letter *l, const char *body,
+    const char *organizer, const char *plus, char **ical, char **err)
+{
+	*ical = NULL;
+	if (l->calendar == NULL)
+		return 0;
+	if (plus == NULL && l->meeting != NULL &&
+	    !l->meeting->plain_organizer &&
+	    store_meeting_set_plain(st, l->meeting->uid, err) == -1)
+		return -1;
+	*ical = l->calendar(l->arg, body, organizer);
+	return 0;
 }
 
 int
@@ -235,10 +279,18 @@ letter_queue(const struct config *cfg, struct store *st,
 	struct compose_msg msg;
 	struct store_outbox_in out;
 	char *mid, *subject = NULL, *body = NULL, *ical = NULL, *data = NULL;
+	char tok[TOKEN_LEN + 1], *plus;
 	int rc = -1, open = -1;
 
-	if ((mid = message_id(cfg, l, err)) == NULL)
+	if (!cfg->trust_key.set) {
+		*err = xasprintf("cannot write %s to %s: no reply-token key "
+		    "loaded", l->kind, l->to);
 		return -1;
+	}
+	reader_token(cfg, l, tok);
+	if ((mid = message_id(cfg, l, tok, err)) == NULL)
+		return -1;
+	plus = reply_address(cfg, l, tok);
 	memset(&lv, 0, sizeof lv);
 	if (reader_of(cfg, st, l, &rd, err) == -1 ||
 	    (l->meeting != NULL && l->group != NULL &&
@@ -249,15 +301,16 @@ letter_queue(const struct config *cfg, struct store *st,
 	}
 	all_vars(&lv, cfg, l, &rd, open);
 	if (template_render(cfg, rd.langs, 3, l->kind, lv.v, lv.n, &subject,
-	    &body, err) == -1)
+	    &body, err) == -1 || calendar_for(st, l, body, plus ? plus :
+	    cfg->org_email, plus, &ical, err) == -1)
 		goto out;
-	if (l->calendar != NULL)
-		ical = l->calendar(l->arg, body);
 	memset(&msg, 0, sizeof msg);
 	msg.from_name = cfg->org_name;
 	msg.from_email = cfg->org_email;
 	msg.to_name = rd.name;
 	msg.to_email = l->to;
+	msg.reply_to = plus;
+	msg.reply_to_name = plus ? cfg->org_name : NULL;
 	msg.subject = subject;
 	msg.message_id = mid;
 	msg.date = now;
@@ -283,6 +336,8 @@ out:
 	free(ical);
 	free(subject);
 	free(body);
+	free(plus);
 	free(mid);
+	explicit_bzero(tok, sizeof tok);
 	return rc;
 }

@@ -7,6 +7,8 @@
  * cycle and around the wait.  Signals are blocked outside ppoll while the
  * flags are tested, so one arriving just before the wait still ends it.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +27,7 @@
 #include "loop.h"
 #include "store.h"
 #include "template.h"
+#include "token.h"
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t reload_flag;
@@ -69,6 +72,12 @@ load(const char *path)
 	for (i = 0; i < d.n; i++)
 		(d.is_error[i] ? log_errx : log_warnx)("%s", d.text[i]);
 	diag_free(&d);
+	/* Without its key nothing can be sent: a new configuration whose
+	 * key cannot be read is refused like one with errors. */
+	if (cfg != NULL && loop_open_key(cfg) == -1) {
+		config_free(cfg);
+		cfg = NULL;
+	}
 	return cfg;
 }
 
@@ -117,6 +126,29 @@ loop_open_store(const struct config *cfg)
 		free(err);
 	}
 	return st;
+}
+
+int
+loop_open_key(struct config *cfg)
+{
+	const char *k = cfg->trust_key_file;
+	struct stat st;
+	char *err = NULL;
+	int had_db = stat(cfg->state, &st) == 0;
+	int had_key = strchr(k, '/') == NULL || lstat(k, &st) == 0;
+
+	if (token_key_load(k, 1, &cfg->trust_key, &err) == -1) {
+		log_errx("%s", err);
+		free(err);
+		return -1;
+	}
+	/* A key lost beside a database that has sent mail voids every
+	 * token in flight: the administrator must hear of it. */
+	if (had_db && !had_key)
+		log_warnx("made a new reply-token key %s beside the existing "
+		    "state database %s: if there was one before, the tokens of "
+		    "mail sent until now prove nothing", k, cfg->state);
+	return 0;
 }
 
 int

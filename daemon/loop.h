@@ -21,4 +21,11 @@ int loop_poll_due(long long *next_poll, long long t, int poll);
  * stays the caller's; the store is closed with store_close(). */
 struct store *loop_open_store(const struct config *cfg);
 
+/* The reply-token key cfg->trust_key_file names, into cfg->trust_key, as
+ * the commands that send read it: made on first start when it is a path
+ * (token_key_load()), with a warning when the state database was there
+ * before it (a lost key voids every token in flight).  Call it before
+ * the store is opened.  0, or -1 with the reason logged. */
+int loop_open_key(struct config *cfg);
+
 #endif

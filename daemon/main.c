@@ -122,10 +122,13 @@ cmd_check(const struct opts *o)
 	return cfg != NULL ? 0 : 1;
 }
 
-/* Configuration and store for the commands that need both; NULL with *rc
- * set to the exit status. */
+/* Configuration and store for the commands that need both, and for a
+ * command that sends the reply-token key (`report` and `calendar` run
+ * without it), read before the store: whether the database was there
+ * first tells a first start from a lost key.  NULL with *rc set to the
+ * exit status. */
 static struct store *
-open_view(const struct opts *o, struct config **cfgp, int *rc)
+open_view(const struct opts *o, struct config **cfgp, int sends, int *rc)
 {
 	struct store *st;
 
@@ -133,10 +136,14 @@ open_view(const struct opts *o, struct config **cfgp, int *rc)
 		*rc = EX_CONFIG;
 		return NULL;
 	}
-	if ((st = loop_open_store(*cfgp)) == NULL) {
+	if (sends && loop_open_key(*cfgp) == -1) {
+		*rc = EX_CONFIG;
+		st = NULL;
+	} else if ((st = loop_open_store(*cfgp)) == NULL)
+		*rc = EX_CANTCREAT;
+	if (st == NULL) {
 		config_free(*cfgp);
 		*cfgp = NULL;
-		*rc = EX_CANTCREAT;
 	}
 	return st;
 }
@@ -185,14 +192,14 @@ typedef int view_work(const struct opts *, const struct config *,
 
 /* Opens the view, does the work, closes the view; the exit status. */
 static int
-in_view(const struct opts *o, view_work *work)
+in_view(const struct opts *o, view_work *work, int sends)
 {
 	struct config *cfg;
 	struct store *st;
 	char *err = NULL;
 	int rc;
 
-	if ((st = open_view(o, &cfg, &rc)) == NULL)
+	if ((st = open_view(o, &cfg, sends, &rc)) == NULL)
 		return rc;
 	rc = work(o, cfg, st, &err);
 	return close_view(cfg, st, rc, err);
@@ -208,7 +215,7 @@ annual_report(const struct opts *o, const struct config *cfg,
 static int
 cmd_report(const struct opts *o)
 {
-	return in_view(o, annual_report);
+	return in_view(o, annual_report, 0);
 }
 
 static int
@@ -221,7 +228,7 @@ cmd_calendar(const struct opts *o)
 	char *err = NULL, *text;
 	int rc = EX_OK;
 
-	if ((st = open_view(o, &cfg, &rc)) == NULL)
+	if ((st = open_view(o, &cfg, 0, &rc)) == NULL)
 		return rc;
 	if ((g = config_group(cfg, group)) == NULL) {
 		log_errx("no group '%s' in %s", group, o->config);
@@ -252,7 +259,7 @@ one_cycle(const struct opts *o, const struct config *cfg, struct store *st,
 static int
 cmd_once(const struct opts *o)
 {
-	return in_view(o, one_cycle);
+	return in_view(o, one_cycle, 1);
 }
 
 /* Needs no configuration: the administrator's tool for "why was this

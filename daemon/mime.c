@@ -10,6 +10,7 @@
 
 #include <gmime/gmime.h>
 
+#include "addr.h"
 #include "mime.h"
 #include "util.h"
 
@@ -263,6 +264,66 @@ return_path(const char *raw)
 	return rp != NULL ? rp : xstrdup("");
 }
 
+/* Every mailbox of an address field (groups' members too) appended to
+ * *v, lower case, while there are fewer than MIME_MAX_ADDRS. */
+static void
+all_mailboxes(const char *raw, char ***v, size_t *n)
+{
+	InternetAddressList *l, *members;
+	InternetAddress *ia;
+	const char *a;
+	int i, j, nl, nm;
+
+	if ((l = internet_address_list_parse(NULL, raw)) == NULL)
+		return;
+	nl = internet_address_list_length(l);
+	for (i = 0; i < nl; i++) {
+		ia = internet_address_list_get_address(l, i);
+		members = NULL;
+		nm = 1;
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			members = internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(ia));
+			nm = members ? internet_address_list_length(members) : 0;
+		}
+		for (j = 0; j < nm && *n < MIME_MAX_ADDRS; j++) {
+			if (members != NULL)
+				ia = internet_address_list_get_address(members, j);
+			if (!INTERNET_ADDRESS_IS_MAILBOX(ia) ||
+			    (a = internet_address_mailbox_get_addr(
+			    INTERNET_ADDRESS_MAILBOX(ia))) == NULL || *a == '\0')
+				continue;
+			*v = xreallocarray(*v, *n + 1, sizeof **v);
+			(*v)[(*n)++] = addr_lower(a);
+		}
+	}
+	g_object_unref(l);
+}
+
+/* From: one mailbox with a valid address, in one From field, or no
+ * sender and the reason.  The name is GMime's reading. */
+static void
+read_from(struct mime_msg *m, const char *raw, int nth)
+{
+	const char *why;
+	char *v, *ignored = NULL;
+
+	if (nth > 1) {
+		/* Which one would a client show?  Neither is believed. */
+		free(m->from);
+		m->from = NULL;
+		free(m->from_refused);
+		m->from_refused = xstrdup("more than one From field");
+		return;
+	}
+	first_mailbox(raw, &ignored, &m->from_name);
+	free(ignored);
+	v = unfold(raw);
+	if (addr_mailbox(v, &m->from, &why) == -1)
+		m->from_refused = valid_utf8(why, strlen(why));
+	free(v);
+}
+
 /* In-Reply-To (its first id) or References (the first MAX_REFS). */
 static void
 read_ids(struct mime_msg *m, const char *raw, int in_reply_to)
@@ -288,6 +349,39 @@ read_ids(struct mime_msg *m, const char *raw, int in_reply_to)
 		}
 	}
 	g_mime_references_free(r);
+}
+
+/* Kept whole or as "", never cut: a cut value could read as another. */
+static void
+read_authres(struct mime_msg *m, const char *raw)
+{
+	char *v;
+
+	if (m->nauthres >= MIME_MAX_AUTHRES)
+		return;
+	v = unfold(raw);
+	m->authres = xreallocarray(m->authres, m->nauthres + 1,
+	    sizeof *m->authres);
+	m->authres[m->nauthres++] = strlen(v) > MIME_MAX_AUTHRES_LEN ?
+	    xstrdup("") : valid_utf8(v, strlen(v));
+	free(v);
+}
+
+/* The fields the trust checks read, all of them: 1 when name is one. */
+static int
+read_trust_field(struct mime_msg *m, const char *name, const char *raw)
+{
+	if (g_ascii_strcasecmp(name, "To") == 0)
+		all_mailboxes(raw, &m->to, &m->nto);
+	else if (g_ascii_strcasecmp(name, "Cc") == 0)
+		all_mailboxes(raw, &m->cc, &m->ncc);
+	else if (g_ascii_strcasecmp(name, "Delivered-To") == 0)
+		all_mailboxes(raw, &m->delivered_to, &m->ndelivered_to);
+	else if (g_ascii_strcasecmp(name, "Authentication-Results") == 0)
+		read_authres(m, raw);
+	else
+		return 0;
+	return 1;
 }
 
 static void
@@ -317,9 +411,9 @@ read_headers(struct mime_msg *m, GMimeObject *msg)
 			m->subject = d ? valid_utf8(d, strlen(d)) : NULL;
 			g_free(d);
 		} else if (g_ascii_strcasecmp(name, "From") == 0) {
-			if (seen_from++)
-				continue;
-			first_mailbox(raw, &m->from, &m->from_name);
+			read_from(m, raw, ++seen_from);
+		} else if (read_trust_field(m, name, raw)) {
+			continue;
 		} else if (g_ascii_strcasecmp(name, "Sender") == 0) {
 			if (seen_sender++)
 				continue;
@@ -475,13 +569,14 @@ add_calendar(struct mime_msg *m, char *text, const char *method)
 
 static void
 add_attachment(struct mime_msg *m, const char *filename, char *type,
-    unsigned char *data, size_t len)
+    const char *charset, unsigned char *data, size_t len)
 {
 	struct mime_attachment *a;
 
 	m->att = xreallocarray(m->att, m->natt + 1, sizeof *m->att);
 	a = &m->att[m->natt++];
 	a->filename = filename ? valid_utf8(filename, strlen(filename)) : NULL;
+	a->charset = charset && *charset ? addr_lower(charset) : NULL;
 	a->content_type = type;
 	a->data = data;
 	a->size = len;
@@ -573,7 +668,7 @@ walk_leaf(struct walk *w, GMimePart *p, int embedded)
 		    strcmp(type, "application/vnd.ms-tnef") == 0 ||
 		    (fn != NULL && g_ascii_strcasecmp(fn, "winmail.dat") == 0))
 			m->tnef = 1;
-		add_attachment(m, fn, type, data, len);
+		add_attachment(m, fn, type, charset, data, len);
 	}
 	return 0;
 }
@@ -638,7 +733,7 @@ walk(struct walk *w, GMimeObject *o, int depth, int embedded, int in_report)
 				g_free(s);
 				add_attachment(w->m,
 				    g_mime_object_get_content_disposition_parameter(
-				    o, "filename"), mime_type(o), d, len);
+				    o, "filename"), mime_type(o), NULL, d, len);
 			}
 		}
 		if (inner == NULL)
@@ -742,7 +837,12 @@ mime_free(struct mime_msg *m)
 		return;
 	free(m->message_id);
 	free(m->from);
+	free(m->from_refused);
 	free(m->from_name);
+	strv_free(m->to, m->nto);
+	strv_free(m->cc, m->ncc);
+	strv_free(m->delivered_to, m->ndelivered_to);
+	strv_free(m->authres, m->nauthres);
 	free(m->sender);
 	free(m->return_path);
 	free(m->subject);
@@ -765,6 +865,7 @@ mime_free(struct mime_msg *m)
 	free(m->cal);
 	for (i = 0; i < m->natt; i++) {
 		free(m->att[i].filename);
+		free(m->att[i].charset);
 		free(m->att[i].content_type);
 		free(m->att[i].data);
 	}

@@ -39,6 +39,8 @@ struct mime_calendar {
 };
 
 struct mime_attachment {
+	char          *charset;       /* the declared charset= parameter,
+	                               * lower-case, or NULL */
 	char          *filename;      /* decoded (RFC 2231, RFC 2047 also inside
 	                               * quoted name=); raw: may hold "/", "..",
 	                               * control characters; NULL if none */
@@ -54,9 +56,19 @@ struct mime_header {
 	char *value;
 };
 
+/* Untrusted lists stay bounded: what is past these is not kept. */
+#define MIME_MAX_ADDRS        100   /* of To, Cc, Delivered-To each */
+#define MIME_MAX_AUTHRES      50    /* Authentication-Results fields */
+#define MIME_MAX_AUTHRES_LEN  4096  /* bytes of one, unfolded */
+
 struct mime_msg {
 	char   *message_id;    /* without <>; NULL if none */
-	char   *from;          /* lower-case addr-spec; NULL if none */
+	char   *from;          /* lower-case addr-spec (addr_mailbox(): valid
+	                        * per addr_valid(), never guessed); NULL when
+	                        * there is no From or it names no such one */
+	char   *from_refused;  /* why a From field gave no sender (one line:
+	                        * two From fields, two mailboxes, an address
+	                        * that is not valid); NULL otherwise */
 	char   *from_name;     /* display name, decoded; NULL if none */
 	char   *sender;        /* Sender: addr-spec, lower-case; NULL if none */
 	char   *return_path;   /* Return-Path: addr-spec, lower-case; "" for <> */
@@ -65,6 +77,22 @@ struct mime_msg {
 	char  **references;    /* ids without <>, oldest first */
 	size_t  nreferences;
 	long long date;        /* unix seconds, 0 if none or unreadable */
+
+	/* Every To, Cc and Delivered-To field's addresses, in order (for
+	 * Delivered-To the topmost, the last delivery's, first): lower case,
+	 * as GMime reads them, not checked; at most MIME_MAX_ADDRS each. */
+	char  **to;
+	size_t  nto;
+	char  **cc;
+	size_t  ncc;
+	char  **delivered_to;
+	size_t  ndelivered_to;
+	/* Every Authentication-Results field's value, unfolded, in order:
+	 * the topmost is the one the nearest MTA added.  At most
+	 * MIME_MAX_AUTHRES; one over MIME_MAX_AUTHRES_LEN is kept as "" so
+	 * that it still holds its place. */
+	char  **authres;
+	size_t  nauthres;
 
 	struct mime_header *hdr;
 	size_t  nhdr;

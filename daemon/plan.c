@@ -148,11 +148,12 @@ struct ical_job {
 };
 
 static char *
-build_ical(void *arg, const char *body)
+build_ical(void *arg, const char *body, const char *organizer)
 {
 	struct ical_job *j = arg;
 
 	j->ev.description = body;
+	j->ev.org_email = organizer;
 	return ical_build(j->method, &j->ev, 1);
 }
 
@@ -189,7 +190,7 @@ job_init(struct ical_job *j, const struct ctx *c, const struct meeting *m,
 	j->ev.summary = m->row.summary;
 	j->ev.location = m->row.location;
 	j->ev.org_name = c->cfg->org_name;
-	j->ev.org_email = c->cfg->org_email;
+	j->ev.org_email = c->cfg->org_email;    /* the reader's: build_ical */
 	j->ev.cancelled = strcmp(j->method, "CANCEL") == 0;
 	j->ev.att = ia;
 	j->ev.natt = nlist;

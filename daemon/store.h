@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 6
 
 /* Open (create if absent) the state database at `path`: WAL journal with
  * synchronous=NORMAL (FULL, with a warning, on a file system where WAL
@@ -222,6 +222,8 @@ struct store_plan_meeting {
 	char      *agenda;             /* NULL: none yet */
 	char      *minutes_path;       /* NULL: none yet */
 	char      *group_id;
+	int        plain_organizer;    /* its invitations name the organizer
+	                                * by the plain address (schema 6) */
 };
 /* Every meeting of the group with start in [from, to), cancelled ones too,
  * ordered by start.  *out freed with store_plan_meetings_free(). */
@@ -239,6 +241,10 @@ void store_plan_meeting_clear(struct store_plan_meeting *);
 /* Keep the draft agenda sent for confirmation (not once confirmed). */
 int  store_meeting_set_draft(struct store *, const char *uid,
          const char *text, char **err);
+
+/* The meeting's invitations went out with the organizer's plain address:
+ * so they stay (letter.h).  Never undone. */
+int  store_meeting_set_plain(struct store *, const char *uid, char **err);
 
 /* SEQUENCE + 1, and every attendee must hear of it (content_seq follows:
  * the agenda changed).  -1 with *err if no such uid. */

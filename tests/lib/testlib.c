@@ -17,6 +17,7 @@
 
 #include "classify.h"
 #include "config.h"
+#include "token.h"
 #include "cycle.h"
 #include "harness.h"
 #include "ical.h"
@@ -146,7 +147,7 @@ tl_ws_init(struct tl_ws *ws, const char *tag, const char *extra)
 void
 tl_ws_group(struct tl_ws *ws, const char *file, const char *text)
 {
-	char *p = xasprintf("%s/groups.d/%s", ws->dir, file);
+	char *p = xasprintf("%s/groups.d/%s", ws->dir, file), *err = NULL;
 	struct diag d;
 	size_t i;
 
@@ -159,6 +160,10 @@ tl_ws_group(struct tl_ws *ws, const char *file, const char *text)
 		print_message("%s\n", d.text[i]);
 	diag_free(&d);
 	assert_non_null(ws->cfg);
+	/* As the daemon: the key beside the state database, made once. */
+	if (token_key_load(ws->cfg->trust_key_file, 1, &ws->cfg->trust_key,
+	    &err) == -1)
+		fail_msg("%s", err);
 }
 
 void

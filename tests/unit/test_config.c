@@ -170,6 +170,20 @@ expect_one_error(struct fx *fx, const char *file, int line, const char *msg)
 
 /* A group file: good_group with one line replaced (1-based) or, with
  * line 0, text appended. */
+/* Some problem ends with expect (its file and line start it). */
+static int
+has_suffix(struct fx *fx, const char *expect)
+{
+	size_t i, n = strlen(expect), m;
+
+	for (i = 0; i < fx->d.n; i++) {
+		m = strlen(fx->d.text[i]);
+		if (m >= n && strcmp(fx->d.text[i] + m - n, expect) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static char *
 text_with(const char *text, int line, const char *replacement)
 {
@@ -903,7 +917,8 @@ test_password_file_beside_relative_config(void **state)
 	    "./imap.pass"));
 	assert_true(has_note(fx, "convened.ini:6: [smtp] password_file: none, "
 	    "no authentication"));
-	assert_int_equal(fx->d.nnotes, 2);
+	/* The two [trust] notes (test_trust). */
+	assert_int_equal(fx->d.nnotes, 4);
 	assert_null(err);
 	assert_string_equal(pw, "secret");
 	free(pw);
@@ -980,6 +995,120 @@ test_password_credential(void **state)
 	assert_null(err);
 	assert_string_equal(pw, "secret");
 	free(pw);
+}
+
+/* ---- [trust] ------------------------------------------------------------ */
+
+/* Defaults: tokens on, the key beside the state database (created by the
+ * daemon, so only said), nothing authenticated; `check` says what plus
+ * addressing the mailbox needs. */
+static void
+test_trust_defaults(void **state)
+{
+	struct fx *fx = *state;
+	char *want;
+
+	{
+		char *text = text_with(base_global, 1, "[daemon]\nstate = "
+		    "db/state.db\n");
+
+		write_file(fx->global, text, 0644);
+		free(text);
+	}
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_int_equal(fx->cfg->trust_tokens, 1);
+	assert_int_equal(fx->cfg->ntrust_authserv, 0);
+	assert_false(fx->cfg->trust_key.set);
+	want = xasprintf("%s/db/reply-token.key", fx->dir);
+	assert_string_equal(fx->cfg->trust_key_file, want);
+	free(want);
+	want = xasprintf("%s:1: [trust] key_file: file %s/db/reply-token.key "
+	    "(not there yet: the daemon creates it when it starts)",
+	    fx->global, fx->dir);
+	assert_true(has_note(fx, want));
+	free(want);
+	want = xasprintf("%s:1: [trust] tokens: the mailbox agenda@example.org "
+	    "must accept agenda+anything@example.org (plus addressing)",
+	    fx->global);
+	assert_true(has_note(fx, want));
+	free(want);
+}
+
+static void
+test_trust_keys(void **state)
+{
+	struct fx *fx = *state;
+	char *want, *p;
+
+	p = xasprintf("%s/k.key", fx->dir);
+	write_file(p, "00\n", 0600);
+	put_global(fx, "[trust]\n"                     /* 14 */
+	    "key_file = k.key\n"                       /* 15: a credential */
+	    "tokens = no\n"
+	    "authserv_id = MX.Gov.Example, mx2.gov.example\n");
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_string_equal(fx->cfg->trust_key_file, "k.key");
+	assert_int_equal(fx->cfg->trust_tokens, 0);
+	assert_int_equal(fx->cfg->ntrust_authserv, 2);
+	assert_string_equal(fx->cfg->trust_authserv[0], "mx.gov.example");
+	assert_string_equal(fx->cfg->trust_authserv[1], "mx2.gov.example");
+	want = xasprintf("%s:14: [trust] key_file: systemd credential k.key "
+	    "(not checked: CREDENTIALS_DIRECTORY is not set)", fx->global);
+	assert_true(has_note(fx, want));
+	free(want);
+	/* tokens = no: no plus address, nothing to say of the mailbox. */
+	assert_int_equal(fx->d.nnotes, 3);
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+
+	/* A key file others can read is refused, as a password file. */
+	chmod(p, 0644);
+	put_global(fx, "[trust]\nkey_file = ./k.key\n");
+	load(fx);
+	assert_null(fx->cfg);
+	want = xasprintf("%s:14: [trust] reply-token key file %s/k.key is "
+	    "readable by group or others (mode 0644): chmod 600 it", fx->global,
+	    fx->dir);
+	assert_true(has(fx, want));
+	free(want);
+	free(p);
+}
+
+static void
+test_trust_refused(void **state)
+{
+	struct fx *fx = *state;
+	char *text;
+
+	put_global(fx, "[trust]\nauthserv_id = mx.gov.example, mx;evil\n");
+	load(fx);
+	assert_null(fx->cfg);
+	assert_int_equal(fx->d.nerrors, 1);
+	assert_true(has_suffix(fx, ":15: authserv_id must be host names "
+	    "(letters, digits, '-' and '.'), not 'mx;evil'"));
+	diag_free(&fx->d);
+
+	/* Tokens go after a '+': the organizer's address must have none,
+	 * and room for one in its local part. */
+	text = text_with(base_global, 5, "email = agenda+x@example.org\n");
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_true(has_suffix(fx, ":1: [trust] tokens = yes needs an "
+	    "[organizer] email without '+': tokens are added after one"));
+	diag_free(&fx->d);
+	text = text_with(base_global, 5, "email = "
+	    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuv@example.org\n");
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_true(has_suffix(fx, ":1: [trust] tokens = yes needs an "
+	    "[organizer] email whose local part has at most 47 characters "
+	    "(a token adds 17)"));
 }
 
 /* ---- URLs, as libcurl reads them --------------------------------------- */
@@ -1187,6 +1316,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_password_credential, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trust_defaults, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_trust_keys, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_trust_refused, setup,
+		    teardown),
 	};
 	int rc = cmocka_run_group_tests_name("config", tests, NULL, NULL);
 

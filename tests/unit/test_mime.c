@@ -481,6 +481,146 @@ test_libical_quiet_and_many_calendars(void **state)
 	buf_release(&b);
 }
 
+static struct mime_msg *
+parse_text(const char *text)
+{
+	struct mime_msg *m = NULL;
+	char *err = NULL;
+
+	if (mime_parse(text, strlen(text), NULL, &m, &err) != 0)
+		fail_msg("%s", err);
+	return m;
+}
+
+/* From names one valid address or nobody, with the reason; a second
+ * From field (which one would a client show?) names nobody either. */
+static void
+test_from_refused(void **state)
+{
+	static const struct {
+		const char *head;
+		const char *from, *refused;
+	} t[] = {
+		{ "From: Ana =?UTF-8?Q?P=C3=A9rez?= <Ana@Mides.example.uy>\r\n",
+		  "ana@mides.example.uy", NULL },
+		{ "From: marie@gouv.example.ht@attacker.example\r\n", NULL,
+		  "not a valid address" },
+		{ "From: Marie\r\n <marie@gouv.example.ht@attacker.example>\r\n",
+		  NULL, "not a valid address" },
+		{ "From: ana@mides.example.uy\r\nFROM: mallory@evil.example\r\n",
+		  NULL, "more than one From field" },
+		{ "From: ana@mides.example.uy, mallory@evil.example\r\n", NULL,
+		  "more than one mailbox" },
+		{ "Subject: no From\r\n", NULL, NULL },
+	};
+	struct mime_msg *m;
+	char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		text = xasprintf("%sMessage-ID: <f%zu@x>\r\n\r\nbody\r\n",
+		    t[i].head, i);
+		m = parse_text(text);
+		if (t[i].from != NULL)
+			assert_string_equal(m->from, t[i].from);
+		else
+			assert_null(m->from);
+		if (t[i].refused != NULL)
+			assert_string_equal(m->from_refused, t[i].refused);
+		else
+			assert_null(m->from_refused);
+		mime_free(m);
+		free(text);
+	}
+	/* The display name is still read where the address is good. */
+	m = parse_text("From: Ana =?UTF-8?Q?P=C3=A9rez?= <ana@x.example>\r\n"
+	    "\r\nb\r\n");
+	assert_string_equal(m->from_name, "Ana Pérez");
+	mime_free(m);
+}
+
+/* To, Cc, Delivered-To and every Authentication-Results, in order. */
+static void
+test_recipients_and_authres(void **state)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	struct mime_msg *m;
+	size_t i;
+
+	(void)state;
+	buf_adds(&b, "Delivered-To: agenda+abc@example.org\r\n"
+	    "Authentication-Results: mx.example.org;\r\n"
+	    "\tdkim=pass header.d=mides.example.uy\r\n"
+	    "Received: from x by mx.example.org\r\n"
+	    "Authentication-Results: mx.example.org; spf=pass "
+	    "smtp.mailfrom=mides.example.uy\r\n"
+	    "Delivered-To: agenda@example.org\r\n"
+	    "Authentication-Results: evil.example; dmarc=pass\r\n"
+	    "From: ana@mides.example.uy\r\n"
+	    "To: \"Secretaría\" <Agenda+TOK@Example.org>, kim@gov.example.bb\r\n"
+	    "Cc: team: luis@cepal.example.org, maria@minsal.example.cl;\r\n"
+	    "TO: second@to.example\r\n"
+	    "Authentication-Results: long; ");
+	for (i = 0; i < MIME_MAX_AUTHRES_LEN; i++)
+		buf_addc(&b, 'x');
+	buf_adds(&b, "\r\n\r\nbody\r\n");
+	m = parse_text(b.data);
+	assert_int_equal(m->nto, 3);
+	assert_string_equal(m->to[0], "agenda+tok@example.org");
+	assert_string_equal(m->to[1], "kim@gov.example.bb");
+	assert_string_equal(m->to[2], "second@to.example");
+	assert_int_equal(m->ncc, 2);
+	assert_string_equal(m->cc[1], "maria@minsal.example.cl");
+	assert_int_equal(m->ndelivered_to, 2);
+	assert_string_equal(m->delivered_to[0], "agenda+abc@example.org");
+	assert_int_equal(m->nauthres, 4);
+	/* Unfolded: the fold's CRLF goes, its tab stays. */
+	assert_string_equal(m->authres[0], "mx.example.org;\tdkim=pass "
+	    "header.d=mides.example.uy");
+	assert_string_equal(m->authres[2], "evil.example; dmarc=pass");
+	/* Over the limit: holds its place, says nothing. */
+	assert_string_equal(m->authres[3], "");
+	mime_free(m);
+
+	/* Floods stop at the caps. */
+	buf_reset(&b);
+	for (i = 0; i < MIME_MAX_AUTHRES + 5; i++)
+		buf_addf(&b, "Authentication-Results: h%zu; none\r\n", i);
+	buf_adds(&b, "To: ");
+	for (i = 0; i < MIME_MAX_ADDRS + 5; i++)
+		buf_addf(&b, "%sa%zu@x.example", i ? ", " : "", i);
+	buf_adds(&b, "\r\n\r\nbody\r\n");
+	m = parse_text(b.data);
+	assert_int_equal(m->nauthres, MIME_MAX_AUTHRES);
+	assert_string_equal(m->authres[0], "h0; none");
+	assert_int_equal(m->nto, MIME_MAX_ADDRS);
+	mime_free(m);
+	buf_release(&b);
+}
+
+/* An attachment's declared charset, for telling text by its bytes. */
+static void
+test_attachment_charset(void **state)
+{
+	struct mime_msg *m;
+
+	(void)state;
+	m = parse_text("From: a@x.example\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+	    "--b\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n"
+	    "Content-Disposition: attachment; filename=a.txt\r\n\r\n"
+	    "caf\xe9\r\n"
+	    "--b\r\nContent-Type: application/pdf\r\n"
+	    "Content-Disposition: attachment; filename=a.pdf\r\n\r\n"
+	    "%PDF-1.4\r\n--b--\r\n");
+	assert_int_equal(m->natt, 2);
+	assert_string_equal(m->att[0].charset, "iso-8859-1");
+	assert_null(m->att[1].charset);
+	mime_free(m);
+}
+
 int
 main(void)
 {
@@ -498,6 +638,9 @@ main(void)
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_itip_hostile),
 		cmocka_unit_test(test_libical_quiet_and_many_calendars),
+		cmocka_unit_test(test_from_refused),
+		cmocka_unit_test(test_recipients_and_authres),
+		cmocka_unit_test(test_attachment_charset),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 

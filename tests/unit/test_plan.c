@@ -18,9 +18,11 @@
 #include "config.h"
 #include "cycle.h"
 #include "ical.h"
+#include "msgid.h"
 #include "plan.h"
 #include "store.h"
 #include "testlib.h"
+#include "token.h"
 #include "util.h"
 
 static const char member_ana[] =
@@ -417,6 +419,152 @@ test_update_keeps_answer(void **state)
 	store_outbox_free(v, n);
 }
 
+#define MARCH "ss-monthly-20210317@example.org"
+
+/* The value of header name in a queued message, or NULL. */
+static char *
+header_of(const struct store_outbox *o, const char *name)
+{
+	char *want = xasprintf("\r\n%s: ", name), *p, *end, *v = NULL;
+
+	if ((p = strstr(o->data, want)) != NULL) {
+		p += strlen(want);
+		end = strstr(p, "\r\n");
+		v = xstrndup(p, (size_t)(end - p));
+	}
+	free(want);
+	return v;
+}
+
+/* What rcpt's message of v says they answer: ORGANIZER, Reply-To (NULL
+ * when none) and the Message-ID's token. */
+struct answer {
+	char *organizer, *reply_to;
+	char  token[MSGID_TOKEN_MAX + 1];
+};
+
+static void
+answer_of(const struct store_outbox *v, size_t n, const char *rcpt,
+    struct answer *a)
+{
+	const struct store_outbox *o = to(v, n, rcpt);
+	struct verdict *vd = NULL;
+	struct msgid id;
+
+	assert_non_null(o);
+	assert_int_equal(classify(o->data, o->len, &vd), 0);
+	assert_non_null(vd->itip);
+	a->organizer = xstrdup(vd->itip->ev[0].organizer);
+	verdict_free(vd);
+	a->reply_to = header_of(o, "Reply-To");
+	assert_int_equal(msgid_parse(o->message_id, "example.org", &id), 0);
+	snprintf(a->token, sizeof a->token, "%s", id.token);
+}
+
+static void
+answer_clear(struct answer *a)
+{
+	free(a->organizer);
+	free(a->reply_to);
+}
+
+/* The global file with [trust] tokens set to on, as loaded next. */
+static void
+set_tokens(struct tl_ws *fx, int on)
+{
+	char *text = tl_slurp(fx->global, NULL), *p;
+
+	if ((p = strstr(text, "[trust]")) != NULL)
+		*p = '\0';
+	p = xasprintf("%s[trust]\ntokens = %s\n", text, on ? "yes" : "no");
+	tl_write(fx->global, p, 0644);
+	free(p);
+	free(text);
+}
+
+/* Each attendee answers the address with their own token for the
+ * meeting, the same in ORGANIZER, Reply-To and Message-ID, and the same
+ * in every update (clients match updates by it); once the meeting's
+ * invitations name the plain address, they always do. */
+/* Ana's answer in the update that series, planned at when, sends both. */
+static void
+update_answer(struct tl_ws *fx, const char *members, const char *series,
+    const char *when, struct answer *a)
+{
+	struct store_outbox *v;
+	size_t n;
+
+	put_group(fx, members, series);
+	v = plan(fx, when, &n);
+	assert_int_equal(n, 2);
+	answer_of(v, n, "ana@mides.example.uy", a);
+	store_outbox_free(v, n);
+}
+
+static void
+test_reply_addresses(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_outbox *v;
+	struct store_plan_meeting m;
+	struct answer ana, kim, again;
+	char tok[TOKEN_LEN + 1], *want, *err = NULL;
+	char *both = xasprintf("%s%s", member_ana, member_kim);
+	size_t n;
+
+	put_group(fx, both, monthly);
+	v = plan(fx, "2021-03-01 12:00", &n);
+	assert_int_equal(n, 2);
+	answer_of(v, n, "ana@mides.example.uy", &ana);
+	answer_of(v, n, "kim@gov.example.bb", &kim);
+	store_outbox_free(v, n);
+	token_build(&fx->cfg->trust_key, TOKEN_MEETING, MARCH,
+	    "ana@mides.example.uy", tok);
+	want = xasprintf("agenda+%s@example.org", tok);
+	assert_string_equal(ana.organizer, want);
+	free(want);
+	/* With the organizer's name, "Secretaría" in an encoded-word. */
+	want = xasprintf("=?UTF-8?Q?Secretar=C3=ADa?= <agenda+%s@example.org>",
+	    tok);
+	assert_string_equal(ana.reply_to, want);
+	free(want);
+	assert_string_equal(ana.token, tok);
+	assert_string_not_equal(kim.token, ana.token);
+	assert_true(strstr(kim.organizer, kim.token) != NULL);
+	assert_true(token_verify(&fx->cfg->trust_key, TOKEN_MEETING, MARCH,
+	    "kim@gov.example.bb", kim.token));
+	assert_false(token_verify(&fx->cfg->trust_key, TOKEN_MEETING, MARCH,
+	    "ana@mides.example.uy", kim.token));
+
+	/* An update: the same ORGANIZER, Reply-To and token. */
+	update_answer(fx, both, monthly_moved_room, "2021-03-02 12:00", &again);
+	assert_string_equal(again.organizer, ana.organizer);
+	assert_string_equal(again.reply_to, ana.reply_to);
+	assert_string_equal(again.token, ana.token);
+	answer_clear(&again);
+
+	/* tokens = no: no plus address anywhere, the Message-ID's token
+	 * still the secret; the meeting is marked for good. */
+	set_tokens(fx, 0);
+	update_answer(fx, both, monthly, "2021-03-03 12:00", &again);
+	assert_string_equal(again.organizer, "agenda@example.org");
+	assert_null(again.reply_to);
+	assert_string_equal(again.token, ana.token);
+	answer_clear(&again);
+	assert_int_equal(store_meeting_get(fx->st, MARCH, &m, &err), 1);
+	assert_int_equal(m.plain_organizer, 1);
+	store_plan_meeting_clear(&m);
+
+	set_tokens(fx, 1);
+	update_answer(fx, both, monthly_moved_room, "2021-03-04 12:00", &again);
+	assert_string_equal(again.organizer, "agenda@example.org");
+	assert_null(again.reply_to);
+	answer_clear(&again);
+	answer_clear(&ana);
+	answer_clear(&kim);
+	free(both);
+}
+
 int
 main(void)
 {
@@ -433,6 +581,8 @@ main(void)
 		    setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_update_keeps_answer,
 		    setup, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_reply_addresses, setup,
+		    tl_teardown),
 	};
 	int rc = cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 

@@ -211,13 +211,13 @@ test_fresh_db(void **state)
 
 	s = open_ok(f->db);
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 3);
+	assert_int_equal(STORE_SCHEMA_VERSION, 6);
 	for (i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++)
 		if (!raw_has(f->db, "table", all_tables[i]))
 			fail_msg("table %s missing", all_tables[i]);
 	assert_true(raw_has(f->db, "index", "outbox_due"));
 	assert_true(raw_has(f->db, "index", "meetings_group_start"));
-	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 6);
 	assert_true(raw_has(f->db, "index", "outbox_recipient"));
 	assert_int_equal(raw_int(f->db, "PRAGMA application_id"), 0x636e7664);
 	store_close(s);
@@ -281,6 +281,7 @@ test_upgrade_from_v1(void **state)
 	OK(store_member_sync(s, "g1", mem, 1, T0, &err));
 	add_meeting(s, "m1", "g1", T0, 0, 0);
 	invite(s, "m1", "ana@example.org", "ACCEPTED");
+	add_meeting(s, "m2", "g1", T0 + 7 * DAY, 0, 0);  /* not invited yet */
 	/* A message queued by a version 1 convened, its text in the row. */
 	raw_exec(f->db, "INSERT INTO outbox (message_id, kind, recipient, data,"
 	    " next_try, created) VALUES ('kept@example.org', 'invite',"
@@ -299,8 +300,25 @@ test_upgrade_from_v1(void **state)
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 1);
 
 	s = open_ok(f->db);
-	assert_int_equal(store_schema_version(s), 3);
+	assert_int_equal(store_schema_version(s), 6);
 	assert_true(raw_has(f->db, "table", "bounces"));
+	/* Version 6: the meeting invited before tokens keeps the plain
+	 * organizer; the one not invited yet will carry tokens. */
+	{
+		struct store_plan_meeting pm;
+
+		assert_int_equal(store_meeting_get(s, "m1", &pm, &err), 1);
+		assert_int_equal(pm.plain_organizer, 1);
+		store_plan_meeting_clear(&pm);
+		assert_int_equal(store_meeting_get(s, "m2", &pm, &err), 1);
+		assert_int_equal(pm.plain_organizer, 0);
+		store_plan_meeting_clear(&pm);
+		OK(store_meeting_set_plain(s, "m2", &err));
+		OK(store_meeting_set_plain(s, "m2", &err));
+		assert_int_equal(store_meeting_get(s, "m2", &pm, &err), 1);
+		assert_int_equal(pm.plain_organizer, 1);
+		store_plan_meeting_clear(&pm);
+	}
 	/* The message queued under version 1 keeps its text in its new
 	 * table (version 3). */
 	{
@@ -333,8 +351,8 @@ test_upgrade_from_v1(void **state)
 
 	/* opening an up-to-date database again migrates nothing */
 	s = open_ok(f->db);
-	assert_int_equal(store_schema_version(s), 3);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM meetings"), 1);
+	assert_int_equal(store_schema_version(s), 6);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM meetings"), 2);
 	store_close(s);
 }
 
@@ -346,9 +364,9 @@ test_newer_refused(void **state)
 
 	store_close(s);
 
-	/* a binary that knows only version 1 meets a version 3 database */
+	/* a binary that knows only version 1 meets a version 6 database */
 	assert_null(store_open_upto(f->db, 1, &err));
-	assert_non_null(strstr(err, "schema version 3"));
+	assert_non_null(strstr(err, "schema version 6"));
 	assert_non_null(strstr(err, "(1)"));
 	free(err);
 	err = NULL;
@@ -358,7 +376,7 @@ test_newer_refused(void **state)
 	assert_non_null(err);
 	assert_non_null(strstr(err, f->db));
 	assert_non_null(strstr(err, "schema version 99"));
-	assert_non_null(strstr(err, "(3)"));
+	assert_non_null(strstr(err, "(6)"));
 	assert_non_null(strstr(err, "upgrade convened"));
 	free(err);
 	err = NULL;
