@@ -301,35 +301,45 @@ token_request(const struct oauth_config *o, const char *url,
 	return r;
 }
 
-/* The client secret, when the configuration names one: 0, or -1 with
- * *err set. */
-static int
-client_secret(const struct oauth_config *o, char **secret, char **err)
+/* A grant of the client's: pairs with client_id, and client_secret
+ * when the configuration names one, added; then as token_request(). */
+static enum dmn
+client_grant(const struct oauth_config *o, const char *const *pairs,
+    struct oauth_grant *g, long *status, json_t **jout, char **err)
 {
-	*secret = NULL;
-	if (o->client_secret_file == NULL)
-		return 0;
-	return (*secret = config_read_secret(o->client_secret_file,
-	    "client secret", err)) != NULL ? 0 : -1;
+	const char **all;
+	char *secret = NULL;
+	size_t n = 0;
+	enum dmn r;
+
+	memset(g, 0, sizeof *g);
+	if (o->client_secret_file != NULL && (secret = config_read_secret(
+	    o->client_secret_file, "client secret", err)) == NULL)
+		return DMN_BAD_ACCOUNT;
+	/* A value may be NULL (a pair left out): only a name ends it. */
+	while (pairs[n] != NULL)
+		n += 2;
+	all = xcalloc(n + 5, sizeof *all);
+	memcpy(all, pairs, n * sizeof *all);
+	all[n] = "client_id";
+	all[n + 1] = o->client_id;
+	all[n + 2] = "client_secret";
+	all[n + 3] = secret;
+	r = token_request(o, o->token_url, all, g, status, jout, err);
+	free(all);
+	oauth_secret_free(secret);
+	return r;
 }
 
 enum dmn
 oauth_refresh(const struct oauth_config *o, const char *refresh_token,
     struct oauth_grant *g, char **err)
 {
-	char *secret;
 	long status;
-	enum dmn r;
 
-	memset(g, 0, sizeof *g);
-	if (client_secret(o, &secret, err) == -1)
-		return DMN_BAD_ACCOUNT;
-	r = token_request(o, o->token_url, (const char *const[]){
-	    "grant_type", "refresh_token", "refresh_token", refresh_token,
-	    "client_id", o->client_id, "client_secret", secret,
-	    "scope", o->scope, NULL }, g, &status, NULL, err);
-	oauth_secret_free(secret);
-	return r;
+	return client_grant(o, (const char *const[]){ "grant_type",
+	    "refresh_token", "refresh_token", refresh_token, "scope", o->scope,
+	    NULL }, g, &status, NULL, err);
 }
 
 enum dmn
@@ -337,20 +347,11 @@ oauth_code_grant(const struct oauth_config *o, const char *code,
     const char *verifier, const char *redirect_uri, struct oauth_grant *g,
     char **err)
 {
-	char *secret;
 	long status;
-	enum dmn r;
 
-	memset(g, 0, sizeof *g);
-	if (client_secret(o, &secret, err) == -1)
-		return DMN_BAD_ACCOUNT;
-	r = token_request(o, o->token_url, (const char *const[]){
-	    "grant_type", "authorization_code", "code", code,
-	    "redirect_uri", redirect_uri, "client_id", o->client_id,
-	    "client_secret", secret, "code_verifier", verifier, NULL }, g,
-	    &status, NULL, err);
-	oauth_secret_free(secret);
-	return r;
+	return client_grant(o, (const char *const[]){ "grant_type",
+	    "authorization_code", "code", code, "redirect_uri", redirect_uri,
+	    "code_verifier", verifier, NULL }, g, &status, NULL, err);
 }
 
 enum dmn
@@ -398,19 +399,13 @@ oauth_device_poll(const struct oauth_config *o, const struct oauth_device *d,
 	enum oauth_poll p = OAUTH_POLL_FAILED;
 	const char *code;
 	json_t *j = NULL;
-	char *secret;
 	long status;
 	enum dmn r;
 
-	memset(g, 0, sizeof *g);
 	*err = NULL;
-	if (client_secret(o, &secret, err) == -1)
-		return OAUTH_POLL_FAILED;
-	r = token_request(o, o->token_url, (const char *const[]){
-	    "grant_type", "urn:ietf:params:oauth:grant-type:device_code",
-	    "device_code", d->device_code, "client_id", o->client_id,
-	    "client_secret", secret, NULL }, g, &status, &j, err);
-	oauth_secret_free(secret);
+	r = client_grant(o, (const char *const[]){ "grant_type",
+	    "urn:ietf:params:oauth:grant-type:device_code", "device_code",
+	    d->device_code, NULL }, g, &status, &j, err);
 	if (r == DMN_OK)
 		return OAUTH_POLL_DONE;
 	if (*err != NULL)       /* the endpoint could not be reached */
