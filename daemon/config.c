@@ -44,7 +44,7 @@
 
 enum sec {
 	S_NONE, S_DAEMON, S_ORGANIZER, S_SMTP, S_IMAP, S_POLICY, S_TRUST,
-	S_GROUP, S_MEMBER, S_SERIES, S_GUEST, S_SKIP
+	S_OAUTH, S_GROUP, S_MEMBER, S_SERIES, S_GUEST, S_SKIP
 };
 
 /* What a value may be.  Each type has exactly one parser in types[]. */
@@ -118,7 +118,8 @@ struct key {
 /* T_ENUM stores its value through an int *. */
 _Static_assert(sizeof(enum role) == sizeof(int) &&
     sizeof(enum group_kind) == sizeof(int) && sizeof(enum axis) ==
-    sizeof(int) && sizeof(enum meeting_kind) == sizeof(int),
+    sizeof(int) && sizeof(enum meeting_kind) == sizeof(int) &&
+    sizeof(enum auth) == sizeof(int) && sizeof(enum provider) == sizeof(int),
     "enum fields of the configuration are ints");
 
 /* A language is kept as its name: the values are not used. */
@@ -150,6 +151,19 @@ static const struct name_value meeting_kinds[] = {
 static const struct name_value tls_modes[] = {
 	{ "required", 1 }, { "none", 0 }, { NULL, 0 }
 };
+static const struct name_value imap_auths[] = {
+	{ "password", AUTH_PASSWORD }, { "xoauth2", AUTH_XOAUTH2 },
+	{ "oauthbearer", AUTH_OAUTHBEARER }, { NULL, 0 }
+};
+/* A local relay takes mail without a login. */
+static const struct name_value smtp_auths[] = {
+	{ "password", AUTH_PASSWORD }, { "xoauth2", AUTH_XOAUTH2 },
+	{ "oauthbearer", AUTH_OAUTHBEARER }, { "none", AUTH_NONE }, { NULL, 0 }
+};
+static const struct name_value providers[] = {
+	{ "microsoft", PROVIDER_MICROSOFT }, { "google", PROVIDER_GOOGLE },
+	{ "custom", PROVIDER_CUSTOM }, { NULL, 0 }
+};
 static const struct name_value disseminations[] = {
 	{ "members", 0 }, { "public", 1 }, { NULL, 0 }
 };
@@ -180,6 +194,7 @@ static const struct section {
 	[S_IMAP] =      { "imap",      1, 1, 0, open_config },
 	[S_POLICY] =    { "policy",    1, 0, 0, open_config },
 	[S_TRUST] =     { "trust",     1, 0, 0, open_config },
+	[S_OAUTH] =     { "oauth",     1, 0, 0, open_config },
 	[S_GROUP] =     { "group",     0, 1, 0, open_group },
 	[S_MEMBER] =    { "member",    0, 0, 1, open_member },
 	[S_SERIES] =    { "series",    0, 0, 1, open_series },
@@ -199,6 +214,7 @@ static const struct key keys[] = {
 	KEY(S_DAEMON, "timezone", T_TIMEZONE, 0, AT(config, timezone), "UTC"),
 	KEY(S_DAEMON, "language", T_LANGUAGE, 0, AT(config, language), "es"),
 	INT(S_DAEMON, "tick", 0, AT(config, tick), "60", 1, 86400),
+	KEY(S_DAEMON, "metrics", T_PATH, 0, AT(config, metrics), NULL),
 
 	KEY(S_ORGANIZER, "name", T_TEXT, REQ, AT(config, org_name), NULL),
 	KEY(S_ORGANIZER, "email", T_EMAIL, REQ, AT(config, org_email), NULL),
@@ -213,6 +229,7 @@ static const struct key keys[] = {
 	INT(S_SMTP, "timeout", 0, AT(config, smtp_timeout), "60", 1, 3600),
 	INT(S_SMTP, "give_up_hours", 0, AT(config, smtp_give_up_hours), "72",
 	    1, 720),
+	ENUM(S_SMTP, "auth", 0, AT(config, smtp.auth), "password", smtp_auths),
 
 	KEY(S_IMAP, "url", T_TEXT, REQ, AT(config, imap.url), NULL),
 	KEY(S_IMAP, "username", T_TEXT, REQ, AT(config, imap.username), NULL),
@@ -227,6 +244,7 @@ static const struct key keys[] = {
 	    AT(config, imap_processed), NULL),
 	INT(S_IMAP, "poll", 0, AT(config, imap_poll), "120", 5, 86400),
 	INT(S_IMAP, "timeout", 0, AT(config, imap_timeout), "60", 1, 3600),
+	ENUM(S_IMAP, "auth", 0, AT(config, imap.auth), "password", imap_auths),
 
 	INT(S_POLICY, "annual_quota", 0, AT(config, annual_quota), "3", 1, 366),
 	INT(S_POLICY, "horizon_days", 0, AT(config, horizon_days), "90", 1, 3660),
@@ -247,6 +265,26 @@ static const struct key keys[] = {
 	KEY(S_TRUST, "tokens", T_BOOL, 0, AT(config, trust_tokens), "yes"),
 	KEY(S_TRUST, "authserv_id", T_HOSTNAME, 0,
 	    LIST(config, trust_authserv, ntrust_authserv), NULL),
+	ENUM(S_OAUTH, "provider", 0, AT(config, oauth.provider), NULL,
+	    providers),
+	KEY(S_OAUTH, "tenant", T_TEXT, 0, AT(config, oauth.tenant),
+	    "organizations"),
+	KEY(S_OAUTH, "token_url", T_TEXT, 0, AT(config, oauth.token_url), NULL),
+	KEY(S_OAUTH, "device_url", T_TEXT, 0, AT(config, oauth.device_url),
+	    NULL),
+	KEY(S_OAUTH, "authorize_url", T_TEXT, 0, AT(config, oauth.authorize_url),
+	    NULL),
+	KEY(S_OAUTH, "client_id", T_TEXT, 0, AT(config, oauth.client_id), NULL),
+	KEY(S_OAUTH, "client_secret_file", T_CREDENTIAL, 0,
+	    AT(config, oauth.client_secret_file), NULL),
+	KEY(S_OAUTH, "client_secret", T_SECRET, 0, NOWHERE, NULL),
+	KEY(S_OAUTH, "refresh_token_file", T_PATH, 0,
+	    AT(config, oauth.refresh_token_file), NULL),
+	KEY(S_OAUTH, "refresh_token", T_SECRET, 0, NOWHERE, NULL),
+	KEY(S_OAUTH, "scope", T_TEXT, 0, AT(config, oauth.scope), NULL),
+	KEY(S_OAUTH, "token_command", T_TEXT, 0, AT(config, oauth.token_command),
+	    NULL),
+	INT(S_OAUTH, "timeout", 0, AT(config, oauth.timeout), "60", 1, 3600),
 
 	ID(S_GROUP, "id", REQ, AT(group, id), 64),
 	KEY(S_GROUP, "name", T_TEXT, REQ, AT(group, name), NULL),
@@ -1190,28 +1228,28 @@ parse_file(struct ctx *c, const char *path)
 
 /* ---- the whole configuration ------------------------------------------ */
 
-/* The file a secret (what: "password", "reply-token key") named by the
- * configuration is read from: name itself when it is a path, else the
- * credential of that name under $CREDENTIALS_DIRECTORY.  Returns a path
- * the caller frees, or NULL with *err set (caller frees) when name is
- * NULL or the credential cannot be found without systemd. */
+/* The file a secret is read from: file itself when it is a path, else
+ * the credential of that name under $CREDENTIALS_DIRECTORY.  what is
+ * the kind of secret, for *err.  Returns a path the caller frees, or
+ * NULL with *err set (caller frees) when there is no file or the
+ * credential cannot be found without systemd. */
 static char *
-secret_path(const char *name, const char *what, char **err)
+secret_path(const char *file, const char *what, char **err)
 {
 	const char *cred = getenv("CREDENTIALS_DIRECTORY");
 
-	if (name == NULL) {
+	if (file == NULL) {
 		*err = xasprintf("no %s file configured", what);
 		return NULL;
 	}
-	if (!is_credential(name))
-		return xstrdup(name);
+	if (!is_credential(file))
+		return xstrdup(file);
 	if (cred == NULL) {
 		*err = xasprintf("%s credential %s: CREDENTIALS_DIRECTORY "
-		    "is not set (LoadCredential= in the unit)", what, name);
+		    "is not set (LoadCredential= in the unit)", what, file);
 		return NULL;
 	}
-	return xasprintf("%s/%s", cred, name);
+	return xasprintf("%s/%s", cred, file);
 }
 
 /* The URL as libcurl will read it: a scheme of the section, with
@@ -1248,12 +1286,34 @@ check_url(struct ctx *c, enum sec sec, const struct endpoint *e,
 	net_url_free(&u);
 }
 
+/* A file fit to hold a secret: a regular file only we can read.  NULL,
+ * or why not (caller frees). */
+static char *
+secret_file_unfit(const char *path, const char *what)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return xasprintf("cannot read %s file %s: %s", what, path,
+		    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return xasprintf("%s file %s is not a regular file", what, path);
+	if (st.st_mode & 077)
+		return xasprintf("%s file %s is readable by group or others "
+		    "(mode %04o): chmod 600 it", what, path,
+		    (unsigned)(st.st_mode & 07777));
+	if (access(path, R_OK) == -1)
+		return xasprintf("cannot read %s file %s: %s", what, path,
+		    strerror(errno));
+	return NULL;
+}
+
 /* Where a secret is read, said once for `check` ("[sec] key: ..."), and
- * a file fit to hold one: a regular file only we can read.  what names
- * the secret ("password").  A path that does not exist is an error, or
- * with made_later only said: the daemon makes it (the reply-token key,
- * which lives with the state database, where `status` may run as a user
- * who cannot read it: that is said too, not refused). */
+ * a file fit to hold one (secret_file_unfit).  what names the secret
+ * ("password").  A path that does not exist is an error, or with
+ * made_later only said: the daemon makes it (the reply-token key, which
+ * lives with the state database, where `status` may run as a user who
+ * cannot read it: that is said too, not refused). */
 static void
 check_secret(struct ctx *c, enum sec sec, const char *key, const char *file,
     const char *what, int made_later)
@@ -1284,32 +1344,43 @@ check_secret(struct ctx *c, enum sec sec, const char *key, const char *file,
 	diag_note(c->d, c->file, line, "[%s] %s: %s %s", name, key,
 	    is_credential(file) ? "systemd credential" : "file",
 	    is_credential(file) ? file : path);
-	if (stat(path, &st) == -1)
-		err = xasprintf("cannot read %s file %s: %s", what, path,
-		    strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		err = xasprintf("%s file %s is not a regular file", what, path);
-	else if (st.st_mode & 077)
-		err = xasprintf("%s file %s is readable by group or others "
-		    "(mode %04o): chmod 600 it", what, path,
-		    (unsigned)(st.st_mode & 07777));
-	else if (access(path, R_OK) == -1)
-		err = xasprintf("cannot read %s file %s: %s", what, path,
-		    strerror(errno));
-	if (err != NULL) {
+	if ((err = secret_file_unfit(path, what)) != NULL) {
 		diag_add(c->d, 1, c->file, line, "[%s] %s", name, err);
 		free(err);
 	}
 	free(path);
 }
 
-/* An endpoint's password: none (and then no username), or a secret. */
+/* How an account signs in, said once for `check`, and what that needs:
+ * a password file for a password with a user name, a user name and no
+ * password for a token, nothing at all for none. */
 static void
-check_password(struct ctx *c, enum sec sec, const struct endpoint *e)
+check_login(struct ctx *c, enum sec sec, const struct endpoint *e)
 {
 	const char *name = sections[sec].name;
 	int line = c->seen_sec[sec];
 
+	if (e->auth == AUTH_NONE) {
+		if (e->username != NULL || e->password_file != NULL)
+			diag_add(c->d, 1, c->file, line, "[%s] auth = none takes "
+			    "no username or password_file", name);
+		diag_note(c->d, c->file, line, "[%s] auth: none, no "
+		    "authentication", name);
+		return;
+	}
+	if (CONFIG_AUTH_OAUTH(e->auth)) {
+		if (e->username == NULL)
+			diag_add(c->d, 1, c->file, line, "[%s] auth = %s needs "
+			    "username (the mailbox the token is for)", name,
+			    config_auth_name(e->auth));
+		if (e->password_file != NULL)
+			diag_add(c->d, 0, c->file, line, "[%s] password_file is "
+			    "not used with auth = %s", name,
+			    config_auth_name(e->auth));
+		diag_note(c->d, c->file, line, "[%s] auth: %s, access token "
+		    "from [oauth]", name, config_auth_name(e->auth));
+		return;
+	}
 	if (e->password_file == NULL) {
 		if (e->username != NULL)
 			diag_add(c->d, 1, c->file, line, "[%s] username given "
@@ -1359,6 +1430,187 @@ check_trust(struct ctx *c)
 		    at + 1);
 }
 
+/* What provider = microsoft | google fill in.  Microsoft's endpoints
+ * carry the tenant between base and path; Google's have none.  Google
+ * offers no device grant for mail scopes: authorize uses PKCE there. */
+static const struct provider_urls {
+	enum provider provider;
+	const char *base;          /* before the tenant */
+	int         tenant;        /* the tenant follows base */
+	const char *token, *device, *authorize;    /* after it; NULL: none */
+	const char *scope;
+} provider_urls[] = {
+	{ PROVIDER_MICROSOFT, "https://login.microsoftonline.com/", 1,
+	  "/oauth2/v2.0/token", "/oauth2/v2.0/devicecode",
+	  "/oauth2/v2.0/authorize",
+	  "offline_access https://outlook.office.com/IMAP.AccessAsUser.All "
+	  "https://outlook.office.com/SMTP.Send" },
+	{ PROVIDER_GOOGLE, "https://", 0, "oauth2.googleapis.com/token", NULL,
+	  "accounts.google.com/o/oauth2/v2/auth", "https://mail.google.com/" },
+};
+
+/* An endpoint the file did not name, from the provider's base. */
+static void
+provider_url(char **url, const struct provider_urls *p, const char *tenant,
+    const char *path)
+{
+	if (*url == NULL && path != NULL)
+		*url = xasprintf("%s%s%s", p->base, p->tenant ? tenant : "",
+		    path);
+}
+
+static void
+provider_fill(struct oauth_config *o)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof provider_urls / sizeof provider_urls[0]; i++) {
+		const struct provider_urls *p = &provider_urls[i];
+
+		if (p->provider != o->provider)
+			continue;
+		provider_url(&o->token_url, p, o->tenant, p->token);
+		provider_url(&o->device_url, p, o->tenant, p->device);
+		provider_url(&o->authorize_url, p, o->tenant, p->authorize);
+		if (o->scope == NULL)
+			o->scope = xstrdup(p->scope);
+	}
+}
+
+/* An OAuth endpoint: https, or http on loopback only (tests, a local
+ * proxy), and no login in it. */
+static void
+check_oauth_url(struct ctx *c, const char *key, const char *url)
+{
+	int line = c->seen_sec[S_OAUTH];
+	struct net_url u;
+	char *err = NULL;
+
+	if (url == NULL)
+		return;
+	if (net_url_parse(url, &u, &err) == -1) {
+		diag_add(c->d, 1, c->file, line, "[oauth] %s is not a URL (%s)",
+		    key, err);
+		free(err);
+		return;
+	}
+	if (strcmp(u.scheme, "https") != 0 &&
+	    !(strcmp(u.scheme, "http") == 0 && u.loopback))
+		diag_add(c->d, 1, c->file, line, "[oauth] %s must be an https:// "
+		    "URL (http:// only for a loopback host)", key);
+	if (u.login)
+		diag_add(c->d, 1, c->file, line, "[oauth] %s holds a user name or "
+		    "password", key);
+	net_url_free(&u);
+}
+
+/* The refresh token is the daemon's own state: absent until `convened
+ * authorize` writes it, then a file only we can read. */
+static void
+check_refresh_file(struct ctx *c, const char *path)
+{
+	int line = c->seen_sec[S_OAUTH];
+	char *err;
+
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		diag_add(c->d, 0, c->file, line, "[oauth] refresh_token_file %s "
+		    "is not there yet: run convened authorize", path);
+		return;
+	}
+	diag_note(c->d, c->file, line, "[oauth] refresh_token_file: file %s",
+	    path);
+	if ((err = secret_file_unfit(path, "refresh token")) != NULL) {
+		diag_add(c->d, 1, c->file, line, "[oauth] %s", err);
+		free(err);
+	}
+}
+
+/* A tenant goes into the endpoints' path: a name or an id, nothing that
+ * could change the URL. */
+static int
+valid_tenant(const char *t)
+{
+	size_t i;
+
+	for (i = 0; t[i] != '\0'; i++)
+		if (!isalnum((unsigned char)t[i]) && t[i] != '.' && t[i] != '-')
+			return 0;
+	return i > 0;
+}
+
+/* The provider's settings, or token_command alone. */
+static void
+check_provider(struct ctx *c)
+{
+	struct oauth_config *o = &c->cfg->oauth;
+	int line = c->seen_sec[S_OAUTH];
+
+	if (o->provider == PROVIDER_NONE) {
+		diag_add(c->d, 1, c->file, line, "[oauth] needs provider "
+		    "(microsoft | google | custom) or token_command");
+		return;
+	}
+	if (o->provider == PROVIDER_MICROSOFT && !valid_tenant(o->tenant)) {
+		diag_add(c->d, 1, c->file, line, "[oauth] tenant '%s' must be "
+		    "a directory id or domain (letters, digits, '.', '-')",
+		    o->tenant);
+		return;
+	}
+	provider_fill(o);
+	if (o->token_url == NULL)
+		diag_add(c->d, 1, c->file, line, "[oauth] provider = custom "
+		    "needs token_url");
+	check_oauth_url(c, "token_url", o->token_url);
+	check_oauth_url(c, "device_url", o->device_url);
+	check_oauth_url(c, "authorize_url", o->authorize_url);
+	if (o->client_id == NULL)
+		diag_add(c->d, 1, c->file, line, "[oauth] needs client_id (the "
+		    "application's id at the provider)");
+	if (o->refresh_token_file == NULL)
+		diag_add(c->d, 1, c->file, line, "[oauth] needs "
+		    "refresh_token_file (where convened authorize keeps it)");
+	else
+		check_refresh_file(c, o->refresh_token_file);
+	if (o->client_secret_file != NULL)
+		check_secret(c, S_OAUTH, "client_secret_file",
+		    o->client_secret_file, "client secret", 0);
+}
+
+static void
+check_oauth(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+	const struct oauth_config *o = &cfg->oauth;
+	int line = c->seen_sec[S_OAUTH];
+
+	cfg->oauth_given = line != 0;
+	if (!config_uses_oauth(cfg)) {
+		if (line != 0)
+			diag_add(c->d, 0, c->file, line, "[oauth] is not used: "
+			    "neither [imap] nor [smtp] has auth = xoauth2 or "
+			    "oauthbearer");
+		return;
+	}
+	if (line == 0) {
+		diag_add(c->d, 1, c->file, CONFIG_AUTH_OAUTH(cfg->imap.auth) ?
+		    c->seen_sec[S_IMAP] : c->seen_sec[S_SMTP], "auth = %s needs "
+		    "an [oauth] section", config_auth_name(CONFIG_AUTH_OAUTH(
+		    cfg->imap.auth) ? cfg->imap.auth : cfg->smtp.auth));
+		return;
+	}
+	if (o->token_command == NULL) {
+		check_provider(c);
+		return;
+	}
+	if (o->provider != PROVIDER_NONE || o->client_id != NULL ||
+	    o->refresh_token_file != NULL || o->token_url != NULL)
+		diag_add(c->d, 1, c->file, line, "[oauth] token_command stands "
+		    "alone: give it, or provider with client_id and "
+		    "refresh_token_file, not both");
+	diag_note(c->d, c->file, line, "[oauth] access tokens from "
+	    "token_command");
+}
+
 static void
 check_global(struct ctx *c)
 {
@@ -1368,10 +1620,11 @@ check_global(struct ctx *c)
 	c->file = cfg->file;
 	missing_sections(c, c->lineno > 0 ? c->lineno : 1);
 	check_url(c, S_SMTP, &cfg->smtp, "smtp", "smtps");
-	check_password(c, S_SMTP, &cfg->smtp);
+	check_login(c, S_SMTP, &cfg->smtp);
 	check_url(c, S_IMAP, &cfg->imap, "imap", "imaps");
-	check_password(c, S_IMAP, &cfg->imap);
+	check_login(c, S_IMAP, &cfg->imap);
 	check_trust(c);
+	check_oauth(c);
 	if (cfg->nimap_folders == 0)
 		diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],
 		    "[imap] folders is empty");
@@ -1769,14 +2022,14 @@ config_member_timezone(const struct group *g, const struct member *m)
 }
 
 char *
-config_read_secret(const char *name, const char *what, char **err)
+config_read_secret(const char *file, const char *what, char **err)
 {
 	char *path, *pw = NULL, *nl;
 	size_t cap = 0;
 	ssize_t len;
 	FILE *fp;
 
-	if ((path = secret_path(name, what, err)) == NULL)
+	if ((path = secret_path(file, what, err)) == NULL)
 		return NULL;
 	if ((fp = fopen(path, "re")) == NULL) {
 		*err = xasprintf("cannot read %s file %s: %s", what, path,
@@ -1802,4 +2055,17 @@ char *
 config_read_password(const struct endpoint *e, char **err)
 {
 	return config_read_secret(e->password_file, "password", err);
+}
+
+int
+config_uses_oauth(const struct config *cfg)
+{
+	return CONFIG_AUTH_OAUTH(cfg->imap.auth) ||
+	    CONFIG_AUTH_OAUTH(cfg->smtp.auth);
+}
+
+const char *
+config_auth_name(enum auth a)
+{
+	return name_of(smtp_auths, (int)a);
 }

@@ -89,6 +89,12 @@ struct group {
 	int         line;         /* of [group] */
 };
 
+/* How an account signs in: with a password (AUTH PLAIN/LOGIN as the
+ * server offers, or IMAP LOGIN), with an OAuth 2.0 access token in SASL
+ * XOAUTH2 or OAUTHBEARER (RFC 7628), or not at all (SMTP only: a local
+ * relay). */
+enum auth { AUTH_PASSWORD, AUTH_XOAUTH2, AUTH_OAUTHBEARER, AUTH_NONE };
+
 struct endpoint {
 	char       *url;
 	char       *username;     /* NULL: no authentication */
@@ -96,6 +102,30 @@ struct endpoint {
 	                           * the configuration file's directory), or
 	                           * a systemd credential name */
 	int         tls_required;
+	enum auth   auth;
+};
+
+/* 1 when the account signs in with an OAuth 2.0 access token. */
+#define CONFIG_AUTH_OAUTH(a) ((a) == AUTH_XOAUTH2 || (a) == AUTH_OAUTHBEARER)
+
+enum provider { PROVIDER_NONE, PROVIDER_MICROSOFT, PROVIDER_GOOGLE,
+                PROVIDER_CUSTOM };
+
+/* [oauth]: where access tokens come from.  After load, a provider's
+ * endpoints and scope are filled in where the file left them out, so
+ * token_url is set whenever token_command is not. */
+struct oauth_config {
+	enum provider provider;     /* PROVIDER_NONE: token_command */
+	char       *tenant;         /* microsoft */
+	char       *token_url;
+	char       *device_url;     /* NULL: no device authorization grant */
+	char       *authorize_url;  /* NULL: no authorization-code grant */
+	char       *client_id;
+	char       *client_secret_file;   /* as password_file; NULL: none */
+	char       *refresh_token_file;   /* a path, state convened writes */
+	char       *scope;          /* NULL: the provider's default, if any */
+	char       *token_command;  /* run by /bin/sh; NULL: none */
+	int         timeout;        /* seconds for the endpoint, the command */
 };
 
 struct config {
@@ -110,6 +140,7 @@ struct config {
 	char       *timezone;
 	char       *language;
 	int         tick;
+	char       *metrics;          /* node_exporter textfile, or NULL */
 	/* [organizer] */
 	char       *org_name;
 	char       *org_email;
@@ -143,6 +174,9 @@ struct config {
 	 * the commands that send (loop_open_key()), unset before.
 	 * config_free() overwrites it. */
 	struct token_key trust_key;
+	/* [oauth] */
+	struct oauth_config oauth;
+	int         oauth_given;     /* the file has an [oauth] section */
 	/* groups, in file name order */
 	struct group *groups;
 	size_t      ngroups;
@@ -207,5 +241,15 @@ char *config_read_secret(const char *name, const char *what, char **err);
 
 /* config_read_secret() of an endpoint's password_file. */
 char *config_read_password(const struct endpoint *, char **err);
+
+/* The same for any secret named so (client_secret_file): its first line,
+ * without the line end.  what ("client secret") goes into *err. */
+char *config_read_secret(const char *file, const char *what, char **err);
+
+/* 1 when either account signs in with OAuth 2.0. */
+int   config_uses_oauth(const struct config *);
+
+/* "password", "xoauth2", "oauthbearer" or "none". */
+const char *config_auth_name(enum auth);
 
 #endif

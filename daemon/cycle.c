@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "agenda.h"
 #include "config.h"
 #include "cycle.h"
 #include "inbox.h"
 #include "log.h"
+#include "metrics.h"
 #include "notice.h"
 #include "outbox.h"
 #include "plan.h"
@@ -103,6 +105,20 @@ steps_and_send(const struct cycle_ctx *c, volatile sig_atomic_t *stop,
 	return 0;
 }
 
+/* The figures for Prometheus: a file that cannot be written is logged
+ * and does not stop the mail. */
+static void
+write_metrics(const struct config *cfg, struct store *st, long long now,
+    const struct cycle_stats *cs)
+{
+	char *err = NULL;
+
+	if (cfg->metrics != NULL && metrics_write(cfg, st, now, cs, &err) == -1) {
+		log_warnx("%s", err);
+		free(err);
+	}
+}
+
 int
 cycle_run(const struct config *cfg, struct store *st, long long now,
     int collect, volatile sig_atomic_t *stop, struct cycle_stats *out,
@@ -121,8 +137,14 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	c.st = st;
 	c.now = now;
 	c.cs = &cs;
+	account_cycle_begin();
+	/* How the accounts did is recorded after reading mail, so that the
+	 * admin's notice of a failed one goes out in this cycle's sending. */
 	if ((collect && inbox_collect(cfg, st, now, stop, &is, err) == -1) ||
-	    steps_and_send(&c, stop, &os, &os2, err) == -1)
+	    account_record(cfg, st, now, err) == -1 ||
+	    account_notice(&c, err) == -1 ||
+	    steps_and_send(&c, stop, &os, &os2, err) == -1 ||
+	    account_record(cfg, st, now, err) == -1)
 		return -1;
 	/* The feeds show what planning decided; a repository that cannot be
 	 * written is logged and does not stop the mail. */
@@ -130,6 +152,7 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 		return -1;
 	cs.replies_read = is.fetched;
 	cs.replies_applied = is.applied;
+	cs.replies_refused = (int)store_inbound_count(st, "refused", now);
 	cs.mail_server_down = is.server_error;
 	cs.sent = os.sent + os2.sent;
 	cs.deferred = os.deferred + os2.deferred;
@@ -145,6 +168,7 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	    cs.meetings_changed, cs.meetings_cancelled, cs.queued, cs.sent,
 	    cs.deferred, cs.failed, cs.pending, cs.smtp_refused ?
 	    "; the mail server refused us" : "");
+	write_metrics(cfg, st, now, &cs);
 	if (out != NULL)
 		*out = cs;
 	return 0;

@@ -12,6 +12,7 @@ struct store;
 struct cycle_stats {
 	int replies_read;
 	int replies_applied;
+	int replies_refused;    /* the sender may not do what they ask */
 	int mail_server_down;   /* IMAP unusable this cycle */
 	int meetings_new, meetings_changed, meetings_cancelled;
 	int queued;             /* messages put in the outbox */

@@ -72,6 +72,7 @@ struct imap {
 	long        timeout;
 	char        errbuf[CURL_ERROR_SIZE];
 	int         fresh;      /* next perform on a new connection */
+	int         login_refused;  /* the last failure was the login's */
 
 	/* session */
 	int         caps_known;
@@ -747,6 +748,12 @@ imap_free(struct imap *s)
 	free(s);
 }
 
+int
+imap_login_refused(const struct imap *s)
+{
+	return s->login_refused;
+}
+
 static enum dmn
 classify(CURLcode rc)
 {
@@ -836,7 +843,8 @@ command(struct imap *s, const char *cmd, enum expect ex, const char *what,
 		return r;
 	}
 	r = classify(rc);
-	if (rc == CURLE_LOGIN_DENIED || rc == CURLE_AUTH_ERROR) {
+	s->login_refused = rc == CURLE_LOGIN_DENIED || rc == CURLE_AUTH_ERROR;
+	if (s->login_refused) {
 		*err = xasprintf("cannot log in to the imap server as %s: %s%s%s",
 		    s->user, curl_easy_strerror(rc),
 		    s->last_no.len > 0 ? ": " : "", buf_str(&s->last_no));

@@ -12,6 +12,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "authorize.h"
 #include "classify.h"
 #include "config.h"
 #include "cycle.h"
@@ -50,6 +51,7 @@ usage(FILE *fp)
 	    "  report --year YYYY [--format md|csv|json]\n"
 	    "                        the annual report of all groups\n"
 	    "  calendar GROUP        the group's meetings as an iCalendar feed\n"
+	    "  authorize             get the OAuth refresh token, interactively\n"
 	    "default configuration: %s\n", CONFIG_DEFAULT_FILE);
 }
 
@@ -298,6 +300,25 @@ cmd_inspect(const struct opts *o)
 	return EX_OK;
 }
 
+/* Needs the configuration only: the store is the daemon's. */
+static int
+cmd_authorize(const struct opts *o)
+{
+	struct config *cfg;
+	char *err = NULL;
+	int rc = EX_OK;
+
+	if ((cfg = load_config(o)) == NULL)
+		return EX_CONFIG;
+	if (authorize_run(cfg, stdout, &err) == -1) {
+		log_errx("cannot authorize: %s", err);
+		free(err);
+		rc = EX_NOPERM;
+	}
+	config_free(cfg);
+	return rc;
+}
+
 static int
 cmd_run(const struct opts *o)
 {
@@ -320,6 +341,7 @@ static const struct command {
 	{ "status",   cmd_status,   0, 1, 1, 0 },
 	{ "report",   cmd_report,   0, 0, 0, 1 },
 	{ "calendar", cmd_calendar, 1, 1, 0, 0 },
+	{ "authorize", cmd_authorize, 0, 0, 0, 0 },
 };
 
 /* The command cmd with its operands, as the table allows; an exit status. */

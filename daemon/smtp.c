@@ -423,6 +423,12 @@ smtp_free(struct smtp *s)
 }
 
 int
+smtp_login_refused(const struct smtp *s)
+{
+	return s->stage == ST_AUTH && s->code >= 500 && s->code < 600;
+}
+
+int
 smtp_recipient_refused(const struct smtp *s)
 {
 	return s->stage == ST_RCPT && s->code >= 500 && s->code < 600;

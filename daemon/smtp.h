@@ -39,9 +39,11 @@
 
 struct smtp;                                    /* opaque */
 
-/* A session for endpoint ep (url, username, tls_required are copied; ep
- * need not outlive the call).  password may be NULL: no AUTH.  It is copied
- * and the copy is wiped on smtp_free().  timeout in seconds (> 0; values
+/* A session for endpoint ep (url, username, tls_required, auth are
+ * copied; ep need not outlive the call).  password may be NULL: no AUTH;
+ * with ep->auth xoauth2 or oauthbearer it is the access token, sent in
+ * that SASL mechanism.  It is copied and the copy is wiped on
+ * smtp_free().  timeout in seconds (> 0; values
  * below 1 are taken as 1).  Never fails: allocation failure aborts.  No
  * network traffic happens until the first smtp_send(). */
 struct smtp *smtp_new(const struct endpoint *ep, const char *password,
@@ -78,6 +80,11 @@ int smtp_recipient_refused(const struct smtp *);
  * server's, not this message's: refused or lost connection, a stall past
  * the timeout, a 4xx before MAIL FROM, or 421 (closing) anywhere. */
 int smtp_server_unavailable(const struct smtp *);
+
+/* After a send that failed with DMN_BAD_ACCOUNT: 1 when the server
+ * refused the login itself (a 5xx to AUTH or its continuation), as it
+ * does for an access token that expired or was revoked. */
+int smtp_login_refused(const struct smtp *);
 
 /* QUIT, close the connection, wipe the password, free.  NULL is a no-op. */
 void smtp_free(struct smtp *);

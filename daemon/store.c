@@ -193,10 +193,27 @@ static const char migration_3[] =
 	"ALTER TABLE outbox DROP COLUMN data;"
 	"CREATE INDEX outbox_recipient ON outbox (recipient);";
 
-/* Numbers 4 and 5 are taken by work written at the same time as 6 (the
- * inbound and OAuth changes): empty here, their text comes with them. */
+/* Number 4 is taken by the inbound work of issue 19, written at the same
+ * time as 5 and 6: empty here, its text comes with it. */
 static const char migration_4[] = "";
-static const char migration_5[] = "";
+
+/* The accounts convened signs in to, as the daemon last found them, for
+ * `status` and the admin's notice: one row each, written once a cycle
+ * tried it.  outage_since is the first failure since the last success,
+ * noticed_at when the admin was told of that outage. */
+static const char migration_5[] =
+	"CREATE TABLE accounts ("
+	"  name          TEXT PRIMARY KEY NOT NULL"
+	"                CHECK (name IN ('imap', 'smtp')),"
+	"  auth          TEXT NOT NULL,"
+	"  ok            INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+	"  checked_at    INTEGER NOT NULL,"
+	"  last_success  INTEGER,"
+	"  error         TEXT,"
+	"  token_expires INTEGER,"
+	"  outage_since  INTEGER,"
+	"  noticed_at    INTEGER"
+	") WITHOUT ROWID;";
 
 /* Whether a meeting's invitations name the organizer by its plain address
  * (token.h).  Clients treat an ORGANIZER that changes as another event, so
@@ -269,6 +286,10 @@ enum stmt_id {
 	ST_BOUNCE_STATUS,
 	ST_GROUP_DOCUMENTS,
 	ST_MEETING_EXISTS,
+	ST_ACCOUNT_SET,
+	ST_ACCOUNTS,
+	ST_ACCOUNT_NOTICED,
+	ST_INBOUND_COUNT,
 	ST__COUNT
 };
 
@@ -514,6 +535,32 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_MEETING_EXISTS] =
 	"SELECT EXISTS (SELECT 1 FROM meetings WHERE uid = ?1)",
+
+	/* A success ends the outage; a failure starts one or goes on with
+	 * it.  last_success stays through failures: it says since when. */
+	[ST_ACCOUNT_SET] =
+	"INSERT INTO accounts (name, auth, ok, checked_at, last_success, error,"
+	"  token_expires, outage_since, noticed_at)"
+	" VALUES (?1, ?2, ?3, ?4, CASE WHEN ?3 THEN ?4 END, ?5, ?6,"
+	"  CASE WHEN ?3 THEN NULL ELSE ?4 END, NULL)"
+	" ON CONFLICT (name) DO UPDATE SET auth = excluded.auth,"
+	"  ok = excluded.ok, checked_at = excluded.checked_at,"
+	"  last_success = coalesce(excluded.last_success, last_success),"
+	"  error = excluded.error, token_expires = excluded.token_expires,"
+	"  outage_since = CASE WHEN excluded.ok THEN NULL"
+	"    ELSE coalesce(outage_since, excluded.checked_at) END,"
+	"  noticed_at = CASE WHEN excluded.ok THEN NULL ELSE noticed_at END",
+
+	[ST_ACCOUNTS] =
+	"SELECT name, auth, ok, checked_at, last_success, error, token_expires,"
+	"  outage_since, noticed_at FROM accounts ORDER BY name",
+
+	[ST_ACCOUNT_NOTICED] =
+	"UPDATE accounts SET noticed_at = ?2"
+	" WHERE name = ?1 AND NOT ok AND noticed_at IS NULL",
+
+	[ST_INBOUND_COUNT] =
+	"SELECT count(*) FROM inbound WHERE result = ?1 AND processed_at = ?2",
 };
 
 struct store {
@@ -1900,4 +1947,104 @@ store_last_ended_without_minutes(struct store *s, const char *group_id,
 		uid = col_dup(st, 0);
 	sqlite3_reset(st);
 	return uid;
+}
+
+/* ---- accounts ---- */
+
+int
+store_account_set(struct store *s, const struct store_account_in *a,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_ACCOUNT_SET, "ttiltL", a->name, a->auth,
+	    a->ok ? 1 : 0, a->now, a->ok ? NULL : a->error,
+	    a->token_expires)) < 0)
+		return dberr(s, err, xasprintf("cannot record account %s",
+		    a->name));
+	return 0;
+}
+
+/* A time column: -1 for NULL. */
+static long long
+col_time(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 :
+	    (long long)sqlite3_column_int64(st, i);
+}
+
+int
+store_accounts(struct store *s, struct store_account **out, size_t *n,
+    char **err)
+{
+	struct store_account *v = NULL, *a;
+	sqlite3_stmt *st;
+	size_t cnt = 0;
+	int rc;
+
+	if ((st = stmt_get(s, ST_ACCOUNTS, "")) == NULL)
+		return dberr(s, err, xstrdup("cannot read accounts"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, cnt + 1, sizeof *v);
+		a = &v[cnt++];
+		a->name = col_dup(st, 0);
+		a->auth = col_dup(st, 1);
+		a->ok = sqlite3_column_int(st, 2);
+		a->checked_at = col_time(st, 3);
+		a->last_success = col_time(st, 4);
+		a->error = col_dup(st, 5);
+		a->token_expires = col_time(st, 6);
+		a->outage_since = col_time(st, 7);
+		a->noticed_at = col_time(st, 8);
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		store_accounts_free(v, cnt);
+		return dberr(s, err, xstrdup("cannot read accounts"));
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+void
+store_accounts_free(struct store_account *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].auth);
+		free(v[i].error);
+	}
+	free(v);
+}
+
+int
+store_account_noticed(struct store *s, const char *name, long long now,
+    char **err)
+{
+	int rc;
+
+	if ((rc = run_stmt(s, stmt_get(s, ST_ACCOUNT_NOTICED, "tl", name,
+	    now))) < 0)
+		return dberr(s, err, xasprintf("cannot record the notice for "
+		    "account %s", name));
+	return rc > 0;
+}
+
+long long
+store_inbound_count(struct store *s, const char *result, long long at)
+{
+	sqlite3_stmt *st;
+	long long n = -1;
+
+	if ((st = stmt_get(s, ST_INBOUND_COUNT, "tl", result, at)) == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		save_err(s);
+	sqlite3_reset(st);
+	return n;
 }

@@ -361,4 +361,49 @@ char *store_last_ended_without_minutes(struct store *, const char *group_id,
  * frees), or NULL: none, or the store failed. */
 char *store_bounce_status(struct store *, const char *email);
 
+/* Messages recorded as processed with this result (inbox_result_name())
+ * at exactly time at (a cycle's now), or -1. */
+long long store_inbound_count(struct store *, const char *result,
+         long long at);
+
+/* ---- accounts (schema 5) ----
+ *
+ * The IMAP and SMTP accounts as a cycle last found them signing in. */
+
+struct store_account_in {
+	const char *name;               /* imap | smtp */
+	const char *auth;               /* config_auth_name() */
+	int         ok;                 /* signed in (the server took us) */
+	long long   now;
+	const char *error;              /* why not; ignored when ok */
+	long long   token_expires;      /* the access token's, or -1 */
+};
+/* Record a sign-in: a success sets last_success and ends any outage
+ * (outage_since and noticed_at cleared); a failure keeps last_success,
+ * sets error, and starts an outage at now unless one is on. */
+int  store_account_set(struct store *, const struct store_account_in *,
+         char **err);
+
+struct store_account {
+	char      *name, *auth;
+	int        ok;
+	long long  checked_at;
+	long long  last_success;        /* -1: never */
+	char      *error;               /* NULL when ok */
+	long long  token_expires;       /* -1: none */
+	long long  outage_since;        /* -1: no outage */
+	long long  noticed_at;          /* -1: the admin was not told */
+};
+/* Every account recorded, by name.  *out (NULL when none) is freed with
+ * store_accounts_free(). */
+int  store_accounts(struct store *, struct store_account **out, size_t *n,
+         char **err);
+void store_accounts_free(struct store_account *, size_t);
+
+/* The admin was told of the account's outage: 1 when this is the first
+ * notice of it (send it), 0 when it was told before or there is no
+ * outage, -1 error.  Meant for the transaction that queues the notice. */
+int  store_account_noticed(struct store *, const char *name, long long now,
+         char **err);
+
 #endif

@@ -23,7 +23,7 @@
 const char *const template_kinds[] = { "invite", "update", "cancel",
     "bounce-notice", "agenda-request", "agenda-reminder", "minutes-request",
     "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
-    "quota-year-end", "rule-warning", NULL };
+    "quota-year-end", "rule-warning", "auth-notice", NULL };
 
 /* Variables every meeting message takes. */
 static const char *const meeting_vars[] = {
@@ -81,6 +81,13 @@ static const char *const rule_vars[] = {
 	"organizer_name", "organizer_email", "why", "coordinators", NULL
 };
 
+/* An account that can no longer sign in (account.c), to the admin. */
+static const char *const auth_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "account", "server", "auth",
+	"error", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -100,6 +107,7 @@ static const struct {
 	{ "quota-warning", quota_vars },
 	{ "quota-year-end", quota_vars },
 	{ "rule-warning", rule_vars },
+	{ "auth-notice", auth_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

@@ -82,6 +82,13 @@ int   file_write_temp(int dirfd, const void *data, size_t len,
  * the directory: 0 or -1. */
 int   file_write_atomic(int dirfd, const char *name, const void *data,
           size_t len, char **err);
+/* The same with the file's mode set to mode whatever the umask: 0600 for
+ * a secret, 0644 for what another user's program reads. */
+int   file_write_atomic_mode(int dirfd, const char *name, const void *data,
+          size_t len, int mode, char **err);
+/* The same for a path, in the directory it names. */
+int   file_write_path(const char *path, const void *data, size_t len,
+          int mode, char **err);
 
 /* JSON: a string value with quotes, every control character and non-ASCII
  * byte sequence that is not valid UTF-8 escaped or replaced. */

@@ -93,7 +93,7 @@ class SmtpServer:
     """tests/integration/smtpd.py on 127.0.0.1, a random free port, storing
     every accepted message raw in a Maildir."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, extra=()):
         self.dir = os.path.join(workdir, "smtp")
         self.maildir = os.path.join(self.dir, "maildir")
         os.makedirs(self.maildir)
@@ -103,7 +103,7 @@ class SmtpServer:
         self.proc, self.port = start_helper(
             ["/usr/bin/python3", os.path.join(ROOT, "tests/integration/smtpd.py"),
              "--port-file", port_file, "--maildir", self.maildir,
-             "--faults", self.faults],
+             "--faults", self.faults] + list(extra),
             port_file, os.path.join(self.dir, "log"))
 
     def set_faults(self, faults):

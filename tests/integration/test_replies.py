@@ -270,13 +270,17 @@ def test(ws):
 
     # UIDVALIDITY changes: INBOX is read again; what is there (the spoofed
     # RSVP, the out-of-office) stays ignored, and nothing changes.
+    # (The accounts' last success moves with every cycle: not compared.)
     before = ws.status("2021-03-18T15:00:00Z")
+    before.pop("accounts")
     dc.stop()
     dc.change_uidvalidity("agenda", "INBOX")
     dc.start()
     p = ws.convened("once", now="2021-03-18T15:00:00Z")
     check("UIDVALIDITY" in p.stderr, "UIDVALIDITY change not logged:\n" + p.stderr)
-    check(ws.status("2021-03-18T15:00:00Z") == before, "status changed after UIDVALIDITY")
+    after = ws.status("2021-03-18T15:00:00Z")
+    after.pop("accounts")
+    check(after == before, "status changed after UIDVALIDITY")
     inbox = dc.messages("agenda", "INBOX")
     check(len(inbox) == 2 and all("S" not in x["flags"] for x in inbox),
           "INBOX after rescan %s" % [(x["name"], x["flags"]) for x in inbox])

@@ -1249,6 +1249,136 @@ test_guest_sections(void **state)
 	free(path);
 }
 
+/* ---- OAuth ---------------------------------------------------------------- */
+
+/* base_global with both accounts on xoauth2 and [oauth] as given; the
+ * [imap] section starts at line 9, [oauth] at line 16. */
+static void
+put_oauth(struct fx *fx, const char *oauth)
+{
+	/* [imap] is at line 9, [oauth] (when given) at 16. */
+	char *text = xasprintf(
+	    "[daemon]\ntimezone = America/Santiago\n"
+	    "[organizer]\nname = S\nemail = agenda@example.org\n"
+	    "[smtp]\nurl = smtp://127.0.0.1:2525\ntls = none\n"
+	    "[imap]\nurl = imap://127.0.0.1:1143\n"
+	    "username = agenda@example.org\nauth = xoauth2\n"
+	    "tls = none\nfolders = INBOX\n"                     /* 13-14 */
+	    "\n"                                                /* 15 */
+	    "%s", oauth);
+	write_file(fx->global, text, 0644);
+	free(text);
+}
+
+static void
+test_oauth_provider_defaults(void **state)
+{
+	struct fx *fx = *state;
+	char *rt = xasprintf("%s/oauth.token", fx->dir), *want;
+
+	put_oauth(fx, "[oauth]\nprovider = microsoft\ntenant = example.org\n"
+	    "client_id = abc\nrefresh_token_file = ./oauth.token\n");
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_int_equal(fx->cfg->imap.auth, AUTH_XOAUTH2);
+	assert_int_equal(fx->cfg->smtp.auth, AUTH_PASSWORD);
+	assert_string_equal(fx->cfg->oauth.token_url, "https://login."
+	    "microsoftonline.com/example.org/oauth2/v2.0/token");
+	assert_string_equal(fx->cfg->oauth.device_url, "https://login."
+	    "microsoftonline.com/example.org/oauth2/v2.0/devicecode");
+	assert_string_equal(fx->cfg->oauth.scope, "offline_access "
+	    "https://outlook.office.com/IMAP.AccessAsUser.All "
+	    "https://outlook.office.com/SMTP.Send");
+	assert_string_equal(fx->cfg->oauth.refresh_token_file, rt);
+	/* No refresh token yet: a warning that says what to do. */
+	want = xasprintf("%s:16: warning: [oauth] refresh_token_file %s is not "
+	    "there yet: run convened authorize", fx->global, rt);
+	assert_true(has(fx, want));
+	assert_true(config_uses_oauth(fx->cfg));
+	free(want);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	diag_free(&fx->d);
+
+	/* Google: PKCE, no device flow; its token file must be 0600. */
+	write_file(rt, "rt-1\n", 0644);
+	put_oauth(fx, "[oauth]\nprovider = google\nclient_id = abc\n"
+	    "refresh_token_file = ./oauth.token\n");
+	want = xasprintf("[oauth] refresh token file %s is readable by group "
+	    "or others (mode 0644): chmod 600 it", rt);
+	expect_one_error(fx, fx->global, 16, want);
+	free(want);
+	free(rt);
+}
+
+static void
+test_oauth_errors(void **state)
+{
+	struct fx *fx = *state;
+
+	put_oauth(fx, "");
+	expect_one_error(fx, fx->global, 9, "auth = xoauth2 needs an [oauth] "
+	    "section");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\nclient_id = x\n");
+	expect_one_error(fx, fx->global, 16, "[oauth] needs provider "
+	    "(microsoft | google | custom) or token_command");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\nprovider = custom\nclient_id = x\n"
+	    "refresh_token_file = ./t\n");
+	expect_one_error(fx, fx->global, 16, "[oauth] provider = custom needs "
+	    "token_url");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\nprovider = custom\nclient_id = x\n"
+	    "token_url = http://idp.example.org/token\nrefresh_token_file = ./t\n");
+	expect_one_error(fx, fx->global, 16, "[oauth] token_url must be an "
+	    "https:// URL (http:// only for a loopback host)");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\nprovider = microsoft\ntenant = a/b?c\n"
+	    "client_id = x\nrefresh_token_file = ./t\n");
+	expect_one_error(fx, fx->global, 16, "[oauth] tenant 'a/b?c' must be a "
+	    "directory id or domain (letters, digits, '.', '-')");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\ntoken_command = cat t\nprovider = google\n");
+	expect_one_error(fx, fx->global, 16, "[oauth] token_command stands "
+	    "alone: give it, or provider with client_id and refresh_token_file, "
+	    "not both");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\nprovider = google\nclient_id = x\n"
+	    "client_secret = hunter2\nrefresh_token_file = ./t\n");
+	expect_one_error(fx, fx->global, 19, "[oauth] client_secret written "
+	    "inline: put it in a file of mode 0600 (or a systemd credential) and "
+	    "name it with client_secret_file");
+}
+
+static void
+test_auth_keys(void **state)
+{
+	struct fx *fx = *state;
+
+	/* An IMAP mailbox always needs a login. */
+	put_global(fx, "auth = none\n");
+	expect_one_error(fx, fx->global, 14, "auth must be one of password | "
+	    "xoauth2 | oauthbearer, not 'none'");
+	diag_free(&fx->d);
+	/* A local relay: no login at all. */
+	write_file(fx->global, "[organizer]\nname = x\nemail = a@example.org\n"
+	    "[smtp]\nurl = smtp://127.0.0.1:25\ntls = none\nauth = none\n"
+	    "username = u\n[imap]\nurl = imap://127.0.0.1:1143\nusername = u\n"
+	    "password_file = ./imap.pass\ntls = none\n", 0644);
+	expect_one_error(fx, fx->global, 4, "[smtp] auth = none takes no "
+	    "username or password_file");
+	diag_free(&fx->d);
+	/* A token needs to know whose mailbox. */
+	write_file(fx->global, "[organizer]\nname = x\nemail = a@example.org\n"
+	    "[smtp]\nurl = smtp://127.0.0.1:25\ntls = none\nauth = oauthbearer\n"
+	    "[imap]\nurl = imap://127.0.0.1:1143\nusername = u\n"
+	    "password_file = ./imap.pass\ntls = none\n"
+	    "[oauth]\ntoken_command = printf x\n", 0644);
+	expect_one_error(fx, fx->global, 4, "[smtp] auth = oauthbearer needs "
+	    "username (the mailbox the token is for)");
+}
+
 int
 main(void)
 {
@@ -1256,6 +1386,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_sections, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_oauth_provider_defaults,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oauth_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_auth_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lists_continue_and_repeat,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_section, setup,

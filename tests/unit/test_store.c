@@ -219,6 +219,7 @@ test_fresh_db(void **state)
 	assert_true(raw_has(f->db, "index", "meetings_group_start"));
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 6);
 	assert_true(raw_has(f->db, "index", "outbox_recipient"));
+	assert_true(raw_has(f->db, "table", "accounts"));
 	assert_int_equal(raw_int(f->db, "PRAGMA application_id"), 0x636e7664);
 	store_close(s);
 }
@@ -319,6 +320,7 @@ test_upgrade_from_v1(void **state)
 		assert_int_equal(pm.plain_organizer, 1);
 		store_plan_meeting_clear(&pm);
 	}
+	assert_true(raw_has(f->db, "table", "accounts"));
 	/* The message queued under version 1 keeps its text in its new
 	 * table (version 3). */
 	{
@@ -737,6 +739,55 @@ test_rollback(void **state)
 	store_close(s);
 }
 
+/* An outage starts at the first failure, lasts through the next ones,
+ * gets one notice, and ends with a success; last_success stays. */
+static void
+test_accounts(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	struct store_account *a;
+	size_t n;
+
+	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
+	    1, 100, NULL, 5000 }, &err));
+	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
+	    0, 200, "refused", -1 }, &err));
+	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
+	    0, 300, "refused again", -1 }, &err));
+	assert_int_equal(store_account_noticed(s, "imap", 300, &err), 1);
+	assert_int_equal(store_account_noticed(s, "imap", 310, &err), 0);
+	assert_int_equal(store_account_noticed(s, "smtp", 310, &err), 0);
+	OK(store_accounts(s, &a, &n, &err));
+	assert_int_equal(n, 1);
+	assert_string_equal(a[0].name, "imap");
+	assert_string_equal(a[0].auth, "xoauth2");
+	assert_int_equal(a[0].ok, 0);
+	assert_int_equal(a[0].last_success, 100);
+	assert_int_equal(a[0].checked_at, 300);
+	assert_string_equal(a[0].error, "refused again");
+	assert_int_equal(a[0].outage_since, 200);
+	assert_int_equal(a[0].noticed_at, 300);
+	assert_int_equal(a[0].token_expires, -1);
+	store_accounts_free(a, n);
+
+	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
+	    1, 400, "ignored when ok", 9000 }, &err));
+	OK(store_accounts(s, &a, &n, &err));
+	assert_int_equal(a[0].ok, 1);
+	assert_int_equal(a[0].last_success, 400);
+	assert_null(a[0].error);
+	assert_int_equal(a[0].outage_since, -1);
+	assert_int_equal(a[0].noticed_at, -1);
+	assert_int_equal(a[0].token_expires, 9000);
+	store_accounts_free(a, n);
+	/* A new outage is noticed again. */
+	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
+	    0, 500, "revoked", -1 }, &err));
+	assert_int_equal(store_account_noticed(s, "imap", 500, &err), 1);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -758,6 +809,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_bouncing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
 	};
 
 	log_init(0);
