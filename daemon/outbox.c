@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "loop.h"
 #include "outbox.h"
 #include "smtp.h"
 #include "store.h"
@@ -212,6 +213,7 @@ send_batch(struct flush *f, const struct store_outbox *rows, size_t n)
 			r = STEP_STOPPED;
 			break;
 		}
+		loop_alive();
 		r = send_one(f, &rows[i]);
 	}
 	/* rows[i] is the first message not tried. */
