@@ -14,8 +14,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import CONVENED, Failure, SmtpServer, check, run  # noqa: E402
-from test_run import Notify, group  # noqa: E402
+from lib import CONVENED, Notify, SmtpServer, check, run  # noqa: E402
+from test_run import group  # noqa: E402
 
 MEMBERS = 400           # and two coordinators: 402 invitations
 EX_TEMPFAIL = 75
@@ -117,6 +117,7 @@ def run_and_once(ws, smtp, state):
         if waiter is not None:
             waiter.stdout.close(), waiter.stderr.close()
         log.close()
+        notify.close()
     no_duplicates(smtp, MEMBERS + 3, "run and once")
 
 
@@ -152,9 +153,7 @@ def killed_holder(ws, smtp, state):
 def test(ws):
     smtp = SmtpServer(ws.dir)
     ws.servers.append(smtp)
-    ws.write_global(smtp.port)
-    text = open(ws.config).read().replace("[daemon]\n", "[daemon]\ntick = 1\n")
-    open(ws.config, "w").write(text)
+    ws.write_global(smtp.port, tick=1)
     ws.write_group("10-big.ini", group())
     ws.convened("check")
     state = os.path.join(ws.dir, "state.db")

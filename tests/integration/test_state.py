@@ -24,28 +24,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import CONVENED, Failure, SmtpServer, check, run  # noqa: E402
+from lib import CONVENED, SmtpServer, big_group, check, run  # noqa: E402
 from test_lock import per_message_id  # noqa: E402
 
 EX_CONFIG = 78
 EX_CANTCREAT = 73
 NOW = "2021-03-01T12:00:00Z"
-
-
-def group(members):
-    lines = ["[group]", "id = big", "name = Grupo grande", "kind = discussion",
-             "timezone = America/Montevideo", "",
-             "[member ana@mides.example.uy]", "name = Ana", "role = ministry",
-             "coordinator = yes", "",
-             "[member luis@cepal.example.org]", "name = Luis",
-             "role = secretariat", "coordinator = yes", ""]
-    for i in range(members):
-        lines += ["[member m%03d@example.org]" % i, "name = Miembro %d" % i,
-                  "role = other", ""]
-    lines += ["[series monthly]", "summary = Reunión mensual",
-              "start = 2021-02-17 15:00", "duration = 90",
-              "rrule = FREQ=MONTHLY;BYDAY=3WE", ""]
-    return "\n".join(lines)
 
 
 def snapshot(dir):
@@ -151,7 +135,7 @@ def smtp_reset(smtp):
 def backup_and_restore(ws, smtp, state, members, more):
     """A backup taken while a cycle sends; the state lost; the backup
     restored; nothing sent twice."""
-    ws.write_group("10-big.ini", group(members + more))
+    ws.write_group("10-big.ini", big_group(members + more))
     smtp.set_faults({"eod": {"stall": 0.02}})
     p = subprocess.Popen([CONVENED, "-c", ws.config, "--now", NOW, "once"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -220,7 +204,7 @@ def test(ws):
     ws.servers.append(smtp)
     ws.write_global(smtp.port)
     members = 20
-    ws.write_group("10-big.ini", group(members))
+    ws.write_group("10-big.ini", big_group(members))
     state = os.path.join(ws.dir, "state.db")
     ws.convened("once", now=NOW)
     check(len(per_message_id(smtp)) == members + 2, "first once sent %d" % len(smtp.messages()))

@@ -9,59 +9,16 @@ hang; after the stall they come again."""
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import CONVENED, Failure, SmtpServer, check, run  # noqa: E402
+from lib import CONVENED, Notify, SmtpServer, check, run  # noqa: E402
 from test_run import MEMBERS, group  # noqa: E402
 
 INTERVAL = 2.0          # WatchdogSec the test plays: pings every 1 s
 STALL_TIMEOUT = 6       # [smtp] timeout, longer than the interval
-
-
-class Pings:
-    """Every datagram on the socket, with the time it arrived."""
-
-    def __init__(self, path):
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(path)
-        self.sock.settimeout(0.1)
-        self.got = []
-        self.stop = False
-        self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self.listen, daemon=True)
-        self.thread.start()
-
-    def listen(self):
-        while not self.stop:
-            try:
-                data = self.sock.recv(4096).decode()
-            except socket.timeout:
-                continue
-            with self.lock:
-                self.got.append((time.time(), data))
-
-    def times(self, line):
-        with self.lock:
-            return [t for t, d in self.got if line in d.split("\n")]
-
-    def wait(self, line, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.times(line):
-                return
-            time.sleep(0.05)
-        raise Failure("no %s within %d s" % (line, timeout))
-
-    def close(self):
-        self.stop = True
-        self.thread.join()
-        self.sock.close()
 
 
 def accepted_times(smtp):
@@ -86,12 +43,10 @@ def gaps(times, start, end):
 def test(ws):
     smtp = SmtpServer(ws.dir)
     ws.servers.append(smtp)
-    ws.write_global(smtp.port, smtp_timeout=STALL_TIMEOUT)
-    text = open(ws.config).read().replace("[daemon]\n", "[daemon]\ntick = 3600\n")
-    open(ws.config, "w").write(text)
+    ws.write_global(smtp.port, smtp_timeout=STALL_TIMEOUT, tick=3600)
     ws.write_group("10-big.ini", group())
     ws.convened("check")
-    pings = Pings(os.path.join(ws.dir, "notify.sock"))
+    pings = Notify(os.path.join(ws.dir, "notify.sock"))
     env = dict(os.environ, NOTIFY_SOCKET=pings.path,
                WATCHDOG_USEC=str(int(INTERVAL * 1e6)))
     env.pop("WATCHDOG_PID", None)
