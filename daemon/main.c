@@ -399,31 +399,18 @@ run_command(struct opts *o, const char *cmd, int noperands, char **operands)
 	return EX_USAGE;
 }
 
+/* A whole decimal number in [min, max] into *out: 0, or -1. */
 static int
-parse_year(const char *s, int *year)
+parse_int(const char *s, long min, long max, int *out)
 {
 	char *end;
-	long y;
+	long v;
 
 	errno = 0;
-	y = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || y < 1970 || y > 9999)
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
 		return -1;
-	*year = (int)y;
-	return 0;
-}
-
-static int
-parse_wait(const char *s, int *wait)
-{
-	char *end;
-	long w;
-
-	errno = 0;
-	w = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || w < 0 || w > WAIT_MAX)
-		return -1;
-	*wait = (int)w;
+	*out = (int)v;
 	return 0;
 }
 
@@ -475,7 +462,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 			o->json = 1;
 			break;
 		case OPT_YEAR:
-			if (parse_year(optarg, &o->year) == -1) {
+			if (parse_int(optarg, 1970, 9999, &o->year) == -1) {
 				fprintf(stderr, "convened: --year wants a year "
 				    "YYYY, not '%s'\n", optarg);
 				return EX_USAGE;
@@ -493,7 +480,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 			o->init = 1;
 			break;
 		case OPT_WAIT:
-			if (parse_wait(optarg, &o->wait) == -1) {
+			if (parse_int(optarg, 0, WAIT_MAX, &o->wait) == -1) {
 				fprintf(stderr, "convened: --wait wants seconds, "
 				    "0 to %d, not '%s'\n", WAIT_MAX, optarg);
 				return EX_USAGE;
