@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -137,12 +138,19 @@ test_wait_for_holder(void **state)
 	st = state_in(dir);
 	assert_int_equal(pipe(pipefd), 0);
 	if ((pid = fork()) == 0) {
+		/* Any holder will do: flock itself, and nothing left
+		 * allocated for valgrind to count in this child. */
+		char *lockp = xasprintf("%s.lock", st);
+		int fd = open(lockp, O_RDWR | O_CREAT, 0600);
+
+		free(lockp);
+		free(st);
 		close(pipefd[0]);
-		if (lock_take(st, 0, &why, &err) == NULL)
+		if (fd == -1 || flock(fd, LOCK_EX | LOCK_NB) == -1)
 			_exit(1);
 		(void)!write(pipefd[1], "x", 1);
 		usleep(500000);
-		_exit(0);               /* no release: the kernel's job */
+		_exit(0);               /* no unlock: the kernel's job */
 	}
 	close(pipefd[1]);
 	assert_int_equal(read(pipefd[0], &c, 1), 1);
