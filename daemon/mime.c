@@ -194,15 +194,18 @@ mime_to_utf8(const char *data, size_t len, const char *charset)
  * GMime builds an object for every header field and every part, and
  * recurses once per nesting level: 24 MB of short header lines took one
  * `inspect` to 1.5 GB.  So one pass over the bytes first counts what GMime
- * would build, and a message over a limit never reaches it: the lines and
- * bytes of every block GMime would read as header fields (the message's
- * own, each part's after its boundary line, each embedded message's), the
- * boundary lines that open parts, and the multipart and message parts
- * declared.  Where the pass has to guess it counts high: a header block
- * runs until its blank line or a line that cannot be a field (GMime stops
- * there too); a line "--x" opens a part when x is a boundary some
+ * would build, and a message over a limit never reaches it: the fields
+ * (and their bytes) of every block GMime reads as a header (the message's
+ * own, each part's after its boundary line, each embedded message's, and
+ * each part of a multipart/digest without a Content-Type), the boundary
+ * lines that open parts, and the multipart and message parts declared.
+ * Where the pass has to guess it counts high.  A header block runs to its
+ * blank line: GMime reads on past a line that is no field, ignoring it,
+ * and past a boundary line (gmime-parser.c, parser_step_headers).  A line
+ * "--x" outside a header opens a part when x is a boundary some
  * Content-Type declared, and any "--" line does once a boundary could not
- * be read plainly (RFC 2231 pieces, backslash escapes, over 200 bytes). */
+ * be read plainly (RFC 2231 pieces, backslash escapes, RFC 2047 words,
+ * over 200 bytes). */
 
 #define SCAN_BOUNDARY_MAX 200   /* bytes of a boundary we match by value */
 #define SCAN_FIELD_MAX    (64u << 10)   /* of one Content-Type field */
@@ -211,10 +214,14 @@ struct scan {
 	const struct mime_limits *lim;
 	GHashTable *bounds;     /* the boundaries declared, NUL-terminated */
 	int     any_dash;       /* a boundary not read: every "--" line counts */
+	int     digest;         /* a multipart/digest was declared */
 	size_t  header_lines, header_bytes, parts, containers;
 	int     in_header;      /* in a header block */
-	int     message_next;   /* the block declared message/...: the body
-	                         * after its blank line is a header block too */
+	int     in_part;        /* that block follows a boundary line */
+	int     has_ct;         /* it has a Content-Type field */
+	int     message_next;   /* the body after its blank line is a header
+	                         * block too (message/..., or digest part) */
+	int     in_field;       /* the last line began a field */
 	int     in_ct;          /* reading a Content-Type field */
 	struct buf ct;          /* that field, unfolded */
 };
@@ -226,7 +233,8 @@ is_wsp(char c)
 }
 
 /* A field's first line: a name (no white space, no colon, no control)
- * then optional white space and a colon. */
+ * then optional white space and a colon (GMime wants none: counting it
+ * errs high). */
 static int
 is_field_start(const char *p, size_t n)
 {
@@ -273,7 +281,9 @@ scan_boundaries(struct scan *sc, const char *v)
 				q++;
 		}
 		n = (size_t)(q - p);
+		/* GMime decodes an RFC 2047 word even there: not matched */
 		if (n == 0 || n > SCAN_BOUNDARY_MAX ||
+		    g_strstr_len(p, (gssize)n, "=?") != NULL ||
 		    g_hash_table_size(sc->bounds) >= (guint)sc->lim->max_parts)
 			sc->any_dash = 1;
 		else
@@ -299,8 +309,11 @@ scan_field_end(struct scan *sc)
 	v = buf_str(&sc->ct);
 	while (is_wsp(*v))
 		v++;
+	sc->has_ct = 1;
 	if (g_ascii_strncasecmp(v, "multipart/", 10) == 0) {
 		sc->containers++;
+		if (g_ascii_strncasecmp(v + 10, "digest", 6) == 0)
+			sc->digest = 1;
 		if (strcasestr(v, "boundary") == NULL)
 			sc->any_dash = 1;
 		scan_boundaries(sc, v);
@@ -332,43 +345,71 @@ is_delimiter(struct scan *sc, const char *p, size_t n)
 	return g_hash_table_contains(sc->bounds, key);
 }
 
-/* One line, p[0..n) without its line end. */
+/* A header block begins: after a boundary line (in_part), or after the
+ * blank line of a block whose body is a message. */
 static void
-scan_line(struct scan *sc, const char *p, size_t n)
+scan_block(struct scan *sc, int in_part)
+{
+	sc->in_header = 1;
+	sc->in_part = in_part;
+	sc->has_ct = 0;
+	sc->message_next = 0;
+	sc->in_field = 0;
+}
+
+/* One line of a header block, p[0..n) without its line end, not blank. */
+static void
+scan_header_line(struct scan *sc, const char *p, size_t n)
 {
 	const char *colon;
 
-	if (is_delimiter(sc, p, n)) {
-		scan_field_end(sc);
-		sc->parts++;
-		sc->in_header = 1;
-		sc->message_next = 0;
-		return;
-	}
-	if (!sc->in_header)
-		return;
-	if (n == 0 || (!is_wsp(p[0]) && !is_field_start(p, n))) {
-		/* the blank line, or the body begins without one */
-		scan_field_end(sc);
-		sc->in_header = n == 0 && sc->message_next;
-		sc->message_next = 0;
-		return;
-	}
-	sc->header_lines++;
-	sc->header_bytes += n + 1;
 	if (is_wsp(p[0])) {
+		/* a folded line: part of the field before it, if any */
+		if (sc->in_field)
+			sc->header_bytes += n + 1;
 		if (sc->in_ct)
 			buf_add(&sc->ct, p, n);
 		return;
 	}
 	scan_field_end(sc);
-	/* "Content-Type:", or "Content-Type :" as GMime reads it too */
+	if (!(sc->in_field = is_field_start(p, n)))
+		return;                 /* GMime ignores it and reads on */
+	sc->header_lines++;
+	sc->header_bytes += n + 1;
+	/* "Content-Type:", or "Content-Type :", which GMime ignores */
 	if (n > 12 && g_ascii_strncasecmp(p, "content-type", 12) == 0 &&
 	    (p[12] == ':' || is_wsp(p[12]))) {
 		colon = memchr(p, ':', n);
 		sc->in_ct = 1;
 		buf_add(&sc->ct, colon + 1, n - (size_t)(colon + 1 - p));
 	}
+}
+
+/* One line, p[0..n) without its line end. */
+static void
+scan_line(struct scan *sc, const char *p, size_t n)
+{
+	if (!sc->in_header) {
+		if (is_delimiter(sc, p, n)) {
+			sc->parts++;
+			scan_block(sc, 1);
+		}
+		return;
+	}
+	if (is_delimiter(sc, p, n))
+		sc->parts++;            /* a part GMime may not make: high */
+	if (n > 0) {
+		scan_header_line(sc, p, n);
+		return;
+	}
+	/* the blank line: the block's body is a message, or not */
+	scan_field_end(sc);
+	if (sc->in_part && !sc->has_ct && sc->digest)
+		sc->message_next = 1;
+	if (sc->message_next)
+		scan_block(sc, 0);
+	else
+		sc->in_header = 0;
 }
 
 /* The first limit the message passes, as a reason (caller frees), or
@@ -406,8 +447,8 @@ prescan(const char *data, size_t len, const struct mime_limits *lim)
 	sc.lim = lim;
 	sc.bounds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    NULL);
-	sc.in_header = 1;
 	buf_init(&sc.ct, SCAN_FIELD_MAX);
+	scan_block(&sc, 0);
 	while (p < end && why == NULL) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		n = (size_t)((nl != NULL ? nl : end) - p);

@@ -47,6 +47,20 @@ def folded_header(f):
     f.write(b"\r\n\r\nbody\r\n")
 
 
+def not_fields(f):
+    # GMime reads on past a line that is no field (issue 19 follow-up)
+    f.write(HEAD + b"this line has no colon\r\n")
+    repeat(f, b"X-A: b\r\n")
+    f.write(b"\r\nbody\r\n")
+
+
+def digest_headers(f):
+    # a digest part without Content-Type is an embedded message
+    f.write(HEAD + b'Content-Type: multipart/digest; boundary="B"\r\n\r\n--B\r\n\r\n')
+    repeat(f, b"X-A: b\r\n")
+    f.write(b"\r\nx\r\n--B--\r\n")
+
+
 def deep_nesting(f):
     f.write(HEAD)
     for i in range(10000):
@@ -119,7 +133,9 @@ def forwarded(f):
 CASES = [
     ("24 MB of short header lines", short_headers, "malformed", "header lines"),
     ("24 MB in one header line", one_header, "malformed", "bytes of headers"),
-    ("24 MB of folded header lines", folded_header, "malformed", "header lines"),
+    ("24 MB of folded header lines", folded_header, "malformed", "bytes of headers"),
+    ("24 MB of lines that are no field", not_fields, "malformed", "header lines"),
+    ("24 MB of digest part headers", digest_headers, "malformed", "header lines"),
     ("10,000-deep nesting", deep_nesting, "malformed", "nesting or part bomb"),
     ("100,000 tiny parts", tiny_parts, "malformed", "part bomb"),
     ("24 MB base64 attachment", base64_attachment, "plain", None),

@@ -527,12 +527,45 @@ test_header_bombs(void **state)
 	buf_adds(&b, "\nbody\n");
 	refused_for(&b, "more than 10000 header lines");
 
+	/* folded lines make one field: its bytes count, not its lines */
 	buf_reset(&b);
 	buf_adds(&b, "From: x@example.org\nX-Folded: a\n");
 	for (i = 0; i < 20000; i++)
 		buf_adds(&b, " a\n");
 	buf_adds(&b, "\nbody\n");
+	parses(&b);
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nX-Folded: a\n");
+	for (i = 0; i < 400000; i++)
+		buf_adds(&b, " a\n");
+	buf_adds(&b, "\nbody\n");
+	refused_for(&b, "bytes of headers");
+
+	/* lines that are no field do not end a block for GMime */
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nthis line has no colon\n");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, "X-A: b\n");
+	buf_adds(&b, "\nbody\n");
 	refused_for(&b, "more than 10000 header lines");
+
+	/* nor does a boundary line inside a header */
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/mixed; "
+	    "boundary=B\n\n--B\nContent-Type: message/rfc822\n--B\n\n");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, "X-A: b\n");
+	buf_adds(&b, "\nx\n--B--\n");
+	refused_for(&b, "header lines");
+
+	/* a multipart/digest part without Content-Type is a message */
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/digest; "
+	    "boundary=B\n\n--B\n\n");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, "X-A: b\n");
+	buf_adds(&b, "\nx\n--B--\n");
+	refused_for(&b, "header lines");
 
 	buf_reset(&b);
 	buf_adds(&b, "From: x@example.org\nX-Long: ");
@@ -611,6 +644,14 @@ test_part_bomb_counted_first(void **state)
 	buf_reset(&b);
 	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/mixed;\n"
 	    " boundary*0=p; boundary*1=q\n\n");
+	for (i = 0; i < 2000; i++)
+		buf_adds(&b, "--pq\n\nx\n");
+	buf_adds(&b, "--pq--\n");
+	refused_for(&b, "part bomb");
+
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/mixed;\n"
+	    " boundary=\"=?us-ascii?q?pq?=\"\n\n");
 	for (i = 0; i < 2000; i++)
 		buf_adds(&b, "--pq\n\nx\n");
 	buf_adds(&b, "--pq--\n");
