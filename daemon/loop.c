@@ -6,9 +6,13 @@
  * (Redis, OpenSMTPD); the flags are looked at between messages during a
  * cycle and around the wait.  Signals are blocked outside ppoll while the
  * flags are tested, so one arriving just before the wait still ends it.
+ * The watchdog is pinged around the wait and, through loop_alive(), from
+ * the loops that send and read mail.
+ *
+ * Here too: how every command opens the state db, so that none of them
+ * ever starts afresh by mistake (loop.h), and how `once` and `run` hold it
+ * one at a time (lock.h).
  */
-#include <sys/stat.h>
-
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
