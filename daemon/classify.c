@@ -358,6 +358,7 @@ classify(const char *data, size_t len, struct verdict **out)
 	struct verdict *v = xcalloc(1, sizeof *v);
 	struct ical_itip *it;
 	char *err = NULL, *text;
+	size_t cal_bytes = 0, cal_lines = 0;
 
 	*out = v;
 	if (data == NULL || len == 0) {
@@ -381,6 +382,11 @@ classify(const char *data, size_t len, struct verdict **out)
 	if (memchr(data, '\0', len) != NULL) {
 		v->kind = VERDICT_MALFORMED;
 		v->reason = xstrdup("calendar object holds a NUL byte");
+		return 0;
+	}
+	if ((v->reason = mime_calendar_budget(data, len, &cal_bytes,
+	    &cal_lines)) != NULL) {
+		v->kind = VERDICT_MALFORMED;
 		return 0;
 	}
 	text = xstrndup(data, len);

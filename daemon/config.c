@@ -2037,6 +2037,9 @@ config_read_secret(const char *file, const char *what, char **err)
 		free(path);
 		return NULL;
 	}
+	/* Unbuffered: stdio's buffer would keep a copy that fclose frees
+	 * unwiped; getline's is the caller's, to wipe. */
+	setvbuf(fp, NULL, _IONBF, 0);
 	len = getline(&pw, &cap, fp);
 	fclose(fp);
 	if (len <= 0) {

@@ -68,7 +68,6 @@ struct imap {
 	struct net_socks socks; /* the sockets of this handle */
 	char       *url;
 	char       *user;       /* for messages only */
-	char       *password;   /* NULL: no login; wiped on free */
 	long        timeout;
 	char        errbuf[CURL_ERROR_SIZE];
 	int         fresh;      /* next perform on a new connection */
@@ -695,8 +694,6 @@ imap_new(const struct endpoint *ep, const char *password, long timeout)
 	}
 	curl_url_cleanup(u);
 	s->user = xstrdup(ep->username != NULL ? ep->username : "");
-	if (password != NULL && ep->username != NULL)
-		s->password = xstrdup(password);
 	buf_init(&s->text, IMAP_TEXT_MAX);
 	buf_init(&s->last_no, IMAP_TEXT_MAX);
 	buf_init(&s->line, IMAP_LINE_MAX);
@@ -708,7 +705,8 @@ imap_new(const struct endpoint *ep, const char *password, long timeout)
 	s->curl = c;
 	net_client_setup(c, &(struct net_client){ .name = "imap",
 	    .protocols = "imap,imaps", .url = s->url, .ep = ep,
-	    .password = s->password, .timeout = timeout, .errbuf = s->errbuf,
+	    .password = ep->username != NULL ? password : NULL,
+	    .timeout = timeout, .errbuf = s->errbuf,
 	    .socks = &s->socks });
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
@@ -732,10 +730,6 @@ imap_free(struct imap *s)
 	s->cmd = NULL;
 	/* LOGOUT on a live connection, bounded by the response timeout. */
 	curl_easy_cleanup(s->curl);
-	if (s->password != NULL) {
-		explicit_bzero(s->password, strlen(s->password));
-		free(s->password);
-	}
 	free(s->url);
 	free(s->user);
 	free(s->folder);

@@ -60,8 +60,10 @@ struct imap;                                    /* opaque */
  * copied; ep need not outlive the call; a path in the URL is ignored).
  * password may be NULL (no login: the server then refuses every command);
  * with ep->auth xoauth2 or oauthbearer it is the access token, sent in
- * that SASL mechanism.  It is copied
- * and the copy is wiped on imap_free().  timeout in seconds (values below 1
+ * that SASL mechanism.  libcurl keeps
+ * its own copy of it (freed, not wiped, with the handle: libcurl offers no
+ * way to); we keep none, so the caller may wipe its string as soon as this
+ * returns.  timeout in seconds (values below 1
  * are taken as 1).  Never fails: allocation failure aborts.  No network
  * traffic happens until the first call. */
 struct imap *imap_new(const struct endpoint *ep, const char *password,
@@ -72,8 +74,7 @@ struct imap *imap_new(const struct endpoint *ep, const char *password,
  * does for an access token that expired or was revoked. */
 int imap_login_refused(const struct imap *);
 
-/* LOGOUT, close the connection, wipe the password, free.  NULL is a
- * no-op. */
+/* LOGOUT, close the connection, free.  NULL is a no-op. */
 void imap_free(struct imap *);
 
 /* SELECT folder (read-write) and report its UIDVALIDITY and UIDNEXT

@@ -25,6 +25,7 @@
 #include "inbox.h"
 #include "letter.h"
 #include "log.h"
+#include "loop.h"
 #include "msgid.h"
 #include "oauth.h"
 #include "store.h"
@@ -1172,8 +1173,10 @@ collect_folder(struct folder_run *fr, volatile sig_atomic_t *stop)
 	fr->done = 0;
 	r = open_signed_in(fr, &uids, &n);
 	fr->pending = xcalloc(FILE_BATCH, sizeof *fr->pending);
-	for (i = 0; i < n && r == READ_NEXT && !(stop != NULL && *stop); i++)
+	for (i = 0; i < n && r == READ_NEXT && !(stop != NULL && *stop); i++) {
+		loop_alive();
 		r = read_one(fr, uids[i]);
+	}
 	/* A message that would not apply holds back what comes after it,
 	 * not what came before. */
 	if (r == READ_NEXT || r == READ_HALT)

@@ -16,11 +16,16 @@
 
 #include <stddef.h>
 
-/* Untrusted input stays bounded: exceeding any limit refuses the message. */
+/* Untrusted input stays bounded: exceeding any limit refuses the message.
+ * The header and part limits are checked before GMime sees a byte (GMime
+ * spends some hundreds of bytes on each header field and part it
+ * builds); depth is checked as the parts are walked. */
 struct mime_limits {
-	size_t max_size;    /* bytes of raw message */
-	int    max_depth;   /* nesting of multipart/message parts */
-	int    max_parts;   /* MIME parts in all */
+	size_t max_size;         /* bytes of raw message */
+	int    max_depth;        /* nesting of multipart/message parts */
+	int    max_parts;        /* MIME parts in all */
+	size_t max_header_lines; /* lines of all header blocks together */
+	size_t max_header_bytes; /* bytes of all header blocks together */
 };
 /* The largest raw message convened reads, wherever it comes from: the
  * IMAP fetch (inbox.c), `inspect` (main.c), classify() and mime_parse()
@@ -28,7 +33,21 @@ struct mime_limits {
 #define MIME_MAX_SIZE  ((size_t)25 << 20)
 #define MIME_MAX_DEPTH 20
 #define MIME_MAX_PARTS 1000
-#define MIME_LIMITS_DEFAULT { MIME_MAX_SIZE, MIME_MAX_DEPTH, MIME_MAX_PARTS }
+/* A real message carries a few dozen header lines, and each part a few:
+ * 10,000 lines and 1 MB leave room for 1,000 parts and long Received,
+ * DKIM and ARC chains. */
+#define MIME_MAX_HEADER_LINES 10000
+#define MIME_MAX_HEADER_BYTES ((size_t)1 << 20)
+/* Calendar objects go to libical, which spends some hundreds of bytes on
+ * every line, and on a line it cannot read time that grows with the lines
+ * before it (10,000 such lines: under a second; 260,000: hours).  An iTIP
+ * reply is a few kB, an invitation with every attendee and an HTML
+ * description some hundreds: the calendar objects of one message stay
+ * under 1 MB and 10,000 lines together. */
+#define MIME_MAX_CALENDAR ((size_t)1 << 20)
+#define MIME_MAX_CALENDAR_LINES 10000
+#define MIME_LIMITS_DEFAULT { MIME_MAX_SIZE, MIME_MAX_DEPTH, MIME_MAX_PARTS, \
+        MIME_MAX_HEADER_LINES, MIME_MAX_HEADER_BYTES }
 
 /* A calendar object: inline text/calendar, or an attached .ics,
  * application/ics or text/x-vcalendar; transfer-decoded, in UTF-8.
@@ -129,6 +148,12 @@ void mime_free(struct mime_msg *);
 /* The kept header name (case-insensitive), or NULL when absent or not one
  * of the kept names.  Valid as long as msg. */
 const char *mime_header(const struct mime_msg *, const char *name);
+
+/* Count len bytes of calendar text into the running totals *bytes and
+ * *lines of one message: NULL while they are within the limits above,
+ * else the reason (caller frees). */
+char *mime_calendar_budget(const char *data, size_t len, size_t *bytes,
+         size_t *lines);
 
 /* Convert len bytes in charset (NULL: guess) to a new UTF-8 string the
  * caller frees; never fails: undecodable input is read as windows-1252. */

@@ -4,6 +4,7 @@
 #include "account.h"
 #include "config.h"
 #include "log.h"
+#include "loop.h"
 #include "oauth.h"
 #include "outbox.h"
 #include "smtp.h"
@@ -251,6 +252,7 @@ send_batch(struct flush *f, const struct store_outbox *rows, size_t n)
 			r = STEP_STOPPED;
 			break;
 		}
+		loop_alive();
 		r = send_one(f, &rows[i]);
 	}
 	/* rows[i] is the first message not tried. */

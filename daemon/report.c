@@ -979,7 +979,7 @@ read_feed(const char *path)
 static int
 make_dir(const char *path, char **err)
 {
-	if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+	if (file_mkdirat(AT_FDCWD, path) == -1) {
 		*err = xasprintf("cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -42,8 +42,9 @@ struct smtp;                                    /* opaque */
 /* A session for endpoint ep (url, username, tls_required, auth are
  * copied; ep need not outlive the call).  password may be NULL: no AUTH;
  * with ep->auth xoauth2 or oauthbearer it is the access token, sent in
- * that SASL mechanism.  It is copied and the copy is wiped on
- * smtp_free().  timeout in seconds (> 0; values
+ * that SASL mechanism.  libcurl keeps its own copy of
+ * it (freed, not wiped, with the handle: libcurl offers no way to); we keep
+ * none, so the caller may wipe its string as soon as this returns.  timeout in seconds (> 0; values
  * below 1 are taken as 1).  Never fails: allocation failure aborts.  No
  * network traffic happens until the first smtp_send(). */
 struct smtp *smtp_new(const struct endpoint *ep, const char *password,
@@ -86,7 +87,7 @@ int smtp_server_unavailable(const struct smtp *);
  * does for an access token that expired or was revoked. */
 int smtp_login_refused(const struct smtp *);
 
-/* QUIT, close the connection, wipe the password, free.  NULL is a no-op. */
+/* QUIT, close the connection, free.  NULL is a no-op. */
 void smtp_free(struct smtp *);
 
 #endif

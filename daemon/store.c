@@ -8,13 +8,17 @@
  * does not touch the tables schema 2 added; those fail cleanly with
  * "no such table" instead of failing the whole open.  Migrations and PRAGMAs
  * run once and go through sqlite3_exec / a one-off statement. */
+#include <sys/stat.h>
+
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -824,13 +828,14 @@ newer(const char *path, long long version, int known)
 	    known);
 }
 
+/* Open file (s->path, or the temporary name a new database is built
+ * under) with flags; messages name s->path. */
 static int
-open_db(struct store *s, char **err)
+open_db(struct store *s, const char *file, int flags, char **err)
 {
 	int rc;
 
-	rc = sqlite3_open_v2(s->path, &s->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	rc = sqlite3_open_v2(file, &s->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		/* "unable to open database file" alone does not say why */
 		if (s->db != NULL && rc == SQLITE_CANTOPEN &&
@@ -919,6 +924,202 @@ set_journal(struct store *s, char **err)
 	return 0;
 }
 
+/* ---- what is at the path, before SQLite touches it ----
+ *
+ * SQLite takes an empty file for a new database and a cut one for a
+ * whole one until it reads a missing page: either would be a silent fresh
+ * start, every invitation sent again.  The first 100 bytes say enough
+ * (https://www.sqlite.org/fileformat.html, "The Database Header"). */
+
+#define HDR_SIZE        100
+#define HDR_PAGE_SIZE   16      /* 2 bytes; 1 means 65536 */
+#define HDR_CHANGES     24      /* file change counter */
+#define HDR_PAGES       28      /* size in pages, valid when ... */
+#define HDR_VALID_FOR   92      /* ... this equals the change counter */
+#define HDR_USER_VER    60
+#define HDR_APP_ID      68
+
+static unsigned long
+be32(const unsigned char *p)
+{
+	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 |
+	    (unsigned long)p[2] << 8 | p[3];
+}
+
+/* Bytes in path, 0 when it is absent. */
+static long long
+size_of(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* The header's verdict on a file of size bytes. */
+static enum store_file
+judge_header(const char *path, const unsigned char *h, long long size,
+    char **err)
+{
+	unsigned long pgsz, pages, appid, uv;
+	char *wal;
+	long long wal_size;
+
+	pgsz = (unsigned long)h[HDR_PAGE_SIZE] << 8 | h[HDR_PAGE_SIZE + 1];
+	if (pgsz == 1)
+		pgsz = 65536;
+	if (memcmp(h, "SQLite format 3", 16) != 0 || pgsz < 512 ||
+	    (pgsz & (pgsz - 1)) != 0) {
+		*err = xasprintf("state db %s is not an SQLite database: its "
+		    "%lld bytes do not begin with an SQLite header", path, size);
+		return STORE_FILE_REFUSED;
+	}
+	/* With a write-ahead log the log holds pages the file has not got
+	 * yet; without one (convened closed cleanly) the file holds them
+	 * all. */
+	wal = xasprintf("%s-wal", path);
+	wal_size = size_of(wal);
+	free(wal);
+	pages = be32(h + HDR_PAGES);
+	if (wal_size == 0 && be32(h + HDR_VALID_FOR) == be32(h + HDR_CHANGES) &&
+	    (long long)pages * (long long)pgsz > size) {
+		*err = xasprintf("state db %s is truncated: %lld bytes, its "
+		    "header counts %lu pages of %lu bytes", path, size, pages,
+		    pgsz);
+		return STORE_FILE_REFUSED;
+	}
+	appid = be32(h + HDR_APP_ID);
+	uv = be32(h + HDR_USER_VER);
+	if (appid == STORE_APP_ID)
+		return STORE_FILE_OURS;
+	if (appid == 0 && uv == 0) {
+		/* A database of ours that was created and not yet
+		 * checkpointed has its id in the log: is_ours() decides. */
+		if (wal_size > 0)
+			return STORE_FILE_OURS;
+		*err = xasprintf("state db %s is an SQLite database with no "
+		    "convened schema (no application_id)",
+		    path);
+		return STORE_FILE_REFUSED;
+	}
+	*err = xasprintf("state db %s belongs to another application "
+	    "(application_id %#lx, user_version %lu)",
+	    path, appid, uv);
+	return STORE_FILE_REFUSED;
+}
+
+enum store_file
+store_probe(const char *path, char **err)
+{
+	unsigned char h[HDR_SIZE];
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		if (errno == ENOENT)
+			return STORE_FILE_NONE;
+		*err = xasprintf("cannot open state db %s: %s", path,
+		    strerror(errno));
+		return STORE_FILE_UNREADABLE;
+	}
+	if (fstat(fd, &sb) == -1) {
+		*err = xasprintf("cannot open state db %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return STORE_FILE_UNREADABLE;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		*err = xasprintf("state db %s is not a regular file", path);
+		close(fd);
+		return STORE_FILE_REFUSED;
+	}
+	if (sb.st_size == 0) {
+		*err = xasprintf("state db %s is empty (0 bytes)", path);
+		close(fd);
+		return STORE_FILE_REFUSED;
+	}
+	n = pread(fd, h, sizeof h, 0);
+	close(fd);
+	if (n == -1) {
+		*err = xasprintf("cannot read state db %s: %s", path,
+		    strerror(errno));
+		return STORE_FILE_UNREADABLE;
+	}
+	if (n < HDR_SIZE) {
+		*err = xasprintf("state db %s is not an SQLite database: %lld "
+		    "bytes, shorter than an SQLite header", path,
+		    (long long)sb.st_size);
+		return STORE_FILE_REFUSED;
+	}
+	return judge_header(path, h, (long long)sb.st_size, err);
+}
+
+/* The directory of path synced, so that a name just given is durable. */
+static void
+sync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
+	    xstrndup(path, (size_t)(slash - path));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		if (fsync(fd) == -1)
+			log_warn("cannot sync directory %s", dir);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* A new database at s->path, whole or not at all: built under a
+ * temporary name, closed (which checkpoints it: no log left), and only
+ * then linked to its name, so that a crash while creating it leaves no
+ * empty file there to be refused next time.  link() rather than rename():
+ * when another process created the database first, theirs is kept. */
+static int
+create_db(struct store *s, int upto, char **err)
+{
+	char *tmp = xasprintf("%s.new.%ld", s->path, (long)getpid());
+	char *journal = xasprintf("%s-journal", tmp);
+	int v, linked, rc = -1;
+
+	unlink(tmp);            /* a crashed attempt of a process with our pid */
+	unlink(journal);
+	if (open_db(s, tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    err) == -1)
+		goto out;
+	for (v = 1; v <= upto; v++)
+		if (migrate(s, v, 1, err) == -1)
+			goto out;
+	if (sqlite3_close(s->db) != SQLITE_OK) {
+		*err = xasprintf("cannot create state db %s: %s", s->path,
+		    sqlite3_errmsg(s->db));
+		goto out;
+	}
+	s->db = NULL;
+	if (!(linked = link(tmp, s->path) == 0) && errno != EEXIST) {
+		*err = xasprintf("cannot create state db %s: %s", s->path,
+		    strerror(errno));
+		goto out;
+	}
+	if (linked)
+		log_info("state db %s created with schema version %d", s->path,
+		    upto);
+	sync_dir_of(s->path);
+	rc = 0;
+out:
+	if (s->db != NULL) {
+		sqlite3_close(s->db);
+		s->db = NULL;
+	}
+	unlink(tmp);
+	unlink(journal);
+	free(journal);
+	free(tmp);
+	return rc;
+}
+
 struct store *
 store_open_upto(const char *path, int upto, char **err)
 {
@@ -934,17 +1135,22 @@ store_open_upto(const char *path, int upto, char **err)
 		    STORE_SCHEMA_VERSION);
 		goto fail;
 	}
-	if (open_db(s, err) == -1 || is_ours(s, upto, &version, err) == -1 ||
-	    set_journal(s, err) == -1)
+	switch (store_probe(path, err)) {
+	case STORE_FILE_NONE:
+		if (create_db(s, upto, err) == -1)
+			goto fail;
+		break;
+	case STORE_FILE_OURS:
+		break;
+	default:
 		goto fail;
-
-	/* A new database is "created", not "migrated" step by step. */
+	}
+	if (open_db(s, path, SQLITE_OPEN_READWRITE, err) == -1 ||
+	    is_ours(s, upto, &version, err) == -1 || set_journal(s, err) == -1)
+		goto fail;
 	for (v = (int)version + 1; v <= upto; v++)
 		if (migrate(s, v, version == 0, err) == -1)
 			goto fail;
-	if (version == 0 && upto > 0)
-		log_info("state db %s created with schema version %d", path,
-		    upto);
 
 	/* Another process may have migrated further in the meantime. */
 	if (query_int(s, "PRAGMA user_version", &version) == -1) {
@@ -997,6 +1203,132 @@ store_close(struct store *s)
 	free(s->errmsg);
 	free(s->path);
 	free(s);
+}
+
+/* ---- backup ---- */
+
+#define BACKUP_TRIES    100     /* a busy source, a tenth of a second apart */
+
+/* dest and what SQLite may have left beside it. */
+static void
+remove_db_files(const char *dest)
+{
+	static const char *const suffix[] = { "-journal", "-wal", "-shm" };
+	char *p;
+	size_t i;
+
+	unlink(dest);
+	for (i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		p = xasprintf("%s%s", dest, suffix[i]);
+		unlink(p);
+		free(p);
+	}
+}
+
+/* Every page of src into dst in one step: one read transaction, so one
+ * snapshot, however the daemon writes meanwhile (WAL readers do not wait
+ * for writers).  NULL, or SQLite's reason (caller frees). */
+static char *
+backup_copy(sqlite3 *src, sqlite3 *dst)
+{
+	sqlite3_backup *b;
+	int rc, tries = 0;
+
+	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL)
+		return xstrdup(sqlite3_errmsg(dst));
+	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
+	    rc == SQLITE_LOCKED) {
+		if (++tries == BACKUP_TRIES)
+			break;
+		sqlite3_sleep(100);
+	}
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE)
+		return xasprintf("%s", sqlite3_errstr(rc));
+	return NULL;
+}
+
+/* The copy reads back whole and is ours: NULL, or why not (caller
+ * frees). */
+static char *
+backup_check(sqlite3 *dst)
+{
+	sqlite3_stmt *st = NULL;
+	char *why = NULL;
+	const char *r;
+
+	if (sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		why = xstrdup(sqlite3_errmsg(dst));
+	else if ((r = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+	    strcmp(r, "ok") != 0)
+		why = xasprintf("quick_check says: %s", r != NULL ? r : "?");
+	sqlite3_finalize(st);
+	if (why != NULL)
+		return why;
+	if (sqlite3_prepare_v2(dst, "PRAGMA application_id", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		why = xstrdup(sqlite3_errmsg(dst));
+	else if (sqlite3_column_int64(st, 0) != STORE_APP_ID)
+		why = xstrdup("the copy is not a convened database");
+	sqlite3_finalize(st);
+	return why;
+}
+
+int
+store_backup(const char *path, const char *dest, long long *bytes,
+    char **err)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	char *why = NULL;
+	int fd;
+
+	switch (store_probe(path, err)) {
+	case STORE_FILE_OURS:
+		break;
+	case STORE_FILE_NONE:
+		*err = xasprintf("cannot back up state db %s: no such file",
+		    path);
+		return -1;
+	default:
+		return -1;
+	}
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		*err = errno == EEXIST ?
+		    xasprintf("backup %s already exists: not replacing it",
+		    dest) : xasprintf("cannot create backup %s: %s", dest,
+		    strerror(errno));
+		return -1;
+	}
+	close(fd);
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		why = xasprintf("cannot open state db %s: %s", path,
+		    sqlite3_errmsg(src));
+	else if (sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		why = xasprintf("cannot open %s: %s", dest,
+		    sqlite3_errmsg(dst));
+	else {
+		sqlite3_busy_timeout(src, BUSY_TIMEOUT_MS);
+		if ((why = backup_copy(src, dst)) == NULL)
+			why = backup_check(dst);
+	}
+	if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && why == NULL)
+		why = xasprintf("cannot close %s", dest);
+	sqlite3_close(src);
+	if (why != NULL) {
+		*err = xasprintf("cannot back up state db %s to %s: %s", path,
+		    dest, why);
+		free(why);
+		remove_db_files(dest);
+		return -1;
+	}
+	sync_dir_of(dest);
+	*bytes = size_of(dest);
+	return 0;
 }
 
 int

@@ -26,25 +26,52 @@ struct store;                                   /* opaque */
 
 #define STORE_SCHEMA_VERSION 6
 
-/* Open (create if absent) the state database at `path`: WAL journal with
- * synchronous=NORMAL (FULL, with a warning, on a file system where WAL
- * cannot work), foreign_keys=ON, busy_timeout 5000 ms; then run the
+/* What is at path, told from the file's first bytes without SQLite and
+ * without changing anything on disk. */
+enum store_file {
+	STORE_FILE_NONE,        /* no file: store_open() creates one */
+	STORE_FILE_OURS,        /* convened's, as far as its header tells */
+	STORE_FILE_REFUSED,     /* *err set: empty, truncated, not SQLite,
+	                         * not a regular file, another program's */
+	STORE_FILE_UNREADABLE   /* *err set: cannot be read (permissions) */
+};
+/* *err (caller frees) is set for the last two only and names path.  A
+ * file is judged truncated when its header counts more pages than it
+ * holds and no write-ahead log (path-wal) holds the rest. */
+enum store_file store_probe(const char *path, char **err);
+
+/* Open the state database at `path`, creating it when absent: WAL journal
+ * with synchronous=NORMAL (FULL, with a warning, on a file system where
+ * WAL cannot work), foreign_keys=ON, busy_timeout 5000 ms; then run the
  * numbered migrations up to STORE_SCHEMA_VERSION, each in its own
  * transaction, recording the version in PRAGMA user_version.
- * Refused (NULL, *err set): a database with a newer schema than this binary
- * knows, a file that is not an SQLite database, an SQLite database that
- * belongs to another application.
+ * A new database is built under a temporary name beside it and linked
+ * into place complete, so no crash leaves an empty one; when another
+ * process created it meanwhile, theirs is opened.
+ * Refused (NULL, *err set), and left exactly as found: what
+ * store_probe() refuses, a database with a newer schema than this binary
+ * knows, an SQLite database that belongs to another application.
  * The returned store is freed with store_close(); `path` is copied. */
 struct store *store_open(const char *path, char **err);
 
 /* Test hook: as store_open(), but migrate only up to version `upto`
- * (0 <= upto <= STORE_SCHEMA_VERSION); a database already past `upto` is
- * refused as "newer".  Used to build a version 1 database and upgrade it. */
+ * (0 <= upto <= STORE_SCHEMA_VERSION; at least 1 to create one); a
+ * database already past `upto` is refused as "newer".  Used to build a
+ * version 1 database and upgrade it. */
 struct store *store_open_upto(const char *path, int upto, char **err);
 
 /* PRAGMA optimize, finalize every statement and close the connection.
  * NULL is a no-op. */
 void store_close(struct store *);
+
+/* An online copy of the state db at path into a new file dest, with
+ * SQLite's backup API: one consistent snapshot however the daemon writes
+ * meanwhile.  dest is created mode 0600 and never replaced: an existing
+ * dest is refused.  The copy is checked (PRAGMA quick_check, convened's
+ * application_id) before it counts; on any failure dest is removed.
+ * 0 with *bytes set to its size, or -1 with *err set (caller frees). */
+int  store_backup(const char *path, const char *dest, long long *bytes,
+         char **err);
 
 /* PRAGMA user_version of the open database; -1 when it cannot be read. */
 int  store_schema_version(struct store *);

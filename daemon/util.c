@@ -296,8 +296,15 @@ write_temp_mode(int dirfd, const void *data, size_t len, int mode,
 		*err = xasprintf("cannot create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if ((mode != 0640 && fchmod(fd, (mode_t)mode) == -1) ||
-	    write_all(fd, data, len) == -1 || fsync(fd) == -1) {
+	/* The umask (077) took the group's bits away: give the mode back. */
+	if (fchmod(fd, (mode_t)mode) == -1) {
+		*err = xasprintf("cannot set the mode of %s: %s", tmp,
+		    strerror(errno));
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
 		*err = xasprintf("cannot write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlinkat(dirfd, tmp, 0);
@@ -372,6 +379,28 @@ file_write_atomic(int dirfd, const char *name, const void *data, size_t len,
     char **err)
 {
 	return file_write_atomic_mode(dirfd, name, data, len, 0640, err);
+}
+
+int
+file_mkdirat(int dirfd, const char *name)
+{
+	int fd, saved;
+
+	if (mkdirat(dirfd, name, 0750) == -1)
+		return errno == EEXIST ? 0 : -1;
+	/* Through a descriptor, never a link: the mode of what we made. */
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fchmod(fd, 0750) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return 1;
 }
 
 size_t

@@ -9,7 +9,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,8 +418,8 @@ test_foreign_file_refused(void **state)
 		fputs("this is not an sqlite database\n", fp);
 	fclose(fp);
 	assert_null(store_open(p, &err));
-	assert_non_null(strstr(err, "cannot open state db"));
-	assert_non_null(strstr(err, "not a database"));
+	assert_non_null(strstr(err, p));
+	assert_non_null(strstr(err, "not an SQLite database"));
 	free(err);
 	err = NULL;
 	free(p);
@@ -430,6 +433,182 @@ test_foreign_file_refused(void **state)
 	free(err);
 	err = NULL;
 	free(p);
+}
+
+/* ---- a state that is there but is not one: never a fresh start ---- */
+
+/* The bytes of path (caller frees), *len set. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct buf b = BUF_INIT(64 << 20);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd != -1);
+	assert_int_equal(buf_read(&b, fd), 0);
+	close(fd);
+	*len = b.len;
+	return b.len > 0 ? buf_detach(&b) : (buf_release(&b), xstrdup(""));
+}
+
+static void
+spit(const char *path, const char *data, size_t len)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* How many entries the directory holds (. and .. aside). */
+static int
+entries(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* store_open refuses data at f->db with a message holding want, and
+ * leaves the directory exactly as it was: the file byte for byte, no
+ * journal or log beside it. */
+static void
+refused_as_found(struct fixture *f, const char *data, size_t len,
+    const char *want)
+{
+	char *after;
+	size_t alen;
+
+	spit(f->db, data, len);
+	assert_int_equal(entries(f->dir), 1);
+	assert_int_equal(store_probe(f->db, &err), STORE_FILE_REFUSED);
+	assert_non_null(strstr(err, want));
+	assert_non_null(strstr(err, f->db));
+	free(err);
+	err = NULL;
+	assert_null(store_open(f->db, &err));
+	assert_non_null(strstr(err, want));
+	free(err);
+	err = NULL;
+	after = slurp(f->db, &alen);
+	assert_int_equal(alen, len);
+	assert_memory_equal(after, data, len);
+	free(after);
+	assert_int_equal(entries(f->dir), 1);
+}
+
+static void
+test_damaged_refused(void **state)
+{
+	struct fixture *f = *state;
+	char *good, junk[50000];
+	size_t len, i;
+	unsigned x = 12345;
+
+	store_close(open_ok(f->db));
+	assert_int_equal(store_probe(f->db, &err), STORE_FILE_OURS);
+	good = slurp(f->db, &len);
+	assert_true(len >= 8 * 4096);
+
+	refused_as_found(f, "", 0, "is empty (0 bytes)");
+	refused_as_found(f, good, len / 2, "is truncated");
+	refused_as_found(f, good, len - 4096, "is truncated");
+	refused_as_found(f, good, 60, "not an SQLite database");
+	for (i = 0; i < sizeof junk; i++)
+		junk[i] = (char)((x = x * 1103515245 + 12345) >> 16);
+	refused_as_found(f, junk, sizeof junk, "not an SQLite database");
+
+	/* the whole file again: fine */
+	spit(f->db, good, len);
+	store_close(open_ok(f->db));
+	free(good);
+	assert_int_equal(store_probe(f->db, &err), STORE_FILE_OURS);
+	unlink(f->db);
+	assert_int_equal(store_probe(f->db, &err), STORE_FILE_NONE);
+	assert_null(err);
+}
+
+/* A new state appears whole under its name, mode 0600 under convened's
+ * umask, with nothing left beside it. */
+static void
+test_create_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct stat sb;
+	mode_t old = umask(077);
+
+	store_close(open_ok(f->db));
+	umask(old);
+	assert_int_equal(stat(f->db, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(entries(f->dir), 1);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(f->db, "PRAGMA application_id"), 0x636e7664);
+	/* opened again, not created again: the group stays */
+	{
+		struct store *s = open_ok(f->db);
+
+		OK(store_group_sync(s, "g1", "Group one", T0, &err));
+		store_close(s);
+		s = open_ok(f->db);
+		store_close(s);
+	}
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM groups"), 1);
+}
+
+static void
+test_backup(void **state)
+{
+	struct fixture *f = *state;
+	char *dest = xasprintf("%s/copy.db", f->dir);
+	char *none = xasprintf("%s/none.db", f->dir);
+	struct store *s = open_ok(f->db), *c;
+	long long bytes = 0;
+	struct stat sb;
+	sqlite3 *w;
+
+	OK(store_group_sync(s, "g1", "Group one", T0, &err));
+	/* a writer in the middle of a transaction: not in the copy */
+	w = raw_open(f->db);
+	assert_int_equal(sqlite3_exec(w, "BEGIN; INSERT INTO groups (id, name,"
+	    " first_seen) VALUES ('g2', 'Two', 0)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	OK(store_backup(f->db, dest, &bytes, &err));
+	sqlite3_exec(w, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(w);
+	assert_int_equal(stat(dest, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(bytes, (long long)sb.st_size);
+	c = open_ok(dest);
+	store_close(c);
+	assert_int_equal(raw_int(dest, "SELECT count(*) FROM groups"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM groups"), 2);
+
+	/* never over an existing file */
+	assert_int_equal(store_backup(f->db, dest, &bytes, &err), -1);
+	assert_non_null(strstr(err, "already exists"));
+	free(err);
+	err = NULL;
+	assert_int_equal(raw_int(dest, "SELECT count(*) FROM groups"), 1);
+
+	/* no state, nothing made */
+	assert_int_equal(store_backup(none, f->db, &bytes, &err), -1);
+	assert_non_null(strstr(err, "no such file"));
+	free(err);
+	err = NULL;
+	store_close(s);
+	unlink(dest);
+	free(dest);
+	free(none);
 }
 
 /* What test_group_meetings reads back: two groups, meetings inserted
@@ -802,6 +981,11 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_file_refused, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_create_whole, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_meetings, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reply_order, setup,
