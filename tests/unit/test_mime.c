@@ -305,13 +305,14 @@ test_part_flood(void **state)
 static void
 test_oversize(void **state)
 {
-	struct mime_limits lim = { 1000, 20, 1000 };
+	struct mime_limits lim = MIME_LIMITS_DEFAULT;
 	struct buf b = BUF_INIT(BUF_OWN);
 	struct verdict *v;
 	char *err, *big;
 	size_t n = MIME_MAX_SIZE + 1;
 
 	(void)state;
+	lim.max_size = 1000;
 	buf_adds(&b, "From: x@example.org\n\n");
 	while (b.len < 2000)
 		buf_adds(&b, "0123456789abcdef0123456789abcdef\n");
