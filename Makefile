@@ -16,7 +16,7 @@ TMPFILESDIR ?= /usr/lib/tmpfiles.d
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS     = libcurl libical sqlite3 inih gmime-3.0 libsystemd
+PKGS     = libcurl libical sqlite3 inih gmime-3.0 libsystemd jansson
 TESTPKGS = cmocka
 
 CFLAGS  ?= -O2 -g

@@ -13,6 +13,15 @@
  * checked: callers lower-case what they keep. */
 int addr_valid(const char *s);
 
+/* The one mailbox a From field names (RFC 5322 3.4): an addr-spec, or a
+ * display name and "<addr-spec>", with comments anywhere, as unfolded
+ * text.  The address must pass addr_valid(): nothing is guessed from a
+ * field that does not hold exactly one such mailbox
+ * ("marie@gouv.example.ht@attacker.example" names nobody).  0 with *addr
+ * the address in lower case (caller frees), or -1 with *why a static
+ * reason. */
+int addr_mailbox(const char *field, char **addr, const char **why);
+
 /* The domain of an address: the text after its last '@', or the whole
  * string when there is none.  Points into s. */
 const char *addr_domain(const char *s);

@@ -29,6 +29,8 @@ struct archive_file {
 	const char *name;          /* as the sender wrote it; may be NULL */
 	const void *data;
 	size_t      len;
+	const char *content_type;  /* as received ("type/subtype"), for
+	                            * passing the file on; may be NULL */
 };
 
 struct archive_item {

@@ -30,6 +30,8 @@ struct verdict {
 	enum verdict_kind kind;
 	char   *message_id;       /* without <>, or NULL */
 	char   *from;             /* lower-case addr-spec, or NULL */
+	char   *from_refused;     /* why From gave no sender (mime.h), or
+	                           * NULL: no sender is ever guessed */
 	char   *reason;           /* one line, or NULL */
 
 	struct ical_itip *itip;   /* the first calendar object that could be
@@ -62,7 +64,24 @@ const char *verdict_kind_name(enum verdict_kind);
 
 /* The `convened inspect` JSON object, one line without a final newline:
  * keys message_id, from, kind, itip (object or null), bounce (array, or
- * null unless kind is bounce or delay), reason (string or null).
+ * null unless kind is bounce or delay), reason (string or null); then,
+ * added by the trust work (issue 12) and never reshaping those:
+ *   from_refused    why From gave no sender, or null;
+ *   tokens          [{"token", "where", "value"}]: the reply tokens the
+ *                   message carries (token_find(), any organizer
+ *                   address: inspect has no configuration), where
+ *                   (to, cc, delivered-to, organizer, in-reply-to,
+ *                   references) and the address or Message-ID;
+ *   authentication  [{"authserv_id" (null when the field names none or
+ *                   cannot be read), "readable", "results":
+ *                   [{"method", "result"}], "authenticates"}]: every
+ *                   Authentication-Results field, topmost first;
+ *                   authenticates is whether the From address would be
+ *                   authenticated with that authserv-id alone in
+ *                   [trust] authserv_id (authres.h);
+ *   attachments     [{"filename", "content_type", "size", "type",
+ *                   "why"}]: type is filetype.h's kind by content, why
+ *                   its reason when other.
  * Caller frees. */
 char *verdict_json(const struct verdict *);
 

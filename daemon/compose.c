@@ -41,6 +41,9 @@
 #define EW_MAX          75      /* RFC 2047 2: one encoded-word */
 #define EW_OVERHEAD     12      /* "=?UTF-8?Q?" + "?=" */
 #define EW_MIN_ROOM     (EW_OVERHEAD + 12)  /* less room than this: fold first */
+/* In a display name, which is written unfolded: room for "Reply-To: "
+ * before it on the first line. */
+#define EW_PHRASE_MAX   (LINE_COLS - 11)
 #define PLAIN_MAX       60      /* longer ASCII words are encoded to be foldable */
 #define QP_COLS         76      /* RFC 2045 6.7 (5) */
 #define B64_COLS        76
@@ -141,6 +144,7 @@ struct hline {
 	size_t      col;        /* columns used on the current line */
 	int         content;    /* something other than the fold's space on it */
 	int         nofold;     /* compose_address: words only, folding later */
+	int         phrase;     /* a display name: plain words are atoms */
 };
 
 static void
@@ -204,19 +208,74 @@ b64_chunk(struct buf *b, const unsigned char *p, size_t n)
 	buf_add(b, out, (size_t)(o - out));
 }
 
+/* The most whole characters of p[0..n) that fit one encoded-word in
+ * room columns (at least one); *enc gets their encoded size. */
+static size_t
+ew_fit(const unsigned char *p, size_t n, size_t room, int use_b, size_t *enc)
+{
+	size_t take = 0, e, cl;
+
+	*enc = 0;
+	while (take < n) {
+		cl = str_utf8_len((const char *)p + take, n - take);
+		if (cl == 0)
+			cl = 1;         /* cannot happen: input is clean */
+		e = use_b ? b_size(take + cl) : *enc + q_size(p + take, cl);
+		if (take > 0 && EW_OVERHEAD + e > room)
+			break;
+		take += cl;
+		*enc = e;
+	}
+	return take;
+}
+
+/* An encoded-word that does not take the rest ends after a space: a
+ * word split over two encoded-words reads as two words in parsers that
+ * keep the white space between them (Python's, in a display name).  0
+ * when p[0..take) has no space to end at. */
+static size_t
+ew_cut_at_space(const unsigned char *p, size_t take)
+{
+	while (take > 0 && p[take - 1] != ' ')
+		take--;
+	return take;
+}
+
+static void
+ew_write(struct hline *h, const unsigned char *p, size_t n, int use_b)
+{
+	size_t j;
+
+	buf_adds(h->b, use_b ? "=?UTF-8?B?" : "=?UTF-8?Q?");
+	if (use_b) {
+		b64_chunk(h->b, p, n);
+	} else {
+		for (j = 0; j < n; j++) {
+			if (p[j] == ' ')
+				buf_addc(h->b, '_');
+			else if (q_literal(p[j]))
+				buf_addc(h->b, (char)p[j]);
+			else
+				buf_addf(h->b, "=%02X", p[j]);
+		}
+	}
+	buf_adds(h->b, "?=");
+}
+
 /* Text p[0..n) (valid UTF-8) as encoded-words, the first preceded by a
- * space unless first is set. */
+ * space unless first is set.  Each ends at a space unless a single word
+ * is longer than an encoded-word can be. */
 static void
 emit_encoded(struct hline *h, const unsigned char *p, size_t n, int first)
 {
 	/* Q keeps Latin text readable; B only when a quarter shorter. */
 	int use_b = b_size(n) * 4 < q_size(p, n) * 3;
 	int sep = !first;
-	size_t i = 0, j, take, enc, cl, e, room, rest;
+	size_t i = 0, take, cut, enc, room, rest;
 
 	while (i < n) {
 		if (h->nofold)
-			room = EW_MAX;
+			room = EW_PHRASE_MAX;
 		else if (h->col + (sep ? 1 : 0) >= LINE_COLS)
 			room = 0;
 		else
@@ -232,36 +291,22 @@ emit_encoded(struct hline *h, const unsigned char *p, size_t n, int first)
 		}
 		if (room > EW_MAX)
 			room = EW_MAX;
-		/* Whole characters while they fit; at least one always. */
-		take = enc = 0;
-		while (i + take < n) {
-			cl = str_utf8_len((const char *)p + i + take, n - i - take);
-			if (cl == 0)
-				cl = 1;         /* cannot happen: input is clean */
-			e = use_b ? b_size(take + cl) : enc + q_size(p + i + take, cl);
-			if (take > 0 && EW_OVERHEAD + e > room)
-				break;
-			take += cl;
-			enc = e;
+		take = ew_fit(p + i, n - i, room, use_b, &enc);
+		if (i + take < n) {
+			if ((cut = ew_cut_at_space(p + i, take)) > 0) {
+				take = ew_fit(p + i, cut, room, use_b, &enc);
+			} else if (h->content && !h->nofold && room < EW_MAX) {
+				/* The word may fit whole on a fresh line. */
+				hl_fold(h);
+				sep = 0;
+				continue;
+			}
 		}
 		if (sep) {
 			buf_addc(h->b, ' ');
 			h->col++;
 		}
-		buf_adds(h->b, use_b ? "=?UTF-8?B?" : "=?UTF-8?Q?");
-		if (use_b) {
-			b64_chunk(h->b, p + i, take);
-		} else {
-			for (j = i; j < i + take; j++) {
-				if (p[j] == ' ')
-					buf_addc(h->b, '_');
-				else if (q_literal(p[j]))
-					buf_addc(h->b, (char)p[j]);
-				else
-					buf_addf(h->b, "=%02X", p[j]);
-			}
-		}
-		buf_adds(h->b, "?=");
+		ew_write(h, p + i, take, use_b);
 		h->col += EW_OVERHEAD + enc;
 		h->content = 1;
 		sep = 1;
@@ -273,7 +318,7 @@ static void
 emit_plain(struct hline *h, const char *p, size_t n, int first)
 {
 	if (!first) {
-		if (h->content && h->col + 1 + n > LINE_COLS) {
+		if (h->content && !h->nofold && h->col + 1 + n > LINE_COLS) {
 			hl_fold(h);
 		} else {
 			buf_addc(h->b, ' ');
@@ -285,8 +330,10 @@ emit_plain(struct hline *h, const char *p, size_t n, int first)
 	h->content = 1;
 }
 
+/* In a phrase, a word that is not an atom ("Pérez,", "(UY)") is encoded
+ * too: quoting it would put a quoted-string next to encoded-words. */
 static int
-word_needs_encoding(const char *p, size_t n)
+word_needs_encoding(const char *p, size_t n, int phrase)
 {
 	size_t i;
 
@@ -296,6 +343,8 @@ word_needs_encoding(const char *p, size_t n)
 		if ((unsigned char)p[i] >= 0x80)
 			return 1;
 		if (p[i] == '=' && i + 1 < n && p[i + 1] == '?')
+			return 1;
+		if (phrase && !is_atext((unsigned char)p[i]))
 			return 1;
 	}
 	return 0;
@@ -337,7 +386,8 @@ encode_value(struct hline *h, const char *s, size_t first_col)
 	for (i = 0; i < na; i++) {
 		size_t ws = st[i] - (i ? en[i - 1] : 0);
 
-		enc[i] = word_needs_encoding(s + st[i], en[i] - st[i]) ||
+		enc[i] = word_needs_encoding(s + st[i], en[i] - st[i],
+		    h->phrase) ||
 		    (i == 0 ? ws != 0 : ws != 1) ||
 		    (i == na - 1 && en[i] != len) ||
 		    (i == 0 && first_col + en[i] - st[i] > LINE_COLS);
@@ -363,7 +413,7 @@ char *
 compose_encode_words(const char *utf8, size_t header_name_len)
 {
 	struct buf b = BUF_INIT(BUF_OWN);
-	struct hline h = { &b, 0, 0, 0 };
+	struct hline h = { &b, 0, 0, 0, 0 };
 	char *s = clean_text(utf8, 0);
 
 	encode_value(&h, s, header_name_len + 2);
@@ -397,7 +447,7 @@ compose_address(const char *display_name, const char *email)
 {
 	char *addr = clean_token(email, ADDR_MAX), *name, *r;
 	struct buf b = BUF_INIT(BUF_OWN);
-	struct hline h = { &b, 0, 0, 1 };
+	struct hline h = { &b, 0, 0, 1, 1 };
 	const char *p;
 
 	name = clean_text(display_name, NAME_MAX_OCTETS);
@@ -406,8 +456,10 @@ compose_address(const char *display_name, const char *email)
 	if (*p == '\0') {
 		r = xasprintf("<%s>", addr);
 	} else {
+		/* Only the words that need it are encoded: two encoded-words
+		 * side by side read differently in different parsers. */
 		if (!is_ascii(name) || strstr(name, "=?") != NULL) {
-			emit_encoded(&h, (const unsigned char *)name, strlen(name), 1);
+			encode_value(&h, name, 0);
 		} else if (is_plain_phrase(name)) {
 			buf_adds(&b, name);
 		} else {
@@ -427,10 +479,12 @@ compose_address(const char *display_name, const char *email)
 	return r;
 }
 
-/* "Name: value" for a structured value, folded at spaces outside quoted
- * strings when a line would pass 78 columns. */
+/* "Name: value" for a structured value, without the line end: folded at
+ * spaces outside quoted strings when a line would pass 78 columns, and
+ * after the colon when the first word fits only on a line of its own (an
+ * attachment's long type, an address). */
 static void
-add_structured(struct buf *b, const char *name, const char *value)
+add_folded(struct buf *b, const char *name, const char *value)
 {
 	size_t col, n;
 	const char *p = value, *q;
@@ -447,7 +501,7 @@ add_structured(struct buf *b, const char *name, const char *value)
 				quoted = !quoted;
 		}
 		n = (size_t)(q - p);
-		if (!first && col + 1 + n > LINE_COLS) {
+		if (col + 1 + n > LINE_COLS && (!first || 1 + n <= LINE_COLS)) {
 			buf_adds(b, "\r\n ");
 			col = 1;
 		} else {
@@ -459,6 +513,12 @@ add_structured(struct buf *b, const char *name, const char *value)
 		first = 0;
 		p = *q ? q + 1 : q;
 	}
+}
+
+static void
+add_structured(struct buf *b, const char *name, const char *value)
+{
+	add_folded(b, name, value);
 	buf_adds(b, "\r\n");
 }
 
@@ -620,9 +680,75 @@ content_type_ok(const char *ct)
 	return 1;
 }
 
-/* ";\r\n name=\"fallback\"": the file name in plain ASCII, each non-ASCII
- * character (and '"', '\\') as '_', for clients that know no RFC 2231.
- * Cut in the middle to keep the line within 78 columns and the extension. */
+/* Latin letters with accents as their plain letters, for the ASCII
+ * name: U+00C0..U+00FF, then U+0100..U+017F one letter each ('*': the
+ * two-letter ligatures, spelt out in translit_static()). */
+static const char *const latin1[64] = {
+	"A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E",
+	"I", "I", "I", "I", "D", "N", "O", "O", "O", "O", "O", "x",
+	"O", "U", "U", "U", "U", "Y", "TH", "ss",
+	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e",
+	"i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", NULL,
+	"o", "u", "u", "u", "u", "y", "th", "y",
+};
+static const char latin_ext_a[] =
+	"AaAaAaCcCcCcCcDdDdEeEeEeEeEeGgGgGgGgHhHhIiIiIiIiIi**JjKkkLlLlLl"
+	"LlLlNnNnNnnNnOoOoOo**RrRrRrSsSsSsSsTtTtTtUuUuUuUuUuUuWwYyYZzZzZzs";
+
+/* The ASCII for the UTF-8 character p[0..n), or NULL when it has none:
+ * accents dropped, dashes and spaces kept as such, quotation marks left
+ * out (they cannot stand in a quoted parameter). */
+static const char *
+translit_static(unsigned long c)
+{
+	if (c >= 0xc0 && c <= 0xff)
+		return latin1[c - 0xc0];
+	if (c == 0x132 || c == 0x133)
+		return c == 0x132 ? "IJ" : "ij";
+	if (c == 0x152 || c == 0x153)
+		return c == 0x152 ? "OE" : "oe";
+	if (c == 0xa0 || c == 0x2002 || c == 0x2003 || c == 0x2009)
+		return " ";
+	if (c >= 0x2010 && c <= 0x2015)
+		return "-";
+	if (c == 0x2018 || c == 0x2019)
+		return "'";
+	if (c == 0xab || c == 0xbb || (c >= 0x201c && c <= 0x201e))
+		return "";
+	return NULL;
+}
+
+/* The UTF-8 character p[0..n) in ASCII appended to b: 1, or 0 when it
+ * has none. */
+static int
+translit(struct buf *b, const unsigned char *p, size_t n)
+{
+	unsigned long c;
+	const char *t;
+
+	if (n == 2)
+		c = ((unsigned long)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+	else if (n == 3)
+		c = ((unsigned long)(p[0] & 0x0f) << 12) |
+		    ((unsigned long)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+	else
+		return 0;
+	if ((t = translit_static(c)) != NULL) {
+		buf_adds(b, t);
+		return 1;
+	}
+	if (c >= 0x100 && c <= 0x17f) {
+		buf_addc(b, latin_ext_a[c - 0x100]);
+		return 1;
+	}
+	return 0;
+}
+
+/* ";\r\n name=\"fallback\"": the file name in plain ASCII for clients
+ * that know no RFC 2231: accented letters as plain ones ("Acta
+ * reunión.pdf" is "Acta reunion.pdf"), anything else without ASCII (and
+ * '"', '\\') as '_'.  Cut in the middle to keep the line within 78
+ * columns and the extension. */
 static void
 add_plain_name(struct buf *b, const char *pname, const char *fname)
 {
@@ -635,8 +761,12 @@ add_plain_name(struct buf *b, const char *pname, const char *fname)
 		n = str_utf8_len((const char *)p, 4);
 		if (n == 0)
 			n = 1;
-		buf_addc(&fb, (n > 1 || *p == '"' || *p == '\\') ? '_' : (char)*p);
+		if (n == 1 || !translit(&fb, p, n))
+			buf_addc(&fb, (n > 1 || *p == '"' || *p == '\\') ?
+			    '_' : (char)*p);
 	}
+	if (fb.len == 0)
+		buf_adds(&fb, "attachment");
 	buf_addf(b, ";\r\n %s=\"", pname);
 	if (fb.len <= max) {
 		buf_add(b, buf_str(&fb), fb.len);
@@ -706,15 +836,48 @@ clean_filename(const char *s)
 	return f;
 }
 
+/* Bytes that read as UTF-8 text: no NUL, no invalid sequence. */
+static int
+data_is_utf8(const unsigned char *p, size_t len)
+{
+	size_t i, n;
+
+	for (i = 0; i < len; i += n)
+		if (p[i] == 0 || (n = str_utf8_len((const char *)p + i,
+		    len - i)) == 0)
+			return 0;
+	return 1;
+}
+
+/* An attachment's Content-Type: the one given when it can travel in
+ * base64 (multipart/ and message/ cannot, RFC 2046 5.2.1), text/ with
+ * charset=UTF-8 when it names no charset and the text is UTF-8 (a reader
+ * would take US-ASCII); application/octet-stream for anything else.
+ * Caller frees. */
+static char *
+attachment_type(const struct compose_attachment *a)
+{
+	const char *ct = a->content_type;
+
+	if (!content_type_ok(ct) || strncasecmp(ct, "multipart/", 10) == 0 ||
+	    strncasecmp(ct, "message/", 8) == 0)
+		return xstrdup("application/octet-stream");
+	if (strncasecmp(ct, "text/", 5) == 0 && strchr(ct, ';') == NULL &&
+	    a->data != NULL && data_is_utf8(a->data, a->len))
+		return xasprintf("%s; charset=UTF-8", ct);
+	return xstrdup(ct);
+}
+
 static void
 add_attachment(struct buf *b, const char *boundary,
     const struct compose_attachment *a)
 {
 	char *fname = clean_filename(a->filename);
-	const char *ct = content_type_ok(a->content_type) ?
-	    a->content_type : "application/octet-stream";
+	char *ct = attachment_type(a);
 
-	buf_addf(b, "--%s\r\nContent-Type: %s", boundary, ct);
+	buf_addf(b, "--%s\r\n", boundary);
+	add_folded(b, "Content-Type", ct);
+	free(ct);
 	add_plain_name(b, "name", fname);
 	buf_adds(b, "\r\nContent-Disposition: attachment");
 	add_filename(b, fname);
@@ -877,8 +1040,10 @@ compose_message(const struct compose_msg *m, size_t *len)
 	add_mailbox(&b, "From", m->from_name, m->from_email);
 	add_mailbox(&b, "To", m->to_name, m->to_email);
 	if (m->reply_to)
-		add_mailbox(&b, "Reply-To", NULL, m->reply_to);
+		add_mailbox(&b, "Reply-To", m->reply_to_name, m->reply_to);
 	add_unstructured(&b, "Subject", m->subject);
+	/* Ids stay on their header's line: tools that thread or match mail
+	 * read "Message-ID: <" as one line. */
 	buf_addf(&b, "Message-ID: <%s>\r\n", mid);
 	if (irt) {
 		buf_addf(&b, "In-Reply-To: <%s>\r\n", irt);

@@ -2,8 +2,10 @@
  *
  * Output is always CRLF, 7-bit clean (non-ASCII only inside RFC 2047
  * encoded-words, quoted-printable or base64), NUL-free, with no line over
- * 998 octets; header lines are folded at 78 columns where they can be (a
- * long Message-ID, In-Reply-To or References line cannot).  The same input gives
+ * 998 octets; header lines are folded at 78 columns where they can be:
+ * between words, between parameters, after the colon before a single long
+ * token (an attachment's type, an address); ids are kept on their line
+ * (Message-ID, In-Reply-To, References: tools read them so).  The same input gives
  * byte-identical output: boundaries are derived from the Message-ID.
  *
  * Header safety: nothing from the input can start a header line.  Control
@@ -25,9 +27,13 @@ struct compose_attachment {
 	 * Content-Disposition gets filename="..." when plain ASCII and short
 	 * enough for one line, else RFC 2231
 	 * filename*=UTF-8''... (continued as filename*0*, *1* past 78 columns);
-	 * Content-Type gets an ASCII name="..." fallback ('_' for the rest). */
+	 * Content-Type gets an ASCII name="..." fallback: accented Latin
+	 * letters as plain ones ("reunión" is "reunion"), '_' for the rest. */
 	const char *filename;
-	const char *content_type;   /* "type/subtype[; params]"; bad: octet-stream */
+	/* "type/subtype[; params]", as received.  Bad, NULL, multipart/ or
+	 * message/ (which base64 may not carry): application/octet-stream;
+	 * text/ without parameters gets charset=UTF-8 when data is UTF-8. */
+	const char *content_type;
 	const void *data;
 	size_t      len;
 };
@@ -36,6 +42,7 @@ struct compose_msg {
 	const char *from_name, *from_email;   /* From */
 	const char *to_name, *to_email;       /* To (one recipient per message) */
 	const char *reply_to;                 /* NULL: none; a bare address */
+	const char *reply_to_name;            /* its display name, or NULL */
 	const char *subject;                  /* UTF-8 */
 	const char *message_id;               /* without <> */
 	const char *in_reply_to;              /* NULL or without <>; also References */

@@ -37,13 +37,14 @@
 #include "config.h"
 #include "ical.h"
 #include "net.h"
+#include "token.h"
 #include "util.h"
 
 #define MAX_LIST 10000          /* guests, folders, exdates: sanity bound */
 
 enum sec {
-	S_NONE, S_DAEMON, S_ORGANIZER, S_SMTP, S_IMAP, S_POLICY,
-	S_GROUP, S_MEMBER, S_SERIES, S_SKIP
+	S_NONE, S_DAEMON, S_ORGANIZER, S_SMTP, S_IMAP, S_POLICY, S_TRUST,
+	S_OAUTH, S_GROUP, S_MEMBER, S_SERIES, S_GUEST, S_SKIP
 };
 
 /* What a value may be.  Each type has exactly one parser in types[]. */
@@ -67,6 +68,7 @@ enum type {
 	T_DATETIME,     /* local YYYY-MM-DD HH:MM */
 	T_DAY,          /* local YYYY-MM-DD or YYYY-MM-DD HH:MM */
 	T_RRULE,        /* an RFC 5545 rule; a leading "RRULE:" is dropped */
+	T_HOSTNAME,     /* letters, digits, '-', '.', kept in lower case */
 };
 
 struct name_value {
@@ -116,7 +118,8 @@ struct key {
 /* T_ENUM stores its value through an int *. */
 _Static_assert(sizeof(enum role) == sizeof(int) &&
     sizeof(enum group_kind) == sizeof(int) && sizeof(enum axis) ==
-    sizeof(int) && sizeof(enum meeting_kind) == sizeof(int),
+    sizeof(int) && sizeof(enum meeting_kind) == sizeof(int) &&
+    sizeof(enum auth) == sizeof(int) && sizeof(enum provider) == sizeof(int),
     "enum fields of the configuration are ints");
 
 /* A language is kept as its name: the values are not used. */
@@ -148,6 +151,19 @@ static const struct name_value meeting_kinds[] = {
 static const struct name_value tls_modes[] = {
 	{ "required", 1 }, { "none", 0 }, { NULL, 0 }
 };
+static const struct name_value imap_auths[] = {
+	{ "password", AUTH_PASSWORD }, { "xoauth2", AUTH_XOAUTH2 },
+	{ "oauthbearer", AUTH_OAUTHBEARER }, { NULL, 0 }
+};
+/* A local relay takes mail without a login. */
+static const struct name_value smtp_auths[] = {
+	{ "password", AUTH_PASSWORD }, { "xoauth2", AUTH_XOAUTH2 },
+	{ "oauthbearer", AUTH_OAUTHBEARER }, { "none", AUTH_NONE }, { NULL, 0 }
+};
+static const struct name_value providers[] = {
+	{ "microsoft", PROVIDER_MICROSOFT }, { "google", PROVIDER_GOOGLE },
+	{ "custom", PROVIDER_CUSTOM }, { NULL, 0 }
+};
 static const struct name_value disseminations[] = {
 	{ "members", 0 }, { "public", 1 }, { NULL, 0 }
 };
@@ -157,7 +173,7 @@ static const struct name_value disseminations[] = {
 struct ctx;
 typedef void *opener(struct ctx *, const char *header, const char *arg,
     int line);
-static opener open_config, open_group, open_member, open_series;
+static opener open_config, open_group, open_member, open_series, open_guest;
 
 /* Every section.  One without an argument may come once in a file; one
  * with (many, "[member ADDR]") once per argument.  The keys of a global
@@ -177,9 +193,12 @@ static const struct section {
 	[S_SMTP] =      { "smtp",      1, 1, 0, open_config },
 	[S_IMAP] =      { "imap",      1, 1, 0, open_config },
 	[S_POLICY] =    { "policy",    1, 0, 0, open_config },
+	[S_TRUST] =     { "trust",     1, 0, 0, open_config },
+	[S_OAUTH] =     { "oauth",     1, 0, 0, open_config },
 	[S_GROUP] =     { "group",     0, 1, 0, open_group },
 	[S_MEMBER] =    { "member",    0, 0, 1, open_member },
 	[S_SERIES] =    { "series",    0, 0, 1, open_series },
+	[S_GUEST] =     { "guest",     0, 0, 1, open_guest },
 };
 
 /* Every key, in the order its section reports missing ones.  convened.ini(5)
@@ -195,6 +214,7 @@ static const struct key keys[] = {
 	KEY(S_DAEMON, "timezone", T_TIMEZONE, 0, AT(config, timezone), "UTC"),
 	KEY(S_DAEMON, "language", T_LANGUAGE, 0, AT(config, language), "es"),
 	INT(S_DAEMON, "tick", 0, AT(config, tick), "60", 1, 86400),
+	KEY(S_DAEMON, "metrics", T_PATH, 0, AT(config, metrics), NULL),
 
 	KEY(S_ORGANIZER, "name", T_TEXT, REQ, AT(config, org_name), NULL),
 	KEY(S_ORGANIZER, "email", T_EMAIL, REQ, AT(config, org_email), NULL),
@@ -209,6 +229,7 @@ static const struct key keys[] = {
 	INT(S_SMTP, "timeout", 0, AT(config, smtp_timeout), "60", 1, 3600),
 	INT(S_SMTP, "give_up_hours", 0, AT(config, smtp_give_up_hours), "72",
 	    1, 720),
+	ENUM(S_SMTP, "auth", 0, AT(config, smtp.auth), "password", smtp_auths),
 
 	KEY(S_IMAP, "url", T_TEXT, REQ, AT(config, imap.url), NULL),
 	KEY(S_IMAP, "username", T_TEXT, REQ, AT(config, imap.username), NULL),
@@ -228,6 +249,7 @@ static const struct key keys[] = {
 	/* The parser's own cap (mime.h's MIME_MAX_SIZE) is the most. */
 	INT(S_IMAP, "max_message_kb", 0, AT(config, imap_max_message_kb),
 	    "10240", 64, 25600),
+	ENUM(S_IMAP, "auth", 0, AT(config, imap.auth), "password", imap_auths),
 
 	INT(S_POLICY, "annual_quota", 0, AT(config, annual_quota), "3", 1, 366),
 	INT(S_POLICY, "horizon_days", 0, AT(config, horizon_days), "90", 1, 3660),
@@ -247,6 +269,33 @@ static const struct key keys[] = {
 	    "5120", 1, 25600),
 	INT(S_POLICY, "attachments_total_max_kb", 0,
 	    AT(config, attachments_total_max_kb), "10240", 1, 25600),
+
+	/* key_file's default, beside [daemon] state, is set by check_trust(). */
+	KEY(S_TRUST, "key_file", T_CREDENTIAL, 0, AT(config, trust_key_file),
+	    NULL),
+	KEY(S_TRUST, "tokens", T_BOOL, 0, AT(config, trust_tokens), "yes"),
+	KEY(S_TRUST, "authserv_id", T_HOSTNAME, 0,
+	    LIST(config, trust_authserv, ntrust_authserv), NULL),
+	ENUM(S_OAUTH, "provider", 0, AT(config, oauth.provider), NULL,
+	    providers),
+	KEY(S_OAUTH, "tenant", T_TEXT, 0, AT(config, oauth.tenant),
+	    "organizations"),
+	KEY(S_OAUTH, "token_url", T_TEXT, 0, AT(config, oauth.token_url), NULL),
+	KEY(S_OAUTH, "device_url", T_TEXT, 0, AT(config, oauth.device_url),
+	    NULL),
+	KEY(S_OAUTH, "authorize_url", T_TEXT, 0, AT(config, oauth.authorize_url),
+	    NULL),
+	KEY(S_OAUTH, "client_id", T_TEXT, 0, AT(config, oauth.client_id), NULL),
+	KEY(S_OAUTH, "client_secret_file", T_CREDENTIAL, 0,
+	    AT(config, oauth.client_secret_file), NULL),
+	KEY(S_OAUTH, "client_secret", T_SECRET, 0, NOWHERE, NULL),
+	KEY(S_OAUTH, "refresh_token_file", T_PATH, 0,
+	    AT(config, oauth.refresh_token_file), NULL),
+	KEY(S_OAUTH, "refresh_token", T_SECRET, 0, NOWHERE, NULL),
+	KEY(S_OAUTH, "scope", T_TEXT, 0, AT(config, oauth.scope), NULL),
+	KEY(S_OAUTH, "token_command", T_TEXT, 0, AT(config, oauth.token_command),
+	    NULL),
+	INT(S_OAUTH, "timeout", 0, AT(config, oauth.timeout), "60", 1, 3600),
 
 	ID(S_GROUP, "id", REQ, AT(group, id), 64),
 	KEY(S_GROUP, "name", T_TEXT, REQ, AT(group, name), NULL),
@@ -277,6 +326,10 @@ static const struct key keys[] = {
 	KEY(S_SERIES, "open", T_BOOL, 0, AT(series, open), "no"),
 	KEY(S_SERIES, "guests", T_EMAIL, 0, LIST(series, guests, nguests), NULL),
 	KEY(S_SERIES, "agenda", T_READABLE, 0, AT(series, agenda), NULL),
+
+	KEY(S_GUEST, "name", T_TEXT, 0, AT(guest, name), NULL),
+	KEY(S_GUEST, "language", T_LANGUAGE, 0, AT(guest, language), NULL),
+	KEY(S_GUEST, "timezone", T_TIMEZONE, 0, AT(guest, timezone), NULL),
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -696,6 +749,25 @@ parse_rrule(struct ctx *c, const struct key *k, const char *v,
 	return 0;
 }
 
+/* An authserv-id as MTAs write theirs (RFC 8601 allows any token; a
+ * host name is what Gmail, Postfix's milters and Exim put there). */
+static int
+parse_hostname(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 253 || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n) {
+		ERR(c, "%s must be host names (letters, digits, '-' and '.'), "
+		    "not '%s'", k->name, v);
+		return -1;
+	}
+	out->s = xstrdup(v);
+	str_lower(out->s);
+	return 0;
+}
+
 enum store { V_NONE, V_INT, V_TEXT };
 
 static const struct {
@@ -721,6 +793,7 @@ static const struct {
 	[T_DATETIME] =   { parse_datetime,   V_TEXT, "entries" },
 	[T_DAY] =        { parse_day,        V_TEXT, "entries" },
 	[T_RRULE] =      { parse_rrule,      V_TEXT, "entries" },
+	[T_HOSTNAME] =   { parse_hostname,   V_TEXT, "entries" },
 };
 
 /* ---- values into their objects ----------------------------------------- */
@@ -841,23 +914,36 @@ open_group(struct ctx *c, const char *header, const char *arg, int line)
 	return c->group;
 }
 
+/* The header of a [member ADDR] or [guest ADDR] section: a valid address
+ * not given before in the group (old_email, first at old_line, when it
+ * was).  1, or 0 when reported. */
+static int
+person_header_ok(struct ctx *c, const char *header, const char *arg,
+    int line, const char *what, const char *old_email, int old_line)
+{
+	if (!addr_valid(arg)) {
+		diag_add(c->d, 1, c->file, line,
+		    "[%s]: malformed e-mail address '%s'", header, arg);
+		return 0;
+	}
+	if (old_email != NULL) {
+		diag_add(c->d, 1, c->file, line, "%s %s given twice in the "
+		    "group (first at line %d)", what, old_email, old_line);
+		return 0;
+	}
+	return 1;
+}
+
 static void *
 open_member(struct ctx *c, const char *header, const char *arg, int line)
 {
 	struct group *g = c->group;
-	const struct member *old;
+	const struct member *old = config_member(g, arg);
 	struct member *m;
 
-	if (!addr_valid(arg)) {
-		diag_add(c->d, 1, c->file, line,
-		    "[%s]: malformed e-mail address '%s'", header, arg);
+	if (!person_header_ok(c, header, arg, line, "member",
+	    old ? old->email : NULL, old ? old->line : 0))
 		return NULL;
-	}
-	if ((old = config_member(g, arg)) != NULL) {
-		diag_add(c->d, 1, c->file, line, "member %s given twice in the "
-		    "group (first at line %d)", old->email, old->line);
-		return NULL;
-	}
 	g->members = xreallocarray(g->members, g->nmembers + 1,
 	    sizeof *g->members);
 	m = &g->members[g->nmembers++];
@@ -895,6 +981,27 @@ open_series(struct ctx *c, const char *header, const char *arg, int line)
 	s->line = line;
 	set_defaults(c, S_SERIES, s);
 	return s;
+}
+
+static void *
+open_guest(struct ctx *c, const char *header, const char *arg, int line)
+{
+	struct group *g = c->group;
+	const struct guest *old = config_guest(g, arg);
+	struct guest *gu;
+
+	if (!person_header_ok(c, header, arg, line, "guest",
+	    old ? old->email : NULL, old ? old->line : 0))
+		return NULL;
+	g->guests = xreallocarray(g->guests, g->nguests + 1,
+	    sizeof *g->guests);
+	gu = &g->guests[g->nguests++];
+	memset(gu, 0, sizeof *gu);
+	gu->email = xstrdup(arg);
+	str_lower(gu->email);
+	gu->line = line;
+	set_defaults(c, S_GUEST, gu);
+	return gu;
 }
 
 /* Called at every section header and at end of file: the section that
@@ -1132,28 +1239,28 @@ parse_file(struct ctx *c, const char *path)
 
 /* ---- the whole configuration ------------------------------------------ */
 
-/* The file an endpoint's password is read from: password_file itself
- * when it is a path, else the credential of that name under
- * $CREDENTIALS_DIRECTORY.  Returns a path the caller frees, or NULL with
- * *err set (caller frees) when there is no password_file or the
+/* The file a secret is read from: file itself when it is a path, else
+ * the credential of that name under $CREDENTIALS_DIRECTORY.  what is
+ * the kind of secret, for *err.  Returns a path the caller frees, or
+ * NULL with *err set (caller frees) when there is no file or the
  * credential cannot be found without systemd. */
 static char *
-password_path(const struct endpoint *e, char **err)
+secret_path(const char *file, const char *what, char **err)
 {
 	const char *cred = getenv("CREDENTIALS_DIRECTORY");
 
-	if (e->password_file == NULL) {
-		*err = xstrdup("no password_file configured");
+	if (file == NULL) {
+		*err = xasprintf("no %s file configured", what);
 		return NULL;
 	}
-	if (!is_credential(e->password_file))
-		return xstrdup(e->password_file);
+	if (!is_credential(file))
+		return xstrdup(file);
 	if (cred == NULL) {
-		*err = xasprintf("password credential %s: CREDENTIALS_DIRECTORY "
-		    "is not set (LoadCredential= in the unit)", e->password_file);
+		*err = xasprintf("%s credential %s: CREDENTIALS_DIRECTORY "
+		    "is not set (LoadCredential= in the unit)", what, file);
 		return NULL;
 	}
-	return xasprintf("%s/%s", cred, e->password_file);
+	return xasprintf("%s/%s", cred, file);
 }
 
 /* The URL as libcurl will read it: a scheme of the section, with
@@ -1190,16 +1297,101 @@ check_url(struct ctx *c, enum sec sec, const struct endpoint *e,
 	net_url_free(&u);
 }
 
-/* Where an endpoint's password is read, said once for `check`, and a
- * password file fit to hold one: a regular file only we can read. */
+/* A file fit to hold a secret: a regular file only we can read.  NULL,
+ * or why not (caller frees). */
+static char *
+secret_file_unfit(const char *path, const char *what)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return xasprintf("cannot read %s file %s: %s", what, path,
+		    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return xasprintf("%s file %s is not a regular file", what, path);
+	if (st.st_mode & 077)
+		return xasprintf("%s file %s is readable by group or others "
+		    "(mode %04o): chmod 600 it", what, path,
+		    (unsigned)(st.st_mode & 07777));
+	if (access(path, R_OK) == -1)
+		return xasprintf("cannot read %s file %s: %s", what, path,
+		    strerror(errno));
+	return NULL;
+}
+
+/* Where a secret is read, said once for `check` ("[sec] key: ..."), and
+ * a file fit to hold one (secret_file_unfit).  what names the secret
+ * ("password").  A path that does not exist is an error, or with
+ * made_later only said: the daemon makes it (the reply-token key, which
+ * lives with the state database, where `status` may run as a user who
+ * cannot read it: that is said too, not refused). */
 static void
-check_password(struct ctx *c, enum sec sec, const struct endpoint *e)
+check_secret(struct ctx *c, enum sec sec, const char *key, const char *file,
+    const char *what, int made_later)
 {
 	const char *name = sections[sec].name;
-	int line = c->seen_sec[sec];
+	int line = c->seen_sec[sec] ? c->seen_sec[sec] : 1;
 	char *path, *err = NULL;
 	struct stat st;
 
+	/* A systemd credential is only checkable under systemd. */
+	if ((path = secret_path(file, what, &err)) == NULL) {
+		diag_note(c->d, c->file, line, "[%s] %s: systemd credential %s "
+		    "(not checked: CREDENTIALS_DIRECTORY is not set)", name, key,
+		    file);
+		free(err);
+		return;
+	}
+	if (made_later && !is_credential(file) && (lstat(path, &st) == -1 ?
+	    errno == ENOENT || errno == EACCES : access(path, R_OK) == -1 &&
+	    errno == EACCES && !(st.st_mode & 077))) {
+		diag_note(c->d, c->file, line, "[%s] %s: file %s (%s)", name, key,
+		    path, errno == ENOENT ? "not there yet: the daemon creates "
+		    "it when it starts" : "not checked: this user cannot read "
+		    "it, the daemon's must");
+		free(path);
+		return;
+	}
+	diag_note(c->d, c->file, line, "[%s] %s: %s %s", name, key,
+	    is_credential(file) ? "systemd credential" : "file",
+	    is_credential(file) ? file : path);
+	if ((err = secret_file_unfit(path, what)) != NULL) {
+		diag_add(c->d, 1, c->file, line, "[%s] %s", name, err);
+		free(err);
+	}
+	free(path);
+}
+
+/* How an account signs in, said once for `check`, and what that needs:
+ * a password file for a password with a user name, a user name and no
+ * password for a token, nothing at all for none. */
+static void
+check_login(struct ctx *c, enum sec sec, const struct endpoint *e)
+{
+	const char *name = sections[sec].name;
+	int line = c->seen_sec[sec];
+
+	if (e->auth == AUTH_NONE) {
+		if (e->username != NULL || e->password_file != NULL)
+			diag_add(c->d, 1, c->file, line, "[%s] auth = none takes "
+			    "no username or password_file", name);
+		diag_note(c->d, c->file, line, "[%s] auth: none, no "
+		    "authentication", name);
+		return;
+	}
+	if (CONFIG_AUTH_OAUTH(e->auth)) {
+		if (e->username == NULL)
+			diag_add(c->d, 1, c->file, line, "[%s] auth = %s needs "
+			    "username (the mailbox the token is for)", name,
+			    config_auth_name(e->auth));
+		if (e->password_file != NULL)
+			diag_add(c->d, 0, c->file, line, "[%s] password_file is "
+			    "not used with auth = %s", name,
+			    config_auth_name(e->auth));
+		diag_note(c->d, c->file, line, "[%s] auth: %s, access token "
+		    "from [oauth]", name, config_auth_name(e->auth));
+		return;
+	}
 	if (e->password_file == NULL) {
 		if (e->username != NULL)
 			diag_add(c->d, 1, c->file, line, "[%s] username given "
@@ -1208,34 +1400,226 @@ check_password(struct ctx *c, enum sec sec, const struct endpoint *e)
 		    "authentication", name);
 		return;
 	}
-	/* A systemd credential is only checkable under systemd. */
-	if ((path = password_path(e, &err)) == NULL) {
-		diag_note(c->d, c->file, line, "[%s] password_file: systemd "
-		    "credential %s (not checked: CREDENTIALS_DIRECTORY is not "
-		    "set)", name, e->password_file);
+	check_secret(c, sec, "password_file", e->password_file, "password", 0);
+}
+
+/* [trust]: the key beside the state database unless named, and what
+ * tokens ask of the mailbox. */
+static void
+check_trust(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+	const char *slash, *at;
+	int line = c->seen_sec[S_TRUST] ? c->seen_sec[S_TRUST] : 1;
+
+	/* Always a path: a state database named without a directory is in
+	 * the current one. */
+	if (cfg->trust_key_file == NULL) {
+		slash = strrchr(cfg->state, '/');
+		cfg->trust_key_file = slash == NULL ?
+		    xstrdup("./" TOKEN_KEY_FILE) :
+		    xasprintf("%.*s/" TOKEN_KEY_FILE,
+		    (int)(slash - cfg->state), cfg->state);
+	}
+	check_secret(c, S_TRUST, "key_file", cfg->trust_key_file,
+	    "reply-token key", 1);
+	if (!cfg->trust_tokens || cfg->org_email == NULL ||
+	    (at = strrchr(cfg->org_email, '@')) == NULL)
+		return;
+	if (memchr(cfg->org_email, '+', (size_t)(at - cfg->org_email)) != NULL)
+		diag_add(c->d, 1, c->file, line, "[trust] tokens = yes needs an "
+		    "[organizer] email without '+': tokens are added after one");
+	else if (at - cfg->org_email + 1 + TOKEN_LEN > 64)
+		diag_add(c->d, 1, c->file, line, "[trust] tokens = yes needs an "
+		    "[organizer] email whose local part has at most %d "
+		    "characters (a token adds %d)", 64 - 1 - TOKEN_LEN,
+		    1 + TOKEN_LEN);
+	else
+		diag_note(c->d, c->file, line, "[trust] tokens: the mailbox "
+		    "%s must accept %.*s+anything@%s (plus addressing)",
+		    cfg->org_email, (int)(at - cfg->org_email), cfg->org_email,
+		    at + 1);
+}
+
+/* What provider = microsoft | google fill in.  Microsoft's endpoints
+ * carry the tenant between base and path; Google's have none.  Google
+ * offers no device grant for mail scopes: authorize uses PKCE there. */
+static const struct provider_urls {
+	enum provider provider;
+	const char *base;          /* before the tenant */
+	int         tenant;        /* the tenant follows base */
+	const char *token, *device, *authorize;    /* after it; NULL: none */
+	const char *scope;
+} provider_urls[] = {
+	{ PROVIDER_MICROSOFT, "https://login.microsoftonline.com/", 1,
+	  "/oauth2/v2.0/token", "/oauth2/v2.0/devicecode",
+	  "/oauth2/v2.0/authorize",
+	  "offline_access https://outlook.office.com/IMAP.AccessAsUser.All "
+	  "https://outlook.office.com/SMTP.Send" },
+	{ PROVIDER_GOOGLE, "https://", 0, "oauth2.googleapis.com/token", NULL,
+	  "accounts.google.com/o/oauth2/v2/auth", "https://mail.google.com/" },
+};
+
+/* An endpoint the file did not name, from the provider's base. */
+static void
+provider_url(char **url, const struct provider_urls *p, const char *tenant,
+    const char *path)
+{
+	if (*url == NULL && path != NULL)
+		*url = xasprintf("%s%s%s", p->base, p->tenant ? tenant : "",
+		    path);
+}
+
+static void
+provider_fill(struct oauth_config *o)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof provider_urls / sizeof provider_urls[0]; i++) {
+		const struct provider_urls *p = &provider_urls[i];
+
+		if (p->provider != o->provider)
+			continue;
+		provider_url(&o->token_url, p, o->tenant, p->token);
+		provider_url(&o->device_url, p, o->tenant, p->device);
+		provider_url(&o->authorize_url, p, o->tenant, p->authorize);
+		if (o->scope == NULL)
+			o->scope = xstrdup(p->scope);
+	}
+}
+
+/* An OAuth endpoint: https, or http on loopback only (tests, a local
+ * proxy), and no login in it. */
+static void
+check_oauth_url(struct ctx *c, const char *key, const char *url)
+{
+	int line = c->seen_sec[S_OAUTH];
+	struct net_url u;
+	char *err = NULL;
+
+	if (url == NULL)
+		return;
+	if (net_url_parse(url, &u, &err) == -1) {
+		diag_add(c->d, 1, c->file, line, "[oauth] %s is not a URL (%s)",
+		    key, err);
 		free(err);
 		return;
 	}
-	diag_note(c->d, c->file, line, "[%s] password_file: %s %s", name,
-	    is_credential(e->password_file) ? "systemd credential" : "file",
-	    is_credential(e->password_file) ? e->password_file : path);
-	if (stat(path, &st) == -1)
-		err = xasprintf("cannot read password file %s: %s", path,
-		    strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		err = xasprintf("password file %s is not a regular file", path);
-	else if (st.st_mode & 077)
-		err = xasprintf("password file %s is readable by group or others "
-		    "(mode %04o): chmod 600 it", path,
-		    (unsigned)(st.st_mode & 07777));
-	else if (access(path, R_OK) == -1)
-		err = xasprintf("cannot read password file %s: %s", path,
-		    strerror(errno));
-	if (err != NULL) {
-		diag_add(c->d, 1, c->file, line, "[%s] %s", name, err);
+	if (strcmp(u.scheme, "https") != 0 &&
+	    !(strcmp(u.scheme, "http") == 0 && u.loopback))
+		diag_add(c->d, 1, c->file, line, "[oauth] %s must be an https:// "
+		    "URL (http:// only for a loopback host)", key);
+	if (u.login)
+		diag_add(c->d, 1, c->file, line, "[oauth] %s holds a user name or "
+		    "password", key);
+	net_url_free(&u);
+}
+
+/* The refresh token is the daemon's own state: absent until `convened
+ * authorize` writes it, then a file only we can read. */
+static void
+check_refresh_file(struct ctx *c, const char *path)
+{
+	int line = c->seen_sec[S_OAUTH];
+	char *err;
+
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		diag_add(c->d, 0, c->file, line, "[oauth] refresh_token_file %s "
+		    "is not there yet: run convened authorize", path);
+		return;
+	}
+	diag_note(c->d, c->file, line, "[oauth] refresh_token_file: file %s",
+	    path);
+	if ((err = secret_file_unfit(path, "refresh token")) != NULL) {
+		diag_add(c->d, 1, c->file, line, "[oauth] %s", err);
 		free(err);
 	}
-	free(path);
+}
+
+/* A tenant goes into the endpoints' path: a name or an id, nothing that
+ * could change the URL. */
+static int
+valid_tenant(const char *t)
+{
+	size_t i;
+
+	for (i = 0; t[i] != '\0'; i++)
+		if (!isalnum((unsigned char)t[i]) && t[i] != '.' && t[i] != '-')
+			return 0;
+	return i > 0;
+}
+
+/* The provider's settings, or token_command alone. */
+static void
+check_provider(struct ctx *c)
+{
+	struct oauth_config *o = &c->cfg->oauth;
+	int line = c->seen_sec[S_OAUTH];
+
+	if (o->provider == PROVIDER_NONE) {
+		diag_add(c->d, 1, c->file, line, "[oauth] needs provider "
+		    "(microsoft | google | custom) or token_command");
+		return;
+	}
+	if (o->provider == PROVIDER_MICROSOFT && !valid_tenant(o->tenant)) {
+		diag_add(c->d, 1, c->file, line, "[oauth] tenant '%s' must be "
+		    "a directory id or domain (letters, digits, '.', '-')",
+		    o->tenant);
+		return;
+	}
+	provider_fill(o);
+	if (o->token_url == NULL)
+		diag_add(c->d, 1, c->file, line, "[oauth] provider = custom "
+		    "needs token_url");
+	check_oauth_url(c, "token_url", o->token_url);
+	check_oauth_url(c, "device_url", o->device_url);
+	check_oauth_url(c, "authorize_url", o->authorize_url);
+	if (o->client_id == NULL)
+		diag_add(c->d, 1, c->file, line, "[oauth] needs client_id (the "
+		    "application's id at the provider)");
+	if (o->refresh_token_file == NULL)
+		diag_add(c->d, 1, c->file, line, "[oauth] needs "
+		    "refresh_token_file (where convened authorize keeps it)");
+	else
+		check_refresh_file(c, o->refresh_token_file);
+	if (o->client_secret_file != NULL)
+		check_secret(c, S_OAUTH, "client_secret_file",
+		    o->client_secret_file, "client secret", 0);
+}
+
+static void
+check_oauth(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+	const struct oauth_config *o = &cfg->oauth;
+	int line = c->seen_sec[S_OAUTH];
+
+	cfg->oauth_given = line != 0;
+	if (!config_uses_oauth(cfg)) {
+		if (line != 0)
+			diag_add(c->d, 0, c->file, line, "[oauth] is not used: "
+			    "neither [imap] nor [smtp] has auth = xoauth2 or "
+			    "oauthbearer");
+		return;
+	}
+	if (line == 0) {
+		diag_add(c->d, 1, c->file, CONFIG_AUTH_OAUTH(cfg->imap.auth) ?
+		    c->seen_sec[S_IMAP] : c->seen_sec[S_SMTP], "auth = %s needs "
+		    "an [oauth] section", config_auth_name(CONFIG_AUTH_OAUTH(
+		    cfg->imap.auth) ? cfg->imap.auth : cfg->smtp.auth));
+		return;
+	}
+	if (o->token_command == NULL) {
+		check_provider(c);
+		return;
+	}
+	if (o->provider != PROVIDER_NONE || o->client_id != NULL ||
+	    o->refresh_token_file != NULL || o->token_url != NULL)
+		diag_add(c->d, 1, c->file, line, "[oauth] token_command stands "
+		    "alone: give it, or provider with client_id and "
+		    "refresh_token_file, not both");
+	diag_note(c->d, c->file, line, "[oauth] access tokens from "
+	    "token_command");
 }
 
 static void
@@ -1247,9 +1631,11 @@ check_global(struct ctx *c)
 	c->file = cfg->file;
 	missing_sections(c, c->lineno > 0 ? c->lineno : 1);
 	check_url(c, S_SMTP, &cfg->smtp, "smtp", "smtps");
-	check_password(c, S_SMTP, &cfg->smtp);
+	check_login(c, S_SMTP, &cfg->smtp);
 	check_url(c, S_IMAP, &cfg->imap, "imap", "imaps");
-	check_password(c, S_IMAP, &cfg->imap);
+	check_login(c, S_IMAP, &cfg->imap);
+	check_trust(c);
+	check_oauth(c);
 	if (cfg->nimap_folders == 0)
 		diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],
 		    "[imap] folders is empty");
@@ -1317,6 +1703,33 @@ check_series_dates(struct ctx *c, const struct group *g,
 	free(occ);
 }
 
+/* A [guest] section is for someone a series invites, and not for a
+ * member, whose own section wins. */
+static void
+check_guests(struct ctx *c, const struct group *g)
+{
+	const struct guest *gu;
+	size_t i, j, k;
+	int invited;
+
+	for (i = 0; i < g->nguests; i++) {
+		gu = &g->guests[i];
+		if (config_member(g, gu->email) != NULL) {
+			diag_add(c->d, 0, g->file, gu->line, "guest %s is a "
+			    "member: their [member] section is used", gu->email);
+			continue;
+		}
+		invited = 0;
+		for (j = 0; j < g->nseries && !invited; j++)
+			for (k = 0; k < g->series[j].nguests && !invited; k++)
+				invited = strcmp(g->series[j].guests[k],
+				    gu->email) == 0;
+		if (!invited)
+			diag_add(c->d, 0, g->file, gu->line, "guest %s is in no "
+			    "series' guests", gu->email);
+	}
+}
+
 static void
 load_group(struct ctx *c, const char *path)
 {
@@ -1361,6 +1774,7 @@ load_group(struct ctx *c, const char *path)
 			    "but names no guests", s->name);
 		check_series_dates(c, g, s);
 	}
+	check_guests(c, g);
 }
 
 static void
@@ -1483,6 +1897,11 @@ config_free(struct config *cfg)
 			forget_all(S_SERIES, &g->series[j]);
 			free(g->series[j].name);
 		}
+		for (j = 0; j < g->nguests; j++) {
+			forget_all(S_GUEST, &g->guests[j]);
+			free(g->guests[j].email);
+		}
+		free(g->guests);
 		forget_all(S_GROUP, g);
 		free(g->members);
 		free(g->series);
@@ -1494,6 +1913,7 @@ config_free(struct config *cfg)
 	free(cfg->groups);
 	free(cfg->file);
 	free(cfg->templates_local);
+	token_key_wipe(&cfg->trust_key);
 	free(cfg);
 }
 
@@ -1568,6 +1988,17 @@ config_series(const struct group *g, const char *name)
 	return NULL;
 }
 
+const struct guest *
+config_guest(const struct group *g, const char *email)
+{
+	size_t i;
+
+	for (i = 0; email != NULL && i < g->nguests; i++)
+		if (strcasecmp(g->guests[i].email, email) == 0)
+			return &g->guests[i];
+	return NULL;
+}
+
 /* The name of value in names, or NULL when it has none (AXIS_NONE). */
 static const char *
 name_of(const struct name_value *names, int value)
@@ -1615,25 +2046,28 @@ config_member_timezone(const struct group *g, const struct member *m)
 }
 
 char *
-config_read_password(const struct endpoint *e, char **err)
+config_read_secret(const char *file, const char *what, char **err)
 {
 	char *path, *pw = NULL, *nl;
 	size_t cap = 0;
 	ssize_t len;
 	FILE *fp;
 
-	if ((path = password_path(e, err)) == NULL)
+	if ((path = secret_path(file, what, err)) == NULL)
 		return NULL;
 	if ((fp = fopen(path, "re")) == NULL) {
-		*err = xasprintf("cannot read password file %s: %s", path,
+		*err = xasprintf("cannot read %s file %s: %s", what, path,
 		    strerror(errno));
 		free(path);
 		return NULL;
 	}
+	/* Unbuffered: stdio's buffer would keep a copy that fclose frees
+	 * unwiped; getline's is the caller's, to wipe. */
+	setvbuf(fp, NULL, _IONBF, 0);
 	len = getline(&pw, &cap, fp);
 	fclose(fp);
 	if (len <= 0) {
-		*err = xasprintf("password file %s is empty", path);
+		*err = xasprintf("%s file %s is empty", what, path);
 		free(pw);
 		free(path);
 		return NULL;
@@ -1642,4 +2076,23 @@ config_read_password(const struct endpoint *e, char **err)
 	if ((nl = strpbrk(pw, "\r\n")) != NULL)
 		*nl = '\0';
 	return pw;
+}
+
+char *
+config_read_password(const struct endpoint *e, char **err)
+{
+	return config_read_secret(e->password_file, "password", err);
+}
+
+int
+config_uses_oauth(const struct config *cfg)
+{
+	return CONFIG_AUTH_OAUTH(cfg->imap.auth) ||
+	    CONFIG_AUTH_OAUTH(cfg->smtp.auth);
+}
+
+const char *
+config_auth_name(enum auth a)
+{
+	return name_of(smtp_auths, (int)a);
 }

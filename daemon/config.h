@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "token.h"
+
 #define CONFIG_DEFAULT_FILE CONVENED_SYSCONFDIR "/convened.ini"
 
 enum role {
@@ -37,6 +39,16 @@ struct member {
 	char       *timezone;     /* NULL: the group's */
 	int         coordinator;
 	int         line;         /* of the [member ...] header */
+};
+
+/* [guest ADDR]: how to write to a guest of the group's series (who is
+ * invited is still each series' guests list). */
+struct guest {
+	char       *email;        /* lower-case addr-spec */
+	char       *name;         /* NULL: none */
+	char       *language;     /* NULL: the group's */
+	char       *timezone;     /* NULL: the group's */
+	int         line;         /* of the [guest ...] header */
 };
 
 struct series {
@@ -71,9 +83,17 @@ struct group {
 	size_t      nmembers;
 	struct series *series;
 	size_t      nseries;
+	struct guest *guests;     /* [guest ADDR] sections */
+	size_t      nguests;
 	char       *file;
 	int         line;         /* of [group] */
 };
+
+/* How an account signs in: with a password (AUTH PLAIN/LOGIN as the
+ * server offers, or IMAP LOGIN), with an OAuth 2.0 access token in SASL
+ * XOAUTH2 or OAUTHBEARER (RFC 7628), or not at all (SMTP only: a local
+ * relay). */
+enum auth { AUTH_PASSWORD, AUTH_XOAUTH2, AUTH_OAUTHBEARER, AUTH_NONE };
 
 struct endpoint {
 	char       *url;
@@ -82,6 +102,30 @@ struct endpoint {
 	                           * the configuration file's directory), or
 	                           * a systemd credential name */
 	int         tls_required;
+	enum auth   auth;
+};
+
+/* 1 when the account signs in with an OAuth 2.0 access token. */
+#define CONFIG_AUTH_OAUTH(a) ((a) == AUTH_XOAUTH2 || (a) == AUTH_OAUTHBEARER)
+
+enum provider { PROVIDER_NONE, PROVIDER_MICROSOFT, PROVIDER_GOOGLE,
+                PROVIDER_CUSTOM };
+
+/* [oauth]: where access tokens come from.  After load, a provider's
+ * endpoints and scope are filled in where the file left them out, so
+ * token_url is set whenever token_command is not. */
+struct oauth_config {
+	enum provider provider;     /* PROVIDER_NONE: token_command */
+	char       *tenant;         /* microsoft */
+	char       *token_url;
+	char       *device_url;     /* NULL: no device authorization grant */
+	char       *authorize_url;  /* NULL: no authorization-code grant */
+	char       *client_id;
+	char       *client_secret_file;   /* as password_file; NULL: none */
+	char       *refresh_token_file;   /* a path, state convened writes */
+	char       *scope;          /* NULL: the provider's default, if any */
+	char       *token_command;  /* run by /bin/sh; NULL: none */
+	int         timeout;        /* seconds for the endpoint, the command */
 };
 
 struct config {
@@ -96,6 +140,7 @@ struct config {
 	char       *timezone;
 	char       *language;
 	int         tick;
+	char       *metrics;          /* node_exporter textfile, or NULL */
 	/* [organizer] */
 	char       *org_name;
 	char       *org_email;
@@ -123,6 +168,20 @@ struct config {
 	int         agenda_max_kb;      /* a longer agenda is refused */
 	int         attachment_max_kb;  /* a bigger file is not archived */
 	int         attachments_total_max_kb;  /* nor files past this sum */
+	/* [trust] (token.h) */
+	char       *trust_key_file;  /* a path (it holds a '/') or a systemd
+	                              * credential name; never NULL after
+	                              * load: reply-token.key beside state */
+	int         trust_tokens;    /* Reply-To and ORGANIZER carry tokens */
+	char      **trust_authserv;  /* authserv-ids believed, lower case */
+	size_t      ntrust_authserv;
+	/* Not read from the file: the key trust_key_file names, loaded by
+	 * the commands that send (loop_open_key()), unset before.
+	 * config_free() overwrites it. */
+	struct token_key trust_key;
+	/* [oauth] */
+	struct oauth_config oauth;
+	int         oauth_given;     /* the file has an [oauth] section */
 	/* groups, in file name order */
 	struct group *groups;
 	size_t      ngroups;
@@ -131,7 +190,8 @@ struct config {
 /* The collected problems: text[i] is "FILE:LINE: message" or
  * "FILE:LINE: warning: message", ready to print.  notes are what `check`
  * says of a configuration besides its problems (where each endpoint's
- * password is read), "FILE:LINE: text" each.  diag_free() frees all. */
+ * password and the reply-token key are read, what plus addressing the
+ * mailbox needs), "FILE:LINE: text" each.  diag_free() frees all. */
 struct diag {
 	char      **text;
 	int        *is_error;
@@ -166,6 +226,8 @@ const struct member *config_member(const struct group *, const char *email);
 const struct member *config_coordinator(const struct group *,
           const char *email);
 const struct series *config_series(const struct group *, const char *name);
+/* The [guest ADDR] section of this address (any case), or NULL. */
+const struct guest *config_guest(const struct group *, const char *email);
 const char *config_role_name(enum role);
 const char *config_group_kind_name(enum group_kind);
 const char *config_axis_name(enum axis);
@@ -175,9 +237,24 @@ const char *config_meeting_kind_name(enum meeting_kind);
 const char *config_member_language(const struct group *, const struct member *);
 const char *config_member_timezone(const struct group *, const struct member *);
 
-/* Read a password named by an endpoint: a path (it holds a '/'), or a
- * credential name looked up in $CREDENTIALS_DIRECTORY.  Returns a string
- * the caller wipes and frees, or NULL with *err set (caller frees). */
+/* Read the first line of a secret named in the configuration: a path (it
+ * holds a '/'), or a credential name looked up in $CREDENTIALS_DIRECTORY;
+ * what ("password", "reply-token key") names it in *err.  The line end is
+ * cut.  Returns a string the caller wipes and frees, or NULL with *err set
+ * (caller frees). */
+char *config_read_secret(const char *name, const char *what, char **err);
+
+/* config_read_secret() of an endpoint's password_file. */
 char *config_read_password(const struct endpoint *, char **err);
+
+/* The same for any secret named so (client_secret_file): its first line,
+ * without the line end.  what ("client secret") goes into *err. */
+char *config_read_secret(const char *file, const char *what, char **err);
+
+/* 1 when either account signs in with OAuth 2.0. */
+int   config_uses_oauth(const struct config *);
+
+/* "password", "xoauth2", "oauthbearer" or "none". */
+const char *config_auth_name(enum auth);
 
 #endif

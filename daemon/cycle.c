@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "agenda.h"
 #include "config.h"
 #include "cycle.h"
 #include "inbox.h"
 #include "log.h"
+#include "metrics.h"
 #include "notice.h"
 #include "outage.h"
 #include "outbox.h"
@@ -158,10 +160,11 @@ housekeeping(const struct cycle_ctx *c, char **err)
 static void
 summary(struct cycle_stats *cs, const struct inbox_stats *is,
     const struct outbox_stats *os, const struct outbox_stats *os2,
-    struct store *st)
+    struct store *st, long long now)
 {
 	cs->replies_read = is->fetched;
 	cs->replies_applied = is->applied;
+	cs->replies_refused = (int)store_inbound_count(st, "refused", now);
 	cs->replies_failed = is->failed;
 	cs->replies_waiting = is->waiting;
 	cs->quarantined = is->quarantined;
@@ -186,6 +189,20 @@ summary(struct cycle_stats *cs, const struct inbox_stats *is,
 		    cs->replies_failed, cs->replies_waiting, cs->quarantined);
 }
 
+/* The figures for Prometheus: a file that cannot be written is logged
+ * and does not stop the mail. */
+static void
+write_metrics(const struct config *cfg, struct store *st, long long now,
+    const struct cycle_stats *cs)
+{
+	char *err = NULL;
+
+	if (cfg->metrics != NULL && metrics_write(cfg, st, now, cs, &err) == -1) {
+		log_warnx("%s", err);
+		free(err);
+	}
+}
+
 int
 cycle_run(const struct config *cfg, struct store *st, long long now,
     int collect, volatile sig_atomic_t *stop, struct cycle_stats *out,
@@ -206,16 +223,26 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	c.now = now;
 	c.cs = &cs;
 	store_failure_clear(st);
+	account_cycle_begin();
 	if (!outage_store_due(now)) {
 		log_debug("cycle skipped: the state db waits for its next try");
 		cs.store_down = 1;
 	} else if ((collect && inbox_collect(cfg, st, now, stop, &is, err) ==
-	    -1) || steps_and_send(&c, stop, &os, &os2, err) == -1 ||
+	    -1) ||
+	    /* How the accounts did is recorded after reading mail, so that
+	     * the admin's notice of a failed one goes out in this cycle's
+	     * sending. */
+	    account_record(cfg, st, now, err) == -1 ||
+	    account_notice(&c, err) == -1 ||
+	    steps_and_send(&c, stop, &os, &os2, err) == -1 ||
+	    account_record(cfg, st, now, err) == -1 ||
 	    report_calendar_write(cfg, st, now, NULL, err) == -1 ||
 	    housekeeping(&c, err) == -1)
 		rc = store_failed(&c, err);
-	else
-		summary(&cs, &is, &os, &os2, st);
+	else {
+		summary(&cs, &is, &os, &os2, st, now);
+		write_metrics(cfg, st, now, &cs);
+	}
 	if (out != NULL)
 		*out = cs;
 	return rc;

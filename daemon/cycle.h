@@ -20,6 +20,7 @@ struct cycle_stats {
 	int replies_failed;     /* their own fault: tried again, counted */
 	int replies_waiting;    /* for the repository or the templates */
 	int quarantined;
+	int replies_refused;    /* the sender may not do what they ask */
 	int mail_server_down;   /* IMAP unusable this cycle */
 	int store_down;         /* the state db failed, or waits for its next
 	                         * try (outage.h): the cycle stopped there */

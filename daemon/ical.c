@@ -147,10 +147,56 @@ local_itt(const struct ical_local *lt)
 	return t;
 }
 
+/* The offset of zone z from UTC at the instant utc, in seconds. */
+static int
+offset_at(icaltimezone *z, long long utc)
+{
+	struct icaltimetype t;
+	int dst = 0;
+
+	t = icaltime_from_timet_with_zone((time_t)utc, 0,
+	    icaltimezone_get_utc_timezone());
+	return icaltimezone_get_utc_offset_of_utc_time(z, &t, &dst);
+}
+
+/* The wall-clock time t in zone z as UTC seconds, read as RFC 5545 3.3.5
+ * says (libical reads both cases the other way): a time that comes twice
+ * is its first occurrence; a time a gap skips is read with the offset
+ * before the gap, so it moves forward by the gap.  *folded (may be NULL)
+ * is set when the time comes twice. */
+static long long
+wall_to_utc(struct icaltimetype t, icaltimezone *z, int *folded)
+{
+	icaltimezone *utc = icaltimezone_get_utc_timezone();
+	long long wall, a, b;
+	int va, vb;
+
+	if (folded != NULL)
+		*folded = 0;
+	t.zone = NULL;
+	t.is_date = 0;
+	wall = (long long)icaltime_as_timet_with_zone(t, utc);
+	if (z == NULL || z == utc)
+		return wall;
+	/* Offsets are within a day of UTC and zones change them at most
+	 * once a day: the one before and the one after are the only
+	 * candidates. */
+	a = wall - offset_at(z, wall - 86400);
+	b = wall - offset_at(z, wall + 86400);
+	va = a + offset_at(z, a) == wall;
+	vb = b + offset_at(z, b) == wall;
+	if (va && vb) {
+		if (folded != NULL)
+			*folded = a != b;
+		return a < b ? a : b;
+	}
+	return vb && !va ? b : a;
+}
+
 long long
 ical_local_to_utc(const struct ical_local *lt, const char *tzid)
 {
-	return (long long)icaltime_as_timet_with_zone(local_itt(lt), zone(tzid));
+	return wall_to_utc(local_itt(lt), zone(tzid), NULL);
 }
 
 int
@@ -248,7 +294,7 @@ ical_expand(const char *start, const char *tzid, int duration,
 		 * start; the bound keeps a hostile rule from spinning. */
 		if (++steps > 200000)
 			break;
-		s = (long long)icaltime_as_timet_with_zone(t, z);
+		s = wall_to_utc(t, z, NULL);
 		if (s >= to)
 			break;
 		if (s < from || excluded(&t, exdate, nexdate))
@@ -277,7 +323,6 @@ ical_localtime(long long utc, const char *tzid, struct ical_tm *out)
 {
 	icaltimezone *z = zone(tzid);
 	struct icaltimetype t;
-	int dst = 0;
 
 	t = icaltime_from_timet_with_zone((time_t)utc, 0,
 	    icaltimezone_get_utc_timezone());
@@ -289,7 +334,8 @@ ical_localtime(long long utc, const char *tzid, struct ical_tm *out)
 	out->hour = t.hour;
 	out->minute = t.minute;
 	out->wday = icaltime_day_of_week(t) - 1;
-	out->utcoff = z ? icaltimezone_get_utc_offset(z, &t, &dst) / 60 : 0;
+	/* Of the instant, not of the wall time: in a fold that comes twice. */
+	out->utcoff = z ? offset_at(z, utc) / 60 : 0;
 }
 
 /* Quotes cannot be escaped inside a parameter value (RFC 5545 3.2), so a
@@ -322,6 +368,22 @@ mailto_prop(icalproperty *(*make)(const char *), const char *email,
 	return p;
 }
 
+/* 1 when the wall time of utc in z comes twice (a DST fold).  RFC 5545
+ * reads it as the first occurrence, but ical.js, python3-icalendar and
+ * libical itself take the second: such a time is written in UTC, which
+ * every parser reads alike. */
+static int
+wall_time_ambiguous(long long utc, icaltimezone *z)
+{
+	struct icaltimetype t;
+	int folded;
+
+	t = icaltime_from_timet_with_zone((time_t)utc, 0,
+	    icaltimezone_get_utc_timezone());
+	t = icaltime_convert_to_zone(t, z);
+	return wall_to_utc(t, z, &folded) != utc || folded;
+}
+
 static icalproperty *
 zoned_time(icalproperty *(*make)(struct icaltimetype), long long utc,
     const char *tzid)
@@ -333,6 +395,8 @@ zoned_time(icalproperty *(*make)(struct icaltimetype), long long utc,
 	t = icaltime_from_timet_with_zone((time_t)utc, 0,
 	    icaltimezone_get_utc_timezone());
 	if (z == NULL || strcmp(tzid, "UTC") == 0)
+		return make(t);
+	if (wall_time_ambiguous(utc, z))
 		return make(t);
 	t = icaltime_convert_to_zone(t, z);
 	t.zone = NULL;          /* written as floating + TZID parameter */
@@ -406,8 +470,11 @@ event_component(const struct ical_event *e)
 		    ICAL_ROLE_CHAIR : a->optional ? ICAL_ROLE_OPTPARTICIPANT :
 		    ICAL_ROLE_REQPARTICIPANT));
 		icalproperty_add_parameter(p, icalparameter_new_partstat(ps));
+		/* An answer that stands needs no other (an update that keeps
+		 * it); clients then show no Accept/Decline for it. */
 		icalproperty_add_parameter(p, icalparameter_new_rsvp(
-		    e->cancelled ? ICAL_RSVP_FALSE : ICAL_RSVP_TRUE));
+		    e->cancelled || ps != ICAL_PARTSTAT_NEEDSACTION ?
+		    ICAL_RSVP_FALSE : ICAL_RSVP_TRUE));
 		icalcomponent_add_property(ve, p);
 	}
 	return ve;

@@ -63,7 +63,8 @@ struct ical_attendee {
 	const char *name;          /* CN; may be NULL */
 	int         chair;         /* a coordinator: ROLE=CHAIR */
 	int         optional;      /* a guest: ROLE=OPT-PARTICIPANT */
-	const char *partstat;      /* NULL: NEEDS-ACTION */
+	const char *partstat;      /* NULL: NEEDS-ACTION; any other answer
+	                            * is written with RSVP=FALSE */
 };
 
 struct ical_event {

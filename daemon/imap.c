@@ -68,10 +68,10 @@ struct imap {
 	struct net_socks socks; /* the sockets of this handle */
 	char       *url;
 	char       *user;       /* for messages only */
-	char       *password;   /* NULL: no login; wiped on free */
 	long        timeout;
 	char        errbuf[CURL_ERROR_SIZE];
 	int         fresh;      /* next perform on a new connection */
+	int         login_refused;  /* the last failure was the login's */
 
 	/* session */
 	int         caps_known;
@@ -695,8 +695,6 @@ imap_new(const struct endpoint *ep, const char *password, long timeout)
 	}
 	curl_url_cleanup(u);
 	s->user = xstrdup(ep->username != NULL ? ep->username : "");
-	if (password != NULL && ep->username != NULL)
-		s->password = xstrdup(password);
 	buf_init(&s->text, IMAP_TEXT_MAX);
 	buf_init(&s->last_no, IMAP_TEXT_MAX);
 	buf_init(&s->line, IMAP_LINE_MAX);
@@ -708,7 +706,8 @@ imap_new(const struct endpoint *ep, const char *password, long timeout)
 	s->curl = c;
 	net_client_setup(c, &(struct net_client){ .name = "imap",
 	    .protocols = "imap,imaps", .url = s->url, .ep = ep,
-	    .password = s->password, .timeout = timeout, .errbuf = s->errbuf,
+	    .password = ep->username != NULL ? password : NULL,
+	    .timeout = timeout, .errbuf = s->errbuf,
 	    .socks = &s->socks });
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
@@ -732,10 +731,6 @@ imap_free(struct imap *s)
 	s->cmd = NULL;
 	/* LOGOUT on a live connection, bounded by the response timeout. */
 	curl_easy_cleanup(s->curl);
-	if (s->password != NULL) {
-		explicit_bzero(s->password, strlen(s->password));
-		free(s->password);
-	}
 	free(s->url);
 	free(s->user);
 	free(s->folder);
@@ -746,6 +741,12 @@ imap_free(struct imap *s)
 	buf_release(&s->lit);
 	buf_release(&s->body);
 	free(s);
+}
+
+int
+imap_login_refused(const struct imap *s)
+{
+	return s->login_refused;
 }
 
 static enum dmn
@@ -837,7 +838,8 @@ command(struct imap *s, const char *cmd, enum expect ex, const char *what,
 		return r;
 	}
 	r = classify(rc);
-	if (rc == CURLE_LOGIN_DENIED || rc == CURLE_AUTH_ERROR) {
+	s->login_refused = rc == CURLE_LOGIN_DENIED || rc == CURLE_AUTH_ERROR;
+	if (s->login_refused) {
 		*err = xasprintf("cannot log in to the imap server as %s: %s%s%s",
 		    s->user, curl_easy_strerror(rc),
 		    s->last_no.len > 0 ? ": " : "", buf_str(&s->last_no));

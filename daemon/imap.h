@@ -56,17 +56,25 @@
 
 struct imap;                                    /* opaque */
 
-/* A session for endpoint ep (url, username, tls_required are copied; ep
- * need not outlive the call; a path in the URL is ignored).  password may
- * be NULL (no login: the server then refuses every command).  It is copied
- * and the copy is wiped on imap_free().  timeout in seconds (values below 1
+/* A session for endpoint ep (url, username, tls_required, auth are
+ * copied; ep need not outlive the call; a path in the URL is ignored).
+ * password may be NULL (no login: the server then refuses every command);
+ * with ep->auth xoauth2 or oauthbearer it is the access token, sent in
+ * that SASL mechanism.  libcurl keeps
+ * its own copy of it (freed, not wiped, with the handle: libcurl offers no
+ * way to); we keep none, so the caller may wipe its string as soon as this
+ * returns.  timeout in seconds (values below 1
  * are taken as 1).  Never fails: allocation failure aborts.  No network
  * traffic happens until the first call. */
 struct imap *imap_new(const struct endpoint *ep, const char *password,
     long timeout);
 
-/* LOGOUT, close the connection, wipe the password, free.  NULL is a
- * no-op. */
+/* After a call that failed with DMN_BAD_ACCOUNT: 1 when the server
+ * refused the login itself (a tagged NO to AUTHENTICATE or LOGIN), as it
+ * does for an access token that expired or was revoked. */
+int imap_login_refused(const struct imap *);
+
+/* LOGOUT, close the connection, free.  NULL is a no-op. */
 void imap_free(struct imap *);
 
 /* SELECT folder (read-write) and report its UIDVALIDITY and UIDNEXT

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "account.h"
 #include "addr.h"
 #include "archive.h"
 #include "classify.h"
@@ -24,8 +25,10 @@
 #include "inbox.h"
 #include "letter.h"
 #include "log.h"
+#include "loop.h"
 #include "msgid.h"
 #include "outage.h"
+#include "oauth.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
@@ -681,7 +684,7 @@ tell_members(struct ictx *c, const struct group *g,
 	}
 	for (i = 0; i < nfiles && k < as->n; i++, k++) {
 		att[k].filename = as->names[k];
-		att[k].content_type = "application/octet-stream";
+		att[k].content_type = files[i].content_type;
 		att[k].data = files[i].data;
 		att[k].len = files[i].len;
 	}
@@ -749,6 +752,7 @@ archive_files(const struct config *cfg, const struct mime_msg *m,
 		files[*nfiles].name = a->filename;
 		files[*nfiles].data = a->data;
 		files[*nfiles].len = a->size;
+		files[*nfiles].content_type = a->content_type;
 		(*nfiles)++;
 	}
 	return files;
@@ -1503,16 +1507,32 @@ struct folder_run {
 	unsigned long done;         /* last UID finished with, to record */
 	int held;                   /* a message would not apply: done stays
 	                             * before it, so it is read again */
+	int login_refused;          /* the server refused the login */
+	int server_failed;          /* opening the folder failed on it */
+	int hold_login;             /* a refused login is not logged yet */
+	char *failure;              /* the last server failure, for account.c */
 };
 
 /* The server failed on this folder: one line, and the rest of the folder
  * waits for the next cycle. */
+static void
+say_failed(const struct folder_run *fr)
+{
+	log_warnx("cannot read mail from %s, folder %s: %s", fr->cfg->imap.url,
+	    fr->folder, fr->failure != NULL ? fr->failure : "unknown error");
+}
+
 static enum read
 server_failed(struct folder_run *fr, enum dmn rc, char *why)
 {
-	log_warnx("cannot read mail from %s, folder %s: %s", fr->cfg->imap.url,
-	    fr->folder, why != NULL ? why : "unknown error");
-	free(why);
+	free(fr->failure);
+	fr->failure = why;
+	fr->login_refused = rc == DMN_BAD_ACCOUNT && imap_login_refused(fr->im);
+	/* A refused login may be tried again with a new token: said then,
+	 * if it fails again. */
+	if (!fr->login_refused || !fr->hold_login)
+		say_failed(fr);
+	fr->server_failed = 1;
 	fr->is->server_error = 1;
 	return rc == DMN_BAD_ACCOUNT ? READ_REFUSED : READ_FOLDER_FAILED;
 }
@@ -1698,6 +1718,52 @@ read_one(struct folder_run *fr, unsigned long uid)
 	return settle(fr, uid, res, why);
 }
 
+/* A session signed in with what account.h gives, or NULL (logged). */
+static struct imap *
+session(const struct config *cfg)
+{
+	char *secret = NULL, *why = NULL;
+	struct imap *im;
+
+	if (account_secret(cfg, ACCOUNT_IMAP, &secret, &why) != DMN_OK) {
+		if (why != NULL)
+			log_warnx("cannot read mail: %s", why);
+		free(why);
+		return NULL;
+	}
+	im = imap_new(&cfg->imap, secret, cfg->imap_timeout);
+	oauth_secret_free(secret);
+	return im;
+}
+
+/* The folder opened; a login refused with an access token from an
+ * earlier cycle is tried once more with a new one (account.h). */
+static enum read
+open_signed_in(struct folder_run *fr, unsigned long **uids, size_t *n)
+{
+	int server_error = fr->is->server_error;
+	struct imap *im;
+	enum read r;
+
+	fr->login_refused = fr->server_failed = 0;
+	fr->hold_login = 1;
+	r = open_folder(fr, uids, n);
+	fr->hold_login = 0;
+	if (fr->login_refused && account_retry(fr->cfg, ACCOUNT_IMAP) &&
+	    (im = session(fr->cfg)) != NULL) {
+		imap_free(fr->im);
+		fr->im = im;
+		fr->is->server_error = server_error;
+		fr->login_refused = fr->server_failed = 0;
+		r = open_folder(fr, uids, n);
+	} else if (fr->login_refused)
+		say_failed(fr);
+	if (r != READ_STORE_FAILED)
+		account_result(fr->cfg, ACCOUNT_IMAP, !fr->server_failed,
+		    fr->failure, fr->login_refused);
+	return r;
+}
+
 /* One folder, in UID order. */
 static enum read
 collect_folder(struct folder_run *fr, volatile sig_atomic_t *stop)
@@ -1709,10 +1775,12 @@ collect_folder(struct folder_run *fr, volatile sig_atomic_t *stop)
 	fr->npending = 0;
 	fr->done = 0;
 	fr->held = 0;
-	r = open_folder(fr, &uids, &n);
+	r = open_signed_in(fr, &uids, &n);
 	fr->pending = xcalloc(FILE_BATCH, sizeof *fr->pending);
-	for (i = 0; i < n && r == READ_NEXT && !(stop != NULL && *stop); i++)
+	for (i = 0; i < n && r == READ_NEXT && !(stop != NULL && *stop); i++) {
+		loop_alive();
 		r = read_one(fr, uids[i]);
+	}
 	if (r == READ_NEXT)
 		r = file_away(fr);
 	free(fr->pending);
@@ -1728,24 +1796,19 @@ inbox_collect(const struct config *cfg, struct store *st, long long now,
 	struct folder_run fr = { .cfg = cfg, .st = st, .now = now, .is = is,
 	    .err = err };
 	enum read r = READ_NEXT;
-	char *pw, *why = NULL;
 	size_t i;
 
 	memset(is, 0, sizeof *is);
-	if ((pw = config_read_password(&cfg->imap, &why)) == NULL) {
-		log_warnx("cannot read mail: %s", why);
-		free(why);
+	if ((fr.im = session(cfg)) == NULL) {
 		is->server_error = 1;
 		return 0;
 	}
-	fr.im = imap_new(&cfg->imap, pw, cfg->imap_timeout);
-	explicit_bzero(pw, strlen(pw));
-	free(pw);
 	for (i = 0; i < cfg->nimap_folders && !(stop != NULL && *stop) &&
 	    r != READ_REFUSED && r != READ_STORE_FAILED; i++) {
 		fr.folder = cfg->imap_folders[i];
 		r = collect_folder(&fr, stop);
 	}
 	imap_free(fr.im);
+	free(fr.failure);
 	return r == READ_STORE_FAILED ? -1 : 0;
 }

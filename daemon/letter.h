@@ -8,24 +8,38 @@
  *  - who reads it, from the address and the group:
  *      a member: their name, language and time zone (the group's where
  *        they have none);
- *      a guest of the meeting's series: no name, the group's language, the
- *        series' zone;
+ *      a guest: the name, language and zone of their [guest] section,
+ *        the group's language and zone where it gives none (a guest of
+ *        the meeting's series without a section: no name);
  *      the [policy] admin: no name, the daemon's language and zone;
- *      anyone else (an attendee who left the group): no name, the group's
- *        language, the zone of the meeting's series (or the meeting's own,
- *        or the group's);
+ *      a member who left the group: their name, language and zone as the
+ *        store keeps them (the group's where they had none);
+ *      anyone else: no name, the group's language, the zone of the
+ *        meeting's series (or the meeting's own, or the group's);
  *  - the templates tried: the reader's language, the group's, the
  *    daemon's (template_render());
  *  - the variables every letter has: member_name (the address when there
  *    is no name), member_email, group_name, group_id, organizer_name,
  *    organizer_email; about a meeting also summary, kind and openness
- *    (words in the reader's language), date, when_member and
+ *    (words in the reader's language; openness is the series' unless
+ *    guests were invited, then open, and empty when the series is gone
+ *    and had none), date, when_member and
  *    member_timezone (in the reader's zone), when_meeting and
  *    meeting_timezone (in the meeting's), duration, location, agenda (once
  *    confirmed) and sequence.  Then the letter's own vars, then those its
  *    vars_for adds for this reader;
- *  - its Message-ID (msgid.h), from kind, group, meeting, ref and the
- *    recipient: queueing the same letter twice queues it once;
+ *  - the reader's reply token (token.h): for the meeting when there is
+ *    one, else for the group;
+ *  - its Message-ID (msgid.h), from kind, group, meeting, ref and that
+ *    token: queueing the same letter twice queues it once;
+ *  - the address the reader answers: with [trust] tokens = yes the
+ *    organizer's "<local>+<token>@<domain>", as Reply-To (with the
+ *    organizer's name) and as the calendar's ORGANIZER; else, and for a
+ *    meeting whose invitations named the organizer's plain address
+ *    (store.h's plain_organizer), no Reply-To and the plain address as
+ *    ORGANIZER.  Queueing a calendar with the plain address marks its
+ *    meeting so, for good: clients take a changed ORGANIZER for another
+ *    event;
  *  - the text (template.h), the MIME message (compose.h) and the outbox
  *    row (store.h), in the caller's transaction. */
 #ifndef CONVENED_LETTER_H
@@ -67,9 +81,11 @@ struct letter {
 	void      (*vars_for)(void *arg, struct letter_vars *,
 	                      const char *lang, const char *tz);
 	/* A calendar object for this reader, built once the body is
-	 * rendered (DESCRIPTION is the body in their language); the caller
-	 * frees what it returns.  May be NULL; then method is unused. */
-	char     *(*calendar)(void *arg, const char *body);
+	 * rendered (DESCRIPTION is the body in their language), naming
+	 * organizer (the address above) as ORGANIZER; the caller frees what
+	 * it returns.  May be NULL; then method is unused. */
+	char     *(*calendar)(void *arg, const char *body,
+	                      const char *organizer);
 	const char *method;             /* REQUEST | CANCEL */
 	void       *arg;                /* for vars_for and calendar */
 	const struct compose_attachment *att;
@@ -78,8 +94,9 @@ struct letter {
 
 /* Render, compose and queue l.  Returns 1 queued, 0 queued before (the
  * same Message-ID: nothing done), -1 error (*err set, caller frees): a
- * template that will not render, a Message-ID that cannot be made, the
- * store.  The caller holds the transaction. */
+ * template that will not render, a Message-ID that cannot be made, no
+ * reply-token key loaded (config.h's trust_key), the store.  The caller
+ * holds the transaction. */
 int letter_queue(const struct config *, struct store *,
         const struct letter *l, long long now, char **err);
 

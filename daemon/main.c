@@ -1,9 +1,14 @@
 /*
  * main.c: command line.  Exit statuses follow sysexits(3) where a caller
- * can act on them (EX_CONFIG for configuration, EX_USAGE for the command
- * line), except `check`, which answers 0 or 1 as shell scripts expect of
- * a validator.
+ * can act on them (EX_CONFIG for configuration and for a state db that
+ * would mean a fresh start, EX_USAGE for the command line, EX_TEMPFAIL
+ * when another process holds the state or the state db stopped a cycle),
+ * except `check`, which answers 0 or 1 as shell scripts expect of a
+ * validator.
  */
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,16 +17,21 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "authorize.h"
 #include "classify.h"
 #include "config.h"
 #include "cycle.h"
 #include "ical.h"
+#include "lock.h"
 #include "log.h"
 #include "loop.h"
 #include "report.h"
 #include "template.h"
 #include "store.h"
 #include "util.h"
+
+/* The longest --wait: a day. */
+#define WAIT_MAX 86400
 
 
 struct opts {
@@ -31,6 +41,8 @@ struct opts {
 	int         now_given;
 	int         json;
 	int         year;
+	int         init;       /* --init: a new state beside records is wanted */
+	int         wait;       /* --wait SECONDS, or -1 */
 	const char *format;
 	const char *operand;    /* the command's one argument, or NULL */
 };
@@ -39,17 +51,22 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: convened [-v] [-c FILE] [--now YYYY-MM-DDTHH:MM:SSZ] COMMAND\n"
+	    "usage: convened [-v] [-c FILE] [--now YYYY-MM-DDTHH:MM:SSZ] [--init] "
+	    "COMMAND\n"
 	    "commands:\n"
 	    "  check                 validate the configuration and templates\n"
-	    "  run                   the daemon, in the foreground\n"
-	    "  once                  one cycle: read, plan, send, then exit\n"
+	    "  run [--wait SECONDS]  the daemon, in the foreground\n"
+	    "  once [--wait SECONDS] one cycle: read, plan, send, then exit\n"
+	    "  backup FILE           an online copy of the state db into FILE\n"
 	    "  inspect FILE          what convened makes of one message, as JSON\n"
 	    "  status [--json] [GROUP]\n"
 	    "                        quota, meetings and replies per group\n"
 	    "  report --year YYYY [--format md|csv|json]\n"
 	    "                        the annual report of all groups\n"
 	    "  calendar GROUP        the group's meetings as an iCalendar feed\n"
+	    "  authorize             get the OAuth refresh token, interactively\n"
+	    "--init lets once or run create a state db beside a repository that\n"
+	    "already holds records; --wait waits that long for another cycle\n"
 	    "default configuration: %s\n", CONFIG_DEFAULT_FILE);
 }
 
@@ -122,10 +139,13 @@ cmd_check(const struct opts *o)
 	return cfg != NULL ? 0 : 1;
 }
 
-/* Configuration and store for the commands that need both; NULL with *rc
- * set to the exit status. */
+/* Configuration and store for the commands that need both, and for a
+ * command that sends the reply-token key (`report` and `calendar` run
+ * without it), read before the store: whether the database was there
+ * first tells a first start from a lost key.  NULL with *rc set to the
+ * exit status. */
 static struct store *
-open_view(const struct opts *o, struct config **cfgp, int *rc)
+open_view(const struct opts *o, struct config **cfgp, int sends, int *rc)
 {
 	struct store *st;
 
@@ -133,10 +153,14 @@ open_view(const struct opts *o, struct config **cfgp, int *rc)
 		*rc = EX_CONFIG;
 		return NULL;
 	}
-	if ((st = loop_open_store(*cfgp)) == NULL) {
+	if (sends && loop_open_key(*cfgp) == -1) {
+		*rc = EX_CONFIG;
+		st = NULL;
+	} else
+		st = loop_open_store(*cfgp, 0, rc);
+	if (st == NULL) {
 		config_free(*cfgp);
 		*cfgp = NULL;
-		*rc = EX_CANTCREAT;
 	}
 	return st;
 }
@@ -172,9 +196,9 @@ cmd_status(const struct opts *o)
 		config_free(cfg);
 		return EX_USAGE;
 	}
-	if ((st = loop_open_store(cfg)) == NULL) {
+	if ((st = loop_open_store(cfg, 0, &rc)) == NULL) {
 		config_free(cfg);
-		return EX_CANTCREAT;
+		return rc;
 	}
 	rc = report_status(stdout, cfg, st, o->now, group, o->json, &err);
 	return close_view(cfg, st, rc, err);
@@ -187,14 +211,14 @@ typedef int view_work(const struct opts *, const struct config *,
 
 /* Opens the view, does the work, closes the view; the exit status. */
 static int
-in_view(const struct opts *o, view_work *work)
+in_view(const struct opts *o, view_work *work, int sends)
 {
 	struct config *cfg;
 	struct store *st;
 	char *err = NULL;
 	int rc;
 
-	if ((st = open_view(o, &cfg, &rc)) == NULL)
+	if ((st = open_view(o, &cfg, sends, &rc)) == NULL)
 		return rc;
 	rc = work(o, cfg, st, &err);
 	return close_view(cfg, st, rc, err);
@@ -210,7 +234,7 @@ annual_report(const struct opts *o, const struct config *cfg,
 static int
 cmd_report(const struct opts *o)
 {
-	return in_view(o, annual_report);
+	return in_view(o, annual_report, 0);
 }
 
 static int
@@ -223,7 +247,7 @@ cmd_calendar(const struct opts *o)
 	char *err = NULL, *text;
 	int rc = EX_OK;
 
-	if ((st = open_view(o, &cfg, &rc)) == NULL)
+	if ((st = open_view(o, &cfg, 0, &rc)) == NULL)
 		return rc;
 	if ((g = config_group(cfg, group)) == NULL) {
 		log_errx("no group '%s' in %s", group, o->config);
@@ -244,23 +268,59 @@ cmd_calendar(const struct opts *o)
 	return rc;
 }
 
-/* A state db busy, full or read-only stopped the cycle (logged once):
- * EX_TEMPFAIL, for a cron job to see. */
-static int
-one_cycle(const struct opts *o, const struct config *cfg, struct store *st,
-    char **err)
-{
-	struct cycle_stats cs;
-
-	if (cycle_run(cfg, st, o->now, 1, NULL, &cs, err) == -1)
-		return -1;
-	return cs.store_down ? EX_TEMPFAIL : 0;
-}
-
+/* One cycle under the state's lock (loop_claim).  A state db busy, full
+ * or read-only that stopped the cycle (logged once) is EX_TEMPFAIL, as
+ * the lock held by another process is: for a cron job, try again later. */
 static int
 cmd_once(const struct opts *o)
 {
-	return in_view(o, one_cycle);
+	struct cycle_stats cs;
+	struct config *cfg;
+	struct store *st;
+	struct lock *lk;
+	char *err = NULL;
+	int rc;
+
+	if ((cfg = load_config(o)) == NULL)
+		return EX_CONFIG;
+	if (loop_open_key(cfg) == -1) {
+		config_free(cfg);
+		return EX_CONFIG;
+	}
+	if ((st = loop_claim(cfg, o->init, o->wait > 0 ? o->wait : 0, &lk,
+	    &rc)) == NULL) {
+		config_free(cfg);
+		return rc;
+	}
+	rc = cycle_run(cfg, st, o->now, 1, NULL, &cs, &err);
+	if (rc == 0 && cs.store_down)
+		rc = EX_TEMPFAIL;
+	rc = close_view(cfg, st, rc, err);
+	lock_release(lk);
+	return rc;
+}
+
+/* Needs the configuration only for where the state is; no lock: the
+ * copy is one snapshot whatever the daemon does meanwhile. */
+static int
+cmd_backup(const struct opts *o)
+{
+	struct config *cfg;
+	long long bytes;
+	char *err = NULL;
+
+	if ((cfg = load_config(o)) == NULL)
+		return EX_CONFIG;
+	if (store_backup(cfg->state, o->operand, &bytes, &err) == -1) {
+		log_errx("%s", err);
+		free(err);
+		config_free(cfg);
+		return EX_CANTCREAT;
+	}
+	printf("state db %s backed up to %s: %lld bytes, checked\n",
+	    cfg->state, o->operand, bytes);
+	config_free(cfg);
+	return EX_OK;
 }
 
 /* Needs no configuration: the administrator's tool for "why was this
@@ -299,28 +359,53 @@ cmd_inspect(const struct opts *o)
 	return EX_OK;
 }
 
+/* Needs the configuration only: the store is the daemon's. */
+static int
+cmd_authorize(const struct opts *o)
+{
+	struct config *cfg;
+	char *err = NULL;
+	int rc = EX_OK;
+
+	if ((cfg = load_config(o)) == NULL)
+		return EX_CONFIG;
+	if (authorize_run(cfg, stdout, &err) == -1) {
+		log_errx("cannot authorize: %s", err);
+		free(err);
+		rc = EX_NOPERM;
+	}
+	config_free(cfg);
+	return rc;
+}
+
 static int
 cmd_run(const struct opts *o)
 {
-	return loop_run(o->config, o->now_given ? o->now : -1);
+	return loop_run(o->config, o->now_given ? o->now : -1, o->init,
+	    o->wait > 0 ? o->wait : 0);
 }
 
 /* What each command accepts: how many operands, whether --json may go with
- * it, whether it wants --year.  Anything else is an unknown command. */
+ * it, whether it wants --year, whether it is a cycle (takes the state's
+ * lock; --init and --wait go with it).  Anything else is an unknown
+ * command. */
 static const struct command {
 	const char *name;
 	int       (*run)(const struct opts *);
 	int         min_operands, max_operands;
 	int         json_ok;
 	int         wants_year;
+	int         cycle;
 } commands[] = {
-	{ "check",    cmd_check,    0, 0, 0, 0 },
-	{ "inspect",  cmd_inspect,  1, 1, 1, 0 },
-	{ "run",      cmd_run,      0, 0, 1, 0 },
-	{ "once",     cmd_once,     0, 0, 1, 0 },
-	{ "status",   cmd_status,   0, 1, 1, 0 },
-	{ "report",   cmd_report,   0, 0, 0, 1 },
-	{ "calendar", cmd_calendar, 1, 1, 0, 0 },
+	{ "check",    cmd_check,    0, 0, 0, 0, 0 },
+	{ "inspect",  cmd_inspect,  1, 1, 1, 0, 0 },
+	{ "run",      cmd_run,      0, 0, 1, 0, 1 },
+	{ "once",     cmd_once,     0, 0, 1, 0, 1 },
+	{ "status",   cmd_status,   0, 1, 1, 0, 0 },
+	{ "report",   cmd_report,   0, 0, 0, 1, 0 },
+	{ "calendar", cmd_calendar, 1, 1, 0, 0, 0 },
+	{ "backup",   cmd_backup,   1, 1, 0, 0, 0 },
+	{ "authorize", cmd_authorize, 0, 0, 0, 0, 0 },
 };
 
 /* The command cmd with its operands, as the table allows; an exit status. */
@@ -342,6 +427,11 @@ run_command(struct opts *o, const char *cmd, int noperands, char **operands)
 		}
 		if (o->json && !c->json_ok)
 			break;
+		if ((o->init || o->wait >= 0) && !c->cycle) {
+			fprintf(stderr, "convened: --init and --wait go with "
+			    "once and run only\n");
+			return EX_USAGE;
+		}
 		o->operand = noperands > 0 ? operands[0] : NULL;
 		return c->run(o);
 	}
@@ -350,17 +440,18 @@ run_command(struct opts *o, const char *cmd, int noperands, char **operands)
 	return EX_USAGE;
 }
 
+/* A whole decimal number in [min, max] into *out: 0, or -1. */
 static int
-parse_year(const char *s, int *year)
+parse_int(const char *s, long min, long max, int *out)
 {
 	char *end;
-	long y;
+	long v;
 
 	errno = 0;
-	y = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || y < 1970 || y > 9999)
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
 		return -1;
-	*year = (int)y;
+	*out = (int)v;
 	return 0;
 }
 
@@ -376,7 +467,8 @@ known_format(const char *s)
 static int
 parse_options(int argc, char *argv[], struct opts *o)
 {
-	enum { OPT_NOW = 256, OPT_JSON, OPT_YEAR, OPT_FORMAT, OPT_HELP };
+	enum { OPT_NOW = 256, OPT_JSON, OPT_YEAR, OPT_FORMAT, OPT_HELP,
+	    OPT_INIT, OPT_WAIT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -385,6 +477,8 @@ parse_options(int argc, char *argv[], struct opts *o)
 		{ "year", required_argument, NULL, OPT_YEAR },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "init", no_argument, NULL, OPT_INIT },
+		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -409,7 +503,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 			o->json = 1;
 			break;
 		case OPT_YEAR:
-			if (parse_year(optarg, &o->year) == -1) {
+			if (parse_int(optarg, 1970, 9999, &o->year) == -1) {
 				fprintf(stderr, "convened: --year wants a year "
 				    "YYYY, not '%s'\n", optarg);
 				return EX_USAGE;
@@ -423,6 +517,16 @@ parse_options(int argc, char *argv[], struct opts *o)
 			}
 			o->format = optarg;
 			break;
+		case OPT_INIT:
+			o->init = 1;
+			break;
+		case OPT_WAIT:
+			if (parse_int(optarg, 0, WAIT_MAX, &o->wait) == -1) {
+				fprintf(stderr, "convened: --wait wants seconds, "
+				    "0 to %d, not '%s'\n", WAIT_MAX, optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout);
@@ -435,18 +539,46 @@ parse_options(int argc, char *argv[], struct opts *o)
 	return -1;
 }
 
+/* Secrets (the passwords read for a cycle) stay out of core files and out
+ * of reach of other processes of our user: no core dump, no ptrace
+ * attach, /proc/PID/mem closed.  A debugger that started us is left in
+ * charge: what it is there to see must stay visible. */
+static void
+not_dumpable(void)
+{
+	char line[128];
+	long tracer = 0;
+	FILE *fp;
+
+	if ((fp = fopen("/proc/self/status", "re")) != NULL) {
+		while (fgets(line, sizeof line, fp) != NULL)
+			if (sscanf(line, "TracerPid: %ld", &tracer) == 1)
+				break;
+		fclose(fp);
+	}
+	if (tracer == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_warn("cannot make the process undumpable");
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct opts o;
 	int rc;
 
+	/* Before any file is made, under systemd or not: the state db, its
+	 * journal and lock, and backups are ours alone.  The repository is
+	 * for the convened group too; util.h's file helpers give its files
+	 * and directories that mode explicitly. */
+	umask(077);
 	memset(&o, 0, sizeof o);
+	o.wait = -1;
 	o.config = CONFIG_DEFAULT_FILE;
 	o.now = (long long)time(NULL);
 	if ((rc = parse_options(argc, argv, &o)) != -1)
 		return rc;
 	log_init(o.verbose);
+	not_dumpable();
 	if (optind >= argc) {
 		usage(stderr);
 		return EX_USAGE;

@@ -5,11 +5,13 @@
  * transfer decodings and charset conversion.  What is ours: the limits on
  * untrusted input, and the choice of what to keep. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gmime/gmime.h>
 
+#include "addr.h"
 #include "mime.h"
 #include "util.h"
 
@@ -53,12 +55,15 @@ mime_init_once(void)
 }
 
 /* A copy of the first len bytes of s as valid UTF-8: invalid sequences
- * become U+FFFD (a NUL ends the string). */
+ * become U+FFFD (a NUL ends the string).  Text already valid is copied
+ * once, not twice: a body can be tens of megabytes. */
 static char *
 valid_utf8(const char *s, size_t len)
 {
 	char *v, *r;
 
+	if (g_utf8_validate(s, (gssize)len, NULL))
+		return xstrndup(s, len);
 	v = g_utf8_make_valid(s, (gssize)len);
 	r = xstrdup(v);
 	g_free(v);
@@ -71,21 +76,70 @@ charset_is(const char *cs, const char *name)
 	return cs != NULL && g_ascii_strcasecmp(cs, name) == 0;
 }
 
+/* NUL bytes would cut the text short: spaces instead. */
+static void
+nul_to_space(char *s, size_t len)
+{
+	char *p = s, *end = s + len;
+
+	while ((p = memchr(p, '\0', (size_t)(end - p))) != NULL)
+		*p++ = ' ';
+}
+
+/* A NUL-terminated copy of data with its NUL bytes made spaces. */
+static char *
+text_copy(const char *data, size_t len)
+{
+	char *t = xmalloc(len + 1);
+
+	memcpy(t, data, len);
+	t[len] = '\0';
+	nul_to_space(t, len);
+	return t;
+}
+
+/* len bytes in charset `from` (an iconv name) as UTF-8, NUL-terminated,
+ * *outlen set; NULL when the charset is unknown or the bytes are not in
+ * it (what g_convert refuses).  Into one buffer of ours, sized for three
+ * bytes out for each byte in (windows-1252's worst) and grown only past
+ * that: g_convert's own doubling and the copy out of it cost a hostile
+ * 24 MB body some 150 MB more. */
+static char *
+iconv_utf8(const char *data, size_t len, const char *from, size_t *outlen)
+{
+	char *in = (char *)data, *out, *op;
+	size_t cap = len * 3 + 8, inleft = len, outleft, used;
+	GIConv cd;
+
+	if ((cd = g_iconv_open("UTF-8", from)) == (GIConv)-1)
+		return NULL;
+	out = op = xmalloc(cap);
+	outleft = cap - 1;
+	while (g_iconv(cd, &in, &inleft, &op, &outleft) == (gsize)-1) {
+		if (errno != E2BIG) {
+			g_iconv_close(cd);
+			free(out);
+			return NULL;
+		}
+		used = (size_t)(op - out);
+		out = xreallocarray(out, 2, cap);
+		cap *= 2;
+		op = out + used;
+		outleft = cap - used - 1;
+	}
+	g_iconv(cd, NULL, NULL, &op, &outleft);     /* a stateful charset */
+	g_iconv_close(cd);
+	*op = '\0';
+	*outlen = (size_t)(op - out);
+	return xreallocarray(out, *outlen + 1, 1);
+}
+
 char *
 mime_to_utf8(const char *data, size_t len, const char *charset)
 {
-	char *tmp, *out, *r;
 	const char *from;
-	gsize written = 0;
-	size_t i;
-
-	/* NUL bytes would cut the text short: make them spaces first. */
-	tmp = xmalloc(len + 1);
-	memcpy(tmp, data, len);
-	tmp[len] = '\0';
-	for (i = 0; i < len; i++)
-		if (tmp[i] == '\0')
-			tmp[i] = ' ';
+	char *t, *r;
+	size_t n;
 
 	if (charset != NULL && *charset != '\0') {
 		from = g_mime_charset_iconv_name(charset);
@@ -101,65 +155,314 @@ mime_to_utf8(const char *data, size_t len, const char *charset)
 	if (from == NULL || charset_is(from, "utf-8") ||
 	    charset_is(from, "us-ascii") || charset_is(from, "ascii") ||
 	    charset_is(charset, "utf-8") || charset_is(charset, "us-ascii")) {
-		if (g_utf8_validate(tmp, (gssize)len, NULL))
-			return tmp;
+		t = text_copy(data, len);
+		if (g_utf8_validate(t, (gssize)len, NULL))
+			return t;
 		if (charset_is(charset, "utf-8")) {
-			r = valid_utf8(tmp, len);
-			free(tmp);
+			r = valid_utf8(t, len);
+			free(t);
 			return r;
 		}
+		free(t);
 		from = "WINDOWS-1252";
 	}
-	out = g_convert(tmp, (gssize)len, "UTF-8", from, NULL, &written, NULL);
-	if (out == NULL && g_ascii_strcasecmp(from, "WINDOWS-1252") != 0) {
+	r = iconv_utf8(data, len, from, &n);
+	if (r == NULL && g_ascii_strcasecmp(from, "WINDOWS-1252") != 0) {
 		/* Unknown charset or bytes that are not in it. */
-		if (g_utf8_validate(tmp, (gssize)len, NULL))
-			return tmp;
-		out = g_convert(tmp, (gssize)len, "UTF-8", "WINDOWS-1252", NULL,
-		    &written, NULL);
+		t = text_copy(data, len);
+		if (g_utf8_validate(t, (gssize)len, NULL))
+			return t;
+		free(t);
+		r = iconv_utf8(data, len, "WINDOWS-1252", &n);
 	}
-	if (out == NULL) {
+	if (r == NULL) {
 		/* windows-1252 leaves 5 bytes undefined; replace them. */
-		r = valid_utf8(tmp, len);
-		free(tmp);
+		t = text_copy(data, len);
+		r = valid_utf8(t, len);
+		free(t);
 		return r;
 	}
-	free(tmp);
-	r = valid_utf8(out, written);
-	g_free(out);
-	return r;
+	nul_to_space(r, n);
+	if (g_utf8_validate(r, (gssize)n, NULL))
+		return r;
+	t = valid_utf8(r, n);
+	free(r);
+	return t;
 }
 
-/* ---- limits before GMime sees the data ---- */
+/* ---- limits before GMime sees the data ----
+ *
+ * GMime builds an object for every header field and every part, and
+ * recurses once per nesting level: 24 MB of short header lines took one
+ * `inspect` to 1.5 GB.  So one pass over the bytes first counts what GMime
+ * would build, and a message over a limit never reaches it: the fields
+ * (and their bytes) of every block GMime reads as a header (the message's
+ * own, each part's after its boundary line, each embedded message's, and
+ * each part of a multipart/digest without a Content-Type), the boundary
+ * lines that open parts, and the multipart and message parts declared.
+ * Where the pass has to guess it counts high.  A header block runs to its
+ * blank line: GMime reads on past a line that is no field, ignoring it,
+ * and past a boundary line (gmime-parser.c, parser_step_headers).  A line
+ * "--x" outside a header opens a part when x is a boundary some
+ * Content-Type declared, and any "--" line does once a boundary could not
+ * be read plainly (RFC 2231 pieces, backslash escapes, RFC 2047 words,
+ * over 200 bytes). */
 
-/* GMime recurses once per nested multipart or message part.  Before it
- * runs, count the header lines that could open such a level: the count
- * bounds both the nesting and the number of container parts, so a
- * nesting bomb is refused without ever reaching GMime's recursion. */
-static size_t
-count_containers(const char *p, size_t len)
+#define SCAN_BOUNDARY_MAX 200   /* bytes of a boundary we match by value */
+#define SCAN_FIELD_MAX    (64u << 10)   /* of one Content-Type field */
+
+struct scan {
+	const struct mime_limits *lim;
+	GHashTable *bounds;     /* the boundaries declared, NUL-terminated */
+	int     any_dash;       /* a boundary not read: every "--" line counts */
+	int     digest;         /* a multipart/digest was declared */
+	size_t  header_lines, header_bytes, parts, containers;
+	int     in_header;      /* in a header block */
+	int     in_part;        /* that block follows a boundary line */
+	int     has_ct;         /* it has a Content-Type field */
+	int     message_next;   /* the body after its blank line is a header
+	                         * block too (message/..., or digest part) */
+	int     in_field;       /* the last line began a field */
+	int     in_ct;          /* reading a Content-Type field */
+	struct buf ct;          /* that field, unfolded */
+};
+
+static int
+is_wsp(char c)
 {
-	static const char ct[] = "content-type:";
-	size_t i = 0, n = 0, j;
+	return c == ' ' || c == '\t';
+}
 
-	while (i < len) {
-		if (len - i > sizeof ct &&
-		    g_ascii_strncasecmp(p + i, ct, sizeof ct - 1) == 0) {
-			j = i + sizeof ct - 1;
-			while (j < len && (p[j] == ' ' || p[j] == '\t' ||
-			    p[j] == '\r' || p[j] == '\n'))
-				j++;
-			if ((len - j >= 10 &&
-			    g_ascii_strncasecmp(p + j, "multipart/", 10) == 0) ||
-			    (len - j >= 8 &&
-			    g_ascii_strncasecmp(p + j, "message/", 8) == 0))
-				n++;
-		}
-		while (i < len && p[i] != '\n')
-			i++;
+/* A field's first line: a name (no white space, no colon, no control)
+ * then optional white space and a colon (GMime wants none: counting it
+ * errs high). */
+static int
+is_field_start(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (unsigned char)p[i] > ' ' && p[i] != ':' &&
+	    p[i] != 0x7f)
 		i++;
+	if (i == 0)
+		return 0;
+	while (i < n && is_wsp(p[i]))
+		i++;
+	return i < n && p[i] == ':';
+}
+
+/* The boundary parameters of an unfolded Content-Type value. */
+static void
+scan_boundaries(struct scan *sc, const char *v)
+{
+	const char *p = v, *q;
+	size_t n;
+
+	while ((p = strcasestr(p, "boundary")) != NULL) {
+		p += 8;
+		if (*p == '*') {
+			sc->any_dash = 1;       /* RFC 2231: not undone here */
+			continue;
+		}
+		while (is_wsp(*p))
+			p++;
+		if (*p++ != '=')
+			continue;
+		while (is_wsp(*p))
+			p++;
+		if (*p == '"') {
+			q = ++p;
+			while (*q != '\0' && *q != '"' && *q != '\\')
+				q++;
+			if (*q != '"')
+				sc->any_dash = 1;
+		} else {
+			q = p;
+			while (*q != '\0' && *q != ';' && !is_wsp(*q))
+				q++;
+		}
+		n = (size_t)(q - p);
+		/* GMime decodes an RFC 2047 word even there: not matched */
+		if (n == 0 || n > SCAN_BOUNDARY_MAX ||
+		    g_strstr_len(p, (gssize)n, "=?") != NULL ||
+		    g_hash_table_size(sc->bounds) >= (guint)sc->lim->max_parts)
+			sc->any_dash = 1;
+		else
+			g_hash_table_add(sc->bounds, g_strndup(p, n));
+		p = q;
 	}
-	return n;
+}
+
+/* The Content-Type field just read, if any: what it declares. */
+static void
+scan_field_end(struct scan *sc)
+{
+	const char *v;
+
+	if (!sc->in_ct)
+		return;
+	sc->in_ct = 0;
+	if (buf_full(&sc->ct)) {
+		sc->any_dash = 1;
+		buf_reset(&sc->ct);
+		return;
+	}
+	v = buf_str(&sc->ct);
+	while (is_wsp(*v))
+		v++;
+	sc->has_ct = 1;
+	if (g_ascii_strncasecmp(v, "multipart/", 10) == 0) {
+		sc->containers++;
+		if (g_ascii_strncasecmp(v + 10, "digest", 6) == 0)
+			sc->digest = 1;
+		if (strcasestr(v, "boundary") == NULL)
+			sc->any_dash = 1;
+		scan_boundaries(sc, v);
+	} else if (g_ascii_strncasecmp(v, "message/", 8) == 0) {
+		sc->containers++;
+		sc->message_next = 1;
+	}
+	buf_reset(&sc->ct);
+}
+
+/* Whether the line p[0..n) (no line end) opens a part. */
+static int
+is_delimiter(struct scan *sc, const char *p, size_t n)
+{
+	char key[SCAN_BOUNDARY_MAX + 1];
+
+	if (n < 2 || p[0] != '-' || p[1] != '-')
+		return 0;
+	if (sc->any_dash)
+		return 1;
+	p += 2;
+	n -= 2;
+	while (n > 0 && is_wsp(p[n - 1]))
+		n--;
+	if (n == 0 || n > SCAN_BOUNDARY_MAX)
+		return 0;
+	memcpy(key, p, n);
+	key[n] = '\0';
+	return g_hash_table_contains(sc->bounds, key);
+}
+
+/* A header block begins: after a boundary line (in_part), or after the
+ * blank line of a block whose body is a message. */
+static void
+scan_block(struct scan *sc, int in_part)
+{
+	sc->in_header = 1;
+	sc->in_part = in_part;
+	sc->has_ct = 0;
+	sc->message_next = 0;
+	sc->in_field = 0;
+}
+
+/* One line of a header block, p[0..n) without its line end, not blank. */
+static void
+scan_header_line(struct scan *sc, const char *p, size_t n)
+{
+	const char *colon;
+
+	if (is_wsp(p[0])) {
+		/* a folded line: part of the field before it, if any */
+		if (sc->in_field)
+			sc->header_bytes += n + 1;
+		if (sc->in_ct)
+			buf_add(&sc->ct, p, n);
+		return;
+	}
+	scan_field_end(sc);
+	if (!(sc->in_field = is_field_start(p, n)))
+		return;                 /* GMime ignores it and reads on */
+	sc->header_lines++;
+	sc->header_bytes += n + 1;
+	/* "Content-Type:", or "Content-Type :", which GMime ignores */
+	if (n > 12 && g_ascii_strncasecmp(p, "content-type", 12) == 0 &&
+	    (p[12] == ':' || is_wsp(p[12]))) {
+		colon = memchr(p, ':', n);
+		sc->in_ct = 1;
+		buf_add(&sc->ct, colon + 1, n - (size_t)(colon + 1 - p));
+	}
+}
+
+/* One line, p[0..n) without its line end. */
+static void
+scan_line(struct scan *sc, const char *p, size_t n)
+{
+	if (!sc->in_header) {
+		if (is_delimiter(sc, p, n)) {
+			sc->parts++;
+			scan_block(sc, 1);
+		}
+		return;
+	}
+	if (is_delimiter(sc, p, n))
+		sc->parts++;            /* a part GMime may not make: high */
+	if (n > 0) {
+		scan_header_line(sc, p, n);
+		return;
+	}
+	/* the blank line: the block's body is a message, or not */
+	scan_field_end(sc);
+	if (sc->in_part && !sc->has_ct && sc->digest)
+		sc->message_next = 1;
+	if (sc->message_next)
+		scan_block(sc, 0);
+	else
+		sc->in_header = 0;
+}
+
+/* The first limit the message passes, as a reason (caller frees), or
+ * NULL: checked as the pass goes, so a bomb is stopped early. */
+static char *
+scan_over(const struct scan *sc)
+{
+	const struct mime_limits *l = sc->lim;
+
+	if (sc->header_lines > l->max_header_lines)
+		return xasprintf("message has more than %zu header lines "
+		    "(header bomb)", l->max_header_lines);
+	if (sc->header_bytes > l->max_header_bytes)
+		return xasprintf("message has more than %zu bytes of headers "
+		    "(header bomb)", l->max_header_bytes);
+	if (sc->parts > (size_t)l->max_parts)
+		return xasprintf("message has more than %d MIME parts (part "
+		    "bomb)", l->max_parts);
+	if (sc->containers > (size_t)l->max_parts)
+		return xasprintf("message declares more than %d multipart or "
+		    "message parts (nesting or part bomb)", l->max_parts);
+	return NULL;
+}
+
+/* NULL when GMime may be given data, else why not (caller frees). */
+static char *
+prescan(const char *data, size_t len, const struct mime_limits *lim)
+{
+	struct scan sc;
+	const char *p = data, *end = data + len, *nl;
+	char *why = NULL;
+	size_t n;
+
+	memset(&sc, 0, sizeof sc);
+	sc.lim = lim;
+	sc.bounds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
+	buf_init(&sc.ct, SCAN_FIELD_MAX);
+	scan_block(&sc, 0);
+	while (p < end && why == NULL) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)((nl != NULL ? nl : end) - p);
+		scan_line(&sc, p, n > 0 && p[n - 1] == '\r' ? n - 1 : n);
+		p += n + 1;
+		why = scan_over(&sc);
+	}
+	scan_field_end(&sc);
+	if (why == NULL)
+		why = scan_over(&sc);
+	buf_release(&sc.ct);
+	g_hash_table_destroy(sc.bounds);
+	return why;
 }
 
 /* ---- headers ---- */
@@ -263,6 +566,66 @@ return_path(const char *raw)
 	return rp != NULL ? rp : xstrdup("");
 }
 
+/* Every mailbox of an address field (groups' members too) appended to
+ * *v, lower case, while there are fewer than MIME_MAX_ADDRS. */
+static void
+all_mailboxes(const char *raw, char ***v, size_t *n)
+{
+	InternetAddressList *l, *members;
+	InternetAddress *ia;
+	const char *a;
+	int i, j, nl, nm;
+
+	if ((l = internet_address_list_parse(NULL, raw)) == NULL)
+		return;
+	nl = internet_address_list_length(l);
+	for (i = 0; i < nl; i++) {
+		ia = internet_address_list_get_address(l, i);
+		members = NULL;
+		nm = 1;
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			members = internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(ia));
+			nm = members ? internet_address_list_length(members) : 0;
+		}
+		for (j = 0; j < nm && *n < MIME_MAX_ADDRS; j++) {
+			if (members != NULL)
+				ia = internet_address_list_get_address(members, j);
+			if (!INTERNET_ADDRESS_IS_MAILBOX(ia) ||
+			    (a = internet_address_mailbox_get_addr(
+			    INTERNET_ADDRESS_MAILBOX(ia))) == NULL || *a == '\0')
+				continue;
+			*v = xreallocarray(*v, *n + 1, sizeof **v);
+			(*v)[(*n)++] = addr_lower(a);
+		}
+	}
+	g_object_unref(l);
+}
+
+/* From: one mailbox with a valid address, in one From field, or no
+ * sender and the reason.  The name is GMime's reading. */
+static void
+read_from(struct mime_msg *m, const char *raw, int nth)
+{
+	const char *why;
+	char *v, *ignored = NULL;
+
+	if (nth > 1) {
+		/* Which one would a client show?  Neither is believed. */
+		free(m->from);
+		m->from = NULL;
+		free(m->from_refused);
+		m->from_refused = xstrdup("more than one From field");
+		return;
+	}
+	first_mailbox(raw, &ignored, &m->from_name);
+	free(ignored);
+	v = unfold(raw);
+	if (addr_mailbox(v, &m->from, &why) == -1)
+		m->from_refused = valid_utf8(why, strlen(why));
+	free(v);
+}
+
 /* In-Reply-To (its first id) or References (the first MAX_REFS). */
 static void
 read_ids(struct mime_msg *m, const char *raw, int in_reply_to)
@@ -288,6 +651,39 @@ read_ids(struct mime_msg *m, const char *raw, int in_reply_to)
 		}
 	}
 	g_mime_references_free(r);
+}
+
+/* Kept whole or as "", never cut: a cut value could read as another. */
+static void
+read_authres(struct mime_msg *m, const char *raw)
+{
+	char *v;
+
+	if (m->nauthres >= MIME_MAX_AUTHRES)
+		return;
+	v = unfold(raw);
+	m->authres = xreallocarray(m->authres, m->nauthres + 1,
+	    sizeof *m->authres);
+	m->authres[m->nauthres++] = strlen(v) > MIME_MAX_AUTHRES_LEN ?
+	    xstrdup("") : valid_utf8(v, strlen(v));
+	free(v);
+}
+
+/* The fields the trust checks read, all of them: 1 when name is one. */
+static int
+read_trust_field(struct mime_msg *m, const char *name, const char *raw)
+{
+	if (g_ascii_strcasecmp(name, "To") == 0)
+		all_mailboxes(raw, &m->to, &m->nto);
+	else if (g_ascii_strcasecmp(name, "Cc") == 0)
+		all_mailboxes(raw, &m->cc, &m->ncc);
+	else if (g_ascii_strcasecmp(name, "Delivered-To") == 0)
+		all_mailboxes(raw, &m->delivered_to, &m->ndelivered_to);
+	else if (g_ascii_strcasecmp(name, "Authentication-Results") == 0)
+		read_authres(m, raw);
+	else
+		return 0;
+	return 1;
 }
 
 static void
@@ -317,9 +713,9 @@ read_headers(struct mime_msg *m, GMimeObject *msg)
 			m->subject = d ? valid_utf8(d, strlen(d)) : NULL;
 			g_free(d);
 		} else if (g_ascii_strcasecmp(name, "From") == 0) {
-			if (seen_from++)
-				continue;
-			first_mailbox(raw, &m->from, &m->from_name);
+			read_from(m, raw, ++seen_from);
+		} else if (read_trust_field(m, name, raw)) {
+			continue;
 		} else if (g_ascii_strcasecmp(name, "Sender") == 0) {
 			if (seen_sender++)
 				continue;
@@ -382,6 +778,7 @@ struct walk {
 	const struct mime_limits *lim;
 	int                 parts;
 	int                 saw_html;
+	size_t              cal_bytes, cal_lines;
 	struct buf          ds;
 	char               *err;
 };
@@ -475,13 +872,14 @@ add_calendar(struct mime_msg *m, char *text, const char *method)
 
 static void
 add_attachment(struct mime_msg *m, const char *filename, char *type,
-    unsigned char *data, size_t len)
+    const char *charset, unsigned char *data, size_t len)
 {
 	struct mime_attachment *a;
 
 	m->att = xreallocarray(m->att, m->natt + 1, sizeof *m->att);
 	a = &m->att[m->natt++];
 	a->filename = filename ? valid_utf8(filename, strlen(filename)) : NULL;
+	a->charset = charset && *charset ? addr_lower(charset) : NULL;
 	a->content_type = type;
 	a->data = data;
 	a->size = len;
@@ -525,6 +923,12 @@ walk_leaf(struct walk *w, GMimePart *p, int embedded)
 		return 0;
 	}
 	data = part_bytes(p, &len);
+	if (is_calendar(type, fn) && (w->err = mime_calendar_budget(
+	    (char *)data, len, &w->cal_bytes, &w->cal_lines)) != NULL) {
+		free(data);
+		free(type);
+		return -1;
+	}
 	if (is_calendar(type, fn)) {
 		add_calendar(m, mime_to_utf8((char *)data, len, charset),
 		    g_mime_object_get_content_type_parameter(GMIME_OBJECT(p),
@@ -573,7 +977,7 @@ walk_leaf(struct walk *w, GMimePart *p, int embedded)
 		    strcmp(type, "application/vnd.ms-tnef") == 0 ||
 		    (fn != NULL && g_ascii_strcasecmp(fn, "winmail.dat") == 0))
 			m->tnef = 1;
-		add_attachment(m, fn, type, data, len);
+		add_attachment(m, fn, type, charset, data, len);
 	}
 	return 0;
 }
@@ -638,7 +1042,7 @@ walk(struct walk *w, GMimeObject *o, int depth, int embedded, int in_report)
 				g_free(s);
 				add_attachment(w->m,
 				    g_mime_object_get_content_disposition_parameter(
-				    o, "filename"), mime_type(o), d, len);
+				    o, "filename"), mime_type(o), NULL, d, len);
 			}
 		}
 		if (inner == NULL)
@@ -653,6 +1057,25 @@ walk(struct walk *w, GMimeObject *o, int depth, int embedded, int in_report)
 
 /* ---- entry points ---- */
 
+char *
+mime_calendar_budget(const char *data, size_t len, size_t *bytes,
+    size_t *lines)
+{
+	const char *p = data, *end = data + len;
+
+	*bytes += len;
+	if (*bytes > MIME_MAX_CALENDAR)
+		return xasprintf("calendar objects of more than %zu bytes",
+		    MIME_MAX_CALENDAR);
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		p++;
+		if (++*lines > MIME_MAX_CALENDAR_LINES)
+			return xasprintf("calendar objects of more than %d "
+			    "lines", MIME_MAX_CALENDAR_LINES);
+	}
+	return NULL;
+}
+
 int
 mime_parse(const char *data, size_t len, const struct mime_limits *lim,
     struct mime_msg **out, char **err)
@@ -663,7 +1086,6 @@ mime_parse(const char *data, size_t len, const struct mime_limits *lim,
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
-	size_t nc;
 	char *ct;
 
 	*out = NULL;
@@ -683,12 +1105,8 @@ mime_parse(const char *data, size_t len, const struct mime_limits *lim,
 		data += skip;
 		len -= skip;
 	}
-	if ((nc = count_containers(data, len)) > (size_t)lim->max_parts) {
-		*err = xasprintf("message declares %zu multipart or message "
-		    "parts, over the limit of %d (nesting or part bomb)", nc,
-		    lim->max_parts);
+	if ((*err = prescan(data, len, lim)) != NULL)
 		return -1;
-	}
 	if (len == 0) {
 		*err = xstrdup("empty message");
 		return -1;
@@ -742,7 +1160,12 @@ mime_free(struct mime_msg *m)
 		return;
 	free(m->message_id);
 	free(m->from);
+	free(m->from_refused);
 	free(m->from_name);
+	strv_free(m->to, m->nto);
+	strv_free(m->cc, m->ncc);
+	strv_free(m->delivered_to, m->ndelivered_to);
+	strv_free(m->authres, m->nauthres);
 	free(m->sender);
 	free(m->return_path);
 	free(m->subject);
@@ -765,6 +1188,7 @@ mime_free(struct mime_msg *m)
 	free(m->cal);
 	for (i = 0; i < m->natt; i++) {
 		free(m->att[i].filename);
+		free(m->att[i].charset);
 		free(m->att[i].content_type);
 		free(m->att[i].data);
 	}

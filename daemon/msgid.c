@@ -135,9 +135,15 @@ msgid_set_ref(struct msgid *id, const char *text)
 }
 
 void
-msgid_set_token(struct msgid *id, const char *recipient)
+msgid_set_token(struct msgid *id, const char *token)
 {
-	snprintf(id->token, sizeof id->token, "%08x", str_hash32(recipient));
+	size_t n = strlen(token);
+
+	/* One too long is left out, never cut: msgid_build() refuses. */
+	if (n >= sizeof id->token)
+		n = 0;
+	memcpy(id->token, token, n);
+	id->token[n] = '\0';
 }
 
 char *

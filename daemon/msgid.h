@@ -9,7 +9,8 @@
  *   meeting  the local part of the meeting's UID; "-" for none
  *   ref      what else tells the letter apart: an invitation's SEQUENCE,
  *            a notice key's or an answered Message-ID's hash; "-" for none
- *   token    the recipient's part (msgid_set_token)
+ *   token    the recipient's reply token (token.h) for the meeting, or
+ *            else the group (msgid_set_token)
  *   domain   the organizer's (addr_domain() of [organizer] email)
  *
  * No field holds a dot, so reading back is splitting at dots: kinds are
@@ -66,11 +67,11 @@ int   msgid_init(struct msgid *, const char *kind, const char *group,
 void  msgid_set_sequence(struct msgid *, int sequence);
 void  msgid_set_ref(struct msgid *, const char *text);
 
-/* The recipient's part.  Today a short hash of the address, which only
- * keeps one person's address out of another's headers; the reply tokens
- * of the trust work make it a secret only the recipient receives, in this
- * one place. */
-void  msgid_set_token(struct msgid *, const char *recipient);
+/* The recipient's part: their reply token (token_build()), a secret only
+ * they receive, which a reply's In-Reply-To and References quote back.
+ * Copied as given; msgid_build() refuses one that is not 1 to
+ * MSGID_TOKEN_MAX lower-case letters and digits. */
+void  msgid_set_token(struct msgid *, const char *token);
 
 /* The id in the form above, without <>, for the organizer's domain; the
  * caller frees.  NULL when a field is not what the form allows (empty kind

@@ -81,10 +81,19 @@ net_client_setup(void *curl, const struct net_client *nc)
 		    nc->name, ca);
 		curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
 	}
-	if (nc->password != NULL) {
-		curl_easy_setopt(curl, CURLOPT_USERNAME, nc->ep->username);
+	if (nc->password == NULL)
+		return;
+	curl_easy_setopt(curl, CURLOPT_USERNAME, nc->ep->username);
+	if (!CONFIG_AUTH_OAUTH(nc->ep->auth)) {
 		curl_easy_setopt(curl, CURLOPT_PASSWORD, nc->password);
+		return;
 	}
+	/* libcurl 7.88 prefers OAUTHBEARER whenever the server offers both
+	 * unless the login options name the mechanism; CURLOPT_HTTPAUTH is
+	 * left alone (bearer there would mean HTTP). */
+	curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, nc->password);
+	curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, nc->ep->auth ==
+	    AUTH_XOAUTH2 ? "AUTH=XOAUTH2" : "AUTH=OAUTHBEARER");
 }
 
 void

@@ -40,8 +40,10 @@ void net_socks_grace(struct net_socks *, int ms);
  * (connecting, each reply, under 1 byte/s), TLS verified, and required
  * when ep says so (CONVENED_CA_FILE names other CA certificates: a debug
  * line under name says so), and ep's user name with password unless
- * password is NULL.  errbuf and socks must live as long as the handle;
- * libcurl copies the strings. */
+ * password is NULL: a password, or for ep->auth xoauth2 or oauthbearer
+ * the access token, sent in that SASL mechanism and no other.  errbuf
+ * and socks must live as long as the handle; libcurl copies the
+ * strings. */
 struct net_client {
 	const char             *name;      /* "smtp", for the log */
 	const char             *protocols; /* libcurl's list: "smtp,smtps" */

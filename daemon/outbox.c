@@ -1,8 +1,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "config.h"
 #include "log.h"
+#include "loop.h"
+#include "oauth.h"
 #include "outbox.h"
 #include "smtp.h"
 #include "store.h"
@@ -84,21 +87,53 @@ defer(struct flush *f, const struct store_outbox *o, const char *why,
 	    f->now + backoff(o->attempts), -1, why, f->err), STEP_NEXT);
 }
 
+/* A session signed in with what account.h gives: NULL when there is
+ * nothing to sign in with (*err set, unless account.c logged it). */
 static struct smtp *
 session(const struct config *cfg, char **err)
 {
-	char *pw = NULL;
+	char *secret = NULL;
 	struct smtp *s;
 
-	if (cfg->smtp.username != NULL &&
-	    (pw = config_read_password(&cfg->smtp, err)) == NULL)
+	if (account_secret(cfg, ACCOUNT_SMTP, &secret, err) != DMN_OK)
 		return NULL;
-	s = smtp_new(&cfg->smtp, pw, cfg->smtp_timeout);
-	if (pw != NULL) {
-		explicit_bzero(pw, strlen(pw));
-		free(pw);
-	}
+	s = smtp_new(&cfg->smtp, secret, cfg->smtp_timeout);
+	oauth_secret_free(secret);
 	return s;
+}
+
+/* The server refused an access token from an earlier cycle: one new
+ * token and one more try of the message, never more (account.h). */
+static enum dmn
+send_again(struct flush *f, const struct store_outbox *o, enum dmn r,
+    char **why)
+{
+	char *serr = NULL;
+
+	if (r != DMN_BAD_ACCOUNT || !smtp_login_refused(f->smtp) ||
+	    !account_retry(f->cfg, ACCOUNT_SMTP))
+		return r;
+	smtp_free(f->smtp);
+	if ((f->smtp = session(f->cfg, &serr)) == NULL) {
+		f->smtp = smtp_new(&f->cfg->smtp, NULL, f->cfg->smtp_timeout);
+		free(serr);
+		return r;
+	}
+	free(*why);
+	*why = NULL;
+	return smtp_send(f->smtp, f->cfg->org_email, o->recipient, o->data,
+	    o->len, why);
+}
+
+/* How signing in went, by what the send came to. */
+static void
+note_account(struct flush *f, enum dmn r, const char *why)
+{
+	int ok = r == DMN_OK || r == DMN_BAD_MSG ||
+	    (r == DMN_TEMP && !smtp_server_unavailable(f->smtp));
+
+	account_result(f->cfg, ACCOUNT_SMTP, ok, why,
+	    r == DMN_BAD_ACCOUNT && smtp_login_refused(f->smtp));
 }
 
 /* rows[0..n) to state, unblamed, in one commit. */
@@ -132,9 +167,13 @@ send_one(struct flush *f, const struct store_outbox *o)
 {
 	char *why = NULL;
 	enum step r = STEP_NEXT;
+	enum dmn d;
 
-	switch (smtp_send(f->smtp, f->cfg->org_email, o->recipient, o->data,
-	    o->len, &why)) {
+	d = smtp_send(f->smtp, f->cfg->org_email, o->recipient, o->data,
+	    o->len, &why);
+	d = send_again(f, o, d, &why);
+	note_account(f, d, why);
+	switch (d) {
 	case DMN_OK:
 		log_debug("sent %s %s to %s", o->kind, o->message_id,
 		    o->recipient);
@@ -200,7 +239,8 @@ send_batch(struct flush *f, const struct store_outbox *rows, size_t n)
 	size_t i;
 
 	if (f->smtp == NULL && (f->smtp = session(f->cfg, &why)) == NULL) {
-		log_warnx("cannot send mail: %s", why);
+		if (why != NULL)
+			log_warnx("cannot send mail: %s", why);
 		free(why);
 		f->os->account_error = 1;
 		return STEP_REFUSED;
@@ -212,6 +252,7 @@ send_batch(struct flush *f, const struct store_outbox *rows, size_t n)
 			r = STEP_STOPPED;
 			break;
 		}
+		loop_alive();
 		r = send_one(f, &rows[i]);
 	}
 	/* rows[i] is the first message not tried. */

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "plan.h"
 #include "store.h"
+#include "template.h"
 #include "util.h"
 
 #define MAX_OCCURRENCES 1000    /* per series and window: daily for 2 years */
@@ -29,7 +30,7 @@
  * letter's (letter.h). */
 struct attendee {
 	const char *email;
-	const char *name;       /* NULL for guests */
+	const char *name;       /* NULL: none (a guest without [guest]) */
 	int         chair;
 	int         optional;
 };
@@ -42,11 +43,22 @@ struct want {
 	int   seen;             /* matched a stored meeting */
 };
 
+/* What a cycle changed in a meeting, for the updates it sends. */
+struct change {
+	int        moved, relocated, retitled;
+	long long  old_start;
+	char      *old_location;        /* owned; NULL: none */
+	/* content_seq before the cycle: an attendee sent less has missed a
+	 * change made elsewhere, the agenda confirmed (inbox.c) */
+	int        old_content_seq;
+};
+
 /* A meeting being reconciled: the store's row, updated in place. */
 struct meeting {
 	struct store_plan_meeting row;
 	const struct series *s; /* NULL when its series is gone */
 	int dirty;
+	struct change ch;
 };
 
 struct ctx {
@@ -68,6 +80,15 @@ plan_uid(const struct config *cfg, const char *group_id, const char *series,
 	    addr_domain(cfg->org_email));
 }
 
+/* A guest's name from their [guest] section, or NULL. */
+static const char *
+guest_name(const struct ctx *c, const char *email)
+{
+	const struct guest *gu = config_guest(c->g, email);
+
+	return gu != NULL ? gu->name : NULL;
+}
+
 /* The attendees of a meeting of series s: the members, then the guests of
  * an open series who are not members already. */
 static struct attendee *
@@ -86,6 +107,7 @@ attendees_for(struct ctx *c, const struct series *s, size_t *n)
 		if (j < nv)
 			continue;
 		v[nv].email = s->guests[i];
+		v[nv].name = guest_name(c, s->guests[i]);
 		v[nv].optional = 1;
 		nv++;
 	}
@@ -116,18 +138,22 @@ find_invitee(const struct store_invitee *v, size_t n, const char *email)
 }
 
 /* What the calendar of one message needs: built once the body is
- * rendered, so DESCRIPTION is the text in the recipient's language. */
+ * rendered, so DESCRIPTION is the text in the recipient's language; and
+ * for an update, what it tells this recipient. */
 struct ical_job {
 	struct ical_event ev;
 	const char *method;
+	const struct meeting *m;
+	const struct store_invitee *known;  /* the recipient's, or NULL */
 };
 
 static char *
-build_ical(void *arg, const char *body)
+build_ical(void *arg, const char *body, const char *organizer)
 {
 	struct ical_job *j = arg;
 
 	j->ev.description = body;
+	j->ev.org_email = organizer;
 	return ical_build(j->method, &j->ev, 1);
 }
 
@@ -164,12 +190,45 @@ job_init(struct ical_job *j, const struct ctx *c, const struct meeting *m,
 	j->ev.summary = m->row.summary;
 	j->ev.location = m->row.location;
 	j->ev.org_name = c->cfg->org_name;
-	j->ev.org_email = c->cfg->org_email;
+	j->ev.org_email = c->cfg->org_email;    /* the reader's: build_ical */
 	j->ev.cancelled = strcmp(j->method, "CANCEL") == 0;
 	j->ev.att = ia;
 	j->ev.natt = nlist;
 	j->ev.categories = m->row.kind ? m->row.kind : "meeting";
 	return ia;
+}
+
+/* An update's own variables for its reader: what changed, what was
+ * before, and whether their answer stands (it does unless the meeting
+ * moved) or is asked for again. */
+static void
+update_vars(void *arg, struct letter_vars *lv, const char *lang,
+    const char *tz)
+{
+	const struct ical_job *j = arg;
+	const struct change *ch = &j->m->ch;
+	const struct store_invitee *k = j->known;
+	const char *answer = k != NULL && !k->cancelled ?
+	    template_answer_word(lang, k->partstat) : NULL;
+
+	if (ch->moved) {
+		letter_vars_add(lv, "changed_time", "yes");
+		letter_vars_take(lv, "previous_when", template_when(lang,
+		    ch->old_start, tz));
+	}
+	if (ch->relocated) {
+		letter_vars_add(lv, "changed_place", "yes");
+		letter_vars_add(lv, "previous_location", ch->old_location);
+	}
+	if (ch->retitled)
+		letter_vars_add(lv, "changed_title", "yes");
+	if (k != NULL && j->m->row.agenda_confirmed &&
+	    k->sequence_sent < ch->old_content_seq)
+		letter_vars_add(lv, "changed_agenda", "yes");
+	if (answer != NULL)
+		letter_vars_add(lv, "answer", answer);
+	else
+		letter_vars_add(lv, "reply_requested", "yes");
 }
 
 /* Queue kind (invite, update, cancel) about m to one attendee. */
@@ -192,6 +251,10 @@ queue_one(struct ctx *c, const struct meeting *m, const char *to,
 	l.calendar = build_ical;
 	l.method = job.method;
 	l.arg = &job;
+	job.m = m;
+	job.known = find_invitee(inv, ninv, to);
+	if (strcmp(kind, "update") == 0)
+		l.vars_for = update_vars;
 	rc = letter_queue(c->cfg, c->st, &l, c->now, c->err);
 	if (rc == 1)
 		c->cs->queued++;
@@ -222,24 +285,18 @@ save_meeting(struct ctx *c, struct meeting *m)
 	return store_meeting_upsert(c->st, &in, c->err);
 }
 
-/* Invitations, updates and per-attendee cancellations of one meeting that
- * is still to come. */
+/* Those invited who are no longer attendees hear that the meeting is off
+ * for them, under a SEQUENCE above what they last saw, and as it was when
+ * they were invited: the caller has not applied this cycle's change yet.
+ * inv[] is updated for what follows. */
 static int
-reconcile_attendees(struct ctx *c, struct meeting *m)
+cancel_departed(struct ctx *c, struct meeting *m, struct store_invitee *inv,
+    size_t ninv, const struct attendee *list, size_t nlist)
 {
-	struct store_invitee *inv = NULL;
-	struct attendee *list, gone;
-	size_t ninv = 0, nlist, i;
-	const struct store_invitee *known;
-	const char *kind;
-	int due, rc = -1, bumped = 0;
+	struct attendee gone;
+	size_t i;
+	int bumped = 0;
 
-	if (store_meeting_invitees(c->st, m->row.uid, &inv, &ninv, c->err) == -1)
-		return -1;
-	list = attendees_for(c, m->s, &nlist);
-
-	/* Those invited who are no longer attendees hear that the meeting is
-	 * off for them, under a SEQUENCE above what they last saw. */
 	for (i = 0; i < ninv; i++) {
 		if (inv[i].cancelled ||
 		    find_attendee(list, nlist, inv[i].email) != NULL)
@@ -254,10 +311,50 @@ reconcile_attendees(struct ctx *c, struct meeting *m)
 		    ninv) == -1 ||
 		    store_invitation_cancel(c->st, m->row.uid, inv[i].email,
 		    m->row.sequence, c->err) == -1)
-			goto out;
+			return -1;
+		inv[i].cancelled = 1;
+		inv[i].sequence_sent = m->row.sequence;
 		log_info("%s: %s left the group: cancelling %s for them",
 		    c->g->id, inv[i].email, m->row.uid);
 	}
+	return 0;
+}
+
+/* cancel_departed() for a stored meeting, before it changes. */
+static int
+cancel_departed_first(struct ctx *c, struct meeting *m)
+{
+	struct store_invitee *inv = NULL;
+	struct attendee *list;
+	size_t ninv = 0, nlist;
+	int rc;
+
+	if (store_meeting_invitees(c->st, m->row.uid, &inv, &ninv, c->err) == -1)
+		return -1;
+	list = attendees_for(c, m->s, &nlist);
+	rc = cancel_departed(c, m, inv, ninv, list, nlist);
+	free(list);
+	store_invitees_free(inv, ninv);
+	return rc;
+}
+
+/* Invitations, updates and per-attendee cancellations of one meeting that
+ * is still to come. */
+static int
+reconcile_attendees(struct ctx *c, struct meeting *m)
+{
+	struct store_invitee *inv = NULL;
+	struct attendee *list;
+	size_t ninv = 0, nlist, i;
+	const struct store_invitee *known;
+	const char *kind;
+	int due, rc = -1;
+
+	if (store_meeting_invitees(c->st, m->row.uid, &inv, &ninv, c->err) == -1)
+		return -1;
+	list = attendees_for(c, m->s, &nlist);
+	if (cancel_departed(c, m, inv, ninv, list, nlist) == -1)
+		goto out;
 
 	/* New invitations wait for the lead time; an update goes to whoever
 	 * holds the old version, whenever it happens. */
@@ -320,6 +417,7 @@ cancel_meeting(struct ctx *c, struct meeting *m)
 			list[nlist] = *a;
 		else {
 			list[nlist].email = inv[i].email;
+			list[nlist].name = guest_name(c, inv[i].email);
 			list[nlist].optional = 1;
 		}
 		nlist++;
@@ -366,6 +464,13 @@ apply_want(struct meeting *m, const struct want *w, int *moved)
 	    str_differs(m->row.tzid, s->timezone) || m->row.cancelled;
 	if (!changed)
 		return 0;
+	m->ch.moved = *moved;
+	m->ch.old_start = m->row.start;
+	m->ch.relocated = str_differs(m->row.location, s->location);
+	free(m->ch.old_location);
+	m->ch.old_location = m->row.location ? xstrdup(m->row.location) : NULL;
+	m->ch.retitled = str_differs(m->row.summary, s->summary) ||
+	    str_differs(m->row.kind, kind);
 	m->row.start = w->o.start;
 	m->row.end = w->o.end;
 	free(m->row.summary);
@@ -468,6 +573,10 @@ update_meeting(struct ctx *c, struct meeting *m, const struct want *w)
 {
 	int moved;
 
+	m->s = w->s;
+	m->ch.old_content_seq = m->row.content_seq;
+	if (cancel_departed_first(c, m) == -1)
+		return -1;
 	if (apply_want(m, w, &moved)) {
 		c->cs->meetings_changed++;
 		if (moved && store_invitation_reset(c->st, m->row.uid,
@@ -476,7 +585,6 @@ update_meeting(struct ctx *c, struct meeting *m, const struct want *w)
 		log_info("%s: meeting %s changed: SEQUENCE %d", c->g->id,
 		    m->row.uid, m->row.sequence);
 	}
-	m->s = w->s;
 	return reconcile_attendees(c, m);
 }
 
@@ -504,6 +612,7 @@ reconcile_row(struct ctx *c, struct store_plan_meeting *row,
 	} else if (!m.row.cancelled && m.row.start >= from && m.row.start < to)
 		rc = cancel_meeting(c, &m);
 	*row = m.row;
+	free(m.ch.old_location);
 	return rc;
 }
 

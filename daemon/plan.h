@@ -15,7 +15,8 @@
  *  - an occurrence that disappears (EXDATE, RRULE change, series removed)
  *    is cancelled: CANCEL with a higher SEQUENCE to everyone invited;
  *  - an attendee no longer in the group gets a CANCEL for the upcoming
- *    meetings they were invited to, and nobody else is mailed;
+ *    meetings they were invited to, as they were invited to them (before
+ *    a change the same cycle makes), and nobody else is mailed;
  *  - an attendee added gets the invitations already due.
  *
  * Every message is queued (letter.h) in the same transaction that records

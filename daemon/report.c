@@ -48,6 +48,16 @@ iso_utc(long long t, char out[21])
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* iso_utc(), or "-" for none (t < 0). */
+static void
+time_or_dash(char out[21], long long t)
+{
+	if (t < 0)
+		snprintf(out, 21, "-");
+	else
+		iso_utc(t, out);
+}
+
 static void
 local_time(long long t, const char *tzid, char out[24])
 {
@@ -106,6 +116,92 @@ flush_out(FILE *fp, struct buf *b, const char *what, char **err)
 }
 
 /* ---- status ---- */
+
+/* The configured accounts, each with its row in the store when a cycle
+ * has tried it.  Filled in order imap, smtp; rows[i] may be NULL. */
+struct account_view {
+	const char *name, *auth;
+	int oauth;
+	const struct store_account *row;
+};
+
+static void
+account_views(const struct config *cfg, const struct store_account *a,
+    size_t n, struct account_view v[2])
+{
+	const struct endpoint *eps[2] = { &cfg->imap, &cfg->smtp };
+	static const char *const names[2] = { "imap", "smtp" };
+	size_t i, j;
+
+	for (i = 0; i < 2; i++) {
+		v[i].name = names[i];
+		v[i].auth = config_auth_name(eps[i]->auth);
+		v[i].oauth = CONFIG_AUTH_OAUTH(eps[i]->auth);
+		v[i].row = NULL;
+		for (j = 0; j < n; j++)
+			if (strcmp(a[j].name, names[i]) == 0)
+				v[i].row = &a[j];
+	}
+}
+
+static void
+json_time_or_null(struct buf *b, long long t)
+{
+	char when[21];
+
+	if (t < 0) {
+		buf_adds(b, "null");
+		return;
+	}
+	iso_utc(t, when);
+	buf_addf(b, "\"%s\"", when);
+}
+
+static void
+json_accounts(struct buf *b, const struct account_view v[2])
+{
+	const struct store_account *r;
+	size_t i;
+
+	buf_adds(b, ",\n \"accounts\": [");
+	for (i = 0; i < 2; i++) {
+		r = v[i].row;
+		buf_adds(b, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
+		json_str(b, v[i].name);
+		buf_adds(b, ", \"auth\": ");
+		json_str(b, v[i].auth);
+		buf_addf(b, ", \"ok\": %s, \"last_success\": ",
+		    r != NULL && r->ok ? "true" : "false");
+		json_time_or_null(b, r != NULL ? r->last_success : -1);
+		buf_adds(b, ", \"error\": ");
+		json_str_or_null(b, r == NULL ? "not tried yet" : r->error);
+		if (v[i].oauth) {
+			buf_adds(b, ", \"token_expires\": ");
+			json_time_or_null(b, r != NULL ? r->token_expires : -1);
+		}
+		buf_addc(b, '}');
+	}
+	buf_adds(b, "]");
+}
+
+static void
+table_accounts(struct buf *b, const struct account_view v[2])
+{
+	const struct store_account *r;
+	char last[21], exp[21];
+	size_t i;
+
+	buf_addf(b, "\n%-7s %-11s %-3s %-20s %-20s %s\n", "ACCOUNT", "AUTH",
+	    "OK", "LAST SUCCESS", "TOKEN EXPIRES", "ERROR");
+	for (i = 0; i < 2; i++) {
+		r = v[i].row;
+		time_or_dash(last, r != NULL ? r->last_success : -1);
+		time_or_dash(exp, r != NULL && v[i].oauth ? r->token_expires : -1);
+		buf_addf(b, "%-7s %-11s %-3s %-20s %-20s %s\n", v[i].name,
+		    v[i].auth, r != NULL && r->ok ? "yes" : "no", last, exp,
+		    r == NULL ? "not tried yet" : r->error ? r->error : "-");
+	}
+}
 
 static void
 json_group(struct buf *b, const struct group_status *gs, long long now)
@@ -214,10 +310,15 @@ report_status(FILE *fp, const struct config *cfg, struct store *st,
 {
 	struct group_status *gs;
 	struct buf b = BUF_INIT(BUF_OWN);
+	struct store_account *acc = NULL;
+	struct account_view av[2];
 	char when[21];
-	size_t i, n = 0;
+	size_t i, n = 0, nacc = 0;
 	int rc = 0;
 
+	if (store_accounts(st, &acc, &nacc, err) == -1)
+		return -1;
+	account_views(cfg, acc, nacc, av);
 	gs = xcalloc(cfg->ngroups ? cfg->ngroups : 1, sizeof *gs);
 	for (i = 0; i < cfg->ngroups; i++) {
 		const struct group *g = &cfg->groups[i];
@@ -238,13 +339,18 @@ report_status(FILE *fp, const struct config *cfg, struct store *st,
 			buf_adds(&b, i ? ",\n  " : "\n  ");
 			json_group(&b, &gs[i], now);
 		}
-		buf_adds(&b, "]}\n");
-	} else
+		buf_adds(&b, "]");
+		json_accounts(&b, av);
+		buf_adds(&b, "}\n");
+	} else {
 		table(&b, gs, n, now, group != NULL);
+		table_accounts(&b, av);
+	}
 	rc = flush_out(fp, &b, "status", err);
 out:
 	for (i = 0; i < n; i++)
 		release(&gs[i]);
+	store_accounts_free(acc, nacc);
 	free(gs);
 	buf_release(&b);
 	return rc;

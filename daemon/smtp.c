@@ -65,7 +65,6 @@ enum stage {
 struct smtp {
 	CURL       *curl;
 	char       *url;
-	char       *password;   /* NULL: no AUTH; wiped on free */
 	long        timeout;
 	char        errbuf[CURL_ERROR_SIZE];
 
@@ -232,8 +231,6 @@ smtp_new(const struct endpoint *ep, const char *password, long timeout)
 		timeout = 1;
 	s->timeout = timeout;
 	s->url = xstrdup(ep->url);
-	if (password != NULL && ep->username != NULL)
-		s->password = xstrdup(password);
 	buf_init(&s->reply, SMTP_REPLY_MAX);
 
 	if ((c = curl_easy_init()) == NULL)
@@ -241,7 +238,8 @@ smtp_new(const struct endpoint *ep, const char *password, long timeout)
 	s->curl = c;
 	net_client_setup(c, &(struct net_client){ .name = "smtp",
 	    .protocols = "smtp,smtps", .url = s->url, .ep = ep,
-	    .password = s->password, .timeout = timeout, .errbuf = s->errbuf,
+	    .password = ep->username != NULL ? password : NULL,
+	    .timeout = timeout, .errbuf = s->errbuf,
 	    .socks = &s->socks });
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
@@ -413,13 +411,15 @@ smtp_free(struct smtp *s)
 	/* Sends QUIT on a live connection, bounded by the response timeout
 	 * (libcurl's closure handle copies it from our handle). */
 	curl_easy_cleanup(s->curl);
-	if (s->password != NULL) {
-		explicit_bzero(s->password, strlen(s->password));
-		free(s->password);
-	}
 	free(s->url);
 	buf_release(&s->reply);
 	free(s);
+}
+
+int
+smtp_login_refused(const struct smtp *s)
+{
+	return s->stage == ST_AUTH && s->code >= 500 && s->code < 600;
 }
 
 int

@@ -39,9 +39,12 @@
 
 struct smtp;                                    /* opaque */
 
-/* A session for endpoint ep (url, username, tls_required are copied; ep
- * need not outlive the call).  password may be NULL: no AUTH.  It is copied
- * and the copy is wiped on smtp_free().  timeout in seconds (> 0; values
+/* A session for endpoint ep (url, username, tls_required, auth are
+ * copied; ep need not outlive the call).  password may be NULL: no AUTH;
+ * with ep->auth xoauth2 or oauthbearer it is the access token, sent in
+ * that SASL mechanism.  libcurl keeps its own copy of
+ * it (freed, not wiped, with the handle: libcurl offers no way to); we keep
+ * none, so the caller may wipe its string as soon as this returns.  timeout in seconds (> 0; values
  * below 1 are taken as 1).  Never fails: allocation failure aborts.  No
  * network traffic happens until the first smtp_send(). */
 struct smtp *smtp_new(const struct endpoint *ep, const char *password,
@@ -79,7 +82,12 @@ int smtp_recipient_refused(const struct smtp *);
  * the timeout, a 4xx before MAIL FROM, or 421 (closing) anywhere. */
 int smtp_server_unavailable(const struct smtp *);
 
-/* QUIT, close the connection, wipe the password, free.  NULL is a no-op. */
+/* After a send that failed with DMN_BAD_ACCOUNT: 1 when the server
+ * refused the login itself (a 5xx to AUTH or its continuation), as it
+ * does for an access token that expired or was revoked. */
+int smtp_login_refused(const struct smtp *);
+
+/* QUIT, close the connection, free.  NULL is a no-op. */
 void smtp_free(struct smtp *);
 
 #endif

@@ -8,16 +8,19 @@
  * does not touch the tables schema 2 added; those fail cleanly with
  * "no such table" instead of failing the whole open.  Migrations and PRAGMAs
  * run once and go through sqlite3_exec / a one-off statement. */
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -238,11 +241,41 @@ static const char migration_4[] =
 	"CREATE INDEX outbox_done ON outbox (state, created);"
 	"CREATE INDEX inbound_processed ON inbound (result, processed_at);";
 
+/* The accounts convened signs in to, as the daemon last found them, for
+ * `status` and the admin's notice: one row each, written once a cycle
+ * tried it.  outage_since is the first failure since the last success,
+ * noticed_at when the admin was told of that outage. */
+static const char migration_5[] =
+	"CREATE TABLE accounts ("
+	"  name          TEXT PRIMARY KEY NOT NULL"
+	"                CHECK (name IN ('imap', 'smtp')),"
+	"  auth          TEXT NOT NULL,"
+	"  ok            INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+	"  checked_at    INTEGER NOT NULL,"
+	"  last_success  INTEGER,"
+	"  error         TEXT,"
+	"  token_expires INTEGER,"
+	"  outage_since  INTEGER,"
+	"  noticed_at    INTEGER"
+	") WITHOUT ROWID;";
+
+/* Whether a meeting's invitations name the organizer by its plain address
+ * (token.h).  Clients treat an ORGANIZER that changes as another event, so
+ * meetings invited before reply tokens keep the plain address for every
+ * later message; a meeting invited with tokens off keeps it too. */
+static const char migration_6[] =
+	"ALTER TABLE meetings ADD COLUMN plain_organizer INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (plain_organizer IN (0, 1));"
+	"UPDATE meetings SET plain_organizer = 1"
+	" WHERE uid IN (SELECT meeting_uid FROM invitations);";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
 	migration_4,
+	migration_5,
+	migration_6,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -261,6 +294,8 @@ enum stmt_id {
 	ST_MEMBER_UPSERT,
 	ST_MEMBER_CURRENT,
 	ST_MEMBER_REMOVE,
+	ST_MEMBER_GET,
+	ST_MEETING_GUESTS,
 	ST_MEETING_UPSERT,
 	ST_MEETING_AGENDA,
 	ST_MEETING_MINUTES,
@@ -276,6 +311,7 @@ enum stmt_id {
 	ST_MEETING_GET,
 	ST_MEETING_BUMP,
 	ST_MEETING_DRAFT,
+	ST_MEETING_PLAIN,
 	ST_MEETING_INVITEES,
 	ST_OUTBOX_ADD,
 	ST_OUTBOX_DATA_ADD,
@@ -307,6 +343,10 @@ enum stmt_id {
 	ST_PRUNE_OUTBOX,
 	ST_PRUNE_INBOUND,
 	ST_PRUNE_FAILURES,
+	ST_ACCOUNT_SET,
+	ST_ACCOUNTS,
+	ST_ACCOUNT_NOTICED,
+	ST_INBOUND_COUNT,
 	ST__COUNT
 };
 
@@ -344,6 +384,18 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"UPDATE members SET removed_at = ?3"
 	" WHERE group_id = ?1 AND email = ?2 AND removed_at IS NULL",
 
+	[ST_MEMBER_GET] =
+	"SELECT name, language, timezone, removed_at IS NOT NULL"
+	" FROM members WHERE group_id = ?1 AND email = ?2",
+
+	/* Someone invited who was never a member of the meeting's group: a
+	 * guest, so the meeting was open when they were invited. */
+	[ST_MEETING_GUESTS] =
+	"SELECT EXISTS (SELECT 1 FROM invitations AS i"
+	"  JOIN meetings AS m ON m.uid = i.meeting_uid"
+	"  WHERE i.meeting_uid = ?1 AND NOT EXISTS (SELECT 1 FROM members AS p"
+	"    WHERE p.group_id = m.group_id AND p.email = i.email))",
+
 	/* group_id, series and orig_start are the occurrence's identity and
 	 * agenda/minutes belong to other paths: none of them is updated. */
 	[ST_MEETING_UPSERT] =
@@ -361,6 +413,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_MEETING_DRAFT] =
 	"UPDATE meetings SET agenda = ?2"
 	" WHERE uid = ?1 AND agenda_state = 'pending'",
+
+	[ST_MEETING_PLAIN] =
+	"UPDATE meetings SET plain_organizer = 1"
+	" WHERE uid = ?1 AND NOT plain_organizer",
 
 	[ST_MEETING_AGENDA] =
 	"UPDATE meetings SET agenda_state = 'confirmed',"
@@ -428,14 +484,16 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_PLAN_MEETINGS] =
 	"SELECT uid, series, orig_start, start, end, tzid, summary, location,"
 	"  kind, sequence, content_seq, status = 'cancelled',"
-	"  agenda_state = 'confirmed', agenda, minutes_path, group_id"
+	"  agenda_state = 'confirmed', agenda, minutes_path, group_id,"
+	"  plain_organizer"
 	" FROM meetings WHERE group_id = ?1 AND start >= ?2 AND start < ?3"
 	" ORDER BY start, uid",
 
 	[ST_MEETING_GET] =
 	"SELECT uid, series, orig_start, start, end, tzid, summary, location,"
 	"  kind, sequence, content_seq, status = 'cancelled',"
-	"  agenda_state = 'confirmed', agenda, minutes_path, group_id"
+	"  agenda_state = 'confirmed', agenda, minutes_path, group_id,"
+	"  plain_organizer"
 	" FROM meetings WHERE uid = ?1",
 
 	/* Attendees must hear of it: the agenda was confirmed or changed. */
@@ -609,6 +667,32 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_PRUNE_FAILURES] =
 	"DELETE FROM inbound_failures WHERE last_at < ?1",
+
+	/* A success ends the outage; a failure starts one or goes on with
+	 * it.  last_success stays through failures: it says since when. */
+	[ST_ACCOUNT_SET] =
+	"INSERT INTO accounts (name, auth, ok, checked_at, last_success, error,"
+	"  token_expires, outage_since, noticed_at)"
+	" VALUES (?1, ?2, ?3, ?4, CASE WHEN ?3 THEN ?4 END, ?5, ?6,"
+	"  CASE WHEN ?3 THEN NULL ELSE ?4 END, NULL)"
+	" ON CONFLICT (name) DO UPDATE SET auth = excluded.auth,"
+	"  ok = excluded.ok, checked_at = excluded.checked_at,"
+	"  last_success = coalesce(excluded.last_success, last_success),"
+	"  error = excluded.error, token_expires = excluded.token_expires,"
+	"  outage_since = CASE WHEN excluded.ok THEN NULL"
+	"    ELSE coalesce(outage_since, excluded.checked_at) END,"
+	"  noticed_at = CASE WHEN excluded.ok THEN NULL ELSE noticed_at END",
+
+	[ST_ACCOUNTS] =
+	"SELECT name, auth, ok, checked_at, last_success, error, token_expires,"
+	"  outage_since, noticed_at FROM accounts ORDER BY name",
+
+	[ST_ACCOUNT_NOTICED] =
+	"UPDATE accounts SET noticed_at = ?2"
+	" WHERE name = ?1 AND NOT ok AND noticed_at IS NULL",
+
+	[ST_INBOUND_COUNT] =
+	"SELECT count(*) FROM inbound WHERE result = ?1 AND processed_at = ?2",
 };
 
 struct store {
@@ -929,13 +1013,14 @@ newer(const char *path, long long version, int known)
 	    known);
 }
 
+/* Open file (s->path, or the temporary name a new database is built
+ * under) with flags; messages name s->path. */
 static int
-open_db(struct store *s, char **err)
+open_db(struct store *s, const char *file, int flags, char **err)
 {
 	int rc;
 
-	rc = sqlite3_open_v2(s->path, &s->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	rc = sqlite3_open_v2(file, &s->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		/* "unable to open database file" alone does not say why */
 		if (s->db != NULL && rc == SQLITE_CANTOPEN &&
@@ -1066,6 +1151,210 @@ incremental_vacuum_on(struct store *s)
 	    "system from now on", s->path);
 }
 
+/* ---- what is at the path, before SQLite touches it ----
+ *
+ * SQLite takes an empty file for a new database and a cut one for a
+ * whole one until it reads a missing page: either would be a silent fresh
+ * start, every invitation sent again.  The first 100 bytes say enough
+ * (https://www.sqlite.org/fileformat.html, "The Database Header"). */
+
+#define HDR_SIZE        100
+#define HDR_PAGE_SIZE   16      /* 2 bytes; 1 means 65536 */
+#define HDR_CHANGES     24      /* file change counter */
+#define HDR_PAGES       28      /* size in pages, valid when ... */
+#define HDR_VALID_FOR   92      /* ... this equals the change counter */
+#define HDR_USER_VER    60
+#define HDR_APP_ID      68
+
+static unsigned long
+be32(const unsigned char *p)
+{
+	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 |
+	    (unsigned long)p[2] << 8 | p[3];
+}
+
+/* Bytes in path, 0 when it is absent. */
+static long long
+size_of(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* The header's verdict on a file of size bytes. */
+static enum store_file
+judge_header(const char *path, const unsigned char *h, long long size,
+    char **err)
+{
+	unsigned long pgsz, pages, appid, uv;
+	char *wal;
+	long long wal_size;
+
+	pgsz = (unsigned long)h[HDR_PAGE_SIZE] << 8 | h[HDR_PAGE_SIZE + 1];
+	if (pgsz == 1)
+		pgsz = 65536;
+	if (memcmp(h, "SQLite format 3", 16) != 0 || pgsz < 512 ||
+	    (pgsz & (pgsz - 1)) != 0) {
+		*err = xasprintf("state db %s is not an SQLite database: its "
+		    "%lld bytes do not begin with an SQLite header", path, size);
+		return STORE_FILE_REFUSED;
+	}
+	/* With a write-ahead log the log holds pages the file has not got
+	 * yet; without one (convened closed cleanly) the file holds them
+	 * all. */
+	wal = xasprintf("%s-wal", path);
+	wal_size = size_of(wal);
+	free(wal);
+	pages = be32(h + HDR_PAGES);
+	if (wal_size == 0 && be32(h + HDR_VALID_FOR) == be32(h + HDR_CHANGES) &&
+	    (long long)pages * (long long)pgsz > size) {
+		*err = xasprintf("state db %s is truncated: %lld bytes, its "
+		    "header counts %lu pages of %lu bytes", path, size, pages,
+		    pgsz);
+		return STORE_FILE_REFUSED;
+	}
+	appid = be32(h + HDR_APP_ID);
+	uv = be32(h + HDR_USER_VER);
+	if (appid == STORE_APP_ID)
+		return STORE_FILE_OURS;
+	if (appid == 0 && uv == 0) {
+		/* A database of ours that was created and not yet
+		 * checkpointed has its id in the log: is_ours() decides. */
+		if (wal_size > 0)
+			return STORE_FILE_OURS;
+		*err = xasprintf("state db %s is an SQLite database with no "
+		    "convened schema (no application_id)",
+		    path);
+		return STORE_FILE_REFUSED;
+	}
+	*err = xasprintf("state db %s belongs to another application "
+	    "(application_id %#lx, user_version %lu)",
+	    path, appid, uv);
+	return STORE_FILE_REFUSED;
+}
+
+enum store_file
+store_probe(const char *path, char **err)
+{
+	unsigned char h[HDR_SIZE];
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		if (errno == ENOENT)
+			return STORE_FILE_NONE;
+		*err = xasprintf("cannot open state db %s: %s", path,
+		    strerror(errno));
+		return STORE_FILE_UNREADABLE;
+	}
+	if (fstat(fd, &sb) == -1) {
+		*err = xasprintf("cannot open state db %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return STORE_FILE_UNREADABLE;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		*err = xasprintf("state db %s is not a regular file", path);
+		close(fd);
+		return STORE_FILE_REFUSED;
+	}
+	if (sb.st_size == 0) {
+		*err = xasprintf("state db %s is empty (0 bytes)", path);
+		close(fd);
+		return STORE_FILE_REFUSED;
+	}
+	n = pread(fd, h, sizeof h, 0);
+	close(fd);
+	if (n == -1) {
+		*err = xasprintf("cannot read state db %s: %s", path,
+		    strerror(errno));
+		return STORE_FILE_UNREADABLE;
+	}
+	if (n < HDR_SIZE) {
+		*err = xasprintf("state db %s is not an SQLite database: %lld "
+		    "bytes, shorter than an SQLite header", path,
+		    (long long)sb.st_size);
+		return STORE_FILE_REFUSED;
+	}
+	return judge_header(path, h, (long long)sb.st_size, err);
+}
+
+/* The directory of path synced, so that a name just given is durable. */
+static void
+sync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
+	    xstrndup(path, (size_t)(slash - path));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		if (fsync(fd) == -1)
+			log_warn("cannot sync directory %s", dir);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* A new database at s->path, whole or not at all: built under a
+ * temporary name, closed (which checkpoints it: no log left), and only
+ * then linked to its name, so that a crash while creating it leaves no
+ * empty file there to be refused next time.  link() rather than rename():
+ * when another process created the database first, theirs is kept. */
+static int
+create_db(struct store *s, int upto, char **err)
+{
+	char *tmp = xasprintf("%s.new.%ld", s->path, (long)getpid());
+	char *journal = xasprintf("%s-journal", tmp);
+	int v, linked, rc = -1;
+
+	unlink(tmp);            /* a crashed attempt of a process with our pid */
+	unlink(journal);
+	if (open_db(s, tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    err) == -1)
+		goto out;
+	/* Only before its first table: see store_prune. */
+	if (upto >= 4 && sqlite3_exec(s->db, "PRAGMA auto_vacuum = "
+	    "INCREMENTAL", NULL, NULL, NULL) != SQLITE_OK) {
+		save_err(s);
+		*err = xasprintf("cannot create state db %s: %s", s->path,
+		    s->errmsg);
+		goto out;
+	}
+	for (v = 1; v <= upto; v++)
+		if (migrate(s, v, 1, err) == -1)
+			goto out;
+	if (sqlite3_close(s->db) != SQLITE_OK) {
+		*err = xasprintf("cannot create state db %s: %s", s->path,
+		    sqlite3_errmsg(s->db));
+		goto out;
+	}
+	s->db = NULL;
+	if (!(linked = link(tmp, s->path) == 0) && errno != EEXIST) {
+		*err = xasprintf("cannot create state db %s: %s", s->path,
+		    strerror(errno));
+		goto out;
+	}
+	if (linked)
+		log_info("state db %s created with schema version %d", s->path,
+		    upto);
+	sync_dir_of(s->path);
+	rc = 0;
+out:
+	if (s->db != NULL) {
+		sqlite3_close(s->db);
+		s->db = NULL;
+	}
+	unlink(tmp);
+	unlink(journal);
+	free(journal);
+	free(tmp);
+	return rc;
+}
+
 struct store *
 store_open_upto(const char *path, int upto, char **err)
 {
@@ -1081,19 +1370,22 @@ store_open_upto(const char *path, int upto, char **err)
 		    STORE_SCHEMA_VERSION);
 		goto fail;
 	}
-	if (open_db(s, err) == -1 || is_ours(s, upto, &version, err) == -1 ||
-	    (version == 0 && upto >= 4 && sqlite3_exec(s->db, "PRAGMA "
-	    "auto_vacuum = INCREMENTAL", NULL, NULL, NULL) != SQLITE_OK) ||
-	    set_journal(s, err) == -1)
+	switch (store_probe(path, err)) {
+	case STORE_FILE_NONE:
+		if (create_db(s, upto, err) == -1)
+			goto fail;
+		break;
+	case STORE_FILE_OURS:
+		break;
+	default:
 		goto fail;
-
-	/* A new database is "created", not "migrated" step by step. */
+	}
+	if (open_db(s, path, SQLITE_OPEN_READWRITE, err) == -1 ||
+	    is_ours(s, upto, &version, err) == -1 || set_journal(s, err) == -1)
+		goto fail;
 	for (v = (int)version + 1; v <= upto; v++)
 		if (migrate(s, v, version == 0, err) == -1)
 			goto fail;
-	if (version == 0 && upto > 0)
-		log_info("state db %s created with schema version %d", path,
-		    upto);
 
 	/* Another process may have migrated further in the meantime. */
 	if (query_int(s, "PRAGMA user_version", &version) == -1) {
@@ -1148,6 +1440,132 @@ store_close(struct store *s)
 	free(s->errmsg);
 	free(s->path);
 	free(s);
+}
+
+/* ---- backup ---- */
+
+#define BACKUP_TRIES    100     /* a busy source, a tenth of a second apart */
+
+/* dest and what SQLite may have left beside it. */
+static void
+remove_db_files(const char *dest)
+{
+	static const char *const suffix[] = { "-journal", "-wal", "-shm" };
+	char *p;
+	size_t i;
+
+	unlink(dest);
+	for (i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		p = xasprintf("%s%s", dest, suffix[i]);
+		unlink(p);
+		free(p);
+	}
+}
+
+/* Every page of src into dst in one step: one read transaction, so one
+ * snapshot, however the daemon writes meanwhile (WAL readers do not wait
+ * for writers).  NULL, or SQLite's reason (caller frees). */
+static char *
+backup_copy(sqlite3 *src, sqlite3 *dst)
+{
+	sqlite3_backup *b;
+	int rc, tries = 0;
+
+	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL)
+		return xstrdup(sqlite3_errmsg(dst));
+	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
+	    rc == SQLITE_LOCKED) {
+		if (++tries == BACKUP_TRIES)
+			break;
+		sqlite3_sleep(100);
+	}
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE)
+		return xasprintf("%s", sqlite3_errstr(rc));
+	return NULL;
+}
+
+/* The copy reads back whole and is ours: NULL, or why not (caller
+ * frees). */
+static char *
+backup_check(sqlite3 *dst)
+{
+	sqlite3_stmt *st = NULL;
+	char *why = NULL;
+	const char *r;
+
+	if (sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		why = xstrdup(sqlite3_errmsg(dst));
+	else if ((r = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+	    strcmp(r, "ok") != 0)
+		why = xasprintf("quick_check says: %s", r != NULL ? r : "?");
+	sqlite3_finalize(st);
+	if (why != NULL)
+		return why;
+	if (sqlite3_prepare_v2(dst, "PRAGMA application_id", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		why = xstrdup(sqlite3_errmsg(dst));
+	else if (sqlite3_column_int64(st, 0) != STORE_APP_ID)
+		why = xstrdup("the copy is not a convened database");
+	sqlite3_finalize(st);
+	return why;
+}
+
+int
+store_backup(const char *path, const char *dest, long long *bytes,
+    char **err)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	char *why = NULL;
+	int fd;
+
+	switch (store_probe(path, err)) {
+	case STORE_FILE_OURS:
+		break;
+	case STORE_FILE_NONE:
+		*err = xasprintf("cannot back up state db %s: no such file",
+		    path);
+		return -1;
+	default:
+		return -1;
+	}
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		*err = errno == EEXIST ?
+		    xasprintf("backup %s already exists: not replacing it",
+		    dest) : xasprintf("cannot create backup %s: %s", dest,
+		    strerror(errno));
+		return -1;
+	}
+	close(fd);
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		why = xasprintf("cannot open state db %s: %s", path,
+		    sqlite3_errmsg(src));
+	else if (sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		why = xasprintf("cannot open %s: %s", dest,
+		    sqlite3_errmsg(dst));
+	else {
+		sqlite3_busy_timeout(src, BUSY_TIMEOUT_MS);
+		if ((why = backup_copy(src, dst)) == NULL)
+			why = backup_check(dst);
+	}
+	if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && why == NULL)
+		why = xasprintf("cannot close %s", dest);
+	sqlite3_close(src);
+	if (why != NULL) {
+		*err = xasprintf("cannot back up state db %s to %s: %s", path,
+		    dest, why);
+		free(why);
+		remove_db_files(dest);
+		return -1;
+	}
+	sync_dir_of(dest);
+	*bytes = size_of(dest);
+	return 0;
 }
 
 int
@@ -1611,6 +2029,7 @@ plan_row(sqlite3_stmt *st, struct store_plan_meeting *m)
 	m->agenda = col_dup(st, 13);
 	m->minutes_path = col_dup(st, 14);
 	m->group_id = col_dup(st, 15);
+	m->plain_organizer = sqlite3_column_int(st, 16);
 }
 
 int
@@ -1644,6 +2063,15 @@ store_meeting_set_draft(struct store *s, const char *uid, const char *text,
 	if (run_stmt(s, stmt_get(s, ST_MEETING_DRAFT, "tt", uid, text)) < 0)
 		return dberr(s, err, xasprintf("cannot record the draft agenda "
 		    "of %s", uid));
+	return 0;
+}
+
+int
+store_meeting_set_plain(struct store *s, const char *uid, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_MEETING_PLAIN, "t", uid)) < 0)
+		return dberr(s, err, xasprintf("cannot record the plain organizer "
+		    "of meeting %s", uid));
 	return 0;
 }
 
@@ -2073,6 +2501,50 @@ store_meeting_exists(struct store *s, const char *uid, char **err)
 }
 
 int
+store_meeting_had_guests(struct store *s, const char *uid, char **err)
+{
+	return exists(s, ST_MEETING_GUESTS, uid, err, "guests of meeting");
+}
+
+int
+store_member_get(struct store *s, const char *group_id, const char *email,
+    struct store_member_row *out, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((st = stmt_get(s, ST_MEMBER_GET, "tt", group_id, email)) == NULL)
+		return dberr(s, err, xasprintf("cannot read member %s of %s",
+		    email, group_id));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->name = col_dup(st, 0);
+		out->language = col_dup(st, 1);
+		out->timezone = col_dup(st, 2);
+		out->removed = sqlite3_column_int(st, 3);
+		sqlite3_reset(st);
+		return 1;
+	}
+	if (rc != SQLITE_DONE)
+		save_err(s);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return dberr(s, err, xasprintf("cannot read member %s of %s",
+		    email, group_id));
+	return 0;
+}
+
+void
+store_member_row_clear(struct store_member_row *r)
+{
+	free(r->name);
+	free(r->language);
+	free(r->timezone);
+	memset(r, 0, sizeof *r);
+}
+
+int
 store_outbox_has(struct store *s, const char *message_id, char **err)
 {
 	return exists(s, ST_OUTBOX_HAS, message_id, err, "sent message");
@@ -2272,4 +2744,104 @@ store_prune(struct store *s, long long before, char **err)
 	return total;
 fail:
 	return dberr(s, err, xstrdup("cannot forget old rows"));
+}
+
+/* ---- accounts ---- */
+
+int
+store_account_set(struct store *s, const struct store_account_in *a,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_ACCOUNT_SET, "ttiltL", a->name, a->auth,
+	    a->ok ? 1 : 0, a->now, a->ok ? NULL : a->error,
+	    a->token_expires)) < 0)
+		return dberr(s, err, xasprintf("cannot record account %s",
+		    a->name));
+	return 0;
+}
+
+/* A time column: -1 for NULL. */
+static long long
+col_time(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 :
+	    (long long)sqlite3_column_int64(st, i);
+}
+
+int
+store_accounts(struct store *s, struct store_account **out, size_t *n,
+    char **err)
+{
+	struct store_account *v = NULL, *a;
+	sqlite3_stmt *st;
+	size_t cnt = 0;
+	int rc;
+
+	if ((st = stmt_get(s, ST_ACCOUNTS, "")) == NULL)
+		return dberr(s, err, xstrdup("cannot read accounts"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, cnt + 1, sizeof *v);
+		a = &v[cnt++];
+		a->name = col_dup(st, 0);
+		a->auth = col_dup(st, 1);
+		a->ok = sqlite3_column_int(st, 2);
+		a->checked_at = col_time(st, 3);
+		a->last_success = col_time(st, 4);
+		a->error = col_dup(st, 5);
+		a->token_expires = col_time(st, 6);
+		a->outage_since = col_time(st, 7);
+		a->noticed_at = col_time(st, 8);
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		store_accounts_free(v, cnt);
+		return dberr(s, err, xstrdup("cannot read accounts"));
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+void
+store_accounts_free(struct store_account *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].auth);
+		free(v[i].error);
+	}
+	free(v);
+}
+
+int
+store_account_noticed(struct store *s, const char *name, long long now,
+    char **err)
+{
+	int rc;
+
+	if ((rc = run_stmt(s, stmt_get(s, ST_ACCOUNT_NOTICED, "tl", name,
+	    now))) < 0)
+		return dberr(s, err, xasprintf("cannot record the notice for "
+		    "account %s", name));
+	return rc > 0;
+}
+
+long long
+store_inbound_count(struct store *s, const char *result, long long at)
+{
+	sqlite3_stmt *st;
+	long long n = -1;
+
+	if ((st = stmt_get(s, ST_INBOUND_COUNT, "tl", result, at)) == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		save_err(s);
+	sqlite3_reset(st);
+	return n;
 }

@@ -24,29 +24,56 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 6
 
-/* Open (create if absent) the state database at `path`: WAL journal with
- * synchronous=NORMAL (FULL, with a warning, on a file system where WAL
- * cannot work), foreign_keys=ON, busy_timeout 5000 ms; then run the
+/* What is at path, told from the file's first bytes without SQLite and
+ * without changing anything on disk. */
+enum store_file {
+	STORE_FILE_NONE,        /* no file: store_open() creates one */
+	STORE_FILE_OURS,        /* convened's, as far as its header tells */
+	STORE_FILE_REFUSED,     /* *err set: empty, truncated, not SQLite,
+	                         * not a regular file, another program's */
+	STORE_FILE_UNREADABLE   /* *err set: cannot be read (permissions) */
+};
+/* *err (caller frees) is set for the last two only and names path.  A
+ * file is judged truncated when its header counts more pages than it
+ * holds and no write-ahead log (path-wal) holds the rest. */
+enum store_file store_probe(const char *path, char **err);
+
+/* Open the state database at `path`, creating it when absent: WAL journal
+ * with synchronous=NORMAL (FULL, with a warning, on a file system where
+ * WAL cannot work), foreign_keys=ON, busy_timeout 5000 ms; then run the
  * numbered migrations up to STORE_SCHEMA_VERSION, each in its own
  * transaction, recording the version in PRAGMA user_version.  A new
  * database is made with auto_vacuum = INCREMENTAL; an older one is
  * rewritten to it once (see store_prune).
- * Refused (NULL, *err set): a database with a newer schema than this binary
- * knows, a file that is not an SQLite database, an SQLite database that
- * belongs to another application.
+ * A new database is built under a temporary name beside it and linked
+ * into place complete, so no crash leaves an empty one; when another
+ * process created it meanwhile, theirs is opened.
+ * Refused (NULL, *err set), and left exactly as found: what
+ * store_probe() refuses, a database with a newer schema than this binary
+ * knows, an SQLite database that belongs to another application.
  * The returned store is freed with store_close(); `path` is copied. */
 struct store *store_open(const char *path, char **err);
 
 /* Test hook: as store_open(), but migrate only up to version `upto`
- * (0 <= upto <= STORE_SCHEMA_VERSION); a database already past `upto` is
- * refused as "newer".  Used to build a version 1 database and upgrade it. */
+ * (0 <= upto <= STORE_SCHEMA_VERSION; at least 1 to create one); a
+ * database already past `upto` is refused as "newer".  Used to build a
+ * version 1 database and upgrade it. */
 struct store *store_open_upto(const char *path, int upto, char **err);
 
 /* PRAGMA optimize, finalize every statement and close the connection.
  * NULL is a no-op. */
 void store_close(struct store *);
+
+/* An online copy of the state db at path into a new file dest, with
+ * SQLite's backup API: one consistent snapshot however the daemon writes
+ * meanwhile.  dest is created mode 0600 and never replaced: an existing
+ * dest is refused.  The copy is checked (PRAGMA quick_check, convened's
+ * application_id) before it counts; on any failure dest is removed.
+ * 0 with *bytes set to its size, or -1 with *err set (caller frees). */
+int  store_backup(const char *path, const char *dest, long long *bytes,
+         char **err);
 
 /* PRAGMA user_version of the open database; -1 when it cannot be read. */
 int  store_schema_version(struct store *);
@@ -226,6 +253,22 @@ void store_docs_free(struct store_doc *, size_t);
  * -1 error. */
 int  store_meeting_exists(struct store *, const char *uid, char **err);
 
+/* 1 when someone who was never a member of the meeting's group was
+ * invited to it (a guest: the meeting was open then), 0 not, -1 error. */
+int  store_meeting_had_guests(struct store *, const char *uid, char **err);
+
+/* A member's row as the store keeps it, removed members' too: what a
+ * letter to someone who left needs.  Strings NULL when not set. */
+struct store_member_row {
+	char *name, *language, *timezone;
+	int   removed;                  /* removed_at is set */
+};
+/* 1 found (*out filled; release with store_member_row_clear), 0 no such
+ * member ever, -1 error (*err set). */
+int  store_member_get(struct store *, const char *group_id,
+         const char *email, struct store_member_row *out, char **err);
+void store_member_row_clear(struct store_member_row *);
+
 /* ---- planning ---- */
 
 struct store_plan_meeting {
@@ -236,6 +279,8 @@ struct store_plan_meeting {
 	char      *agenda;             /* NULL: none yet */
 	char      *minutes_path;       /* NULL: none yet */
 	char      *group_id;
+	int        plain_organizer;    /* its invitations name the organizer
+	                                * by the plain address (schema 6) */
 };
 /* Every meeting of the group with start in [from, to), cancelled ones too,
  * ordered by start.  *out freed with store_plan_meetings_free(). */
@@ -253,6 +298,10 @@ void store_plan_meeting_clear(struct store_plan_meeting *);
 /* Keep the draft agenda sent for confirmation (not once confirmed). */
 int  store_meeting_set_draft(struct store *, const char *uid,
          const char *text, char **err);
+
+/* The meeting's invitations went out with the organizer's plain address:
+ * so they stay (letter.h).  Never undone. */
+int  store_meeting_set_plain(struct store *, const char *uid, char **err);
 
 /* SEQUENCE + 1, and every attendee must hear of it (content_seq follows:
  * the agenda changed).  -1 with *err if no such uid. */
@@ -439,5 +488,50 @@ int  store_outage_end(struct store *, const char *resource, char **err);
  * one once with VACUUM, and when that cannot be done, logs it and tries
  * again at the next start).  Returns the rows forgotten, or -1. */
 long long store_prune(struct store *, long long before, char **err);
+
+/* Messages recorded as processed with this result (inbox_result_name())
+ * at exactly time at (a cycle's now), or -1. */
+long long store_inbound_count(struct store *, const char *result,
+         long long at);
+
+/* ---- accounts (schema 5) ----
+ *
+ * The IMAP and SMTP accounts as a cycle last found them signing in. */
+
+struct store_account_in {
+	const char *name;               /* imap | smtp */
+	const char *auth;               /* config_auth_name() */
+	int         ok;                 /* signed in (the server took us) */
+	long long   now;
+	const char *error;              /* why not; ignored when ok */
+	long long   token_expires;      /* the access token's, or -1 */
+};
+/* Record a sign-in: a success sets last_success and ends any outage
+ * (outage_since and noticed_at cleared); a failure keeps last_success,
+ * sets error, and starts an outage at now unless one is on. */
+int  store_account_set(struct store *, const struct store_account_in *,
+         char **err);
+
+struct store_account {
+	char      *name, *auth;
+	int        ok;
+	long long  checked_at;
+	long long  last_success;        /* -1: never */
+	char      *error;               /* NULL when ok */
+	long long  token_expires;       /* -1: none */
+	long long  outage_since;        /* -1: no outage */
+	long long  noticed_at;          /* -1: the admin was not told */
+};
+/* Every account recorded, by name.  *out (NULL when none) is freed with
+ * store_accounts_free(). */
+int  store_accounts(struct store *, struct store_account **out, size_t *n,
+         char **err);
+void store_accounts_free(struct store_account *, size_t);
+
+/* The admin was told of the account's outage: 1 when this is the first
+ * notice of it (send it), 0 when it was told before or there is no
+ * outage, -1 error.  Meant for the transaction that queues the notice. */
+int  store_account_noticed(struct store *, const char *name, long long now,
+         char **err);
 
 #endif

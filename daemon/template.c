@@ -24,7 +24,7 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "bounce-notice", "agenda-request", "agenda-reminder", "minutes-request",
     "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
     "quota-year-end", "rule-warning", "agenda-refused", "files-refused",
-    "quarantine-notice", "outage-notice", NULL };
+    "quarantine-notice", "outage-notice", "auth-notice", NULL };
 
 /* Variables every meeting message takes. */
 static const char *const meeting_vars[] = {
@@ -32,6 +32,19 @@ static const char *const meeting_vars[] = {
 	"kind", "openness", "date", "when_member", "when_meeting",
 	"member_timezone", "meeting_timezone", "duration", "location",
 	"organizer_name", "organizer_email", "agenda", "sequence", NULL
+};
+
+/* An update: the meeting's variables, what changed (each flag non-empty
+ * when it did), what was there before, and whether the reader's answer
+ * stands (answer, in words) or is asked for again (reply_requested). */
+static const char *const update_vars[] = {
+	"member_name", "member_email", "group_name", "group_id", "summary",
+	"kind", "openness", "date", "when_member", "when_meeting",
+	"member_timezone", "meeting_timezone", "duration", "location",
+	"organizer_name", "organizer_email", "agenda", "sequence",
+	"changed_time", "changed_place", "changed_agenda", "changed_title",
+	"previous_when", "previous_location", "answer", "reply_requested",
+	NULL
 };
 
 /* Notices about one meeting (its agenda, its minutes, a proposed new
@@ -103,6 +116,13 @@ static const char *const outage_vars[] = {
 	"resource", "since", "until", "error", NULL
 };
 
+/* An account that can no longer sign in (account.c), to the admin. */
+static const char *const auth_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "account", "server", "auth",
+	"error", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -110,7 +130,7 @@ static const struct {
 	const char *const *vars;
 } kind_vars[] = {
 	{ "invite", meeting_vars },
-	{ "update", meeting_vars },
+	{ "update", update_vars },
 	{ "cancel", meeting_vars },
 	{ "bounce-notice", bounce_vars },
 	{ "agenda-request", notice_vars },
@@ -126,6 +146,7 @@ static const struct {
 	{ "files-refused", files_refused_vars },
 	{ "quarantine-notice", quarantine_vars },
 	{ "outage-notice", outage_vars },
+	{ "auth-notice", auth_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */
@@ -1095,4 +1116,25 @@ template_openness_word(const char *lang, int open)
 	};
 
 	return words[template_lang(lang)][open ? 1 : 0];
+}
+
+const char *
+template_answer_word(const char *lang, const char *partstat)
+{
+	static const struct {
+		const char *partstat;
+		const char *word[4];    /* es, en, pt, fr */
+	} words[] = {
+		{ "ACCEPTED", { "aceptada", "accepted", "aceita", "acceptée" } },
+		{ "DECLINED", { "rechazada", "declined", "recusada", "refusée" } },
+		{ "TENTATIVE", { "provisional", "tentative", "provisória",
+		    "provisoire" } },
+	};
+	size_t i;
+
+	for (i = 0; partstat != NULL && i < sizeof words / sizeof words[0];
+	    i++)
+		if (strcmp(words[i].partstat, partstat) == 0)
+			return words[i].word[template_lang(lang)];
+	return NULL;
 }

@@ -79,6 +79,14 @@ struct tvar {
  *	member_name member_email group_name group_id summary kind openness
  *	date when_member when_meeting member_timezone meeting_timezone
  *	duration location organizer_name organizer_email agenda sequence
+ * (openness is empty when not known: a series gone that had no guests),
+ * and update also
+ *	changed_time changed_place changed_agenda changed_title (each
+ *	non-empty when that changed) previous_when (the time before, in
+ *	the reader's zone, when it moved) previous_location (the place
+ *	before, when it changed) answer (the reader's answer that stands,
+ *	in words: template_answer_word()) reply_requested (non-empty when
+ *	their answer is asked for again: none stands)
  * The agenda-*, minutes-* and counter-notice kinds accept those and
  *	deadline (localized date) tag ("[group-id]") files (one file name a
  *	line) sender_name attendee_name attendee_email proposed_when
@@ -171,5 +179,10 @@ const char *template_kind_word(const char *lang, const char *kind_code);
  * Templates place it: "seminario de carácter abierto", "open seminar".
  * Static string. */
 const char *template_openness_word(const char *lang, int open);
+
+/* An attendee's answer as a word that qualifies "answer" (es "respuesta
+ * aceptada", en "answer: accepted"): ACCEPTED, DECLINED, TENTATIVE; NULL
+ * for anything else (NEEDS-ACTION: no answer stands).  Static string. */
+const char *template_answer_word(const char *lang, const char *partstat);
 
 #endif

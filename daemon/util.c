@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -278,8 +280,10 @@ write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int
-file_write_temp(int dirfd, const void *data, size_t len,
+/* The temporary file of mode mode (fchmod: the umask does not narrow
+ * it, nor widen a secret's). */
+static int
+write_temp_mode(int dirfd, const void *data, size_t len, int mode,
     char tmp[FILE_TMP_MAX], char **err)
 {
 	static unsigned long seq;
@@ -287,11 +291,19 @@ file_write_temp(int dirfd, const void *data, size_t len,
 
 	snprintf(tmp, FILE_TMP_MAX, ".tmp.%ld.%lu", (long)getpid(), ++seq);
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0640);
+	    O_CLOEXEC, mode == 0640 ? 0640 : 0600);
 	if (fd == -1) {
 		e = errno;
 		*err = xasprintf("cannot create %s: %s", tmp, strerror(e));
 		goto fail;
+	}
+	/* The umask (077) took the group's bits away: give the mode back. */
+	if (fchmod(fd, (mode_t)mode) == -1) {
+		*err = xasprintf("cannot set the mode of %s: %s", tmp,
+		    strerror(errno));
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
 	}
 	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
 		e = errno;
@@ -313,13 +325,20 @@ fail:
 }
 
 int
-file_write_atomic(int dirfd, const char *name, const void *data, size_t len,
-    char **err)
+file_write_temp(int dirfd, const void *data, size_t len,
+    char tmp[FILE_TMP_MAX], char **err)
+{
+	return write_temp_mode(dirfd, data, len, 0640, tmp, err);
+}
+
+int
+file_write_atomic_mode(int dirfd, const char *name, const void *data,
+    size_t len, int mode, char **err)
 {
 	char tmp[FILE_TMP_MAX];
 	int e;
 
-	if (file_write_temp(dirfd, data, len, tmp, err) == -1)
+	if (write_temp_mode(dirfd, data, len, mode, tmp, err) == -1)
 		return -1;
 	if (renameat(dirfd, tmp, dirfd, name) == -1) {
 		e = errno;
@@ -338,6 +357,61 @@ file_write_atomic(int dirfd, const char *name, const void *data, size_t len,
 		return -1;
 	}
 	return 0;
+}
+
+int
+file_write_path(const char *path, const void *data, size_t len, int mode,
+    char **err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *werr = NULL;
+	int dfd, rc;
+
+	dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
+	    xstrndup(path, (size_t)(slash - path));
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		*err = xasprintf("cannot write %s: %s", path, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	rc = file_write_atomic_mode(dfd, slash ? slash + 1 : path, data, len,
+	    mode, &werr);
+	if (rc == -1) {
+		*err = xasprintf("cannot write %s: %s", path, werr);
+		free(werr);
+	}
+	close(dfd);
+	free(dir);
+	return rc;
+}
+
+int
+file_write_atomic(int dirfd, const char *name, const void *data, size_t len,
+    char **err)
+{
+	return file_write_atomic_mode(dirfd, name, data, len, 0640, err);
+}
+
+int
+file_mkdirat(int dirfd, const char *name)
+{
+	int fd, saved;
+
+	if (mkdirat(dirfd, name, 0750) == -1)
+		return errno == EEXIST ? 0 : -1;
+	/* Through a descriptor, never a link: the mode of what we made. */
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fchmod(fd, 0750) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return 1;
 }
 
 size_t

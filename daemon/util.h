@@ -71,9 +71,10 @@ void  sha256_hex(const void *data, size_t len, char out[65]);
 
 /* Files that are there whole or not at all (isync, OpenSMTPD's queue):
  * the bytes go to a temporary file in the same directory, created with
- * O_EXCL, never through a link, mode 0640, and synced; only then does the
- * file get its name.  *err (caller frees) names what failed, and errno is
- * the failing call's; a failure leaves no temporary file behind. */
+ * O_EXCL, never through a link, mode 0640 whatever the umask, and
+ * synced; only then does the file get its name.  *err (caller frees)
+ * names what failed, and errno is the failing call's; a failure leaves no
+ * temporary file behind. */
 #define FILE_TMP_MAX 48
 /* Write data to a temporary file in dirfd: 0 with its name in tmp, -1. */
 int   file_write_temp(int dirfd, const void *data, size_t len,
@@ -82,6 +83,22 @@ int   file_write_temp(int dirfd, const void *data, size_t len,
  * the directory: 0 or -1. */
 int   file_write_atomic(int dirfd, const char *name, const void *data,
           size_t len, char **err);
+/* The same with the file's mode set to mode whatever the umask: 0600 for
+ * a secret, 0644 for what another user's program reads. */
+int   file_write_atomic_mode(int dirfd, const char *name, const void *data,
+          size_t len, int mode, char **err);
+/* The same for a path, in the directory it names. */
+int   file_write_path(const char *path, const void *data, size_t len,
+          int mode, char **err);
+
+/* The repository is for the convened group to read: its files 0640
+ * (file_write_temp) and its directories 0750, whatever the umask
+ * (convened runs with 077 so that the state db is its own alone).
+ * Make directory name below dirfd (AT_FDCWD: name is a path), 0750, its
+ * mode set explicitly after the umask; one already there is left as it
+ * is.  1 made, 0 already there (of any kind: the caller's openat with
+ * O_DIRECTORY | O_NOFOLLOW tells), -1 with errno set. */
+int   file_mkdirat(int dirfd, const char *name);
 
 /* JSON: a string value with quotes, every control character and non-ASCII
  * byte sequence that is not valid UTF-8 escaped or replaced. */

@@ -74,6 +74,8 @@ check_build() {
 	module inih libinih-dev
 	module gmime-3.0 libgmime-3.0-dev
 	module libsystemd libsystemd-dev
+	# the token endpoint's JSON (daemon/oauth.c)
+	module jansson libjansson-dev
 	[ -f /usr/share/zoneinfo/America/Santiago ] || need tzdata
 }
 

@@ -5,7 +5,10 @@
 #     -c ./convened.ini, and -c with the absolute path: each reads the file
 #     beside convened.ini and says so, never a credential "imap.pass";
 #   - the file's mode is checked whichever way -c was written;
-#   - password_file = imap.pass is a systemd credential, and check says so.
+#   - password_file = imap.pass is a systemd credential, and check says so;
+#   - [trust] key_file = ./token.key is found the same way, said to be made
+#     by the daemon while it is not there, and with tokens on check says
+#     what the mailbox must accept.
 # Exit 0 pass, 1 fail, 77 skip (no ./convened).
 set -u
 
@@ -38,6 +41,8 @@ url = imap://127.0.0.1:1143
 username = agenda
 password_file = ./imap.pass
 tls = none
+[trust]
+key_file = ./token.key
 EOF
 echo secret >"$tmp/etc/imap.pass" && chmod 600 "$tmp/etc/imap.pass" || exit 1
 
@@ -61,15 +66,23 @@ expect() {
 ok="0 groups, 0 members, 0 series"
 expect "$tmp/etc" convened.ini "convened.ini:6: [smtp] password_file: none, no authentication
 convened.ini:9: [imap] password_file: file ./imap.pass
+convened.ini:14: [trust] key_file: file ./token.key (not there yet: the daemon creates it when it starts)
+convened.ini:14: [trust] tokens: the mailbox agenda@example.org must accept agenda+anything@example.org (plus addressing)
 convened.ini: configuration OK: $ok"
 expect "$tmp/etc" ./convened.ini "./convened.ini:6: [smtp] password_file: none, no authentication
 ./convened.ini:9: [imap] password_file: file ./imap.pass
+./convened.ini:14: [trust] key_file: file ./token.key (not there yet: the daemon creates it when it starts)
+./convened.ini:14: [trust] tokens: the mailbox agenda@example.org must accept agenda+anything@example.org (plus addressing)
 ./convened.ini: configuration OK: $ok"
 expect "$tmp/elsewhere" "$tmp/etc/convened.ini" "$tmp/etc/convened.ini:6: [smtp] password_file: none, no authentication
 $tmp/etc/convened.ini:9: [imap] password_file: file $tmp/etc/imap.pass
+$tmp/etc/convened.ini:14: [trust] key_file: file $tmp/etc/token.key (not there yet: the daemon creates it when it starts)
+$tmp/etc/convened.ini:14: [trust] tokens: the mailbox agenda@example.org must accept agenda+anything@example.org (plus addressing)
 $tmp/etc/convened.ini: configuration OK: $ok"
 expect "$tmp/elsewhere" ../etc/convened.ini "../etc/convened.ini:6: [smtp] password_file: none, no authentication
 ../etc/convened.ini:9: [imap] password_file: file ../etc/imap.pass
+../etc/convened.ini:14: [trust] key_file: file ../etc/token.key (not there yet: the daemon creates it when it starts)
+../etc/convened.ini:14: [trust] tokens: the mailbox agenda@example.org must accept agenda+anything@example.org (plus addressing)
 ../etc/convened.ini: configuration OK: $ok"
 
 # A password file others can read is refused, however -c was written
@@ -86,7 +99,15 @@ sed -i 's#^password_file = ./imap.pass$#password_file = imap.pass#' \
 	"$tmp/etc/convened.ini"
 expect "$tmp/etc" convened.ini "convened.ini:6: [smtp] password_file: none, no authentication
 convened.ini:9: [imap] password_file: systemd credential imap.pass (not checked: CREDENTIALS_DIRECTORY is not set)
+convened.ini:14: [trust] key_file: file ./token.key (not there yet: the daemon creates it when it starts)
+convened.ini:14: [trust] tokens: the mailbox agenda@example.org must accept agenda+anything@example.org (plus addressing)
 convened.ini: configuration OK: $ok"
+
+# The key made (as the daemon makes it), then readable by others:
+# refused like a password file.
+printf '%064d\n' 0 >"$tmp/etc/token.key" && chmod 644 "$tmp/etc/token.key"
+expect "$tmp/etc" convened.ini "convened.ini:14: [trust] reply-token key file ./token.key is readable by group or others (mode 0644): chmod 600 it
+convened.ini: 1 error, 0 warnings"
 
 [ "$fail" -eq 0 ] || exit 1
 echo "check: ok"

@@ -86,7 +86,7 @@ listen = 127.0.0.1
 protocols = imap lmtp
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth_mechanisms}
 auth_username_format = {username_format}
 default_login_user = {login_user}
 default_internal_user = {internal_user}
@@ -96,7 +96,7 @@ mail_location = maildir:~/Maildir
 mail_plugins =
 mail_fsync = never
 {capability}
-passdb {{
+{oauth_passdb}passdb {{
   driver = passwd-file
   args = scheme=PLAIN {dir}/passwd
 }}
@@ -122,7 +122,7 @@ service lmtp {{
 }}
 service anvil {{
   chroot =
-}}
+{anvil_penalty}}}
 service ipc {{
   chroot =
 }}
@@ -153,7 +153,8 @@ def folder_dir(maildir, folder):
 class Dovecot:
     def __init__(self, dir, users=("agenda",), password="secret",
                  no_move=False, no_uidplus=False, imap_port=None,
-                 lmtp_port=None, write_config=True, full_addresses=False):
+                 lmtp_port=None, write_config=True, full_addresses=False,
+                 oauth_introspect=None):
         self.dir = os.path.abspath(dir)
         self.users = list(users)
         self.password = password
@@ -162,6 +163,10 @@ class Dovecot:
         # full_addresses: users are whole addresses (ana@mides.example.uy),
         # for mailboxes in several domains; else local parts at example.org.
         self.full_addresses = full_addresses
+        # oauth_introspect: an RFC 7662 introspection URL (tokenserver.py)
+        # that Dovecot's oauth2 passdb asks about XOAUTH2 and OAUTHBEARER
+        # tokens; the passwords keep working beside them.
+        self.oauth_introspect = oauth_introspect
         self.imap_port = imap_port or free_port()
         self.lmtp_port = lmtp_port or free_port()
         if os.getuid() == 0:
@@ -204,8 +209,30 @@ class Dovecot:
             capability = "imap_capability = " + " ".join(words)
         else:
             capability = ""
+        oauth = self.oauth_introspect
+        if oauth:
+            with open(os.path.join(self.dir, "oauth2.conf.ext"), "w") as f:
+                f.write("introspection_mode = post\n"
+                        "introspection_url = %s\n"
+                        "force_introspection = yes\n"
+                        "username_attribute = username\n"
+                        "active_attribute = active\n"
+                        "active_value = true\n" % oauth)
+            os.chmod(os.path.join(self.dir, "oauth2.conf.ext"), 0o644)
         with open(self.conf, "w") as f:
-            f.write(CONF.format(dir=self.dir, imap_port=self.imap_port,
+            f.write(CONF.format(
+                oauth_mechanisms=" xoauth2 oauthbearer" if oauth else "",
+                # Dovecot 2.3 caches a token it accepted and would take it
+                # after it expired; the anvil penalty would make every
+                # refused login cost 2 s, 4 s, 8 s... on loopback.
+                oauth_passdb=("auth_cache_size = 0\n"
+                              "passdb {\n  driver = oauth2\n"
+                              "  mechanisms = xoauth2 oauthbearer\n"
+                              "  args = %s/oauth2.conf.ext\n}\n" % self.dir)
+                if oauth else "",
+                anvil_penalty=("  unix_listener anvil-auth-penalty {\n"
+                               "    mode = 0\n  }\n") if oauth else "",
+                dir=self.dir, imap_port=self.imap_port,
                                 lmtp_port=self.lmtp_port,
                                 port=self.imap_port,
                                 login_user=self.login_user,
@@ -229,7 +256,8 @@ class Dovecot:
                        "no_move": self.no_move, "no_uidplus": self.no_uidplus,
                        "imap_port": self.imap_port,
                        "lmtp_port": self.lmtp_port,
-                       "full_addresses": self.full_addresses}, f)
+                       "full_addresses": self.full_addresses,
+                       "oauth_introspect": self.oauth_introspect}, f)
 
     @classmethod
     def load(cls, dir):
@@ -240,7 +268,8 @@ class Dovecot:
                    no_move=h["no_move"], no_uidplus=h.get("no_uidplus", False),
                    imap_port=h["imap_port"], lmtp_port=h["lmtp_port"],
                    write_config=False,
-                   full_addresses=h.get("full_addresses", False))
+                   full_addresses=h.get("full_addresses", False),
+                   oauth_introspect=h.get("oauth_introspect"))
 
     def _own(self, path):
         if os.getuid() == 0:

@@ -68,7 +68,7 @@ done
 u=$d/lib/systemd/system/convened.service
 if [ -f "$u" ]; then
 	grep -q '@[A-Z]*@' "$u" && bad "placeholder left in the installed unit"
-	grep -q '^ExecStart=/usr/bin/convened -c /etc/convened/convened.ini run$' "$u" ||
+	grep -q '^ExecStart=/usr/bin/convened -c /etc/convened/convened.ini run --wait 60$' "$u" ||
 		bad "ExecStart= does not name /usr/bin/convened"
 fi
 grep -q '^templates = /usr/share/convened/templates$' "$d/etc/convened/convened.ini" ||

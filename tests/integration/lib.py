@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -93,7 +94,7 @@ class SmtpServer:
     """tests/integration/smtpd.py on 127.0.0.1, a random free port, storing
     every accepted message raw in a Maildir."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, extra=()):
         self.dir = os.path.join(workdir, "smtp")
         self.maildir = os.path.join(self.dir, "maildir")
         os.makedirs(self.maildir)
@@ -103,7 +104,7 @@ class SmtpServer:
         self.proc, self.port = start_helper(
             ["/usr/bin/python3", os.path.join(ROOT, "tests/integration/smtpd.py"),
              "--port-file", port_file, "--maildir", self.maildir,
-             "--faults", self.faults],
+             "--faults", self.faults] + list(extra),
             port_file, os.path.join(self.dir, "log"))
 
     def set_faults(self, faults):
@@ -132,7 +133,7 @@ DOMAIN = "conferencia.example.org"
 
 GLOBAL = """\
 [daemon]
-state = {dir}/state.db
+{tick}state = {dir}/state.db
 repository = {dir}/repository
 groups = groups.d
 templates = {root}/templates
@@ -167,10 +168,11 @@ admin = {admin}
 def write_config(dir, smtp_port, imap_port=1, give_up=72, smtp_timeout=10,
                  imap_timeout=None, folders="INBOX", processed=None, user="agenda",
                  organizer="Secretaría técnica", admin="admin@" + DOMAIN, quota=3,
-                 horizon=90, lead=21):
+                 horizon=90, lead=21, tick=None):
     """dir/convened.ini for servers on 127.0.0.1 (imap_port 1: nothing
     there), and what it names: dir/imap.pass (mode 0600) and dir/groups.d.
-    Returns the path of convened.ini."""
+    tick: [daemon] tick, for `run` (None: the default).  Returns the path
+    of convened.ini."""
     os.makedirs(os.path.join(dir, "groups.d"), exist_ok=True)
     with open(os.path.join(dir, "imap.pass"), "w") as f:
         f.write("secret\n")
@@ -181,10 +183,81 @@ def write_config(dir, smtp_port, imap_port=1, give_up=72, smtp_timeout=10,
             dir=dir, root=ROOT, domain=DOMAIN, organizer=organizer,
             smtp_port=smtp_port, smtp_timeout=smtp_timeout, give_up=give_up,
             imap_port=imap_port, user=user, folders=folders,
+            tick="tick = %d\n" % tick if tick else "",
             imap_timeout="timeout = %d\n" % imap_timeout if imap_timeout else "",
             processed="processed_folder = %s\n" % processed if processed else "",
             quota=quota, horizon=horizon, lead=lead, admin=admin))
     return path
+
+
+def big_group(members=400, extra=""):
+    """groups.d text of group "big": coordinators ana@mides.example.uy and
+    luis@cepal.example.org, members m000@example.org on, a monthly series
+    from 17 February 2021; extra (sections) goes before the series."""
+    lines = ["[group]", "id = big", "name = Grupo grande", "kind = discussion",
+             "timezone = America/Montevideo", "",
+             "[member ana@mides.example.uy]", "name = Ana", "role = ministry",
+             "coordinator = yes", "",
+             "[member luis@cepal.example.org]", "name = Luis",
+             "role = secretariat", "coordinator = yes", ""]
+    for i in range(members):
+        lines += ["[member m%03d@example.org]" % i, "name = Miembro %d" % i,
+                  "role = other", ""]
+    lines += [extra, "[series monthly]", "summary = Reunión mensual",
+              "start = 2021-02-17 15:00", "duration = 90",
+              "rrule = FREQ=MONTHLY;BYDAY=3WE", ""]
+    return "\n".join(lines)
+
+
+class Notify:
+    """A NOTIFY_SOCKET, as systemd gives `run`: every datagram kept with
+    the time it arrived, read by a thread so that none waits."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.sock.settimeout(0.1)
+        self.got = []               # [time, text, consumed]
+        self.lock = threading.Lock()
+        self.stopped = False
+        self.thread = threading.Thread(target=self._listen, daemon=True)
+        self.thread.start()
+
+    def _listen(self):
+        while not self.stopped:
+            try:
+                data = self.sock.recv(4096).decode()
+            except socket.timeout:
+                continue
+            with self.lock:
+                self.got.append([time.time(), data, False])
+
+    def wait(self, what, timeout=30):
+        """Wait for a datagram not waited for before holding the line
+        `what` (or starting with it, for STATUS=); return that line."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                for d in self.got:
+                    for line in d[1].split("\n"):
+                        if not d[2] and (line == what or (what.endswith("=") and
+                                                          line.startswith(what))):
+                            d[2] = True
+                            return line
+            time.sleep(0.05)
+        raise Failure("no %s from sd_notify within %d s (got %s)" % (
+            what, timeout, [d[1] for d in self.got]))
+
+    def times(self, line):
+        """When each datagram holding the line arrived."""
+        with self.lock:
+            return [d[0] for d in self.got if line in d[1].split("\n")]
+
+    def close(self):
+        self.stopped = True
+        self.thread.join()
+        self.sock.close()
 
 
 class Workspace:

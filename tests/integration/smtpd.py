@@ -34,6 +34,15 @@ with --implicit-tls the port speaks TLS from the first byte (smtps).
 only, auth_require_tls off) and requires authentication before MAIL.
 Without it the server advertises AUTH but accepts MAIL without it.
 
+--oauth-introspect URL --oauth-user USER offers AUTH XOAUTH2 and
+OAUTHBEARER (RFC 7628) too and requires authentication before MAIL: the
+bearer token is good when the RFC 7662 introspection endpoint URL
+(tokenserver.py) says it is active for USER, and the SASL message names
+USER.  A refused token gets the RFC 7628 error challenge (334 with a JSON
+status), then, whatever the client answers, 535.  Each attempt is logged:
+
+    {"event":"auth","conn":N,"mechanism":"XOAUTH2","user":"u","ok":true}
+
 Faults.  --faults FILE names a JSON object that is re-read before every
 reply, so a test may rewrite it between sends (write a temporary file and
 rename it).  A missing or empty file means no faults.  Keys:
@@ -66,6 +75,8 @@ Example:
 
 import argparse
 import asyncio
+import base64
+import binascii
 import json
 import logging
 import os
@@ -75,9 +86,11 @@ import socket
 import ssl
 import sys
 import time
+import urllib.parse
+import urllib.request
 import warnings
 
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
 args = None
 conn_counter = 0
@@ -147,7 +160,7 @@ class Handler:
 
 def authenticator(server, session, envelope, mechanism, auth_data):
     # Faults for AUTH are handled in smtp_AUTH below; this judges only.
-    if not isinstance(auth_data, LoginPassword):
+    if not isinstance(auth_data, LoginPassword) or not args.auth:
         return AuthResult(success=False, handled=False)
     ok = (auth_data.login.decode() == args.auth_user and
           auth_data.password.decode() == args.auth_pass)
@@ -224,6 +237,46 @@ class FaultySMTP(SMTP):
             return
         await super().smtp_AUTH(arg)
 
+    async def auth_XOAUTH2(self, _, arg):
+        return await self.bearer("XOAUTH2", arg)
+
+    async def auth_OAUTHBEARER(self, _, arg):
+        return await self.bearer("OAUTHBEARER", arg)
+
+    async def bearer(self, mechanism, arg):
+        """XOAUTH2: user=U^Aauth=Bearer T^A^A; OAUTHBEARER (RFC 7628):
+        n,a=U,^Ahost=H^Aport=P^Aauth=Bearer T^A^A."""
+        if len(arg) > 1:
+            try:
+                raw = base64.b64decode(arg[1], validate=True)
+            except binascii.Error:
+                return AuthResult(success=False, handled=False)
+        else:
+            raw = await self.challenge_auth("")
+            if raw is MISSING:
+                return AuthResult(success=False, handled=True)
+        fields = raw.decode(errors="replace").split("\x01")
+        user = token = None
+        for f in fields:
+            if f.startswith("user="):
+                user = f[5:]
+            elif f.startswith("n,a=") or f.startswith("y,a="):
+                user = f[4:].rstrip(",")
+            elif f.startswith("auth=Bearer "):
+                token = f[12:]
+        ok = (user == args.oauth_user and token is not None and
+              await asyncio.get_running_loop().run_in_executor(
+                  None, introspect, token))
+        log_event({"event": "auth", "conn": self.conn_id,
+                   "mechanism": mechanism, "user": user, "ok": ok})
+        if ok:
+            return AuthResult(success=True, auth_data=user)
+        status = json.dumps({"status": "invalid_token", "schemes": "bearer",
+                             "scope": "mail"})
+        if await self.challenge_auth(status) is MISSING:
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False)
+
     async def smtp_MAIL(self, arg):
         if await self.fault("mail"):
             return
@@ -254,13 +307,24 @@ class FaultySMTP(SMTP):
         await super().smtp_QUIT(arg)
 
 
+def introspect(token):
+    data = urllib.parse.urlencode({"token": token}).encode()
+    try:
+        with urllib.request.urlopen(args.oauth_introspect, data, timeout=10) as r:
+            return json.load(r).get("active") is True
+    except OSError:
+        return False
+
+
 async def serve():
     loop = asyncio.get_running_loop()
     kw = {"decode_data": False, "hostname": "smtpd.test",
           "auth_require_tls": False}
-    if args.auth:
+    if args.auth or args.oauth_introspect:
         kw["authenticator"] = authenticator
         kw["auth_required"] = True
+    if not args.oauth_introspect:
+        kw["auth_exclude_mechanism"] = ["XOAUTH2", "OAUTHBEARER"]
     ssl_ctx = None
     if args.tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -304,6 +368,8 @@ def main():
     ap.add_argument("--pid-file")
     ap.add_argument("--faults")
     ap.add_argument("--auth", metavar="USER:PASS")
+    ap.add_argument("--oauth-introspect", metavar="URL")
+    ap.add_argument("--oauth-user", default="agenda")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--implicit-tls", action="store_true")

@@ -4,6 +4,8 @@
 #   - convened.service.in becomes a unit with every @BINDIR@ replaced;
 #   - `systemd-analyze security --offline=true` rates it 1.5 or lower, and
 #     reads it without a syntax warning;
+#   - it sets what keeps a fault contained: UMask=0077, LimitCORE=0,
+#     MemoryHigh= and MemoryMax=, WatchdogSec=, no restart on EX_CONFIG;
 #   - `systemd-analyze verify` accepts it, with ExecStart= pointing at the
 #     built ./convened and the man pages of Documentation= found in man/;
 #   - systemd-sysusers and systemd-tmpfiles (as root) create the user and
@@ -58,6 +60,17 @@ elif awk -v l="$level" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(l > m) }'; then
 	grep '✗' "$tmp/security.out"
 	bad "exposure level $level is over $MAX_EXPOSURE"
 fi
+
+# --- limits --------------------------------------------------------------
+for want in 'UMask=0077' 'LimitCORE=0' 'MemoryHigh=[0-9]' 'MemoryMax=[0-9]' \
+	'WatchdogSec=[0-9]' 'RestartPreventExitStatus=78'; do
+	if ! grep -q "^$want" "$tmp/unit/convened.service"; then
+		bad "the unit does not set ${want%%=*}="
+	fi
+done
+grep -E '^(UMask|LimitCORE|MemoryHigh|MemoryMax|WatchdogSec)=' \
+	"$tmp/unit/convened.service" | tr '\n' ' '
+echo
 
 # --- verify --------------------------------------------------------------
 # verify runs each ExecStart= binary check and `man` for Documentation=:

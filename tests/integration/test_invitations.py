@@ -5,8 +5,11 @@ Covers: one invitation per member inside the invitation window, in the
 member's language and time zone; nothing twice on a second run; an open
 seminar inviting its guests; an update with a higher SEQUENCE after a
 change of time; a CANCEL after an EXDATE; a CANCEL to a removed member
-only; 451 and 550 answers for single recipients."""
+only; 451 and 550 answers for single recipients; each attendee's reply
+token, the same in ORGANIZER, Reply-To and Message-ID, kept for the
+meeting's whole life and shared with nobody."""
 
+import re
 import sys
 
 import icalendar
@@ -14,6 +17,9 @@ import icalendar
 from lib import SmtpServer, calendar_part, attachment_names, check, of_kind, run
 
 DOMAIN = "conferencia.example.org"
+TOKENED = re.compile(r"mailto:agenda\+([a-z2-7]{16})@" + re.escape(DOMAIN) + "$")
+# (recipient, UID) -> the token its messages carry
+TOKENS = {}
 
 GROUP = """\
 [group]
@@ -123,8 +129,10 @@ def common_checks(msg, raw, method, uid, seq):
     check(str(ev["UID"]) == uid, "UID %s, wanted %s" % (ev["UID"], uid))
     check(int(ev["SEQUENCE"]) == seq, "SEQUENCE %s, wanted %d" % (ev["SEQUENCE"], seq))
     org = ev["ORGANIZER"]
-    check(str(org).lower() == "mailto:agenda@" + DOMAIN, "ORGANIZER %s" % org)
+    m = TOKENED.match(str(org).lower())
+    check(m, "ORGANIZER %s is not agenda+TOKEN@%s" % (org, DOMAIN))
     check(org.params.get("CN"), "ORGANIZER without CN")
+    check_token(msg, uid, m.group(1))
     tzid = ev["DTSTART"].params.get("TZID")
     check(tzid == "America/Montevideo", "DTSTART TZID %s" % tzid)
     tzs = [str(c["TZID"]) for c in cal.walk() if c.name == "VTIMEZONE"]
@@ -132,6 +140,21 @@ def common_checks(msg, raw, method, uid, seq):
     check(ev.get("DTSTAMP") is not None, "DTSTAMP missing")
     check("invite.ics" in attachment_names(msg), "no invite.ics attachment")
     return ev
+
+
+def check_token(msg, uid, token):
+    """The reply token of an ORGANIZER is the Reply-To's and the
+    Message-ID's, stays the recipient's for that meeting, and is nobody
+    else's."""
+    reply_to = msg["Reply-To"].addresses[0].addr_spec
+    check(reply_to == "agenda+%s@%s" % (token, DOMAIN), "Reply-To %s, token %s" % (reply_to, token))
+    mid = msg["Message-ID"].strip("<>")
+    check(mid.split("@")[0].split(".")[-1] == token, "Message-ID %s, token %s" % (mid, token))
+    key = (msg["To"].addresses[0].addr_spec, uid)
+    check(TOKENS.setdefault(key, token) == token,
+          "the token of %s for %s changed: %s then %s" % (key[0], uid, TOKENS[key], token))
+    others = [k for k, t in TOKENS.items() if t == token and k != key]
+    check(not others, "token of %s shared with %s" % (key, others))
 
 
 def attendees(ev):

@@ -6,56 +6,19 @@ loses nothing, and nothing is sent twice."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import CONVENED, Failure, SmtpServer, check, run  # noqa: E402
+from lib import CONVENED, Notify, SmtpServer, big_group, check, run  # noqa: E402
 
 MEMBERS = 400
 
 
 def group(extra=""):
-    lines = ["[group]", "id = big", "name = Grupo grande", "kind = discussion",
-             "timezone = America/Montevideo", "",
-             "[member ana@mides.example.uy]", "name = Ana", "role = ministry",
-             "coordinator = yes", "",
-             "[member luis@cepal.example.org]", "name = Luis",
-             "role = secretariat", "coordinator = yes", ""]
-    for i in range(MEMBERS):
-        lines += ["[member m%03d@example.org]" % i, "name = Miembro %d" % i,
-                  "role = other", ""]
-    lines += [extra, "[series monthly]", "summary = Reunión mensual",
-              "start = 2021-02-17 15:00", "duration = 90",
-              "rrule = FREQ=MONTHLY;BYDAY=3WE", ""]
-    return "\n".join(lines)
+    return big_group(MEMBERS, extra)
 
-
-class Notify:
-    def __init__(self, path):
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(path)
-        self.sock.settimeout(0.2)
-        self.seen = []
-
-    def wait(self, what, timeout=30):
-        """Wait for a datagram holding the line `what` (or starting with
-        it, for STATUS=); return that line."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for msg in self.seen:
-                for line in msg.split("\n"):
-                    if line == what or (what.endswith("=") and line.startswith(what)):
-                        self.seen.remove(msg)
-                        return line
-            try:
-                self.seen.append(self.sock.recv(4096).decode())
-            except socket.timeout:
-                pass
-        raise Failure("no %s from sd_notify within %d s (got %s)" % (what, timeout, self.seen))
 
 
 def invited(smtp):
@@ -68,9 +31,7 @@ def invited(smtp):
 def test(ws):
     smtp = SmtpServer(ws.dir)
     ws.servers.append(smtp)
-    ws.write_global(smtp.port)
-    text = open(ws.config).read().replace("[daemon]\n", "[daemon]\ntick = 1\n")
-    open(ws.config, "w").write(text)
+    ws.write_global(smtp.port, tick=1)
     ws.write_group("10-big.ini", group())
     ws.convened("check")
     notify = Notify(os.path.join(ws.dir, "notify.sock"))

@@ -219,7 +219,8 @@ stored_message(const struct srv *s, int k, size_t *len)
 static struct smtp *
 session(const struct srv *s, const char *user, const char *pass, long timeout)
 {
-	struct endpoint ep = { (char *)s->url, (char *)user, NULL, 0 };
+	struct endpoint ep = { .url = (char *)s->url, .username = (char *)user,
+	    .auth = AUTH_PASSWORD };
 
 	return smtp_new(&ep, pass, timeout);
 }
@@ -597,7 +598,7 @@ static void
 test_starttls_missing(void **state)
 {
 	struct srv *s = &fx->plain;
-	struct endpoint ep = { s->url, NULL, NULL, 1 };
+	struct endpoint ep = { .url = s->url, .tls_required = 1 };
 	struct smtp *c;
 	char *err;
 	int m0 = MESSAGES(s);
@@ -626,7 +627,7 @@ test_tls(void **state)
 	char *implicit[] = { "--tls-cert", cert, "--tls-key", key,
 	    "--implicit-tls", NULL };
 	struct srv st, im;
-	struct endpoint ep = { NULL, NULL, NULL, 1 };
+	struct endpoint ep = { .tls_required = 1 };
 	struct smtp *c;
 	char *err;
 	int m0;
@@ -687,7 +688,7 @@ test_bad_url_and_address(void **state)
 	static const char *const urls[] = {
 		"http://127.0.0.1:1/", "imap://127.0.0.1:1/", "smtp://[::1",
 	};
-	struct endpoint ep = { NULL, NULL, NULL, 0 };
+	struct endpoint ep = { .tls_required = 0 };
 	struct smtp *c;
 	char *err;
 	size_t i;

@@ -87,6 +87,12 @@ smtp_server_unavailable(const struct smtp *s)
 	return s->last == FAKE_DOWN;
 }
 
+int
+smtp_login_refused(const struct smtp *s)
+{
+	return s->last == FAKE_535_AUTH;
+}
+
 void
 smtp_free(struct smtp *s)
 {

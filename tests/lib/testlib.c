@@ -17,6 +17,7 @@
 
 #include "classify.h"
 #include "config.h"
+#include "token.h"
 #include "cycle.h"
 #include "harness.h"
 #include "ical.h"
@@ -169,6 +170,7 @@ tl_ws_reload(struct tl_ws *ws)
 {
 	struct diag d;
 	size_t i;
+	char *err = NULL;
 
 	config_free(ws->cfg);
 	diag_init(&d);
@@ -177,6 +179,10 @@ tl_ws_reload(struct tl_ws *ws)
 		print_message("%s\n", d.text[i]);
 	diag_free(&d);
 	assert_non_null(ws->cfg);
+	/* As the daemon: the key beside the state database, made once. */
+	if (token_key_load(ws->cfg->trust_key_file, 1, &ws->cfg->trust_key,
+	    &err) == -1)
+		fail_msg("%s", err);
 }
 
 void

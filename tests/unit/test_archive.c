@@ -81,19 +81,19 @@ test_names_people_read(void **state)
 	char dir[] = "/tmp/convened-archive-XXXXXX", *repo, *err = NULL;
 	struct archive_file files[] = {
 		/* "acta" RLO "fdp.exe": shows as "actaexe.pdf" */
-		{ "acta\xe2\x80\xae" "fdp.exe", "1", 1 },
+		{ "acta\xe2\x80\xae" "fdp.exe", "1", 1, NULL },
 		/* zero-width space and joiner, BOM, word joiner */
 		{ "in\xe2\x80\x8b" "for\xe2\x80\x8dme\xef\xbb\xbf.pdf\xe2\x81\xa0",
-		  "2", 1 },
+		  "2", 1, NULL },
 		/* "Reunión" with a combining acute, then precomposed */
-		{ "Reunio\xcc\x81n.pdf", "3", 1 },
-		{ "Reuni\xc3\xb3n.pdf", "4", 1 },
+		{ "Reunio\xcc\x81n.pdf", "3", 1, NULL },
+		{ "Reuni\xc3\xb3n.pdf", "4", 1, NULL },
 		/* LRE, PDF, LRI, PDI, LRM, RLM, ALM around a name */
 		{ "\xe2\x80\xaa\xe2\x80\xac\xe2\x81\xa6" "a\xe2\x81\xa9"
-		  "\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c.pdf", "5", 1 },
-		{ "a.pdf", "6", 1 },
-		{ "a.pdf", "7", 1 },
-		{ "\xe2\x80\x8b\xe2\x80\x8b", "8", 1 },
+		  "\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c.pdf", "5", 1, NULL },
+		{ "a.pdf", "6", 1, NULL },
+		{ "a.pdf", "7", 1, NULL },
+		{ "\xe2\x80\x8b\xe2\x80\x8b", "8", 1, NULL },
 	};
 	const struct archive_item it = {
 		.group_id = "g", .kind = "document", .date = "2021-05-01",
@@ -219,10 +219,10 @@ test_store_and_clash(void **state)
 	char dir[] = "/tmp/convened-archive-XXXXXX", *repo, *p, *meta, *cmd;
 	static const char pdf[] = "%PDF-1.4 pretend";
 	struct archive_file files[] = {
-		{ "acta.pdf", pdf, sizeof pdf - 1 },
-		{ "../acta.pdf", "second", 6 },
-		{ "minutes.txt", "clash with the text", 19 },
-		{ NULL, "no name", 7 },
+		{ "acta.pdf", pdf, sizeof pdf - 1, "application/pdf" },
+		{ "../acta.pdf", "second", 6, NULL },
+		{ "minutes.txt", "clash with the text", 19, NULL },
+		{ NULL, "no name", 7, NULL },
 	};
 	const struct archive_item it = {
 		.group_id = "south-south", .kind = "minutes",

@@ -127,8 +127,10 @@ value(struct js *j)
 static void
 check_json(const char *s)
 {
+	/* The contract's keys, then the trust work's, in order. */
 	static const char *const keys[] = { "message_id", "from", "kind",
-	    "itip", "bounce", "reason" };
+	    "itip", "bounce", "reason", "from_refused", "tokens",
+	    "authentication", "attachments" };
 	struct js j = { s, 0 };
 	struct buf k = BUF_INIT(BUF_OWN);
 	size_t n = 0;
@@ -141,7 +143,7 @@ check_json(const char *s)
 		ws(&j);
 		buf_reset(&k);
 		assert_int_equal(string(&j, &k), 0);
-		assert_true(n < 6);
+		assert_true(n < sizeof keys / sizeof keys[0]);
 		assert_string_equal(buf_str(&k), keys[n++]);
 		ws(&j);
 		j.p++;
@@ -150,7 +152,7 @@ check_json(const char *s)
 		if (*j.p++ == '}')
 			break;
 	}
-	assert_int_equal(n, 6);
+	assert_int_equal(n, sizeof keys / sizeof keys[0]);
 	buf_release(&k);
 	if (strstr(s, "\"itip\": {") != NULL) {
 		static const char *const ik[] = { "\"method\":", "\"uid\":",
@@ -502,6 +504,7 @@ static const struct expect own[] = {
 	{ "auto-reply-header.eml", "auto-reply", NULL, NULL, 0, NULL, NULL,
 	  NULL, 0 },
 	{ "tnef-only.eml", "plain", NULL, NULL, 0, NULL, NULL, NULL, 0 },
+	{ "trust-facts.eml", "plain", NULL, NULL, 0, NULL, NULL, NULL, 0 },
 	{ "rfc2231-name.eml", "plain", NULL, NULL, 0, NULL, NULL, NULL, 0 },
 	{ "latin1-body.eml", "plain", NULL, NULL, 0, NULL, NULL, NULL, 0 },
 	{ "cp1252-body.eml", "plain", NULL, NULL, 0, NULL, NULL, NULL, 0 },
@@ -566,7 +569,8 @@ test_json_shapes(void **state)
 	    "[{\"email\": \"jo@ilo.example.org\", \"partstat\": \"TENTATIVE\"}], "
 	    "\"dtstart\": \"2021-02-18T18:00:00Z\", "
 	    "\"proposed_start\": \"2021-02-18T18:00:00Z\"}, \"bounce\": null, "
-	    "\"reason\": null}");
+	    "\"reason\": null, \"from_refused\": null, \"tokens\": [], "
+	    "\"authentication\": [], \"attachments\": []}");
 	free(j);
 	verdict_free(v);
 
@@ -603,6 +607,151 @@ test_json_shapes(void **state)
 	verdict_free(v);
 }
 
+static struct verdict *
+classify_text(const char *text)
+{
+	struct verdict *v;
+	char *j;
+
+	assert_int_equal(classify(text, strlen(text), &v), 0);
+	j = verdict_json(v);
+	check_json(j);
+	free(j);
+	return v;
+}
+
+/* Out-of-office answers without RFC 3834 headers, in the four languages,
+ * by subject or first lines; and agenda replies that only look alike. */
+static void
+test_out_of_office(void **state)
+{
+	static const struct {
+		const char *subject, *body;
+		int         ooo;
+	} t[] = {
+		{ "Respuesta autom\xc3\xa1tica: [ss] orden del d\xc3\xad" "a",
+		  "Hola.", 1 },
+		{ "Fora do escrit\xc3\xb3rio: convite", "Ol\xc3\xa1.", 1 },
+		{ "Absent du bureau : [ss] ordre du jour", "Bonjour.", 1 },
+		{ "AUSENTE: reuni\xc3\xb3n mensual", "x", 1 },
+		{ "Auto: Monthly exchange", "x", 1 },
+		{ "Re: [ss] agenda", "Thank you for your message.\n\nI am out of "
+		  "the office until 5 April with limited access to e-mail.", 1 },
+		{ "Re: [ss] orden del d\xc3\xad" "a", "Estoy fuera de la oficina "
+		  "hasta el lunes 5 de abril.\nSaludos", 1 },
+		{ "Re: [ss] ordem do dia", "Prezados,\n\nEstou de F\xc3\xa9rias "
+		  "at\xc3\xa9 o dia 5 de abril.", 1 },
+		{ "RE: [ss] ordre du jour", "Bonjour,\nJe suis absente du bureau "
+		  "jusqu'au 5 avril.", 1 },
+		{ "Re: [ss] ordre du jour", "CECI EST UNE R\xc3\x89PONSE "
+		  "AUTOMATIQUE.\nMerci.", 1 },
+		{ "Re: [ss] agenda", "> I am out of the office until 5 April\n"
+		  "1. Opening\n2. Experiences", 0 },
+		/* Away, but no return: an agenda reply. */
+		{ "Re: [ss] agenda", "I am away that week, so Ana chairs.\n1. "
+		  "Opening\n2. Experiences of Chile", 0 },
+		/* The words past the first lines: an agenda too. */
+		{ "Re: [ss] agenda", "1. Opening\n2. Chile\n3. Uruguay\n4. "
+		  "Next steps: I am out of the office until May.", 0 },
+		/* Words that only resemble: ausencia de qu\xc3\xb3rum. */
+		{ "[ss] acta: ausencia de qu\xc3\xb3rum", "Adjunto el acta.", 0 },
+		{ "Re: [ss] agenda", "CONFIRM", 0 },
+	};
+	struct verdict *v;
+	char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		text = xasprintf("From: ana@mides.example.uy\r\nSubject: %s\r\n"
+		    "Message-ID: <o%zu@uy>\r\nContent-Type: text/plain; "
+		    "charset=UTF-8\r\n\r\n%s\r\n", t[i].subject, i, t[i].body);
+		v = classify_text(text);
+		if ((v->kind == VERDICT_AUTO_REPLY) != t[i].ooo)
+			fail_msg("case %zu (%s): %s: %s", i, t[i].subject,
+			    verdict_kind_name(v->kind), v->reason);
+		verdict_free(v);
+		free(text);
+	}
+}
+
+/* The trust work's facts in inspect: a refused sender, tokens,
+ * Authentication-Results, attachments by content. */
+static void
+test_trust_facts(void **state)
+{
+	struct verdict *v;
+	char *j;
+
+	(void)state;
+	v = classify_text("From: marie@gouv.example.ht@attacker.example\r\n"
+	    "Subject: [ss] document\r\nMessage-ID: <f@x>\r\n\r\nhi\r\n");
+	assert_null(v->from);
+	assert_string_equal(v->from_refused, "not a valid address");
+	j = verdict_json(v);
+	assert_non_null(strstr(j, "\"from\": null, "));
+	assert_non_null(strstr(j, "\"from_refused\": \"not a valid "
+	    "address\""));
+	free(j);
+	verdict_free(v);
+
+	v = classify_text("Authentication-Results: mx.gov.example; "
+	    "dmarc=pass header.from=mides.example.uy\r\n"
+	    "Authentication-Results: (x) spf=pass smtp.mailfrom=m.example\r\n"
+	    "Authentication-Results: mx.gov.example; dmarc=fail "
+	    "header.from=mides.example.uy\r\n"
+	    "From: Ana <ana@mides.example.uy>\r\n"
+	    "To: agenda+abcdefghijklmnop@example.org\r\n"
+	    "In-Reply-To: <cv1.agenda-request.ss.ss-m-20210317.-."
+	    "qrstuvwxyz234567@example.org>\r\n"
+	    "Subject: Re: [ss] minutes\r\nMessage-ID: <t@uy>\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b"
+	    "\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nActa.\r\n"
+	    "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: "
+	    "attachment; filename=acta.pdf.exe\r\n\r\nMZ\x90\x01\x02\r\n"
+	    "--b\r\nContent-Type: application/octet-stream\r\n"
+	    "Content-Disposition: attachment; filename=acta.exe\r\n\r\n"
+	    "%PDF-1.4 x\r\n--b--\r\n");
+	j = verdict_json(v);
+	assert_non_null(strstr(j, "\"tokens\": [{\"token\": "
+	    "\"abcdefghijklmnop\", \"where\": \"to\", \"value\": "
+	    "\"agenda+abcdefghijklmnop@example.org\"}, {\"token\": "
+	    "\"qrstuvwxyz234567\", \"where\": \"in-reply-to\", "));
+	assert_non_null(strstr(j, "\"authentication\": [{\"authserv_id\": "
+	    "\"mx.gov.example\", \"readable\": true, \"results\": "
+	    "[{\"method\": \"dmarc\", \"result\": \"pass\"}], "
+	    "\"authenticates\": true}, {\"authserv_id\": null, "
+	    "\"readable\": true, \"results\": [{\"method\": \"spf\", "
+	    "\"result\": \"pass\"}], \"authenticates\": false}, "));
+	assert_non_null(strstr(j, "\"attachments\": [{\"filename\": "
+	    "\"acta.pdf.exe\", \"content_type\": \"application/pdf\", "
+	    "\"size\": 5, \"type\": \"other\", \"why\": \"binary: control "
+	    "characters or NUL bytes\"}, {\"filename\": \"acta.exe\", "
+	    "\"content_type\": \"application/octet-stream\", \"size\": 10, "
+	    "\"type\": \"pdf\", \"why\": null}]"));
+	free(j);
+	verdict_free(v);
+
+	/* Files Python's zipfile made: Office Open XML and OpenDocument by
+	 * their bytes, a PDF whatever its name; Gmail's field authenticates
+	 * with its authserv-id, Microsoft 365's never. */
+	v = classify_path("tests/data/trust-facts.eml");
+	j = verdict_json(v);
+	assert_non_null(strstr(j, "\"filename\": \"acuerdo.docx\", "));
+	assert_non_null(strstr(j, "\"type\": \"ooxml\", \"why\": null}, "
+	    "{\"filename\": \"acta.odt\""));
+	assert_non_null(strstr(j, "\"type\": \"odf\", \"why\": null}, "
+	    "{\"filename\": \"acta.exe\""));
+	assert_non_null(strstr(j, "\"authserv_id\": \"mx.example.org\", "
+	    "\"readable\": true"));
+	assert_non_null(strstr(j, "\"result\": \"pass\"}], \"authenticates\": "
+	    "true}, {\"authserv_id\": null"));
+	assert_non_null(strstr(j, "\"compauth\", \"result\": \"pass\"}], "
+	    "\"authenticates\": false}]"));
+	free(j);
+	verdict_free(v);
+}
+
 int
 main(void)
 {
@@ -611,6 +760,8 @@ main(void)
 		cmocka_unit_test(test_real_mime_details),
 		cmocka_unit_test(test_own_fixtures),
 		cmocka_unit_test(test_json_shapes),
+		cmocka_unit_test(test_out_of_office),
+		cmocka_unit_test(test_trust_facts),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -159,6 +159,63 @@ decode_value(const char *v)
 	return buf_detach(&out);
 }
 
+/* The text of v as Python's address parser reads a display name: white
+ * space between encoded-words is kept (RFC 2047 6.2 says to drop it, and
+ * so does decode_value()).  A phrase must read the same both ways.
+ * Caller frees. */
+static char *
+decode_phrase_keeping_space(const char *v)
+{
+	struct buf out = BUF_INIT(BUF_OWN);
+	const char *p = v, *q, *ws;
+
+	while (*p) {
+		ws = p;
+		while (*p == ' ' || *p == '\r' || *p == '\n')
+			p++;
+		if (p > ws && out.len > 0)
+			buf_addc(&out, ' ');
+		for (q = p; *q && *q != ' ' && *q != '\r'; q++)
+			;
+		if (q == p)
+			break;
+		if (!decode_word(&out, p, (size_t)(q - p)))
+			buf_add(&out, p, (size_t)(q - p));
+		p = q;
+	}
+	return buf_detach(&out);
+}
+
+/* No encoded-word of v ends inside a word: one that is followed by
+ * another ends with a space, so that no reader, whatever it makes of the
+ * white space between them, shows "D esarrollo" for "Desarrollo".  Words
+ * longer than an encoded-word are the exception, and v must have none. */
+static void
+assert_words_whole(const char *v)
+{
+	const char *p = v, *q, *next;
+	struct buf dec = BUF_INIT(BUF_OWN);
+
+	while (*p) {
+		while (*p == ' ' || *p == '\r' || *p == '\n')
+			p++;
+		for (q = p; *q && *q != ' ' && *q != '\r'; q++)
+			;
+		buf_reset(&dec);
+		if (q > p && decode_word(&dec, p, (size_t)(q - p))) {
+			for (next = q; *next == ' ' || *next == '\r' ||
+			    *next == '\n'; next++)
+				;
+			if (strncmp(next, "=?", 2) == 0 && (dec.len == 0 ||
+			    dec.data[dec.len - 1] != ' '))
+				fail_msg("encoded-word ends inside a word: "
+				    "[%.*s] in [%s]", (int)(q - p), p, v);
+		}
+		p = q;
+	}
+	buf_release(&dec);
+}
+
 /* Every physical line of "Name: value" within 78 columns. */
 static void
 assert_folded(const char *name, const char *v)
@@ -498,6 +555,61 @@ test_address(void **state)
 	}
 }
 
+/* Encoded-words split between words, never inside one ("D esarrollo"
+ * in Python's parser): in a subject, and in a display name, where a
+ * reader that keeps the space between two encoded-words must read the
+ * same name as one that drops it. */
+static void
+test_words_whole(void **state)
+{
+	static const char *const subjects[] = {
+		"Actualización: reunión intersectorial «Protección Económica "
+		"Inclusión Participación Desarrollo Educación» — 17/02/2021",
+		"Cancelación: reunión «Coordinación técnica — Desarrollo "
+		"social» — 17/02/2021",
+		"Invitación: reunión «Diálogo político sobre protección "
+		"social, cuidados, niñez, adolescencia y juventud en América "
+		"Latina» — 17/02/2021",
+	};
+	static const char *const names[] = {
+		"Dirección de Desarrollo Social",
+		"Dirección Nacional de Políticas Públicas Económicas "
+		"Sociales Protección Niñez Educación",
+		"María José de los Ángeles Fernández-Rodríguez y Santa Cruz, "
+		"Directora de Cooperación Internacional",
+		"Pérez, Ana (Secretaría)",
+	};
+	char *enc, *dec, *lt;
+	size_t i, col;
+
+	(void)state;
+	for (i = 0; i < sizeof subjects / sizeof subjects[0]; i++) {
+		for (col = 7; col < 40; col += 11) {
+			enc = compose_encode_words(subjects[i], col);
+			assert_words_whole(enc);
+			free(enc);
+		}
+		assert_roundtrip(subjects[i]);
+	}
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		enc = compose_address(names[i], "a@example.org");
+		lt = strstr(enc, " <a@example.org>");
+		assert_non_null(lt);
+		*lt = '\0';
+		/* Room for "Reply-To: " before the first word. */
+		assert_true(strcspn(enc, " ") + 10 <= 78);
+		assert_words_whole(enc);
+		dec = decode_value(enc);
+		assert_string_equal(dec, names[i]);
+		free(dec);
+		dec = decode_phrase_keeping_space(enc);
+		if (strcmp(dec, names[i]) != 0)
+			fail_msg("phrase [%s] read as [%s]", enc, dec);
+		free(dec);
+		free(enc);
+	}
+}
+
 static void
 test_injection(void **state)
 {
@@ -794,7 +906,7 @@ test_attachments_no_ical(void **state)
 	assert_null(strstr(msg, "multipart/alternative"));
 	assert_non_null(strstr(msg, "Content-Type: multipart/mixed;"));
 	assert_non_null(strstr(msg, "Content-Type: application/pdf;\r\n"
-	    " name=\"Acta reuni_n 2021.pdf\"\r\n"
+	    " name=\"Acta reunion 2021.pdf\"\r\n"
 	    "Content-Disposition: attachment;\r\n"
 	    " filename*=UTF-8''Acta%20reuni%C3%B3n%202021.pdf\r\n"));
 	assert_non_null(strstr(msg, " filename=\"dir_notes.txt\"\r\n"));
@@ -824,6 +936,60 @@ test_attachments_no_ical(void **state)
 	assert_non_null(strstr(msg, "Content-Type: text/plain; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"));
 	free(msg);
+}
+
+/* What a coordinator attached keeps its type, as far as it can travel
+ * in base64 under a multipart/mixed; its ASCII name is readable. */
+static void
+test_attachment_types(void **state)
+{
+	static const struct {
+		const char *name, *type, *data, *want_type, *want_name;
+	} cases[] = {
+		{ "Acta reunión.pdf", "application/pdf", "%PDF",
+		  "application/pdf", "Acta reunion.pdf" },
+		{ "Informe Ñandú — versión «final».docx",
+		  "application/vnd.openxmlformats-officedocument."
+		  "wordprocessingml.document", "PK",
+		  "application/vnd.openxmlformats-officedocument."
+		  "wordprocessingml.document", "Informe Nandu - version final.docx" },
+		{ "Ação Çà Œuvre ß.txt", "text/plain", "ação",
+		  "text/plain; charset=UTF-8", "Acao Ca OEuvre ss.txt" },
+		{ "lista.csv", "text/csv", "a;b\xe1", "text/csv", "lista.csv" },
+		/* message/ and multipart/ cannot be base64: bytes only */
+		{ "fwd.eml", "message/rfc822", "From: x", "application/octet-stream",
+		  "fwd.eml" },
+		{ "x.bin", "multipart/mixed", "--", "application/octet-stream",
+		  "x.bin" },
+		{ "日本語.pdf", "application/pdf", "%PDF", "application/pdf",
+		  "___.pdf" },
+	};
+	struct compose_attachment att;
+	struct compose_msg m;
+	size_t i, len;
+	char *msg, *want;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		base_msg(&m);
+		m.ical = NULL;
+		att.filename = cases[i].name;
+		att.content_type = cases[i].type;
+		att.data = cases[i].data;
+		att.len = strlen(cases[i].data);
+		m.att = &att;
+		m.natt = 1;
+		msg = compose_message(&m, &len);
+		assert_wire_clean(msg, len);
+		/* a type too long for the line starts the next one */
+		want = xasprintf("\r\nContent-Type:%s%s;\r\n name=\"%s\"\r\n",
+		    strlen(cases[i].want_type) + 15 > 78 ? "\r\n " : " ",
+		    cases[i].want_type, cases[i].want_name);
+		if (strstr(msg, want) == NULL)
+			fail_msg("no [%s] in\n%s", want, msg);
+		free(want);
+		free(msg);
+	}
 }
 
 static void
@@ -894,11 +1060,55 @@ test_address_headers_fold(void **state)
 	v = header_value(msg, "To");
 	lt = strstr(v, " <ana@mides.example.uy>");
 	assert_non_null(lt);
+	/* folded before the address, or not */
+	if (lt - v >= 2 && strncmp(lt - 2, "\r\n", 2) == 0)
+		lt -= 2;
 	*lt = '\0';
 	dec = decode_value(v);
 	assert_string_equal(dec, m.to_name);
 	free(dec);
 	free(v);
+	free(msg);
+}
+
+/* Header lines fold at 78 wherever a fold can help: after the colon for
+ * one long token (an address, an attachment's type), between parameters.
+ * Checked over every header block of the message, the parts' included;
+ * ids are left on their line (compose.h). */
+static void
+test_headers_fold_at_78(void **state)
+{
+	struct compose_attachment att = {
+		"Informe.docx", "application/vnd.openxmlformats-officedocument."
+		"wordprocessingml.document", "PK", 2
+	};
+	struct compose_msg m;
+	size_t len;
+	char *msg;
+	const char *p, *e;
+	int in_header = 1;
+
+	(void)state;
+	base_msg(&m);
+	m.ical = NULL;
+	m.to_name = "Ana";
+	m.to_email = "ana.maria.fernandez.rodriguez.directora.cooperacion"
+	    "@mides.example.uy";
+	m.att = &att;
+	m.natt = 1;
+	msg = compose_message(&m, &len);
+	assert_wire_clean(msg, len);
+	for (p = msg; (e = strstr(p, "\r\n")) != NULL; p = e + 2) {
+		if (e == p) {
+			in_header = 0;
+			continue;
+		}
+		if (strncmp(p, "--=_convened_", 13) == 0)
+			in_header = 1;
+		if (in_header && e - p > 78)
+			fail_msg("header line of %d: %.*s", (int)(e - p),
+			    (int)(e - p), p);
+	}
 	free(msg);
 }
 
@@ -910,13 +1120,16 @@ main(void)
 		cmocka_unit_test(test_encode_words_long_spanish),
 		cmocka_unit_test(test_encode_words_edges),
 		cmocka_unit_test(test_address),
+		cmocka_unit_test(test_words_whole),
 		cmocka_unit_test(test_injection),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_ical_structure),
 		cmocka_unit_test(test_long_body_line),
 		cmocka_unit_test(test_attachments_no_ical),
+		cmocka_unit_test(test_attachment_types),
 		cmocka_unit_test(test_long_filename),
 		cmocka_unit_test(test_address_headers_fold),
+		cmocka_unit_test(test_headers_fold_at_78),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

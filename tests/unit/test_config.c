@@ -170,6 +170,20 @@ expect_one_error(struct fx *fx, const char *file, int line, const char *msg)
 
 /* A group file: good_group with one line replaced (1-based) or, with
  * line 0, text appended. */
+/* Some problem ends with expect (its file and line start it). */
+static int
+has_suffix(struct fx *fx, const char *expect)
+{
+	size_t i, n = strlen(expect), m;
+
+	for (i = 0; i < fx->d.n; i++) {
+		m = strlen(fx->d.text[i]);
+		if (m >= n && strcmp(fx->d.text[i] + m - n, expect) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static char *
 text_with(const char *text, int line, const char *replacement)
 {
@@ -938,7 +952,8 @@ test_password_file_beside_relative_config(void **state)
 	    "./imap.pass"));
 	assert_true(has_note(fx, "convened.ini:6: [smtp] password_file: none, "
 	    "no authentication"));
-	assert_int_equal(fx->d.nnotes, 2);
+	/* The two [trust] notes (test_trust). */
+	assert_int_equal(fx->d.nnotes, 4);
 	assert_null(err);
 	assert_string_equal(pw, "secret");
 	free(pw);
@@ -1015,6 +1030,120 @@ test_password_credential(void **state)
 	assert_null(err);
 	assert_string_equal(pw, "secret");
 	free(pw);
+}
+
+/* ---- [trust] ------------------------------------------------------------ */
+
+/* Defaults: tokens on, the key beside the state database (created by the
+ * daemon, so only said), nothing authenticated; `check` says what plus
+ * addressing the mailbox needs. */
+static void
+test_trust_defaults(void **state)
+{
+	struct fx *fx = *state;
+	char *want;
+
+	{
+		char *text = text_with(base_global, 1, "[daemon]\nstate = "
+		    "db/state.db\n");
+
+		write_file(fx->global, text, 0644);
+		free(text);
+	}
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_int_equal(fx->cfg->trust_tokens, 1);
+	assert_int_equal(fx->cfg->ntrust_authserv, 0);
+	assert_false(fx->cfg->trust_key.set);
+	want = xasprintf("%s/db/reply-token.key", fx->dir);
+	assert_string_equal(fx->cfg->trust_key_file, want);
+	free(want);
+	want = xasprintf("%s:1: [trust] key_file: file %s/db/reply-token.key "
+	    "(not there yet: the daemon creates it when it starts)",
+	    fx->global, fx->dir);
+	assert_true(has_note(fx, want));
+	free(want);
+	want = xasprintf("%s:1: [trust] tokens: the mailbox agenda@example.org "
+	    "must accept agenda+anything@example.org (plus addressing)",
+	    fx->global);
+	assert_true(has_note(fx, want));
+	free(want);
+}
+
+static void
+test_trust_keys(void **state)
+{
+	struct fx *fx = *state;
+	char *want, *p;
+
+	p = xasprintf("%s/k.key", fx->dir);
+	write_file(p, "00\n", 0600);
+	put_global(fx, "[trust]\n"                     /* 14 */
+	    "key_file = k.key\n"                       /* 15: a credential */
+	    "tokens = no\n"
+	    "authserv_id = MX.Gov.Example, mx2.gov.example\n");
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_string_equal(fx->cfg->trust_key_file, "k.key");
+	assert_int_equal(fx->cfg->trust_tokens, 0);
+	assert_int_equal(fx->cfg->ntrust_authserv, 2);
+	assert_string_equal(fx->cfg->trust_authserv[0], "mx.gov.example");
+	assert_string_equal(fx->cfg->trust_authserv[1], "mx2.gov.example");
+	want = xasprintf("%s:14: [trust] key_file: systemd credential k.key "
+	    "(not checked: CREDENTIALS_DIRECTORY is not set)", fx->global);
+	assert_true(has_note(fx, want));
+	free(want);
+	/* tokens = no: no plus address, nothing to say of the mailbox. */
+	assert_int_equal(fx->d.nnotes, 3);
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+
+	/* A key file others can read is refused, as a password file. */
+	chmod(p, 0644);
+	put_global(fx, "[trust]\nkey_file = ./k.key\n");
+	load(fx);
+	assert_null(fx->cfg);
+	want = xasprintf("%s:14: [trust] reply-token key file %s/k.key is "
+	    "readable by group or others (mode 0644): chmod 600 it", fx->global,
+	    fx->dir);
+	assert_true(has(fx, want));
+	free(want);
+	free(p);
+}
+
+static void
+test_trust_refused(void **state)
+{
+	struct fx *fx = *state;
+	char *text;
+
+	put_global(fx, "[trust]\nauthserv_id = mx.gov.example, mx;evil\n");
+	load(fx);
+	assert_null(fx->cfg);
+	assert_int_equal(fx->d.nerrors, 1);
+	assert_true(has_suffix(fx, ":15: authserv_id must be host names "
+	    "(letters, digits, '-' and '.'), not 'mx;evil'"));
+	diag_free(&fx->d);
+
+	/* Tokens go after a '+': the organizer's address must have none,
+	 * and room for one in its local part. */
+	text = text_with(base_global, 5, "email = agenda+x@example.org\n");
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_true(has_suffix(fx, ":1: [trust] tokens = yes needs an "
+	    "[organizer] email without '+': tokens are added after one"));
+	diag_free(&fx->d);
+	text = text_with(base_global, 5, "email = "
+	    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuv@example.org\n");
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_true(has_suffix(fx, ":1: [trust] tokens = yes needs an "
+	    "[organizer] email whose local part has at most 47 characters "
+	    "(a token adds 17)"));
 }
 
 /* ---- URLs, as libcurl reads them --------------------------------------- */
@@ -1099,6 +1228,192 @@ test_urls(void **state)
 	}
 }
 
+/* [guest ADDR]: a guest's name, language and zone; the series still
+ * names who is invited.  A guest section nobody invites, or one for a
+ * member, is a warning. */
+static void
+test_guest_sections(void **state)
+{
+	struct fx *fx = *state;
+	const struct group *g;
+	const struct guest *gu;
+	char *text, *path;
+
+	put_global(fx, "");
+	text = group_with(0, "open = yes\nguests = Maria@minsal.example.cl, "
+	    "jo@ilo.example.org\n"
+	    "[guest maria@minsal.example.cl]\n"      /* 23 */
+	    "name = María González\nlanguage = pt\n"
+	    "timezone = America/Sao_Paulo\n"
+	    "[guest nobody@example.net]\n"           /* 27 */
+	    "name = Nobody\n"
+	    "[guest ana@mides.example.uy]\n");       /* 29 */
+	path = put_group(fx, "g.ini", text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	g = &fx->cfg->groups[0];
+	gu = config_guest(g, "MARIA@minsal.example.cl");
+	assert_non_null(gu);
+	assert_string_equal(gu->name, "María González");
+	assert_string_equal(gu->language, "pt");
+	assert_string_equal(gu->timezone, "America/Sao_Paulo");
+	assert_null(config_guest(g, "jo@ilo.example.org"));
+	{
+		char *w1 = xasprintf("%s:27: warning: guest nobody@example.net "
+		    "is in no series' guests", path);
+		char *w2 = xasprintf("%s:29: warning: guest ana@mides.example.uy "
+		    "is a member: their [member] section is used", path);
+
+		assert_true(has(fx, w1));
+		assert_true(has(fx, w2));
+		free(w1);
+		free(w2);
+	}
+	free(text);
+	free(path);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	diag_free(&fx->d);
+	/* A bad language is the usual error, at its line. */
+	text = group_with(0, "guests = jo@ilo.example.org\n"
+	    "[guest jo@ilo.example.org]\nlanguage = de\n");
+	path = put_group(fx, "g.ini", text);
+	expect_one_error(fx, path, 23,
+	    "language must be es, en, pt or fr, not 'de'");
+	free(text);
+	free(path);
+}
+
+/* ---- OAuth ---------------------------------------------------------------- */
+
+/* base_global with both accounts on xoauth2 and [oauth] as given; the
+ * [imap] section starts at line 9, [oauth] at line 16. */
+static void
+put_oauth(struct fx *fx, const char *oauth)
+{
+	/* [imap] is at line 9, [oauth] (when given) at 16. */
+	char *text = xasprintf(
+	    "[daemon]\ntimezone = America/Santiago\n"
+	    "[organizer]\nname = S\nemail = agenda@example.org\n"
+	    "[smtp]\nurl = smtp://127.0.0.1:2525\ntls = none\n"
+	    "[imap]\nurl = imap://127.0.0.1:1143\n"
+	    "username = agenda@example.org\nauth = xoauth2\n"
+	    "tls = none\nfolders = INBOX\n"                     /* 13-14 */
+	    "\n"                                                /* 15 */
+	    "%s", oauth);
+	write_file(fx->global, text, 0644);
+	free(text);
+}
+
+static void
+test_oauth_provider_defaults(void **state)
+{
+	struct fx *fx = *state;
+	char *rt = xasprintf("%s/oauth.token", fx->dir), *want;
+
+	put_oauth(fx, "[oauth]\nprovider = microsoft\ntenant = example.org\n"
+	    "client_id = abc\nrefresh_token_file = ./oauth.token\n");
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_int_equal(fx->cfg->imap.auth, AUTH_XOAUTH2);
+	assert_int_equal(fx->cfg->smtp.auth, AUTH_PASSWORD);
+	assert_string_equal(fx->cfg->oauth.token_url, "https://login."
+	    "microsoftonline.com/example.org/oauth2/v2.0/token");
+	assert_string_equal(fx->cfg->oauth.device_url, "https://login."
+	    "microsoftonline.com/example.org/oauth2/v2.0/devicecode");
+	assert_string_equal(fx->cfg->oauth.scope, "offline_access "
+	    "https://outlook.office.com/IMAP.AccessAsUser.All "
+	    "https://outlook.office.com/SMTP.Send");
+	assert_string_equal(fx->cfg->oauth.refresh_token_file, rt);
+	/* No refresh token yet: a warning that says what to do. */
+	want = xasprintf("%s:16: warning: [oauth] refresh_token_file %s is not "
+	    "there yet: run convened authorize", fx->global, rt);
+	assert_true(has(fx, want));
+	assert_true(config_uses_oauth(fx->cfg));
+	free(want);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	diag_free(&fx->d);
+
+	/* Google: PKCE, no device flow; its token file must be 0600. */
+	write_file(rt, "rt-1\n", 0644);
+	put_oauth(fx, "[oauth]\nprovider = google\nclient_id = abc\n"
+	    "refresh_token_file = ./oauth.token\n");
+	want = xasprintf("[oauth] refresh token file %s is readable by group "
+	    "or others (mode 0644): chmod 600 it", rt);
+	expect_one_error(fx, fx->global, 16, want);
+	free(want);
+	free(rt);
+}
+
+static void
+test_oauth_errors(void **state)
+{
+	struct fx *fx = *state;
+
+	put_oauth(fx, "");
+	expect_one_error(fx, fx->global, 9, "auth = xoauth2 needs an [oauth] "
+	    "section");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\nclient_id = x\n");
+	expect_one_error(fx, fx->global, 16, "[oauth] needs provider "
+	    "(microsoft | google | custom) or token_command");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\nprovider = custom\nclient_id = x\n"
+	    "refresh_token_file = ./t\n");
+	expect_one_error(fx, fx->global, 16, "[oauth] provider = custom needs "
+	    "token_url");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\nprovider = custom\nclient_id = x\n"
+	    "token_url = http://idp.example.org/token\nrefresh_token_file = ./t\n");
+	expect_one_error(fx, fx->global, 16, "[oauth] token_url must be an "
+	    "https:// URL (http:// only for a loopback host)");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\nprovider = microsoft\ntenant = a/b?c\n"
+	    "client_id = x\nrefresh_token_file = ./t\n");
+	expect_one_error(fx, fx->global, 16, "[oauth] tenant 'a/b?c' must be a "
+	    "directory id or domain (letters, digits, '.', '-')");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\ntoken_command = cat t\nprovider = google\n");
+	expect_one_error(fx, fx->global, 16, "[oauth] token_command stands "
+	    "alone: give it, or provider with client_id and refresh_token_file, "
+	    "not both");
+	diag_free(&fx->d);
+	put_oauth(fx, "[oauth]\nprovider = google\nclient_id = x\n"
+	    "client_secret = hunter2\nrefresh_token_file = ./t\n");
+	expect_one_error(fx, fx->global, 19, "[oauth] client_secret written "
+	    "inline: put it in a file of mode 0600 (or a systemd credential) and "
+	    "name it with client_secret_file");
+}
+
+static void
+test_auth_keys(void **state)
+{
+	struct fx *fx = *state;
+
+	/* An IMAP mailbox always needs a login. */
+	put_global(fx, "auth = none\n");
+	expect_one_error(fx, fx->global, 14, "auth must be one of password | "
+	    "xoauth2 | oauthbearer, not 'none'");
+	diag_free(&fx->d);
+	/* A local relay: no login at all. */
+	write_file(fx->global, "[organizer]\nname = x\nemail = a@example.org\n"
+	    "[smtp]\nurl = smtp://127.0.0.1:25\ntls = none\nauth = none\n"
+	    "username = u\n[imap]\nurl = imap://127.0.0.1:1143\nusername = u\n"
+	    "password_file = ./imap.pass\ntls = none\n", 0644);
+	expect_one_error(fx, fx->global, 4, "[smtp] auth = none takes no "
+	    "username or password_file");
+	diag_free(&fx->d);
+	/* A token needs to know whose mailbox. */
+	write_file(fx->global, "[organizer]\nname = x\nemail = a@example.org\n"
+	    "[smtp]\nurl = smtp://127.0.0.1:25\ntls = none\nauth = oauthbearer\n"
+	    "[imap]\nurl = imap://127.0.0.1:1143\nusername = u\n"
+	    "password_file = ./imap.pass\ntls = none\n"
+	    "[oauth]\ntoken_command = printf x\n", 0644);
+	expect_one_error(fx, fx->global, 4, "[smtp] auth = oauthbearer needs "
+	    "username (the mailbox the token is for)");
+}
+
 int
 main(void)
 {
@@ -1106,6 +1421,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_folder, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_guest_sections, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_oauth_provider_defaults,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oauth_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_auth_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lists_continue_and_repeat,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_section, setup,
@@ -1166,6 +1488,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_password_credential, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trust_defaults, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_trust_keys, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_trust_refused, setup,
+		    teardown),
 	};
 	int rc = cmocka_run_group_tests_name("config", tests, NULL, NULL);
 

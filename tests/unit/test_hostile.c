@@ -233,6 +233,7 @@ files_outside(struct tl_ws *fx)
 {
 	char *cmd = xasprintf("find '%s' -type f ! -path '%s/repo/*' "
 	    "! -name 'state.db*' ! -name imap.pass ! -name convened.ini "
+	    "! -name reply-token.key "
 	    "! -name 10-ss.ini | grep -q .", fx->dir, fx->dir);
 	int rc = system(cmd);
 

@@ -73,11 +73,31 @@ static const struct expansion expansions[] = {
 	  "FREQ=WEEKLY;BYDAY=MO", { NULL }, "2021-09-01 00:00",
 	  "2021-10-10 00:00", 2, { { 0, "2021-09-27 13:00", NULL },
 	  { 1, "2021-10-04 12:00", NULL } }, 0, { NULL } },
-	/* A time that does not exist (Santiago skips from 24:00 to 01:00 on
-	 * 5 September 2021) still yields one meeting, after the gap. */
+	/* A time that does not exist moves forward by the gap (RFC 5545
+	 * 3.3.5: read with the offset before the gap): Santiago skips from
+	 * 24:00 to 01:00 on 5 September, so 00:30 is 01:30 (UTC-3), not
+	 * 23:30 the day before. */
 	{ "dst_gap", "2021-09-05 00:30", "America/Santiago", 30, NULL,
 	  { NULL }, "2021-09-01 00:00", "2021-09-10 00:00", 1,
-	  { { 0, "2021-09-05 03:30", NULL } }, 3600, { NULL } },
+	  { { 0, "2021-09-05 04:30", "20210905" } }, 0, { NULL } },
+	{ "dst_gap", "2027-08-29 00:30", "America/Santiago", 60,
+	  "FREQ=WEEKLY", { NULL }, "2027-08-25 00:00", "2027-09-15 00:00", 3,
+	  { { 0, "2027-08-29 04:30", NULL }, { 1, "2027-09-05 04:30",
+	  "20270905" }, { 2, "2027-09-12 03:30", NULL } }, 0, { NULL } },
+	/* New York: 02:30 on 14 March 2027 is 03:30 EDT. */
+	{ "dst_gap", "2027-03-14 02:30", "America/New_York", 60, NULL,
+	  { NULL }, "2027-03-01 00:00", "2027-04-01 00:00", 1,
+	  { { 0, "2027-03-14 07:30", NULL } }, 0, { NULL } },
+	/* A time that comes twice is its first occurrence (RFC 5545 3.3.5):
+	 * Santiago's 23:30 on 3 April 2027 is still UTC-3; New York's 01:30
+	 * on 7 November 2027 is EDT. */
+	{ "dst_fold", "2027-03-27 23:30", "America/Santiago", 60,
+	  "FREQ=WEEKLY", { NULL }, "2027-03-20 00:00", "2027-04-15 00:00", 3,
+	  { { 0, "2027-03-28 02:30", NULL }, { 1, "2027-04-04 02:30",
+	  "20270403" }, { 2, "2027-04-11 03:30", NULL } }, 0, { NULL } },
+	{ "dst_fold", "2027-11-07 01:30", "America/New_York", 60, NULL,
+	  { NULL }, "2027-11-01 00:00", "2027-11-10 00:00", 1,
+	  { { 0, "2027-11-07 05:30", NULL } }, 0, { NULL } },
 	/* BYMONTHDAY=31 skips short months: Jan Mar May Jul Aug Oct Dec. */
 	{ "month_ends", "2021-01-31 12:00", "America/Montevideo", 60,
 	  "FREQ=MONTHLY;BYMONTHDAY=31", { NULL }, "2021-01-01 00:00",
@@ -270,7 +290,9 @@ test_build_request(void **state)
 	assert_non_null(strstr(u, "ROLE=CHAIR"));
 	assert_non_null(strstr(u, "ROLE=OPT-PARTICIPANT"));
 	assert_non_null(strstr(u, "PARTSTAT=ACCEPTED"));
-	assert_int_equal(tl_count(u, "RSVP=TRUE"), 3);
+	/* An answer known needs no other: RSVP=FALSE for it alone. */
+	assert_int_equal(tl_count(u, "RSVP=TRUE"), 2);
+	assert_non_null(strstr(u, "PARTSTAT=ACCEPTED;RSVP=FALSE"));
 	/* A quote cannot live in a parameter value; the rest is quoted. */
 	assert_null(strstr(u, "\"hi\""));
 	assert_non_null(strstr(u, "CN=\"Say 'hi'; now, ok\""));
@@ -316,6 +338,79 @@ test_build_cancel(void **state)
 	free(text);
 }
 
+/* A start in a DST fold is the first occurrence; written with a TZID,
+ * parsers read it as they like (libical, ical.js and python3-icalendar
+ * all take the second), so it is written in UTC.  A time outside the
+ * fold keeps the meeting's zone.  Read back, each is the same instant. */
+static void
+test_build_fold(void **state)
+{
+	static const struct {
+		const char *start, *tz, *dtstart, *dtend;
+		int minutes;
+	} cases[] = {
+		/* 23:00 UTC-3, 90 minutes: ends at 23:30 UTC-4, the second
+		 * 23:30 of the night */
+		{ "2027-04-04 02:00", "America/Santiago",
+		  "DTSTART:20270404T020000Z", "DTEND:20270404T033000Z", 90 },
+		{ "2027-11-07 05:30", "America/New_York",
+		  "DTSTART:20271107T053000Z",
+		  "DTEND;TZID=America/New_York:20271107T020000", 90 },
+		/* after the gap: an hour that exists once */
+		{ "2027-09-05 04:30", "America/Santiago",
+		  "DTSTART;TZID=America/Santiago:20270905T013000",
+		  "DTEND;TZID=America/Santiago:20270905T023000", 60 },
+	};
+	struct ical_itip *it = NULL;
+	struct ical_event ev;
+	char *text, *u, *err = NULL;
+	const char *want[3];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ev = event("g-s-20270403@example.org", 0, "2027-03-01 12:00",
+		    cases[i].start, cases[i].minutes, cases[i].tz);
+		ev.summary = "x";
+		ev.org_name = "Org";
+		ev.org_email = "agenda@example.org";
+		text = ical_build("REQUEST", &ev, 1);
+		u = unfold(text);
+		want[0] = cases[i].dtstart;
+		want[1] = cases[i].dtend;
+		want[2] = NULL;
+		assert_lines(u, want);
+		assert_int_equal(ical_parse_itip(text, NULL, &it, &err), 0);
+		assert_int_equal(it->ev[0].dtstart, ev.start);
+		ical_itip_free(it);
+		free(u);
+		free(text);
+	}
+}
+
+static void
+test_local_to_utc(void **state)
+{
+	struct ical_local gap = { 2027, 9, 5, 0, 30, 0 };
+	struct ical_local fold = { 2027, 4, 3, 23, 30, 0 };
+	struct ical_tm tm;
+
+	(void)state;
+	assert_int_equal(ical_local_to_utc(&gap, "America/Santiago"),
+	    utc(2027, 9, 5, 4, 30));
+	assert_int_equal(ical_local_to_utc(&fold, "America/Santiago"),
+	    utc(2027, 4, 4, 2, 30));
+	/* Both 23:30s of that night, each with its own offset. */
+	ical_localtime(utc(2027, 4, 4, 2, 30), "America/Santiago", &tm);
+	assert_int_equal(tm.hour, 23);
+	assert_int_equal(tm.utcoff, -180);
+	ical_localtime(utc(2027, 4, 4, 3, 30), "America/Santiago", &tm);
+	assert_int_equal(tm.hour, 23);
+	assert_int_equal(tm.utcoff, -240);
+	assert_int_equal(ical_year_start(2028, "America/Santiago"),
+	    utc(2028, 1, 1, 3, 0));
+}
+
 static void
 test_localtime(void **state)
 {
@@ -346,6 +441,7 @@ main(void)
 		EXPANSIONS("santiago_dst"),
 		EXPANSIONS("asuncion_dst"),
 		EXPANSIONS("dst_gap"),
+		EXPANSIONS("dst_fold"),
 		EXPANSIONS("month_ends"),
 		EXPANSIONS("exdate"),
 		EXPANSIONS("window_bounds"),
@@ -353,6 +449,8 @@ main(void)
 		cmocka_unit_test(test_build_request),
 		cmocka_unit_test(test_build_cancel),
 		cmocka_unit_test(test_localtime),
+		cmocka_unit_test(test_build_fold),
+		cmocka_unit_test(test_local_to_utc),
 	};
 	int rc = cmocka_run_group_tests_name("ical", tests, NULL, NULL);
 

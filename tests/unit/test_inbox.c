@@ -400,8 +400,13 @@ test_minutes(void **state)
 	    fx->dir);
 	assert_int_equal(stat(p, &sb), 0);
 	free(p);
-	/* Every member is told, with the files. */
+	/* Every member is told, with the files as they were sent. */
 	assert_int_equal(tl_outbox_count(fx, NULL, "minutes-notice", NULL), 3);
+	p = tl_outbox_one(fx, "minutes-notice", "kim@gov.example.bb");
+	assert_non_null(strstr(p, "\r\nContent-Type: application/pdf;\r\n"
+	    " name=\"acta.pdf\"\r\n"));
+	assert_null(strstr(p, "octet-stream"));
+	free(p);
 	/* No reminder once minutes are in. */
 	tl_step(fx, "agenda", agenda_group, "2021-04-02 10:00");
 	assert_int_equal(tl_outbox_count(fx, NULL, "minutes-reminder", NULL),

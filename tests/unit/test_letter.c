@@ -23,6 +23,7 @@
 #include "store.h"
 #include "template.h"
 #include "testlib.h"
+#include "token.h"
 #include "util.h"
 
 #define UID "ss-monthly-20210317@example.org"
@@ -38,7 +39,9 @@ static const char group[] =
 	"[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
 	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n"
 	"timezone = America/Bogota\nopen = yes\n"
-	"guests = maria@minsal.example.cl\n";
+	"guests = maria@minsal.example.cl, jo@ilo.example.org\n"
+	"[guest jo@ilo.example.org]\nname = Jo Smith\nlanguage = en\n"
+	"timezone = Europe/Madrid\n";
 
 static struct store_plan_meeting march;    /* the March meeting */
 
@@ -137,10 +140,13 @@ test_readers(void **state)
 	reads(fx, "luis@cepal.example.org", "en", "Europe/Madrid",
 	    "\r\nTo: Luis <luis@cepal.example.org>\r\n",
 	    "Agenda for confirmation");
-	/* A guest of the open series: the group's language, the series'
-	 * zone, no name. */
-	reads(fx, "maria@minsal.example.cl", "pt", "America/Bogota",
+	/* A guest of the open series: the group's language and zone, no
+	 * name; or those of their [guest] section. */
+	reads(fx, "maria@minsal.example.cl", "pt", "America/Montevideo",
 	    "\r\nTo: <maria@minsal.example.cl>\r\n", "Confirmação da pauta");
+	reads(fx, "jo@ilo.example.org", "en", "Europe/Madrid",
+	    "\r\nTo: Jo Smith <jo@ilo.example.org>\r\n",
+	    "Agenda for confirmation");
 	/* The admin: the daemon's language and zone. */
 	reads(fx, "admin@example.org", "es", "America/Santiago",
 	    "\r\nTo: <admin@example.org>\r\n",
@@ -213,6 +219,48 @@ test_refused(void **state)
 	assert_non_null(err);
 	free(err);
 	assert_int_equal(tl_outbox_count(fx, NULL, NULL, NULL), 0);
+
+	/* Without the reply-token key nothing is written: never a letter
+	 * with a token anyone could make. */
+	l.kind = "rule-warning";
+	token_key_wipe(&fx->cfg->trust_key);
+	err = NULL;
+	assert_int_equal(letter_queue(fx->cfg, fx->st, &l,
+	    tl_utc("2021-03-10 12:00"), &err), -1);
+	assert_string_equal(err, "cannot write rule-warning to "
+	    "ana@mides.example.uy: no reply-token key loaded");
+	free(err);
+	assert_int_equal(tl_outbox_count(fx, NULL, NULL, NULL), 0);
+}
+
+/* A letter about a group, not a meeting: the token is the reader's for
+ * the group, in the Reply-To and the Message-ID. */
+static void
+test_group_token(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct letter l;
+	char *err = NULL, *data, *want, tok[TOKEN_LEN + 1];
+
+	memset(&l, 0, sizeof l);
+	l.kind = "rule-warning";
+	l.group = &fx->cfg->groups[0];
+	l.to = "kim@gov.example.bb";
+	l.ref = "k";
+	assert_int_equal(letter_queue(fx->cfg, fx->st, &l,
+	    tl_utc("2021-03-10 12:00"), &err), 1);
+	token_build(&fx->cfg->trust_key, TOKEN_GROUP, "ss",
+	    "kim@gov.example.bb", tok);
+	data = tl_outbox_one(fx, "rule-warning", "kim@gov.example.bb");
+	want = xasprintf("\r\nReply-To: =?UTF-8?Q?Secretar=C3=ADa?= "
+	    "<agenda+%s@example.org>\r\n", tok);
+	assert_non_null(strstr(data, want));
+	free(want);
+	want = xasprintf("\r\nMessage-ID: <cv1.rule-warning.ss.-.%08x.%s@"
+	    "example.org>\r\n", str_hash32("k"), tok);
+	assert_non_null(strstr(data, want));
+	free(want);
+	free(data);
 }
 
 static void
@@ -282,6 +330,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_token, setup,
+		    teardown),
 	};
 	int rc = cmocka_run_group_tests_name("letter", tests, NULL, NULL);
 

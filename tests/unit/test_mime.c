@@ -305,13 +305,14 @@ test_part_flood(void **state)
 static void
 test_oversize(void **state)
 {
-	struct mime_limits lim = { 1000, 20, 1000 };
+	struct mime_limits lim = MIME_LIMITS_DEFAULT;
 	struct buf b = BUF_INIT(BUF_OWN);
 	struct verdict *v;
 	char *err, *big;
 	size_t n = MIME_MAX_SIZE + 1;
 
 	(void)state;
+	lim.max_size = 1000;
 	buf_adds(&b, "From: x@example.org\n\n");
 	while (b.len < 2000)
 		buf_adds(&b, "0123456789abcdef0123456789abcdef\n");
@@ -481,6 +482,401 @@ test_libical_quiet_and_many_calendars(void **state)
 	buf_release(&b);
 }
 
+static struct mime_msg *
+parse_text(const char *text)
+{
+	struct mime_msg *m = NULL;
+	char *err = NULL;
+
+	if (mime_parse(text, strlen(text), NULL, &m, &err) != 0)
+		fail_msg("%s", err);
+	return m;
+}
+
+/* From names one valid address or nobody, with the reason; a second
+ * From field (which one would a client show?) names nobody either. */
+static void
+test_from_refused(void **state)
+{
+	static const struct {
+		const char *head;
+		const char *from, *refused;
+	} t[] = {
+		{ "From: Ana =?UTF-8?Q?P=C3=A9rez?= <Ana@Mides.example.uy>\r\n",
+		  "ana@mides.example.uy", NULL },
+		{ "From: marie@gouv.example.ht@attacker.example\r\n", NULL,
+		  "not a valid address" },
+		{ "From: Marie\r\n <marie@gouv.example.ht@attacker.example>\r\n",
+		  NULL, "not a valid address" },
+		{ "From: ana@mides.example.uy\r\nFROM: mallory@evil.example\r\n",
+		  NULL, "more than one From field" },
+		{ "From: ana@mides.example.uy, mallory@evil.example\r\n", NULL,
+		  "more than one mailbox" },
+		{ "Subject: no From\r\n", NULL, NULL },
+	};
+	struct mime_msg *m;
+	char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		text = xasprintf("%sMessage-ID: <f%zu@x>\r\n\r\nbody\r\n",
+		    t[i].head, i);
+		m = parse_text(text);
+		if (t[i].from != NULL)
+			assert_string_equal(m->from, t[i].from);
+		else
+			assert_null(m->from);
+		if (t[i].refused != NULL)
+			assert_string_equal(m->from_refused, t[i].refused);
+		else
+			assert_null(m->from_refused);
+		mime_free(m);
+		free(text);
+	}
+	/* The display name is still read where the address is good. */
+	m = parse_text("From: Ana =?UTF-8?Q?P=C3=A9rez?= <ana@x.example>\r\n"
+	    "\r\nb\r\n");
+	assert_string_equal(m->from_name, "Ana Pérez");
+	mime_free(m);
+}
+
+/* To, Cc, Delivered-To and every Authentication-Results, in order. */
+static void
+test_recipients_and_authres(void **state)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	struct mime_msg *m;
+	size_t i;
+
+	(void)state;
+	buf_adds(&b, "Delivered-To: agenda+abc@example.org\r\n"
+	    "Authentication-Results: mx.example.org;\r\n"
+	    "\tdkim=pass header.d=mides.example.uy\r\n"
+	    "Received: from x by mx.example.org\r\n"
+	    "Authentication-Results: mx.example.org; spf=pass "
+	    "smtp.mailfrom=mides.example.uy\r\n"
+	    "Delivered-To: agenda@example.org\r\n"
+	    "Authentication-Results: evil.example; dmarc=pass\r\n"
+	    "From: ana@mides.example.uy\r\n"
+	    "To: \"Secretaría\" <Agenda+TOK@Example.org>, kim@gov.example.bb\r\n"
+	    "Cc: team: luis@cepal.example.org, maria@minsal.example.cl;\r\n"
+	    "TO: second@to.example\r\n"
+	    "Authentication-Results: long; ");
+	for (i = 0; i < MIME_MAX_AUTHRES_LEN; i++)
+		buf_addc(&b, 'x');
+	buf_adds(&b, "\r\n\r\nbody\r\n");
+	m = parse_text(b.data);
+	assert_int_equal(m->nto, 3);
+	assert_string_equal(m->to[0], "agenda+tok@example.org");
+	assert_string_equal(m->to[1], "kim@gov.example.bb");
+	assert_string_equal(m->to[2], "second@to.example");
+	assert_int_equal(m->ncc, 2);
+	assert_string_equal(m->cc[1], "maria@minsal.example.cl");
+	assert_int_equal(m->ndelivered_to, 2);
+	assert_string_equal(m->delivered_to[0], "agenda+abc@example.org");
+	assert_int_equal(m->nauthres, 4);
+	/* Unfolded: the fold's CRLF goes, its tab stays. */
+	assert_string_equal(m->authres[0], "mx.example.org;\tdkim=pass "
+	    "header.d=mides.example.uy");
+	assert_string_equal(m->authres[2], "evil.example; dmarc=pass");
+	/* Over the limit: holds its place, says nothing. */
+	assert_string_equal(m->authres[3], "");
+	mime_free(m);
+
+	/* Floods stop at the caps. */
+	buf_reset(&b);
+	for (i = 0; i < MIME_MAX_AUTHRES + 5; i++)
+		buf_addf(&b, "Authentication-Results: h%zu; none\r\n", i);
+	buf_adds(&b, "To: ");
+	for (i = 0; i < MIME_MAX_ADDRS + 5; i++)
+		buf_addf(&b, "%sa%zu@x.example", i ? ", " : "", i);
+	buf_adds(&b, "\r\n\r\nbody\r\n");
+	m = parse_text(b.data);
+	assert_int_equal(m->nauthres, MIME_MAX_AUTHRES);
+	assert_string_equal(m->authres[0], "h0; none");
+	assert_int_equal(m->nto, MIME_MAX_ADDRS);
+	mime_free(m);
+	buf_release(&b);
+}
+
+/* An attachment's declared charset, for telling text by its bytes. */
+static void
+test_attachment_charset(void **state)
+{
+	struct mime_msg *m;
+
+	(void)state;
+	m = parse_text("From: a@x.example\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+	    "--b\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n"
+	    "Content-Disposition: attachment; filename=a.txt\r\n\r\n"
+	    "caf\xe9\r\n"
+	    "--b\r\nContent-Type: application/pdf\r\n"
+	    "Content-Disposition: attachment; filename=a.pdf\r\n\r\n"
+	    "%PDF-1.4\r\n--b--\r\n");
+	assert_int_equal(m->natt, 2);
+	assert_string_equal(m->att[0].charset, "iso-8859-1");
+	assert_null(m->att[1].charset);
+	mime_free(m);
+}
+
+/* ---- what GMime is never given: the counts before it runs ---- */
+
+/* A message parses (0) or is refused with a reason holding want. */
+static void
+parses(struct buf *b)
+{
+	struct mime_msg *m = NULL;
+	char *err = NULL;
+
+	if (mime_parse(b->data, b->len, NULL, &m, &err) != 0)
+		fail_msg("refused: %s", err);
+	mime_free(m);
+}
+
+static void
+refused_for(struct buf *b, const char *want)
+{
+	char *err = refused(b, NULL);
+
+	if (strstr(err, want) == NULL)
+		fail_msg("refused for \"%s\", not \"%s\"", err, want);
+	free(err);
+}
+
+/* Header bombs in every block GMime reads as fields: the message's own,
+ * folded lines, one long line, a part's, an embedded message's. */
+static void
+test_header_bombs(void **state)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	int i;
+
+	(void)state;
+	buf_adds(&b, "From: x@example.org\n");
+	for (i = 0; i < 9000; i++)
+		buf_adds(&b, "X-A: b\n");
+	buf_adds(&b, "\nbody\n");
+	parses(&b);                     /* within the limit */
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\n");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, "X-A: b\n");
+	buf_adds(&b, "\nbody\n");
+	refused_for(&b, "more than 10000 header lines");
+
+	/* folded lines make one field: its bytes count, not its lines */
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nX-Folded: a\n");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, " a\n");
+	buf_adds(&b, "\nbody\n");
+	parses(&b);
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nX-Folded: a\n");
+	for (i = 0; i < 400000; i++)
+		buf_adds(&b, " a\n");
+	buf_adds(&b, "\nbody\n");
+	refused_for(&b, "bytes of headers");
+
+	/* lines that are no field do not end a block for GMime */
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nthis line has no colon\n");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, "X-A: b\n");
+	buf_adds(&b, "\nbody\n");
+	refused_for(&b, "more than 10000 header lines");
+
+	/* nor does a boundary line inside a header */
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/mixed; "
+	    "boundary=B\n\n--B\nContent-Type: message/rfc822\n--B\n\n");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, "X-A: b\n");
+	buf_adds(&b, "\nx\n--B--\n");
+	refused_for(&b, "header lines");
+
+	/* a multipart/digest part without Content-Type is a message */
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/digest; "
+	    "boundary=B\n\n--B\n\n");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, "X-A: b\n");
+	buf_adds(&b, "\nx\n--B--\n");
+	refused_for(&b, "header lines");
+
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nX-Long: ");
+	for (i = 0; i < 2 << 20; i += 64)
+		buf_adds(&b, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaa");
+	buf_adds(&b, "\n\nbody\n");
+	refused_for(&b, "bytes of headers");
+
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/mixed; "
+	    "boundary=\"b 1\"\n\n--b 1\n");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, "X-A: b\n");
+	buf_adds(&b, "\nx\n--b 1--\n");
+	refused_for(&b, "header lines");
+
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: message/rfc822\n\n");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, "X-A: b\n");
+	buf_adds(&b, "\nx\n");
+	refused_for(&b, "header lines");
+	buf_release(&b);
+}
+
+/* What only looks like a bomb passes: "--" lines that are no boundary
+ * (an SQL dump sent 8bit, a signature), a base64 message/rfc822 whose
+ * body is no header block, many header-like lines in a body. */
+static void
+test_no_false_bombs(void **state)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	struct mime_msg *m = NULL;
+	char *err = NULL;
+	int i;
+
+	(void)state;
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/mixed; "
+	    "boundary=\"=_b\"\n\n--=_b\nContent-Type: text/plain\n\nminutes\n"
+	    "--=_b\nContent-Type: text/plain; name=dump.sql\n"
+	    "Content-Disposition: attachment; filename=dump.sql\n\n");
+	for (i = 0; i < 5000; i++)
+		buf_addf(&b, "-- table %d\nINSERT INTO t VALUES (%d);\n"
+		    "Note: %d\n", i, i, i);
+	buf_adds(&b, "--=_b\nContent-Type: message/rfc822\n"
+	    "Content-Transfer-Encoding: base64\n\n");
+	for (i = 0; i < 20000; i++)
+		buf_adds(&b, "RnJvbTogeEBleGFtcGxlLm9yZwpTdWJqZWN0OiB4CgpoZWxsbwo=\n");
+	buf_adds(&b, "--=_b--\n");
+	assert_int_equal(mime_parse(b.data, b.len, NULL, &m, &err), 0);
+	assert_string_equal(m->text, "minutes");
+	assert_true(m->natt >= 1);
+	assert_string_equal(m->att[0].filename, "dump.sql");
+	mime_free(m);
+	buf_release(&b);
+}
+
+/* Parts are counted from the boundary lines before GMime builds them;
+ * a boundary the count cannot read plainly (RFC 2231 pieces) makes every
+ * "--" line count. */
+static void
+test_part_bomb_counted_first(void **state)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	int i;
+
+	(void)state;
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/mixed;\n"
+	    " boundary=p\n\n");
+	for (i = 0; i < 100000; i++)
+		buf_adds(&b, "--p\n\nx\n");
+	buf_adds(&b, "--p--\n");
+	refused_for(&b, "part bomb");
+
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/mixed;\n"
+	    " boundary*0=p; boundary*1=q\n\n");
+	for (i = 0; i < 2000; i++)
+		buf_adds(&b, "--pq\n\nx\n");
+	buf_adds(&b, "--pq--\n");
+	refused_for(&b, "part bomb");
+
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/mixed;\n"
+	    " boundary=\"=?us-ascii?q?pq?=\"\n\n");
+	for (i = 0; i < 2000; i++)
+		buf_adds(&b, "--pq\n\nx\n");
+	buf_adds(&b, "--pq--\n");
+	refused_for(&b, "part bomb");
+
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/mixed;\n"
+	    " boundary*0=p; boundary*1=q\n\n--pq\n\nx\n--pq--\n");
+	parses(&b);
+	buf_release(&b);
+}
+
+/* libical's time grows with the square of the lines it cannot read: the
+ * calendar objects of one message stay under 10,000 lines and 1 MB, in a
+ * message and bare. */
+static void
+test_calendar_caps(void **state)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	struct verdict *v;
+	int i;
+
+	(void)state;
+	buf_adds(&b, "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n"
+	    "UID:u\r\n");
+	for (i = 0; i < 10001; i++)
+		buf_adds(&b, "X:\r\n");
+	buf_adds(&b, "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	classify(b.data, b.len, &v);
+	assert_int_equal(v->kind, VERDICT_MALFORMED);
+	assert_non_null(strstr(v->reason, "more than 10000 lines"));
+	verdict_free(v);
+
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: multipart/mixed; "
+	    "boundary=c\n\n");
+	for (i = 0; i < 3; i++) {
+		int j;
+
+		buf_adds(&b, "--c\nContent-Type: text/calendar; method=REPLY\n\n"
+		    "BEGIN:VCALENDAR\nBEGIN:VEVENT\n");
+		for (j = 0; j < 4000; j++)
+			buf_addf(&b, "X-%d-%d:\n", i, j);
+		buf_adds(&b, "END:VEVENT\nEND:VCALENDAR\n");
+	}
+	buf_adds(&b, "--c--\n");
+	refused_for(&b, "calendar objects of more than 10000 lines");
+
+	buf_reset(&b);
+	buf_adds(&b, "From: x@example.org\nContent-Type: text/calendar\n\n");
+	for (i = 0; i < 9000; i++)
+		buf_adds(&b, "X-LONG:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
+	refused_for(&b, "calendar objects of more than 1048576 bytes");
+	buf_release(&b);
+}
+
+/* A long body in windows-1252 becomes UTF-8 in one buffer, NULs spaces. */
+static void
+test_text_conversion(void **state)
+{
+	char *in = xmalloc(300001), *out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 300000; i++)
+		in[i] = i % 1000 == 999 ? '\0' : (char)0x80;   /* the euro */
+	out = mime_to_utf8(in, 300000, "windows-1252");
+	assert_int_equal(strlen(out), 300 * (999 * 3 + 1));
+	assert_memory_equal(out, "\xe2\x82\xac\xe2\x82\xac", 6);
+	assert_int_equal(out[999 * 3], ' ');
+	free(out);
+	out = mime_to_utf8("caf\xe9", 4, "iso-8859-1");
+	assert_string_equal(out, "caf\xc3\xa9");
+	free(out);
+	out = mime_to_utf8("a\0b\xff", 4, "utf-8");
+	assert_string_equal(out, "a b\xef\xbf\xbd");
+	free(out);
+	out = mime_to_utf8("\x81\x80", 2, "windows-1252");
+	assert_true(str_is_utf8(out));
+	free(out);
+	free(in);
+}
+
 int
 main(void)
 {
@@ -498,6 +894,14 @@ main(void)
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_itip_hostile),
 		cmocka_unit_test(test_libical_quiet_and_many_calendars),
+		cmocka_unit_test(test_from_refused),
+		cmocka_unit_test(test_recipients_and_authres),
+		cmocka_unit_test(test_attachment_charset),
+		cmocka_unit_test(test_header_bombs),
+		cmocka_unit_test(test_no_false_bombs),
+		cmocka_unit_test(test_part_bomb_counted_first),
+		cmocka_unit_test(test_calendar_caps),
+		cmocka_unit_test(test_text_conversion),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 

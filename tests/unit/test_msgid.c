@@ -12,24 +12,39 @@
 #include <string.h>
 
 #include "msgid.h"
+#include "token.h"
 #include "util.h"
 
 #define DOM "example.org"
 #define UID "south-south-monthly-20210317@example.org"
+
+/* The recipient's token, as letter.c makes it: for the meeting, else the
+ * group. */
+static void
+token_of(const char *group, const char *uid, const char *rcpt,
+    char tok[TOKEN_LEN + 1])
+{
+	struct token_key key;
+
+	token_key_set(&key, "0123456789abcdef0123456789abcdef", TOKEN_KEY_LEN);
+	token_build(&key, uid ? TOKEN_MEETING : TOKEN_GROUP, uid ? uid : group,
+	    rcpt, tok);
+}
 
 static void
 round_trip(const char *kind, const char *group, const char *uid, int seq,
     const char *ref, const char *rcpt)
 {
 	struct msgid in, out;
-	char *id, *again;
+	char *id, *again, tok[TOKEN_LEN + 1];
 
 	assert_int_equal(msgid_init(&in, kind, group, uid), 0);
 	if (seq >= 0)
 		msgid_set_sequence(&in, seq);
 	if (ref != NULL)
 		msgid_set_ref(&in, ref);
-	msgid_set_token(&in, rcpt);
+	token_of(group, uid, rcpt, tok);
+	msgid_set_token(&in, tok);
 	id = msgid_build(&in, DOM);
 	assert_non_null(id);
 	assert_int_equal(msgid_parse(id, DOM, &out), 0);
@@ -38,9 +53,10 @@ round_trip(const char *kind, const char *group, const char *uid, int seq,
 	assert_string_equal(out.group, group ? group : "");
 	assert_string_equal(out.uid, uid ? uid : "");
 	assert_string_equal(out.ref, in.ref);
-	assert_string_equal(out.token, in.token);
+	assert_string_equal(out.token, tok);
 	/* The token is the recipient's: another address, another id. */
-	msgid_set_token(&in, "someone.else@example.com");
+	token_of(group, uid, "someone.else@example.com", tok);
+	msgid_set_token(&in, tok);
 	again = msgid_build(&in, DOM);
 	assert_string_not_equal(again, id);
 	free(again);
@@ -137,51 +153,53 @@ test_legacy(void **state)
 	}
 }
 
+/* Ids msgid_parse() must refuse whole. */
+static const char *const bad[] = {
+	"",
+	"no-at-sign",
+	"@example.org",
+	"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d",
+	"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d@",
+	"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d@example.org.evil.com",
+	"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d@evil.example.org",
+	"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d@example.org@evil.com",
+	/* dots in odd places */
+	".cv1.invite.ss.ss-m-20210317.3.0a1b2c3d@example.org",
+	"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d.@example.org",
+	"cv1..invite.ss.ss-m-20210317.3.0a1b2c3d@example.org",
+	"cv1.invite.ss..ss-m-20210317.3.0a1b2c3d@example.org",
+	"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d.x@example.org",
+	"cv1.invite.ss.ss-m-20210317.3@example.org",
+	"....@example.org",
+	".@example.org",
+	/* fields outside their sets */
+	"cv1.invite.ss.ss-m-20210317.3.0A1B2C3D@example.org",
+	"cv1.Invite.ss.ss-m-20210317.3.0a1b2c3d@example.org",
+	"cv1.invite.-ss.ss-m-20210317.3.0a1b2c3d@example.org",
+	"cv1.invite.ss.ss m.3.0a1b2c3d@example.org",
+	"cv1.invite.ss.ss-m-20210317.-3.0a1b2c3d@example.org",
+	"cv1.invite.ss.ss-m-20210317.3.-@example.org",
+	"cv1.-.ss.ss-m-20210317.3.0a1b2c3d@example.org",
+	"cv1.invite.ss.ss-m-2021\n0317.3.0a1b2c3d@example.org",
+	"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d\x01@example.org",
+	"cv2.invite.ss.ss-m-20210317.3.0a1b2c3d@example.org",
+	/* older forms, bent */
+	"agenda-request.ss-m-20210317.1234567@example.org",
+	"agenda-request.ss-m-20210317.123456789@example.org",
+	"agenda-request.ss-m-20210317.1234567g@example.org",
+	"agenda-advice.ss-m-20210317.12345678@example.org",
+	"ss-m-20210317.x.request.12345678@example.org",
+	"ss-m-20210317.1234567890.request.12345678@example.org",
+	"ss-m-20210317.4.reply.12345678@example.org",
+	"notice.bounce-notice.ss.1234abcd@example.org",
+	"notice.bounce-notice.SS.1234abcd.12345678@example.org",
+	"counter.ss-m-20210317.11111111@example.org",
+	"counter.ss-m-20210317.1111111x.22222222@example.org",
+};
+
 static void
 test_hostile(void **state)
 {
-	static const char *const bad[] = {
-		"",
-		"no-at-sign",
-		"@example.org",
-		"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d",
-		"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d@",
-		"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d@example.org.evil.com",
-		"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d@evil.example.org",
-		"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d@example.org@evil.com",
-		/* dots in odd places */
-		".cv1.invite.ss.ss-m-20210317.3.0a1b2c3d@example.org",
-		"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d.@example.org",
-		"cv1..invite.ss.ss-m-20210317.3.0a1b2c3d@example.org",
-		"cv1.invite.ss..ss-m-20210317.3.0a1b2c3d@example.org",
-		"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d.x@example.org",
-		"cv1.invite.ss.ss-m-20210317.3@example.org",
-		"....@example.org",
-		".@example.org",
-		/* fields outside their sets */
-		"cv1.invite.ss.ss-m-20210317.3.0A1B2C3D@example.org",
-		"cv1.Invite.ss.ss-m-20210317.3.0a1b2c3d@example.org",
-		"cv1.invite.-ss.ss-m-20210317.3.0a1b2c3d@example.org",
-		"cv1.invite.ss.ss m.3.0a1b2c3d@example.org",
-		"cv1.invite.ss.ss-m-20210317.-3.0a1b2c3d@example.org",
-		"cv1.invite.ss.ss-m-20210317.3.-@example.org",
-		"cv1.-.ss.ss-m-20210317.3.0a1b2c3d@example.org",
-		"cv1.invite.ss.ss-m-2021\n0317.3.0a1b2c3d@example.org",
-		"cv1.invite.ss.ss-m-20210317.3.0a1b2c3d\x01@example.org",
-		"cv2.invite.ss.ss-m-20210317.3.0a1b2c3d@example.org",
-		/* older forms, bent */
-		"agenda-request.ss-m-20210317.1234567@example.org",
-		"agenda-request.ss-m-20210317.123456789@example.org",
-		"agenda-request.ss-m-20210317.1234567g@example.org",
-		"agenda-advice.ss-m-20210317.12345678@example.org",
-		"ss-m-20210317.x.request.12345678@example.org",
-		"ss-m-20210317.1234567890.request.12345678@example.org",
-		"ss-m-20210317.4.reply.12345678@example.org",
-		"notice.bounce-notice.ss.1234abcd@example.org",
-		"notice.bounce-notice.SS.1234abcd.12345678@example.org",
-		"counter.ss-m-20210317.11111111@example.org",
-		"counter.ss-m-20210317.1111111x.22222222@example.org",
-	};
 	struct msgid m;
 	char *huge;
 	size_t i;
@@ -231,7 +249,7 @@ static void
 test_build_refuses(void **state)
 {
 	struct msgid id;
-	char long_kind[64];
+	char long_kind[66], *s;
 
 	(void)state;
 	memset(long_kind, 'k', sizeof long_kind - 1);
@@ -240,20 +258,28 @@ test_build_refuses(void **state)
 
 	assert_int_equal(msgid_init(&id, "invite", "ss", UID), 0);
 	assert_null(msgid_build(&id, DOM));             /* no token */
-	msgid_set_token(&id, "a@b.example");
+	msgid_set_token(&id, "a@b.example");           /* not a token */
+	assert_null(msgid_build(&id, DOM));
+	memset(long_kind, 'k', sizeof long_kind - 1);  /* over the most */
+	msgid_set_token(&id, long_kind);
+	assert_null(msgid_build(&id, DOM));
+	msgid_set_token(&id, "abcdefghijklmnop");
+	assert_non_null(s = msgid_build(&id, DOM));
+	free(s);
+	msgid_set_token(&id, "abcdefghijklmnop");
 	assert_null(msgid_build(&id, NULL));
 	assert_null(msgid_build(&id, "a@b"));
 	assert_int_equal(msgid_init(&id, "invite", "S.S", UID), 0);
-	msgid_set_token(&id, "a@b.example");
+	msgid_set_token(&id, "abcdefghijklmnop");
 	assert_null(msgid_build(&id, DOM));
 	assert_int_equal(msgid_init(&id, "invite", "ss", "no-domain"), 0);
-	msgid_set_token(&id, "a@b.example");
+	msgid_set_token(&id, "abcdefghijklmnop");
 	assert_null(msgid_build(&id, DOM));
 	assert_int_equal(msgid_init(&id, "invite", "ss", "a.b@example.org"), 0);
-	msgid_set_token(&id, "a@b.example");
+	msgid_set_token(&id, "abcdefghijklmnop");
 	assert_null(msgid_build(&id, DOM));
 	assert_int_equal(msgid_init(&id, "invite", "ss", UID), 0);
-	msgid_set_token(&id, "a@b.example");
+	msgid_set_token(&id, "abcdefghijklmnop");
 	msgid_set_sequence(&id, -1);
 	assert_null(msgid_build(&id, DOM));
 }

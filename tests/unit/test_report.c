@@ -108,6 +108,16 @@ fill(struct tl_ws *ws)
 	assert_int_equal(store_document_add(ws->st, &doc, &err), 0);
 	assert_int_equal(store_bounce_record(ws->st, "kim@gov.example.bb",
 	    "5.1.1", 1, tl_utc("2021-03-10 09:00"), &err), 0);
+	/* IMAP signed in; SMTP did once, then was refused. */
+	assert_int_equal(store_account_set(ws->st, &(struct store_account_in){
+	    "imap", "password", 1, tl_utc("2021-03-18 11:00"), NULL, -1 },
+	    &err), 0);
+	assert_int_equal(store_account_set(ws->st, &(struct store_account_in){
+	    "smtp", "password", 1, tl_utc("2021-03-17 10:00"), NULL, -1 },
+	    &err), 0);
+	assert_int_equal(store_account_set(ws->st, &(struct store_account_in){
+	    "smtp", "password", 0, tl_utc("2021-03-18 11:30"), "AUTH refused: "
+	    "535 bad credentials", -1 }, &err), 0);
 }
 
 /* One fixture for every case: they only read it, but for the last,
@@ -195,6 +205,13 @@ has_line(const char *text, const char *line)
 	assert_true(has_line((text), (line))); \
 } while (0)
 
+/* status --json's accounts: the last success stays through a failure. */
+#define ACCOUNTS "\"accounts\":[{\"name\":\"imap\",\"auth\":\"password\"," \
+	"\"ok\":true,\"last_success\":\"2021-03-18T11:00:00Z\",\"error\":null}," \
+	"{\"name\":\"smtp\",\"auth\":\"password\",\"ok\":false," \
+	"\"last_success\":\"2021-03-17T10:00:00Z\"," \
+	"\"error\":\"AUTH refused: 535 bad credentials\"}]"
+
 #define NO_RSVP "\"rsvp\":{\"accepted\":0,\"declined\":0,\"tentative\":0," \
 	"\"needs_action\":0}"
 
@@ -233,7 +250,7 @@ status_json(void **state)
 	    NO_RSVP ",\"attendees\":[]}]},"
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[]}]}";
+	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS "}";
 	char *text = output(*state, STATUS_JSON, NULL);
 
 	assert_json(text, want);
@@ -243,7 +260,7 @@ status_json(void **state)
 	assert_json(text, "{\"now\":\"2021-03-18T12:00:00Z\",\"groups\":["
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[]}]}");
+	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS "}");
 	free(text);
 }
 
@@ -259,7 +276,14 @@ status_table(void **state)
 	    "ss    2021     6    2     2     2 ok    1\n"
 	    "vacio 2021     6    0     0     0 BROKEN 0\n"
 	    "ss: bouncing: kim@gov.example.bb\n"
-	    "vacio: coordination rule broken: fewer than two coordinators\n");
+	    "vacio: coordination rule broken: fewer than two coordinators\n"
+	    "\n"
+	    "ACCOUNT AUTH        OK  LAST SUCCESS         TOKEN EXPIRES        "
+	    "ERROR\n"
+	    "imap    password    yes 2021-03-18T11:00:00Z -                    "
+	    "-\n"
+	    "smtp    password    no  2021-03-17T10:00:00Z -                    "
+	    "AUTH refused: 535 bad credentials\n");
 	one = output(*state, STATUS_TABLE, "ss");
 	assert_has_line(one, "meetings of ss in 2021:");
 	assert_has_line(one, "  2021-02-17T18:00:00Z  held       agenda "

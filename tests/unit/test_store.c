@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,16 +215,17 @@ test_fresh_db(void **state)
 
 	s = open_ok(f->db);
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 4);
+	assert_int_equal(STORE_SCHEMA_VERSION, 6);
 	for (i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++)
 		if (!raw_has(f->db, "table", all_tables[i]))
 			fail_msg("table %s missing", all_tables[i]);
 	assert_true(raw_has(f->db, "index", "outbox_due"));
 	assert_true(raw_has(f->db, "index", "meetings_group_start"));
-	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 6);
 	assert_true(raw_has(f->db, "index", "outbox_recipient"));
 	assert_true(raw_has(f->db, "index", "outbox_done"));
 	assert_true(raw_has(f->db, "index", "inbound_processed"));
+	assert_true(raw_has(f->db, "table", "accounts"));
 	assert_int_equal(raw_int(f->db, "PRAGMA application_id"), 0x636e7664);
 	/* Made with it: no VACUUM ever needed. */
 	assert_int_equal(raw_int(f->db, "PRAGMA auto_vacuum"), 2);
@@ -288,6 +290,7 @@ test_upgrade_from_v1(void **state)
 	OK(store_member_sync(s, "g1", mem, 1, T0, &err));
 	add_meeting(s, "m1", "g1", T0, 0, 0);
 	invite(s, "m1", "ana@example.org", "ACCEPTED");
+	add_meeting(s, "m2", "g1", T0 + 7 * DAY, 0, 0);  /* not invited yet */
 	/* A message queued by a version 1 convened, its text in the row. */
 	raw_exec(f->db, "INSERT INTO outbox (message_id, kind, recipient, data,"
 	    " next_try, created) VALUES ('kept@example.org', 'invite',"
@@ -307,9 +310,14 @@ test_upgrade_from_v1(void **state)
 
 	assert_int_equal(raw_int(f->db, "PRAGMA auto_vacuum"), 0);
 	s = open_ok(f->db);
-	assert_int_equal(store_schema_version(s), 4);
+	assert_int_equal(store_schema_version(s), 6);
 	assert_true(raw_has(f->db, "table", "bounces"));
-	/* Rewritten once on the way to schema 4, in WAL still. */
+	/* Version 4: the failures, the outages and the indexes that pruning
+	 * uses; rewritten once on the way, in WAL still. */
+	assert_true(raw_has(f->db, "table", "inbound_failures"));
+	assert_true(raw_has(f->db, "table", "outages"));
+	assert_true(raw_has(f->db, "index", "outbox_done"));
+	assert_true(raw_has(f->db, "index", "inbound_processed"));
 	assert_int_equal(raw_int(f->db, "PRAGMA auto_vacuum"), 2);
 	{
 		char *mode = raw_str(f->db, "PRAGMA journal_mode");
@@ -317,6 +325,24 @@ test_upgrade_from_v1(void **state)
 		assert_string_equal(mode, "wal");
 		free(mode);
 	}
+	/* Version 6: the meeting invited before tokens keeps the plain
+	 * organizer; the one not invited yet will carry tokens. */
+	{
+		struct store_plan_meeting pm;
+
+		assert_int_equal(store_meeting_get(s, "m1", &pm, &err), 1);
+		assert_int_equal(pm.plain_organizer, 1);
+		store_plan_meeting_clear(&pm);
+		assert_int_equal(store_meeting_get(s, "m2", &pm, &err), 1);
+		assert_int_equal(pm.plain_organizer, 0);
+		store_plan_meeting_clear(&pm);
+		OK(store_meeting_set_plain(s, "m2", &err));
+		OK(store_meeting_set_plain(s, "m2", &err));
+		assert_int_equal(store_meeting_get(s, "m2", &pm, &err), 1);
+		assert_int_equal(pm.plain_organizer, 1);
+		store_plan_meeting_clear(&pm);
+	}
+	assert_true(raw_has(f->db, "table", "accounts"));
 	/* The message queued under version 1 keeps its text in its new
 	 * table (version 3). */
 	{
@@ -349,8 +375,8 @@ test_upgrade_from_v1(void **state)
 
 	/* opening an up-to-date database again migrates nothing */
 	s = open_ok(f->db);
-	assert_int_equal(store_schema_version(s), 4);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM meetings"), 1);
+	assert_int_equal(store_schema_version(s), 6);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM meetings"), 2);
 	store_close(s);
 }
 
@@ -362,9 +388,9 @@ test_newer_refused(void **state)
 
 	store_close(s);
 
-	/* a binary that knows only version 1 meets a version 4 database */
+	/* a binary that knows only version 1 meets a version 6 database */
 	assert_null(store_open_upto(f->db, 1, &err));
-	assert_non_null(strstr(err, "schema version 4"));
+	assert_non_null(strstr(err, "schema version 6"));
 	assert_non_null(strstr(err, "(1)"));
 	free(err);
 	err = NULL;
@@ -374,7 +400,7 @@ test_newer_refused(void **state)
 	assert_non_null(err);
 	assert_non_null(strstr(err, f->db));
 	assert_non_null(strstr(err, "schema version 99"));
-	assert_non_null(strstr(err, "(4)"));
+	assert_non_null(strstr(err, "(6)"));
 	assert_non_null(strstr(err, "upgrade convened"));
 	free(err);
 	err = NULL;
@@ -411,8 +437,8 @@ test_foreign_file_refused(void **state)
 		fputs("this is not an sqlite database\n", fp);
 	fclose(fp);
 	assert_null(store_open(p, &err));
-	assert_non_null(strstr(err, "cannot open state db"));
-	assert_non_null(strstr(err, "not a database"));
+	assert_non_null(strstr(err, p));
+	assert_non_null(strstr(err, "not an SQLite database"));
 	free(err);
 	err = NULL;
 	free(p);
@@ -426,6 +452,182 @@ test_foreign_file_refused(void **state)
 	free(err);
 	err = NULL;
 	free(p);
+}
+
+/* ---- a state that is there but is not one: never a fresh start ---- */
+
+/* The bytes of path (caller frees), *len set. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct buf b = BUF_INIT(64 << 20);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd != -1);
+	assert_int_equal(buf_read(&b, fd), 0);
+	close(fd);
+	*len = b.len;
+	return b.len > 0 ? buf_detach(&b) : (buf_release(&b), xstrdup(""));
+}
+
+static void
+spit(const char *path, const char *data, size_t len)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* How many entries the directory holds (. and .. aside). */
+static int
+entries(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* store_open refuses data at f->db with a message holding want, and
+ * leaves the directory exactly as it was: the file byte for byte, no
+ * journal or log beside it. */
+static void
+refused_as_found(struct fixture *f, const char *data, size_t len,
+    const char *want)
+{
+	char *after;
+	size_t alen;
+
+	spit(f->db, data, len);
+	assert_int_equal(entries(f->dir), 1);
+	assert_int_equal(store_probe(f->db, &err), STORE_FILE_REFUSED);
+	assert_non_null(strstr(err, want));
+	assert_non_null(strstr(err, f->db));
+	free(err);
+	err = NULL;
+	assert_null(store_open(f->db, &err));
+	assert_non_null(strstr(err, want));
+	free(err);
+	err = NULL;
+	after = slurp(f->db, &alen);
+	assert_int_equal(alen, len);
+	assert_memory_equal(after, data, len);
+	free(after);
+	assert_int_equal(entries(f->dir), 1);
+}
+
+static void
+test_damaged_refused(void **state)
+{
+	struct fixture *f = *state;
+	char *good, junk[50000];
+	size_t len, i;
+	unsigned x = 12345;
+
+	store_close(open_ok(f->db));
+	assert_int_equal(store_probe(f->db, &err), STORE_FILE_OURS);
+	good = slurp(f->db, &len);
+	assert_true(len >= 8 * 4096);
+
+	refused_as_found(f, "", 0, "is empty (0 bytes)");
+	refused_as_found(f, good, len / 2, "is truncated");
+	refused_as_found(f, good, len - 4096, "is truncated");
+	refused_as_found(f, good, 60, "not an SQLite database");
+	for (i = 0; i < sizeof junk; i++)
+		junk[i] = (char)((x = x * 1103515245 + 12345) >> 16);
+	refused_as_found(f, junk, sizeof junk, "not an SQLite database");
+
+	/* the whole file again: fine */
+	spit(f->db, good, len);
+	store_close(open_ok(f->db));
+	free(good);
+	assert_int_equal(store_probe(f->db, &err), STORE_FILE_OURS);
+	unlink(f->db);
+	assert_int_equal(store_probe(f->db, &err), STORE_FILE_NONE);
+	assert_null(err);
+}
+
+/* A new state appears whole under its name, mode 0600 under convened's
+ * umask, with nothing left beside it. */
+static void
+test_create_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct stat sb;
+	mode_t old = umask(077);
+
+	store_close(open_ok(f->db));
+	umask(old);
+	assert_int_equal(stat(f->db, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(entries(f->dir), 1);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(f->db, "PRAGMA application_id"), 0x636e7664);
+	/* opened again, not created again: the group stays */
+	{
+		struct store *s = open_ok(f->db);
+
+		OK(store_group_sync(s, "g1", "Group one", T0, &err));
+		store_close(s);
+		s = open_ok(f->db);
+		store_close(s);
+	}
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM groups"), 1);
+}
+
+static void
+test_backup(void **state)
+{
+	struct fixture *f = *state;
+	char *dest = xasprintf("%s/copy.db", f->dir);
+	char *none = xasprintf("%s/none.db", f->dir);
+	struct store *s = open_ok(f->db), *c;
+	long long bytes = 0;
+	struct stat sb;
+	sqlite3 *w;
+
+	OK(store_group_sync(s, "g1", "Group one", T0, &err));
+	/* a writer in the middle of a transaction: not in the copy */
+	w = raw_open(f->db);
+	assert_int_equal(sqlite3_exec(w, "BEGIN; INSERT INTO groups (id, name,"
+	    " first_seen) VALUES ('g2', 'Two', 0)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	OK(store_backup(f->db, dest, &bytes, &err));
+	sqlite3_exec(w, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(w);
+	assert_int_equal(stat(dest, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(bytes, (long long)sb.st_size);
+	c = open_ok(dest);
+	store_close(c);
+	assert_int_equal(raw_int(dest, "SELECT count(*) FROM groups"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM groups"), 2);
+
+	/* never over an existing file */
+	assert_int_equal(store_backup(f->db, dest, &bytes, &err), -1);
+	assert_non_null(strstr(err, "already exists"));
+	free(err);
+	err = NULL;
+	assert_int_equal(raw_int(dest, "SELECT count(*) FROM groups"), 1);
+
+	/* no state, nothing made */
+	assert_int_equal(store_backup(none, f->db, &bytes, &err), -1);
+	assert_non_null(strstr(err, "no such file"));
+	free(err);
+	err = NULL;
+	store_close(s);
+	unlink(dest);
+	free(dest);
+	free(none);
 }
 
 /* What test_group_meetings reads back: two groups, meetings inserted
@@ -826,8 +1028,9 @@ test_upgrade_gives_space_back(void **state)
 	store_close(s);
 	assert_int_equal(stat(f->db, &sb), 0);
 	print_message("state.db of version 3 with 200 sent messages of 50 KB: "
-	    "%lld KiB, %lld KiB once opened by version 4\n",
-	    (long long)before >> 10, (long long)sb.st_size >> 10);
+	    "%lld KiB, %lld KiB once opened by version %d\n",
+	    (long long)before >> 10, (long long)sb.st_size >> 10,
+	    STORE_SCHEMA_VERSION);
 	assert_true(sb.st_size < 1 << 20);
 	assert_int_equal(raw_int(f->db, "PRAGMA auto_vacuum"), 2);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox"), 200);
@@ -953,6 +1156,55 @@ test_failure_kinds(void **state)
 	store_close(s);
 }
 
+/* An outage starts at the first failure, lasts through the next ones,
+ * gets one notice, and ends with a success; last_success stays. */
+static void
+test_accounts(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	struct store_account *a;
+	size_t n;
+
+	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
+	    1, 100, NULL, 5000 }, &err));
+	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
+	    0, 200, "refused", -1 }, &err));
+	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
+	    0, 300, "refused again", -1 }, &err));
+	assert_int_equal(store_account_noticed(s, "imap", 300, &err), 1);
+	assert_int_equal(store_account_noticed(s, "imap", 310, &err), 0);
+	assert_int_equal(store_account_noticed(s, "smtp", 310, &err), 0);
+	OK(store_accounts(s, &a, &n, &err));
+	assert_int_equal(n, 1);
+	assert_string_equal(a[0].name, "imap");
+	assert_string_equal(a[0].auth, "xoauth2");
+	assert_int_equal(a[0].ok, 0);
+	assert_int_equal(a[0].last_success, 100);
+	assert_int_equal(a[0].checked_at, 300);
+	assert_string_equal(a[0].error, "refused again");
+	assert_int_equal(a[0].outage_since, 200);
+	assert_int_equal(a[0].noticed_at, 300);
+	assert_int_equal(a[0].token_expires, -1);
+	store_accounts_free(a, n);
+
+	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
+	    1, 400, "ignored when ok", 9000 }, &err));
+	OK(store_accounts(s, &a, &n, &err));
+	assert_int_equal(a[0].ok, 1);
+	assert_int_equal(a[0].last_success, 400);
+	assert_null(a[0].error);
+	assert_int_equal(a[0].outage_since, -1);
+	assert_int_equal(a[0].noticed_at, -1);
+	assert_int_equal(a[0].token_expires, 9000);
+	store_accounts_free(a, n);
+	/* A new outage is noticed again. */
+	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
+	    0, 500, "revoked", -1 }, &err));
+	assert_int_equal(store_account_noticed(s, "imap", 500, &err), 1);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -967,6 +1219,11 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_file_refused, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_create_whole, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_meetings, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reply_order, setup,
@@ -983,6 +1240,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_kinds, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
 	};
 
 	log_init(0);

@@ -261,6 +261,7 @@ static const struct {
 	{ "files", "acta-2021-02-17.pdf\nacuerdos.docx", SECTION },
 	{ "comment", "Prefiero el miércoles\r\nsiguiente, por la tarde.",
 	  SECTION },
+	{ "reply_requested", "yes", 0 },
 };
 #define NVALUES (sizeof values / sizeof values[0])
 
@@ -336,6 +337,46 @@ render_every_kind_every_language(void **state)
 			free(subject);
 			free(body);
 		}
+	}
+	config_free(cfg);
+}
+
+/* An update says what changed and what was there before, and asks for
+ * an answer only when none stands. */
+static void
+render_update_changes(void **state)
+{
+	static const char *const accept[] = { "Aceptar", "Accept", "Aceitar",
+	    "Accepter" };
+	struct config *cfg = make_config("templates", NULL, "es");
+	struct tvar vars[NVALUES + 2 + 7];
+	size_t l, n;
+	char *subject, *body, *err = NULL;
+
+	(void)state;
+	for (l = 0; l < 4; l++) {
+		fill_vars(vars, template_kind_word(langs4[l], "meeting"), "", 1);
+		n = NVALUES + 2;
+		vars[n - 3].value = "";         /* reply_requested */
+		vars[n++] = (struct tvar){ "changed_time", "yes" };
+		vars[n++] = (struct tvar){ "previous_when", "PREVIOUS-WHEN" };
+		vars[n++] = (struct tvar){ "changed_place", "yes" };
+		vars[n++] = (struct tvar){ "previous_location", "PREVIOUS-PLACE" };
+		vars[n++] = (struct tvar){ "changed_agenda", "yes" };
+		vars[n++] = (struct tvar){ "changed_title", "yes" };
+		vars[n++] = (struct tvar){ "answer", template_answer_word(
+		    langs4[l], "ACCEPTED") };
+		assert_int_equal(template_render(cfg, &langs4[l], 1, "update",
+		    vars, n, &subject, &body, &err), 0);
+		assert_contains(body, "PREVIOUS-WHEN");
+		assert_contains(body, "PREVIOUS-PLACE");
+		assert_contains(body, template_answer_word(langs4[l],
+		    "ACCEPTED"));
+		assert_null(strstr(body, accept[l]));
+		/* no openness known: no double space where it was */
+		assert_null(strstr(subject, "  "));
+		free(subject);
+		free(body);
 	}
 	config_free(cfg);
 }
@@ -927,6 +968,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(shipped_templates_check_clean),
 		cmocka_unit_test(render_every_kind_every_language),
+		cmocka_unit_test(render_update_changes),
 		cmocka_unit_test(render_notice_kinds_every_language),
 		cmocka_unit_test(shipped_lines_are_short),
 		cmocka_unit_test_setup_teardown(fallback_member_group_daemon,

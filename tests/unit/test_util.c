@@ -1,5 +1,6 @@
-/* test_util.c: the capped buffer, reading a file into it, and files
- * written whole or not at all (sha256_hex is test_archive's). */
+/* test_util.c: the capped buffer, reading a file into it, files written
+ * whole or not at all, and the repository's modes whatever the umask
+ * (sha256_hex is test_archive's). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -196,6 +197,50 @@ test_file_write_atomic(void **state)
 	free(p);
 }
 
+/* Under convened's umask 077 the repository stays readable by the
+ * convened group: files 0640, directories 0750; a directory already
+ * there keeps its mode, and a link in the way is not followed. */
+static void
+test_repository_modes(void **state)
+{
+	char dir[] = "/tmp/convened-modes-XXXXXX", *err = NULL;
+	struct stat sb;
+	mode_t old;
+	int dfd, sfd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	old = umask(077);
+	assert_int_equal(file_mkdirat(dfd, "g"), 1);
+	assert_int_equal(fstatat(dfd, "g", &sb, 0), 0);
+	assert_int_equal(sb.st_mode & 0777, 0750);
+	assert_int_equal(file_mkdirat(dfd, "g"), 0);
+	assert_int_equal(fchmodat(dfd, "g", 0700, 0), 0);
+	assert_int_equal(file_mkdirat(dfd, "g"), 0);
+	assert_int_equal(fstatat(dfd, "g", &sb, 0), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	assert_int_equal(file_mkdirat(dfd, "missing/x"), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(symlinkat("/tmp", dfd, "link"), 0);
+	assert_int_equal(file_mkdirat(dfd, "link"), 0);
+
+	sfd = openat(dfd, "g", O_RDONLY | O_DIRECTORY);
+	assert_true(sfd >= 0);
+	assert_int_equal(file_write_atomic(sfd, "f.txt", "x", 1, &err), 0);
+	assert_int_equal(fstatat(sfd, "f.txt", &sb, 0), 0);
+	assert_int_equal(sb.st_mode & 0777, 0640);
+	umask(old);
+
+	unlinkat(sfd, "f.txt", 0);
+	close(sfd);
+	unlinkat(dfd, "g", AT_REMOVEDIR);
+	unlinkat(dfd, "link", 0);
+	close(dfd);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -203,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_buf_read),
 		cmocka_unit_test(test_file_write_atomic),
+		cmocka_unit_test(test_repository_modes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
