@@ -185,7 +185,7 @@ subdir(int dirfd, const char *name, char **err)
 {
 	int fd, e;
 
-	if (mkdirat(dirfd, name, 0750) == -1 && errno != EEXIST) {
+	if (file_mkdirat(dirfd, name) == -1) {
 		e = errno;
 		*err = xasprintf("cannot create directory %s: %s", name,
 		    strerror(e));
@@ -210,7 +210,7 @@ open_root(const char *repository, char **err)
 {
 	int fd, e;
 
-	if (mkdir(repository, 0750) == -1 && errno != EEXIST) {
+	if (file_mkdirat(AT_FDCWD, repository) == -1) {
 		e = errno;
 		*err = xasprintf("cannot create repository %s: %s", repository,
 		    strerror(e));
@@ -362,15 +362,16 @@ item_dir(int yfd, const struct archive_item *it, const char *year,
     char **err)
 {
 	char *dir;
-	int k, e;
+	int k, e, made;
 
 	for (k = 1; k <= MAX_CLASH; k++) {
 		dir = k == 1 ? xasprintf("%s-%s", it->date, it->kind) :
 		    xasprintf("%s-%s-%d", it->date, it->kind, k);
-		if (mkdirat(yfd, dir, 0750) == 0)
+		/* 0: taken, by an item or by anything else: the next name. */
+		if ((made = file_mkdirat(yfd, dir)) == 1)
 			return dir;
 		free(dir);
-		if (errno != EEXIST) {
+		if (made == -1) {
 			e = errno;
 			*err = xasprintf("cannot create %s/%s/%s: %s",
 			    it->group_id, year, it->date, strerror(e));

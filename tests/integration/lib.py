@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,23 @@ class Failure(Exception):
 def check(cond, what):
     if not cond:
         raise Failure(what)
+
+
+def repository_modes(root):
+    """Every directory under root (itself included) 0750 and every file
+    0640, whatever the umask convened was started with: the repository is
+    for the convened group to read.  Returns (directories, files)."""
+    dirs = files = 0
+    for d, subdirs, names in os.walk(root):
+        for p, want in [(d, 0o750)] + [(os.path.join(d, n), 0o640) for n in names]:
+            st = os.lstat(p)
+            check(stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode),
+                  "%s is neither a directory nor a file" % p)
+            check(stat.S_IMODE(st.st_mode) == want, "%s is %o, not %o" % (
+                p, stat.S_IMODE(st.st_mode), want))
+        dirs += 1
+        files += len(names)
+    return dirs, files
 
 
 def free_port():

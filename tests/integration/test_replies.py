@@ -21,7 +21,8 @@ import sys
 import icalendar
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import (Failure, SmtpServer, calendar_part, check, of_kind, run, skip)  # noqa: E402
+from lib import (Failure, SmtpServer, calendar_part, check, of_kind, repository_modes, run,  # noqa: E402
+                 skip)
 from dovecot import Dovecot  # noqa: E402
 import test_invitations as ti  # noqa: E402
 
@@ -260,6 +261,10 @@ def test(ws):
     d = os.path.join(ws.dir, "repository", m["minutes"])
     check(open(os.path.join(d, "acta marzo.pdf"), "rb").read() == PDF, "PDF not archived")
     check(os.path.exists(os.path.join(d, "metadata.json")), "no metadata")
+    # Made by `once` under the umask 077 it sets itself: still the
+    # group's to read (the feed, the year, the item and its three files).
+    dirs, files = repository_modes(os.path.join(ws.dir, "repository"))
+    check(dirs == 4 and files == 4, "repository: %d directories, %d files" % (dirs, files))
     notes = of_kind(ti.new_messages(smtp, seen, everything=True), "minutes-notice")
     # Marie's address bounces; she is still a member and is still written to.
     check(len(notes) == 5, "minutes notices: %d" % len(notes))

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,62 @@ test_thousand_attachments(void **state)
 	free(repo);
 }
 
+/* Every directory 0750 and file 0640 below the walk's root, counted. */
+static int ndirs, nfiles_seen;
+
+static int
+mode_ok(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	mode_t want = type == FTW_D ? 0750 : 0640;
+
+	(void)ftw;
+	if (type != FTW_D && type != FTW_F)
+		fail_msg("%s: neither a directory nor a file", path);
+	if ((sb->st_mode & 07777) != want)
+		fail_msg("%s is %o, not %o", path, (unsigned)(sb->st_mode & 07777),
+		    (unsigned)want);
+	(*(type == FTW_D ? &ndirs : &nfiles_seen))++;
+	return 0;
+}
+
+/* The repository is the convened group's to read whatever the umask: the
+ * daemon runs with 077, and every directory archive.c makes (the
+ * repository, the group's, the year's, each item's, a clash's) is 0750,
+ * every file 0640. */
+static void
+test_modes_under_umask(void **state)
+{
+	char dir[] = "/tmp/convened-archive-XXXXXX", *repo, *err = NULL;
+	struct archive_file files[] = {
+		{ "acta.pdf", "%PDF", 4, "application/pdf" },
+	};
+	const struct archive_item it = {
+		.group_id = "g", .kind = "minutes", .date = "2021-03-17",
+		.received = 1616000000, .text = "Acta\n", .files = files,
+		.nfiles = 1,
+	};
+	struct archive_stored st, st2;
+	mode_t old;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	repo = xasprintf("%s/repository", dir);
+	old = umask(077);
+	assert_int_equal(archive_store(repo, &it, &st, &err), 0);
+	assert_int_equal(archive_store(repo, &it, &st2, &err), 0);
+	umask(old);
+	assert_string_equal(st2.dir, "g/2021/2021-03-17-minutes-2");
+	ndirs = nfiles_seen = 0;
+	assert_int_equal(nftw(repo, mode_ok, 8, FTW_PHYS), 0);
+	/* repository, g, 2021, two items; text, PDF and metadata twice */
+	assert_int_equal(ndirs, 5);
+	assert_int_equal(nfiles_seen, 6);
+	archive_stored_free(&st);
+	archive_stored_free(&st2);
+	tl_rmtree(dir);
+	free(repo);
+}
+
 int
 main(void)
 {
@@ -325,6 +382,7 @@ main(void)
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_store_and_clash),
 		cmocka_unit_test(test_thousand_attachments),
+		cmocka_unit_test(test_modes_under_umask),
 	};
 
 	return cmocka_run_group_tests_name("archive", tests, NULL, NULL);
