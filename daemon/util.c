@@ -299,11 +299,11 @@ write_temp_mode(int dirfd, const void *data, size_t len, int mode,
 	}
 	/* The umask (077) took the group's bits away: give the mode back. */
 	if (fchmod(fd, (mode_t)mode) == -1) {
+		e = errno;
 		*err = xasprintf("cannot set the mode of %s: %s", tmp,
-		    strerror(errno));
+		    strerror(e));
 		close(fd);
-		unlinkat(dirfd, tmp, 0);
-		return -1;
+		goto unlink;
 	}
 	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
 		e = errno;
