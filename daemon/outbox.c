@@ -161,17 +161,25 @@ fail:
 	return STEP_STORE_FAILED;
 }
 
-/* One message of a batch marked 'sending'. */
+/* One message of a batch marked 'sending', its text read now and
+ * dropped once it was tried: one message's text in memory at a time. */
 static enum step
-send_one(struct flush *f, const struct store_outbox *o)
+send_one(struct flush *f, struct store_outbox *o)
 {
 	char *why = NULL;
 	enum step r = STEP_NEXT;
 	enum dmn d;
+	int has;
 
+	if ((has = store_outbox_text(f->st, o, f->err)) == -1)
+		return STEP_STORE_FAILED;
+	/* Only a row that has a text is due: gone since, it cannot go. */
+	if (has == 0)
+		return fail(f, o, "its text is no longer in the state db");
 	d = smtp_send(f->smtp, f->cfg->org_email, o->recipient, o->data,
 	    o->len, &why);
 	d = send_again(f, o, d, &why);
+	store_outbox_text_drop(o);
 	note_account(f, d, why);
 	switch (d) {
 	case DMN_OK:
@@ -232,7 +240,7 @@ defer_rest(struct flush *f, const struct store_outbox *rows, size_t n)
  * more than the one in flight goes twice.  When the batch ends early,
  * what was not tried is 'pending' again. */
 static enum step
-send_batch(struct flush *f, const struct store_outbox *rows, size_t n)
+send_batch(struct flush *f, struct store_outbox *rows, size_t n)
 {
 	char *why = NULL;
 	enum step r;

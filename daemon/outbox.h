@@ -5,7 +5,10 @@
  * before its first SMTP dialogue, and each row 'sent' in its own commit
  * after the server's 250; a crash in between leaves rows 'sending', and
  * they go again under the same Message-ID, so never more than the message
- * in flight goes twice.  What the server answers does this:
+ * in flight goes twice.  A batch is read without the messages' text; each
+ * text is read from the state just before its message is sent and freed
+ * after, so that a flush holds one message in memory, however big the
+ * batch's messages are.  What the server answers does this:
  *  - a temporary failure (a 4xx, a timeout, a lost connection) waits with
  *    exponential backoff (one minute doubling to four hours), until
  *    [smtp] give_up_hours after the row was queued: then the row fails;

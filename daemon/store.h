@@ -345,15 +345,24 @@ int  store_outbox_add(struct store *, const struct store_outbox_in *,
 struct store_outbox {
 	long long  id;
 	char      *message_id, *kind, *group_id, *meeting_uid, *recipient;
-	char      *data;                /* NUL-terminated too */
+	char      *data;                /* NULL until store_outbox_text();
+	                                 * NUL-terminated too */
 	size_t     len;
 	int        attempts;
 	long long  created;
 };
 /* Rows pending or sending whose next_try <= now, in next_try order (then
- * as queued), at most limit.  *out freed with store_outbox_free(). */
+ * as queued), at most limit, without their text (data NULL, len 0): a
+ * row's text can be 25 MB, and it is read when the row is sent.  Only
+ * rows that have a text are due.  *out freed with store_outbox_free(). */
 int  store_outbox_due(struct store *, long long now, int limit,
          struct store_outbox **out, size_t *n, char **err);
+/* Read row o's text into o->data and o->len, replacing any there: 1, 0
+ * when the row has none (it went or failed, and its text was dropped),
+ * -1 error.  It is freed with the row, or earlier with
+ * store_outbox_text_drop(), which leaves data NULL and len 0. */
+int  store_outbox_text(struct store *, struct store_outbox *o, char **err);
+void store_outbox_text_drop(struct store_outbox *o);
 void store_outbox_free(struct store_outbox *, size_t);
 
 /* Move row id to state (sending | pending | sent | failed); attempted adds

@@ -11,6 +11,7 @@ import json
 import os
 import random
 import re
+import sqlite3
 import subprocess
 import sys
 
@@ -219,6 +220,35 @@ def daemon_path(ws):
         check(kb < LIMIT_KB, "%s: once peaked at %d MB, over 256 MB" % (name, kb // 1024))
         worst = max(worst, kb)
     print("largest peak of a cycle: %d MB (limit 256 MB)" % (worst // 1024))
+    return smtp, once
+
+
+def outbox_path(ws, smtp, once):
+    """Eight messages of 24 MB waiting in the outbox (minutes with a big
+    file, to eight members), sent by one `once`: the batch is read
+    without its texts, each read as it is sent, so the peak is about one
+    message, not eight (288 MB before)."""
+    n, body = 8, base64.encodebytes(os.urandom(SIZE * 3 // 4 - 4096)).replace(b"\n", b"\r\n")
+    db = sqlite3.connect(os.path.join(ws.dir, "state.db"))
+    now = 1614600000
+    for i in range(n):
+        head = (b"From: organizer@example.org\r\nTo: m%d@example.org\r\n"
+                b"Subject: big\r\nMessage-ID: <big-%d@example.org>\r\n"
+                b"MIME-Version: 1.0\r\nContent-Type: application/pdf\r\n"
+                b"Content-Transfer-Encoding: base64\r\n\r\n") % (i, i)
+        cur = db.execute("INSERT INTO outbox (message_id, kind, recipient, state, next_try,"
+                         " created) VALUES (?, 'minutes-notice', ?, 'pending', ?, ?)",
+                         ("big-%d@example.org" % i, "m%d@example.org" % i, now, now))
+        db.execute("INSERT INTO outbox_data (id, data) VALUES (?, ?)", (cur.lastrowid, head + body))
+    db.commit()
+    db.close()
+    before = len(smtp.messages())
+    kb, secs, p = timed(once)
+    sent = [m for m in smtp.messages()[before:] if m[1]["Subject"] == "big"]
+    print("once sending %d messages of %d MB: peak %d MB  %.2f s" % (
+        n, len(body) >> 20, kb // 1024, secs))
+    check(len(sent) == n, "%d of %d big messages sent" % (len(sent), n))
+    check(kb < LIMIT_KB, "sending the outbox peaked at %d MB, over 256 MB" % (kb // 1024))
 
 
 def test(ws):
@@ -244,9 +274,16 @@ def test(ws):
         worst = max(worst, kb)
     print("largest peak of inspect: %d MB (limit 256 MB)" % (worst // 1024))
     if os.path.exists("/usr/sbin/dovecot"):
-        daemon_path(ws)
+        smtp, once = daemon_path(ws)
     else:
         print("Dovecot not installed: the daemon's path not measured")
+        smtp = SmtpServer(ws.dir)
+        ws.servers.append(smtp)
+        ws.write_global(smtp.port)
+        ws.write_group("10-g.ini", GROUP)
+        once = [CONVENED, "-c", ws.config, "--now", "2021-03-01T12:00:00Z", "once"]
+        timed(once)
+    outbox_path(ws, smtp, once)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ fake_smtp_reset(void)
 {
 	size_t i;
 
-	for (i = 0; i < FAKE_MAX; i++)
+	for (i = 0; i < FAKE_MAX; i++) {
 		free(fake_smtp.rcpt[i]);
+		free(fake_smtp.data[i]);
+	}
 	memset(&fake_smtp, 0, sizeof fake_smtp);
 }
 
@@ -41,10 +43,12 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	size_t n = fake_smtp.sends++;
 
 	(void)from;
-	(void)data;
-	(void)len;
-	if (n < FAKE_MAX)
+	if (n < FAKE_MAX) {
 		fake_smtp.rcpt[n] = xstrdup(rcpt);
+		fake_smtp.data[n] = xstrndup(data, len);
+	}
+	if (fake_smtp.during != NULL)
+		fake_smtp.during(n + 1);
 	if (fake_smtp.stop != NULL && fake_smtp.stop_at == n + 1)
 		*fake_smtp.stop = 1;
 	s->last = n < fake_smtp.nscript ? fake_smtp.script[n] : FAKE_250;

@@ -26,6 +26,8 @@ struct fake_smtp {
 	int     sessions;                   /* smtp_new() calls */
 	int     open;                       /* sessions not freed yet */
 	char   *rcpt[FAKE_MAX];             /* recipients, in order */
+	char   *data[FAKE_MAX];             /* what was sent to each */
+	void  (*during)(size_t nth);        /* called in each send (1-based) */
 	size_t  stop_at;                    /* during this send (1-based) */
 	volatile sig_atomic_t *stop;        /* ... set *stop, as SIGTERM does */
 };

@@ -292,9 +292,12 @@ all_rows(struct tl_ws *ws, size_t *n)
 {
 	struct store_outbox *o = NULL;
 	char *err = NULL;
+	size_t i;
 
 	assert_int_equal(store_outbox_due(ws->st, tl_utc("2100-01-01 00:00"),
 	    1000000, &o, n, &err), 0);
+	for (i = 0; i < *n; i++)
+		assert_int_equal(store_outbox_text(ws->st, &o[i], &err), 1);
 	return o;
 }
 

@@ -347,6 +347,64 @@ test_give_up(void **state)
 	assert_null(store_bounce_status(fx->st, "r1@example.org"));
 }
 
+/* The batch is read without its texts: each is read when its message is
+ * sent (a text changed in the state after the batch was read goes as
+ * changed), so that a flush holds one message, not 200.  The crash
+ * guarantees stay: the whole batch is 'sending' before the first
+ * dialogue, and each row 'sent' as soon as it went. */
+static struct tl_ws *during_fx;
+
+static void
+during_send(size_t nth)
+{
+	sqlite3 *db;
+
+	if (nth == 1) {
+		assert_row(during_fx, 1, "sending", 0, t0);
+		assert_row(during_fx, 3, "sending", 0, t0);
+		assert_int_equal(sqlite3_open(during_fx->cfg->state, &db),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "UPDATE outbox_data SET data ="
+		    " CAST('Subject: y' || char(13, 10, 13, 10) || 'later' ||"
+		    " char(13, 10) AS BLOB) WHERE id = (SELECT id FROM outbox"
+		    " WHERE message_id = 'm3@test')", NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(db);
+	} else if (nth == 2) {
+		assert_row(during_fx, 1, "sent", 1, t0);
+		assert_row(during_fx, 2, "sending", 0, t0);
+	}
+}
+
+static void
+test_text_read_when_sent(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+
+	queue(fx, 3, t0);
+	during_fx = fx;
+	fake_smtp.during = during_send;
+	flush(fx, t0, &os);
+	assert_int_equal(os.sent, 3);
+	assert_string_equal(fake_smtp.data[0], "Subject: x\r\n\r\nhello\r\n");
+	assert_string_equal(fake_smtp.data[2], "Subject: y\r\n\r\nlater\r\n");
+	assert_row(fx, 3, "sent", 1, t0);
+	/* Each text left the state as its message went. */
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_open(fx->cfg->state, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
+		    "outbox_data", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 0);
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+}
+
 int
 main(void)
 {
@@ -361,6 +419,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_give_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_read_when_sent, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

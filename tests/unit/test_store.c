@@ -351,7 +351,10 @@ test_upgrade_from_v1(void **state)
 
 		OK(store_outbox_due(s, T0 + DAY, 10, &o, &no, &err));
 		assert_int_equal(no, 1);
+		assert_null(o[0].data);
+		assert_int_equal(store_outbox_text(s, &o[0], &err), 1);
 		assert_string_equal(o[0].data, "Subject: kept\r\n\r\nbody\r\n");
+		assert_int_equal(o[0].len, 23);
 		store_outbox_free(o, no);
 	}
 	assert_true(raw_has(f->db, "index", "outbox_due"));
@@ -966,8 +969,15 @@ test_outbox_kept_small(void **state)
 	OK(store_outbox_set(s, o[1].id, "failed", 1, -1, -1, "550 no", &err));
 	OK(store_outbox_set(s, o[2].id, "pending", 1, T0 + 9 * DAY, -1, "451",
 	    &err));
-	store_outbox_free(o, n);
 	/* Only the pending one keeps its text; every row stays. */
+	assert_int_equal(store_outbox_text(s, &o[0], &err), 0);
+	assert_null(o[0].data);
+	assert_int_equal(store_outbox_text(s, &o[2], &err), 1);
+	assert_int_equal(o[2].len, 19);
+	assert_memory_equal(o[2].data, "Subject: x\r\n\r\nbody\r", 20);
+	store_outbox_text_drop(&o[2]);
+	assert_null(o[2].data);
+	store_outbox_free(o, n);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox_data"), 1);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox_data"
 	    " WHERE id = (SELECT id FROM outbox WHERE message_id = 'm2@x')"), 1);
