@@ -69,8 +69,11 @@ def full(path):
 def full_state(state, spare):
     """The state's directory on a tmpfs with room for `spare` bytes more
     than what it holds (the shared-memory file SQLite makes takes 32
-    KiB); what convened wrote there is copied back after."""
-    used = sum(os.path.getsize(os.path.join(state, f)) for f in os.listdir(state))
+    KiB); what convened wrote there is copied back after.  tmpfs gives
+    each file whole pages: the lock file and the reply-token key beside
+    the database take one each."""
+    used = sum((os.path.getsize(os.path.join(state, f)) + 4095) // 4096 * 4096
+               for f in os.listdir(state))
     size = (used + (32 << 10) + spare + 4095) // 4096 * 4096
     mnt = state + ".full"
     os.makedirs(mnt, exist_ok=True)
