@@ -3,8 +3,10 @@
 kept under 256 MB peak resident memory (issue 19: 24 MB of short header
 lines took one cycle to 1.1 GB) and 20 s, with the verdict each should
 get.  Then the daemon's own path, where Dovecot is installed: each message
-in the organizer's INBOX, read by `convened once` under the same bound.
-Prints the peak of each, for the README's reliability table."""
+in the organizer's INBOX, read by `convened once` under the same bound
+(with [imap] max_message_kb at the parser's own cap, 25 MB); and eight
+messages of 24 MB sent from the outbox by one `once`.  Prints the peak
+of each, for the README's reliability table."""
 
 import base64
 import json
@@ -203,6 +205,13 @@ def daemon_path(ws):
     dc.start()
     ws.servers.append(dc)
     ws.write_global(smtp.port, dc.imap_port)
+    # The parser's own cap, not the default 10 MB at the door (a message
+    # over it is not parsed at all: poison.sh): what the parser does
+    # with 24 MB is what is measured.
+    with open(ws.config) as f:
+        text = f.read()
+    with open(ws.config, "w") as f:
+        f.write(text.replace("[imap]\n", "[imap]\nmax_message_kb = 25600\n", 1))
     ws.write_group("10-g.ini", GROUP)
     once = [CONVENED, "-c", ws.config, "--now", "2021-03-01T12:00:00Z", "once"]
     kb, _, _ = timed(once)
