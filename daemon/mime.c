@@ -266,8 +266,10 @@ scan_boundaries(struct scan *sc, const char *v)
 		}
 		while (is_wsp(*p))
 			p++;
-		if (*p++ != '=')
+		/* never step past the terminating NUL: the search goes on */
+		if (*p != '=')
 			continue;
+		p++;
 		while (is_wsp(*p))
 			p++;
 		if (*p == '"') {

@@ -21,7 +21,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import CONVENED, SmtpServer, check, run, skip  # noqa: E402
 from dovecot import Dovecot  # noqa: E402
 
-LIMIT_KB = 256 * 1024
+
+
+def sanitized(path):
+    """Whether the binary is the ASan build: its shadow memory and freed-
+    block quarantine multiply every peak (about threefold, as ASan's own
+    documentation says), so there the bound is the plain build's times 3."""
+    try:
+        with open(path, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+LIMIT_MB = 256 * (3 if sanitized(CONVENED) else 1)
+LIMIT_KB = LIMIT_MB * 1024
 SIZE = 24 << 20
 TIME = "/usr/bin/time"
 HEAD = (b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n"
@@ -226,9 +240,9 @@ def daemon_path(ws):
         kb, secs, p = timed(once)
         check("1 replies read" in p.stderr, "%s: not read: %s" % (name, p.stderr[-300:]))
         print("once reading %-34s peak %4d MB  %5.2f s" % (name, kb // 1024, secs))
-        check(kb < LIMIT_KB, "%s: once peaked at %d MB, over 256 MB" % (name, kb // 1024))
+        check(kb < LIMIT_KB, "%s: once peaked at %d MB, over %d MB" % (name, kb // 1024, LIMIT_MB))
         worst = max(worst, kb)
-    print("largest peak of a cycle: %d MB (limit 256 MB)" % (worst // 1024))
+    print("largest peak of a cycle: %d MB (limit %d MB)" % (worst // 1024, LIMIT_MB))
     return smtp, once
 
 
@@ -257,7 +271,7 @@ def outbox_path(ws, smtp, once):
     print("once sending %d messages of %d MB: peak %d MB  %.2f s" % (
         n, len(body) >> 20, kb // 1024, secs))
     check(len(sent) == n, "%d of %d big messages sent" % (len(sent), n))
-    check(kb < LIMIT_KB, "sending the outbox peaked at %d MB, over 256 MB" % (kb // 1024))
+    check(kb < LIMIT_KB, "sending the outbox peaked at %d MB, over %d MB" % (kb // 1024, LIMIT_MB))
 
 
 def test(ws):
@@ -278,10 +292,10 @@ def test(ws):
         check(v["kind"] == kind, "%s: kind %s, not %s" % (name, v["kind"], kind))
         if reason:
             check(reason in (v["reason"] or ""), "%s: reason %s" % (name, v["reason"]))
-        check(kb < LIMIT_KB, "%s: peak %d MB, over 256 MB" % (name, kb // 1024))
+        check(kb < LIMIT_KB, "%s: peak %d MB, over %d MB" % (name, kb // 1024, LIMIT_MB))
         check(secs < 20, "%s: %.1f s" % (name, secs))
         worst = max(worst, kb)
-    print("largest peak of inspect: %d MB (limit 256 MB)" % (worst // 1024))
+    print("largest peak of inspect: %d MB (limit %d MB)" % (worst // 1024, LIMIT_MB))
     if os.path.exists("/usr/sbin/dovecot"):
         smtp, once = daemon_path(ws)
     else:
