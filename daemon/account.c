@@ -23,6 +23,7 @@
 #include "letter.h"
 #include "log.h"
 #include "oauth.h"
+#include "outage.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
@@ -447,6 +448,35 @@ notice_one(const struct cycle_ctx *c, enum account a, char **err)
 	return 1;
 }
 
+/* A notice that could not be queued waits for the next cycle (its
+ * "noticed" mark went with the rollback): broken templates are told once
+ * as their outage, a letter's own failure is logged; only the state db's
+ * failure stops the cycle. */
+static int
+notice_failed(const struct cycle_ctx *c, enum account a, char **err)
+{
+	char *terr = NULL;
+	int rc;
+
+	if (store_failure(c->st) >= STORE_FAIL_ENV)
+		return -1;
+	if ((rc = outage_templates(c->cfg, c->st, c->now, &terr)) == -1) {
+		free(*err);
+		*err = terr;
+		return -1;
+	}
+	if (rc == 0)
+		log_warnx("%s: cannot queue the admin's notice of the failed "
+		    "authorization: %s; trying again next cycle",
+		    account_name(a), *err != NULL ? *err : "unknown error");
+	else
+		log_debug("%s: the admin's notice waits for the templates: %s",
+		    account_name(a), *err != NULL ? *err : "unknown error");
+	free(*err);
+	*err = NULL;
+	return 0;
+}
+
 int
 account_notice(const struct cycle_ctx *c, char **err)
 {
@@ -470,7 +500,9 @@ account_notice(const struct cycle_ctx *c, char **err)
 		}
 		if (notice_one(c, (enum account)a, err) == -1) {
 			store_rollback(c->st);
-			return -1;
+			if (notice_failed(c, (enum account)a, err) == -1)
+				return -1;
+			continue;
 		}
 		if (store_commit(c->st) == -1) {
 			store_rollback(c->st);

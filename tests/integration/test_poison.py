@@ -364,6 +364,41 @@ def template_broken(r):
     check(r.documents("minutes@uy") == 2, "minutes recorded %d times" % r.documents("minutes@uy"))
 
 
+def auth_notice_broken(r):
+    """The IMAP password refused, which only a person can mend, while the
+    admin's auth-notice template is broken: the cycle goes on (it ended
+    the daemon), the templates' outage told once; mended, the notice goes
+    to the admin once."""
+    pw = os.path.join(r.ws.dir, "imap.pass")
+    with open(pw, "w") as f:
+        f.write("wrong\n")
+    for lang in ("es", "en", "pt", "fr"):
+        d = os.path.join(r.ws.dir, "templates", lang)
+        os.makedirs(d, exist_ok=True)
+        open(os.path.join(d, "auth-notice.txt"), "w").write(
+            "Subject: {{account}}\n\n{{#nothing}}\n")
+    r.new()
+    log = r.once("2021-03-19T10:00:00Z")
+    one_line(log, "cannot use the templates", "auth-notice.txt:3: unknown section {{#nothing}}")
+    sent = r.new()
+    check(of_kind(sent, "auth-notice") == [], "a notice from a broken template")
+    told = of_kind(sent, "outage-notice")
+    check(len(told) == 1 and told[0][0] == [ADMIN], "the admin not told of the templates once")
+    for lang in ("es", "en", "pt", "fr"):
+        os.unlink(os.path.join(r.ws.dir, "templates", lang, "auth-notice.txt"))
+    log = r.once("2021-03-19T10:30:00Z")
+    check("works again" in log, "the end of the templates' outage not logged:\n" + log)
+    told = r.new("auth-notice")
+    check(len(told) == 1 and told[0][0] == [ADMIN], "the admin's notice: %s" %
+          [m[0] for m in told])
+    with open(pw, "w") as f:
+        f.write("secret\n")
+    r.once("2021-03-19T11:00:00Z")
+    check(r.new("auth-notice") == [], "told twice")
+    print("  a refused login with its notice's template broken: the cycle went on, "
+          "the notice went once mended")
+
+
 def hostile_volume(r):
     """What one mail could do to the state before (issue 19: 24.5 MB grew
     it by 508 MB): with the default caps, a 9 MB agenda, a 24.5 MB message
@@ -436,6 +471,7 @@ def test(ws):
     poison(r)
     too_much(r)
     template_broken(r)
+    auth_notice_broken(r)
     hostile_volume(r)
     no_quarantine_folder(r)
 
