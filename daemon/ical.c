@@ -268,6 +268,16 @@ walk(const char *start, const char *tzid, const char *rrule,
 	if (rrule != NULL) {
 		icalerror_clear_errno();
 		r = icalrecurrencetype_from_string(rrule);
+		/* UNTIL as a date (RFC 5545 wants a date-time with a timed
+		 * DTSTART) means through that day, as whoever wrote it meant:
+		 * libical reads its midnight and drops a meeting that day. */
+		if (!icaltime_is_null_time(r.until) && r.until.is_date) {
+			r.until.is_date = 0;
+			r.until.hour = 23;
+			r.until.minute = 59;
+			r.until.second = 59;
+			r.until.zone = NULL;
+		}
 		/* A rule that never matches (FREQ=DAILY;BYMONTH=2;
 		 * BYMONTHDAY=31) makes libical search day by day up to the
 		 * year 2582: seconds per call, every cycle.  An UNTIL two

@@ -117,6 +117,11 @@ static const struct expansion expansions[] = {
 	  "2021-10-20 09:00" }, "2021-01-01 00:00", "2022-01-01 00:00", 9,
 	  { { 0, "2021-02-17 18:00", NULL } }, 0, { "20210721", "20210915" } },
 	/* [from, to): a start at from is in, a start at to is out. */
+	/* UNTIL as a date is through that day: the 30th is a meeting. */
+	{ "until_date", "2021-11-16 10:00", "America/Asuncion", 60,
+	  "FREQ=WEEKLY;BYDAY=TU;UNTIL=20211130", { NULL }, "2021-11-01 00:00",
+	  "2022-01-01 00:00", 3, { { 2, "2021-11-30 13:00", "20211130" } }, 0,
+	  { NULL } },
 	{ "window_bounds", "2021-02-17 15:00", "America/Montevideo", 90,
 	  "FREQ=MONTHLY;BYDAY=3WE", { NULL }, "2021-02-17 18:00",
 	  "2021-03-17 18:00", 1, { { 0, "2021-02-17 18:00", NULL } }, 0,
@@ -548,6 +553,7 @@ main(void)
 		EXPANSIONS("month_ends"),
 		EXPANSIONS("exdate"),
 		EXPANSIONS("window_bounds"),
+		EXPANSIONS("until_date"),
 		cmocka_unit_test(test_parse_local),
 		cmocka_unit_test(test_build_request),
 		cmocka_unit_test(test_build_cancel),
