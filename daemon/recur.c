@@ -45,6 +45,7 @@ struct recur {
 	struct store_plan_meeting *rows;    /* the group's meetings in the
 	                                     * planning window */
 	size_t           nrows;
+	int              detached;          /* an event let meetings go */
 };
 
 char *
@@ -517,6 +518,7 @@ end_event(struct recur *r, struct event *ev, const char *why, char **err)
 		free(list);
 	}
 	store_plan_meetings_free(rows, nrows);
+	r->detached = 1;
 	if (rc == -1 || save(r, ev, err) == -1 ||
 	    store_series_detach(r->c.st, ev->e.uid, r->c.now, err) == -1)
 		return -1;
@@ -630,44 +632,54 @@ invited(const struct store_invitee *inv, size_t n)
 	return 0;
 }
 
-/* Meetings of s already invited as events of their own: the latest start
- * of them still to come, or -1.  An event of s starts after it. */
-static long long
-invited_alone(struct recur *r, const struct series *s, char **err)
+/* 1 when meeting m was invited as an event of its own (it is in no
+ * event and someone holds an invitation to it), 0 not, -1 with *err set
+ * when the store failed. */
+static int
+invited_alone(struct recur *r, const struct store_plan_meeting *m,
+    char **err)
 {
 	struct store_invitee *inv;
-	const struct store_plan_meeting *m;
-	long long after = -1;
-	size_t ninv, i;
+	size_t ninv;
+	int rc;
 
-	for (i = 0; i < r->nrows; i++) {
-		m = &r->rows[i];
-		if (m->series_uid != NULL || m->cancelled ||
-		    m->start < r->c.now || strcmp(m->series, s->name) != 0)
-			continue;
-		if (store_meeting_invitees(r->c.st, m->uid, &inv, &ninv,
-		    err) == -1)
-			return -2;
-		if (invited(inv, ninv) && m->start > after)
-			after = m->start;
-		store_invitees_free(inv, ninv);
-	}
-	return after;
+	if (m->series_uid != NULL || m->cancelled)
+		return 0;
+	if (store_meeting_invitees(r->c.st, m->uid, &inv, &ninv, err) == -1)
+		return -1;
+	rc = invited(inv, ninv);
+	store_invitees_free(inv, ninv);
+	return rc;
 }
 
 /* The first occurrence of s an event of it can start at: still to come,
- * after those invited alone.  NULL: none in the window; *err set when
- * the store failed. */
+ * and after every meeting of s invited as an event of its own (those
+ * keep their events until they are over).  NULL: none in the window;
+ * *err set when the store failed. */
 static const struct recur_want *
 first_want(struct recur *r, const struct series *s,
     const struct recur_want *want, size_t nwant, char **err)
 {
 	const struct recur_want *w = NULL;
-	long long after;
-	size_t i;
+	const struct store_plan_meeting *m;
+	long long after = -1;
+	size_t i, k;
+	int alone;
 
-	if ((after = invited_alone(r, s, err)) == -2)
-		return NULL;
+	for (i = 0; i < r->nrows; i++) {
+		m = &r->rows[i];
+		if (m->start < r->c.now || strcmp(m->series, s->name) != 0)
+			continue;
+		if ((alone = invited_alone(r, m, err)) == -1)
+			return NULL;
+		/* Its occurrence, wherever it is wanted now, and all before. */
+		for (k = 0; alone && k < nwant; k++)
+			if (strcmp(want[k].uid, m->uid) == 0 &&
+			    want[k].o.start > after)
+				after = want[k].o.start;
+		if (alone && m->start > after)
+			after = m->start;
+	}
 	for (i = 0; i < nwant; i++)
 		if (want[i].s == s && want[i].o.start >= r->c.now &&
 		    want[i].o.start > after &&
@@ -850,10 +862,9 @@ link_rows(struct recur *r, const struct recur_want *want, size_t nwant,
     char **err)
 {
 	struct store_plan_meeting *m;
-	struct store_invitee *inv;
 	const struct series *s;
 	struct event *ev;
-	size_t i, k, ninv;
+	size_t i, k;
 	int alone;
 
 	for (i = 0; i < r->nrows; i++) {
@@ -867,11 +878,8 @@ link_rows(struct recur *r, const struct recur_want *want, size_t nwant,
 			;
 		if (k == nwant)
 			continue;       /* off the schedule: plan.c cancels it */
-		if (store_meeting_invitees(r->c.st, m->uid, &inv, &ninv,
-		    err) == -1)
+		if ((alone = invited_alone(r, m, err)) == -1)
 			return -1;
-		alone = invited(inv, ninv);
-		store_invitees_free(inv, ninv);
 		if (alone)
 			continue;       /* invited before, on its own */
 		if (store_meeting_link(r->c.st, m->uid, ev->e.uid,
@@ -879,6 +887,18 @@ link_rows(struct recur *r, const struct recur_want *want, size_t nwant,
 		    store_series_share(r->c.st, m->uid, err) == -1)
 			return -1;
 	}
+	return 0;
+}
+
+/* 1 when a series of g goes as one recurring event. */
+static int
+any_recurring(const struct group *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nseries; i++)
+		if (config_series_recurring(&g->series[i]))
+			return 1;
 	return 0;
 }
 
@@ -914,6 +934,10 @@ recur_begin(const struct recur_ctx *c, const struct recur_want *want,
 	}
 	free(v);
 	v = NULL;
+	if (r->nev == 0 && !any_recurring(c->g))
+		return r;       /* nothing of the group goes as one event */
+	if (load_rows(r, err) == -1)
+		goto fail;
 	/* Those who left hear of it as they hold it, before any change. */
 	n = r->nev;
 	for (i = 0; i < n; i++)
@@ -930,10 +954,14 @@ recur_begin(const struct recur_ctx *c, const struct recur_want *want,
 			goto fail;
 	}
 	/* What ended let its meetings go: read them again. */
-	store_plan_meetings_free(r->rows, r->nrows);
-	r->rows = NULL;
-	r->nrows = 0;
-	if (load_rows(r, err) == -1 || make_events(r, want, nwant, err) == -1 ||
+	if (r->detached) {
+		store_plan_meetings_free(r->rows, r->nrows);
+		r->rows = NULL;
+		r->nrows = 0;
+		if (load_rows(r, err) == -1)
+			goto fail;
+	}
+	if (make_events(r, want, nwant, err) == -1 ||
 	    link_rows(r, want, nwant, err) == -1)
 		goto fail;
 	return r;

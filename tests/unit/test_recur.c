@@ -605,6 +605,49 @@ test_switch(void **state)
 	    "NEEDS-ACTION");
 }
 
+/* A new time before anything of the event was held: the event starts
+ * again in place (same UID), still after the meetings invited alone,
+ * which get their own update. */
+static void
+test_retime_before_start(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_outbox *v;
+	struct got g;
+	size_t n, i;
+
+	put_group(fx, 1, "invitation = occurrence\n");
+	v = plan(fx, "2021-03-01 12:00", &n);
+	assert_int_equal(n, 3);
+	store_outbox_free(v, n);
+	put_group(fx, 1, "");
+	v = plan(fx, "2021-03-02 12:00", &n);
+	assert_int_equal(n, 0);         /* April is not due yet */
+	store_outbox_free(v, n);
+	put_group_at(fx, 1, "16:00", "");
+	v = plan(fx, "2021-03-03 12:00", &n);
+	/* March, invited alone, moves as its own event. */
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		got_of(&v[i], &g);
+		assert_string_equal(v[i].kind, "update");
+		assert_string_equal(g.v->itip->ev[0].uid, MARCH);
+		verdict_free(g.v);
+	}
+	store_outbox_free(v, n);
+	v = plan(fx, "2021-04-01 12:00", &n);
+	assert_int_equal(n, 3);
+	got_of(&v[0], &g);
+	assert_string_equal(g.v->itip->ev[0].uid,
+	    "ss-monthly-20210421-series@example.org");
+	assert_non_null(strstr(g.ical, "DTSTART;TZID=America/Montevideo:"
+	    "20210421T160000"));
+	verdict_free(g.v);
+	store_outbox_free(v, n);
+	assert_string_equal(partstat(fx, MARCH, "kim@gov.example.bb"),
+	    "NEEDS-ACTION");
+}
+
 /* A meeting whose wall time a DST gap skips gets an override that pins
  * its instant in UTC, named by the rule's own wall time. */
 static void
@@ -652,6 +695,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_real_client_answers, setup,
 		    tl_teardown),
 		cmocka_unit_test_setup_teardown(test_switch, setup, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_retime_before_start, setup,
+		    tl_teardown),
 		cmocka_unit_test_setup_teardown(test_gap_pinned, setup,
 		    tl_teardown),
 	};
