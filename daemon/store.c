@@ -1759,34 +1759,60 @@ store_plan_meeting_clear(struct store_plan_meeting *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* Every row of st (bound; NULL: it could not be) into an array of
+ * elements of size elem, each by read(); 0 with *out (NULL when none) and
+ * *n, or -1 with s->errmsg set and what was read released by release(). */
+static int
+all_rows(struct store *s, sqlite3_stmt *st, size_t elem,
+    void (*read)(sqlite3_stmt *, void *), void (*release)(void *, size_t),
+    void **out, size_t *n)
+{
+	char *v = NULL;
+	size_t nv = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, nv + 1, elem);
+		memset(v + nv * elem, 0, elem);
+		read(st, v + nv++ * elem);
+	}
+	if (rc != SQLITE_DONE)
+		save_err(s);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		release(v, nv);
+		return -1;
+	}
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+static void
+read_plan(sqlite3_stmt *st, void *out)
+{
+	plan_row(st, out);
+}
+
+static void
+release_plan(void *v, size_t n)
+{
+	store_plan_meetings_free(v, n);
+}
+
 int
 store_plan_meetings(struct store *s, const char *group_id, long long from,
     long long to, struct store_plan_meeting **out, size_t *n, char **err)
 {
-	struct store_plan_meeting *v = NULL, *m;
-	sqlite3_stmt *st;
-	size_t nv = 0;
-	int rc;
+	void *v;
 
-	if ((st = stmt_get(s, ST_PLAN_MEETINGS, "tll", group_id, from,
-	    to)) == NULL)
+	if (all_rows(s, stmt_get(s, ST_PLAN_MEETINGS, "tll", group_id, from,
+	    to), sizeof **out, read_plan, release_plan, &v, n) == -1)
 		return dberr(s, err, xasprintf("cannot read meetings of %s",
 		    group_id));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xreallocarray(v, nv + 1, sizeof(*v));
-		m = &v[nv++];
-		plan_row(st, m);
-	}
-	if (rc != SQLITE_DONE) {
-		save_err(s);
-		sqlite3_reset(st);
-		store_plan_meetings_free(v, nv);
-		return dberr(s, err, xasprintf("cannot read meetings of %s",
-		    group_id));
-	}
-	sqlite3_reset(st);
 	*out = v;
-	*n = nv;
 	return 0;
 }
 
@@ -1915,31 +1941,29 @@ store_series_event_save(struct store *s, const struct store_series_event *e,
 	return 0;
 }
 
+static void
+read_series(sqlite3_stmt *st, void *out)
+{
+	series_row(st, out);
+}
+
+static void
+release_series(void *v, size_t n)
+{
+	store_series_events_free(v, n);
+}
+
 int
 store_series_events(struct store *s, const char *group_id,
     struct store_series_event **out, size_t *n, char **err)
 {
-	struct store_series_event *v = NULL;
-	sqlite3_stmt *st;
-	size_t nv = 0;
-	int rc;
+	void *v;
 
-	if ((st = stmt_get(s, ST_SERIES_LIVE, "t", group_id)) == NULL)
+	if (all_rows(s, stmt_get(s, ST_SERIES_LIVE, "t", group_id),
+	    sizeof **out, read_series, release_series, &v, n) == -1)
 		return dberr(s, err, xasprintf("cannot read the series events "
 		    "of %s", group_id));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xreallocarray(v, nv + 1, sizeof(*v));
-		series_row(st, &v[nv++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		save_err(s);
-		store_series_events_free(v, nv);
-		return dberr(s, err, xasprintf("cannot read the series events "
-		    "of %s", group_id));
-	}
 	*out = v;
-	*n = nv;
 	return 0;
 }
 
@@ -1959,18 +1983,6 @@ one_row(struct store *s, sqlite3_stmt *st, void (*read)(sqlite3_stmt *,
 		save_err(s);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-static void
-read_series(sqlite3_stmt *st, void *out)
-{
-	series_row(st, out);
-}
-
-static void
-read_plan(sqlite3_stmt *st, void *out)
-{
-	plan_row(st, out);
 }
 
 /* The series event as one meeting: what an answer to all of it is
@@ -2045,27 +2057,13 @@ int
 store_series_meetings(struct store *s, const char *uid,
     struct store_plan_meeting **out, size_t *n, char **err)
 {
-	struct store_plan_meeting *v = NULL;
-	sqlite3_stmt *st;
-	size_t nv = 0;
-	int rc;
+	void *v;
 
-	if ((st = stmt_get(s, ST_SERIES_MEETINGS, "t", uid)) == NULL)
+	if (all_rows(s, stmt_get(s, ST_SERIES_MEETINGS, "t", uid),
+	    sizeof **out, read_plan, release_plan, &v, n) == -1)
 		return dberr(s, err, xasprintf("cannot read the meetings of "
 		    "series event %s", uid));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xreallocarray(v, nv + 1, sizeof(*v));
-		plan_row(st, &v[nv++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		save_err(s);
-		store_plan_meetings_free(v, nv);
-		return dberr(s, err, xasprintf("cannot read the meetings of "
-		    "series event %s", uid));
-	}
 	*out = v;
-	*n = nv;
 	return 0;
 }
 
