@@ -416,6 +416,22 @@ test_answers(void **state)
 	free(m);
 	assert_string_equal(partstat(fx, EVENT, "kim@gov.example.bb"),
 	    "NEEDS-ACTION");
+
+	/* A COUNTER for the whole series goes to the coordinators, about no
+	 * one meeting. */
+	m = xasprintf("From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: New time\r\nMessage-ID: <counter-7@client.example>\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/calendar; method=COUNTER; charset=UTF-8\r\n"
+	    "\r\nBEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+	    "METHOD:COUNTER\r\nBEGIN:VEVENT\r\nUID:" EVENT "\r\n"
+	    "DTSTART:20210218T180000Z\r\nDTSTAMP:20210206T120000Z\r\n"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;PARTSTAT=TENTATIVE:mailto:kim@gov.example.bb\r\n"
+	    "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	assert_int_equal(apply(fx, "2021-02-06 12:00", m), INBOX_APPLIED);
+	free(m);
+	assert_int_equal(tl_outbox_count(fx, "ss", "counter-notice", NULL), 2);
 }
 
 /* Every from in text replaced by to.  Caller frees. */
