@@ -164,6 +164,10 @@ static const struct name_value providers[] = {
 	{ "microsoft", PROVIDER_MICROSOFT }, { "google", PROVIDER_GOOGLE },
 	{ "custom", PROVIDER_CUSTOM }, { NULL, 0 }
 };
+/* How a series with a rule reaches its attendees (plan.h). */
+static const struct name_value invitations[] = {
+	{ "series", 0 }, { "occurrence", 1 }, { NULL, 0 }
+};
 static const struct name_value disseminations[] = {
 	{ "members", 0 }, { "public", 1 }, { NULL, 0 }
 };
@@ -326,6 +330,8 @@ static const struct key keys[] = {
 	KEY(S_SERIES, "open", T_BOOL, 0, AT(series, open), "no"),
 	KEY(S_SERIES, "guests", T_EMAIL, 0, LIST(series, guests, nguests), NULL),
 	KEY(S_SERIES, "agenda", T_READABLE, 0, AT(series, agenda), NULL),
+	ENUM(S_SERIES, "invitation", 0, AT(series, per_occurrence), "series",
+	    invitations),
 
 	KEY(S_GUEST, "name", T_TEXT, 0, AT(guest, name), NULL),
 	KEY(S_GUEST, "language", T_LANGUAGE, 0, AT(guest, language), NULL),
@@ -1975,6 +1981,12 @@ config_coordinator(const struct group *g, const char *email)
 	const struct member *m = config_member(g, email);
 
 	return m != NULL && m->coordinator ? m : NULL;
+}
+
+int
+config_series_recurring(const struct series *s)
+{
+	return s != NULL && s->rrule != NULL && !s->per_occurrence;
 }
 
 const struct series *

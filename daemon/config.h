@@ -66,6 +66,8 @@ struct series {
 	char      **guests;       /* lower-case addresses */
 	size_t      nguests;
 	char       *agenda;       /* absolute path, or NULL */
+	int         per_occurrence;  /* invitation = occurrence: each meeting
+	                              * its own event even with a rule */
 	int         line;
 };
 
@@ -226,6 +228,9 @@ const struct member *config_member(const struct group *, const char *email);
 const struct member *config_coordinator(const struct group *,
           const char *email);
 const struct series *config_series(const struct group *, const char *name);
+/* 1 when s goes to its attendees as one recurring event (plan.h): it has
+ * a rule and invitation = series; 0 for NULL. */
+int   config_series_recurring(const struct series *s);
 /* The [guest ADDR] section of this address (any case), or NULL. */
 const struct guest *config_guest(const struct group *, const char *email);
 const char *config_role_name(enum role);

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,23 +238,27 @@ excluded(const struct icaltimetype *t, char *const *exdate, size_t nexdate)
 	return 0;
 }
 
-int
-ical_expand(const char *start, const char *tzid, int duration,
-    const char *rrule, char *const *exdate, size_t nexdate,
-    long long from, long long to, size_t max,
-    struct ical_occurrence **out, size_t *n, char **err)
+/* One step of walk(): an occurrence of the rule at wall time t (UTC
+ * start s), excluded or not.  Returns 0 to go on, 1 to stop. */
+typedef int walk_fn(void *arg, const struct icaltimetype *t, long long s,
+    int excluded);
+
+/* Every occurrence of a series written as in the configuration, in order,
+ * until fn says stop or the rule ends; before `to` (a bound for rules
+ * without end, which libical would otherwise search to the year 2582
+ * when they never match).  0, or -1 with *err set. */
+static int
+walk(const char *start, const char *tzid, const char *rrule,
+    char *const *exdate, size_t nexdate, long long to, walk_fn *fn,
+    void *arg, char **err)
 {
 	icaltimezone *z = zone(tzid);
 	struct icalrecurrencetype r;
 	icalrecur_iterator *it = NULL;
 	struct icaltimetype dt, t;
 	struct ical_local lt;
-	struct ical_occurrence *v = NULL;
-	size_t nv = 0, steps = 0;
-	long long s;
+	size_t steps = 0;
 
-	*out = NULL;
-	*n = 0;
 	if (z == NULL || ical_parse_local(start, 0, &lt) == -1) {
 		*err = xasprintf("cannot expand series starting '%s' in '%s'",
 		    start, tzid ? tzid : "");
@@ -263,6 +268,16 @@ ical_expand(const char *start, const char *tzid, int duration,
 	if (rrule != NULL) {
 		icalerror_clear_errno();
 		r = icalrecurrencetype_from_string(rrule);
+		/* UNTIL as a date (RFC 5545 wants a date-time with a timed
+		 * DTSTART) means through that day, as whoever wrote it meant:
+		 * libical reads its midnight and drops a meeting that day. */
+		if (!icaltime_is_null_time(r.until) && r.until.is_date) {
+			r.until.is_date = 0;
+			r.until.hour = 23;
+			r.until.minute = 59;
+			r.until.second = 59;
+			r.until.zone = NULL;
+		}
 		/* A rule that never matches (FREQ=DAILY;BYMONTH=2;
 		 * BYMONTHDAY=31) makes libical search day by day up to the
 		 * year 2582: seconds per call, every cycle.  An UNTIL two
@@ -294,28 +309,233 @@ ical_expand(const char *start, const char *tzid, int duration,
 		 * start; the bound keeps a hostile rule from spinning. */
 		if (++steps > 200000)
 			break;
-		s = wall_to_utc(t, z, NULL);
-		if (s >= to)
-			break;
-		if (s < from || excluded(&t, exdate, nexdate))
-			goto next;
-		if (nv == max)
-			break;
-		v = xreallocarray(v, nv + 1, sizeof *v);
-		v[nv].start = s;
-		v[nv].end = s + (long long)duration * 60;
-		snprintf(v[nv].key, sizeof v[nv].key, "%04d%02d%02d",
-		    t.year, t.month, t.day);
-		nv++;
-next:
-		if (it == NULL)
+		if (fn(arg, &t, wall_to_utc(t, z, NULL),
+		    excluded(&t, exdate, nexdate)) || it == NULL)
 			break;
 	}
 	if (it != NULL)
 		icalrecur_iterator_free(it);
-	*out = v;
-	*n = nv;
 	return 0;
+}
+
+static void
+wall_text(const struct icaltimetype *t, char out[16])
+{
+	snprintf(out, 16, "%04d%02d%02dT%02d%02d%02d", t->year, t->month,
+	    t->day, t->hour, t->minute, t->second);
+}
+
+struct expansion {
+	long long from, to;
+	int       duration;
+	size_t    max;
+	struct ical_occurrence *v;
+	size_t    n;
+};
+
+static int
+keep_occurrence(void *arg, const struct icaltimetype *t, long long s,
+    int excl)
+{
+	struct expansion *x = arg;
+	struct ical_occurrence *o;
+
+	if (s >= x->to)
+		return 1;
+	if (s < x->from || excl)
+		return 0;
+	if (x->n == x->max)
+		return 1;
+	x->v = xreallocarray(x->v, x->n + 1, sizeof *x->v);
+	o = &x->v[x->n++];
+	o->start = s;
+	o->end = s + (long long)x->duration * 60;
+	snprintf(o->key, sizeof o->key, "%04d%02d%02d", t->year, t->month,
+	    t->day);
+	wall_text(t, o->wall);
+	return 0;
+}
+
+int
+ical_expand(const char *start, const char *tzid, int duration,
+    const char *rrule, char *const *exdate, size_t nexdate,
+    long long from, long long to, size_t max,
+    struct ical_occurrence **out, size_t *n, char **err)
+{
+	struct expansion x;
+
+	*out = NULL;
+	*n = 0;
+	memset(&x, 0, sizeof x);
+	x.from = from;
+	x.to = to;
+	x.duration = duration;
+	x.max = max;
+	if (walk(start, tzid, rrule, exdate, nexdate, to, keep_occurrence, &x,
+	    err) == -1) {
+		free(x.v);
+		return -1;
+	}
+	*out = x.v;
+	*n = x.n;
+	return 0;
+}
+
+/* The rule without its end: every part but COUNT and UNTIL, in the
+ * order written.  Caller frees. */
+static char *
+rule_pattern(const char *rrule)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	const char *p = rrule, *semi;
+	size_t n;
+
+	while (*p != '\0') {
+		semi = strchr(p, ';');
+		n = semi != NULL ? (size_t)(semi - p) : strlen(p);
+		if (n > 0 && strncasecmp(p, "COUNT=", 6) != 0 &&
+		    strncasecmp(p, "UNTIL=", 6) != 0) {
+			if (b.len > 0)
+				buf_addc(&b, ';');
+			buf_add(&b, p, n);
+		}
+		p += n + (semi != NULL);
+	}
+	return buf_detach(&b);
+}
+
+struct recurrence_walk {
+	const char *first;          /* the wall time the event starts at */
+	int         started;        /* first was met */
+	long long   first_start;
+	long long   last;           /* UTC start of the last occurrence */
+	char        last_wall[16];
+	struct buf  exdate;
+	long long   bound;          /* walked this far for EXDATEs */
+};
+
+static int
+recurrence_step(void *arg, const struct icaltimetype *t, long long s,
+    int excl)
+{
+	struct recurrence_walk *w = arg;
+	char wall[16];
+
+	wall_text(t, wall);
+	if (!w->started) {
+		if (strcmp(wall, w->first) < 0)
+			return 0;
+		if (strcmp(wall, w->first) > 0)
+			return 1;       /* first is not an occurrence */
+		w->started = 1;
+		w->first_start = s;
+	}
+	if (excl) {
+		if (w->exdate.len > 0)
+			buf_addc(&w->exdate, ',');
+		buf_adds(&w->exdate, wall);
+	}
+	w->last = s;
+	memcpy(w->last_wall, wall, sizeof wall);
+	return s > w->bound;
+}
+
+int
+ical_recurrence(const char *start, const char *tzid, const char *rrule,
+    char *const *exdate, size_t nexdate, const char *first,
+    struct ical_recurrence *out, char **err)
+{
+	struct icalrecurrencetype r;
+	struct recurrence_walk w;
+	struct ical_local x;
+	long long bound = 0, s;
+	size_t i;
+	int finite;
+
+	memset(out, 0, sizeof *out);
+	icalerror_clear_errno();
+	r = icalrecurrencetype_from_string(rrule);
+	icalerror_clear_errno();
+	finite = r.count != 0 || !icaltime_is_null_time(r.until);
+	/* An endless rule is walked as far as its last EXDATE. */
+	for (i = 0; i < nexdate; i++)
+		if (ical_parse_local(exdate[i], 1, &x) == 0) {
+			x.hour = x.minute = 0;
+			x.is_date = 0;
+			if ((s = ical_local_to_utc(&x, tzid) + 2 * 86400) > bound)
+				bound = s;
+		}
+	memset(&w, 0, sizeof w);
+	w.first = first;
+	w.exdate = (struct buf)BUF_INIT(BUF_OWN);
+	w.bound = finite ? 253402000000LL : bound;
+	if (walk(start, tzid, rrule, exdate, nexdate, 253402000000LL,
+	    recurrence_step, &w, err) == -1) {
+		buf_release(&w.exdate);
+		return -1;
+	}
+	if (!w.started) {
+		buf_release(&w.exdate);
+		return 1;
+	}
+	out->dtstart = w.first_start;
+	out->exdate = buf_detach(&w.exdate);
+	out->rrule = rule_pattern(rrule);
+	if (finite)
+		ical_recurrence_end(out, tzid, w.last_wall);
+	return 0;
+}
+
+void
+ical_recurrence_end(struct ical_recurrence *r, const char *tzid,
+    const char *last_wall)
+{
+	struct icaltimetype t = icaltime_from_string(last_wall), u;
+	char *rule, *semi;
+
+	/* The end of the last occurrence's day: every reader takes that
+	 * occurrence in, whatever it makes of a DST change at its time,
+	 * and the next one out (one a day at most, ical_rrule_check()). */
+	t.hour = 23;
+	t.minute = 59;
+	t.second = 59;
+	u = icaltime_from_timet_with_zone((time_t)wall_to_utc(t, zone(tzid),
+	    NULL), 0, icaltimezone_get_utc_timezone());
+	rule = rule_pattern(r->rrule);
+	semi = rule[0] != '\0' ? ";" : "";
+	free(r->rrule);
+	r->rrule = xasprintf("%s%sUNTIL=%04d%02d%02dT%02d%02d%02dZ", rule, semi,
+	    u.year, u.month, u.day, u.hour, u.minute, u.second);
+	free(rule);
+	r->until = wall_to_utc(t, zone(tzid), NULL);
+}
+
+void
+ical_recurrence_clear(struct ical_recurrence *r)
+{
+	free(r->rrule);
+	free(r->exdate);
+	memset(r, 0, sizeof *r);
+}
+
+int
+ical_wall_exact(const char *wall, const char *tzid)
+{
+	struct icaltimetype t = icaltime_from_string(wall), back;
+	icaltimezone *z = zone(tzid);
+	long long s;
+	int folded;
+
+	if (z == NULL || icaltime_is_null_time(t))
+		return 1;
+	s = wall_to_utc(t, z, &folded);
+	if (folded)
+		return 0;
+	back = icaltime_from_timet_with_zone((time_t)s, 0,
+	    icaltimezone_get_utc_timezone());
+	back = icaltime_convert_to_zone(back, z);
+	return back.hour == t.hour && back.minute == t.minute &&
+	    back.day == t.day;
 }
 
 void
@@ -405,6 +625,48 @@ zoned_time(icalproperty *(*make)(struct icaltimetype), long long utc,
 	return p;
 }
 
+/* A wall time (YYYYMMDDTHHMMSS) as written, with TZID: what a rule
+ * reads, in a DST gap or fold too, where zoned_time() would write UTC. */
+static icalproperty *
+wall_time(icalproperty *(*make)(struct icaltimetype), const char *wall,
+    const char *tzid)
+{
+	struct icaltimetype t = icaltime_from_string(wall);
+	icalproperty *p;
+
+	t.zone = NULL;
+	p = make(t);
+	if (tzid != NULL && strcmp(tzid, "UTC") != 0)
+		icalproperty_add_parameter(p, icalparameter_new_tzid(tzid));
+	return p;
+}
+
+/* A master's RRULE and its EXDATEs, one property each (as Google
+ * writes them; every reader takes that as it takes a list). */
+static void
+add_recurrence(icalcomponent *ve, const struct ical_event *e)
+{
+	struct icalrecurrencetype r;
+	const char *p = e->exdate;
+	char wall[16];
+	size_t n;
+
+	icalerror_clear_errno();
+	r = icalrecurrencetype_from_string(e->rrule);
+	icalerror_clear_errno();
+	icalcomponent_add_property(ve, icalproperty_new_rrule(r));
+	while (p != NULL && *p != '\0') {
+		n = strcspn(p, ",");
+		if (n == sizeof wall - 1) {
+			memcpy(wall, p, n);
+			wall[n] = '\0';
+			icalcomponent_add_property(ve, wall_time(
+			    icalproperty_new_exdate, wall, e->tzid));
+		}
+		p += n + (p[n] == ',');
+	}
+}
+
 static icalparameter_partstat
 partstat_enum(const char *s)
 {
@@ -435,11 +697,17 @@ event_component(const struct ical_event *e)
 	    icaltimezone_get_utc_timezone());
 	icalcomponent_add_property(ve, icalproperty_new_uid(e->uid));
 	icalcomponent_add_property(ve, icalproperty_new_dtstamp(stamp));
+	if (e->recurrence_id != NULL)
+		icalcomponent_add_property(ve, wall_time(
+		    icalproperty_new_recurrenceid, e->recurrence_id, e->tzid));
 	icalcomponent_add_property(ve, icalproperty_new_sequence(e->sequence));
-	icalcomponent_add_property(ve, zoned_time(icalproperty_new_dtstart,
-	    e->start, e->tzid));
+	icalcomponent_add_property(ve, e->start_wall != NULL ?
+	    wall_time(icalproperty_new_dtstart, e->start_wall, e->tzid) :
+	    zoned_time(icalproperty_new_dtstart, e->start, e->tzid));
 	icalcomponent_add_property(ve, zoned_time(icalproperty_new_dtend,
 	    e->end, e->tzid));
+	if (e->rrule != NULL)
+		add_recurrence(ve, e);
 	icalcomponent_add_property(ve, icalproperty_new_summary(e->summary));
 	if (e->description != NULL)
 		icalcomponent_add_property(ve,
@@ -486,6 +754,7 @@ event_component(const struct ical_event *e)
  * invitation before this cache (bench/RESULTS.md).  A hit returns a clone
  * of what the same arguments gave before, so the output is unchanged. */
 #define VTZ_CACHE 8
+#define ENDLESS   LLONG_MAX     /* a VTIMEZONE cut with no end */
 
 static struct vtz_cached {
 	char          *tzid;
@@ -556,7 +825,10 @@ vtimezone_cut(const char *tzid, long long from, long long to)
 	vtz = icalcomponent_new_clone(icaltimezone_get_component(z));
 	s = icaltime_from_timet_with_zone((time_t)(from - 366LL * 86400), 0,
 	    icaltimezone_get_utc_timezone());
-	e = icaltime_from_timet_with_zone((time_t)(to + 366LL * 86400), 0,
+	/* An endless series keeps every rule to come: readers that take
+	 * the VTIMEZONE (ical.js, Outlook) need them for its last years. */
+	e = to == ENDLESS ? icaltime_null_time() :
+	    icaltime_from_timet_with_zone((time_t)(to + 366LL * 86400), 0,
 	    icaltimezone_get_utc_timezone());
 	icaltimezone_truncate_vtimezone(vtz, s, e, 1);
 	if ((p = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY)))
@@ -567,6 +839,16 @@ vtimezone_cut(const char *tzid, long long from, long long to)
 		icalproperty_free(p);
 	}
 	return vtz;
+}
+
+/* The last instant an event needs its zone for: its end, a recurring
+ * one's last day, or ENDLESS. */
+static long long
+event_last(const struct ical_event *e)
+{
+	if (e->rrule == NULL)
+		return e->end;
+	return e->recur_until != 0 ? e->recur_until + 86400 : ENDLESS;
 }
 
 char *
@@ -584,7 +866,7 @@ ical_build(const char *method, const struct ical_event *ev, size_t nev)
 	icalcomponent_add_property(cal, icalproperty_new_method(
 	    icalproperty_string_to_method(method)));
 	for (i = 0; i < nev; i++) {
-		long long from = ev[i].start, to = ev[i].end;
+		long long from = ev[i].start, to = event_last(&ev[i]);
 
 		for (j = 0; j < i; j++)
 			if (strcmp(ev[j].tzid, ev[i].tzid) == 0)
@@ -595,8 +877,8 @@ ical_build(const char *method, const struct ical_event *ev, size_t nev)
 			if (strcmp(ev[j].tzid, ev[i].tzid) == 0) {
 				if (ev[j].start < from)
 					from = ev[j].start;
-				if (ev[j].end > to)
-					to = ev[j].end;
+				if (event_last(&ev[j]) > to)
+					to = event_last(&ev[j]);
 			}
 		if ((vtz = vtimezone(ev[i].tzid, from, to)) != NULL)
 			icalcomponent_add_component(cal, vtz);
@@ -804,8 +1086,10 @@ itip_event(icalcomponent *ve, struct ical_itip_event *e, struct buf *warn,
 	    warn, err);
 	if (r == -1)
 		return -1;
-	if (r == 0)
+	if (r == 0) {
 		e->recurrence_id = itip_iso(rid);
+		e->recurrence = rid;
+	}
 	if ((p = icalcomponent_get_first_property(ve, ICAL_STATUS_PROPERTY)))
 		e->status = itip_upper(icalproperty_get_value_as_string(p));
 	if ((s = icalcomponent_get_summary(ve)) != NULL)

@@ -38,6 +38,10 @@ struct ical_occurrence {
 	long long start, end;      /* UTC seconds */
 	char      key[9];          /* YYYYMMDD: local date of the rule's own
 	                            * start, the occurrence's identity */
+	char      wall[16];        /* YYYYMMDDTHHMMSS: the rule's own local
+	                            * time, which may not exist (a DST gap)
+	                            * or come twice (a fold): what a
+	                            * RECURRENCE-ID or EXDATE names */
 };
 
 /* Expand a series written as in the configuration (start "YYYY-MM-DD
@@ -49,6 +53,42 @@ int ical_expand(const char *start, const char *tzid, int duration,
         const char *rrule, char *const *exdate, size_t nexdate,
         long long from, long long to, size_t max,
         struct ical_occurrence **out, size_t *n, char **err);
+
+/* A series as one recurring event (RFC 5545 3.8.5), from one of its
+ * occurrences on.  Strings are the caller's: ical_recurrence_clear(). */
+struct ical_recurrence {
+	long long dtstart;         /* UTC start of that first occurrence */
+	long long until;           /* UTC end of the last occurrence's local
+	                            * day; 0: the rule has no end */
+	char     *rrule;           /* the RRULE value to write: the rule as
+	                            * configured, its COUNT or UNTIL replaced
+	                            * by an UNTIL in UTC at `until`, which
+	                            * every reader takes alike (RFC 5545 wants
+	                            * UTC with a zoned DTSTART; COUNT would
+	                            * count from a later first occurrence) */
+	char     *exdate;          /* the EXDATEs from first on, as rule walls
+	                            * (ical_occurrence.wall) comma-separated;
+	                            * "" none */
+};
+
+/* The series as configured (as for ical_expand()) from its occurrence at
+ * wall time first (ical_occurrence.wall) on.  0 with *out filled, 1 when
+ * the rule has no occurrence at first (its time or its pattern changed),
+ * -1 with *err set. */
+int  ical_recurrence(const char *start, const char *tzid, const char *rrule,
+         char *const *exdate, size_t nexdate, const char *first,
+         struct ical_recurrence *out, char **err);
+
+/* End r with the occurrence at last_wall: its rrule gets an UNTIL at the
+ * end of that day instead of any end it had, and until is set. */
+void ical_recurrence_end(struct ical_recurrence *r, const char *tzid,
+         const char *last_wall);
+void ical_recurrence_clear(struct ical_recurrence *);
+
+/* 1 when the wall time (YYYYMMDDTHHMMSS) comes exactly once in tzid, 0
+ * when a DST gap skips it or a fold repeats it: readers then disagree on
+ * its instant (ical.c, zoned times). */
+int  ical_wall_exact(const char *wall, const char *tzid);
 
 /* Broken-down local time of utc in tzid, with the weekday (0 = Sunday)
  * and the offset from UTC in minutes. */
@@ -82,6 +122,17 @@ struct ical_event {
 	const struct ical_attendee *att;
 	size_t      natt;
 	const char *categories;    /* may be NULL: meeting kind */
+	/* A recurring event (the master) or one of its occurrences; all
+	 * NULL for an event on its own.  Walls are YYYYMMDDTHHMMSS local to
+	 * tzid, written with TZID. */
+	const char *rrule;         /* RRULE value: a master */
+	const char *exdate;        /* a master's EXDATE walls, comma-separated */
+	long long   recur_until;   /* a master's end (ical_recurrence.until),
+	                            * 0: endless, and its VTIMEZONE keeps every
+	                            * rule to come */
+	const char *start_wall;    /* a master's DTSTART as the rule reads it,
+	                            * written so even in a DST gap or fold */
+	const char *recurrence_id; /* an occurrence's RECURRENCE-ID */
 };
 
 /* A VCALENDAR with PRODID, VERSION, METHOD (REQUEST, CANCEL or PUBLISH),
@@ -107,6 +158,7 @@ struct ical_itip_attendee {
 struct ical_itip_event {
 	char      *uid;
 	char      *recurrence_id;  /* "YYYY-MM-DDTHH:MM:SSZ" (UTC), or NULL */
+	long long  recurrence;     /* the same in unix seconds, when set */
 	int        sequence;       /* 0 when absent */
 	long long  dtstamp;        /* unix seconds, 0 when absent */
 	long long  dtstart;        /* unix seconds; valid when has_dtstart */

@@ -405,6 +405,19 @@ pass_proposal(struct ictx *c, const struct group *g,
 	return INBOX_APPLIED;
 }
 
+/* The meeting a reply answers (recur.h): the meeting of its UID, the
+ * occurrence of a series event its UID and RECURRENCE-ID name, or the
+ * series event as a whole for its UID alone (a row that stands for all
+ * of the event's meetings still to come: store_meeting_for_reply()).
+ * 1 found, 0 none, -1 error. */
+static int
+answered_meeting(struct ictx *c, const struct ical_itip_event *ev,
+    struct store_plan_meeting *r)
+{
+	return store_meeting_for_reply(c->st, ev->uid, ev->recurrence_id ?
+	    ev->recurrence : -1, r, c->err);
+}
+
 static enum inbox_result
 do_reply(struct ictx *c, int counter)
 {
@@ -416,7 +429,7 @@ do_reply(struct ictx *c, int counter)
 	int rc;
 
 	memset(&r, 0, sizeof r);
-	if ((rc = store_meeting_get(c->st, ev->uid, &r, c->err)) == -1)
+	if ((rc = answered_meeting(c, ev, &r)) == -1)
 		return INBOX_FAILED;
 	if (rc == 0) {
 		why(c, "UID %.80s is not one of our meetings", ev->uid);

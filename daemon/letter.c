@@ -205,13 +205,28 @@ all_vars(struct letter_vars *lv, const struct config *cfg,
 		l->vars_for(l->arg, lv, rd->lang, rd->tz);
 }
 
-/* The reader's token: for the meeting, else for the group. */
+/* The UID a letter about a meeting names: the series event's when it
+ * carries a calendar of one (every message of an event names the same
+ * ORGANIZER, or clients take it for another event), else the meeting's;
+ * NULL without a meeting. */
+static const char *
+event_uid(const struct letter *l)
+{
+	if (l->meeting == NULL)
+		return NULL;
+	if (l->calendar != NULL && l->meeting->series_uid != NULL)
+		return l->meeting->series_uid;
+	return l->meeting->uid;
+}
+
+/* The reader's token: for the meeting or its series event, else for the
+ * group. */
 static void
 reader_token(const struct config *cfg, const struct letter *l,
     char tok[TOKEN_LEN + 1])
 {
 	if (l->meeting != NULL)
-		token_build(&cfg->trust_key, TOKEN_MEETING, l->meeting->uid,
+		token_build(&cfg->trust_key, TOKEN_MEETING, event_uid(l),
 		    l->to, tok);
 	else
 		token_build(&cfg->trust_key, TOKEN_GROUP,
@@ -227,7 +242,7 @@ message_id(const struct config *cfg, const struct letter *l,
 	char *mid = NULL;
 
 	if (msgid_init(&id, l->kind, l->group ? l->group->id : NULL,
-	    l->meeting ? l->meeting->uid : NULL) == 0) {
+	    event_uid(l)) == 0) {
 		if (l->ref != NULL)
 			msgid_set_ref(&id, l->ref);
 		else if (l->calendar != NULL && l->meeting != NULL)
@@ -264,7 +279,9 @@ calendar_for(struct store *st, const struct letter *l, const char *body,
 		return 0;
 	if (plus == NULL && l->meeting != NULL &&
 	    !l->meeting->plain_organizer &&
-	    store_meeting_set_plain(st, l->meeting->uid, err) == -1)
+	    (l->meeting->series_uid != NULL ?
+	    store_series_set_plain(st, l->meeting->series_uid, err) :
+	    store_meeting_set_plain(st, l->meeting->uid, err)) == -1)
 		return -1;
 	*ical = l->calendar(l->arg, body, organizer);
 	return 0;

@@ -29,17 +29,21 @@
  *    confirmed) and sequence.  Then the letter's own vars, then those its
  *    vars_for adds for this reader;
  *  - the reader's reply token (token.h): for the meeting when there is
- *    one, else for the group;
- *  - its Message-ID (msgid.h), from kind, group, meeting, ref and that
- *    token: queueing the same letter twice queues it once;
+ *    one, else for the group; for a letter with a calendar about a
+ *    meeting of a series event (store.h's series_uid), for the event,
+ *    whose UID the calendar carries: every message about the event then
+ *    names the same ORGANIZER;
+ *  - its Message-ID (msgid.h), from kind, group, meeting (the event, as
+ *    for the token), ref and that token: queueing the same letter twice
+ *    queues it once;
  *  - the address the reader answers: with [trust] tokens = yes the
  *    organizer's "<local>+<token>@<domain>", as Reply-To (with the
  *    organizer's name) and as the calendar's ORGANIZER; else, and for a
  *    meeting whose invitations named the organizer's plain address
  *    (store.h's plain_organizer), no Reply-To and the plain address as
  *    ORGANIZER.  Queueing a calendar with the plain address marks its
- *    meeting so, for good: clients take a changed ORGANIZER for another
- *    event;
+ *    meeting (or series event) so, for good: clients take a changed
+ *    ORGANIZER for another event;
  *  - the text (template.h), the MIME message (compose.h) and the outbox
  *    row (store.h), in the caller's transaction. */
 #ifndef CONVENED_LETTER_H
@@ -72,7 +76,9 @@ struct letter {
 	/* Beside kind, meeting and recipient, what makes the letter one of
 	 * its kind: a notice's key, the Message-ID it answers; NULL when
 	 * nothing does.  A letter with a calendar is told apart by the
-	 * meeting's SEQUENCE instead. */
+	 * meeting's SEQUENCE instead, unless it is about a series event
+	 * (its occurrences share the event's SEQUENCE): then ref says which
+	 * occurrence, or all of them, under which SEQUENCE. */
 	const char *ref;
 	const struct tvar *vars;        /* the same for every reader */
 	size_t      nvars;

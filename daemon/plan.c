@@ -19,6 +19,7 @@
 #include "letter.h"
 #include "log.h"
 #include "plan.h"
+#include "recur.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
@@ -35,13 +36,6 @@ struct attendee {
 	int         optional;
 };
 
-/* An occurrence as the configuration wants it now. */
-struct want {
-	const struct series *s;
-	struct ical_occurrence o;
-	char *uid;
-	int   seen;             /* matched a stored meeting */
-};
 
 /* What a cycle changed in a meeting, for the updates it sends. */
 struct change {
@@ -69,6 +63,7 @@ struct ctx {
 	const struct group *g;
 	struct attendee *members;
 	size_t nmembers;
+	struct recur *rec;      /* the group's series events */
 	char **err;
 };
 
@@ -113,6 +108,24 @@ attendees_for(struct ctx *c, const struct series *s, size_t *n)
 	}
 	*n = nv;
 	return v;
+}
+
+/* recur.h's attendees: those of attendees_for(). */
+static struct ical_attendee *
+event_attendees(void *arg, const struct series *s, size_t *n)
+{
+	struct attendee *list = attendees_for(arg, s, n);
+	struct ical_attendee *a = xcalloc(*n ? *n : 1, sizeof *a);
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		a[i].email = list[i].email;
+		a[i].name = list[i].name;
+		a[i].chair = list[i].chair;
+		a[i].optional = list[i].optional;
+	}
+	free(list);
+	return a;
 }
 
 static const struct attendee *
@@ -231,23 +244,40 @@ update_vars(void *arg, struct letter_vars *lv, const char *lang,
 		letter_vars_add(lv, "reply_requested", "yes");
 }
 
-/* Queue kind (invite, update, cancel) about m to one attendee. */
+/* Queue kind (invite, update, cancel) about m to one attendee.  A
+ * meeting of a series event goes as that occurrence of it: the event's
+ * UID and SEQUENCE, its RECURRENCE-ID (recur.h). */
 static int
 queue_one(struct ctx *c, const struct meeting *m, const char *to,
     const char *kind, const struct attendee *list, size_t nlist,
     const struct store_invitee *inv, size_t ninv)
 {
+	static const struct tvar occurrence = { "occurrence", "yes" };
+	struct store_plan_meeting show = m->row;
 	struct ical_attendee *ia;
 	struct ical_job job;
 	struct letter l;
-	int rc;
+	char *ref = NULL;
+	int rc = -1;
 
 	ia = job_init(&job, c, m, kind, list, nlist, inv, ninv);
 	memset(&l, 0, sizeof l);
+	if (m->row.series_uid != NULL) {
+		if (recur_occurrence(c->rec, m->row.series_uid, &show.sequence,
+		    &show.plain_organizer, c->err) == -1)
+			goto out;
+		job.ev.uid = m->row.series_uid;
+		job.ev.recurrence_id = m->row.recurrence_id;
+		job.ev.sequence = show.sequence;
+		ref = xasprintf("%s:%d", m->row.recurrence_id, show.sequence);
+		l.vars = &occurrence;
+		l.nvars = 1;
+	}
 	l.kind = kind;
 	l.group = c->g;
-	l.meeting = &m->row;
+	l.meeting = &show;
 	l.to = to;
+	l.ref = ref;
 	l.calendar = build_ical;
 	l.method = job.method;
 	l.arg = &job;
@@ -258,6 +288,8 @@ queue_one(struct ctx *c, const struct meeting *m, const char *to,
 	rc = letter_queue(c->cfg, c->st, &l, c->now, c->err);
 	if (rc == 1)
 		c->cs->queued++;
+out:
+	free(ref);
 	free(ia);
 	return rc < 0 ? -1 : 0;
 }
@@ -281,6 +313,8 @@ save_meeting(struct ctx *c, struct meeting *m)
 	in.sequence = m->row.sequence;
 	in.content_seq = m->row.content_seq;
 	in.cancelled = m->row.cancelled;
+	in.series_uid = m->row.series_uid;
+	in.recurrence_id = m->row.recurrence_id;
 	m->dirty = 0;
 	return store_meeting_upsert(c->st, &in, c->err);
 }
@@ -297,7 +331,8 @@ cancel_departed(struct ctx *c, struct meeting *m, struct store_invitee *inv,
 	size_t i;
 	int bumped = 0;
 
-	for (i = 0; i < ninv; i++) {
+	/* A series event's are cancelled whole, by recur_begin(). */
+	for (i = 0; m->row.series_uid == NULL && i < ninv; i++) {
 		if (inv[i].cancelled ||
 		    find_attendee(list, nlist, inv[i].email) != NULL)
 			continue;
@@ -338,6 +373,29 @@ cancel_departed_first(struct ctx *c, struct meeting *m)
 	return rc;
 }
 
+/* What a meeting of a series event owes one attendee (kind: invite or
+ * update).  1: an update of this occurrence alone, to queue; 0: done,
+ * for they hold the event (the invitation is recorded), or its master
+ * brings them this change, or it is to be sent to them (recur_end(),
+ * when due); -1: error. */
+static int
+event_attendee(struct ctx *c, struct meeting *m, const char *email,
+    const char *kind, int due)
+{
+	const char *uid = m->row.series_uid;
+
+	if (strcmp(kind, "update") == 0 && !recur_master_changes(c->rec, uid))
+		return 1;
+	if (strcmp(kind, "invite") == 0 && !recur_holds(c->rec, uid, email)) {
+		if (due)
+			recur_send(c->rec, uid, email);
+		return 0;
+	}
+	return (m->dirty && save_meeting(c, m) == -1) ||
+	    store_invitation_set(c->st, m->row.uid, email, m->row.sequence,
+	    c->err) == -1 ? -1 : 0;
+}
+
 /* Invitations, updates and per-attendee cancellations of one meeting that
  * is still to come. */
 static int
@@ -348,7 +406,7 @@ reconcile_attendees(struct ctx *c, struct meeting *m)
 	size_t ninv = 0, nlist, i;
 	const struct store_invitee *known;
 	const char *kind;
-	int due, rc = -1;
+	int due, owed, rc = -1;
 
 	if (store_meeting_invitees(c->st, m->row.uid, &inv, &ninv, c->err) == -1)
 		return -1;
@@ -374,6 +432,12 @@ reconcile_attendees(struct ctx *c, struct meeting *m)
 			kind = "update";
 		else
 			continue;
+		if (m->row.series_uid != NULL &&
+		    (owed = event_attendee(c, m, list[i].email, kind, due)) != 1) {
+			if (owed == -1)
+				goto out;
+			continue;
+		}
 		if (strcmp(kind, "invite") == 0 && !due)
 			continue;
 		if (m->dirty && save_meeting(c, m) == -1)
@@ -398,7 +462,7 @@ cancel_meeting(struct ctx *c, struct meeting *m)
 	struct store_invitee *inv = NULL;
 	struct attendee *list;
 	size_t ninv = 0, nlist = 0, i;
-	int rc = -1;
+	int rc = -1, silent;
 
 	m->row.sequence++;
 	m->row.content_seq = m->row.sequence;
@@ -422,13 +486,20 @@ cancel_meeting(struct ctx *c, struct meeting *m)
 		}
 		nlist++;
 	}
+	/* A meeting of a series event whose master goes out again now (or
+	 * that has ended) leaves calendars with it: no message of its own. */
+	silent = m->row.series_uid != NULL &&
+	    recur_master_changes(c->rec, m->row.series_uid);
 	for (i = 0; i < nlist; i++)
-		if (queue_one(c, m, list[i].email, "cancel", list, nlist, inv,
-		    ninv) == -1 || store_invitation_cancel(c->st, m->row.uid,
-		    list[i].email, m->row.sequence, c->err) == -1)
+		if ((!silent && queue_one(c, m, list[i].email, "cancel", list,
+		    nlist, inv, ninv) == -1) || store_invitation_cancel(c->st,
+		    m->row.uid, list[i].email, m->row.sequence, c->err) == -1)
 			goto out;
 	c->cs->meetings_cancelled++;
-	if (nlist > 0)
+	if (nlist > 0 && silent)
+		log_info("%s: meeting %s is no longer in the schedule: its series "
+		    "event says so", c->g->id, m->row.uid);
+	else if (nlist > 0)
 		log_info("%s: meeting %s is no longer in the schedule: "
 		    "cancelled for %zu attendee%s", c->g->id, m->row.uid, nlist,
 		    nlist == 1 ? "" : "s");
@@ -451,7 +522,7 @@ str_differs(const char *a, const char *b)
 /* Bring a stored meeting in line with what its series wants now.  Returns
  * 1 when attendees must hear of it. */
 static int
-apply_want(struct meeting *m, const struct want *w, int *moved)
+apply_want(struct meeting *m, const struct recur_want *w, int *moved)
 {
 	const struct series *s = w->s;
 	const char *kind = config_meeting_kind_name(s->kind);
@@ -489,7 +560,7 @@ apply_want(struct meeting *m, const struct want *w, int *moved)
 }
 
 static void
-new_meeting(struct ctx *c, struct meeting *m, const struct want *w)
+new_meeting(struct ctx *c, struct meeting *m, const struct recur_want *w)
 {
 	memset(m, 0, sizeof *m);
 	m->s = w->s;
@@ -537,12 +608,12 @@ sync_members(struct ctx *c)
  * cancellation.  *want grows; its uids are the caller's to free, also
  * after an error. */
 static int
-expand(struct ctx *c, long long from, long long to, struct want **want,
+expand(struct ctx *c, long long from, long long to, struct recur_want **want,
     size_t *nwant)
 {
 	const struct group *g = c->g;
 	struct ical_occurrence *occ;
-	struct want *w;
+	struct recur_want *w;
 	size_t nocc, i, j;
 
 	for (i = 0; i < g->nseries; i++) {
@@ -569,7 +640,7 @@ expand(struct ctx *c, long long from, long long to, struct want **want,
 
 /* A stored meeting its series still wants, in the window. */
 static int
-update_meeting(struct ctx *c, struct meeting *m, const struct want *w)
+update_meeting(struct ctx *c, struct meeting *m, const struct recur_want *w)
 {
 	int moved;
 
@@ -577,6 +648,13 @@ update_meeting(struct ctx *c, struct meeting *m, const struct want *w)
 	m->ch.old_content_seq = m->row.content_seq;
 	if (cancel_departed_first(c, m) == -1)
 		return -1;
+	/* Its RECURRENCE-ID follows the event's rule (recur.h). */
+	if (m->row.series_uid != NULL &&
+	    str_differs(m->row.recurrence_id, w->o.wall)) {
+		free(m->row.recurrence_id);
+		m->row.recurrence_id = xstrdup(w->o.wall);
+		m->dirty = 1;
+	}
 	if (apply_want(m, w, &moved)) {
 		c->cs->meetings_changed++;
 		if (moved && store_invitation_reset(c->st, m->row.uid,
@@ -592,10 +670,10 @@ update_meeting(struct ctx *c, struct meeting *m, const struct want *w)
  * place, and stays the caller's to free. */
 static int
 reconcile_row(struct ctx *c, struct store_plan_meeting *row,
-    struct want *want, size_t nwant, long long from, long long to)
+    struct recur_want *want, size_t nwant, long long from, long long to)
 {
 	struct meeting m;
-	struct want *w = NULL;
+	struct recur_want *w = NULL;
 	size_t k;
 	int rc = 0;
 
@@ -618,14 +696,16 @@ reconcile_row(struct ctx *c, struct store_plan_meeting *row,
 
 /* An occurrence the store has not seen yet. */
 static int
-add_meeting(struct ctx *c, const struct want *w)
+add_meeting(struct ctx *c, const struct recur_want *w)
 {
 	struct meeting m;
 	int rc;
 
 	new_meeting(c, &m, w);
-	rc = save_meeting(c, &m) == -1 || reconcile_attendees(c, &m) == -1 ?
-	    -1 : 0;
+	recur_link(c->rec, &m.row, w);
+	rc = save_meeting(c, &m) == -1 || (m.row.series_uid != NULL &&
+	    store_series_share(c->st, m.row.uid, c->err) == -1) ||
+	    reconcile_attendees(c, &m) == -1 ? -1 : 0;
 	store_plan_meeting_clear(&m.row);
 	return rc;
 }
@@ -634,7 +714,8 @@ int
 plan_group(const struct cycle_ctx *cc, const struct group *g, char **err)
 {
 	struct store_plan_meeting *rows = NULL;
-	struct want *want = NULL;
+	struct recur_want *want = NULL;
+	struct recur_ctx rctx;
 	struct ctx c;
 	size_t nrows = 0, nwant = 0, i;
 	long long from = cc->now, to = cc->now + cc->cfg->horizon_days * DAY;
@@ -654,8 +735,16 @@ plan_group(const struct cycle_ctx *cc, const struct group *g, char **err)
 		c.members[i].name = g->members[i].name;
 		c.members[i].chair = g->members[i].coordinator;
 	}
+	rctx.cfg = cc->cfg;
+	rctx.st = cc->st;
+	rctx.now = cc->now;
+	rctx.cs = cc->cs;
+	rctx.g = g;
+	rctx.attendees = event_attendees;
+	rctx.arg = &c;
 	if (sync_members(&c) == -1 ||
 	    expand(&c, from, to, &want, &nwant) == -1 ||
+	    (c.rec = recur_begin(&rctx, want, nwant, err)) == NULL ||
 	    store_plan_meetings(c.st, g->id, from - 2 * DAY, to + 2 * DAY,
 	    &rows, &nrows, err) == -1)
 		goto out;
@@ -666,8 +755,10 @@ plan_group(const struct cycle_ctx *cc, const struct group *g, char **err)
 		if (!want[i].seen && want[i].o.start >= from &&
 		    want[i].o.start < to && add_meeting(&c, &want[i]) == -1)
 			goto out;
-	rc = 0;
+	rc = recur_end(c.rec, err);
+	c.rec = NULL;
 out:
+	recur_free(c.rec);
 	store_plan_meetings_free(rows, nrows);
 	for (i = 0; i < nwant; i++)
 		free(want[i].uid);

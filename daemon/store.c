@@ -269,6 +269,58 @@ static const char migration_6[] =
 	"UPDATE meetings SET plain_organizer = 1"
 	" WHERE uid IN (SELECT meeting_uid FROM invitations);";
 
+/* Number 7 is taken by work written at the same time as 8: empty here,
+ * its text comes with it. */
+static const char migration_7[] = "";
+
+/* A series invited as one recurring event (plan.h): the event, as its
+ * master was last written, and each attendee's copy of it.  Meetings
+ * stay one row per occurrence; series_uid names the event one belongs
+ * to (NULL: an event of its own) and recurrence_id its RECURRENCE-ID,
+ * the rule's own wall time in the meeting's zone. */
+static const char migration_8[] =
+	"CREATE TABLE series_events ("
+	"  uid          TEXT PRIMARY KEY NOT NULL,"
+	"  group_id     TEXT NOT NULL REFERENCES groups (id),"
+	"  series       TEXT NOT NULL,"
+	"  dtstart      INTEGER NOT NULL,"
+	"  dtstart_wall TEXT NOT NULL,"
+	"  tzid         TEXT NOT NULL,"
+	"  rrule        TEXT NOT NULL,"
+	"  exdate       TEXT NOT NULL DEFAULT '',"
+	"  until        INTEGER,"
+	"  duration     INTEGER NOT NULL,"
+	"  summary      TEXT,"
+	"  location     TEXT,"
+	"  kind         TEXT NOT NULL DEFAULT 'meeting',"
+	"  sequence     INTEGER NOT NULL DEFAULT 0,"
+	"  content_seq  INTEGER NOT NULL DEFAULT 0,"
+	"  ended        INTEGER NOT NULL DEFAULT 0 CHECK (ended IN (0, 1)),"
+	"  cancelled    INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1)),"
+	"  plain_organizer INTEGER NOT NULL DEFAULT 0"
+	"               CHECK (plain_organizer IN (0, 1)),"
+	"  created      INTEGER NOT NULL"
+	");"
+	"CREATE INDEX series_events_group ON series_events (group_id, series);"
+
+	"CREATE TABLE series_attendees ("
+	"  series_uid    TEXT NOT NULL REFERENCES series_events (uid),"
+	"  email         TEXT NOT NULL COLLATE NOCASE,"
+	"  sequence_sent INTEGER NOT NULL,"
+	"  partstat      TEXT NOT NULL DEFAULT 'NEEDS-ACTION'"
+	"                CHECK (partstat IN ('NEEDS-ACTION', 'ACCEPTED',"
+	"                  'DECLINED', 'TENTATIVE', 'DELEGATED')),"
+	"  partstat_at   INTEGER,"
+	"  reply_dtstamp INTEGER,"
+	"  cancelled     INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1)),"
+	"  PRIMARY KEY (series_uid, email)"
+	") WITHOUT ROWID;"
+
+	"ALTER TABLE meetings ADD COLUMN series_uid TEXT"
+	"  REFERENCES series_events (uid);"
+	"ALTER TABLE meetings ADD COLUMN recurrence_id TEXT;"
+	"CREATE INDEX meetings_series ON meetings (series_uid, start);";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
@@ -276,6 +328,8 @@ static const char *const migrations[] = {
 	migration_4,
 	migration_5,
 	migration_6,
+	migration_7,
+	migration_8,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -348,8 +402,62 @@ enum stmt_id {
 	ST_ACCOUNTS,
 	ST_ACCOUNT_NOTICED,
 	ST_INBOUND_COUNT,
+	ST_SERIES_SAVE,
+	ST_SERIES_LIVE,
+	ST_SERIES_GET,
+	ST_SERIES_PLAIN,
+	ST_SERIES_RESET,
+	ST_SERIES_ATT_SET,
+	ST_SERIES_SHARE_ATT,
+	ST_SERIES_SHARE_MEETING,
+	ST_SERIES_ATT_CANCEL,
+	ST_SERIES_ATT_CANCEL_ROWS,
+	ST_SERIES_DETACH_INV,
+	ST_SERIES_DETACH,
+	ST_SERIES_REPLY,
+	ST_SERIES_REPLY_ROWS,
+	ST_SERIES_OCCURRENCE,
+	ST_SERIES_MEETINGS,
+	ST_MEETING_LINK,
 	ST__COUNT
 };
+
+/* The answer an attendee gave for the whole of a series event (?1 a
+ * meeting of it, ?2 the attendee), which an occurrence newly theirs
+ * starts with. */
+#define SERIES_ANSWER \
+	"(SELECT sa.partstat, sa.reply_dtstamp FROM series_attendees AS sa" \
+	"  JOIN meetings AS sm ON sm.series_uid = sa.series_uid" \
+	"  WHERE sm.uid = ?1 AND sa.email = ?2 AND NOT sa.cancelled)"
+
+/* An occurrence newly an attendee's: invitations from meetings m and
+ * series attendees a, joined by the caller, keep an answer given to it
+ * unless it had been cancelled for them. */
+#define SHARE_ROWS \
+	"INSERT INTO invitations (meeting_uid, email, sequence_sent, partstat," \
+	"  reply_dtstamp)" \
+	" SELECT m.uid, a.email, m.sequence, a.partstat, a.reply_dtstamp" \
+	" FROM meetings AS m JOIN series_attendees AS a" \
+	"  ON a.series_uid = m.series_uid"
+#define SHARE_CONFLICT \
+	" ON CONFLICT (meeting_uid, email) DO UPDATE SET" \
+	"  sequence_sent = excluded.sequence_sent," \
+	"  partstat = CASE WHEN cancelled THEN excluded.partstat" \
+	"    ELSE partstat END," \
+	"  reply_dtstamp = CASE WHEN cancelled THEN excluded.reply_dtstamp" \
+	"    ELSE reply_dtstamp END," \
+	"  cancelled = 0"
+
+#define PLAN_COLUMNS \
+	"uid, series, orig_start, start, end, tzid, summary, location," \
+	"  kind, sequence, content_seq, status = 'cancelled'," \
+	"  agenda_state = 'confirmed', agenda, minutes_path, group_id," \
+	"  plain_organizer, series_uid, recurrence_id"
+
+#define SERIES_COLUMNS \
+	"uid, group_id, series, dtstart, dtstart_wall, tzid, rrule, exdate," \
+	"  coalesce(until, 0), duration, summary, location, kind, sequence," \
+	"  content_seq, ended, cancelled, plain_organizer"
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -401,14 +509,17 @@ static const char *const stmt_sql[ST__COUNT] = {
 	 * agenda/minutes belong to other paths: none of them is updated. */
 	[ST_MEETING_UPSERT] =
 	"INSERT INTO meetings (uid, group_id, series, orig_start, start, end,"
-	"  tzid, summary, location, kind, sequence, status, content_seq)"
+	"  tzid, summary, location, kind, sequence, status, content_seq,"
+	"  series_uid, recurrence_id)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, coalesce(?10, 'meeting'),"
-	"  ?11, ?12, ?13)"
+	"  ?11, ?12, ?13, ?14, ?15)"
 	" ON CONFLICT (uid) DO UPDATE SET"
 	"  start = excluded.start, end = excluded.end, tzid = excluded.tzid,"
 	"  summary = excluded.summary, location = excluded.location,"
 	"  kind = excluded.kind, sequence = excluded.sequence,"
-	"  status = excluded.status, content_seq = excluded.content_seq",
+	"  status = excluded.status, content_seq = excluded.content_seq,"
+	"  series_uid = excluded.series_uid,"
+	"  recurrence_id = excluded.recurrence_id",
 
 	/* The draft sent to the coordinators; a confirmed agenda stays. */
 	[ST_MEETING_DRAFT] =
@@ -426,14 +537,22 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_MEETING_MINUTES] =
 	"UPDATE meetings SET minutes_path = ?2 WHERE uid = ?1",
 
-	/* An attendee invited again after a CANCEL answers afresh; the
-	 * DTSTAMP guard stays so an old reply still cannot land. */
+	/* An attendee invited again after a CANCEL answers afresh, or with
+	 * the answer they gave for the series event the meeting is part of;
+	 * the DTSTAMP guard stays so an old reply still cannot land. */
 	[ST_INV_SET] =
-	"INSERT INTO invitations (meeting_uid, email, sequence_sent)"
-	" VALUES (?1, ?2, ?3)"
+	"INSERT INTO invitations (meeting_uid, email, sequence_sent, partstat,"
+	"  reply_dtstamp)"
+	" SELECT ?1, ?2, ?3, coalesce(a.partstat, 'NEEDS-ACTION'),"
+	"  a.reply_dtstamp"
+	" FROM (SELECT 1) LEFT JOIN " SERIES_ANSWER " AS a"
+	" WHERE true"
 	" ON CONFLICT (meeting_uid, email) DO UPDATE SET"
 	"  sequence_sent = excluded.sequence_sent,"
-	"  partstat = CASE WHEN cancelled THEN 'NEEDS-ACTION' ELSE partstat END,"
+	"  partstat = CASE WHEN cancelled THEN excluded.partstat"
+	"    ELSE partstat END,"
+	"  reply_dtstamp = CASE WHEN cancelled THEN excluded.reply_dtstamp"
+	"    ELSE reply_dtstamp END,"
 	"  cancelled = 0",
 
 	[ST_INV_CANCEL] =
@@ -483,35 +602,34 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" WHERE meeting_uid = ?1 AND NOT cancelled ORDER BY email",
 
 	[ST_PLAN_MEETINGS] =
-	"SELECT uid, series, orig_start, start, end, tzid, summary, location,"
-	"  kind, sequence, content_seq, status = 'cancelled',"
-	"  agenda_state = 'confirmed', agenda, minutes_path, group_id,"
-	"  plain_organizer"
+	"SELECT " PLAN_COLUMNS
 	" FROM meetings WHERE group_id = ?1 AND start >= ?2 AND start < ?3"
 	" ORDER BY start, uid",
 
 	[ST_MEETING_GET] =
-	"SELECT uid, series, orig_start, start, end, tzid, summary, location,"
-	"  kind, sequence, content_seq, status = 'cancelled',"
-	"  agenda_state = 'confirmed', agenda, minutes_path, group_id,"
-	"  plain_organizer"
-	" FROM meetings WHERE uid = ?1",
+	"SELECT " PLAN_COLUMNS " FROM meetings WHERE uid = ?1",
 
 	/* Attendees must hear of it: the agenda was confirmed or changed. */
 	[ST_MEETING_BUMP] =
 	"UPDATE meetings SET sequence = sequence + 1,"
 	"  content_seq = sequence + 1 WHERE uid = ?1",
 
+	/* A series event's UID names its attendees' copies of it. */
 	[ST_MEETING_INVITEES] =
 	"SELECT email, sequence_sent, cancelled, partstat FROM invitations"
-	" WHERE meeting_uid = ?1 ORDER BY email",
+	" WHERE meeting_uid = ?1"
+	" UNION ALL SELECT email, sequence_sent, cancelled, partstat"
+	" FROM series_attendees WHERE series_uid = ?1 ORDER BY 1",
 
 	/* The Message-ID is derived from what the message is; planning the
 	 * same message twice therefore queues it once. */
+	/* A letter about a series event as a whole (a proposal for all of
+	 * it) is about no one meeting. */
 	[ST_OUTBOX_ADD] =
 	"INSERT INTO outbox (message_id, kind, group_id, meeting_uid,"
 	"  recipient, next_try, created)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
+	" VALUES (?1, ?2, ?3, (SELECT uid FROM meetings WHERE uid = ?4), ?5,"
+	"  ?6, ?6)"
 	" ON CONFLICT (message_id) DO NOTHING",
 
 	[ST_OUTBOX_DATA_ADD] =
@@ -699,6 +817,109 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_INBOUND_COUNT] =
 	"SELECT count(*) FROM inbound WHERE result = ?1 AND processed_at = ?2",
+
+	/* The event's identity (uid, group, series, created) never changes;
+	 * its master does. */
+	[ST_SERIES_SAVE] =
+	"INSERT INTO series_events (uid, group_id, series, dtstart,"
+	"  dtstart_wall, tzid, rrule, exdate, until, duration, summary,"
+	"  location, kind, sequence, content_seq, ended, cancelled, created)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, nullif(?9, 0), ?10, ?11, ?12,"
+	"  coalesce(?13, 'meeting'), ?14, ?15, ?16, ?17, ?18)"
+	" ON CONFLICT (uid) DO UPDATE SET dtstart = excluded.dtstart,"
+	"  dtstart_wall = excluded.dtstart_wall, tzid = excluded.tzid,"
+	"  rrule = excluded.rrule, exdate = excluded.exdate,"
+	"  until = excluded.until, duration = excluded.duration,"
+	"  summary = excluded.summary, location = excluded.location,"
+	"  kind = excluded.kind, sequence = excluded.sequence,"
+	"  content_seq = excluded.content_seq, ended = excluded.ended,"
+	"  cancelled = excluded.cancelled",
+
+	[ST_SERIES_LIVE] =
+	"SELECT " SERIES_COLUMNS " FROM series_events"
+	" WHERE group_id = ?1 AND NOT ended ORDER BY series, dtstart",
+
+	[ST_SERIES_GET] =
+	"SELECT " SERIES_COLUMNS " FROM series_events WHERE uid = ?1",
+
+	[ST_SERIES_PLAIN] =
+	"UPDATE series_events SET plain_organizer = 1"
+	" WHERE uid = ?1 AND NOT plain_organizer",
+
+	/* A new time asks every attendee afresh (RFC 5546 2.1.4). */
+	[ST_SERIES_RESET] =
+	"UPDATE series_attendees SET partstat = 'NEEDS-ACTION'"
+	" WHERE series_uid = ?1 AND NOT cancelled",
+
+	/* Back after a CANCEL: they answer afresh. */
+	[ST_SERIES_ATT_SET] =
+	"INSERT INTO series_attendees (series_uid, email, sequence_sent)"
+	" VALUES (?1, ?2, ?3)"
+	" ON CONFLICT (series_uid, email) DO UPDATE SET"
+	"  sequence_sent = excluded.sequence_sent,"
+	"  partstat = CASE WHEN cancelled THEN 'NEEDS-ACTION' ELSE partstat END,"
+	"  reply_dtstamp = CASE WHEN cancelled THEN NULL ELSE reply_dtstamp END,"
+	"  cancelled = 0",
+
+	[ST_SERIES_SHARE_ATT] =
+	SHARE_ROWS
+	" WHERE m.series_uid = ?1 AND a.email = ?2 AND m.start > ?3"
+	"  AND m.status = 'scheduled'"
+	SHARE_CONFLICT,
+
+	[ST_SERIES_SHARE_MEETING] =
+	SHARE_ROWS
+	" WHERE m.uid = ?1 AND NOT a.cancelled"
+	SHARE_CONFLICT,
+
+	[ST_SERIES_ATT_CANCEL] =
+	"UPDATE series_attendees SET cancelled = 1, sequence_sent = ?3"
+	" WHERE series_uid = ?1 AND email = ?2",
+
+	[ST_SERIES_ATT_CANCEL_ROWS] =
+	"UPDATE invitations SET cancelled = 1, sequence_sent ="
+	"  (SELECT sequence FROM meetings WHERE uid = meeting_uid)"
+	" WHERE email = ?2 AND NOT cancelled AND meeting_uid IN"
+	"  (SELECT uid FROM meetings WHERE series_uid = ?1 AND start > ?3)",
+
+	[ST_SERIES_DETACH_INV] =
+	"UPDATE invitations SET cancelled = 1"
+	" WHERE NOT cancelled AND meeting_uid IN"
+	"  (SELECT uid FROM meetings WHERE series_uid = ?1 AND start > ?2)",
+
+	[ST_SERIES_DETACH] =
+	"UPDATE meetings SET series_uid = NULL, recurrence_id = NULL"
+	" WHERE series_uid = ?1 AND start > ?2",
+
+	[ST_SERIES_REPLY] =
+	"UPDATE series_attendees SET partstat = ?3, reply_dtstamp = ?4,"
+	"  partstat_at = ?5"
+	" WHERE series_uid = ?1 AND email = ?2"
+	"  AND (reply_dtstamp IS NULL OR reply_dtstamp <= ?4)",
+
+	/* An answer for the whole series is for what is still to come. */
+	[ST_SERIES_REPLY_ROWS] =
+	"UPDATE invitations SET partstat = ?3, reply_dtstamp = ?4,"
+	"  partstat_at = ?5"
+	" WHERE email = ?2 AND NOT cancelled"
+	"  AND (reply_dtstamp IS NULL OR reply_dtstamp <= ?4)"
+	"  AND meeting_uid IN (SELECT uid FROM meetings WHERE series_uid = ?1"
+	"    AND start > ?5 AND status = 'scheduled')",
+
+	/* Readers disagree by an hour on a wall time in a DST gap or fold,
+	 * and occurrences are at least a day apart: the nearest within
+	 * half a day is the one meant. */
+	[ST_SERIES_OCCURRENCE] =
+	"SELECT " PLAN_COLUMNS " FROM meetings"
+	" WHERE series_uid = ?1 AND start > ?2 - 43200 AND start < ?2 + 43200"
+	" ORDER BY abs(start - ?2) LIMIT 1",
+
+	[ST_SERIES_MEETINGS] =
+	"SELECT " PLAN_COLUMNS " FROM meetings WHERE series_uid = ?1"
+	" ORDER BY start, uid",
+
+	[ST_MEETING_LINK] =
+	"UPDATE meetings SET series_uid = ?2, recurrence_id = ?3 WHERE uid = ?1",
 };
 
 struct store {
@@ -1701,11 +1922,11 @@ int
 store_meeting_upsert(struct store *s, const struct store_meeting_in *mt,
     char **err)
 {
-	if (run_stmt(s, stmt_get(s, ST_MEETING_UPSERT, "tttlllttttiti",
+	if (run_stmt(s, stmt_get(s, ST_MEETING_UPSERT, "tttlllttttititt",
 	    mt->uid, mt->group_id, mt->series, mt->orig_start, mt->start,
 	    mt->end, mt->tzid, mt->summary, mt->location, mt->kind,
 	    mt->sequence, mt->cancelled ? "cancelled" : "scheduled",
-	    mt->content_seq)) < 0)
+	    mt->content_seq, mt->series_uid, mt->recurrence_id)) < 0)
 		return dberr(s, err, xasprintf("cannot record meeting %s of %s",
 		    mt->uid, mt->group_id));
 	return 0;
@@ -1780,10 +2001,23 @@ store_invitation_reply(struct store *s, const char *meeting_uid,
     const char *email, const char *partstat, long long dtstamp,
     long long now, char **err)
 {
-	int n;
+	int n = -1;
 
-	n = run_stmt(s, stmt_get(s, ST_INV_REPLY, "tttll", meeting_uid, email,
-	    partstat, dtstamp, now));
+	/* A meeting's UID, or a series event's: never both. */
+	if (sp_begin(s) == 0) {
+		n = run_stmt(s, stmt_get(s, ST_INV_REPLY, "tttll", meeting_uid,
+		    email, partstat, dtstamp, now));
+		if (n == 0) {
+			n = run_stmt(s, stmt_get(s, ST_SERIES_REPLY, "tttll",
+			    meeting_uid, email, partstat, dtstamp, now));
+			if (n > 0 && run_stmt(s, stmt_get(s,
+			    ST_SERIES_REPLY_ROWS, "tttll", meeting_uid, email,
+			    partstat, dtstamp, now)) < 0)
+				n = -1;
+		}
+		if (sp_end(s, n >= 0) == -1)
+			n = -1;
+	}
 	if (n < 0)
 		return dberr(s, err, xasprintf("cannot record reply %s of %s "
 		    "to %s", partstat, email, meeting_uid));
@@ -2036,6 +2270,8 @@ plan_row(sqlite3_stmt *st, struct store_plan_meeting *m)
 	m->minutes_path = col_dup(st, 14);
 	m->group_id = col_dup(st, 15);
 	m->plain_organizer = sqlite3_column_int(st, 16);
+	m->series_uid = col_dup(st, 17);
+	m->recurrence_id = col_dup(st, 18);
 }
 
 int
@@ -2100,37 +2336,65 @@ store_plan_meeting_clear(struct store_plan_meeting *m)
 	free(m->agenda);
 	free(m->minutes_path);
 	free(m->group_id);
+	free(m->series_uid);
+	free(m->recurrence_id);
 	memset(m, 0, sizeof(*m));
+}
+
+/* Every row of st (bound; NULL: it could not be) into an array of
+ * elements of size elem, each by read(); 0 with *out (NULL when none) and
+ * *n, or -1 with s->errmsg set and what was read released by release(). */
+static int
+all_rows(struct store *s, sqlite3_stmt *st, size_t elem,
+    void (*read)(sqlite3_stmt *, void *), void (*release)(void *, size_t),
+    void **out, size_t *n)
+{
+	char *v = NULL;
+	size_t nv = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, nv + 1, elem);
+		memset(v + nv * elem, 0, elem);
+		read(st, v + nv++ * elem);
+	}
+	if (rc != SQLITE_DONE)
+		save_err(s);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		release(v, nv);
+		return -1;
+	}
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+static void
+read_plan(sqlite3_stmt *st, void *out)
+{
+	plan_row(st, out);
+}
+
+static void
+release_plan(void *v, size_t n)
+{
+	store_plan_meetings_free(v, n);
 }
 
 int
 store_plan_meetings(struct store *s, const char *group_id, long long from,
     long long to, struct store_plan_meeting **out, size_t *n, char **err)
 {
-	struct store_plan_meeting *v = NULL, *m;
-	sqlite3_stmt *st;
-	size_t nv = 0;
-	int rc;
+	void *v;
 
-	if ((st = stmt_get(s, ST_PLAN_MEETINGS, "tll", group_id, from,
-	    to)) == NULL)
+	if (all_rows(s, stmt_get(s, ST_PLAN_MEETINGS, "tll", group_id, from,
+	    to), sizeof **out, read_plan, release_plan, &v, n) == -1)
 		return dberr(s, err, xasprintf("cannot read meetings of %s",
 		    group_id));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xreallocarray(v, nv + 1, sizeof(*v));
-		m = &v[nv++];
-		plan_row(st, m);
-	}
-	if (rc != SQLITE_DONE) {
-		save_err(s);
-		sqlite3_reset(st);
-		store_plan_meetings_free(v, nv);
-		return dberr(s, err, xasprintf("cannot read meetings of %s",
-		    group_id));
-	}
-	sqlite3_reset(st);
 	*out = v;
-	*n = nv;
 	return 0;
 }
 
@@ -2191,6 +2455,273 @@ store_invitees_free(struct store_invitee *v, size_t n)
 		free(v[i].partstat);
 	}
 	free(v);
+}
+
+/* ---- series events ---- */
+
+static void
+series_row(sqlite3_stmt *st, struct store_series_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->uid = col_dup(st, 0);
+	e->group_id = col_dup(st, 1);
+	e->series = col_dup(st, 2);
+	e->dtstart = sqlite3_column_int64(st, 3);
+	e->dtstart_wall = col_dup(st, 4);
+	e->tzid = col_dup(st, 5);
+	e->rrule = col_dup(st, 6);
+	e->exdate = col_dup(st, 7);
+	e->until = sqlite3_column_int64(st, 8);
+	e->duration = sqlite3_column_int(st, 9);
+	e->summary = col_dup(st, 10);
+	e->location = col_dup(st, 11);
+	e->kind = col_dup(st, 12);
+	e->sequence = sqlite3_column_int(st, 13);
+	e->content_seq = sqlite3_column_int(st, 14);
+	e->ended = sqlite3_column_int(st, 15);
+	e->cancelled = sqlite3_column_int(st, 16);
+	e->plain_organizer = sqlite3_column_int(st, 17);
+}
+
+void
+store_series_event_clear(struct store_series_event *e)
+{
+	free(e->uid);
+	free(e->group_id);
+	free(e->series);
+	free(e->dtstart_wall);
+	free(e->tzid);
+	free(e->rrule);
+	free(e->exdate);
+	free(e->summary);
+	free(e->location);
+	free(e->kind);
+	memset(e, 0, sizeof(*e));
+}
+
+void
+store_series_events_free(struct store_series_event *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		store_series_event_clear(&v[i]);
+	free(v);
+}
+
+int
+store_series_event_save(struct store *s, const struct store_series_event *e,
+    long long now, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_SERIES_SAVE, "tttlttttlitttiiiil",
+	    e->uid, e->group_id, e->series, e->dtstart, e->dtstart_wall,
+	    e->tzid, e->rrule, e->exdate ? e->exdate : "", e->until,
+	    e->duration, e->summary, e->location, e->kind, e->sequence,
+	    e->content_seq, e->ended, e->cancelled, now)) < 0)
+		return dberr(s, err, xasprintf("cannot record series event %s",
+		    e->uid));
+	return 0;
+}
+
+static void
+read_series(sqlite3_stmt *st, void *out)
+{
+	series_row(st, out);
+}
+
+static void
+release_series(void *v, size_t n)
+{
+	store_series_events_free(v, n);
+}
+
+int
+store_series_events(struct store *s, const char *group_id,
+    struct store_series_event **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_SERIES_LIVE, "t", group_id),
+	    sizeof **out, read_series, release_series, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read the series events "
+		    "of %s", group_id));
+	*out = v;
+	return 0;
+}
+
+/* One row of st (bound) into *out: 1, 0 none, -1 (s->errmsg set). */
+static int
+one_row(struct store *s, sqlite3_stmt *st, void (*read)(sqlite3_stmt *,
+    void *), void *out)
+{
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read(st, out);
+	else if (rc != SQLITE_DONE)
+		save_err(s);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The series event as one meeting: what an answer to all of it is
+ * checked against (store.h). */
+static void
+event_as_meeting(const struct store_series_event *e,
+    struct store_plan_meeting *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->uid = xstrdup(e->uid);
+	m->series = xstrdup(e->series);
+	m->orig_start = m->start = e->dtstart;
+	m->end = e->dtstart + (long long)e->duration * 60;
+	m->tzid = xstrdup(e->tzid);
+	m->summary = e->summary ? xstrdup(e->summary) : NULL;
+	m->location = e->location ? xstrdup(e->location) : NULL;
+	m->kind = xstrdup(e->kind ? e->kind : "meeting");
+	m->sequence = e->sequence;
+	m->content_seq = e->content_seq;
+	m->cancelled = e->cancelled;
+	m->group_id = xstrdup(e->group_id);
+	m->plain_organizer = e->plain_organizer;
+	m->series_uid = xstrdup(e->uid);
+}
+
+int
+store_meeting_for_reply(struct store *s, const char *uid,
+    long long recurrence_id, struct store_plan_meeting *out, char **err)
+{
+	struct store_series_event e;
+	int rc;
+
+	if ((rc = store_meeting_get(s, uid, out, err)) != 0)
+		return rc;
+	rc = one_row(s, stmt_get(s, ST_SERIES_GET, "t", uid), read_series, &e);
+	if (rc == 1) {
+		if (recurrence_id < 0)
+			event_as_meeting(&e, out);
+		else
+			rc = one_row(s, stmt_get(s, ST_SERIES_OCCURRENCE, "tl",
+			    uid, recurrence_id), read_plan, out);
+		store_series_event_clear(&e);
+	}
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot read meeting %s", uid));
+	return rc;
+}
+
+int
+store_series_event_get(struct store *s, const char *uid,
+    struct store_series_event *out, char **err)
+{
+	int rc;
+
+	rc = one_row(s, stmt_get(s, ST_SERIES_GET, "t", uid), read_series, out);
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot read series event %s",
+		    uid));
+	return rc;
+}
+
+int
+store_meeting_link(struct store *s, const char *uid, const char *series_uid,
+    const char *recurrence_id, char **err)
+{
+	return update_one(s, stmt_get(s, ST_MEETING_LINK, "ttt", uid,
+	    series_uid, recurrence_id), err, xasprintf("cannot join meeting "
+	    "%s to series event %s", uid, series_uid));
+}
+
+int
+store_series_meetings(struct store *s, const char *uid,
+    struct store_plan_meeting **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_SERIES_MEETINGS, "t", uid),
+	    sizeof **out, read_plan, release_plan, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read the meetings of "
+		    "series event %s", uid));
+	*out = v;
+	return 0;
+}
+
+int
+store_series_set_plain(struct store *s, const char *uid, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_SERIES_PLAIN, "t", uid)) < 0)
+		return dberr(s, err, xasprintf("cannot record the plain organizer "
+		    "of series event %s", uid));
+	return 0;
+}
+
+int
+store_series_reset(struct store *s, const char *uid, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_SERIES_RESET, "t", uid)) < 0)
+		return dberr(s, err, xasprintf("cannot reset replies to series "
+		    "event %s", uid));
+	return 0;
+}
+
+int
+store_series_attendee_set(struct store *s, const char *uid,
+    const char *email, int sequence, long long now, char **err)
+{
+	if (sp_begin(s) == -1 ||
+	    run_stmt(s, stmt_get(s, ST_SERIES_ATT_SET, "tti", uid, email,
+	    sequence)) < 0 ||
+	    run_stmt(s, stmt_get(s, ST_SERIES_SHARE_ATT, "ttl", uid, email,
+	    now)) < 0 || sp_end(s, 1) == -1) {
+		sp_end(s, 0);
+		return dberr(s, err, xasprintf("cannot record series event %s "
+		    "sent to %s", uid, email));
+	}
+	return 0;
+}
+
+int
+store_series_attendee_cancel(struct store *s, const char *uid,
+    const char *email, int sequence, long long now, char **err)
+{
+	if (sp_begin(s) == -1 ||
+	    run_stmt(s, stmt_get(s, ST_SERIES_ATT_CANCEL, "tti", uid, email,
+	    sequence)) < 0 ||
+	    run_stmt(s, stmt_get(s, ST_SERIES_ATT_CANCEL_ROWS, "ttl", uid,
+	    email, now)) < 0 || sp_end(s, 1) == -1) {
+		sp_end(s, 0);
+		return dberr(s, err, xasprintf("cannot record series event %s "
+		    "cancelled for %s", uid, email));
+	}
+	return 0;
+}
+
+int
+store_series_share(struct store *s, const char *meeting_uid, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_SERIES_SHARE_MEETING, "t",
+	    meeting_uid)) < 0)
+		return dberr(s, err, xasprintf("cannot give meeting %s to the "
+		    "attendees of its series event", meeting_uid));
+	return 0;
+}
+
+int
+store_series_detach(struct store *s, const char *uid, long long now,
+    char **err)
+{
+	if (sp_begin(s) == -1 ||
+	    run_stmt(s, stmt_get(s, ST_SERIES_DETACH_INV, "tl", uid, now)) < 0 ||
+	    run_stmt(s, stmt_get(s, ST_SERIES_DETACH, "tl", uid, now)) < 0 ||
+	    sp_end(s, 1) == -1) {
+		sp_end(s, 0);
+		return dberr(s, err, xasprintf("cannot take the meetings to come "
+		    "out of series event %s", uid));
+	}
+	return 0;
 }
 
 /* ---- outbox ---- */

@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 8
 
 /* What is at path, told from the file's first bytes without SQLite and
  * without changing anything on disk. */
@@ -148,9 +148,13 @@ struct store_meeting_in {
 	int         content_seq;        /* SEQUENCE of the last change all
 	                                 * attendees must hear of */
 	int         cancelled;
+	const char *series_uid;         /* the series event it is part of
+	                                 * (schema 8), NULL: its own event */
+	const char *recurrence_id;      /* its RECURRENCE-ID there: the
+	                                 * rule's wall time, YYYYMMDDTHHMMSS */
 };
-/* Insert the meeting, or update its schedule, text, sequence and status by
- * uid.  Agenda state, agenda text and minutes are left as they are: other
+/* Insert the meeting, or update its schedule, text, sequence, status and
+ * series event by uid.  Agenda state, agenda text and minutes are left as they are: other
  * paths own them. */
 int  store_meeting_upsert(struct store *, const struct store_meeting_in *,
          char **err);
@@ -166,9 +170,10 @@ int  store_meeting_set_minutes(struct store *, const char *uid,
          const char *path, char **err);
 
 /* Record that the REQUEST with `sequence` went to `email` for the meeting:
- * inserts the invitation (partstat NEEDS-ACTION) or updates sequence_sent,
- * and clears `cancelled`: an attendee can come back, and then answers
- * afresh (NEEDS-ACTION again). */
+ * inserts the invitation or updates sequence_sent, and clears
+ * `cancelled`: an attendee can come back, and then answers afresh.  A
+ * new or returning invitation starts NEEDS-ACTION, or with the answer
+ * the attendee gave for the whole series event the meeting is part of. */
 int  store_invitation_set(struct store *, const char *meeting_uid,
          const char *email, int sequence, char **err);
 
@@ -183,8 +188,11 @@ int  store_invitation_reset(struct store *, const char *meeting_uid,
 
 /* Apply an iTIP REPLY's PARTSTAT (ACCEPTED | DECLINED | TENTATIVE |
  * NEEDS-ACTION | DELEGATED) if its DTSTAMP is not older than the last one
- * applied: replies can arrive out of order.  Returns 1 applied, 0 ignored
- * (stale, or no such invitation), -1 error. */
+ * applied: replies can arrive out of order.  meeting_uid may be a series
+ * event's UID (store_meeting_for_reply()): the answer is then the
+ * attendee's for the whole series, and for each of its meetings that
+ * starts after now and has no newer answer of its own.  Returns 1
+ * applied, 0 ignored (stale, or no such invitation), -1 error. */
 int  store_invitation_reply(struct store *, const char *meeting_uid,
          const char *email, const char *partstat, long long dtstamp,
          long long now, char **err);
@@ -281,6 +289,9 @@ struct store_plan_meeting {
 	char      *group_id;
 	int        plain_organizer;    /* its invitations name the organizer
 	                                * by the plain address (schema 6) */
+	char      *series_uid;         /* the series event it is part of
+	                                * (schema 8), or NULL: its own */
+	char      *recurrence_id;      /* its RECURRENCE-ID there, or NULL */
 };
 /* Every meeting of the group with start in [from, to), cancelled ones too,
  * ordered by start.  *out freed with store_plan_meetings_free(). */
@@ -314,10 +325,104 @@ struct store_invitee {
 	int   cancelled;
 	char *partstat;
 };
-/* Everyone ever invited to the meeting, ordered by email. */
+/* Everyone ever invited to the meeting, ordered by email; for a series
+ * event's UID, everyone ever sent the event. */
 int  store_meeting_invitees(struct store *, const char *uid,
          struct store_invitee **out, size_t *n, char **err);
 void store_invitees_free(struct store_invitee *, size_t);
+
+/* ---- series events (schema 8) ----
+ *
+ * A series invited as one recurring event (plan.h): the event as its
+ * master was last written, each attendee's copy of it, and its meetings
+ * (meetings.series_uid).  Every attendee who holds the event is invited
+ * to each of its meetings still to come, with the answer they gave for
+ * the whole series until they answer for the one meeting. */
+
+struct store_series_event {
+	char      *uid, *group_id, *series;
+	long long  dtstart;             /* UTC start of its first occurrence */
+	char      *dtstart_wall;        /* that start as its rule reads it */
+	char      *tzid;
+	char      *rrule, *exdate;      /* as written (ical.h's recurrence) */
+	long long  until;               /* 0: endless */
+	int        duration;            /* minutes */
+	char      *summary, *location, *kind;
+	int        sequence;            /* of the last message about it */
+	int        content_seq;         /* of the last change of its master
+	                                 * every attendee must hear of */
+	int        ended;               /* no meeting joins it any more */
+	int        cancelled;           /* CANCELled as a whole */
+	int        plain_organizer;     /* as a meeting's (schema 6) */
+};
+/* Insert the event (created = now), or update all but its identity
+ * (uid, group, series) and plain_organizer. */
+int  store_series_event_save(struct store *,
+         const struct store_series_event *, long long now, char **err);
+/* The group's events that have not ended, by series then start.  *out
+ * (NULL when none) is freed with store_series_events_free(). */
+int  store_series_events(struct store *, const char *group_id,
+         struct store_series_event **out, size_t *n, char **err);
+void store_series_events_free(struct store_series_event *, size_t);
+/* One event by UID, ended or not: 1 (*out filled; release with
+ * store_series_event_clear), 0 none, -1 error. */
+int  store_series_event_get(struct store *, const char *uid,
+         struct store_series_event *out, char **err);
+void store_series_event_clear(struct store_series_event *);
+
+/* The meeting joins series event series_uid as its occurrence
+ * recurrence_id (then store_series_share()).  -1 with *err if no such
+ * meeting. */
+int  store_meeting_link(struct store *, const char *uid,
+         const char *series_uid, const char *recurrence_id, char **err);
+
+/* What a reply with this UID and RECURRENCE-ID (UTC seconds, negative:
+ * none) answers: the meeting of that UID; else the meeting of the series
+ * event of that UID that starts nearest the RECURRENCE-ID, within half a
+ * day; else, without RECURRENCE-ID, the series event itself as one
+ * meeting: its UID, group, series, first start, text, SEQUENCE and
+ * plain_organizer, cancelled when it was, and series_uid its own UID
+ * (store_meeting_invitees() and store_invitation_reply() take that UID
+ * for all of the series).  1 found (*out filled; release with
+ * store_plan_meeting_clear), 0 none, -1 error. */
+int  store_meeting_for_reply(struct store *, const char *uid,
+         long long recurrence_id, struct store_plan_meeting *out,
+         char **err);
+
+/* The event's meetings, ordered by start.  *out freed with
+ * store_plan_meetings_free(). */
+int  store_series_meetings(struct store *, const char *uid,
+         struct store_plan_meeting **out, size_t *n, char **err);
+
+/* Its messages named the organizer's plain address: so they stay. */
+int  store_series_set_plain(struct store *, const char *uid, char **err);
+
+/* The event changed its time: every answer to it is NEEDS-ACTION again
+ * (its meetings' answers are reset one by one, store_invitation_reset). */
+int  store_series_reset(struct store *, const char *uid, char **err);
+
+/* The event as it is now went to email under `sequence`: their copy is
+ * recorded (a returning attendee answers afresh), and they are invited
+ * to each of its meetings that starts after now, each at the meeting's
+ * own SEQUENCE (no update of those is owed them). */
+int  store_series_attendee_set(struct store *, const char *uid,
+         const char *email, int sequence, long long now, char **err);
+
+/* The event was CANCELled for email under `sequence`: so is each of its
+ * meetings that starts after now. */
+int  store_series_attendee_cancel(struct store *, const char *uid,
+         const char *email, int sequence, long long now, char **err);
+
+/* A meeting that joined its event (series_uid set): every attendee who
+ * holds the event is invited to it, at its SEQUENCE. */
+int  store_series_share(struct store *, const char *meeting_uid,
+         char **err);
+
+/* The event ends at now: its meetings that start after now leave it
+ * (series_uid NULL), their invitations cancelled, for the attendees'
+ * copies no longer have them. */
+int  store_series_detach(struct store *, const char *uid, long long now,
+         char **err);
 
 /* ---- outbox ----
  *

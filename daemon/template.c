@@ -26,12 +26,16 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "quota-year-end", "rule-warning", "agenda-refused", "files-refused",
     "quarantine-notice", "outage-notice", "auth-notice", NULL };
 
-/* Variables every meeting message takes. */
+/* Variables every meeting message takes; of a series event (recur.h):
+ * that the message is about the whole series, its meetings still to come
+ * (one "  - when" a line), its last day, or that the message is about one
+ * occurrence of it. */
 static const char *const meeting_vars[] = {
 	"member_name", "member_email", "group_name", "group_id", "summary",
 	"kind", "openness", "date", "when_member", "when_meeting",
 	"member_timezone", "meeting_timezone", "duration", "location",
-	"organizer_name", "organizer_email", "agenda", "sequence", NULL
+	"organizer_name", "organizer_email", "agenda", "sequence", "series",
+	"series_dates", "series_until", "occurrence", NULL
 };
 
 /* An update: the meeting's variables, what changed (each flag non-empty
@@ -44,7 +48,8 @@ static const char *const update_vars[] = {
 	"organizer_name", "organizer_email", "agenda", "sequence",
 	"changed_time", "changed_place", "changed_agenda", "changed_title",
 	"previous_when", "previous_location", "answer", "reply_requested",
-	NULL
+	"series", "series_dates", "series_until", "occurrence",
+	"changed_dates", "series_ended", NULL
 };
 
 /* Notices about one meeting (its agenda, its minutes, a proposed new

@@ -80,13 +80,21 @@ struct tvar {
  *	date when_member when_meeting member_timezone meeting_timezone
  *	duration location organizer_name organizer_email agenda sequence
  * (openness is empty when not known: a series gone that had no guests),
+ * for a series sent as one recurring event (recur.h) also
+ *	series (non-empty in a message about the whole series)
+ *	series_dates (then its planned meetings still to come, one
+ *	"  - when" a line in the reader's zone; empty when none)
+ *	series_until (its last day, when it has an end) occurrence
+ *	(non-empty in a message about one meeting of it)
  * and update also
  *	changed_time changed_place changed_agenda changed_title (each
  *	non-empty when that changed) previous_when (the time before, in
  *	the reader's zone, when it moved) previous_location (the place
  *	before, when it changed) answer (the reader's answer that stands,
  *	in words: template_answer_word()) reply_requested (non-empty when
- *	their answer is asked for again: none stands)
+ *	their answer is asked for again: none stands) changed_dates (the
+	series' dates changed: its end or its exceptions) series_ended (the
+	series now ends at series_until)
  * The agenda-*, minutes-* and counter-notice kinds accept those and
  *	deadline (localized date) tag ("[group-id]") files (one file name a
  *	line) sender_name attendee_name attendee_email proposed_when

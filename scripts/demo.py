@@ -5,7 +5,8 @@ wired so that mail to the example groups' members lands in their own IMAP
 mailboxes and mail to the organizer in convened's; then runs
 `convened once --now` week by week through 2021 on the example
 configuration.  Between runs the people act from their mailboxes: members
-accept or decline invitations, a coordinator replaces and another
+accept or decline invitations (a regular series once, as one recurring
+event), a coordinator replaces and another
 confirms an agenda, coordinators send minutes with a PDF; at midyear the
 civil-society group drops its second half of the year and is warned for
 falling short of its quota.  Prints `status` and the year's report, stops
@@ -110,13 +111,16 @@ def send(raw, sender, smtp_port):
 
 def rsvp(addr, invitation, partstat):
     """The REPLY a member's calendar client sends when they press Accept or
-    Decline: the event, METHOD:REPLY, their ATTENDEE line only."""
+    Decline: the event (for a series, its master: the first VEVENT),
+    METHOD:REPLY, their ATTENDEE line only."""
     _, text = calendar_text(invitation)
     keep = []
     in_event = False
     for line in text.replace("\r\n ", "").splitlines():
         if line == "BEGIN:VEVENT":
             in_event = True
+        if line == "END:VEVENT":
+            break
         if in_event and line.split(":", 1)[0].split(";", 1)[0] in (
                 "UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "ORGANIZER"):
             keep.append(line)

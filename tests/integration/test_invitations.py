@@ -1,18 +1,34 @@
 """Invitations end to end: `convened once --now` against a real SMTP server
 on loopback, every message read back with python3-icalendar.
 
-Covers: one invitation per member inside the invitation window, in the
-member's language and time zone; nothing twice on a second run; an open
-seminar inviting its guests; an update with a higher SEQUENCE after a
-change of time; a CANCEL after an EXDATE; a CANCEL to a removed member
-only; 451 and 550 answers for single recipients; each attendee's reply
-token, the same in ORGANIZER, Reply-To and Message-ID, kept for the
-meeting's whole life and shared with nobody."""
+Covers, for meetings invited one at a time (`invitation = occurrence`):
+one invitation per member inside the invitation window, in the member's
+language and time zone; nothing twice on a second run; an open seminar
+inviting its guests; an update with a higher SEQUENCE after a change of
+time; a CANCEL after an EXDATE; a CANCEL to a removed member only; 451
+and 550 answers for single recipients; each attendee's reply token, the
+same in ORGANIZER, Reply-To and Message-ID, kept for the meeting's whole
+life and shared with nobody.
 
+And for series sent as one recurring event (daemon/recur.h), over a year
+in America/Santiago and America/Asuncion and a night in 2027 whose
+meeting falls in Santiago's DST gap: one invitation per member, an
+agenda as that occurrence alone, a member who joins mid-series and one
+who leaves; each master expanded by python3-icalendar with
+python3-dateutil's rrule, and by Thunderbird's ical.js when node can load
+it (NODE_PATH), to exactly the meetings convened planned."""
+
+import datetime
+import json
+import os
 import re
+import sqlite3
+import subprocess
 import sys
+from zoneinfo import ZoneInfo
 
 import icalendar
+from dateutil import rrule
 
 from lib import SmtpServer, calendar_part, attachment_names, check, of_kind, run
 
@@ -58,6 +74,7 @@ summary = Intercambio mensual de experiencias
 start = 2021-02-17 {hour}
 duration = 90
 rrule = FREQ=MONTHLY;BYDAY=3WE
+invitation = occurrence
 location = https://meet.example.org/south-south
 {exdate}
 [series seminar]
@@ -308,5 +325,350 @@ def test(ws):
     check(states.get("south-south-monthly-20210317@" + DOMAIN) == "held", "March not held")
 
 
+# ---- one recurring event per series ----------------------------------------
+
+SERIES_GROUP = """\
+[group]
+id = south-south
+name = Cooperación Sur-Sur
+kind = thematic
+axis = cooperation
+language = es
+timezone = America/Montevideo
+
+[member ana@mides.example.uy]
+name = Ana Pérez
+role = ministry
+coordinator = yes
+
+[member luis@cepal.example.org]
+name = Luis Muñoz
+role = secretariat
+coordinator = yes
+language = en
+timezone = America/Santiago
+{kim}{joao}
+[series monthly]
+summary = Intercambio mensual de experiencias
+start = 2021-02-17 15:00
+duration = 90
+rrule = FREQ=MONTHLY;BYDAY=3WE;COUNT=10
+exdate = 2021-07-21
+timezone = America/Santiago
+location = https://meet.example.org/south-south
+
+[series weekly]
+summary = Taller de registros sociales
+kind = workshop
+start = 2021-09-07 10:00
+duration = 60
+rrule = FREQ=WEEKLY;BYDAY=TU;UNTIL=20211130
+exdate = 2021-10-12
+timezone = America/Asuncion
+"""
+
+JOAO = """
+[member joao@mds.example.br]
+name = João Araújo
+role = ministry
+language = pt
+timezone = America/Sao_Paulo
+"""
+
+NIGHT_GROUP = """\
+[group]
+id = night
+name = Grupo nocturno
+kind = discussion
+timezone = America/Santiago
+
+[member ana@mides.example.uy]
+name = Ana Pérez
+role = ministry
+coordinator = yes
+
+[member luis@cepal.example.org]
+name = Luis Muñoz
+role = secretariat
+coordinator = yes
+
+[series sunday]
+summary = Enlace semanal
+start = 2027-08-22 00:30
+duration = 60
+rrule = FREQ=WEEKLY;BYDAY=SU
+"""
+
+ICALJS_EXPAND = r"""
+const ICAL = require('ical.js');
+const limit = Number(process.argv[1]);
+const comp = new ICAL.Component(ICAL.parse(require('fs').readFileSync(0, 'utf8')));
+for (const vtz of comp.getAllSubcomponents('vtimezone'))
+  ICAL.TimezoneService.register(vtz);
+const all = comp.getAllSubcomponents('vevent');
+const ev = new ICAL.Event(all.find(v => !v.hasProperty('recurrence-id')));
+for (const v of all)
+  if (v.hasProperty('recurrence-id'))
+    ev.relateException(v);
+const it = ev.iterator(), out = [];
+for (let next = it.next(); next && out.length < 1000; next = it.next()) {
+  const d = ev.getOccurrenceDetails(next);
+  if (d.startDate.toUnixTime() > limit)
+    break;
+  out.push([d.startDate.toUnixTime(), d.endDate.toUnixTime() - d.startDate.toUnixTime()]);
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def series_group(kim=True, joao=False):
+    return SERIES_GROUP.format(kim=KIM if kim else "", joao=JOAO if joao else "")
+
+
+def icaljs_expand(text, limit):
+    """[(start, seconds)] ical.js expands the event to, up to limit, or
+    None when node cannot load ical.js (NODE_PATH may say where)."""
+    try:
+        p = subprocess.run(["node", "-e", ICALJS_EXPAND, str(limit)], input=text.encode(),
+                           capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if p.returncode != 0:
+        if b"Cannot find module" in p.stderr:
+            return None
+        raise Failure("ical.js could not expand:\n%s" % p.stderr.decode())
+    return [tuple(x) for x in json.loads(p.stdout)]
+
+
+def zoned(prop):
+    """The instant of a DATE-TIME property as python3-icalendar gives it
+    (its wall time and TZID, read with zoneinfo, or UTC)."""
+    dt, tzid = prop.dt, prop.params.get("TZID")
+    if tzid:
+        return dt.replace(tzinfo=None).replace(tzinfo=ZoneInfo(tzid))
+    return dt
+
+
+def stamp(dt):
+    return int(dt.timestamp())
+
+
+def py_expand(cal, limit):
+    """[(start, seconds)] of the master expanded with dateutil's rrule,
+    EXDATEs taken out and overrides (RECURRENCE-ID) put in, up to limit."""
+    events = [c for c in cal.walk() if c.name == "VEVENT"]
+    masters = [e for e in events if "RECURRENCE-ID" not in e]
+    check(len(masters) == 1, "%d masters" % len(masters))
+    m = masters[0]
+    start = zoned(m["DTSTART"])
+    length = stamp(zoned(m["DTEND"])) - stamp(start)
+    rule = rrule.rrulestr(m["RRULE"].to_ical().decode(), dtstart=start)
+    ex = set()
+    exd = m.get("EXDATE") or []
+    for lst in exd if isinstance(exd, list) else [exd]:
+        for d in lst.dts:
+            ex.add(stamp(d.dt.replace(tzinfo=None).replace(
+                tzinfo=ZoneInfo(lst.params["TZID"]))))
+    over = {stamp(zoned(e["RECURRENCE-ID"])): e for e in events if "RECURRENCE-ID" in e}
+    out = []
+    for dt in rule:
+        t = stamp(dt)
+        if t > limit or len(out) > 1000:
+            break
+        if t in ex:
+            continue
+        if t in over:
+            o = over.pop(t)
+            s = stamp(zoned(o["DTSTART"]))
+            out.append((s, stamp(zoned(o["DTEND"])) - s))
+        else:
+            out.append((t, length))
+    check(not over, "overrides that name no occurrence: %s" % sorted(over))
+    return out
+
+
+def planned(ws, now, group, series, year_end):
+    """[(start, seconds)] of the meetings convened planned for series,
+    cancelled ones left out, from `status --json`."""
+    out = []
+    for g in ws.status(now, group)["groups"]:
+        for m in g["meetings"]:
+            if not m["uid"].startswith("%s-%s-" % (group, series)) or m["status"] == "cancelled":
+                continue
+            t = stamp(datetime.datetime.strptime(m["start"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=datetime.timezone.utc))
+            if t <= year_end:
+                out.append(t)
+    return sorted(out)
+
+
+def series_checks(msg, raw, method, uid, seq, tzid="America/Santiago"):
+    """What every message about a series event carries: its UID in each
+    VEVENT, one SEQUENCE, the event's token; returns the calendar."""
+    check(msg["Auto-Submitted"] == "auto-generated", "Auto-Submitted missing")
+    check(b"\n" not in raw.replace(b"\r\n", b""), "CRLF line ends")
+    ct_method, cal = parse_cal(msg)
+    check(ct_method == method and str(cal["METHOD"]) == method, "method %s" % ct_method)
+    events = [c for c in cal.walk() if c.name == "VEVENT"]
+    check(events, "no VEVENT")
+    for ev in events:
+        check(str(ev["UID"]) == uid, "UID %s, wanted %s" % (ev["UID"], uid))
+        check(int(ev["SEQUENCE"]) == seq, "SEQUENCE %s, wanted %d" % (ev["SEQUENCE"], seq))
+        m = TOKENED.match(str(ev["ORGANIZER"]).lower())
+        check(m, "ORGANIZER %s" % ev["ORGANIZER"])
+        check_token(msg, uid, m.group(1))
+    tzs = [str(c["TZID"]) for c in cal.walk() if c.name == "VTIMEZONE"]
+    check(tzs == [tzid], "VTIMEZONE %s" % tzs)
+    check("invite.ics" in attachment_names(msg), "no invite.ics attachment")
+    return cal
+
+
+def expands_to(cal, want, limit, what):
+    """Both readers expand the event to exactly want (instants); returns
+    how many readers did."""
+    got = py_expand(cal, limit)
+    check([t for t, _ in got] == want, "%s: python3-icalendar expands to %s, planned %s" % (
+        what, [iso(t) for t, _ in got], [iso(t) for t in want]))
+    js = icaljs_expand(cal.to_ical().decode(), limit)
+    if js is None:
+        return 1
+    check([t for t, _ in js] == want, "%s: ical.js expands to %s, planned %s" % (
+        what, [iso(t) for t, _ in js], [iso(t) for t in want]))
+    check(sorted(set(d for _, d in js)) == sorted(set(d for _, d in got)), "%s: lengths" % what)
+    return 2
+
+
+def iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def confirm_agenda(ws, uid, text):
+    """What inbox.c does when a coordinator confirms an agenda."""
+    db = sqlite3.connect(os.path.join(ws.dir, "state.db"))
+    with db:
+        db.execute("UPDATE meetings SET agenda_state = 'confirmed', agenda = ?,"
+                   " sequence = sequence + 1, content_seq = sequence + 1 WHERE uid = ?",
+                   (text, uid))
+    db.close()
+
+
+def test_series(ws):
+    smtp = SmtpServer(ws.dir)
+    ws.servers.append(smtp)
+    ws.write_global(smtp.port)
+    ws.write_group("10-south-south.ini", series_group())
+    ws.convened("check")
+    seen = [0]
+    monthly = "south-south-monthly-20210217-series@" + DOMAIN
+    weekly = "south-south-weekly-20210907-series@" + DOMAIN
+    first = ["ana@mides.example.uy", "kim@gov.example.bb", "luis@cepal.example.org"]
+    readers = set()
+
+    # 1. February's meeting is due: one invitation each, for the series.
+    ws.convened("once", now="2021-02-01T12:00:00Z")
+    got = by_rcpt(new_messages(smtp, seen))
+    check(sorted(got) == first, "invited %s" % sorted(got))
+    master = None
+    for rcpt, (msg, raw) in got.items():
+        cal = series_checks(msg, raw, "REQUEST", monthly, 0)
+        ev = [c for c in cal.walk() if c.name == "VEVENT"]
+        check(len(ev) == 1, "%d VEVENTs" % len(ev))
+        rule = ev[0]["RRULE"].to_ical().decode()
+        check("COUNT" not in rule and "UNTIL=20211118T025959Z" in rule, "RRULE %s" % rule)
+        check(ev[0]["DTSTART"].params.get("TZID") == "America/Santiago", "DTSTART TZID")
+        master = master or cal
+    check("y siguientes" in str(got["ana@mides.example.uy"][0]["Subject"]), "subject")
+    text = body(got["luis@cepal.example.org"][0])
+    check("whole series" in text and "17 March 2021, 15:00 (America/Santiago" in text,
+          "series body:\n" + text)
+    check("Wednesday 21 April 2021, 15:00 (America/Santiago, UTC−04:00)" in text,
+          "April after Santiago's DST ends:\n" + text)
+
+    # 2. Months pass: nothing more, as long as nothing changes; May's agenda
+    # goes as that occurrence alone.
+    for now in ("2021-03-01T12:00:00Z", "2021-04-01T12:00:00Z"):
+        ws.convened("once", now=now)
+        check(new_messages(smtp, seen) == [], "mail without a change at %s" % now)
+    confirm_agenda(ws, "south-south-monthly-20210519@" + DOMAIN, "1. Experiencia de Chile")
+    ws.convened("once", now="2021-05-01T12:00:00Z")
+    got = by_rcpt(new_messages(smtp, seen))
+    check(sorted(got) == first, "agenda to %s" % sorted(got))
+    for rcpt, (msg, raw) in got.items():
+        cal = series_checks(msg, raw, "REQUEST", monthly, 1)
+        ev = [c for c in cal.walk() if c.name == "VEVENT"]
+        check(len(ev) == 1 and "RRULE" not in ev[0], "an occurrence alone")
+        rid = stamp(zoned(ev[0]["RECURRENCE-ID"]))
+        check(iso(rid) == "2021-05-19T19:00Z", "RECURRENCE-ID %s" % iso(rid))
+        check(stamp(zoned(ev[0]["DTSTART"])) == rid, "DTSTART of the occurrence")
+        check(rid in [t for t, _ in py_expand(master, rid)], "RECURRENCE-ID not in the series")
+        check("Experiencia de Chile" in str(ev[0]["DESCRIPTION"]), "agenda")
+
+    # 3. João joins in June: the same event, to him alone, from its start.
+    ws.write_group("10-south-south.ini", series_group(joao=True))
+    ws.convened("once", now="2021-06-01T12:00:00Z")
+    got = by_rcpt(new_messages(smtp, seen))
+    check(sorted(got) == ["joao@mds.example.br"], "joining mailed %s" % sorted(got))
+    msg, raw = got["joao@mds.example.br"]
+    cal = series_checks(msg, raw, "REQUEST", monthly, 1)
+    check("e seguintes" in str(msg["Subject"]), "Portuguese subject %s" % msg["Subject"])
+
+    # 4. Kim leaves in August: the whole event CANCELled, to her alone.
+    ws.write_group("10-south-south.ini", series_group(kim=False, joao=True))
+    ws.convened("once", now="2021-08-01T12:00:00Z")
+    got = by_rcpt(new_messages(smtp, seen))
+    check(sorted(got) == ["kim@gov.example.bb"], "leaving mailed %s" % sorted(got))
+    msg, raw = got["kim@gov.example.bb"]
+    cal = series_checks(msg, raw, "CANCEL", monthly, 2)
+    ev = [c for c in cal.walk() if c.name == "VEVENT"]
+    check(len(ev) == 1 and "RECURRENCE-ID" not in ev[0], "the whole event")
+    check(sorted(attendees(ev[0])) == ["kim@gov.example.bb"], "CANCEL names others")
+
+    # 5. September: the Asunción workshop, across its DST start (3 Oct).
+    ws.convened("once", now="2021-09-01T12:00:00Z")
+    got = by_rcpt(new_messages(smtp, seen))
+    check(sorted(got) == ["ana@mides.example.uy", "joao@mds.example.br",
+                          "luis@cepal.example.org"], "workshop to %s" % sorted(got))
+    wmaster = series_checks(got["ana@mides.example.uy"][0], got["ana@mides.example.uy"][1],
+                            "REQUEST", weekly, 0, "America/Asuncion")
+    for now in ("2021-10-01T12:00:00Z", "2021-11-01T12:00:00Z", "2021-12-01T12:00:00Z"):
+        ws.convened("once", now=now)
+        check(new_messages(smtp, seen) == [], "mail without a change at %s" % now)
+
+    # 6. What each reader expands the events to is what was planned.
+    end = stamp(datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc))
+    want = planned(ws, "2021-12-15T12:00:00Z", "south-south", "monthly", end)
+    check(len(want) == 9 and iso(want[0]) == "2021-02-17T18:00Z" and
+          iso(want[2]) == "2021-04-21T19:00Z" and iso(want[-1]) == "2021-11-17T18:00Z",
+          "monthly planned %s" % [iso(t) for t in want])
+    readers.add(expands_to(master, want, end, "monthly"))
+    want = planned(ws, "2021-12-15T12:00:00Z", "south-south", "weekly", end)
+    check(len(want) == 12 and iso(want[0]) == "2021-09-07T14:00Z" and
+          iso(want[4]) == "2021-10-05T13:00Z" and iso(want[-1]) == "2021-11-30T13:00Z",
+          "weekly planned %s" % [iso(t) for t in want])
+    readers.add(expands_to(wmaster, want, end, "weekly"))
+
+    # 7. 2027: a weekly meeting at 00:30, which Santiago's clocks skip on
+    # 5 September: pinned by an override, read alike by every reader.
+    ws.write_group("20-night.ini", NIGHT_GROUP)
+    ws.convened("once", now="2027-08-10T12:00:00Z")
+    got = by_rcpt(new_messages(smtp, seen))
+    check(sorted(got) == ["ana@mides.example.uy", "luis@cepal.example.org"],
+          "night to %s" % sorted(got))
+    night = "night-sunday-20270822-series@" + DOMAIN
+    cal = series_checks(got["ana@mides.example.uy"][0], got["ana@mides.example.uy"][1],
+                        "REQUEST", night, 0)
+    ev = [c for c in cal.walk() if c.name == "VEVENT"]
+    check(len(ev) == 2, "master and the gap's override: %d VEVENTs" % len(ev))
+    horizon = stamp(datetime.datetime(2027, 11, 7, 12, tzinfo=datetime.timezone.utc))
+    want = planned(ws, "2027-08-10T12:00:00Z", "night", "sunday", horizon)
+    check("2027-09-05T04:30Z" in [iso(t) for t in want], "gap planned %s" % [iso(t) for t in want])
+    readers.add(expands_to(cal, want, horizon, "night"))
+
+    ids = [m["Message-ID"] for _, m, _ in smtp.messages()]
+    check(len(ids) == len(set(ids)), "a Message-ID was accepted twice")
+    print("series expanded by %s" % ("python3-icalendar and ical.js" if readers == {2}
+                                     else "python3-icalendar (ical.js not installed)"))
+
+
 if __name__ == "__main__":
-    sys.exit(run("invitations", test))
+    sys.exit(max(run("invitations", test), run("invitations-series", test_series)))

@@ -209,7 +209,8 @@ tl_ws_planned(struct tl_ws *ws, const char *tag, const char *luis_extra)
 	    "coordinator = yes\n%s"
 	    "[member kim@gov.example.bb]\nname = Kim\nrole = ministry\n"
 	    "[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
-	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n", luis_extra);
+	    "duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n"
+	    "invitation = occurrence\n", luis_extra);
 	tl_ws_group(ws, "10-ss.ini", text);
 	free(text);
 	assert_int_equal(tl_step(ws, "plan", plan_group, "2021-03-01 12:00"), 3);

@@ -45,7 +45,8 @@ void tl_ws_free(struct tl_ws *);
 
 /* The group the reply tests share, planned: "ss" with coordinators Ana
  * (ministry) and Luis (secretariat; `luis_extra` is added to his section,
- * may be ""), member Kim, and a monthly series on third Wednesdays, its
+ * may be ""), member Kim, and a monthly series on third Wednesdays,
+ * invited one meeting at a time (test_recur has it as one event), its
  * March meeting (17 March 2021, 18:00Z) invited on 1 March: three
  * invitations queued. */
 void tl_ws_planned(struct tl_ws *, const char *tag, const char *luis_extra);

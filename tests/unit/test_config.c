@@ -713,7 +713,7 @@ enum field {
 	F_GROUP_NAME, F_PROCESSED, F_STATE, F_AGENDA, F_IMAP_PASSWORD, F_ADMIN,
 	F_GUESTS, F_HORIZON, F_COORDINATOR, F_GROUP_KIND, F_IMAP_TLS,
 	F_GROUP_LANGUAGE, F_SERIES_TIMEZONE, F_GROUP_ID, F_COUNTRY,
-	F_QUOTA_CHECKS, F_START, F_EXDATE, F_RRULE, F_FOLDERS
+	F_QUOTA_CHECKS, F_START, F_EXDATE, F_RRULE, F_FOLDERS, F_INVITATION
 };
 
 static char *
@@ -754,6 +754,9 @@ field_text(const struct config *cfg, enum field f)
 	case F_COUNTRY:         return xstrdup(g->members[0].country);
 	case F_START:           return xstrdup(s->start);
 	case F_RRULE:           return xstrdup(s->rrule);
+	case F_INVITATION:
+		return xasprintf("%d %d", s->per_occurrence,
+		    config_series_recurring(s));
 	case F_GUESTS:          return joined(s->guests, s->nguests);
 	case F_EXDATE:          return joined(s->exdate, s->nexdate);
 	case F_FOLDERS:
@@ -855,6 +858,13 @@ static const struct type_case type_cases[] = {
 	  F_EXDATE },
 	{ "rrule", 1, 20, "rrule = RRULE:FREQ=WEEKLY\n", 0, "FREQ=WEEKLY",
 	  F_RRULE },
+	/* A series with a rule goes as one recurring event unless it says
+	 * otherwise. */
+	{ "enum", 1, 0, "", 0, "0 1", F_INVITATION },
+	{ "enum", 1, 0, "invitation = occurrence\n", 0, "1 0", F_INVITATION },
+	{ "enum", 1, 0, "invitation = series\n", 0, "0 1", F_INVITATION },
+	{ "enum", 1, 0, "invitation = recurring\n", 21, "invitation must be "
+	  "series or occurrence, not 'recurring'", F_INVITATION },
 	{ "rrule", 1, 20, "rrule = FREQ=HOURLY\n", 20, "rrule 'FREQ=HOURLY': "
 	  "RRULE more often than daily is not a meeting series", F_RRULE },
 	{ "text list", 0, 0, "folders = Archive\nfolders = Junk,\n  Spam\n", 0,

@@ -117,6 +117,11 @@ static const struct expansion expansions[] = {
 	  "2021-10-20 09:00" }, "2021-01-01 00:00", "2022-01-01 00:00", 9,
 	  { { 0, "2021-02-17 18:00", NULL } }, 0, { "20210721", "20210915" } },
 	/* [from, to): a start at from is in, a start at to is out. */
+	/* UNTIL as a date is through that day: the 30th is a meeting. */
+	{ "until_date", "2021-11-16 10:00", "America/Asuncion", 60,
+	  "FREQ=WEEKLY;BYDAY=TU;UNTIL=20211130", { NULL }, "2021-11-01 00:00",
+	  "2022-01-01 00:00", 3, { { 2, "2021-11-30 13:00", "20211130" } }, 0,
+	  { NULL } },
 	{ "window_bounds", "2021-02-17 15:00", "America/Montevideo", 90,
 	  "FREQ=MONTHLY;BYDAY=3WE", { NULL }, "2021-02-17 18:00",
 	  "2021-03-17 18:00", 1, { { 0, "2021-02-17 18:00", NULL } }, 0,
@@ -338,6 +343,109 @@ test_build_cancel(void **state)
 	free(text);
 }
 
+/* A series as one recurring event: COUNT or UNTIL as an UTC UNTIL at
+ * the end of the last occurrence's day, EXDATEs as the rule's walls from
+ * the first occurrence on, the rest of the rule as written. */
+static void
+test_recurrence(void **state)
+{
+	static char *const ex[] = { "2021-04-21", "2021-02-17 15:00",
+	    "2021-06-16 09:00" };
+	struct ical_recurrence r;
+	char *err = NULL;
+
+	(void)state;
+	/* Six from February, one excluded before the event starts, one that
+	 * names no occurrence (09:00): the rule as configured. */
+	assert_int_equal(ical_recurrence("2021-02-17 15:00",
+	    "America/Montevideo", "FREQ=MONTHLY;COUNT=6;BYDAY=3WE", ex, 3,
+	    "20210317T150000", &r, &err), 0);
+	assert_string_equal(r.rrule, "FREQ=MONTHLY;BYDAY=3WE;"
+	    "UNTIL=20210722T025959Z");
+	assert_string_equal(r.exdate, "20210421T150000");
+	assert_int_equal(r.dtstart, tl_utc("2021-03-17 18:00"));
+	assert_int_equal(r.until, tl_utc("2021-07-22 02:59") + 59);
+	ical_recurrence_clear(&r);
+	/* Without an end: none, and EXDATEs as far as the last one. */
+	assert_int_equal(ical_recurrence("2021-02-17 15:00",
+	    "America/Montevideo", "FREQ=MONTHLY;BYDAY=3WE", ex, 3,
+	    "20210217T150000", &r, &err), 0);
+	assert_string_equal(r.rrule, "FREQ=MONTHLY;BYDAY=3WE");
+	assert_string_equal(r.exdate, "20210217T150000,20210421T150000");
+	assert_int_equal(r.until, 0);
+	ical_recurrence_clear(&r);
+	/* UNTIL as a date (written so in the configuration) ends the same
+	 * way; a first that is not an occurrence is told apart. */
+	assert_int_equal(ical_recurrence("2021-02-17 15:00",
+	    "America/Santiago", "FREQ=MONTHLY;BYDAY=3WE;UNTIL=20210630", NULL,
+	    0, "20210217T150000", &r, &err), 0);
+	assert_string_equal(r.rrule, "FREQ=MONTHLY;BYDAY=3WE;"
+	    "UNTIL=20210617T035959Z");
+	ical_recurrence_end(&r, "America/Santiago", "20210317T150000");
+	assert_string_equal(r.rrule, "FREQ=MONTHLY;BYDAY=3WE;"
+	    "UNTIL=20210318T025959Z");
+	ical_recurrence_clear(&r);
+	assert_int_equal(ical_recurrence("2021-02-17 15:00",
+	    "America/Santiago", "FREQ=MONTHLY;BYDAY=3WE", NULL, 0,
+	    "20210317T160000", &r, &err), 1);
+	assert_null(err);
+	/* Santiago: 00:30 on 5 September 2027 is skipped, 23:30 on 3 April
+	 * 2027 comes twice. */
+	assert_int_equal(ical_wall_exact("20270905T003000", "America/Santiago"),
+	    0);
+	assert_int_equal(ical_wall_exact("20270403T233000", "America/Santiago"),
+	    0);
+	assert_int_equal(ical_wall_exact("20270403T223000", "America/Santiago"),
+	    1);
+	assert_int_equal(ical_wall_exact("20270905T013000", "America/Santiago"),
+	    1);
+}
+
+/* The master of a recurring event and one occurrence of it: RRULE and
+ * EXDATE in the zone of DTSTART, a VTIMEZONE that keeps the rules to
+ * come for an endless one, RECURRENCE-ID named by the rule's wall. */
+static void
+test_build_recurring(void **state)
+{
+	static const char *const want[] = {
+		"DTSTART;TZID=America/Asuncion:20210303T100000",
+		"RRULE:FREQ=WEEKLY;BYDAY=WE",
+		"EXDATE;TZID=America/Asuncion:20210310T100000",
+		"EXDATE;TZID=America/Asuncion:20210317T100000",
+		"RECURRENCE-ID;TZID=America/Asuncion:20210324T100000",
+		"DTSTART;TZID=America/Asuncion:20210324T110000", NULL
+	};
+	struct ical_event ev[2];
+	char *text, *u;
+
+	(void)state;
+	ev[0] = event("g-s-20210303-series@example.org", 4,
+	    "2021-03-01 12:00", "2021-03-03 13:00", 60, "America/Asuncion");
+	ev[0].summary = "x";
+	ev[0].org_name = "Org";
+	ev[0].org_email = "agenda@example.org";
+	ev[0].rrule = "FREQ=WEEKLY;BYDAY=WE";
+	ev[0].exdate = "20210310T100000,20210317T100000";
+	ev[0].start_wall = "20210303T100000";
+	ev[1] = ev[0];
+	ev[1].rrule = ev[1].exdate = ev[1].start_wall = NULL;
+	ev[1].recurrence_id = "20210324T100000";
+	ev[1].start = tl_utc("2021-03-24 14:00");
+	ev[1].end = ev[1].start + 3600;
+	text = ical_build("REQUEST", ev, 2);
+	u = unfold(text);
+	assert_lines(u, want);
+	assert_int_equal(tl_count(u, "BEGIN:VEVENT"), 2);
+	assert_int_equal(tl_count(u, "BEGIN:VTIMEZONE"), 1);
+	/* Asunción changed its clocks every October and March: the rules
+	 * are not cut a year after the first meeting, as one meeting's are
+	 * (then "UNTIL=2021..."), but go on as far as the zone says. */
+	assert_null(strstr(u, "UNTIL=2021"));
+	assert_non_null(strstr(u, "RRULE:FREQ=YEARLY"));
+	free(u);
+	free(text);
+}
+
 /* A start in a DST fold is the first occurrence; written with a TZID,
  * parsers read it as they like (libical, ical.js and python3-icalendar
  * all take the second), so it is written in UTC.  A time outside the
@@ -445,12 +553,15 @@ main(void)
 		EXPANSIONS("month_ends"),
 		EXPANSIONS("exdate"),
 		EXPANSIONS("window_bounds"),
+		EXPANSIONS("until_date"),
 		cmocka_unit_test(test_parse_local),
 		cmocka_unit_test(test_build_request),
 		cmocka_unit_test(test_build_cancel),
 		cmocka_unit_test(test_localtime),
 		cmocka_unit_test(test_build_fold),
 		cmocka_unit_test(test_local_to_utc),
+		cmocka_unit_test(test_recurrence),
+		cmocka_unit_test(test_build_recurring),
 	};
 	int rc = cmocka_run_group_tests_name("ical", tests, NULL, NULL);
 

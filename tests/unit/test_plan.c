@@ -47,11 +47,11 @@ put_group(struct tl_ws *fx, const char *members, const char *series)
 
 static const char monthly[] =
 	"[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
-	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n"
+	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\ninvitation = occurrence\n"
 	"location = https://meet.example.org/a\n";
 static const char monthly_moved_room[] =
 	"[series monthly]\nsummary = Mensual\nstart = 2021-02-17 15:00\n"
-	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n"
+	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\ninvitation = occurrence\n"
 	"location = https://meet.example.org/b\n";
 
 static int
@@ -199,7 +199,7 @@ static const char ana_and_luis[] =
 	"coordinator = yes\nlanguage = en\ntimezone = Europe/Madrid\n";
 static const char monthly_later[] =
 	"[series monthly]\nsummary = Mensual\nstart = 2021-02-17 16:00\n"
-	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n"
+	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\ninvitation = occurrence\n"
 	"location = https://meet.example.org/a\n";
 
 /* Luis's cancellation: his name, his language, his zone, and the time he
@@ -397,7 +397,7 @@ test_update_keeps_answer(void **state)
 	/* Now an hour later: everyone is asked again, told the old time. */
 	put_group(fx, ana_and_luis, "[series monthly]\nsummary = Mensual\n"
 	    "start = 2021-02-17 16:00\nduration = 90\n"
-	    "rrule = FREQ=MONTHLY;BYDAY=3WE\n"
+	    "rrule = FREQ=MONTHLY;BYDAY=3WE\ninvitation = occurrence\n"
 	    "location = https://meet.example.org/b\n");
 	v = plan(fx, "2021-03-03 12:00", &n);
 	assert_int_equal(n, 2);

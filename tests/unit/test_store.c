@@ -215,17 +215,20 @@ test_fresh_db(void **state)
 
 	s = open_ok(f->db);
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 6);
+	assert_int_equal(STORE_SCHEMA_VERSION, 8);
 	for (i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++)
 		if (!raw_has(f->db, "table", all_tables[i]))
 			fail_msg("table %s missing", all_tables[i]);
 	assert_true(raw_has(f->db, "index", "outbox_due"));
 	assert_true(raw_has(f->db, "index", "meetings_group_start"));
-	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 6);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 8);
 	assert_true(raw_has(f->db, "index", "outbox_recipient"));
 	assert_true(raw_has(f->db, "index", "outbox_done"));
 	assert_true(raw_has(f->db, "index", "inbound_processed"));
 	assert_true(raw_has(f->db, "table", "accounts"));
+	assert_true(raw_has(f->db, "table", "series_events"));
+	assert_true(raw_has(f->db, "table", "series_attendees"));
+	assert_true(raw_has(f->db, "index", "meetings_series"));
 	assert_int_equal(raw_int(f->db, "PRAGMA application_id"), 0x636e7664);
 	/* Made with it: no VACUUM ever needed. */
 	assert_int_equal(raw_int(f->db, "PRAGMA auto_vacuum"), 2);
@@ -288,9 +291,17 @@ test_upgrade_from_v1(void **state)
 
 	OK(store_group_sync(s, "g1", "Group one", T0, &err));
 	OK(store_member_sync(s, "g1", mem, 1, T0, &err));
-	add_meeting(s, "m1", "g1", T0, 0, 0);
-	invite(s, "m1", "ana@example.org", "ACCEPTED");
-	add_meeting(s, "m2", "g1", T0 + 7 * DAY, 0, 0);  /* not invited yet */
+	/* Meetings as version 1 wrote them: today's statements name columns
+	 * that came later. */
+	raw_exec(f->db, "INSERT INTO meetings (uid, group_id, series,"
+	    " orig_start, start, end, tzid, summary) VALUES"
+	    " ('m1', 'g1', 'monthly', 1613584800, 1613584800, 1613590200,"
+	    "  'America/Montevideo', 'Monthly exchange'),"
+	    " ('m2', 'g1', 'monthly', 1614189600, 1614189600, 1614195000,"
+	    "  'America/Montevideo', 'Monthly exchange')");
+	raw_exec(f->db, "INSERT INTO invitations (meeting_uid, email,"
+	    " sequence_sent, partstat, reply_dtstamp) VALUES ('m1',"
+	    " 'ana@example.org', 0, 'ACCEPTED', 1613498400)");
 	/* A message queued by a version 1 convened, its text in the row. */
 	raw_exec(f->db, "INSERT INTO outbox (message_id, kind, recipient, data,"
 	    " next_try, created) VALUES ('kept@example.org', 'invite',"
@@ -310,7 +321,7 @@ test_upgrade_from_v1(void **state)
 
 	assert_int_equal(raw_int(f->db, "PRAGMA auto_vacuum"), 0);
 	s = open_ok(f->db);
-	assert_int_equal(store_schema_version(s), 6);
+	assert_int_equal(store_schema_version(s), 8);
 	assert_true(raw_has(f->db, "table", "bounces"));
 	/* Version 4: the failures, the outages and the indexes that pruning
 	 * uses; rewritten once on the way, in WAL still. */
@@ -325,6 +336,9 @@ test_upgrade_from_v1(void **state)
 		assert_string_equal(mode, "wal");
 		free(mode);
 	}
+	/* Version 8: meetings of old are events of their own. */
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM meetings"
+	    " WHERE series_uid IS NULL AND recurrence_id IS NULL"), 2);
 	/* Version 6: the meeting invited before tokens keeps the plain
 	 * organizer; the one not invited yet will carry tokens. */
 	{
@@ -378,7 +392,7 @@ test_upgrade_from_v1(void **state)
 
 	/* opening an up-to-date database again migrates nothing */
 	s = open_ok(f->db);
-	assert_int_equal(store_schema_version(s), 6);
+	assert_int_equal(store_schema_version(s), 8);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM meetings"), 2);
 	store_close(s);
 }
@@ -391,9 +405,9 @@ test_newer_refused(void **state)
 
 	store_close(s);
 
-	/* a binary that knows only version 1 meets a version 6 database */
+	/* a binary that knows only version 1 meets a version 8 database */
 	assert_null(store_open_upto(f->db, 1, &err));
-	assert_non_null(strstr(err, "schema version 6"));
+	assert_non_null(strstr(err, "schema version 8"));
 	assert_non_null(strstr(err, "(1)"));
 	free(err);
 	err = NULL;
@@ -403,7 +417,7 @@ test_newer_refused(void **state)
 	assert_non_null(err);
 	assert_non_null(strstr(err, f->db));
 	assert_non_null(strstr(err, "schema version 99"));
-	assert_non_null(strstr(err, "(6)"));
+	assert_non_null(strstr(err, "(8)"));
 	assert_non_null(strstr(err, "upgrade convened"));
 	free(err);
 	err = NULL;
@@ -1215,6 +1229,151 @@ test_accounts(void **state)
 	store_close(s);
 }
 
+/* A series event: who holds it holds its meetings to come, with the
+ * answer they gave for all of it until they answer for one; a reply is
+ * matched to the meeting nearest its RECURRENCE-ID; when the event ends
+ * its meetings to come leave it. */
+static const char *
+inv_partstat(struct store *s, const char *uid, const char *email)
+{
+	static char out[40];
+	struct store_invitee *v = NULL;
+	size_t n = 0, i;
+
+	OK(store_meeting_invitees(s, uid, &v, &n, &err));
+	snprintf(out, sizeof out, "none");
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].email, email) == 0)
+			snprintf(out, sizeof out, "%s/%d%s", v[i].partstat,
+			    v[i].sequence_sent, v[i].cancelled ? " cancelled" : "");
+	store_invitees_free(v, n);
+	return out;
+}
+
+static void
+test_series_event(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	struct store_series_event e, got, *list = NULL;
+	struct store_plan_meeting pm;
+	size_t n = 0;
+
+	OK(store_group_sync(s, "g1", "Group one", T0, &err));
+	memset(&e, 0, sizeof e);
+	e.uid = "g1-monthly-20210217-series@example.org";
+	e.group_id = "g1";
+	e.series = "monthly";
+	e.dtstart = T0;
+	e.dtstart_wall = "20210217T150000";
+	e.tzid = "America/Montevideo";
+	e.rrule = "FREQ=MONTHLY;BYDAY=3WE";
+	e.duration = 90;
+	e.summary = "Monthly exchange";
+	e.kind = "meeting";
+	e.sequence = 2;
+	OK(store_series_event_save(s, &e, T0 - 30 * DAY, &err));
+	OK(store_series_events(s, "g1", &list, &n, &err));
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].exdate, "");
+	assert_int_equal(list[0].until, 0);
+	assert_int_equal(list[0].sequence, 2);
+	store_series_events_free(list, n);
+
+	add_meeting(s, "m-feb", "g1", T0, 0, 0);
+	add_meeting(s, "m-mar", "g1", T0 + 28 * DAY, 1, 0);
+	OK(store_meeting_link(s, "m-feb", e.uid, "20210217T150000", &err));
+	OK(store_meeting_link(s, "m-mar", e.uid, "20210317T150000", &err));
+	/* Ana holds it: invited to both, at each one's own SEQUENCE. */
+	OK(store_series_attendee_set(s, e.uid, "ana@example.org", 2, T0 - DAY,
+	    &err));
+	assert_string_equal(inv_partstat(s, "m-mar", "ana@example.org"),
+	    "NEEDS-ACTION/1");
+	assert_string_equal(inv_partstat(s, e.uid, "ana@example.org"),
+	    "NEEDS-ACTION/2");
+	/* Her answer for the series reaches the meetings still to come. */
+	assert_int_equal(store_invitation_reply(s, e.uid, "ana@example.org",
+	    "ACCEPTED", T0 - 2 * DAY, T0 - DAY, &err), 1);
+	assert_string_equal(inv_partstat(s, "m-feb", "ana@example.org"),
+	    "ACCEPTED/0");
+	/* March declined alone, later; an older series answer leaves it. */
+	assert_int_equal(store_invitation_reply(s, "m-mar", "ana@example.org",
+	    "DECLINED", T0, T0, &err), 1);
+	assert_int_equal(store_invitation_reply(s, e.uid, "ana@example.org",
+	    "TENTATIVE", T0 - DAY, T0 - DAY / 2, &err), 1);
+	assert_string_equal(inv_partstat(s, "m-mar", "ana@example.org"),
+	    "DECLINED/1");
+	assert_string_equal(inv_partstat(s, "m-feb", "ana@example.org"),
+	    "TENTATIVE/0");
+	/* A meeting that joins later starts with the series' answer. */
+	add_meeting(s, "m-apr", "g1", T0 + 63 * DAY, 0, 0);
+	OK(store_meeting_link(s, "m-apr", e.uid, "20210421T150000", &err));
+	OK(store_series_share(s, "m-apr", &err));
+	assert_string_equal(inv_partstat(s, "m-apr", "ana@example.org"),
+	    "TENTATIVE/0");
+
+	/* Replies: the nearest meeting within half a day; the event alone. */
+	memset(&pm, 0, sizeof pm);
+	assert_int_equal(store_meeting_for_reply(s, e.uid, T0 + 28 * DAY +
+	    3600, &pm, &err), 1);
+	assert_string_equal(pm.uid, "m-mar");
+	assert_string_equal(pm.series_uid, e.uid);
+	assert_string_equal(pm.recurrence_id, "20210317T150000");
+	store_plan_meeting_clear(&pm);
+	assert_int_equal(store_meeting_for_reply(s, e.uid, T0 + 14 * DAY, &pm,
+	    &err), 0);
+	assert_int_equal(store_meeting_for_reply(s, e.uid, -1, &pm, &err), 1);
+	assert_string_equal(pm.uid, e.uid);
+	assert_string_equal(pm.series_uid, e.uid);
+	assert_int_equal(pm.start, T0);
+	assert_int_equal(pm.end, T0 + 90 * 60);
+	assert_string_equal(pm.group_id, "g1");
+	store_plan_meeting_clear(&pm);
+	assert_int_equal(store_meeting_for_reply(s, "m-feb", T0 + 99 * DAY,
+	    &pm, &err), 1);
+	assert_string_equal(pm.uid, "m-feb");
+	store_plan_meeting_clear(&pm);
+
+	/* Cancelled for Ana: the series and what is to come, not the past. */
+	OK(store_series_attendee_cancel(s, e.uid, "ana@example.org", 3,
+	    T0 + DAY, &err));
+	assert_string_equal(inv_partstat(s, "m-feb", "ana@example.org"),
+	    "TENTATIVE/0");
+	assert_string_equal(inv_partstat(s, "m-mar", "ana@example.org"),
+	    "DECLINED/1 cancelled");
+	/* Back: she answers afresh, for the series and what is to come. */
+	OK(store_series_attendee_set(s, e.uid, "ana@example.org", 4, T0 + DAY,
+	    &err));
+	assert_string_equal(inv_partstat(s, e.uid, "ana@example.org"),
+	    "NEEDS-ACTION/4");
+	assert_string_equal(inv_partstat(s, "m-apr", "ana@example.org"),
+	    "NEEDS-ACTION/0");
+
+	/* The event ends: April leaves it, its invitation with it. */
+	OK(store_series_detach(s, e.uid, T0 + 30 * DAY, &err));
+	assert_int_equal(store_meeting_get(s, "m-apr", &pm, &err), 1);
+	assert_null(pm.series_uid);
+	assert_null(pm.recurrence_id);
+	store_plan_meeting_clear(&pm);
+	assert_string_equal(inv_partstat(s, "m-apr", "ana@example.org"),
+	    "NEEDS-ACTION/0 cancelled");
+	assert_int_equal(store_meeting_get(s, "m-mar", &pm, &err), 1);
+	assert_string_equal(pm.series_uid, e.uid);
+	store_plan_meeting_clear(&pm);
+	e.ended = 1;
+	OK(store_series_event_save(s, &e, T0, &err));
+	OK(store_series_events(s, "g1", &list, &n, &err));
+	assert_int_equal(n, 0);
+	assert_int_equal(store_series_event_get(s, e.uid, &got, &err), 1);
+	assert_int_equal(got.ended, 1);
+	store_series_event_clear(&got);
+	/* The plain organizer, as for a meeting. */
+	OK(store_series_set_plain(s, e.uid, &err));
+	assert_int_equal(raw_int(f->db, "SELECT plain_organizer FROM"
+	    " series_events"), 1);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1251,6 +1410,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failure_kinds, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_series_event, setup,
+		    teardown),
 	};
 
 	log_init(0);
