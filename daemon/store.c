@@ -2551,20 +2551,16 @@ store_series_events(struct store *s, const char *group_id,
 
 /* One row of st (bound) into *out: 1, 0 none, -1 (s->errmsg set). */
 static int
-one_row(struct store *s, sqlite3_stmt *st, void (*read)(sqlite3_stmt *,
+read_row(struct store *s, sqlite3_stmt *st, void (*read)(sqlite3_stmt *,
     void *), void *out)
 {
 	int rc;
 
-	if (st == NULL)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if ((rc = one_row(s, st)) == 1) {
 		read(st, out);
-	else if (rc != SQLITE_DONE)
-		save_err(s);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+		sqlite3_reset(st);
+	}
+	return rc;
 }
 
 /* The series event as one meeting: what an answer to all of it is
@@ -2599,12 +2595,12 @@ store_meeting_for_reply(struct store *s, const char *uid,
 
 	if ((rc = store_meeting_get(s, uid, out, err)) != 0)
 		return rc;
-	rc = one_row(s, stmt_get(s, ST_SERIES_GET, "t", uid), read_series, &e);
+	rc = read_row(s, stmt_get(s, ST_SERIES_GET, "t", uid), read_series, &e);
 	if (rc == 1) {
 		if (recurrence_id < 0)
 			event_as_meeting(&e, out);
 		else
-			rc = one_row(s, stmt_get(s, ST_SERIES_OCCURRENCE, "tl",
+			rc = read_row(s, stmt_get(s, ST_SERIES_OCCURRENCE, "tl",
 			    uid, recurrence_id), read_plan, out);
 		store_series_event_clear(&e);
 	}
@@ -2619,7 +2615,7 @@ store_series_event_get(struct store *s, const char *uid,
 {
 	int rc;
 
-	rc = one_row(s, stmt_get(s, ST_SERIES_GET, "t", uid), read_series, out);
+	rc = read_row(s, stmt_get(s, ST_SERIES_GET, "t", uid), read_series, out);
 	if (rc == -1)
 		return dberr(s, err, xasprintf("cannot read series event %s",
 		    uid));
