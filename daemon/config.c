@@ -37,6 +37,7 @@
 #include "config.h"
 #include "ical.h"
 #include "net.h"
+#include "smtp.h"
 #include "token.h"
 #include "util.h"
 
@@ -233,6 +234,8 @@ static const struct key keys[] = {
 	INT(S_SMTP, "timeout", 0, AT(config, smtp_timeout), "60", 1, 3600),
 	INT(S_SMTP, "give_up_hours", 0, AT(config, smtp_give_up_hours), "72",
 	    1, 720),
+	INT(S_SMTP, "connections", 0, AT(config, smtp_connections), "2", 1,
+	    SMTP_SESSIONS_MAX),
 	ENUM(S_SMTP, "auth", 0, AT(config, smtp.auth), "password", smtp_auths),
 
 	KEY(S_IMAP, "url", T_TEXT, REQ, AT(config, imap.url), NULL),

@@ -150,6 +150,7 @@ struct config {
 	struct endpoint smtp;
 	int         smtp_timeout;      /* seconds a server may stall */
 	int         smtp_give_up_hours;/* a 4xx is retried this long */
+	int         smtp_connections;  /* messages in flight at once, 1..8 */
 	struct endpoint imap;
 	char      **imap_folders;
 	size_t      nimap_folders;

@@ -22,13 +22,20 @@ enum step {
 	STEP_STORE_FAILED       /* *err set: the flush ends with -1 */
 };
 
-/* One flush: one SMTP session for every batch of it. */
+/* One flush: up to [smtp] connections SMTP sessions for every batch of
+ * it, each with at most one message in flight. */
 struct flush {
 	const struct config *cfg;
 	struct store *st;
 	long long now;
 	volatile sig_atomic_t *stop;
-	struct smtp *smtp;      /* opened with the first batch */
+	struct smtp *smtp[SMTP_SESSIONS_MAX];   /* [0] opened with the first
+	                                         * batch, the others once a
+	                                         * message went through */
+	struct store_outbox *inflight[SMTP_SESSIONS_MAX];
+	size_t nsmtp;           /* sessions opened */
+	size_t busy;            /* messages in flight */
+	int went;               /* a message went: the login works */
 	char *down;             /* why the server is down (STEP_SERVER_DOWN) */
 	struct outbox_stats *os;
 	char **err;
@@ -105,35 +112,36 @@ session(const struct config *cfg, char **err)
 /* The server refused an access token from an earlier cycle: one new
  * token and one more try of the message, never more (account.h). */
 static enum dmn
-send_again(struct flush *f, const struct store_outbox *o, enum dmn r,
-    char **why)
+send_again(struct flush *f, size_t slot, const struct store_outbox *o,
+    enum dmn r, char **why)
 {
 	char *serr = NULL;
 
-	if (r != DMN_BAD_ACCOUNT || !smtp_login_refused(f->smtp) ||
+	if (r != DMN_BAD_ACCOUNT || !smtp_login_refused(f->smtp[slot]) ||
 	    !account_retry(f->cfg, ACCOUNT_SMTP))
 		return r;
-	smtp_free(f->smtp);
-	if ((f->smtp = session(f->cfg, &serr)) == NULL) {
-		f->smtp = smtp_new(&f->cfg->smtp, NULL, f->cfg->smtp_timeout);
+	smtp_free(f->smtp[slot]);
+	if ((f->smtp[slot] = session(f->cfg, &serr)) == NULL) {
+		f->smtp[slot] = smtp_new(&f->cfg->smtp, NULL,
+		    f->cfg->smtp_timeout);
 		free(serr);
 		return r;
 	}
 	free(*why);
 	*why = NULL;
-	return smtp_send(f->smtp, f->cfg->org_email, o->recipient, o->data,
-	    o->len, why);
+	return smtp_send(f->smtp[slot], f->cfg->org_email, o->recipient,
+	    o->data, o->len, why);
 }
 
-/* How signing in went, by what the send came to. */
+/* How signing in went, by what the send on slot came to. */
 static void
-note_account(struct flush *f, enum dmn r, const char *why)
+note_account(struct flush *f, size_t slot, enum dmn r, const char *why)
 {
 	int ok = r == DMN_OK || r == DMN_BAD_MSG ||
-	    (r == DMN_TEMP && !smtp_server_unavailable(f->smtp));
+	    (r == DMN_TEMP && !smtp_server_unavailable(f->smtp[slot]));
 
 	account_result(f->cfg, ACCOUNT_SMTP, ok, why,
-	    r == DMN_BAD_ACCOUNT && smtp_login_refused(f->smtp));
+	    r == DMN_BAD_ACCOUNT && smtp_login_refused(f->smtp[slot]));
 }
 
 /* rows[0..n) to state, unblamed, in one commit. */
@@ -161,48 +169,42 @@ fail:
 	return STEP_STORE_FAILED;
 }
 
-/* One message of a batch marked 'sending', its text read now and
- * dropped once it was tried: one message's text in memory at a time. */
+/* What the send of o on slot came to (d, why: smtp.h's), recorded. */
 static enum step
-send_one(struct flush *f, struct store_outbox *o)
+settle(struct flush *f, size_t slot, struct store_outbox *o, enum dmn d,
+    char *why)
 {
-	char *why = NULL;
 	enum step r = STEP_NEXT;
-	enum dmn d;
-	int has;
 
-	if ((has = store_outbox_text(f->st, o, f->err)) == -1)
-		return STEP_STORE_FAILED;
-	/* Only a row that has a text is due: gone since, it cannot go. */
-	if (has == 0)
-		return fail(f, o, "its text is no longer in the state db");
-	d = smtp_send(f->smtp, f->cfg->org_email, o->recipient, o->data,
-	    o->len, &why);
-	d = send_again(f, o, d, &why);
+	d = send_again(f, slot, o, d, &why);
 	store_outbox_text_drop(o);
-	note_account(f, d, why);
+	note_account(f, slot, d, why);
 	switch (d) {
 	case DMN_OK:
 		log_debug("sent %s %s to %s", o->kind, o->message_id,
 		    o->recipient);
 		f->os->sent++;
+		f->went = 1;
 		r = stored(store_outbox_set(f->st, o->id, "sent", 1, -1, f->now,
 		    NULL, f->err), STEP_NEXT);
 		break;
 	case DMN_TEMP:
-		r = defer(f, o, why, 0);
+		r = defer(f, o, why, f->down != NULL);
 		/* Refused, lost, stalled or closing (421): the server is
 		 * down for every message, not this one. */
-		if (r == STEP_NEXT && smtp_server_unavailable(f->smtp)) {
-			f->down = why;
-			return STEP_SERVER_DOWN;
+		if (r == STEP_NEXT && smtp_server_unavailable(f->smtp[slot])) {
+			if (f->down == NULL) {
+				f->down = why;
+				why = NULL;
+			}
+			r = STEP_SERVER_DOWN;
 		}
 		break;
 	case DMN_BAD_MSG:
 		r = fail(f, o, why);
 		/* An address the server refuses outright is as dead as one
 		 * that bounces: the coordinators are told the same way. */
-		if (r == STEP_NEXT && smtp_recipient_refused(f->smtp))
+		if (r == STEP_NEXT && smtp_recipient_refused(f->smtp[slot]))
 			r = stored(store_bounce_record(f->st, o->recipient, why, 1,
 			    f->now, f->err), STEP_NEXT);
 		break;
@@ -218,6 +220,67 @@ send_one(struct flush *f, struct store_outbox *o)
 	}
 	free(why);
 	return r;
+}
+
+/* A slot for one more message in flight, a session opened for it if
+ * need be; -1 when as many are in flight as may be.  One connection
+ * until a message went through, so that a refused login or an expired
+ * token is met once, not once per connection. */
+static int
+free_slot(struct flush *f)
+{
+	size_t i, max = f->went ? (size_t)f->cfg->smtp_connections : 1;
+	char *why = NULL;
+
+	if (max < 1 || max > SMTP_SESSIONS_MAX)
+		max = max < 1 ? 1 : SMTP_SESSIONS_MAX;
+	for (i = 0; i < f->nsmtp && i < max; i++)
+		if (!smtp_busy(f->smtp[i]))
+			return (int)i;
+	if (f->nsmtp >= max)
+		return -1;
+	if ((f->smtp[f->nsmtp] = session(f->cfg, &why)) == NULL) {
+		free(why);      /* the sessions open go on alone */
+		return -1;
+	}
+	return (int)f->nsmtp++;
+}
+
+/* One message of a batch marked 'sending' started on slot, its text read
+ * now and dropped once it was tried: one message's text in memory per
+ * connection. */
+static enum step
+start_one(struct flush *f, size_t slot, struct store_outbox *o)
+{
+	char *why = NULL;
+	enum dmn d;
+	int has;
+
+	if ((has = store_outbox_text(f->st, o, f->err)) == -1)
+		return STEP_STORE_FAILED;
+	/* Only a row that has a text is due: gone since, it cannot go. */
+	if (has == 0)
+		return fail(f, o, "its text is no longer in the state db");
+	d = smtp_start(f->smtp[slot], f->cfg->org_email, o->recipient,
+	    o->data, o->len, &why);
+	if (d != DMN_OK)
+		return settle(f, slot, o, d, why);
+	f->inflight[slot] = o;
+	f->busy++;
+	return STEP_NEXT;
+}
+
+/* Wait for one message in flight to end, and record it. */
+static enum step
+wait_one(struct flush *f)
+{
+	char *why = NULL;
+	size_t slot;
+	enum dmn d;
+
+	d = smtp_wait(f->smtp, f->nsmtp, &slot, &why);
+	f->busy--;
+	return settle(f, slot, f->inflight[slot], d, why);
 }
 
 /* The server went down: the rest of the batch waits with the message
@@ -236,39 +299,54 @@ defer_rest(struct flush *f, const struct store_outbox *rows, size_t n)
 
 /* One batch.  It is marked 'sending' in one commit first: 'sending' only
  * says a row may have gone, and after a crash every such row is sent
- * again.  'sent' is written per message, after the server's 250, so never
- * more than the one in flight goes twice.  When the batch ends early,
- * what was not tried is 'pending' again. */
+ * again.  'sent' is written per message, after the server's 250 to it,
+ * so never more than the messages in flight (one per connection) go
+ * twice.  Once a message ends the batch (server down, account refused,
+ * stop, store), no more start; those in flight are waited for and
+ * recorded each by its own result; what was not tried is 'pending'
+ * again. */
 static enum step
 send_batch(struct flush *f, struct store_outbox *rows, size_t n)
 {
 	char *why = NULL;
-	enum step r;
-	size_t i;
+	enum step r = STEP_NEXT, e;
+	size_t next = 0;
+	int slot;
 
-	if (f->smtp == NULL && (f->smtp = session(f->cfg, &why)) == NULL) {
-		if (why != NULL)
-			log_warnx("cannot send mail: %s", why);
-		free(why);
-		f->os->account_error = 1;
-		return STEP_REFUSED;
+	if (f->nsmtp == 0) {
+		if ((f->smtp[0] = session(f->cfg, &why)) == NULL) {
+			if (why != NULL)
+				log_warnx("cannot send mail: %s", why);
+			free(why);
+			f->os->account_error = 1;
+			return STEP_REFUSED;
+		}
+		f->nsmtp = 1;
 	}
 	if ((r = mark(f, rows, n, "sending")) != STEP_NEXT)
 		return r;
-	for (i = 0; i < n && r == STEP_NEXT; i++) {
-		if (f->stop != NULL && *f->stop) {
-			r = STEP_STOPPED;
-			break;
+	for (;;) {
+		while (r == STEP_NEXT && next < n &&
+		    (slot = free_slot(f)) != -1) {
+			if (f->stop != NULL && *f->stop) {
+				r = STEP_STOPPED;
+				break;
+			}
+			loop_alive();
+			r = start_one(f, (size_t)slot, &rows[next++]);
 		}
-		loop_alive();
-		r = send_one(f, &rows[i]);
+		if (f->busy == 0)
+			break;
+		e = wait_one(f);
+		if (r == STEP_NEXT || e == STEP_STORE_FAILED)
+			r = e;
 	}
-	/* rows[i] is the first message not tried. */
+	/* rows[next] is the first message not tried. */
 	if (r == STEP_SERVER_DOWN)
-		return defer_rest(f, rows + i, n - i);
+		return defer_rest(f, rows + next, n - next);
 	if (r == STEP_REFUSED || r == STEP_STOPPED)
-		return mark(f, rows + i, n - i, "pending") == STEP_NEXT ? r :
-		    STEP_STORE_FAILED;
+		return mark(f, rows + next, n - next, "pending") == STEP_NEXT ?
+		    r : STEP_STORE_FAILED;
 	return r;
 }
 
@@ -280,7 +358,7 @@ outbox_flush(const struct config *cfg, struct store *st, long long now,
 	    .os = os, .err = err };
 	struct store_outbox *rows;
 	enum step r = STEP_NEXT;
-	size_t n;
+	size_t n, i;
 
 	memset(os, 0, sizeof *os);
 	while (r == STEP_NEXT) {
@@ -293,7 +371,8 @@ outbox_flush(const struct config *cfg, struct store *st, long long now,
 		r = send_batch(&f, rows, n);
 		store_outbox_free(rows, n);
 	}
-	smtp_free(f.smtp);
+	for (i = 0; i < f.nsmtp; i++)
+		smtp_free(f.smtp[i]);
 	free(f.down);
 	return r == STEP_STORE_FAILED ? -1 : 0;
 }

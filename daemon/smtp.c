@@ -33,11 +33,12 @@
  *   connection for reuse, where a late reply would answer the next
  *   message's MAIL FROM: after any failure we cut it (cut_connection), so
  *   the next send starts on a fresh connection. */
+#include <sys/select.h>
+
 #include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 #include <curl/curl.h>
 
@@ -64,6 +65,12 @@ enum stage {
 
 struct smtp {
 	CURL       *curl;
+	CURLM      *multi;      /* its own, so that its connection stays
+	                         * with it: net_socks and the cuts below are
+	                         * about this session's socket only */
+	int         busy;       /* a send started and not yet waited for */
+	char       *rcpt;       /* ... to this recipient, for *err */
+	struct curl_slist *rcpts;
 	char       *url;
 	long        timeout;
 	char        errbuf[CURL_ERROR_SIZE];
@@ -233,7 +240,8 @@ smtp_new(const struct endpoint *ep, const char *password, long timeout)
 	s->url = xstrdup(ep->url);
 	buf_init(&s->reply, SMTP_REPLY_MAX);
 
-	if ((c = curl_easy_init()) == NULL)
+	if ((c = curl_easy_init()) == NULL ||
+	    (s->multi = curl_multi_init()) == NULL)
 		fatalx("cannot initialise libcurl");
 	s->curl = c;
 	net_client_setup(c, &(struct net_client){ .name = "smtp",
@@ -383,24 +391,119 @@ send_failed(struct smtp *s, CURLcode rc, const char *rcpt, char **err)
 }
 
 enum dmn
-smtp_send(struct smtp *s, const char *from, const char *rcpt,
+smtp_start(struct smtp *s, const char *from, const char *rcpt,
     const char *data, size_t len, char **err)
 {
-	struct curl_slist *rcpts;
-	CURLcode rc;
 	enum dmn r;
 
+	if (s->busy)
+		fatalx("smtp: a send started on a busy session");
 	if ((r = check_envelope(from, rcpt, err)) != DMN_OK)
 		return r;
 	start_send(s, data, len);
-	rcpts = set_envelope(s, from, rcpt, len);
-	rc = curl_easy_perform(s->curl);
+	s->rcpts = set_envelope(s, from, rcpt, len);
+	s->rcpt = xstrdup(rcpt);
+	if (curl_multi_add_handle(s->multi, s->curl) != CURLM_OK)
+		fatalx("libcurl: cannot start a transfer");
+	s->busy = 1;
+	return DMN_OK;
+}
+
+int
+smtp_busy(const struct smtp *s)
+{
+	return s != NULL && s->busy;
+}
+
+/* The send in flight on s ended with rc: the session free again. */
+static enum dmn
+finish(struct smtp *s, CURLcode rc, char **err)
+{
+	enum dmn r = DMN_OK;
+
+	curl_multi_remove_handle(s->multi, s->curl);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
-	curl_slist_free_all(rcpts);
+	curl_slist_free_all(s->rcpts);
+	s->rcpts = NULL;
 	s->data = NULL;
-	if (rc == CURLE_OK)
-		return DMN_OK;
-	return send_failed(s, rc, rcpt, err);
+	s->busy = 0;
+	if (rc != CURLE_OK)
+		r = send_failed(s, rc, s->rcpt, err);
+	free(s->rcpt);
+	s->rcpt = NULL;
+	return r;
+}
+
+/* Drive s's transfer as far as it goes without waiting: 1 with its
+ * result when it ended. */
+static int
+step(struct smtp *s, enum dmn *r, char **err)
+{
+	CURLMsg *m;
+	int running, left;
+
+	curl_multi_perform(s->multi, &running);
+	while ((m = curl_multi_info_read(s->multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE && m->easy_handle == s->curl) {
+			*r = finish(s, m->data.result, err);
+			return 1;
+		}
+	return 0;
+}
+
+enum dmn
+smtp_wait(struct smtp *const *ss, size_t n, size_t *which, char **err)
+{
+	struct timeval tv;
+	fd_set rd, wr, ex;
+	long ms, t;
+	size_t i;
+	int maxfd, fd, any;
+	enum dmn r;
+
+	for (;;) {
+		FD_ZERO(&rd);
+		FD_ZERO(&wr);
+		FD_ZERO(&ex);
+		maxfd = -1;
+		ms = 1000;
+		for (i = 0, any = 0; i < n; i++) {
+			if (!smtp_busy(ss[i]))
+				continue;
+			any = 1;
+			if (step(ss[i], &r, err)) {
+				*which = i;
+				return r;
+			}
+			fd = -1;
+			curl_multi_fdset(ss[i]->multi, &rd, &wr, &ex, &fd);
+			maxfd = fd > maxfd ? fd : maxfd;
+			if (curl_multi_timeout(ss[i]->multi, &t) == CURLM_OK &&
+			    t >= 0 && t < ms)
+				ms = t;
+		}
+		if (!any)
+			fatalx("smtp: waiting with no send in flight");
+		/* No socket yet (resolving, between states): libcurl asks
+		 * for a short sleep. */
+		if (maxfd == -1 && ms > 100)
+			ms = 100;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		(void)select(maxfd + 1, &rd, &wr, &ex, &tv);    /* EINTR: again */
+	}
+}
+
+enum dmn
+smtp_send(struct smtp *s, const char *from, const char *rcpt,
+    const char *data, size_t len, char **err)
+{
+	size_t which;
+	enum dmn r;
+
+	if ((r = smtp_start(s, from, rcpt, data, len, err)) != DMN_OK)
+		return r;
+	return smtp_wait(&s, 1, &which, err);
 }
 
 void
@@ -408,9 +511,16 @@ smtp_free(struct smtp *s)
 {
 	if (s == NULL)
 		return;
-	/* Sends QUIT on a live connection, bounded by the response timeout
-	 * (libcurl's closure handle copies it from our handle). */
+	if (s->busy) {
+		curl_multi_remove_handle(s->multi, s->curl);
+		curl_slist_free_all(s->rcpts);
+		free(s->rcpt);
+	}
 	curl_easy_cleanup(s->curl);
+	/* Sends QUIT on a live connection, bounded by the response timeout
+	 * (libcurl's closure handle copied it from our handle when the
+	 * transfer was added). */
+	curl_multi_cleanup(s->multi);
 	free(s->url);
 	buf_release(&s->reply);
 	free(s);

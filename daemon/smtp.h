@@ -72,6 +72,32 @@ struct smtp *smtp_new(const struct endpoint *ep, const char *password,
 enum dmn smtp_send(struct smtp *, const char *from, const char *rcpt,
     const char *data, size_t len, char **err);
 
+/* Several messages at once ([smtp] connections): one session per
+ * connection, each started with smtp_start() and ended by smtp_wait(),
+ * which drives all of them until one ends.  smtp_send() is the two in
+ * one for a single session.  Each session keeps its own connection (its
+ * own libcurl multi handle), so what follows a send (the predicates
+ * below, the cut after a failure) is about that session only. */
+#define SMTP_SESSIONS_MAX 8
+
+/* Begin sending as smtp_send() does, and return at once: DMN_OK when the
+ * send is under way (the session is busy until smtp_wait() gives its
+ * result; data and the strings must stay until then), or DMN_BAD_MSG
+ * with *err for an address that cannot go into an SMTP command (nothing
+ * started).  The sender is the message's own: it may differ from one
+ * send to the next.  Starting a send on a busy session aborts. */
+enum dmn smtp_start(struct smtp *, const char *from, const char *rcpt,
+    const char *data, size_t len, char **err);
+
+/* 1 when the session (may be NULL: 0) has a send under way. */
+int smtp_busy(const struct smtp *);
+
+/* Wait until one of the sends under way on ss[0..n) (NULL and idle
+ * entries are passed over) ends: *which is its index, and the result is
+ * smtp_send()'s for it, *err too.  Aborts when none is under way. */
+enum dmn smtp_wait(struct smtp *const *ss, size_t n, size_t *which,
+    char **err);
+
 /* After a send that failed: 1 when the server refused the recipient
  * itself (a 5xx to RCPT TO), the sign of an address that will never take
  * mail, as opposed to a message refused for what it is. */

@@ -167,7 +167,7 @@ url = smtp://127.0.0.1:{smtp_port}
 tls = none
 timeout = {smtp_timeout}
 give_up_hours = {give_up}
-
+{connections}
 [imap]
 url = imap://127.0.0.1:{imap_port}
 username = {user}
@@ -186,11 +186,12 @@ admin = {admin}
 def write_config(dir, smtp_port, imap_port=1, give_up=72, smtp_timeout=10,
                  imap_timeout=None, folders="INBOX", processed=None, user="agenda",
                  organizer="Secretaría técnica", admin="admin@" + DOMAIN, quota=3,
-                 horizon=90, lead=21, tick=None):
+                 horizon=90, lead=21, tick=None, connections=None):
     """dir/convened.ini for servers on 127.0.0.1 (imap_port 1: nothing
     there), and what it names: dir/imap.pass (mode 0600) and dir/groups.d.
-    tick: [daemon] tick, for `run` (None: the default).  Returns the path
-    of convened.ini."""
+    tick: [daemon] tick, for `run` (None: the default); connections:
+    [smtp] connections (None: the default).  Returns the path of
+    convened.ini."""
     os.makedirs(os.path.join(dir, "groups.d"), exist_ok=True)
     with open(os.path.join(dir, "imap.pass"), "w") as f:
         f.write("secret\n")
@@ -202,6 +203,7 @@ def write_config(dir, smtp_port, imap_port=1, give_up=72, smtp_timeout=10,
             smtp_port=smtp_port, smtp_timeout=smtp_timeout, give_up=give_up,
             imap_port=imap_port, user=user, folders=folders,
             tick="tick = %d\n" % tick if tick else "",
+            connections="connections = %d\n" % connections if connections else "",
             imap_timeout="timeout = %d\n" % imap_timeout if imap_timeout else "",
             processed="processed_folder = %s\n" % processed if processed else "",
             quota=quota, horizon=horizon, lead=lead, admin=admin))

@@ -11,6 +11,10 @@ struct fake_smtp fake_smtp;
 
 struct smtp {
 	enum fake_reply last;
+	int     busy;           /* started, not waited for */
+	size_t  seq;            /* when it started */
+	enum dmn result;
+	char   *err;
 };
 
 void
@@ -36,8 +40,9 @@ smtp_new(const struct endpoint *ep, const char *password, long timeout)
 	return xcalloc(1, sizeof(struct smtp));
 }
 
-enum dmn
-smtp_send(struct smtp *s, const char *from, const char *rcpt,
+/* The script's reply to the next send, decided when it starts. */
+static enum dmn
+reply(struct smtp *s, const char *from, const char *rcpt,
     const char *data, size_t len, char **err)
 {
 	size_t n = fake_smtp.sends++;
@@ -77,6 +82,53 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 		return DMN_BAD_ACCOUNT;
 	}
 	return DMN_OK;
+}
+
+enum dmn
+smtp_send(struct smtp *s, const char *from, const char *rcpt,
+    const char *data, size_t len, char **err)
+{
+	return reply(s, from, rcpt, data, len, err);
+}
+
+enum dmn
+smtp_start(struct smtp *s, const char *from, const char *rcpt,
+    const char *data, size_t len, char **err)
+{
+	(void)err;              /* the reply is for smtp_wait() */
+	s->err = NULL;
+	s->result = reply(s, from, rcpt, data, len, &s->err);
+	s->busy = 1;
+	s->seq = fake_smtp.sends;
+	if (fake_smtp.inflight < ++fake_smtp.busy)
+		fake_smtp.inflight = fake_smtp.busy;
+	return DMN_OK;
+}
+
+int
+smtp_busy(const struct smtp *s)
+{
+	return s != NULL && s->busy;
+}
+
+/* The send started first ends first. */
+enum dmn
+smtp_wait(struct smtp *const *ss, size_t n, size_t *which, char **err)
+{
+	size_t i, first = n;
+
+	for (i = 0; i < n; i++)
+		if (smtp_busy(ss[i]) && (first == n ||
+		    ss[i]->seq < ss[first]->seq))
+			first = i;
+	if (first == n)
+		abort();
+	*which = first;
+	ss[first]->busy = 0;
+	fake_smtp.busy--;
+	if (ss[first]->err != NULL)
+		*err = ss[first]->err;
+	return ss[first]->result;
 }
 
 int

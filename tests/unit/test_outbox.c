@@ -47,6 +47,10 @@ setup(void **state)
 	    "role = secretariat\ncoordinator = yes\n");
 	fake_smtp_reset();
 	t0 = tl_utc("2021-03-01 12:00");
+	/* One message in flight unless a case says otherwise: the cases
+	 * below count sends and sessions as one connection makes them. */
+	assert_int_equal(fx->cfg->smtp_connections, 2);    /* the default */
+	fx->cfg->smtp_connections = 1;
 	return 0;
 }
 
@@ -295,6 +299,69 @@ test_account_refused(void **state)
 	assert_row(fx, 3, "sent", 1, t0);
 }
 
+/* Four connections: one until a message went, then four messages in
+ * flight, each row marked by its own result. */
+static void
+test_connections(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+
+	fx->cfg->smtp_connections = 4;
+	queue(fx, 250, t0);
+	flush(fx, t0, &os);
+	assert_int_equal(os.sent, 250);
+	assert_int_equal(fake_smtp.sends, 250);
+	assert_int_equal(fake_smtp.sessions, 4);
+	assert_int_equal(fake_smtp.inflight, 4);
+	assert_int_equal(fake_smtp.open, 0);
+	assert_row(fx, 250, "sent", 1, t0);
+}
+
+/* The server goes down under the second message: the three in flight
+ * with it end as they end, nothing more starts, the rest waits. */
+static void
+test_connections_down(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+	char *log;
+
+	fx->cfg->smtp_connections = 4;
+	queue(fx, 10, t0);
+	script(2, FAKE_250, FAKE_DOWN);
+	log = flush_logged(fx, t0, NULL, &os);
+	assert_int_equal(fake_smtp.sends, 5);
+	assert_int_equal(os.sent, 4);
+	assert_int_equal(os.deferred, 6);
+	assert_row(fx, 1, "sent", 1, t0);
+	assert_row(fx, 2, "pending", 1, t0 + 60);
+	assert_row(fx, 3, "sent", 1, t0);
+	assert_row(fx, 5, "sent", 1, t0);
+	assert_row(fx, 6, "pending", 1, t0 + 60);
+	assert_row(fx, 10, "pending", 1, t0 + 60);
+	assert_int_equal(tl_count(log, "\n"), 1);
+	free(log);
+}
+
+/* A refused login is met on one connection, not on four. */
+static void
+test_connections_refused(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+
+	fx->cfg->smtp_connections = 4;
+	queue(fx, 5, t0);
+	script(1, FAKE_535_AUTH);
+	flush(fx, t0, &os);
+	assert_int_equal(os.account_error, 1);
+	assert_int_equal(fake_smtp.sends, 1);
+	assert_int_equal(fake_smtp.sessions, 1);
+	assert_row(fx, 1, "pending", 0, t0);
+	assert_row(fx, 5, "pending", 0, t0);
+}
+
 /* SIGTERM during the second message: it is finished, the rest waits. */
 static void
 test_stop(void **state)
@@ -416,6 +483,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused_recipient, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_account_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_connections, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_connections_down, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_connections_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_give_up, setup, teardown),
