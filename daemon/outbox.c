@@ -33,9 +33,12 @@ struct flush {
 	                                         * batch, the others once a
 	                                         * message went through */
 	struct store_outbox *inflight[SMTP_SESSIONS_MAX];
-	size_t nsmtp;           /* sessions opened */
+	size_t nsmtp;           /* sessions opened (some closed since: NULL) */
+	size_t limit;           /* sessions this flush may have open */
 	size_t busy;            /* messages in flight */
 	int went;               /* a message went: the login works */
+	struct store_outbox *again[SMTP_SESSIONS_MAX];  /* to start first: */
+	size_t nagain;          /* their connection was refused */
 	char *down;             /* why the server is down (STEP_SERVER_DOWN) */
 	struct outbox_stats *os;
 	char **err;
@@ -169,6 +172,34 @@ fail:
 	return STEP_STORE_FAILED;
 }
 
+/* Sessions open, the closed ones apart. */
+static size_t
+live(const struct flush *f)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->nsmtp; i++)
+		n += f->smtp[i] != NULL;
+	return n;
+}
+
+/* A connection past the first could not be opened (a 4xx greeting, a
+ * refused connect): the server takes fewer than [smtp] connections, as
+ * providers cap them.  That session is closed, the flush goes on with
+ * the others, and o is started again on one of them, unblamed. */
+static enum step
+fewer(struct flush *f, size_t slot, struct store_outbox *o, char *why)
+{
+	smtp_free(f->smtp[slot]);
+	f->smtp[slot] = NULL;
+	f->limit = live(f) > 0 ? live(f) : 1;
+	log_info("smtp: connection %zu of %d refused, going on with %zu: %s",
+	    slot + 1, f->cfg->smtp_connections, f->limit, why);
+	free(why);
+	f->again[f->nagain++] = o;
+	return STEP_NEXT;
+}
+
 /* What the send of o on slot came to (d, why: smtp.h's), recorded. */
 static enum step
 settle(struct flush *f, size_t slot, struct store_outbox *o, enum dmn d,
@@ -178,6 +209,8 @@ settle(struct flush *f, size_t slot, struct store_outbox *o, enum dmn d,
 
 	d = send_again(f, slot, o, d, &why);
 	store_outbox_text_drop(o);
+	if (d == DMN_TEMP && slot > 0 && smtp_connect_failed(f->smtp[slot]))
+		return fewer(f, slot, o, why);
 	note_account(f, slot, d, why);
 	switch (d) {
 	case DMN_OK:
@@ -229,18 +262,21 @@ settle(struct flush *f, size_t slot, struct store_outbox *o, enum dmn d,
 static int
 free_slot(struct flush *f)
 {
-	size_t i, max = f->went ? (size_t)f->cfg->smtp_connections : 1;
+	size_t i, seen = 0, max = f->went ? f->limit : 1;
 	char *why = NULL;
 
-	if (max < 1 || max > SMTP_SESSIONS_MAX)
-		max = max < 1 ? 1 : SMTP_SESSIONS_MAX;
-	for (i = 0; i < f->nsmtp && i < max; i++)
+	for (i = 0; i < f->nsmtp && seen < max; i++) {
+		if (f->smtp[i] == NULL)
+			continue;
+		seen++;
 		if (!smtp_busy(f->smtp[i]))
 			return (int)i;
-	if (f->nsmtp >= max)
+	}
+	if (seen >= max || f->nsmtp == SMTP_SESSIONS_MAX)
 		return -1;
 	if ((f->smtp[f->nsmtp] = session(f->cfg, &why)) == NULL) {
 		free(why);      /* the sessions open go on alone */
+		f->limit = live(f);
 		return -1;
 	}
 	return (int)f->nsmtp++;
@@ -297,6 +333,17 @@ defer_rest(struct flush *f, const struct store_outbox *rows, size_t n)
 	return STEP_SERVER_DOWN;
 }
 
+/* rows[0..n), not tried when the batch ended with r: deferred with the
+ * message that found the server down, else pending again. */
+static enum step
+not_tried(struct flush *f, struct store_outbox *rows, size_t n, enum step r)
+{
+	if (r == STEP_SERVER_DOWN)
+		return defer_rest(f, rows, n);
+	return mark(f, rows, n, "pending") == STEP_NEXT ? r :
+	    STEP_STORE_FAILED;
+}
+
 /* One batch.  It is marked 'sending' in one commit first: 'sending' only
  * says a row may have gone, and after a crash every such row is sent
  * again.  'sent' is written per message, after the server's 250 to it,
@@ -322,18 +369,22 @@ send_batch(struct flush *f, struct store_outbox *rows, size_t n)
 			return STEP_REFUSED;
 		}
 		f->nsmtp = 1;
+		f->limit = (size_t)f->cfg->smtp_connections;
+		if (f->limit < 1 || f->limit > SMTP_SESSIONS_MAX)
+			f->limit = f->limit < 1 ? 1 : SMTP_SESSIONS_MAX;
 	}
 	if ((r = mark(f, rows, n, "sending")) != STEP_NEXT)
 		return r;
 	for (;;) {
-		while (r == STEP_NEXT && next < n &&
+		while (r == STEP_NEXT && (f->nagain > 0 || next < n) &&
 		    (slot = free_slot(f)) != -1) {
 			if (f->stop != NULL && *f->stop) {
 				r = STEP_STOPPED;
 				break;
 			}
 			loop_alive();
-			r = start_one(f, (size_t)slot, &rows[next++]);
+			r = start_one(f, (size_t)slot, f->nagain > 0 ?
+			    f->again[--f->nagain] : &rows[next++]);
 		}
 		if (f->busy == 0)
 			break;
@@ -341,12 +392,15 @@ send_batch(struct flush *f, struct store_outbox *rows, size_t n)
 		if (r == STEP_NEXT || e == STEP_STORE_FAILED)
 			r = e;
 	}
-	/* rows[next] is the first message not tried. */
-	if (r == STEP_SERVER_DOWN)
-		return defer_rest(f, rows + next, n - next);
-	if (r == STEP_REFUSED || r == STEP_STOPPED)
-		return mark(f, rows + next, n - next, "pending") == STEP_NEXT ?
-		    r : STEP_STORE_FAILED;
+	/* rows[next] is the first message not tried; again[] were not
+	 * tried again. */
+	if (r == STEP_SERVER_DOWN || r == STEP_REFUSED || r == STEP_STOPPED) {
+		while (f->nagain > 0 && r != STEP_STORE_FAILED)
+			r = not_tried(f, f->again[--f->nagain], 1, r);
+		if (r != STEP_STORE_FAILED)
+			r = not_tried(f, rows + next, n - next, r);
+	}
+	f->nagain = 0;
 	return r;
 }
 

@@ -545,3 +545,9 @@ smtp_server_unavailable(const struct smtp *s)
 	 * no reply explains the failure: refused, reset, closed, timed out. */
 	return s->stage < ST_MAIL || s->code == 421 || s->code < 400;
 }
+
+int
+smtp_connect_failed(const struct smtp *s)
+{
+	return s->stage < ST_MAIL;
+}

@@ -108,6 +108,11 @@ int smtp_recipient_refused(const struct smtp *);
  * the timeout, a 4xx before MAIL FROM, or 421 (closing) anywhere. */
 int smtp_server_unavailable(const struct smtp *);
 
+/* After a send that failed for now (DMN_TEMP): 1 when it failed before
+ * MAIL FROM (connecting, the greeting, EHLO, STARTTLS, AUTH), so that
+ * nothing of the message reached the server. */
+int smtp_connect_failed(const struct smtp *);
+
 /* After a send that failed with DMN_BAD_ACCOUNT: 1 when the server
  * refused the login itself (a 5xx to AUTH or its continuation), as it
  * does for an access token that expired or was revoked. */

@@ -144,6 +144,12 @@ smtp_server_unavailable(const struct smtp *s)
 }
 
 int
+smtp_connect_failed(const struct smtp *s)
+{
+	return s->last == FAKE_DOWN;
+}
+
+int
 smtp_login_refused(const struct smtp *s)
 {
 	return s->last == FAKE_535_AUTH;

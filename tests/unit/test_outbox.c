@@ -344,6 +344,32 @@ test_connections_down(void **state)
 	free(log);
 }
 
+/* The server will not take a third connection (a provider's cap): the
+ * message it was for goes on another, unblamed, and the flush goes on
+ * with the connections it has. */
+static void
+test_connections_fewer(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+	char *log;
+
+	fx->cfg->smtp_connections = 4;
+	queue(fx, 10, t0);
+	script(4, FAKE_250, FAKE_250, FAKE_250, FAKE_DOWN);
+	log = flush_logged(fx, t0, NULL, &os);
+	assert_int_equal(os.sent, 10);
+	assert_int_equal(os.deferred, 0);
+	assert_int_equal(fake_smtp.sends, 11);
+	assert_int_equal(fake_smtp.sessions, 4);
+	assert_int_equal(fake_smtp.open, 0);
+	assert_row(fx, 4, "sent", 1, t0);
+	assert_row(fx, 10, "sent", 1, t0);
+	assert_int_equal(tl_count(log, "connection 3 of 4 refused, going on "
+	    "with 3"), 1);
+	free(log);
+}
+
 /* A refused login is met on one connection, not on four. */
 static void
 test_connections_refused(void **state)
@@ -487,6 +513,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_connections, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_connections_down, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_connections_fewer, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_connections_refused, setup,
 		    teardown),
