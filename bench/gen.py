@@ -62,9 +62,10 @@ def member(g, m):
 
 
 def write(dir, groups, members, start, rrule=None, horizon=90, lead=21,
-          smtp_port=1, imap_port=1, processed=False):
+          smtp_port=1, imap_port=1, processed=False, tick=None):
     """A configuration in dir: convened.ini, imap.pass, groups.d/."""
-    path = global_ini(dir, smtp_port, imap_port, horizon, lead, processed)
+    path = global_ini(dir, smtp_port, imap_port, horizon, lead, processed,
+                      tick=tick)
     for g in range(groups):
         gid = "wg%05d" % g
         with open(os.path.join(dir, "groups.d", gid + ".ini"), "w") as f:
@@ -76,11 +77,13 @@ def write(dir, groups, members, start, rrule=None, horizon=90, lead=21,
 
 
 def global_ini(dir, smtp_port=1, imap_port=1, horizon=90, lead=21,
-               processed=False, user="agenda"):
+               processed=False, user="agenda", connections=None, tick=None):
     """The integration tests' convened.ini (tests/integration/lib.py), with
-    the conference's organizer and a quota of one."""
+    the conference's organizer and a quota of one; connections: [smtp]
+    connections, tick: [daemon] tick (None: the defaults)."""
     return write_config(
         dir, smtp_port, imap_port, user=user, horizon=horizon, lead=lead,
         processed="Processed" if processed else None, quota=1,
         organizer="Secretaría técnica de la Conferencia Regional sobre "
-        "Desarrollo Social", admin="secretaria@" + DOMAIN)
+        "Desarrollo Social", admin="secretaria@" + DOMAIN,
+        connections=connections, tick=tick)
