@@ -31,15 +31,44 @@ static const struct {
 	{ "quota", quota_group },
 };
 
+/* Whether the templates are what failed (outage.h, told once), for a
+ * group whose step failed on its own, not the store's surroundings.
+ * outage.c records in a transaction of its own: the groups before are
+ * committed first, and a new transaction carries the rest of the step.
+ * -1 with *err when the store fails at that. */
+static int
+templates_down(const struct cycle_ctx *c, const char *name, char **err)
+{
+	char *terr = NULL;
+	int down;
+
+	if (store_failure(c->st) >= STORE_FAIL_ENV)
+		return 0;
+	if (store_commit(c->st) == -1) {
+		store_rollback(c->st);
+		*err = xasprintf("cannot commit step %s", name);
+		return -1;
+	}
+	down = outage_templates(c->cfg, c->st, c->now, &terr) != 0;
+	free(terr);
+	if (store_begin(c->st) == -1) {
+		*err = xasprintf("cannot begin step %s again in the state db",
+		    name);
+		return -1;
+	}
+	return down;
+}
+
 /* The group is rolled back, and what it counted with it. */
 static int
 group_failed(const struct cycle_ctx *c, const char *name,
     const struct group *g, const struct cycle_stats *before, char *gerr,
     char **err)
 {
-	char *terr = NULL;
+	int down;
 
-	if (store_rollback(c->st) == -1) {
+	if (store_part_end(c->st, 0) == -1) {
+		store_rollback(c->st);
 		*err = xasprintf("cannot roll back step %s of group %s "
 		    "after: %s", name, g->id, gerr ? gerr : "unknown error");
 		free(gerr);
@@ -49,12 +78,14 @@ group_failed(const struct cycle_ctx *c, const char *name,
 	c->cs->groups_failed++;
 	/* Broken templates fail every group alike: told once, as an
 	 * outage, rather than once per group and cycle. */
-	if (store_failure(c->st) < STORE_FAIL_ENV &&
-	    outage_templates(c->cfg, c->st, c->now, &terr) != 0) {
+	if ((down = templates_down(c, name, err)) == -1) {
+		free(gerr);
+		return -1;
+	}
+	if (down)
 		log_debug("step %s for group %s: %s", name, g->id, gerr ? gerr :
 		    "unknown error");
-		free(terr);
-	} else
+	else
 		log_warnx("cannot run step %s for group %s (%s): %s; nothing of "
 		    "it was recorded, trying again next cycle", name, g->id,
 		    g->file, gerr ? gerr : "unknown error");
@@ -71,11 +102,21 @@ cycle_groups(const struct cycle_ctx *c, const char *name,
 	char *gerr;
 	size_t i;
 
+	/* One transaction for the step, each group a part of it: an idle
+	 * group costs a savepoint, not a transaction's locks. */
+	if (c->cfg->ngroups == 0)
+		return 0;
+	if (store_begin(c->st) == -1) {
+		*err = xasprintf("cannot begin step %s of group %s in the state "
+		    "db", name, c->cfg->groups[0].id);
+		return -1;
+	}
 	for (i = 0; i < c->cfg->ngroups; i++) {
 		g = &c->cfg->groups[i];
 		before = *c->cs;
 		gerr = NULL;
-		if (store_begin(c->st) == -1) {
+		if (store_part_begin(c->st) == -1) {
+			store_rollback(c->st);
 			*err = xasprintf("cannot begin step %s of group %s in "
 			    "the state db", name, g->id);
 			return -1;
@@ -83,12 +124,18 @@ cycle_groups(const struct cycle_ctx *c, const char *name,
 		if (step(c, g, &gerr) == -1) {
 			if (group_failed(c, name, g, &before, gerr, err) == -1)
 				return -1;
-		} else if (store_commit(c->st) == -1) {
+		} else if (store_part_end(c->st, 1) == -1) {
 			store_rollback(c->st);
 			*err = xasprintf("cannot commit step %s of group %s",
 			    name, g->id);
 			return -1;
 		}
+	}
+	if (store_commit(c->st) == -1) {
+		store_rollback(c->st);
+		*err = xasprintf("cannot commit step %s of the %zu groups", name,
+		    c->cfg->ngroups);
+		return -1;
 	}
 	return 0;
 }

@@ -68,12 +68,14 @@ struct cycle_ctx {
 typedef int cycle_group_fn(const struct cycle_ctx *, const struct group *,
         char **err);
 
-/* Run step for every group of c->cfg, in order, each in its own
- * transaction: begin, step, commit.  A group whose step fails is rolled
- * back, its counts in *c->cs undone and groups_failed raised, one line
- * logged (step name, group, reason, "trying again next cycle"), and the
- * next group goes on.  Returns 0; or -1 with *err set (caller frees) when
- * the store cannot begin, commit or roll back: the cycle stops there. */
+/* Run step for every group of c->cfg, in order, in one transaction, each
+ * group a part of it (store_part_begin()) that is kept or undone alone.
+ * A group whose step fails is rolled back, its counts in *c->cs undone
+ * and groups_failed raised, one line logged (step name, group, reason,
+ * "trying again next cycle"), and the next group goes on.  Returns 0; or
+ * -1 with *err set (caller frees) when the store cannot begin, commit or
+ * roll back: the cycle stops there, and nothing of the step is kept
+ * (steps write only the state db, so it is all done again next cycle). */
 int cycle_groups(const struct cycle_ctx *c, const char *name,
         cycle_group_fn *step, char **err);
 

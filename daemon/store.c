@@ -344,6 +344,9 @@ enum stmt_id {
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
+	ST_PART,
+	ST_PART_RELEASE,
+	ST_PART_ROLLBACK_TO,
 	ST_GROUP_SYNC,
 	ST_MEMBER_UPSERT,
 	ST_MEMBER_CURRENT,
@@ -466,6 +469,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SAVEPOINT] = "SAVEPOINT store_op",
 	[ST_RELEASE] = "RELEASE store_op",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO store_op",
+	[ST_PART] = "SAVEPOINT store_part",
+	[ST_PART_RELEASE] = "RELEASE store_part",
+	[ST_PART_ROLLBACK_TO] = "ROLLBACK TO store_part",
 
 	[ST_GROUP_SYNC] =
 	"INSERT INTO groups (id, name, first_seen) VALUES (?1, ?2, ?3)"
@@ -1841,6 +1847,26 @@ store_rollback(struct store *s)
 	if (sqlite3_get_autocommit(s->db))
 		return 0;
 	return txn(s, ST_ROLLBACK, "roll back");
+}
+
+int
+store_part_begin(struct store *s)
+{
+	return txn(s, ST_PART, "begin part of a");
+}
+
+int
+store_part_end(struct store *s, int ok)
+{
+	if (ok)
+		return txn(s, ST_PART_RELEASE, "end part of a");
+	/* Gone with the whole transaction (SQLite rolled it back on its
+	 * own): nothing to undo, but the caller must know. */
+	if (sqlite3_get_autocommit(s->db) ||
+	    txn(s, ST_PART_ROLLBACK_TO, "roll back part of a") == -1 ||
+	    txn(s, ST_PART_RELEASE, "end part of a") == -1)
+		return -1;
+	return 0;
 }
 
 /* ---- writers ---- */

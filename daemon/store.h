@@ -112,6 +112,16 @@ int  store_begin(struct store *);
 int  store_commit(struct store *);
 int  store_rollback(struct store *);
 
+/* A part of the transaction store_begin() opened that can be undone on
+ * its own (cycle.c: one group's step), as a savepoint: many parts cost
+ * one transaction's locking, not one each.  store_part_end(ok): kept
+ * when ok, else undone; both end the part.  0 / -1, logged as
+ * store_begin(); store_part_end(s, 0) is -1 also when SQLite rolled the
+ * whole transaction back on its own (a full disk, an I/O error): the
+ * parts before went with it. */
+int  store_part_begin(struct store *);
+int  store_part_end(struct store *, int ok);
+
 /* ---- writers ---- */
 
 /* Insert the group, or update its name; first_seen keeps its first value. */
