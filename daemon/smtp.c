@@ -32,11 +32,21 @@
  * - after a timeout or a 4xx/5xx at the end of data it keeps the
  *   connection for reuse, where a late reply would answer the next
  *   message's MAIL FROM: after any failure we cut it (cut_connection), so
- *   the next send starts on a fresh connection. */
-#include <sys/select.h>
-
+ *   the next send starts on a fresh connection.
+ *
+ * Several at once.  libcurl's multi interface would not do: its SMTP
+ * waits for the reply to the end of data blocking (smtp_done() runs the
+ * state machine to the end), so the sessions would take turns at the
+ * one wait that matters.  Each session has a thread instead, which only
+ * runs curl_easy_perform() on the session's own handle; everything else
+ * (the store, the log of what went) stays in the main thread, which
+ * hands a transfer over and takes its result under one lock.  The
+ * threads block the signals, so SIGTERM and SIGHUP reach the main
+ * thread as before. */
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +58,11 @@
 #include "util.h"
 
 #define SMTP_REPLY_MAX 512      /* server text we keep; the rest is cut */
+
+/* Every session's thread and the main thread meet here: one lock, one
+ * condition for "a transfer was queued, ended, or a thread is to quit". */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 #define QUIT_GRACE_MS  1000     /* for QUIT after a failed send */
 
 enum stage {
@@ -65,9 +80,13 @@ enum stage {
 
 struct smtp {
 	CURL       *curl;
-	CURLM      *multi;      /* its own, so that its connection stays
-	                         * with it: net_socks and the cuts below are
-	                         * about this session's socket only */
+	/* Its own thread runs each transfer (see "Several at once" above);
+	 * these fields are the two threads' meeting point, under `lock`. */
+	pthread_t   thread;
+	int         queued;     /* a transfer for the thread to run */
+	int         done;       /* ... run: its result in rc */
+	int         quit;       /* the thread is to end */
+	CURLcode    rc;
 	int         busy;       /* a send started and not yet waited for */
 	char       *rcpt;       /* ... to this recipient, for *err */
 	struct curl_slist *rcpts;
@@ -228,6 +247,46 @@ read_cb(char *out, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
+/* The session's thread: each transfer queued, run, its result handed
+ * back, until told to quit. */
+static void *
+worker(void *arg)
+{
+	struct smtp *s = arg;
+	CURLcode rc;
+
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		while (!s->queued && !s->quit)
+			pthread_cond_wait(&changed, &lock);
+		if (s->quit)
+			break;
+		s->queued = 0;
+		pthread_mutex_unlock(&lock);
+		rc = curl_easy_perform(s->curl);
+		pthread_mutex_lock(&lock);
+		s->rc = rc;
+		s->done = 1;
+		pthread_cond_broadcast(&changed);
+	}
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+static void
+start_thread(struct smtp *s)
+{
+	sigset_t all, old;
+	int e;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&s->thread, NULL, worker, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0)
+		fatalx("smtp: cannot start a thread: %s", strerror(e));
+}
+
 struct smtp *
 smtp_new(const struct endpoint *ep, const char *password, long timeout)
 {
@@ -240,8 +299,7 @@ smtp_new(const struct endpoint *ep, const char *password, long timeout)
 	s->url = xstrdup(ep->url);
 	buf_init(&s->reply, SMTP_REPLY_MAX);
 
-	if ((c = curl_easy_init()) == NULL ||
-	    (s->multi = curl_multi_init()) == NULL)
+	if ((c = curl_easy_init()) == NULL)
 		fatalx("cannot initialise libcurl");
 	s->curl = c;
 	net_client_setup(c, &(struct net_client){ .name = "smtp",
@@ -255,6 +313,7 @@ smtp_new(const struct endpoint *ep, const char *password, long timeout)
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, s);
+	start_thread(s);
 	return s;
 }
 
@@ -403,9 +462,12 @@ smtp_start(struct smtp *s, const char *from, const char *rcpt,
 	start_send(s, data, len);
 	s->rcpts = set_envelope(s, from, rcpt, len);
 	s->rcpt = xstrdup(rcpt);
-	if (curl_multi_add_handle(s->multi, s->curl) != CURLM_OK)
-		fatalx("libcurl: cannot start a transfer");
 	s->busy = 1;
+	pthread_mutex_lock(&lock);
+	s->queued = 1;
+	s->done = 0;
+	pthread_cond_broadcast(&changed);
+	pthread_mutex_unlock(&lock);
 	return DMN_OK;
 }
 
@@ -421,7 +483,6 @@ finish(struct smtp *s, CURLcode rc, char **err)
 {
 	enum dmn r = DMN_OK;
 
-	curl_multi_remove_handle(s->multi, s->curl);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
 	curl_slist_free_all(s->rcpts);
 	s->rcpts = NULL;
@@ -434,64 +495,32 @@ finish(struct smtp *s, CURLcode rc, char **err)
 	return r;
 }
 
-/* Drive s's transfer as far as it goes without waiting: 1 with its
- * result when it ended. */
-static int
-step(struct smtp *s, enum dmn *r, char **err)
-{
-	CURLMsg *m;
-	int running, left;
-
-	curl_multi_perform(s->multi, &running);
-	while ((m = curl_multi_info_read(s->multi, &left)) != NULL)
-		if (m->msg == CURLMSG_DONE && m->easy_handle == s->curl) {
-			*r = finish(s, m->data.result, err);
-			return 1;
-		}
-	return 0;
-}
-
 enum dmn
 smtp_wait(struct smtp *const *ss, size_t n, size_t *which, char **err)
 {
-	struct timeval tv;
-	fd_set rd, wr, ex;
-	long ms, t;
-	size_t i;
-	int maxfd, fd, any;
-	enum dmn r;
+	size_t i, any;
+	CURLcode rc;
 
+	pthread_mutex_lock(&lock);
 	for (;;) {
-		FD_ZERO(&rd);
-		FD_ZERO(&wr);
-		FD_ZERO(&ex);
-		maxfd = -1;
-		ms = 1000;
 		for (i = 0, any = 0; i < n; i++) {
 			if (!smtp_busy(ss[i]))
 				continue;
 			any = 1;
-			if (step(ss[i], &r, err)) {
-				*which = i;
-				return r;
-			}
-			fd = -1;
-			curl_multi_fdset(ss[i]->multi, &rd, &wr, &ex, &fd);
-			maxfd = fd > maxfd ? fd : maxfd;
-			if (curl_multi_timeout(ss[i]->multi, &t) == CURLM_OK &&
-			    t >= 0 && t < ms)
-				ms = t;
+			if (ss[i]->done)
+				break;
 		}
+		if (i < n)
+			break;
 		if (!any)
 			fatalx("smtp: waiting with no send in flight");
-		/* No socket yet (resolving, between states): libcurl asks
-		 * for a short sleep. */
-		if (maxfd == -1 && ms > 100)
-			ms = 100;
-		tv.tv_sec = ms / 1000;
-		tv.tv_usec = (ms % 1000) * 1000;
-		(void)select(maxfd + 1, &rd, &wr, &ex, &tv);    /* EINTR: again */
+		pthread_cond_wait(&changed, &lock);
 	}
+	ss[i]->done = 0;
+	rc = ss[i]->rc;
+	pthread_mutex_unlock(&lock);
+	*which = i;
+	return finish(ss[i], rc, err);
 }
 
 enum dmn
@@ -509,18 +538,23 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 void
 smtp_free(struct smtp *s)
 {
+	size_t which;
+	char *err = NULL;
+
 	if (s == NULL)
 		return;
-	if (s->busy) {
-		curl_multi_remove_handle(s->multi, s->curl);
-		curl_slist_free_all(s->rcpts);
-		free(s->rcpt);
+	if (s->busy) {          /* its end waited for, and forgotten */
+		(void)smtp_wait(&s, 1, &which, &err);
+		free(err);
 	}
-	curl_easy_cleanup(s->curl);
+	pthread_mutex_lock(&lock);
+	s->quit = 1;
+	pthread_cond_broadcast(&changed);
+	pthread_mutex_unlock(&lock);
+	pthread_join(s->thread, NULL);
 	/* Sends QUIT on a live connection, bounded by the response timeout
-	 * (libcurl's closure handle copied it from our handle when the
-	 * transfer was added). */
-	curl_multi_cleanup(s->multi);
+	 * (libcurl's closure handle copies it from our handle). */
+	curl_easy_cleanup(s->curl);
 	free(s->url);
 	buf_release(&s->reply);
 	free(s);

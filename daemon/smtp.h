@@ -7,9 +7,12 @@
  * keep some, with late replies still on their way in them); the next send
  * opens a fresh one.  smtp_free() ends the session with QUIT.
  *
- * libcurl's global state is initialised by the first curl_easy_init() (we
- * are single-threaded) and never torn down; valgrind reports those one-time
- * allocations as "still reachable".
+ * libcurl's global state is initialised by the first curl_easy_init(),
+ * always in the main thread (smtp_new() is only called there), and never
+ * torn down; valgrind reports those one-time allocations as "still
+ * reachable".  Each session has a thread of its own that runs its
+ * transfers (see smtp.c), started by smtp_new() and ended by
+ * smtp_free(); nothing else happens outside the main thread.
  *
  * TLS: smtps:// is implicit TLS; smtp:// with tls_required uses STARTTLS
  * and fails when the server does not offer it.  The peer certificate and
@@ -74,10 +77,10 @@ enum dmn smtp_send(struct smtp *, const char *from, const char *rcpt,
 
 /* Several messages at once ([smtp] connections): one session per
  * connection, each started with smtp_start() and ended by smtp_wait(),
- * which drives all of them until one ends.  smtp_send() is the two in
- * one for a single session.  Each session keeps its own connection (its
- * own libcurl multi handle), so what follows a send (the predicates
- * below, the cut after a failure) is about that session only. */
+ * which waits until one of them ends.  smtp_send() is the two in one
+ * for a single session.  Each session keeps its own connection, so what
+ * follows a send (the predicates below, the cut after a failure) is
+ * about that session only. */
 #define SMTP_SESSIONS_MAX 8
 
 /* Begin sending as smtp_send() does, and return at once: DMN_OK when the

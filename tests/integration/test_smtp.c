@@ -366,6 +366,52 @@ test_batch_one_connection(void **state)
 	free(big);
 }
 
+/* Two sessions with a message each in flight: both wait out the server's
+ * one-second pause at the end of data together, each over its own
+ * connection, each with its own envelope sender. */
+static void
+test_two_in_flight(void **state)
+{
+	struct srv *s = &fx->plain;
+	int c0 = CONNECTS(s), m0 = MESSAGES(s);
+	struct smtp *c[2];
+	size_t which, seen = 0;
+	char *err = NULL;
+	long long t;
+	int i;
+
+	(void)state;
+	NEED_SERVER();
+	set_faults(s, "{\"eod\": {\"stall\": 1}}");
+	c[0] = session(s, NULL, NULL, 5);
+	c[1] = session(s, NULL, NULL, 5);
+	t = now_ms();
+	assert_int_equal(smtp_start(c[0], "one@example.org", "ana@example.org",
+	    small_msg, sizeof(small_msg) - 1, &err), DMN_OK);
+	assert_int_equal(smtp_start(c[1], "two@example.org", "luis@example.org",
+	    small_msg, sizeof(small_msg) - 1, &err), DMN_OK);
+	assert_int_equal(smtp_busy(c[0]), 1);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(smtp_wait(c, 2, &which, &err), DMN_OK);
+		assert_null(err);
+		assert_int_equal(smtp_busy(c[which]), 0);
+		seen |= (size_t)1 << which;
+	}
+	assert_int_equal(seen, 3);
+	assert_true(now_ms() - t < 1900);       /* not one after the other */
+	assert_int_equal(CONNECTS(s) - c0, 2);
+	assert_int_equal(MESSAGES(s) - m0, 2);
+	assert_int_equal(count_log(s, "\"mail_from\":\"one@example.org\""), 1);
+	assert_int_equal(count_log(s, "\"mail_from\":\"two@example.org\""), 1);
+	/* and each session goes on alone */
+	set_faults(s, "{}");
+	assert_int_equal(send_one(c[1], "ana@example.org", small_msg,
+	    sizeof(small_msg) - 1, &err), DMN_OK);
+	assert_int_equal(CONNECTS(s) - c0, 2);
+	smtp_free(c[0]);
+	smtp_free(c[1]);
+}
+
 static void
 test_rcpt_refused(void **state)
 {
@@ -724,6 +770,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_batch_one_connection, setup),
+		cmocka_unit_test_setup(test_two_in_flight, setup),
 		cmocka_unit_test_setup(test_rcpt_refused, setup),
 		cmocka_unit_test_setup(test_mail_data_eod_refused, setup),
 		cmocka_unit_test_setup(test_disconnect_in_data, setup),
