@@ -52,7 +52,9 @@ def test(ws):
                WATCHDOG_USEC=str(int(INTERVAL * 1e6)))
     env.pop("WATCHDOG_PID", None)
     log = open(os.path.join(ws.dir, "run.log"), "w")
-    smtp.set_faults({"eod": {"stall": 0.04}})
+    # 402 messages held 80 ms each over [smtp] connections = 2 (the
+    # default): about 16 s of sending, well over three intervals.
+    smtp.set_faults({"eod": {"stall": 0.08}})
     p = subprocess.Popen([CONVENED, "-c", ws.config, "--now", "2021-03-01T12:00:00Z", "run"],
                          env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
