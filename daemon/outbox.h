@@ -1,20 +1,26 @@
-/* outbox.h: queue what convened writes, and send it over one SMTP
- * session per flush.
+/* outbox.h: queue what convened writes, and send it over up to [smtp]
+ * connections SMTP sessions per flush, one message in flight on each
+ * (the first alone until a message went through).
  *
  * Due rows are sent in batches.  A batch is marked 'sending' in one commit
  * before its first SMTP dialogue, and each row 'sent' in its own commit
  * after the server's 250; a crash in between leaves rows 'sending', and
- * they go again under the same Message-ID, so never more than the message
- * in flight goes twice.  A batch is read without the messages' text; each
- * text is read from the state just before its message is sent and freed
- * after, so that a flush holds one message in memory, however big the
- * batch's messages are.  What the server answers does this:
+ * they go again under the same Message-ID, so never more than the
+ * messages in flight (one per connection) go twice.  A batch is read
+ * without the messages' text; each text is read from the state just
+ * before its message is sent and freed after, so that a flush holds one
+ * message in memory per connection, however big the batch's messages
+ * are.  What the server answers does this:
  *  - a temporary failure (a 4xx, a timeout, a lost connection) waits with
  *    exponential backoff (one minute doubling to four hours), until
  *    [smtp] give_up_hours after the row was queued: then the row fails;
  *  - a server that is down (refused, lost, stalled, 421) defers the rest
  *    of the batch with the message that found it so: one log line and one
- *    timeout per flush;
+ *    timeout per flush; the messages in flight on the other connections
+ *    end each by its own answer;
+ *  - a connection past the first refused before MAIL FROM (a provider's
+ *    cap on sessions) is closed, its message goes on another connection
+ *    unblamed, and the flush goes on with fewer, said in one line;
  *  - a 5xx to the message fails the row at once; a 5xx to RCPT TO also
  *    records the address as bouncing permanently (store_bounce_record), as
  *    a DSN would;
@@ -39,8 +45,8 @@ struct outbox_stats {
 };
 
 /* Send every due row.  stop (may be NULL) is checked between messages:
- * when it turns non-zero the flush ends after the message in flight, and
- * the rows not tried are 'pending' again.  Returns 0, or -1 when the
+ * when it turns non-zero the flush ends after the messages in flight,
+ * and the rows not tried are 'pending' again.  Returns 0, or -1 when the
  * store failed (*err set, caller frees). */
 int outbox_flush(const struct config *, struct store *, long long now,
         volatile sig_atomic_t *stop, struct outbox_stats *, char **err);
