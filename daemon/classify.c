@@ -187,13 +187,15 @@ static char *
 ooo_first_lines(const char *text)
 {
 	struct buf b = BUF_INIT(OOO_MAX);
-	const char *p = text, *nl;
+	const char *p = text, *end = text ? text + strlen(text) : NULL, *nl;
 	size_t n;
 	int lines = 0;
 
-	while (p != NULL && *p != '\0' && lines < OOO_LINES) {
-		nl = strchr(p, '\n');
-		n = nl ? (size_t)(nl - p) : strlen(p);
+	/* blank and quoted lines do not count: memchr keeps a text of
+	 * nothing else linear */
+	while (p != NULL && p < end && lines < OOO_LINES) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		while (n > 0 && isspace((unsigned char)p[n - 1]))
 			n--;
 		if (n > 0 && p[0] != '>' && strspn(p, " \t") < n) {

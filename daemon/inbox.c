@@ -134,13 +134,15 @@ char *
 inbox_unquoted(const char *text)
 {
 	struct buf b = BUF_INIT(BUF_OWN);
-	const char *p = text ? text : "", *nl;
+	const char *p = text ? text : "", *end = p + strlen(p), *nl;
 	size_t n;
 	char *s, *e;
 
-	while (*p) {
-		nl = strchr(p, '\n');
-		n = nl ? (size_t)(nl - p) : strlen(p);
+	/* memchr over what is left, not strchr: a hostile reply of a
+	 * million lines must stay linear under every libc and sanitizer */
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		if ((n == 2 && strncmp(p, "--", 2) == 0) ||
