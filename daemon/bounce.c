@@ -90,7 +90,8 @@ static const char *const failure_cues[] = {
 	"error sending", "trouble delivering", "rejected", "failure reason",
 	"error has occurred", "error occurred", "mailbox is full",
 	"mailbox full", "could not be sent", "cannot send message",
-	"(failure)", "action: failed", "aborted",
+	"(failure)", "action: failed", "aborted", "malformed address",
+	"mail failure",
 	/* the same, as Spanish, Portuguese, French and German systems write
 	 * it (accents left out, so that any case of them matches) */
 	"no se puede entregar", "no se pudo entregar", "no entregado",
@@ -183,7 +184,32 @@ rlist_add(struct rlist *l, const char *email, const char *status,
 	l->v[l->n].email = xstrdup(email);
 	l->v[l->n].status = xstrdup(status);
 	l->v[l->n].permanent = permanent;
+	l->v[l->n].delay = 0;
 	l->n++;
+}
+
+/* Move the delayed recipients to the end of l, marked delay; the ones
+ * already in l (never today) or past MAX_RCPT are freed.  d is left
+ * empty. */
+static void
+rlist_append_delays(struct rlist *l, struct rlist *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		if (rlist_has(l, d->v[i].email) || l->n == MAX_RCPT) {
+			free(d->v[i].email);
+			free(d->v[i].status);
+			continue;
+		}
+		l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+		l->v[l->n] = d->v[i];
+		l->v[l->n].delay = 1;
+		l->n++;
+	}
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
 }
 
 void
@@ -611,6 +637,30 @@ label_names_recipient(const char *s, size_t len)
 	return ok && words > 0 && (words > 1 || allowed);
 }
 
+/* Exim quotes a recipient it could not parse as written: in
+ * "x@example.com <y@example.net>:" the first address is a display name
+ * and the one in <> the address.  a (freed here when replaced) read up
+ * to after. */
+static char *
+bracketed_instead(char *a, const char *after, const char *end)
+{
+	const char *p = after, *after2;
+	char *b;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == after || p == end || *p != '<' ||
+	    (b = addr_token(p, end, &after2)) == NULL)
+		return a;
+	if (after2 == end || *after2 != '>' || (after2 + 1 < end &&
+	    strchr(": \t", after2[1]) == NULL)) {
+		free(b);
+		return a;
+	}
+	free(a);
+	return b;
+}
+
 /* The failed recipient a notice line names, or NULL (see the top). */
 static char *
 line_recipient(const char *p, size_t len)
@@ -627,7 +677,7 @@ line_recipient(const char *p, size_t len)
 	    q[3] == ' ' && q[4] == '<')
 		q += 4;
 	if ((a = addr_token(q, end, &after)) != NULL)
-		return a;
+		return bracketed_instead(a, after, end);
 	colon = memchr(q, ':', (size_t)(end - q) < LABEL_MAX ?
 	    (size_t)(end - q) : LABEL_MAX);
 	if (colon == NULL || colon == q || memchr(q, '@', (size_t)(colon - q)) ||
@@ -992,26 +1042,19 @@ out:
 
 int
 bounce_detect(const struct mime_msg *m, struct bounce **out, size_t *n,
-    int *is_delay, char **orig_id)
+    char **orig_id)
 {
 	struct found f;
 
 	memset(&f, 0, sizeof f);
 	*out = NULL;
 	*n = 0;
-	*is_delay = 0;
 	if (orig_id != NULL)
 		*orig_id = NULL;
 	detect(m, 0, &f);
-	if (f.failed.n > 0) {
-		bounce_free(f.delayed.v, f.delayed.n);
-		*out = f.failed.v;
-		*n = f.failed.n;
-	} else if (f.delayed.n > 0) {
-		*out = f.delayed.v;
-		*n = f.delayed.n;
-		*is_delay = 1;
-	}
+	rlist_append_delays(&f.failed, &f.delayed);
+	*out = f.failed.v;
+	*n = f.failed.n;
 	if (orig_id != NULL && *n > 0)
 		*orig_id = f.orig_id;
 	else

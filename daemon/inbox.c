@@ -455,11 +455,25 @@ out:
 	return res;
 }
 
+/* A delay is logged and never recorded: the message may still arrive,
+ * and a newer transient report must not undo a permanent one either. */
+static size_t
+count_delays(const struct verdict *v, const char **first)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->nbounce; i++)
+		if (v->bounce[i].delay && n++ == 0)
+			*first = v->bounce[i].email;
+	return n;
+}
+
 static enum inbox_result
 do_bounce(struct ictx *c)
 {
 	const struct verdict *v = c->v;
-	size_t i, marked = 0;
+	const char *late = NULL;
+	size_t i, marked = 0, delayed = count_delays(v, &late);
 	int rc;
 
 	/* When the returned message is quoted, it must be one of ours. */
@@ -484,6 +498,12 @@ do_bounce(struct ictx *c)
 		    v->bounce[i].status, 1, c->now, c->err) == -1)
 			return INBOX_FAILED;
 		marked++;
+	}
+	if (marked == 0 && delayed > 0) {
+		why(c, "delivery delayed for %zu address%s, first %s: not "
+		    "counted as a bounce", delayed, delayed == 1 ? "" : "es",
+		    late);
+		return INBOX_IGNORED;
 	}
 	if (marked == 0) {
 		why(c, "bounce for no address of ours");
@@ -1041,9 +1061,6 @@ dispatch(struct ictx *c)
 		return do_bounce(c);
 	case VERDICT_PLAIN:
 		return do_plain(c);
-	case VERDICT_DELAY:
-		why(c, "delivery delayed, not a bounce");
-		return INBOX_IGNORED;
 	case VERDICT_AUTO_REPLY:
 		why(c, "automatic reply: %s", c->v->reason ? c->v->reason :
 		    "never answered");

@@ -255,6 +255,62 @@ test_bounce(void **state)
 	strv_free(bad, n);
 }
 
+/* A report that says delivery of kim's copy is late: a bounce verdict
+ * with kim marked delay. */
+static char *
+delay_report(const char *msgid, const char *action, const char *status)
+{
+	return xasprintf(
+	    "From: MAILER-DAEMON@mx.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Delayed Mail (still being retried)\r\n"
+	    "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+	    "It is late.\r\n--b\r\nContent-Type: message/delivery-status\r\n"
+	    "\r\nReporting-MTA: dns; mx.example.bb\r\n\r\n"
+	    "Final-Recipient: rfc822; kim@gov.example.bb\r\nAction: %s\r\n"
+	    "Status: %s\r\n\r\n--b--\r\n", msgid, action, status);
+}
+
+static size_t
+bouncing_count(struct tl_ws *fx)
+{
+	char **bad = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	assert_int_equal(store_group_bouncing(fx->st, "ss", &bad, &n, &err), 0);
+	strv_free(bad, n);
+	return n;
+}
+
+/* A delay is seen and logged, never counted: it neither marks an address
+ * bouncing nor, coming after a failure, clears the mark. */
+static void
+test_delay(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *late = delay_report("d1@mx.example.bb", "delayed", "4.4.7");
+	char *failed = delay_report("d2@mx.example.bb", "failed", "5.1.1");
+	char *later = delay_report("d3@mx.example.bb", "delayed", "4.2.2");
+	char *st;
+
+	assert_int_equal(apply(fx, late, "2021-03-02 10:00"), INBOX_IGNORED);
+	assert_int_equal(bouncing_count(fx), 0);
+	st = store_bounce_status(fx->st, "kim@gov.example.bb");
+	assert_null(st);
+	assert_int_equal(apply(fx, failed, "2021-03-02 11:00"), INBOX_APPLIED);
+	assert_int_equal(bouncing_count(fx), 1);
+	assert_int_equal(apply(fx, later, "2021-03-02 12:00"), INBOX_IGNORED);
+	assert_int_equal(bouncing_count(fx), 1);
+	st = store_bounce_status(fx->st, "kim@gov.example.bb");
+	assert_string_equal(st, "5.1.1");
+	free(st);
+	free(late);
+	free(failed);
+	free(later);
+}
+
 static char *
 agenda_reply(const char *from, const char *body, const char *msgid)
 {
@@ -689,6 +745,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_counter_shows_proposal,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_rsvp_verdict,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_delay,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_bounce,
 		    tl_setup_planned, tl_teardown),
