@@ -507,16 +507,23 @@ is_daemon_addr(const char *a)
 	return 0;
 }
 
+/* Its sender or its Subject says the mail system wrote m. */
 static int
-from_mail_system(const struct mime_msg *m)
+signed_by_mail_system(const struct mime_msg *m)
 {
-	if (m->return_path != NULL && (*m->return_path == '\0' ||
-	    is_daemon_addr(m->return_path)))
-		return 1;
 	return is_daemon_addr(m->from) || is_daemon_addr(m->sender) ||
+	    (m->return_path != NULL && is_daemon_addr(m->return_path)) ||
 	    mime_header(m, "X-Failed-Recipients") != NULL ||
 	    short_has_cue(m->from_name, daemon_names) ||
 	    short_has_cue(m->subject, subject_cues);
+}
+
+/* ... or its null Return-Path, which automatic replies may have too. */
+static int
+from_mail_system(const struct mime_msg *m)
+{
+	return (m->return_path != NULL && *m->return_path == '\0') ||
+	    signed_by_mail_system(m);
 }
 
 /* Is the line at p the first of the returned message? */
@@ -574,24 +581,35 @@ struct notice {
 	int         delay;     /* ... that delivery goes on */
 };
 
+/* *n from m's text (NULL: none), whatever it says; release with
+ * notice_release. */
+static void
+notice_read(const struct mime_msg *m, struct notice *n)
+{
+	const char *t = m->text ? m->text : "";
+
+	memset(n, 0, sizeof *n);
+	n->text = t;
+	n->len = notice_len(t, strnlen(t, NOTICE_MAX));
+	n->low = lower_dup(t, n->len);
+	n->final = has_cue(n->low, n->len, final_cues) ||
+	    short_has_cue(m->subject, final_cues);
+	n->delay = has_cue(n->low, n->len, delay_cues) ||
+	    short_has_cue(m->subject, delay_cues);
+	if (!find_enhanced(n->text, n->len, n->code, sizeof n->code))
+		n->code[0] = '\0';
+	n->cls = find_smtp_class(n->text, n->len);
+}
+
 /* Does m carry a notice of failure?  0 and *n filled (release with
  * notice_release), or -1. */
 static int
 notice_open(const struct mime_msg *m, struct notice *n)
 {
-	size_t tlen;
-
 	memset(n, 0, sizeof *n);
 	if (m->text == NULL || !from_mail_system(m))
 		return -1;
-	tlen = strnlen(m->text, NOTICE_MAX);
-	n->text = m->text;
-	n->len = notice_len(m->text, tlen);
-	n->low = lower_dup(m->text, n->len);
-	n->final = has_cue(n->low, n->len, final_cues) ||
-	    short_has_cue(m->subject, final_cues);
-	n->delay = has_cue(n->low, n->len, delay_cues) ||
-	    short_has_cue(m->subject, delay_cues);
+	notice_read(m, n);
 	/* X-Failed-Recipients says it on its own (Google Groups writes the
 	 * text in the reader's language). */
 	if (mime_header(m, "X-Failed-Recipients") == NULL && !n->delay &&
@@ -600,9 +618,6 @@ notice_open(const struct mime_msg *m, struct notice *n)
 		free(n->low);
 		return -1;
 	}
-	if (!find_enhanced(n->text, n->len, n->code, sizeof n->code))
-		n->code[0] = '\0';
-	n->cls = find_smtp_class(n->text, n->len);
 	return 0;
 }
 
@@ -1060,6 +1075,25 @@ bounce_detect(const struct mime_msg *m, struct bounce **out, size_t *n,
 	else
 		free(f.orig_id);
 	return 0;
+}
+
+int
+bounce_unread(const struct mime_msg *m, struct bounce *out)
+{
+	struct notice n;
+	char code[16];
+	int perm;
+
+	memset(out, 0, sizeof *out);
+	if (is_feedback(m) || !signed_by_mail_system(m))
+		return 0;
+	notice_read(m, &n);
+	judge(&n, NULL, code, sizeof code, &perm);
+	notice_release(&n);
+	out->status = xstrdup(code);
+	out->permanent = perm;
+	out->delay = !perm;
+	return 1;
 }
 
 /* ---- the returned message's Message-ID ---- */

@@ -43,4 +43,18 @@ int  bounce_detect(const struct mime_msg *m, struct bounce **out, size_t *n,
          char **orig_id);
 void bounce_free(struct bounce *, size_t n);
 
+/* For a message that reached an envelope sender of ours naming one
+ * recipient (verp.h) when bounce_detect() found nobody in it: is it a
+ * notice from the mail system all the same, in a format not read here?
+ * 1 when its sender is the mail system's (a daemon address or display
+ * name in From, Sender or Return-Path, X-Failed-Recipients, or a delivery
+ * notice's Subject: a null Return-Path alone is not enough, automatic
+ * replies have one too), with *out's status the text's first X.Y.Z (else
+ * "5.0.0", or "4.0.0" when it says delivery goes on) and permanent unless
+ * the text says delivery goes on and never that it gave up (delay 1
+ * then); out->email is NULL, out->status the caller's to free.  0, *out
+ * zeroed, for anything else: a person's mail, a vacation reply, a
+ * feedback report. */
+int  bounce_unread(const struct mime_msg *m, struct bounce *out);
+
 #endif
