@@ -62,21 +62,13 @@ teardown(void **state)
 static void
 queue(struct tl_ws *fx, int n, long long created)
 {
-	struct store_outbox_in in;
-	char id[32], rcpt[64], *err = NULL;
+	char id[32], rcpt[64];
 	int i;
 
 	for (i = 1; i <= n; i++) {
 		snprintf(id, sizeof id, "m%d@test", i);
 		snprintf(rcpt, sizeof rcpt, "r%d@example.org", i);
-		memset(&in, 0, sizeof in);
-		in.message_id = id;
-		in.kind = "invite";
-		in.recipient = rcpt;
-		in.data = "Subject: x\r\n\r\nhello\r\n";
-		in.len = strlen(in.data);
-		in.now = created;
-		assert_int_equal(store_outbox_add(fx->st, &in, &err), 1);
+		tl_outbox_add(fx, id, rcpt, created);
 	}
 }
 
@@ -188,7 +180,6 @@ test_envelope_sender(void **state)
 {
 	struct tl_ws *fx = *state;
 	struct outbox_stats os;
-	struct store_outbox_in in;
 	struct verp_hit h;
 	char *err = NULL;
 
@@ -207,14 +198,7 @@ test_envelope_sender(void **state)
 
 	fake_smtp_reset();
 	fx->cfg->org_verp = 0;
-	memset(&in, 0, sizeof in);
-	in.message_id = "plain@test";
-	in.kind = "invite";
-	in.recipient = "r9@example.org";
-	in.data = "Subject: x\r\n\r\nhello\r\n";
-	in.len = strlen(in.data);
-	in.now = t0;
-	assert_int_equal(store_outbox_add(fx->st, &in, &err), 1);
+	tl_outbox_add(fx, "plain@test", "r9@example.org", t0);
 	flush(fx, t0, &os);
 	assert_int_equal(fake_smtp.sends, 1);
 	assert_string_equal(fake_smtp.from[0], "agenda@example.org");

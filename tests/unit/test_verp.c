@@ -21,31 +21,10 @@
 
 #define ORG "agenda@example.org"
 
-/* Queue message id to rcpt; its row id. */
 static long long
 queue(struct tl_ws *fx, const char *id, const char *rcpt)
 {
-	struct store_outbox_in in;
-	struct store_outbox *rows;
-	char *err = NULL;
-	size_t n, i;
-	long long row = 0;
-
-	memset(&in, 0, sizeof in);
-	in.message_id = id;
-	in.kind = "invite";
-	in.recipient = rcpt;
-	in.data = "Subject: x\r\n\r\nhello\r\n";
-	in.len = strlen(in.data);
-	in.now = 1;
-	assert_int_equal(store_outbox_add(fx->st, &in, &err), 1);
-	assert_int_equal(store_outbox_due(fx->st, 1, 1000, &rows, &n, &err), 0);
-	for (i = 0; i < n; i++)
-		if (strcmp(rows[i].message_id, id) == 0)
-			row = rows[i].id;
-	store_outbox_free(rows, n);
-	assert_true(row > 0);
-	return row;
+	return tl_outbox_add(fx, id, rcpt, 1);
 }
 
 /* Another letter of the mac's alphabet. */
