@@ -1671,12 +1671,12 @@ check_global(struct ctx *c)
 
 	c->file = cfg->file;
 	missing_sections(c, c->lineno > 0 ? c->lineno : 1);
+	check_verp(c);
 	check_url(c, S_SMTP, &cfg->smtp, "smtp", "smtps");
 	check_login(c, S_SMTP, &cfg->smtp);
 	check_url(c, S_IMAP, &cfg->imap, "imap", "imaps");
 	check_login(c, S_IMAP, &cfg->imap);
 	check_trust(c);
-	check_verp(c);
 	check_oauth(c);
 	if (cfg->nimap_folders == 0)
 		diag_add(c->d, 1, cfg->file, c->seen_sec[S_IMAP],
