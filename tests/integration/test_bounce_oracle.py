@@ -2,7 +2,8 @@
 libsisimai-perl, the most thorough open bounce reader) as an oracle.
 
 Each format below writes one bounce the way a family of mail systems
-does (RFC 3464 reports, and the plain notices of qmail, Exim, Sendmail 5,
+does (RFC 3464 reports, delays among them, and the plain notices of
+qmail, Exim (its failures and its delay warning), Sendmail 5,
 Exchange 2003, Domino, IMail, GMX, OpenSMTPD, Amazon WorkMail, Zoho...),
 for one to three recipients and several failures.  For every message:
 convened's failed recipients are Sisimai's; every recipient Sisimai calls
@@ -131,6 +132,27 @@ def fmt_delayed(rs, n):
                   "MAILER-DAEMON@mx.example.org (Mail Delivery System)", "delayed")
 
 
+def fmt_eximdelay(rs, n):
+    """Exim's warning, in its own words: "has not yet been delivered"."""
+    rs = [(a, ("451", "4.7.1", "Greylisted, try again later")) for a, _ in rs]
+    body = "".join("  %s\n    host mx.example.net [192.0.2.1]\n"
+                   "    Delay reason: SMTP error from remote mail server after "
+                   "RCPT TO:<%s>:\n    %s %s %s\n" % (a, a, c, s, t) for a, (c, s, t) in rs)
+    return (head("Mail Delivery System <Mailer-Daemon@mx.example.org>",
+                 "Warning: message 1abcDE-000%03d-Xy delayed 24 hours" % n,
+                 "X-Failed-Recipients: %s\nAuto-Submitted: auto-replied\n"
+                 % ", ".join(a for a, _ in rs)) + "\n"
+            "This message was created automatically by mail delivery software.\n"
+            "A message that you sent has not yet been delivered to one or more of its\n"
+            "recipients after more than 24 hours on the queue on mx.example.org.\n\n"
+            "The address(es) to which the message has not yet been delivered are:\n\n"
+            + body + "\nNo action is required on your part. Delivery attempts will "
+            "continue for\nsome time, and this warning may be repeated at intervals "
+            "if the message\nremains undelivered. Eventually the mail delivery "
+            "software will give up,\nand when that happens, the message will be "
+            "returned to you.\n")
+
+
 def fmt_exchange2003(rs, n):
     body = "".join("%s on %s\n    The recipient name is not recognized\n"
                    "    The MTS-ID of the original message is: c=JP;a= ;p=neko;l=NEKO0000\n"
@@ -218,7 +240,7 @@ def fmt_vacation(rs, n):
             % (DATE, a, SENDER, n))
 
 
-FORMATS = [fmt_qmail, fmt_exim, fmt_postfix, fmt_exchange_es, fmt_delayed,
+FORMATS = [fmt_qmail, fmt_exim, fmt_postfix, fmt_exchange_es, fmt_delayed, fmt_eximdelay,
            fmt_exchange2003, fmt_domino, fmt_imail, fmt_opensmtpd,
            fmt_v5sendmail, fmt_workmail, fmt_arf, fmt_vacation]
 
@@ -227,7 +249,7 @@ FORMATS = [fmt_qmail, fmt_exim, fmt_postfix, fmt_exchange_es, fmt_delayed,
 # report whose every Action is "delayed" is a bounce as Sisimai reads it
 # (a soft one), its recipients marked delay and never permanent.
 KNOWN = {}
-DELAYS = {"delayed"}
+DELAYS = {"delayed", "eximdelay"}
 
 
 def samples():
