@@ -325,8 +325,9 @@ find_enhanced(const char *s, size_t len, char *out, size_t outsz)
 			if (s[j] == '.') {
 				if (digits == 0 && j != i + 1)
 					break;
-				if (++dots > 2)
-					break;
+				if (dots == 2)
+					break;  /* judged below */
+				dots++;
 				digits = 0;
 			} else if (isdigit((unsigned char)s[j])) {
 				if (++digits > 3)
@@ -336,8 +337,11 @@ find_enhanced(const char *s, size_t len, char *out, size_t outsz)
 		}
 		if (dots != 2 || digits == 0 || s[j - 1] == '.')
 			continue;
-		if (j < len && (isalnum((unsigned char)s[j]) || s[j] == '.' ||
-		    s[j] == '@'))
+		/* A sentence's full stop may follow; a fourth number may
+		 * not (an address, a version). */
+		if (j < len && (isalnum((unsigned char)s[j]) || s[j] == '@' ||
+		    (s[j] == '.' && j + 1 < len &&
+		    isalnum((unsigned char)s[j + 1]))))
 			continue;
 		if (j - i + 1 > outsz)
 			continue;
@@ -1084,8 +1088,11 @@ bounce_unread(const struct mime_msg *m, struct bounce *out)
 	char code[16];
 	int perm;
 
+	/* A report read field by field that named no failure or delay
+	 * said delivered or relayed. */
 	memset(out, 0, sizeof *out);
-	if (is_feedback(m) || !signed_by_mail_system(m))
+	if (is_feedback(m) || m->delivery_status != NULL ||
+	    !signed_by_mail_system(m))
 		return 0;
 	notice_read(m, &n);
 	judge(&n, NULL, code, sizeof code, &perm);

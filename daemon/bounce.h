@@ -54,7 +54,8 @@ void bounce_free(struct bounce *, size_t n);
  * the text says delivery goes on and never that it gave up (delay 1
  * then); out->email is NULL, out->status the caller's to free.  0, *out
  * zeroed, for anything else: a person's mail, a vacation reply, a
- * feedback report. */
+ * feedback report or read receipt, a delivery report (RFC 3464) that
+ * says delivered or relayed. */
 int  bounce_unread(const struct mime_msg *m, struct bounce *out);
 
 #endif

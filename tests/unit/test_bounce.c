@@ -545,6 +545,57 @@ test_malformed_recipient(void **state)
 	    "unknown\n", "bounce", "a@example.net 5.1.1 P");
 }
 
+/* bounce_unread(): what reached an envelope sender of ours that no
+ * reader could read: "status P|D" or "no". */
+static void
+unread(const char *text, const char *want)
+{
+	struct mime_msg *m;
+	struct bounce b;
+	char *err = NULL, got[64];
+
+	assert_int_equal(mime_parse(text, strlen(text), NULL, &m, &err), 0);
+	if (bounce_unread(m, &b))
+		snprintf(got, sizeof got, "%s %c", b.status,
+		    b.permanent ? 'P' : b.delay ? 'D' : 'T');
+	else
+		snprintf(got, sizeof got, "no");
+	assert_null(b.email);
+	free(b.status);
+	mime_free(m);
+	assert_string_equal(got, want);
+}
+
+static void
+test_unread(void **state)
+{
+	(void)state;
+	/* Signed by the mail system: permanent, with the text's status. */
+	unread("From: Postmaster <postmaster@mx.example.bb>\nSubject: Aviso"
+	    "\n\nSu mensaje fue rechazado. Codigo 5.2.2.\n", "5.2.2 P");
+	unread("From: Postmaster <postmaster@mx.example.bb>\nSubject: Aviso"
+	    "\n\nSu mensaje fue rechazado.\n", "5.0.0 P");
+	/* ... unless it says delivery goes on. */
+	unread("From: MAILER-DAEMON@mx.example.bb\nSubject: Aviso\n\n"
+	    "Demorado; we will keep trying.\n", "4.0.0 D");
+	/* A null Return-Path alone: a vacation reply has one too. */
+	unread("Return-Path: <>\nFrom: Kim <kim@gov.example.bb>\nSubject: "
+	    "Fuera de la oficina\nAuto-Submitted: auto-replied\n\nVuelvo "
+	    "el lunes.\n", "no");
+	/* A report that says delivered, a read receipt. */
+	unread("From: MAILER-DAEMON@mx.example.bb\nSubject: Delivery Status "
+	    "Notification (Success)\nMIME-Version: 1.0\nContent-Type: "
+	    "multipart/report; report-type=delivery-status; boundary=\"B\"\n"
+	    "\n--B\nContent-Type: text/plain\n\nDelivered.\n--B\n"
+	    "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n"
+	    "\nFinal-Recipient: rfc822; kim@gov.example.bb\nAction: "
+	    "delivered\nStatus: 2.0.0\n--B--\n", "no");
+	unread("From: postmaster@mx.example.bb\nSubject: Read: x\n"
+	    "MIME-Version: 1.0\nContent-Type: multipart/report; "
+	    "report-type=disposition-notification; boundary=\"B\"\n\n--B\n"
+	    "Content-Type: text/plain\n\nRead.\n--B--\n", "no");
+}
+
 /* ---- hostile input ---- */
 
 static double
@@ -672,6 +723,7 @@ main(void)
 		cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_delay_shapes),
 		cmocka_unit_test(test_malformed_recipient),
+		cmocka_unit_test(test_unread),
 		cmocka_unit_test(test_hostile_many),
 		cmocka_unit_test(test_hostile_shapes),
 	};
