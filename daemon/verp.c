@@ -210,13 +210,14 @@ verp_find(const struct token_key *k, struct store *st, const char *org_email,
 		res = try_one(k, st, org_email, m->delivered_to[i], hit, res,
 		    &bad, err);
 	/* hit->address must point into m: the field's own text. */
-	if (xot != NULL)
+	if (xot != NULL) {
 		res = try_one(k, st, org_email, xot, hit, res, &bad, err);
-	if (hit->address == xot)
-		hit->address = oxot;
-	if (bad == xot)
-		bad = oxot;
-	free(xot);
+		if (hit->address == xot)
+			hit->address = oxot;
+		if (bad == xot)
+			bad = oxot;
+		free(xot);
+	}
 	for (i = 0; i < m->nto; i++)
 		res = try_one(k, st, org_email, m->to[i], hit, res, &bad, err);
 	if (res == VERP_INVALID) {
