@@ -1,6 +1,6 @@
 /* classify.c: one message, one verdict (see classify.h).
  *
- * Order matters: a delivery report is a bounce (or a delay) even though
+ * Order matters: a delivery report is a bounce (a delay too) even though
  * RFC 3464 reports carry Auto-Submitted; a calendar object comes next, so
  * that an RSVP sent by a server-side scheduling agent with Auto-Submitted
  * still counts; only then the auto-reply markers; the rest is plain. */
@@ -20,7 +20,7 @@
 #include "util.h"
 
 static const char *const kind_names[] = {
-	"rsvp", "counter", "request", "cancel", "bounce", "delay",
+	"rsvp", "counter", "request", "cancel", "bounce",
 	"auto-reply", "plain", "malformed"
 };
 
@@ -299,7 +299,6 @@ classify_message(struct verdict *v, const char *data, size_t len)
 	struct ical_itip *it;
 	char *err = NULL, *first_err = NULL;
 	size_t i;
-	int delay;
 
 	if (mime_parse(data, len, NULL, &m, &err) == -1) {
 		v->kind = VERDICT_MALFORMED;
@@ -315,9 +314,9 @@ classify_message(struct verdict *v, const char *data, size_t len)
 	if (m->from_refused)
 		v->from_refused = xstrdup(m->from_refused);
 
-	bounce_detect(m, &v->bounce, &v->nbounce, &delay, &v->bounced_id);
+	bounce_detect(m, &v->bounce, &v->nbounce, &v->bounced_id);
 	if (v->nbounce > 0) {
-		v->kind = delay ? VERDICT_DELAY : VERDICT_BOUNCE;
+		v->kind = VERDICT_BOUNCE;
 		return;
 	}
 
@@ -482,7 +481,7 @@ json_bounce(struct buf *b, const struct verdict *v)
 {
 	size_t i;
 
-	if (v->kind != VERDICT_BOUNCE && v->kind != VERDICT_DELAY) {
+	if (v->kind != VERDICT_BOUNCE) {
 		buf_adds(b, "null");
 		return;
 	}
@@ -492,8 +491,9 @@ json_bounce(struct buf *b, const struct verdict *v)
 		json_str(b, v->bounce[i].email);
 		buf_adds(b, ", \"status\": ");
 		json_str(b, v->bounce[i].status);
-		buf_addf(b, ", \"permanent\": %s}",
-		    v->bounce[i].permanent ? "true" : "false");
+		buf_addf(b, ", \"permanent\": %s, \"delay\": %s}",
+		    v->bounce[i].permanent ? "true" : "false",
+		    v->bounce[i].delay ? "true" : "false");
 	}
 	buf_adds(b, "]");
 }

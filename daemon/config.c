@@ -39,6 +39,7 @@
 #include "net.h"
 #include "token.h"
 #include "util.h"
+#include "verp.h"
 
 #define MAX_LIST 10000          /* guests, folders, exdates: sanity bound */
 
@@ -222,6 +223,7 @@ static const struct key keys[] = {
 
 	KEY(S_ORGANIZER, "name", T_TEXT, REQ, AT(config, org_name), NULL),
 	KEY(S_ORGANIZER, "email", T_EMAIL, REQ, AT(config, org_email), NULL),
+	KEY(S_ORGANIZER, "verp", T_BOOL, 0, AT(config, org_verp), "yes"),
 
 	KEY(S_SMTP, "url", T_TEXT, REQ, AT(config, smtp.url), NULL),
 	KEY(S_SMTP, "username", T_TEXT, 0, AT(config, smtp.username), NULL),
@@ -774,11 +776,11 @@ parse_hostname(struct ctx *c, const struct key *k, const char *v,
 	return 0;
 }
 
-enum store { V_NONE, V_INT, V_TEXT };
+enum keeps { V_NONE, V_INT, V_TEXT };
 
 static const struct {
 	parser     *parse;
-	enum store  store;      /* what it keeps: an int, a char * */
+	enum keeps  store;      /* what it keeps: an int, a char * */
 	const char *items;      /* what a list of it holds too many of */
 } types[] = {
 	[T_TEXT] =       { parse_text,       V_TEXT, "entries" },
@@ -1447,6 +1449,39 @@ check_trust(struct ctx *c)
 		    at + 1);
 }
 
+/* [organizer] verp: what the envelope sender asks of the mailbox, and
+ * when it cannot be made (then mail goes from the plain address). */
+static void
+check_verp(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+	const char *at;
+	int line = c->seen_sec[S_ORGANIZER] ? c->seen_sec[S_ORGANIZER] : 1;
+
+	if (!cfg->org_verp || cfg->org_email == NULL ||
+	    (at = strrchr(cfg->org_email, '@')) == NULL)
+		return;
+	if (memchr(cfg->org_email, '+', (size_t)(at - cfg->org_email)) != NULL)
+		diag_add(c->d, 0, c->file, line, "[organizer] verp = yes needs "
+		    "an email without '+': mail goes out from %s itself, and "
+		    "bounces are read by their text alone", cfg->org_email);
+	else if (at - cfg->org_email > VERP_LOCAL_MAX)
+		diag_add(c->d, 0, c->file, line, "[organizer] verp = yes needs "
+		    "an email whose local part has at most %d characters: mail "
+		    "goes out from %s itself, and bounces are read by their "
+		    "text alone", VERP_LOCAL_MAX, cfg->org_email);
+	else
+		diag_note(c->d, c->file, line, "[organizer] verp: mail goes out "
+		    "with the envelope sender %.*s+b-ROW-TOKEN@%s, so the "
+		    "mailbox %s must accept plus addressing (deliver "
+		    "%.*s+anything@%s to it: Postfix and Dovecot "
+		    "recipient_delimiter = +; Gmail and Microsoft 365 do by "
+		    "default); verp = no sends from %s itself",
+		    (int)(at - cfg->org_email), cfg->org_email, at + 1,
+		    cfg->org_email, (int)(at - cfg->org_email), cfg->org_email,
+		    at + 1, cfg->org_email);
+}
+
 /* What provider = microsoft | google fill in.  Microsoft's endpoints
  * carry the tenant between base and path; Google's have none.  Google
  * offers no device grant for mail scopes: authorize uses PKCE there. */
@@ -1636,6 +1671,7 @@ check_global(struct ctx *c)
 
 	c->file = cfg->file;
 	missing_sections(c, c->lineno > 0 ? c->lineno : 1);
+	check_verp(c);
 	check_url(c, S_SMTP, &cfg->smtp, "smtp", "smtps");
 	check_login(c, S_SMTP, &cfg->smtp);
 	check_url(c, S_IMAP, &cfg->imap, "imap", "imaps");

@@ -146,6 +146,7 @@ struct config {
 	/* [organizer] */
 	char       *org_name;
 	char       *org_email;
+	int         org_verp;        /* envelope sender <local>+b-...@ (verp.h) */
 	/* [smtp], [imap] */
 	struct endpoint smtp;
 	int         smtp_timeout;      /* seconds a server may stall */

@@ -32,6 +32,7 @@
 #include "store.h"
 #include "template.h"
 #include "util.h"
+#include "verp.h"
 
 #define COMMENT_MAX     2000    /* bytes of a proposal's text passed on */
 #define MINUTES_WINDOW  (90 * DAY)  /* a tagged minutes message belongs to
@@ -457,11 +458,25 @@ out:
 	return res;
 }
 
+/* A delay is logged and never recorded: the message may still arrive,
+ * and a newer transient report must not undo a permanent one either. */
+static size_t
+count_delays(const struct verdict *v, const char **first)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->nbounce; i++)
+		if (v->bounce[i].delay && n++ == 0)
+			*first = v->bounce[i].email;
+	return n;
+}
+
 static enum inbox_result
 do_bounce(struct ictx *c)
 {
 	const struct verdict *v = c->v;
-	size_t i, marked = 0;
+	const char *late = NULL;
+	size_t i, marked = 0, delayed = count_delays(v, &late);
 	int rc;
 
 	/* When the returned message is quoted, it must be one of ours. */
@@ -486,6 +501,12 @@ do_bounce(struct ictx *c)
 		    v->bounce[i].status, 1, c->now, c->err) == -1)
 			return INBOX_FAILED;
 		marked++;
+	}
+	if (marked == 0 && delayed > 0) {
+		why(c, "delivery delayed for %zu address%s, first %s: not "
+		    "counted as a bounce", delayed, delayed == 1 ? "" : "es",
+		    late);
+		return INBOX_IGNORED;
 	}
 	if (marked == 0) {
 		why(c, "bounce for no address of ours");
@@ -1029,11 +1050,97 @@ do_plain(struct ictx *c)
 	return INBOX_IGNORED;
 }
 
+/* ---- bounces to an envelope sender of ours (verp.h) ---------------------- */
+
+/* What the message says of rcpt, whom the envelope sender it reached
+ * names: the report's entry for rcpt, else its first (failed ones come
+ * first: a forwarded address failed further on); when bounce.c read
+ * nobody, bounce_unread()'s verdict, whose status goes to *own.  1 with
+ * *b, or 0: not a bounce (a vacation reply, a person's mail, a calendar
+ * answer). */
+static int
+verp_verdict(const struct verdict *v, const char *rcpt, struct bounce *b,
+    char **own)
+{
+	size_t i;
+
+	*own = NULL;
+	if (v->kind == VERDICT_BOUNCE) {
+		*b = v->bounce[0];
+		for (i = 0; i < v->nbounce; i++)
+			if (strcmp(v->bounce[i].email, rcpt) == 0)
+				*b = v->bounce[i];
+		return 1;
+	}
+	if (v->msg == NULL || (v->kind != VERDICT_PLAIN &&
+	    v->kind != VERDICT_AUTO_REPLY && v->kind != VERDICT_MALFORMED) ||
+	    !bounce_unread(v->msg, b))
+		return 0;
+	*own = b->status;
+	return 1;
+}
+
+/* A message to an envelope sender of ours is about the one message and
+ * recipient it names, whatever the report says or fails to say.  1 with
+ * *res when it was one, 0 to go on as for any message.  One that names
+ * a row its token does not verify for is refused: forged, or made under
+ * another key. */
+static int
+verp_bounce(struct ictx *c, enum inbox_result *res)
+{
+	const struct config *cfg = c->cfg;
+	struct verp_hit h;
+	struct bounce b;
+	char *own;
+
+	if (!cfg->org_verp || !cfg->trust_key.set || c->v->msg == NULL)
+		return 0;
+	switch (verp_find(&cfg->trust_key, c->st, cfg->org_email, c->v->msg,
+	    &h, c->err)) {
+	case VERP_ERROR:
+		*res = INBOX_FAILED;
+		return 1;
+	case VERP_NONE:
+		return 0;
+	case VERP_INVALID:
+		why(c, "envelope sender token in %.120s does not verify: "
+		    "not believed", h.address);
+		*res = INBOX_REFUSED;
+		return 1;
+	case VERP_VALID:
+		break;
+	}
+	if (!verp_verdict(c->v, h.recipient, &b, &own)) {
+		verp_hit_clear(&h);
+		return 0;
+	}
+	if (!b.permanent) {
+		why(c, "delivery of %.80s to %s %s (envelope sender): not "
+		    "counted as a bounce", h.message_id, h.recipient,
+		    b.delay ? "delayed" : "failed for now");
+		*res = INBOX_IGNORED;
+	} else if (store_bounce_record(c->st, h.recipient, b.status, 1,
+	    c->now, c->err) == -1)
+		*res = INBOX_FAILED;
+	else {
+		why(c, "%s bouncing (%s), by the envelope sender of %.80s",
+		    h.recipient, b.status, h.message_id);
+		*res = INBOX_APPLIED;
+	}
+	free(own);
+	verp_hit_clear(&h);
+	return 1;
+}
+
 /* ---- one message ------------------------------------------------------- */
 
 static enum inbox_result
 dispatch(struct ictx *c)
 {
+	enum inbox_result res;
+
+	if (verp_bounce(c, &res))
+		return res;
 	switch (c->v->kind) {
 	case VERDICT_RSVP:
 		return do_reply(c, 0);
@@ -1043,9 +1150,6 @@ dispatch(struct ictx *c)
 		return do_bounce(c);
 	case VERDICT_PLAIN:
 		return do_plain(c);
-	case VERDICT_DELAY:
-		why(c, "delivery delayed, not a bounce");
-		return INBOX_IGNORED;
 	case VERDICT_AUTO_REPLY:
 		why(c, "automatic reply: %s", c->v->reason ? c->v->reason :
 		    "never answered");

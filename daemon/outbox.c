@@ -10,6 +10,7 @@
 #include "smtp.h"
 #include "store.h"
 #include "util.h"
+#include "verp.h"
 
 #define BATCH 200
 
@@ -105,8 +106,8 @@ session(const struct config *cfg, char **err)
 /* The server refused an access token from an earlier cycle: one new
  * token and one more try of the message, never more (account.h). */
 static enum dmn
-send_again(struct flush *f, const struct store_outbox *o, enum dmn r,
-    char **why)
+send_again(struct flush *f, const struct store_outbox *o, const char *sender,
+    enum dmn r, char **why)
 {
 	char *serr = NULL;
 
@@ -121,8 +122,20 @@ send_again(struct flush *f, const struct store_outbox *o, enum dmn r,
 	}
 	free(*why);
 	*why = NULL;
-	return smtp_send(f->smtp, f->cfg->org_email, o->recipient, o->data,
-	    o->len, why);
+	return smtp_send(f->smtp, sender, o->recipient, o->data, o->len, why);
+}
+
+/* The envelope sender of row o: its VERP address (verp.h) when [organizer]
+ * verp is on and one can be made, else the organizer's.  Caller frees. */
+static char *
+envelope_sender(const struct config *cfg, const struct store_outbox *o)
+{
+	char *a = NULL;
+
+	if (cfg->org_verp && cfg->trust_key.set)
+		a = verp_address(&cfg->trust_key, cfg->org_email, o->id,
+		    o->recipient);
+	return a != NULL ? a : xstrdup(cfg->org_email);
 }
 
 /* How signing in went, by what the send came to. */
@@ -166,7 +179,7 @@ fail:
 static enum step
 send_one(struct flush *f, struct store_outbox *o)
 {
-	char *why = NULL;
+	char *why = NULL, *sender;
 	enum step r = STEP_NEXT;
 	enum dmn d;
 	int has;
@@ -176,9 +189,10 @@ send_one(struct flush *f, struct store_outbox *o)
 	/* Only a row that has a text is due: gone since, it cannot go. */
 	if (has == 0)
 		return fail(f, o, "its text is no longer in the state db");
-	d = smtp_send(f->smtp, f->cfg->org_email, o->recipient, o->data,
-	    o->len, &why);
-	d = send_again(f, o, d, &why);
+	sender = envelope_sender(f->cfg, o);
+	d = smtp_send(f->smtp, sender, o->recipient, o->data, o->len, &why);
+	d = send_again(f, o, sender, d, &why);
+	free(sender);
 	store_outbox_text_drop(o);
 	note_account(f, d, why);
 	switch (d) {

@@ -370,6 +370,7 @@ enum stmt_id {
 	ST_OUTBOX_ADD,
 	ST_OUTBOX_DATA_ADD,
 	ST_OUTBOX_DUE,
+	ST_OUTBOX_GET,
 	ST_OUTBOX_TEXT,
 	ST_OUTBOX_SET,
 	ST_OUTBOX_COUNT,
@@ -644,6 +645,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" JOIN outbox_data AS d ON d.id = o.id"
 	" WHERE state IN ('pending', 'sending') AND next_try <= ?1"
 	" ORDER BY next_try, o.id LIMIT ?2",
+
+	/* The same columns as ST_OUTBOX_DUE (outbox_fill), in any state. */
+	[ST_OUTBOX_GET] =
+	"SELECT id, message_id, kind, group_id, meeting_uid, recipient,"
+	"  attempts, created FROM outbox WHERE id = ?1",
 
 	[ST_OUTBOX_TEXT] =
 	"SELECT data FROM outbox_data WHERE id = ?1",
@@ -2749,6 +2755,38 @@ fail_nosp:
 	    o->message_id, o->recipient));
 }
 
+/* A row of ST_OUTBOX_DUE or ST_OUTBOX_GET, without its text. */
+static void
+outbox_fill(sqlite3_stmt *st, struct store_outbox *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(st, 0);
+	o->message_id = col_dup(st, 1);
+	o->kind = col_dup(st, 2);
+	o->group_id = col_dup(st, 3);
+	o->meeting_uid = col_dup(st, 4);
+	o->recipient = col_dup(st, 5);
+	o->attempts = sqlite3_column_int(st, 6);
+	o->created = sqlite3_column_int64(st, 7);
+}
+
+int
+store_outbox_get(struct store *s, long long id, struct store_outbox *out,
+    char **err)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_OUTBOX_GET, "l", id);
+	int rc;
+
+	if ((rc = one_row(s, st)) == -1)
+		return dberr(s, err, xasprintf("cannot read outbox row %lld",
+		    id));
+	if (rc == 1) {
+		outbox_fill(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
 int
 store_outbox_due(struct store *s, long long now, int limit,
     struct store_outbox **out, size_t *n, char **err)
@@ -2763,15 +2801,7 @@ store_outbox_due(struct store *s, long long now, int limit,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = xreallocarray(v, nv + 1, sizeof(*v));
 		o = &v[nv++];
-		memset(o, 0, sizeof(*o));
-		o->id = sqlite3_column_int64(st, 0);
-		o->message_id = col_dup(st, 1);
-		o->kind = col_dup(st, 2);
-		o->group_id = col_dup(st, 3);
-		o->meeting_uid = col_dup(st, 4);
-		o->recipient = col_dup(st, 5);
-		o->attempts = sqlite3_column_int(st, 6);
-		o->created = sqlite3_column_int64(st, 7);
+		outbox_fill(st, o);
 	}
 	if (rc != SQLITE_DONE) {
 		save_err(s);
@@ -2820,18 +2850,24 @@ store_outbox_text_drop(struct store_outbox *o)
 }
 
 void
+store_outbox_clear(struct store_outbox *o)
+{
+	free(o->message_id);
+	free(o->kind);
+	free(o->group_id);
+	free(o->meeting_uid);
+	free(o->recipient);
+	free(o->data);
+	memset(o, 0, sizeof *o);
+}
+
+void
 store_outbox_free(struct store_outbox *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(v[i].message_id);
-		free(v[i].kind);
-		free(v[i].group_id);
-		free(v[i].meeting_uid);
-		free(v[i].recipient);
-		free(v[i].data);
-	}
+	for (i = 0; i < n; i++)
+		store_outbox_clear(&v[i]);
 	free(v);
 }
 

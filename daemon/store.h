@@ -462,6 +462,11 @@ struct store_outbox {
  * rows that have a text are due.  *out freed with store_outbox_free(). */
 int  store_outbox_due(struct store *, long long now, int limit,
          struct store_outbox **out, size_t *n, char **err);
+/* Row id in any state, without its text, into *out (release with
+ * store_outbox_clear()): 1, 0 when there is no such row (never queued,
+ * or pruned) and *out untouched, -1 error. */
+int  store_outbox_get(struct store *, long long id, struct store_outbox *out,
+         char **err);
 /* Read row o's text into o->data and o->len, replacing any there: 1, 0
  * when the row has none (it went or failed, and its text was dropped),
  * -1 error.  It is freed with the row, or earlier with
@@ -469,6 +474,8 @@ int  store_outbox_due(struct store *, long long now, int limit,
 int  store_outbox_text(struct store *, struct store_outbox *o, char **err);
 void store_outbox_text_drop(struct store_outbox *o);
 void store_outbox_free(struct store_outbox *, size_t);
+/* Free one row's strings and zero it; the struct itself stays. */
+void store_outbox_clear(struct store_outbox *);
 
 /* Move row id to state (sending | pending | sent | failed); attempted adds
  * to attempts; next_try < 0 leaves it as it is, sent_at < 0 writes NULL;

@@ -14,7 +14,8 @@
  *	"convened-token" 0x00 0x01 <kind> <len> <scope> <len> <address>
  *
  * where 0x01 is the version of the encoding, kind is 'm' (a meeting's UID)
- * or 'g' (a group id; "" for a letter about no group), each len is the
+ * or 'g' (a group id; "" for a letter about no group), or 'b' (an outbox
+ * row's id in decimal: the envelope sender's token, verp.h), each len is the
  * length of what follows as four bytes, most significant first, and the
  * address is the recipient's, in lower case (ASCII).  Every field has its
  * length in front: no two scopes and addresses encode alike.  The first 80
@@ -48,7 +49,9 @@ struct token_key {
 
 enum token_scope {
 	TOKEN_GROUP,                    /* scope is a group id */
-	TOKEN_MEETING                   /* scope is a meeting's UID */
+	TOKEN_MEETING,                  /* scope is a meeting's UID */
+	TOKEN_BOUNCE                    /* scope is an outbox row's id, in
+	                                 * decimal (verp.h) */
 };
 
 /* Read the key named by key_file (a path when it holds a '/', else a

@@ -25,6 +25,7 @@ struct fake_smtp {
 	size_t  sends;                      /* smtp_send() calls */
 	int     sessions;                   /* smtp_new() calls */
 	int     open;                       /* sessions not freed yet */
+	char   *from[FAKE_MAX];             /* envelope senders, in order */
 	char   *rcpt[FAKE_MAX];             /* recipients, in order */
 	char   *data[FAKE_MAX];             /* what was sent to each */
 	void  (*during)(size_t nth);        /* called in each send (1-based) */

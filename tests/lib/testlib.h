@@ -78,6 +78,11 @@ int tl_teardown(void **state);
  * store_outbox_free(rows, *n). */
 struct store_outbox *tl_outbox_new(struct tl_ws *, size_t *n);
 
+/* Queue an "invite" row message_id to rcpt at now, its text
+ * "Subject: x\r\n\r\nhello\r\n"; its row id. */
+long long tl_outbox_add(struct tl_ws *, const char *message_id,
+          const char *rcpt, long long now);
+
 /* The next three look at every row in the outbox, old or new, and leave
  * ws->seen alone.  How many rows are of group, kind and recipient (each
  * NULL for any). */

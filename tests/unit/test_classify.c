@@ -273,8 +273,8 @@ static const struct expect real[] = {
 	  "kijitora@example.ne.jp 5.5.0 P", 0 },
 	{ "bounces/sendmail-user-unknown.eml", "bounce", NULL, NULL, 0, NULL,
 	  NULL, "userunknown@bouncehammer.jp 5.1.1 P", 0 },
-	{ "bounces/vircom-dsn-delayed-transient.eml", "delay", NULL, NULL, 0,
-	  NULL, NULL, "userx@example.cz 4.4.1 T", 0 },
+	{ "bounces/vircom-dsn-delayed-transient.eml", "bounce", NULL, NULL, 0,
+	  NULL, NULL, "userx@example.cz 4.4.1 D", 0 },
 	{ "bounces/yahoo-2001-qmail-smtp-connect-gave-up.eml", "bounce", NULL,
 	  NULL, 0, NULL, NULL, "userx@example.com 4.4.1 P", 0 },
 	{ "mime/duplicate-case-variant-headers-exim-php.eml", "plain", NULL,
@@ -317,7 +317,8 @@ check_expect(const struct verdict *v, const struct expect *e)
 		for (i = 0; i < v->nbounce; i++)
 			buf_addf(&got, "%s%s %s %c", i ? " " : "",
 			    v->bounce[i].email, v->bounce[i].status,
-			    v->bounce[i].permanent ? 'P' : 'T');
+			    v->bounce[i].permanent ? 'P' :
+			    v->bounce[i].delay ? 'D' : 'T');
 		assert_string_equal(buf_str(&got), e->bounces);
 	} else
 		assert_int_equal(v->nbounce, 0);
@@ -495,8 +496,8 @@ static const struct expect own[] = {
 	  "ana@mides.example.uy=ACCEPTED", NULL, 0 },
 	{ "dsn-failed.eml", "bounce", NULL, NULL, 0, NULL, NULL,
 	  "gone@example.com 5.1.1 P full@example.net 4.2.2 P", 0 },
-	{ "dsn-delayed.eml", "delay", NULL, NULL, 0, NULL, NULL,
-	  "slow@example.net 4.4.7 T", 0 },
+	{ "dsn-delayed.eml", "bounce", NULL, NULL, 0, NULL, NULL,
+	  "slow@example.net 4.4.7 D", 0 },
 	{ "qmail-shape-bounce.eml", "bounce", NULL, NULL, 0, NULL, NULL,
 	  "nobody@example.net 5.1.1 P busy@example.net 4.1.2 P", 0 },
 	{ "auto-reply-subject-es.eml", "auto-reply", NULL, NULL, 0, NULL, NULL,
@@ -588,7 +589,7 @@ test_json_shapes(void **state)
 	v = classify_path("tests/data/dsn-delayed.eml");
 	j = verdict_json(v);
 	assert_non_null(strstr(j, "\"bounce\": [{\"email\": \"slow@example.net\", "
-	    "\"status\": \"4.4.7\", \"permanent\": false}]"));
+	    "\"status\": \"4.4.7\", \"permanent\": false, \"delay\": true}]"));
 	free(j);
 	assert_string_equal(v->bounced_id, "invite-43@convened.example.org");
 	verdict_free(v);

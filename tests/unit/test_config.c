@@ -962,8 +962,8 @@ test_password_file_beside_relative_config(void **state)
 	    "./imap.pass"));
 	assert_true(has_note(fx, "convened.ini:6: [smtp] password_file: none, "
 	    "no authentication"));
-	/* The two [trust] notes (test_trust). */
-	assert_int_equal(fx->d.nnotes, 4);
+	/* The two [trust] notes (test_trust) and [organizer] verp's. */
+	assert_int_equal(fx->d.nnotes, 5);
 	assert_null(err);
 	assert_string_equal(pw, "secret");
 	free(pw);
@@ -1103,8 +1103,9 @@ test_trust_keys(void **state)
 	    "(not checked: CREDENTIALS_DIRECTORY is not set)", fx->global);
 	assert_true(has_note(fx, want));
 	free(want);
-	/* tokens = no: no plus address, nothing to say of the mailbox. */
-	assert_int_equal(fx->d.nnotes, 3);
+	/* tokens = no: no reply-token plus address, nothing to say of the
+	 * mailbox for them; [organizer] verp's note stays. */
+	assert_int_equal(fx->d.nnotes, 4);
 	config_free(fx->cfg);
 	diag_free(&fx->d);
 
@@ -1154,6 +1155,60 @@ test_trust_refused(void **state)
 	assert_true(has_suffix(fx, ":1: [trust] tokens = yes needs an "
 	    "[organizer] email whose local part has at most 47 characters "
 	    "(a token adds 17)"));
+}
+
+/* [organizer] verp: on by default, with what the mailbox must accept;
+ * an address it cannot extend is a warning (mail goes from the plain
+ * address), never an error. */
+static void
+test_verp(void **state)
+{
+	struct fx *fx = *state;
+	char *text, *want;
+	size_t i;
+
+	put_global(fx, "");
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_int_equal(fx->cfg->org_verp, 1);
+	want = xasprintf("%s:3: [organizer] verp: mail goes out with the "
+	    "envelope sender agenda+b-ROW-TOKEN@example.org, so the mailbox "
+	    "agenda@example.org must accept plus addressing (deliver "
+	    "agenda+anything@example.org to it: Postfix and Dovecot "
+	    "recipient_delimiter = +; Gmail and Microsoft 365 do by "
+	    "default); verp = no sends from agenda@example.org itself",
+	    fx->global);
+	assert_true(has_note(fx, want));
+	free(want);
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+
+	text = text_with(base_global, 5, "email = agenda@example.org\n"
+	    "verp = no\n");
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_int_equal(fx->cfg->org_verp, 0);
+	for (i = 0; i < fx->d.nnotes; i++)
+		assert_null(strstr(fx->d.notes[i], "[organizer] verp"));
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+
+	/* 38 characters: one more than VERP_LOCAL_MAX (tokens = no, which
+	 * would refuse a '+' of its own). */
+	text = text_with(base_global, 5, "email = "
+	    "abcdefghijklmnopqrstuvwxyzabcdefghijkl@example.org\n[trust]\n"
+	    "tokens = no\n");
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_int_equal(fx->d.nerrors, 0);
+	assert_true(has_suffix(fx, ":3: warning: [organizer] verp = yes needs "
+	    "an email whose local part has at most 37 characters: mail goes "
+	    "out from abcdefghijklmnopqrstuvwxyzabcdefghijkl@example.org "
+	    "itself, and bounces are read by their text alone"));
 }
 
 /* ---- URLs, as libcurl reads them --------------------------------------- */
@@ -1500,6 +1555,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_defaults, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_verp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_keys, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_refused, setup,

@@ -24,6 +24,7 @@
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
+#include "verp.h"
 
 #define UID "ss-monthly-20210317@example.org"
 
@@ -253,6 +254,151 @@ test_bounce(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(bad[0], "kim@gov.example.bb");
 	strv_free(bad, n);
+}
+
+/* A report that says delivery of kim's copy is late: a bounce verdict
+ * with kim marked delay. */
+static char *
+delay_report(const char *msgid, const char *action, const char *status)
+{
+	return xasprintf(
+	    "From: MAILER-DAEMON@mx.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Delayed Mail (still being retried)\r\n"
+	    "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+	    "It is late.\r\n--b\r\nContent-Type: message/delivery-status\r\n"
+	    "\r\nReporting-MTA: dns; mx.example.bb\r\n\r\n"
+	    "Final-Recipient: rfc822; kim@gov.example.bb\r\nAction: %s\r\n"
+	    "Status: %s\r\n\r\n--b--\r\n", msgid, action, status);
+}
+
+static size_t
+bouncing_count(struct tl_ws *fx)
+{
+	char **bad = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	assert_int_equal(store_group_bouncing(fx->st, "ss", &bad, &n, &err), 0);
+	strv_free(bad, n);
+	return n;
+}
+
+/* A delay is seen and logged, never counted: it neither marks an address
+ * bouncing nor, coming after a failure, clears the mark. */
+static void
+test_delay(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *late = delay_report("d1@mx.example.bb", "delayed", "4.4.7");
+	char *failed = delay_report("d2@mx.example.bb", "failed", "5.1.1");
+	char *later = delay_report("d3@mx.example.bb", "delayed", "4.2.2");
+	char *st;
+
+	assert_int_equal(apply(fx, late, "2021-03-02 10:00"), INBOX_IGNORED);
+	assert_int_equal(bouncing_count(fx), 0);
+	st = store_bounce_status(fx->st, "kim@gov.example.bb");
+	assert_null(st);
+	assert_int_equal(apply(fx, failed, "2021-03-02 11:00"), INBOX_APPLIED);
+	assert_int_equal(bouncing_count(fx), 1);
+	assert_int_equal(apply(fx, later, "2021-03-02 12:00"), INBOX_IGNORED);
+	assert_int_equal(bouncing_count(fx), 1);
+	st = store_bounce_status(fx->st, "kim@gov.example.bb");
+	assert_string_equal(st, "5.1.1");
+	free(st);
+	free(late);
+	free(failed);
+	free(later);
+}
+
+/* The envelope sender Kim's invitation went out with (verp.h). */
+static char *
+kim_envelope(struct tl_ws *fx)
+{
+	struct store_outbox *rows;
+	char *err = NULL, *a = NULL;
+	size_t n, i;
+
+	assert_int_equal(store_outbox_due(fx->st, tl_utc("2030-01-01 00:00"),
+	    100, &rows, &n, &err), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(rows[i].recipient, "kim@gov.example.bb") == 0)
+			a = verp_address(&fx->cfg->trust_key, fx->cfg->org_email,
+			    rows[i].id, rows[i].recipient);
+	store_outbox_free(rows, n);
+	assert_non_null(a);
+	return a;
+}
+
+/* A notice in no format bounce.c reads, delivered to addr. */
+static char *
+odd_notice(const char *id, const char *addr, const char *from,
+    const char *subject, const char *body)
+{
+	return xasprintf("Return-Path: <>\r\nDelivered-To: %s\r\n"
+	    "From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s>\r\n"
+	    "\r\n%s\r\n", addr, from, addr, subject, id, body);
+}
+
+/* Whatever its format, a bounce to the envelope sender of Kim's
+ * invitation is Kim's; one to the plain address, one with a forged
+ * token, a vacation reply and a delay are not counted. */
+static void
+test_verp_bounce(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *env = kim_envelope(fx), *forged = xstrdup(env), *m, *st;
+	static const char pm[] = "Postmaster <postmaster@mx.example.bb>";
+	static const char odd[] = "Su mensaje para el destinatario no llego "
+	    "a destino. Codigo 7.";
+
+	forged[strlen(forged) - strlen("@example.org") - 1] =
+	    forged[strlen(forged) - strlen("@example.org") - 1] == 'a' ? 'b' :
+	    'a';
+	m = odd_notice("o1@mx.example.bb", "agenda@example.org", pm, "Aviso",
+	    odd);
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_IGNORED);
+	free(m);
+	m = odd_notice("o2@mx.example.bb", forged, pm, "Aviso", odd);
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_REFUSED);
+	free(m);
+	m = odd_notice("o3@mx.example.bb", env, "Kim <kim@gov.example.bb>",
+	    "Fuera de la oficina", "Estoy fuera de la oficina hasta el lunes.");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_IGNORED);
+	free(m);
+	m = odd_notice("o4@mx.example.bb", env, pm, "Aviso", "Su mensaje "
+	    "esta demorado; we will keep trying for 5 days.");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_IGNORED);
+	free(m);
+	assert_int_equal(bouncing_count(fx), 0);
+
+	m = odd_notice("o5@mx.example.bb", env, pm, "Aviso", odd);
+	assert_int_equal(apply(fx, m, "2021-03-02 11:00"), INBOX_APPLIED);
+	free(m);
+	assert_int_equal(bouncing_count(fx), 1);
+	st = store_bounce_status(fx->st, "kim@gov.example.bb");
+	assert_string_equal(st, "5.0.0");
+	free(st);
+
+	/* A report naming the address Kim's mail was forwarded to. */
+	m = xasprintf("From: MAILER-DAEMON@mx.example.bb\r\nTo: %s\r\n"
+	    "Subject: Undelivered Mail Returned to Sender\r\n"
+	    "Message-ID: <o6@mx.example.bb>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+	    "It bounced.\r\n--b\r\nContent-Type: message/delivery-status\r\n"
+	    "\r\nReporting-MTA: dns; mx.example.bb\r\n\r\n"
+	    "Final-Recipient: rfc822; kim@home.example.net\r\n"
+	    "Action: failed\r\nStatus: 5.2.2\r\n\r\n--b--\r\n", env);
+	assert_int_equal(apply(fx, m, "2021-03-02 12:00"), INBOX_APPLIED);
+	free(m);
+	st = store_bounce_status(fx->st, "kim@gov.example.bb");
+	assert_string_equal(st, "5.2.2");
+	free(st);
+	assert_null(store_bounce_status(fx->st, "kim@home.example.net"));
+	free(env);
+	free(forged);
 }
 
 static char *
@@ -689,6 +835,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_counter_shows_proposal,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_rsvp_verdict,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_verp_bounce,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_delay,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_bounce,
 		    tl_setup_planned, tl_teardown),
