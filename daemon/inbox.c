@@ -285,7 +285,9 @@ forward_proposal(struct ictx *c, const struct group *g,
     long long proposed)
 {
 	const struct member *who = config_member(g, attendee);
-	char *comment = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	const char *said = c->v->itip->ev[0].comment;
+	char *comment = said != NULL ? xstrdup(said) :
+	    inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
 	struct letter l;
 	size_t i;
 	int rc = 0;
@@ -387,21 +389,39 @@ record_answer(struct ictx *c, const struct store_plan_meeting *r,
 	return INBOX_APPLIED;
 }
 
-/* A COUNTER, or a reply with another start: who proposes a time. */
-static enum inbox_result
-pass_proposal(struct ictx *c, const struct group *g,
-    const struct store_plan_meeting *r, const struct ical_itip_attendee *who)
+/* The time a reply proposes for meeting r, in the shape of each client:
+ * a COUNTER's DTSTART (Outlook, Thunderbird); a REPLY whose ATTENDEE
+ * carries TO-ALL-PROPOSED-NEW-TIME (Apple Calendar, whose DTSTART stays
+ * the meeting's); a REPLY with another DTSTART.  1 with *start set, 0
+ * when it proposes nothing. */
+static int
+proposed_time(const struct ictx *c, const struct store_plan_meeting *r,
+    const struct ical_itip_attendee *who, int counter, long long *start)
 {
 	const struct ical_itip_event *ev = &c->v->itip->ev[0];
 
-	if (!ev->has_dtstart) {
-		why(c, "COUNTER without a start time");
-		return INBOX_IGNORED;
+	if (!counter && who->has_proposed) {
+		*start = who->proposed;
+		return who->proposed != r->start;
 	}
-	if (forward_proposal(c, g, r, who->email, ev->dtstart) == -1)
+	*start = ev->dtstart;
+	return ev->has_dtstart && (counter || ev->dtstart != r->start);
+}
+
+/* A COUNTER, or a reply with another start: who proposes a time. */
+static enum inbox_result
+pass_proposal(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const struct ical_itip_attendee *who,
+    int counter, long long start)
+{
+	if (forward_proposal(c, g, r, who->email, start) == -1)
 		return INBOX_FAILED;
-	why(c, "%s proposes another time for %s: passed to the "
-	    "coordinators", who->email, r->uid);
+	if (counter)
+		why(c, "%s proposes another time for %s: passed to the "
+		    "coordinators", who->email, r->uid);
+	else
+		why(c, "%s %s for %s, and proposes another time: passed to "
+		    "the coordinators", who->email, who->partstat, r->uid);
 	return INBOX_APPLIED;
 }
 
@@ -426,6 +446,7 @@ do_reply(struct ictx *c, int counter)
 	const struct ical_itip_attendee *who;
 	const struct group *g;
 	enum inbox_result res = INBOX_IGNORED;
+	long long start;
 	int rc;
 
 	memset(&r, 0, sizeof r);
@@ -448,8 +469,10 @@ do_reply(struct ictx *c, int counter)
 	}
 	if (!counter && (res = record_answer(c, &r, who)) != INBOX_APPLIED)
 		goto out;
-	if (counter || (ev->has_dtstart && ev->dtstart != r.start))
-		res = pass_proposal(c, g, &r, who);
+	if (proposed_time(c, &r, who, counter, &start))
+		res = pass_proposal(c, g, &r, who, counter, start);
+	else if (counter)
+		why(c, "COUNTER without a start time");
 out:
 	store_plan_meeting_clear(&r);
 	return res;

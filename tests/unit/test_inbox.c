@@ -189,6 +189,110 @@ test_counter_shows_proposal(void **state)
 	    "kim@gov.example.bb"), 0);
 }
 
+/* Apple Calendar's proposal: a REPLY whose DTSTART is the meeting's and
+ * whose ATTENDEE carries TO-ALL-PROPOSED-NEW-TIME (the parameter as
+ * Apple's iCalendar framework writes it; test_classify.c reads it in the
+ * real Apple reply).  attendee_params go after the PARTSTAT. */
+static char *
+apple_reply(const char *partstat, const char *attendee_params,
+    const char *props, const char *msgid)
+{
+	return xasprintf(
+	    "From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Tentative: Mensual\r\nMessage-ID: <%s>\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; "
+	    "boundary=\"a\"\r\n\r\n--a\r\nContent-Type: text/plain; "
+	    "charset=UTF-8\r\n\r\nKim has tentatively accepted.\r\n--a\r\n"
+	    "Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Apple Inc.//iPhone "
+	    "OS 17.1//EN\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:20210302T100000Z\r\nSEQUENCE:0\r\n"
+	    "DTSTART:20210317T180000Z\r\nDTEND:20210317T193000Z\r\n%s"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;CN=Kim;PARTSTAT=%s;%s\r\n"
+	    " X-CALENDARSERVER-DTSTAMP=20210302T100000Z:mailto:"
+	    "kim@gov.example.bb\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--a--\r\n",
+	    msgid, props, partstat, attendee_params);
+}
+
+static int
+setup_paris(void **state)
+{
+	struct tl_ws *ws = xcalloc(1, sizeof *ws);
+
+	tl_ws_planned(ws, "paris", "language = fr\ntimezone = Europe/Paris\n");
+	*state = ws;
+	return 0;
+}
+
+/* The answer counts, and the time it proposes reaches each coordinator
+ * in their own language and zone, with the attendee's comment. */
+static void
+test_apple_proposal(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *text;
+
+	m = apple_reply("TENTATIVE", "TO-ALL-PROPOSED-NEW-TIME=\"DTSTART:"
+	    "20210318T200000Z;STATUS:NEEDS-ACTION;\";",
+	    "X-CALENDARSERVER-PRIVATE-COMMENT:El jueves nos vendr\xc3\xad"
+	    "a mejor\r\n", "ap1@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "TENTATIVE");
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
+	/* Luis: French, Paris (UTC+1 in March). */
+	text = tl_outbox_text(fx, "counter-notice", "luis@cepal.example.org");
+	assert_non_null(strstr(text, "Kim <kim@gov.example.bb>"));
+	assert_non_null(strstr(text, "Date et heure propos\xc3\xa9" "es\xc2\xa0:\r\n"
+	    "    jeudi 18 mars 2021, 21:00 (Europe/Paris"));
+	assert_non_null(strstr(text, "El jueves nos vendr\xc3\xad" "a mejor"));
+	/* Not the text part Apple writes itself. */
+	assert_null(strstr(text, "tentatively accepted"));
+	free(text);
+	/* Ana: the group's Spanish and Montevideo (UTC-3). */
+	text = tl_outbox_text(fx, "counter-notice", "ana@mides.example.uy");
+	assert_non_null(strstr(text, "Fecha y hora propuestas:\r\n"
+	    "    jueves 18 de marzo de 2021, 17:00"));
+	free(text);
+
+	/* The same answer without a proposal: no notice; one proposing the
+	 * meeting's own time, or one the organizer settled: none either. */
+	m = apple_reply("ACCEPTED", "", "", "ap2@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:10"), INBOX_APPLIED);
+	free(m);
+	m = apple_reply("ACCEPTED", "TO-ALL-PROPOSED-NEW-TIME=\"DTSTART:"
+	    "20210317T180000Z;STATUS:NEEDS-ACTION;\";", "", "ap3@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:15"), INBOX_APPLIED);
+	free(m);
+	m = apple_reply("ACCEPTED", "TO-ALL-PROPOSED-NEW-TIME=\"DTSTART:"
+	    "20210318T200000Z;STATUS:DECLINED;\";", "", "ap4@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:20"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "ACCEPTED");
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
+}
+
+/* Words in a plain reply are a comment, not a proposal: nothing is
+ * passed on and no answer changes. */
+static void
+test_plain_move_request(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m;
+
+	m = xasprintf("From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Re: Invitaci\xc3\xb3n: Mensual\r\n"
+	    "Message-ID: <mv1@bb>\r\nIn-Reply-To: <x@example.org>\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n\r\n"
+	    "Can we move it to Thursday 18 March at 17:00?\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_IGNORED);
+	free(m);
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 0);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"),
+	    "NEEDS-ACTION");
+}
+
 /* A forged RSVP: refused, recorded as refused, one warning naming both
  * addresses, and no answer changed. */
 static void
@@ -687,6 +791,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_new_time_forwarded,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_counter_shows_proposal,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_apple_proposal,
+		    setup_paris, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_plain_move_request,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_rsvp_verdict,
 		    tl_setup_planned, tl_teardown),
