@@ -326,16 +326,30 @@ valid_partstat(const char *p)
 	    strcmp(p, "DELEGATED") == 0);
 }
 
+/* The address addr stands for in group g: a member's own address for
+ * one of their aliases (config.h), else addr itself.  Lives as long as
+ * addr and the configuration. */
+static const char *
+own_address(const struct group *g, const char *addr)
+{
+	const struct member *m = addr ? config_member_of(g, addr) : NULL;
+
+	return m != NULL ? m->email : addr;
+}
+
 /* The attendee a reply speaks for: one invited to meeting r, and the
- * sender of the mail itself, not someone answering for another.  NULL
- * with *res set (and the reason given) when there is none. */
+ * sender of the mail itself, not someone answering for another; an alias
+ * of a member stands for the member, in the ATTENDEE and in From.
+ * *invited is the address the meeting invited.  NULL with *res set (and
+ * the reason given) when there is none. */
 static const struct ical_itip_attendee *
-replying_attendee(struct ictx *c, const struct store_plan_meeting *r,
+replying_attendee(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const char **invited,
     enum inbox_result *res)
 {
 	const struct ical_itip_event *ev = &c->v->itip->ev[0];
 	const struct ical_itip_attendee *who = NULL;
-	const char *from = c->v->from;
+	const char *from = own_address(g, c->v->from), *addr = NULL;
 	struct store_invitee *inv = NULL;
 	size_t ninv = 0, i, j;
 
@@ -344,31 +358,34 @@ replying_attendee(struct ictx *c, const struct store_plan_meeting *r,
 		*res = INBOX_FAILED;
 		return NULL;
 	}
-	for (i = 0; i < ev->natt && who == NULL; i++)
+	for (i = 0; i < ev->natt && who == NULL; i++) {
+		addr = own_address(g, ev->att[i].email);
 		for (j = 0; j < ninv; j++)
-			if (strcasecmp(ev->att[i].email, inv[j].email) == 0) {
+			if (strcasecmp(addr, inv[j].email) == 0) {
 				who = &ev->att[i];
 				break;
 			}
+	}
 	store_invitees_free(inv, ninv);
 	if (who == NULL) {
 		why(c, "no attendee of meeting %s in it", r->uid);
 		*res = INBOX_IGNORED;
 		return NULL;
 	}
-	if (from == NULL || strcasecmp(from, who->email) != 0) {
+	if (from == NULL || strcasecmp(from, addr) != 0) {
 		why(c, "spoofed: From %s answers for attendee %s",
-		    from ? from : "(none)", who->email);
+		    c->v->from ? c->v->from : "(none)", who->email);
 		*res = INBOX_REFUSED;
 		return NULL;
 	}
+	*invited = addr;
 	return who;
 }
 
 /* An RSVP: who's answer to meeting r, unless a newer one is recorded. */
 static enum inbox_result
 record_answer(struct ictx *c, const struct store_plan_meeting *r,
-    const struct ical_itip_attendee *who)
+    const struct ical_itip_attendee *who, const char *invited)
 {
 	const struct ical_itip_event *ev = &c->v->itip->ev[0];
 	int rc;
@@ -378,14 +395,14 @@ record_answer(struct ictx *c, const struct store_plan_meeting *r,
 		return INBOX_IGNORED;
 	}
 	/* A reply without DTSTAMP is as old as the mail says. */
-	rc = store_invitation_reply(c->st, r->uid, who->email, who->partstat,
+	rc = store_invitation_reply(c->st, r->uid, invited, who->partstat,
 	    ev->dtstamp ? ev->dtstamp :
 	    c->v->msg && c->v->msg->date ? c->v->msg->date : c->now,
 	    c->now, c->err);
 	if (rc == -1)
 		return INBOX_FAILED;
 	why(c, rc ? "%s %s for %s" : "%s %s for %s is older than the "
-	    "answer recorded", who->email, who->partstat, r->uid);
+	    "answer recorded", invited, who->partstat, r->uid);
 	return INBOX_APPLIED;
 }
 
@@ -412,16 +429,16 @@ proposed_time(const struct ictx *c, const struct store_plan_meeting *r,
 static enum inbox_result
 pass_proposal(struct ictx *c, const struct group *g,
     const struct store_plan_meeting *r, const struct ical_itip_attendee *who,
-    int counter, long long start)
+    const char *invited, int counter, long long start)
 {
-	if (forward_proposal(c, g, r, who->email, start) == -1)
+	if (forward_proposal(c, g, r, invited, start) == -1)
 		return INBOX_FAILED;
 	if (counter)
 		why(c, "%s proposes another time for %s: passed to the "
-		    "coordinators", who->email, r->uid);
+		    "coordinators", invited, r->uid);
 	else
 		why(c, "%s %s for %s, and proposes another time: passed to "
-		    "the coordinators", who->email, who->partstat, r->uid);
+		    "the coordinators", invited, who->partstat, r->uid);
 	return INBOX_APPLIED;
 }
 
@@ -445,6 +462,7 @@ do_reply(struct ictx *c, int counter)
 	struct store_plan_meeting r;
 	const struct ical_itip_attendee *who;
 	const struct group *g;
+	const char *invited = NULL;
 	enum inbox_result res = INBOX_IGNORED;
 	long long start;
 	int rc;
@@ -461,16 +479,17 @@ do_reply(struct ictx *c, int counter)
 		    r.uid, r.group_id);
 		goto out;
 	}
-	if ((who = replying_attendee(c, &r, &res)) == NULL)
+	if ((who = replying_attendee(c, g, &r, &invited, &res)) == NULL)
 		goto out;
 	if (r.cancelled) {
 		why(c, "meeting %s is cancelled", r.uid);
 		goto out;
 	}
-	if (!counter && (res = record_answer(c, &r, who)) != INBOX_APPLIED)
+	if (!counter && (res = record_answer(c, &r, who, invited)) !=
+	    INBOX_APPLIED)
 		goto out;
 	if (proposed_time(c, &r, who, counter, &start))
-		res = pass_proposal(c, g, &r, who, counter, start);
+		res = pass_proposal(c, g, &r, who, invited, counter, start);
 	else if (counter)
 		why(c, "COUNTER without a start time");
 out:

@@ -293,6 +293,54 @@ test_plain_move_request(void **state)
 	    "NEEDS-ACTION");
 }
 
+static int
+setup_aliases(void **state)
+{
+	struct tl_ws *ws = xcalloc(1, sizeof *ws);
+
+	tl_ws_planned(ws, "aliases", "language = en\naliases = "
+	    "luis.soto@gmail.example, luis@casa.example\n");
+	*state = ws;
+	return 0;
+}
+
+/* An answer from an address the member lists as theirs counts for the
+ * member, whichever of the two (ATTENDEE, From) names the alias; an
+ * alias never answers for someone else, nor anyone for the member. */
+static void
+test_alias_answer(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m;
+
+	m = reply("Luis <luis@casa.example>", "luis@casa.example", "ACCEPTED",
+	    "20210302T100000Z", "al1@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "ACCEPTED");
+	assert_string_equal(partstat_of(fx, "luis@casa.example"), "");
+	free(m);
+	m = reply("LUIS.SOTO@gmail.example", "luis@cepal.example.org",
+	    "DECLINED", "20210302T110000Z", "al2@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 11:05"), INBOX_APPLIED);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "DECLINED");
+	free(m);
+	/* Kim cannot answer with Luis's alias, nor Luis's alias for Kim. */
+	m = reply("kim@gov.example.bb", "luis@casa.example", "TENTATIVE",
+	    "20210302T120000Z", "al3@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 12:05"), INBOX_REFUSED);
+	free(m);
+	m = reply("luis@casa.example", "kim@gov.example.bb", "DECLINED",
+	    "20210302T120000Z", "al4@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 12:05"), INBOX_REFUSED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "DECLINED");
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"),
+	    "NEEDS-ACTION");
+}
+
 /* A forged RSVP: refused, recorded as refused, one warning naming both
  * addresses, and no answer changed. */
 static void
@@ -796,6 +844,8 @@ main(void)
 		    setup_paris, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_plain_move_request,
 		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_alias_answer,
+		    setup_aliases, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_rsvp_verdict,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_bounce,
