@@ -34,6 +34,9 @@
 #include "util.h"
 
 #define COMMENT_MAX     2000    /* bytes of a proposal's text passed on */
+#define DELEGATES_MAX   3       /* delegates one member may send to one
+                                 * meeting: an alternate, and room for a
+                                 * change of mind, not a mailing list */
 #define MINUTES_WINDOW  (90 * DAY)  /* a tagged minutes message belongs to
                                      * a meeting that ended this recently */
 
@@ -349,7 +352,7 @@ replying_attendee(struct ictx *c, const struct group *g,
 {
 	const struct ical_itip_event *ev = &c->v->itip->ev[0];
 	const struct ical_itip_attendee *who = NULL;
-	const char *from = own_address(g, c->v->from), *addr = NULL;
+	const char *from = own_address(g, c->v->from), *addr = NULL, *a;
 	struct store_invitee *inv = NULL;
 	size_t ninv = 0, i, j;
 
@@ -358,13 +361,19 @@ replying_attendee(struct ictx *c, const struct group *g,
 		*res = INBOX_FAILED;
 		return NULL;
 	}
-	for (i = 0; i < ev->natt && who == NULL; i++) {
-		addr = own_address(g, ev->att[i].email);
-		for (j = 0; j < ninv; j++)
-			if (strcasecmp(addr, inv[j].email) == 0) {
-				who = &ev->att[i];
-				break;
-			}
+	/* The sender's own ATTENDEE when it is there: a delegate's reply
+	 * names the member who delegated too (RFC 5546 2.1.5). */
+	for (i = 0; i < ev->natt; i++) {
+		a = own_address(g, ev->att[i].email);
+		for (j = 0; j < ninv && strcasecmp(a, inv[j].email) != 0; j++)
+			;
+		if (j == ninv || (who != NULL && (from == NULL ||
+		    strcasecmp(a, from) != 0)))
+			continue;
+		who = &ev->att[i];
+		addr = a;
+		if (from != NULL && strcasecmp(a, from) == 0)
+			break;
 	}
 	store_invitees_free(inv, ninv);
 	if (who == NULL) {
@@ -403,6 +412,80 @@ record_answer(struct ictx *c, const struct store_plan_meeting *r,
 		return INBOX_FAILED;
 	why(c, rc ? "%s %s for %s" : "%s %s for %s is older than the "
 	    "answer recorded", invited, who->partstat, r->uid);
+	return INBOX_APPLIED;
+}
+
+/* Whether meeting r may take one more delegate of member: fewer than
+ * DELEGATES_MAX of theirs, or email one of them already.  1 yes, 0 no,
+ * -1 error. */
+static int
+delegate_room(struct ictx *c, const struct store_plan_meeting *r,
+    const char *member, const char *email)
+{
+	struct store_delegate *d = NULL;
+	size_t n = 0, i, mine = 0;
+	int known = 0;
+
+	if (store_meeting_delegates(c->st, r->uid, &d, &n, c->err) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(d[i].delegator, member) == 0)
+			mine++;
+		if (strcasecmp(d[i].email, email) == 0)
+			known = 1;
+	}
+	store_delegates_free(d, n);
+	return known || mine < DELEGATES_MAX;
+}
+
+/* A member's answer DELEGATED with DELEGATED-TO (RFC 5546 2.1.5): the
+ * delegate becomes an attendee of meeting r, invited by the plan in this
+ * same cycle (in the group's language and zone) and answering for
+ * themselves.  Only a member delegates, for a meeting invited on its
+ * own: a series event's attendees are the group's (plan.h).  The answer
+ * is recorded already; what cannot be done is logged, and the answer
+ * stands.  INBOX_APPLIED, or INBOX_FAILED. */
+static enum inbox_result
+take_delegation(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const struct ical_itip_attendee *who,
+    const char *member)
+{
+	const char *to = who->delegated_to;
+	int rc;
+
+	if (to == NULL || strcmp(who->partstat, "DELEGATED") != 0)
+		return INBOX_APPLIED;
+	if (config_member_of(g, member) == NULL) {
+		why(c, "%s DELEGATED %s to %s: only a member of %s delegates",
+		    member, r->uid, to, g->id);
+		return INBOX_APPLIED;
+	}
+	if (!addr_valid(to) || strcasecmp(to, c->cfg->org_email) == 0 ||
+	    config_member_of(g, to) != NULL) {
+		why(c, "%s DELEGATED %s to %s, %s: nobody added", member,
+		    r->uid, to, addr_valid(to) && strcasecmp(to,
+		    c->cfg->org_email) != 0 ? "a member already" :
+		    "not an address to invite");
+		return INBOX_APPLIED;
+	}
+	if (r->series_uid != NULL) {
+		why(c, "%s DELEGATED %s to %s: a series event is delegated "
+		    "meeting by meeting only when invited so; nobody added",
+		    member, r->uid, to);
+		return INBOX_APPLIED;
+	}
+	if ((rc = delegate_room(c, r, member, to)) == -1)
+		return INBOX_FAILED;
+	if (rc == 0) {
+		why(c, "%s DELEGATED %s to %s: %d delegates already; nobody "
+		    "added", member, r->uid, to, DELEGATES_MAX);
+		return INBOX_APPLIED;
+	}
+	if ((rc = store_delegate_add(c->st, r->uid, to, member, c->now,
+	    c->err)) == -1)
+		return INBOX_FAILED;
+	why(c, "%s DELEGATED %s to %s: %s", member, r->uid, to, rc ?
+	    "invited as their delegate" : "a delegate already");
 	return INBOX_APPLIED;
 }
 
@@ -485,8 +568,9 @@ do_reply(struct ictx *c, int counter)
 		why(c, "meeting %s is cancelled", r.uid);
 		goto out;
 	}
-	if (!counter && (res = record_answer(c, &r, who, invited)) !=
-	    INBOX_APPLIED)
+	if (!counter && ((res = record_answer(c, &r, who, invited)) !=
+	    INBOX_APPLIED || (res = take_delegation(c, g, &r, who, invited)) !=
+	    INBOX_APPLIED))
 		goto out;
 	if (proposed_time(c, &r, who, counter, &start))
 		res = pass_proposal(c, g, &r, who, invited, counter, start);

@@ -84,6 +84,9 @@ guest_name(const struct ctx *c, const char *email)
 	return gu != NULL ? gu->name : NULL;
 }
 
+static const struct attendee *find_attendee(const struct attendee *,
+    size_t, const char *);
+
 /* The attendees of a meeting of series s: the members, then the guests of
  * an open series who are not members already. */
 static struct attendee *
@@ -107,6 +110,35 @@ attendees_for(struct ctx *c, const struct series *s, size_t *n)
 		nv++;
 	}
 	*n = nv;
+	return v;
+}
+
+/* The attendees of meeting m: attendees_for() its series, then the
+ * delegates its members sent it (store.h), while the member who sent one
+ * is still in the group; a series event's are the group's alone.  The
+ * delegates' strings live in *d, which the caller frees after the list
+ * with store_delegates_free(*d, *nd).  NULL with *c->err on error. */
+static struct attendee *
+meeting_attendees(struct ctx *c, const struct meeting *m, size_t *n,
+    struct store_delegate **d, size_t *nd)
+{
+	struct attendee *v;
+	size_t i;
+
+	*d = NULL;
+	*nd = 0;
+	if (m->row.series_uid == NULL && store_meeting_delegates(c->st,
+	    m->row.uid, d, nd, c->err) == -1)
+		return NULL;
+	v = attendees_for(c, m->s, n);
+	v = xreallocarray(v, *n + *nd + 1, sizeof *v);
+	for (i = 0; i < *nd; i++) {
+		if (config_member(c->g, (*d)[i].delegator) == NULL ||
+		    find_attendee(v, *n, (*d)[i].email) != NULL)
+			continue;
+		memset(&v[*n], 0, sizeof v[*n]);
+		v[(*n)++].email = (*d)[i].email;
+	}
 	return v;
 }
 
@@ -360,15 +392,17 @@ static int
 cancel_departed_first(struct ctx *c, struct meeting *m)
 {
 	struct store_invitee *inv = NULL;
+	struct store_delegate *del;
 	struct attendee *list;
-	size_t ninv = 0, nlist;
-	int rc;
+	size_t ninv = 0, nlist, ndel;
+	int rc = -1;
 
 	if (store_meeting_invitees(c->st, m->row.uid, &inv, &ninv, c->err) == -1)
 		return -1;
-	list = attendees_for(c, m->s, &nlist);
-	rc = cancel_departed(c, m, inv, ninv, list, nlist);
+	if ((list = meeting_attendees(c, m, &nlist, &del, &ndel)) != NULL)
+		rc = cancel_departed(c, m, inv, ninv, list, nlist);
 	free(list);
+	store_delegates_free(del, ndel);
 	store_invitees_free(inv, ninv);
 	return rc;
 }
@@ -402,16 +436,17 @@ static int
 reconcile_attendees(struct ctx *c, struct meeting *m)
 {
 	struct store_invitee *inv = NULL;
+	struct store_delegate *del;
 	struct attendee *list;
-	size_t ninv = 0, nlist, i;
+	size_t ninv = 0, nlist, i, ndel;
 	const struct store_invitee *known;
 	const char *kind;
 	int due, owed, rc = -1;
 
 	if (store_meeting_invitees(c->st, m->row.uid, &inv, &ninv, c->err) == -1)
 		return -1;
-	list = attendees_for(c, m->s, &nlist);
-	if (cancel_departed(c, m, inv, ninv, list, nlist) == -1)
+	if ((list = meeting_attendees(c, m, &nlist, &del, &ndel)) == NULL ||
+	    cancel_departed(c, m, inv, ninv, list, nlist) == -1)
 		goto out;
 
 	/* New invitations wait for the lead time; an update goes to whoever
@@ -451,6 +486,7 @@ reconcile_attendees(struct ctx *c, struct meeting *m)
 	rc = m->dirty ? save_meeting(c, m) : 0;
 out:
 	free(list);
+	store_delegates_free(del, ndel);
 	store_invitees_free(inv, ninv);
 	return rc;
 }

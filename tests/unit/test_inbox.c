@@ -21,6 +21,7 @@
 #include "ical.h"
 #include "inbox.h"
 #include "plan.h"
+#include "report.h"
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
@@ -215,14 +216,22 @@ apple_reply(const char *partstat, const char *attendee_params,
 	    msgid, props, partstat, attendee_params);
 }
 
+/* tl_setup_planned() with Luis's own keys. */
 static int
-setup_paris(void **state)
+planned_with(void **state, const char *tag, const char *luis_extra)
 {
 	struct tl_ws *ws = xcalloc(1, sizeof *ws);
 
-	tl_ws_planned(ws, "paris", "language = fr\ntimezone = Europe/Paris\n");
+	tl_ws_planned(ws, tag, luis_extra);
 	*state = ws;
 	return 0;
+}
+
+static int
+setup_paris(void **state)
+{
+	return planned_with(state, "paris",
+	    "language = fr\ntimezone = Europe/Paris\n");
 }
 
 /* The answer counts, and the time it proposes reaches each coordinator
@@ -296,12 +305,8 @@ test_plain_move_request(void **state)
 static int
 setup_aliases(void **state)
 {
-	struct tl_ws *ws = xcalloc(1, sizeof *ws);
-
-	tl_ws_planned(ws, "aliases", "language = en\naliases = "
+	return planned_with(state, "aliases", "language = en\naliases = "
 	    "luis.soto@gmail.example, luis@casa.example\n");
-	*state = ws;
-	return 0;
 }
 
 /* An answer from an address the member lists as theirs counts for the
@@ -339,6 +344,149 @@ test_alias_answer(void **state)
 	    "DECLINED");
 	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"),
 	    "NEEDS-ACTION");
+}
+
+/* An answer with delegation parameters after the PARTSTAT, as Outlook
+ * and Apple write them (RFC 5546 2.1.5). */
+static char *
+delegation(const char *from, const char *attendee, const char *partstat,
+    const char *params, const char *stamp, const char *msgid)
+{
+	return xasprintf(
+	    "From: %s\r\nTo: agenda@example.org\r\nSubject: Delegated\r\n"
+	    "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+	    "METHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:%s\r\nSEQUENCE:0\r\nDTSTART:20210317T180000Z\r\n"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;PARTSTAT=%s;%s:mailto:%s\r\nEND:VEVENT\r\n"
+	    "END:VCALENDAR\r\n", from, msgid, stamp, partstat, params,
+	    attendee);
+}
+
+/* `convened status ss` as a terminal shows it. */
+static char *
+status_text(struct tl_ws *fx, const char *now)
+{
+	char *text = NULL, *err = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	assert_non_null(fp);
+	if (report_status(fp, fx->cfg, fx->st, tl_utc(now), "ss", 0, &err))
+		fail_msg("%s", err);
+	assert_int_equal(fclose(fp), 0);
+	return text;
+}
+
+static size_t
+delegates_of(struct tl_ws *fx)
+{
+	struct store_delegate *d = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	assert_int_equal(store_meeting_delegates(fx->st, UID, &d, &n, &err), 0);
+	store_delegates_free(d, n);
+	return n;
+}
+
+/* A minister sends an alternate: the member's answer is DELEGATED, the
+ * delegate is invited in the group's language and zone, and the
+ * delegate's own answer counts. */
+static void
+test_delegation(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *text;
+
+	m = delegation("kim@gov.example.bb", "kim@gov.example.bb", "DELEGATED",
+	    "DELEGATED-TO=\"mailto:Alt@gov.example.bb\"", "20210302T100000Z",
+	    "dg1@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "DELEGATED");
+	assert_int_equal(delegates_of(fx), 1);
+	/* The plan of the same cycle invites the delegate, and nobody else. */
+	assert_int_equal(tl_step(fx, "plan", plan_group, "2021-03-02 10:05"), 1);
+	assert_int_equal(tl_outbox_count(fx, NULL, "invite",
+	    "alt@gov.example.bb"), 1);
+	text = tl_outbox_text(fx, "invite", "alt@gov.example.bb");
+	assert_non_null(strstr(text, "mi\xc3\xa9rcoles 17 de marzo de 2021, "
+	    "15:00"));
+	assert_non_null(strstr(text, "Estimada/o alt@gov.example.bb:"));
+	free(text);
+	assert_string_equal(partstat_of(fx, "alt@gov.example.bb"),
+	    "NEEDS-ACTION");
+	/* Planning again sends nothing more. */
+	assert_int_equal(tl_step(fx, "plan", plan_group, "2021-03-02 10:10"), 0);
+
+	/* The delegate answers; a client names the member too. */
+	m = xasprintf(
+	    "From: alt@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Accepted\r\nMessage-ID: <dg2@bb>\r\n"
+	    "Content-Type: text/calendar; method=REPLY\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+	    "METHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:20210303T100000Z\r\n"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;PARTSTAT=DELEGATED;DELEGATED-TO=\"mailto:alt@gov.example."
+	    "bb\":mailto:kim@gov.example.bb\r\n"
+	    "ATTENDEE;PARTSTAT=ACCEPTED;DELEGATED-FROM=\"mailto:kim@gov.example."
+	    "bb\":mailto:alt@gov.example.bb\r\n"
+	    "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-03 10:05"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "alt@gov.example.bb"), "ACCEPTED");
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "DELEGATED");
+	/* status: the member as DELEGATED, the delegate among the yes. */
+	text = status_text(fx, "2021-03-03 10:10");
+	assert_non_null(strstr(text, "yes 1  no 0  maybe 0  waiting 2  "
+	    "delegated 1  minutes -"));
+	free(text);
+
+	/* A delegate does not delegate on; nobody delegates for a member. */
+	m = delegation("alt@gov.example.bb", "alt@gov.example.bb", "DELEGATED",
+	    "DELEGATED-TO=\"mailto:third@gov.example.bb\"",
+	    "20210303T110000Z", "dg3@bb");
+	assert_int_equal(apply(fx, m, "2021-03-03 11:05"), INBOX_APPLIED);
+	free(m);
+	m = delegation("mallory@evil.example", "kim@gov.example.bb",
+	    "DELEGATED", "DELEGATED-TO=\"mailto:mallory@evil.example\"",
+	    "20210303T120000Z", "dg4@evil");
+	assert_int_equal(apply(fx, m, "2021-03-03 12:05"), INBOX_REFUSED);
+	free(m);
+	assert_int_equal(delegates_of(fx), 1);
+}
+
+/* At most DELEGATES_MAX (3) per member and meeting; a member, the
+ * organizer or no address is never made a delegate. */
+static void
+test_delegation_bounded(void **state)
+{
+	struct tl_ws *fx = *state;
+	static const char *const to[] = { "a@x.example", "b@x.example",
+	    "c@x.example", "d@x.example", "a@x.example",
+	    "ana@mides.example.uy", "agenda@example.org", "urn:x" };
+	char *m, *params, id[16], stamp[32];
+	size_t i;
+
+	for (i = 0; i < sizeof to / sizeof to[0]; i++) {
+		params = xasprintf("DELEGATED-TO=\"mailto:%s\"", to[i]);
+		snprintf(id, sizeof id, "db%zu@bb", i);
+		snprintf(stamp, sizeof stamp, "20210302T1%zu0000Z", i);
+		m = delegation("kim@gov.example.bb", "kim@gov.example.bb",
+		    "DELEGATED", params, stamp, id);
+		assert_int_equal(apply(fx, m, "2021-03-02 20:00"),
+		    INBOX_APPLIED);
+		free(m);
+		free(params);
+	}
+	assert_int_equal(delegates_of(fx), 3);
+	assert_int_equal(tl_step(fx, "plan", plan_group, "2021-03-02 20:05"), 3);
+	assert_int_equal(tl_outbox_count(fx, NULL, "invite", "d@x.example"), 0);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "DELEGATED");
 }
 
 /* A forged RSVP: refused, recorded as refused, one warning naming both
@@ -846,6 +994,10 @@ main(void)
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_alias_answer,
 		    setup_aliases, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_delegation,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_delegation_bounded,
+		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_rsvp_verdict,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_bounce,
