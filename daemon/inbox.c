@@ -288,12 +288,21 @@ forward_proposal(struct ictx *c, const struct group *g,
     long long proposed)
 {
 	const struct member *who = config_member(g, attendee);
-	const char *said = c->v->itip->ev[0].comment;
-	char *comment = said != NULL ? xstrdup(said) :
+	const struct ical_itip_event *ev = &c->v->itip->ev[0];
+	char *comment = ev->comment != NULL ? xstrdup(ev->comment) :
 	    inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	char minutes[24] = "";
 	struct letter l;
 	size_t i;
 	int rc = 0;
+
+	/* A proposal that is the event's own DTSTART brings its DTEND:
+	 * another length is said; Apple's proposes a start alone. */
+	if (ev->has_dtstart && ev->dtstart == proposed && ev->has_dtend &&
+	    ev->dtend > ev->dtstart && ev->dtend - ev->dtstart < 7 * DAY &&
+	    ev->dtend - ev->dtstart != r->end - r->start)
+		snprintf(minutes, sizeof minutes, "%lld",
+		    (ev->dtend - ev->dtstart + 59) / 60);
 
 	if (strlen(comment) > COMMENT_MAX)
 		comment[COMMENT_MAX] = '\0';
@@ -303,11 +312,12 @@ forward_proposal(struct ictx *c, const struct group *g,
 			    attendee },
 			{ "attendee_email", attendee },
 			{ "comment", comment },
+			{ "proposed_duration", minutes },
 		};
 
 		memset(&l, 0, sizeof l);
 		l.vars = extra;
-		l.nvars = 3;
+		l.nvars = 4;
 		l.vars_for = proposed_for;
 		l.arg = &proposed;
 		for (i = 0; i < g->nmembers && rc == 0; i++)

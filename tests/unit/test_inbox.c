@@ -179,6 +179,8 @@ test_counter_shows_proposal(void **state)
 	assert_non_null(strstr(text, "Proposed date and time:\r\n"
 	    "    Thursday 18 March 2021, 17:00 (America/Montevideo"));
 	assert_non_null(strstr(text, "Thursday suits us better."));
+	/* 90 minutes, as the meeting: no length to tell. */
+	assert_null(strstr(text, "Proposed length"));
 	free(text);
 	/* Ana reads the group's Spanish. */
 	text = tl_outbox_text(fx, "counter-notice",
@@ -188,6 +190,37 @@ test_counter_shows_proposal(void **state)
 	/* Kim is no coordinator: not told. */
 	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice",
 	    "kim@gov.example.bb"), 0);
+}
+
+/* A COUNTER's DTEND: a length other than the meeting's is told. */
+static void
+test_counter_length(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *text;
+
+	m = xasprintf(
+	    "From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: New time proposed\r\nMessage-ID: <len1@bb>\r\n"
+	    "Content-Type: text/calendar; method=COUNTER\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+	    "METHOD:COUNTER\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:20210302T100000Z\r\nSEQUENCE:0\r\n"
+	    "DTSTART:20210318T200000Z\r\nDTEND:20210318T220000Z\r\n"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;PARTSTAT=TENTATIVE:mailto:kim@gov.example.bb\r\n"
+	    "COMMENT:Two hours\\, please\r\n"
+	    "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	text = tl_outbox_text(fx, "counter-notice", "luis@cepal.example.org");
+	assert_non_null(strstr(text, "Proposed length:\r\n    120 minutes"));
+	assert_non_null(strstr(text, "Two hours, please"));
+	free(text);
+	text = tl_outbox_text(fx, "counter-notice", "ana@mides.example.uy");
+	assert_non_null(strstr(text, "Duraci\xc3\xb3n propuesta:\r\n"
+	    "    120 minutos"));
+	free(text);
 }
 
 /* Apple Calendar's proposal: a REPLY whose DTSTART is the meeting's and
@@ -256,8 +289,9 @@ test_apple_proposal(void **state)
 	assert_non_null(strstr(text, "Date et heure propos\xc3\xa9" "es\xc2\xa0:\r\n"
 	    "    jeudi 18 mars 2021, 21:00 (Europe/Paris"));
 	assert_non_null(strstr(text, "El jueves nos vendr\xc3\xad" "a mejor"));
-	/* Not the text part Apple writes itself. */
+	/* Not the text part Apple writes itself; a start alone. */
 	assert_null(strstr(text, "tentatively accepted"));
+	assert_null(strstr(text, "DurÃ©" "e propos"));
 	free(text);
 	/* Ana: the group's Spanish and Montevideo (UTC-3). */
 	text = tl_outbox_text(fx, "counter-notice", "ana@mides.example.uy");
@@ -987,6 +1021,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_new_time_forwarded,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_counter_shows_proposal,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_counter_length,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_apple_proposal,
 		    setup_paris, tl_teardown),
