@@ -738,6 +738,13 @@ event_component(const struct ical_event *e)
 		    ICAL_ROLE_CHAIR : a->optional ? ICAL_ROLE_OPTPARTICIPANT :
 		    ICAL_ROLE_REQPARTICIPANT));
 		icalproperty_add_parameter(p, icalparameter_new_partstat(ps));
+		if (a->delegated_from != NULL) {
+			char *from = xasprintf("mailto:%s", a->delegated_from);
+
+			icalproperty_add_parameter(p,
+			    icalparameter_new_delegatedfrom(from));
+			free(from);
+		}
 		/* An answer that stands needs no other (an update that keeps
 		 * it); clients then show no Accept/Decline for it. */
 		icalproperty_add_parameter(p, icalparameter_new_rsvp(

@@ -105,6 +105,9 @@ struct ical_attendee {
 	int         optional;      /* a guest: ROLE=OPT-PARTICIPANT */
 	const char *partstat;      /* NULL: NEEDS-ACTION; any other answer
 	                            * is written with RSVP=FALSE */
+	const char *delegated_from; /* a delegate: the address of the
+	                            * attendee who delegated (RFC 5546
+	                            * 2.1.5, DELEGATED-FROM); else NULL */
 };
 
 struct ical_event {

@@ -34,6 +34,7 @@ struct attendee {
 	const char *name;       /* NULL: none (a guest without [guest]) */
 	int         chair;
 	int         optional;
+	const char *delegated_from;     /* a delegate's member, or NULL */
 };
 
 
@@ -137,6 +138,7 @@ meeting_attendees(struct ctx *c, const struct meeting *m, size_t *n,
 		    find_attendee(v, *n, (*d)[i].email) != NULL)
 			continue;
 		memset(&v[*n], 0, sizeof v[*n]);
+		v[*n].delegated_from = (*d)[i].delegator;
 		v[(*n)++].email = (*d)[i].email;
 	}
 	return v;
@@ -220,6 +222,7 @@ job_init(struct ical_job *j, const struct ctx *c, const struct meeting *m,
 		ia[i].name = list[i].name;
 		ia[i].chair = list[i].chair;
 		ia[i].optional = list[i].optional;
+		ia[i].delegated_from = list[i].delegated_from;
 		known = find_invitee(inv, ninv, list[i].email);
 		ia[i].partstat = known && !known->cancelled ? known->partstat :
 		    NULL;

@@ -135,7 +135,12 @@ def test(ws):
     check(sorted(invs) == [ALT], "invitations now: %s" % sorted(invs))
     msg, raw = invs[ALT]
     ev = ti.common_checks(msg, raw, "REQUEST", MARCH, 0)
-    check(ALT in ti.attendees(ev), "the delegate is not an ATTENDEE: %s" % ti.attendees(ev))
+    att = ti.attendees(ev)
+    check(ALT in att, "the delegate is not an ATTENDEE: %s" % att)
+    check(str(att[ALT].get("DELEGATED-FROM")).lower() == "mailto:marie@gouv.example.ht",
+          "DELEGATED-FROM %s" % att[ALT].get("DELEGATED-FROM"))
+    check(att["marie@gouv.example.ht"].get("PARTSTAT") == "DELEGATED",
+          "the member's PARTSTAT %s" % att["marie@gouv.example.ht"].get("PARTSTAT"))
     check("17 de marzo de 2021" in ti.body(msg), "not in the group's language")
 
     # The delegate accepts: their answer counts.
