@@ -401,10 +401,11 @@ replying_attendee(struct ictx *c, const struct group *g,
 	return who;
 }
 
-/* An RSVP: who's answer to meeting r, unless a newer one is recorded. */
+/* An RSVP: who's answer to meeting r, unless a newer one is recorded;
+ * *newer says whether it was (it stands, and what it says is done). */
 static enum inbox_result
 record_answer(struct ictx *c, const struct store_plan_meeting *r,
-    const struct ical_itip_attendee *who, const char *invited)
+    const struct ical_itip_attendee *who, const char *invited, int *newer)
 {
 	const struct ical_itip_event *ev = &c->v->itip->ev[0];
 	int rc;
@@ -420,6 +421,7 @@ record_answer(struct ictx *c, const struct store_plan_meeting *r,
 	    c->now, c->err);
 	if (rc == -1)
 		return INBOX_FAILED;
+	*newer = rc;
 	why(c, rc ? "%s %s for %s" : "%s %s for %s is older than the "
 	    "answer recorded", invited, who->partstat, r->uid);
 	return INBOX_APPLIED;
@@ -558,7 +560,7 @@ do_reply(struct ictx *c, int counter)
 	const char *invited = NULL;
 	enum inbox_result res = INBOX_IGNORED;
 	long long start;
-	int rc;
+	int rc, newer = 0;
 
 	memset(&r, 0, sizeof r);
 	if ((rc = answered_meeting(c, ev, &r)) == -1)
@@ -578,9 +580,9 @@ do_reply(struct ictx *c, int counter)
 		why(c, "meeting %s is cancelled", r.uid);
 		goto out;
 	}
-	if (!counter && ((res = record_answer(c, &r, who, invited)) !=
-	    INBOX_APPLIED || (res = take_delegation(c, g, &r, who, invited)) !=
-	    INBOX_APPLIED))
+	if (!counter && ((res = record_answer(c, &r, who, invited, &newer)) !=
+	    INBOX_APPLIED || (newer && (res = take_delegation(c, g, &r, who,
+	    invited)) != INBOX_APPLIED)))
 		goto out;
 	if (proposed_time(c, &r, who, counter, &start))
 		res = pass_proposal(c, g, &r, who, invited, counter, start);

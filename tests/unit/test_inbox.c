@@ -518,6 +518,19 @@ test_delegation_bounded(void **state)
 		free(params);
 	}
 	assert_int_equal(delegates_of(fx), 3);
+	/* An older answer than the one recorded delegates nobody. */
+	m = delegation("luis@cepal.example.org", "luis@cepal.example.org",
+	    "ACCEPTED", "X-X=1", "20210302T120000Z", "dl0@cl");
+	assert_int_equal(apply(fx, m, "2021-03-02 20:00"), INBOX_APPLIED);
+	free(m);
+	m = delegation("luis@cepal.example.org", "luis@cepal.example.org",
+	    "DELEGATED", "DELEGATED-TO=\"mailto:e@x.example\"",
+	    "20210302T110000Z", "dl1@cl");
+	assert_int_equal(apply(fx, m, "2021-03-02 20:00"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "ACCEPTED");
+	assert_int_equal(delegates_of(fx), 3);
 	assert_int_equal(tl_step(fx, "plan", plan_group, "2021-03-02 20:05"), 3);
 	assert_int_equal(tl_outbox_count(fx, NULL, "invite", "d@x.example"), 0);
 	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "DELEGATED");
