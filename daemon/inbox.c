@@ -453,10 +453,13 @@ delegate_room(struct ictx *c, const struct store_plan_meeting *r,
 /* A member's answer DELEGATED with DELEGATED-TO (RFC 5546 2.1.5): the
  * delegate becomes an attendee of meeting r, invited by the plan in this
  * same cycle (in the group's language and zone) and answering for
- * themselves.  Only a member delegates, for a meeting invited on its
- * own: a series event's attendees are the group's (plan.h).  The answer
- * is recorded already; what cannot be done is logged, and the answer
- * stands.  INBOX_APPLIED, or INBOX_FAILED. */
+ * themselves.  r is a meeting invited on its own, or a series event as a
+ * whole (its answer without RECURRENCE-ID: the delegate then receives
+ * the event); one meeting of a series event is not delegated alone, for
+ * the event is one calendar entry and its attendees are the same in all
+ * of it.  Only a member delegates.  The answer is recorded already; what
+ * cannot be done is logged, and the answer stands.  INBOX_APPLIED, or
+ * INBOX_FAILED. */
 static enum inbox_result
 take_delegation(struct ictx *c, const struct group *g,
     const struct store_plan_meeting *r, const struct ical_itip_attendee *who,
@@ -480,10 +483,10 @@ take_delegation(struct ictx *c, const struct group *g,
 		    "not an address to invite");
 		return INBOX_APPLIED;
 	}
-	if (r->series_uid != NULL) {
-		why(c, "%s DELEGATED %s to %s: a series event is delegated "
-		    "meeting by meeting only when invited so; nobody added",
-		    member, r->uid, to);
+	if (r->series_uid != NULL && strcmp(r->series_uid, r->uid) != 0) {
+		why(c, "%s DELEGATED %s to %s: one meeting of series event %s "
+		    "is not delegated alone, the whole series is; nobody added",
+		    member, r->uid, to, r->series_uid);
 		return INBOX_APPLIED;
 	}
 	if ((rc = delegate_room(c, r, member, to)) == -1)

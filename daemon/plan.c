@@ -65,6 +65,8 @@ struct ctx {
 	struct attendee *members;
 	size_t nmembers;
 	struct recur *rec;      /* the group's series events */
+	struct store_delegate *evdel;   /* delegates to its series events */
+	size_t nevdel;
 	char **err;
 };
 
@@ -114,41 +116,56 @@ attendees_for(struct ctx *c, const struct series *s, size_t *n)
 	return v;
 }
 
-/* The attendees of meeting m: attendees_for() its series, then the
- * delegates its members sent it (store.h), while the member who sent one
- * is still in the group; a series event's are the group's alone.  The
- * delegates' strings live in *d, which the caller frees after the list
- * with store_delegates_free(*d, *nd).  NULL with *c->err on error. */
+/* The attendees of series s and the delegates d[0..nd) to uid (a
+ * meeting's or a series event's) whose member is still in the group and
+ * who are not attendees already (store.h).  Strings are borrowed from
+ * the configuration and d; the caller frees the array. */
 static struct attendee *
-meeting_attendees(struct ctx *c, const struct meeting *m, size_t *n,
-    struct store_delegate **d, size_t *nd)
+with_delegates(struct ctx *c, const struct series *s, const char *uid,
+    const struct store_delegate *d, size_t nd, size_t *n)
 {
-	struct attendee *v;
+	struct attendee *v = attendees_for(c, s, n);
 	size_t i;
 
-	*d = NULL;
-	*nd = 0;
-	if (m->row.series_uid == NULL && store_meeting_delegates(c->st,
-	    m->row.uid, d, nd, c->err) == -1)
-		return NULL;
-	v = attendees_for(c, m->s, n);
-	v = xreallocarray(v, *n + *nd + 1, sizeof *v);
-	for (i = 0; i < *nd; i++) {
-		if (config_member(c->g, (*d)[i].delegator) == NULL ||
-		    find_attendee(v, *n, (*d)[i].email) != NULL)
+	v = xreallocarray(v, *n + nd + 1, sizeof *v);
+	for (i = 0; uid != NULL && i < nd; i++) {
+		if (strcmp(d[i].uid, uid) != 0 ||
+		    config_member(c->g, d[i].delegator) == NULL ||
+		    find_attendee(v, *n, d[i].email) != NULL)
 			continue;
 		memset(&v[*n], 0, sizeof v[*n]);
-		v[*n].delegated_from = (*d)[i].delegator;
-		v[(*n)++].email = (*d)[i].email;
+		v[*n].delegated_from = d[i].delegator;
+		v[(*n)++].email = d[i].email;
 	}
 	return v;
 }
 
-/* recur.h's attendees: those of attendees_for(). */
-static struct ical_attendee *
-event_attendees(void *arg, const struct series *s, size_t *n)
+/* The attendees of meeting m: with_delegates() of its own, or of its
+ * series event's (read once a cycle: c->evdel).  A meeting's own
+ * delegates live in *d, which the caller frees after the list with
+ * store_delegates_free(*d, *nd).  NULL with *c->err on error. */
+static struct attendee *
+meeting_attendees(struct ctx *c, const struct meeting *m, size_t *n,
+    struct store_delegate **d, size_t *nd)
 {
-	struct attendee *list = attendees_for(arg, s, n);
+	*d = NULL;
+	*nd = 0;
+	if (m->row.series_uid != NULL)
+		return with_delegates(c, m->s, m->row.series_uid, c->evdel,
+		    c->nevdel, n);
+	if (store_meeting_delegates(c->st, m->row.uid, d, nd, c->err) == -1)
+		return NULL;
+	return with_delegates(c, m->s, m->row.uid, *d, *nd, n);
+}
+
+/* recur.h's attendees: those of with_delegates() for the event. */
+static struct ical_attendee *
+event_attendees(void *arg, const struct series *s, const char *uid,
+    size_t *n)
+{
+	struct ctx *c = arg;
+	struct attendee *list = with_delegates(c, s, uid, c->evdel, c->nevdel,
+	    n);
 	struct ical_attendee *a = xcalloc(*n ? *n : 1, sizeof *a);
 	size_t i;
 
@@ -157,6 +174,7 @@ event_attendees(void *arg, const struct series *s, size_t *n)
 		a[i].name = list[i].name;
 		a[i].chair = list[i].chair;
 		a[i].optional = list[i].optional;
+		a[i].delegated_from = list[i].delegated_from;
 	}
 	free(list);
 	return a;
@@ -783,6 +801,8 @@ plan_group(const struct cycle_ctx *cc, const struct group *g, char **err)
 	rctx.arg = &c;
 	if (sync_members(&c) == -1 ||
 	    expand(&c, from, to, &want, &nwant) == -1 ||
+	    store_group_event_delegates(c.st, g->id, &c.evdel, &c.nevdel,
+	    err) == -1 ||
 	    (c.rec = recur_begin(&rctx, want, nwant, err)) == NULL ||
 	    store_plan_meetings(c.st, g->id, from - 2 * DAY, to + 2 * DAY,
 	    &rows, &nrows, err) == -1)
@@ -803,5 +823,6 @@ out:
 		free(want[i].uid);
 	free(want);
 	free(c.members);
+	store_delegates_free(c.evdel, c.nevdel);
 	return rc;
 }

@@ -321,14 +321,15 @@ static const char migration_8[] =
 	"ALTER TABLE meetings ADD COLUMN recurrence_id TEXT;"
 	"CREATE INDEX meetings_series ON meetings (series_uid, start);";
 
-/* A member's delegate for one meeting (RFC 5546 2.1.5: the member
- * answered DELEGATED with DELEGATED-TO): invited beside the group's
- * attendees while the meeting stands, their answer counting as anyone's.
- * delegator is the member who sent them. */
+/* A member's delegate (RFC 5546 2.1.5: the member answered DELEGATED
+ * with DELEGATED-TO) for one meeting, or for a series event as a whole:
+ * meeting_uid is then the event's UID, which no row of meetings has.
+ * Invited beside the group's attendees while the meeting or the event
+ * stands, their answer counting as anyone's.  delegator is the member
+ * who sent them. */
 static const char migration_9[] =
 	"CREATE TABLE delegates ("
-	"  meeting_uid TEXT NOT NULL"
-	"              REFERENCES meetings (uid) ON DELETE CASCADE,"
+	"  meeting_uid TEXT NOT NULL,"
 	"  email       TEXT NOT NULL COLLATE NOCASE,"
 	"  delegator   TEXT NOT NULL COLLATE NOCASE,"
 	"  added_at    INTEGER NOT NULL,"
@@ -436,6 +437,7 @@ enum stmt_id {
 	ST_MEETING_LINK,
 	ST_DELEGATE_ADD,
 	ST_DELEGATES,
+	ST_GROUP_EVENT_DELEGATES,
 	ST__COUNT
 };
 
@@ -943,8 +945,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
 
 	[ST_DELEGATES] =
-	"SELECT email, delegator FROM delegates WHERE meeting_uid = ?1"
-	" ORDER BY added_at, email",
+	"SELECT email, delegator, meeting_uid FROM delegates"
+	" WHERE meeting_uid = ?1 ORDER BY added_at, email",
+
+	[ST_GROUP_EVENT_DELEGATES] =
+	"SELECT d.email, d.delegator, d.meeting_uid FROM delegates AS d"
+	" JOIN series_events AS e ON e.uid = d.meeting_uid"
+	" WHERE e.group_id = ?1 ORDER BY d.added_at, d.email",
 };
 
 struct store {
@@ -2504,10 +2511,13 @@ read_delegate(sqlite3_stmt *st, void *out)
 
 	d->email = col_dup(st, 0);
 	d->delegator = col_dup(st, 1);
+	d->uid = col_dup(st, 2);
 	if (d->email == NULL)
 		d->email = xstrdup("");
 	if (d->delegator == NULL)
 		d->delegator = xstrdup("");
+	if (d->uid == NULL)
+		d->uid = xstrdup("");
 }
 
 static void
@@ -2530,6 +2540,20 @@ store_meeting_delegates(struct store *s, const char *meeting_uid,
 	return 0;
 }
 
+int
+store_group_event_delegates(struct store *s, const char *group_id,
+    struct store_delegate **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_GROUP_EVENT_DELEGATES, "t", group_id),
+	    sizeof **out, read_delegate, release_delegates, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read the delegates to "
+		    "the series events of %s", group_id));
+	*out = v;
+	return 0;
+}
+
 void
 store_delegates_free(struct store_delegate *v, size_t n)
 {
@@ -2538,6 +2562,7 @@ store_delegates_free(struct store_delegate *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].email);
 		free(v[i].delegator);
+		free(v[i].uid);
 	}
 	free(v);
 }

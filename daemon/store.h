@@ -327,9 +327,9 @@ struct store_invitee {
 	int   cancelled;
 	char *partstat;
 };
-/* A member's delegate for one meeting (schema 9; RFC 5546 2.1.5).
- * Recording one twice does nothing.  1 added, 0 already there, -1 with
- * *err set. */
+/* A member's delegate for one meeting, or for a series event as a whole
+ * (meeting_uid the event's UID), schema 9, RFC 5546 2.1.5.  Recording
+ * one twice does nothing.  1 added, 0 already there, -1 with *err set. */
 int  store_delegate_add(struct store *, const char *meeting_uid,
          const char *email, const char *delegator, long long now,
          char **err);
@@ -337,10 +337,15 @@ int  store_delegate_add(struct store *, const char *meeting_uid,
 struct store_delegate {
 	char *email;
 	char *delegator;                /* the member who delegated */
+	char *uid;                      /* the meeting's or event's UID */
 };
-/* The meeting's delegates, oldest first.  0 with *out (free with
- * store_delegates_free; NULL when none) and *n, or -1 with *err. */
+/* The meeting's (or series event's) delegates, oldest first.  0 with
+ * *out (free with store_delegates_free; NULL when none) and *n, or -1
+ * with *err. */
 int  store_meeting_delegates(struct store *, const char *meeting_uid,
+         struct store_delegate **out, size_t *n, char **err);
+/* The same for every series event of the group, in one read. */
+int  store_group_event_delegates(struct store *, const char *group_id,
          struct store_delegate **out, size_t *n, char **err);
 void store_delegates_free(struct store_delegate *, size_t);
 
