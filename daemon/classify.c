@@ -80,9 +80,23 @@ itip_kind(const struct ical_itip *it, char **reason)
 	return VERDICT_MALFORMED;
 }
 
+/* An attendee of e who proposes another time in a REPLY, as Apple
+ * Calendar writes it (ical.h), or NULL. */
+static const struct ical_itip_attendee *
+attendee_proposal(const struct ical_itip_event *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->natt; i++)
+		if (e->att[i].has_proposed)
+			return &e->att[i];
+	return NULL;
+}
+
 static void
 set_itip(struct verdict *v, struct ical_itip *it)
 {
+	const struct ical_itip_attendee *a;
 	char *reason = NULL;
 
 	v->itip = it;
@@ -91,6 +105,12 @@ set_itip(struct verdict *v, struct ical_itip *it)
 	    it->ev[0].has_dtstart) {
 		v->has_proposed = 1;
 		v->proposed_start = it->ev[0].dtstart;
+	}
+	if (v->kind == VERDICT_RSVP &&
+	    (a = attendee_proposal(&it->ev[0])) != NULL) {
+		v->has_proposed = 1;
+		v->proposed_start = a->proposed;
+		v->attendee_proposed = 1;
 	}
 	if (reason == NULL && it->warning != NULL)
 		reason = xstrdup(it->warning);
@@ -469,7 +489,8 @@ json_itip(struct buf *b, const struct verdict *v)
 	else
 		buf_adds(b, "null");
 	buf_adds(b, ", \"proposed_start\": ");
-	if (v->has_proposed && v->kind == VERDICT_COUNTER)
+	if (v->has_proposed && (v->kind == VERDICT_COUNTER ||
+	    v->attendee_proposed))
 		json_time(b, v->proposed_start);
 	else
 		buf_adds(b, "null");

@@ -36,11 +36,17 @@ struct verdict {
 
 	struct ical_itip *itip;   /* the first calendar object that could be
 	                           * read, or NULL; the JSON shows ev[0] */
-	int     has_proposed;     /* COUNTER, or REPLY carrying a DTSTART */
+	int     has_proposed;     /* COUNTER, or REPLY carrying a DTSTART
+	                           * or an attendee's proposal */
 	long long proposed_start; /* that DTSTART, unix seconds: a REPLY's
 	                           * DTSTART is only a new time if it differs
 	                           * from the meeting's, which the caller
 	                           * knows and classify() does not */
+	int     attendee_proposed; /* a REPLY whose ATTENDEE proposes
+	                           * proposed_start itself (Apple's
+	                           * TO-ALL-PROPOSED-NEW-TIME, ical.h): a new
+	                           * time whatever the DTSTART, beside the
+	                           * answer the REPLY carries */
 
 	struct bounce *bounce;    /* kind BOUNCE: the failed recipients, then
 	                           * the delayed ones (delay 1, permanent 0) */

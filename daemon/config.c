@@ -320,6 +320,8 @@ static const struct key keys[] = {
 	KEY(S_MEMBER, "language", T_LANGUAGE, 0, AT(member, language), NULL),
 	KEY(S_MEMBER, "timezone", T_TIMEZONE, 0, AT(member, timezone), NULL),
 	KEY(S_MEMBER, "coordinator", T_BOOL, 0, AT(member, coordinator), "no"),
+	KEY(S_MEMBER, "aliases", T_EMAIL, 0, LIST(member, aliases, naliases),
+	    NULL),
 
 	KEY(S_SERIES, "summary", T_TEXT, REQ, AT(series, summary), NULL),
 	ENUM(S_SERIES, "kind", 0, AT(series, kind), "meeting", meeting_kinds),
@@ -1745,6 +1747,43 @@ check_series_dates(struct ctx *c, const struct group *g,
 	free(occ);
 }
 
+/* An alias is one more address of the member who lists it: never
+ * another member's, nor one listed twice, nor the organizer's (whose
+ * mail is convened's own). */
+static void
+check_aliases(struct ctx *c, const struct group *g)
+{
+	const struct member *m, *o;
+	const char *a;
+	size_t i, j, k, l;
+
+	for (i = 0; i < g->nmembers; i++) {
+		m = &g->members[i];
+		for (j = 0; j < m->naliases; j++) {
+			a = m->aliases[j];
+			if ((o = config_member(g, a)) != NULL) {
+				diag_add(c->d, 1, g->file, m->line, "member %s: "
+				    "alias %s is %s", m->email, a, o == m ?
+				    "their own address" : "another member's "
+				    "address");
+				continue;
+			}
+			if (c->cfg->org_email != NULL &&
+			    strcasecmp(a, c->cfg->org_email) == 0)
+				diag_add(c->d, 1, g->file, m->line, "member %s: "
+				    "alias %s is the organizer's address",
+				    m->email, a);
+			for (k = 0; k < i; k++)
+				for (l = 0; l < g->members[k].naliases; l++)
+					if (strcmp(g->members[k].aliases[l], a) == 0)
+						diag_add(c->d, 1, g->file, m->line,
+						    "member %s: alias %s is also "
+						    "%s's", m->email, a,
+						    g->members[k].email);
+		}
+	}
+}
+
 /* A [guest] section is for someone a series invites, and not for a
  * member, whose own section wins. */
 static void
@@ -1817,6 +1856,7 @@ load_group(struct ctx *c, const char *path)
 		check_series_dates(c, g, s);
 	}
 	check_guests(c, g);
+	check_aliases(c, g);
 }
 
 static void
@@ -2009,6 +2049,19 @@ config_member(const struct group *g, const char *email)
 		if (strcasecmp(g->members[i].email, email) == 0)
 			return &g->members[i];
 	return NULL;
+}
+
+const struct member *
+config_member_of(const struct group *g, const char *addr)
+{
+	const struct member *m = config_member(g, addr);
+	size_t i, j;
+
+	for (i = 0; m == NULL && addr != NULL && i < g->nmembers; i++)
+		for (j = 0; j < g->members[i].naliases; j++)
+			if (strcasecmp(g->members[i].aliases[j], addr) == 0)
+				return &g->members[i];
+	return m;
 }
 
 const struct member *

@@ -35,6 +35,9 @@
 #include "verp.h"
 
 #define COMMENT_MAX     2000    /* bytes of a proposal's text passed on */
+#define DELEGATES_MAX   3       /* delegates one member may send to one
+                                 * meeting: an alternate, and room for a
+                                 * change of mind, not a mailing list */
 #define MINUTES_WINDOW  (90 * DAY)  /* a tagged minutes message belongs to
                                      * a meeting that ended this recently */
 
@@ -288,10 +291,21 @@ forward_proposal(struct ictx *c, const struct group *g,
     long long proposed)
 {
 	const struct member *who = config_member(g, attendee);
-	char *comment = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	const struct ical_itip_event *ev = &c->v->itip->ev[0];
+	char *comment = ev->comment != NULL ? xstrdup(ev->comment) :
+	    inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	char minutes[24] = "";
 	struct letter l;
 	size_t i;
 	int rc = 0;
+
+	/* A proposal that is the event's own DTSTART brings its DTEND:
+	 * another length is said; Apple's proposes a start alone. */
+	if (ev->has_dtstart && ev->dtstart == proposed && ev->has_dtend &&
+	    ev->dtend > ev->dtstart && ev->dtend - ev->dtstart < 7 * DAY &&
+	    ev->dtend - ev->dtstart != r->end - r->start)
+		snprintf(minutes, sizeof minutes, "%lld",
+		    (ev->dtend - ev->dtstart + 59) / 60);
 
 	if (strlen(comment) > COMMENT_MAX)
 		comment[COMMENT_MAX] = '\0';
@@ -301,11 +315,12 @@ forward_proposal(struct ictx *c, const struct group *g,
 			    attendee },
 			{ "attendee_email", attendee },
 			{ "comment", comment },
+			{ "proposed_duration", minutes },
 		};
 
 		memset(&l, 0, sizeof l);
 		l.vars = extra;
-		l.nvars = 3;
+		l.nvars = 4;
 		l.vars_for = proposed_for;
 		l.arg = &proposed;
 		for (i = 0; i < g->nmembers && rc == 0; i++)
@@ -327,16 +342,30 @@ valid_partstat(const char *p)
 	    strcmp(p, "DELEGATED") == 0);
 }
 
+/* The address addr stands for in group g: a member's own address for
+ * one of their aliases (config.h), else addr itself.  Lives as long as
+ * addr and the configuration. */
+static const char *
+own_address(const struct group *g, const char *addr)
+{
+	const struct member *m = addr ? config_member_of(g, addr) : NULL;
+
+	return m != NULL ? m->email : addr;
+}
+
 /* The attendee a reply speaks for: one invited to meeting r, and the
- * sender of the mail itself, not someone answering for another.  NULL
- * with *res set (and the reason given) when there is none. */
+ * sender of the mail itself, not someone answering for another; an alias
+ * of a member stands for the member, in the ATTENDEE and in From.
+ * *invited is the address the meeting invited.  NULL with *res set (and
+ * the reason given) when there is none. */
 static const struct ical_itip_attendee *
-replying_attendee(struct ictx *c, const struct store_plan_meeting *r,
+replying_attendee(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const char **invited,
     enum inbox_result *res)
 {
 	const struct ical_itip_event *ev = &c->v->itip->ev[0];
 	const struct ical_itip_attendee *who = NULL;
-	const char *from = c->v->from;
+	const char *from = own_address(g, c->v->from), *addr = NULL, *a;
 	struct store_invitee *inv = NULL;
 	size_t ninv = 0, i, j;
 
@@ -345,31 +374,41 @@ replying_attendee(struct ictx *c, const struct store_plan_meeting *r,
 		*res = INBOX_FAILED;
 		return NULL;
 	}
-	for (i = 0; i < ev->natt && who == NULL; i++)
-		for (j = 0; j < ninv; j++)
-			if (strcasecmp(ev->att[i].email, inv[j].email) == 0) {
-				who = &ev->att[i];
-				break;
-			}
+	/* The sender's own ATTENDEE when it is there: a delegate's reply
+	 * names the member who delegated too (RFC 5546 2.1.5). */
+	for (i = 0; i < ev->natt; i++) {
+		a = own_address(g, ev->att[i].email);
+		for (j = 0; j < ninv && strcasecmp(a, inv[j].email) != 0; j++)
+			;
+		if (j == ninv || (who != NULL && (from == NULL ||
+		    strcasecmp(a, from) != 0)))
+			continue;
+		who = &ev->att[i];
+		addr = a;
+		if (from != NULL && strcasecmp(a, from) == 0)
+			break;
+	}
 	store_invitees_free(inv, ninv);
 	if (who == NULL) {
 		why(c, "no attendee of meeting %s in it", r->uid);
 		*res = INBOX_IGNORED;
 		return NULL;
 	}
-	if (from == NULL || strcasecmp(from, who->email) != 0) {
+	if (from == NULL || strcasecmp(from, addr) != 0) {
 		why(c, "spoofed: From %s answers for attendee %s",
-		    from ? from : "(none)", who->email);
+		    c->v->from ? c->v->from : "(none)", who->email);
 		*res = INBOX_REFUSED;
 		return NULL;
 	}
+	*invited = addr;
 	return who;
 }
 
-/* An RSVP: who's answer to meeting r, unless a newer one is recorded. */
+/* An RSVP: who's answer to meeting r, unless a newer one is recorded;
+ * *newer says whether it was (it stands, and what it says is done). */
 static enum inbox_result
 record_answer(struct ictx *c, const struct store_plan_meeting *r,
-    const struct ical_itip_attendee *who)
+    const struct ical_itip_attendee *who, const char *invited, int *newer)
 {
 	const struct ical_itip_event *ev = &c->v->itip->ev[0];
 	int rc;
@@ -379,32 +418,128 @@ record_answer(struct ictx *c, const struct store_plan_meeting *r,
 		return INBOX_IGNORED;
 	}
 	/* A reply without DTSTAMP is as old as the mail says. */
-	rc = store_invitation_reply(c->st, r->uid, who->email, who->partstat,
+	rc = store_invitation_reply(c->st, r->uid, invited, who->partstat,
 	    ev->dtstamp ? ev->dtstamp :
 	    c->v->msg && c->v->msg->date ? c->v->msg->date : c->now,
 	    c->now, c->err);
 	if (rc == -1)
 		return INBOX_FAILED;
+	*newer = rc;
 	why(c, rc ? "%s %s for %s" : "%s %s for %s is older than the "
-	    "answer recorded", who->email, who->partstat, r->uid);
+	    "answer recorded", invited, who->partstat, r->uid);
 	return INBOX_APPLIED;
+}
+
+/* Whether meeting r may take one more delegate of member: fewer than
+ * DELEGATES_MAX of theirs, or email one of them already.  1 yes, 0 no,
+ * -1 error. */
+static int
+delegate_room(struct ictx *c, const struct store_plan_meeting *r,
+    const char *member, const char *email)
+{
+	struct store_delegate *d = NULL;
+	size_t n = 0, i, mine = 0;
+	int known = 0;
+
+	if (store_meeting_delegates(c->st, r->uid, &d, &n, c->err) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(d[i].delegator, member) == 0)
+			mine++;
+		if (strcasecmp(d[i].email, email) == 0)
+			known = 1;
+	}
+	store_delegates_free(d, n);
+	return known || mine < DELEGATES_MAX;
+}
+
+/* A member's answer DELEGATED with DELEGATED-TO (RFC 5546 2.1.5): the
+ * delegate becomes an attendee of meeting r, invited by the plan in this
+ * same cycle (in the group's language and zone) and answering for
+ * themselves.  r is a meeting invited on its own, or a series event as a
+ * whole (its answer without RECURRENCE-ID: the delegate then receives
+ * the event); one meeting of a series event is not delegated alone, for
+ * the event is one calendar entry and its attendees are the same in all
+ * of it.  Only a member delegates.  The answer is recorded already; what
+ * cannot be done is logged, and the answer stands.  INBOX_APPLIED, or
+ * INBOX_FAILED. */
+static enum inbox_result
+take_delegation(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const struct ical_itip_attendee *who,
+    const char *member)
+{
+	const char *to = who->delegated_to;
+	int rc;
+
+	if (to == NULL || strcmp(who->partstat, "DELEGATED") != 0)
+		return INBOX_APPLIED;
+	if (config_member_of(g, member) == NULL) {
+		why(c, "%s DELEGATED %s to %s: only a member of %s delegates",
+		    member, r->uid, to, g->id);
+		return INBOX_APPLIED;
+	}
+	if (!addr_valid(to) || strcasecmp(to, c->cfg->org_email) == 0 ||
+	    config_member_of(g, to) != NULL) {
+		why(c, "%s DELEGATED %s to %s, %s: nobody added", member,
+		    r->uid, to, addr_valid(to) && strcasecmp(to,
+		    c->cfg->org_email) != 0 ? "a member already" :
+		    "not an address to invite");
+		return INBOX_APPLIED;
+	}
+	if (r->series_uid != NULL && strcmp(r->series_uid, r->uid) != 0) {
+		why(c, "%s DELEGATED %s to %s: one meeting of series event %s "
+		    "is not delegated alone, the whole series is; nobody added",
+		    member, r->uid, to, r->series_uid);
+		return INBOX_APPLIED;
+	}
+	if ((rc = delegate_room(c, r, member, to)) == -1)
+		return INBOX_FAILED;
+	if (rc == 0) {
+		why(c, "%s DELEGATED %s to %s: %d delegates already; nobody "
+		    "added", member, r->uid, to, DELEGATES_MAX);
+		return INBOX_APPLIED;
+	}
+	if ((rc = store_delegate_add(c->st, r->uid, to, member, c->now,
+	    c->err)) == -1)
+		return INBOX_FAILED;
+	why(c, "%s DELEGATED %s to %s: %s", member, r->uid, to, rc ?
+	    "invited as their delegate" : "a delegate already");
+	return INBOX_APPLIED;
+}
+
+/* The time a reply proposes for meeting r, in the shape of each client:
+ * a COUNTER's DTSTART (Outlook, Thunderbird); a REPLY whose ATTENDEE
+ * carries TO-ALL-PROPOSED-NEW-TIME (Apple Calendar, whose DTSTART stays
+ * the meeting's); a REPLY with another DTSTART.  1 with *start set, 0
+ * when it proposes nothing. */
+static int
+proposed_time(const struct ictx *c, const struct store_plan_meeting *r,
+    const struct ical_itip_attendee *who, int counter, long long *start)
+{
+	const struct ical_itip_event *ev = &c->v->itip->ev[0];
+
+	if (!counter && who->has_proposed) {
+		*start = who->proposed;
+		return who->proposed != r->start;
+	}
+	*start = ev->dtstart;
+	return ev->has_dtstart && (counter || ev->dtstart != r->start);
 }
 
 /* A COUNTER, or a reply with another start: who proposes a time. */
 static enum inbox_result
 pass_proposal(struct ictx *c, const struct group *g,
-    const struct store_plan_meeting *r, const struct ical_itip_attendee *who)
+    const struct store_plan_meeting *r, const struct ical_itip_attendee *who,
+    const char *invited, int counter, long long start)
 {
-	const struct ical_itip_event *ev = &c->v->itip->ev[0];
-
-	if (!ev->has_dtstart) {
-		why(c, "COUNTER without a start time");
-		return INBOX_IGNORED;
-	}
-	if (forward_proposal(c, g, r, who->email, ev->dtstart) == -1)
+	if (forward_proposal(c, g, r, invited, start) == -1)
 		return INBOX_FAILED;
-	why(c, "%s proposes another time for %s: passed to the "
-	    "coordinators", who->email, r->uid);
+	if (counter)
+		why(c, "%s proposes another time for %s: passed to the "
+		    "coordinators", invited, r->uid);
+	else
+		why(c, "%s %s for %s, and proposes another time: passed to "
+		    "the coordinators", invited, who->partstat, r->uid);
 	return INBOX_APPLIED;
 }
 
@@ -428,8 +563,10 @@ do_reply(struct ictx *c, int counter)
 	struct store_plan_meeting r;
 	const struct ical_itip_attendee *who;
 	const struct group *g;
+	const char *invited = NULL;
 	enum inbox_result res = INBOX_IGNORED;
-	int rc;
+	long long start;
+	int rc, newer = 0;
 
 	memset(&r, 0, sizeof r);
 	if ((rc = answered_meeting(c, ev, &r)) == -1)
@@ -443,16 +580,20 @@ do_reply(struct ictx *c, int counter)
 		    r.uid, r.group_id);
 		goto out;
 	}
-	if ((who = replying_attendee(c, &r, &res)) == NULL)
+	if ((who = replying_attendee(c, g, &r, &invited, &res)) == NULL)
 		goto out;
 	if (r.cancelled) {
 		why(c, "meeting %s is cancelled", r.uid);
 		goto out;
 	}
-	if (!counter && (res = record_answer(c, &r, who)) != INBOX_APPLIED)
+	if (!counter && ((res = record_answer(c, &r, who, invited, &newer)) !=
+	    INBOX_APPLIED || (newer && (res = take_delegation(c, g, &r, who,
+	    invited)) != INBOX_APPLIED)))
 		goto out;
-	if (counter || (ev->has_dtstart && ev->dtstart != r.start))
-		res = pass_proposal(c, g, &r, who);
+	if (proposed_time(c, &r, who, counter, &start))
+		res = pass_proposal(c, g, &r, who, invited, counter, start);
+	else if (counter)
+		why(c, "COUNTER without a start time");
 out:
 	store_plan_meeting_clear(&r);
 	return res;

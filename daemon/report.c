@@ -294,11 +294,14 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 				continue;
 			}
 			buf_addf(b, "  %s  %-9s  agenda %-9s  yes %d  no %d  "
-			    "maybe %d  waiting %d  minutes %s\n", when,
+			    "maybe %d  waiting %d  ", when,
 			    quota_meeting_state(m, now),
 			    m->agenda_confirmed ? "confirmed" : "pending",
 			    m->accepted, m->declined, m->tentative,
-			    m->needs_action,
+			    m->needs_action);
+			if (m->delegated > 0)
+				buf_addf(b, "delegated %d  ", m->delegated);
+			buf_addf(b, "minutes %s\n",
 			    m->minutes_path ? m->minutes_path : "-");
 		}
 	}

@@ -321,6 +321,21 @@ static const char migration_8[] =
 	"ALTER TABLE meetings ADD COLUMN recurrence_id TEXT;"
 	"CREATE INDEX meetings_series ON meetings (series_uid, start);";
 
+/* A member's delegate (RFC 5546 2.1.5: the member answered DELEGATED
+ * with DELEGATED-TO) for one meeting, or for a series event as a whole:
+ * meeting_uid is then the event's UID, which no row of meetings has.
+ * Invited beside the group's attendees while the meeting or the event
+ * stands, their answer counting as anyone's.  delegator is the member
+ * who sent them. */
+static const char migration_9[] =
+	"CREATE TABLE delegates ("
+	"  meeting_uid TEXT NOT NULL,"
+	"  email       TEXT NOT NULL COLLATE NOCASE,"
+	"  delegator   TEXT NOT NULL COLLATE NOCASE,"
+	"  added_at    INTEGER NOT NULL,"
+	"  PRIMARY KEY (meeting_uid, email)"
+	") WITHOUT ROWID;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
@@ -330,6 +345,7 @@ static const char *const migrations[] = {
 	migration_6,
 	migration_7,
 	migration_8,
+	migration_9,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -420,6 +436,9 @@ enum stmt_id {
 	ST_SERIES_OCCURRENCE,
 	ST_SERIES_MEETINGS,
 	ST_MEETING_LINK,
+	ST_DELEGATE_ADD,
+	ST_DELEGATES,
+	ST_GROUP_EVENT_DELEGATES,
 	ST__COUNT
 };
 
@@ -926,6 +945,19 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_MEETING_LINK] =
 	"UPDATE meetings SET series_uid = ?2, recurrence_id = ?3 WHERE uid = ?1",
+
+	[ST_DELEGATE_ADD] =
+	"INSERT INTO delegates (meeting_uid, email, delegator, added_at)"
+	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+
+	[ST_DELEGATES] =
+	"SELECT email, delegator, meeting_uid FROM delegates"
+	" WHERE meeting_uid = ?1 ORDER BY added_at, email",
+
+	[ST_GROUP_EVENT_DELEGATES] =
+	"SELECT d.email, d.delegator, d.meeting_uid FROM delegates AS d"
+	" JOIN series_events AS e ON e.uid = d.meeting_uid"
+	" WHERE e.group_id = ?1 ORDER BY d.added_at, d.email",
 };
 
 struct store {
@@ -2054,6 +2086,8 @@ tally(struct store_meeting *m, const char *partstat)
 		m->tentative++;
 	else if (strcmp(partstat, "NEEDS-ACTION") == 0)
 		m->needs_action++;
+	else if (strcmp(partstat, "DELEGATED") == 0)
+		m->delegated++;
 }
 
 /* One query per meeting: SQLite is in-process, so the extra round trips
@@ -2459,6 +2493,82 @@ store_invitees_free(struct store_invitee *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].email);
 		free(v[i].partstat);
+	}
+	free(v);
+}
+
+int
+store_delegate_add(struct store *s, const char *meeting_uid,
+    const char *email, const char *delegator, long long now, char **err)
+{
+	int rc = run_stmt(s, stmt_get(s, ST_DELEGATE_ADD, "tttl", meeting_uid,
+	    email, delegator, now));
+
+	if (rc < 0)
+		return dberr(s, err, xasprintf("cannot record %s as delegate of "
+		    "%s to %s", email, delegator, meeting_uid));
+	return rc > 0;
+}
+
+static void
+read_delegate(sqlite3_stmt *st, void *out)
+{
+	struct store_delegate *d = out;
+
+	d->email = col_dup(st, 0);
+	d->delegator = col_dup(st, 1);
+	d->uid = col_dup(st, 2);
+	if (d->email == NULL)
+		d->email = xstrdup("");
+	if (d->delegator == NULL)
+		d->delegator = xstrdup("");
+	if (d->uid == NULL)
+		d->uid = xstrdup("");
+}
+
+static void
+release_delegates(void *v, size_t n)
+{
+	store_delegates_free(v, n);
+}
+
+int
+store_meeting_delegates(struct store *s, const char *meeting_uid,
+    struct store_delegate **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_DELEGATES, "t", meeting_uid),
+	    sizeof **out, read_delegate, release_delegates, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read delegates of %s",
+		    meeting_uid));
+	*out = v;
+	return 0;
+}
+
+int
+store_group_event_delegates(struct store *s, const char *group_id,
+    struct store_delegate **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_GROUP_EVENT_DELEGATES, "t", group_id),
+	    sizeof **out, read_delegate, release_delegates, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read the delegates to "
+		    "the series events of %s", group_id));
+	*out = v;
+	return 0;
+}
+
+void
+store_delegates_free(struct store_delegate *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].email);
+		free(v[i].delegator);
+		free(v[i].uid);
 	}
 	free(v);
 }

@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* What is at path, told from the file's first bytes without SQLite and
  * without changing anything on disk. */
@@ -220,8 +220,10 @@ struct store_meeting {
 	char  *kind;                    /* meeting | seminar | ... */
 	char  *summary, *tzid;          /* NULL allowed */
 	/* From the invitations that are not cancelled; DELEGATED counts in
-	 * none of these but is listed among the attendees. */
+	 * none of these but in delegated, and is listed among the
+	 * attendees (a delegate is an attendee of their own). */
 	int    accepted, declined, tentative, needs_action;
+	int    delegated;
 	struct store_attendee *attendees;   /* ordered by email */
 	size_t nattendees;
 };
@@ -325,6 +327,28 @@ struct store_invitee {
 	int   cancelled;
 	char *partstat;
 };
+/* A member's delegate for one meeting, or for a series event as a whole
+ * (meeting_uid the event's UID), schema 9, RFC 5546 2.1.5.  Recording
+ * one twice does nothing.  1 added, 0 already there, -1 with *err set. */
+int  store_delegate_add(struct store *, const char *meeting_uid,
+         const char *email, const char *delegator, long long now,
+         char **err);
+
+struct store_delegate {
+	char *email;
+	char *delegator;                /* the member who delegated */
+	char *uid;                      /* the meeting's or event's UID */
+};
+/* The meeting's (or series event's) delegates, oldest first.  0 with
+ * *out (free with store_delegates_free; NULL when none) and *n, or -1
+ * with *err. */
+int  store_meeting_delegates(struct store *, const char *meeting_uid,
+         struct store_delegate **out, size_t *n, char **err);
+/* The same for every series event of the group, in one read. */
+int  store_group_event_delegates(struct store *, const char *group_id,
+         struct store_delegate **out, size_t *n, char **err);
+void store_delegates_free(struct store_delegate *, size_t);
+
 /* Everyone ever invited to the meeting, ordered by email; for a series
  * event's UID, everyone ever sent the event. */
 int  store_meeting_invitees(struct store *, const char *uid,

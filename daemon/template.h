@@ -98,7 +98,9 @@ struct tvar {
  * The agenda-*, minutes-* and counter-notice kinds accept those and
  *	deadline (localized date) tag ("[group-id]") files (one file name a
  *	line) sender_name attendee_name attendee_email proposed_when
- *	(localized date and time) comment (free text, may be multi-line)
+ *	(localized date and time) proposed_duration (minutes, non-empty
+ *	only when the proposal changes the meeting's length) comment (free
+ *	text, may be multi-line)
  * bounce-notice accepts
  *	member_name member_email group_name group_id organizer_name
  *	organizer_email address address_name reason

@@ -401,6 +401,70 @@ test_malformed_guest_and_admin(void **state)
 	free(text);
 }
 
+/* A member's aliases: read lower-case, found by config_member_of(); an
+ * alias that is another member's address, their own, the organizer's,
+ * or also another member's alias is refused at the member's line. */
+static void
+test_member_aliases(void **state)
+{
+	struct fx *fx = *state;
+	const struct group *g;
+	char *text, *path;
+
+	put_global(fx, "");
+	text = group_with(10, "coordinator = yes\naliases = Ana.Perez@Gmail."
+	    "example, ana@casa.example\n");
+	path = put_group(fx, "10-south-south.ini", text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	g = &fx->cfg->groups[0];
+	assert_int_equal(g->members[0].naliases, 2);
+	assert_string_equal(g->members[0].aliases[0],
+	    "ana.perez@gmail.example");
+	assert_ptr_equal(config_member_of(g, "ANA@casa.example"),
+	    &g->members[0]);
+	assert_ptr_equal(config_member_of(g, "luis@cepal.example.org"),
+	    &g->members[1]);
+	assert_null(config_member(g, "ana@casa.example"));
+	assert_null(config_member_of(g, "nobody@casa.example"));
+	free(text);
+	free(path);
+}
+
+static void
+test_alias_of_another(void **state)
+{
+	one_group_error(*state, 15, "timezone = America/Santiago\n"
+	    "aliases = luis@home.example, Ana@mides.example.uy\n", 11,
+	    "member luis@cepal.example.org: alias ana@mides.example.uy is "
+	    "another member's address");
+}
+
+static void
+test_alias_twice(void **state)
+{
+	struct fx *fx = *state;
+	char *text = group_with(15, "timezone = America/Santiago\n"
+	    "aliases = shared@example.net, agenda@example.org\n"), *t2, *path;
+
+	t2 = text_with(text, 10, "coordinator = yes\naliases = "
+	    "shared@example.net, luis@cepal.example.org\n");
+	put_global(fx, "");
+	path = put_group(fx, "10-south-south.ini", t2);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_true(has_suffix(fx, ":7: member ana@mides.example.uy: alias "
+	    "luis@cepal.example.org is another member's address"));
+	assert_true(has_suffix(fx, ":12: member luis@cepal.example.org: alias "
+	    "shared@example.net is also ana@mides.example.uy's"));
+	assert_true(has_suffix(fx, ":12: member luis@cepal.example.org: alias "
+	    "agenda@example.org is the organizer's address"));
+	assert_int_equal(fx->d.nerrors, 3);
+	free(path);
+	free(t2);
+	free(text);
+}
+
 static void
 test_member_twice(void **state)
 {
@@ -1506,6 +1570,17 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_guest_and_admin,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_aliases,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alias_of_another,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alias_twice,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_aliases, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_alias_of_another, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_alias_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_timezone, setup,
 		    teardown),

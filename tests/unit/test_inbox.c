@@ -21,6 +21,7 @@
 #include "ical.h"
 #include "inbox.h"
 #include "plan.h"
+#include "report.h"
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
@@ -179,6 +180,8 @@ test_counter_shows_proposal(void **state)
 	assert_non_null(strstr(text, "Proposed date and time:\r\n"
 	    "    Thursday 18 March 2021, 17:00 (America/Montevideo"));
 	assert_non_null(strstr(text, "Thursday suits us better."));
+	/* 90 minutes, as the meeting: no length to tell. */
+	assert_null(strstr(text, "Proposed length"));
 	free(text);
 	/* Ana reads the group's Spanish. */
 	text = tl_outbox_text(fx, "counter-notice",
@@ -188,6 +191,333 @@ test_counter_shows_proposal(void **state)
 	/* Kim is no coordinator: not told. */
 	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice",
 	    "kim@gov.example.bb"), 0);
+}
+
+/* A COUNTER's DTEND: a length other than the meeting's is told. */
+static void
+test_counter_length(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *text;
+
+	m = xasprintf(
+	    "From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: New time proposed\r\nMessage-ID: <len1@bb>\r\n"
+	    "Content-Type: text/calendar; method=COUNTER\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+	    "METHOD:COUNTER\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:20210302T100000Z\r\nSEQUENCE:0\r\n"
+	    "DTSTART:20210318T200000Z\r\nDTEND:20210318T220000Z\r\n"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;PARTSTAT=TENTATIVE:mailto:kim@gov.example.bb\r\n"
+	    "COMMENT:Two hours\\, please\r\n"
+	    "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	text = tl_outbox_text(fx, "counter-notice", "luis@cepal.example.org");
+	assert_non_null(strstr(text, "Proposed length:\r\n    120 minutes"));
+	assert_non_null(strstr(text, "Two hours, please"));
+	free(text);
+	text = tl_outbox_text(fx, "counter-notice", "ana@mides.example.uy");
+	assert_non_null(strstr(text, "Duraci\xc3\xb3n propuesta:\r\n"
+	    "    120 minutos"));
+	free(text);
+}
+
+/* Apple Calendar's proposal: a REPLY whose DTSTART is the meeting's and
+ * whose ATTENDEE carries TO-ALL-PROPOSED-NEW-TIME (the parameter as
+ * Apple's iCalendar framework writes it; test_classify.c reads it in the
+ * real Apple reply).  attendee_params go after the PARTSTAT. */
+static char *
+apple_reply(const char *partstat, const char *attendee_params,
+    const char *props, const char *msgid)
+{
+	return xasprintf(
+	    "From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Tentative: Mensual\r\nMessage-ID: <%s>\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; "
+	    "boundary=\"a\"\r\n\r\n--a\r\nContent-Type: text/plain; "
+	    "charset=UTF-8\r\n\r\nKim has tentatively accepted.\r\n--a\r\n"
+	    "Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Apple Inc.//iPhone "
+	    "OS 17.1//EN\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:20210302T100000Z\r\nSEQUENCE:0\r\n"
+	    "DTSTART:20210317T180000Z\r\nDTEND:20210317T193000Z\r\n%s"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;CN=Kim;PARTSTAT=%s;%s\r\n"
+	    " X-CALENDARSERVER-DTSTAMP=20210302T100000Z:mailto:"
+	    "kim@gov.example.bb\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--a--\r\n",
+	    msgid, props, partstat, attendee_params);
+}
+
+/* tl_setup_planned() with Luis's own keys. */
+static int
+planned_with(void **state, const char *tag, const char *luis_extra)
+{
+	struct tl_ws *ws = xcalloc(1, sizeof *ws);
+
+	tl_ws_planned(ws, tag, luis_extra);
+	*state = ws;
+	return 0;
+}
+
+static int
+setup_paris(void **state)
+{
+	return planned_with(state, "paris",
+	    "language = fr\ntimezone = Europe/Paris\n");
+}
+
+/* The answer counts, and the time it proposes reaches each coordinator
+ * in their own language and zone, with the attendee's comment. */
+static void
+test_apple_proposal(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *text;
+
+	m = apple_reply("TENTATIVE", "TO-ALL-PROPOSED-NEW-TIME=\"DTSTART:"
+	    "20210318T200000Z;STATUS:NEEDS-ACTION;\";",
+	    "X-CALENDARSERVER-PRIVATE-COMMENT:El jueves nos vendr\xc3\xad"
+	    "a mejor\r\n", "ap1@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "TENTATIVE");
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
+	/* Luis: French, Paris (UTC+1 in March). */
+	text = tl_outbox_text(fx, "counter-notice", "luis@cepal.example.org");
+	assert_non_null(strstr(text, "Kim <kim@gov.example.bb>"));
+	assert_non_null(strstr(text, "Date et heure propos\xc3\xa9" "es\xc2\xa0:\r\n"
+	    "    jeudi 18 mars 2021, 21:00 (Europe/Paris"));
+	assert_non_null(strstr(text, "El jueves nos vendr\xc3\xad" "a mejor"));
+	/* Not the text part Apple writes itself; a start alone. */
+	assert_null(strstr(text, "tentatively accepted"));
+	assert_null(strstr(text, "DurÃ©" "e propos"));
+	free(text);
+	/* Ana: the group's Spanish and Montevideo (UTC-3). */
+	text = tl_outbox_text(fx, "counter-notice", "ana@mides.example.uy");
+	assert_non_null(strstr(text, "Fecha y hora propuestas:\r\n"
+	    "    jueves 18 de marzo de 2021, 17:00"));
+	free(text);
+
+	/* The same answer without a proposal: no notice; one proposing the
+	 * meeting's own time, or one the organizer settled: none either. */
+	m = apple_reply("ACCEPTED", "", "", "ap2@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:10"), INBOX_APPLIED);
+	free(m);
+	m = apple_reply("ACCEPTED", "TO-ALL-PROPOSED-NEW-TIME=\"DTSTART:"
+	    "20210317T180000Z;STATUS:NEEDS-ACTION;\";", "", "ap3@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:15"), INBOX_APPLIED);
+	free(m);
+	m = apple_reply("ACCEPTED", "TO-ALL-PROPOSED-NEW-TIME=\"DTSTART:"
+	    "20210318T200000Z;STATUS:DECLINED;\";", "", "ap4@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:20"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "ACCEPTED");
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
+}
+
+/* Words in a plain reply are a comment, not a proposal: nothing is
+ * passed on and no answer changes. */
+static void
+test_plain_move_request(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m;
+
+	m = xasprintf("From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Re: Invitaci\xc3\xb3n: Mensual\r\n"
+	    "Message-ID: <mv1@bb>\r\nIn-Reply-To: <x@example.org>\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n\r\n"
+	    "Can we move it to Thursday 18 March at 17:00?\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_IGNORED);
+	free(m);
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 0);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"),
+	    "NEEDS-ACTION");
+}
+
+static int
+setup_aliases(void **state)
+{
+	return planned_with(state, "aliases", "language = en\naliases = "
+	    "luis.soto@gmail.example, luis@casa.example\n");
+}
+
+/* An answer from an address the member lists as theirs counts for the
+ * member, whichever of the two (ATTENDEE, From) names the alias; an
+ * alias never answers for someone else, nor anyone for the member. */
+static void
+test_alias_answer(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m;
+
+	m = reply("Luis <luis@casa.example>", "luis@casa.example", "ACCEPTED",
+	    "20210302T100000Z", "al1@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "ACCEPTED");
+	assert_string_equal(partstat_of(fx, "luis@casa.example"), "");
+	free(m);
+	m = reply("LUIS.SOTO@gmail.example", "luis@cepal.example.org",
+	    "DECLINED", "20210302T110000Z", "al2@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 11:05"), INBOX_APPLIED);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "DECLINED");
+	free(m);
+	/* Kim cannot answer with Luis's alias, nor Luis's alias for Kim. */
+	m = reply("kim@gov.example.bb", "luis@casa.example", "TENTATIVE",
+	    "20210302T120000Z", "al3@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 12:05"), INBOX_REFUSED);
+	free(m);
+	m = reply("luis@casa.example", "kim@gov.example.bb", "DECLINED",
+	    "20210302T120000Z", "al4@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 12:05"), INBOX_REFUSED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "DECLINED");
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"),
+	    "NEEDS-ACTION");
+}
+
+/* `convened status ss` as a terminal shows it. */
+static char *
+status_text(struct tl_ws *fx, const char *now)
+{
+	char *text = NULL, *err = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	assert_non_null(fp);
+	if (report_status(fp, fx->cfg, fx->st, tl_utc(now), "ss", 0, &err))
+		fail_msg("%s", err);
+	assert_int_equal(fclose(fp), 0);
+	return text;
+}
+
+static size_t
+delegates_of(struct tl_ws *fx)
+{
+	struct store_delegate *d = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	assert_int_equal(store_meeting_delegates(fx->st, UID, &d, &n, &err), 0);
+	store_delegates_free(d, n);
+	return n;
+}
+
+/* A minister sends an alternate: the member's answer is DELEGATED, the
+ * delegate is invited in the group's language and zone, and the
+ * delegate's own answer counts. */
+static void
+test_delegation(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *text;
+
+	/* reply()'s PARTSTAT takes the parameters after it too. */
+	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "DELEGATED;"
+	    "DELEGATED-TO=\"mailto:Alt@gov.example.bb\"", "20210302T100000Z",
+	    "dg1@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "DELEGATED");
+	assert_int_equal(delegates_of(fx), 1);
+	/* The plan of the same cycle invites the delegate, and nobody else. */
+	assert_int_equal(tl_step(fx, "plan", plan_group, "2021-03-02 10:05"), 1);
+	assert_int_equal(tl_outbox_count(fx, NULL, "invite",
+	    "alt@gov.example.bb"), 1);
+	text = tl_outbox_text(fx, "invite", "alt@gov.example.bb");
+	assert_non_null(strstr(text, "mi\xc3\xa9rcoles 17 de marzo de 2021, "
+	    "15:00"));
+	assert_non_null(strstr(text, "Estimada/o alt@gov.example.bb:"));
+	free(text);
+	assert_string_equal(partstat_of(fx, "alt@gov.example.bb"),
+	    "NEEDS-ACTION");
+	/* Planning again sends nothing more. */
+	assert_int_equal(tl_step(fx, "plan", plan_group, "2021-03-02 10:10"), 0);
+
+	/* The delegate answers; a client names the member too. */
+	m = xasprintf(
+	    "From: alt@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Accepted\r\nMessage-ID: <dg2@bb>\r\n"
+	    "Content-Type: text/calendar; method=REPLY\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+	    "METHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:20210303T100000Z\r\n"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;PARTSTAT=DELEGATED;DELEGATED-TO=\"mailto:alt@gov.example."
+	    "bb\":mailto:kim@gov.example.bb\r\n"
+	    "ATTENDEE;PARTSTAT=ACCEPTED;DELEGATED-FROM=\"mailto:kim@gov.example."
+	    "bb\":mailto:alt@gov.example.bb\r\n"
+	    "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-03 10:05"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "alt@gov.example.bb"), "ACCEPTED");
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "DELEGATED");
+	/* status: the member as DELEGATED, the delegate among the yes. */
+	text = status_text(fx, "2021-03-03 10:10");
+	assert_non_null(strstr(text, "yes 1  no 0  maybe 0  waiting 2  "
+	    "delegated 1  minutes -"));
+	free(text);
+
+	/* A delegate does not delegate on; nobody delegates for a member. */
+	m = reply("alt@gov.example.bb", "alt@gov.example.bb", "DELEGATED;"
+	    "DELEGATED-TO=\"mailto:third@gov.example.bb\"",
+	    "20210303T110000Z", "dg3@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-03 11:05"), INBOX_APPLIED);
+	free(m);
+	m = reply("mallory@evil.example", "kim@gov.example.bb",
+	    "DELEGATED;DELEGATED-TO=\"mailto:mallory@evil.example\"",
+	    "20210303T120000Z", "dg4@evil", "");
+	assert_int_equal(apply(fx, m, "2021-03-03 12:05"), INBOX_REFUSED);
+	free(m);
+	assert_int_equal(delegates_of(fx), 1);
+}
+
+/* At most DELEGATES_MAX (3) per member and meeting; a member, the
+ * organizer or no address is never made a delegate. */
+static void
+test_delegation_bounded(void **state)
+{
+	struct tl_ws *fx = *state;
+	static const char *const to[] = { "a@x.example", "b@x.example",
+	    "c@x.example", "d@x.example", "a@x.example",
+	    "ana@mides.example.uy", "agenda@example.org", "urn:x" };
+	char *m, *partstat, id[16], stamp[32];
+	size_t i;
+
+	for (i = 0; i < sizeof to / sizeof to[0]; i++) {
+		partstat = xasprintf("DELEGATED;DELEGATED-TO=\"mailto:%s\"",
+		    to[i]);
+		snprintf(id, sizeof id, "db%zu@bb", i);
+		snprintf(stamp, sizeof stamp, "20210302T1%zu0000Z", i);
+		m = reply("kim@gov.example.bb", "kim@gov.example.bb",
+		    partstat, stamp, id, "");
+		assert_int_equal(apply(fx, m, "2021-03-02 20:00"),
+		    INBOX_APPLIED);
+		free(m);
+		free(partstat);
+	}
+	assert_int_equal(delegates_of(fx), 3);
+	/* An older answer than the one recorded delegates nobody. */
+	m = reply("luis@cepal.example.org", "luis@cepal.example.org",
+	    "ACCEPTED", "20210302T120000Z", "dl0@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 20:00"), INBOX_APPLIED);
+	free(m);
+	m = reply("luis@cepal.example.org", "luis@cepal.example.org",
+	    "DELEGATED;DELEGATED-TO=\"mailto:e@x.example\"",
+	    "20210302T110000Z", "dl1@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 20:00"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "ACCEPTED");
+	assert_int_equal(delegates_of(fx), 3);
+	assert_int_equal(tl_step(fx, "plan", plan_group, "2021-03-02 20:05"), 3);
+	assert_int_equal(tl_outbox_count(fx, NULL, "invite", "d@x.example"), 0);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "DELEGATED");
 }
 
 /* A forged RSVP: refused, recorded as refused, one warning naming both
@@ -833,6 +1163,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_new_time_forwarded,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_counter_shows_proposal,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_counter_length,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_apple_proposal,
+		    setup_paris, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_plain_move_request,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_alias_answer,
+		    setup_aliases, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_delegation,
+		    tl_setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_delegation_bounded,
 		    tl_setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_rsvp_verdict,
 		    tl_setup_planned, tl_teardown),

@@ -338,6 +338,81 @@ reply(const char *from, const char *partstat_, const char *stamp,
 	    "END:VCALENDAR\r\n", from, n, zone, rid, stamp, partstat_, from);
 }
 
+/* A member who delegates the series: the delegate receives the event,
+ * names the member in it, and answers for all of it; one meeting of the
+ * event is not delegated alone. */
+static void
+test_delegated_series(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_outbox *v;
+	struct got g;
+	char *m;
+	size_t n;
+
+	put_group(fx, 1, "");
+	v = plan(fx, "2021-02-01 12:00", &n);
+	store_outbox_free(v, n);
+
+	/* reply()'s PARTSTAT takes the parameters after it too. */
+	m = reply("kim@gov.example.bb", "DELEGATED;DELEGATED-TO=\"mailto:"
+	    "alt@gov.example.bb\"", "20210202T120000Z", "", "", 11);
+	assert_int_equal(apply(fx, "2021-02-02 12:00", m), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat(fx, EVENT, "kim@gov.example.bb"),
+	    "DELEGATED");
+	assert_string_equal(partstat(fx, MARCH, "kim@gov.example.bb"),
+	    "DELEGATED");
+
+	/* The event goes to the delegate alone, naming who sent them. */
+	v = plan(fx, "2021-02-02 12:00", &n);
+	assert_int_equal(n, 1);
+	all_are(v, n, "invite", "REQUEST", 0, 1, NULL);
+	got_of(to(v, n, "alt@gov.example.bb"), &g);
+	assert_non_null(strstr(g.ical, "DELEGATED-FROM=\"mailto:kim@gov."
+	    "example.bb\""));
+	{
+		const struct ical_itip_event *e = &g.v->itip->ev[0];
+		size_t i;
+		int found = 0;
+
+		for (i = 0; i < e->natt; i++)
+			if (strcmp(e->att[i].email, "alt@gov.example.bb") == 0)
+				found = e->att[i].delegated_from != NULL &&
+				    strcmp(e->att[i].delegated_from,
+				    "kim@gov.example.bb") == 0;
+		assert_true(found);
+	}
+	verdict_free(g.v);
+	store_outbox_free(v, n);
+	v = plan(fx, "2021-02-02 13:00", &n);
+	assert_int_equal(n, 0);
+	store_outbox_free(v, n);
+
+	/* Their answer is for the series and each of its meetings. */
+	m = reply("alt@gov.example.bb", "ACCEPTED;DELEGATED-FROM=\"mailto:"
+	    "kim@gov.example.bb\"", "20210204T120000Z", "", "", 12);
+	assert_int_equal(apply(fx, "2021-02-04 12:00", m), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat(fx, EVENT, "alt@gov.example.bb"),
+	    "ACCEPTED");
+	assert_string_equal(partstat(fx, MARCH, "alt@gov.example.bb"),
+	    "ACCEPTED");
+
+	/* Ana delegates March alone: her answer stands, nobody is added. */
+	m = reply("ana@mides.example.uy", "DELEGATED;DELEGATED-TO=\"mailto:"
+	    "other@x.example\"", "20210206T120000Z", "",
+	    "RECURRENCE-ID:20210317T180000Z\r\n", 13);
+	assert_int_equal(apply(fx, "2021-02-06 12:00", m), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat(fx, MARCH, "ana@mides.example.uy"),
+	    "DELEGATED");
+	v = plan(fx, "2021-02-06 12:00", &n);
+	assert_int_equal(n, 0);
+	store_outbox_free(v, n);
+	assert_string_equal(partstat(fx, EVENT, "other@x.example"), "none");
+}
+
 /* Outlook names its zones its own way and says what they are. */
 static const char windows_zone[] =
 	"BEGIN:VTIMEZONE\r\nTZID:Montevideo Standard Time\r\n"
@@ -707,6 +782,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_changes, setup,
 		    tl_teardown),
 		cmocka_unit_test_setup_teardown(test_answers, setup,
+		    tl_teardown),
+		cmocka_unit_test_setup_teardown(test_delegated_series, setup,
 		    tl_teardown),
 		cmocka_unit_test_setup_teardown(test_real_client_answers, setup,
 		    tl_teardown),
