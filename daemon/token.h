@@ -13,11 +13,12 @@
  *
  *	"convened-token" 0x00 0x01 <kind> <len> <scope> <len> <address>
  *
- * where 0x01 is the version of the encoding, kind is 'm' (a meeting's UID)
- * or 'g' (a group id; "" for a letter about no group), each len is the
- * length of what follows as four bytes, most significant first, and the
- * address is the recipient's, in lower case (ASCII).  Every field has its
- * length in front: no two scopes and addresses encode alike.  The first 80
+ * where 0x01 is the version of the encoding, kind is 'm' (a meeting's UID),
+ * 'g' (a group id; "" for a letter about no group) or 'h' (the Message-ID
+ * of a message held for a coordinator's confirmation: trust.h), each len
+ * is the length of what follows as four bytes, most significant first, and
+ * the address is the recipient's, in lower case (ASCII).  Every field has
+ * its length in front: no two scopes and addresses encode alike.  The first 80
  * bits of the HMAC are written as 16 lower-case base32 letters (RFC 4648's
  * alphabet, a-z and 2-7): MTAs lower-case local parts, and 80 bits keep
  * "<local>+<token>" within a local part's 64 octets for any organizer
@@ -48,7 +49,9 @@ struct token_key {
 
 enum token_scope {
 	TOKEN_GROUP,                    /* scope is a group id */
-	TOKEN_MEETING                   /* scope is a meeting's UID */
+	TOKEN_MEETING,                  /* scope is a meeting's UID */
+	TOKEN_HELD                      /* scope is the Message-ID of a
+	                                 * message held for confirmation */
 };
 
 /* Read the key named by key_file (a path when it holds a '/', else a
