@@ -45,8 +45,6 @@
 #define QUOTE_MAX       2000    /* bytes of a held message quoted */
 #define SCOPE_WINDOW    (400 * DAY) /* meetings whose tokens prove a
                                      * coordinator's message to the group */
-#define NOTICE_WINDOW   3600    /* one counter-notice per coordinator,
-                                 * attendee and meeting this often */
 #define REASONS_MAX     4       /* refusals counted for one message */
 
 struct ictx {
@@ -329,24 +327,47 @@ proposed_for(void *arg, struct letter_vars *lv, const char *lang,
 }
 
 /* Whether a counter-notice about attendee and meeting r may go to
- * coordinator `to` now: one an hour at most (NOTICE_WINDOW), or a
- * thousand proposals would make a thousand notices each.  1 yes, 0 no
- * (noted, said once per message), -1 error. */
+ * coordinator `to` in this cycle: once at most, or a thousand proposals
+ * would make a thousand notices each; the next one says how many were
+ * held back (*more).  1 yes, 0 no (noted, said once per message), -1
+ * error. */
 static int
 notice_due(struct ictx *c, const struct store_plan_meeting *r,
-    const char *to, const char *attendee)
+    const char *to, const char *attendee, long long *more)
 {
 	int rc;
 
 	rc = store_notice_allow(c->st, "counter-notice", to, r->uid, attendee,
-	    c->now, c->now - NOTICE_WINDOW + 1, c->err);
+	    c->now, c->now, more, c->err);
 	if (rc == 0 && c->nreasons == 0) {
 		note(c, TRUST_RATE_LIMITED);
 		log_info("%s: refused (%s): a proposal of %s for %s was passed "
-		    "to the coordinators within the hour: not again", c->msgid,
+		    "to the coordinators in this cycle already: counted for the "
+		    "next notice", c->msgid,
 		    trust_reason_name(TRUST_RATE_LIMITED), attendee, r->uid);
 	}
 	return rc;
+}
+
+/* The counter-notice to coordinator `to`, unless one about the same
+ * attendee and meeting went in this cycle; with how many were held back
+ * since the last.  extra has room for the count after its n variables. */
+static int
+counter_notice(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const char *to, const char *attendee,
+    struct tvar *extra, size_t n, struct letter *l)
+{
+	long long more = 0;
+	char buf[32];
+	int rc;
+
+	if ((rc = notice_due(c, r, to, attendee, &more)) != 1)
+		return rc;
+	snprintf(buf, sizeof buf, "%lld", more);
+	extra[n].name = "more";
+	extra[n].value = more > 0 ? buf : NULL;
+	l->nvars = n + 1;
+	return meeting_mail(c, g, r, "counter-notice", to, l);
 }
 
 /* An attendee proposes another time: the coordinators decide. */
@@ -364,11 +385,12 @@ forward_proposal(struct ictx *c, const struct group *g,
 	if (strlen(comment) > COMMENT_MAX)
 		comment[COMMENT_MAX] = '\0';
 	{
-		const struct tvar extra[] = {
+		struct tvar extra[] = {
 			{ "attendee_name", who && who->name ? who->name :
 			    attendee },
 			{ "attendee_email", attendee },
 			{ "comment", comment },
+			{ "more", NULL },
 		};
 
 		memset(&l, 0, sizeof l);
@@ -376,12 +398,10 @@ forward_proposal(struct ictx *c, const struct group *g,
 		l.nvars = 3;
 		l.vars_for = proposed_for;
 		l.arg = &proposed;
-		for (i = 0; i < g->nmembers && rc == 0; i++)
-			if (g->members[i].coordinator &&
-			    (rc = notice_due(c, r, g->members[i].email,
-			    attendee)) == 1)
-				rc = meeting_mail(c, g, r, "counter-notice",
-				    g->members[i].email, &l);
+		for (i = 0; i < g->nmembers && rc >= 0; i++)
+			if (g->members[i].coordinator)
+				rc = counter_notice(c, g, r, g->members[i].email,
+				    attendee, extra, 3, &l);
 	}
 	free(comment);
 	return rc;

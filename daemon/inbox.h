@@ -9,7 +9,8 @@
  *    attendee's PARTSTAT, unless an answer with a later DTSTAMP is already
  *    recorded (a DTSTAMP ahead of the clock counts as the time it is
  *    read); a REPLY carrying another start, and a COUNTER, are passed to
- *    the group's coordinators, once an hour for one attendee and meeting;
+ *    the group's coordinators, once a cycle for one attendee and meeting
+ *    (the next notice says how many were held back);
  *  - a coordinator's agenda, minutes or document without the proof the
  *    record needs is held, and the coordinator asked to confirm it
  *    (confirm-request); their CONFIRM, carrying their token for it,

@@ -273,7 +273,7 @@ static const char migration_6[] =
  * the messages held until their coordinator confirms them, raw, with the
  * coordinator asked (the configured address) and when they arrived; and
  * when a notice about one sender and meeting last went to a recipient,
- * which bounds how often it goes. */
+ * which bounds how often it goes, and how many were held back since. */
 static const char migration_7[] =
 	"CREATE TABLE refusals ("
 	"  reason   TEXT PRIMARY KEY NOT NULL,"
@@ -296,6 +296,7 @@ static const char migration_7[] =
 	"  meeting_uid TEXT NOT NULL,"
 	"  sender      TEXT NOT NULL COLLATE NOCASE,"
 	"  at          INTEGER NOT NULL,"
+	"  held_back   INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (kind, recipient, meeting_uid, sender)"
 	") WITHOUT ROWID;";
 
@@ -452,7 +453,8 @@ enum stmt_id {
 	ST_HELD_RAW,
 	ST_HELD_DROP,
 	ST_HELD_EXPIRED,
-	ST_NOTICE_ALLOW,
+	ST_NOTICE_GET,
+	ST_NOTICE_PUT,
 	ST__COUNT
 };
 
@@ -982,12 +984,16 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"SELECT message_id, group_id, coordinator, received FROM held"
 	" WHERE received < ?1 ORDER BY received, message_id",
 
-	/* Changes a row only when the last one went before ?6. */
-	[ST_NOTICE_ALLOW] =
-	"INSERT INTO notices_sent (kind, recipient, meeting_uid, sender, at)"
-	" VALUES (?1, ?2, ?3, ?4, ?5)"
+	[ST_NOTICE_GET] =
+	"SELECT at, held_back FROM notices_sent"
+	" WHERE kind = ?1 AND recipient = ?2 AND meeting_uid = ?3"
+	"  AND sender = ?4",
+
+	[ST_NOTICE_PUT] =
+	"INSERT INTO notices_sent (kind, recipient, meeting_uid, sender, at,"
+	"  held_back) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 	" ON CONFLICT (kind, recipient, meeting_uid, sender) DO UPDATE SET"
-	"  at = excluded.at WHERE at < ?6",
+	"  at = excluded.at, held_back = excluded.held_back",
 };
 
 struct store {
@@ -3634,15 +3640,30 @@ store_held_free(struct store_held *v, size_t n)
 int
 store_notice_allow(struct store *s, const char *kind, const char *recipient,
     const char *meeting_uid, const char *sender, long long now,
-    long long since, char **err)
+    long long since, long long *held_back, char **err)
 {
-	int rc;
+	const char *mt = meeting_uid ? meeting_uid : "", *who = sender ?
+	    sender : "";
+	long long at = -1, back = 0;
+	sqlite3_stmt *st;
+	int rc, allow;
 
-	rc = run_stmt(s, stmt_get(s, ST_NOTICE_ALLOW, "ttttll", kind,
-	    recipient, meeting_uid ? meeting_uid : "", sender ? sender : "",
-	    now, since));
-	if (rc < 0)
-		return dberr(s, err, xasprintf("cannot record %s to %s", kind,
-		    recipient));
-	return rc > 0;
+	rc = one_row(s, st = stmt_get(s, ST_NOTICE_GET, "tttt", kind,
+	    recipient, mt, who));
+	if (rc == -1)
+		goto fail;
+	if (rc == 1) {
+		at = (long long)sqlite3_column_int64(st, 0);
+		back = (long long)sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+	}
+	allow = rc == 0 || at < since;
+	*held_back = allow ? back : 0;
+	if (run_stmt(s, stmt_get(s, ST_NOTICE_PUT, "ttttll", kind, recipient,
+	    mt, who, allow ? now : at, allow ? 0 : back + 1)) < 0)
+		goto fail;
+	return allow;
+fail:
+	return dberr(s, err, xasprintf("cannot record %s to %s", kind,
+	    recipient));
 }

@@ -694,9 +694,11 @@ int  store_held_drop(struct store *, const char *message_id, char **err);
 
 /* Whether a notice of kind about sender and meeting_uid (either may be
  * NULL) may go to recipient now: 1 when none went since `since` (now is
- * recorded as the last), 0 when one did (nothing recorded), -1 error. */
+ * recorded as the last, and *held_back is how many were held back since
+ * the one before), 0 when one did (this one is counted as held back,
+ * *held_back 0), -1 error. */
 int  store_notice_allow(struct store *, const char *kind,
          const char *recipient, const char *meeting_uid, const char *sender,
-         long long now, long long since, char **err);
+         long long now, long long since, long long *held_back, char **err);
 
 #endif

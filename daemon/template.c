@@ -61,7 +61,7 @@ static const char *const notice_vars[] = {
 	"member_timezone", "meeting_timezone", "duration", "location",
 	"organizer_name", "organizer_email", "agenda", "sequence",
 	"deadline", "tag", "files", "sender_name", "attendee_name",
-	"attendee_email", "proposed_when", "comment", NULL
+	"attendee_email", "proposed_when", "comment", "more", NULL
 };
 
 /* Notices to coordinators: who they are written to, and about what. */

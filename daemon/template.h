@@ -103,6 +103,8 @@ struct tvar {
  *	deadline (localized date) tag ("[group-id]") files (one file name a
  *	line) sender_name attendee_name attendee_email proposed_when
  *	(localized date and time) comment (free text, may be multi-line)
+ *	more (counter-notice: how many proposals of the same attendee for
+ *	the meeting were held back since the last notice, or empty)
  * bounce-notice accepts
  *	member_name member_email group_name group_id organizer_name
  *	organizer_email address address_name reason

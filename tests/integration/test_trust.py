@@ -13,8 +13,8 @@ Covers:
   own token, an outsider's from Junk with no token, an outsider's for a
   member; a DTSTAMP of 2099 counts as of its receipt, so the member's next
   answer still counts; a forged DSN (a message of ours, to another
-  address) marks nobody; 1,000 counter-proposals make one notice per
-  coordinator;
+  address) marks nobody; 1,000 counter-proposals in a cycle make one
+  notice per coordinator, and the next cycle's says 999 were held back;
 - a forged coordinator agenda (no token; a token stolen from another
   member's invitation; an Authentication-Results of an MTA nobody
   trusts) and a forged document change nothing, reach no member, and each
@@ -396,6 +396,13 @@ def test(ws):
     got = out()
     check(sorted((r, k) for r, k, _ in got) == [(ANA, "counter-notice"), (LUIS, "counter-notice")],
           "after 1000 counters: %s" % [(r, k) for r, k, _ in got])
+    # The next cycle's proposal goes, saying how many were held back.
+    dc.deliver("agenda", counter(inv[KIM], KIM, 1000))
+    ws.convened("once", now="2021-03-06T12:00:00Z")
+    got = {r: ti.body(msg) for r, k, msg in out() if k == "counter-notice"}
+    check(sorted(got) == [ANA, LUIS], "counter-notices to %s" % sorted(got))
+    check(all("otras 999 propuestas" in " ".join(t.split()) for t in got.values()),
+          "no summary in the next counter-notice:\n" + got[LUIS])
 
     # -- Forged agenda and document: held, nothing reaches a member, one
     # confirmation request each, to Luis only.

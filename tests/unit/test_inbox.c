@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "agenda.h"
+#include "classify.h"
 #include "config.h"
 #include "ical.h"
 #include "inbox.h"
@@ -821,13 +822,17 @@ test_future_dtstamp(void **state)
 	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "ACCEPTED");
 }
 
-/* A thousand proposals from one attendee: one counter-notice per
- * coordinator within the hour. */
+/* A thousand proposals from one attendee in one cycle: one
+ * counter-notice per coordinator; the next cycle's says how many were
+ * held back. */
 static void
 test_counter_flood(void **state)
 {
 	struct tl_ws *fx = *state;
-	char id[32], *m;
+	struct store_outbox *o;
+	struct verdict *v;
+	char id[32], *m, *text;
+	size_t n;
 	int i;
 
 	for (i = 0; i < 1000; i++) {
@@ -841,13 +846,30 @@ test_counter_flood(void **state)
 	}
 	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
 	assert_int_equal(refused(fx, "rate-limited"), 999);
-	/* The next hour, one more each. */
+	text = tl_outbox_text(fx, "counter-notice", "luis@cepal.example.org");
+	assert_null(strstr(text, "other proposals"));
+	free(text);
+	o = tl_outbox_new(fx, &n);
+	store_outbox_free(o, n);
+	/* The next cycle, one more each, summing up. */
 	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "TENTATIVE",
-	    "20210302T110000Z", "flood-x@bb",
+	    "20210302T101000Z", "flood-x@bb",
 	    "DTSTART:20210318T180000Z\r\nDTEND:20210318T193000Z\r\n");
-	assert_int_equal(apply(fx, m, "2021-03-02 11:06"), INBOX_APPLIED);
+	assert_int_equal(apply(fx, m, "2021-03-02 10:15"), INBOX_APPLIED);
 	free(m);
 	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 4);
+	o = tl_outbox_new(fx, &n);
+	assert_int_equal(n, 2);
+	for (i = 0; i < (int)n; i++) {
+		classify(o[i].data, strlen(o[i].data), &v);
+		/* Luis reads English, Ana the group's Spanish. */
+		assert_true(strstr(v->msg->text, "Kim also sent 999 other "
+		    "proposals for this meeting") != NULL ||
+		    strstr(v->msg->text, "Kim envió además otras 999 "
+		    "propuestas") != NULL);
+		verdict_free(v);
+	}
+	store_outbox_free(o, n);
 }
 
 /* "acta.pdf.exe", a program, as minutes: neither archived nor sent on;
