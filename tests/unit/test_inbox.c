@@ -26,6 +26,7 @@
 #include "store.h"
 #include "testlib.h"
 #include "token.h"
+#include "trust.h"
 #include "util.h"
 
 #define UID "ss-monthly-20210317@example.org"
@@ -717,6 +718,44 @@ test_forged_agenda_held(void **state)
 	assert_int_equal(refused(fx, "expired"), 1);
 }
 
+/* Held for one coordinator at most TRUST_HELD_MAX at once: more are
+ * refused with no request; our own mail come back asks nobody. */
+static void
+test_hold_bounds(void **state)
+{
+	struct tl_ws *fx = *state;
+	size_t before = tl_outbox_count(fx, NULL, NULL, NULL);
+	char id[32], *m;
+	int i;
+
+	for (i = 0; i < TRUST_HELD_MAX + 2; i++) {
+		snprintf(id, sizeof id, "hb-%d@evil", i);
+		m = xasprintf("From: luis@cepal.example.org\r\n"
+		    "To: agenda@example.org\r\nSubject: [ss] document %d\r\n"
+		    "Message-ID: <%s>\r\n"
+		    "Content-Type: text/plain; charset=UTF-8\r\n\r\nTexto %d\r\n",
+		    i, id, i);
+		assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_REFUSED);
+		free(m);
+	}
+	assert_int_equal(tl_outbox_count(fx, NULL, "confirm-request",
+	    "luis@cepal.example.org"), TRUST_HELD_MAX);
+	assert_int_equal(tl_outbox_count(fx, NULL, NULL, NULL),
+	    before + TRUST_HELD_MAX);
+	assert_int_equal(refused(fx, "no-token"), TRUST_HELD_MAX);
+	assert_int_equal(refused(fx, "hold-limit"), 2);
+	/* One of our Message-IDs in Ana's name: nobody asked. */
+	m = xasprintf("From: ana@mides.example.uy\r\nTo: agenda@example.org\r\n"
+	    "Subject: [ss] document\r\nMessage-ID: <cv1.minutes-notice.ss."
+	    "ss-monthly-20210317.-.abcdefghijklmnop@example.org>\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n\r\nActa\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_REFUSED);
+	free(m);
+	assert_int_equal(refused(fx, "loop"), 1);
+	assert_int_equal(tl_outbox_count(fx, NULL, "confirm-request",
+	    "ana@mides.example.uy"), 0);
+}
+
 /* With [trust] authserv_id set, the record needs authentication too:
  * a token alone is held; the trusted MTA's verdict, topmost, lets it
  * through. */
@@ -1161,6 +1200,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forged_agenda_held,
 		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_record_needs_authentication,
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_hold_bounds,
 		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_rsvp_proof,
 		    setup_planned, tl_teardown),
