@@ -1,11 +1,14 @@
 /*
  * inbox.c: the effects of replies (see inbox.h).
  *
- * Trust rests on the From address: an RSVP counts only from the attendee
- * it answers for, an agenda or minutes only from a coordinator of the
- * group.  From can be forged, as everywhere in mail; the receiving MTA's
- * SPF/DKIM/DMARC checks are what stand behind it, and a refused message
- * is always logged so an administrator can see an attempt.
+ * Who may act is decided by the From address: an RSVP counts only from
+ * the attendee it answers for, an agenda or minutes only from a
+ * coordinator of the group.  From can be forged, so what the message
+ * proves decides whether it acts (trust.h): a reply token issued to the
+ * sender, authentication by a trusted MTA.  A coordinator's message
+ * without that proof is held and the coordinator asked to confirm it.
+ * Every refusal is one log line with the Message-ID and its reason, and
+ * is counted in the store for `status`.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -21,6 +24,7 @@
 #include "classify.h"
 #include "compose.h"
 #include "config.h"
+#include "filetype.h"
 #include "imap.h"
 #include "inbox.h"
 #include "letter.h"
@@ -31,6 +35,8 @@
 #include "oauth.h"
 #include "store.h"
 #include "template.h"
+#include "token.h"
+#include "trust.h"
 #include "util.h"
 #include "verp.h"
 
@@ -40,6 +46,10 @@
                                  * change of mind, not a mailing list */
 #define MINUTES_WINDOW  (90 * DAY)  /* a tagged minutes message belongs to
                                      * a meeting that ended this recently */
+#define QUOTE_MAX       2000    /* bytes of a held message quoted */
+#define SCOPE_WINDOW    (400 * DAY) /* meetings whose tokens prove a
+                                     * coordinator's message to the group */
+#define REASONS_MAX     4       /* refusals counted for one message */
 
 struct ictx {
 	const struct config *cfg;
@@ -60,6 +70,15 @@ struct ictx {
 	/* What was written in the repository: taken back when the record
 	 * of it cannot be committed. */
 	struct archive_stored stored;
+	/* Trust (trust.h): the raw message (to hold it), the folder it was
+	 * found in, whether its coordinator confirmed it, and the refusals
+	 * to count with its record. */
+	const char *data;
+	size_t len;
+	const char *folder;
+	int confirmed;
+	enum trust_reason reasons[REASONS_MAX];
+	size_t nreasons;
 };
 
 static const char *
@@ -75,6 +94,35 @@ why(struct ictx *c, const char *fmt, ...)
 	va_end(ap);
 	c->why = c->whybuf;
 	return c->why;
+}
+
+/* A refusal of reason, to count with the message's record. */
+static void
+note(struct ictx *c, enum trust_reason r)
+{
+	if (c->nreasons < REASONS_MAX)
+		c->reasons[c->nreasons++] = r;
+}
+
+static enum inbox_result
+refuse(struct ictx *c, enum trust_reason r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The message refused for reason r, said first in its log line. */
+static enum inbox_result
+refuse(struct ictx *c, enum trust_reason r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(c->whybuf, sizeof c->whybuf, "%s: ",
+	    trust_reason_name(r));
+	va_start(ap, fmt);
+	vsnprintf(c->whybuf + n, sizeof c->whybuf - (size_t)n, fmt, ap);
+	va_end(ap);
+	c->why = c->whybuf;
+	note(c, r);
+	return INBOX_REFUSED;
 }
 
 const char *
@@ -284,6 +332,50 @@ proposed_for(void *arg, struct letter_vars *lv, const char *lang,
 	    tz));
 }
 
+/* Whether a counter-notice about attendee and meeting r may go to
+ * coordinator `to` in this cycle: once at most, or a thousand proposals
+ * would make a thousand notices each; the next one says how many were
+ * held back (*more).  1 yes, 0 no (noted, said once per message), -1
+ * error. */
+static int
+notice_due(struct ictx *c, const struct store_plan_meeting *r,
+    const char *to, const char *attendee, long long *more)
+{
+	int rc;
+
+	rc = store_notice_allow(c->st, "counter-notice", to, r->uid, attendee,
+	    c->now, c->now, more, c->err);
+	if (rc == 0 && c->nreasons == 0) {
+		note(c, TRUST_RATE_LIMITED);
+		log_info("%s: refused (%s): a proposal of %s for %s was passed "
+		    "to the coordinators in this cycle already: counted for the "
+		    "next notice", c->msgid,
+		    trust_reason_name(TRUST_RATE_LIMITED), attendee, r->uid);
+	}
+	return rc;
+}
+
+/* The counter-notice to coordinator `to`, unless one about the same
+ * attendee and meeting went in this cycle; with how many were held back
+ * since the last.  extra has room for the count after its n variables. */
+static int
+counter_notice(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const char *to, const char *attendee,
+    struct tvar *extra, size_t n, struct letter *l)
+{
+	long long more = 0;
+	char buf[32];
+	int rc;
+
+	if ((rc = notice_due(c, r, to, attendee, &more)) != 1)
+		return rc;
+	snprintf(buf, sizeof buf, "%lld", more);
+	extra[n].name = "more";
+	extra[n].value = more > 0 ? buf : NULL;
+	l->nvars = n + 1;
+	return meeting_mail(c, g, r, "counter-notice", to, l);
+}
+
 /* An attendee proposes another time: the coordinators decide. */
 static int
 forward_proposal(struct ictx *c, const struct group *g,
@@ -310,12 +402,13 @@ forward_proposal(struct ictx *c, const struct group *g,
 	if (strlen(comment) > COMMENT_MAX)
 		comment[COMMENT_MAX] = '\0';
 	{
-		const struct tvar extra[] = {
+		struct tvar extra[] = {
 			{ "attendee_name", who && who->name ? who->name :
 			    attendee },
 			{ "attendee_email", attendee },
 			{ "comment", comment },
 			{ "proposed_duration", minutes },
+			{ "more", NULL },
 		};
 
 		memset(&l, 0, sizeof l);
@@ -323,10 +416,10 @@ forward_proposal(struct ictx *c, const struct group *g,
 		l.nvars = 4;
 		l.vars_for = proposed_for;
 		l.arg = &proposed;
-		for (i = 0; i < g->nmembers && rc == 0; i++)
+		for (i = 0; i < g->nmembers && rc >= 0; i++)
 			if (g->members[i].coordinator)
-				rc = meeting_mail(c, g, r, "counter-notice",
-				    g->members[i].email, &l);
+				rc = counter_notice(c, g, r, g->members[i].email,
+				    attendee, extra, 4, &l);
 	}
 	free(comment);
 	return rc;
@@ -395,13 +488,42 @@ replying_attendee(struct ictx *c, const struct group *g,
 		return NULL;
 	}
 	if (from == NULL || strcasecmp(from, addr) != 0) {
-		why(c, "spoofed: From %s answers for attendee %s",
+		*res = refuse(c, TRUST_SPOOFED, "From %s answers for attendee %s",
 		    c->v->from ? c->v->from : "(none)", who->email);
-		*res = INBOX_REFUSED;
 		return NULL;
 	}
 	*invited = addr;
 	return who;
+}
+
+/* Whether an answer to meeting r proves its sender (trust.h): a token
+ * issued to them (or to the member whose alias they are) for the meeting, its series event or the group, or
+ * authentication; From alone for a meeting invited before tokens that is
+ * not over, unless the answer was found in Junk.  1, or 0 with the
+ * refusal given. */
+static int
+answer_proven(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r)
+{
+	struct trust_scope sc[3];
+	struct trust_proof p;
+	size_t n = 0;
+
+	sc[n++] = (struct trust_scope){ TOKEN_MEETING, r->uid };
+	if (r->series_uid != NULL && strcmp(r->series_uid, r->uid) != 0)
+		sc[n++] = (struct trust_scope){ TOKEN_MEETING, r->series_uid };
+	sc[n++] = (struct trust_scope){ TOKEN_GROUP, g->id };
+	/* an alias's answer carries the token the member was given */
+	trust_gather_as(c->cfg, c->v, own_address(g, c->v->from), c->folder,
+	    sc, n, &p);
+	p.legacy = r->plain_organizer && c->now < r->end;
+	if (trust_decide(TRUST_ANSWER, &p) == TRUST_ALLOW)
+		return 1;
+	refuse(c, TRUST_NO_PROOF, "answer for %s carries no reply token of "
+	    "%s's and is not authenticated%s%s%s", r->uid, c->v->from,
+	    p.junk ? "; found in Junk" : "", p.auth_why[0] ? ": " : "",
+	    p.auth_why);
+	return 0;
 }
 
 /* An RSVP: who's answer to meeting r, unless a newer one is recorded;
@@ -411,20 +533,29 @@ record_answer(struct ictx *c, const struct store_plan_meeting *r,
     const struct ical_itip_attendee *who, const char *invited, int *newer)
 {
 	const struct ical_itip_event *ev = &c->v->itip->ev[0];
-	int rc;
+	long long at;
+	int rc, future;
 
 	if (!valid_partstat(who->partstat)) {
 		why(c, "PARTSTAT %s is not an answer", who->partstat);
 		return INBOX_IGNORED;
 	}
-	/* A reply without DTSTAMP is as old as the mail says. */
+	/* A reply without DTSTAMP is as old as the mail says; one stamped
+	 * in the future would stand over every later answer: it is as old
+	 * as its receipt. */
+	at = trust_answer_time(ev->dtstamp, c->v->msg ? c->v->msg->date : 0,
+	    c->now, &future);
 	rc = store_invitation_reply(c->st, r->uid, invited, who->partstat,
-	    ev->dtstamp ? ev->dtstamp :
-	    c->v->msg && c->v->msg->date ? c->v->msg->date : c->now,
-	    c->now, c->err);
+	    at, c->now, c->err);
 	if (rc == -1)
 		return INBOX_FAILED;
 	*newer = rc;
+	if (future) {
+		note(c, TRUST_FUTURE_DTSTAMP);
+		log_warnx("%s: refused (%s): its DTSTAMP is ahead of the clock: "
+		    "the answer counts as of its receipt", c->msgid,
+		    trust_reason_name(TRUST_FUTURE_DTSTAMP));
+	}
 	why(c, rc ? "%s %s for %s" : "%s %s for %s is older than the "
 	    "answer recorded", invited, who->partstat, r->uid);
 	return INBOX_APPLIED;
@@ -582,6 +713,10 @@ do_reply(struct ictx *c, int counter)
 	}
 	if ((who = replying_attendee(c, g, &r, &invited, &res)) == NULL)
 		goto out;
+	if (!answer_proven(c, g, &r)) {
+		res = INBOX_REFUSED;
+		goto out;
+	}
 	if (r.cancelled) {
 		why(c, "meeting %s is cancelled", r.uid);
 		goto out;
@@ -617,7 +752,7 @@ do_bounce(struct ictx *c)
 {
 	const struct verdict *v = c->v;
 	const char *late = NULL;
-	size_t i, marked = 0, delayed = count_delays(v, &late);
+	size_t i, marked = 0, foreign = 0, delayed = count_delays(v, &late);
 	int rc;
 
 	/* When the returned message is quoted, it must be one of ours. */
@@ -638,11 +773,24 @@ do_bounce(struct ictx *c)
 			return INBOX_FAILED;
 		if (rc == 0)
 			continue;
+		/* It counts only when it returns a message we sent to that
+		 * address: the returned Message-ID carries its token. */
+		if (!trust_bounce_ours(c->cfg, v->bounced_id,
+		    v->bounce[i].email)) {
+			foreign++;
+			continue;
+		}
 		if (store_bounce_record(c->st, v->bounce[i].email,
 		    v->bounce[i].status, 1, c->now, c->err) == -1)
 			return INBOX_FAILED;
 		marked++;
 	}
+	if (marked == 0 && foreign > 0)
+		return refuse(c, TRUST_FOREIGN_BOUNCE, "bounce of %.80s, not a "
+		    "message of ours to %s", v->bounced_id ? v->bounced_id :
+		    "no message quoted", v->bounce[0].email);
+	if (foreign > 0)
+		note(c, TRUST_FOREIGN_BOUNCE);
 	if (marked == 0 && delayed > 0) {
 		why(c, "delivery delayed for %zu address%s, first %s: not "
 		    "counted as a bounce", delayed, delayed == 1 ? "" : "es",
@@ -656,6 +804,211 @@ do_bounce(struct ictx *c)
 	why(c, "%zu address%s bouncing, first %s", marked,
 	    marked == 1 ? "" : "es", v->bounce[0].email);
 	return INBOX_APPLIED;
+}
+
+/* ---- the record: proof, or the coordinator's confirmation ------------ */
+
+static char *local_date(long long t, const char *tz);
+
+/* The scopes whose tokens prove a coordinator's message to group g: the
+ * group, meeting r (may be NULL) and its series event, and every meeting
+ * of the group (and its event) within SCOPE_WINDOW, whose letters' Reply-To
+ * the coordinator may have answered.  *mt is what the scopes borrow from
+ * (free with store_plan_meetings_free(*mt, *nmt)).  Their number, or -1. */
+static int
+record_scopes(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, struct trust_scope *sc,
+    struct store_plan_meeting **mt, size_t *nmt)
+{
+	size_t n = 0, i;
+
+	*mt = NULL;
+	*nmt = 0;
+	sc[n++] = (struct trust_scope){ TOKEN_GROUP, g->id };
+	if (r != NULL) {
+		sc[n++] = (struct trust_scope){ TOKEN_MEETING, r->uid };
+		if (r->series_uid != NULL)
+			sc[n++] = (struct trust_scope){ TOKEN_MEETING,
+			    r->series_uid };
+	}
+	if (store_plan_meetings(c->st, g->id, c->now - SCOPE_WINDOW,
+	    c->now + SCOPE_WINDOW, mt, nmt, c->err) == -1)
+		return -1;
+	for (i = 0; i < *nmt && n + 2 <= TRUST_SCOPES_MAX; i++) {
+		sc[n++] = (struct trust_scope){ TOKEN_MEETING, (*mt)[i].uid };
+		if ((*mt)[i].series_uid != NULL)
+			sc[n++] = (struct trust_scope){ TOKEN_MEETING,
+			    (*mt)[i].series_uid };
+	}
+	return (int)n;
+}
+
+/* Mail of our own come back: one of our Message-IDs, or from the
+ * organizer's address (a plus address of it too). */
+static int
+looped(const struct ictx *c)
+{
+	const char *org = c->cfg->org_email, *from = c->v->from, *at, *plus;
+	struct msgid id;
+
+	if (msgid_parse(c->v->message_id, addr_domain(org), &id) == 0)
+		return 1;
+	if (from == NULL || (at = strchr(org, '@')) == NULL)
+		return 0;
+	if (strcasecmp(from, org) == 0)
+		return 1;
+	plus = strchr(from, '+');
+	return plus != NULL && (size_t)(plus - from) == (size_t)(at - org) &&
+	    strncasecmp(from, org, (size_t)(at - org)) == 0 &&
+	    strchr(plus, '@') != NULL && strcasecmp(strchr(plus, '@'), at) == 0;
+}
+
+/* What arrived, for the confirmation request: the text the message
+ * would apply, bounded, each line quoted; and its attachments named, with
+ * their size and type by content.  Both caller-freed. */
+static void
+quote_held(const struct ictx *c, char **quoted, char **files)
+{
+	const struct mime_msg *m = c->v->msg;
+	struct buf q = BUF_INIT(BUF_OWN), f = BUF_INIT(BUF_OWN);
+	char *text = inbox_unquoted(m ? m->text : NULL), *p, *nl;
+	size_t i, cut = strlen(text);
+
+	if (cut > QUOTE_MAX) {
+		/* On a character's first byte. */
+		for (cut = QUOTE_MAX; cut > 0 &&
+		    ((unsigned char)text[cut] & 0xc0) == 0x80; cut--)
+			;
+		text[cut] = '\0';
+	}
+	for (p = text; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		buf_adds(&q, "> ");
+		buf_add(&q, p, nl ? (size_t)(nl - p) : strlen(p));
+		buf_addc(&q, '\n');
+		if (nl == NULL)
+			break;
+	}
+	if (cut < strlen(m && m->text ? m->text : ""))
+		buf_adds(&q, "> [...]\n");
+	for (i = 0; m != NULL && i < m->natt; i++)
+		buf_addf(&f, "  %s (%zu KB, %s)\n", m->att[i].filename ?
+		    m->att[i].filename : "(no name)", (m->att[i].size + 1023) /
+		    1024, filetype_name(filetype_detect(m->att[i].data,
+		    m->att[i].size, m->att[i].charset, NULL)));
+	free(text);
+	*quoted = buf_detach(&q);
+	*files = buf_detach(&f);
+}
+
+/* The confirmation request: to the coordinator co at the configured
+ * address, never to From, quoting what arrived; their token in it is for
+ * this held message alone. */
+static int
+ask_confirmation(struct ictx *c, const struct group *g, const char *what,
+    const struct member *co, enum trust_reason reason)
+{
+	char *quoted, *files, *until;
+	struct letter l;
+	int rc;
+
+	quote_held(c, &quoted, &files);
+	until = local_date(c->now + TRUST_HOLD_DAYS * DAY, g->timezone);
+	{
+		const struct tvar vars[] = {
+			{ "sender", c->v->from },
+			{ "subject", c->v->msg ? c->v->msg->subject : NULL },
+			{ "message_id", c->msgid }, { "quoted", quoted },
+			{ "files", *files ? files : NULL }, { "until", until },
+			{ "no_token", reason == TRUST_NO_TOKEN ? "1" : NULL },
+			{ "not_authenticated", reason == TRUST_NOT_AUTHENTICATED ?
+			    "1" : NULL },
+			{ "kind_agenda", strcmp(what, "agenda") ? NULL : "1" },
+			{ "kind_minutes", strcmp(what, "minutes") ? NULL : "1" },
+			{ "kind_document", strcmp(what, "document") ? NULL : "1" },
+			{ "kind_agreement", strcmp(what, "agreement") ? NULL :
+			    "1" },
+		};
+
+		memset(&l, 0, sizeof l);
+		l.kind = "confirm-request";
+		l.group = g;
+		l.to = co->email;
+		l.held = c->msgid;
+		l.vars = vars;
+		l.nvars = sizeof vars / sizeof vars[0];
+		rc = send_letter(c, &l);
+	}
+	free(until);
+	free(files);
+	free(quoted);
+	return rc;
+}
+
+/* A coordinator's message without the proof the record needs: held, and
+ * the coordinator asked, unless it is our own mail come back or too many
+ * wait for them already. */
+static enum inbox_result
+hold(struct ictx *c, const struct group *g, const char *what,
+    enum trust_decision d)
+{
+	const struct member *co = config_coordinator(g, c->v->from);
+	enum trust_reason reason = d == TRUST_HOLD_NO_TOKEN ? TRUST_NO_TOKEN :
+	    TRUST_NOT_AUTHENTICATED;
+	struct store_held h, *held = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (looped(c))
+		return refuse(c, TRUST_LOOP, "%s for %s is our own mail come "
+		    "back: not held, nobody asked", what, g->id);
+	if (store_held_for(c->st, co->email, &held, &n, c->err) == -1)
+		return INBOX_FAILED;
+	store_held_free(held, n);
+	if (n >= TRUST_HELD_MAX)
+		return refuse(c, TRUST_HOLD_LIMIT, "%s for %s without proof, "
+		    "and %zu messages wait for %s's confirmation already: not "
+		    "held", what, g->id, n, co->email);
+	memset(&h, 0, sizeof h);
+	h.message_id = (char *)c->msgid;
+	h.group_id = g->id;
+	h.coordinator = co->email;
+	h.received = c->now;
+	if ((rc = store_held_add(c->st, &h, c->data, c->len, c->err)) == -1 ||
+	    (rc == 1 && ask_confirmation(c, g, what, co, reason) == -1))
+		return INBOX_FAILED;
+	return refuse(c, reason, "%s for %s %s: held, %s asked to confirm it",
+	    what, g->id, reason == TRUST_NO_TOKEN ? "carries no reply token "
+	    "of its sender's" : "is not authenticated", co->email);
+}
+
+/* Whether a coordinator's message for the record proves itself
+ * (trust.h): 1 yes (or confirmed), 0 no (held or refused: *res), -1
+ * failed (*res INBOX_FAILED). */
+static int
+record_proven(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const char *what,
+    enum inbox_result *res)
+{
+	struct trust_scope sc[TRUST_SCOPES_MAX];
+	struct store_plan_meeting *mt;
+	struct trust_proof p;
+	enum trust_decision d;
+	size_t nmt;
+	int n;
+
+	if (c->confirmed)
+		return 1;
+	if ((n = record_scopes(c, g, r, sc, &mt, &nmt)) == -1) {
+		*res = INBOX_FAILED;
+		return -1;
+	}
+	trust_gather(c->cfg, c->v, c->folder, sc, (size_t)n, &p);
+	store_plan_meetings_free(mt, nmt);
+	if ((d = trust_decide(TRUST_RECORD, &p)) == TRUST_ALLOW)
+		return 1;
+	*res = hold(c, g, what, d);
+	return *res == INBOX_FAILED ? -1 : 0;
 }
 
 /* ---- agenda -------------------------------------------------------------- */
@@ -713,9 +1066,9 @@ do_agenda(struct ictx *c, const char *uid)
 		goto out;
 	}
 	if (config_coordinator(g, c->v->from) == NULL) {
-		why(c, "agenda from %s, not a coordinator of %s",
-		    c->v->from ? c->v->from : "(none)", g->id);
-		res = INBOX_REFUSED;
+		res = refuse(c, TRUST_NOT_COORDINATOR, "agenda from %s, not a "
+		    "coordinator of %s", c->v->from ? c->v->from : "(none)",
+		    g->id);
 		goto out;
 	}
 	if (r.cancelled || r.start <= c->now) {
@@ -728,6 +1081,9 @@ do_agenda(struct ictx *c, const char *uid)
 		why(c, "agenda reply with no text of its own");
 		goto out;
 	}
+	if (record_proven(c, g, &r, "agenda", &res) != 1)
+		goto out;
+	res = INBOX_IGNORED;
 	if (inbox_is_confirmation(text)) {
 		if (r.agenda_confirmed) {
 			why(c, "agenda of %s was confirmed already", r.uid);
@@ -895,34 +1251,54 @@ tell_members(struct ictx *c, const struct group *g,
 	return rc;
 }
 
+/* Whether a file may go to every member: by what its bytes are
+ * (filetype.h), never by its name.  NULL yes, else why not. */
+static const char *
+not_allowed(const struct mime_attachment *a)
+{
+	const char *why = NULL;
+
+	if (filetype_detect(a->data, a->size, a->charset, &why) ==
+	    FILETYPE_OTHER)
+		return why != NULL ? why : "not an allowed type";
+	return NULL;
+}
+
 /* The message's attachments to archive: all but calendars, and of those
- * only what keeps within [policy] attachment_max_kb each and
- * attachments_total_max_kb together, taken in order.  The rest is left
- * out, one "  name (N KB)" line each in *refused.  The array (never NULL,
- * caller frees) borrows from m, which may be NULL. */
+ * only what is of an allowed type by content and keeps within [policy]
+ * attachment_max_kb each and attachments_total_max_kb together, taken
+ * in order.  The rest is left out, one "  name (N KB)" line each in
+ * *refused ("  name (N KB): why" for a type refused, counted in
+ * *wrong).  The array (never NULL, caller frees) borrows from m, which
+ * may be NULL. */
 static struct archive_file *
 archive_files(const struct config *cfg, const struct mime_msg *m,
-    size_t *nfiles, struct buf *refused)
+    size_t *nfiles, struct buf *refused, int *wrong)
 {
 	size_t i, total = 0, one = (size_t)cfg->attachment_max_kb * 1024,
 	    all = (size_t)cfg->attachments_total_max_kb * 1024;
 	struct archive_file *files;
 	const struct mime_attachment *a;
 	char fallback[32], *name;
+	const char *bad;
 
 	*nfiles = 0;
+	*wrong = 0;
 	files = xcalloc(m && m->natt ? m->natt : 1, sizeof *files);
 	for (i = 0; m != NULL && i < m->natt; i++) {
 		a = &m->att[i];
 		if (is_calendar(a))
 			continue;
-		if (a->size > one || a->size > all - total) {
+		bad = not_allowed(a);
+		if (bad != NULL || a->size > one || a->size > all - total) {
 			snprintf(fallback, sizeof fallback, "attachment-%zu", i + 1);
 			name = archive_safe_name(a->filename, a->filename ?
 			    strlen(a->filename) : 0, fallback);
-			buf_addf(refused, "%s  %s (%zu KB)", refused->len ? "\n" :
-			    "", name, (a->size + 1023) / 1024);
+			buf_addf(refused, "%s  %s (%zu KB)%s%s", refused->len ?
+			    "\n" : "", name, (a->size + 1023) / 1024, bad ? ": " :
+			    "", bad ? bad : "");
 			free(name);
+			*wrong += bad != NULL;
 			continue;
 		}
 		total += a->size;
@@ -1075,12 +1451,13 @@ archived_why(struct ictx *c, const struct group *g, const char *kind,
 	int left = *refused != '\0';
 
 	if (as->dir == NULL)
-		why(c, "%s for %s: every file over the caps, none archived; "
-		    "the coordinators told", kind, g->id);
+		why(c, "%s for %s: every file refused (caps or type), none "
+		    "archived; the coordinators told", kind, g->id);
 	else
 		why(c, "%s of %s archived in %s (%zu file%s%s)", kind, g->id,
 		    as->dir, as->n, as->n == 1 ? "" : "s", left ?
-		    ", some left out for their size: the coordinators told" : "");
+		    ", some left out for their size or type: the coordinators "
+		    "told" : "");
 }
 
 static enum inbox_result
@@ -1095,16 +1472,15 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 	struct buf refused = BUF_INIT(BUF_OWN);
 	char *text;
 	size_t nfiles;
-	int have = 0, rc;
+	int have = 0, rc, wrong;
 	enum inbox_result res = INBOX_FAILED;
 
 	memset(&r, 0, sizeof r);
 	memset(&as, 0, sizeof as);
-	if (config_coordinator(g, c->v->from) == NULL) {
-		why(c, "%s from %s, not a coordinator of %s", kind,
-		    c->v->from ? c->v->from : "(none)", g->id);
-		return INBOX_REFUSED;
-	}
+	if (config_coordinator(g, c->v->from) == NULL)
+		return refuse(c, TRUST_NOT_COORDINATOR, "%s from %s, not a "
+		    "coordinator of %s", kind, c->v->from ? c->v->from :
+		    "(none)", g->id);
 	if (uid != NULL) {
 		if ((rc = store_meeting_get(c->st, uid, &r, c->err)) == -1)
 			return INBOX_FAILED;
@@ -1112,12 +1488,15 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 	}
 	meeting = have ? &r : NULL;
 	text = inbox_unquoted(m ? m->text : NULL);
-	files = archive_files(c->cfg, m, &nfiles, &refused);
+	files = archive_files(c->cfg, m, &nfiles, &refused, &wrong);
 	if (*text == '\0' && nfiles == 0 && refused.len == 0) {
 		why(c, "%s for %s with neither text nor files", kind, g->id);
 		res = INBOX_IGNORED;
 		goto out;
 	}
+	if (record_proven(c, g, meeting, kind, &res) != 1)
+		goto out;
+	res = INBOX_FAILED;
 	if ((*text != '\0' || nfiles > 0) && (into_repository(c, g, kind,
 	    meeting, text, files, nfiles, &as) == -1 || record_documents(c, g,
 	    kind, meeting ? meeting->uid : NULL, &as) == -1))
@@ -1129,6 +1508,14 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 	if (refused.len > 0 && tell_refused(c, g, as.dir ? &as : NULL,
 	    buf_str(&refused)) == -1)
 		goto out;
+	if (wrong > 0) {
+		note(c, TRUST_FILE_TYPE);
+		log_warnx("%s: refused (%s): %d attachment%s of %s for %s not "
+		    "of an allowed type: neither archived nor sent on; the "
+		    "coordinators told", c->msgid,
+		    trust_reason_name(TRUST_FILE_TYPE), wrong, wrong == 1 ? "" :
+		    "s", kind, g->id);
+	}
 	archived_why(c, g, kind, &as, buf_str(&refused));
 	res = INBOX_APPLIED;
 out:
@@ -1140,6 +1527,133 @@ out:
 	free(files);
 	free(text);
 	return res;
+}
+
+/* ---- a coordinator's confirmation of a held message -------------------- */
+
+static enum inbox_result dispatch(struct ictx *c);
+static void ictx_init(struct ictx *c, const struct config *cfg,
+    struct store *st, long long now, const struct verdict *v,
+    const char *msgid, char **err);
+
+/* One of our Message-IDs of kind in In-Reply-To or References. */
+static int
+answers_kind(const struct ictx *c, const char *kind)
+{
+	const struct mime_msg *m = c->v->msg;
+	const char *dom = addr_domain(c->cfg->org_email), *id;
+	struct msgid ref;
+	size_t i, n = m ? m->nreferences + 1 : 0;
+
+	for (i = 0; i < n; i++) {
+		id = i == 0 ? m->in_reply_to : m->references[i - 1];
+		if (msgid_parse(id, dom, &ref) == 0 &&
+		    strcmp(ref.kind, kind) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The held message h applied, as its coordinator confirmed it: what it
+ * does is this message's effect, in its transaction. */
+static enum inbox_result
+apply_held(struct ictx *c, const struct store_held *h)
+{
+	struct verdict *hv;
+	struct ictx hc;
+	enum inbox_result res;
+	char *raw;
+	size_t len, i;
+	int rc;
+
+	if ((rc = store_held_raw(c->st, h->message_id, &raw, &len,
+	    c->err)) != 1)
+		return rc == -1 ? INBOX_FAILED : INBOX_IGNORED;
+	classify(raw, len, &hv);
+	ictx_init(&hc, c->cfg, c->st, c->now, hv, h->message_id, c->err);
+	hc.data = raw;
+	hc.len = len;
+	hc.confirmed = 1;
+	res = dispatch(&hc);
+	/* What it wrote and what failed are this message's to undo. */
+	c->stored = hc.stored;
+	c->resource = hc.resource;
+	c->waiting = hc.waiting;
+	c->letter_failed = hc.letter_failed;
+	for (i = 0; i < hc.nreasons; i++)
+		note(c, hc.reasons[i]);
+	if (res != INBOX_FAILED && store_held_drop(c->st, h->message_id,
+	    c->err) == -1)
+		res = INBOX_FAILED;
+	why(c, "%s confirmed by %s: %s", h->message_id, c->v->from, hc.why);
+	verdict_free(hv);
+	free(raw);
+	return res == INBOX_FAILED ? INBOX_FAILED : INBOX_APPLIED;
+}
+
+/* The held message of h[0..n) whose confirmation request this message
+ * answers, by the token issued for it to the sender; *p is what that
+ * proves.  NULL when none. */
+static const struct store_held *
+confirmed_held(const struct ictx *c, const struct store_held *h, size_t n,
+    struct trust_proof *p)
+{
+	struct trust_scope sc;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		sc.kind = TOKEN_HELD;
+		sc.id = h[i].message_id;
+		trust_gather(c->cfg, c->v, c->folder, &sc, 1, p);
+		if (p->token)
+			return &h[i];
+	}
+	return NULL;
+}
+
+/* A reply to a confirmation request (trust.h): 1 with *res when this
+ * message is one, 0 when it is not.  Only the coordinator's own token for
+ * the held message, and authentication when authserv_id is set, make a
+ * CONFIRM apply it. */
+static int
+confirmation(struct ictx *c, enum inbox_result *res)
+{
+	struct store_held *h = NULL;
+	const struct store_held *which = NULL;
+	struct trust_proof p;
+	size_t n = 0;
+	char *text;
+
+	if (c->confirmed || c->v->from == NULL)
+		return 0;
+	if (store_held_for(c->st, c->v->from, &h, &n, c->err) == -1) {
+		*res = INBOX_FAILED;
+		return 1;
+	}
+	if (n > 0)
+		which = confirmed_held(c, h, n, &p);
+	if (which == NULL) {
+		store_held_free(h, n);
+		if (!answers_kind(c, "confirm-request"))
+			return 0;
+		*res = refuse(c, TRUST_CONFIRM_UNPROVEN, "reply to a "
+		    "confirmation request without %s's token for a message "
+		    "held", c->v->from);
+		return 1;
+	}
+	text = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	if (!inbox_is_confirmation(text)) {
+		why(c, "reply to the confirmation request for %s without "
+		    "CONFIRM: it stays held", which->message_id);
+		*res = INBOX_IGNORED;
+	} else if (p.authserv && !p.authenticated)
+		*res = refuse(c, TRUST_CONFIRM_UNPROVEN, "confirmation of %s "
+		    "is not authenticated: %s", which->message_id, p.auth_why);
+	else
+		*res = apply_held(c, which);
+	free(text);
+	store_held_free(h, n);
+	return 1;
 }
 
 static enum inbox_result
@@ -1156,6 +1670,8 @@ do_plain(struct ictx *c)
 	enum inbox_result res;
 	int rc;
 
+	if (confirmation(c, &res))
+		return res;
 	if (our_reference(c, agenda_kinds, &uid) != NULL) {
 		res = do_agenda(c, uid);
 		free(uid);
@@ -1369,6 +1885,19 @@ ictx_init(struct ictx *c, const struct config *cfg, struct store *st,
 	store_failure_clear(st);
 }
 
+/* The refusals of the message, counted with its record. */
+static int
+count_refusals(struct ictx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nreasons; i++)
+		if (store_refusal_add(c->st, trust_reason_name(c->reasons[i]),
+		    c->now, c->err) == -1)
+			return -1;
+	return 0;
+}
+
 /* The message applied, with the record that it was, in one transaction;
  * or, seen before, nothing: filed away again if it was applied (a crash
  * came between commit and flag), left alone if it was not. */
@@ -1396,6 +1925,7 @@ apply_once(struct ictx *c, const char *folder, unsigned long uidvalidity,
 		return INBOX_FAILED;
 	}
 	if ((res = dispatch(c)) != INBOX_FAILED &&
+	    count_refusals(c) == 0 &&
 	    store_inbound_add(c->st, c->msgid, folder ? folder : "", uidvalidity,
 	    uid, c->now, verdict_kind_name(c->v->kind), inbox_result_name(res),
 	    c->err) == 0 &&
@@ -1598,6 +2128,9 @@ inbox_apply(const struct config *cfg, struct store *st, long long now,
 	classify(data, len, &v);
 	msgid = identity(v, data, len);
 	ictx_init(&c, cfg, st, now, v, msgid, err);
+	c.data = data;
+	c.len = len;
+	c.folder = folder;
 	if ((res = apply_once(&c, folder, uidvalidity, uid)) == INBOX_FAILED)
 		res = failed(&c, folder, uidvalidity, uid, &count);
 	report(&c, res, folder, count);
@@ -2050,6 +2583,43 @@ collect_folder(struct folder_run *fr, volatile sig_atomic_t *stop)
 }
 
 int
+inbox_expire_held(struct store *st, long long now, char **err)
+{
+	struct store_held *h = NULL;
+	size_t n = 0, i;
+
+	if (store_begin(st) == -1) {
+		*err = xasprintf("cannot begin a transaction in the state db: "
+		    "%s", store_errmsg(st));
+		return -1;
+	}
+	if (store_held_expired(st, now - TRUST_HOLD_DAYS * DAY, &h, &n,
+	    err) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (store_held_drop(st, h[i].message_id, err) == -1 ||
+		    store_refusal_add(st, trust_reason_name(TRUST_EXPIRED), now,
+		    err) == -1)
+			goto fail;
+	if (store_commit(st) == -1) {
+		*err = xasprintf("cannot commit to the state db: %s",
+		    store_errmsg(st));
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		log_warnx("%s: refused (%s): held for %s of %s since %lld days, "
+		    "never confirmed: dropped", h[i].message_id,
+		    trust_reason_name(TRUST_EXPIRED), h[i].coordinator,
+		    h[i].group_id, (now - h[i].received) / DAY);
+	store_held_free(h, n);
+	return 0;
+fail:
+	store_rollback(st);
+	store_held_free(h, n);
+	return -1;
+}
+
+int
 inbox_collect(const struct config *cfg, struct store *st, long long now,
     volatile sig_atomic_t *stop, struct inbox_stats *is, char **err)
 {
@@ -2059,6 +2629,8 @@ inbox_collect(const struct config *cfg, struct store *st, long long now,
 	size_t i;
 
 	memset(is, 0, sizeof *is);
+	if (inbox_expire_held(st, now, err) == -1)
+		return -1;
 	if ((fr.im = session(cfg)) == NULL) {
 		is->server_error = 1;
 		return 0;

@@ -679,4 +679,57 @@ void store_accounts_free(struct store_account *, size_t);
 int  store_account_noticed(struct store *, const char *name, long long now,
          char **err);
 
+/* ---- trust (trust.h) ---- */
+
+/* Count one refusal of reason (trust_reason_name()) at now.  0 / -1. */
+int  store_refusal_add(struct store *, const char *reason, long long now,
+         char **err);
+
+struct store_refusal {
+	char      *reason;
+	long long  count;
+};
+/* Every reason counted, by name; *out (NULL when none) freed with
+ * store_refusals_free().  0 / -1. */
+int  store_refusals(struct store *, struct store_refusal **out, size_t *n,
+         char **err);
+void store_refusals_free(struct store_refusal *, size_t);
+
+/* A message held until its coordinator confirms it: its Message-ID, the
+ * group it is for, the coordinator asked (the configured address) and
+ * when it arrived. */
+struct store_held {
+	char      *message_id;
+	char      *group_id;
+	char      *coordinator;
+	long long  received;
+};
+/* Hold h with its len raw bytes (borrowed).  1 held, 0 held before (the
+ * same Message-ID: nothing done), -1 error. */
+int  store_held_add(struct store *, const struct store_held *h,
+         const void *raw, size_t len, char **err);
+/* The messages held for coordinator, oldest first; or those received
+ * before `before`.  *out (NULL when none) freed with store_held_free().
+ * 0 / -1. */
+int  store_held_for(struct store *, const char *coordinator,
+         struct store_held **out, size_t *n, char **err);
+int  store_held_expired(struct store *, long long before,
+         struct store_held **out, size_t *n, char **err);
+void store_held_free(struct store_held *, size_t);
+/* The raw bytes of a held message into *raw (NUL-terminated after *len
+ * bytes; caller frees).  1 found, 0 none (*raw NULL), -1 error. */
+int  store_held_raw(struct store *, const char *message_id, char **raw,
+         size_t *len, char **err);
+/* Forget a held message (confirmed, or expired).  0 / -1. */
+int  store_held_drop(struct store *, const char *message_id, char **err);
+
+/* Whether a notice of kind about sender and meeting_uid (either may be
+ * NULL) may go to recipient now: 1 when none went since `since` (now is
+ * recorded as the last, and *held_back is how many were held back since
+ * the one before), 0 when one did (this one is counted as held back,
+ * *held_back 0), -1 error. */
+int  store_notice_allow(struct store *, const char *kind,
+         const char *recipient, const char *meeting_uid, const char *sender,
+         long long now, long long since, long long *held_back, char **err);
+
 #endif

@@ -261,7 +261,7 @@ token_build(const struct token_key *k, enum token_scope kind,
 {
 	static const guchar head[] = TAG "\0\1";
 	guchar mac[32], kc = kind == TOKEN_MEETING ? 'm' :
-	    kind == TOKEN_BOUNCE ? 'b' : 'g';
+	    kind == TOKEN_BOUNCE ? 'b' : kind == TOKEN_HELD ? 'h' : 'g';
 	gsize maclen = sizeof mac;
 	char *addr = xstrdup(recipient ? recipient : "");
 	uint64_t bits;

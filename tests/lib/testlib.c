@@ -455,3 +455,13 @@ tl_count_files(const char *dir, const char *sub)
 	pclose(p);
 	return n;
 }
+
+char *
+tl_reply_to(struct tl_ws *ws, int kind, const char *scope, const char *addr)
+{
+	char tok[TOKEN_LEN + 1];
+
+	token_build(&ws->cfg->trust_key, kind == 'm' ? TOKEN_MEETING :
+	    kind == 'h' ? TOKEN_HELD : TOKEN_GROUP, scope, addr, tok);
+	return xasprintf("agenda+%s@example.org", tok);
+}

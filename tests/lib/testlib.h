@@ -65,6 +65,13 @@ int    tl_step(struct tl_ws *, const char *name, cycle_group_fn *step,
 char *tl_meeting(struct tl_ws *, const char *gid, const char *series,
     const char *key, long long start, int cancelled);
 
+/* The address a reader answers a letter of ours at: the organizer's plus
+ * address "agenda+TOKEN@example.org" with addr's reply token for scope
+ * (token.h: kind 'm' a meeting's UID, 'g' a group id, 'h' a held
+ * message's Message-ID).  Caller frees. */
+char *tl_reply_to(struct tl_ws *, int kind, const char *scope,
+          const char *addr);
+
 /* cmocka setup functions: *state becomes a new workspace (a struct tl_ws),
  * tl_setup_planned()'s with the planned group of tl_ws_planned() in which
  * Luis writes English, tl_setup_ws()'s with `extra` in its global file
