@@ -68,8 +68,9 @@ struct ictx {
 	int waiting;
 	int letter_failed;
 	/* What was written in the repository: taken back when the record
-	 * of it cannot be committed. */
-	struct archive_stored stored;
+	 * of it cannot be committed.  apart: the files refused for their
+	 * type, kept in an item of their own. */
+	struct archive_stored stored, apart;
 	/* Trust (trust.h): the raw message (to hold it), the folder it was
 	 * found in, whether its coordinator confirmed it, and the refusals
 	 * to count with its record. */
@@ -1270,10 +1271,14 @@ not_allowed(const struct mime_attachment *a)
  * in order.  The rest is left out, one "  name (N KB)" line each in
  * *refused ("  name (N KB): why" for a type refused, counted in
  * *wrong).  The array (never NULL, caller frees) borrows from m, which
- * may be NULL. */
+ * may be NULL.  The files refused for their type alone (within the size
+ * caps) are also put in apart[0..*napart) (room for m->natt), named
+ * "<name>.refused" so that no one opens them by a click (the names are
+ * the caller's to free). */
 static struct archive_file *
 archive_files(const struct config *cfg, const struct mime_msg *m,
-    size_t *nfiles, struct buf *refused, int *wrong)
+    size_t *nfiles, struct buf *refused, int *wrong,
+    struct archive_file *apart, size_t *napart)
 {
 	size_t i, total = 0, one = (size_t)cfg->attachment_max_kb * 1024,
 	    all = (size_t)cfg->attachments_total_max_kb * 1024;
@@ -1284,6 +1289,7 @@ archive_files(const struct config *cfg, const struct mime_msg *m,
 
 	*nfiles = 0;
 	*wrong = 0;
+	*napart = 0;
 	files = xcalloc(m && m->natt ? m->natt : 1, sizeof *files);
 	for (i = 0; m != NULL && i < m->natt; i++) {
 		a = &m->att[i];
@@ -1297,6 +1303,16 @@ archive_files(const struct config *cfg, const struct mime_msg *m,
 			buf_addf(refused, "%s  %s (%zu KB)%s%s", refused->len ?
 			    "\n" : "", name, (a->size + 1023) / 1024, bad ? ": " :
 			    "", bad ? bad : "");
+			if (bad != NULL && a->size <= one && a->size <= all -
+			    total) {
+				apart[*napart].name = xasprintf("%s.refused",
+				    name);
+				apart[*napart].data = a->data;
+				apart[*napart].len = a->size;
+				apart[*napart].content_type =
+				    "application/octet-stream";
+				(*napart)++;
+			}
 			free(name);
 			*wrong += bad != NULL;
 			continue;
@@ -1460,6 +1476,23 @@ archived_why(struct ictx *c, const struct group *g, const char *kind,
 		    "told" : "");
 }
 
+/* The files refused for their type are kept, apart from the record and
+ * never sent on, in an item of kind "refused" (<date>-refused/, each file
+ * "<name>.refused"): the coordinators may look at what was refused, and
+ * nothing of it reaches the members.  0, or -1 with *c->err. */
+static int
+keep_apart(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const struct archive_file *apart,
+    size_t napart, struct archive_stored *sa)
+{
+	if (into_repository(c, g, "refused", r, NULL, apart, napart, sa) == -1)
+		return -1;
+	log_info("%s: %zu file%s refused for %s type kept apart in %s, not "
+	    "sent on", c->msgid, napart, napart == 1 ? "" : "s",
+	    napart == 1 ? "its" : "their", sa->dir);
+	return 0;
+}
+
 static enum inbox_result
 do_archive(struct ictx *c, const struct group *g, const char *kind,
     const char *uid)
@@ -1467,16 +1500,17 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 	const struct mime_msg *m = c->v->msg;
 	const struct store_plan_meeting *meeting;
 	struct store_plan_meeting r;
-	struct archive_stored as;
-	struct archive_file *files;
+	struct archive_stored as, sa;
+	struct archive_file *files, *apart;
 	struct buf refused = BUF_INIT(BUF_OWN);
 	char *text;
-	size_t nfiles;
+	size_t nfiles, napart = 0, i;
 	int have = 0, rc, wrong;
 	enum inbox_result res = INBOX_FAILED;
 
 	memset(&r, 0, sizeof r);
 	memset(&as, 0, sizeof as);
+	memset(&sa, 0, sizeof sa);
 	if (config_coordinator(g, c->v->from) == NULL)
 		return refuse(c, TRUST_NOT_COORDINATOR, "%s from %s, not a "
 		    "coordinator of %s", kind, c->v->from ? c->v->from :
@@ -1488,7 +1522,9 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 	}
 	meeting = have ? &r : NULL;
 	text = inbox_unquoted(m ? m->text : NULL);
-	files = archive_files(c->cfg, m, &nfiles, &refused, &wrong);
+	apart = xcalloc(m && m->natt ? m->natt : 1, sizeof *apart);
+	files = archive_files(c->cfg, m, &nfiles, &refused, &wrong, apart,
+	    &napart);
 	if (*text == '\0' && nfiles == 0 && refused.len == 0) {
 		why(c, "%s for %s with neither text nor files", kind, g->id);
 		res = INBOX_IGNORED;
@@ -1504,6 +1540,9 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 	if (have && as.dir != NULL && strcmp(kind, "minutes") == 0 &&
 	    (store_meeting_set_minutes(c->st, r.uid, as.dir, c->err) == -1 ||
 	    tell_members(c, g, &r, &as, files, nfiles, text) == -1))
+		goto out;
+	if (napart > 0 && keep_apart(c, g, meeting, apart, napart,
+	    &sa) == -1)
 		goto out;
 	if (refused.len > 0 && tell_refused(c, g, as.dir ? &as : NULL,
 	    buf_str(&refused)) == -1)
@@ -1521,9 +1560,13 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 out:
 	/* Kept until the commit, which may fail yet. */
 	c->stored = as;
+	c->apart = sa;
 	memset(&as, 0, sizeof as);
 	store_plan_meeting_clear(&r);
 	buf_release(&refused);
+	for (i = 0; i < napart; i++)
+		free((char *)apart[i].name);
+	free(apart);
 	free(files);
 	free(text);
 	return res;
@@ -1577,6 +1620,7 @@ apply_held(struct ictx *c, const struct store_held *h)
 	res = dispatch(&hc);
 	/* What it wrote and what failed are this message's to undo. */
 	c->stored = hc.stored;
+	c->apart = hc.apart;
 	c->resource = hc.resource;
 	c->waiting = hc.waiting;
 	c->letter_failed = hc.letter_failed;
@@ -1935,6 +1979,7 @@ apply_once(struct ictx *c, const char *folder, unsigned long uidvalidity,
 	store_rollback(c->st);
 	/* Nothing of it in the state: nothing of it in the repository. */
 	archive_unstore(c->cfg->repository, &c->stored);
+	archive_unstore(c->cfg->repository, &c->apart);
 	if (*c->err == NULL)
 		*c->err = xasprintf("cannot record message %s in the state db: %s",
 		    c->msgid, store_errmsg(c->st));
@@ -2135,6 +2180,7 @@ inbox_apply(const struct config *cfg, struct store *st, long long now,
 		res = failed(&c, folder, uidvalidity, uid, &count);
 	report(&c, res, folder, count);
 	archive_stored_free(&c.stored);
+	archive_stored_free(&c.apart);
 	free(c.resource);
 	free(msgid);
 	verdict_free(v);

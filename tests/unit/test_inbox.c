@@ -1430,8 +1430,9 @@ test_counter_flood(void **state)
 	store_outbox_free(o, n);
 }
 
-/* "acta.pdf.exe", a program, as minutes: neither archived nor sent on;
- * the coordinators told; the PDF beside it goes. */
+/* "acta.pdf.exe", a program, as minutes: not part of the minutes nor
+ * sent on, kept apart as refused; the coordinators told; the PDF beside
+ * it goes. */
 static void
 test_program_as_minutes(void **state)
 {
@@ -1462,6 +1463,15 @@ test_program_as_minutes(void **state)
 	free(p);
 	p = xasprintf("%s/repo/ss/2021/2021-03-17-minutes/anexo.pdf", fx->dir);
 	assert_int_equal(stat(p, &sb), 0);
+	free(p);
+	/* kept apart, under a name no click opens, never recorded */
+	p = xasprintf("%s/repo/ss/2021/2021-03-17-refused/acta.pdf.exe.refused",
+	    fx->dir);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_size, 36);
+	free(p);
+	p = xasprintf("%s/repo/ss/2021/2021-03-17-refused/anexo.pdf", fx->dir);
+	assert_int_not_equal(stat(p, &sb), 0);
 	free(p);
 	p = tl_outbox_one(fx, "minutes-notice", "kim@gov.example.bb");
 	assert_null(strstr(p, "acta.pdf.exe"));
