@@ -20,7 +20,7 @@
 #include "util.h"
 
 static const char *const kind_names[] = {
-	"rsvp", "counter", "request", "cancel", "bounce",
+	"rsvp", "counter", "request", "cancel", "bounce", "delay",
 	"auto-reply", "plain", "malformed"
 };
 
@@ -336,7 +336,8 @@ classify_message(struct verdict *v, const char *data, size_t len)
 
 	bounce_detect(m, &v->bounce, &v->nbounce, &v->bounced_id);
 	if (v->nbounce > 0) {
-		v->kind = VERDICT_BOUNCE;
+		/* the failed come first: a delay alone starts with a delay */
+		v->kind = v->bounce[0].delay ? VERDICT_DELAY : VERDICT_BOUNCE;
 		return;
 	}
 
@@ -502,7 +503,7 @@ json_bounce(struct buf *b, const struct verdict *v)
 {
 	size_t i;
 
-	if (v->kind != VERDICT_BOUNCE) {
+	if (v->kind != VERDICT_BOUNCE && v->kind != VERDICT_DELAY) {
 		buf_adds(b, "null");
 		return;
 	}

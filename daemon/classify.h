@@ -18,8 +18,10 @@ enum verdict_kind {
 	VERDICT_COUNTER,       /* METHOD:COUNTER */
 	VERDICT_REQUEST,       /* METHOD:REQUEST */
 	VERDICT_CANCEL,        /* METHOD:CANCEL, or STATUS:CANCELLED */
-	VERDICT_BOUNCE,        /* delivery failed or is delayed for at least
-	                        * one recipient (bounce.h) */
+	VERDICT_BOUNCE,        /* delivery failed for at least one
+	                        * recipient; others may be delayed */
+	VERDICT_DELAY,         /* delivery only delayed, for every recipient
+	                        * listed: never counted as a bounce */
 	VERDICT_AUTO_REPLY,    /* out of office and other automatic mail */
 	VERDICT_PLAIN,         /* anything else: agenda replies, minutes... */
 	VERDICT_MALFORMED      /* over a limit, unreadable MIME or calendar */
@@ -49,7 +51,8 @@ struct verdict {
 	                           * answer the REPLY carries */
 
 	struct bounce *bounce;    /* kind BOUNCE: the failed recipients, then
-	                           * the delayed ones (delay 1, permanent 0) */
+	                           * the delayed ones (delay 1, permanent 0);
+	                           * kind DELAY: the delayed ones alone */
 	size_t  nbounce;
 	char   *bounced_id;       /* Message-ID of the returned message */
 
@@ -64,15 +67,16 @@ struct verdict {
 int  classify(const char *data, size_t len, struct verdict **out);
 void verdict_free(struct verdict *);
 
-/* "rsvp", "counter", "request", "cancel", "bounce", "auto-reply",
- * "plain", "malformed".  A report that only says delivery is delayed is
- * a "bounce" whose recipients say delay (as Sisimai reads it). */
+/* "rsvp", "counter", "request", "cancel", "bounce", "delay",
+ * "auto-reply", "plain", "malformed" (DESIGN.md's list).  A report that
+ * only says delivery is delayed is a "delay" listing its recipients, each
+ * with delay true (Sisimai reads it as a soft bounce of them). */
 const char *verdict_kind_name(enum verdict_kind);
 
 /* The `convened inspect` JSON object, one line without a final newline:
  * keys message_id, from, kind, itip (object or null), bounce (array of
  * {"email", "status", "permanent", "delay"}, or null unless kind is
- * bounce), reason (string or null); then,
+ * bounce or delay), reason (string or null); then,
  * added by the trust work (issue 12) and never reshaping those:
  *   from_refused    why From gave no sender, or null;
  *   tokens          [{"token", "where", "value"}]: the reply tokens the

@@ -1766,7 +1766,7 @@ verp_verdict(const struct verdict *v, const char *rcpt, struct bounce *b,
 	size_t i;
 
 	*own = NULL;
-	if (v->kind == VERDICT_BOUNCE) {
+	if (v->kind == VERDICT_BOUNCE || v->kind == VERDICT_DELAY) {
 		*b = v->bounce[0];
 		for (i = 0; i < v->nbounce; i++)
 			if (strcmp(v->bounce[i].email, rcpt) == 0)
@@ -1848,6 +1848,7 @@ dispatch(struct ictx *c)
 	case VERDICT_COUNTER:
 		return do_reply(c, 1);
 	case VERDICT_BOUNCE:
+	case VERDICT_DELAY:
 		return do_bounce(c);
 	case VERDICT_PLAIN:
 		return do_plain(c);

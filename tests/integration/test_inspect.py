@@ -39,7 +39,7 @@ EXPECT = {
         "bounce", None, {"filtered@example.co.jp": True, "userunknown@example.co.jp": True}),
     "bounces/qmail-unknown-user.eml": ("bounce", None, {"kijitora@example.ne.jp": True}),
     "bounces/sendmail-user-unknown.eml": ("bounce", None, {"userunknown@bouncehammer.jp": True}),
-    "bounces/vircom-dsn-delayed-transient.eml": ("bounce", None, {"userx@example.cz": False}),
+    "bounces/vircom-dsn-delayed-transient.eml": ("delay", None, {"userx@example.cz": False}),
     "bounces/yahoo-2001-qmail-smtp-connect-gave-up.eml": ("bounce", None, {"userx@example.com": True}),
     "mime/duplicate-case-variant-headers-exim-php.eml": ("plain", None, {}),
     "mime/outlook2003-winmail-dat-tnef-richtext.eml": ("plain", None, {}),
@@ -49,7 +49,7 @@ EXPECT = {
 # The contract's keys, and those the trust work added (issue 12).
 KEYS = {"message_id", "from", "kind", "itip", "bounce", "reason",
         "from_refused", "tokens", "authentication", "attachments"}
-KINDS = {"rsvp", "counter", "request", "cancel", "bounce", "auto-reply",
+KINDS = {"rsvp", "counter", "request", "cancel", "bounce", "delay", "auto-reply",
          "plain", "malformed"}
 
 
