@@ -116,6 +116,38 @@ int imap_fetch_too_big(const struct imap *);
 enum dmn imap_fetch_head(struct imap *, unsigned long uid, size_t max,
     char **data, size_t *len, unsigned long *size, char **err);
 
+/* One message of a batch: many messages' sizes, then bodies, in a few
+ * commands rather than two or more each. */
+struct imap_msg {
+	unsigned long uid;      /* the caller's */
+	int     found;          /* the server answered for it */
+	unsigned long size;     /* RFC822.SIZE as announced, or 0 */
+	char   *data;           /* its body, NUL-terminated after len bytes,
+	                         * or NULL: the caller frees */
+	size_t  len;
+};
+
+/* found and size of each of msgs[0..n) (UIDs ascending, data NULL), in
+ * one UID FETCH per 80 messages.  A message the server does not answer
+ * for is gone, or was never there (found 0); so is every one when
+ * libcurl refuses the answers as too long (see imap.c): each is then
+ * for imap_fetch(). */
+enum dmn imap_sizes(struct imap *, struct imap_msg *msgs, size_t n,
+    char **err);
+
+/* The bodies (BODY.PEEK[]: \Seen is not set) of the messages of
+ * msgs[0..*upto) that imap_sizes() found with a size from 1 to max
+ * bytes and at most 32 KiB, in one UID FETCH whose literals are read
+ * from the stream; *upto is as far into msgs as 32 KiB of them, or 16
+ * messages, reach, and is 0 only when n is.  A batch libcurl refuses as
+ * too long is left to imap_fetch() and the session's batches are halved
+ * from then on (none past one message).  A message not given its data
+ * (over the limits, gone, sent as anything but a literal, or one that
+ * came over max bytes) is for imap_fetch(), which reads it alone and
+ * says what is wrong with it.  On anything but DMN_OK no data is set. */
+enum dmn imap_fetch_batch(struct imap *, struct imap_msg *msgs, size_t n,
+    size_t max, size_t *upto, char **err);
+
 /* UID STORE uid +FLAGS.SILENT (\Seen).  A UID that no longer exists is
  * not an error (the server ignores it). */
 enum dmn imap_set_seen(struct imap *, unsigned long uid, char **err);

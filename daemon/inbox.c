@@ -2322,6 +2322,7 @@ inbox_too_big(const struct config *cfg, struct store *st, long long now,
  * them away then. */
 #define FILE_BATCH 500
 #define HEAD_MAX   (64u << 10)  /* of a message too big: its header */
+#define SIZES_WINDOW 1000       /* messages whose sizes are asked at once */
 
 /* What one step of reading a folder means for the rest of the collect. */
 enum read {
@@ -2511,6 +2512,13 @@ left(struct folder_run *fr, unsigned long uid, char *why)
 	return READ_NEXT;
 }
 
+/* [imap] max_message_kb in bytes. */
+static size_t
+max_bytes(const struct folder_run *fr)
+{
+	return (size_t)fr->cfg->imap_max_message_kb * 1024;
+}
+
 /* A message over [imap] max_message_kb: only its start is fetched. */
 static enum read
 too_big(struct folder_run *fr, unsigned long uid)
@@ -2532,17 +2540,30 @@ too_big(struct folder_run *fr, unsigned long uid)
 	return settle(fr, uid, res, why);
 }
 
-/* One message: fetched, applied, and queued to be filed away. */
+/* Message uid, fetched: applied, and queued to be filed away. */
+static enum read
+apply_fetched(struct folder_run *fr, unsigned long uid, const char *data,
+    size_t len)
+{
+	enum inbox_result res;
+	char *why = NULL;
+
+	fr->is->fetched++;
+	res = inbox_apply(fr->cfg, fr->st, fr->now, data, len, fr->folder,
+	    fr->uv, uid, &why);
+	return settle(fr, uid, res, why);
+}
+
+/* One message fetched alone: applied, and queued to be filed away. */
 static enum read
 read_one(struct folder_run *fr, unsigned long uid)
 {
-	enum inbox_result res;
+	enum read r;
 	char *data, *why = NULL;
 	size_t len;
 	enum dmn rc;
 
-	rc = imap_fetch(fr->im, uid, (size_t)fr->cfg->imap_max_message_kb * 1024,
-	    &data, &len, &why);
+	rc = imap_fetch(fr->im, uid, max_bytes(fr), &data, &len, &why);
 	if (rc == DMN_BAD_MSG && imap_fetch_too_big(fr->im)) {
 		free(why);
 		return too_big(fr, uid);
@@ -2551,11 +2572,54 @@ read_one(struct folder_run *fr, unsigned long uid)
 		return left(fr, uid, why);
 	if (rc != DMN_OK)
 		return server_failed(fr, rc, why);
-	fr->is->fetched++;
-	res = inbox_apply(fr->cfg, fr->st, fr->now, data, len, fr->folder,
-	    fr->uv, uid, &why);
+	r = apply_fetched(fr, uid, data, len);
 	free(data);
-	return settle(fr, uid, res, why);
+	return r;
+}
+
+/* Messages uids[0..n) in order, their bodies fetched many to a command
+ * (imap_fetch_batch()); what a batch leaves out, or all of them when the
+ * server refuses to list their sizes, is read alone as before. */
+static enum read
+read_window(struct folder_run *fr, const unsigned long *uids, size_t n,
+    volatile sig_atomic_t *stop)
+{
+	struct imap_msg *m = xcalloc(n, sizeof(*m));
+	enum read r = READ_NEXT;
+	size_t i, k, upto = 0;
+	char *why = NULL;
+	enum dmn rc;
+
+	for (i = 0; i < n; i++)
+		m[i].uid = uids[i];
+	if ((rc = imap_sizes(fr->im, m, n, &why)) == DMN_BAD_MSG) {
+		free(why);
+		upto = n;       /* nothing found: each read alone */
+	} else if (rc != DMN_OK) {
+		r = server_failed(fr, rc, why);
+	}
+	for (i = 0; i < n && r == READ_NEXT && !(stop != NULL && *stop); i++) {
+		loop_alive();
+		if (i == upto) {
+			why = NULL;
+			rc = imap_fetch_batch(fr->im, m + i, n - i,
+			    max_bytes(fr), &k, &why);
+			if (rc != DMN_OK && rc != DMN_BAD_MSG) {
+				r = server_failed(fr, rc, why);
+				break;
+			}
+			free(why);
+			upto = i + k;
+		}
+		r = m[i].data != NULL ? apply_fetched(fr, uids[i], m[i].data,
+		    m[i].len) : read_one(fr, uids[i]);
+		free(m[i].data);
+		m[i].data = NULL;
+	}
+	for (i = 0; i < n; i++)
+		free(m[i].data);
+	free(m);
+	return r;
 }
 
 /* A session signed in with what account.h gives, or NULL (logged). */
@@ -2617,10 +2681,10 @@ collect_folder(struct folder_run *fr, volatile sig_atomic_t *stop)
 	fr->held = 0;
 	r = open_signed_in(fr, &uids, &n);
 	fr->pending = xcalloc(FILE_BATCH, sizeof *fr->pending);
-	for (i = 0; i < n && r == READ_NEXT && !(stop != NULL && *stop); i++) {
-		loop_alive();
-		r = read_one(fr, uids[i]);
-	}
+	for (i = 0; i < n && r == READ_NEXT && !(stop != NULL && *stop);
+	    i += SIZES_WINDOW)
+		r = read_window(fr, uids + i, n - i < SIZES_WINDOW ? n - i :
+		    SIZES_WINDOW, stop);
 	if (r == READ_NEXT)
 		r = file_away(fr);
 	free(fr->pending);

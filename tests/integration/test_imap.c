@@ -368,6 +368,62 @@ test_select_uids_fetch(void **state)
 	imap_free(m);
 }
 
+/* Sizes, then bodies many to a command: byte-exact, within the batch's
+ * bytes, what is too big or gone left for imap_fetch(). */
+static void
+test_batch(void **state)
+{
+	char *raw[4] = { message("b1", 100), message("b2", 40000),
+	    message("b3", 20000), message("b4", 20000) };
+	struct imap_msg msgs[5];
+	char *b1 = NULL;
+	struct imap *m;
+	size_t i, upto;
+
+	(void)state;
+	SKIP_UNLESS_AVAILABLE();
+	m = session(&plain, "secret");
+	memset(msgs, 0, sizeof msgs);
+	for (i = 0; i < 4; i++) {
+		char *b = put(&plain, "Batch", raw[i], strlen(raw[i]));
+
+		b1 = b1 != NULL ? b1 : b;
+		select_ok(m, "Batch", NULL, NULL);
+		msgs[i].uid = i + 1;
+	}
+	msgs[4].uid = 99;
+	OK(imap_sizes(m, msgs, 5, &err));
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(msgs[i].found, 1);
+		assert_int_equal(msgs[i].size, strlen(raw[i]));
+	}
+	assert_int_equal(msgs[4].found, 0);
+
+	/* 1 and 3 together; 2 is over 32 KiB; 4 would pass them */
+	OK(imap_fetch_batch(m, msgs, 5, MAX, &upto, &err));
+	assert_int_equal(upto, 3);
+	assert_int_equal(msgs[0].len, strlen(raw[0]));
+	assert_memory_equal(msgs[0].data, raw[0], msgs[0].len);
+	assert_int_equal(msgs[0].data[msgs[0].len], '\0');
+	assert_null(msgs[1].data);
+	assert_int_equal(msgs[2].len, strlen(raw[2]));
+	assert_memory_equal(msgs[2].data, raw[2], msgs[2].len);
+	OK(imap_fetch_batch(m, msgs + 3, 2, MAX, &upto, &err));
+	assert_int_equal(upto, 2);
+	assert_memory_equal(msgs[3].data, raw[3], strlen(raw[3]));
+	assert_null(msgs[4].data);
+	for (i = 0; i < 5; i++) {
+		free(msgs[i].data);
+		msgs[i].data = NULL;
+	}
+	/* over max: not fetched */
+	OK(imap_fetch_batch(m, msgs, 1, 50, &upto, &err));
+	assert_int_equal(upto, 1);
+	assert_null(msgs[0].data);
+	assert_int_equal(flagged(&plain, "Batch", b1, 'S'), 0);
+	imap_free(m);
+}
+
 static void
 test_move(void **state)
 {
@@ -510,6 +566,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_select_uids_fetch, forget),
+		cmocka_unit_test_teardown(test_batch, forget),
 		cmocka_unit_test_teardown(test_move, forget),
 		cmocka_unit_test_teardown(test_move_without_move, forget),
 		cmocka_unit_test(test_bad_folders),
