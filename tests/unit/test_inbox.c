@@ -654,6 +654,21 @@ test_spoofed_rsvp_verdict(void **state)
 	assert_int_equal(tl_outbox_count(fx, NULL, NULL, NULL), 3);
 }
 
+/* The Message-ID of addr's invitation, with the token a bounce of it must
+ * quote to count (trust.h).  Caller frees. */
+static char *
+invitation_id(struct tl_ws *fx, const char *addr)
+{
+	char tok[TOKEN_LEN + 1];
+	struct msgid id;
+
+	token_build(&fx->cfg->trust_key, TOKEN_MEETING, UID, addr, tok);
+	assert_int_equal(msgid_init(&id, "invite", "ss", UID), 0);
+	msgid_set_sequence(&id, 0);
+	msgid_set_token(&id, tok);
+	return msgid_build(&id, "example.org");
+}
+
 static void
 test_bounce(void **state)
 {
@@ -685,17 +700,11 @@ test_bounce(void **state)
 	    "Final-Recipient: rfc822; nobody@example.com\r\nAction: failed\r\n"
 	    "Status: 5.1.1\r\n\r\n--b--\r\n";
 
-	struct msgid id;
-	char tok[TOKEN_LEN + 1], *mid, *dsn;
+	char *mid, *dsn;
 
 	assert_int_equal(apply(fx, stranger, "2021-03-02 10:00"), INBOX_IGNORED);
 	/* Returning a message of ours to another address: not kim's. */
-	token_build(&fx->cfg->trust_key, TOKEN_MEETING, UID,
-	    "ana@mides.example.uy", tok);
-	assert_int_equal(msgid_init(&id, "invite", "ss", UID), 0);
-	msgid_set_sequence(&id, 0);
-	msgid_set_token(&id, tok);
-	mid = msgid_build(&id, "example.org");
+	mid = invitation_id(fx, "ana@mides.example.uy");
 	dsn = xasprintf(dsn_fmt, mid, "kim@gov.example.bb");
 	memcpy(strstr(dsn, "dsn1@"), "dsn0@", 5);
 	assert_int_equal(apply(fx, dsn, "2021-03-02 10:00"), INBOX_REFUSED);
@@ -704,10 +713,7 @@ test_bounce(void **state)
 	assert_int_equal(store_group_bouncing(fx->st, "ss", &bad, &n, &err), 0);
 	assert_int_equal(n, 0);
 	/* The invitation kim was sent: it counts. */
-	token_build(&fx->cfg->trust_key, TOKEN_MEETING, UID,
-	    "kim@gov.example.bb", tok);
-	msgid_set_token(&id, tok);
-	mid = msgid_build(&id, "example.org");
+	mid = invitation_id(fx, "kim@gov.example.bb");
 	dsn = xasprintf(dsn_fmt, mid, "kim@gov.example.bb");
 	assert_int_equal(apply(fx, dsn, "2021-03-02 10:00"), INBOX_APPLIED);
 	free(dsn);
@@ -720,27 +726,11 @@ test_bounce(void **state)
 
 /* A report that says delivery of kim's copy is late: a bounce verdict
  * with kim marked delay. */
-/* The Message-ID of kim's invitation, with the token a bounce of it must
- * quote to count (trust.h).  Caller frees. */
-static char *
-kim_invitation_id(struct tl_ws *fx)
-{
-	char tok[TOKEN_LEN + 1];
-	struct msgid id;
-
-	token_build(&fx->cfg->trust_key, TOKEN_MEETING, UID,
-	    "kim@gov.example.bb", tok);
-	assert_int_equal(msgid_init(&id, "invite", "ss", UID), 0);
-	msgid_set_sequence(&id, 0);
-	msgid_set_token(&id, tok);
-	return msgid_build(&id, "example.org");
-}
-
 static char *
 delay_report(struct tl_ws *fx, const char *msgid, const char *action,
     const char *status)
 {
-	char *ours = kim_invitation_id(fx), *m;
+	char *ours = invitation_id(fx, "kim@gov.example.bb"), *m;
 
 	m = xasprintf(
 	    "From: MAILER-DAEMON@mx.example.bb\r\nTo: agenda@example.org\r\n"
