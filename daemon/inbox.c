@@ -498,10 +498,10 @@ replying_attendee(struct ictx *c, const struct group *g,
 }
 
 /* Whether an answer to meeting r proves its sender (trust.h): a token
- * issued to them (or to the member whose alias they are) for the meeting, its series event or the group, or
- * authentication; From alone for a meeting invited before tokens that is
- * not over, unless the answer was found in Junk.  1, or 0 with the
- * refusal given. */
+ * issued to them (or to the member whose alias they are) for the
+ * meeting, its series event or the group, or authentication; From alone
+ * for a meeting invited before tokens that is not over, unless the answer
+ * was found in Junk.  1, or 0 with the refusal given. */
 static int
 answer_proven(struct ictx *c, const struct group *g,
     const struct store_plan_meeting *r)
