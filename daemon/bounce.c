@@ -90,7 +90,8 @@ static const char *const failure_cues[] = {
 	"error sending", "trouble delivering", "rejected", "failure reason",
 	"error has occurred", "error occurred", "mailbox is full",
 	"mailbox full", "could not be sent", "cannot send message",
-	"(failure)", "action: failed", "aborted",
+	"(failure)", "action: failed", "aborted", "malformed address",
+	"mail failure",
 	/* the same, as Spanish, Portuguese, French and German systems write
 	 * it (accents left out, so that any case of them matches) */
 	"no se puede entregar", "no se pudo entregar", "no entregado",
@@ -183,7 +184,32 @@ rlist_add(struct rlist *l, const char *email, const char *status,
 	l->v[l->n].email = xstrdup(email);
 	l->v[l->n].status = xstrdup(status);
 	l->v[l->n].permanent = permanent;
+	l->v[l->n].delay = 0;
 	l->n++;
+}
+
+/* Move the delayed recipients to the end of l, marked delay; the ones
+ * already in l (never today) or past MAX_RCPT are freed.  d is left
+ * empty. */
+static void
+rlist_append_delays(struct rlist *l, struct rlist *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		if (rlist_has(l, d->v[i].email) || l->n == MAX_RCPT) {
+			free(d->v[i].email);
+			free(d->v[i].status);
+			continue;
+		}
+		l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+		l->v[l->n] = d->v[i];
+		l->v[l->n].delay = 1;
+		l->n++;
+	}
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
 }
 
 void
@@ -299,8 +325,9 @@ find_enhanced(const char *s, size_t len, char *out, size_t outsz)
 			if (s[j] == '.') {
 				if (digits == 0 && j != i + 1)
 					break;
-				if (++dots > 2)
-					break;
+				if (dots == 2)
+					break;  /* judged below */
+				dots++;
 				digits = 0;
 			} else if (isdigit((unsigned char)s[j])) {
 				if (++digits > 3)
@@ -310,8 +337,11 @@ find_enhanced(const char *s, size_t len, char *out, size_t outsz)
 		}
 		if (dots != 2 || digits == 0 || s[j - 1] == '.')
 			continue;
-		if (j < len && (isalnum((unsigned char)s[j]) || s[j] == '.' ||
-		    s[j] == '@'))
+		/* A sentence's full stop may follow; a fourth number may
+		 * not (an address, a version). */
+		if (j < len && (isalnum((unsigned char)s[j]) || s[j] == '@' ||
+		    (s[j] == '.' && j + 1 < len &&
+		    isalnum((unsigned char)s[j + 1]))))
 			continue;
 		if (j - i + 1 > outsz)
 			continue;
@@ -481,16 +511,23 @@ is_daemon_addr(const char *a)
 	return 0;
 }
 
+/* Its sender or its Subject says the mail system wrote m. */
 static int
-from_mail_system(const struct mime_msg *m)
+signed_by_mail_system(const struct mime_msg *m)
 {
-	if (m->return_path != NULL && (*m->return_path == '\0' ||
-	    is_daemon_addr(m->return_path)))
-		return 1;
 	return is_daemon_addr(m->from) || is_daemon_addr(m->sender) ||
+	    (m->return_path != NULL && is_daemon_addr(m->return_path)) ||
 	    mime_header(m, "X-Failed-Recipients") != NULL ||
 	    short_has_cue(m->from_name, daemon_names) ||
 	    short_has_cue(m->subject, subject_cues);
+}
+
+/* ... or its null Return-Path, which automatic replies may have too. */
+static int
+from_mail_system(const struct mime_msg *m)
+{
+	return (m->return_path != NULL && *m->return_path == '\0') ||
+	    signed_by_mail_system(m);
 }
 
 /* Is the line at p the first of the returned message? */
@@ -548,24 +585,35 @@ struct notice {
 	int         delay;     /* ... that delivery goes on */
 };
 
+/* *n from m's text (NULL: none), whatever it says; release with
+ * notice_release. */
+static void
+notice_read(const struct mime_msg *m, struct notice *n)
+{
+	const char *t = m->text ? m->text : "";
+
+	memset(n, 0, sizeof *n);
+	n->text = t;
+	n->len = notice_len(t, strnlen(t, NOTICE_MAX));
+	n->low = lower_dup(t, n->len);
+	n->final = has_cue(n->low, n->len, final_cues) ||
+	    short_has_cue(m->subject, final_cues);
+	n->delay = has_cue(n->low, n->len, delay_cues) ||
+	    short_has_cue(m->subject, delay_cues);
+	if (!find_enhanced(n->text, n->len, n->code, sizeof n->code))
+		n->code[0] = '\0';
+	n->cls = find_smtp_class(n->text, n->len);
+}
+
 /* Does m carry a notice of failure?  0 and *n filled (release with
  * notice_release), or -1. */
 static int
 notice_open(const struct mime_msg *m, struct notice *n)
 {
-	size_t tlen;
-
 	memset(n, 0, sizeof *n);
 	if (m->text == NULL || !from_mail_system(m))
 		return -1;
-	tlen = strnlen(m->text, NOTICE_MAX);
-	n->text = m->text;
-	n->len = notice_len(m->text, tlen);
-	n->low = lower_dup(m->text, n->len);
-	n->final = has_cue(n->low, n->len, final_cues) ||
-	    short_has_cue(m->subject, final_cues);
-	n->delay = has_cue(n->low, n->len, delay_cues) ||
-	    short_has_cue(m->subject, delay_cues);
+	notice_read(m, n);
 	/* X-Failed-Recipients says it on its own (Google Groups writes the
 	 * text in the reader's language). */
 	if (mime_header(m, "X-Failed-Recipients") == NULL && !n->delay &&
@@ -574,9 +622,6 @@ notice_open(const struct mime_msg *m, struct notice *n)
 		free(n->low);
 		return -1;
 	}
-	if (!find_enhanced(n->text, n->len, n->code, sizeof n->code))
-		n->code[0] = '\0';
-	n->cls = find_smtp_class(n->text, n->len);
 	return 0;
 }
 
@@ -611,6 +656,30 @@ label_names_recipient(const char *s, size_t len)
 	return ok && words > 0 && (words > 1 || allowed);
 }
 
+/* Exim quotes a recipient it could not parse as written: in
+ * "x@example.com <y@example.net>:" the first address is a display name
+ * and the one in <> the address.  a (freed here when replaced) read up
+ * to after. */
+static char *
+bracketed_instead(char *a, const char *after, const char *end)
+{
+	const char *p = after, *after2;
+	char *b;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == after || p == end || *p != '<' ||
+	    (b = addr_token(p, end, &after2)) == NULL)
+		return a;
+	if (after2 == end || *after2 != '>' || (after2 + 1 < end &&
+	    strchr(": \t", after2[1]) == NULL)) {
+		free(b);
+		return a;
+	}
+	free(a);
+	return b;
+}
+
 /* The failed recipient a notice line names, or NULL (see the top). */
 static char *
 line_recipient(const char *p, size_t len)
@@ -627,7 +696,7 @@ line_recipient(const char *p, size_t len)
 	    q[3] == ' ' && q[4] == '<')
 		q += 4;
 	if ((a = addr_token(q, end, &after)) != NULL)
-		return a;
+		return bracketed_instead(a, after, end);
 	colon = memchr(q, ':', (size_t)(end - q) < LABEL_MAX ?
 	    (size_t)(end - q) : LABEL_MAX);
 	if (colon == NULL || colon == q || memchr(q, '@', (size_t)(colon - q)) ||
@@ -992,31 +1061,46 @@ out:
 
 int
 bounce_detect(const struct mime_msg *m, struct bounce **out, size_t *n,
-    int *is_delay, char **orig_id)
+    char **orig_id)
 {
 	struct found f;
 
 	memset(&f, 0, sizeof f);
 	*out = NULL;
 	*n = 0;
-	*is_delay = 0;
 	if (orig_id != NULL)
 		*orig_id = NULL;
 	detect(m, 0, &f);
-	if (f.failed.n > 0) {
-		bounce_free(f.delayed.v, f.delayed.n);
-		*out = f.failed.v;
-		*n = f.failed.n;
-	} else if (f.delayed.n > 0) {
-		*out = f.delayed.v;
-		*n = f.delayed.n;
-		*is_delay = 1;
-	}
+	rlist_append_delays(&f.failed, &f.delayed);
+	*out = f.failed.v;
+	*n = f.failed.n;
 	if (orig_id != NULL && *n > 0)
 		*orig_id = f.orig_id;
 	else
 		free(f.orig_id);
 	return 0;
+}
+
+int
+bounce_unread(const struct mime_msg *m, struct bounce *out)
+{
+	struct notice n;
+	char code[16];
+	int perm;
+
+	/* A report read field by field that named no failure or delay
+	 * said delivered or relayed. */
+	memset(out, 0, sizeof *out);
+	if (is_feedback(m) || m->delivery_status != NULL ||
+	    !signed_by_mail_system(m))
+		return 0;
+	notice_read(m, &n);
+	judge(&n, NULL, code, sizeof code, &perm);
+	notice_release(&n);
+	out->status = xstrdup(code);
+	out->permanent = perm;
+	out->delay = !perm;
+	return 1;
 }
 
 /* ---- the returned message's Message-ID ---- */

@@ -1,6 +1,6 @@
 /* classify.c: one message, one verdict (see classify.h).
  *
- * Order matters: a delivery report is a bounce (or a delay) even though
+ * Order matters: a delivery report is a bounce (a delay too) even though
  * RFC 3464 reports carry Auto-Submitted; a calendar object comes next, so
  * that an RSVP sent by a server-side scheduling agent with Auto-Submitted
  * still counts; only then the auto-reply markers; the rest is plain. */
@@ -80,9 +80,23 @@ itip_kind(const struct ical_itip *it, char **reason)
 	return VERDICT_MALFORMED;
 }
 
+/* An attendee of e who proposes another time in a REPLY, as Apple
+ * Calendar writes it (ical.h), or NULL. */
+static const struct ical_itip_attendee *
+attendee_proposal(const struct ical_itip_event *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->natt; i++)
+		if (e->att[i].has_proposed)
+			return &e->att[i];
+	return NULL;
+}
+
 static void
 set_itip(struct verdict *v, struct ical_itip *it)
 {
+	const struct ical_itip_attendee *a;
 	char *reason = NULL;
 
 	v->itip = it;
@@ -91,6 +105,12 @@ set_itip(struct verdict *v, struct ical_itip *it)
 	    it->ev[0].has_dtstart) {
 		v->has_proposed = 1;
 		v->proposed_start = it->ev[0].dtstart;
+	}
+	if (v->kind == VERDICT_RSVP &&
+	    (a = attendee_proposal(&it->ev[0])) != NULL) {
+		v->has_proposed = 1;
+		v->proposed_start = a->proposed;
+		v->attendee_proposed = 1;
 	}
 	if (reason == NULL && it->warning != NULL)
 		reason = xstrdup(it->warning);
@@ -187,13 +207,15 @@ static char *
 ooo_first_lines(const char *text)
 {
 	struct buf b = BUF_INIT(OOO_MAX);
-	const char *p = text, *nl;
+	const char *p = text, *end = text ? text + strlen(text) : NULL, *nl;
 	size_t n;
 	int lines = 0;
 
-	while (p != NULL && *p != '\0' && lines < OOO_LINES) {
-		nl = strchr(p, '\n');
-		n = nl ? (size_t)(nl - p) : strlen(p);
+	/* blank and quoted lines do not count: memchr keeps a text of
+	 * nothing else linear */
+	while (p != NULL && p < end && lines < OOO_LINES) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		while (n > 0 && isspace((unsigned char)p[n - 1]))
 			n--;
 		if (n > 0 && p[0] != '>' && strspn(p, " \t") < n) {
@@ -297,7 +319,6 @@ classify_message(struct verdict *v, const char *data, size_t len)
 	struct ical_itip *it;
 	char *err = NULL, *first_err = NULL;
 	size_t i;
-	int delay;
 
 	if (mime_parse(data, len, NULL, &m, &err) == -1) {
 		v->kind = VERDICT_MALFORMED;
@@ -313,9 +334,10 @@ classify_message(struct verdict *v, const char *data, size_t len)
 	if (m->from_refused)
 		v->from_refused = xstrdup(m->from_refused);
 
-	bounce_detect(m, &v->bounce, &v->nbounce, &delay, &v->bounced_id);
+	bounce_detect(m, &v->bounce, &v->nbounce, &v->bounced_id);
 	if (v->nbounce > 0) {
-		v->kind = delay ? VERDICT_DELAY : VERDICT_BOUNCE;
+		/* the failed come first: a delay alone starts with a delay */
+		v->kind = v->bounce[0].delay ? VERDICT_DELAY : VERDICT_BOUNCE;
 		return;
 	}
 
@@ -468,7 +490,8 @@ json_itip(struct buf *b, const struct verdict *v)
 	else
 		buf_adds(b, "null");
 	buf_adds(b, ", \"proposed_start\": ");
-	if (v->has_proposed && v->kind == VERDICT_COUNTER)
+	if (v->has_proposed && (v->kind == VERDICT_COUNTER ||
+	    v->attendee_proposed))
 		json_time(b, v->proposed_start);
 	else
 		buf_adds(b, "null");
@@ -490,8 +513,9 @@ json_bounce(struct buf *b, const struct verdict *v)
 		json_str(b, v->bounce[i].email);
 		buf_adds(b, ", \"status\": ");
 		json_str(b, v->bounce[i].status);
-		buf_addf(b, ", \"permanent\": %s}",
-		    v->bounce[i].permanent ? "true" : "false");
+		buf_addf(b, ", \"permanent\": %s, \"delay\": %s}",
+		    v->bounce[i].permanent ? "true" : "false",
+		    v->bounce[i].delay ? "true" : "false");
 	}
 	buf_adds(b, "]");
 }

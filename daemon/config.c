@@ -40,6 +40,7 @@
 #include "smtp.h"
 #include "token.h"
 #include "util.h"
+#include "verp.h"
 
 #define MAX_LIST 10000          /* guests, folders, exdates: sanity bound */
 
@@ -223,6 +224,7 @@ static const struct key keys[] = {
 
 	KEY(S_ORGANIZER, "name", T_TEXT, REQ, AT(config, org_name), NULL),
 	KEY(S_ORGANIZER, "email", T_EMAIL, REQ, AT(config, org_email), NULL),
+	KEY(S_ORGANIZER, "verp", T_BOOL, 0, AT(config, org_verp), "yes"),
 
 	KEY(S_SMTP, "url", T_TEXT, REQ, AT(config, smtp.url), NULL),
 	KEY(S_SMTP, "username", T_TEXT, 0, AT(config, smtp.username), NULL),
@@ -321,6 +323,8 @@ static const struct key keys[] = {
 	KEY(S_MEMBER, "language", T_LANGUAGE, 0, AT(member, language), NULL),
 	KEY(S_MEMBER, "timezone", T_TIMEZONE, 0, AT(member, timezone), NULL),
 	KEY(S_MEMBER, "coordinator", T_BOOL, 0, AT(member, coordinator), "no"),
+	KEY(S_MEMBER, "aliases", T_EMAIL, 0, LIST(member, aliases, naliases),
+	    NULL),
 
 	KEY(S_SERIES, "summary", T_TEXT, REQ, AT(series, summary), NULL),
 	ENUM(S_SERIES, "kind", 0, AT(series, kind), "meeting", meeting_kinds),
@@ -777,11 +781,11 @@ parse_hostname(struct ctx *c, const struct key *k, const char *v,
 	return 0;
 }
 
-enum store { V_NONE, V_INT, V_TEXT };
+enum keeps { V_NONE, V_INT, V_TEXT };
 
 static const struct {
 	parser     *parse;
-	enum store  store;      /* what it keeps: an int, a char * */
+	enum keeps  store;      /* what it keeps: an int, a char * */
 	const char *items;      /* what a list of it holds too many of */
 } types[] = {
 	[T_TEXT] =       { parse_text,       V_TEXT, "entries" },
@@ -1450,6 +1454,39 @@ check_trust(struct ctx *c)
 		    at + 1);
 }
 
+/* [organizer] verp: what the envelope sender asks of the mailbox, and
+ * when it cannot be made (then mail goes from the plain address). */
+static void
+check_verp(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+	const char *at;
+	int line = c->seen_sec[S_ORGANIZER] ? c->seen_sec[S_ORGANIZER] : 1;
+
+	if (!cfg->org_verp || cfg->org_email == NULL ||
+	    (at = strrchr(cfg->org_email, '@')) == NULL)
+		return;
+	if (memchr(cfg->org_email, '+', (size_t)(at - cfg->org_email)) != NULL)
+		diag_add(c->d, 0, c->file, line, "[organizer] verp = yes needs "
+		    "an email without '+': mail goes out from %s itself, and "
+		    "bounces are read by their text alone", cfg->org_email);
+	else if (at - cfg->org_email > VERP_LOCAL_MAX)
+		diag_add(c->d, 0, c->file, line, "[organizer] verp = yes needs "
+		    "an email whose local part has at most %d characters: mail "
+		    "goes out from %s itself, and bounces are read by their "
+		    "text alone", VERP_LOCAL_MAX, cfg->org_email);
+	else
+		diag_note(c->d, c->file, line, "[organizer] verp: mail goes out "
+		    "with the envelope sender %.*s+b-ROW-TOKEN@%s, so the "
+		    "mailbox %s must accept plus addressing (deliver "
+		    "%.*s+anything@%s to it: Postfix and Dovecot "
+		    "recipient_delimiter = +; Gmail and Microsoft 365 do by "
+		    "default); verp = no sends from %s itself",
+		    (int)(at - cfg->org_email), cfg->org_email, at + 1,
+		    cfg->org_email, (int)(at - cfg->org_email), cfg->org_email,
+		    at + 1, cfg->org_email);
+}
+
 /* What provider = microsoft | google fill in.  Microsoft's endpoints
  * carry the tenant between base and path; Google's have none.  Google
  * offers no device grant for mail scopes: authorize uses PKCE there. */
@@ -1639,6 +1676,7 @@ check_global(struct ctx *c)
 
 	c->file = cfg->file;
 	missing_sections(c, c->lineno > 0 ? c->lineno : 1);
+	check_verp(c);
 	check_url(c, S_SMTP, &cfg->smtp, "smtp", "smtps");
 	check_login(c, S_SMTP, &cfg->smtp);
 	check_url(c, S_IMAP, &cfg->imap, "imap", "imaps");
@@ -1710,6 +1748,43 @@ check_series_dates(struct ctx *c, const struct group *g,
 		    "no meeting in the five years from its start", s->name,
 		    s->rrule);
 	free(occ);
+}
+
+/* An alias is one more address of the member who lists it: never
+ * another member's, nor one listed twice, nor the organizer's (whose
+ * mail is convened's own). */
+static void
+check_aliases(struct ctx *c, const struct group *g)
+{
+	const struct member *m, *o;
+	const char *a;
+	size_t i, j, k, l;
+
+	for (i = 0; i < g->nmembers; i++) {
+		m = &g->members[i];
+		for (j = 0; j < m->naliases; j++) {
+			a = m->aliases[j];
+			if ((o = config_member(g, a)) != NULL) {
+				diag_add(c->d, 1, g->file, m->line, "member %s: "
+				    "alias %s is %s", m->email, a, o == m ?
+				    "their own address" : "another member's "
+				    "address");
+				continue;
+			}
+			if (c->cfg->org_email != NULL &&
+			    strcasecmp(a, c->cfg->org_email) == 0)
+				diag_add(c->d, 1, g->file, m->line, "member %s: "
+				    "alias %s is the organizer's address",
+				    m->email, a);
+			for (k = 0; k < i; k++)
+				for (l = 0; l < g->members[k].naliases; l++)
+					if (strcmp(g->members[k].aliases[l], a) == 0)
+						diag_add(c->d, 1, g->file, m->line,
+						    "member %s: alias %s is also "
+						    "%s's", m->email, a,
+						    g->members[k].email);
+		}
+	}
 }
 
 /* A [guest] section is for someone a series invites, and not for a
@@ -1784,6 +1859,7 @@ load_group(struct ctx *c, const char *path)
 		check_series_dates(c, g, s);
 	}
 	check_guests(c, g);
+	check_aliases(c, g);
 }
 
 static void
@@ -1976,6 +2052,19 @@ config_member(const struct group *g, const char *email)
 		if (strcasecmp(g->members[i].email, email) == 0)
 			return &g->members[i];
 	return NULL;
+}
+
+const struct member *
+config_member_of(const struct group *g, const char *addr)
+{
+	const struct member *m = config_member(g, addr);
+	size_t i, j;
+
+	for (i = 0; m == NULL && addr != NULL && i < g->nmembers; i++)
+		for (j = 0; j < g->members[i].naliases; j++)
+			if (strcasecmp(g->members[i].aliases[j], addr) == 0)
+				return &g->members[i];
+	return m;
 }
 
 const struct member *

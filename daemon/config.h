@@ -38,6 +38,10 @@ struct member {
 	char       *language;     /* NULL: the group's */
 	char       *timezone;     /* NULL: the group's */
 	int         coordinator;
+	char      **aliases;      /* other addresses that are the member's,
+	                           * lower-case: an answer from one counts
+	                           * for the member (config_member_of()) */
+	size_t      naliases;
 	int         line;         /* of the [member ...] header */
 };
 
@@ -146,6 +150,7 @@ struct config {
 	/* [organizer] */
 	char       *org_name;
 	char       *org_email;
+	int         org_verp;        /* envelope sender <local>+b-...@ (verp.h) */
 	/* [smtp], [imap] */
 	struct endpoint smtp;
 	int         smtp_timeout;      /* seconds a server may stall */
@@ -226,6 +231,10 @@ const struct group *config_group(const struct config *, const char *id);
 /* The member with this address (any case), a coordinator only, the series
  * of this name: borrowed from the group, or NULL (also for a NULL key). */
 const struct member *config_member(const struct group *, const char *email);
+/* The member whose address, or one of whose aliases, is addr; or NULL.
+ * An alias never names another member (`check` refuses it). */
+const struct member *config_member_of(const struct group *,
+        const char *addr);
 const struct member *config_coordinator(const struct group *,
           const char *email);
 const struct series *config_series(const struct group *, const char *name);

@@ -738,6 +738,13 @@ event_component(const struct ical_event *e)
 		    ICAL_ROLE_CHAIR : a->optional ? ICAL_ROLE_OPTPARTICIPANT :
 		    ICAL_ROLE_REQPARTICIPANT));
 		icalproperty_add_parameter(p, icalparameter_new_partstat(ps));
+		if (a->delegated_from != NULL) {
+			char *from = xasprintf("mailto:%s", a->delegated_from);
+
+			icalproperty_add_parameter(p,
+			    icalparameter_new_delegatedfrom(from));
+			free(from);
+		}
 		/* An answer that stands needs no other (an update that keeps
 		 * it); clients then show no Accept/Decline for it. */
 		icalproperty_add_parameter(p, icalparameter_new_rsvp(
@@ -917,6 +924,16 @@ itip_trimmed(const char *v)
 	return r;
 }
 
+/* The first n bytes of v, trimmed as itip_trimmed(). */
+static char *
+itip_trimmed_n(const char *v, size_t n)
+{
+	char *c = xstrndup(v, n), *r = itip_trimmed(c);
+
+	free(c);
+	return r;
+}
+
 /* An address from a CAL-ADDRESS value: without mailto:, lower-case. */
 static char *
 itip_addr(const char *v)
@@ -1021,12 +1038,94 @@ itip_partstat(icalproperty *p)
 	return partstat != NULL ? partstat : xstrdup("NEEDS-ACTION");
 }
 
+/* The first address of a DELEGATED-TO or DELEGATED-FROM parameter of p
+ * ("mailto:a", or a quoted list of them), as itip_addr(); or NULL. */
+static char *
+itip_delegation(icalproperty *p, icalparameter_kind kind)
+{
+	icalparameter *d = icalproperty_get_first_parameter(p, kind);
+	const char *v;
+	char *first, *r;
+
+	if (d == NULL)
+		return NULL;
+	v = kind == ICAL_DELEGATEDTO_PARAMETER ?
+	    icalparameter_get_delegatedto(d) :
+	    icalparameter_get_delegatedfrom(d);
+	if (v == NULL)
+		return NULL;
+	while (*v == '"' || isspace((unsigned char)*v))
+		v++;
+	first = xstrndup(v, strcspn(v, "\",\""));
+	r = itip_addr(first);
+	free(first);
+	if (r != NULL && strchr(r, '@') == NULL) {
+		free(r);
+		r = NULL;
+	}
+	return r;
+}
+
+/* The value of a parameter libical does not know (kept as an IANA
+ * token while itip parsing: ical_parse_itip()), or NULL. */
+static const char *
+itip_iana_param(icalproperty *p, const char *name)
+{
+	icalparameter *q;
+	const char *n;
+
+	for (q = icalproperty_get_first_parameter(p, ICAL_IANA_PARAMETER);
+	    q != NULL;
+	    q = icalproperty_get_next_parameter(p, ICAL_IANA_PARAMETER))
+		if ((n = icalparameter_get_iana_name(q)) != NULL &&
+		    strcasecmp(n, name) == 0)
+			return icalparameter_get_iana_value(q);
+	return NULL;
+}
+
+/* Apple's proposal of another time on an ATTENDEE (ical.h): 0 with *utc
+ * set, -1 when there is none that is open and readable.  A local time
+ * is read in zone, the event's DTSTART zone (UTC when NULL). */
+static int
+itip_apple_proposal(icalproperty *p, const icaltimezone *zone,
+    long long *utc)
+{
+	const char *v = itip_iana_param(p, "TO-ALL-PROPOSED-NEW-TIME");
+	const char *st, *dt;
+	char when[32];
+	struct icaltimetype t;
+	size_t n;
+
+	if (v == NULL || (dt = strstr(v, "DTSTART:")) == NULL)
+		return -1;
+	dt += strlen("DTSTART:");
+	if ((n = strcspn(dt, ";\"")) == 0 || n >= sizeof when)
+		return -1;
+	memcpy(when, dt, n);
+	when[n] = '\0';
+	/* ACCEPTED or DECLINED: the organizer has settled it already. */
+	if ((st = strstr(v, "STATUS:")) != NULL &&
+	    strncmp(st + strlen("STATUS:"), "NEEDS-ACTION", 12) != 0)
+		return -1;
+	icalerror_clear_errno();
+	t = icaltime_from_string(when);
+	icalerror_clear_errno();
+	if (icaltime_is_null_time(t) || t.is_date || !itip_time_possible(t))
+		return -1;
+	if (!icaltime_is_utc(t) && zone == NULL)
+		zone = icaltimezone_get_utc_timezone();
+	*utc = (long long)icaltime_as_timet_with_zone(t, icaltime_is_utc(t) ?
+	    icaltimezone_get_utc_timezone() : zone);
+	return 0;
+}
+
 /* The ATTENDEEs of ve with an address, at most ICAL_ITIP_MAX_ATTENDEES
  * (warn says when there were more). */
 static void
 itip_attendees(icalcomponent *ve, struct ical_itip_event *e,
-    struct buf *warn)
+    const icaltimezone *zone, struct buf *warn)
 {
+	struct ical_itip_attendee *a;
 	icalproperty *p;
 	char *email;
 
@@ -1043,14 +1142,54 @@ itip_attendees(icalcomponent *ve, struct ical_itip_event *e,
 		if (e->natt % 16 == 0)
 			e->att = xreallocarray(e->att, e->natt + 16,
 			    sizeof *e->att);
-		e->att[e->natt].email = email;
-		e->att[e->natt].partstat = itip_partstat(p);
-		e->natt++;
+		a = &e->att[e->natt++];
+		memset(a, 0, sizeof *a);
+		a->email = email;
+		a->partstat = itip_partstat(p);
+		a->has_proposed = itip_apple_proposal(p, zone, &a->proposed) == 0;
+		a->delegated_to = itip_delegation(p, ICAL_DELEGATEDTO_PARAMETER);
+		a->delegated_from = itip_delegation(p,
+		    ICAL_DELEGATEDFROM_PARAMETER);
 	}
 	if (e->att_capped)
 		buf_addf(warn, "%smore than %d attendees in %.80s, the rest "
 		    "ignored", warn->len ? "; " : "", ICAL_ITIP_MAX_ATTENDEES,
 		    e->uid);
+}
+
+/* The zone of ve's DTSTART, when it names one that could be read. */
+static const icaltimezone *
+itip_zone(icalcomponent *ve)
+{
+	icalproperty *p;
+
+	p = icalcomponent_get_first_property(ve, ICAL_DTSTART_PROPERTY);
+	return p ? icalproperty_get_datetime_with_component(p, ve).zone : NULL;
+}
+
+/* The attendee's comment (ical.h), cut at ICAL_ITIP_MAX_COMMENT bytes on
+ * a character's edge; NULL when there is none. */
+static char *
+itip_comment(icalcomponent *ve)
+{
+	icalproperty *p;
+	const char *v = NULL, *n;
+	size_t len = 0, k;
+
+	if ((p = icalcomponent_get_first_property(ve, ICAL_COMMENT_PROPERTY)))
+		v = icalproperty_get_comment(p);
+	for (p = icalcomponent_get_first_property(ve, ICAL_X_PROPERTY);
+	    v == NULL && p != NULL;
+	    p = icalcomponent_get_next_property(ve, ICAL_X_PROPERTY))
+		if ((n = icalproperty_get_x_name(p)) != NULL &&
+		    strcasecmp(n, "X-CALENDARSERVER-PRIVATE-COMMENT") == 0)
+			v = icalproperty_get_x(p);
+	if (v == NULL)
+		return NULL;
+	while (v[len] != '\0' && (k = str_utf8_len(v + len,
+	    ICAL_ITIP_MAX_COMMENT - len)) > 0)
+		len += k;
+	return len > 0 ? itip_trimmed_n(v, len) : NULL;
 }
 
 static int
@@ -1082,6 +1221,10 @@ itip_event(icalcomponent *ve, struct ical_itip_event *e, struct buf *warn,
 	if (r == -1)
 		return -1;
 	e->has_dtstart = r == 0;
+	r = itip_time(ve, ICAL_DTEND_PROPERTY, "DTEND", &e->dtend, warn, err);
+	if (r == -1)
+		return -1;
+	e->has_dtend = r == 0;
 	r = itip_time(ve, ICAL_RECURRENCEID_PROPERTY, "RECURRENCE-ID", &rid,
 	    warn, err);
 	if (r == -1)
@@ -1096,7 +1239,8 @@ itip_event(icalcomponent *ve, struct ical_itip_event *e, struct buf *warn,
 		e->summary = xstrdup(s);
 	if ((p = icalcomponent_get_first_property(ve, ICAL_ORGANIZER_PROPERTY)))
 		e->organizer = itip_addr(icalproperty_get_organizer(p));
-	itip_attendees(ve, e, warn);
+	e->comment = itip_comment(ve);
+	itip_attendees(ve, e, itip_zone(ve), warn);
 	return 0;
 }
 
@@ -1195,11 +1339,19 @@ ical_parse_itip(const char *text, const char *method_hint,
 	icalcomponent *root, *cal;
 	struct ical_itip *it;
 	struct buf warn = BUF_INIT(BUF_OWN);
+	ical_unknown_token_handling unknown;
 	int rc;
 
 	*out = NULL;
 	*err = NULL;
-	if ((cal = itip_calendar(text, &root, err)) == NULL)
+	/* Unknown parameters (Apple's TO-ALL-PROPOSED-NEW-TIME) are kept,
+	 * not dropped, while the object is read; the setting is global to
+	 * libical, so it is put back for what builds our own objects. */
+	unknown = ical_get_unknown_token_handling_setting();
+	ical_set_unknown_token_handling_setting(ICAL_ASSUME_IANA_TOKEN);
+	cal = itip_calendar(text, &root, err);
+	ical_set_unknown_token_handling_setting(unknown);
+	if (cal == NULL)
 		return -1;
 	it = xcalloc(1, sizeof *it);
 	it->method = itip_method(cal, method_hint, &warn);
@@ -1233,9 +1385,12 @@ ical_itip_free(struct ical_itip *it)
 		free(e->status);
 		free(e->summary);
 		free(e->organizer);
+		free(e->comment);
 		for (j = 0; j < e->natt; j++) {
 			free(e->att[j].email);
 			free(e->att[j].partstat);
+			free(e->att[j].delegated_to);
+			free(e->att[j].delegated_from);
 		}
 		free(e->att);
 	}

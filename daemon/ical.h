@@ -105,6 +105,9 @@ struct ical_attendee {
 	int         optional;      /* a guest: ROLE=OPT-PARTICIPANT */
 	const char *partstat;      /* NULL: NEEDS-ACTION; any other answer
 	                            * is written with RSVP=FALSE */
+	const char *delegated_from; /* a delegate: the address of the
+	                            * attendee who delegated (RFC 5546
+	                            * 2.1.5, DELEGATED-FROM); else NULL */
 };
 
 struct ical_event {
@@ -149,10 +152,22 @@ void ical_shutdown(void);
 /* What an incoming calendar object (RFC 5546) says, in plain C.  All
  * strings belong to the struct ical_itip; free it with ical_itip_free(). */
 #define ICAL_ITIP_MAX_ATTENDEES 500   /* more are dropped, and said so */
+#define ICAL_ITIP_MAX_COMMENT   2000  /* bytes of a comment kept */
 
 struct ical_itip_attendee {
 	char *email;               /* lower-case, without mailto: */
 	char *partstat;            /* upper-case; NEEDS-ACTION when absent */
+	/* Apple Calendar's proposal of another time in a REPLY: the
+	 * parameter TO-ALL-PROPOSED-NEW-TIME="DTSTART:<time>;STATUS:<s>;"
+	 * (Apple's iCalendar framework, ICSAlternateTimeProposal).  A time
+	 * in UTC, or local to the event's DTSTART zone; only a proposal
+	 * still open (STATUS NEEDS-ACTION, or none) is read. */
+	long long proposed;        /* unix seconds; valid when has_proposed */
+	int       has_proposed;
+	/* RFC 5546 2.1.5 delegation: the first address of DELEGATED-TO and
+	 * of DELEGATED-FROM, as email above, or NULL. */
+	char     *delegated_to;
+	char     *delegated_from;
 };
 
 struct ical_itip_event {
@@ -163,6 +178,12 @@ struct ical_itip_event {
 	long long  dtstamp;        /* unix seconds, 0 when absent */
 	long long  dtstart;        /* unix seconds; valid when has_dtstart */
 	int        has_dtstart;
+	long long  dtend;          /* unix seconds; valid when has_dtend */
+	int        has_dtend;
+	char      *comment;        /* the attendee's words: the first COMMENT,
+	                            * else X-CALENDARSERVER-PRIVATE-COMMENT
+	                            * (Apple), at most ICAL_ITIP_MAX_COMMENT
+	                            * bytes; or NULL */
 	char      *status;         /* upper-case STATUS, or NULL */
 	char      *summary;        /* or NULL */
 	char      *organizer;      /* lower-case, without mailto:, or NULL */

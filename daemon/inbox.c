@@ -1,11 +1,14 @@
 /*
  * inbox.c: the effects of replies (see inbox.h).
  *
- * Trust rests on the From address: an RSVP counts only from the attendee
- * it answers for, an agenda or minutes only from a coordinator of the
- * group.  From can be forged, as everywhere in mail; the receiving MTA's
- * SPF/DKIM/DMARC checks are what stand behind it, and a refused message
- * is always logged so an administrator can see an attempt.
+ * Who may act is decided by the From address: an RSVP counts only from
+ * the attendee it answers for, an agenda or minutes only from a
+ * coordinator of the group.  From can be forged, so what the message
+ * proves decides whether it acts (trust.h): a reply token issued to the
+ * sender, authentication by a trusted MTA.  A coordinator's message
+ * without that proof is held and the coordinator asked to confirm it.
+ * Every refusal is one log line with the Message-ID and its reason, and
+ * is counted in the store for `status`.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -21,6 +24,7 @@
 #include "classify.h"
 #include "compose.h"
 #include "config.h"
+#include "filetype.h"
 #include "imap.h"
 #include "inbox.h"
 #include "letter.h"
@@ -31,11 +35,21 @@
 #include "oauth.h"
 #include "store.h"
 #include "template.h"
+#include "token.h"
+#include "trust.h"
 #include "util.h"
+#include "verp.h"
 
 #define COMMENT_MAX     2000    /* bytes of a proposal's text passed on */
+#define DELEGATES_MAX   3       /* delegates one member may send to one
+                                 * meeting: an alternate, and room for a
+                                 * change of mind, not a mailing list */
 #define MINUTES_WINDOW  (90 * DAY)  /* a tagged minutes message belongs to
                                      * a meeting that ended this recently */
+#define QUOTE_MAX       2000    /* bytes of a held message quoted */
+#define SCOPE_WINDOW    (400 * DAY) /* meetings whose tokens prove a
+                                     * coordinator's message to the group */
+#define REASONS_MAX     4       /* refusals counted for one message */
 
 struct ictx {
 	const struct config *cfg;
@@ -54,8 +68,18 @@ struct ictx {
 	int waiting;
 	int letter_failed;
 	/* What was written in the repository: taken back when the record
-	 * of it cannot be committed. */
-	struct archive_stored stored;
+	 * of it cannot be committed.  apart: the files refused for their
+	 * type, kept in an item of their own. */
+	struct archive_stored stored, apart;
+	/* Trust (trust.h): the raw message (to hold it), the folder it was
+	 * found in, whether its coordinator confirmed it, and the refusals
+	 * to count with its record. */
+	const char *data;
+	size_t len;
+	const char *folder;
+	int confirmed;
+	enum trust_reason reasons[REASONS_MAX];
+	size_t nreasons;
 };
 
 static const char *
@@ -71,6 +95,35 @@ why(struct ictx *c, const char *fmt, ...)
 	va_end(ap);
 	c->why = c->whybuf;
 	return c->why;
+}
+
+/* A refusal of reason, to count with the message's record. */
+static void
+note(struct ictx *c, enum trust_reason r)
+{
+	if (c->nreasons < REASONS_MAX)
+		c->reasons[c->nreasons++] = r;
+}
+
+static enum inbox_result
+refuse(struct ictx *c, enum trust_reason r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The message refused for reason r, said first in its log line. */
+static enum inbox_result
+refuse(struct ictx *c, enum trust_reason r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(c->whybuf, sizeof c->whybuf, "%s: ",
+	    trust_reason_name(r));
+	va_start(ap, fmt);
+	vsnprintf(c->whybuf + n, sizeof c->whybuf - (size_t)n, fmt, ap);
+	va_end(ap);
+	c->why = c->whybuf;
+	note(c, r);
+	return INBOX_REFUSED;
 }
 
 const char *
@@ -134,13 +187,15 @@ char *
 inbox_unquoted(const char *text)
 {
 	struct buf b = BUF_INIT(BUF_OWN);
-	const char *p = text ? text : "", *nl;
+	const char *p = text ? text : "", *end = p + strlen(p), *nl;
 	size_t n;
 	char *s, *e;
 
-	while (*p) {
-		nl = strchr(p, '\n');
-		n = nl ? (size_t)(nl - p) : strlen(p);
+	/* memchr over what is left, not strchr: a hostile reply of a
+	 * million lines must stay linear under every libc and sanitizer */
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		if ((n == 2 && strncmp(p, "--", 2) == 0) ||
@@ -278,6 +333,50 @@ proposed_for(void *arg, struct letter_vars *lv, const char *lang,
 	    tz));
 }
 
+/* Whether a counter-notice about attendee and meeting r may go to
+ * coordinator `to` in this cycle: once at most, or a thousand proposals
+ * would make a thousand notices each; the next one says how many were
+ * held back (*more).  1 yes, 0 no (noted, said once per message), -1
+ * error. */
+static int
+notice_due(struct ictx *c, const struct store_plan_meeting *r,
+    const char *to, const char *attendee, long long *more)
+{
+	int rc;
+
+	rc = store_notice_allow(c->st, "counter-notice", to, r->uid, attendee,
+	    c->now, c->now, more, c->err);
+	if (rc == 0 && c->nreasons == 0) {
+		note(c, TRUST_RATE_LIMITED);
+		log_info("%s: refused (%s): a proposal of %s for %s was passed "
+		    "to the coordinators in this cycle already: counted for the "
+		    "next notice", c->msgid,
+		    trust_reason_name(TRUST_RATE_LIMITED), attendee, r->uid);
+	}
+	return rc;
+}
+
+/* The counter-notice to coordinator `to`, unless one about the same
+ * attendee and meeting went in this cycle; with how many were held back
+ * since the last.  extra has room for the count after its n variables. */
+static int
+counter_notice(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const char *to, const char *attendee,
+    struct tvar *extra, size_t n, struct letter *l)
+{
+	long long more = 0;
+	char buf[32];
+	int rc;
+
+	if ((rc = notice_due(c, r, to, attendee, &more)) != 1)
+		return rc;
+	snprintf(buf, sizeof buf, "%lld", more);
+	extra[n].name = "more";
+	extra[n].value = more > 0 ? buf : NULL;
+	l->nvars = n + 1;
+	return meeting_mail(c, g, r, "counter-notice", to, l);
+}
+
 /* An attendee proposes another time: the coordinators decide. */
 static int
 forward_proposal(struct ictx *c, const struct group *g,
@@ -285,30 +384,43 @@ forward_proposal(struct ictx *c, const struct group *g,
     long long proposed)
 {
 	const struct member *who = config_member(g, attendee);
-	char *comment = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	const struct ical_itip_event *ev = &c->v->itip->ev[0];
+	char *comment = ev->comment != NULL ? xstrdup(ev->comment) :
+	    inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	char minutes[24] = "";
 	struct letter l;
 	size_t i;
 	int rc = 0;
 
+	/* A proposal that is the event's own DTSTART brings its DTEND:
+	 * another length is said; Apple's proposes a start alone. */
+	if (ev->has_dtstart && ev->dtstart == proposed && ev->has_dtend &&
+	    ev->dtend > ev->dtstart && ev->dtend - ev->dtstart < 7 * DAY &&
+	    ev->dtend - ev->dtstart != r->end - r->start)
+		snprintf(minutes, sizeof minutes, "%lld",
+		    (ev->dtend - ev->dtstart + 59) / 60);
+
 	if (strlen(comment) > COMMENT_MAX)
 		comment[COMMENT_MAX] = '\0';
 	{
-		const struct tvar extra[] = {
+		struct tvar extra[] = {
 			{ "attendee_name", who && who->name ? who->name :
 			    attendee },
 			{ "attendee_email", attendee },
 			{ "comment", comment },
+			{ "proposed_duration", minutes },
+			{ "more", NULL },
 		};
 
 		memset(&l, 0, sizeof l);
 		l.vars = extra;
-		l.nvars = 3;
+		l.nvars = 4;
 		l.vars_for = proposed_for;
 		l.arg = &proposed;
-		for (i = 0; i < g->nmembers && rc == 0; i++)
+		for (i = 0; i < g->nmembers && rc >= 0; i++)
 			if (g->members[i].coordinator)
-				rc = meeting_mail(c, g, r, "counter-notice",
-				    g->members[i].email, &l);
+				rc = counter_notice(c, g, r, g->members[i].email,
+				    attendee, extra, 4, &l);
 	}
 	free(comment);
 	return rc;
@@ -324,16 +436,30 @@ valid_partstat(const char *p)
 	    strcmp(p, "DELEGATED") == 0);
 }
 
+/* The address addr stands for in group g: a member's own address for
+ * one of their aliases (config.h), else addr itself.  Lives as long as
+ * addr and the configuration. */
+static const char *
+own_address(const struct group *g, const char *addr)
+{
+	const struct member *m = addr ? config_member_of(g, addr) : NULL;
+
+	return m != NULL ? m->email : addr;
+}
+
 /* The attendee a reply speaks for: one invited to meeting r, and the
- * sender of the mail itself, not someone answering for another.  NULL
- * with *res set (and the reason given) when there is none. */
+ * sender of the mail itself, not someone answering for another; an alias
+ * of a member stands for the member, in the ATTENDEE and in From.
+ * *invited is the address the meeting invited.  NULL with *res set (and
+ * the reason given) when there is none. */
 static const struct ical_itip_attendee *
-replying_attendee(struct ictx *c, const struct store_plan_meeting *r,
+replying_attendee(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const char **invited,
     enum inbox_result *res)
 {
 	const struct ical_itip_event *ev = &c->v->itip->ev[0];
 	const struct ical_itip_attendee *who = NULL;
-	const char *from = c->v->from;
+	const char *from = own_address(g, c->v->from), *addr = NULL, *a;
 	struct store_invitee *inv = NULL;
 	size_t ninv = 0, i, j;
 
@@ -342,66 +468,210 @@ replying_attendee(struct ictx *c, const struct store_plan_meeting *r,
 		*res = INBOX_FAILED;
 		return NULL;
 	}
-	for (i = 0; i < ev->natt && who == NULL; i++)
-		for (j = 0; j < ninv; j++)
-			if (strcasecmp(ev->att[i].email, inv[j].email) == 0) {
-				who = &ev->att[i];
-				break;
-			}
+	/* The sender's own ATTENDEE when it is there: a delegate's reply
+	 * names the member who delegated too (RFC 5546 2.1.5). */
+	for (i = 0; i < ev->natt; i++) {
+		a = own_address(g, ev->att[i].email);
+		for (j = 0; j < ninv && strcasecmp(a, inv[j].email) != 0; j++)
+			;
+		if (j == ninv || (who != NULL && (from == NULL ||
+		    strcasecmp(a, from) != 0)))
+			continue;
+		who = &ev->att[i];
+		addr = a;
+		if (from != NULL && strcasecmp(a, from) == 0)
+			break;
+	}
 	store_invitees_free(inv, ninv);
 	if (who == NULL) {
 		why(c, "no attendee of meeting %s in it", r->uid);
 		*res = INBOX_IGNORED;
 		return NULL;
 	}
-	if (from == NULL || strcasecmp(from, who->email) != 0) {
-		why(c, "spoofed: From %s answers for attendee %s",
-		    from ? from : "(none)", who->email);
-		*res = INBOX_REFUSED;
+	if (from == NULL || strcasecmp(from, addr) != 0) {
+		*res = refuse(c, TRUST_SPOOFED, "From %s answers for attendee %s",
+		    c->v->from ? c->v->from : "(none)", who->email);
 		return NULL;
 	}
+	*invited = addr;
 	return who;
 }
 
-/* An RSVP: who's answer to meeting r, unless a newer one is recorded. */
+/* Whether an answer to meeting r proves its sender (trust.h): a token
+ * issued to them (or to the member whose alias they are) for the
+ * meeting, its series event or the group, or authentication; From alone
+ * for a meeting invited before tokens that is not over, unless the answer
+ * was found in Junk.  1, or 0 with the refusal given. */
+static int
+answer_proven(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r)
+{
+	struct trust_scope sc[3];
+	struct trust_proof p;
+	size_t n = 0;
+
+	sc[n++] = (struct trust_scope){ TOKEN_MEETING, r->uid };
+	if (r->series_uid != NULL && strcmp(r->series_uid, r->uid) != 0)
+		sc[n++] = (struct trust_scope){ TOKEN_MEETING, r->series_uid };
+	sc[n++] = (struct trust_scope){ TOKEN_GROUP, g->id };
+	/* an alias's answer carries the token the member was given */
+	trust_gather_as(c->cfg, c->v, own_address(g, c->v->from), c->folder,
+	    sc, n, &p);
+	p.legacy = r->plain_organizer && c->now < r->end;
+	if (trust_decide(TRUST_ANSWER, &p) == TRUST_ALLOW)
+		return 1;
+	refuse(c, TRUST_NO_PROOF, "answer for %s carries no reply token of "
+	    "%s's and is not authenticated%s%s%s", r->uid, c->v->from,
+	    p.junk ? "; found in Junk" : "", p.auth_why[0] ? ": " : "",
+	    p.auth_why);
+	return 0;
+}
+
+/* An RSVP: who's answer to meeting r, unless a newer one is recorded;
+ * *newer says whether it was (it stands, and what it says is done). */
 static enum inbox_result
 record_answer(struct ictx *c, const struct store_plan_meeting *r,
-    const struct ical_itip_attendee *who)
+    const struct ical_itip_attendee *who, const char *invited, int *newer)
 {
 	const struct ical_itip_event *ev = &c->v->itip->ev[0];
-	int rc;
+	long long at;
+	int rc, future;
 
 	if (!valid_partstat(who->partstat)) {
 		why(c, "PARTSTAT %s is not an answer", who->partstat);
 		return INBOX_IGNORED;
 	}
-	/* A reply without DTSTAMP is as old as the mail says. */
-	rc = store_invitation_reply(c->st, r->uid, who->email, who->partstat,
-	    ev->dtstamp ? ev->dtstamp :
-	    c->v->msg && c->v->msg->date ? c->v->msg->date : c->now,
-	    c->now, c->err);
+	/* A reply without DTSTAMP is as old as the mail says; one stamped
+	 * in the future would stand over every later answer: it is as old
+	 * as its receipt. */
+	at = trust_answer_time(ev->dtstamp, c->v->msg ? c->v->msg->date : 0,
+	    c->now, &future);
+	rc = store_invitation_reply(c->st, r->uid, invited, who->partstat,
+	    at, c->now, c->err);
 	if (rc == -1)
 		return INBOX_FAILED;
+	*newer = rc;
+	if (future) {
+		note(c, TRUST_FUTURE_DTSTAMP);
+		log_warnx("%s: refused (%s): its DTSTAMP is ahead of the clock: "
+		    "the answer counts as of its receipt", c->msgid,
+		    trust_reason_name(TRUST_FUTURE_DTSTAMP));
+	}
 	why(c, rc ? "%s %s for %s" : "%s %s for %s is older than the "
-	    "answer recorded", who->email, who->partstat, r->uid);
+	    "answer recorded", invited, who->partstat, r->uid);
 	return INBOX_APPLIED;
+}
+
+/* Whether meeting r may take one more delegate of member: fewer than
+ * DELEGATES_MAX of theirs, or email one of them already.  1 yes, 0 no,
+ * -1 error. */
+static int
+delegate_room(struct ictx *c, const struct store_plan_meeting *r,
+    const char *member, const char *email)
+{
+	struct store_delegate *d = NULL;
+	size_t n = 0, i, mine = 0;
+	int known = 0;
+
+	if (store_meeting_delegates(c->st, r->uid, &d, &n, c->err) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(d[i].delegator, member) == 0)
+			mine++;
+		if (strcasecmp(d[i].email, email) == 0)
+			known = 1;
+	}
+	store_delegates_free(d, n);
+	return known || mine < DELEGATES_MAX;
+}
+
+/* A member's answer DELEGATED with DELEGATED-TO (RFC 5546 2.1.5): the
+ * delegate becomes an attendee of meeting r, invited by the plan in this
+ * same cycle (in the group's language and zone) and answering for
+ * themselves.  r is a meeting invited on its own, or a series event as a
+ * whole (its answer without RECURRENCE-ID: the delegate then receives
+ * the event); one meeting of a series event is not delegated alone, for
+ * the event is one calendar entry and its attendees are the same in all
+ * of it.  Only a member delegates.  The answer is recorded already; what
+ * cannot be done is logged, and the answer stands.  INBOX_APPLIED, or
+ * INBOX_FAILED. */
+static enum inbox_result
+take_delegation(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const struct ical_itip_attendee *who,
+    const char *member)
+{
+	const char *to = who->delegated_to;
+	int rc;
+
+	if (to == NULL || strcmp(who->partstat, "DELEGATED") != 0)
+		return INBOX_APPLIED;
+	if (config_member_of(g, member) == NULL) {
+		why(c, "%s DELEGATED %s to %s: only a member of %s delegates",
+		    member, r->uid, to, g->id);
+		return INBOX_APPLIED;
+	}
+	if (!addr_valid(to) || strcasecmp(to, c->cfg->org_email) == 0 ||
+	    config_member_of(g, to) != NULL) {
+		why(c, "%s DELEGATED %s to %s, %s: nobody added", member,
+		    r->uid, to, addr_valid(to) && strcasecmp(to,
+		    c->cfg->org_email) != 0 ? "a member already" :
+		    "not an address to invite");
+		return INBOX_APPLIED;
+	}
+	if (r->series_uid != NULL && strcmp(r->series_uid, r->uid) != 0) {
+		why(c, "%s DELEGATED %s to %s: one meeting of series event %s "
+		    "is not delegated alone, the whole series is; nobody added",
+		    member, r->uid, to, r->series_uid);
+		return INBOX_APPLIED;
+	}
+	if ((rc = delegate_room(c, r, member, to)) == -1)
+		return INBOX_FAILED;
+	if (rc == 0) {
+		why(c, "%s DELEGATED %s to %s: %d delegates already; nobody "
+		    "added", member, r->uid, to, DELEGATES_MAX);
+		return INBOX_APPLIED;
+	}
+	if ((rc = store_delegate_add(c->st, r->uid, to, member, c->now,
+	    c->err)) == -1)
+		return INBOX_FAILED;
+	why(c, "%s DELEGATED %s to %s: %s", member, r->uid, to, rc ?
+	    "invited as their delegate" : "a delegate already");
+	return INBOX_APPLIED;
+}
+
+/* The time a reply proposes for meeting r, in the shape of each client:
+ * a COUNTER's DTSTART (Outlook, Thunderbird); a REPLY whose ATTENDEE
+ * carries TO-ALL-PROPOSED-NEW-TIME (Apple Calendar, whose DTSTART stays
+ * the meeting's); a REPLY with another DTSTART.  1 with *start set, 0
+ * when it proposes nothing. */
+static int
+proposed_time(const struct ictx *c, const struct store_plan_meeting *r,
+    const struct ical_itip_attendee *who, int counter, long long *start)
+{
+	const struct ical_itip_event *ev = &c->v->itip->ev[0];
+
+	if (!counter && who->has_proposed) {
+		*start = who->proposed;
+		return who->proposed != r->start;
+	}
+	*start = ev->dtstart;
+	return ev->has_dtstart && (counter || ev->dtstart != r->start);
 }
 
 /* A COUNTER, or a reply with another start: who proposes a time. */
 static enum inbox_result
 pass_proposal(struct ictx *c, const struct group *g,
-    const struct store_plan_meeting *r, const struct ical_itip_attendee *who)
+    const struct store_plan_meeting *r, const struct ical_itip_attendee *who,
+    const char *invited, int counter, long long start)
 {
-	const struct ical_itip_event *ev = &c->v->itip->ev[0];
-
-	if (!ev->has_dtstart) {
-		why(c, "COUNTER without a start time");
-		return INBOX_IGNORED;
-	}
-	if (forward_proposal(c, g, r, who->email, ev->dtstart) == -1)
+	if (forward_proposal(c, g, r, invited, start) == -1)
 		return INBOX_FAILED;
-	why(c, "%s proposes another time for %s: passed to the "
-	    "coordinators", who->email, r->uid);
+	if (counter)
+		why(c, "%s proposes another time for %s: passed to the "
+		    "coordinators", invited, r->uid);
+	else
+		why(c, "%s %s for %s, and proposes another time: passed to "
+		    "the coordinators", invited, who->partstat, r->uid);
 	return INBOX_APPLIED;
 }
 
@@ -425,8 +695,10 @@ do_reply(struct ictx *c, int counter)
 	struct store_plan_meeting r;
 	const struct ical_itip_attendee *who;
 	const struct group *g;
+	const char *invited = NULL;
 	enum inbox_result res = INBOX_IGNORED;
-	int rc;
+	long long start;
+	int rc, newer = 0;
 
 	memset(&r, 0, sizeof r);
 	if ((rc = answered_meeting(c, ev, &r)) == -1)
@@ -440,26 +712,48 @@ do_reply(struct ictx *c, int counter)
 		    r.uid, r.group_id);
 		goto out;
 	}
-	if ((who = replying_attendee(c, &r, &res)) == NULL)
+	if ((who = replying_attendee(c, g, &r, &invited, &res)) == NULL)
 		goto out;
+	if (!answer_proven(c, g, &r)) {
+		res = INBOX_REFUSED;
+		goto out;
+	}
 	if (r.cancelled) {
 		why(c, "meeting %s is cancelled", r.uid);
 		goto out;
 	}
-	if (!counter && (res = record_answer(c, &r, who)) != INBOX_APPLIED)
+	if (!counter && ((res = record_answer(c, &r, who, invited, &newer)) !=
+	    INBOX_APPLIED || (newer && (res = take_delegation(c, g, &r, who,
+	    invited)) != INBOX_APPLIED)))
 		goto out;
-	if (counter || (ev->has_dtstart && ev->dtstart != r.start))
-		res = pass_proposal(c, g, &r, who);
+	if (proposed_time(c, &r, who, counter, &start))
+		res = pass_proposal(c, g, &r, who, invited, counter, start);
+	else if (counter)
+		why(c, "COUNTER without a start time");
 out:
 	store_plan_meeting_clear(&r);
 	return res;
+}
+
+/* A delay is logged and never recorded: the message may still arrive,
+ * and a newer transient report must not undo a permanent one either. */
+static size_t
+count_delays(const struct verdict *v, const char **first)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->nbounce; i++)
+		if (v->bounce[i].delay && n++ == 0)
+			*first = v->bounce[i].email;
+	return n;
 }
 
 static enum inbox_result
 do_bounce(struct ictx *c)
 {
 	const struct verdict *v = c->v;
-	size_t i, marked = 0;
+	const char *late = NULL;
+	size_t i, marked = 0, foreign = 0, delayed = count_delays(v, &late);
 	int rc;
 
 	/* When the returned message is quoted, it must be one of ours. */
@@ -480,10 +774,29 @@ do_bounce(struct ictx *c)
 			return INBOX_FAILED;
 		if (rc == 0)
 			continue;
+		/* It counts only when it returns a message we sent to that
+		 * address: the returned Message-ID carries its token. */
+		if (!trust_bounce_ours(c->cfg, v->bounced_id,
+		    v->bounce[i].email)) {
+			foreign++;
+			continue;
+		}
 		if (store_bounce_record(c->st, v->bounce[i].email,
 		    v->bounce[i].status, 1, c->now, c->err) == -1)
 			return INBOX_FAILED;
 		marked++;
+	}
+	if (marked == 0 && foreign > 0)
+		return refuse(c, TRUST_FOREIGN_BOUNCE, "bounce of %.80s, not a "
+		    "message of ours to %s", v->bounced_id ? v->bounced_id :
+		    "no message quoted", v->bounce[0].email);
+	if (foreign > 0)
+		note(c, TRUST_FOREIGN_BOUNCE);
+	if (marked == 0 && delayed > 0) {
+		why(c, "delivery delayed for %zu address%s, first %s: not "
+		    "counted as a bounce", delayed, delayed == 1 ? "" : "es",
+		    late);
+		return INBOX_IGNORED;
 	}
 	if (marked == 0) {
 		why(c, "bounce for no address of ours");
@@ -492,6 +805,211 @@ do_bounce(struct ictx *c)
 	why(c, "%zu address%s bouncing, first %s", marked,
 	    marked == 1 ? "" : "es", v->bounce[0].email);
 	return INBOX_APPLIED;
+}
+
+/* ---- the record: proof, or the coordinator's confirmation ------------ */
+
+static char *local_date(long long t, const char *tz);
+
+/* The scopes whose tokens prove a coordinator's message to group g: the
+ * group, meeting r (may be NULL) and its series event, and every meeting
+ * of the group (and its event) within SCOPE_WINDOW, whose letters' Reply-To
+ * the coordinator may have answered.  *mt is what the scopes borrow from
+ * (free with store_plan_meetings_free(*mt, *nmt)).  Their number, or -1. */
+static int
+record_scopes(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, struct trust_scope *sc,
+    struct store_plan_meeting **mt, size_t *nmt)
+{
+	size_t n = 0, i;
+
+	*mt = NULL;
+	*nmt = 0;
+	sc[n++] = (struct trust_scope){ TOKEN_GROUP, g->id };
+	if (r != NULL) {
+		sc[n++] = (struct trust_scope){ TOKEN_MEETING, r->uid };
+		if (r->series_uid != NULL)
+			sc[n++] = (struct trust_scope){ TOKEN_MEETING,
+			    r->series_uid };
+	}
+	if (store_plan_meetings(c->st, g->id, c->now - SCOPE_WINDOW,
+	    c->now + SCOPE_WINDOW, mt, nmt, c->err) == -1)
+		return -1;
+	for (i = 0; i < *nmt && n + 2 <= TRUST_SCOPES_MAX; i++) {
+		sc[n++] = (struct trust_scope){ TOKEN_MEETING, (*mt)[i].uid };
+		if ((*mt)[i].series_uid != NULL)
+			sc[n++] = (struct trust_scope){ TOKEN_MEETING,
+			    (*mt)[i].series_uid };
+	}
+	return (int)n;
+}
+
+/* Mail of our own come back: one of our Message-IDs, or from the
+ * organizer's address (a plus address of it too). */
+static int
+looped(const struct ictx *c)
+{
+	const char *org = c->cfg->org_email, *from = c->v->from, *at, *plus;
+	struct msgid id;
+
+	if (msgid_parse(c->v->message_id, addr_domain(org), &id) == 0)
+		return 1;
+	if (from == NULL || (at = strchr(org, '@')) == NULL)
+		return 0;
+	if (strcasecmp(from, org) == 0)
+		return 1;
+	plus = strchr(from, '+');
+	return plus != NULL && (size_t)(plus - from) == (size_t)(at - org) &&
+	    strncasecmp(from, org, (size_t)(at - org)) == 0 &&
+	    strchr(plus, '@') != NULL && strcasecmp(strchr(plus, '@'), at) == 0;
+}
+
+/* What arrived, for the confirmation request: the text the message
+ * would apply, bounded, each line quoted; and its attachments named, with
+ * their size and type by content.  Both caller-freed. */
+static void
+quote_held(const struct ictx *c, char **quoted, char **files)
+{
+	const struct mime_msg *m = c->v->msg;
+	struct buf q = BUF_INIT(BUF_OWN), f = BUF_INIT(BUF_OWN);
+	char *text = inbox_unquoted(m ? m->text : NULL), *p, *nl;
+	size_t i, cut = strlen(text);
+
+	if (cut > QUOTE_MAX) {
+		/* On a character's first byte. */
+		for (cut = QUOTE_MAX; cut > 0 &&
+		    ((unsigned char)text[cut] & 0xc0) == 0x80; cut--)
+			;
+		text[cut] = '\0';
+	}
+	for (p = text; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		buf_adds(&q, "> ");
+		buf_add(&q, p, nl ? (size_t)(nl - p) : strlen(p));
+		buf_addc(&q, '\n');
+		if (nl == NULL)
+			break;
+	}
+	if (cut < strlen(m && m->text ? m->text : ""))
+		buf_adds(&q, "> [...]\n");
+	for (i = 0; m != NULL && i < m->natt; i++)
+		buf_addf(&f, "  %s (%zu KB, %s)\n", m->att[i].filename ?
+		    m->att[i].filename : "(no name)", (m->att[i].size + 1023) /
+		    1024, filetype_name(filetype_detect(m->att[i].data,
+		    m->att[i].size, m->att[i].charset, NULL)));
+	free(text);
+	*quoted = buf_detach(&q);
+	*files = buf_detach(&f);
+}
+
+/* The confirmation request: to the coordinator co at the configured
+ * address, never to From, quoting what arrived; their token in it is for
+ * this held message alone. */
+static int
+ask_confirmation(struct ictx *c, const struct group *g, const char *what,
+    const struct member *co, enum trust_reason reason)
+{
+	char *quoted, *files, *until;
+	struct letter l;
+	int rc;
+
+	quote_held(c, &quoted, &files);
+	until = local_date(c->now + TRUST_HOLD_DAYS * DAY, g->timezone);
+	{
+		const struct tvar vars[] = {
+			{ "sender", c->v->from },
+			{ "subject", c->v->msg ? c->v->msg->subject : NULL },
+			{ "message_id", c->msgid }, { "quoted", quoted },
+			{ "files", *files ? files : NULL }, { "until", until },
+			{ "no_token", reason == TRUST_NO_TOKEN ? "1" : NULL },
+			{ "not_authenticated", reason == TRUST_NOT_AUTHENTICATED ?
+			    "1" : NULL },
+			{ "kind_agenda", strcmp(what, "agenda") ? NULL : "1" },
+			{ "kind_minutes", strcmp(what, "minutes") ? NULL : "1" },
+			{ "kind_document", strcmp(what, "document") ? NULL : "1" },
+			{ "kind_agreement", strcmp(what, "agreement") ? NULL :
+			    "1" },
+		};
+
+		memset(&l, 0, sizeof l);
+		l.kind = "confirm-request";
+		l.group = g;
+		l.to = co->email;
+		l.held = c->msgid;
+		l.vars = vars;
+		l.nvars = sizeof vars / sizeof vars[0];
+		rc = send_letter(c, &l);
+	}
+	free(until);
+	free(files);
+	free(quoted);
+	return rc;
+}
+
+/* A coordinator's message without the proof the record needs: held, and
+ * the coordinator asked, unless it is our own mail come back or too many
+ * wait for them already. */
+static enum inbox_result
+hold(struct ictx *c, const struct group *g, const char *what,
+    enum trust_decision d)
+{
+	const struct member *co = config_coordinator(g, c->v->from);
+	enum trust_reason reason = d == TRUST_HOLD_NO_TOKEN ? TRUST_NO_TOKEN :
+	    TRUST_NOT_AUTHENTICATED;
+	struct store_held h, *held = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (looped(c))
+		return refuse(c, TRUST_LOOP, "%s for %s is our own mail come "
+		    "back: not held, nobody asked", what, g->id);
+	if (store_held_for(c->st, co->email, &held, &n, c->err) == -1)
+		return INBOX_FAILED;
+	store_held_free(held, n);
+	if (n >= TRUST_HELD_MAX)
+		return refuse(c, TRUST_HOLD_LIMIT, "%s for %s without proof, "
+		    "and %zu messages wait for %s's confirmation already: not "
+		    "held", what, g->id, n, co->email);
+	memset(&h, 0, sizeof h);
+	h.message_id = (char *)c->msgid;
+	h.group_id = g->id;
+	h.coordinator = co->email;
+	h.received = c->now;
+	if ((rc = store_held_add(c->st, &h, c->data, c->len, c->err)) == -1 ||
+	    (rc == 1 && ask_confirmation(c, g, what, co, reason) == -1))
+		return INBOX_FAILED;
+	return refuse(c, reason, "%s for %s %s: held, %s asked to confirm it",
+	    what, g->id, reason == TRUST_NO_TOKEN ? "carries no reply token "
+	    "of its sender's" : "is not authenticated", co->email);
+}
+
+/* Whether a coordinator's message for the record proves itself
+ * (trust.h): 1 yes (or confirmed), 0 no (held or refused: *res), -1
+ * failed (*res INBOX_FAILED). */
+static int
+record_proven(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const char *what,
+    enum inbox_result *res)
+{
+	struct trust_scope sc[TRUST_SCOPES_MAX];
+	struct store_plan_meeting *mt;
+	struct trust_proof p;
+	enum trust_decision d;
+	size_t nmt;
+	int n;
+
+	if (c->confirmed)
+		return 1;
+	if ((n = record_scopes(c, g, r, sc, &mt, &nmt)) == -1) {
+		*res = INBOX_FAILED;
+		return -1;
+	}
+	trust_gather(c->cfg, c->v, c->folder, sc, (size_t)n, &p);
+	store_plan_meetings_free(mt, nmt);
+	if ((d = trust_decide(TRUST_RECORD, &p)) == TRUST_ALLOW)
+		return 1;
+	*res = hold(c, g, what, d);
+	return *res == INBOX_FAILED ? -1 : 0;
 }
 
 /* ---- agenda -------------------------------------------------------------- */
@@ -549,9 +1067,9 @@ do_agenda(struct ictx *c, const char *uid)
 		goto out;
 	}
 	if (config_coordinator(g, c->v->from) == NULL) {
-		why(c, "agenda from %s, not a coordinator of %s",
-		    c->v->from ? c->v->from : "(none)", g->id);
-		res = INBOX_REFUSED;
+		res = refuse(c, TRUST_NOT_COORDINATOR, "agenda from %s, not a "
+		    "coordinator of %s", c->v->from ? c->v->from : "(none)",
+		    g->id);
 		goto out;
 	}
 	if (r.cancelled || r.start <= c->now) {
@@ -564,6 +1082,9 @@ do_agenda(struct ictx *c, const char *uid)
 		why(c, "agenda reply with no text of its own");
 		goto out;
 	}
+	if (record_proven(c, g, &r, "agenda", &res) != 1)
+		goto out;
+	res = INBOX_IGNORED;
 	if (inbox_is_confirmation(text)) {
 		if (r.agenda_confirmed) {
 			why(c, "agenda of %s was confirmed already", r.uid);
@@ -731,34 +1252,69 @@ tell_members(struct ictx *c, const struct group *g,
 	return rc;
 }
 
+/* Whether a file may go to every member: by what its bytes are
+ * (filetype.h), never by its name.  NULL yes, else why not. */
+static const char *
+not_allowed(const struct mime_attachment *a)
+{
+	const char *why = NULL;
+
+	if (filetype_detect(a->data, a->size, a->charset, &why) ==
+	    FILETYPE_OTHER)
+		return why != NULL ? why : "not an allowed type";
+	return NULL;
+}
+
 /* The message's attachments to archive: all but calendars, and of those
- * only what keeps within [policy] attachment_max_kb each and
- * attachments_total_max_kb together, taken in order.  The rest is left
- * out, one "  name (N KB)" line each in *refused.  The array (never NULL,
- * caller frees) borrows from m, which may be NULL. */
+ * only what is of an allowed type by content and keeps within [policy]
+ * attachment_max_kb each and attachments_total_max_kb together, taken
+ * in order.  The rest is left out, one "  name (N KB)" line each in
+ * *refused ("  name (N KB): why" for a type refused, counted in
+ * *wrong).  The array (never NULL, caller frees) borrows from m, which
+ * may be NULL.  The files refused for their type alone (within the size
+ * caps) are also put in apart[0..*napart) (room for m->natt), named
+ * "<name>.refused" so that no one opens them by a click (the names are
+ * the caller's to free). */
 static struct archive_file *
 archive_files(const struct config *cfg, const struct mime_msg *m,
-    size_t *nfiles, struct buf *refused)
+    size_t *nfiles, struct buf *refused, int *wrong,
+    struct archive_file *apart, size_t *napart)
 {
 	size_t i, total = 0, one = (size_t)cfg->attachment_max_kb * 1024,
 	    all = (size_t)cfg->attachments_total_max_kb * 1024;
 	struct archive_file *files;
 	const struct mime_attachment *a;
 	char fallback[32], *name;
+	const char *bad;
 
 	*nfiles = 0;
+	*wrong = 0;
+	*napart = 0;
 	files = xcalloc(m && m->natt ? m->natt : 1, sizeof *files);
 	for (i = 0; m != NULL && i < m->natt; i++) {
 		a = &m->att[i];
 		if (is_calendar(a))
 			continue;
-		if (a->size > one || a->size > all - total) {
+		bad = not_allowed(a);
+		if (bad != NULL || a->size > one || a->size > all - total) {
 			snprintf(fallback, sizeof fallback, "attachment-%zu", i + 1);
 			name = archive_safe_name(a->filename, a->filename ?
 			    strlen(a->filename) : 0, fallback);
-			buf_addf(refused, "%s  %s (%zu KB)", refused->len ? "\n" :
-			    "", name, (a->size + 1023) / 1024);
+			buf_addf(refused, "%s  %s (%zu KB)%s%s", refused->len ?
+			    "\n" : "", name, (a->size + 1023) / 1024, bad ? ": " :
+			    "", bad ? bad : "");
+			if (bad != NULL && a->size <= one && a->size <= all -
+			    total) {
+				apart[*napart].name = xasprintf("%s.refused",
+				    name);
+				apart[*napart].data = a->data;
+				apart[*napart].len = a->size;
+				apart[*napart].content_type =
+				    "application/octet-stream";
+				(*napart)++;
+			}
 			free(name);
+			*wrong += bad != NULL;
 			continue;
 		}
 		total += a->size;
@@ -911,12 +1467,30 @@ archived_why(struct ictx *c, const struct group *g, const char *kind,
 	int left = *refused != '\0';
 
 	if (as->dir == NULL)
-		why(c, "%s for %s: every file over the caps, none archived; "
-		    "the coordinators told", kind, g->id);
+		why(c, "%s for %s: every file refused (caps or type), none "
+		    "archived; the coordinators told", kind, g->id);
 	else
 		why(c, "%s of %s archived in %s (%zu file%s%s)", kind, g->id,
 		    as->dir, as->n, as->n == 1 ? "" : "s", left ?
-		    ", some left out for their size: the coordinators told" : "");
+		    ", some left out for their size or type: the coordinators "
+		    "told" : "");
+}
+
+/* The files refused for their type are kept, apart from the record and
+ * never sent on, in an item of kind "refused" (<date>-refused/, each file
+ * "<name>.refused"): the coordinators may look at what was refused, and
+ * nothing of it reaches the members.  0, or -1 with *c->err. */
+static int
+keep_apart(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const struct archive_file *apart,
+    size_t napart, struct archive_stored *sa)
+{
+	if (into_repository(c, g, "refused", r, NULL, apart, napart, sa) == -1)
+		return -1;
+	log_info("%s: %zu file%s refused for %s type kept apart in %s, not "
+	    "sent on", c->msgid, napart, napart == 1 ? "" : "s",
+	    napart == 1 ? "its" : "their", sa->dir);
+	return 0;
 }
 
 static enum inbox_result
@@ -926,21 +1500,21 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 	const struct mime_msg *m = c->v->msg;
 	const struct store_plan_meeting *meeting;
 	struct store_plan_meeting r;
-	struct archive_stored as;
-	struct archive_file *files;
+	struct archive_stored as, sa;
+	struct archive_file *files, *apart;
 	struct buf refused = BUF_INIT(BUF_OWN);
 	char *text;
-	size_t nfiles;
-	int have = 0, rc;
+	size_t nfiles, napart = 0, i;
+	int have = 0, rc, wrong;
 	enum inbox_result res = INBOX_FAILED;
 
 	memset(&r, 0, sizeof r);
 	memset(&as, 0, sizeof as);
-	if (config_coordinator(g, c->v->from) == NULL) {
-		why(c, "%s from %s, not a coordinator of %s", kind,
-		    c->v->from ? c->v->from : "(none)", g->id);
-		return INBOX_REFUSED;
-	}
+	memset(&sa, 0, sizeof sa);
+	if (config_coordinator(g, c->v->from) == NULL)
+		return refuse(c, TRUST_NOT_COORDINATOR, "%s from %s, not a "
+		    "coordinator of %s", kind, c->v->from ? c->v->from :
+		    "(none)", g->id);
 	if (uid != NULL) {
 		if ((rc = store_meeting_get(c->st, uid, &r, c->err)) == -1)
 			return INBOX_FAILED;
@@ -948,12 +1522,17 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 	}
 	meeting = have ? &r : NULL;
 	text = inbox_unquoted(m ? m->text : NULL);
-	files = archive_files(c->cfg, m, &nfiles, &refused);
+	apart = xcalloc(m && m->natt ? m->natt : 1, sizeof *apart);
+	files = archive_files(c->cfg, m, &nfiles, &refused, &wrong, apart,
+	    &napart);
 	if (*text == '\0' && nfiles == 0 && refused.len == 0) {
 		why(c, "%s for %s with neither text nor files", kind, g->id);
 		res = INBOX_IGNORED;
 		goto out;
 	}
+	if (record_proven(c, g, meeting, kind, &res) != 1)
+		goto out;
+	res = INBOX_FAILED;
 	if ((*text != '\0' || nfiles > 0) && (into_repository(c, g, kind,
 	    meeting, text, files, nfiles, &as) == -1 || record_documents(c, g,
 	    kind, meeting ? meeting->uid : NULL, &as) == -1))
@@ -962,20 +1541,163 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 	    (store_meeting_set_minutes(c->st, r.uid, as.dir, c->err) == -1 ||
 	    tell_members(c, g, &r, &as, files, nfiles, text) == -1))
 		goto out;
+	if (napart > 0 && keep_apart(c, g, meeting, apart, napart,
+	    &sa) == -1)
+		goto out;
 	if (refused.len > 0 && tell_refused(c, g, as.dir ? &as : NULL,
 	    buf_str(&refused)) == -1)
 		goto out;
+	if (wrong > 0) {
+		note(c, TRUST_FILE_TYPE);
+		log_warnx("%s: refused (%s): %d attachment%s of %s for %s not "
+		    "of an allowed type: neither archived nor sent on; the "
+		    "coordinators told", c->msgid,
+		    trust_reason_name(TRUST_FILE_TYPE), wrong, wrong == 1 ? "" :
+		    "s", kind, g->id);
+	}
 	archived_why(c, g, kind, &as, buf_str(&refused));
 	res = INBOX_APPLIED;
 out:
 	/* Kept until the commit, which may fail yet. */
 	c->stored = as;
+	c->apart = sa;
 	memset(&as, 0, sizeof as);
 	store_plan_meeting_clear(&r);
 	buf_release(&refused);
+	for (i = 0; i < napart; i++)
+		free((char *)apart[i].name);
+	free(apart);
 	free(files);
 	free(text);
 	return res;
+}
+
+/* ---- a coordinator's confirmation of a held message -------------------- */
+
+static enum inbox_result dispatch(struct ictx *c);
+static void ictx_init(struct ictx *c, const struct config *cfg,
+    struct store *st, long long now, const struct verdict *v,
+    const char *msgid, char **err);
+
+/* One of our Message-IDs of kind in In-Reply-To or References. */
+static int
+answers_kind(const struct ictx *c, const char *kind)
+{
+	const struct mime_msg *m = c->v->msg;
+	const char *dom = addr_domain(c->cfg->org_email), *id;
+	struct msgid ref;
+	size_t i, n = m ? m->nreferences + 1 : 0;
+
+	for (i = 0; i < n; i++) {
+		id = i == 0 ? m->in_reply_to : m->references[i - 1];
+		if (msgid_parse(id, dom, &ref) == 0 &&
+		    strcmp(ref.kind, kind) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The held message h applied, as its coordinator confirmed it: what it
+ * does is this message's effect, in its transaction. */
+static enum inbox_result
+apply_held(struct ictx *c, const struct store_held *h)
+{
+	struct verdict *hv;
+	struct ictx hc;
+	enum inbox_result res;
+	char *raw;
+	size_t len, i;
+	int rc;
+
+	if ((rc = store_held_raw(c->st, h->message_id, &raw, &len,
+	    c->err)) != 1)
+		return rc == -1 ? INBOX_FAILED : INBOX_IGNORED;
+	classify(raw, len, &hv);
+	ictx_init(&hc, c->cfg, c->st, c->now, hv, h->message_id, c->err);
+	hc.data = raw;
+	hc.len = len;
+	hc.confirmed = 1;
+	res = dispatch(&hc);
+	/* What it wrote and what failed are this message's to undo. */
+	c->stored = hc.stored;
+	c->apart = hc.apart;
+	c->resource = hc.resource;
+	c->waiting = hc.waiting;
+	c->letter_failed = hc.letter_failed;
+	for (i = 0; i < hc.nreasons; i++)
+		note(c, hc.reasons[i]);
+	if (res != INBOX_FAILED && store_held_drop(c->st, h->message_id,
+	    c->err) == -1)
+		res = INBOX_FAILED;
+	why(c, "%s confirmed by %s: %s", h->message_id, c->v->from, hc.why);
+	verdict_free(hv);
+	free(raw);
+	return res == INBOX_FAILED ? INBOX_FAILED : INBOX_APPLIED;
+}
+
+/* The held message of h[0..n) whose confirmation request this message
+ * answers, by the token issued for it to the sender; *p is what that
+ * proves.  NULL when none. */
+static const struct store_held *
+confirmed_held(const struct ictx *c, const struct store_held *h, size_t n,
+    struct trust_proof *p)
+{
+	struct trust_scope sc;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		sc.kind = TOKEN_HELD;
+		sc.id = h[i].message_id;
+		trust_gather(c->cfg, c->v, c->folder, &sc, 1, p);
+		if (p->token)
+			return &h[i];
+	}
+	return NULL;
+}
+
+/* A reply to a confirmation request (trust.h): 1 with *res when this
+ * message is one, 0 when it is not.  Only the coordinator's own token for
+ * the held message, and authentication when authserv_id is set, make a
+ * CONFIRM apply it. */
+static int
+confirmation(struct ictx *c, enum inbox_result *res)
+{
+	struct store_held *h = NULL;
+	const struct store_held *which = NULL;
+	struct trust_proof p;
+	size_t n = 0;
+	char *text;
+
+	if (c->confirmed || c->v->from == NULL)
+		return 0;
+	if (store_held_for(c->st, c->v->from, &h, &n, c->err) == -1) {
+		*res = INBOX_FAILED;
+		return 1;
+	}
+	if (n > 0)
+		which = confirmed_held(c, h, n, &p);
+	if (which == NULL) {
+		store_held_free(h, n);
+		if (!answers_kind(c, "confirm-request"))
+			return 0;
+		*res = refuse(c, TRUST_CONFIRM_UNPROVEN, "reply to a "
+		    "confirmation request without %s's token for a message "
+		    "held", c->v->from);
+		return 1;
+	}
+	text = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	if (!inbox_is_confirmation(text)) {
+		why(c, "reply to the confirmation request for %s without "
+		    "CONFIRM: it stays held", which->message_id);
+		*res = INBOX_IGNORED;
+	} else if (p.authserv && !p.authenticated)
+		*res = refuse(c, TRUST_CONFIRM_UNPROVEN, "confirmation of %s "
+		    "is not authenticated: %s", which->message_id, p.auth_why);
+	else
+		*res = apply_held(c, which);
+	free(text);
+	store_held_free(h, n);
+	return 1;
 }
 
 static enum inbox_result
@@ -992,6 +1714,8 @@ do_plain(struct ictx *c)
 	enum inbox_result res;
 	int rc;
 
+	if (confirmation(c, &res))
+		return res;
 	if (our_reference(c, agenda_kinds, &uid) != NULL) {
 		res = do_agenda(c, uid);
 		free(uid);
@@ -1027,23 +1751,107 @@ do_plain(struct ictx *c)
 	return INBOX_IGNORED;
 }
 
+/* ---- bounces to an envelope sender of ours (verp.h) ---------------------- */
+
+/* What the message says of rcpt, whom the envelope sender it reached
+ * names: the report's entry for rcpt, else its first (failed ones come
+ * first: a forwarded address failed further on); when bounce.c read
+ * nobody, bounce_unread()'s verdict, whose status goes to *own.  1 with
+ * *b, or 0: not a bounce (a vacation reply, a person's mail, a calendar
+ * answer). */
+static int
+verp_verdict(const struct verdict *v, const char *rcpt, struct bounce *b,
+    char **own)
+{
+	size_t i;
+
+	*own = NULL;
+	if (v->kind == VERDICT_BOUNCE || v->kind == VERDICT_DELAY) {
+		*b = v->bounce[0];
+		for (i = 0; i < v->nbounce; i++)
+			if (strcmp(v->bounce[i].email, rcpt) == 0)
+				*b = v->bounce[i];
+		return 1;
+	}
+	if (v->msg == NULL || (v->kind != VERDICT_PLAIN &&
+	    v->kind != VERDICT_AUTO_REPLY && v->kind != VERDICT_MALFORMED) ||
+	    !bounce_unread(v->msg, b))
+		return 0;
+	*own = b->status;
+	return 1;
+}
+
+/* A message to an envelope sender of ours is about the one message and
+ * recipient it names, whatever the report says or fails to say.  1 with
+ * *res when it was one, 0 to go on as for any message.  One that names
+ * a row its token does not verify for is refused: forged, or made under
+ * another key. */
+static int
+verp_bounce(struct ictx *c, enum inbox_result *res)
+{
+	const struct config *cfg = c->cfg;
+	struct verp_hit h;
+	struct bounce b;
+	char *own;
+
+	if (!cfg->org_verp || !cfg->trust_key.set || c->v->msg == NULL)
+		return 0;
+	switch (verp_find(&cfg->trust_key, c->st, cfg->org_email, c->v->msg,
+	    &h, c->err)) {
+	case VERP_ERROR:
+		*res = INBOX_FAILED;
+		return 1;
+	case VERP_NONE:
+		return 0;
+	case VERP_INVALID:
+		why(c, "envelope sender token in %.120s does not verify: "
+		    "not believed", h.address);
+		*res = INBOX_REFUSED;
+		return 1;
+	case VERP_VALID:
+		break;
+	}
+	if (!verp_verdict(c->v, h.recipient, &b, &own)) {
+		verp_hit_clear(&h);
+		return 0;
+	}
+	if (!b.permanent) {
+		why(c, "delivery of %.80s to %s %s (envelope sender): not "
+		    "counted as a bounce", h.message_id, h.recipient,
+		    b.delay ? "delayed" : "failed for now");
+		*res = INBOX_IGNORED;
+	} else if (store_bounce_record(c->st, h.recipient, b.status, 1,
+	    c->now, c->err) == -1)
+		*res = INBOX_FAILED;
+	else {
+		why(c, "%s bouncing (%s), by the envelope sender of %.80s",
+		    h.recipient, b.status, h.message_id);
+		*res = INBOX_APPLIED;
+	}
+	free(own);
+	verp_hit_clear(&h);
+	return 1;
+}
+
 /* ---- one message ------------------------------------------------------- */
 
 static enum inbox_result
 dispatch(struct ictx *c)
 {
+	enum inbox_result res;
+
+	if (verp_bounce(c, &res))
+		return res;
 	switch (c->v->kind) {
 	case VERDICT_RSVP:
 		return do_reply(c, 0);
 	case VERDICT_COUNTER:
 		return do_reply(c, 1);
 	case VERDICT_BOUNCE:
+	case VERDICT_DELAY:
 		return do_bounce(c);
 	case VERDICT_PLAIN:
 		return do_plain(c);
-	case VERDICT_DELAY:
-		why(c, "delivery delayed, not a bounce");
-		return INBOX_IGNORED;
 	case VERDICT_AUTO_REPLY:
 		why(c, "automatic reply: %s", c->v->reason ? c->v->reason :
 		    "never answered");
@@ -1122,6 +1930,19 @@ ictx_init(struct ictx *c, const struct config *cfg, struct store *st,
 	store_failure_clear(st);
 }
 
+/* The refusals of the message, counted with its record. */
+static int
+count_refusals(struct ictx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nreasons; i++)
+		if (store_refusal_add(c->st, trust_reason_name(c->reasons[i]),
+		    c->now, c->err) == -1)
+			return -1;
+	return 0;
+}
+
 /* The message applied, with the record that it was, in one transaction;
  * or, seen before, nothing: filed away again if it was applied (a crash
  * came between commit and flag), left alone if it was not. */
@@ -1149,6 +1970,7 @@ apply_once(struct ictx *c, const char *folder, unsigned long uidvalidity,
 		return INBOX_FAILED;
 	}
 	if ((res = dispatch(c)) != INBOX_FAILED &&
+	    count_refusals(c) == 0 &&
 	    store_inbound_add(c->st, c->msgid, folder ? folder : "", uidvalidity,
 	    uid, c->now, verdict_kind_name(c->v->kind), inbox_result_name(res),
 	    c->err) == 0 &&
@@ -1158,6 +1980,7 @@ apply_once(struct ictx *c, const char *folder, unsigned long uidvalidity,
 	store_rollback(c->st);
 	/* Nothing of it in the state: nothing of it in the repository. */
 	archive_unstore(c->cfg->repository, &c->stored);
+	archive_unstore(c->cfg->repository, &c->apart);
 	if (*c->err == NULL)
 		*c->err = xasprintf("cannot record message %s in the state db: %s",
 		    c->msgid, store_errmsg(c->st));
@@ -1351,10 +2174,14 @@ inbox_apply(const struct config *cfg, struct store *st, long long now,
 	classify(data, len, &v);
 	msgid = identity(v, data, len);
 	ictx_init(&c, cfg, st, now, v, msgid, err);
+	c.data = data;
+	c.len = len;
+	c.folder = folder;
 	if ((res = apply_once(&c, folder, uidvalidity, uid)) == INBOX_FAILED)
 		res = failed(&c, folder, uidvalidity, uid, &count);
 	report(&c, res, folder, count);
 	archive_stored_free(&c.stored);
+	archive_stored_free(&c.apart);
 	free(c.resource);
 	free(msgid);
 	verdict_free(v);
@@ -1867,6 +2694,43 @@ collect_folder(struct folder_run *fr, volatile sig_atomic_t *stop)
 }
 
 int
+inbox_expire_held(struct store *st, long long now, char **err)
+{
+	struct store_held *h = NULL;
+	size_t n = 0, i;
+
+	if (store_begin(st) == -1) {
+		*err = xasprintf("cannot begin a transaction in the state db: "
+		    "%s", store_errmsg(st));
+		return -1;
+	}
+	if (store_held_expired(st, now - TRUST_HOLD_DAYS * DAY, &h, &n,
+	    err) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (store_held_drop(st, h[i].message_id, err) == -1 ||
+		    store_refusal_add(st, trust_reason_name(TRUST_EXPIRED), now,
+		    err) == -1)
+			goto fail;
+	if (store_commit(st) == -1) {
+		*err = xasprintf("cannot commit to the state db: %s",
+		    store_errmsg(st));
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		log_warnx("%s: refused (%s): held for %s of %s since %lld days, "
+		    "never confirmed: dropped", h[i].message_id,
+		    trust_reason_name(TRUST_EXPIRED), h[i].coordinator,
+		    h[i].group_id, (now - h[i].received) / DAY);
+	store_held_free(h, n);
+	return 0;
+fail:
+	store_rollback(st);
+	store_held_free(h, n);
+	return -1;
+}
+
+int
 inbox_collect(const struct config *cfg, struct store *st, long long now,
     volatile sig_atomic_t *stop, struct inbox_stats *is, char **err)
 {
@@ -1876,6 +2740,8 @@ inbox_collect(const struct config *cfg, struct store *st, long long now,
 	size_t i;
 
 	memset(is, 0, sizeof *is);
+	if (inbox_expire_held(st, now, err) == -1)
+		return -1;
 	if ((fr.im = session(cfg)) == NULL) {
 		is->server_error = 1;
 		return 0;

@@ -1,13 +1,20 @@
 /* inbox.h: what replies do.
  *
  * inbox_apply() takes one raw message, classifies it (classify.h), checks
- * that its sender may do what it asks, and applies the effect in one
- * transaction with the record that the message was processed:
+ * that its sender may do what it asks and proves it (trust.h: a reply
+ * token issued to the sender, authentication), and applies the effect in
+ * one transaction with the record that the message was processed:
  *
  *  - an RSVP (iTIP REPLY) from the attendee's own address sets that
  *    attendee's PARTSTAT, unless an answer with a later DTSTAMP is already
- *    recorded; a REPLY carrying another start, and a COUNTER, are passed to
- *    the group's coordinators;
+ *    recorded (a DTSTAMP ahead of the clock counts as the time it is
+ *    read); a REPLY carrying another start, and a COUNTER, are passed to
+ *    the group's coordinators, once a cycle for one attendee and meeting
+ *    (the next notice says how many were held back);
+ *  - a coordinator's agenda, minutes or document without the proof the
+ *    record needs is held, and the coordinator asked to confirm it
+ *    (confirm-request); their CONFIRM, carrying their token for it,
+ *    applies it;
  *  - a coordinator's reply to an agenda request confirms the draft (a first
  *    line CONFIRM, CONFIRMAR, CONFIRMER or OK) or replaces it (any other
  *    text); attendees then get the agenda in an updated invitation;
@@ -15,18 +22,20 @@
  *    coordinator whose subject carries the group's tag ("[south-south]
  *    minutes", "agreement", "document"), is archived in the repository;
  *    members are told, with the files;
- *  - a permanent bounce (DSN) for an address convened wrote to marks it
- *    bouncing; when it quotes the returned message's Message-ID, that must
- *    be one convened sent;
+ *  - a permanent bounce (DSN) marks an address bouncing when the
+ *    returned message's Message-ID is one convened sent to that address
+ *    (it carries the address's token);
  *  - everything else (auto-replies, delays, ordinary mail, malformed mail,
- *    anything from a sender without the right) is logged with its
- *    Message-ID and changes nothing.
+ *    anything from a sender without the right or the proof) is logged
+ *    with its Message-ID and changes nothing; a refusal is logged with its
+ *    reason and counted (store_refusal_add) for `status`.
  *
  * What one mail may bring is bounded ([imap] max_message_kb, [policy]
  * agenda_max_kb, attachment_max_kb, attachments_total_max_kb): an agenda
  * over its cap is refused with a reply to the coordinator (agenda-
- * refused); attachments over theirs are neither archived nor sent on, and
- * the coordinators are told which (files-refused); a message over its cap
+ * refused); attachments over theirs, or not of a type allowed by their
+ * content (filetype.h), are neither archived nor sent on, and the
+ * coordinators are told which (files-refused); a message over its cap
  * is never parsed (inbox_too_big()).
  *
  * A message that will not apply is one of two things.  The environment
@@ -127,6 +136,12 @@ struct inbox_stats {
  * store_failure() says how). */
 int inbox_collect(const struct config *, struct store *, long long now,
         volatile sig_atomic_t *stop, struct inbox_stats *, char **err);
+
+/* Drop the messages held for a coordinator's confirmation (trust.h)
+ * for TRUST_HOLD_DAYS without one: each logged with its Message-ID and
+ * counted as refused (expired).  inbox_collect() does it first.  0, or -1
+ * with *err set (caller frees) when the store failed. */
+int inbox_expire_held(struct store *, long long now, char **err);
 
 /* The unquoted words of a reply: lines quoted with '>' and everything from
  * an attribution line ("On ... wrote:", "El ... escribió:", "-----Original

@@ -219,13 +219,15 @@ event_uid(const struct letter *l)
 	return l->meeting->uid;
 }
 
-/* The reader's token: for the meeting or its series event, else for the
- * group. */
+/* The reader's token: for the message held for their confirmation, for
+ * the meeting or its series event, else for the group. */
 static void
 reader_token(const struct config *cfg, const struct letter *l,
     char tok[TOKEN_LEN + 1])
 {
-	if (l->meeting != NULL)
+	if (l->held != NULL)
+		token_build(&cfg->trust_key, TOKEN_HELD, l->held, l->to, tok);
+	else if (l->meeting != NULL)
 		token_build(&cfg->trust_key, TOKEN_MEETING, event_uid(l),
 		    l->to, tok);
 	else

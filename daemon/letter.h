@@ -28,7 +28,8 @@
  *    meeting_timezone (in the meeting's), duration, location, agenda (once
  *    confirmed) and sequence.  Then the letter's own vars, then those its
  *    vars_for adds for this reader;
- *  - the reader's reply token (token.h): for the meeting when there is
+ *  - the reader's reply token (token.h): for the held message a letter
+ *    asks them to confirm (held), else for the meeting when there is
  *    one, else for the group; for a letter with a calendar about a
  *    meeting of a series event (store.h's series_uid), for the event,
  *    whose UID the calendar carries: every message about the event then
@@ -80,6 +81,10 @@ struct letter {
 	 * (its occurrences share the event's SEQUENCE): then ref says which
 	 * occurrence, or all of them, under which SEQUENCE. */
 	const char *ref;
+	/* The Message-ID of a message held for the reader's confirmation
+	 * (trust.h): the reader's token is then for it (TOKEN_HELD), not
+	 * for the meeting or group.  NULL for every other letter. */
+	const char *held;
 	const struct tvar *vars;        /* the same for every reader */
 	size_t      nvars;
 	/* Variables that depend on the reader: lang is the first of their

@@ -15,6 +15,7 @@
 
 #define LOCK_POLL_NS    100000000L      /* a tenth of a second */
 #define LOCK_NOTE_MAX   128             /* "<pid> <time>\n" and then some */
+#define LOCK_SIGN_TRIES 20              /* reads of an empty note, 10 ms apart */
 
 struct lock {
 	int   fd;
@@ -31,15 +32,22 @@ mono_ms(void)
 }
 
 /* Who holds the lock, as its file says: "pid N since T", or a phrase for
- * a file not written yet (the holder has just taken it).  Caller frees. */
+ * a file not written yet.  A holder that has just taken the lock signs it
+ * a moment later (flock, then truncate and write): an empty note is read
+ * again, up to LOCK_SIGN_TRIES times 10 ms apart, before it is
+ * called unnamed.  Caller frees. */
 static char *
 holder(int fd)
 {
+	const struct timespec pause = { 0, LOCK_POLL_NS / 10 };
 	char note[LOCK_NOTE_MAX], when[32];
 	ssize_t n;
 	long pid;
+	int tries = 0;
 
-	n = pread(fd, note, sizeof note - 1, 0);
+	while ((n = pread(fd, note, sizeof note - 1, 0)) <= 0 &&
+	    ++tries < LOCK_SIGN_TRIES)
+		nanosleep(&pause, NULL);
 	if (n <= 0)
 		return xstrdup("another process (not yet named)");
 	note[n] = '\0';

@@ -21,6 +21,7 @@ static const char *const kept[] = {
 	"X-Auto-Response-Suppress", "Precedence", "X-Precedence",
 	"X-Failed-Recipients", "X-MS-Exchange-Inbox-Rules-Loop", "List-Id",
 	"X-Loop", "Content-Class", "X-Mailer", "User-Agent",
+	"X-Original-To",
 };
 #define NKEPT (sizeof kept / sizeof kept[0])
 

@@ -10,6 +10,7 @@
 #include "smtp.h"
 #include "store.h"
 #include "util.h"
+#include "verp.h"
 
 #define BATCH 200
 
@@ -112,13 +113,26 @@ session(const struct config *cfg, char **err)
 	return s;
 }
 
+/* The envelope sender of row o: its VERP address (verp.h) when [organizer]
+ * verp is on and one can be made, else the organizer's.  Caller frees. */
+static char *
+envelope_sender(const struct config *cfg, const struct store_outbox *o)
+{
+	char *a = NULL;
+
+	if (cfg->org_verp && cfg->trust_key.set)
+		a = verp_address(&cfg->trust_key, cfg->org_email, o->id,
+		    o->recipient);
+	return a != NULL ? a : xstrdup(cfg->org_email);
+}
+
 /* The server refused an access token from an earlier cycle: one new
  * token and one more try of the message, never more (account.h). */
 static enum dmn
 send_again(struct flush *f, size_t slot, const struct store_outbox *o,
     enum dmn r, char **why)
 {
-	char *serr = NULL;
+	char *serr = NULL, *sender;
 
 	if (r != DMN_BAD_ACCOUNT || !smtp_login_refused(f->smtp[slot]) ||
 	    !account_retry(f->cfg, ACCOUNT_SMTP))
@@ -132,8 +146,11 @@ send_again(struct flush *f, size_t slot, const struct store_outbox *o,
 	}
 	free(*why);
 	*why = NULL;
-	return smtp_send(f->smtp[slot], f->cfg->org_email, o->recipient,
-	    o->data, o->len, why);
+	sender = envelope_sender(f->cfg, o);
+	r = smtp_send(f->smtp[slot], sender, o->recipient, o->data, o->len,
+	    why);
+	free(sender);
+	return r;
 }
 
 /* How signing in went, by what the send on slot came to. */
@@ -288,7 +305,7 @@ free_slot(struct flush *f)
 static enum step
 start_one(struct flush *f, size_t slot, struct store_outbox *o)
 {
-	char *why = NULL;
+	char *why = NULL, *sender;
 	enum dmn d;
 	int has;
 
@@ -297,8 +314,10 @@ start_one(struct flush *f, size_t slot, struct store_outbox *o)
 	/* Only a row that has a text is due: gone since, it cannot go. */
 	if (has == 0)
 		return fail(f, o, "its text is no longer in the state db");
-	d = smtp_start(f->smtp[slot], f->cfg->org_email, o->recipient,
-	    o->data, o->len, &why);
+	sender = envelope_sender(f->cfg, o);
+	d = smtp_start(f->smtp[slot], sender, o->recipient, o->data, o->len,
+	    &why);
+	free(sender);
 	if (d != DMN_OK)
 		return settle(f, slot, o, d, why);
 	f->inflight[slot] = o;

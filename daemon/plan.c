@@ -34,6 +34,7 @@ struct attendee {
 	const char *name;       /* NULL: none (a guest without [guest]) */
 	int         chair;
 	int         optional;
+	const char *delegated_from;     /* a delegate's member, or NULL */
 };
 
 
@@ -64,6 +65,8 @@ struct ctx {
 	struct attendee *members;
 	size_t nmembers;
 	struct recur *rec;      /* the group's series events */
+	struct store_delegate *evdel;   /* delegates to its series events */
+	size_t nevdel;
 	char **err;
 };
 
@@ -83,6 +86,9 @@ guest_name(const struct ctx *c, const char *email)
 
 	return gu != NULL ? gu->name : NULL;
 }
+
+static const struct attendee *find_attendee(const struct attendee *,
+    size_t, const char *);
 
 /* The attendees of a meeting of series s: the members, then the guests of
  * an open series who are not members already. */
@@ -110,11 +116,56 @@ attendees_for(struct ctx *c, const struct series *s, size_t *n)
 	return v;
 }
 
-/* recur.h's attendees: those of attendees_for(). */
-static struct ical_attendee *
-event_attendees(void *arg, const struct series *s, size_t *n)
+/* The attendees of series s and the delegates d[0..nd) to uid (a
+ * meeting's or a series event's) whose member is still in the group and
+ * who are not attendees already (store.h).  Strings are borrowed from
+ * the configuration and d; the caller frees the array. */
+static struct attendee *
+with_delegates(struct ctx *c, const struct series *s, const char *uid,
+    const struct store_delegate *d, size_t nd, size_t *n)
 {
-	struct attendee *list = attendees_for(arg, s, n);
+	struct attendee *v = attendees_for(c, s, n);
+	size_t i;
+
+	v = xreallocarray(v, *n + nd + 1, sizeof *v);
+	for (i = 0; uid != NULL && i < nd; i++) {
+		if (strcmp(d[i].uid, uid) != 0 ||
+		    config_member(c->g, d[i].delegator) == NULL ||
+		    find_attendee(v, *n, d[i].email) != NULL)
+			continue;
+		memset(&v[*n], 0, sizeof v[*n]);
+		v[*n].delegated_from = d[i].delegator;
+		v[(*n)++].email = d[i].email;
+	}
+	return v;
+}
+
+/* The attendees of meeting m: with_delegates() of its own, or of its
+ * series event's (read once a cycle: c->evdel).  A meeting's own
+ * delegates live in *d, which the caller frees after the list with
+ * store_delegates_free(*d, *nd).  NULL with *c->err on error. */
+static struct attendee *
+meeting_attendees(struct ctx *c, const struct meeting *m, size_t *n,
+    struct store_delegate **d, size_t *nd)
+{
+	*d = NULL;
+	*nd = 0;
+	if (m->row.series_uid != NULL)
+		return with_delegates(c, m->s, m->row.series_uid, c->evdel,
+		    c->nevdel, n);
+	if (store_meeting_delegates(c->st, m->row.uid, d, nd, c->err) == -1)
+		return NULL;
+	return with_delegates(c, m->s, m->row.uid, *d, *nd, n);
+}
+
+/* recur.h's attendees: those of with_delegates() for the event. */
+static struct ical_attendee *
+event_attendees(void *arg, const struct series *s, const char *uid,
+    size_t *n)
+{
+	struct ctx *c = arg;
+	struct attendee *list = with_delegates(c, s, uid, c->evdel, c->nevdel,
+	    n);
 	struct ical_attendee *a = xcalloc(*n ? *n : 1, sizeof *a);
 	size_t i;
 
@@ -123,6 +174,7 @@ event_attendees(void *arg, const struct series *s, size_t *n)
 		a[i].name = list[i].name;
 		a[i].chair = list[i].chair;
 		a[i].optional = list[i].optional;
+		a[i].delegated_from = list[i].delegated_from;
 	}
 	free(list);
 	return a;
@@ -188,6 +240,7 @@ job_init(struct ical_job *j, const struct ctx *c, const struct meeting *m,
 		ia[i].name = list[i].name;
 		ia[i].chair = list[i].chair;
 		ia[i].optional = list[i].optional;
+		ia[i].delegated_from = list[i].delegated_from;
 		known = find_invitee(inv, ninv, list[i].email);
 		ia[i].partstat = known && !known->cancelled ? known->partstat :
 		    NULL;
@@ -360,15 +413,17 @@ static int
 cancel_departed_first(struct ctx *c, struct meeting *m)
 {
 	struct store_invitee *inv = NULL;
+	struct store_delegate *del;
 	struct attendee *list;
-	size_t ninv = 0, nlist;
-	int rc;
+	size_t ninv = 0, nlist, ndel;
+	int rc = -1;
 
 	if (store_meeting_invitees(c->st, m->row.uid, &inv, &ninv, c->err) == -1)
 		return -1;
-	list = attendees_for(c, m->s, &nlist);
-	rc = cancel_departed(c, m, inv, ninv, list, nlist);
+	if ((list = meeting_attendees(c, m, &nlist, &del, &ndel)) != NULL)
+		rc = cancel_departed(c, m, inv, ninv, list, nlist);
 	free(list);
+	store_delegates_free(del, ndel);
 	store_invitees_free(inv, ninv);
 	return rc;
 }
@@ -402,16 +457,17 @@ static int
 reconcile_attendees(struct ctx *c, struct meeting *m)
 {
 	struct store_invitee *inv = NULL;
+	struct store_delegate *del;
 	struct attendee *list;
-	size_t ninv = 0, nlist, i;
+	size_t ninv = 0, nlist, i, ndel;
 	const struct store_invitee *known;
 	const char *kind;
 	int due, owed, rc = -1;
 
 	if (store_meeting_invitees(c->st, m->row.uid, &inv, &ninv, c->err) == -1)
 		return -1;
-	list = attendees_for(c, m->s, &nlist);
-	if (cancel_departed(c, m, inv, ninv, list, nlist) == -1)
+	if ((list = meeting_attendees(c, m, &nlist, &del, &ndel)) == NULL ||
+	    cancel_departed(c, m, inv, ninv, list, nlist) == -1)
 		goto out;
 
 	/* New invitations wait for the lead time; an update goes to whoever
@@ -451,6 +507,7 @@ reconcile_attendees(struct ctx *c, struct meeting *m)
 	rc = m->dirty ? save_meeting(c, m) : 0;
 out:
 	free(list);
+	store_delegates_free(del, ndel);
 	store_invitees_free(inv, ninv);
 	return rc;
 }
@@ -744,6 +801,8 @@ plan_group(const struct cycle_ctx *cc, const struct group *g, char **err)
 	rctx.arg = &c;
 	if (sync_members(&c) == -1 ||
 	    expand(&c, from, to, &want, &nwant) == -1 ||
+	    store_group_event_delegates(c.st, g->id, &c.evdel, &c.nevdel,
+	    err) == -1 ||
 	    (c.rec = recur_begin(&rctx, want, nwant, err)) == NULL ||
 	    store_plan_meetings(c.st, g->id, from - 2 * DAY, to + 2 * DAY,
 	    &rows, &nrows, err) == -1)
@@ -764,5 +823,6 @@ out:
 		free(want[i].uid);
 	free(want);
 	free(c.members);
+	store_delegates_free(c.evdel, c.nevdel);
 	return rc;
 }

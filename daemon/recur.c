@@ -413,7 +413,7 @@ event_attendees(struct recur *r, const struct event *ev, size_t *n)
 	size_t i;
 
 	if (ev->s != NULL)
-		return r->c.attendees(r->c.arg, ev->s, n);
+		return r->c.attendees(r->c.arg, ev->s, ev->e.uid, n);
 	a = xcalloc(ev->ninv ? ev->ninv : 1, sizeof *a);
 	*n = 0;
 	for (i = 0; i < ev->ninv; i++)

@@ -80,11 +80,12 @@ struct recur_want {
 	int                    seen;    /* matched a stored meeting */
 };
 
-/* The attendees of a meeting of series s, as plan.c counts them (members,
- * then guests of an open series); partstat NULL.  The caller frees the
- * array, not the strings (borrowed from the configuration). */
+/* The attendees of series event uid of series s, as plan.c counts them
+ * (members, guests of an open series, then the delegates members sent to
+ * the event); partstat NULL.  The caller frees the array, not the
+ * strings (borrowed from the configuration and the plan's cycle). */
 typedef struct ical_attendee *recur_attendees_fn(void *arg,
-    const struct series *s, size_t *n);
+    const struct series *s, const char *uid, size_t *n);
 
 struct recur_ctx {
 	const struct config *cfg;

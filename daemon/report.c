@@ -22,6 +22,7 @@
 #include "quota.h"
 #include "report.h"
 #include "store.h"
+#include "trust.h"
 #include "util.h"
 
 #define FEED_MAX ((size_t)16 << 20)     /* a calendar.ics read back */
@@ -203,6 +204,49 @@ table_accounts(struct buf *b, const struct account_view v[2])
 	}
 }
 
+/* How many messages were refused for reason r (trust.h). */
+static long long
+refused_count(const struct store_refusal *rf, size_t n, enum trust_reason r)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(rf[i].reason, trust_reason_name(r)) == 0)
+			return rf[i].count;
+	return 0;
+}
+
+/* "refused": every reason, counted since the state db was made. */
+static void
+json_refused(struct buf *b, const struct store_refusal *rf, size_t n)
+{
+	int r;
+
+	buf_adds(b, ",\n \"refused\": {");
+	for (r = 0; r < TRUST__COUNT; r++)
+		buf_addf(b, "%s\"%s\": %lld", r ? ", " : "",
+		    trust_reason_name((enum trust_reason)r),
+		    refused_count(rf, n, (enum trust_reason)r));
+	buf_adds(b, "}");
+}
+
+static void
+table_refused(struct buf *b, const struct store_refusal *rf, size_t n)
+{
+	long long k;
+	int r, any = 0;
+
+	buf_adds(b, "\nREFUSED (reason, messages)\n");
+	for (r = 0; r < TRUST__COUNT; r++)
+		if ((k = refused_count(rf, n, (enum trust_reason)r)) > 0) {
+			buf_addf(b, "%-18s %lld\n",
+			    trust_reason_name((enum trust_reason)r), k);
+			any = 1;
+		}
+	if (!any)
+		buf_adds(b, "none\n");
+}
+
 static void
 json_group(struct buf *b, const struct group_status *gs, long long now)
 {
@@ -294,11 +338,14 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 				continue;
 			}
 			buf_addf(b, "  %s  %-9s  agenda %-9s  yes %d  no %d  "
-			    "maybe %d  waiting %d  minutes %s\n", when,
+			    "maybe %d  waiting %d  ", when,
 			    quota_meeting_state(m, now),
 			    m->agenda_confirmed ? "confirmed" : "pending",
 			    m->accepted, m->declined, m->tentative,
-			    m->needs_action,
+			    m->needs_action);
+			if (m->delegated > 0)
+				buf_addf(b, "delegated %d  ", m->delegated);
+			buf_addf(b, "minutes %s\n",
 			    m->minutes_path ? m->minutes_path : "-");
 		}
 	}
@@ -311,13 +358,18 @@ report_status(FILE *fp, const struct config *cfg, struct store *st,
 	struct group_status *gs;
 	struct buf b = BUF_INIT(BUF_OWN);
 	struct store_account *acc = NULL;
+	struct store_refusal *rf = NULL;
 	struct account_view av[2];
 	char when[21];
-	size_t i, n = 0, nacc = 0;
+	size_t i, n = 0, nacc = 0, nrf = 0;
 	int rc = 0;
 
 	if (store_accounts(st, &acc, &nacc, err) == -1)
 		return -1;
+	if (store_refusals(st, &rf, &nrf, err) == -1) {
+		store_accounts_free(acc, nacc);
+		return -1;
+	}
 	account_views(cfg, acc, nacc, av);
 	gs = xcalloc(cfg->ngroups ? cfg->ngroups : 1, sizeof *gs);
 	for (i = 0; i < cfg->ngroups; i++) {
@@ -341,16 +393,19 @@ report_status(FILE *fp, const struct config *cfg, struct store *st,
 		}
 		buf_adds(&b, "]");
 		json_accounts(&b, av);
+		json_refused(&b, rf, nrf);
 		buf_adds(&b, "}\n");
 	} else {
 		table(&b, gs, n, now, group != NULL);
 		table_accounts(&b, av);
+		table_refused(&b, rf, nrf);
 	}
 	rc = flush_out(fp, &b, "status", err);
 out:
 	for (i = 0; i < n; i++)
 		release(&gs[i]);
 	store_accounts_free(acc, nacc);
+	store_refusals_free(rf, nrf);
 	free(gs);
 	buf_release(&b);
 	return rc;

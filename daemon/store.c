@@ -269,9 +269,36 @@ static const char migration_6[] =
 	"UPDATE meetings SET plain_organizer = 1"
 	" WHERE uid IN (SELECT meeting_uid FROM invitations);";
 
-/* Number 7 is taken by work written at the same time as 8: empty here,
- * its text comes with it. */
-static const char migration_7[] = "";
+/* Trust (trust.h): what was refused, counted by reason for `status`; and
+ * the messages held until their coordinator confirms them, raw, with the
+ * coordinator asked (the configured address) and when they arrived; and
+ * when a notice about one sender and meeting last went to a recipient,
+ * which bounds how often it goes, and how many were held back since. */
+static const char migration_7[] =
+	"CREATE TABLE refusals ("
+	"  reason   TEXT PRIMARY KEY NOT NULL,"
+	"  count    INTEGER NOT NULL,"
+	"  last_at  INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+
+	"CREATE TABLE held ("
+	"  message_id  TEXT PRIMARY KEY NOT NULL,"
+	"  group_id    TEXT NOT NULL,"
+	"  coordinator TEXT NOT NULL COLLATE NOCASE,"
+	"  raw         BLOB NOT NULL,"
+	"  received    INTEGER NOT NULL"
+	");"
+	"CREATE INDEX held_coordinator ON held (coordinator, received);"
+
+	"CREATE TABLE notices_sent ("
+	"  kind        TEXT NOT NULL,"
+	"  recipient   TEXT NOT NULL COLLATE NOCASE,"
+	"  meeting_uid TEXT NOT NULL,"
+	"  sender      TEXT NOT NULL COLLATE NOCASE,"
+	"  at          INTEGER NOT NULL,"
+	"  held_back   INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (kind, recipient, meeting_uid, sender)"
+	") WITHOUT ROWID;";
 
 /* A series invited as one recurring event (plan.h): the event, as its
  * master was last written, and each attendee's copy of it.  Meetings
@@ -321,6 +348,21 @@ static const char migration_8[] =
 	"ALTER TABLE meetings ADD COLUMN recurrence_id TEXT;"
 	"CREATE INDEX meetings_series ON meetings (series_uid, start);";
 
+/* A member's delegate (RFC 5546 2.1.5: the member answered DELEGATED
+ * with DELEGATED-TO) for one meeting, or for a series event as a whole:
+ * meeting_uid is then the event's UID, which no row of meetings has.
+ * Invited beside the group's attendees while the meeting or the event
+ * stands, their answer counting as anyone's.  delegator is the member
+ * who sent them. */
+static const char migration_9[] =
+	"CREATE TABLE delegates ("
+	"  meeting_uid TEXT NOT NULL,"
+	"  email       TEXT NOT NULL COLLATE NOCASE,"
+	"  delegator   TEXT NOT NULL COLLATE NOCASE,"
+	"  added_at    INTEGER NOT NULL,"
+	"  PRIMARY KEY (meeting_uid, email)"
+	") WITHOUT ROWID;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
@@ -330,6 +372,7 @@ static const char *const migrations[] = {
 	migration_6,
 	migration_7,
 	migration_8,
+	migration_9,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -373,6 +416,7 @@ enum stmt_id {
 	ST_OUTBOX_ADD,
 	ST_OUTBOX_DATA_ADD,
 	ST_OUTBOX_DUE,
+	ST_OUTBOX_GET,
 	ST_OUTBOX_TEXT,
 	ST_OUTBOX_SET,
 	ST_OUTBOX_COUNT,
@@ -422,6 +466,18 @@ enum stmt_id {
 	ST_SERIES_OCCURRENCE,
 	ST_SERIES_MEETINGS,
 	ST_MEETING_LINK,
+	ST_DELEGATE_ADD,
+	ST_DELEGATES,
+	ST_GROUP_EVENT_DELEGATES,
+	ST_REFUSAL_ADD,
+	ST_REFUSALS,
+	ST_HELD_ADD,
+	ST_HELD_FOR,
+	ST_HELD_RAW,
+	ST_HELD_DROP,
+	ST_HELD_EXPIRED,
+	ST_NOTICE_GET,
+	ST_NOTICE_PUT,
 	ST__COUNT
 };
 
@@ -650,6 +706,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" JOIN outbox_data AS d ON d.id = o.id"
 	" WHERE state IN ('pending', 'sending') AND next_try <= ?1"
 	" ORDER BY next_try, o.id LIMIT ?2",
+
+	/* The same columns as ST_OUTBOX_DUE (outbox_fill), in any state. */
+	[ST_OUTBOX_GET] =
+	"SELECT id, message_id, kind, group_id, meeting_uid, recipient,"
+	"  attempts, created FROM outbox WHERE id = ?1",
 
 	[ST_OUTBOX_TEXT] =
 	"SELECT data FROM outbox_data WHERE id = ?1",
@@ -926,6 +987,56 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_MEETING_LINK] =
 	"UPDATE meetings SET series_uid = ?2, recurrence_id = ?3 WHERE uid = ?1",
+
+	[ST_DELEGATE_ADD] =
+	"INSERT INTO delegates (meeting_uid, email, delegator, added_at)"
+	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+
+	[ST_DELEGATES] =
+	"SELECT email, delegator, meeting_uid FROM delegates"
+	" WHERE meeting_uid = ?1 ORDER BY added_at, email",
+
+	[ST_GROUP_EVENT_DELEGATES] =
+	"SELECT d.email, d.delegator, d.meeting_uid FROM delegates AS d"
+	" JOIN series_events AS e ON e.uid = d.meeting_uid"
+	" WHERE e.group_id = ?1 ORDER BY d.added_at, d.email",
+	[ST_REFUSAL_ADD] =
+	"INSERT INTO refusals (reason, count, last_at) VALUES (?1, 1, ?2)"
+	" ON CONFLICT (reason) DO UPDATE SET count = count + 1,"
+	"  last_at = excluded.last_at",
+
+	[ST_REFUSALS] =
+	"SELECT reason, count FROM refusals ORDER BY reason",
+
+	[ST_HELD_ADD] =
+	"INSERT INTO held (message_id, group_id, coordinator, raw, received)"
+	" VALUES (?1, ?2, ?3, ?4, ?5)"
+	" ON CONFLICT (message_id) DO NOTHING",
+
+	[ST_HELD_FOR] =
+	"SELECT message_id, group_id, coordinator, received FROM held"
+	" WHERE coordinator = ?1 ORDER BY received, message_id",
+
+	[ST_HELD_RAW] =
+	"SELECT raw FROM held WHERE message_id = ?1",
+
+	[ST_HELD_DROP] =
+	"DELETE FROM held WHERE message_id = ?1",
+
+	[ST_HELD_EXPIRED] =
+	"SELECT message_id, group_id, coordinator, received FROM held"
+	" WHERE received < ?1 ORDER BY received, message_id",
+
+	[ST_NOTICE_GET] =
+	"SELECT at, held_back FROM notices_sent"
+	" WHERE kind = ?1 AND recipient = ?2 AND meeting_uid = ?3"
+	"  AND sender = ?4",
+
+	[ST_NOTICE_PUT] =
+	"INSERT INTO notices_sent (kind, recipient, meeting_uid, sender, at,"
+	"  held_back) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	" ON CONFLICT (kind, recipient, meeting_uid, sender) DO UPDATE SET"
+	"  at = excluded.at, held_back = excluded.held_back",
 };
 
 struct store {
@@ -2074,6 +2185,8 @@ tally(struct store_meeting *m, const char *partstat)
 		m->tentative++;
 	else if (strcmp(partstat, "NEEDS-ACTION") == 0)
 		m->needs_action++;
+	else if (strcmp(partstat, "DELEGATED") == 0)
+		m->delegated++;
 }
 
 /* One query per meeting: SQLite is in-process, so the extra round trips
@@ -2483,6 +2596,82 @@ store_invitees_free(struct store_invitee *v, size_t n)
 	free(v);
 }
 
+int
+store_delegate_add(struct store *s, const char *meeting_uid,
+    const char *email, const char *delegator, long long now, char **err)
+{
+	int rc = run_stmt(s, stmt_get(s, ST_DELEGATE_ADD, "tttl", meeting_uid,
+	    email, delegator, now));
+
+	if (rc < 0)
+		return dberr(s, err, xasprintf("cannot record %s as delegate of "
+		    "%s to %s", email, delegator, meeting_uid));
+	return rc > 0;
+}
+
+static void
+read_delegate(sqlite3_stmt *st, void *out)
+{
+	struct store_delegate *d = out;
+
+	d->email = col_dup(st, 0);
+	d->delegator = col_dup(st, 1);
+	d->uid = col_dup(st, 2);
+	if (d->email == NULL)
+		d->email = xstrdup("");
+	if (d->delegator == NULL)
+		d->delegator = xstrdup("");
+	if (d->uid == NULL)
+		d->uid = xstrdup("");
+}
+
+static void
+release_delegates(void *v, size_t n)
+{
+	store_delegates_free(v, n);
+}
+
+int
+store_meeting_delegates(struct store *s, const char *meeting_uid,
+    struct store_delegate **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_DELEGATES, "t", meeting_uid),
+	    sizeof **out, read_delegate, release_delegates, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read delegates of %s",
+		    meeting_uid));
+	*out = v;
+	return 0;
+}
+
+int
+store_group_event_delegates(struct store *s, const char *group_id,
+    struct store_delegate **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_GROUP_EVENT_DELEGATES, "t", group_id),
+	    sizeof **out, read_delegate, release_delegates, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read the delegates to "
+		    "the series events of %s", group_id));
+	*out = v;
+	return 0;
+}
+
+void
+store_delegates_free(struct store_delegate *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].email);
+		free(v[i].delegator);
+		free(v[i].uid);
+	}
+	free(v);
+}
+
 /* ---- series events ---- */
 
 static void
@@ -2775,6 +2964,38 @@ fail_nosp:
 	    o->message_id, o->recipient));
 }
 
+/* A row of ST_OUTBOX_DUE or ST_OUTBOX_GET, without its text. */
+static void
+outbox_fill(sqlite3_stmt *st, struct store_outbox *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(st, 0);
+	o->message_id = col_dup(st, 1);
+	o->kind = col_dup(st, 2);
+	o->group_id = col_dup(st, 3);
+	o->meeting_uid = col_dup(st, 4);
+	o->recipient = col_dup(st, 5);
+	o->attempts = sqlite3_column_int(st, 6);
+	o->created = sqlite3_column_int64(st, 7);
+}
+
+int
+store_outbox_get(struct store *s, long long id, struct store_outbox *out,
+    char **err)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_OUTBOX_GET, "l", id);
+	int rc;
+
+	if ((rc = one_row(s, st)) == -1)
+		return dberr(s, err, xasprintf("cannot read outbox row %lld",
+		    id));
+	if (rc == 1) {
+		outbox_fill(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
 int
 store_outbox_due(struct store *s, long long now, int limit,
     struct store_outbox **out, size_t *n, char **err)
@@ -2789,15 +3010,7 @@ store_outbox_due(struct store *s, long long now, int limit,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = xreallocarray(v, nv + 1, sizeof(*v));
 		o = &v[nv++];
-		memset(o, 0, sizeof(*o));
-		o->id = sqlite3_column_int64(st, 0);
-		o->message_id = col_dup(st, 1);
-		o->kind = col_dup(st, 2);
-		o->group_id = col_dup(st, 3);
-		o->meeting_uid = col_dup(st, 4);
-		o->recipient = col_dup(st, 5);
-		o->attempts = sqlite3_column_int(st, 6);
-		o->created = sqlite3_column_int64(st, 7);
+		outbox_fill(st, o);
 	}
 	if (rc != SQLITE_DONE) {
 		save_err(s);
@@ -2846,18 +3059,24 @@ store_outbox_text_drop(struct store_outbox *o)
 }
 
 void
+store_outbox_clear(struct store_outbox *o)
+{
+	free(o->message_id);
+	free(o->kind);
+	free(o->group_id);
+	free(o->meeting_uid);
+	free(o->recipient);
+	free(o->data);
+	memset(o, 0, sizeof *o);
+}
+
+void
 store_outbox_free(struct store_outbox *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(v[i].message_id);
-		free(v[i].kind);
-		free(v[i].group_id);
-		free(v[i].meeting_uid);
-		free(v[i].recipient);
-		free(v[i].data);
-	}
+	for (i = 0; i < n; i++)
+		store_outbox_clear(&v[i]);
 	free(v);
 }
 
@@ -3430,4 +3649,192 @@ store_inbound_count(struct store *s, const char *result, long long at)
 		save_err(s);
 	sqlite3_reset(st);
 	return n;
+}
+
+/* ---- trust: refusals and held messages ---- */
+
+int
+store_refusal_add(struct store *s, const char *reason, long long now,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_REFUSAL_ADD, "tl", reason, now)) < 0)
+		return dberr(s, err, xasprintf("cannot count refusal %s",
+		    reason));
+	return 0;
+}
+
+static void
+read_refusal(sqlite3_stmt *st, void *out)
+{
+	struct store_refusal *r = out;
+
+	r->reason = col_dup(st, 0);
+	r->count = (long long)sqlite3_column_int64(st, 1);
+}
+
+static void
+release_refusals(void *v, size_t n)
+{
+	store_refusals_free(v, n);
+}
+
+int
+store_refusals(struct store *s, struct store_refusal **out, size_t *n,
+    char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_REFUSALS, ""), sizeof **out,
+	    read_refusal, release_refusals, &v, n) == -1)
+		return dberr(s, err, xstrdup("cannot read refusals"));
+	*out = v;
+	return 0;
+}
+
+void
+store_refusals_free(struct store_refusal *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].reason);
+	free(v);
+}
+
+int
+store_held_add(struct store *s, const struct store_held *h, const void *raw,
+    size_t len, char **err)
+{
+	int rc;
+
+	rc = run_stmt(s, stmt_get(s, ST_HELD_ADD, "tttxl", h->message_id,
+	    h->group_id, h->coordinator, raw, len, h->received));
+	if (rc < 0)
+		return dberr(s, err, xasprintf("cannot hold message %s",
+		    h->message_id));
+	return rc;
+}
+
+static void
+read_held(sqlite3_stmt *st, void *out)
+{
+	struct store_held *h = out;
+
+	h->message_id = col_dup(st, 0);
+	h->group_id = col_dup(st, 1);
+	h->coordinator = col_dup(st, 2);
+	h->received = (long long)sqlite3_column_int64(st, 3);
+}
+
+static void
+release_held(void *v, size_t n)
+{
+	store_held_free(v, n);
+}
+
+int
+store_held_for(struct store *s, const char *coordinator,
+    struct store_held **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_HELD_FOR, "t", coordinator),
+	    sizeof **out, read_held, release_held, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read messages held "
+		    "for %s", coordinator));
+	*out = v;
+	return 0;
+}
+
+int
+store_held_expired(struct store *s, long long before,
+    struct store_held **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_HELD_EXPIRED, "l", before),
+	    sizeof **out, read_held, release_held, &v, n) == -1)
+		return dberr(s, err, xstrdup("cannot read messages held"));
+	*out = v;
+	return 0;
+}
+
+int
+store_held_raw(struct store *s, const char *message_id, char **raw,
+    size_t *len, char **err)
+{
+	sqlite3_stmt *st;
+	const void *p;
+	int rc;
+
+	*raw = NULL;
+	*len = 0;
+	rc = one_row(s, stmt_get(s, ST_HELD_RAW, "t", message_id));
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot read held message %s",
+		    message_id));
+	if (rc == 0)
+		return 0;
+	st = s->st[ST_HELD_RAW];
+	p = sqlite3_column_blob(st, 0);
+	*len = (size_t)sqlite3_column_bytes(st, 0);
+	*raw = xmalloc(*len + 1);
+	if (*len > 0)
+		memcpy(*raw, p, *len);
+	(*raw)[*len] = '\0';
+	sqlite3_reset(st);
+	return 1;
+}
+
+int
+store_held_drop(struct store *s, const char *message_id, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_HELD_DROP, "t", message_id)) < 0)
+		return dberr(s, err, xasprintf("cannot drop held message %s",
+		    message_id));
+	return 0;
+}
+
+void
+store_held_free(struct store_held *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].message_id);
+		free(v[i].group_id);
+		free(v[i].coordinator);
+	}
+	free(v);
+}
+
+int
+store_notice_allow(struct store *s, const char *kind, const char *recipient,
+    const char *meeting_uid, const char *sender, long long now,
+    long long since, long long *held_back, char **err)
+{
+	const char *mt = meeting_uid ? meeting_uid : "", *who = sender ?
+	    sender : "";
+	long long at = -1, back = 0;
+	sqlite3_stmt *st;
+	int rc, allow;
+
+	rc = one_row(s, st = stmt_get(s, ST_NOTICE_GET, "tttt", kind,
+	    recipient, mt, who));
+	if (rc == -1)
+		goto fail;
+	if (rc == 1) {
+		at = (long long)sqlite3_column_int64(st, 0);
+		back = (long long)sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+	}
+	allow = rc == 0 || at < since;
+	*held_back = allow ? back : 0;
+	if (run_stmt(s, stmt_get(s, ST_NOTICE_PUT, "ttttll", kind, recipient,
+	    mt, who, allow ? now : at, allow ? 0 : back + 1)) < 0)
+		goto fail;
+	return allow;
+fail:
+	return dberr(s, err, xasprintf("cannot record %s to %s", kind,
+	    recipient));
 }

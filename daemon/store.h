@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* What is at path, told from the file's first bytes without SQLite and
  * without changing anything on disk. */
@@ -230,8 +230,10 @@ struct store_meeting {
 	char  *kind;                    /* meeting | seminar | ... */
 	char  *summary, *tzid;          /* NULL allowed */
 	/* From the invitations that are not cancelled; DELEGATED counts in
-	 * none of these but is listed among the attendees. */
+	 * none of these but in delegated, and is listed among the
+	 * attendees (a delegate is an attendee of their own). */
 	int    accepted, declined, tentative, needs_action;
+	int    delegated;
 	struct store_attendee *attendees;   /* ordered by email */
 	size_t nattendees;
 };
@@ -335,6 +337,28 @@ struct store_invitee {
 	int   cancelled;
 	char *partstat;
 };
+/* A member's delegate for one meeting, or for a series event as a whole
+ * (meeting_uid the event's UID), schema 9, RFC 5546 2.1.5.  Recording
+ * one twice does nothing.  1 added, 0 already there, -1 with *err set. */
+int  store_delegate_add(struct store *, const char *meeting_uid,
+         const char *email, const char *delegator, long long now,
+         char **err);
+
+struct store_delegate {
+	char *email;
+	char *delegator;                /* the member who delegated */
+	char *uid;                      /* the meeting's or event's UID */
+};
+/* The meeting's (or series event's) delegates, oldest first.  0 with
+ * *out (free with store_delegates_free; NULL when none) and *n, or -1
+ * with *err. */
+int  store_meeting_delegates(struct store *, const char *meeting_uid,
+         struct store_delegate **out, size_t *n, char **err);
+/* The same for every series event of the group, in one read. */
+int  store_group_event_delegates(struct store *, const char *group_id,
+         struct store_delegate **out, size_t *n, char **err);
+void store_delegates_free(struct store_delegate *, size_t);
+
 /* Everyone ever invited to the meeting, ordered by email; for a series
  * event's UID, everyone ever sent the event. */
 int  store_meeting_invitees(struct store *, const char *uid,
@@ -472,6 +496,11 @@ struct store_outbox {
  * rows that have a text are due.  *out freed with store_outbox_free(). */
 int  store_outbox_due(struct store *, long long now, int limit,
          struct store_outbox **out, size_t *n, char **err);
+/* Row id in any state, without its text, into *out (release with
+ * store_outbox_clear()): 1, 0 when there is no such row (never queued,
+ * or pruned) and *out untouched, -1 error. */
+int  store_outbox_get(struct store *, long long id, struct store_outbox *out,
+         char **err);
 /* Read row o's text into o->data and o->len, replacing any there: 1, 0
  * when the row has none (it went or failed, and its text was dropped),
  * -1 error.  It is freed with the row, or earlier with
@@ -479,6 +508,8 @@ int  store_outbox_due(struct store *, long long now, int limit,
 int  store_outbox_text(struct store *, struct store_outbox *o, char **err);
 void store_outbox_text_drop(struct store_outbox *o);
 void store_outbox_free(struct store_outbox *, size_t);
+/* Free one row's strings and zero it; the struct itself stays. */
+void store_outbox_clear(struct store_outbox *);
 
 /* Move row id to state (sending | pending | sent | failed); attempted adds
  * to attempts; next_try < 0 leaves it as it is, sent_at < 0 writes NULL;
@@ -657,5 +688,58 @@ void store_accounts_free(struct store_account *, size_t);
  * outage, -1 error.  Meant for the transaction that queues the notice. */
 int  store_account_noticed(struct store *, const char *name, long long now,
          char **err);
+
+/* ---- trust (trust.h) ---- */
+
+/* Count one refusal of reason (trust_reason_name()) at now.  0 / -1. */
+int  store_refusal_add(struct store *, const char *reason, long long now,
+         char **err);
+
+struct store_refusal {
+	char      *reason;
+	long long  count;
+};
+/* Every reason counted, by name; *out (NULL when none) freed with
+ * store_refusals_free().  0 / -1. */
+int  store_refusals(struct store *, struct store_refusal **out, size_t *n,
+         char **err);
+void store_refusals_free(struct store_refusal *, size_t);
+
+/* A message held until its coordinator confirms it: its Message-ID, the
+ * group it is for, the coordinator asked (the configured address) and
+ * when it arrived. */
+struct store_held {
+	char      *message_id;
+	char      *group_id;
+	char      *coordinator;
+	long long  received;
+};
+/* Hold h with its len raw bytes (borrowed).  1 held, 0 held before (the
+ * same Message-ID: nothing done), -1 error. */
+int  store_held_add(struct store *, const struct store_held *h,
+         const void *raw, size_t len, char **err);
+/* The messages held for coordinator, oldest first; or those received
+ * before `before`.  *out (NULL when none) freed with store_held_free().
+ * 0 / -1. */
+int  store_held_for(struct store *, const char *coordinator,
+         struct store_held **out, size_t *n, char **err);
+int  store_held_expired(struct store *, long long before,
+         struct store_held **out, size_t *n, char **err);
+void store_held_free(struct store_held *, size_t);
+/* The raw bytes of a held message into *raw (NUL-terminated after *len
+ * bytes; caller frees).  1 found, 0 none (*raw NULL), -1 error. */
+int  store_held_raw(struct store *, const char *message_id, char **raw,
+         size_t *len, char **err);
+/* Forget a held message (confirmed, or expired).  0 / -1. */
+int  store_held_drop(struct store *, const char *message_id, char **err);
+
+/* Whether a notice of kind about sender and meeting_uid (either may be
+ * NULL) may go to recipient now: 1 when none went since `since` (now is
+ * recorded as the last, and *held_back is how many were held back since
+ * the one before), 0 when one did (this one is counted as held back,
+ * *held_back 0), -1 error. */
+int  store_notice_allow(struct store *, const char *kind,
+         const char *recipient, const char *meeting_uid, const char *sender,
+         long long now, long long since, long long *held_back, char **err);
 
 #endif

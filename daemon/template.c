@@ -24,7 +24,8 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "bounce-notice", "agenda-request", "agenda-reminder", "minutes-request",
     "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
     "quota-year-end", "rule-warning", "agenda-refused", "files-refused",
-    "quarantine-notice", "outage-notice", "auth-notice", NULL };
+    "quarantine-notice", "outage-notice", "auth-notice", "confirm-request",
+    NULL };
 
 /* Variables every meeting message takes; of a series event (recur.h):
  * that the message is about the whole series, its meetings still to come
@@ -60,7 +61,8 @@ static const char *const notice_vars[] = {
 	"member_timezone", "meeting_timezone", "duration", "location",
 	"organizer_name", "organizer_email", "agenda", "sequence",
 	"deadline", "tag", "files", "sender_name", "attendee_name",
-	"attendee_email", "proposed_when", "comment", NULL
+	"attendee_email", "proposed_when", "proposed_duration", "comment",
+	"more", NULL
 };
 
 /* Notices to coordinators: who they are written to, and about what. */
@@ -128,6 +130,19 @@ static const char *const auth_vars[] = {
 	"error", NULL
 };
 
+/* A coordinator asked to confirm a message that came without proof
+ * (trust.h): whose, what it is (one of the kind_* flags non-empty), what
+ * it said (quoted, bounded) and carried (files, one "  name (size,
+ * type)" a line), why it was held (no_token or not_authenticated
+ * non-empty) and the day it is dropped (until). */
+static const char *const confirm_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "sender", "subject",
+	"message_id", "quoted", "files", "until", "no_token",
+	"not_authenticated", "kind_agenda", "kind_minutes", "kind_document",
+	"kind_agreement", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -152,6 +167,7 @@ static const struct {
 	{ "quarantine-notice", quarantine_vars },
 	{ "outage-notice", outage_vars },
 	{ "auth-notice", auth_vars },
+	{ "confirm-request", confirm_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

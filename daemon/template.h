@@ -75,6 +75,10 @@ struct tvar {
  *	                           a message went to the quarantine
  *	outage-notice              to the admin: a part of the environment
  *	                           (repository, state db, templates) is down
+ *	confirm-request            to a coordinator, at the configured
+ *	                           address: a message from their address
+ *	                           came without proof (trust.h); CONFIRM
+ *	                           applies it
  * The meeting kinds (invite, update, cancel) accept the variables
  *	member_name member_email group_name group_id summary kind openness
  *	date when_member when_meeting member_timezone meeting_timezone
@@ -98,7 +102,11 @@ struct tvar {
  * The agenda-*, minutes-* and counter-notice kinds accept those and
  *	deadline (localized date) tag ("[group-id]") files (one file name a
  *	line) sender_name attendee_name attendee_email proposed_when
- *	(localized date and time) comment (free text, may be multi-line)
+ *	(localized date and time) proposed_duration (minutes, non-empty
+ *	only when the proposal changes the meeting's length) comment (free
+ *	text, may be multi-line) more (counter-notice: how many proposals of
+ *	the same attendee for the meeting were held back since the last
+ *	notice, or empty)
  * bounce-notice accepts
  *	member_name member_email group_name group_id organizer_name
  *	organizer_email address address_name reason
@@ -123,6 +131,13 @@ struct tvar {
  *	member_name member_email organizer_name organizer_email resource
  *	since until (localized dates and times; until only for an outage
  *	told of once it ended) error
+ * confirm-request accepts
+ *	member_name member_email group_name group_id organizer_name
+ *	organizer_email sender subject message_id quoted (what it said, each
+ *	line quoted, bounded) files (one "  name (size, type)" a line)
+ *	until (the date it is dropped) no_token not_authenticated (why it
+ *	was held: one is non-empty) kind_agenda kind_minutes kind_document
+ *	kind_agreement (what it is: one is non-empty)
  * (the callers pass values already localized: see the helpers below). */
 extern const char *const template_kinds[];
 

@@ -260,7 +260,8 @@ token_build(const struct token_key *k, enum token_scope kind,
     const char *scope, const char *recipient, char out[TOKEN_LEN + 1])
 {
 	static const guchar head[] = TAG "\0\1";
-	guchar mac[32], kc = kind == TOKEN_MEETING ? 'm' : 'g';
+	guchar mac[32], kc = kind == TOKEN_MEETING ? 'm' :
+	    kind == TOKEN_BOUNCE ? 'b' : kind == TOKEN_HELD ? 'h' : 'g';
 	gsize maclen = sizeof mac;
 	char *addr = xstrdup(recipient ? recipient : "");
 	uint64_t bits;

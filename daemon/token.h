@@ -13,15 +13,17 @@
  *
  *	"convened-token" 0x00 0x01 <kind> <len> <scope> <len> <address>
  *
- * where 0x01 is the version of the encoding, kind is 'm' (a meeting's UID)
- * or 'g' (a group id; "" for a letter about no group), each len is the
- * length of what follows as four bytes, most significant first, and the
- * address is the recipient's, in lower case (ASCII).  Every field has its
- * length in front: no two scopes and addresses encode alike.  The first 80
- * bits of the HMAC are written as 16 lower-case base32 letters (RFC 4648's
- * alphabet, a-z and 2-7): MTAs lower-case local parts, and 80 bits keep
- * "<local>+<token>" within a local part's 64 octets for any organizer
- * address of up to 47.
+ * where 0x01 is the version of the encoding, kind is 'm' (a meeting's UID),
+ * 'g' (a group id; "" for a letter about no group), 'b' (an outbox row's
+ * id in decimal: the envelope sender's token, verp.h) or 'h' (the
+ * Message-ID of a message held for a coordinator's confirmation: trust.h),
+ * each len is the length of what follows as four bytes, most significant
+ * first, and the address is the recipient's, in lower case (ASCII).  Every
+ * field has its length in front: no two scopes and addresses encode alike.
+ * The first 80 bits of the HMAC are written as 16 lower-case base32
+ * letters (RFC 4648's alphabet, a-z and 2-7): MTAs lower-case local parts,
+ * and 80 bits keep "<local>+<token>" within a local part's 64 octets for
+ * any organizer address of up to 47.
  *
  * The key: 64 hexadecimal digits on one line, in [trust] key_file, read
  * as a password_file is (config.h): a path, or a systemd credential name.
@@ -48,7 +50,11 @@ struct token_key {
 
 enum token_scope {
 	TOKEN_GROUP,                    /* scope is a group id */
-	TOKEN_MEETING                   /* scope is a meeting's UID */
+	TOKEN_MEETING,                  /* scope is a meeting's UID */
+	TOKEN_BOUNCE,                   /* scope is an outbox row's id, in
+	                                 * decimal (verp.h) */
+	TOKEN_HELD                      /* scope is the Message-ID of a
+	                                 * message held for confirmation */
 };
 
 /* Read the key named by key_file (a path when it holds a '/', else a

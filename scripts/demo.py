@@ -109,10 +109,12 @@ def send(raw, sender, smtp_port):
         s.sendmail(sender, [ORGANIZER], raw)
 
 
-def rsvp(addr, invitation, partstat):
+def rsvp(addr, invitation, partstat, when):
     """The REPLY a member's calendar client sends when they press Accept or
-    Decline: the event (for a series, its master: the first VEVENT),
-    METHOD:REPLY, their ATTENDEE line only."""
+    Decline at when (the simulated time: a DTSTAMP of the real clock would
+    be years ahead of it, which convened does not believe): the event (for
+    a series, its master: the first VEVENT), METHOD:REPLY, their ATTENDEE
+    line only."""
     _, text = calendar_text(invitation)
     keep = []
     in_event = False
@@ -124,7 +126,7 @@ def rsvp(addr, invitation, partstat):
         if in_event and line.split(":", 1)[0].split(";", 1)[0] in (
                 "UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "ORGANIZER"):
             keep.append(line)
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = when.strftime("%Y%m%dT%H%M%SZ")
     ics = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//demo client//EN",
                        "METHOD:REPLY", "BEGIN:VEVENT"] + keep +
                       ["DTSTAMP:" + stamp,
@@ -134,15 +136,15 @@ def rsvp(addr, invitation, partstat):
     return ("From: %s\r\nTo: %s\r\nSubject: %s: %s\r\nMessage-ID: %s\r\nDate: %s\r\n"
             "MIME-Version: 1.0\r\nContent-Type: text/calendar; method=REPLY; charset=UTF-8\r\n"
             "\r\n%s" % (addr, ORGANIZER, word, invitation["Subject"], email.utils.make_msgid(),
-                        email.utils.formatdate(), ics)).encode()
+                        email.utils.format_datetime(when), ics)).encode()
 
 
-def reply(addr, original, text, attachment=None):
+def reply(addr, original, text, when, attachment=None):
     head = ("From: %s\r\nTo: %s\r\nSubject: Re: %s\r\nMessage-ID: %s\r\nIn-Reply-To: %s\r\n"
             "References: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\n"
             % (addr, ORGANIZER, str(original["Subject"]).replace("\n", " "),
                email.utils.make_msgid(), original["Message-ID"], original["Message-ID"],
-               email.utils.formatdate()))
+               email.utils.format_datetime(when)))
     quoted = "".join("> %s\r\n" % l for l in
                      original.get_body(("plain",)).get_content().splitlines()[:6])
     body = "%s\r\n\r\nOn %s, %s wrote:\r\n%s" % (text, original["Date"], ORGANIZER, quoted)
@@ -255,26 +257,27 @@ class Demo:
                     uid = re.search(r"^UID:(.*)$", text.replace("\r\n ", ""), re.M).group(1)
                     partstat = answer_of(addr, uid)
                     if partstat:
-                        send(rsvp(addr, msg, partstat), addr, self.smtp_port)
+                        send(rsvp(addr, msg, partstat, day), addr, self.smtp_port)
                         self.stats["rsvp"] += 1
                 elif kind == "agenda-request" and meeting.startswith("south-south-monthly-"):
                     # Chile's coordinator rewrites the March agenda; ECLAC's
                     # confirms the drafts as they come.
                     if addr == "daniela.fuentes@cepal.example.org":
-                        send(reply(addr, msg, "CONFIRMAR"), addr, self.smtp_port)
+                        send(reply(addr, msg, "CONFIRMAR", day), addr, self.smtp_port)
                         self.stats["agenda"] += 1
                     elif addr == "francisca.munoz@mds.example.cl" and meeting.endswith("-20210317"):
                         send(reply(addr, msg,
                                    "1. Apertura y bienvenida\r\n"
                                    "2. Experiencia de Chile: Sistema Elige Vivir Sano\r\n"
                                    "3. Experiencia del Uruguay: programa Cercanías\r\n"
-                                   "4. Acuerdos y próxima reunión"), addr, self.smtp_port)
+                                   "4. Acuerdos y próxima reunión", day), addr,
+                         self.smtp_port)
                         self.stats["agenda"] += 1
                 elif kind == "minutes-request" and meeting.startswith("south-south-monthly-") \
                         and addr == "ana.perez@mides.example.uy":
                     date = meeting.rsplit("-", 1)[1]
                     pdf = minutes_pdf("Acta de la reunion Sur-Sur del %s" % date)
-                    send(reply(addr, msg, "Adjuntamos el acta de la reunión.",
+                    send(reply(addr, msg, "Adjuntamos el acta de la reunión.", day,
                                ("acta-%s.pdf" % date, pdf)), addr, self.smtp_port)
                     self.stats["minutes"] += 1
 

@@ -8,7 +8,9 @@
 #   - password_file = imap.pass is a systemd credential, and check says so;
 #   - [trust] key_file = ./token.key is found the same way, said to be made
 #     by the daemon while it is not there, and with tokens on check says
-#     what the mailbox must accept.
+#     what the mailbox must accept;
+#   - [organizer] verp (on by default) says the same of the envelope
+#     sender.
 # Exit 0 pass, 1 fail, 77 skip (no ./convened).
 set -u
 
@@ -64,22 +66,26 @@ expect() {
 }
 
 ok="0 groups, 0 members, 0 series"
-expect "$tmp/etc" convened.ini "convened.ini:6: [smtp] password_file: none, no authentication
+expect "$tmp/etc" convened.ini "convened.ini:3: [organizer] verp: mail goes out with the envelope sender agenda+b-ROW-TOKEN@example.org, so the mailbox agenda@example.org must accept plus addressing (deliver agenda+anything@example.org to it: Postfix and Dovecot recipient_delimiter = +; Gmail and Microsoft 365 do by default); verp = no sends from agenda@example.org itself
+convened.ini:6: [smtp] password_file: none, no authentication
 convened.ini:9: [imap] password_file: file ./imap.pass
 convened.ini:14: [trust] key_file: file ./token.key (not there yet: the daemon creates it when it starts)
 convened.ini:14: [trust] tokens: the mailbox agenda@example.org must accept agenda+anything@example.org (plus addressing)
 convened.ini: configuration OK: $ok"
-expect "$tmp/etc" ./convened.ini "./convened.ini:6: [smtp] password_file: none, no authentication
+expect "$tmp/etc" ./convened.ini "./convened.ini:3: [organizer] verp: mail goes out with the envelope sender agenda+b-ROW-TOKEN@example.org, so the mailbox agenda@example.org must accept plus addressing (deliver agenda+anything@example.org to it: Postfix and Dovecot recipient_delimiter = +; Gmail and Microsoft 365 do by default); verp = no sends from agenda@example.org itself
+./convened.ini:6: [smtp] password_file: none, no authentication
 ./convened.ini:9: [imap] password_file: file ./imap.pass
 ./convened.ini:14: [trust] key_file: file ./token.key (not there yet: the daemon creates it when it starts)
 ./convened.ini:14: [trust] tokens: the mailbox agenda@example.org must accept agenda+anything@example.org (plus addressing)
 ./convened.ini: configuration OK: $ok"
-expect "$tmp/elsewhere" "$tmp/etc/convened.ini" "$tmp/etc/convened.ini:6: [smtp] password_file: none, no authentication
+expect "$tmp/elsewhere" "$tmp/etc/convened.ini" "$tmp/etc/convened.ini:3: [organizer] verp: mail goes out with the envelope sender agenda+b-ROW-TOKEN@example.org, so the mailbox agenda@example.org must accept plus addressing (deliver agenda+anything@example.org to it: Postfix and Dovecot recipient_delimiter = +; Gmail and Microsoft 365 do by default); verp = no sends from agenda@example.org itself
+$tmp/etc/convened.ini:6: [smtp] password_file: none, no authentication
 $tmp/etc/convened.ini:9: [imap] password_file: file $tmp/etc/imap.pass
 $tmp/etc/convened.ini:14: [trust] key_file: file $tmp/etc/token.key (not there yet: the daemon creates it when it starts)
 $tmp/etc/convened.ini:14: [trust] tokens: the mailbox agenda@example.org must accept agenda+anything@example.org (plus addressing)
 $tmp/etc/convened.ini: configuration OK: $ok"
-expect "$tmp/elsewhere" ../etc/convened.ini "../etc/convened.ini:6: [smtp] password_file: none, no authentication
+expect "$tmp/elsewhere" ../etc/convened.ini "../etc/convened.ini:3: [organizer] verp: mail goes out with the envelope sender agenda+b-ROW-TOKEN@example.org, so the mailbox agenda@example.org must accept plus addressing (deliver agenda+anything@example.org to it: Postfix and Dovecot recipient_delimiter = +; Gmail and Microsoft 365 do by default); verp = no sends from agenda@example.org itself
+../etc/convened.ini:6: [smtp] password_file: none, no authentication
 ../etc/convened.ini:9: [imap] password_file: file ../etc/imap.pass
 ../etc/convened.ini:14: [trust] key_file: file ../etc/token.key (not there yet: the daemon creates it when it starts)
 ../etc/convened.ini:14: [trust] tokens: the mailbox agenda@example.org must accept agenda+anything@example.org (plus addressing)
@@ -97,7 +103,8 @@ $tmp/etc/convened.ini: 1 error, 0 warnings"
 # systemd.
 sed -i 's#^password_file = ./imap.pass$#password_file = imap.pass#' \
 	"$tmp/etc/convened.ini"
-expect "$tmp/etc" convened.ini "convened.ini:6: [smtp] password_file: none, no authentication
+expect "$tmp/etc" convened.ini "convened.ini:3: [organizer] verp: mail goes out with the envelope sender agenda+b-ROW-TOKEN@example.org, so the mailbox agenda@example.org must accept plus addressing (deliver agenda+anything@example.org to it: Postfix and Dovecot recipient_delimiter = +; Gmail and Microsoft 365 do by default); verp = no sends from agenda@example.org itself
+convened.ini:6: [smtp] password_file: none, no authentication
 convened.ini:9: [imap] password_file: systemd credential imap.pass (not checked: CREDENTIALS_DIRECTORY is not set)
 convened.ini:14: [trust] key_file: file ./token.key (not there yet: the daemon creates it when it starts)
 convened.ini:14: [trust] tokens: the mailbox agenda@example.org must accept agenda+anything@example.org (plus addressing)

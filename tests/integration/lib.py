@@ -3,8 +3,11 @@ test configuration in a temporary directory, and `convened` driven with
 --now.  Run by Debian's /usr/bin/python3 (it has python3-icalendar and
 python3-aiosmtpd; pyenv's python3 does not)."""
 
+import base64
 import email
 import email.policy
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -366,3 +369,16 @@ def of_kind(msgs, kind):
 
 def attachment_names(msg):
     return [p.get_filename() for p in msg.walk() if p.get_filename()]
+
+
+def reply_token(dir, kind, scope, recipient):
+    """The reply token (daemon/token.h) convened, with its key in
+    dir/reply-token.key, issued to recipient for scope: kind "m" a
+    meeting's UID, "g" a group id, "h" a held message's Message-ID."""
+    with open(os.path.join(dir, "reply-token.key")) as f:
+        key = bytes.fromhex(f.read().strip())
+    scope, addr = scope.encode(), recipient.lower().encode()
+    data = (b"convened-token\x00\x01" + kind.encode() + len(scope).to_bytes(4, "big") + scope
+            + len(addr).to_bytes(4, "big") + addr)
+    mac = hmac.new(key, data, hashlib.sha256).digest()
+    return base64.b32encode(mac[:10]).decode().lower()

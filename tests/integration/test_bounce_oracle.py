@@ -2,13 +2,16 @@
 libsisimai-perl, the most thorough open bounce reader) as an oracle.
 
 Each format below writes one bounce the way a family of mail systems
-does (RFC 3464 reports, and the plain notices of qmail, Exim, Sendmail 5,
+does (RFC 3464 reports, delays among them, and the plain notices of
+qmail, Exim (its failures and its delay warning), Sendmail 5,
 Exchange 2003, Domino, IMail, GMX, OpenSMTPD, Amazon WorkMail, Zoho...),
 for one to three recipients and several failures.  For every message:
 convened's failed recipients are Sisimai's; every recipient Sisimai calls
-a hard bounce is permanent; what Sisimai does not call a bounce (a
-feedback report, a vacation reply, a delay or a delivered notice) is no
-bounce for convened either.  KNOWN lists where the two differ on purpose.
+a hard bounce is permanent; a delay is a bounce of those recipients,
+marked delay and never permanent (Sisimai: a soft bounce); what Sisimai
+does not call a bounce (a feedback report, a vacation reply or a
+delivered notice) is no bounce for convened either.  KNOWN lists where
+the two differ on purpose.
 Skips (77) without libsisimai-perl."""
 
 import json
@@ -129,6 +132,27 @@ def fmt_delayed(rs, n):
                   "MAILER-DAEMON@mx.example.org (Mail Delivery System)", "delayed")
 
 
+def fmt_eximdelay(rs, n):
+    """Exim's warning, in its own words: "has not yet been delivered"."""
+    rs = [(a, ("451", "4.7.1", "Greylisted, try again later")) for a, _ in rs]
+    body = "".join("  %s\n    host mx.example.net [192.0.2.1]\n"
+                   "    Delay reason: SMTP error from remote mail server after "
+                   "RCPT TO:<%s>:\n    %s %s %s\n" % (a, a, c, s, t) for a, (c, s, t) in rs)
+    return (head("Mail Delivery System <Mailer-Daemon@mx.example.org>",
+                 "Warning: message 1abcDE-000%03d-Xy delayed 24 hours" % n,
+                 "X-Failed-Recipients: %s\nAuto-Submitted: auto-replied\n"
+                 % ", ".join(a for a, _ in rs)) + "\n"
+            "This message was created automatically by mail delivery software.\n"
+            "A message that you sent has not yet been delivered to one or more of its\n"
+            "recipients after more than 24 hours on the queue on mx.example.org.\n\n"
+            "The address(es) to which the message has not yet been delivered are:\n\n"
+            + body + "\nNo action is required on your part. Delivery attempts will "
+            "continue for\nsome time, and this warning may be repeated at intervals "
+            "if the message\nremains undelivered. Eventually the mail delivery "
+            "software will give up,\nand when that happens, the message will be "
+            "returned to you.\n")
+
+
 def fmt_exchange2003(rs, n):
     body = "".join("%s on %s\n    The recipient name is not recognized\n"
                    "    The MTS-ID of the original message is: c=JP;a= ;p=neko;l=NEKO0000\n"
@@ -216,15 +240,17 @@ def fmt_vacation(rs, n):
             % (DATE, a, SENDER, n))
 
 
-FORMATS = [fmt_qmail, fmt_exim, fmt_postfix, fmt_exchange_es, fmt_delayed,
+FORMATS = [fmt_qmail, fmt_exim, fmt_postfix, fmt_exchange_es, fmt_delayed, fmt_eximdelay,
            fmt_exchange2003, fmt_domino, fmt_imail, fmt_opensmtpd,
            fmt_v5sendmail, fmt_workmail, fmt_arf, fmt_vacation]
 
 # Where convened differs from Sisimai 4.25 on purpose: file name prefix ->
-# the kind convened gives instead, for the same recipients.  A report whose
-# every Action is "delayed" is a delay: the message may still arrive, so
-# it marks nobody as bouncing (Sisimai counts it a soft bounce).
-KNOWN = {"delayed": "delay"}
+# the kind convened gives instead, for the same recipients.  None today: a
+# report whose every Action is "delayed" is a soft bounce of its
+# recipients to Sisimai, and kind "delay" listing the same recipients,
+# marked delay and never permanent, to convened (DESIGN.md's kind).
+KNOWN = {}
+DELAYS = {"delayed", "eximdelay"}
 
 
 def samples():
@@ -268,11 +294,14 @@ def test(ws):
         name = os.path.basename(p)
         v = inspect(p)
         listed = {b["email"]: b["permanent"] for b in (v["bounce"] or [])}
-        failed = listed if v["kind"] == "bounce" else {}
+        failed = listed if v["kind"] in ("bounce", "delay") else {}
         want = {r["rcpt"]: r["soft"] for r in sis[name] if r["soft"] >= 0}
         known = KNOWN.get(name.rsplit("-", 1)[0])
         if known is not None:
             ok = v["kind"] == known and sorted(listed) == sorted(want)
+        elif name.rsplit("-", 1)[0] in DELAYS:
+            ok = v["kind"] == "delay" and sorted(failed) == sorted(want) and \
+                all(b["delay"] and not b["permanent"] for b in v["bounce"] or [])
         else:
             ok = sorted(failed) == sorted(want) and \
                 all(failed[a] for a, soft in want.items() if soft == 0)

@@ -26,7 +26,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import CONVENED, SmtpServer, check, run  # noqa: E402
+from lib import CONVENED, SmtpServer, check, reply_token, run  # noqa: E402
 
 GROUPS, PER_GROUP, KILLS = 10, 200, 20
 NOW = "2021-03-01T12:00:00Z"
@@ -106,16 +106,19 @@ def send_side(ws, rng, log, connections):
     ws.servers.remove(smtp)
 
 
-def rsvp(member, uid, n):
+def rsvp(member, uid, n, dir):
+    """A REPLY as a client sends it: to the ORGANIZER its invitation
+    named, the plus address with the member's reply token."""
+    org = "agenda+%s@conferencia.example.org" % reply_token(dir, "m", uid, member)
     ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REPLY\r\n"
            "BEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:20210302T10%02d%02dZ\r\nSEQUENCE:0\r\n"
-           "ORGANIZER:mailto:agenda@conferencia.example.org\r\n"
+           "ORGANIZER:mailto:%s\r\n"
            "ATTENDEE;PARTSTAT=ACCEPTED:mailto:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-           % (uid, n // 60 % 60, n % 60, member))
-    return ("From: %s\r\nTo: agenda@conferencia.example.org\r\nSubject: Accepted\r\n"
+           % (uid, n // 60 % 60, n % 60, org, member))
+    return ("From: %s\r\nTo: %s\r\nSubject: Accepted\r\n"
             "Message-ID: <rsvp-%d@example.org>\r\nDate: %s\r\nMIME-Version: 1.0\r\n"
             "Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n%s"
-            % (member, n, email.utils.formatdate(), ics)).encode()
+            % (member, org, n, email.utils.formatdate(), ics)).encode()
 
 
 def receive_side(ws, rng, log):
@@ -144,7 +147,7 @@ def receive_side(ws, rng, log):
     n = 0
     for g, uid in ((0, uid0), (1, uid1)):
         for i in range(250):
-            dc.deliver_file("agenda", "INBOX", rsvp("m%03d.g%d@example.org" % (i, g), uid, n))
+            dc.deliver_file("agenda", "INBOX", rsvp("m%03d.g%d@example.org" % (i, g), uid, n, ws.dir))
             n += 1
     # Should the replies all be read before the 20th kill, the same
     # attendees answer again (new messages, later DTSTAMPs): each one is
@@ -155,7 +158,7 @@ def receive_side(ws, rng, log):
             for g, uid in ((0, uid0), (1, uid1)):
                 for i in range(250):
                     dc.deliver_file("agenda", "INBOX",
-                                    rsvp("m%03d.g%d@example.org" % (i, g), uid, n))
+                                    rsvp("m%03d.g%d@example.org" % (i, g), uid, n, ws.dir))
                     n += 1
         if killed_run(ws, rng, "2021-03-02T12:00:00Z", log, 0.25):
             kills += 1

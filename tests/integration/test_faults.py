@@ -32,7 +32,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import (ROOT, Failure, SmtpServer, Workspace, check, free_port,  # noqa: E402
+from lib import (ROOT, Failure, SmtpServer, Workspace, check, free_port, reply_token,  # noqa: E402
                  read_jsonl, skip, start_helper, stop_process, write_json)
 
 DOMAIN = "conferencia.example.org"
@@ -246,15 +246,18 @@ class Proxy:
         stop_process(self.proc)
 
 
-def rsvp(member, partstat, msgid, minute):
+def rsvp(member, partstat, msgid, minute, ws):
+    """A REPLY to the ORGANIZER the member's invitation named: the plus
+    address with their reply token (the key in ws.dir)."""
+    org = "agenda+%s@%s" % (reply_token(ws.dir, "m", MEETING, member), DOMAIN)
     ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REPLY\r\n"
            "BEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:20210302T10%02d00Z\r\nSEQUENCE:0\r\n"
-           "ORGANIZER:mailto:agenda@%s\r\nATTENDEE;PARTSTAT=%s:mailto:%s\r\n"
-           "END:VEVENT\r\nEND:VCALENDAR\r\n" % (MEETING, minute, DOMAIN, partstat, member))
-    return ("From: %s\r\nTo: agenda@%s\r\nSubject: %s\r\nMessage-ID: <%s>\r\n"
+           "ORGANIZER:mailto:%s\r\nATTENDEE;PARTSTAT=%s:mailto:%s\r\n"
+           "END:VEVENT\r\nEND:VCALENDAR\r\n" % (MEETING, minute, org, partstat, member))
+    return ("From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s>\r\n"
             "Date: %s\r\nMIME-Version: 1.0\r\n"
             "Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n%s"
-            % (member, DOMAIN, partstat.title(), msgid, email.utils.formatdate(), ics)
+            % (member, org, partstat.title(), msgid, email.utils.formatdate(), ics)
             ).encode()
 
 
@@ -289,7 +292,7 @@ def imap_case(ws, dc, proxy, name, now, mode, msgs, expect_line, applied_during,
     checked not applied (or applied once, when applied_during) while the
     fault lasts and applied once, in Processed once, after it clears."""
     for folder, member, ps, msgid, minute in msgs:
-        raw = rsvp(member, ps, msgid, minute)
+        raw = rsvp(member, ps, msgid, minute, ws)
         if folder == "INBOX":
             dc.deliver("agenda", raw)
         elif folder is not None:
@@ -395,7 +398,7 @@ def imap_side(table):
         check(holding(dc, "Processed", "r-arch1@example.org") == 1,
               "%s: the INBOX reply was not filed away" % name)
         dc.deliver_file("agenda", "Archive", rsvp("luis@example.org", "DECLINED",
-                                                  "r-arch2@example.org", 6))
+                                                  "r-arch2@example.org", 6, ws))
         lines, _ = once(ws, now)
         check(inbound(ws, "r-arch2@example.org") == ["applied"] and
               partstat(ws, now, "luis@example.org") == "DECLINED",

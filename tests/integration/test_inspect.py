@@ -49,8 +49,8 @@ EXPECT = {
 # The contract's keys, and those the trust work added (issue 12).
 KEYS = {"message_id", "from", "kind", "itip", "bounce", "reason",
         "from_refused", "tokens", "authentication", "attachments"}
-KINDS = {"rsvp", "counter", "request", "cancel", "bounce", "delay",
-         "auto-reply", "plain", "malformed"}
+KINDS = {"rsvp", "counter", "request", "cancel", "bounce", "delay", "auto-reply",
+         "plain", "malformed"}
 
 
 def inspect(path):
@@ -66,6 +66,11 @@ def inspect(path):
                              "references") for t in out["tokens"]), "%s: tokens" % path)
     check(all(a["type"] in ("pdf", "odf", "ooxml", "text", "png", "jpeg", "gif", "webp",
                             "other") for a in out["attachments"]), "%s: attachments" % path)
+    for b in out["bounce"] or []:
+        # A delay is transient: never permanent (issue 14).
+        check(set(b) == {"email", "status", "permanent", "delay"} and
+              isinstance(b["delay"], bool) and not (b["delay"] and b["permanent"]),
+              "%s: bounce entry %s" % (path, b))
     for a in (out["itip"] or {}).get("attendees", []):
         check(a["email"] == a["email"].lower() and "mailto:" not in a["email"],
               "%s: attendee %s" % (path, a["email"]))
@@ -87,6 +92,8 @@ def test(ws):
                 check(out["itip"]["uid"].startswith(uid), "%s: uid %s" % (rel, out["itip"]["uid"]))
             got = {b["email"]: b["permanent"] for b in (out["bounce"] or [])}
             check(got == bounces, "%s: bounce %s" % (rel, got))
+            if "delayed" in rel:
+                check(all(b["delay"] for b in out["bounce"]), "%s: not a delay" % rel)
             if rel.startswith("imip-reply/apple"):
                 # Apple's calendar server puts a token of its own in the
                 # ORGANIZER (a UUID): not one of ours, none listed.

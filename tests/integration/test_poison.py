@@ -36,7 +36,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import CONVENED, Failure, check, msgid_kind, of_kind, run  # noqa: E402
+from lib import CONVENED, Failure, check, msgid_kind, of_kind, reply_token, run  # noqa: E402
 import test_invitations as ti  # noqa: E402
 from test_replies import (reply_to, rfc822, rsvp_from_invitation,  # noqa: E402
                           start_servers)
@@ -82,15 +82,27 @@ def full_state(state, spare):
             "cp -a '{mnt}/.' '{st}/' && exit $rc").format(size=size, mnt=mnt, st=state)
 
 
+KEYDIR = [None]     # where the reply-token key is: beside the state db
+
+
+def pdf(size):
+    """size bytes that are a PDF by their first ones (daemon/filetype.h)."""
+    return b"%PDF-1.4\n" + os.urandom(size - 9)
+
+
 def document(msgid, files, subject="[south-south] document", sender=ANA):
-    """A document from a coordinator: text and (name, bytes) files."""
+    """A document from a coordinator: text and (name, bytes) files, sent
+    to the Reply-To of a letter of the group: the plus address with the
+    sender's token."""
+    to = "agenda+%s@%s" % (reply_token(KEYDIR[0], "g", "south-south",
+                                       email.utils.parseaddr(sender)[1]), DOMAIN)
     parts = ["--m\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nInforme.\r\n"]
     for name, data in files:
         parts.append("--m\r\nContent-Type: application/pdf\r\n"
                      "Content-Disposition: attachment; filename=\"%s\"\r\n"
                      "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
                      % (name, base64.encodebytes(data).decode().replace("\n", "\r\n")))
-    return rfc822([("From", sender), ("To", "agenda@" + DOMAIN),
+    return rfc822([("From", sender), ("To", to),
                    ("Subject", subject), ("Message-ID", "<%s>" % msgid),
                    ("Date", email.utils.formatdate()), ("MIME-Version", "1.0"),
                    ("Content-Type", 'multipart/mixed; boundary="m"')],
@@ -288,7 +300,7 @@ def poison(r):
 
 def too_much(r):
     """Too big, an agenda too long, attachments over the caps."""
-    big = document("big@uy", [("enorme.pdf", os.urandom(300 << 10))],
+    big = document("big@uy", [("enorme.pdf", pdf(300 << 10))],
                    subject="[south-south] acta")
     r.dc.deliver("agenda", big)
     log = r.once("2021-03-08T10:00:00Z")
@@ -298,8 +310,8 @@ def too_much(r):
     told = sorted(m[0][0] for m in r.new("quarantine-notice"))
     check(told == [ANA, "luis@cepal.example.org"], "too big told to %s" % told)
 
-    files = [("a.pdf", os.urandom(50 << 10)), ("grande.pdf", os.urandom(80 << 10)),
-             ("b.pdf", os.urandom(40 << 10)), ("c.pdf", os.urandom(10 << 10))]
+    files = [("a.pdf", pdf(50 << 10)), ("grande.pdf", pdf(80 << 10)),
+             ("b.pdf", pdf(40 << 10)), ("c.pdf", pdf(10 << 10))]
     r.dc.deliver("agenda", document("caps@uy", files))
     r.once("2021-03-08T10:05:00Z")
     item = os.path.join(r.ws.dir, "repository", "south-south", "2021", "2021-03-08-document")
@@ -415,9 +427,9 @@ def hostile_volume(r):
     line = "1. Un punto del orden del día, escrito una y otra vez, sin fin....\r\n"
     r.dc.deliver("agenda", reply_to(req["luis@cepal.example.org"], "luis@cepal.example.org",
                                     "huge-agenda@cl", line * ((9 << 20) // len(line))))
-    r.dc.deliver("agenda", document("huge@uy", [("acta.pdf", os.urandom(18 << 20))],
+    r.dc.deliver("agenda", document("huge@uy", [("acta.pdf", pdf(18 << 20))],
                                     subject="[south-south] acta"))
-    r.dc.deliver("agenda", document("six@uy", [("anexo.pdf", os.urandom(6 << 20))]))
+    r.dc.deliver("agenda", document("six@uy", [("anexo.pdf", pdf(6 << 20))]))
     t0 = time.time()
     r.once("2021-04-14T20:00:00Z")
     took = time.time() - t0
@@ -439,7 +451,7 @@ def no_quarantine_folder(r):
     it is, told once, and not read again."""
     text = open(r.ws.config).read().replace("[imap]\n", "[imap]\nquarantine_folder =\n")
     open(r.ws.config, "w").write(text)
-    r.dc.deliver("agenda", document("big2@uy", [("acta.pdf", os.urandom(8 << 20))],
+    r.dc.deliver("agenda", document("big2@uy", [("acta.pdf", pdf(8 << 20))],
                                     subject="[south-south] acta"))
     log = r.once("2021-04-15T10:00:00Z")
     check("big2@uy" in log and "put in quarantine;" in log, "not logged:\n" + log)
@@ -455,6 +467,7 @@ def test(ws):
     smtp, dc = start_servers(ws)
     ws.write_global(smtp.port, imap_port=dc.imap_port, processed="Processed")
     os.makedirs(os.path.join(ws.dir, "state"))
+    KEYDIR[0] = os.path.join(ws.dir, "state")
     text = open(ws.config).read().replace("/state.db\n", "/state/state.db\n").replace(
         "[policy]\n", "[policy]\nagenda_max_kb = 2\nattachment_max_kb = 64\n"
         "attachments_total_max_kb = 96\n").replace("[imap]\n", "[imap]\nmax_message_kb = 256\n")

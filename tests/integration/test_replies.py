@@ -74,16 +74,18 @@ def rsvp_from_invitation(msg, member, partstat, msgid, sender=None):
     ], ics)
 
 
-def thunderbird_reply(member):
+def thunderbird_reply(member, org):
     """The Thunderbird/Lightning fixture, made to answer our meeting: its
-    bytes as they are, with UID, attendee, sender and times replaced."""
+    bytes as they are, with UID, attendee, sender and times replaced, and
+    the organizer (To and ORGANIZER) the one the member's invitation named:
+    org, the plus address with their token."""
     path = os.path.join(SHARED, "fixtures", "imip-reply", "thunderbird-lightning-accept.eml")
     if not os.path.exists(path):
         return None
     raw = open(path, "rb").read()
     raw = raw.replace(b"4f0162146d61cb2c06cbe2abf94636f4526abe16", MARCH.encode())
     raw = raw.replace(b"tine20admin@caldav.net", member.encode())
-    raw = raw.replace(b"l.kneschke@caldav.org", ("agenda@" + DOMAIN).encode())
+    raw = raw.replace(b"l.kneschke@caldav.org", org.encode())
     raw = raw.replace(b"DTSTART;TZID=Europe/Berlin:20111121T130000",
                       b"DTSTART;TZID=America/Montevideo:20210317T150000")
     raw = raw.replace(b"DTEND;TZID=Europe/Berlin:20111121T140000",
@@ -186,7 +188,7 @@ def test(ws):
                "ana@mides.example.uy", "ACCEPTED", "r-ana@uy"))
     dc.deliver_file("agenda", "Junk", rsvp_from_invitation(
         inv["kim@gov.example.bb"][0], "kim@gov.example.bb", "DECLINED", "r-kim@bb"))
-    tb = thunderbird_reply("joao@mds.example.br")
+    tb = thunderbird_reply("joao@mds.example.br", organizer(inv["joao@mds.example.br"][0]))
     if tb is not None:
         dc.deliver("agenda", tb)
     dc.deliver("agenda", rsvp_from_invitation(inv["luis@cepal.example.org"][0],

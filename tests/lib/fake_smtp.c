@@ -23,6 +23,7 @@ fake_smtp_reset(void)
 	size_t i;
 
 	for (i = 0; i < FAKE_MAX; i++) {
+		free(fake_smtp.from[i]);
 		free(fake_smtp.rcpt[i]);
 		free(fake_smtp.data[i]);
 	}
@@ -47,8 +48,8 @@ reply(struct smtp *s, const char *from, const char *rcpt,
 {
 	size_t n = fake_smtp.sends++;
 
-	(void)from;
 	if (n < FAKE_MAX) {
+		fake_smtp.from[n] = xstrdup(from);
 		fake_smtp.rcpt[n] = xstrdup(rcpt);
 		fake_smtp.data[n] = xstrndup(data, len);
 	}

@@ -27,6 +27,7 @@ struct fake_smtp {
 	int     open;                       /* sessions not freed yet */
 	int     busy;                       /* sends started, not waited for */
 	int     inflight;                   /* the most at once */
+	char   *from[FAKE_MAX];             /* envelope senders, in order */
 	char   *rcpt[FAKE_MAX];             /* recipients, in order */
 	char   *data[FAKE_MAX];             /* what was sent to each */
 	void  (*during)(size_t nth);        /* called in each send (1-based) */

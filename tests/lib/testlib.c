@@ -334,6 +334,33 @@ tl_outbox_new(struct tl_ws *ws, size_t *n)
 	return fresh;
 }
 
+long long
+tl_outbox_add(struct tl_ws *ws, const char *message_id, const char *rcpt,
+    long long now)
+{
+	struct store_outbox_in in;
+	struct store_outbox *o;
+	char *err = NULL;
+	size_t n = 0, i;
+	long long id = 0;
+
+	memset(&in, 0, sizeof in);
+	in.message_id = message_id;
+	in.kind = "invite";
+	in.recipient = rcpt;
+	in.data = "Subject: x\r\n\r\nhello\r\n";
+	in.len = strlen(in.data);
+	in.now = now;
+	assert_int_equal(store_outbox_add(ws->st, &in, &err), 1);
+	o = all_rows(ws, &n);
+	for (i = 0; i < n; i++)
+		if (strcmp(o[i].message_id, message_id) == 0)
+			id = o[i].id;
+	store_outbox_free(o, n);
+	assert_true(id > 0);
+	return id;
+}
+
 size_t
 tl_outbox_count(struct tl_ws *ws, const char *group, const char *kind,
     const char *rcpt)
@@ -427,4 +454,14 @@ tl_count_files(const char *dir, const char *sub)
 	assert_int_equal(fscanf(p, "%d", &n), 1);
 	pclose(p);
 	return n;
+}
+
+char *
+tl_reply_to(struct tl_ws *ws, int kind, const char *scope, const char *addr)
+{
+	char tok[TOKEN_LEN + 1];
+
+	token_build(&ws->cfg->trust_key, kind == 'm' ? TOKEN_MEETING :
+	    kind == 'h' ? TOKEN_HELD : TOKEN_GROUP, scope, addr, tok);
+	return xasprintf("agenda+%s@example.org", tok);
 }

@@ -65,6 +65,13 @@ int    tl_step(struct tl_ws *, const char *name, cycle_group_fn *step,
 char *tl_meeting(struct tl_ws *, const char *gid, const char *series,
     const char *key, long long start, int cancelled);
 
+/* The address a reader answers a letter of ours at: the organizer's plus
+ * address "agenda+TOKEN@example.org" with addr's reply token for scope
+ * (token.h: kind 'm' a meeting's UID, 'g' a group id, 'h' a held
+ * message's Message-ID).  Caller frees. */
+char *tl_reply_to(struct tl_ws *, int kind, const char *scope,
+          const char *addr);
+
 /* cmocka setup functions: *state becomes a new workspace (a struct tl_ws),
  * tl_setup_planned()'s with the planned group of tl_ws_planned() in which
  * Luis writes English, tl_setup_ws()'s with `extra` in its global file
@@ -77,6 +84,11 @@ int tl_teardown(void **state);
  * came after ws->seen), oldest first; ws->seen moves past them.  Free with
  * store_outbox_free(rows, *n). */
 struct store_outbox *tl_outbox_new(struct tl_ws *, size_t *n);
+
+/* Queue an "invite" row message_id to rcpt at now, its text
+ * "Subject: x\r\n\r\nhello\r\n"; its row id. */
+long long tl_outbox_add(struct tl_ws *, const char *message_id,
+          const char *rcpt, long long now);
 
 /* The next three look at every row in the outbox, old or new, and leave
  * ws->seen alone.  How many rows are of group, kind and recipient (each

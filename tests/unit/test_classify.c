@@ -274,7 +274,7 @@ static const struct expect real[] = {
 	{ "bounces/sendmail-user-unknown.eml", "bounce", NULL, NULL, 0, NULL,
 	  NULL, "userunknown@bouncehammer.jp 5.1.1 P", 0 },
 	{ "bounces/vircom-dsn-delayed-transient.eml", "delay", NULL, NULL, 0,
-	  NULL, NULL, "userx@example.cz 4.4.1 T", 0 },
+	  NULL, NULL, "userx@example.cz 4.4.1 D", 0 },
 	{ "bounces/yahoo-2001-qmail-smtp-connect-gave-up.eml", "bounce", NULL,
 	  NULL, 0, NULL, NULL, "userx@example.com 4.4.1 P", 0 },
 	{ "mime/duplicate-case-variant-headers-exim-php.eml", "plain", NULL,
@@ -317,7 +317,8 @@ check_expect(const struct verdict *v, const struct expect *e)
 		for (i = 0; i < v->nbounce; i++)
 			buf_addf(&got, "%s%s %s %c", i ? " " : "",
 			    v->bounce[i].email, v->bounce[i].status,
-			    v->bounce[i].permanent ? 'P' : 'T');
+			    v->bounce[i].permanent ? 'P' :
+			    v->bounce[i].delay ? 'D' : 'T');
 		assert_string_equal(buf_str(&got), e->bounces);
 	} else
 		assert_int_equal(v->nbounce, 0);
@@ -496,7 +497,7 @@ static const struct expect own[] = {
 	{ "dsn-failed.eml", "bounce", NULL, NULL, 0, NULL, NULL,
 	  "gone@example.com 5.1.1 P full@example.net 4.2.2 P", 0 },
 	{ "dsn-delayed.eml", "delay", NULL, NULL, 0, NULL, NULL,
-	  "slow@example.net 4.4.7 T", 0 },
+	  "slow@example.net 4.4.7 D", 0 },
 	{ "qmail-shape-bounce.eml", "bounce", NULL, NULL, 0, NULL, NULL,
 	  "nobody@example.net 5.1.1 P busy@example.net 4.1.2 P", 0 },
 	{ "auto-reply-subject-es.eml", "auto-reply", NULL, NULL, 0, NULL, NULL,
@@ -550,6 +551,144 @@ test_own_fixtures(void **state)
 	}
 }
 
+/* ---- proposals of another time ---- */
+
+/* The real Apple reply (fixtures/imip-reply), its quoted-printable
+ * calendar changed where Apple Calendar writes a proposal: params go
+ * into the ATTENDEE after its PARTSTAT, props before CREATED.  No
+ * client's proposal is among the real samples; the shape is that of
+ * Apple's iCalendar framework (ICSUserAddress, ICSAlternateTimeProposal:
+ * TO-ALL-PROPOSED-NEW-TIME="DTSTART:<time>;STATUS:<status>;") and of
+ * CalendarServer's reading of X-CALENDARSERVER-PRIVATE-COMMENT in a
+ * REPLY.  NULL when the fixtures are absent. */
+static struct verdict *
+apple_variant(const char *partstat, const char *params, const char *props)
+{
+	static const char at[] = "PARTSTAT=3DACCEPTED;RO=\n";
+	static const char before[] = "CREATED:20080812T201906Z";
+	char *dir = tl_shared("fixtures"), *p, *d, *q, *r;
+	struct verdict *v;
+	size_t len;
+
+	if (dir == NULL)
+		return NULL;
+	p = xasprintf("%s/imip-reply/apple-ical3-mail-accept.eml", dir);
+	free(dir);
+	assert_non_null(d = tl_slurp(p, &len));
+	free(p);
+	assert_non_null(q = strstr(d, at));
+	assert_non_null(r = strstr(d, before));
+	*q = '\0';
+	*r = '\0';
+	p = xasprintf("%sPARTSTAT=3D%s;=\n%sRO=\n%s%s%s%s", d, partstat, params,
+	    q + strlen(at), props, before, r + strlen(before));
+	assert_int_equal(classify(p, strlen(p), &v), 0);
+	free(p);
+	free(d);
+	return v;
+}
+
+static void
+test_apple_proposal(void **state)
+{
+	static const char *const replies[] = {
+		"imip-reply/apple-ical3-mail-accept.eml",
+		"imip-reply/google-calendar-accept.ics",
+		"imip-reply/thunderbird-lightning-accept.eml",
+	};
+	struct verdict *v;
+	size_t i;
+	char *j;
+
+	(void)state;
+	/* The real replies answer and propose nothing. */
+	for (i = 0; i < sizeof replies / sizeof replies[0]; i++) {
+		if ((v = real_one(replies[i])) == NULL) {
+			skip();
+			return;
+		}
+		assert_false(v->attendee_proposed);
+		assert_false(v->itip->ev[0].att[0].has_proposed);
+		assert_null(v->itip->ev[0].comment);
+		j = verdict_json(v);
+		assert_non_null(strstr(j, "\"proposed_start\": null"));
+		free(j);
+		verdict_free(v);
+	}
+
+	/* In UTC, with the comment: an answer, and a new time. */
+	v = apple_variant("TENTATIVE", "TO-ALL-PROPOSED-NEW-TIME=3D\""
+	    "DTSTART:20080813T170000Z;STATUS:NEEDS-ACTION;\";=\n",
+	    "X-CALENDARSERVER-PRIVATE-COMMENT:Could=20we=20meet=20on=20"
+	    "Wednesday=3F=0D=0A=\n");
+	assert_string_equal(verdict_kind_name(v->kind), "rsvp");
+	assert_string_equal(v->itip->ev[0].att[0].partstat, "TENTATIVE");
+	assert_true(v->attendee_proposed);
+	assert_int_equal(v->proposed_start, 1218646800);
+	assert_string_equal(v->itip->ev[0].comment,
+	    "Could we meet on Wednesday?");
+	/* The meeting's own time is still there, and is not the proposal. */
+	assert_int_equal(v->itip->ev[0].dtstart, 1218560400);
+	j = verdict_json(v);
+	assert_non_null(strstr(j, "\"partstat\": \"TENTATIVE\"}], "
+	    "\"dtstart\": \"2008-08-12T17:00:00Z\", "
+	    "\"proposed_start\": \"2008-08-13T17:00:00Z\"}"));
+	free(j);
+	verdict_free(v);
+
+	/* A local time is the event's zone's (US/Pacific, PDT); COMMENT is
+	 * read as well. */
+	v = apple_variant("DECLINED", "TO-ALL-PROPOSED-NEW-TIME=3D\""
+	    "DTSTART:20080813T100000;STATUS:NEEDS-ACTION;\";=\n",
+	    "COMMENT:Mejor=20el=20mi=C3=A9rcoles=0D=0A=\n");
+	assert_true(v->attendee_proposed);
+	assert_int_equal(v->proposed_start, 1218646800);
+	assert_string_equal(v->itip->ev[0].att[0].partstat, "DECLINED");
+	assert_string_equal(v->itip->ev[0].comment,
+	    "Mejor el mi\xc3\xa9rcoles");
+	verdict_free(v);
+
+	/* A proposal the organizer settled, and one without a time: none. */
+	v = apple_variant("ACCEPTED", "TO-ALL-PROPOSED-NEW-TIME=3D\""
+	    "DTSTART:20080813T170000Z;STATUS:DECLINED;\";=\n", "");
+	assert_false(v->attendee_proposed);
+	verdict_free(v);
+	v = apple_variant("ACCEPTED", "TO-ALL-PROPOSED-NEW-TIME=3D\""
+	    "DTSTART:tomorrow;\";=\n", "");
+	assert_false(v->attendee_proposed);
+	assert_string_equal(verdict_kind_name(v->kind), "rsvp");
+	verdict_free(v);
+}
+
+/* RFC 5546 2.1.5: who delegates to whom, read from the ATTENDEE. */
+static void
+test_delegation_read(void **state)
+{
+	struct verdict *v;
+
+	(void)state;
+	v = apple_variant("DELEGATED", "DELEGATED-TO=3D\"mailto:Alt@Gov."
+	    "example.bb\";=\n", "");
+	if (v == NULL) {
+		skip();
+		return;
+	}
+	assert_string_equal(v->itip->ev[0].att[0].partstat, "DELEGATED");
+	assert_string_equal(v->itip->ev[0].att[0].delegated_to,
+	    "alt@gov.example.bb");
+	assert_null(v->itip->ev[0].att[0].delegated_from);
+	verdict_free(v);
+	v = apple_variant("ACCEPTED", "DELEGATED-FROM=3D\"mailto:kim@gov."
+	    "example.bb\",\"mailto:x@y.example\";=\n", "");
+	assert_string_equal(v->itip->ev[0].att[0].delegated_from,
+	    "kim@gov.example.bb");
+	verdict_free(v);
+	/* Not an address: nothing. */
+	v = apple_variant("DELEGATED", "DELEGATED-TO=3D\"urn:x\";=\n", "");
+	assert_null(v->itip->ev[0].att[0].delegated_to);
+	verdict_free(v);
+}
+
 static void
 test_json_shapes(void **state)
 {
@@ -588,7 +727,7 @@ test_json_shapes(void **state)
 	v = classify_path("tests/data/dsn-delayed.eml");
 	j = verdict_json(v);
 	assert_non_null(strstr(j, "\"bounce\": [{\"email\": \"slow@example.net\", "
-	    "\"status\": \"4.4.7\", \"permanent\": false}]"));
+	    "\"status\": \"4.4.7\", \"permanent\": false, \"delay\": true}]"));
 	free(j);
 	assert_string_equal(v->bounced_id, "invite-43@convened.example.org");
 	verdict_free(v);
@@ -759,6 +898,8 @@ main(void)
 		cmocka_unit_test(test_real_fixtures),
 		cmocka_unit_test(test_real_mime_details),
 		cmocka_unit_test(test_own_fixtures),
+		cmocka_unit_test(test_apple_proposal),
+		cmocka_unit_test(test_delegation_read),
 		cmocka_unit_test(test_json_shapes),
 		cmocka_unit_test(test_out_of_office),
 		cmocka_unit_test(test_trust_facts),

@@ -401,6 +401,70 @@ test_malformed_guest_and_admin(void **state)
 	free(text);
 }
 
+/* A member's aliases: read lower-case, found by config_member_of(); an
+ * alias that is another member's address, their own, the organizer's,
+ * or also another member's alias is refused at the member's line. */
+static void
+test_member_aliases(void **state)
+{
+	struct fx *fx = *state;
+	const struct group *g;
+	char *text, *path;
+
+	put_global(fx, "");
+	text = group_with(10, "coordinator = yes\naliases = Ana.Perez@Gmail."
+	    "example, ana@casa.example\n");
+	path = put_group(fx, "10-south-south.ini", text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	g = &fx->cfg->groups[0];
+	assert_int_equal(g->members[0].naliases, 2);
+	assert_string_equal(g->members[0].aliases[0],
+	    "ana.perez@gmail.example");
+	assert_ptr_equal(config_member_of(g, "ANA@casa.example"),
+	    &g->members[0]);
+	assert_ptr_equal(config_member_of(g, "luis@cepal.example.org"),
+	    &g->members[1]);
+	assert_null(config_member(g, "ana@casa.example"));
+	assert_null(config_member_of(g, "nobody@casa.example"));
+	free(text);
+	free(path);
+}
+
+static void
+test_alias_of_another(void **state)
+{
+	one_group_error(*state, 15, "timezone = America/Santiago\n"
+	    "aliases = luis@home.example, Ana@mides.example.uy\n", 11,
+	    "member luis@cepal.example.org: alias ana@mides.example.uy is "
+	    "another member's address");
+}
+
+static void
+test_alias_twice(void **state)
+{
+	struct fx *fx = *state;
+	char *text = group_with(15, "timezone = America/Santiago\n"
+	    "aliases = shared@example.net, agenda@example.org\n"), *t2, *path;
+
+	t2 = text_with(text, 10, "coordinator = yes\naliases = "
+	    "shared@example.net, luis@cepal.example.org\n");
+	put_global(fx, "");
+	path = put_group(fx, "10-south-south.ini", t2);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_true(has_suffix(fx, ":7: member ana@mides.example.uy: alias "
+	    "luis@cepal.example.org is another member's address"));
+	assert_true(has_suffix(fx, ":12: member luis@cepal.example.org: alias "
+	    "shared@example.net is also ana@mides.example.uy's"));
+	assert_true(has_suffix(fx, ":12: member luis@cepal.example.org: alias "
+	    "agenda@example.org is the organizer's address"));
+	assert_int_equal(fx->d.nerrors, 3);
+	free(path);
+	free(t2);
+	free(text);
+}
+
 static void
 test_member_twice(void **state)
 {
@@ -962,8 +1026,8 @@ test_password_file_beside_relative_config(void **state)
 	    "./imap.pass"));
 	assert_true(has_note(fx, "convened.ini:6: [smtp] password_file: none, "
 	    "no authentication"));
-	/* The two [trust] notes (test_trust). */
-	assert_int_equal(fx->d.nnotes, 4);
+	/* The two [trust] notes (test_trust) and [organizer] verp's. */
+	assert_int_equal(fx->d.nnotes, 5);
 	assert_null(err);
 	assert_string_equal(pw, "secret");
 	free(pw);
@@ -1103,8 +1167,9 @@ test_trust_keys(void **state)
 	    "(not checked: CREDENTIALS_DIRECTORY is not set)", fx->global);
 	assert_true(has_note(fx, want));
 	free(want);
-	/* tokens = no: no plus address, nothing to say of the mailbox. */
-	assert_int_equal(fx->d.nnotes, 3);
+	/* tokens = no: no reply-token plus address, nothing to say of the
+	 * mailbox for them; [organizer] verp's note stays. */
+	assert_int_equal(fx->d.nnotes, 4);
 	config_free(fx->cfg);
 	diag_free(&fx->d);
 
@@ -1154,6 +1219,60 @@ test_trust_refused(void **state)
 	assert_true(has_suffix(fx, ":1: [trust] tokens = yes needs an "
 	    "[organizer] email whose local part has at most 47 characters "
 	    "(a token adds 17)"));
+}
+
+/* [organizer] verp: on by default, with what the mailbox must accept;
+ * an address it cannot extend is a warning (mail goes from the plain
+ * address), never an error. */
+static void
+test_verp(void **state)
+{
+	struct fx *fx = *state;
+	char *text, *want;
+	size_t i;
+
+	put_global(fx, "");
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_int_equal(fx->cfg->org_verp, 1);
+	want = xasprintf("%s:3: [organizer] verp: mail goes out with the "
+	    "envelope sender agenda+b-ROW-TOKEN@example.org, so the mailbox "
+	    "agenda@example.org must accept plus addressing (deliver "
+	    "agenda+anything@example.org to it: Postfix and Dovecot "
+	    "recipient_delimiter = +; Gmail and Microsoft 365 do by "
+	    "default); verp = no sends from agenda@example.org itself",
+	    fx->global);
+	assert_true(has_note(fx, want));
+	free(want);
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+
+	text = text_with(base_global, 5, "email = agenda@example.org\n"
+	    "verp = no\n");
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_int_equal(fx->cfg->org_verp, 0);
+	for (i = 0; i < fx->d.nnotes; i++)
+		assert_null(strstr(fx->d.notes[i], "[organizer] verp"));
+	config_free(fx->cfg);
+	diag_free(&fx->d);
+
+	/* 38 characters: one more than VERP_LOCAL_MAX (tokens = no, which
+	 * would refuse a '+' of its own). */
+	text = text_with(base_global, 5, "email = "
+	    "abcdefghijklmnopqrstuvwxyzabcdefghijkl@example.org\n[trust]\n"
+	    "tokens = no\n");
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_int_equal(fx->d.nerrors, 0);
+	assert_true(has_suffix(fx, ":3: warning: [organizer] verp = yes needs "
+	    "an email whose local part has at most 37 characters: mail goes "
+	    "out from abcdefghijklmnopqrstuvwxyzabcdefghijkl@example.org "
+	    "itself, and bounces are read by their text alone"));
 }
 
 /* ---- URLs, as libcurl reads them --------------------------------------- */
@@ -1451,6 +1570,17 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_guest_and_admin,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_aliases,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alias_of_another,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alias_twice,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_aliases, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_alias_of_another, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_alias_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_timezone, setup,
 		    teardown),
@@ -1500,6 +1630,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_defaults, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_verp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_keys, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_refused, setup,

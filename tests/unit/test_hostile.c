@@ -25,6 +25,7 @@
 #include "inbox.h"
 #include "store.h"
 #include "testlib.h"
+#include "token.h"
 #include "util.h"
 
 #define UID "ss-monthly-20210317@example.org"
@@ -252,14 +253,18 @@ test_attachment_names(void **state)
 	};
 	struct tl_ws *fx = *state;
 	struct buf b = BUF_INIT(BUF_OWN), big = BUF_INIT(BUF_OWN);
-	char *cmd;
+	char *cmd, tok[TOKEN_LEN + 1];
 	size_t i;
 	int k;
 
-	buf_adds(&b, "From: ana@mides.example.uy\r\nSubject: [ss] document\r\n"
+	/* Through a letter's Reply-To: Ana's token for the group. */
+	token_build(&fx->cfg->trust_key, TOKEN_GROUP, "ss",
+	    "ana@mides.example.uy", tok);
+	buf_addf(&b, "From: ana@mides.example.uy\r\nSubject: [ss] document\r\n"
+	    "To: agenda+%s@example.org\r\n"
 	    "Message-ID: <names@uy>\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
-	    "--b\r\nContent-Type: text/plain\r\n\r\nDocumentos.\r\n");
+	    "--b\r\nContent-Type: text/plain\r\n\r\nDocumentos.\r\n", tok);
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		buf_addf(&b, "--b\r\nContent-Type: application/octet-stream\r\n"
 		    "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n"

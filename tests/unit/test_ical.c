@@ -268,9 +268,10 @@ test_build_request(void **state)
 		"DESCRIPTION:Línea uno\\nLínea dos", NULL
 	};
 	const struct ical_attendee att[] = {
-		{ "ana@mides.example.uy", "Ana Pérez", 1, 0, NULL },
-		{ "jo@ilo.example.org", NULL, 0, 1, "ACCEPTED" },
-		{ "q@example.org", "Say \"hi\"; now, ok", 0, 0, NULL },
+		{ "ana@mides.example.uy", "Ana Pérez", 1, 0, NULL, NULL },
+		{ "jo@ilo.example.org", NULL, 0, 1, "ACCEPTED", NULL },
+		{ "q@example.org", "Say \"hi\"; now, ok", 0, 0, NULL,
+		  "ana@mides.example.uy" },
 	};
 	struct ical_event ev = event("south-south-monthly-20210317@example.org",
 	    2, "2021-03-01 12:00", "2021-03-17 18:00", 90, "America/Santiago");
@@ -298,6 +299,10 @@ test_build_request(void **state)
 	/* An answer known needs no other: RSVP=FALSE for it alone. */
 	assert_int_equal(tl_count(u, "RSVP=TRUE"), 2);
 	assert_non_null(strstr(u, "PARTSTAT=ACCEPTED;RSVP=FALSE"));
+	/* A delegate names the attendee who sent them; nobody else does. */
+	assert_int_equal(tl_count(u, "DELEGATED-FROM"), 1);
+	assert_non_null(strstr(u, "PARTSTAT=NEEDS-ACTION;DELEGATED-FROM="
+	    "\"mailto:ana@mides.example.uy\";RSVP=TRUE:mailto:q@example.org"));
 	/* A quote cannot live in a parameter value; the rest is quoted. */
 	assert_null(strstr(u, "\"hi\""));
 	assert_non_null(strstr(u, "CN=\"Say 'hi'; now, ok\""));
@@ -322,7 +327,7 @@ test_build_cancel(void **state)
 		"TZID:America/Montevideo", NULL
 	};
 	const struct ical_attendee att[] = {
-		{ "kim@gov.example.bb", "Kim Clarke", 0, 0, NULL },
+		{ "kim@gov.example.bb", "Kim Clarke", 0, 0, NULL, NULL },
 	};
 	struct ical_event ev = event("g-s-20210421@example.org", 3,
 	    "2021-04-01 12:00", "2021-04-21 19:00", 90, "America/Montevideo");

@@ -17,15 +17,90 @@
 #include <sqlite3.h>
 
 #include "agenda.h"
+#include "classify.h"
 #include "config.h"
 #include "ical.h"
 #include "inbox.h"
 #include "plan.h"
+#include "msgid.h"
+#include "report.h"
 #include "store.h"
 #include "testlib.h"
+#include "token.h"
+#include "trust.h"
 #include "util.h"
+#include "verp.h"
 
 #define UID "ss-monthly-20210317@example.org"
+
+/* The address a reader of ours answers: the organizer's plus address
+ * with their token for scope (token.h).  Caller frees. */
+static char *
+plus(struct tl_ws *fx, enum token_scope kind, const char *scope,
+    const char *addr)
+{
+	return tl_reply_to(fx, kind == TOKEN_MEETING ? 'm' : 'g', scope, addr);
+}
+
+/* The sender's address in "Name <addr>" or addr. */
+static char *
+bare(const char *from)
+{
+	const char *lt = strchr(from, '<');
+
+	return lt ? xstrndup(lt + 1, strcspn(lt + 1, ">")) : xstrdup(from);
+}
+
+/* The From: line replaced by From: and a To: carrying the sender's
+ * token for scope, as a reply to our mail through its Reply-To or
+ * ORGANIZER has it.  m is freed; the caller frees the result. */
+static char *
+with_token_for(struct tl_ws *fx, char *m, enum token_scope kind,
+    const char *scope, const char *rcpt)
+{
+	char *from, *addr, *to, *out, *p;
+	size_t n;
+
+	p = m + strlen("From: ");
+	n = strcspn(p, "\r");
+	from = xstrndup(p, n);
+	addr = rcpt != NULL ? xstrdup(rcpt) : bare(from);
+	str_lower(addr);
+	to = plus(fx, kind, scope, addr);
+	p = strstr(m, "\r\nTo: agenda@example.org\r\n");
+	assert_non_null(p);
+	*p = '\0';
+	out = xasprintf("%s\r\nTo: %s\r\n%s", m, to,
+	    p + strlen("\r\nTo: agenda@example.org\r\n"));
+	free(from);
+	free(addr);
+	free(to);
+	free(m);
+	return out;
+}
+
+/* The token issued to the sender (From) of m. */
+static char *
+with_token(struct tl_ws *fx, char *m, enum token_scope kind,
+    const char *scope)
+{
+	return with_token_for(fx, m, kind, scope, NULL);
+}
+
+static enum inbox_result
+apply_in(struct tl_ws *fx, const char *msg, const char *now,
+    const char *folder)
+{
+	char *err = NULL;
+	enum inbox_result r;
+
+	r = inbox_apply(fx->cfg, fx->st, tl_utc(now), msg, strlen(msg), folder, 7,
+	    1, &err);
+	if (err != NULL)
+		print_message("inbox_apply: %s\n", err);
+	free(err);
+	return r;
+}
 
 static enum inbox_result
 apply(struct tl_ws *fx, const char *msg, const char *now)
@@ -42,7 +117,7 @@ apply(struct tl_ws *fx, const char *msg, const char *now)
 }
 
 static char *
-reply(const char *from, const char *attendee, const char *partstat,
+reply_plain(const char *from, const char *attendee, const char *partstat,
     const char *stamp, const char *msgid, const char *extra)
 {
 	return xasprintf(
@@ -56,6 +131,27 @@ reply(const char *from, const char *attendee, const char *partstat,
 	    "ATTENDEE;PARTSTAT=%s:mailto:%s\r\nEND:VEVENT\r\n"
 	    "END:VCALENDAR\r\n", from, msgid, stamp, extra, partstat,
 	    attendee);
+}
+
+/* An RSVP as a calendar client sends it: to the ORGANIZER of the
+ * invitation, the plus address with the sender's token. */
+static struct tl_ws *cur;
+
+static char *
+reply(const char *from, const char *attendee, const char *partstat,
+    const char *stamp, const char *msgid, const char *extra)
+{
+	return with_token(cur, reply_plain(from, attendee, partstat, stamp,
+	    msgid, extra), TOKEN_MEETING, UID);
+}
+
+static int
+setup_planned(void **state)
+{
+	int rc = tl_setup_planned(state);
+
+	cur = *state;
+	return rc;
 }
 
 static const char *
@@ -167,6 +263,7 @@ test_counter_shows_proposal(void **state)
 	    "ORGANIZER:mailto:agenda@example.org\r\n"
 	    "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:kim@gov.example.bb\r\n"
 	    "END:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n");
+	m = with_token(fx, m, TOKEN_MEETING, UID);
 	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
 	free(m);
 	/* Luis writes English; the group's zone is Montevideo (UTC-3). */
@@ -178,6 +275,8 @@ test_counter_shows_proposal(void **state)
 	assert_non_null(strstr(text, "Proposed date and time:\r\n"
 	    "    Thursday 18 March 2021, 17:00 (America/Montevideo"));
 	assert_non_null(strstr(text, "Thursday suits us better."));
+	/* 90 minutes, as the meeting: no length to tell. */
+	assert_null(strstr(text, "Proposed length"));
 	free(text);
 	/* Ana reads the group's Spanish. */
 	text = tl_outbox_text(fx, "counter-notice",
@@ -187,6 +286,344 @@ test_counter_shows_proposal(void **state)
 	/* Kim is no coordinator: not told. */
 	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice",
 	    "kim@gov.example.bb"), 0);
+}
+
+/* A COUNTER's DTEND: a length other than the meeting's is told. */
+static void
+test_counter_length(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *text;
+
+	m = xasprintf(
+	    "From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: New time proposed\r\nMessage-ID: <len1@bb>\r\n"
+	    "Content-Type: text/calendar; method=COUNTER\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+	    "METHOD:COUNTER\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:20210302T100000Z\r\nSEQUENCE:0\r\n"
+	    "DTSTART:20210318T200000Z\r\nDTEND:20210318T220000Z\r\n"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;PARTSTAT=TENTATIVE:mailto:kim@gov.example.bb\r\n"
+	    "COMMENT:Two hours\\, please\r\n"
+	    "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	m = with_token(fx, m, TOKEN_MEETING, UID);
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	text = tl_outbox_text(fx, "counter-notice", "luis@cepal.example.org");
+	assert_non_null(strstr(text, "Proposed length:\r\n    120 minutes"));
+	assert_non_null(strstr(text, "Two hours, please"));
+	free(text);
+	text = tl_outbox_text(fx, "counter-notice", "ana@mides.example.uy");
+	assert_non_null(strstr(text, "Duraci\xc3\xb3n propuesta:\r\n"
+	    "    120 minutos"));
+	free(text);
+}
+
+/* Apple Calendar's proposal: a REPLY whose DTSTART is the meeting's and
+ * whose ATTENDEE carries TO-ALL-PROPOSED-NEW-TIME (the parameter as
+ * Apple's iCalendar framework writes it; test_classify.c reads it in the
+ * real Apple reply).  attendee_params go after the PARTSTAT. */
+static char *
+apple_reply(const char *partstat, const char *attendee_params,
+    const char *props, const char *msgid)
+{
+	return with_token(cur, xasprintf(
+	    "From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Tentative: Mensual\r\nMessage-ID: <%s>\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; "
+	    "boundary=\"a\"\r\n\r\n--a\r\nContent-Type: text/plain; "
+	    "charset=UTF-8\r\n\r\nKim has tentatively accepted.\r\n--a\r\n"
+	    "Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Apple Inc.//iPhone "
+	    "OS 17.1//EN\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:20210302T100000Z\r\nSEQUENCE:0\r\n"
+	    "DTSTART:20210317T180000Z\r\nDTEND:20210317T193000Z\r\n%s"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;CN=Kim;PARTSTAT=%s;%s\r\n"
+	    " X-CALENDARSERVER-DTSTAMP=20210302T100000Z:mailto:"
+	    "kim@gov.example.bb\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--a--\r\n",
+	    msgid, props, partstat, attendee_params), TOKEN_MEETING, UID);
+}
+
+/* tl_setup_planned() with Luis's own keys. */
+static int
+planned_with(void **state, const char *tag, const char *luis_extra)
+{
+	struct tl_ws *ws = xcalloc(1, sizeof *ws);
+
+	tl_ws_planned(ws, tag, luis_extra);
+	*state = cur = ws;
+	return 0;
+}
+
+static int
+setup_paris(void **state)
+{
+	return planned_with(state, "paris",
+	    "language = fr\ntimezone = Europe/Paris\n");
+}
+
+/* The answer counts, and the time it proposes reaches each coordinator
+ * in their own language and zone, with the attendee's comment. */
+static void
+test_apple_proposal(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *text;
+
+	m = apple_reply("TENTATIVE", "TO-ALL-PROPOSED-NEW-TIME=\"DTSTART:"
+	    "20210318T200000Z;STATUS:NEEDS-ACTION;\";",
+	    "X-CALENDARSERVER-PRIVATE-COMMENT:El jueves nos vendr\xc3\xad"
+	    "a mejor\r\n", "ap1@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "TENTATIVE");
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
+	/* Luis: French, Paris (UTC+1 in March). */
+	text = tl_outbox_text(fx, "counter-notice", "luis@cepal.example.org");
+	assert_non_null(strstr(text, "Kim <kim@gov.example.bb>"));
+	assert_non_null(strstr(text, "Date et heure propos\xc3\xa9" "es\xc2\xa0:\r\n"
+	    "    jeudi 18 mars 2021, 21:00 (Europe/Paris"));
+	assert_non_null(strstr(text, "El jueves nos vendr\xc3\xad" "a mejor"));
+	/* Not the text part Apple writes itself; a start alone. */
+	assert_null(strstr(text, "tentatively accepted"));
+	assert_null(strstr(text, "DurÃ©" "e propos"));
+	free(text);
+	/* Ana: the group's Spanish and Montevideo (UTC-3). */
+	text = tl_outbox_text(fx, "counter-notice", "ana@mides.example.uy");
+	assert_non_null(strstr(text, "Fecha y hora propuestas:\r\n"
+	    "    jueves 18 de marzo de 2021, 17:00"));
+	free(text);
+
+	/* The same answer without a proposal: no notice; one proposing the
+	 * meeting's own time, or one the organizer settled: none either. */
+	m = apple_reply("ACCEPTED", "", "", "ap2@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:10"), INBOX_APPLIED);
+	free(m);
+	m = apple_reply("ACCEPTED", "TO-ALL-PROPOSED-NEW-TIME=\"DTSTART:"
+	    "20210317T180000Z;STATUS:NEEDS-ACTION;\";", "", "ap3@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:15"), INBOX_APPLIED);
+	free(m);
+	m = apple_reply("ACCEPTED", "TO-ALL-PROPOSED-NEW-TIME=\"DTSTART:"
+	    "20210318T200000Z;STATUS:DECLINED;\";", "", "ap4@bb");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:20"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "ACCEPTED");
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
+}
+
+/* Words in a plain reply are a comment, not a proposal: nothing is
+ * passed on and no answer changes. */
+static void
+test_plain_move_request(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m;
+
+	m = xasprintf("From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Re: Invitaci\xc3\xb3n: Mensual\r\n"
+	    "Message-ID: <mv1@bb>\r\nIn-Reply-To: <x@example.org>\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n\r\n"
+	    "Can we move it to Thursday 18 March at 17:00?\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_IGNORED);
+	free(m);
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 0);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"),
+	    "NEEDS-ACTION");
+}
+
+static int
+setup_aliases(void **state)
+{
+	return planned_with(state, "aliases", "language = en\naliases = "
+	    "luis.soto@gmail.example, luis@casa.example\n");
+}
+
+/* An answer from an address the member lists as theirs counts for the
+ * member, whichever of the two (ATTENDEE, From) names the alias; an
+ * alias never answers for someone else, nor anyone for the member. */
+static void
+test_alias_answer(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m;
+
+	/* Luis answers from his aliases with the token he was given */
+	m = with_token_for(fx, reply_plain("Luis <luis@casa.example>",
+	    "luis@casa.example", "ACCEPTED", "20210302T100000Z", "al1@cl", ""),
+	    TOKEN_MEETING, UID, "luis@cepal.example.org");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "ACCEPTED");
+	assert_string_equal(partstat_of(fx, "luis@casa.example"), "");
+	free(m);
+	m = with_token_for(fx, reply_plain("LUIS.SOTO@gmail.example",
+	    "luis@cepal.example.org", "DECLINED", "20210302T110000Z", "al2@cl",
+	    ""), TOKEN_MEETING, UID, "luis@cepal.example.org");
+	assert_int_equal(apply(fx, m, "2021-03-02 11:05"), INBOX_APPLIED);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "DECLINED");
+	free(m);
+	/* Kim cannot answer with Luis's alias, nor Luis's alias for Kim. */
+	m = reply("kim@gov.example.bb", "luis@casa.example", "TENTATIVE",
+	    "20210302T120000Z", "al3@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 12:05"), INBOX_REFUSED);
+	free(m);
+	m = reply("luis@casa.example", "kim@gov.example.bb", "DECLINED",
+	    "20210302T120000Z", "al4@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 12:05"), INBOX_REFUSED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "DECLINED");
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"),
+	    "NEEDS-ACTION");
+}
+
+/* `convened status ss` as a terminal shows it. */
+static char *
+status_text(struct tl_ws *fx, const char *now)
+{
+	char *text = NULL, *err = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	assert_non_null(fp);
+	if (report_status(fp, fx->cfg, fx->st, tl_utc(now), "ss", 0, &err))
+		fail_msg("%s", err);
+	assert_int_equal(fclose(fp), 0);
+	return text;
+}
+
+static size_t
+delegates_of(struct tl_ws *fx)
+{
+	struct store_delegate *d = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	assert_int_equal(store_meeting_delegates(fx->st, UID, &d, &n, &err), 0);
+	store_delegates_free(d, n);
+	return n;
+}
+
+/* A minister sends an alternate: the member's answer is DELEGATED, the
+ * delegate is invited in the group's language and zone, and the
+ * delegate's own answer counts. */
+static void
+test_delegation(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *text, *tok;
+
+	/* reply()'s PARTSTAT takes the parameters after it too. */
+	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "DELEGATED;"
+	    "DELEGATED-TO=\"mailto:Alt@gov.example.bb\"", "20210302T100000Z",
+	    "dg1@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "DELEGATED");
+	assert_int_equal(delegates_of(fx), 1);
+	/* The plan of the same cycle invites the delegate, and nobody else. */
+	assert_int_equal(tl_step(fx, "plan", plan_group, "2021-03-02 10:05"), 1);
+	assert_int_equal(tl_outbox_count(fx, NULL, "invite",
+	    "alt@gov.example.bb"), 1);
+	text = tl_outbox_text(fx, "invite", "alt@gov.example.bb");
+	assert_non_null(strstr(text, "mi\xc3\xa9rcoles 17 de marzo de 2021, "
+	    "15:00"));
+	assert_non_null(strstr(text, "Estimada/o alt@gov.example.bb:"));
+	free(text);
+	/* with a reply token of the delegate's own, as any attendee */
+	text = tl_outbox_one(fx, "invite", "alt@gov.example.bb");
+	tok = plus(fx, TOKEN_MEETING, UID, "alt@gov.example.bb");
+	assert_non_null(strstr(text, tok));
+	free(tok);
+	free(text);
+	assert_string_equal(partstat_of(fx, "alt@gov.example.bb"),
+	    "NEEDS-ACTION");
+	/* Planning again sends nothing more. */
+	assert_int_equal(tl_step(fx, "plan", plan_group, "2021-03-02 10:10"), 0);
+
+	/* The delegate answers; a client names the member too. */
+	m = xasprintf(
+	    "From: alt@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Accepted\r\nMessage-ID: <dg2@bb>\r\n"
+	    "Content-Type: text/calendar; method=REPLY\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+	    "METHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:" UID "\r\n"
+	    "DTSTAMP:20210303T100000Z\r\n"
+	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ATTENDEE;PARTSTAT=DELEGATED;DELEGATED-TO=\"mailto:alt@gov.example."
+	    "bb\":mailto:kim@gov.example.bb\r\n"
+	    "ATTENDEE;PARTSTAT=ACCEPTED;DELEGATED-FROM=\"mailto:kim@gov.example."
+	    "bb\":mailto:alt@gov.example.bb\r\n"
+	    "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	m = with_token(fx, m, TOKEN_MEETING, UID);
+	assert_int_equal(apply(fx, m, "2021-03-03 10:05"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "alt@gov.example.bb"), "ACCEPTED");
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "DELEGATED");
+	/* status: the member as DELEGATED, the delegate among the yes. */
+	text = status_text(fx, "2021-03-03 10:10");
+	assert_non_null(strstr(text, "yes 1  no 0  maybe 0  waiting 2  "
+	    "delegated 1  minutes -"));
+	free(text);
+
+	/* A delegate does not delegate on; nobody delegates for a member. */
+	m = reply("alt@gov.example.bb", "alt@gov.example.bb", "DELEGATED;"
+	    "DELEGATED-TO=\"mailto:third@gov.example.bb\"",
+	    "20210303T110000Z", "dg3@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-03 11:05"), INBOX_APPLIED);
+	free(m);
+	m = reply("mallory@evil.example", "kim@gov.example.bb",
+	    "DELEGATED;DELEGATED-TO=\"mailto:mallory@evil.example\"",
+	    "20210303T120000Z", "dg4@evil", "");
+	assert_int_equal(apply(fx, m, "2021-03-03 12:05"), INBOX_REFUSED);
+	free(m);
+	assert_int_equal(delegates_of(fx), 1);
+}
+
+/* At most DELEGATES_MAX (3) per member and meeting; a member, the
+ * organizer or no address is never made a delegate. */
+static void
+test_delegation_bounded(void **state)
+{
+	struct tl_ws *fx = *state;
+	static const char *const to[] = { "a@x.example", "b@x.example",
+	    "c@x.example", "d@x.example", "a@x.example",
+	    "ana@mides.example.uy", "agenda@example.org", "urn:x" };
+	char *m, *partstat, id[16], stamp[32];
+	size_t i;
+
+	for (i = 0; i < sizeof to / sizeof to[0]; i++) {
+		partstat = xasprintf("DELEGATED;DELEGATED-TO=\"mailto:%s\"",
+		    to[i]);
+		snprintf(id, sizeof id, "db%zu@bb", i);
+		snprintf(stamp, sizeof stamp, "20210302T1%zu0000Z", i);
+		m = reply("kim@gov.example.bb", "kim@gov.example.bb",
+		    partstat, stamp, id, "");
+		assert_int_equal(apply(fx, m, "2021-03-02 20:00"),
+		    INBOX_APPLIED);
+		free(m);
+		free(partstat);
+	}
+	assert_int_equal(delegates_of(fx), 3);
+	/* An older answer than the one recorded delegates nobody. */
+	m = reply("luis@cepal.example.org", "luis@cepal.example.org",
+	    "ACCEPTED", "20210302T120000Z", "dl0@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 20:00"), INBOX_APPLIED);
+	free(m);
+	m = reply("luis@cepal.example.org", "luis@cepal.example.org",
+	    "DELEGATED;DELEGATED-TO=\"mailto:e@x.example\"",
+	    "20210302T110000Z", "dl1@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 20:00"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "luis@cepal.example.org"),
+	    "ACCEPTED");
+	assert_int_equal(delegates_of(fx), 3);
+	assert_int_equal(tl_step(fx, "plan", plan_group, "2021-03-02 20:05"), 3);
+	assert_int_equal(tl_outbox_count(fx, NULL, "invite", "d@x.example"), 0);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "DELEGATED");
 }
 
 /* A forged RSVP: refused, recorded as refused, one warning naming both
@@ -217,6 +654,21 @@ test_spoofed_rsvp_verdict(void **state)
 	assert_int_equal(tl_outbox_count(fx, NULL, NULL, NULL), 3);
 }
 
+/* The Message-ID of addr's invitation, with the token a bounce of it must
+ * quote to count (trust.h).  Caller frees. */
+static char *
+invitation_id(struct tl_ws *fx, const char *addr)
+{
+	char tok[TOKEN_LEN + 1];
+	struct msgid id;
+
+	token_build(&fx->cfg->trust_key, TOKEN_MEETING, UID, addr, tok);
+	assert_int_equal(msgid_init(&id, "invite", "ss", UID), 0);
+	msgid_set_sequence(&id, 0);
+	msgid_set_token(&id, tok);
+	return msgid_build(&id, "example.org");
+}
+
 static void
 test_bounce(void **state)
 {
@@ -224,7 +676,7 @@ test_bounce(void **state)
 	char **bad = NULL;
 	size_t n = 0;
 	char *err = NULL;
-	static const char dsn[] =
+	static const char dsn_fmt[] =
 	    "From: MAILER-DAEMON@mx.example.bb\r\nTo: agenda@example.org\r\n"
 	    "Subject: Undelivered Mail Returned to Sender\r\n"
 	    "Message-ID: <dsn1@mx.example.bb>\r\nAuto-Submitted: auto-replied\r\n"
@@ -234,7 +686,9 @@ test_bounce(void **state)
 	    "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
 	    "Reporting-MTA: dns; mx.example.bb\r\n\r\n"
 	    "Final-Recipient: rfc822; kim@gov.example.bb\r\nAction: failed\r\n"
-	    "Status: 5.1.1\r\n\r\n--b--\r\n";
+	    "Status: 5.1.1\r\n\r\n"
+	    "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+	    "Message-ID: <%s>\r\nTo: %s\r\n\r\n--b--\r\n";
 	static const char stranger[] =
 	    "From: MAILER-DAEMON@mx.example.com\r\nTo: agenda@example.org\r\n"
 	    "Subject: Undelivered\r\nMessage-ID: <dsn2@mx.example.com>\r\n"
@@ -246,13 +700,181 @@ test_bounce(void **state)
 	    "Final-Recipient: rfc822; nobody@example.com\r\nAction: failed\r\n"
 	    "Status: 5.1.1\r\n\r\n--b--\r\n";
 
-	(void)state;
+	char *mid, *dsn;
+
 	assert_int_equal(apply(fx, stranger, "2021-03-02 10:00"), INBOX_IGNORED);
+	/* Returning a message of ours to another address: not kim's. */
+	mid = invitation_id(fx, "ana@mides.example.uy");
+	dsn = xasprintf(dsn_fmt, mid, "kim@gov.example.bb");
+	memcpy(strstr(dsn, "dsn1@"), "dsn0@", 5);
+	assert_int_equal(apply(fx, dsn, "2021-03-02 10:00"), INBOX_REFUSED);
+	free(dsn);
+	free(mid);
+	assert_int_equal(store_group_bouncing(fx->st, "ss", &bad, &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* The invitation kim was sent: it counts. */
+	mid = invitation_id(fx, "kim@gov.example.bb");
+	dsn = xasprintf(dsn_fmt, mid, "kim@gov.example.bb");
 	assert_int_equal(apply(fx, dsn, "2021-03-02 10:00"), INBOX_APPLIED);
+	free(dsn);
+	free(mid);
 	assert_int_equal(store_group_bouncing(fx->st, "ss", &bad, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(bad[0], "kim@gov.example.bb");
 	strv_free(bad, n);
+}
+
+/* A report that says delivery of kim's copy is late: a bounce verdict
+ * with kim marked delay. */
+static char *
+delay_report(struct tl_ws *fx, const char *msgid, const char *action,
+    const char *status)
+{
+	char *ours = invitation_id(fx, "kim@gov.example.bb"), *m;
+
+	m = xasprintf(
+	    "From: MAILER-DAEMON@mx.example.bb\r\nTo: agenda@example.org\r\n"
+	    "Subject: Delayed Mail (still being retried)\r\n"
+	    "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+	    "It is late.\r\n--b\r\nContent-Type: message/delivery-status\r\n"
+	    "\r\nReporting-MTA: dns; mx.example.bb\r\n\r\n"
+	    "Final-Recipient: rfc822; kim@gov.example.bb\r\nAction: %s\r\n"
+	    "Status: %s\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n"
+	    "\r\nFrom: agenda@example.org\r\nTo: kim@gov.example.bb\r\n"
+	    "Message-ID: <%s>\r\nSubject: x\r\n\r\n--b--\r\n", msgid, action,
+	    status, ours);
+	free(ours);
+	return m;
+}
+
+static size_t
+bouncing_count(struct tl_ws *fx)
+{
+	char **bad = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	assert_int_equal(store_group_bouncing(fx->st, "ss", &bad, &n, &err), 0);
+	strv_free(bad, n);
+	return n;
+}
+
+/* A delay is seen and logged, never counted: it neither marks an address
+ * bouncing nor, coming after a failure, clears the mark. */
+static void
+test_delay(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *late = delay_report(fx, "d1@mx.example.bb", "delayed", "4.4.7");
+	char *failed = delay_report(fx, "d2@mx.example.bb", "failed", "5.1.1");
+	char *later = delay_report(fx, "d3@mx.example.bb", "delayed", "4.2.2");
+	char *st;
+
+	assert_int_equal(apply(fx, late, "2021-03-02 10:00"), INBOX_IGNORED);
+	assert_int_equal(bouncing_count(fx), 0);
+	st = store_bounce_status(fx->st, "kim@gov.example.bb");
+	assert_null(st);
+	assert_int_equal(apply(fx, failed, "2021-03-02 11:00"), INBOX_APPLIED);
+	assert_int_equal(bouncing_count(fx), 1);
+	assert_int_equal(apply(fx, later, "2021-03-02 12:00"), INBOX_IGNORED);
+	assert_int_equal(bouncing_count(fx), 1);
+	st = store_bounce_status(fx->st, "kim@gov.example.bb");
+	assert_string_equal(st, "5.1.1");
+	free(st);
+	free(late);
+	free(failed);
+	free(later);
+}
+
+/* The envelope sender Kim's invitation went out with (verp.h). */
+static char *
+kim_envelope(struct tl_ws *fx)
+{
+	struct store_outbox *rows;
+	char *err = NULL, *a = NULL;
+	size_t n, i;
+
+	assert_int_equal(store_outbox_due(fx->st, tl_utc("2030-01-01 00:00"),
+	    100, &rows, &n, &err), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(rows[i].recipient, "kim@gov.example.bb") == 0)
+			a = verp_address(&fx->cfg->trust_key, fx->cfg->org_email,
+			    rows[i].id, rows[i].recipient);
+	store_outbox_free(rows, n);
+	assert_non_null(a);
+	return a;
+}
+
+/* A notice in no format bounce.c reads, delivered to addr. */
+static char *
+odd_notice(const char *id, const char *addr, const char *from,
+    const char *subject, const char *body)
+{
+	return xasprintf("Return-Path: <>\r\nDelivered-To: %s\r\n"
+	    "From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s>\r\n"
+	    "\r\n%s\r\n", addr, from, addr, subject, id, body);
+}
+
+/* Whatever its format, a bounce to the envelope sender of Kim's
+ * invitation is Kim's; one to the plain address, one with a forged
+ * token, a vacation reply and a delay are not counted. */
+static void
+test_verp_bounce(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *env = kim_envelope(fx), *forged = xstrdup(env), *m, *st;
+	static const char pm[] = "Postmaster <postmaster@mx.example.bb>";
+	static const char odd[] = "Su mensaje para el destinatario no llego "
+	    "a destino. Codigo 7.";
+
+	forged[strlen(forged) - strlen("@example.org") - 1] =
+	    forged[strlen(forged) - strlen("@example.org") - 1] == 'a' ? 'b' :
+	    'a';
+	m = odd_notice("o1@mx.example.bb", "agenda@example.org", pm, "Aviso",
+	    odd);
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_IGNORED);
+	free(m);
+	m = odd_notice("o2@mx.example.bb", forged, pm, "Aviso", odd);
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_REFUSED);
+	free(m);
+	m = odd_notice("o3@mx.example.bb", env, "Kim <kim@gov.example.bb>",
+	    "Fuera de la oficina", "Estoy fuera de la oficina hasta el lunes.");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_IGNORED);
+	free(m);
+	m = odd_notice("o4@mx.example.bb", env, pm, "Aviso", "Su mensaje "
+	    "esta demorado; we will keep trying for 5 days.");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_IGNORED);
+	free(m);
+	assert_int_equal(bouncing_count(fx), 0);
+
+	m = odd_notice("o5@mx.example.bb", env, pm, "Aviso", odd);
+	assert_int_equal(apply(fx, m, "2021-03-02 11:00"), INBOX_APPLIED);
+	free(m);
+	assert_int_equal(bouncing_count(fx), 1);
+	st = store_bounce_status(fx->st, "kim@gov.example.bb");
+	assert_string_equal(st, "5.0.0");
+	free(st);
+
+	/* A report naming the address Kim's mail was forwarded to. */
+	m = xasprintf("From: MAILER-DAEMON@mx.example.bb\r\nTo: %s\r\n"
+	    "Subject: Undelivered Mail Returned to Sender\r\n"
+	    "Message-ID: <o6@mx.example.bb>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+	    "It bounced.\r\n--b\r\nContent-Type: message/delivery-status\r\n"
+	    "\r\nReporting-MTA: dns; mx.example.bb\r\n\r\n"
+	    "Final-Recipient: rfc822; kim@home.example.net\r\n"
+	    "Action: failed\r\nStatus: 5.2.2\r\n\r\n--b--\r\n", env);
+	assert_int_equal(apply(fx, m, "2021-03-02 12:00"), INBOX_APPLIED);
+	free(m);
+	st = store_bounce_status(fx->st, "kim@gov.example.bb");
+	assert_string_equal(st, "5.2.2");
+	free(st);
+	assert_null(store_bounce_status(fx->st, "kim@home.example.net"));
+	free(env);
+	free(forged);
 }
 
 static char *
@@ -270,7 +892,8 @@ agenda_reply(const char *from, const char *body, const char *msgid)
 	    "Content-Type: text/plain; charset=UTF-8\r\n\r\n%s", from, msgid,
 	    ref, ref, body);
 	free(ref);
-	return m;
+	/* Answered through the request's Reply-To. */
+	return with_token(cur, m, TOKEN_MEETING, UID);
 }
 
 static void
@@ -376,6 +999,7 @@ test_minutes(void **state)
 	    "Content-Disposition: attachment; filename=\"../../acta.pdf\"\r\n"
 	    "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n"
 	    "--b--\r\n");
+	m = with_token(fx, m, TOKEN_GROUP, "ss");
 	/* From a member who is not a coordinator: refused. */
 	{
 		char *spoof = xstrdup(m);
@@ -459,13 +1083,404 @@ test_unquoted(void **state)
 	free(s);
 }
 
+
+/* ---- trust (trust.h) ---- */
+
+static void sql(struct tl_ws *fx, const char *text);
+
+/* How many messages were refused for reason. */
+static long long
+refused(struct tl_ws *fx, const char *reason)
+{
+	struct store_refusal *rf = NULL;
+	size_t n = 0, i;
+	long long k = 0;
+	char *err = NULL;
+
+	assert_int_equal(store_refusals(fx->st, &rf, &n, &err), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(rf[i].reason, reason) == 0)
+			k = rf[i].count;
+	store_refusals_free(rf, n);
+	return k;
+}
+
+/* The header value name of a message of ours (without <>). */
+static char *
+header_of(const char *data, const char *name)
+{
+	char *h = xasprintf("\r\n%s: <", name), *v;
+	const char *p = strstr(data, h);
+
+	assert_non_null(p);
+	p += strlen(h);
+	v = xstrndup(p, strcspn(p, ">"));
+	free(h);
+	return v;
+}
+
+/* A reply by "from" to our message data, its first line text. */
+static char *
+answer(const char *from, const char *data, const char *msgid,
+    const char *text)
+{
+	char *id = header_of(data, "Message-ID"), *m;
+
+	m = xasprintf("From: %s\r\nTo: agenda@example.org\r\n"
+	    "Subject: Re: confirm\r\nMessage-ID: <%s>\r\nIn-Reply-To: <%s>\r\n"
+	    "References: <%s>\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+	    "\r\n%s\r\n", from, msgid, id, id, text);
+	free(id);
+	return m;
+}
+
+static const char *
+agenda_of(struct tl_ws *fx, char *out, size_t n)
+{
+	struct store_plan_meeting r;
+	char *err = NULL;
+
+	memset(&r, 0, sizeof r);
+	assert_int_equal(store_meeting_get(fx->st, UID, &r, &err), 1);
+	snprintf(out, n, "%s", r.agenda_confirmed && r.agenda ? r.agenda : "");
+	store_plan_meeting_clear(&r);
+	return out;
+}
+
+/* A forged agenda (no token; then a token stolen from another member;
+ * then an Authentication-Results of an MTA not trusted): nothing
+ * applied, nobody but the real coordinator hears, once each; only her
+ * CONFIRM, carrying her token for the held message, applies it. */
+static void
+test_forged_agenda_held(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *p, *req, *stolen, buf[256], *err = NULL;
+	size_t before;
+
+	assert_int_equal(tl_step(fx, "agenda", agenda_group,
+	    "2021-03-10 18:00"), 2);
+	before = tl_outbox_count(fx, NULL, NULL, NULL);
+	/* No token: the old-form In-Reply-To is rebuilt by anyone. */
+	m = xasprintf("From: ana@mides.example.uy\r\nTo: agenda@example.org\r\n"
+	    "Subject: Re: agenda\r\nMessage-ID: <f1@evil>\r\n"
+	    "In-Reply-To: <agenda-request.ss-monthly-20210317.12345678@"
+	    "example.org>\r\nAuthentication-Results: mx.evil.example; "
+	    "dmarc=pass header.from=mides.example.uy\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n\r\n"
+	    "1. Forged point\r\nhttps://evil.example/x\r\n");
+	tl_log_begin(fx);
+	assert_int_equal(apply(fx, m, "2021-03-11 10:00"), INBOX_REFUSED);
+	p = tl_log_end(fx);
+	assert_int_equal(tl_count(p, "f1@evil: plain from ana@mides.example.uy "
+	    "refused: no-token: agenda for ss carries no reply token"), 1);
+	free(p);
+	free(m);
+	assert_string_equal(agenda_of(fx, buf, sizeof buf), "");
+	assert_int_equal(tl_outbox_count(fx, NULL, NULL, NULL), before + 1);
+	assert_int_equal(tl_outbox_count(fx, NULL, "confirm-request",
+	    "ana@mides.example.uy"), 1);
+	req = tl_outbox_one(fx, "confirm-request", "ana@mides.example.uy");
+	p = tl_outbox_text(fx, "confirm-request", "ana@mides.example.uy");
+	assert_non_null(strstr(p, "> 1. Forged point"));
+	assert_non_null(strstr(p, "> https://evil.example/x"));
+	assert_non_null(strstr(p, "CONFIRMAR"));
+	free(p);
+	assert_null(strstr(req, "\r\nSubject: [ss]"));
+	/* Ana's token for the meeting under Luis's From: stolen. */
+	stolen = plus(fx, TOKEN_MEETING, UID, "ana@mides.example.uy");
+	m = xasprintf("From: luis@cepal.example.org\r\nTo: %s\r\n"
+	    "Subject: Re: agenda\r\nMessage-ID: <f2@evil>\r\n"
+	    "In-Reply-To: <agenda-request.ss-monthly-20210317.12345678@"
+	    "example.org>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
+	    "1. Stolen\r\n", stolen);
+	assert_int_equal(apply(fx, m, "2021-03-11 10:05"), INBOX_REFUSED);
+	free(m);
+	free(stolen);
+	assert_string_equal(agenda_of(fx, buf, sizeof buf), "");
+	assert_int_equal(tl_outbox_count(fx, NULL, "confirm-request",
+	    "luis@cepal.example.org"), 1);
+	assert_int_equal(tl_outbox_count(fx, NULL, NULL, NULL), before + 2);
+	assert_int_equal(refused(fx, "no-token"), 2);
+	/* A CONFIRM from Luis to Ana's request: not his token. */
+	m = answer("luis@cepal.example.org", req, "c0@cl", "CONFIRM");
+	assert_int_equal(apply(fx, m, "2021-03-11 11:00"), INBOX_REFUSED);
+	free(m);
+	assert_int_equal(refused(fx, "confirm-unproven"), 1);
+	assert_string_equal(agenda_of(fx, buf, sizeof buf), "");
+	/* Ana's own CONFIRM, as her client quotes the request. */
+	m = answer("Ana <ana@mides.example.uy>", req, "c1@uy",
+	    "Confirmar.\r\n\r\nEl jue, 11 mar 2021, Secretaria escribió:\r\n"
+	    "> Confirme por favor");
+	assert_int_equal(apply(fx, m, "2021-03-11 11:05"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(agenda_of(fx, buf, sizeof buf),
+	    "1. Forged point\nhttps://evil.example/x");
+	/* Applied once: the hold is gone. */
+	m = answer("ana@mides.example.uy", req, "c2@uy", "CONFIRM");
+	assert_int_equal(apply(fx, m, "2021-03-11 11:10"), INBOX_REFUSED);
+	free(m);
+	free(req);
+	/* A week later Luis's hold, never confirmed, is dropped. */
+	assert_int_equal(inbox_expire_held(fx->st, tl_utc("2021-03-18 10:06"),
+	    &err), 0);
+	assert_int_equal(refused(fx, "expired"), 1);
+}
+
+/* Held for one coordinator at most TRUST_HELD_MAX at once: more are
+ * refused with no request; our own mail come back asks nobody. */
+static void
+test_hold_bounds(void **state)
+{
+	struct tl_ws *fx = *state;
+	size_t before = tl_outbox_count(fx, NULL, NULL, NULL);
+	char id[32], *m;
+	int i;
+
+	for (i = 0; i < TRUST_HELD_MAX + 2; i++) {
+		snprintf(id, sizeof id, "hb-%d@evil", i);
+		m = xasprintf("From: luis@cepal.example.org\r\n"
+		    "To: agenda@example.org\r\nSubject: [ss] document %d\r\n"
+		    "Message-ID: <%s>\r\n"
+		    "Content-Type: text/plain; charset=UTF-8\r\n\r\nTexto %d\r\n",
+		    i, id, i);
+		assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_REFUSED);
+		free(m);
+	}
+	assert_int_equal(tl_outbox_count(fx, NULL, "confirm-request",
+	    "luis@cepal.example.org"), TRUST_HELD_MAX);
+	assert_int_equal(tl_outbox_count(fx, NULL, NULL, NULL),
+	    before + TRUST_HELD_MAX);
+	assert_int_equal(refused(fx, "no-token"), TRUST_HELD_MAX);
+	assert_int_equal(refused(fx, "hold-limit"), 2);
+	/* One of our Message-IDs in Ana's name: nobody asked. */
+	m = xasprintf("From: ana@mides.example.uy\r\nTo: agenda@example.org\r\n"
+	    "Subject: [ss] document\r\nMessage-ID: <cv1.minutes-notice.ss."
+	    "ss-monthly-20210317.-.abcdefghijklmnop@example.org>\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n\r\nActa\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_REFUSED);
+	free(m);
+	assert_int_equal(refused(fx, "loop"), 1);
+	assert_int_equal(tl_outbox_count(fx, NULL, "confirm-request",
+	    "ana@mides.example.uy"), 0);
+}
+
+/* With [trust] authserv_id set, the record needs authentication too:
+ * a token alone is held; the trusted MTA's verdict, topmost, lets it
+ * through. */
+static void
+test_record_needs_authentication(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *to, buf[256];
+
+	tl_ws_global_add(fx, "[trust]\nauthserv_id = mx.example.org\n");
+	assert_int_equal(tl_step(fx, "agenda", agenda_group,
+	    "2021-03-10 18:00"), 2);
+	to = plus(fx, TOKEN_MEETING, UID, "luis@cepal.example.org");
+	m = xasprintf("From: luis@cepal.example.org\r\nTo: %s\r\n"
+	    "Subject: Re: agenda\r\nMessage-ID: <au1@cl>\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n\r\n"
+	    "1. Uno\r\n", to);
+	assert_int_equal(apply(fx, m, "2021-03-11 10:00"), INBOX_IGNORED);
+	free(m);
+	m = xasprintf("From: luis@cepal.example.org\r\nTo: %s\r\n"
+	    "Subject: Re: agenda\r\nMessage-ID: <au2@cl>\r\n"
+	    "In-Reply-To: <agenda-request.ss-monthly-20210317.12345678@"
+	    "example.org>\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n\r\n1. Uno\r\n", to);
+	assert_int_equal(apply(fx, m, "2021-03-11 10:00"), INBOX_REFUSED);
+	free(m);
+	assert_int_equal(refused(fx, "not-authenticated"), 1);
+	assert_string_equal(agenda_of(fx, buf, sizeof buf), "");
+	m = xasprintf("From: luis@cepal.example.org\r\nTo: %s\r\n"
+	    "Authentication-Results: mx.example.org; dkim=pass "
+	    "header.d=cepal.example.org\r\n"
+	    "Subject: Re: agenda\r\nMessage-ID: <au3@cl>\r\n"
+	    "In-Reply-To: <agenda-request.ss-monthly-20210317.12345678@"
+	    "example.org>\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n\r\n1. Dos\r\n", to);
+	assert_int_equal(apply(fx, m, "2021-03-11 10:05"), INBOX_APPLIED);
+	free(m);
+	free(to);
+	assert_string_equal(agenda_of(fx, buf, sizeof buf), "1. Dos");
+}
+
+/* An RSVP without the sender's token: refused; from Junk too; one to a
+ * meeting invited before tokens counts on From (not from Junk). */
+static void
+test_rsvp_proof(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m;
+
+	m = reply_plain("kim@gov.example.bb", "kim@gov.example.bb", "DECLINED",
+	    "20210302T100000Z", "p1@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_REFUSED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"),
+	    "NEEDS-ACTION");
+	assert_int_equal(refused(fx, "no-proof"), 1);
+	/* With her token, from Junk: counts. */
+	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "TENTATIVE",
+	    "20210302T100000Z", "p2@bb", "");
+	assert_int_equal(apply_in(fx, m, "2021-03-02 10:05", "Junk"),
+	    INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "TENTATIVE");
+	/* Invited before tokens: From, as before. */
+	sql(fx, "UPDATE meetings SET plain_organizer = 1");
+	m = reply_plain("ana@mides.example.uy", "ana@mides.example.uy",
+	    "ACCEPTED", "20210302T100000Z", "p3@uy", "");
+	assert_int_equal(apply_in(fx, m, "2021-03-02 10:06", "Junk"),
+	    INBOX_REFUSED);
+	free(m);
+	m = reply_plain("ana@mides.example.uy", "ana@mides.example.uy",
+	    "ACCEPTED", "20210302T100000Z", "p4@uy", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:06"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "ana@mides.example.uy"),
+	    "ACCEPTED");
+	/* Until the meeting is over. */
+	m = reply_plain("luis@cepal.example.org", "luis@cepal.example.org",
+	    "DECLINED", "20210318T100000Z", "p5@cl", "");
+	assert_int_equal(apply(fx, m, "2021-03-18 10:06"), INBOX_REFUSED);
+	free(m);
+	assert_int_equal(refused(fx, "no-proof"), 3);
+}
+
+/* A DTSTAMP in 2099 is not believed: the answer counts as of its
+ * receipt, and the member's next answer still counts. */
+static void
+test_future_dtstamp(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m;
+
+	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "DECLINED",
+	    "20990101T000000Z", "d1@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "DECLINED");
+	assert_int_equal(refused(fx, "future-dtstamp"), 1);
+	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "ACCEPTED",
+	    "20210302T110000Z", "d2@bb", "");
+	assert_int_equal(apply(fx, m, "2021-03-02 11:00"), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat_of(fx, "kim@gov.example.bb"), "ACCEPTED");
+}
+
+/* A thousand proposals from one attendee in one cycle: one
+ * counter-notice per coordinator; the next cycle's says how many were
+ * held back. */
+static void
+test_counter_flood(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_outbox *o;
+	struct verdict *v;
+	char id[32], *m, *text;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(id, sizeof id, "flood-%d@bb", i);
+		m = reply("kim@gov.example.bb", "kim@gov.example.bb",
+		    "TENTATIVE", "20210302T100000Z", id,
+		    "DTSTART:20210318T180000Z\r\nDTEND:20210318T193000Z\r\n");
+		assert_int_equal(apply(fx, m, "2021-03-02 10:05"),
+		    INBOX_APPLIED);
+		free(m);
+	}
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 2);
+	assert_int_equal(refused(fx, "rate-limited"), 999);
+	text = tl_outbox_text(fx, "counter-notice", "luis@cepal.example.org");
+	assert_null(strstr(text, "other proposals"));
+	free(text);
+	o = tl_outbox_new(fx, &n);
+	store_outbox_free(o, n);
+	/* The next cycle, one more each, summing up. */
+	m = reply("kim@gov.example.bb", "kim@gov.example.bb", "TENTATIVE",
+	    "20210302T101000Z", "flood-x@bb",
+	    "DTSTART:20210318T180000Z\r\nDTEND:20210318T193000Z\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:15"), INBOX_APPLIED);
+	free(m);
+	assert_int_equal(tl_outbox_count(fx, NULL, "counter-notice", NULL), 4);
+	o = tl_outbox_new(fx, &n);
+	assert_int_equal(n, 2);
+	for (i = 0; i < (int)n; i++) {
+		classify(o[i].data, strlen(o[i].data), &v);
+		/* Luis reads English, Ana the group's Spanish. */
+		assert_true(strstr(v->msg->text, "Kim also sent 999 other "
+		    "proposals for this meeting") != NULL ||
+		    strstr(v->msg->text, "Kim envió además otras 999 "
+		    "propuestas") != NULL);
+		verdict_free(v);
+	}
+	store_outbox_free(o, n);
+}
+
+/* "acta.pdf.exe", a program, as minutes: not part of the minutes nor
+ * sent on, kept apart as refused; the coordinators told; the PDF beside
+ * it goes. */
+static void
+test_program_as_minutes(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *m, *p, *text;
+	struct stat sb;
+
+	tl_step(fx, "agenda", agenda_group, "2021-03-18 10:00");
+	m = xasprintf("From: Ana <ana@mides.example.uy>\r\n"
+	    "To: agenda@example.org\r\nSubject: [ss] minutes\r\n"
+	    "Message-ID: <exe@uy>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nActa.\r\n"
+	    "--b\r\nContent-Type: application/pdf\r\n"
+	    "Content-Disposition: attachment; filename=\"acta.pdf.exe\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n"
+	    "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAA\r\n"
+	    "--b\r\nContent-Type: application/pdf\r\n"
+	    "Content-Disposition: attachment; filename=\"anexo.pdf\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n"
+	    "--b--\r\n");
+	m = with_token(fx, m, TOKEN_GROUP, "ss");
+	assert_int_equal(apply(fx, m, "2021-03-19 10:00"), INBOX_APPLIED);
+	free(m);
+	p = xasprintf("%s/repo/ss/2021/2021-03-17-minutes/acta.pdf.exe",
+	    fx->dir);
+	assert_int_not_equal(stat(p, &sb), 0);
+	free(p);
+	p = xasprintf("%s/repo/ss/2021/2021-03-17-minutes/anexo.pdf", fx->dir);
+	assert_int_equal(stat(p, &sb), 0);
+	free(p);
+	/* kept apart, under a name no click opens, never recorded */
+	p = xasprintf("%s/repo/ss/2021/2021-03-17-refused/acta.pdf.exe.refused",
+	    fx->dir);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_size, 36);
+	free(p);
+	p = xasprintf("%s/repo/ss/2021/2021-03-17-refused/anexo.pdf", fx->dir);
+	assert_int_not_equal(stat(p, &sb), 0);
+	free(p);
+	p = tl_outbox_one(fx, "minutes-notice", "kim@gov.example.bb");
+	assert_null(strstr(p, "acta.pdf.exe"));
+	assert_non_null(strstr(p, "anexo.pdf"));
+	free(p);
+	assert_int_equal(tl_outbox_count(fx, NULL, "files-refused", NULL), 2);
+	text = tl_outbox_text(fx, "files-refused", "luis@cepal.example.org");
+	assert_non_null(strstr(text, "acta.pdf.exe (1 KB): "));
+	free(text);
+	assert_int_equal(refused(fx, "file-type"), 1);
+}
+
 /* ---- what one mail may bring, and a message that will not apply ---- */
 
 /* The planned group, an admin, and caps small enough to pass. */
 static int
 setup_caps(void **state)
 {
-	tl_setup_planned(state);
+	setup_planned(state);
 	tl_ws_global_add(*state, "[policy]\nadmin = admin@example.org\n"
 	    "agenda_max_kb = 1\nattachment_max_kb = 2\n"
 	    "attachments_total_max_kb = 3\n");
@@ -491,11 +1506,11 @@ document(const char *msgid, const int *kib, size_t n)
 		    "Content-Disposition: attachment; filename=\"f%zu.pdf\"\r\n"
 		    "\r\n", i + 1);
 		for (k = 0; k < kib[i] * 16; k++)
-			buf_adds(&b, "%PDF pretend line of sixty-four bytes........"
+			buf_adds(&b, "%PDF-1.4 pretend line of sixty-four bytes...."
 			    ".............\r\n");
 	}
 	buf_adds(&b, "--b--\r\n");
-	return buf_detach(&b);
+	return with_token(cur, buf_detach(&b), TOKEN_GROUP, "ss");
 }
 
 static void
@@ -681,26 +1696,56 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rsvp,
-		    tl_setup_planned, tl_teardown),
+		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_rsvp,
-		    tl_setup_planned, tl_teardown),
+		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_new_time_forwarded,
-		    tl_setup_planned, tl_teardown),
+		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_counter_shows_proposal,
-		    tl_setup_planned, tl_teardown),
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_counter_length,
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_apple_proposal,
+		    setup_paris, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_plain_move_request,
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_alias_answer,
+		    setup_aliases, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_delegation,
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_delegation_bounded,
+		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_rsvp_verdict,
-		    tl_setup_planned, tl_teardown),
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_verp_bounce,
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_delay,
+		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_bounce,
-		    tl_setup_planned, tl_teardown),
+		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_agenda,
-		    tl_setup_planned, tl_teardown),
+		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_agenda_reply_to_our_id,
-		    tl_setup_planned, tl_teardown),
+		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_minutes,
-		    tl_setup_planned, tl_teardown),
+		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_ignored_kinds,
-		    tl_setup_planned, tl_teardown),
+		    setup_planned, tl_teardown),
 		cmocka_unit_test(test_unquoted),
+		cmocka_unit_test_setup_teardown(test_forged_agenda_held,
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_record_needs_authentication,
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_hold_bounds,
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_rsvp_proof,
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_future_dtstamp,
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_counter_flood,
+		    setup_planned, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_program_as_minutes,
+		    setup_planned, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_poison_quarantined,
 		    setup_caps, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_agenda_too_long,

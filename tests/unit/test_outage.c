@@ -35,18 +35,23 @@ setup(void **state)
 	return 0;
 }
 
-/* Minutes-like mail from Ana: a document with one small file. */
+/* Minutes-like mail from Ana, to a letter's Reply-To (her token for
+ * the group): a document with one small file. */
 static char *
-document(const char *msgid)
+document(struct tl_ws *fx, const char *msgid)
 {
-	return xasprintf("From: Ana <ana@mides.example.uy>\r\n"
-	    "To: agenda@example.org\r\nSubject: [ss] document\r\n"
+	char *to = tl_reply_to(fx, 'g', "ss", "ana@mides.example.uy"), *m;
+
+	m = xasprintf("From: Ana <ana@mides.example.uy>\r\n"
+	    "To: %s\r\nSubject: [ss] document\r\n"
 	    "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
 	    "--b\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nInforme.\r\n"
 	    "--b\r\nContent-Type: application/pdf\r\n"
 	    "Content-Disposition: attachment; filename=\"i.pdf\"\r\n\r\n"
-	    "%%PDF-1.4\r\n--b--\r\n", msgid);
+	    "%%PDF-1.4\r\n--b--\r\n", to, msgid);
+	free(to);
+	return m;
 }
 
 static enum inbox_result
@@ -88,7 +93,7 @@ static void
 test_repository_down(void **state)
 {
 	struct tl_ws *fx = *state;
-	char *a = document("a@uy"), *b = document("b@uy"), *repo, *log;
+	char *a = document(fx, "a@uy"), *b = document(fx, "b@uy"), *repo, *log;
 
 	repo = xasprintf("%s/repo", fx->dir);
 	tl_write(repo, "not a directory", 0644);
@@ -140,7 +145,7 @@ static void
 test_group_dir_linked(void **state)
 {
 	struct tl_ws *fx = *state;
-	char *a = document("a@uy"), *p, *q, *log;
+	char *a = document(fx, "a@uy"), *p, *q, *log;
 
 	p = xasprintf("%s/repo", fx->dir);
 	assert_int_equal(mkdir(p, 0750), 0);
@@ -183,7 +188,7 @@ static void
 test_template_broken(void **state)
 {
 	struct tl_ws *fx = *state;
-	char *p, *log, *m;
+	char *p, *log, *m, *to;
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -194,9 +199,11 @@ test_template_broken(void **state)
 	p = xasprintf("%s/templates/es/minutes-notice.txt", fx->dir);
 	tl_write(p, "Subject: {{summary}}\n\n{{#files}}\n", 0644);
 	tl_ws_reload(fx);
+	to = tl_reply_to(fx, 'g', "ss", "ana@mides.example.uy");
 	m = xasprintf("From: Ana <ana@mides.example.uy>\r\n"
-	    "To: agenda@example.org\r\nSubject: [ss] minutes\r\n"
-	    "Message-ID: <min@uy>\r\n\r\nActa.\r\n");
+	    "To: %s\r\nSubject: [ss] minutes\r\n"
+	    "Message-ID: <min@uy>\r\n\r\nActa.\r\n", to);
+	free(to);
 	tl_log_begin(fx);
 	assert_int_equal(apply(fx, m, "2021-03-18 10:00"), INBOX_WAITING);
 	assert_int_equal(apply(fx, m, "2021-03-18 10:00"), INBOX_WAITING);
@@ -222,7 +229,7 @@ static void
 test_store_busy(void **state)
 {
 	struct tl_ws *fx = *state;
-	char *a = document("a@uy"), *path, *log, *err = NULL;
+	char *a = document(fx, "a@uy"), *path, *log, *err = NULL;
 	struct cycle_stats cs;
 	sqlite3 *other;
 

@@ -19,6 +19,7 @@
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
+#include "verp.h"
 
 #define HOUR 3600LL
 
@@ -65,21 +66,13 @@ teardown(void **state)
 static void
 queue(struct tl_ws *fx, int n, long long created)
 {
-	struct store_outbox_in in;
-	char id[32], rcpt[64], *err = NULL;
+	char id[32], rcpt[64];
 	int i;
 
 	for (i = 1; i <= n; i++) {
 		snprintf(id, sizeof id, "m%d@test", i);
 		snprintf(rcpt, sizeof rcpt, "r%d@example.org", i);
-		memset(&in, 0, sizeof in);
-		in.message_id = id;
-		in.kind = "invite";
-		in.recipient = rcpt;
-		in.data = "Subject: x\r\n\r\nhello\r\n";
-		in.len = strlen(in.data);
-		in.now = created;
-		assert_int_equal(store_outbox_add(fx->st, &in, &err), 1);
+		tl_outbox_add(fx, id, rcpt, created);
 	}
 }
 
@@ -182,6 +175,37 @@ test_sent(void **state)
 	assert_int_equal(os.sent, 0);
 	assert_int_equal(fake_smtp.sends, 250);
 	assert_int_equal(fake_smtp.sessions, 1);
+}
+
+/* Each message goes from its own envelope sender (verp.h), which names
+ * its row and recipient; verp = no sends from the organizer's address. */
+static void
+test_envelope_sender(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+	struct verp_hit h;
+	char *err = NULL;
+
+	queue(fx, 2, t0);
+	flush(fx, t0, &os);
+	assert_int_equal(fake_smtp.sends, 2);
+	assert_true(strncmp(fake_smtp.from[0], "agenda+b-b-", 11) == 0);
+	assert_true(strncmp(fake_smtp.from[1], "agenda+b-c-", 11) == 0);
+	assert_int_equal(verp_check(&fx->cfg->trust_key, fx->st,
+	    fx->cfg->org_email, fake_smtp.from[1], &h, &err), VERP_VALID);
+	assert_string_equal(h.recipient, "r2@example.org");
+	assert_string_equal(h.message_id, "m2@test");
+	verp_hit_clear(&h);
+	/* The From header is the message's own: untouched. */
+	assert_string_equal(fake_smtp.data[0], "Subject: x\r\n\r\nhello\r\n");
+
+	fake_smtp_reset();
+	fx->cfg->org_verp = 0;
+	tl_outbox_add(fx, "plain@test", "r9@example.org", t0);
+	flush(fx, t0, &os);
+	assert_int_equal(fake_smtp.sends, 1);
+	assert_string_equal(fake_smtp.from[0], "agenda@example.org");
 }
 
 /* 451: pending again, one minute later, then two, then sent. */
@@ -503,6 +527,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_envelope_sender, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_temporary_backoff, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_server_down, setup, teardown),

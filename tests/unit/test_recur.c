@@ -59,10 +59,24 @@ put_group(struct tl_ws *fx, int with_kim, const char *series_extra)
 	put_group_at(fx, with_kim, "15:00", series_extra);
 }
 
+static struct tl_ws *cur;
+
 static int
 setup(void **state)
 {
-	return tl_setup_ws(state, NULL);
+	int rc = tl_setup_ws(state, NULL);
+
+	cur = *state;
+	return rc;
+}
+
+/* The ORGANIZER the event's invitations name for who, which their
+ * client answers: the plus address with their token for the event's UID
+ * (letter.h).  Caller frees. */
+static char *
+org_of(const char *who)
+{
+	return tl_reply_to(cur, 'm', EVENT, who);
 }
 
 static struct store_outbox *
@@ -326,16 +340,96 @@ static char *
 reply(const char *from, const char *partstat_, const char *stamp,
     const char *zone, const char *rid, int n)
 {
-	return xasprintf(
-	    "From: %s\r\nTo: agenda@example.org\r\nSubject: Reply\r\n"
+	char *org = org_of(from), *m;
+
+	m = xasprintf(
+	    "From: %s\r\nTo: %s\r\nSubject: Reply\r\n"
 	    "Message-ID: <reply-%d@client.example>\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n"
 	    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
 	    "METHOD:REPLY\r\n%sBEGIN:VEVENT\r\nUID:" EVENT "\r\n%s"
 	    "DTSTAMP:%s\r\nSEQUENCE:0\r\n"
-	    "ORGANIZER:mailto:agenda@example.org\r\n"
+	    "ORGANIZER:mailto:%s\r\n"
 	    "ATTENDEE;PARTSTAT=%s:mailto:%s\r\nEND:VEVENT\r\n"
-	    "END:VCALENDAR\r\n", from, n, zone, rid, stamp, partstat_, from);
+	    "END:VCALENDAR\r\n", from, org, n, zone, rid, stamp, org,
+	    partstat_, from);
+	free(org);
+	return m;
+}
+
+/* A member who delegates the series: the delegate receives the event,
+ * names the member in it, and answers for all of it; one meeting of the
+ * event is not delegated alone. */
+static void
+test_delegated_series(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_outbox *v;
+	struct got g;
+	char *m;
+	size_t n;
+
+	put_group(fx, 1, "");
+	v = plan(fx, "2021-02-01 12:00", &n);
+	store_outbox_free(v, n);
+
+	/* reply()'s PARTSTAT takes the parameters after it too. */
+	m = reply("kim@gov.example.bb", "DELEGATED;DELEGATED-TO=\"mailto:"
+	    "alt@gov.example.bb\"", "20210202T120000Z", "", "", 11);
+	assert_int_equal(apply(fx, "2021-02-02 12:00", m), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat(fx, EVENT, "kim@gov.example.bb"),
+	    "DELEGATED");
+	assert_string_equal(partstat(fx, MARCH, "kim@gov.example.bb"),
+	    "DELEGATED");
+
+	/* The event goes to the delegate alone, naming who sent them. */
+	v = plan(fx, "2021-02-02 12:00", &n);
+	assert_int_equal(n, 1);
+	all_are(v, n, "invite", "REQUEST", 0, 1, NULL);
+	got_of(to(v, n, "alt@gov.example.bb"), &g);
+	assert_non_null(strstr(g.ical, "DELEGATED-FROM=\"mailto:kim@gov."
+	    "example.bb\""));
+	{
+		const struct ical_itip_event *e = &g.v->itip->ev[0];
+		size_t i;
+		int found = 0;
+
+		for (i = 0; i < e->natt; i++)
+			if (strcmp(e->att[i].email, "alt@gov.example.bb") == 0)
+				found = e->att[i].delegated_from != NULL &&
+				    strcmp(e->att[i].delegated_from,
+				    "kim@gov.example.bb") == 0;
+		assert_true(found);
+	}
+	verdict_free(g.v);
+	store_outbox_free(v, n);
+	v = plan(fx, "2021-02-02 13:00", &n);
+	assert_int_equal(n, 0);
+	store_outbox_free(v, n);
+
+	/* Their answer is for the series and each of its meetings. */
+	m = reply("alt@gov.example.bb", "ACCEPTED;DELEGATED-FROM=\"mailto:"
+	    "kim@gov.example.bb\"", "20210204T120000Z", "", "", 12);
+	assert_int_equal(apply(fx, "2021-02-04 12:00", m), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat(fx, EVENT, "alt@gov.example.bb"),
+	    "ACCEPTED");
+	assert_string_equal(partstat(fx, MARCH, "alt@gov.example.bb"),
+	    "ACCEPTED");
+
+	/* Ana delegates March alone: her answer stands, nobody is added. */
+	m = reply("ana@mides.example.uy", "DELEGATED;DELEGATED-TO=\"mailto:"
+	    "other@x.example\"", "20210206T120000Z", "",
+	    "RECURRENCE-ID:20210317T180000Z\r\n", 13);
+	assert_int_equal(apply(fx, "2021-02-06 12:00", m), INBOX_APPLIED);
+	free(m);
+	assert_string_equal(partstat(fx, MARCH, "ana@mides.example.uy"),
+	    "DELEGATED");
+	v = plan(fx, "2021-02-06 12:00", &n);
+	assert_int_equal(n, 0);
+	store_outbox_free(v, n);
+	assert_string_equal(partstat(fx, EVENT, "other@x.example"), "none");
 }
 
 /* Outlook names its zones its own way and says what they are. */
@@ -350,12 +444,21 @@ test_answers(void **state)
 {
 	struct tl_ws *fx = *state;
 	struct store_outbox *v;
-	char *m;
+	char *m, *org;
 	size_t n;
 
 	put_group(fx, 1, "");
 	v = plan(fx, "2021-02-01 12:00", &n);
 	store_outbox_free(v, n);
+	/* What the answers below carry is what the invitation named. */
+	{
+		char *inv = tl_outbox_one(fx, "invite", "ana@mides.example.uy");
+		char *ana = org_of("ana@mides.example.uy");
+
+		assert_non_null(strstr(inv, ana));
+		free(ana);
+		free(inv);
+	}
 
 	/* Thunderbird, Google: the master alone answers for the series. */
 	m = reply("ana@mides.example.uy", "ACCEPTED", "20210202T120000Z", "",
@@ -419,7 +522,8 @@ test_answers(void **state)
 
 	/* A COUNTER for the whole series goes to the coordinators, about no
 	 * one meeting. */
-	m = xasprintf("From: kim@gov.example.bb\r\nTo: agenda@example.org\r\n"
+	org = org_of("kim@gov.example.bb");
+	m = xasprintf("From: kim@gov.example.bb\r\nTo: %s\r\n"
 	    "Subject: New time\r\nMessage-ID: <counter-7@client.example>\r\n"
 	    "MIME-Version: 1.0\r\n"
 	    "Content-Type: text/calendar; method=COUNTER; charset=UTF-8\r\n"
@@ -428,7 +532,8 @@ test_answers(void **state)
 	    "DTSTART:20210218T180000Z\r\nDTSTAMP:20210206T120000Z\r\n"
 	    "ORGANIZER:mailto:agenda@example.org\r\n"
 	    "ATTENDEE;PARTSTAT=TENTATIVE:mailto:kim@gov.example.bb\r\n"
-	    "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	    "END:VEVENT\r\nEND:VCALENDAR\r\n", org);
+	free(org);
 	assert_int_equal(apply(fx, "2021-02-06 12:00", m), INBOX_APPLIED);
 	free(m);
 	assert_int_equal(tl_outbox_count(fx, "ss", "counter-notice", NULL), 2);
@@ -479,14 +584,15 @@ fixture(const char *file)
  * they would come for this event: its UID and start instead of theirs,
  * a member's address instead of theirs, and for one occurrence the
  * RECURRENCE-ID line each writes (in its zone, or in UTC as Google
- * does) with that occurrence's start.  Nothing else of what they wrote
- * is touched. */
+ * does) with that occurrence's start, and the organizer the member's
+ * invitation named (the plus address with their token) where theirs
+ * was.  Nothing else of what they wrote is touched. */
 static void
 test_real_client_answers(void **state)
 {
 	struct tl_ws *fx = *state;
 	struct store_outbox *v;
-	char *tb, *m, *g, *apple;
+	char *tb, *m, *g, *apple, *org;
 	size_t n;
 
 	if ((tb = fixture("imip-reply/thunderbird-lightning-accept.eml")) ==
@@ -501,6 +607,9 @@ test_real_client_answers(void **state)
 	/* Thunderbird: the master alone, DTSTART in its own zone. */
 	tb = edit(tb, "4f0162146d61cb2c06cbe2abf94636f4526abe16", EVENT);
 	tb = edit(tb, "tine20admin@caldav.net", "ana@mides.example.uy");
+	org = org_of("ana@mides.example.uy");
+	tb = edit(tb, "l.kneschke@caldav.org", org);
+	free(org);
 	tb = edit(tb, "DTSTART;TZID=Europe/Berlin:20111121T130000",
 	    "DTSTART;TZID=Europe/Berlin:20210217T190000");
 	assert_int_equal(apply(fx, "2021-02-02 12:00", tb), INBOX_APPLIED);
@@ -527,6 +636,12 @@ test_real_client_answers(void **state)
 	g = edit(g, "62050f080e53ca8e00353ff0a89c6c6aa4af3dec", EVENT);
 	g = edit(g, "mail@corneliusweiss.de", "luis@cepal.example.org");
 	g = edit(g, "DTSTART:20171116T103000Z", "DTSTART:20210217T180000Z");
+	/* Google writes mailto: (SOURCES.md: Tine's test dropped it). */
+	org = org_of("luis@cepal.example.org");
+	m = xasprintf(":mailto:%s", org);
+	g = edit(g, ":unittest@tine20.org", m);
+	free(m);
+	free(org);
 	m = xasprintf("From: luis@cepal.example.org\r\nMessage-ID: <g1@x>\r\n"
 	    "Content-Type: text/calendar; method=REPLY\r\n\r\n%s", g);
 	assert_int_equal(apply(fx, "2021-02-02 12:00", m), INBOX_APPLIED);
@@ -552,6 +667,10 @@ test_real_client_answers(void **state)
 	apple = fixture("imip-reply/apple-ical3-mail-accept.eml");
 	apple = edit(apple, "1E71F9C8-AEDA-48EB-98D0-76E898F6BB5C", EVENT);
 	apple = edit(apple, "xyzzy@example.com", "kim@gov.example.bb");
+	org = org_of("kim@gov.example.bb");
+	apple = edit(apple, "ical-living-on+d7cdf68d-8b73-4df1-ad3b-f08002fb285f@"
+	    "example.com", org);
+	free(org);
 	apple = edit(apple, "US/Pacific:20080812T100000",
 	    "US/Pacific:20210217T100000");
 	assert_int_equal(apply(fx, "2021-02-02 12:00", apple), INBOX_APPLIED);
@@ -707,6 +826,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_changes, setup,
 		    tl_teardown),
 		cmocka_unit_test_setup_teardown(test_answers, setup,
+		    tl_teardown),
+		cmocka_unit_test_setup_teardown(test_delegated_series, setup,
 		    tl_teardown),
 		cmocka_unit_test_setup_teardown(test_real_client_answers, setup,
 		    tl_teardown),

@@ -212,6 +212,13 @@ has_line(const char *text, const char *line)
 	"\"last_success\":\"2021-03-17T10:00:00Z\"," \
 	"\"error\":\"AUTH refused: 535 bad credentials\"}]"
 
+/* status --json's refusals (trust.h): every reason, counted. */
+#define REFUSED(no_token, spoofed) "\"refused\":{\"no-proof\":0," \
+	"\"no-token\":" no_token ",\"not-authenticated\":0,\"spoofed\":" \
+	spoofed ",\"not-coordinator\":0,\"confirm-unproven\":0," \
+	"\"hold-limit\":0,\"loop\":0,\"expired\":0,\"future-dtstamp\":0," \
+	"\"foreign-bounce\":0,\"file-type\":0,\"rate-limited\":0}"
+
 #define NO_RSVP "\"rsvp\":{\"accepted\":0,\"declined\":0,\"tentative\":0," \
 	"\"needs_action\":0}"
 
@@ -250,9 +257,15 @@ status_json(void **state)
 	    NO_RSVP ",\"attendees\":[]}]},"
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS "}";
-	char *text = output(*state, STATUS_JSON, NULL);
+	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS ","
+	    REFUSED("2", "1") "}";
+	struct tl_ws *ws = *state;
+	char *text, *err = NULL;
 
+	assert_int_equal(store_refusal_add(ws->st, "no-token", 1, &err), 0);
+	assert_int_equal(store_refusal_add(ws->st, "spoofed", 2, &err), 0);
+	assert_int_equal(store_refusal_add(ws->st, "no-token", 3, &err), 0);
+	text = output(*state, STATUS_JSON, NULL);
 	assert_json(text, want);
 	free(text);
 	/* One group asked for: that group only. */
@@ -260,12 +273,13 @@ status_json(void **state)
 	assert_json(text, "{\"now\":\"2021-03-18T12:00:00Z\",\"groups\":["
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS "}");
+	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS ","
+	    REFUSED("2", "1") "}");
 	free(text);
 }
 
-/* The terminal table: figures, the rule and the bounces; with a group
- * named, its meetings too. */
+/* The terminal table: figures, the rule and the bounces, the refusals
+ * (those status_json counted); with a group named, its meetings too. */
 static void
 status_table(void **state)
 {
@@ -283,7 +297,11 @@ status_table(void **state)
 	    "imap    password    yes 2021-03-18T11:00:00Z -                    "
 	    "-\n"
 	    "smtp    password    no  2021-03-17T10:00:00Z -                    "
-	    "AUTH refused: 535 bad credentials\n");
+	    "AUTH refused: 535 bad credentials\n"
+	    "\n"
+	    "REFUSED (reason, messages)\n"
+	    "no-token           2\n"
+	    "spoofed            1\n");
 	one = output(*state, STATUS_TABLE, "ss");
 	assert_has_line(one, "meetings of ss in 2021:");
 	assert_has_line(one, "  2021-02-17T18:00:00Z  held       agenda "
