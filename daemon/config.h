@@ -75,6 +75,19 @@ struct series {
 	int         line;
 };
 
+/* [milestone NAME]: a step of the plan of work (milestone.h): due on a
+ * day, its owners reminded lead_days before and on that day. */
+enum milestone_owner { MOWNER_COORDINATORS, MOWNER_SECRETARIAT };
+
+struct milestone {
+	char       *name;         /* lower-case letters, digits, '-', '_' */
+	char       *summary;      /* never NULL after load: the name */
+	char       *due;          /* "YYYY-MM-DD", a day in the group's zone */
+	enum milestone_owner owner;
+	int         lead_days;    /* 0: only the reminder on the due date */
+	int         line;         /* of the [milestone ...] header */
+};
+
 struct group {
 	char       *id;
 	char       *name;
@@ -91,6 +104,8 @@ struct group {
 	size_t      nseries;
 	struct guest *guests;     /* [guest ADDR] sections */
 	size_t      nguests;
+	struct milestone *milestones;   /* [milestone NAME], in file order */
+	size_t      nmilestones;
 	char       *file;
 	int         line;         /* of [group] */
 };
@@ -242,6 +257,11 @@ const struct series *config_series(const struct group *, const char *name);
 int   config_series_recurring(const struct series *s);
 /* The [guest ADDR] section of this address (any case), or NULL. */
 const struct guest *config_guest(const struct group *, const char *email);
+/* The [milestone NAME] section of this name, or NULL (also for NULL). */
+const struct milestone *config_milestone(const struct group *,
+          const char *name);
+/* "coordinators" or "secretariat". */
+const char *config_milestone_owner_name(enum milestone_owner);
 const char *config_role_name(enum role);
 const char *config_group_kind_name(enum group_kind);
 const char *config_axis_name(enum axis);

@@ -12,6 +12,7 @@
 #include "inbox.h"
 #include "log.h"
 #include "metrics.h"
+#include "milestone.h"
 #include "notice.h"
 #include "outage.h"
 #include "outbox.h"
@@ -29,6 +30,7 @@ static const struct {
 	{ "plan", plan_group },
 	{ "agenda", agenda_group },
 	{ "quota", quota_group },
+	{ "milestones", milestone_group },
 };
 
 /* The group is rolled back, and what it counted with it. */

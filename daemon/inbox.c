@@ -30,6 +30,7 @@
 #include "letter.h"
 #include "log.h"
 #include "loop.h"
+#include "milestone.h"
 #include "msgid.h"
 #include "outage.h"
 #include "oauth.h"
@@ -78,6 +79,8 @@ struct ictx {
 	size_t len;
 	const char *folder;
 	int confirmed;
+	int files_only;         /* archive the attachments, not the text (a
+	                         * milestone's DONE) */
 	enum trust_reason reasons[REASONS_MAX];
 	size_t nreasons;
 };
@@ -1521,7 +1524,7 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 		have = rc == 1 && strcmp(r.group_id, g->id) == 0;
 	}
 	meeting = have ? &r : NULL;
-	text = inbox_unquoted(m ? m->text : NULL);
+	text = c->files_only ? xstrdup("") : inbox_unquoted(m ? m->text : NULL);
 	apart = xcalloc(m && m->natt ? m->natt : 1, sizeof *apart);
 	files = archive_files(c->cfg, m, &nfiles, &refused, &wrong, apart,
 	    &napart);
@@ -1579,22 +1582,30 @@ static void ictx_init(struct ictx *c, const struct config *cfg,
     struct store *st, long long now, const struct verdict *v,
     const char *msgid, char **err);
 
-/* One of our Message-IDs of kind in In-Reply-To or References. */
+/* One of our Message-IDs of kind in In-Reply-To or References: 1 with
+ * *ref, else 0. */
 static int
-answers_kind(const struct ictx *c, const char *kind)
+reference_of(const struct ictx *c, const char *kind, struct msgid *ref)
 {
 	const struct mime_msg *m = c->v->msg;
 	const char *dom = addr_domain(c->cfg->org_email), *id;
-	struct msgid ref;
 	size_t i, n = m ? m->nreferences + 1 : 0;
 
 	for (i = 0; i < n; i++) {
 		id = i == 0 ? m->in_reply_to : m->references[i - 1];
-		if (msgid_parse(id, dom, &ref) == 0 &&
-		    strcmp(ref.kind, kind) == 0)
+		if (msgid_parse(id, dom, ref) == 0 &&
+		    strcmp(ref->kind, kind) == 0)
 			return 1;
 	}
 	return 0;
+}
+
+static int
+answers_kind(const struct ictx *c, const char *kind)
+{
+	struct msgid ref;
+
+	return reference_of(c, kind, &ref);
 }
 
 /* The held message h applied, as its coordinator confirmed it: what it
@@ -1700,6 +1711,76 @@ confirmation(struct ictx *c, enum inbox_result *res)
 	return 1;
 }
 
+/* ---- a milestone's DONE (milestone.h) ------------------------------------ */
+
+/* A coordinator's DONE to ms of g: proven as the record is (or held), its
+ * attachments archived as the group's documents, the milestone marked. */
+static enum inbox_result
+milestone_done(struct ictx *c, const struct group *g,
+    const struct milestone *ms)
+{
+	enum inbox_result res = INBOX_IGNORED;
+	char *archived;
+	int rc;
+
+	if (config_coordinator(g, c->v->from) == NULL)
+		return refuse(c, TRUST_NOT_COORDINATOR, "DONE for milestone %s "
+		    "from %s, not a coordinator of %s", ms->name, c->v->from ?
+		    c->v->from : "(none)", g->id);
+	if (c->v->msg != NULL && c->v->msg->natt > 0) {
+		c->files_only = 1;
+		res = do_archive(c, g, "document", NULL);
+		c->files_only = 0;
+		if (res != INBOX_APPLIED && res != INBOX_IGNORED)
+			return res;
+	}
+	if (res == INBOX_IGNORED && record_proven(c, g, NULL, "document",
+	    &res) != 1)
+		return res;
+	archived = xstrdup(res == INBOX_APPLIED && c->why ? c->why : "");
+	if ((rc = milestone_mark_done(c->st, g, ms, c->now, c->msgid,
+	    c->v->from, c->err)) == -1) {
+		free(archived);
+		return INBOX_FAILED;
+	}
+	why(c, "milestone %s of %s %s by %s%s%s", ms->name, g->id, rc ?
+	    "marked done" : "was done before; told again", c->v->from,
+	    *archived ? "; " : "", archived);
+	free(archived);
+	return INBOX_APPLIED;
+}
+
+/* A reply to a milestone's reminder: 1 with *res when this message is
+ * one, 0 when it is not. */
+static int
+milestone_reply(struct ictx *c, enum inbox_result *res)
+{
+	const struct milestone *ms = NULL;
+	const struct group *g;
+	struct msgid ref;
+	char *text;
+	int done;
+
+	if (!reference_of(c, MILESTONE_REMINDER, &ref))
+		return 0;
+	if ((g = config_group(c->cfg, ref.group)) != NULL)
+		ms = milestone_of_ref(g, ref.ref);
+	text = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	done = milestone_is_done_word(text);
+	free(text);
+	if (ms == NULL) {
+		why(c, "reply to the reminder of a milestone of %.64s no longer "
+		    "configured", ref.group);
+		*res = INBOX_IGNORED;
+	} else if (!done) {
+		why(c, "reply to the reminder of milestone %s of %s without "
+		    "DONE: nothing marked", ms->name, g->id);
+		*res = INBOX_IGNORED;
+	} else
+		*res = milestone_done(c, g, ms);
+	return 1;
+}
+
 static enum inbox_result
 do_plain(struct ictx *c)
 {
@@ -1715,6 +1796,8 @@ do_plain(struct ictx *c)
 	int rc;
 
 	if (confirmation(c, &res))
+		return res;
+	if (milestone_reply(c, &res))
 		return res;
 	if (our_reference(c, agenda_kinds, &uid) != NULL) {
 		res = do_agenda(c, uid);

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "ical.h"
 #include "log.h"
+#include "milestone.h"
 #include "outage.h"
 #include "quota.h"
 #include "report.h"
@@ -37,6 +38,8 @@ struct group_status {
 	size_t  nbouncing;
 	struct store_doc *docs; /* annual report only */
 	size_t  ndocs;
+	struct milestone_view *ms;      /* the plan of work's milestones */
+	size_t  nms;
 };
 
 static void
@@ -90,9 +93,12 @@ gather(struct group_status *gs, const struct config *cfg,
 		    &gs->ndocs, err) == -1)
 			goto fail;
 	}
+	if (milestone_views(st, g, now, &gs->ms, &gs->nms, err) == -1)
+		goto fail;
 	gs->coordination_ok = config_coordination_ok(g, &gs->why);
 	return 0;
 fail:
+	store_docs_free(gs->docs, gs->ndocs);
 	quota_year_free(&gs->q);
 	strv_free(gs->bouncing, gs->nbouncing);
 	return -1;
@@ -104,6 +110,7 @@ release(struct group_status *gs)
 	quota_year_free(&gs->q);
 	strv_free(gs->bouncing, gs->nbouncing);
 	store_docs_free(gs->docs, gs->ndocs);
+	milestone_views_free(gs->ms, gs->nms);
 }
 
 static int
@@ -290,7 +297,9 @@ json_group(struct buf *b, const struct group_status *gs, long long now)
 		}
 		buf_adds(b, "]}");
 	}
-	buf_adds(b, "]}");
+	buf_adds(b, "],\n   \"milestones\": ");
+	milestone_json(b, gs->ms, gs->nms);
+	buf_addc(b, '}');
 }
 
 static void
@@ -320,6 +329,11 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 		for (j = 0; j < gs[i].nbouncing; j++)
 			buf_addf(b, "%s: bouncing: %s\n", gs[i].g->id,
 			    gs[i].bouncing[j]);
+		for (j = 0; j < gs[i].nms; j++)
+			if (gs[i].ms[j].overdue)
+				buf_addf(b, "%s: milestone overdue since %s: %s "
+				    "(%s)\n", gs[i].g->id, gs[i].ms[j].ms->due,
+				    gs[i].ms[j].ms->name, gs[i].ms[j].ms->summary);
 	}
 	if (!detail)
 		return;
@@ -648,12 +662,33 @@ md_documents(struct buf *b, const struct group_status *gs)
 	}
 }
 
+/* The plan of work's milestones: done on which day, or overdue. */
+static void
+md_milestones(struct buf *b, const struct group_status *gs)
+{
+	const struct milestone_view *v;
+	size_t i;
+
+	if (gs->nms == 0)
+		return;
+	buf_adds(b, "\nMilestones of the plan of work:\n\n| Milestone | Due | "
+	    "Done |\n|---|---|---|\n");
+	for (i = 0; i < gs->nms; i++) {
+		v = &gs->ms[i];
+		buf_adds(b, "| ");
+		md_cell(b, v->ms->summary);
+		buf_addf(b, " | %s | %s |\n", v->ms->due, v->done ? v->done :
+		    v->overdue ? "**overdue**" : "not yet");
+	}
+}
+
 static void
 md_group(struct buf *b, const struct group_status *gs,
     const struct config *cfg, long long now)
 {
 	md_group_facts(b, gs, cfg);
 	md_meetings(b, gs, now);
+	md_milestones(b, gs);
 	md_documents(b, gs);
 }
 
@@ -901,7 +936,9 @@ report_json(struct buf *b, struct group_status *gs, size_t n, int year,
 		json_meetings(b, &gs[i], now);
 		buf_adds(b, "],\n   \"documents\": [");
 		json_documents(b, &gs[i]);
-		buf_adds(b, "]}");
+		buf_adds(b, "],\n   \"milestones\": ");
+		milestone_json(b, gs[i].ms, gs[i].nms);
+		buf_addc(b, '}');
 	}
 	buf_adds(b, "]}\n");
 }

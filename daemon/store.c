@@ -363,6 +363,21 @@ static const char migration_9[] =
 	"  PRIMARY KEY (meeting_uid, email)"
 	") WITHOUT ROWID;";
 
+/* A milestone of a group's plan of work marked done (milestone.h): the
+ * day, in the group's zone, and the coordinator's reply that said so.
+ * Keyed by name, as the configuration names it: a milestone renamed is
+ * another one. */
+static const char migration_10[] =
+	"CREATE TABLE milestones_done ("
+	"  group_id   TEXT NOT NULL,"
+	"  name       TEXT NOT NULL,"
+	"  done       TEXT NOT NULL,"
+	"  done_at    INTEGER NOT NULL,"
+	"  message_id TEXT,"
+	"  sender     TEXT,"
+	"  PRIMARY KEY (group_id, name)"
+	") WITHOUT ROWID;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
@@ -373,6 +388,7 @@ static const char *const migrations[] = {
 	migration_7,
 	migration_8,
 	migration_9,
+	migration_10,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -475,6 +491,8 @@ enum stmt_id {
 	ST_HELD_EXPIRED,
 	ST_NOTICE_GET,
 	ST_NOTICE_PUT,
+	ST_MILESTONE_DONE_SET,
+	ST_MILESTONE_DONE_GET,
 	ST__COUNT
 };
 
@@ -1025,6 +1043,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"SELECT at, held_back FROM notices_sent"
 	" WHERE kind = ?1 AND recipient = ?2 AND meeting_uid = ?3"
 	"  AND sender = ?4",
+
+	[ST_MILESTONE_DONE_SET] =
+	"INSERT INTO milestones_done (group_id, name, done, done_at,"
+	"  message_id, sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	" ON CONFLICT DO NOTHING",
+
+	[ST_MILESTONE_DONE_GET] =
+	"SELECT done FROM milestones_done WHERE group_id = ?1 AND name = ?2",
 
 	[ST_NOTICE_PUT] =
 	"INSERT INTO notices_sent (kind, recipient, meeting_uid, sender, at,"
@@ -3811,4 +3837,40 @@ store_notice_allow(struct store *s, const char *kind, const char *recipient,
 fail:
 	return dberr(s, err, xasprintf("cannot record %s to %s", kind,
 	    recipient));
+}
+
+/* ---- milestones ---- */
+
+int
+store_milestone_done(struct store *s, const struct store_milestone *m,
+    char **err)
+{
+	int n;
+
+	n = run_stmt(s, stmt_get(s, ST_MILESTONE_DONE_SET, "tttltt",
+	    m->group_id, m->name, m->done, m->done_at, m->message_id,
+	    m->sender));
+	if (n < 0)
+		return dberr(s, err, xasprintf("cannot record milestone %s of "
+		    "%s done", m->name, m->group_id));
+	return n > 0;
+}
+
+int
+store_milestone_done_on(struct store *s, const char *group_id,
+    const char *name, char **done, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*done = NULL;
+	st = stmt_get(s, ST_MILESTONE_DONE_GET, "tt", group_id, name);
+	if ((rc = one_row(s, st)) == -1)
+		return dberr(s, err, xasprintf("cannot look up milestone %s of "
+		    "%s", name, group_id));
+	if (rc == 1) {
+		*done = col_dup(st, 0);
+		sqlite3_reset(st);
+	}
+	return rc;
 }

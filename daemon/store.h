@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /* What is at path, told from the file's first bytes without SQLite and
  * without changing anything on disk. */
@@ -731,5 +731,26 @@ int  store_held_drop(struct store *, const char *message_id, char **err);
 int  store_notice_allow(struct store *, const char *kind,
          const char *recipient, const char *meeting_uid, const char *sender,
          long long now, long long since, long long *held_back, char **err);
+
+/* ---- milestones (milestone.h) ---- */
+
+/* A milestone marked done; every pointer borrowed. */
+struct store_milestone {
+	const char *group_id;
+	const char *name;
+	const char *done;           /* "YYYY-MM-DD" in the group's zone */
+	long long   done_at;        /* when the reply was applied */
+	const char *message_id;     /* the reply that said so; may be NULL */
+	const char *sender;         /* may be NULL */
+};
+
+/* Record m done.  1 recorded, 0 done before (the first day stands), -1
+ * error.  Meant to run in the transaction that applies the reply. */
+int  store_milestone_done(struct store *, const struct store_milestone *m,
+         char **err);
+/* The day milestone name of group_id was done into *done (caller frees):
+ * 1 done, 0 not (*done NULL), -1 error. */
+int  store_milestone_done_on(struct store *, const char *group_id,
+         const char *name, char **done, char **err);
 
 #endif

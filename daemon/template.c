@@ -25,7 +25,7 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
     "quota-year-end", "rule-warning", "agenda-refused", "files-refused",
     "quarantine-notice", "outage-notice", "auth-notice", "confirm-request",
-    NULL };
+    "milestone-reminder", "milestone-overdue", NULL };
 
 /* Variables every meeting message takes; of a series event (recur.h):
  * that the message is about the whole series, its meetings still to come
@@ -143,6 +143,17 @@ static const char *const confirm_vars[] = {
 	"kind_agreement", NULL
 };
 
+/* A milestone of the plan of work (milestone.h): its name and summary,
+ * the day it is due (localized), whether that day has come (due_today,
+ * non-empty on and after it), the days of notice, the group's tag and
+ * who owns it (owner_secretariat non-empty for the secretariat). */
+static const char *const milestone_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "milestone", "summary", "due",
+	"due_today", "before_due", "lead_days", "tag", "owner_secretariat",
+	NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -168,6 +179,8 @@ static const struct {
 	{ "outage-notice", outage_vars },
 	{ "auth-notice", auth_vars },
 	{ "confirm-request", confirm_vars },
+	{ "milestone-reminder", milestone_vars },
+	{ "milestone-overdue", milestone_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

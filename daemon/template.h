@@ -138,6 +138,15 @@ struct tvar {
  *	until (the date it is dropped) no_token not_authenticated (why it
  *	was held: one is non-empty) kind_agenda kind_minutes kind_document
  *	kind_agreement (what it is: one is non-empty)
+ * milestone-reminder (to a milestone's owners, lead_days before and on
+ * its due date) and milestone-overdue (to the admin, once, the day after
+ * it was due and not done) accept
+ *	member_name member_email group_name group_id organizer_name
+ *	organizer_email milestone (its name) summary due (localized date)
+ *	due_today (non-empty once the due date has come) before_due (non-
+ *	empty before it) lead_days tag
+ *	("[group-id]") owner_secretariat (non-empty when the secretariat
+ *	owns it)
  * (the callers pass values already localized: see the helpers below). */
 extern const char *const template_kinds[];
 

@@ -254,10 +254,10 @@ status_json(void **state)
 	    NO_RSVP ",\"attendees\":[]},"
 	    "{\"uid\":\"" UID("0616") "\",\"start\":\"2021-06-16T18:00:00Z\","
 	    "\"status\":\"scheduled\",\"agenda\":\"pending\",\"minutes\":null,"
-	    NO_RSVP ",\"attendees\":[]}]},"
+	    NO_RSVP ",\"attendees\":[]}],\"milestones\":[]},"
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS ","
+	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[]}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}";
 	struct tl_ws *ws = *state;
 	char *text, *err = NULL;
@@ -273,7 +273,7 @@ status_json(void **state)
 	assert_json(text, "{\"now\":\"2021-03-18T12:00:00Z\",\"groups\":["
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS ","
+	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[]}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}");
 	free(text);
 }
@@ -328,7 +328,8 @@ report_json(void **state)
 	    "\"first_year\":null,\"held\":0,\"scheduled\":0,\"short_by\":0,"
 	    "\"coordination_ok\":false,"
 	    "\"coordination_problem\":\"fewer than two coordinators\","
-	    "\"bouncing\":[],\"meetings\":[],\"documents\":[]},"
+	    "\"bouncing\":[],\"meetings\":[],\"documents\":[],"
+	    "\"milestones\":[]},"
 	    "{\"id\":\"ss\",\"name\":\"Sur-Sur\",\"kind\":\"discussion\","
 	    "\"axis\":null,\"parent\":null,\"timezone\":\"America/Montevideo\","
 	    "\"quota\":6,\"judged\":true,\"first_year\":2021,\"held\":2,"
@@ -371,7 +372,7 @@ report_json(void **state)
 	    "{\"kind\":\"document\","
 	    "\"path\":\"ss/2021/2021-03-05-document/informe.pdf\","
 	    "\"meeting_uid\":null,\"sender\":\"luis@cepal.example.org\","
-	    "\"received\":\"2021-03-05T15:00:00Z\"}]}]}";
+	    "\"received\":\"2021-03-05T15:00:00Z\"}],\"milestones\":[]}]}";
 	char *text = output(*state, REPORT, "json");
 
 	assert_json(text, want);
