@@ -324,6 +324,11 @@ milestone_group(const struct cycle_ctx *c, const struct group *g, char **err)
 {
 	size_t i;
 
+	/* The notices' rows name the group: it is known to the store
+	 * whatever step ran before. */
+	if (g->nmilestones > 0 && store_group_sync(c->st, g->id, g->name,
+	    c->now, err) == -1)
+		return -1;
 	for (i = 0; i < g->nmilestones; i++)
 		if (one_milestone(c, g, &g->milestones[i], err) == -1)
 			return -1;
