@@ -9,7 +9,11 @@ accept or decline invitations (a regular series once, as one recurring
 event), a coordinator replaces and another
 confirms an agenda, coordinators send minutes with a PDF; at midyear the
 civil-society group drops its second half of the year and is warned for
-falling short of its quota.  Prints `status` and the year's report, stops
+falling short of its quota.  The South-South group's plan of work
+(Table 2) runs as milestones: its coordinators are reminded before and on
+each due date and answer HECHO, some with the document attached (archived
+as the group's); the last one, its adoption at the Conference, is left
+overdue and the admin told.  Prints `status` and the year's report, stops
 everything it started, and says where to look.
 
 Run by Debian's /usr/bin/python3 (python3-aiosmtpd), as root or not."""
@@ -188,7 +192,8 @@ class Demo:
         self.groups = os.path.join(self.work, "groups.d")
         shutil.copytree(os.path.join(ROOT, "config", "groups.d"), self.groups)
         self.handled = set()
-        self.stats = {"rsvp": 0, "agenda": 0, "minutes": 0}
+        self.stats = {"rsvp": 0, "agenda": 0, "minutes": 0, "milestones": 0}
+        self.milestones_done = set()
 
     def start(self):
         text = open(os.path.join(ROOT, "config", "convened.ini"), encoding="utf-8").read()
@@ -280,6 +285,31 @@ class Demo:
                     send(reply(addr, msg, "Adjuntamos el acta de la reunión.", day,
                                ("acta-%s.pdf" % date, pdf)), addr, self.smtp_port)
                     self.stats["minutes"] += 1
+                elif kind == "milestone-reminder":
+                    self.milestone(addr, msg, day)
+
+    # Which coordinator of South-South marks which milestone done, and the
+    # document they attach (None: none); the adoption is left overdue.
+    MILESTONE_ANSWERS = {
+        "priorities": ("francisca.munoz@mds.example.cl", "prioridades-sur-sur.pdf"),
+        "seminars": ("ana.perez@mides.example.uy", None),
+        "summary-document": ("daniela.fuentes@cepal.example.org", "documento-resumen.pdf"),
+        "next-plan": ("ana.perez@mides.example.uy", "plan-de-trabajo-2022-2023.pdf"),
+    }
+
+    def milestone(self, addr, msg, day):
+        """A coordinator answers a milestone's reminder: HECHO, with the
+        document when there is one."""
+        text = msg.get_body(("plain",)).get_content()
+        for name, (who, doc) in self.MILESTONE_ANSWERS.items():
+            if who != addr or name in self.milestones_done or "(%s)" % name not in text:
+                continue
+            self.milestones_done.add(name)
+            attachment = (doc, minutes_pdf(doc[:-4].replace("-", " "))) if doc else None
+            send(reply(addr, msg, "HECHO", day, attachment), addr, self.smtp_port)
+            self.stats["milestones"] += 1
+            say("  %s  %s answers HECHO to milestone %s%s" % (
+                day.strftime("%Y-%m-%d"), addr, name, " with " + doc if doc else ""))
 
     def drop_second_half(self):
         """Civil society keeps only its first half of the year."""
@@ -311,7 +341,7 @@ class Demo:
                                  if summary else ""))
             day += step
         say("\n  people answered: %(rsvp)d RSVPs, %(agenda)d agenda replies, "
-            "%(minutes)d minutes" % self.stats)
+            "%(minutes)d minutes, %(milestones)d milestones done" % self.stats)
         say("\n== convened status (31 December %d)" % YEAR)
         self.convened("status", now="%d-12-31T12:00:00Z" % YEAR, show=True)
         say("\n== convened report --year %d" % YEAR)
@@ -325,6 +355,15 @@ class Demo:
         say("  configuration used:                              %s" % self.config)
         if warned:
             say("  quota warnings copied to the admin:              %d" % len(warned))
+        reminded = sum(1 for a in self.dc.known - {ORGANIZER} for m in self.dc.messages(a, "INBOX")
+                       if re.search(rb"^Message-ID: <cv1\.milestone-reminder\.", m["data"],
+                                    re.M | re.I))
+        overdue = [m for m in self.dc.messages(self.admin, "INBOX")
+                   if re.search(rb"^Message-ID: <cv1\.milestone-overdue\.", m["data"], re.M | re.I)]
+        say("  milestone reminders to coordinators:             %d" % reminded)
+        say("  overdue milestones told to the admin:            %d" % len(overdue))
+        if not overdue:
+            raise SystemExit("demo: no overdue milestone was told to the admin")
 
 
 def main():
