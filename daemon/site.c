@@ -175,6 +175,9 @@ address_at(const char *s, size_t at, size_t *from, size_t *to)
 	    (s[z] >= '0' && s[z] <= '9') ||
 	    ((s[z] | 0x20) >= 'a' && (s[z] | 0x20) <= 'z')))
 		z++;
+	/* A sentence's full stop after an address is not the address's. */
+	while (z > at + 1 && s[z - 1] == '.')
+		z--;
 	if (a == at || z == at + 1)
 		return 0;
 	*from = a;
