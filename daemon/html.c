@@ -134,7 +134,7 @@ html_bars(struct buf *b, const char *title, const struct html_bar *bars,
 	    "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
 	    "aria-label=\"", CHART_W, h, CHART_W, h);
 	html_esc(b, title);
-	buf_adds(b, "\" font-family=\"sans-serif\" font-size=\"12\">\n<title>");
+	buf_adds(b, "\">\n<title>");
 	html_esc(b, title);
 	buf_adds(b, "</title>\n");
 	if (n == 0)

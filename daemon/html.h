@@ -7,7 +7,9 @@
  * (a quota) drawn as a thick black mark with a dashed guide, so that a
  * chart printed in black and white reads the same.  Every chart has a
  * <title> and a <desc> for screen readers; the numbers are in a table
- * beside it too (the caller's). */
+ * beside it too (the caller's).  The page's style sheet sets the chart's
+ * font ("svg.chart { font: ... }"): tidy takes presentation attributes on
+ * <svg> for proprietary ones. */
 #ifndef CONVENED_HTML_H
 #define CONVENED_HTML_H
 

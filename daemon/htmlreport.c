@@ -21,7 +21,7 @@ static const char style[] =
 	"th, td { border: 1px solid #444; padding: 0.2em 0.6em;"
 	" text-align: left; }\n"
 	"td.n { text-align: right; }\n"
-	"svg.chart { max-width: 100%; height: auto; }\n";
+	"svg.chart { max-width: 100%; height: auto; font: 12px sans-serif; }\n";
 
 static void
 td_num(struct buf *b, int v)

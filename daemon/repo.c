@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,19 @@ repo_commit(struct store *st, const struct repo_change *c, char **err)
 	rc = store_repo_add(st, &r, err);
 	buf_release(&paths);
 	return rc;
+}
+
+/* A kill -9 at a named moment, for the tests of recovery
+ * (tests/integration/test_repo.py): CONVENED_TEST_CRASH names it,
+ * "repo-before-commit" (files and journal row there, no commit) or
+ * "repo-after-commit" (the commit made, the row not dropped). */
+static void
+crash_point(const char *where)
+{
+	const char *at = getenv("CONVENED_TEST_CRASH");
+
+	if (at != NULL && strcmp(at, where) == 0)
+		raise(SIGKILL);
 }
 
 /* ---- libgit2 ---- */
@@ -290,7 +304,13 @@ change_message(const struct store_repo_change *c)
 	msg_value(&b, "Group", c->group_id);
 	msg_value(&b, "Meeting", c->meeting_uid);
 	msg_value(&b, "Kind", c->kind);
-	msg_value(&b, "Message-ID", c->message_id);
+	if (c->message_id != NULL && c->message_id[0] != '<') {
+		char *id = xasprintf("<%s>", c->message_id);
+
+		msg_value(&b, "Message-ID", id);
+		free(id);
+	} else
+		msg_value(&b, "Message-ID", c->message_id);
 	buf_addf(&b, TRAILER "%lld\n", c->id);
 	return buf_detach(&b);
 }
@@ -346,8 +366,10 @@ commit_next(const struct config *cfg, struct store *st, git_repository *r,
 		goto out;
 	}
 	msg = change_message(&c);
+	crash_point("repo-before-commit");
 	if (commit_index(r, ix, author, committer, msg, &made, err) == -1)
 		goto out;
+	crash_point("repo-after-commit");
 	*commits += made;
 drop:
 	rc = store_repo_drop(st, c.id, err) == -1 ? -1 : 1;

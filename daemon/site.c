@@ -28,6 +28,7 @@
 #define SITE_DIR   "site"
 #define PAGE_MAX   ((size_t)16 << 20)   /* a page or a feed read back */
 #define COPY_MAX   ((size_t)64 << 20)   /* a record copied */
+#define UPCOMING   6                    /* meetings listed ahead */
 
 /* The words of the pages, in each of the groups' languages. */
 static const struct words {
@@ -100,7 +101,7 @@ static const char style_css[] =
 	"th, td { border: 1px solid #444; padding: 0.2em 0.6em;"
 	" text-align: left; }\n"
 	"td.n { text-align: right; }\n"
-	"svg.chart { max-width: 100%; height: auto; }\n"
+	"svg.chart { max-width: 100%; height: auto; font: 12px sans-serif; }\n"
 	".nav { font-size: 0.9em; }\n"
 	"@media print { .nav { display: none; } a { color: #000; } }\n";
 
@@ -266,16 +267,17 @@ coordinators(struct buf *b, const struct group *g, const struct words *w)
 		buf_adds(b, ".</p>\n");
 }
 
-/* The meetings of q still to come (the series' too), one row each. */
+/* The meetings of q still to come (the series' too), one row each, at
+ * most max of them. */
 static int
 upcoming_rows(struct buf *b, const struct group *g,
-    const struct quota_year *q, long long now)
+    const struct quota_year *q, long long now, int max)
 {
 	char when[24];
 	size_t i;
 	int k = 0;
 
-	for (i = 0; i < q->nm; i++) {
+	for (i = 0; i < q->nm && k < max; i++) {
 		const struct store_meeting *m = &q->m[i];
 
 		if (m->cancelled || m->start < now)
@@ -308,7 +310,8 @@ upcoming(struct buf *b, const struct group *g, const struct quota_year *q,
 	    w->kind);
 	html_esc(b, w->summary);
 	buf_adds(b, "</th></tr>\n");
-	k = upcoming_rows(b, g, q, now) + upcoming_rows(b, g, next, now);
+	k = upcoming_rows(b, g, q, now, UPCOMING);
+	k += upcoming_rows(b, g, next, now, UPCOMING - k);
 	if (k == 0) {
 		b->len = mark;
 		buf_adds(b, "<p>");
