@@ -17,12 +17,12 @@
 
 /* Chart geometry, in SVG user units (pixels at 100%). */
 #define CHART_W      640
-#define LABEL_W      240
+#define LABEL_W      250
 #define VALUE_W       80
 #define BAR_H         18
 #define ROW_H         26
 #define TOP           8
-#define LABEL_CHARS   36
+#define LABEL_CHARS   30
 
 void
 html_esc(struct buf *b, const char *s)

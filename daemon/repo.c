@@ -590,13 +590,19 @@ repo_cycle(const struct config *cfg, struct store *st, long long now,
 	char *why = NULL;
 	int due, rc;
 
+	/* The repository itself down is told by what writes the records
+	 * (outage.h); its history waits for it, and is not told twice. */
+	if ((due = outage_due(st, OUTAGE_REPOSITORY, now, err)) == -1)
+		return -1;
+	if (due != OUTAGE_UP)
+		return 0;
 	if ((due = outage_due(st, OUTAGE_HISTORY, now, err)) == -1)
 		return -1;
 	if (due == OUTAGE_WAIT)
 		return 0;
-	if (site_write(cfg, st, now, err) == -1)
+	if ((rc = site_write(cfg, st, now, &why, err)) == -1)
 		return -1;
-	if ((rc = repo_flush(cfg, st, now, NULL, &why)) == -1) {
+	if (rc == 0 && (rc = repo_flush(cfg, st, now, NULL, &why)) == -1) {
 		*err = why;
 		return -1;
 	}

@@ -654,32 +654,32 @@ copy_bytes(const struct config *cfg, const struct page *p, char **data,
 	return 0;
 }
 
-static void
-put_page(const struct config *cfg, int root, const struct page *p)
+/* Write page p: 0, or -1 with *werr (caller frees). */
+static int
+put_page(const struct config *cfg, int root, const struct page *p,
+    char **werr)
 {
 	const char *base;
 	char *data = p->data, *err = NULL;
 	size_t len = p->len;
-	int fd;
+	int fd = -1;
 
-	if (p->src != NULL && copy_bytes(cfg, p, &data, &len) == -1) {
-		log_warnx("cannot copy %s into the site", p->src);
-		return;
-	}
-	if ((fd = open_parent(root, p->path, &base)) == -1)
+	if (p->src != NULL && copy_bytes(cfg, p, &data, &len) == -1)
+		err = xasprintf("cannot copy %s into the site", p->src);
+	else if ((fd = open_parent(root, p->path, &base)) == -1)
 		err = xasprintf("cannot open the directory of %s: %s",
 		    p->path, strerror(errno));
 	else if (file_write_atomic(fd, base, data, len, &err) == 0)
 		log_debug("site: %s written", p->path);
-	if (err != NULL) {
-		log_warnx("cannot write %s/%s/%s: %s", cfg->repository,
+	if (err != NULL)
+		*werr = xasprintf("cannot write %s/%s/%s: %s", cfg->repository,
 		    SITE_DIR, p->path, err);
-		free(err);
-	}
+	free(err);
 	if (fd != -1)
 		close(fd);
 	if (data != p->data)
 		free(data);
+	return *werr != NULL ? -1 : 0;
 }
 
 static int
@@ -732,9 +732,10 @@ prune(const struct site *s, int dirfd, const char *prefix, int dry)
 	return n;
 }
 
-/* What differs from disk, journaled, then written.  0 / -1 (store). */
+/* What differs from disk, journaled, then written.  0; 1 when a file
+ * could not be written (*werr); -1 (store, *err). */
 static int
-apply(struct site *s, int root, char **err)
+apply(struct site *s, int root, char **werr, char **err)
 {
 	const char *paths[] = { SITE_DIR "/" };
 	struct repo_change c;
@@ -754,24 +755,23 @@ apply(struct site *s, int root, char **err)
 		c.npaths = 1;
 		c.at = s->now;
 		if ((rc = repo_commit(s->st, &c, err)) == 0) {
-			for (i = 0; i < s->n; i++)
+			for (i = 0; i < s->n && *werr == NULL; i++)
 				if (stale[i])
-					put_page(s->cfg, root, &s->v[i]);
+					put_page(s->cfg, root, &s->v[i], werr);
 			prune(s, root, "", 0);
 			log_debug("site: %zu file%s written, %d removed", n,
 			    n == 1 ? "" : "s", gone);
 		}
 	}
 	free(stale);
-	return rc;
+	return rc == 0 && *werr != NULL ? 1 : rc;
 }
 
 int
 site_write(const struct config *cfg, struct store *st, long long now,
-    char **err)
+    char **werr, char **err)
 {
 	struct site s;
-	char *werr = NULL;
 	size_t i;
 	int root, rc = -1;
 
@@ -779,19 +779,16 @@ site_write(const struct config *cfg, struct store *st, long long now,
 	s.cfg = cfg;
 	s.st = st;
 	s.now = now;
-	if (archive_group_dir(cfg->repository, SITE_DIR, &root, &werr) !=
-	    ARCHIVE_OK) {
-		log_warnx("cannot write the site: %s", werr);
-		free(werr);
-		return 0;
-	}
+	if (archive_group_dir(cfg->repository, SITE_DIR, &root, werr) !=
+	    ARCHIVE_OK)
+		return 1;
 	add_page(&s, xstrdup("style.css"), xstrdup(style_css),
 	    strlen(style_css), NULL);
 	index_page(&s);
 	for (i = 0; i < cfg->ngroups; i++)
 		if (group_page(&s, &cfg->groups[i], err) == -1)
 			goto out;
-	rc = apply(&s, root, err);
+	rc = apply(&s, root, werr, err);
 out:
 	close(root);
 	site_free(&s);

@@ -30,10 +30,11 @@ struct config;
 struct store;
 
 /* Render the site as of now and write what changed, journaled first as
- * one change of kind "site" by convened (repo.h).  A file that cannot be
- * written is logged and tried again next cycle.  0, or -1 when the store
- * failed (*err set, caller frees). */
+ * one change of kind "site" by convened (repo.h).  0; 1 when a file (or
+ * site/ itself) could not be written (*werr set, caller frees: the
+ * caller's outage, and the next cycle writes what is still different);
+ * -1 when the store failed (*err set, caller frees). */
 int site_write(const struct config *, struct store *, long long now,
-        char **err);
+        char **werr, char **err);
 
 #endif

@@ -345,7 +345,7 @@ test_site(void **state)
 	    "Acta. Escribir a ana@mides.example.uy.\n");
 	add_doc(ws, "priv", "priv/2021/2021-03-17-minutes/secreto.txt",
 	    "Solo para miembros.\n");
-	assert_int_equal(site_write(ws->cfg, ws->st, T0, &err), 0);
+	assert_int_equal(site_write(ws->cfg, ws->st, T0, &err, &err), 0);
 	assert_false(journal_empty(ws));
 	/* the site's commit, then the records put here unjournaled */
 	assert_int_equal(flush(ws, T0), 2);
@@ -377,7 +377,7 @@ test_site(void **state)
 	assert_int_equal(tl_count_files(ws->cfg->repository,
 	    "site/files/priv"), 0);
 	/* nothing changed: nothing journaled */
-	assert_int_equal(site_write(ws->cfg, ws->st, T0 + 60, &err), 0);
+	assert_int_equal(site_write(ws->cfg, ws->st, T0 + 60, &err, &err), 0);
 	assert_true(journal_empty(ws));
 }
 
