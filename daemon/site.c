@@ -293,18 +293,23 @@ upcoming_rows(struct buf *b, const struct group *g,
 	return k;
 }
 
+/* The meetings to come, and the feed's link when there is one. */
 static void
 upcoming(struct buf *b, const struct group *g, const struct quota_year *q,
-    const struct quota_year *next, long long now, const struct words *w)
+    const struct quota_year *next, long long now, int feed,
+    const struct words *w)
 {
 	size_t mark;
 	int k;
 
 	buf_adds(b, "<h2>");
 	html_esc(b, w->upcoming);
-	buf_addf(b, "</h2>\n<p><a href=\"files/%s/calendar.ics\">", g->id);
-	html_esc(b, w->subscribe);
-	buf_adds(b, "</a></p>\n");
+	buf_adds(b, "</h2>\n");
+	if (feed) {
+		buf_addf(b, "<p><a href=\"files/%s/calendar.ics\">", g->id);
+		html_esc(b, w->subscribe);
+		buf_adds(b, "</a></p>\n");
+	}
 	mark = b->len;
 	buf_addf(b, "<table>\n<tr><th>%s</th><th>%s</th><th>", w->date,
 	    w->kind);
@@ -415,6 +420,18 @@ experiences(struct buf *b, const struct config *cfg, const struct group *g,
 	html_experiences_free(e, n);
 }
 
+/* 1 when path (relative to the repository) is a plain file there. */
+static int
+on_disk(const struct config *cfg, const char *path)
+{
+	char *full = xasprintf("%s/%s", cfg->repository, path);
+	struct stat sb;
+	int is = lstat(full, &sb) == 0 && S_ISREG(sb.st_mode);
+
+	free(full);
+	return is;
+}
+
 /* The group's records of the year, copied into the site, when its
  * dissemination is public.  0 / -1 (store, *err). */
 static int
@@ -437,9 +454,11 @@ records(struct site *s, struct buf *b, const struct group *g, int year,
 	    err) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		/* An address may not even stand in a file name. */
+		/* An address may not even stand in a file name; a record
+		 * no longer on disk is not linked (nor does it stop the
+		 * site). */
 		if (strchr(d[i].path, '@') != NULL || strcmp(d[i].kind,
-		    "agenda") == 0)
+		    "agenda") == 0 || !on_disk(s->cfg, d[i].path))
 			continue;
 		buf_adds(b, k++ ? "" : "<ul>\n");
 		local_when(g, d[i].received, day);
@@ -462,19 +481,24 @@ records(struct site *s, struct buf *b, const struct group *g, int year,
 	return 0;
 }
 
-/* The group's feed, copied as it is into files/<group>/calendar.ics. */
-static void
+/* The group's feed, copied as it is into files/<group>/calendar.ics:
+ * 1, or 0 when there is none (yet). */
+static int
 feed_copy(struct site *s, const struct group *g)
 {
 	char *path = xasprintf("%s/calendar.ics", g->id), *data = NULL;
 	int fd = open(s->cfg->repository, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	int have = 0;
 
-	if (fd != -1 && archive_read_file(fd, path, PAGE_MAX, &data) == 0)
+	if (fd != -1 && archive_read_file(fd, path, PAGE_MAX, &data) == 0) {
 		add_page(s, xasprintf("files/%s", path), data, strlen(data),
 		    NULL);
+		have = 1;
+	}
 	if (fd != -1)
 		close(fd);
 	free(path);
+	return have;
 }
 
 static int
@@ -501,13 +525,12 @@ group_page(struct site *s, const struct group *g, char **err)
 	text(&b, g->name);
 	buf_adds(&b, "</h1>\n");
 	coordinators(&b, g, w);
-	upcoming(&b, g, &q, &next, s->now, w);
+	upcoming(&b, g, &q, &next, s->now, feed_copy(s, g), w);
 	held(&b, g, &q, s->now, w);
 	quota_picture(&b, g, &q, w);
 	experiences(&b, s->cfg, g, w);
 	if (records(s, &b, g, tm.year, w, err) == 0) {
 		buf_adds(&b, "</body>\n</html>\n");
-		feed_copy(s, g);
 		add_page(s, xasprintf("%s.html", g->id), xstrdup(buf_str(&b)),
 		    b.len, NULL);
 		rc = 0;
