@@ -480,6 +480,7 @@ push_status(const char *ref, const char *status, void *arg)
 static int
 push(git_repository *r, const char *url, char **why)
 {
+	git_remote_create_options ro;
 	git_push_options po;
 	git_reference *head = NULL;
 	git_remote *remote = NULL;
@@ -495,7 +496,13 @@ push(git_repository *r, const char *url, char **why)
 	    git_reference_name(head));
 	po.callbacks.push_update_reference = push_status;
 	po.callbacks.payload = why;
-	if (git_remote_create_anonymous(&remote, r, url) != 0) {
+	/* The URL as configured: no url.*.insteadOf of the repository's
+	 * (whose lookup, in libgit2 1.5, also leaks a regex match). */
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = r;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+	    GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, url, &ro) != 0) {
 		*why = git_why("use the remote", url);
 		goto out;
 	}
