@@ -229,6 +229,7 @@ static const struct key keys[] = {
 	KEY(S_DAEMON, "language", T_LANGUAGE, 0, AT(config, language), "es"),
 	INT(S_DAEMON, "tick", 0, AT(config, tick), "60", 1, 86400),
 	KEY(S_DAEMON, "metrics", T_PATH, 0, AT(config, metrics), NULL),
+	KEY(S_DAEMON, "publish", T_TEXT, 0, AT(config, publish), NULL),
 
 	KEY(S_ORGANIZER, "name", T_TEXT, REQ, AT(config, org_name), NULL),
 	KEY(S_ORGANIZER, "email", T_EMAIL, REQ, AT(config, org_email), NULL),

@@ -162,6 +162,7 @@ struct config {
 	char       *language;
 	int         tick;
 	char       *metrics;          /* node_exporter textfile, or NULL */
+	char       *publish;          /* git remote URL (repo.h), or NULL */
 	/* [organizer] */
 	char       *org_name;
 	char       *org_email;

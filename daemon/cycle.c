@@ -18,6 +18,7 @@
 #include "outbox.h"
 #include "plan.h"
 #include "quota.h"
+#include "repo.h"
 #include "report.h"
 #include "store.h"
 #include "util.h"
@@ -239,6 +240,7 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	    steps_and_send(&c, stop, &os, &os2, err) == -1 ||
 	    account_record(cfg, st, now, err) == -1 ||
 	    report_calendar_write(cfg, st, now, NULL, err) == -1 ||
+	    repo_cycle(cfg, st, now, err) == -1 ||
 	    housekeeping(&c, err) == -1)
 		rc = store_failed(&c, err);
 	else {

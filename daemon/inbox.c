@@ -33,6 +33,7 @@
 #include "milestone.h"
 #include "msgid.h"
 #include "outage.h"
+#include "repo.h"
 #include "oauth.h"
 #include "store.h"
 #include "template.h"
@@ -1359,6 +1360,33 @@ archive_in_repository(struct ictx *c, const struct group *g,
 	return ar;
 }
 
+/* What archive_store() wrote, journaled for the git history (repo.h)
+ * in the message's transaction: its author is the sender.  0 / -1. */
+static int
+journal_item(struct ictx *c, const struct group *g, const char *kind,
+    const struct store_plan_meeting *r, const struct archive_stored *as)
+{
+	const struct member *m = config_member(g, c->v->from);
+	struct repo_change rc;
+	char *dir = xasprintf("%s/", as->dir);
+	const char *paths[] = { dir };
+	int ok;
+
+	memset(&rc, 0, sizeof rc);
+	rc.author_name = m != NULL ? m->name : NULL;
+	rc.author_email = c->v->from;
+	rc.group_id = g->id;
+	rc.meeting_uid = r ? r->uid : NULL;
+	rc.kind = kind;
+	rc.message_id = c->msgid;
+	rc.paths = paths;
+	rc.npaths = 1;
+	rc.at = c->now;
+	ok = repo_commit(c->st, &rc, c->err);
+	free(dir);
+	return ok;
+}
+
 /* archive_in_repository(), unless the repository or the group's
  * directory is down and waits for its next try: then, and when the
  * write fails for their fault, c->resource says which.  0, or -1 with
@@ -1384,7 +1412,7 @@ into_repository(struct ictx *c, const struct group *g, const char *kind,
 		env_failed(c, xstrdup(OUTAGE_REPOSITORY), 0);
 	else if (ar == ARCHIVE_GROUP)
 		env_failed(c, outage_group(g->id), 0);
-	if (ar != ARCHIVE_OK)
+	if (ar != ARCHIVE_OK || journal_item(c, g, kind, r, as) == -1)
 		return -1;
 	return due == OUTAGE_TRY ? outage_repository_ok(c->cfg, c->st, g->id,
 	    c->now, c->err) : 0;

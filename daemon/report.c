@@ -16,11 +16,13 @@
 
 #include "archive.h"
 #include "config.h"
+#include "htmlreport.h"
 #include "ical.h"
 #include "log.h"
 #include "milestone.h"
 #include "outage.h"
 #include "quota.h"
+#include "repo.h"
 #include "report.h"
 #include "store.h"
 #include "trust.h"
@@ -955,9 +957,12 @@ report_annual(FILE *fp, const struct config *cfg, struct store *st,
 
 	if (format == NULL)
 		format = "md";
+	if (strcmp(format, "html") == 0)
+		return htmlreport_write(fp, cfg, st, now, year, err);
 	if (strcmp(format, "md") != 0 && strcmp(format, "csv") != 0 &&
 	    strcmp(format, "json") != 0) {
-		*err = xasprintf("unknown report format '%s': md, csv or json",
+		*err = xasprintf("unknown report format '%s': md, csv, json "
+		    "or html",
 		    format);
 		return -1;
 	}
@@ -1100,6 +1105,29 @@ feed_same(int gfd, const char *text)
 	return same;
 }
 
+/* The feed about to be replaced, journaled first (repo.h): whatever
+ * is on disk after a crash gets its commit.  ARCHIVE_OK, or -1 (store,
+ * *err). */
+static int
+journal_feed(struct store *st, const struct group *g, long long now,
+    char **err)
+{
+	char *path = xasprintf("%s/calendar.ics", g->id);
+	const char *paths[] = { path };
+	struct repo_change c;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	c.group_id = g->id;
+	c.kind = "calendar";
+	c.paths = paths;
+	c.npaths = 1;
+	c.at = now;
+	rc = repo_commit(st, &c, err) == -1 ? -1 : ARCHIVE_OK;
+	free(path);
+	return rc;
+}
+
 /* Render and write g's feed into gfd unless it shows what it showed when
  * written last (the digest is recorded, and only after a write: a write
  * that fails is tried again).  ARCHIVE_OK, or the write's failure with
@@ -1123,7 +1151,8 @@ put_feed(const struct config *cfg, struct store *st, const struct group *g,
 		rc = -1;
 		goto out;
 	}
-	if (!feed_same(gfd, text) && (rc = archive_write_file(gfd,
+	if (!feed_same(gfd, text) && (rc = journal_feed(st, g, now,
+	    err)) == ARCHIVE_OK && (rc = archive_write_file(gfd,
 	    "calendar.ics", text, strlen(text), werr)) == ARCHIVE_OK) {
 		log_debug("%s: calendar feed written", g->id);
 		if (written != NULL)

@@ -377,6 +377,24 @@ static const char migration_10[] =
 	"  sender     TEXT,"
 	"  PRIMARY KEY (group_id, name)"
 	") WITHOUT ROWID;";
+/* The repository's journal (repo.h): one row per change convened made to
+ * the repository and has not committed to its git history yet, written
+ * in the transaction that records what the files are (before the files
+ * for a file that is replaced), removed once the commit is made.
+ * AUTOINCREMENT: an id is never used twice, so a commit's trailer names
+ * one row only. */
+static const char migration_11[] =
+	"CREATE TABLE repo_journal ("
+	"  id           INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  author_name  TEXT,"
+	"  author_email TEXT,"
+	"  group_id     TEXT,"
+	"  meeting_uid  TEXT,"
+	"  kind         TEXT NOT NULL,"
+	"  message_id   TEXT,"
+	"  paths        TEXT NOT NULL,"
+	"  at           INTEGER NOT NULL"
+	");";
 
 static const char *const migrations[] = {
 	migration_1,
@@ -389,6 +407,7 @@ static const char *const migrations[] = {
 	migration_8,
 	migration_9,
 	migration_10,
+	migration_11,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -493,6 +512,9 @@ enum stmt_id {
 	ST_NOTICE_PUT,
 	ST_MILESTONE_DONE_SET,
 	ST_MILESTONE_DONE_GET,
+	ST_REPO_ADD,
+	ST_REPO_NEXT,
+	ST_REPO_DROP,
 	ST__COUNT
 };
 
@@ -1057,6 +1079,15 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"  held_back) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 	" ON CONFLICT (kind, recipient, meeting_uid, sender) DO UPDATE SET"
 	"  at = excluded.at, held_back = excluded.held_back",
+	[ST_REPO_ADD] =
+	    "INSERT INTO repo_journal (author_name, author_email, group_id,"
+	    "  meeting_uid, kind, message_id, paths, at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_REPO_NEXT] =
+	    "SELECT id, author_name, author_email, group_id, meeting_uid, kind,"
+	    "  message_id, paths, at FROM repo_journal ORDER BY id LIMIT 1",
+	[ST_REPO_DROP] =
+	    "DELETE FROM repo_journal WHERE id = ?",
 };
 
 struct store {
@@ -3873,4 +3904,65 @@ store_milestone_done_on(struct store *s, const char *group_id,
 		sqlite3_reset(st);
 	}
 	return rc;
+}
+
+/* ---- the repository's journal (repo.h) ---- */
+
+int
+store_repo_add(struct store *s, const struct store_repo_change *c,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_REPO_ADD, "tttttttl", c->author_name,
+	    c->author_email, c->group_id, c->meeting_uid, c->kind,
+	    c->message_id, c->paths, c->at)) < 0)
+		return dberr(s, err, xasprintf("cannot journal a change of kind "
+		    "%s to the repository", c->kind));
+	return 0;
+}
+
+int
+store_repo_next(struct store *s, struct store_repo_change *c, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	if ((rc = one_row(s, st = stmt_get(s, ST_REPO_NEXT, ""))) == -1)
+		return dberr(s, err, xstrdup("cannot read the repository's "
+		    "journal"));
+	if (rc == 0)
+		return 0;
+	c->id = (long long)sqlite3_column_int64(st, 0);
+	c->author_name = col_dup(st, 1);
+	c->author_email = col_dup(st, 2);
+	c->group_id = col_dup(st, 3);
+	c->meeting_uid = col_dup(st, 4);
+	c->kind = col_dup(st, 5);
+	c->message_id = col_dup(st, 6);
+	c->paths = col_dup(st, 7);
+	c->at = (long long)sqlite3_column_int64(st, 8);
+	sqlite3_reset(st);
+	return 1;
+}
+
+int
+store_repo_drop(struct store *s, long long id, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_REPO_DROP, "l", id)) < 0)
+		return dberr(s, err, xasprintf("cannot forget change %lld of "
+		    "the repository's journal", id));
+	return 0;
+}
+
+void
+store_repo_change_clear(struct store_repo_change *c)
+{
+	free(c->author_name);
+	free(c->author_email);
+	free(c->group_id);
+	free(c->meeting_uid);
+	free(c->kind);
+	free(c->message_id);
+	free(c->paths);
+	memset(c, 0, sizeof *c);
 }

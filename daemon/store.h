@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /* What is at path, told from the file's first bytes without SQLite and
  * without changing anything on disk. */
@@ -752,5 +752,29 @@ int  store_milestone_done(struct store *, const struct store_milestone *m,
  * 1 done, 0 not (*done NULL), -1 error. */
 int  store_milestone_done_on(struct store *, const char *group_id,
          const char *name, char **done, char **err);
+
+/* ---- the repository's journal (repo.h) ---- */
+
+/* A change to the repository not committed to its git history yet.  The
+ * strings are the caller's (add) or the store's copies (next: released
+ * with store_repo_change_clear()); all but kind, paths may be NULL. */
+struct store_repo_change {
+	long long  id;                  /* set by next */
+	char      *author_name, *author_email;
+	char      *group_id, *meeting_uid, *kind, *message_id;
+	char      *paths;               /* relative to the repository, one a
+	                                 * line */
+	long long  at;                  /* when the change was made */
+};
+/* Journal c (its id is ignored), in the caller's transaction if any.
+ * 0 / -1. */
+int  store_repo_add(struct store *, const struct store_repo_change *c,
+         char **err);
+/* The oldest change journaled: 1 with *c filled, 0 none, -1 error. */
+int  store_repo_next(struct store *, struct store_repo_change *c,
+         char **err);
+/* The change id committed: forgotten.  0 / -1. */
+int  store_repo_drop(struct store *, long long id, char **err);
+void store_repo_change_clear(struct store_repo_change *);
 
 #endif

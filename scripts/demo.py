@@ -14,7 +14,8 @@ falling short of its quota.  The South-South group's plan of work
 each due date and answer HECHO, some with the document attached (archived
 as the group's); the last one, its adoption at the Conference, is left
 overdue and the admin told.  Prints `status` and the year's report, stops
-everything it started, and says where to look.
+everything it started, and says where to look: last, the repository's git
+history, its public site and the year's report as one HTML file.
 
 Run by Debian's /usr/bin/python3 (python3-aiosmtpd), as root or not."""
 
@@ -364,6 +365,24 @@ class Demo:
         say("  overdue milestones told to the admin:            %d" % len(overdue))
         if not overdue:
             raise SystemExit("demo: no overdue milestone was told to the admin")
+        self.site_and_report()
+
+    def site_and_report(self):
+        """Where the year's git history, the public site and the HTML
+        report are: the last lines the demo prints."""
+        repo = os.path.join(self.work, "repository")
+        html = self.convened("report", "--year", str(YEAR), "--format", "html",
+                             now="%d-12-31T12:00:00Z" % YEAR).stdout
+        report = os.path.join(self.work, "report-%d.html" % YEAR)
+        with open(report, "w", encoding="utf-8") as f:
+            f.write(html)
+        page = os.path.join(repo, "site", "south-south.html")
+        shown = "minutes" in open(page, encoding="utf-8").read() if os.path.exists(page) else False
+        say("  git history, record by record:                   git -C %s log" % repo)
+        say("  public group's page%s %s" % (
+            " (its minutes there):" if shown else ":                  ", page))
+        say("  public site:                                     %s/site/index.html" % repo)
+        say("  HTML report:                                     %s" % report)
 
 
 def main():

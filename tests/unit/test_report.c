@@ -456,7 +456,7 @@ report_md(void **state)
 	free(text);
 	assert_int_equal(report_annual(stdout, ((struct tl_ws *)*state)->cfg,
 	    ((struct tl_ws *)*state)->st, tl_utc(NOW), 2021, "xml", &err), -1);
-	assert_string_equal(err, "unknown report format 'xml': md, csv or json");
+	assert_string_equal(err, "unknown report format 'xml': md, csv, json or html");
 	free(err);
 }
 
