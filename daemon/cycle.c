@@ -16,6 +16,7 @@
 #include "outage.h"
 #include "outbox.h"
 #include "plan.h"
+#include "present.h"
 #include "quota.h"
 #include "report.h"
 #include "store.h"
@@ -27,6 +28,7 @@ static const struct {
 	cycle_group_fn *step;
 } before_send[] = {
 	{ "plan", plan_group },
+	{ "presentations", present_group },
 	{ "agenda", agenda_group },
 	{ "quota", quota_group },
 };
