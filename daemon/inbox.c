@@ -1735,10 +1735,14 @@ keep_materials(struct ictx *c, const struct group *g,
     const char *text, const struct archive_file *files, size_t nfiles,
     struct archive_stored *as)
 {
+	/* The experience lists the files; the words, archived first, are
+	 * the message's. */
+	size_t skip = text != NULL && *text != '\0';
+
 	if (into_repository(c, g, "meeting", r, text, files, nfiles, as) == -1 ||
-	    record_documents(c, g, "presentation", r->uid, as) == -1 ||
-	    present_add_files(c->st, p, as->dir, as->names, as->n,
-	    c->err) == -1)
+	    record_documents(c, g, "document", r->uid, as) == -1 ||
+	    present_add_files(c->st, p, as->dir, as->names + skip,
+	    as->n - skip, c->err) == -1)
 		return -1;
 	return tell_members_as(c, g, r, as, files, nfiles, text,
 	    "materials-notice", p->title);

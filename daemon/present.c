@@ -383,18 +383,22 @@ tell_all(const struct group *g, const struct store_plan_meeting *r,
     const struct present_mail *mail, const char *ref)
 {
 	struct change ch;
+	char own[48];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (i != k && !moved[i])
 			continue;
+		/* Letters about another offer, to the same coordinators,
+		 * are told apart from those about row k. */
+		snprintf(own, sizeof own, "moved-%lld", p[i].id);
 		ch.p = &p[i];
 		ch.what = i == k ? what : was[i] == PRESENT_WAITING ?
 		    "moved-up" : "moved-down";
 		if (i != k && present_status_of(p[i].status) ==
 		    PRESENT_WITHDRAWN)
 			continue;
-		ch.ref = ref;
+		ch.ref = i == k || ref != NULL ? ref : own;
 		ch.pos = position(p, i);
 		if (tell_change(g, r, p, n, &ch, mail) == -1)
 			return -1;
