@@ -472,13 +472,14 @@ add_offer(struct store *st, const struct group *g,
 
 /* The change verb asks of p[0..*n) (k: m's standing offer, or *n):
  * "offered", "retitled", "withdrawn", with the row it is about in *k;
- * NULL when there is nothing to do or it is refused (why says). */
+ * "" when the store failed (*err); NULL when there is nothing to do, or
+ * (*full set) the line is full (why says). */
 static const char *
 change_rows(struct store *st, const struct group *g,
     const struct store_plan_meeting *r, const struct member *m,
     enum present_verb verb, const char *title, long long now,
-    struct store_presentation **p, size_t *n, size_t *k, char *why,
-    size_t wl, char **err)
+    struct store_presentation **p, size_t *n, size_t *k, int *full,
+    char *why, size_t wl, char **err)
 {
 	struct store_presentation *q;
 
@@ -508,6 +509,7 @@ change_rows(struct store *st, const struct group *g,
 		    "retitled";
 	}
 	if (waiting_count(*p, *n) >= PRESENT_WAITING_MAX) {
+		*full = 1;
 		snprintf(why, wl, "offer from %s for %s: %d offers wait "
 		    "already", m->email, r->uid, PRESENT_WAITING_MAX);
 		return NULL;
@@ -528,7 +530,7 @@ present_apply(const struct config *cfg, struct store *st,
 	enum present_status *was = NULL;
 	enum present_result res = PRESENT_FAILED;
 	const char *what;
-	int slots = present_slots(g, r), changes, *moved = NULL;
+	int slots = present_slots(g, r), changes, full = 0, *moved = NULL;
 	size_t n = 0, k;
 
 	(void)cfg;
@@ -548,11 +550,10 @@ present_apply(const struct config *cfg, struct store *st,
 		res = PRESENT_REFUSED;
 		goto out;
 	}
-	what = change_rows(st, g, r, m, verb, title, now, &p, &n, &k, why,
-	    whylen, err);
+	what = change_rows(st, g, r, m, verb, title, now, &p, &n, &k, &full,
+	    why, whylen, err);
 	if (what == NULL) {
-		res = strstr(why, "wait already") ? PRESENT_REFUSED :
-		    PRESENT_NOTHING;
+		res = full ? PRESENT_REFUSED : PRESENT_NOTHING;
 		goto out;
 	}
 	if (*what == '\0')

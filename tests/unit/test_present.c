@@ -410,6 +410,49 @@ test_report(void **state)
 	store_plan_meeting_clear(&r);
 }
 
+/* The line is bounded: with one slot, PRESENT_WAITING_MAX wait and the
+ * next offer is refused. */
+static void
+test_line_full(void **state)
+{
+	struct buf g = BUF_INIT(BUF_OWN);
+	struct tl_ws *ws = *state;
+	struct store_plan_meeting r;
+	struct sent s;
+	char who[64], *err = NULL;
+	int i;
+
+	(void)state;
+	buf_adds(&g, "[group]\nid = ss\nname = Sur-Sur\nkind = discussion\n"
+	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
+	    "coordinator = yes\n[member luis@cepal.example.org]\nname = Luis\n"
+	    "role = secretariat\ncoordinator = yes\n");
+	for (i = 0; i < PRESENT_WAITING_MAX + 1; i++)
+		buf_addf(&g, "[member m%d@gov.example.org]\nname = M%d\n"
+		    "role = ministry\n", i, i);
+	buf_adds(&g, "[series monthly]\nsummary = Mensual\n"
+	    "start = 2021-02-17 15:00\nduration = 90\n"
+	    "rrule = FREQ=MONTHLY;BYDAY=3WE\ninvitation = occurrence\n"
+	    "presentations = 1\n");
+	tl_ws_group(ws, "10-ss.ini", buf_str(&g));
+	buf_release(&g);
+	assert_int_equal(store_meeting_get(ws->st, MARCH, &r, &err), 1);
+	for (i = 0; i < PRESENT_WAITING_MAX + 1; i++) {
+		snprintf(who, sizeof who, "m%d@gov.example.org", i);
+		assert_int_equal(act(ws, &r, who, PRESENT_OFFER, "t",
+		    "2021-03-05 12:00", &s), PRESENT_APPLIED);
+	}
+	assert_int_equal(act(ws, &r, "ana@mides.example.uy", PRESENT_OFFER,
+	    "t", "2021-03-05 12:00", &s), PRESENT_REFUSED);
+	assert_int_equal(s.n, 0);
+	/* One withdraws: there is room again. */
+	assert_int_equal(act(ws, &r, "m0@gov.example.org", PRESENT_WITHDRAW,
+	    NULL, "2021-03-05 12:00", &s), PRESENT_APPLIED);
+	assert_int_equal(act(ws, &r, "ana@mides.example.uy", PRESENT_OFFER,
+	    "t", "2021-03-05 12:00", &s), PRESENT_APPLIED);
+	store_plan_meeting_clear(&r);
+}
+
 int
 main(void)
 {
@@ -421,6 +464,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_draft_and_cycle, setup,
 		    tl_teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_line_full, setup,
+		    tl_teardown),
 	};
 
 	return cmocka_run_group_tests_name("present", tests, NULL, NULL);
