@@ -340,18 +340,20 @@ tell_change(const struct group *g, const struct store_plan_meeting *r,
     const struct store_presentation *p, size_t n, const struct change *ch,
     const struct present_mail *mail)
 {
-	struct tvar v[16];
+	struct tvar v[20];
 	struct letter l;
-	char pos[24], *acc, *wait, slots[16];
+	char pos[24], *acc, *wait, slots[16], *tag;
 	size_t nv, i;
 	int rc;
 
 	listing(p, n, &acc, &wait);
 	nv = change_vars(ch, v, pos, sizeof pos);
 	snprintf(slots, sizeof slots, "%d", present_slots(g, r));
+	tag = xasprintf("[%s]", g->id);
 	v[nv++] = (struct tvar){ "presenters", acc };
 	v[nv++] = (struct tvar){ "line", wait };
 	v[nv++] = (struct tvar){ "slots", slots };
+	v[nv++] = (struct tvar){ "tag", tag };
 	memset(&l, 0, sizeof l);
 	l.kind = "presentation-reply";
 	l.group = g;
@@ -369,6 +371,7 @@ tell_change(const struct group *g, const struct store_plan_meeting *r,
 		l.ref = ch->ref;
 		rc = mail->send(mail->arg, &l);
 	}
+	free(tag);
 	free(acc);
 	free(wait);
 	return rc;
@@ -633,7 +636,7 @@ call(const struct cycle_ctx *c, const struct group *g,
 {
 	struct tvar v[2];
 	struct letter l;
-	char slots[16], *lead;
+	char slots[16], *tag;
 	size_t i;
 	int rc;
 
@@ -641,9 +644,9 @@ call(const struct cycle_ctx *c, const struct group *g,
 	    c->now, err)) <= 0)
 		return rc;
 	snprintf(slots, sizeof slots, "%d", present_slots(g, r));
-	lead = xasprintf("[%s]", g->id);
+	tag = xasprintf("[%s]", g->id);
 	v[0] = (struct tvar){ "slots", slots };
-	v[1] = (struct tvar){ "tag", lead };
+	v[1] = (struct tvar){ "tag", tag };
 	memset(&l, 0, sizeof l);
 	l.kind = "presentations-call";
 	l.group = g;
@@ -654,7 +657,7 @@ call(const struct cycle_ctx *c, const struct group *g,
 		l.to = g->members[i].email;
 		rc = cycle_send((void *)c, &l);
 	}
-	free(lead);
+	free(tag);
 	if (rc < 0) {
 		*err = xasprintf("cannot queue the call for presentations of %s",
 		    r->uid);

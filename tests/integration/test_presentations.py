@@ -157,6 +157,8 @@ def test(ws):
     notes = by_rcpt(msgs, "presentation-notice")
     check(sorted(notes) == COORDINATORS and all(len(v) == 2 for v in notes.values()),
           "notices %s" % {k: len(v) for k, v in notes.items()})
+    check(str(notes["luis@cepal.example.org"][0]["Subject"]).startswith("[south-south] "),
+          "notice subject %s" % notes["luis@cepal.example.org"][0]["Subject"])
 
     # Kim's offer waits; a stranger answering with Kim's call, a 10 KB
     # title and a title with control characters.
