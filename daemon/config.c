@@ -37,6 +37,7 @@
 #include "config.h"
 #include "ical.h"
 #include "net.h"
+#include "present.h"
 #include "token.h"
 #include "util.h"
 #include "verp.h"
@@ -285,6 +286,8 @@ static const struct key keys[] = {
 	    "5120", 1, 25600),
 	INT(S_POLICY, "attachments_total_max_kb", 0,
 	    AT(config, attachments_total_max_kb), "10240", 1, 25600),
+	INT(S_POLICY, "presentations_lead_days", 0,
+	    AT(config, presentations_lead_days), "14", 1, 366),
 
 	/* key_file's default, beside [daemon] state, is set by check_trust(). */
 	KEY(S_TRUST, "key_file", T_CREDENTIAL, 0, AT(config, trust_key_file),
@@ -346,6 +349,8 @@ static const struct key keys[] = {
 	KEY(S_SERIES, "agenda", T_READABLE, 0, AT(series, agenda), NULL),
 	ENUM(S_SERIES, "invitation", 0, AT(series, per_occurrence), "series",
 	    invitations),
+	INT(S_SERIES, "presentations", 0, AT(series, presentations), "0", 0,
+	    PRESENT_SLOTS_MAX),
 
 	KEY(S_GUEST, "name", T_TEXT, 0, AT(guest, name), NULL),
 	KEY(S_GUEST, "language", T_LANGUAGE, 0, AT(guest, language), NULL),

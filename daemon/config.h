@@ -73,6 +73,7 @@ struct series {
 	int         per_occurrence;  /* invitation = occurrence: each meeting
 	                              * its own event even with a rule */
 	int         line;
+	int         presentations;   /* slots for volunteers (present.h) */
 };
 
 /* [milestone NAME]: a step of the plan of work (milestone.h): due on a
@@ -191,6 +192,7 @@ struct config {
 	int         agenda_max_kb;      /* a longer agenda is refused */
 	int         attachment_max_kb;  /* a bigger file is not archived */
 	int         attachments_total_max_kb;  /* nor files past this sum */
+	int         presentations_lead_days;   /* the call for volunteers */
 	/* [trust] (token.h) */
 	char       *trust_key_file;  /* a path (it holds a '/') or a systemd
 	                              * credential name; never NULL after

@@ -17,6 +17,7 @@
 #include "outage.h"
 #include "outbox.h"
 #include "plan.h"
+#include "present.h"
 #include "quota.h"
 #include "repo.h"
 #include "report.h"
@@ -29,6 +30,7 @@ static const struct {
 	cycle_group_fn *step;
 } before_send[] = {
 	{ "plan", plan_group },
+	{ "presentations", present_group },
 	{ "agenda", agenda_group },
 	{ "quota", quota_group },
 	{ "milestones", milestone_group },

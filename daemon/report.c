@@ -21,6 +21,7 @@
 #include "log.h"
 #include "milestone.h"
 #include "outage.h"
+#include "present.h"
 #include "quota.h"
 #include "repo.h"
 #include "report.h"
@@ -42,6 +43,8 @@ struct group_status {
 	size_t  ndocs;
 	struct milestone_view *ms;      /* the plan of work's milestones */
 	size_t  nms;
+	struct store_presentation *pres;    /* the year's offers (present.h) */
+	size_t  npres;
 };
 
 static void
@@ -97,10 +100,15 @@ gather(struct group_status *gs, const struct config *cfg,
 	}
 	if (milestone_views(st, g, now, &gs->ms, &gs->nms, err) == -1)
 		goto fail;
+	if (store_group_presentations(st, g->id, ical_year_start(year,
+	    g->timezone), ical_year_start(year + 1, g->timezone), &gs->pres,
+	    &gs->npres, err) == -1)
+		goto fail;
 	gs->coordination_ok = config_coordination_ok(g, &gs->why);
 	return 0;
 fail:
 	store_docs_free(gs->docs, gs->ndocs);
+	milestone_views_free(gs->ms, gs->nms);
 	quota_year_free(&gs->q);
 	strv_free(gs->bouncing, gs->nbouncing);
 	return -1;
@@ -113,6 +121,7 @@ release(struct group_status *gs)
 	strv_free(gs->bouncing, gs->nbouncing);
 	store_docs_free(gs->docs, gs->ndocs);
 	milestone_views_free(gs->ms, gs->nms);
+	store_presentations_free(gs->pres, gs->npres);
 }
 
 static int
@@ -297,7 +306,9 @@ json_group(struct buf *b, const struct group_status *gs, long long now)
 			json_str(b, m->attendees[j].partstat);
 			buf_addc(b, '}');
 		}
-		buf_adds(b, "]}");
+		buf_adds(b, "]");
+		present_json_meeting(b, gs->pres, gs->npres, m->uid);
+		buf_addc(b, '}');
 	}
 	buf_adds(b, "],\n   \"milestones\": ");
 	milestone_json(b, gs->ms, gs->nms);
@@ -361,6 +372,9 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 			    m->needs_action);
 			if (m->delegated > 0)
 				buf_addf(b, "delegated %d  ", m->delegated);
+			if (present_count(gs[i].pres, gs[i].npres, m->uid) > 0)
+				buf_addf(b, "presentations %zu  ", present_count(
+				    gs[i].pres, gs[i].npres, m->uid));
 			buf_addf(b, "minutes %s\n",
 			    m->minutes_path ? m->minutes_path : "-");
 		}
@@ -692,6 +706,35 @@ md_group(struct buf *b, const struct group_status *gs,
 	md_meetings(b, gs, now);
 	md_milestones(b, gs);
 	md_documents(b, gs);
+	if (gs->npres > 0 || present_group_has(gs->g))
+		present_report_md_group(b, gs->g, gs->pres, gs->npres);
+}
+
+/* The Conference's experiences by country, when any group has slots
+ * for them (present.h). */
+static void
+md_experiences(struct buf *b, const struct group_status *gs, size_t n)
+{
+	const struct store_presentation **rows;
+	const struct group **groups;
+	size_t *nrows, i, any = 0;
+
+	for (i = 0; i < n; i++)
+		any += gs[i].npres > 0 || present_group_has(gs[i].g);
+	if (any == 0)
+		return;
+	rows = xcalloc(n + 1, sizeof *rows);
+	groups = xcalloc(n + 1, sizeof *groups);
+	nrows = xcalloc(n + 1, sizeof *nrows);
+	for (i = 0; i < n; i++) {
+		groups[i] = gs[i].g;
+		rows[i] = gs[i].pres;
+		nrows[i] = gs[i].npres;
+	}
+	present_report_md_conference(b, groups, rows, nrows, n);
+	free(rows);
+	free(groups);
+	free(nrows);
 }
 
 static void
@@ -738,6 +781,7 @@ report_md(struct buf *b, const struct config *cfg, struct group_status *gs,
 		}
 		md_group(b, &gs[i], cfg, now);
 	}
+	md_experiences(b, gs, n);
 }
 
 /* RFC 4180: quoted when it holds a comma, a quote or a line break. */
@@ -940,6 +984,9 @@ report_json(struct buf *b, struct group_status *gs, size_t n, int year,
 		json_documents(b, &gs[i]);
 		buf_adds(b, "],\n   \"milestones\": ");
 		milestone_json(b, gs[i].ms, gs[i].nms);
+		if (gs[i].npres > 0 || present_group_has(gs[i].g))
+			present_report_json_group(b, gs[i].g, gs[i].pres,
+			    gs[i].npres);
 		buf_addc(b, '}');
 	}
 	buf_adds(b, "]}\n");

@@ -395,6 +395,32 @@ static const char migration_11[] =
 	"  paths        TEXT NOT NULL,"
 	"  at           INTEGER NOT NULL"
 	");";
+/* Volunteer presentations (present.h): one row per offer, in the order
+ * offers came (id).  status is what the slot logic made of it last;
+ * withdrawn the time it was withdrawn (NULL: standing); changes how
+ * many times its member changed it (a bound on floods); presented set
+ * once the meeting ended with it accepted: the experience record, with
+ * files the presenter's materials archived (one path a line, relative
+ * to the repository). */
+static const char migration_12[] =
+	"CREATE TABLE presentations ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  meeting_uid TEXT NOT NULL,"
+	"  group_id    TEXT NOT NULL,"
+	"  email       TEXT NOT NULL COLLATE NOCASE,"
+	"  name        TEXT,"
+	"  country     TEXT,"
+	"  title       TEXT NOT NULL,"
+	"  offered     INTEGER NOT NULL,"
+	"  withdrawn   INTEGER,"
+	"  status      TEXT NOT NULL DEFAULT 'waiting'"
+	"              CHECK (status IN ('accepted', 'waiting', 'withdrawn')),"
+	"  changes     INTEGER NOT NULL DEFAULT 1,"
+	"  presented   INTEGER NOT NULL DEFAULT 0 CHECK (presented IN (0, 1)),"
+	"  files       TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX presentations_meeting ON presentations (meeting_uid, id);"
+	"CREATE INDEX presentations_group ON presentations (group_id);";
 
 static const char *const migrations[] = {
 	migration_1,
@@ -408,6 +434,7 @@ static const char *const migrations[] = {
 	migration_9,
 	migration_10,
 	migration_11,
+	migration_12,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -515,6 +542,10 @@ enum stmt_id {
 	ST_REPO_ADD,
 	ST_REPO_NEXT,
 	ST_REPO_DROP,
+	ST_PRES_ADD,
+	ST_PRES_PUT,
+	ST_PRES_MEETING,
+	ST_PRES_GROUP,
 	ST__COUNT
 };
 
@@ -554,6 +585,11 @@ enum stmt_id {
 	"uid, group_id, series, dtstart, dtstart_wall, tzid, rrule, exdate," \
 	"  coalesce(until, 0), duration, summary, location, kind, sequence," \
 	"  content_seq, ended, cancelled, plain_organizer"
+
+#define PRES_COLUMNS \
+	"p.id, p.meeting_uid, p.group_id, p.email, p.name, p.country," \
+	"  p.title, p.offered, coalesce(p.withdrawn, -1), p.status," \
+	"  p.changes, p.presented, p.files, m.start, m.summary"
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -1088,6 +1124,26 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "  message_id, paths, at FROM repo_journal ORDER BY id LIMIT 1",
 	[ST_REPO_DROP] =
 	    "DELETE FROM repo_journal WHERE id = ?",
+
+	[ST_PRES_ADD] =
+	"INSERT INTO presentations (meeting_uid, group_id, email, name,"
+	"  country, title, offered, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	"  ?7, ?8)",
+
+	[ST_PRES_PUT] =
+	"UPDATE presentations SET title = ?2, status = ?3, withdrawn = ?4,"
+	"  changes = ?5, presented = ?6, files = ?7 WHERE id = ?1",
+
+	[ST_PRES_MEETING] =
+	"SELECT " PRES_COLUMNS " FROM presentations AS p"
+	" JOIN meetings AS m ON m.uid = p.meeting_uid"
+	" WHERE p.meeting_uid = ?1 ORDER BY p.id",
+
+	[ST_PRES_GROUP] =
+	"SELECT " PRES_COLUMNS " FROM presentations AS p"
+	" JOIN meetings AS m ON m.uid = p.meeting_uid"
+	" WHERE p.group_id = ?1 AND m.start >= ?2 AND m.start < ?3"
+	" ORDER BY m.start, p.meeting_uid, p.id",
 };
 
 struct store {
@@ -3965,4 +4021,117 @@ store_repo_change_clear(struct store_repo_change *c)
 	free(c->message_id);
 	free(c->paths);
 	memset(c, 0, sizeof *c);
+}
+
+/* ---- presentations ---- */
+
+int
+store_presentation_add(struct store *s, const struct store_presentation *p,
+    long long *id, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_PRES_ADD, "ttttttlt", p->meeting_uid,
+	    p->group_id, p->email, p->name, p->country, p->title, p->offered,
+	    p->status)) < 0)
+		return dberr(s, err, xasprintf("cannot record the offer of %s "
+		    "for %s", p->email, p->meeting_uid));
+	*id = (long long)sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int
+store_presentation_put(struct store *s, const struct store_presentation *p,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_PRES_PUT, "lttLiit", p->id, p->title,
+	    p->status, p->withdrawn, p->changes, p->presented,
+	    p->files ? p->files : "")) < 0)
+		return dberr(s, err, xasprintf("cannot update the offer of %s "
+		    "for %s", p->email, p->meeting_uid));
+	return 0;
+}
+
+static void
+read_presentation(sqlite3_stmt *st, void *out)
+{
+	struct store_presentation *p = out;
+
+	p->id = sqlite3_column_int64(st, 0);
+	p->meeting_uid = col_dup(st, 1);
+	p->group_id = col_dup(st, 2);
+	p->email = col_dup(st, 3);
+	p->name = col_dup(st, 4);
+	p->country = col_dup(st, 5);
+	p->title = col_dup(st, 6);
+	p->offered = sqlite3_column_int64(st, 7);
+	p->withdrawn = sqlite3_column_int64(st, 8);
+	p->status = col_dup(st, 9);
+	p->changes = sqlite3_column_int(st, 10);
+	p->presented = sqlite3_column_int(st, 11);
+	p->files = col_dup(st, 12);
+	p->start = sqlite3_column_int64(st, 13);
+	p->summary = col_dup(st, 14);
+	if (p->email == NULL)
+		p->email = xstrdup("");
+	if (p->title == NULL)
+		p->title = xstrdup("");
+	if (p->status == NULL)
+		p->status = xstrdup("waiting");
+	if (p->files == NULL)
+		p->files = xstrdup("");
+}
+
+static void
+release_presentations(void *v, size_t n)
+{
+	store_presentations_free(v, n);
+}
+
+int
+store_meeting_presentations(struct store *s, const char *meeting_uid,
+    struct store_presentation **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_PRES_MEETING, "t", meeting_uid),
+	    sizeof **out, read_presentation, release_presentations, &v,
+	    n) == -1)
+		return dberr(s, err, xasprintf("cannot read the offers for %s",
+		    meeting_uid));
+	*out = v;
+	return 0;
+}
+
+int
+store_group_presentations(struct store *s, const char *group_id,
+    long long from, long long to, struct store_presentation **out,
+    size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_PRES_GROUP, "tll", group_id, from, to),
+	    sizeof **out, read_presentation, release_presentations, &v,
+	    n) == -1)
+		return dberr(s, err, xasprintf("cannot read the offers of %s",
+		    group_id));
+	*out = v;
+	return 0;
+}
+
+void
+store_presentations_free(struct store_presentation *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].meeting_uid);
+		free(v[i].group_id);
+		free(v[i].email);
+		free(v[i].name);
+		free(v[i].country);
+		free(v[i].title);
+		free(v[i].status);
+		free(v[i].files);
+		free(v[i].summary);
+	}
+	free(v);
 }

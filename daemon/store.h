@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 /* What is at path, told from the file's first bytes without SQLite and
  * without changing anything on disk. */
@@ -776,5 +776,45 @@ int  store_repo_next(struct store *, struct store_repo_change *c,
 /* The change id committed: forgotten.  0 / -1. */
 int  store_repo_drop(struct store *, long long id, char **err);
 void store_repo_change_clear(struct store_repo_change *);
+
+/* ---- presentations (schema 10) ---- */
+
+/* One offer to present at a meeting (present.h).  Strings are owned by
+ * the row when read (store_presentations_free), borrowed when written. */
+struct store_presentation {
+	long long  id;                 /* order of arrival */
+	char      *meeting_uid, *group_id;
+	char      *email;              /* the member's own address */
+	char      *name, *country;     /* as configured then; may be NULL */
+	char      *title;
+	long long  offered;
+	long long  withdrawn;          /* -1: standing */
+	char      *status;             /* accepted | waiting | withdrawn */
+	int        changes;            /* offers, withdrawals and new titles */
+	int        presented;          /* the meeting ended with it accepted */
+	char      *files;              /* materials archived, one path a line
+	                                * (relative to the repository), "" */
+	/* Read only, from the meeting: */
+	long long  start;
+	char      *summary;
+};
+
+/* Record a new offer (id, withdrawn, changes, presented and files are
+ * not read: a new row has none); *id is its row.  0 / -1. */
+int  store_presentation_add(struct store *, const struct store_presentation *,
+         long long *id, char **err);
+/* Write title, status, withdrawn, changes, presented and files of row
+ * p->id.  0 / -1. */
+int  store_presentation_put(struct store *, const struct store_presentation *,
+         char **err);
+/* The offers for one meeting in order of arrival; of a group's meetings
+ * with start in [from, to), by meeting start then arrival.  *out (NULL
+ * when none) freed with store_presentations_free().  0 / -1. */
+int  store_meeting_presentations(struct store *, const char *meeting_uid,
+         struct store_presentation **out, size_t *n, char **err);
+int  store_group_presentations(struct store *, const char *group_id,
+         long long from, long long to, struct store_presentation **out,
+         size_t *n, char **err);
+void store_presentations_free(struct store_presentation *, size_t);
 
 #endif

@@ -25,7 +25,9 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
     "quota-year-end", "rule-warning", "agenda-refused", "files-refused",
     "quarantine-notice", "outage-notice", "auth-notice", "confirm-request",
-    "milestone-reminder", "milestone-overdue", NULL };
+    "milestone-reminder", "milestone-overdue",
+    "presentations-call", "presentation-reply", "presentation-notice",
+    "materials-request", "materials-notice", NULL };
 
 /* Variables every meeting message takes; of a series event (recur.h):
  * that the message is about the whole series, its meetings still to come
@@ -154,6 +156,24 @@ static const char *const milestone_vars[] = {
 	NULL
 };
 
+/* Volunteer presentations (present.h): the meeting's variables, the
+ * offer (title, presenter_*, position in its list, its status as a flag:
+ * accepted or waiting, what happened to it as a flag: offered, retitled,
+ * withdrawn, moved_up, moved_down), the list as it stands (presenters
+ * accepted, line waiting: one "  N. country, name: title" a line), the
+ * slots, and for the materials the files (one name a line) and
+ * sender_name. */
+static const char *const present_vars[] = {
+	"member_name", "member_email", "group_name", "group_id", "summary",
+	"kind", "openness", "date", "when_member", "when_meeting",
+	"member_timezone", "meeting_timezone", "duration", "location",
+	"organizer_name", "organizer_email", "agenda", "sequence", "tag",
+	"slots", "title", "presenter_name", "presenter_email",
+	"presenter_country", "position", "accepted", "waiting", "offered",
+	"retitled", "withdrawn", "moved_up", "moved_down", "presenters",
+	"line", "files", "sender_name", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -181,6 +201,11 @@ static const struct {
 	{ "confirm-request", confirm_vars },
 	{ "milestone-reminder", milestone_vars },
 	{ "milestone-overdue", milestone_vars },
+	{ "presentations-call", present_vars },
+	{ "presentation-reply", present_vars },
+	{ "presentation-notice", present_vars },
+	{ "materials-request", present_vars },
+	{ "materials-notice", present_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

@@ -217,7 +217,8 @@ has_line(const char *text, const char *line)
 	"\"no-token\":" no_token ",\"not-authenticated\":0,\"spoofed\":" \
 	spoofed ",\"not-coordinator\":0,\"confirm-unproven\":0," \
 	"\"hold-limit\":0,\"loop\":0,\"expired\":0,\"future-dtstamp\":0," \
-	"\"foreign-bounce\":0,\"file-type\":0,\"rate-limited\":0}"
+	"\"foreign-bounce\":0,\"file-type\":0,\"rate-limited\":0," \
+	"\"not-member\":0,\"bad-offer\":0}"
 
 #define NO_RSVP "\"rsvp\":{\"accepted\":0,\"declined\":0,\"tentative\":0," \
 	"\"needs_action\":0}"
@@ -237,7 +238,8 @@ status_json(void **state)
 	    "\"needs_action\":0},\"attendees\":["
 	    "{\"email\":\"ana@mides.example.uy\",\"partstat\":\"ACCEPTED\"},"
 	    "{\"email\":\"kim@gov.example.bb\",\"partstat\":\"DECLINED\"},"
-	    "{\"email\":\"luis@cepal.example.org\",\"partstat\":\"TENTATIVE\"}]},"
+	    "{\"email\":\"luis@cepal.example.org\",\"partstat\":\"TENTATIVE\"}],"
+	    "\"presentations\":[]},"
 	    "{\"uid\":\"" UID("0317") "\",\"start\":\"2021-03-17T18:00:00Z\","
 	    "\"status\":\"held\",\"agenda\":\"pending\",\"minutes\":null,"
 	    "\"rsvp\":{\"accepted\":0,\"declined\":0,\"tentative\":0,"
@@ -245,16 +247,17 @@ status_json(void **state)
 	    "{\"email\":\"ana@mides.example.uy\",\"partstat\":\"NEEDS-ACTION\"},"
 	    "{\"email\":\"kim@gov.example.bb\",\"partstat\":\"NEEDS-ACTION\"},"
 	    "{\"email\":\"luis@cepal.example.org\",\"partstat\":\"NEEDS-ACTION\"}"
-	    "]},"
+	    "],\"presentations\":[]},"
 	    "{\"uid\":\"" UID("0421") "\",\"start\":\"2021-04-21T18:00:00Z\","
 	    "\"status\":\"cancelled\",\"agenda\":\"pending\",\"minutes\":null,"
-	    NO_RSVP ",\"attendees\":[]},"
+	    NO_RSVP ",\"attendees\":[],\"presentations\":[]},"
 	    "{\"uid\":\"" UID("0519") "\",\"start\":\"2021-05-19T18:00:00Z\","
 	    "\"status\":\"scheduled\",\"agenda\":\"pending\",\"minutes\":null,"
-	    NO_RSVP ",\"attendees\":[]},"
+	    NO_RSVP ",\"attendees\":[],\"presentations\":[]},"
 	    "{\"uid\":\"" UID("0616") "\",\"start\":\"2021-06-16T18:00:00Z\","
 	    "\"status\":\"scheduled\",\"agenda\":\"pending\",\"minutes\":null,"
-	    NO_RSVP ",\"attendees\":[]}],\"milestones\":[]},"
+	    NO_RSVP ",\"attendees\":[],\"presentations\":[]}],"
+	    "\"milestones\":[]},"
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
 	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[]}]," ACCOUNTS ","

@@ -215,6 +215,7 @@ test_fresh_db(void **state)
 
 	s = open_ok(f->db);
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+	assert_true(STORE_SCHEMA_VERSION >= 9);
 	for (i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++)
 		if (!raw_has(f->db, "table", all_tables[i]))
 			fail_msg("table %s missing", all_tables[i]);
