@@ -10,6 +10,7 @@
 #include "config.h"
 #include "cycle.h"
 #include "inbox.h"
+#include "list.h"
 #include "log.h"
 #include "metrics.h"
 #include "notice.h"
@@ -29,6 +30,7 @@ static const struct {
 	{ "plan", plan_group },
 	{ "agenda", agenda_group },
 	{ "quota", quota_group },
+	{ "list", list_group },
 };
 
 /* The group is rolled back, and what it counted with it. */

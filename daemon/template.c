@@ -25,7 +25,7 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
     "quota-year-end", "rule-warning", "agenda-refused", "files-refused",
     "quarantine-notice", "outage-notice", "auth-notice", "confirm-request",
-    NULL };
+    "list-moderation", NULL };
 
 /* Variables every meeting message takes; of a series event (recur.h):
  * that the message is about the whole series, its meetings still to come
@@ -143,6 +143,16 @@ static const char *const confirm_vars[] = {
 	"kind_agreement", NULL
 };
 
+/* The coordinators asked about posts held for a group's list (list.h):
+ * the posts (one numbered entry each, quoted), how many (count), how
+ * many more wait for a later request (more, empty when none), the day
+ * they are dropped (until) and the list's address. */
+static const char *const list_moderation_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "posts", "count", "more", "until",
+	"list_address", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -168,6 +178,7 @@ static const struct {
 	{ "outage-notice", outage_vars },
 	{ "auth-notice", auth_vars },
 	{ "confirm-request", confirm_vars },
+	{ "list-moderation", list_moderation_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */
