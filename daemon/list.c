@@ -831,6 +831,30 @@ list_inbox(struct list_in *in, enum inbox_result *res)
 	return 1;
 }
 
+/* ---- status and report ---------------------------------------------------- */
+
+char *
+list_status_json(const struct config *cfg, struct store *st,
+    const struct group *g, char **err)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	struct store_post_stats ps;
+	long long paused;
+	char *l;
+
+	if (store_post_stats(st, g->id, &ps, err) == -1 ||
+	    (paused = store_readers_paused(st, g->id, err)) == -1)
+		return NULL;
+	l = list_address(cfg, g);
+	buf_adds(&b, "{\"address\": ");
+	json_str_or_null(&b, l);
+	buf_addf(&b, ", \"posting\": \"%s\", \"posts\": %lld, \"held\": %lld, "
+	    "\"paused\": %lld}", g->posting == LIST_POSTING_MODERATED ?
+	    "moderated" : "moderated-unproven", ps.relayed, ps.held, paused);
+	free(l);
+	return buf_detach(&b);
+}
+
 /* ---- the cycle's side ------------------------------------------------------- */
 
 /* The listing of the posts of batch, for the request: a number, the

@@ -152,6 +152,15 @@ struct list_in {
  * store and the outbox in the caller's transaction. */
 int list_inbox(struct list_in *in, enum inbox_result *res);
 
+/* ---- status and report ---- */
+
+/* The "list" object of g in `status --json` (README.md):
+ * {"address", "posting", "posts" (relayed, ever), "held" (now),
+ * "paused" (members whose list mail is paused)}.  NULL with *err set
+ * when the store fails; caller frees. */
+char *list_status_json(const struct config *, struct store *,
+          const struct group *g, char **err);
+
 /* ---- the cycle's side ---- */
 
 /* For group g: expire held posts, send a moderation request when one is

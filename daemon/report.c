@@ -17,6 +17,7 @@
 #include "archive.h"
 #include "config.h"
 #include "ical.h"
+#include "list.h"
 #include "log.h"
 #include "outage.h"
 #include "quota.h"
@@ -37,6 +38,7 @@ struct group_status {
 	size_t  nbouncing;
 	struct store_doc *docs; /* annual report only */
 	size_t  ndocs;
+	char   *list;           /* the list's status object (list.h) */
 };
 
 static void
@@ -90,9 +92,12 @@ gather(struct group_status *gs, const struct config *cfg,
 		    &gs->ndocs, err) == -1)
 			goto fail;
 	}
+	if ((gs->list = list_status_json(cfg, st, g, err)) == NULL)
+		goto fail;
 	gs->coordination_ok = config_coordination_ok(g, &gs->why);
 	return 0;
 fail:
+	store_docs_free(gs->docs, gs->ndocs);
 	quota_year_free(&gs->q);
 	strv_free(gs->bouncing, gs->nbouncing);
 	return -1;
@@ -104,6 +109,7 @@ release(struct group_status *gs)
 	quota_year_free(&gs->q);
 	strv_free(gs->bouncing, gs->nbouncing);
 	store_docs_free(gs->docs, gs->ndocs);
+	free(gs->list);
 }
 
 static int
@@ -290,7 +296,12 @@ json_group(struct buf *b, const struct group_status *gs, long long now)
 		}
 		buf_adds(b, "]}");
 	}
-	buf_adds(b, "]}");
+	buf_adds(b, "]");
+	if (gs->list != NULL) {
+		buf_adds(b, ",\n   \"list\": ");
+		buf_adds(b, gs->list);
+	}
+	buf_addc(b, '}');
 }
 
 static void

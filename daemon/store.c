@@ -518,6 +518,7 @@ enum stmt_id {
 	ST_READER_GET,
 	ST_READER_SET,
 	ST_POSTS_MONTHS,
+	ST_READERS_PAUSED,
 	ST__COUNT
 };
 
@@ -1128,6 +1129,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"SELECT strftime('%Y-%m', received, 'unixepoch'), count(*)"
 	" FROM list_posts WHERE group_id = ?1 AND state = 'relayed'"
 	"  AND received >= ?2 AND received < ?3 GROUP BY 1 ORDER BY 1",
+
+	[ST_READERS_PAUSED] =
+	"SELECT count(*) FROM list_readers WHERE group_id = ?1 AND paused",
 };
 
 struct store {
@@ -4135,4 +4139,22 @@ store_posts_months(struct store *s, const char *group_id, long long from,
 		    "by month", group_id));
 	*out = v;
 	return 0;
+}
+
+long long
+store_readers_paused(struct store *s, const char *group_id, char **err)
+{
+	sqlite3_stmt *st;
+	long long n = 0;
+	int rc;
+
+	rc = one_row(s, st = stmt_get(s, ST_READERS_PAUSED, "t", group_id));
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot count the paused readers "
+		    "of %s", group_id));
+	if (rc == 1) {
+		n = (long long)sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return n;
 }

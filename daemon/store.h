@@ -808,6 +808,9 @@ struct store_reader {
 /* 1 with *out, 0 none recorded (*out: each, not paused), -1 error. */
 int  store_reader_get(struct store *, const char *group_id,
          const char *email, struct store_reader *out, char **err);
+/* How many readers of group have their list mail paused, or -1. */
+long long store_readers_paused(struct store *, const char *group_id,
+         char **err);
 /* 0 / -1. */
 int  store_reader_set(struct store *, const char *group_id,
          const char *email, const struct store_reader *r, char **err);
