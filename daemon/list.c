@@ -21,6 +21,7 @@
 #include "cycle.h"
 #include "filetype.h"
 #include "letter.h"
+#include "log.h"
 #include "list.h"
 #include "mime.h"
 #include "msgid.h"
@@ -735,6 +736,142 @@ moderation(struct list_in *in, enum inbox_result *res)
 	return 1;
 }
 
+/* Whether the message proves itself as who's answer, for g (trust.h):
+ * their token for the group, or authentication.  1 yes, 0 no. */
+static int
+proven_as(struct list_in *in, const struct group *g, const char *who)
+{
+	struct trust_scope sc = { TOKEN_GROUP, g->id };
+	struct trust_proof p;
+
+	trust_gather_as(in->cfg, in->v, who, in->folder, &sc, 1, &p);
+	return trust_decide(TRUST_ANSWER, &p) == TRUST_ALLOW;
+}
+
+/* ---- how a member reads the list (item 4) ---- */
+
+static const char *const cmd_words[] = {
+	[LIST_CMD_DIGEST] = "DIGEST", [LIST_CMD_NOMAIL] = "NOMAIL",
+	[LIST_CMD_RESUME] = "RESUME",
+};
+
+/* The list-delivery letter to `to`: how they read g's list now (rd),
+ * and that cmd was done, or must be confirmed (confirm), or how to
+ * choose (cmd LIST_CMD_NONE).  Those not asked for by a proven message
+ * go at most once an hour to one reader.  0 / -1. */
+static int
+tell_reader(struct list_in *in, const struct group *g, const char *to,
+    const struct store_reader *rd, enum list_command cmd, int confirm)
+{
+	char *l = list_address(in->cfg, g), *r = list_request_address(in->cfg,
+	    g);
+	const char *word = cmd == LIST_CMD_NONE ? NULL : cmd_words[cmd];
+	long long back;
+	struct letter lt;
+	int rc = 0;
+
+	if ((cmd == LIST_CMD_NONE || confirm) && (rc = store_notice_allow(in->st,
+	    "list-delivery", to, NULL, NULL, in->now, in->now - LIST_ASK_GAP,
+	    &back, in->err)) != 1)
+		goto out;
+	{
+		const struct tvar vars[] = {
+			{ "delivery_each", strcmp(rd->delivery, "each") ? NULL :
+			    "1" },
+			{ "delivery_digest", strcmp(rd->delivery, "digest") ?
+			    NULL : "1" },
+			{ "delivery_nomail", strcmp(rd->delivery, "nomail") ?
+			    NULL : "1" },
+			{ "paused", rd->paused ? "1" : NULL },
+			{ "command", word },
+			{ "confirm", confirm ? word : NULL },
+			{ "done", !confirm && word ? word : NULL },
+			{ "list_address", l }, { "request_address", r },
+		};
+
+		memset(&lt, 0, sizeof lt);
+		lt.kind = "list-delivery";
+		lt.group = g;
+		lt.to = to;
+		lt.ref = in->msgid;
+		lt.vars = vars;
+		lt.nvars = sizeof vars / sizeof vars[0];
+		rc = letter_queue(in->cfg, in->st, &lt, in->now, in->err);
+	}
+out:
+	free(l);
+	free(r);
+	return rc == -1 ? -1 : 0;
+}
+
+/* A member's command: done when the message proves itself, else the
+ * member asked to confirm it by reply; no command: how to choose. */
+static enum inbox_result
+command(struct list_in *in, const struct group *g, enum list_command cmd)
+{
+	const struct member *mb = config_member_of(g, in->v->from);
+	struct store_reader rd;
+	int confirm;
+
+	if (mb == NULL) {
+		say(in, "list command to %s from %s, not a member: ignored",
+		    g->id, in->v->from ? in->v->from : "nobody");
+		return INBOX_IGNORED;
+	}
+	if (store_reader_get(in->st, g->id, mb->email, &rd, in->err) == -1)
+		return INBOX_FAILED;
+	confirm = cmd != LIST_CMD_NONE && !proven_as(in, g, mb->email);
+	if (cmd != LIST_CMD_NONE && !confirm) {
+		snprintf(rd.delivery, sizeof rd.delivery, "%s",
+		    cmd == LIST_CMD_DIGEST ? "digest" : cmd == LIST_CMD_NOMAIL ?
+		    "nomail" : "each");
+		if (cmd == LIST_CMD_DIGEST)
+			rd.digest_at = in->now;
+		if (cmd == LIST_CMD_RESUME) {
+			rd.paused = rd.told = 0;
+			rd.resumed_at = in->now;
+		}
+		if (store_reader_set(in->st, g->id, mb->email, &rd, in->err) ==
+		    -1)
+			return INBOX_FAILED;
+	}
+	if (tell_reader(in, g, mb->email, &rd, cmd, confirm) == -1)
+		return INBOX_FAILED;
+	if (cmd == LIST_CMD_NONE)
+		say(in, "%s asked the list of %s for help", mb->email, g->id);
+	else
+		say(in, "%s %s %s for the list of %s", mb->email, confirm ?
+		    "asked to confirm" : "set", cmd_words[cmd], g->id);
+	return INBOX_APPLIED;
+}
+
+/* 1 when cmd sets how one reads the list. */
+static int
+delivery_command(enum list_command cmd)
+{
+	return cmd == LIST_CMD_DIGEST || cmd == LIST_CMD_NOMAIL ||
+	    cmd == LIST_CMD_RESUME;
+}
+
+/* The command a message carries in its first line, or for the command
+ * address, in its subject ("unsubscribe": NOMAIL); else none. */
+static enum list_command
+command_of(const struct mime_msg *m, int request)
+{
+	unsigned long which;
+	enum list_command cmd;
+	char *text = inbox_unquoted(m->text);
+
+	cmd = list_command(text, &which);
+	free(text);
+	if (!delivery_command(cmd) && request)
+		cmd = list_command(m->subject, &which);
+	if (!delivery_command(cmd) && request && m->subject != NULL &&
+	    strcasestr(m->subject, "unsubscribe") != NULL)
+		cmd = LIST_CMD_NOMAIL;
+	return delivery_command(cmd) ? cmd : LIST_CMD_NONE;
+}
+
 /* Whether a post's sender may post to g and proves it: 1 yes, 0 no (with
  * *why). */
 static int
@@ -743,8 +880,6 @@ may_post(struct list_in *in, const struct group *g, const char **why)
 	const struct member *mb = config_member_of(g, in->v->from);
 	const struct guest *gu = g->list_guests ? config_guest(g,
 	    in->v->from) : NULL;
-	struct trust_scope sc = { TOKEN_GROUP, g->id };
-	struct trust_proof p;
 
 	if (mb == NULL && gu == NULL) {
 		*why = "not a member";
@@ -754,9 +889,7 @@ may_post(struct list_in *in, const struct group *g, const char **why)
 		*why = "the list is moderated";
 		return 0;
 	}
-	trust_gather_as(in->cfg, in->v, mb ? mb->email : gu->email, in->folder,
-	    &sc, 1, &p);
-	if (trust_decide(TRUST_ANSWER, &p) != TRUST_ALLOW) {
+	if (!proven_as(in, g, mb ? mb->email : gu->email)) {
 		*why = "no reply token of the sender's, not authenticated";
 		return 0;
 	}
@@ -781,6 +914,9 @@ post(struct list_in *in, const struct group *g)
 		    m->html_only ? " (HTML only)" : "");
 		return INBOX_IGNORED;
 	}
+	if (config_member_of(g, in->v->from) != NULL &&
+	    delivery_command(command_of(m, 0)))
+		return command(in, g, command_of(m, 0));
 	ok = may_post(in, g, &why);
 	if (ok && (n = relay(in->cfg, in->st, in->now, g, in->v, in->msgid,
 	    in->err)) == -1)
@@ -803,6 +939,20 @@ post(struct list_in *in, const struct group *g)
 	return INBOX_APPLIED;
 }
 
+/* A reply to a list-delivery letter of ours: 1 with *res, else 0. */
+static int
+delivery_reply(struct list_in *in, enum inbox_result *res)
+{
+	const struct group *g;
+	struct msgid id;
+
+	if (!answers(in->cfg, in->v->msg, "list-delivery", &id) ||
+	    (g = config_group(in->cfg, id.group)) == NULL)
+		return 0;
+	*res = command(in, g, command_of(in->v->msg, 1));
+	return 1;
+}
+
 int
 list_inbox(struct list_in *in, enum inbox_result *res)
 {
@@ -812,7 +962,7 @@ list_inbox(struct list_in *in, enum inbox_result *res)
 
 	if (m == NULL)
 		return 0;
-	if (moderation(in, res))
+	if (moderation(in, res) || delivery_reply(in, res))
 		return 1;
 	if ((g = list_addressed(in->cfg, m, &request)) == NULL)
 		return 0;
@@ -822,9 +972,7 @@ list_inbox(struct list_in *in, enum inbox_result *res)
 		return 1;
 	}
 	if (request) {
-		say(in, "mail to the command address of %s: nothing it asks is "
-		    "understood", g->id);
-		*res = INBOX_IGNORED;
+		*res = command(in, g, command_of(m, 1));
 		return 1;
 	}
 	*res = post(in, g);
@@ -953,6 +1101,161 @@ ask(const struct cycle_ctx *c, const struct group *g, long long batch,
 	return rc;
 }
 
+/* The text of post p for a digest: its sender, subject and date, then
+ * its text, cut at LIST_DIGEST_TEXT bytes (on a character's start). */
+static void
+digest_entry(const struct cycle_ctx *c, const struct group *g,
+    const struct store_post *p, size_t n, struct buf *b, char **err)
+{
+	struct verdict *v;
+	char *raw = NULL, *when;
+	const char *text;
+	size_t len = 0, cut;
+
+	if (store_post_raw(c->st, p->message_id, &raw, &len, err) == -1)
+		log_warnx("%s", *err);
+	classify(raw ? raw : "", len, &v);
+	text = v->msg && v->msg->text ? v->msg->text : "";
+	len = strlen(text);
+	for (cut = len > LIST_DIGEST_TEXT ? LIST_DIGEST_TEXT : len; cut > 0 &&
+	    cut < len && ((unsigned char)text[cut] & 0xc0) == 0x80; cut--)
+		;
+	when = template_date(g->language, p->received, g->timezone);
+	buf_addf(b, "[%zu] %s\n    %s\n    %s\n\n", n, p->sender ? p->sender :
+	    "?", p->subject ? p->subject : "", when);
+	buf_add(b, text, cut);
+	buf_adds(b, cut < len ? "\n[...]\n" : "\n");
+	buf_adds(b, "\n------------------------------------------------------------"
+	    "\n\n");
+	free(when);
+	verdict_free(v);
+	free(raw);
+}
+
+/* Member to's daily digest, when they read so and it is due: the posts
+ * relayed since the last one.  0 / -1. */
+static int
+digest_one(const struct cycle_ctx *c, const struct group *g, const char *to,
+    struct store_reader *rd, char **err)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	struct store_post *ps;
+	char *count, *list, ref[32];
+	struct letter l;
+	size_t n, i;
+	int rc;
+
+	if (strcmp(rd->delivery, "digest") != 0 || rd->paused ||
+	    c->now - rd->digest_at < DAY)
+		return 0;
+	if (store_posts(c->st, g->id, "relayed", -1, rd->digest_at,
+	    LIST_DIGEST_MAX, &ps, &n, err) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		digest_entry(c, g, &ps[i], i + 1, &b, err);
+	store_posts_free(ps, n);
+	if (n == 0) {
+		buf_release(&b);
+		return 0;
+	}
+	count = xasprintf("%zu", n);
+	list = list_address(c->cfg, g);
+	snprintf(ref, sizeof ref, "%lld", c->now);
+	{
+		const struct tvar vars[] = { { "posts", buf_str(&b) },
+		    { "count", count }, { "list_address", list } };
+
+		memset(&l, 0, sizeof l);
+		l.kind = "list-digest";
+		l.group = g;
+		l.to = to;
+		l.ref = ref;
+		l.vars = vars;
+		l.nvars = sizeof vars / sizeof vars[0];
+		rc = letter_queue(c->cfg, c->st, &l, c->now, err);
+	}
+	free(list);
+	free(count);
+	buf_release(&b);
+	if (rc == -1)
+		return -1;
+	c->cs->queued += rc;
+	rd->digest_at = c->now;
+	return store_reader_set(c->st, g->id, to, rd, err);
+}
+
+/* The coordinators of g told, once, that mb's list mail is paused. */
+static int
+tell_paused(const struct cycle_ctx *c, const struct group *g,
+    const struct member *mb, char **err)
+{
+	char ref[64];
+	struct letter l;
+	size_t i;
+	int rc;
+	const struct tvar vars[] = { { "paused_email", mb->email },
+	    { "paused_name", mb->name } };
+
+	snprintf(ref, sizeof ref, "%s %lld", mb->email, c->now);
+	for (i = 0; i < g->nmembers; i++) {
+		if (!g->members[i].coordinator || &g->members[i] == mb)
+			continue;
+		memset(&l, 0, sizeof l);
+		l.kind = "list-paused";
+		l.group = g;
+		l.to = g->members[i].email;
+		l.ref = ref;
+		l.vars = vars;
+		l.nvars = sizeof vars / sizeof vars[0];
+		if ((rc = letter_queue(c->cfg, c->st, &l, c->now, err)) == -1)
+			return -1;
+		c->cs->queued += rc;
+	}
+	return 0;
+}
+
+/* mb's list mail paused when their bounces score LIST_BOUNCE_SCORE (a
+ * permanent failure scores it at once, any other failure 1) and the
+ * last is recent and after their last RESUME.  0 / -1. */
+static int
+bounce_pause(const struct cycle_ctx *c, const struct group *g,
+    const struct member *mb, struct store_reader *rd, char **err)
+{
+	struct store_bounce_score bs;
+	int rc;
+
+	if (rd->paused)
+		return 0;
+	if ((rc = store_bounce_score(c->st, mb->email, &bs, err)) != 1)
+		return rc;
+	if ((bs.permanent ? LIST_BOUNCE_SCORE : bs.count) < LIST_BOUNCE_SCORE ||
+	    bs.last_at <= rd->resumed_at ||
+	    bs.last_at < c->now - LIST_BOUNCE_FRESH)
+		return 0;
+	rd->paused = 1;
+	if (!rd->told && tell_paused(c, g, mb, err) == -1)
+		return -1;
+	rd->told = 1;
+	log_info("list mail of %s to %s paused: it bounces", g->id, mb->email);
+	return store_reader_set(c->st, g->id, mb->email, rd, err);
+}
+
+/* Every member's bounces and digest.  0 / -1. */
+static int
+readers(const struct cycle_ctx *c, const struct group *g, char **err)
+{
+	struct store_reader rd;
+	size_t i;
+
+	for (i = 0; i < g->nmembers; i++)
+		if (store_reader_get(c->st, g->id, g->members[i].email, &rd,
+		    err) == -1 ||
+		    bounce_pause(c, g, &g->members[i], &rd, err) == -1 ||
+		    digest_one(c, g, g->members[i].email, &rd, err) == -1)
+			return -1;
+	return 0;
+}
+
 int
 list_group(const struct cycle_ctx *c, const struct group *g, char **err)
 {
@@ -962,7 +1265,8 @@ list_group(const struct cycle_ctx *c, const struct group *g, char **err)
 
 	if (store_posts_expire(c->st, g->id, c->now - LIST_HOLD_DAYS * DAY,
 	    c->now, err) == -1 ||
-	    store_post_stats(c->st, g->id, &ps, err) == -1)
+	    store_post_stats(c->st, g->id, &ps, err) == -1 ||
+	    readers(c, g, err) == -1)
 		return -1;
 	if (ps.unasked == 0 ||
 	    (ps.last_batch != 0 && c->now - ps.last_batch < LIST_ASK_GAP) ||

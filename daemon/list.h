@@ -70,6 +70,11 @@ struct verdict;
 #define LIST_ASK_GAP    (60 * 60)       /* seconds between requests */
 #define LIST_ASK_WAIT   (24 * 60 * 60)  /* ... while one is undecided */
 #define LIST_QUOTE_MAX  600             /* bytes of a held post quoted */
+#define LIST_DIGEST_MAX 200             /* posts in one digest */
+#define LIST_DIGEST_TEXT 8000           /* bytes of one post in a digest */
+#define LIST_BOUNCE_SCORE 5             /* pauses a member's list mail */
+#define LIST_BOUNCE_FRESH (7 * 24 * 60 * 60)    /* ... when the last
+                                         * bounce is this recent */
 
 /* [group] posting. */
 enum list_posting {
@@ -163,8 +168,10 @@ char *list_status_json(const struct config *, struct store *,
 
 /* ---- the cycle's side ---- */
 
-/* For group g: expire held posts, send a moderation request when one is
- * due.  0, or -1 with *err set. */
+/* For group g: expire held posts, pause the list mail of members whose
+ * bounces score LIST_BOUNCE_SCORE (the coordinators told once), send
+ * each digest due (daily), send a moderation request when one is due.
+ * 0, or -1 with *err set. */
 int list_group(const struct cycle_ctx *, const struct group *g, char **err);
 
 #endif

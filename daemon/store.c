@@ -392,6 +392,7 @@ static const char migration_10[] =
 	"  paused    INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),"
 	"  told      INTEGER NOT NULL DEFAULT 0 CHECK (told IN (0, 1)),"
 	"  digest_at INTEGER NOT NULL DEFAULT 0,"
+	"  resumed_at INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (group_id, email)"
 	") WITHOUT ROWID;";
 
@@ -519,6 +520,7 @@ enum stmt_id {
 	ST_READER_SET,
 	ST_POSTS_MONTHS,
 	ST_READERS_PAUSED,
+	ST_BOUNCE_SCORE,
 	ST__COUNT
 };
 
@@ -1093,7 +1095,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_POSTS] =
 	"SELECT message_id, group_id, sender, subject, state, batch, received"
 	" FROM list_posts WHERE group_id = ?1 AND (?2 IS NULL OR state = ?2)"
-	"  AND (?3 < 0 OR batch = ?3) AND received >= ?4"
+	"  AND (?3 < 0 OR batch = ?3) AND coalesce(decided, received) >= ?4"
 	" ORDER BY received, message_id LIMIT ?5",
 
 	[ST_POSTS_ASK] =
@@ -1115,20 +1117,24 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" WHERE group_id = ?1 AND state = 'held' AND received < ?3",
 
 	[ST_READER_GET] =
-	"SELECT delivery, paused, told, digest_at FROM list_readers"
+	"SELECT delivery, paused, told, digest_at, resumed_at FROM list_readers"
 	" WHERE group_id = ?1 AND email = ?2",
 
 	[ST_READER_SET] =
 	"INSERT INTO list_readers (group_id, email, delivery, paused, told,"
-	"  digest_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	"  digest_at, resumed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 	" ON CONFLICT (group_id, email) DO UPDATE SET"
 	"  delivery = excluded.delivery, paused = excluded.paused,"
-	"  told = excluded.told, digest_at = excluded.digest_at",
+	"  told = excluded.told, digest_at = excluded.digest_at,"
+	"  resumed_at = excluded.resumed_at",
 
 	[ST_POSTS_MONTHS] =
 	"SELECT strftime('%Y-%m', received, 'unixepoch'), count(*)"
 	" FROM list_posts WHERE group_id = ?1 AND state = 'relayed'"
 	"  AND received >= ?2 AND received < ?3 GROUP BY 1 ORDER BY 1",
+
+	[ST_BOUNCE_SCORE] =
+	"SELECT permanent, count, last_at FROM bounces WHERE email = ?1",
 
 	[ST_READERS_PAUSED] =
 	"SELECT count(*) FROM list_readers WHERE group_id = ?1 AND paused",
@@ -4094,6 +4100,7 @@ store_reader_get(struct store *s, const char *group_id, const char *email,
 		out->paused = sqlite3_column_int(st, 1);
 		out->told = sqlite3_column_int(st, 2);
 		out->digest_at = (long long)sqlite3_column_int64(st, 3);
+		out->resumed_at = (long long)sqlite3_column_int64(st, 4);
 		sqlite3_reset(st);
 	}
 	return rc;
@@ -4103,8 +4110,8 @@ int
 store_reader_set(struct store *s, const char *group_id, const char *email,
     const struct store_reader *r, char **err)
 {
-	if (run_stmt(s, stmt_get(s, ST_READER_SET, "ttttiil", group_id, email,
-	    r->delivery, r->paused, r->told, r->digest_at)) < 0)
+	if (run_stmt(s, stmt_get(s, ST_READER_SET, "tttiill", group_id, email,
+	    r->delivery, r->paused, r->told, r->digest_at, r->resumed_at)) < 0)
 		return dberr(s, err, xasprintf("cannot record how %s reads %s",
 		    email, group_id));
 	return 0;
@@ -4157,4 +4164,25 @@ store_readers_paused(struct store *s, const char *group_id, char **err)
 		sqlite3_reset(st);
 	}
 	return n;
+}
+
+int
+store_bounce_score(struct store *s, const char *email,
+    struct store_bounce_score *out, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	rc = one_row(s, st = stmt_get(s, ST_BOUNCE_SCORE, "t", email));
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot read the bounces of %s",
+		    email));
+	if (rc == 1) {
+		out->permanent = sqlite3_column_int(st, 0);
+		out->count = (long long)sqlite3_column_int64(st, 1);
+		out->last_at = (long long)sqlite3_column_int64(st, 2);
+		sqlite3_reset(st);
+	}
+	return rc;
 }

@@ -761,8 +761,9 @@ int  store_post_set(struct store *, const char *message_id,
  * after *len bytes; caller frees).  1 found, 0 none, -1 error. */
 int  store_post_raw(struct store *, const char *message_id, char **raw,
          size_t *len, char **err);
-/* At most max posts of group in state (NULL: any), oldest first, received at or
- * after since, of moderation request batch (any when batch < 0).  *out
+/* At most max posts of group in state (NULL: any), oldest first,
+ * decided (else received) at or after since, of moderation request
+ * batch (any when batch < 0).  *out
  * (NULL when none) freed with store_posts_free().  0 / -1. */
 int  store_posts(struct store *, const char *group_id, const char *state,
          long long batch, long long since, size_t max,
@@ -804,10 +805,22 @@ struct store_reader {
 	int        paused;
 	int        told;
 	long long  digest_at;
+	long long  resumed_at;  /* their last RESUME: bounces before it no
+	                         * longer pause them */
 };
 /* 1 with *out, 0 none recorded (*out: each, not paused), -1 error. */
 int  store_reader_get(struct store *, const char *group_id,
          const char *email, struct store_reader *out, char **err);
+/* What the bounces of one address add up to (list.h's bounce score):
+ * whether the last was permanent, how many were recorded, the last's
+ * time.  1 with *out, 0 none recorded, -1 error. */
+struct store_bounce_score {
+	int        permanent;
+	long long  count;
+	long long  last_at;
+};
+int  store_bounce_score(struct store *, const char *email,
+         struct store_bounce_score *out, char **err);
 /* How many readers of group have their list mail paused, or -1. */
 long long store_readers_paused(struct store *, const char *group_id,
          char **err);

@@ -25,7 +25,8 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
     "quota-year-end", "rule-warning", "agenda-refused", "files-refused",
     "quarantine-notice", "outage-notice", "auth-notice", "confirm-request",
-    "list-moderation", NULL };
+    "list-moderation", "list-delivery", "list-digest", "list-paused",
+    NULL };
 
 /* Variables every meeting message takes; of a series event (recur.h):
  * that the message is about the whole series, its meetings still to come
@@ -153,6 +154,32 @@ static const char *const list_moderation_vars[] = {
 	"list_address", NULL
 };
 
+/* A member told how they read a group's list (list.h): one of the
+ * delivery_* flags non-empty, paused when bounces paused it, and the
+ * command (DIGEST, NOMAIL, RESUME) done, or to confirm by reply; none of
+ * those for a request for help. */
+static const char *const list_delivery_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "delivery_each", "delivery_digest",
+	"delivery_nomail", "paused", "command", "confirm", "done",
+	"list_address", "request_address", NULL
+};
+
+/* A member's daily digest: the posts (numbered, each with its sender,
+ * subject, date and text) and how many. */
+static const char *const list_digest_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "posts", "count", "list_address",
+	NULL
+};
+
+/* The coordinators told that a member's list mail is paused for
+ * bouncing. */
+static const char *const list_paused_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "paused_email", "paused_name", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -179,6 +206,9 @@ static const struct {
 	{ "auth-notice", auth_vars },
 	{ "confirm-request", confirm_vars },
 	{ "list-moderation", list_moderation_vars },
+	{ "list-delivery", list_delivery_vars },
+	{ "list-digest", list_digest_vars },
+	{ "list-paused", list_paused_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

@@ -543,6 +543,103 @@ test_flood_bounded(void **state)
 	assert_int_equal(tl_outbox_count(fx, "ss", "post", NULL), 0);
 }
 
+
+/* DIGEST to the command address, proven: Kim reads by digest, gets no
+ * post as it comes, and one digest a day later; NOMAIL unproven: Luis
+ * asked to confirm, his delivery unchanged until he does. */
+static void
+test_delivery_commands(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_reader rd;
+	char *err = NULL, *m, *tok, *cc, *text, *id, *r;
+
+	tok = tl_reply_to(fx, 'g', "ss", KIM);
+	cc = xasprintf("Cc: %s\r\n", tok);
+	m = post(KIM, "agenda+ss-request@example.org", "d1@gov.example.bb",
+	    "x", cc, "Resumen\r\n\r\n-- \r\nKim");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:00"), INBOX_APPLIED);
+	free(m);
+	free(cc);
+	free(tok);
+	assert_int_equal(store_reader_get(fx->st, "ss", KIM, &rd, &err), 1);
+	assert_string_equal(rd.delivery, "digest");
+	text = tl_outbox_text(fx, "list-delivery", KIM);
+	assert_non_null(strstr(text, "Hecho: DIGEST"));
+	free(text);
+
+	/* unproven NOMAIL in a post's first line: not relayed, confirm */
+	m = post(LUIS, LIST, "d2@cepal.example.org", "holidays", "",
+	    "NOMAIL\r\n");
+	assert_int_equal(apply(fx, m, "2021-03-02 10:05"), INBOX_APPLIED);
+	free(m);
+	assert_int_equal(tl_outbox_count(fx, "ss", "post", NULL), 0);
+	assert_int_equal(store_reader_get(fx->st, "ss", LUIS, &rd, &err), 0);
+	assert_string_equal(rd.delivery, "each");
+	text = tl_outbox_text(fx, "list-delivery", LUIS);
+	assert_non_null(strstr(text, "reply to this message with NOMAIL"));
+	free(text);
+	/* a forged flood of commands costs Luis one letter an hour */
+	m = post(LUIS, "agenda+ss-request@example.org", "d3@cepal.example.org",
+	    "x", "", "NOMAIL\r\n");
+	apply(fx, m, "2021-03-02 10:06");
+	free(m);
+	assert_int_equal(tl_outbox_count(fx, "ss", "list-delivery", LUIS), 1);
+	/* his reply to the request confirms it */
+	id = row_id(fx, "list-delivery", LUIS);
+	tok = tl_reply_to(fx, 'g', "ss", LUIS);
+	r = xasprintf("From: %s\r\nTo: %s\r\nSubject: Re\r\nMessage-ID: "
+	    "<d4@cepal.example.org>\r\nIn-Reply-To: <%s>\r\n\r\nNOMAIL\r\n",
+	    LUIS, tok, id);
+	assert_int_equal(apply(fx, r, "2021-03-02 10:10"), INBOX_APPLIED);
+	free(r);
+	free(tok);
+	free(id);
+	assert_int_equal(store_reader_get(fx->st, "ss", LUIS, &rd, &err), 1);
+	assert_string_equal(rd.delivery, "nomail");
+
+	/* Ana posts: nobody else reads each post now */
+	m = proven_post(fx, ANA, "d5@mides.example.uy", "Tema", "Buenas.");
+	assert_int_equal(apply(fx, m, "2021-03-02 11:00"), INBOX_APPLIED);
+	free(m);
+	assert_int_equal(tl_outbox_count(fx, "ss", "post", NULL), 0);
+	/* not a day yet: no digest; then one, with the post */
+	assert_int_equal(tl_step(fx, "list", list_group, "2021-03-02 20:00"), 0);
+	assert_int_equal(tl_step(fx, "list", list_group, "2021-03-03 10:30"), 1);
+	text = tl_outbox_text(fx, "list-digest", KIM);
+	assert_non_null(strstr(text, "[1] " ANA));
+	assert_non_null(strstr(text, "Buenas."));
+	free(text);
+	assert_int_equal(tl_outbox_count(fx, "ss", "list-digest", LUIS), 0);
+	/* nothing new: no digest the next day */
+	assert_int_equal(tl_step(fx, "list", list_group, "2021-03-04 11:00"), 0);
+}
+
+/* Kim's address bounces: her list mail pauses, the coordinators are
+ * told once; invitations are not list mail. */
+static void
+test_bounce_pause(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_reader rd;
+	char *err = NULL, *m;
+
+	assert_int_equal(store_bounce_record(fx->st, KIM, "5.1.1", 1,
+	    tl_utc("2021-03-02 09:00"), &err), 0);
+	assert_int_equal(tl_step(fx, "list", list_group, "2021-03-02 10:00"), 2);
+	assert_int_equal(tl_outbox_count(fx, "ss", "list-paused", ANA), 1);
+	assert_int_equal(tl_outbox_count(fx, "ss", "list-paused", LUIS), 1);
+	assert_int_equal(store_reader_get(fx->st, "ss", KIM, &rd, &err), 1);
+	assert_int_equal(rd.paused, 1);
+	assert_int_equal(tl_step(fx, "list", list_group, "2021-03-02 11:00"), 0);
+	m = proven_post(fx, ANA, "b1@mides.example.uy", "Tema", "Hola.");
+	assert_int_equal(apply(fx, m, "2021-03-02 12:00"), INBOX_APPLIED);
+	free(m);
+	assert_int_equal(tl_outbox_count(fx, "ss", "post", NULL), 1);
+	assert_int_equal(tl_outbox_count(fx, "ss", "post", KIM), 0);
+	assert_int_equal(store_readers_paused(fx->st, "ss", &err), 1);
+}
+
 static int
 setup(void **state)
 {
@@ -591,6 +688,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_moderated_and_expiry, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flood_bounded, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_commands, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bounce_pause, setup,
 		    teardown),
 	};
 	int rc = cmocka_run_group_tests_name("list", tests, NULL, NULL);
