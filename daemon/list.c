@@ -23,6 +23,7 @@
 #include "letter.h"
 #include "log.h"
 #include "list.h"
+#include "listarchive.h"
 #include "mime.h"
 #include "msgid.h"
 #include "store.h"
@@ -485,6 +486,36 @@ relay_free(struct relay *r)
 	free(r->from_name);
 	free(r->text);
 	list_headers_free(r->headers);
+}
+
+char *
+list_clean_post(const struct config *cfg, const struct group *g,
+    const struct verdict *v, const char *message_id, long long date,
+    size_t *len, char **text)
+{
+	struct compose_msg cm;
+	struct relay r;
+	char *out;
+
+	relay_init(cfg, g, v, &r);
+	memset(&cm, 0, sizeof cm);
+	cm.from_name = v->msg->from_name;
+	cm.from_email = v->from;
+	cm.to_name = g->name;
+	cm.to_email = r.list;
+	cm.subject = r.subject;
+	cm.message_id = message_id;
+	cm.in_reply_to = v->msg->in_reply_to;
+	cm.date = date;
+	cm.text = r.text;
+	cm.att = r.att;
+	cm.natt = r.natt;
+	cm.extra_headers = (const char *const *)r.headers;
+	out = compose_message(&cm, len);
+	*text = r.text;
+	r.text = NULL;
+	relay_free(&r);
+	return out;
 }
 
 /* Whether to reaches list mail of g now: not paused, delivery each. 1
@@ -1266,7 +1297,8 @@ list_group(const struct cycle_ctx *c, const struct group *g, char **err)
 	if (store_posts_expire(c->st, g->id, c->now - LIST_HOLD_DAYS * DAY,
 	    c->now, err) == -1 ||
 	    store_post_stats(c->st, g->id, &ps, err) == -1 ||
-	    readers(c, g, err) == -1)
+	    readers(c, g, err) == -1 ||
+	    listarchive_group(c->cfg, c->st, g, c->now, err) == -1)
 		return -1;
 	if (ps.unasked == 0 ||
 	    (ps.last_batch != 0 && c->now - ps.last_batch < LIST_ASK_GAP) ||

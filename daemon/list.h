@@ -134,6 +134,15 @@ enum list_command {
  * (0: none named).  Anything else on the line makes it no command. */
 enum list_command list_command(const char *text, unsigned long *which);
 
+/* Post v (Message-ID message_id, relayed at date) as the archive keeps
+ * it: rebuilt as it was relayed (its text and the attachments allowed,
+ * the subject tagged, the List-* fields) but From its author; *len its
+ * length, *text the text relayed.  Both caller-freed; v->msg is not
+ * NULL. */
+char *list_clean_post(const struct config *, const struct group *g,
+          const struct verdict *v, const char *message_id, long long date,
+          size_t *len, char **text);
+
 /* ---- the inbox's side (inbox.c calls it for plain mail) ---- */
 
 struct list_in {

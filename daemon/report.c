@@ -39,6 +39,9 @@ struct group_status {
 	struct store_doc *docs; /* annual report only */
 	size_t  ndocs;
 	char   *list;           /* the list's status object (list.h) */
+	struct store_post_month *months;    /* posts relayed by month
+	                                     * (annual report only) */
+	size_t  nmonths;
 };
 
 static void
@@ -89,7 +92,9 @@ gather(struct group_status *gs, const struct config *cfg,
 		from = ical_year_start(year, g->timezone);
 		to = ical_year_start(year + 1, g->timezone);
 		if (store_group_documents(st, g->id, from, to, &gs->docs,
-		    &gs->ndocs, err) == -1)
+		    &gs->ndocs, err) == -1 ||
+		    store_posts_months(st, g->id, from, to, &gs->months,
+		    &gs->nmonths, err) == -1)
 			goto fail;
 	}
 	if ((gs->list = list_status_json(cfg, st, g, err)) == NULL)
@@ -110,6 +115,7 @@ release(struct group_status *gs)
 	strv_free(gs->bouncing, gs->nbouncing);
 	store_docs_free(gs->docs, gs->ndocs);
 	free(gs->list);
+	free(gs->months);
 }
 
 static int
@@ -601,6 +607,11 @@ md_group_facts(struct buf *b, const struct group_status *gs,
 		buf_adds(b, ".\n");
 	} else
 		buf_adds(b, "- Addresses that bounce: none.\n");
+	buf_adds(b, "- Posts to the group's list:");
+	for (i = 0; i < gs->nmonths; i++)
+		buf_addf(b, "%s %s: %lld", i ? "," : "", gs->months[i].month,
+		    gs->months[i].posts);
+	buf_adds(b, gs->nmonths ? ".\n" : " none.\n");
 }
 
 /* The group's meetings of the year as a table, one row a meeting. */
@@ -832,7 +843,11 @@ json_group_facts(struct buf *b, const struct group_status *gs)
 			buf_adds(b, ", ");
 		json_str(b, gs->bouncing[j]);
 	}
-	buf_adds(b, "]");
+	buf_adds(b, "],\n   \"list_posts\": {");
+	for (j = 0; j < gs->nmonths; j++)
+		buf_addf(b, "%s\"%s\": %lld", j ? ", " : "", gs->months[j].month,
+		    gs->months[j].posts);
+	buf_adds(b, "}");
 }
 
 /* The elements of the group's "meetings" array. */

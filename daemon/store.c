@@ -381,6 +381,7 @@ static const char migration_10[] =
 	"  batch      INTEGER NOT NULL DEFAULT 0,"
 	"  received   INTEGER NOT NULL,"
 	"  decided    INTEGER,"
+	"  archived   INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),"
 	"  raw        BLOB"
 	");"
 	"CREATE INDEX list_posts_group ON list_posts (group_id, state, batch);"
@@ -521,6 +522,9 @@ enum stmt_id {
 	ST_POSTS_MONTHS,
 	ST_READERS_PAUSED,
 	ST_BOUNCE_SCORE,
+	ST_POSTS_UNARCHIVED,
+	ST_POSTS_IN_MONTH,
+	ST_POSTS_ARCHIVED,
 	ST__COUNT
 };
 
@@ -1132,6 +1136,22 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"SELECT strftime('%Y-%m', received, 'unixepoch'), count(*)"
 	" FROM list_posts WHERE group_id = ?1 AND state = 'relayed'"
 	"  AND received >= ?2 AND received < ?3 GROUP BY 1 ORDER BY 1",
+
+	/* A post belongs to the month (UTC) it was relayed in. */
+	[ST_POSTS_UNARCHIVED] =
+	"SELECT DISTINCT strftime('%Y-%m', decided, 'unixepoch') FROM list_posts"
+	" WHERE group_id = ?1 AND state = 'relayed' AND NOT archived"
+	" ORDER BY 1",
+
+	[ST_POSTS_IN_MONTH] =
+	"SELECT message_id, group_id, sender, subject, state, batch, decided"
+	" FROM list_posts WHERE group_id = ?1 AND state = 'relayed'"
+	"  AND strftime('%Y-%m', decided, 'unixepoch') = ?2"
+	" ORDER BY decided, message_id",
+
+	[ST_POSTS_ARCHIVED] =
+	"UPDATE list_posts SET archived = 1 WHERE group_id = ?1"
+	"  AND state = 'relayed' AND strftime('%Y-%m', decided, 'unixepoch') = ?2",
 
 	[ST_BOUNCE_SCORE] =
 	"SELECT permanent, count, last_at FROM bounces WHERE email = ?1",
@@ -4185,4 +4205,53 @@ store_bounce_score(struct store *s, const char *email,
 		sqlite3_reset(st);
 	}
 	return rc;
+}
+
+static void
+read_month_name(sqlite3_stmt *st, void *out)
+{
+	struct store_post_month *m = out;
+	const unsigned char *t = sqlite3_column_text(st, 0);
+
+	snprintf(m->month, sizeof m->month, "%s", t ? (const char *)t : "");
+	m->posts = 0;
+}
+
+int
+store_posts_unarchived(struct store *s, const char *group_id,
+    struct store_post_month **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_POSTS_UNARCHIVED, "t", group_id),
+	    sizeof **out, read_month_name, release_months, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read the months of %s "
+		    "to archive", group_id));
+	*out = v;
+	return 0;
+}
+
+int
+store_posts_in_month(struct store *s, const char *group_id,
+    const char *month, struct store_post **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_POSTS_IN_MONTH, "tt", group_id, month),
+	    sizeof **out, read_post, release_posts, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read the posts of %s in "
+		    "%s", group_id, month));
+	*out = v;
+	return 0;
+}
+
+int
+store_posts_archived(struct store *s, const char *group_id,
+    const char *month, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_POSTS_ARCHIVED, "tt", group_id,
+	    month)) < 0)
+		return dberr(s, err, xasprintf("cannot mark the posts of %s in "
+		    "%s archived", group_id, month));
+	return 0;
 }

@@ -797,6 +797,18 @@ int  store_posts_months(struct store *, const char *group_id,
          long long from, long long to, struct store_post_month **out,
          size_t *n, char **err);
 
+/* The months (UTC, "YYYY-MM") in which posts of group were relayed that
+ * the archive lacks; *out (posts 0) freed with free().  0 / -1. */
+int  store_posts_unarchived(struct store *, const char *group_id,
+         struct store_post_month **out, size_t *n, char **err);
+/* Every post of group relayed in month, in the order it was (received is
+ * then the time it was relayed); freed with store_posts_free().  0 / -1. */
+int  store_posts_in_month(struct store *, const char *group_id,
+         const char *month, struct store_post **out, size_t *n, char **err);
+/* The posts of group relayed in month marked archived.  0 / -1. */
+int  store_posts_archived(struct store *, const char *group_id,
+         const char *month, char **err);
+
 /* How a member reads a group's list: delivery each (every post), digest
  * (one a day) or nomail; paused for bouncing, and whether the
  * coordinators were told; when their last digest went. */

@@ -135,6 +135,17 @@ def test(ws):
     check(not of_kind(ti.new_messages(smtp, seen, everything=True), "post"),
           "a rejected post went out")
 
+    # The approved post and Kim's reply are archived for members.
+    ws.convened("once", now="2021-03-02T18:00:00Z")
+    arch = os.path.join(ws.dir, "repository", "south-south", "list")
+    mbox = open(os.path.join(arch, "2021-03.mbox"), "rb").read()
+    check(mbox.count(b"\nFrom ") + mbox.startswith(b"From ") == 2, "archive holds two posts")
+    check(b"Compre." not in mbox, "a rejected post archived")
+    check('"members"' in open(os.path.join(arch, "metadata.json")).read(), "dissemination")
+    report = ws.convened("report", "--year", "2021", "--format", "json",
+                         now="2021-03-02T18:00:00Z").stdout
+    check('"list_posts": {"2021-03": 2}' in report, "report counts posts by month")
+
     # 6. A flood: 1,000 posts from outside cost each coordinator one
     # request, and no more while it is undecided.
     for i in range(1000):

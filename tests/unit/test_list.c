@@ -640,6 +640,69 @@ test_bounce_pause(void **state)
 	assert_int_equal(store_readers_paused(fx->st, "ss", &err), 1);
 }
 
+
+/* Relayed posts are archived per month, mbox and text, with the group's
+ * dissemination; held ones are not; `report` counts them by month. */
+static void
+test_archive(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct store_post_month *mo;
+	char *m, *path, *text, *err = NULL;
+	size_t n;
+
+	m = proven_post(fx, KIM, "a1@gov.example.bb", "Tema",
+	    "From here on, a line that mbox would cut.\r\nFin.");
+	assert_int_equal(apply(fx, m, "2021-03-02 12:00"), INBOX_APPLIED);
+	free(m);
+	m = post("out@else.example", LIST, "a2@else.example", "Held", "",
+	    "Not archived.");
+	assert_int_equal(apply(fx, m, "2021-03-02 12:01"), INBOX_APPLIED);
+	free(m);
+	m = proven_post(fx, ANA, "a3@mides.example.uy", "Abril", "En abril.");
+	assert_int_equal(apply(fx, m, "2021-04-01 12:00"), INBOX_APPLIED);
+	free(m);
+	tl_step(fx, "list", list_group, "2021-04-01 12:10");
+
+	path = xasprintf("%s/ss/list/2021-03.mbox", fx->cfg->repository);
+	text = tl_slurp(path, NULL);
+	assert_non_null(text);
+	assert_int_equal(strncmp(text, "From " KIM " ", 5 + strlen(KIM) + 1), 0);
+	assert_non_null(strstr(text, "\nFrom: <" KIM ">\n"));
+	/* no line but the separator starts "From " */
+	assert_null(strstr(text, "\nFrom here"));
+	assert_non_null(strstr(text, "\nSubject: [ss] Tema\n"));
+	assert_non_null(strstr(text, "\nList-Id: Sur-Sur"));
+	assert_null(strstr(text, "Not archived."));
+	assert_null(strstr(text, "\r"));
+	free(text);
+	free(path);
+	path = xasprintf("%s/ss/list/2021-03.txt", fx->cfg->repository);
+	text = tl_slurp(path, NULL);
+	assert_non_null(strstr(text, "From here on, a line that mbox"));
+	assert_non_null(strstr(text, "Subject: Tema"));
+	free(text);
+	free(path);
+	path = xasprintf("%s/ss/list/2021-04.txt", fx->cfg->repository);
+	text = tl_slurp(path, NULL);
+	assert_non_null(strstr(text, "En abril."));
+	free(text);
+	free(path);
+	path = xasprintf("%s/ss/list/metadata.json", fx->cfg->repository);
+	text = tl_slurp(path, NULL);
+	assert_non_null(strstr(text, "\"dissemination\": \"members\""));
+	free(text);
+	free(path);
+
+	assert_int_equal(store_posts_months(fx->st, "ss", tl_utc("2021-01-01 00:00"),
+	    tl_utc("2022-01-01 00:00"), &mo, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(mo[0].month, "2021-03");
+	assert_int_equal(mo[0].posts, 1);
+	assert_string_equal(mo[1].month, "2021-04");
+	free(mo);
+}
+
 static int
 setup(void **state)
 {
@@ -693,6 +756,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bounce_pause, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests_name("list", tests, NULL, NULL);
 

@@ -254,10 +254,12 @@ status_json(void **state)
 	    NO_RSVP ",\"attendees\":[]},"
 	    "{\"uid\":\"" UID("0616") "\",\"start\":\"2021-06-16T18:00:00Z\","
 	    "\"status\":\"scheduled\",\"agenda\":\"pending\",\"minutes\":null,"
-	    NO_RSVP ",\"attendees\":[]}]},"
+	    NO_RSVP ",\"attendees\":[]}],"
+	    /* the group's list (issue 20) */
+	    "\"list\":{\"address\":\"agenda+ss@example.org\",\"posting\":\"moderated-unproven\",\"posts\":0,\"held\":0,\"paused\":0}" "},"
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS ","
+	    "\"bouncing\":[],\"meetings\":[]," "\"list\":{\"address\":\"agenda+vacio@example.org\",\"posting\":\"moderated-unproven\",\"posts\":0,\"held\":0,\"paused\":0}" "}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}";
 	struct tl_ws *ws = *state;
 	char *text, *err = NULL;
@@ -273,7 +275,7 @@ status_json(void **state)
 	assert_json(text, "{\"now\":\"2021-03-18T12:00:00Z\",\"groups\":["
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS ","
+	    "\"bouncing\":[],\"meetings\":[]," "\"list\":{\"address\":\"agenda+vacio@example.org\",\"posting\":\"moderated-unproven\",\"posts\":0,\"held\":0,\"paused\":0}" "}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}");
 	free(text);
 }
@@ -328,13 +330,13 @@ report_json(void **state)
 	    "\"first_year\":null,\"held\":0,\"scheduled\":0,\"short_by\":0,"
 	    "\"coordination_ok\":false,"
 	    "\"coordination_problem\":\"fewer than two coordinators\","
-	    "\"bouncing\":[],\"meetings\":[],\"documents\":[]},"
+	    "\"bouncing\":[],\"list_posts\":{},\"meetings\":[],\"documents\":[]},"
 	    "{\"id\":\"ss\",\"name\":\"Sur-Sur\",\"kind\":\"discussion\","
 	    "\"axis\":null,\"parent\":null,\"timezone\":\"America/Montevideo\","
 	    "\"quota\":6,\"judged\":true,\"first_year\":2021,\"held\":2,"
 	    "\"scheduled\":2,\"short_by\":2,\"coordination_ok\":true,"
 	    "\"coordination_problem\":null,"
-	    "\"bouncing\":[\"kim@gov.example.bb\"],\"meetings\":["
+	    "\"bouncing\":[\"kim@gov.example.bb\"],\"list_posts\":{},\"meetings\":["
 	    "{\"uid\":\"" UID("0217") "\",\"start\":\"2021-02-17T18:00:00Z\","
 	    "\"local_start\":\"2021-02-17 15:00\",\"kind\":\"meeting\","
 	    "\"summary\":\"Mensual\",\"status\":\"held\",\"announced\":true,"
