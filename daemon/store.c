@@ -3860,12 +3860,26 @@ store_held_expired(struct store *s, long long before,
 	return 0;
 }
 
+/* The blob in column 0 of st's row into *raw (NUL-terminated after *len
+ * bytes; caller frees); st is reset.  Returns 1. */
+static int
+blob_copy(sqlite3_stmt *st, char **raw, size_t *len)
+{
+	const void *p = sqlite3_column_blob(st, 0);
+
+	*len = (size_t)sqlite3_column_bytes(st, 0);
+	*raw = xmalloc(*len + 1);
+	if (*len > 0)
+		memcpy(*raw, p, *len);
+	(*raw)[*len] = '\0';
+	sqlite3_reset(st);
+	return 1;
+}
+
 int
 store_held_raw(struct store *s, const char *message_id, char **raw,
     size_t *len, char **err)
 {
-	sqlite3_stmt *st;
-	const void *p;
 	int rc;
 
 	*raw = NULL;
@@ -3876,15 +3890,7 @@ store_held_raw(struct store *s, const char *message_id, char **raw,
 		    message_id));
 	if (rc == 0)
 		return 0;
-	st = s->st[ST_HELD_RAW];
-	p = sqlite3_column_blob(st, 0);
-	*len = (size_t)sqlite3_column_bytes(st, 0);
-	*raw = xmalloc(*len + 1);
-	if (*len > 0)
-		memcpy(*raw, p, *len);
-	(*raw)[*len] = '\0';
-	sqlite3_reset(st);
-	return 1;
+	return blob_copy(s->st[ST_HELD_RAW], raw, len);
 }
 
 int
@@ -3976,7 +3982,6 @@ store_post_raw(struct store *s, const char *message_id, char **raw,
     size_t *len, char **err)
 {
 	sqlite3_stmt *st;
-	const void *p;
 	int rc;
 
 	*raw = NULL;
@@ -3987,14 +3992,7 @@ store_post_raw(struct store *s, const char *message_id, char **raw,
 		    message_id));
 	if (rc == 0)
 		return 0;
-	p = sqlite3_column_blob(st, 0);
-	*len = (size_t)sqlite3_column_bytes(st, 0);
-	*raw = xmalloc(*len + 1);
-	if (*len > 0)
-		memcpy(*raw, p, *len);
-	(*raw)[*len] = '\0';
-	sqlite3_reset(st);
-	return 1;
+	return blob_copy(st, raw, len);
 }
 
 static void

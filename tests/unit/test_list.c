@@ -161,6 +161,7 @@ test_explicit_and_check(void **state)
 	assert_null(list_check(fx->cfg, g, buf, sizeof buf));
 
 	/* an address of VERP's form, another group's address: refused */
+	free(g->list);
 	((struct group *)g)->list = xstrdup("agenda+b-ab-abcdefghijklmnop"
 	    "@example.org");
 	assert_non_null(list_check(fx->cfg, g, buf, sizeof buf));
