@@ -1245,9 +1245,10 @@ tell_paused(const struct cycle_ctx *c, const struct group *g,
 	return 0;
 }
 
-/* mb's list mail paused when their bounces score LIST_BOUNCE_SCORE (a
- * permanent failure scores it at once, any other failure 1) and the
- * last is recent and after their last RESUME.  0 / -1. */
+/* mb's list mail paused when their bounces score LIST_BOUNCE_SCORE (as
+ * Mailman scores them: each failure recorded counts 1 when the last was
+ * permanent, half when it was not) and the last is recent and after
+ * their last RESUME.  0 / -1. */
 static int
 bounce_pause(const struct cycle_ctx *c, const struct group *g,
     const struct member *mb, struct store_reader *rd, char **err)
@@ -1259,7 +1260,7 @@ bounce_pause(const struct cycle_ctx *c, const struct group *g,
 		return 0;
 	if ((rc = store_bounce_score(c->st, mb->email, &bs, err)) != 1)
 		return rc;
-	if ((bs.permanent ? LIST_BOUNCE_SCORE : bs.count) < LIST_BOUNCE_SCORE ||
+	if ((bs.permanent ? bs.count : bs.count / 2) < LIST_BOUNCE_SCORE ||
 	    bs.last_at <= rd->resumed_at ||
 	    bs.last_at < c->now - LIST_BOUNCE_FRESH)
 		return 0;

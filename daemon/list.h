@@ -49,7 +49,18 @@
  * authenticated when [trust] authserv_id is set) with a first line
  * APPROVE or REJECT (list_command()), optionally followed by the numbers
  * of the posts it decides (all of them when none), relays or drops them.
- * Held posts expire after LIST_HOLD_DAYS. */
+ * Held posts expire after LIST_HOLD_DAYS.
+ *
+ * Readers.  A member's DIGEST, NOMAIL or RESUME (list_command(), four
+ * languages) on the first line of mail to the command address, of a
+ * post, or of a reply to a list-delivery letter sets how they read the
+ * list (store.h's list_readers) when the message proves itself as an
+ * answer does; else they are asked to confirm it (list-delivery, at most
+ * once an hour).  Digests are plain text, one a day (list-digest).  A
+ * member whose bounces score LIST_BOUNCE_SCORE is paused, the
+ * coordinators told once (list-paused); RESUME lifts it.  Only posts and
+ * digests follow these choices.  Relayed posts are archived per month
+ * (listarchive.h). */
 #ifndef CONVENED_LIST_H
 #define CONVENED_LIST_H
 
@@ -72,7 +83,10 @@ struct verdict;
 #define LIST_QUOTE_MAX  600             /* bytes of a held post quoted */
 #define LIST_DIGEST_MAX 200             /* posts in one digest */
 #define LIST_DIGEST_TEXT 8000           /* bytes of one post in a digest */
-#define LIST_BOUNCE_SCORE 5             /* pauses a member's list mail */
+#define LIST_BOUNCE_SCORE 5             /* pauses a member's list mail:
+                                         * failures recorded, halved
+                                         * when the last was not
+                                         * permanent */
 #define LIST_BOUNCE_FRESH (7 * 24 * 60 * 60)    /* ... when the last
                                          * bounce is this recent */
 
