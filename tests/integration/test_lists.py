@@ -9,9 +9,11 @@ to each coordinator, sent to every member after a coordinator's APROBAR
 the token its In-Reply-To quotes) reaching every other member once, with
 the List-* headers, the tag not doubled and In-Reply-To naming each
 reader's own copy; a loop (a relayed post coming back, an auto-reply to
-one) relaying nothing; a flood of 1,000 non-member posts costing the
-coordinators one request each; `status --json` counting posts and held
-posts per group."""
+one) relaying nothing; NOMAIL and DIGEST (replies to list messages)
+changing delivery, and the digest a day later; the month's archive and
+`report`; a flood of 1,000 non-member posts costing the coordinators one
+request each; `status --json` counting posts and held posts per
+group."""
 
 import email.utils
 import os
@@ -146,13 +148,43 @@ def test(ws):
                          now="2021-03-02T18:00:00Z").stdout
     check('"list_posts": {"2021-03": 2}' in report, "report counts posts by month")
 
-    # 6. A flood: 1,000 posts from outside cost each coordinator one
+    # 6. Marie goes on holiday (NOMAIL), João reads by digest (RESUMO),
+    # each by replying to their copy: Kim's next post reaches Ana and
+    # Luis alone; João gets it in his digest a day later.
+    for who, word, mid in (("marie@gouv.example.ht", "NOMAIL", "m-nomail@ht"),
+                           ("joao@mds.example.br", "Resumo", "j-digest@br")):
+        mine = copies[who]
+        dc.deliver("agenda+south-south", tr.rfc822([
+            ("From", who), ("To", LIST), ("Subject", "Re: " + str(mine["Subject"])),
+            ("Message-ID", "<%s>" % mid), ("In-Reply-To", mine["Message-ID"]),
+            ("Date", email.utils.formatdate()), ("MIME-Version", "1.0"),
+            ("Content-Type", "text/plain; charset=UTF-8")], word + "\r\n"))
+    ws.convened("once", now="2021-03-02T19:00:00Z")
+    told = dict(sent(smtp, seen, "list-delivery"))
+    check(sorted(told) == ["joao@mds.example.br", "marie@gouv.example.ht"],
+          "delivery answers to %s" % sorted(told))
+    check("RESUMO" in ti.body(told["joao@mds.example.br"]) or
+          "DIGEST" in ti.body(told["joao@mds.example.br"]), "digest answer")
+    dc.deliver("agenda+south-south", tr.rfc822([
+        ("From", "kim@gov.example.bb"), ("To", LIST), ("Subject", "Re: " + str(kim["Subject"])),
+        ("Message-ID", "<k2@bb>"), ("In-Reply-To", kim["Message-ID"]),
+        ("Date", email.utils.formatdate()), ("MIME-Version", "1.0"),
+        ("Content-Type", "text/plain; charset=UTF-8")], "Otra idea.\r\n"))
+    ws.convened("once", now="2021-03-02T19:10:00Z")
+    got = sorted(r for r, _ in sent(smtp, seen, "post"))
+    check(got == COORDINATORS, "post with NOMAIL and DIGEST to %s" % got)
+    ws.convened("once", now="2021-03-03T19:30:00Z")
+    digests = dict(sent(smtp, seen, "list-digest"))
+    check(sorted(digests) == ["joao@mds.example.br"], "digests to %s" % sorted(digests))
+    check("Otra idea." in ti.body(digests["joao@mds.example.br"]), "digest text")
+
+    # 7. A flood: 1,000 posts from outside cost each coordinator one
     # request, and no more while it is undecided.
     for i in range(1000):
         dc.deliver_file("agenda", "INBOX", post("bot%d@flood.example" % i, "f%d@flood" % i,
                                                 "Oferta %d" % i, "Compre ya."))
-    ws.convened("once", now="2021-03-03T12:00:00Z")
-    ws.convened("once", now="2021-03-03T14:00:00Z")
+    ws.convened("once", now="2021-03-04T12:00:00Z")
+    ws.convened("once", now="2021-03-04T14:00:00Z")
     msgs = ti.new_messages(smtp, seen, everything=True)
     asked = sent_of(msgs, "list-moderation")
     check(sorted(r for r, _ in asked) == COORDINATORS, "flood: requests to %s" % asked)
@@ -160,8 +192,8 @@ def test(ws):
     check(len(msgs) == 2, "flood: %d messages" % len(msgs))
     text = ti.body(dict(asked)["ana@mides.example.uy"])
     check("980" in text, "flood: the request says how many more wait")
-    st = ws.status("2021-03-03T14:00:00Z", "south-south")["groups"][0]
-    check(st["list"]["held"] == 1000 and st["list"]["posts"] == 2,
+    st = ws.status("2021-03-04T14:00:00Z", "south-south")["groups"][0]
+    check(st["list"]["held"] == 1000 and st["list"]["posts"] == 3,
           "status list %s" % st["list"])
 
 
