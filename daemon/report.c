@@ -39,6 +39,8 @@ struct group_status {
 	struct store_doc *docs; /* annual report only */
 	size_t  ndocs;
 	char   *list;           /* the list's status object (list.h) */
+	struct store_post_stats posts;      /* the list's posts */
+	long long paused;       /* members whose list mail is paused */
 	struct store_post_month *months;    /* posts relayed by month
 	                                     * (annual report only) */
 	size_t  nmonths;
@@ -97,12 +99,16 @@ gather(struct group_status *gs, const struct config *cfg,
 		    &gs->nmonths, err) == -1)
 			goto fail;
 	}
-	if ((gs->list = list_status_json(cfg, st, g, err)) == NULL)
+	if ((gs->list = list_status_json(cfg, st, g, err)) == NULL ||
+	    store_post_stats(st, g->id, &gs->posts, err) == -1 ||
+	    (gs->paused = store_readers_paused(st, g->id, err)) == -1)
 		goto fail;
 	gs->coordination_ok = config_coordination_ok(g, &gs->why);
 	return 0;
 fail:
 	store_docs_free(gs->docs, gs->ndocs);
+	free(gs->months);
+	free(gs->list);
 	quota_year_free(&gs->q);
 	strv_free(gs->bouncing, gs->nbouncing);
 	return -1;
@@ -337,6 +343,11 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 		for (j = 0; j < gs[i].nbouncing; j++)
 			buf_addf(b, "%s: bouncing: %s\n", gs[i].g->id,
 			    gs[i].bouncing[j]);
+		if (gs[i].posts.held > 0 || gs[i].paused > 0)
+			buf_addf(b, "%s: list: %lld posts relayed, %lld held for "
+			    "the coordinators, %lld members paused\n",
+			    gs[i].g->id, gs[i].posts.relayed, gs[i].posts.held,
+			    gs[i].paused);
 	}
 	if (!detail)
 		return;

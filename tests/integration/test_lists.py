@@ -81,6 +81,8 @@ def test(ws):
     check(smtp.messages() and not of_kind(smtp.messages(), "post"), "a held post went out")
     st = ws.status("2021-03-02T12:00:00Z", "south-south")["groups"][0]
     check(st["list"]["held"] == 1 and st["list"]["posts"] == 0, "status list %s" % st["list"])
+    table = ws.convened("status", now="2021-03-02T12:00:00Z").stdout
+    check("south-south: list: 0 posts relayed, 1 held" in table, "status table:\n" + table)
 
     # 2. Ana approves by reply, to the address her request names.
     req = asked["ana@mides.example.uy"]
