@@ -35,6 +35,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "list.h"
 #include "ical.h"
 #include "net.h"
 #include "present.h"
@@ -179,6 +180,16 @@ static const struct name_value milestone_owners[] = {
 };
 static const struct name_value disseminations[] = {
 	{ "members", 0 }, { "public", 1 }, { NULL, 0 }
+};
+/* A group's mailing list (list.h): the values are list.h's. */
+static const struct name_value list_reply_tos[] = {
+	{ "list", 0 }, { "author", 1 }, { NULL, 0 }
+};
+static const struct name_value list_rewrites[] = {
+	{ "always", 1 }, { "never", 0 }, { NULL, 0 }
+};
+static const struct name_value list_postings[] = {
+	{ "moderated-unproven", 0 }, { "moderated", 1 }, { NULL, 0 }
 };
 
 /* What a section header opens: the object its keys fill, or NULL (after
@@ -326,6 +337,14 @@ static const struct key keys[] = {
 	ENUM(S_GROUP, "dissemination", 0, AT(group, public_minutes), "members",
 	    disseminations),
 	INT(S_GROUP, "quota", 0, AT(group, quota), NULL, 1, 366),
+	KEY(S_GROUP, "list", T_EMAIL, 0, AT(group, list), NULL),
+	KEY(S_GROUP, "list_guests", T_BOOL, 0, AT(group, list_guests), "no"),
+	ENUM(S_GROUP, "reply_to", 0, AT(group, reply_to_author), "list",
+	    list_reply_tos),
+	ENUM(S_GROUP, "from_rewrite", 0, AT(group, from_rewrite), "always",
+	    list_rewrites),
+	ENUM(S_GROUP, "posting", 0, AT(group, posting), "moderated-unproven",
+	    list_postings),
 
 	KEY(S_MEMBER, "name", T_TEXT, REQ, AT(member, name), NULL),
 	KEY(S_MEMBER, "country", T_COUNTRY, 0, AT(member, country), NULL),
@@ -1953,6 +1972,28 @@ load_group(struct ctx *c, const char *path)
 	check_milestones(c, g);
 }
 
+/* The group's mailing list (list.h): an address no other one is, and
+ * what the mailbox must accept for it. */
+static void
+check_list(struct ctx *c, const struct group *g)
+{
+	char buf[512], *l, *r;
+	const char *bad = list_check(c->cfg, g, buf, sizeof buf);
+
+	if (bad != NULL) {
+		diag_add(c->d, 1, g->file, g->line, "group '%s': %s", g->id, bad);
+		return;
+	}
+	l = list_address(c->cfg, g);
+	r = list_request_address(c->cfg, g);
+	if (l != NULL && r != NULL)
+		diag_note(c->d, g->file, g->line, "[group] list: the mailbox "
+		    "%s must accept mail to %s and %s (group '%s')",
+		    c->cfg->org_email, l, r, g->id);
+	free(l);
+	free(r);
+}
+
 static void
 check_groups(struct ctx *c)
 {
@@ -1984,6 +2025,7 @@ check_groups(struct ctx *c)
 		if (!config_coordination_ok(g, &why))
 			diag_add(c->d, 0, g->file, g->line, "group '%s' breaks "
 			    "the coordination rule: %s", g->id, why);
+		check_list(c, g);
 	}
 	/* A cycle of parents: walking up from a group that is on a cycle
 	 * comes back to it within ngroups steps.  Reported once per group on

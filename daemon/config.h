@@ -109,6 +109,14 @@ struct group {
 	size_t      nmilestones;
 	char       *file;
 	int         line;         /* of [group] */
+	/* The group's mailing list (list.h, issue 20). */
+	char       *list;         /* list = ADDRESS; NULL: the organizer's
+	                           * "<local>+<id>@<domain>" */
+	int         list_guests;  /* list_guests = yes: [guest] sections get
+	                           * the list's mail and may post */
+	int         reply_to_author;  /* reply_to = author (else list) */
+	int         from_rewrite; /* from_rewrite = always (else never) */
+	int         posting;      /* posting: enum list_posting (list.h) */
 };
 
 /* How an account signs in: with a password (AUTH PLAIN/LOGIN as the

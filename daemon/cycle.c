@@ -10,6 +10,7 @@
 #include "config.h"
 #include "cycle.h"
 #include "inbox.h"
+#include "list.h"
 #include "log.h"
 #include "metrics.h"
 #include "milestone.h"
@@ -34,6 +35,7 @@ static const struct {
 	{ "agenda", agenda_group },
 	{ "quota", quota_group },
 	{ "milestones", milestone_group },
+	{ "list", list_group },
 };
 
 /* The group is rolled back, and what it counted with it. */

@@ -28,6 +28,7 @@
 #include "imap.h"
 #include "inbox.h"
 #include "letter.h"
+#include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "milestone.h"
@@ -2057,6 +2058,31 @@ milestone_reply(struct ictx *c, enum inbox_result *res)
 	return 1;
 }
 
+/* Mail for a group's mailing list (list.h): 1 with *res, else 0. */
+static int
+list_mail(struct ictx *c, enum inbox_result *res)
+{
+	struct list_in in;
+
+	memset(&in, 0, sizeof in);
+	in.cfg = c->cfg;
+	in.st = c->st;
+	in.now = c->now;
+	in.v = c->v;
+	in.msgid = c->msgid;
+	in.data = c->data;
+	in.len = c->len;
+	in.folder = c->folder;
+	in.looped = looped(c);
+	in.err = c->err;
+	if (list_inbox(&in, res) == 0)
+		return 0;
+	if (in.refused)
+		note(c, in.reason);
+	why(c, "%s", in.why);
+	return 1;
+}
+
 static enum inbox_result
 do_plain(struct ictx *c)
 {
@@ -2075,7 +2101,7 @@ do_plain(struct ictx *c)
 	enum inbox_result res;
 	int rc;
 
-	if (confirmation(c, &res))
+	if (confirmation(c, &res) || list_mail(c, &res))
 		return res;
 	if (milestone_reply(c, &res))
 		return res;

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "htmlreport.h"
 #include "ical.h"
+#include "list.h"
 #include "log.h"
 #include "milestone.h"
 #include "outage.h"
@@ -45,6 +46,12 @@ struct group_status {
 	size_t  nms;
 	struct store_presentation *pres;    /* the year's offers (present.h) */
 	size_t  npres;
+	char   *list;           /* the list's status object (list.h) */
+	struct store_post_stats posts;      /* the list's posts */
+	long long paused;       /* members whose list mail is paused */
+	struct store_post_month *months;    /* posts relayed by month
+	                                     * (annual report only) */
+	size_t  nmonths;
 };
 
 static void
@@ -95,7 +102,9 @@ gather(struct group_status *gs, const struct config *cfg,
 		from = ical_year_start(year, g->timezone);
 		to = ical_year_start(year + 1, g->timezone);
 		if (store_group_documents(st, g->id, from, to, &gs->docs,
-		    &gs->ndocs, err) == -1)
+		    &gs->ndocs, err) == -1 ||
+		    store_posts_months(st, g->id, from, to, &gs->months,
+		    &gs->nmonths, err) == -1)
 			goto fail;
 	}
 	if (milestone_views(st, g, now, &gs->ms, &gs->nms, err) == -1)
@@ -104,11 +113,17 @@ gather(struct group_status *gs, const struct config *cfg,
 	    g->timezone), ical_year_start(year + 1, g->timezone), &gs->pres,
 	    &gs->npres, err) == -1)
 		goto fail;
+	if ((gs->list = list_status_json(cfg, st, g, err)) == NULL ||
+	    store_post_stats(st, g->id, &gs->posts, err) == -1 ||
+	    (gs->paused = store_readers_paused(st, g->id, err)) == -1)
+		goto fail;
 	gs->coordination_ok = config_coordination_ok(g, &gs->why);
 	return 0;
 fail:
 	store_docs_free(gs->docs, gs->ndocs);
 	milestone_views_free(gs->ms, gs->nms);
+	free(gs->months);
+	free(gs->list);
 	quota_year_free(&gs->q);
 	strv_free(gs->bouncing, gs->nbouncing);
 	return -1;
@@ -122,6 +137,8 @@ release(struct group_status *gs)
 	store_docs_free(gs->docs, gs->ndocs);
 	milestone_views_free(gs->ms, gs->nms);
 	store_presentations_free(gs->pres, gs->npres);
+	free(gs->list);
+	free(gs->months);
 }
 
 static int
@@ -312,6 +329,10 @@ json_group(struct buf *b, const struct group_status *gs, long long now)
 	}
 	buf_adds(b, "],\n   \"milestones\": ");
 	milestone_json(b, gs->ms, gs->nms);
+	if (gs->list != NULL) {
+		buf_adds(b, ",\n   \"list\": ");
+		buf_adds(b, gs->list);
+	}
 	buf_addc(b, '}');
 }
 
@@ -347,6 +368,11 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 				buf_addf(b, "%s: milestone overdue since %s: %s "
 				    "(%s)\n", gs[i].g->id, gs[i].ms[j].ms->due,
 				    gs[i].ms[j].ms->name, gs[i].ms[j].ms->summary);
+		if (gs[i].posts.held > 0 || gs[i].paused > 0)
+			buf_addf(b, "%s: list: %lld posts relayed, %lld held for "
+			    "the coordinators, %lld members paused\n",
+			    gs[i].g->id, gs[i].posts.relayed, gs[i].posts.held,
+			    gs[i].paused);
 	}
 	if (!detail)
 		return;
@@ -620,6 +646,11 @@ md_group_facts(struct buf *b, const struct group_status *gs,
 		buf_adds(b, ".\n");
 	} else
 		buf_adds(b, "- Addresses that bounce: none.\n");
+	buf_adds(b, "- Posts to the group's list:");
+	for (i = 0; i < gs->nmonths; i++)
+		buf_addf(b, "%s %s: %lld", i ? "," : "", gs->months[i].month,
+		    gs->months[i].posts);
+	buf_adds(b, gs->nmonths ? ".\n" : " none.\n");
 }
 
 /* The group's meetings of the year as a table, one row a meeting. */
@@ -902,7 +933,11 @@ json_group_facts(struct buf *b, const struct group_status *gs)
 			buf_adds(b, ", ");
 		json_str(b, gs->bouncing[j]);
 	}
-	buf_adds(b, "]");
+	buf_adds(b, "],\n   \"list_posts\": {");
+	for (j = 0; j < gs->nmonths; j++)
+		buf_addf(b, "%s\"%s\": %lld", j ? ", " : "", gs->months[j].month,
+		    gs->months[j].posts);
+	buf_adds(b, "}");
 }
 
 /* The elements of the group's "meetings" array. */

@@ -27,7 +27,9 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "quarantine-notice", "outage-notice", "auth-notice", "confirm-request",
     "milestone-reminder", "milestone-overdue",
     "presentations-call", "presentation-reply", "presentation-notice",
-    "materials-request", "materials-notice", NULL };
+    "materials-request", "materials-notice",
+    "list-moderation", "list-delivery", "list-digest", "list-paused",
+    NULL };
 
 /* Variables every meeting message takes; of a series event (recur.h):
  * that the message is about the whole series, its meetings still to come
@@ -174,6 +176,42 @@ static const char *const present_vars[] = {
 	"line", "files", "sender_name", NULL
 };
 
+/* The coordinators asked about posts held for a group's list (list.h):
+ * the posts (one numbered entry each, quoted), how many (count), how
+ * many more wait for a later request (more, empty when none), the day
+ * they are dropped (until) and the list's address. */
+static const char *const list_moderation_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "posts", "count", "more", "until",
+	"list_address", NULL
+};
+
+/* A member told how they read a group's list (list.h): one of the
+ * delivery_* flags non-empty, paused when bounces paused it, and the
+ * command (DIGEST, NOMAIL, RESUME) done, or to confirm by reply; none of
+ * those for a request for help. */
+static const char *const list_delivery_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "delivery_each", "delivery_digest",
+	"delivery_nomail", "paused", "command", "confirm", "done",
+	"list_address", "request_address", NULL
+};
+
+/* A member's daily digest: the posts (numbered, each with its sender,
+ * subject, date and text) and how many. */
+static const char *const list_digest_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "posts", "count", "list_address",
+	NULL
+};
+
+/* The coordinators told that a member's list mail is paused for
+ * bouncing. */
+static const char *const list_paused_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "paused_email", "paused_name", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -206,6 +244,10 @@ static const struct {
 	{ "presentation-notice", present_vars },
 	{ "materials-request", present_vars },
 	{ "materials-notice", present_vars },
+	{ "list-moderation", list_moderation_vars },
+	{ "list-delivery", list_delivery_vars },
+	{ "list-digest", list_digest_vars },
+	{ "list-paused", list_paused_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

@@ -213,6 +213,11 @@ has_line(const char *text, const char *line)
 	"\"error\":\"AUTH refused: 535 bad credentials\"}]"
 
 /* status --json's refusals (trust.h): every reason, counted. */
+/* A group's list in status --json, as a fresh state has it (list.h). */
+#define LIST_OF(id) "\"list\":{\"address\":\"agenda+" id "@example.org\"," \
+	"\"posting\":\"moderated-unproven\",\"posts\":0,\"held\":0," \
+	"\"paused\":0}"
+
 #define REFUSED(no_token, spoofed) "\"refused\":{\"no-proof\":0," \
 	"\"no-token\":" no_token ",\"not-authenticated\":0,\"spoofed\":" \
 	spoofed ",\"not-coordinator\":0,\"confirm-unproven\":0," \
@@ -257,10 +262,13 @@ status_json(void **state)
 	    "{\"uid\":\"" UID("0616") "\",\"start\":\"2021-06-16T18:00:00Z\","
 	    "\"status\":\"scheduled\",\"agenda\":\"pending\",\"minutes\":null,"
 	    NO_RSVP ",\"attendees\":[],\"presentations\":[]}],"
-	    "\"milestones\":[]},"
+	    "\"milestones\":[],"
+	    /* the group's list (issue 20) */
+	    LIST_OF("ss") "},"
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[]}]," ACCOUNTS ","
+	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[],"
+	    LIST_OF("vacio") "}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}";
 	struct tl_ws *ws = *state;
 	char *text, *err = NULL;
@@ -276,7 +284,8 @@ status_json(void **state)
 	assert_json(text, "{\"now\":\"2021-03-18T12:00:00Z\",\"groups\":["
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[]}]," ACCOUNTS ","
+	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[],"
+	    LIST_OF("vacio") "}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}");
 	free(text);
 }
@@ -331,14 +340,14 @@ report_json(void **state)
 	    "\"first_year\":null,\"held\":0,\"scheduled\":0,\"short_by\":0,"
 	    "\"coordination_ok\":false,"
 	    "\"coordination_problem\":\"fewer than two coordinators\","
-	    "\"bouncing\":[],\"meetings\":[],\"documents\":[],"
+	    "\"bouncing\":[],\"list_posts\":{},\"meetings\":[],\"documents\":[],"
 	    "\"milestones\":[]},"
 	    "{\"id\":\"ss\",\"name\":\"Sur-Sur\",\"kind\":\"discussion\","
 	    "\"axis\":null,\"parent\":null,\"timezone\":\"America/Montevideo\","
 	    "\"quota\":6,\"judged\":true,\"first_year\":2021,\"held\":2,"
 	    "\"scheduled\":2,\"short_by\":2,\"coordination_ok\":true,"
 	    "\"coordination_problem\":null,"
-	    "\"bouncing\":[\"kim@gov.example.bb\"],\"meetings\":["
+	    "\"bouncing\":[\"kim@gov.example.bb\"],\"list_posts\":{},\"meetings\":["
 	    "{\"uid\":\"" UID("0217") "\",\"start\":\"2021-02-17T18:00:00Z\","
 	    "\"local_start\":\"2021-02-17 15:00\",\"kind\":\"meeting\","
 	    "\"summary\":\"Mensual\",\"status\":\"held\",\"announced\":true,"

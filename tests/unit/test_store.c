@@ -215,7 +215,7 @@ test_fresh_db(void **state)
 
 	s = open_ok(f->db);
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
-	assert_true(STORE_SCHEMA_VERSION >= 9);
+	assert_true(STORE_SCHEMA_VERSION >= 10);
 	for (i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++)
 		if (!raw_has(f->db, "table", all_tables[i]))
 			fail_msg("table %s missing", all_tables[i]);
@@ -223,6 +223,8 @@ test_fresh_db(void **state)
 	assert_true(raw_has(f->db, "index", "meetings_group_start"));
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"),
 	    STORE_SCHEMA_VERSION);
+	assert_true(raw_has(f->db, "table", "list_posts"));
+	assert_true(raw_has(f->db, "table", "list_readers"));
 	assert_true(raw_has(f->db, "index", "outbox_recipient"));
 	assert_true(raw_has(f->db, "index", "outbox_done"));
 	assert_true(raw_has(f->db, "index", "inbound_processed"));
