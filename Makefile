@@ -16,7 +16,7 @@ TMPFILESDIR ?= /usr/lib/tmpfiles.d
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS     = libcurl libical sqlite3 inih gmime-3.0 libsystemd jansson
+PKGS     = libcurl libical sqlite3 inih gmime-3.0 libsystemd jansson libgit2
 TESTPKGS = cmocka
 
 CFLAGS  ?= -O2 -g

@@ -13,6 +13,7 @@
 #include "letter.h"
 #include "log.h"
 #include "notice.h"
+#include "present.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
@@ -69,12 +70,18 @@ to_coordinators(const struct cycle_ctx *c, const struct group *g,
 	struct store_plan_meeting show;
 	struct notice n;
 	struct tvar tag;
-	char *key, *tagv;
+	char *key, *tagv, *drafted = NULL;
 	int rc;
 
 	/* The agenda shown is the draft too, not only a confirmed one. */
 	show = *r;
 	show.agenda_confirmed = 1;
+	/* The presenters accepted go above the draft (present.h). */
+	if (strncmp(kind, "agenda-", 7) == 0 &&
+	    present_draft(c->st, g, r, &drafted, err) == -1)
+		return -1;
+	if (drafted != NULL)
+		show.agenda = drafted;
 	key = xasprintf("%s:%s", kind, r->uid);
 	tagv = xasprintf("[%s]", g->id);
 	tag = (struct tvar){ "tag", tagv };
@@ -88,6 +95,7 @@ to_coordinators(const struct cycle_ctx *c, const struct group *g,
 	n.letter.vars_for = deadline_for;
 	n.letter.arg = &show;
 	rc = notice_queue(c, &n, err);
+	free(drafted);
 	free(tagv);
 	free(key);
 	return rc;

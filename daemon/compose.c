@@ -1041,6 +1041,8 @@ compose_message(const struct compose_msg *m, size_t *len)
 	add_mailbox(&b, "To", m->to_name, m->to_email);
 	if (m->reply_to)
 		add_mailbox(&b, "Reply-To", m->reply_to_name, m->reply_to);
+	if (m->cc)
+		add_mailbox(&b, "Cc", m->cc_name, m->cc);
 	add_unstructured(&b, "Subject", m->subject);
 	/* Ids stay on their header's line: tools that thread or match mail
 	 * read "Message-ID: <" as one line. */

@@ -59,6 +59,9 @@ struct compose_msg {
 	 * Content-*, Auto-Submitted, X-Auto-Response-Suppress, Return-Path),
 	 * is skipped with a warning.  May be NULL. */
 	const char *const *extra_headers;
+	/* Cc: NULL none, else one bare address and its display name (or
+	 * NULL): a relayed post's author (list.h). */
+	const char *cc, *cc_name;
 };
 
 /* The whole message, NUL-terminated for convenience; *len (when not NULL)

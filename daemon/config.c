@@ -35,8 +35,10 @@
 
 #include "addr.h"
 #include "config.h"
+#include "list.h"
 #include "ical.h"
 #include "net.h"
+#include "present.h"
 #include "smtp.h"
 #include "token.h"
 #include "util.h"
@@ -46,7 +48,7 @@
 
 enum sec {
 	S_NONE, S_DAEMON, S_ORGANIZER, S_SMTP, S_IMAP, S_POLICY, S_TRUST,
-	S_OAUTH, S_GROUP, S_MEMBER, S_SERIES, S_GUEST, S_SKIP
+	S_OAUTH, S_GROUP, S_MEMBER, S_SERIES, S_GUEST, S_MILESTONE, S_SKIP
 };
 
 /* What a value may be.  Each type has exactly one parser in types[]. */
@@ -71,6 +73,7 @@ enum type {
 	T_DAY,          /* local YYYY-MM-DD or YYYY-MM-DD HH:MM */
 	T_RRULE,        /* an RFC 5545 rule; a leading "RRULE:" is dropped */
 	T_HOSTNAME,     /* letters, digits, '-', '.', kept in lower case */
+	T_DATE,         /* a day YYYY-MM-DD that the calendar has */
 };
 
 struct name_value {
@@ -123,6 +126,8 @@ _Static_assert(sizeof(enum role) == sizeof(int) &&
     sizeof(int) && sizeof(enum meeting_kind) == sizeof(int) &&
     sizeof(enum auth) == sizeof(int) && sizeof(enum provider) == sizeof(int),
     "enum fields of the configuration are ints");
+_Static_assert(sizeof(enum milestone_owner) == sizeof(int),
+    "a milestone's owner is an int");
 
 /* A language is kept as its name: the values are not used. */
 static const struct name_value languages[] = {
@@ -170,8 +175,22 @@ static const struct name_value providers[] = {
 static const struct name_value invitations[] = {
 	{ "series", 0 }, { "occurrence", 1 }, { NULL, 0 }
 };
+static const struct name_value milestone_owners[] = {
+	{ "coordinators", MOWNER_COORDINATORS },
+	{ "secretariat", MOWNER_SECRETARIAT }, { NULL, 0 }
+};
 static const struct name_value disseminations[] = {
 	{ "members", 0 }, { "public", 1 }, { NULL, 0 }
+};
+/* A group's mailing list (list.h): the values are list.h's. */
+static const struct name_value list_reply_tos[] = {
+	{ "list", 0 }, { "author", 1 }, { NULL, 0 }
+};
+static const struct name_value list_rewrites[] = {
+	{ "always", 1 }, { "never", 0 }, { NULL, 0 }
+};
+static const struct name_value list_postings[] = {
+	{ "moderated-unproven", 0 }, { "moderated", 1 }, { NULL, 0 }
 };
 
 /* What a section header opens: the object its keys fill, or NULL (after
@@ -180,6 +199,7 @@ struct ctx;
 typedef void *opener(struct ctx *, const char *header, const char *arg,
     int line);
 static opener open_config, open_group, open_member, open_series, open_guest;
+static opener open_milestone;
 
 /* Every section.  One without an argument may come once in a file; one
  * with (many, "[member ADDR]") once per argument.  The keys of a global
@@ -205,6 +225,7 @@ static const struct section {
 	[S_MEMBER] =    { "member",    0, 0, 1, open_member },
 	[S_SERIES] =    { "series",    0, 0, 1, open_series },
 	[S_GUEST] =     { "guest",     0, 0, 1, open_guest },
+	[S_MILESTONE] = { "milestone", 0, 0, 1, open_milestone },
 };
 
 /* Every key, in the order its section reports missing ones.  convened.ini(5)
@@ -221,6 +242,7 @@ static const struct key keys[] = {
 	KEY(S_DAEMON, "language", T_LANGUAGE, 0, AT(config, language), "es"),
 	INT(S_DAEMON, "tick", 0, AT(config, tick), "60", 1, 86400),
 	KEY(S_DAEMON, "metrics", T_PATH, 0, AT(config, metrics), NULL),
+	KEY(S_DAEMON, "publish", T_TEXT, 0, AT(config, publish), NULL),
 
 	KEY(S_ORGANIZER, "name", T_TEXT, REQ, AT(config, org_name), NULL),
 	KEY(S_ORGANIZER, "email", T_EMAIL, REQ, AT(config, org_email), NULL),
@@ -278,6 +300,8 @@ static const struct key keys[] = {
 	    "5120", 1, 25600),
 	INT(S_POLICY, "attachments_total_max_kb", 0,
 	    AT(config, attachments_total_max_kb), "10240", 1, 25600),
+	INT(S_POLICY, "presentations_lead_days", 0,
+	    AT(config, presentations_lead_days), "14", 1, 366),
 
 	/* key_file's default, beside [daemon] state, is set by check_trust(). */
 	KEY(S_TRUST, "key_file", T_CREDENTIAL, 0, AT(config, trust_key_file),
@@ -316,6 +340,14 @@ static const struct key keys[] = {
 	ENUM(S_GROUP, "dissemination", 0, AT(group, public_minutes), "members",
 	    disseminations),
 	INT(S_GROUP, "quota", 0, AT(group, quota), NULL, 1, 366),
+	KEY(S_GROUP, "list", T_EMAIL, 0, AT(group, list), NULL),
+	KEY(S_GROUP, "list_guests", T_BOOL, 0, AT(group, list_guests), "no"),
+	ENUM(S_GROUP, "reply_to", 0, AT(group, reply_to_author), "list",
+	    list_reply_tos),
+	ENUM(S_GROUP, "from_rewrite", 0, AT(group, from_rewrite), "always",
+	    list_rewrites),
+	ENUM(S_GROUP, "posting", 0, AT(group, posting), "moderated-unproven",
+	    list_postings),
 
 	KEY(S_MEMBER, "name", T_TEXT, REQ, AT(member, name), NULL),
 	KEY(S_MEMBER, "country", T_COUNTRY, 0, AT(member, country), NULL),
@@ -339,10 +371,19 @@ static const struct key keys[] = {
 	KEY(S_SERIES, "agenda", T_READABLE, 0, AT(series, agenda), NULL),
 	ENUM(S_SERIES, "invitation", 0, AT(series, per_occurrence), "series",
 	    invitations),
+	INT(S_SERIES, "presentations", 0, AT(series, presentations), "0", 0,
+	    PRESENT_SLOTS_MAX),
 
 	KEY(S_GUEST, "name", T_TEXT, 0, AT(guest, name), NULL),
 	KEY(S_GUEST, "language", T_LANGUAGE, 0, AT(guest, language), NULL),
 	KEY(S_GUEST, "timezone", T_TIMEZONE, 0, AT(guest, timezone), NULL),
+
+	KEY(S_MILESTONE, "summary", T_TEXT, 0, AT(milestone, summary), NULL),
+	KEY(S_MILESTONE, "due", T_DATE, REQ, AT(milestone, due), NULL),
+	ENUM(S_MILESTONE, "owner", 0, AT(milestone, owner), "coordinators",
+	    milestone_owners),
+	INT(S_MILESTONE, "lead_days", 0, AT(milestone, lead_days), "14", 0,
+	    366),
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -781,6 +822,23 @@ parse_hostname(struct ctx *c, const struct key *k, const char *v,
 	return 0;
 }
 
+/* A day alone: a milestone is due on a date, not at a time.  Years
+ * before 1970 or past 9999 are an administrator's slip. */
+static int
+parse_date(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	struct ical_local lt;
+
+	if (strlen(v) != 10 || ical_parse_local(v, 1, &lt) == -1 ||
+	    !lt.is_date || lt.year < 1970) {
+		ERR(c, "%s must be a date YYYY-MM-DD, not '%s'", k->name, v);
+		return -1;
+	}
+	out->s = xstrdup(v);
+	return 0;
+}
+
 enum keeps { V_NONE, V_INT, V_TEXT };
 
 static const struct {
@@ -807,6 +865,7 @@ static const struct {
 	[T_DAY] =        { parse_day,        V_TEXT, "entries" },
 	[T_RRULE] =      { parse_rrule,      V_TEXT, "entries" },
 	[T_HOSTNAME] =   { parse_hostname,   V_TEXT, "entries" },
+	[T_DATE] =       { parse_date,       V_TEXT, "entries" },
 };
 
 /* ---- values into their objects ----------------------------------------- */
@@ -1015,6 +1074,35 @@ open_guest(struct ctx *c, const char *header, const char *arg, int line)
 	gu->line = line;
 	set_defaults(c, S_GUEST, gu);
 	return gu;
+}
+
+/* [milestone NAME]: the name goes into notice keys and the report, so it
+ * is kept plain like a series' name. */
+static void *
+open_milestone(struct ctx *c, const char *header, const char *arg, int line)
+{
+	struct group *g = c->group;
+	const struct milestone *old;
+	struct milestone *ms;
+
+	if (!valid_id(arg, 64)) {
+		diag_add(c->d, 1, c->file, line, "[%s]: milestone name must be "
+		    "1 to 64 lower-case letters, digits, '-' or '_'", header);
+		return NULL;
+	}
+	if ((old = config_milestone(g, arg)) != NULL) {
+		diag_add(c->d, 1, c->file, line, "milestone %s given twice in "
+		    "the group (first at line %d)", arg, old->line);
+		return NULL;
+	}
+	g->milestones = xreallocarray(g->milestones, g->nmilestones + 1,
+	    sizeof *g->milestones);
+	ms = &g->milestones[g->nmilestones++];
+	memset(ms, 0, sizeof *ms);
+	ms->name = xstrdup(arg);
+	ms->line = line;
+	set_defaults(c, S_MILESTONE, ms);
+	return ms;
 }
 
 /* Called at every section header and at end of file: the section that
@@ -1814,6 +1902,30 @@ check_guests(struct ctx *c, const struct group *g)
 	}
 }
 
+/* A milestone of the secretariat's in a group without a coordinator
+ * from it goes to every coordinator: said, not refused, as the
+ * coordination rule itself is only warned of. */
+static void
+check_milestones(struct ctx *c, struct group *g)
+{
+	struct milestone *ms;
+	size_t i, j;
+	int secretariat = 0;
+
+	for (j = 0; j < g->nmembers; j++)
+		secretariat |= g->members[j].coordinator &&
+		    g->members[j].role == ROLE_SECRETARIAT;
+	for (i = 0; i < g->nmilestones; i++) {
+		ms = &g->milestones[i];
+		if (ms->summary == NULL)
+			ms->summary = xstrdup(ms->name);
+		if (ms->owner == MOWNER_SECRETARIAT && !secretariat)
+			diag_add(c->d, 0, g->file, ms->line, "milestone %s: no "
+			    "coordinator has role secretariat: every "
+			    "coordinator is reminded", ms->name);
+	}
+}
+
 static void
 load_group(struct ctx *c, const char *path)
 {
@@ -1860,6 +1972,29 @@ load_group(struct ctx *c, const char *path)
 	}
 	check_guests(c, g);
 	check_aliases(c, g);
+	check_milestones(c, g);
+}
+
+/* The group's mailing list (list.h): an address no other one is, and
+ * what the mailbox must accept for it. */
+static void
+check_list(struct ctx *c, const struct group *g)
+{
+	char buf[512], *l, *r;
+	const char *bad = list_check(c->cfg, g, buf, sizeof buf);
+
+	if (bad != NULL) {
+		diag_add(c->d, 1, g->file, g->line, "group '%s': %s", g->id, bad);
+		return;
+	}
+	l = list_address(c->cfg, g);
+	r = list_request_address(c->cfg, g);
+	if (l != NULL && r != NULL)
+		diag_note(c->d, g->file, g->line, "[group] list: the mailbox "
+		    "%s must accept mail to %s and %s (group '%s')",
+		    c->cfg->org_email, l, r, g->id);
+	free(l);
+	free(r);
 }
 
 static void
@@ -1893,6 +2028,7 @@ check_groups(struct ctx *c)
 		if (!config_coordination_ok(g, &why))
 			diag_add(c->d, 0, g->file, g->line, "group '%s' breaks "
 			    "the coordination rule: %s", g->id, why);
+		check_list(c, g);
 	}
 	/* A cycle of parents: walking up from a group that is on a cycle
 	 * comes back to it within ngroups steps.  Reported once per group on
@@ -1987,6 +2123,11 @@ config_free(struct config *cfg)
 			free(g->guests[j].email);
 		}
 		free(g->guests);
+		for (j = 0; j < g->nmilestones; j++) {
+			forget_all(S_MILESTONE, &g->milestones[j]);
+			free(g->milestones[j].name);
+		}
+		free(g->milestones);
 		forget_all(S_GROUP, g);
 		free(g->members);
 		free(g->series);
@@ -2111,6 +2252,23 @@ name_of(const struct name_value *names, int value)
 		if (names->value == value)
 			return names->name;
 	return NULL;
+}
+
+const struct milestone *
+config_milestone(const struct group *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < g->nmilestones; i++)
+		if (strcmp(g->milestones[i].name, name) == 0)
+			return &g->milestones[i];
+	return NULL;
+}
+
+const char *
+config_milestone_owner_name(enum milestone_owner o)
+{
+	return name_of(milestone_owners, (int)o);
 }
 
 const char *

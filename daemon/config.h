@@ -73,6 +73,20 @@ struct series {
 	int         per_occurrence;  /* invitation = occurrence: each meeting
 	                              * its own event even with a rule */
 	int         line;
+	int         presentations;   /* slots for volunteers (present.h) */
+};
+
+/* [milestone NAME]: a step of the plan of work (milestone.h): due on a
+ * day, its owners reminded lead_days before and on that day. */
+enum milestone_owner { MOWNER_COORDINATORS, MOWNER_SECRETARIAT };
+
+struct milestone {
+	char       *name;         /* lower-case letters, digits, '-', '_' */
+	char       *summary;      /* never NULL after load: the name */
+	char       *due;          /* "YYYY-MM-DD", a day in the group's zone */
+	enum milestone_owner owner;
+	int         lead_days;    /* 0: only the reminder on the due date */
+	int         line;         /* of the [milestone ...] header */
 };
 
 struct group {
@@ -91,8 +105,18 @@ struct group {
 	size_t      nseries;
 	struct guest *guests;     /* [guest ADDR] sections */
 	size_t      nguests;
+	struct milestone *milestones;   /* [milestone NAME], in file order */
+	size_t      nmilestones;
 	char       *file;
 	int         line;         /* of [group] */
+	/* The group's mailing list (list.h, issue 20). */
+	char       *list;         /* list = ADDRESS; NULL: the organizer's
+	                           * "<local>+<id>@<domain>" */
+	int         list_guests;  /* list_guests = yes: [guest] sections get
+	                           * the list's mail and may post */
+	int         reply_to_author;  /* reply_to = author (else list) */
+	int         from_rewrite; /* from_rewrite = always (else never) */
+	int         posting;      /* posting: enum list_posting (list.h) */
 };
 
 /* How an account signs in: with a password (AUTH PLAIN/LOGIN as the
@@ -147,6 +171,7 @@ struct config {
 	char       *language;
 	int         tick;
 	char       *metrics;          /* node_exporter textfile, or NULL */
+	char       *publish;          /* git remote URL (repo.h), or NULL */
 	/* [organizer] */
 	char       *org_name;
 	char       *org_email;
@@ -176,6 +201,7 @@ struct config {
 	int         agenda_max_kb;      /* a longer agenda is refused */
 	int         attachment_max_kb;  /* a bigger file is not archived */
 	int         attachments_total_max_kb;  /* nor files past this sum */
+	int         presentations_lead_days;   /* the call for volunteers */
 	/* [trust] (token.h) */
 	char       *trust_key_file;  /* a path (it holds a '/') or a systemd
 	                              * credential name; never NULL after
@@ -243,6 +269,11 @@ const struct series *config_series(const struct group *, const char *name);
 int   config_series_recurring(const struct series *s);
 /* The [guest ADDR] section of this address (any case), or NULL. */
 const struct guest *config_guest(const struct group *, const char *email);
+/* The [milestone NAME] section of this name, or NULL (also for NULL). */
+const struct milestone *config_milestone(const struct group *,
+          const char *name);
+/* "coordinators" or "secretariat". */
+const char *config_milestone_owner_name(enum milestone_owner);
 const char *config_role_name(enum role);
 const char *config_group_kind_name(enum group_kind);
 const char *config_axis_name(enum axis);

@@ -10,13 +10,17 @@
 #include "config.h"
 #include "cycle.h"
 #include "inbox.h"
+#include "list.h"
 #include "log.h"
 #include "metrics.h"
+#include "milestone.h"
 #include "notice.h"
 #include "outage.h"
 #include "outbox.h"
 #include "plan.h"
+#include "present.h"
 #include "quota.h"
+#include "repo.h"
 #include "report.h"
 #include "store.h"
 #include "util.h"
@@ -27,8 +31,11 @@ static const struct {
 	cycle_group_fn *step;
 } before_send[] = {
 	{ "plan", plan_group },
+	{ "presentations", present_group },
 	{ "agenda", agenda_group },
 	{ "quota", quota_group },
+	{ "milestones", milestone_group },
+	{ "list", list_group },
 };
 
 /* Whether the templates are what failed (outage.h, told once), for a
@@ -284,6 +291,7 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	    steps_and_send(&c, stop, &os, &os2, err) == -1 ||
 	    account_record(cfg, st, now, err) == -1 ||
 	    report_calendar_write(cfg, st, now, NULL, err) == -1 ||
+	    repo_cycle(cfg, st, now, err) == -1 ||
 	    housekeeping(&c, err) == -1)
 		rc = store_failed(&c, err);
 	else {

@@ -34,7 +34,8 @@ struct cycle_stats {
 
 /* Replies first, so that what they change (an agenda, an address that
  * bounces) goes out in this same cycle; then planning, the coordinators'
- * mail, and the quota and coordination-rule warnings (quota.h); then
+ * mail, the quota and coordination-rule warnings (quota.h) and the
+ * milestones' reminders and overdue notices (milestone.h); then
  * sending; then the notices about addresses found bouncing, by a DSN or
  * by the sending itself, which are sent too; last each group's calendar
  * feed in the repository, rewritten only when it changed.

@@ -28,11 +28,15 @@
 #include "imap.h"
 #include "inbox.h"
 #include "letter.h"
+#include "list.h"
 #include "log.h"
 #include "loop.h"
+#include "milestone.h"
 #include "msgid.h"
 #include "outage.h"
+#include "repo.h"
 #include "oauth.h"
+#include "present.h"
 #include "store.h"
 #include "template.h"
 #include "token.h"
@@ -78,6 +82,8 @@ struct ictx {
 	size_t len;
 	const char *folder;
 	int confirmed;
+	int files_only;         /* archive the attachments, not the text (a
+	                         * milestone's DONE) */
 	enum trust_reason reasons[REASONS_MAX];
 	size_t nreasons;
 };
@@ -1052,7 +1058,7 @@ do_agenda(struct ictx *c, const char *uid)
 	struct store_plan_meeting r;
 	const struct group *g;
 	enum inbox_result res = INBOX_IGNORED;
-	char *text = NULL;
+	char *text = NULL, *shown = NULL;
 	int rc;
 
 	memset(&r, 0, sizeof r);
@@ -1091,7 +1097,11 @@ do_agenda(struct ictx *c, const char *uid)
 			res = INBOX_APPLIED;
 			goto out;
 		}
-		if (store_meeting_confirm_agenda(c->st, r.uid, NULL, c->err) == -1)
+		/* What was shown is confirmed: the presenters above the
+		 * draft (present.h). */
+		if (present_draft(c->st, g, &r, &shown, c->err) == -1 ||
+		    store_meeting_confirm_agenda(c->st, r.uid, shown,
+		    c->err) == -1)
 			goto fail;
 		why(c, "agenda of %s confirmed by %s", r.uid, c->v->from);
 	} else {
@@ -1117,6 +1127,7 @@ do_agenda(struct ictx *c, const char *uid)
 fail:
 	res = INBOX_FAILED;
 out:
+	free(shown);
 	free(text);
 	store_plan_meeting_clear(&r);
 	return res;
@@ -1191,12 +1202,28 @@ is_calendar(const struct mime_attachment *a)
 	    strcmp(a->content_type, "application/ics") == 0);
 }
 
+static int tell_members_as(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const struct archive_stored *as,
+    const struct archive_file *files, size_t nfiles, const char *text,
+    const char *kind, const char *title);
+
 /* Members (and, when the group's minutes are public, the guests of the
  * meeting's open series) get the minutes with the files. */
 static int
 tell_members(struct ictx *c, const struct group *g,
     const struct store_plan_meeting *r, const struct archive_stored *as,
     const struct archive_file *files, size_t nfiles, const char *text)
+{
+	return tell_members_as(c, g, r, as, files, nfiles, text,
+	    "minutes-notice", NULL);
+}
+
+/* The same for a letter of kind (a presenter's materials: title). */
+static int
+tell_members_as(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const struct archive_stored *as,
+    const struct archive_file *files, size_t nfiles, const char *text,
+    const char *kind, const char *title)
 {
 	const struct series *s = config_series(g, r->series);
 	const struct member *sender = config_member(g, c->v->from);
@@ -1231,20 +1258,21 @@ tell_members(struct ictx *c, const struct group *g,
 			{ "files", buf_str(&names) },
 			{ "sender_name", sender && sender->name ? sender->name :
 			    c->v->from },
+			{ "title", title },
 		};
 
 		memset(&l, 0, sizeof l);
 		l.vars = extra;
-		l.nvars = 2;
+		l.nvars = title != NULL ? 3 : 2;
 		l.att = att;
 		l.natt = k;
 		for (i = 0; i < g->nmembers && rc == 0; i++)
-			rc = meeting_mail(c, g, r, "minutes-notice",
+			rc = meeting_mail(c, g, r, kind,
 			    g->members[i].email, &l);
 		for (i = 0; rc == 0 && g->public_minutes && s && s->open &&
 		    i < s->nguests; i++)
 			if (config_member(g, s->guests[i]) == NULL)
-				rc = meeting_mail(c, g, r, "minutes-notice",
+				rc = meeting_mail(c, g, r, kind,
 				    s->guests[i], &l);
 	}
 	buf_release(&names);
@@ -1356,6 +1384,33 @@ archive_in_repository(struct ictx *c, const struct group *g,
 	return ar;
 }
 
+/* What archive_store() wrote, journaled for the git history (repo.h)
+ * in the message's transaction: its author is the sender.  0 / -1. */
+static int
+journal_item(struct ictx *c, const struct group *g, const char *kind,
+    const struct store_plan_meeting *r, const struct archive_stored *as)
+{
+	const struct member *m = config_member(g, c->v->from);
+	struct repo_change rc;
+	char *dir = xasprintf("%s/", as->dir);
+	const char *paths[] = { dir };
+	int ok;
+
+	memset(&rc, 0, sizeof rc);
+	rc.author_name = m != NULL ? m->name : NULL;
+	rc.author_email = c->v->from;
+	rc.group_id = g->id;
+	rc.meeting_uid = r ? r->uid : NULL;
+	rc.kind = kind;
+	rc.message_id = c->msgid;
+	rc.paths = paths;
+	rc.npaths = 1;
+	rc.at = c->now;
+	ok = repo_commit(c->st, &rc, c->err);
+	free(dir);
+	return ok;
+}
+
 /* archive_in_repository(), unless the repository or the group's
  * directory is down and waits for its next try: then, and when the
  * write fails for their fault, c->resource says which.  0, or -1 with
@@ -1381,7 +1436,7 @@ into_repository(struct ictx *c, const struct group *g, const char *kind,
 		env_failed(c, xstrdup(OUTAGE_REPOSITORY), 0);
 	else if (ar == ARCHIVE_GROUP)
 		env_failed(c, outage_group(g->id), 0);
-	if (ar != ARCHIVE_OK)
+	if (ar != ARCHIVE_OK || journal_item(c, g, kind, r, as) == -1)
 		return -1;
 	return due == OUTAGE_TRY ? outage_repository_ok(c->cfg, c->st, g->id,
 	    c->now, c->err) : 0;
@@ -1521,7 +1576,7 @@ do_archive(struct ictx *c, const struct group *g, const char *kind,
 		have = rc == 1 && strcmp(r.group_id, g->id) == 0;
 	}
 	meeting = have ? &r : NULL;
-	text = inbox_unquoted(m ? m->text : NULL);
+	text = c->files_only ? xstrdup("") : inbox_unquoted(m ? m->text : NULL);
 	apart = xcalloc(m && m->natt ? m->natt : 1, sizeof *apart);
 	files = archive_files(c->cfg, m, &nfiles, &refused, &wrong, apart,
 	    &napart);
@@ -1572,6 +1627,231 @@ out:
 	return res;
 }
 
+/* ---- presentations (present.h) ------------------------------------- */
+
+/* present.h's send: a letter answering this message.  A letter that is
+ * one of several to one reader for it (ref set) is told apart by ref. */
+static int
+present_send(void *arg, struct letter *l)
+{
+	struct ictx *c = arg;
+	const char *keep = c->msgid;
+	char *ref = NULL;
+	int rc;
+
+	if (l->ref != NULL) {
+		ref = xasprintf("%s %s", c->msgid, l->ref);
+		c->msgid = ref;
+	}
+	rc = send_letter(c, l);
+	c->msgid = keep;
+	free(ref);
+	return rc;
+}
+
+/* The meeting uid of a reply about presentations, and its group: 1, or 0
+ * with the log line given (*res), or -1 failed. */
+static int
+present_meeting(struct ictx *c, const char *uid, struct store_plan_meeting *r,
+    const struct group **g, enum inbox_result *res)
+{
+	int rc;
+
+	*res = INBOX_IGNORED;
+	if ((rc = store_meeting_get(c->st, uid, r, c->err)) == -1) {
+		*res = INBOX_FAILED;
+		return -1;
+	}
+	if (rc == 0 || (*g = config_group(c->cfg, r->group_id)) == NULL) {
+		why(c, "reply about the presentations of %.80s, which is no "
+		    "meeting of a configured group", uid);
+		return 0;
+	}
+	return 1;
+}
+
+/* An offer to present, or its withdrawal: only from a member of the
+ * group, proven as an answer is (trust.h). */
+static enum inbox_result
+do_presentation(struct ictx *c, const char *uid)
+{
+	const struct present_mail mail = { present_send, c };
+	struct store_plan_meeting r;
+	const struct group *g = NULL;
+	const struct member *m;
+	enum inbox_result res;
+	enum present_verb verb;
+	char *text, *title = NULL, line[256];
+	const char *bad;
+
+	memset(&r, 0, sizeof r);
+	text = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	verb = present_parse(text, &title, &bad);
+	if (present_meeting(c, uid, &r, &g, &res) != 1)
+		goto out;
+	if (verb == PRESENT_NONE) {
+		why(c, "reply about the presentations of %s without PRESENT "
+		    "or WITHDRAW", r.uid);
+		goto out;
+	}
+	if ((m = config_member_of(g, c->v->from)) == NULL) {
+		res = refuse(c, TRUST_NOT_MEMBER, "presentation from %s, not a "
+		    "member of %s: nothing recorded", c->v->from ? c->v->from :
+		    "(none)", g->id);
+		goto out;
+	}
+	if (!answer_proven(c, g, &r)) {
+		res = INBOX_REFUSED;
+		goto out;
+	}
+	if (verb == PRESENT_BAD_TITLE) {
+		res = refuse(c, TRUST_BAD_OFFER, "offer from %s for %s with %s: "
+		    "nothing recorded", m->email, r.uid, bad);
+		goto out;
+	}
+	switch (present_apply(c->cfg, c->st, g, &r, m, verb, title, c->now,
+	    &mail, line, sizeof line, c->err)) {
+	case PRESENT_APPLIED:
+		res = INBOX_APPLIED;
+		why(c, "%s", line);
+		break;
+	case PRESENT_NOTHING:
+		res = INBOX_IGNORED;
+		why(c, "%s", line);
+		break;
+	case PRESENT_REFUSED:
+		res = refuse(c, TRUST_BAD_OFFER, "%s", line);
+		break;
+	case PRESENT_FAILED:
+		res = INBOX_FAILED;
+		break;
+	}
+out:
+	free(title);
+	free(text);
+	store_plan_meeting_clear(&r);
+	return res;
+}
+
+/* Whether a presenter's materials prove themselves as the record must;
+ * unlike a coordinator's they are not held: 1, or 0 refused. */
+static int
+materials_proven(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, const char *who)
+{
+	struct trust_scope sc[TRUST_SCOPES_MAX];
+	struct store_plan_meeting *mt;
+	struct trust_proof p;
+	enum trust_decision d;
+	size_t nmt;
+	int n;
+
+	if ((n = record_scopes(c, g, r, sc, &mt, &nmt)) == -1)
+		return -1;
+	trust_gather_as(c->cfg, c->v, who, c->folder, sc, (size_t)n, &p);
+	store_plan_meetings_free(mt, nmt);
+	if ((d = trust_decide(TRUST_RECORD, &p)) == TRUST_ALLOW)
+		return 1;
+	refuse(c, d == TRUST_HOLD_NO_TOKEN ? TRUST_NO_TOKEN :
+	    TRUST_NOT_AUTHENTICATED, "materials of %s for %s %s: refused",
+	    who, r->uid, d == TRUST_HOLD_NO_TOKEN ? "carry no reply token of "
+	    "theirs" : "are not authenticated");
+	return 0;
+}
+
+/* The files kept, the experience told of: archived with the meeting,
+ * added to the presenter's experience, sent to the members. */
+static int
+keep_materials(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r, struct store_presentation *p,
+    const char *text, const struct archive_file *files, size_t nfiles,
+    struct archive_stored *as)
+{
+	/* The experience lists the files; the words, archived first, are
+	 * the message's. */
+	size_t skip = text != NULL && *text != '\0';
+
+	if (into_repository(c, g, "meeting", r, text, files, nfiles, as) == -1 ||
+	    record_documents(c, g, "document", r->uid, as) == -1 ||
+	    present_add_files(c->st, p, as->dir, as->names + skip,
+	    as->n - skip, c->err) == -1)
+		return -1;
+	return tell_members_as(c, g, r, as, files, nfiles, text,
+	    "materials-notice", p->title);
+}
+
+/* A presenter's answer to the materials request. */
+static enum inbox_result
+do_materials(struct ictx *c, const char *uid)
+{
+	const struct mime_msg *m = c->v->msg;
+	struct store_plan_meeting r;
+	struct store_presentation *p = NULL;
+	struct archive_file *files = NULL, *apart = NULL;
+	struct archive_stored as;
+	struct buf refused = BUF_INIT(BUF_OWN);
+	const struct group *g = NULL;
+	const struct member *who;
+	enum inbox_result res;
+	size_t nfiles = 0, napart = 0, i;
+	char *text = NULL;
+	int wrong, rc;
+
+	memset(&r, 0, sizeof r);
+	memset(&as, 0, sizeof as);
+	if (present_meeting(c, uid, &r, &g, &res) != 1)
+		goto out;
+	if ((who = config_member_of(g, c->v->from)) == NULL) {
+		res = refuse(c, TRUST_NOT_MEMBER, "materials from %s, not a "
+		    "member of %s", c->v->from ? c->v->from : "(none)", g->id);
+		goto out;
+	}
+	res = INBOX_FAILED;
+	if ((rc = present_presenter(c->st, r.uid, who->email, &p,
+	    c->err)) != 1) {
+		if (rc == 0) {
+			why(c, "materials from %s, who did not present at %s",
+			    who->email, r.uid);
+			res = INBOX_IGNORED;
+		}
+		goto out;
+	}
+	apart = xcalloc(m && m->natt ? m->natt : 1, sizeof *apart);
+	files = archive_files(c->cfg, m, &nfiles, &refused, &wrong, apart,
+	    &napart);
+	text = inbox_unquoted(m ? m->text : NULL);
+	if (nfiles == 0) {
+		why(c, "materials of %s for %s without a file that may be "
+		    "archived", who->email, r.uid);
+		res = refused.len ? refuse(c, TRUST_FILE_TYPE, "materials of %s: "
+		    "every file refused (caps or type)", who->email) :
+		    INBOX_IGNORED;
+		goto out;
+	}
+	if ((rc = materials_proven(c, g, &r, who->email)) != 1) {
+		res = rc == 0 ? INBOX_REFUSED : INBOX_FAILED;
+		goto out;
+	}
+	if (wrong > 0)
+		note(c, TRUST_FILE_TYPE);
+	if (keep_materials(c, g, &r, p, text, files, nfiles, &as) == -1 ||
+	    (refused.len > 0 && tell_refused(c, g, &as, buf_str(&refused)) == -1))
+		goto out;
+	archived_why(c, g, "materials", &as, buf_str(&refused));
+	res = INBOX_APPLIED;
+out:
+	c->stored = as;
+	store_presentations_free(p, p ? 1 : 0);
+	store_plan_meeting_clear(&r);
+	buf_release(&refused);
+	for (i = 0; i < napart; i++)
+		free((char *)apart[i].name);
+	free(apart);
+	free(files);
+	free(text);
+	return res;
+}
+
 /* ---- a coordinator's confirmation of a held message -------------------- */
 
 static enum inbox_result dispatch(struct ictx *c);
@@ -1579,22 +1859,30 @@ static void ictx_init(struct ictx *c, const struct config *cfg,
     struct store *st, long long now, const struct verdict *v,
     const char *msgid, char **err);
 
-/* One of our Message-IDs of kind in In-Reply-To or References. */
+/* One of our Message-IDs of kind in In-Reply-To or References: 1 with
+ * *ref, else 0. */
 static int
-answers_kind(const struct ictx *c, const char *kind)
+reference_of(const struct ictx *c, const char *kind, struct msgid *ref)
 {
 	const struct mime_msg *m = c->v->msg;
 	const char *dom = addr_domain(c->cfg->org_email), *id;
-	struct msgid ref;
 	size_t i, n = m ? m->nreferences + 1 : 0;
 
 	for (i = 0; i < n; i++) {
 		id = i == 0 ? m->in_reply_to : m->references[i - 1];
-		if (msgid_parse(id, dom, &ref) == 0 &&
-		    strcmp(ref.kind, kind) == 0)
+		if (msgid_parse(id, dom, ref) == 0 &&
+		    strcmp(ref->kind, kind) == 0)
 			return 1;
 	}
 	return 0;
+}
+
+static int
+answers_kind(const struct ictx *c, const char *kind)
+{
+	struct msgid ref;
+
+	return reference_of(c, kind, &ref);
 }
 
 /* The held message h applied, as its coordinator confirmed it: what it
@@ -1700,6 +1988,101 @@ confirmation(struct ictx *c, enum inbox_result *res)
 	return 1;
 }
 
+/* ---- a milestone's DONE (milestone.h) ------------------------------------ */
+
+/* A coordinator's DONE to ms of g: proven as the record is (or held), its
+ * attachments archived as the group's documents, the milestone marked. */
+static enum inbox_result
+milestone_done(struct ictx *c, const struct group *g,
+    const struct milestone *ms)
+{
+	enum inbox_result res = INBOX_IGNORED;
+	char *archived;
+	int rc;
+
+	if (config_coordinator(g, c->v->from) == NULL)
+		return refuse(c, TRUST_NOT_COORDINATOR, "DONE for milestone %s "
+		    "from %s, not a coordinator of %s", ms->name, c->v->from ?
+		    c->v->from : "(none)", g->id);
+	if (c->v->msg != NULL && c->v->msg->natt > 0) {
+		c->files_only = 1;
+		res = do_archive(c, g, "document", NULL);
+		c->files_only = 0;
+		if (res != INBOX_APPLIED && res != INBOX_IGNORED)
+			return res;
+	}
+	if (res == INBOX_IGNORED && record_proven(c, g, NULL, "document",
+	    &res) != 1)
+		return res;
+	archived = xstrdup(res == INBOX_APPLIED && c->why ? c->why : "");
+	if ((rc = milestone_mark_done(c->st, g, ms, c->now, c->msgid,
+	    c->v->from, c->err)) == -1) {
+		free(archived);
+		return INBOX_FAILED;
+	}
+	why(c, "milestone %s of %s %s by %s%s%s", ms->name, g->id, rc ?
+	    "marked done" : "was done before; told again", c->v->from,
+	    *archived ? "; " : "", archived);
+	free(archived);
+	return INBOX_APPLIED;
+}
+
+/* A reply to a milestone's reminder: 1 with *res when this message is
+ * one, 0 when it is not. */
+static int
+milestone_reply(struct ictx *c, enum inbox_result *res)
+{
+	const struct milestone *ms = NULL;
+	const struct group *g;
+	struct msgid ref;
+	char *text;
+	int done;
+
+	if (!reference_of(c, MILESTONE_REMINDER, &ref))
+		return 0;
+	if ((g = config_group(c->cfg, ref.group)) != NULL)
+		ms = milestone_of_ref(g, ref.ref);
+	text = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	done = milestone_is_done_word(text);
+	free(text);
+	if (ms == NULL) {
+		why(c, "reply to the reminder of a milestone of %.64s no longer "
+		    "configured", ref.group);
+		*res = INBOX_IGNORED;
+	} else if (!done) {
+		why(c, "reply to the reminder of milestone %s of %s without "
+		    "DONE: nothing marked", ms->name, g->id);
+		*res = INBOX_IGNORED;
+	} else
+		*res = milestone_done(c, g, ms);
+	return 1;
+}
+
+/* Mail for a group's mailing list (list.h): 1 with *res, else 0. */
+static int
+list_mail(struct ictx *c, enum inbox_result *res)
+{
+	struct list_in in;
+
+	memset(&in, 0, sizeof in);
+	in.cfg = c->cfg;
+	in.st = c->st;
+	in.now = c->now;
+	in.v = c->v;
+	in.msgid = c->msgid;
+	in.data = c->data;
+	in.len = c->len;
+	in.folder = c->folder;
+	in.looped = looped(c);
+	in.err = c->err;
+	if (list_inbox(&in, res) == 0)
+		return 0;
+	if (in.refused)
+		note(c, in.reason);
+	why(c, "%s", in.why);
+	return 1;
+}
+
 static enum inbox_result
 do_plain(struct ictx *c)
 {
@@ -1707,6 +2090,10 @@ do_plain(struct ictx *c)
 	    "agenda-reminder", NULL };
 	static const char *const minutes_kinds[] = { "minutes-request",
 	    "minutes-reminder", NULL };
+	static const char *const present_kinds[] = { "presentations-call",
+	    "presentation-reply", NULL };
+	static const char *const materials_kinds[] = { "materials-request",
+	    NULL };
 	struct store_plan_meeting r;
 	const struct group *g;
 	const char *kind;
@@ -1714,7 +2101,9 @@ do_plain(struct ictx *c)
 	enum inbox_result res;
 	int rc;
 
-	if (confirmation(c, &res))
+	if (confirmation(c, &res) || list_mail(c, &res))
+		return res;
+	if (milestone_reply(c, &res))
 		return res;
 	if (our_reference(c, agenda_kinds, &uid) != NULL) {
 		res = do_agenda(c, uid);
@@ -1735,6 +2124,16 @@ do_plain(struct ictx *c)
 			return INBOX_IGNORED;
 		}
 		res = do_archive(c, g, "minutes", uid);
+		free(uid);
+		return res;
+	}
+	if (our_reference(c, materials_kinds, &uid) != NULL) {
+		res = do_materials(c, uid);
+		free(uid);
+		return res;
+	}
+	if (our_reference(c, present_kinds, &uid) != NULL) {
+		res = do_presentation(c, uid);
 		free(uid);
 		return res;
 	}

@@ -18,6 +18,10 @@
  *  - a coordinator's reply to an agenda request confirms the draft (a first
  *    line CONFIRM, CONFIRMAR, CONFIRMER or OK) or replaces it (any other
  *    text); attendees then get the agenda in an updated invitation;
+ *  - a coordinator's reply to a milestone's reminder (milestone.h) with
+ *    a first line DONE, HECHO, FEITO or FAIT marks the milestone done,
+ *    proven as the record is (else held as above); its attachments are
+ *    archived as the group's document, its text is not;
  *  - a coordinator's reply to a minutes request, or a message from a
  *    coordinator whose subject carries the group's tag ("[south-south]
  *    minutes", "agreement", "document"), is archived in the repository;

@@ -289,6 +289,37 @@ calendar_for(struct store *st, const struct letter *l, const char *body,
 	return 0;
 }
 
+/* What a relayed post puts in msg in place of the organizer's: its
+ * author (or the list) in From, Reply-To and Cc, its headers, and what
+ * it answers: the reader's own copy of a post the list relayed (its
+ * Message-ID is made as message_id() makes it, with the reader's token
+ * tok), else the post's own In-Reply-To.  *irt is the caller's to
+ * free. */
+static void
+post_fields(const struct config *cfg, const struct letter *l,
+    const char *tok, struct compose_msg *msg, char **irt)
+{
+	const struct letter_post *p = l->post;
+	struct msgid id;
+
+	*irt = NULL;
+	msg->from_name = p->from_name;
+	msg->from_email = p->from_email;
+	msg->reply_to = p->reply_to;
+	msg->reply_to_name = p->reply_to_name;
+	msg->cc = p->cc;
+	msg->cc_name = p->cc_name;
+	msg->extra_headers = p->headers;
+	if (p->reply_ref != NULL && msgid_init(&id, l->kind, l->group ?
+	    l->group->id : NULL, NULL) == 0 &&
+	    strlen(p->reply_ref) < sizeof id.ref) {
+		memcpy(id.ref, p->reply_ref, strlen(p->reply_ref) + 1);
+		msgid_set_token(&id, tok);
+		*irt = msgid_build(&id, addr_domain(cfg->org_email));
+	}
+	msg->in_reply_to = *irt != NULL ? *irt : p->in_reply_to;
+}
+
 int
 letter_queue(const struct config *cfg, struct store *st,
     const struct letter *l, long long now, char **err)
@@ -298,7 +329,7 @@ letter_queue(const struct config *cfg, struct store *st,
 	struct compose_msg msg;
 	struct store_outbox_in out;
 	char *mid, *subject = NULL, *body = NULL, *ical = NULL, *data = NULL;
-	char tok[TOKEN_LEN + 1], *plus;
+	char tok[TOKEN_LEN + 1], *plus, *irt = NULL;
 	int rc = -1, open = -1;
 
 	if (!cfg->trust_key.set) {
@@ -319,9 +350,12 @@ letter_queue(const struct config *cfg, struct store *st,
 		return -1;
 	}
 	all_vars(&lv, cfg, l, &rd, open);
-	if (template_render(cfg, rd.langs, 3, l->kind, lv.v, lv.n, &subject,
-	    &body, err) == -1 || calendar_for(st, l, body, plus ? plus :
-	    cfg->org_email, plus, &ical, err) == -1)
+	if (l->post != NULL) {
+		subject = xstrdup(l->post->subject ? l->post->subject : "");
+		body = xstrdup(l->post->text ? l->post->text : "");
+	} else if (template_render(cfg, rd.langs, 3, l->kind, lv.v, lv.n,
+	    &subject, &body, err) == -1 || calendar_for(st, l, body, plus ?
+	    plus : cfg->org_email, plus, &ical, err) == -1)
 		goto out;
 	memset(&msg, 0, sizeof msg);
 	msg.from_name = cfg->org_name;
@@ -338,6 +372,8 @@ letter_queue(const struct config *cfg, struct store *st,
 	msg.ical_method = ical ? l->method : NULL;
 	msg.att = l->att;
 	msg.natt = l->natt;
+	if (l->post != NULL)
+		post_fields(cfg, l, tok, &msg, &irt);
 
 	memset(&out, 0, sizeof out);
 	out.message_id = mid;
@@ -356,6 +392,7 @@ out:
 	free(subject);
 	free(body);
 	free(plus);
+	free(irt);
 	free(mid);
 	explicit_bzero(tok, sizeof tok);
 	return rc;

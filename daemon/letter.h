@@ -68,6 +68,24 @@ void letter_vars_add(struct letter_vars *, const char *name,
          const char *value);
 void letter_vars_take(struct letter_vars *, const char *name, char *value);
 
+/* A relayed post (list.h): a letter whose text, subject and header are
+ * the post's, re-encoded, and not a template's.  Every pointer is
+ * borrowed for the call. */
+struct letter_post {
+	const char *from_name, *from_email;     /* From */
+	const char *reply_to, *reply_to_name;   /* NULL: none */
+	const char *cc, *cc_name;               /* NULL: none */
+	const char *subject;
+	const char *text;
+	/* The ref (msgid.h) of the post this one answers when that was
+	 * relayed by the list: the reader's own copy of it is named in
+	 * In-Reply-To, so that every reader's client threads it; else
+	 * in_reply_to, the Message-ID it answers (or NULL). */
+	const char *reply_ref;
+	const char *in_reply_to;
+	const char *const *headers;     /* compose.h's extra_headers */
+};
+
 /* One letter.  Every pointer is borrowed for the call. */
 struct letter {
 	const char *kind;       /* template kind, also the outbox row's */
@@ -101,6 +119,10 @@ struct letter {
 	void       *arg;                /* for vars_for and calendar */
 	const struct compose_attachment *att;
 	size_t      natt;
+	/* A relayed post: no template is rendered, kind is "post", the
+	 * reader's token is for the group (the Message-ID carries it; no
+	 * Reply-To of the organizer's).  NULL for every other letter. */
+	const struct letter_post *post;
 };
 
 /* Render, compose and queue l.  Returns 1 queued, 0 queued before (the

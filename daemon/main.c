@@ -61,7 +61,7 @@ usage(FILE *fp)
 	    "  inspect FILE          what convened makes of one message, as JSON\n"
 	    "  status [--json] [GROUP]\n"
 	    "                        quota, meetings and replies per group\n"
-	    "  report --year YYYY [--format md|csv|json]\n"
+	    "  report --year YYYY [--format md|csv|json|html]\n"
 	    "                        the annual report of all groups\n"
 	    "  calendar GROUP        the group's meetings as an iCalendar feed\n"
 	    "  authorize             get the OAuth refresh token, interactively\n"
@@ -459,7 +459,7 @@ static int
 known_format(const char *s)
 {
 	return strcmp(s, "md") == 0 || strcmp(s, "csv") == 0 ||
-	    strcmp(s, "json") == 0;
+	    strcmp(s, "json") == 0 || strcmp(s, "html") == 0;
 }
 
 /* The options into *o.  -1 to go on with the command at argv[optind],
@@ -511,8 +511,8 @@ parse_options(int argc, char *argv[], struct opts *o)
 			break;
 		case OPT_FORMAT:
 			if (!known_format(optarg)) {
-				fprintf(stderr, "convened: --format wants md, csv "
-				    "or json, not '%s'\n", optarg);
+				fprintf(stderr, "convened: --format wants md, csv, "
+				    "json or html, not '%s'\n", optarg);
 				return EX_USAGE;
 			}
 			o->format = optarg;

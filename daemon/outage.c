@@ -51,6 +51,10 @@ path_of(const struct config *cfg, const char *resource)
 		    xstrdup(cfg->templates);
 	if (strcmp(resource, STATE_DB) == 0)
 		return xstrdup(cfg->state);
+	if (strcmp(resource, OUTAGE_HISTORY) == 0)
+		return xasprintf("%s/.git", cfg->repository);
+	if (strcmp(resource, OUTAGE_PUBLISH) == 0)
+		return xstrdup(cfg->publish ? cfg->publish : "");
 	return xstrdup(resource);
 }
 
@@ -62,7 +66,9 @@ what(const struct config *cfg, const char *resource)
 	const char *kind = strcmp(resource, OUTAGE_REPOSITORY) == 0 ?
 	    "the repository" : strcmp(resource, OUTAGE_TEMPLATES) == 0 ?
 	    "the templates in" : strcmp(resource, STATE_DB) == 0 ?
-	    "the state db" : "the group directory";
+	    "the state db" : strcmp(resource, OUTAGE_HISTORY) == 0 ?
+	    "the git history" : strcmp(resource, OUTAGE_PUBLISH) == 0 ?
+	    "the publishing remote" : "the group directory";
 
 	s = xasprintf("%s %s", kind, path);
 	free(path);

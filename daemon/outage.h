@@ -27,6 +27,10 @@ struct store;
 
 #define OUTAGE_REPOSITORY "repository"
 #define OUTAGE_TEMPLATES  "templates"
+/* The repository's git history, and the remote it is pushed to
+ * ([daemon] publish): repo.h. */
+#define OUTAGE_HISTORY    "history"
+#define OUTAGE_PUBLISH    "publish"
 
 /* The resource of group_id's directory in the repository (caller
  * frees). */

@@ -16,10 +16,15 @@
 
 #include "archive.h"
 #include "config.h"
+#include "htmlreport.h"
 #include "ical.h"
+#include "list.h"
 #include "log.h"
+#include "milestone.h"
 #include "outage.h"
+#include "present.h"
 #include "quota.h"
+#include "repo.h"
 #include "report.h"
 #include "store.h"
 #include "trust.h"
@@ -37,6 +42,16 @@ struct group_status {
 	size_t  nbouncing;
 	struct store_doc *docs; /* annual report only */
 	size_t  ndocs;
+	struct milestone_view *ms;      /* the plan of work's milestones */
+	size_t  nms;
+	struct store_presentation *pres;    /* the year's offers (present.h) */
+	size_t  npres;
+	char   *list;           /* the list's status object (list.h) */
+	struct store_post_stats posts;      /* the list's posts */
+	long long paused;       /* members whose list mail is paused */
+	struct store_post_month *months;    /* posts relayed by month
+	                                     * (annual report only) */
+	size_t  nmonths;
 };
 
 static void
@@ -87,12 +102,28 @@ gather(struct group_status *gs, const struct config *cfg,
 		from = ical_year_start(year, g->timezone);
 		to = ical_year_start(year + 1, g->timezone);
 		if (store_group_documents(st, g->id, from, to, &gs->docs,
-		    &gs->ndocs, err) == -1)
+		    &gs->ndocs, err) == -1 ||
+		    store_posts_months(st, g->id, from, to, &gs->months,
+		    &gs->nmonths, err) == -1)
 			goto fail;
 	}
+	if (milestone_views(st, g, now, &gs->ms, &gs->nms, err) == -1)
+		goto fail;
+	if (store_group_presentations(st, g->id, ical_year_start(year,
+	    g->timezone), ical_year_start(year + 1, g->timezone), &gs->pres,
+	    &gs->npres, err) == -1)
+		goto fail;
+	if ((gs->list = list_status_json(cfg, st, g, err)) == NULL ||
+	    store_post_stats(st, g->id, &gs->posts, err) == -1 ||
+	    (gs->paused = store_readers_paused(st, g->id, err)) == -1)
+		goto fail;
 	gs->coordination_ok = config_coordination_ok(g, &gs->why);
 	return 0;
 fail:
+	store_docs_free(gs->docs, gs->ndocs);
+	milestone_views_free(gs->ms, gs->nms);
+	free(gs->months);
+	free(gs->list);
 	quota_year_free(&gs->q);
 	strv_free(gs->bouncing, gs->nbouncing);
 	return -1;
@@ -104,6 +135,10 @@ release(struct group_status *gs)
 	quota_year_free(&gs->q);
 	strv_free(gs->bouncing, gs->nbouncing);
 	store_docs_free(gs->docs, gs->ndocs);
+	milestone_views_free(gs->ms, gs->nms);
+	store_presentations_free(gs->pres, gs->npres);
+	free(gs->list);
+	free(gs->months);
 }
 
 static int
@@ -288,9 +323,17 @@ json_group(struct buf *b, const struct group_status *gs, long long now)
 			json_str(b, m->attendees[j].partstat);
 			buf_addc(b, '}');
 		}
-		buf_adds(b, "]}");
+		buf_adds(b, "]");
+		present_json_meeting(b, gs->pres, gs->npres, m->uid);
+		buf_addc(b, '}');
 	}
-	buf_adds(b, "]}");
+	buf_adds(b, "],\n   \"milestones\": ");
+	milestone_json(b, gs->ms, gs->nms);
+	if (gs->list != NULL) {
+		buf_adds(b, ",\n   \"list\": ");
+		buf_adds(b, gs->list);
+	}
+	buf_addc(b, '}');
 }
 
 static void
@@ -320,6 +363,16 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 		for (j = 0; j < gs[i].nbouncing; j++)
 			buf_addf(b, "%s: bouncing: %s\n", gs[i].g->id,
 			    gs[i].bouncing[j]);
+		for (j = 0; j < gs[i].nms; j++)
+			if (gs[i].ms[j].overdue)
+				buf_addf(b, "%s: milestone overdue since %s: %s "
+				    "(%s)\n", gs[i].g->id, gs[i].ms[j].ms->due,
+				    gs[i].ms[j].ms->name, gs[i].ms[j].ms->summary);
+		if (gs[i].posts.held > 0 || gs[i].paused > 0)
+			buf_addf(b, "%s: list: %lld posts relayed, %lld held for "
+			    "the coordinators, %lld members paused\n",
+			    gs[i].g->id, gs[i].posts.relayed, gs[i].posts.held,
+			    gs[i].paused);
 	}
 	if (!detail)
 		return;
@@ -345,6 +398,9 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 			    m->needs_action);
 			if (m->delegated > 0)
 				buf_addf(b, "delegated %d  ", m->delegated);
+			if (present_count(gs[i].pres, gs[i].npres, m->uid) > 0)
+				buf_addf(b, "presentations %zu  ", present_count(
+				    gs[i].pres, gs[i].npres, m->uid));
 			buf_addf(b, "minutes %s\n",
 			    m->minutes_path ? m->minutes_path : "-");
 		}
@@ -590,6 +646,11 @@ md_group_facts(struct buf *b, const struct group_status *gs,
 		buf_adds(b, ".\n");
 	} else
 		buf_adds(b, "- Addresses that bounce: none.\n");
+	buf_adds(b, "- Posts to the group's list:");
+	for (i = 0; i < gs->nmonths; i++)
+		buf_addf(b, "%s %s: %lld", i ? "," : "", gs->months[i].month,
+		    gs->months[i].posts);
+	buf_adds(b, gs->nmonths ? ".\n" : " none.\n");
 }
 
 /* The group's meetings of the year as a table, one row a meeting. */
@@ -648,13 +709,63 @@ md_documents(struct buf *b, const struct group_status *gs)
 	}
 }
 
+/* The plan of work's milestones: done on which day, or overdue. */
+static void
+md_milestones(struct buf *b, const struct group_status *gs)
+{
+	const struct milestone_view *v;
+	size_t i;
+
+	if (gs->nms == 0)
+		return;
+	buf_adds(b, "\nMilestones of the plan of work:\n\n| Milestone | Due | "
+	    "Done |\n|---|---|---|\n");
+	for (i = 0; i < gs->nms; i++) {
+		v = &gs->ms[i];
+		buf_adds(b, "| ");
+		md_cell(b, v->ms->summary);
+		buf_addf(b, " | %s | %s |\n", v->ms->due, v->done ? v->done :
+		    v->overdue ? "**overdue**" : "not yet");
+	}
+}
+
 static void
 md_group(struct buf *b, const struct group_status *gs,
     const struct config *cfg, long long now)
 {
 	md_group_facts(b, gs, cfg);
 	md_meetings(b, gs, now);
+	md_milestones(b, gs);
 	md_documents(b, gs);
+	if (gs->npres > 0 || present_group_has(gs->g))
+		present_report_md_group(b, gs->g, gs->pres, gs->npres);
+}
+
+/* The Conference's experiences by country, when any group has slots
+ * for them (present.h). */
+static void
+md_experiences(struct buf *b, const struct group_status *gs, size_t n)
+{
+	const struct store_presentation **rows;
+	const struct group **groups;
+	size_t *nrows, i, any = 0;
+
+	for (i = 0; i < n; i++)
+		any += gs[i].npres > 0 || present_group_has(gs[i].g);
+	if (any == 0)
+		return;
+	rows = xcalloc(n + 1, sizeof *rows);
+	groups = xcalloc(n + 1, sizeof *groups);
+	nrows = xcalloc(n + 1, sizeof *nrows);
+	for (i = 0; i < n; i++) {
+		groups[i] = gs[i].g;
+		rows[i] = gs[i].pres;
+		nrows[i] = gs[i].npres;
+	}
+	present_report_md_conference(b, groups, rows, nrows, n);
+	free(rows);
+	free(groups);
+	free(nrows);
 }
 
 static void
@@ -701,6 +812,7 @@ report_md(struct buf *b, const struct config *cfg, struct group_status *gs,
 		}
 		md_group(b, &gs[i], cfg, now);
 	}
+	md_experiences(b, gs, n);
 }
 
 /* RFC 4180: quoted when it holds a comma, a quote or a line break. */
@@ -821,7 +933,11 @@ json_group_facts(struct buf *b, const struct group_status *gs)
 			buf_adds(b, ", ");
 		json_str(b, gs->bouncing[j]);
 	}
-	buf_adds(b, "]");
+	buf_adds(b, "],\n   \"list_posts\": {");
+	for (j = 0; j < gs->nmonths; j++)
+		buf_addf(b, "%s\"%s\": %lld", j ? ", " : "", gs->months[j].month,
+		    gs->months[j].posts);
+	buf_adds(b, "}");
 }
 
 /* The elements of the group's "meetings" array. */
@@ -901,7 +1017,12 @@ report_json(struct buf *b, struct group_status *gs, size_t n, int year,
 		json_meetings(b, &gs[i], now);
 		buf_adds(b, "],\n   \"documents\": [");
 		json_documents(b, &gs[i]);
-		buf_adds(b, "]}");
+		buf_adds(b, "],\n   \"milestones\": ");
+		milestone_json(b, gs[i].ms, gs[i].nms);
+		if (gs[i].npres > 0 || present_group_has(gs[i].g))
+			present_report_json_group(b, gs[i].g, gs[i].pres,
+			    gs[i].npres);
+		buf_addc(b, '}');
 	}
 	buf_adds(b, "]}\n");
 }
@@ -918,9 +1039,12 @@ report_annual(FILE *fp, const struct config *cfg, struct store *st,
 
 	if (format == NULL)
 		format = "md";
+	if (strcmp(format, "html") == 0)
+		return htmlreport_write(fp, cfg, st, now, year, err);
 	if (strcmp(format, "md") != 0 && strcmp(format, "csv") != 0 &&
 	    strcmp(format, "json") != 0) {
-		*err = xasprintf("unknown report format '%s': md, csv or json",
+		*err = xasprintf("unknown report format '%s': md, csv, json "
+		    "or html",
 		    format);
 		return -1;
 	}
@@ -1063,6 +1187,29 @@ feed_same(int gfd, const char *text)
 	return same;
 }
 
+/* The feed about to be replaced, journaled first (repo.h): whatever
+ * is on disk after a crash gets its commit.  ARCHIVE_OK, or -1 (store,
+ * *err). */
+static int
+journal_feed(struct store *st, const struct group *g, long long now,
+    char **err)
+{
+	char *path = xasprintf("%s/calendar.ics", g->id);
+	const char *paths[] = { path };
+	struct repo_change c;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	c.group_id = g->id;
+	c.kind = "calendar";
+	c.paths = paths;
+	c.npaths = 1;
+	c.at = now;
+	rc = repo_commit(st, &c, err) == -1 ? -1 : ARCHIVE_OK;
+	free(path);
+	return rc;
+}
+
 /* Render and write g's feed into gfd unless it shows what it showed when
  * written last (the digest is recorded, and only after a write: a write
  * that fails is tried again).  ARCHIVE_OK, or the write's failure with
@@ -1086,7 +1233,8 @@ put_feed(const struct config *cfg, struct store *st, const struct group *g,
 		rc = -1;
 		goto out;
 	}
-	if (!feed_same(gfd, text) && (rc = archive_write_file(gfd,
+	if (!feed_same(gfd, text) && (rc = journal_feed(st, g, now,
+	    err)) == ARCHIVE_OK && (rc = archive_write_file(gfd,
 	    "calendar.ics", text, strlen(text), werr)) == ARCHIVE_OK) {
 		log_debug("%s: calendar feed written", g->id);
 		if (written != NULL)

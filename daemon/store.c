@@ -363,6 +363,98 @@ static const char migration_9[] =
 	"  PRIMARY KEY (meeting_uid, email)"
 	") WITHOUT ROWID;";
 
+/* A milestone of a group's plan of work marked done (milestone.h): the
+ * day, in the group's zone, and the coordinator's reply that said so.
+ * Keyed by name, as the configuration names it: a milestone renamed is
+ * another one. */
+static const char migration_10[] =
+	"CREATE TABLE milestones_done ("
+	"  group_id   TEXT NOT NULL,"
+	"  name       TEXT NOT NULL,"
+	"  done       TEXT NOT NULL,"
+	"  done_at    INTEGER NOT NULL,"
+	"  message_id TEXT,"
+	"  sender     TEXT,"
+	"  PRIMARY KEY (group_id, name)"
+	") WITHOUT ROWID;";
+/* The repository's journal (repo.h): one row per change convened made to
+ * the repository and has not committed to its git history yet, written
+ * in the transaction that records what the files are (before the files
+ * for a file that is replaced), removed once the commit is made.
+ * AUTOINCREMENT: an id is never used twice, so a commit's trailer names
+ * one row only. */
+static const char migration_11[] =
+	"CREATE TABLE repo_journal ("
+	"  id           INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  author_name  TEXT,"
+	"  author_email TEXT,"
+	"  group_id     TEXT,"
+	"  meeting_uid  TEXT,"
+	"  kind         TEXT NOT NULL,"
+	"  message_id   TEXT,"
+	"  paths        TEXT NOT NULL,"
+	"  at           INTEGER NOT NULL"
+	");";
+/* Volunteer presentations (present.h): one row per offer, in the order
+ * offers came (id).  status is what the slot logic made of it last;
+ * withdrawn the time it was withdrawn (NULL: standing); changes how
+ * many times its member changed it (a bound on floods); presented set
+ * once the meeting ended with it accepted: the experience record, with
+ * files the presenter's materials archived (one path a line, relative
+ * to the repository). */
+static const char migration_12[] =
+	"CREATE TABLE presentations ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  meeting_uid TEXT NOT NULL,"
+	"  group_id    TEXT NOT NULL,"
+	"  email       TEXT NOT NULL COLLATE NOCASE,"
+	"  name        TEXT,"
+	"  country     TEXT,"
+	"  title       TEXT NOT NULL,"
+	"  offered     INTEGER NOT NULL,"
+	"  withdrawn   INTEGER,"
+	"  status      TEXT NOT NULL DEFAULT 'waiting'"
+	"              CHECK (status IN ('accepted', 'waiting', 'withdrawn')),"
+	"  changes     INTEGER NOT NULL DEFAULT 1,"
+	"  presented   INTEGER NOT NULL DEFAULT 0 CHECK (presented IN (0, 1)),"
+	"  files       TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX presentations_meeting ON presentations (meeting_uid, id);"
+	"CREATE INDEX presentations_group ON presentations (group_id);";
+/* Each group's mailing list (list.h): every post that reached it, held
+ * for moderation, relayed, rejected or expired, with its raw bytes while
+ * it is held or once it was relayed (for the archive and digests); batch
+ * is the time of the moderation request that listed a held post (0: not
+ * asked yet).  list_readers: how a member reads the list (delivery), and
+ * whether their list mail is paused for bouncing (told: the coordinators
+ * were told of it). */
+static const char migration_13[] =
+	"CREATE TABLE list_posts ("
+	"  message_id TEXT PRIMARY KEY NOT NULL,"
+	"  group_id   TEXT NOT NULL,"
+	"  sender     TEXT COLLATE NOCASE,"
+	"  subject    TEXT,"
+	"  state      TEXT NOT NULL CHECK (state IN ('held', 'relayed',"
+	"               'rejected', 'expired')),"
+	"  batch      INTEGER NOT NULL DEFAULT 0,"
+	"  received   INTEGER NOT NULL,"
+	"  decided    INTEGER,"
+	"  archived   INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),"
+	"  raw        BLOB"
+	");"
+	"CREATE INDEX list_posts_group ON list_posts (group_id, state, batch);"
+	"CREATE TABLE list_readers ("
+	"  group_id  TEXT NOT NULL,"
+	"  email     TEXT NOT NULL COLLATE NOCASE,"
+	"  delivery  TEXT NOT NULL DEFAULT 'each'"
+	"            CHECK (delivery IN ('each', 'digest', 'nomail')),"
+	"  paused    INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),"
+	"  told      INTEGER NOT NULL DEFAULT 0 CHECK (told IN (0, 1)),"
+	"  digest_at INTEGER NOT NULL DEFAULT 0,"
+	"  resumed_at INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (group_id, email)"
+	") WITHOUT ROWID;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
@@ -373,6 +465,10 @@ static const char *const migrations[] = {
 	migration_7,
 	migration_8,
 	migration_9,
+	migration_10,
+	migration_11,
+	migration_12,
+	migration_13,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -478,6 +574,30 @@ enum stmt_id {
 	ST_HELD_EXPIRED,
 	ST_NOTICE_GET,
 	ST_NOTICE_PUT,
+	ST_MILESTONE_DONE_SET,
+	ST_MILESTONE_DONE_GET,
+	ST_REPO_ADD,
+	ST_REPO_NEXT,
+	ST_REPO_DROP,
+	ST_PRES_ADD,
+	ST_PRES_PUT,
+	ST_PRES_MEETING,
+	ST_PRES_GROUP,
+	ST_POST_ADD,
+	ST_POST_SET,
+	ST_POST_RAW,
+	ST_POSTS,
+	ST_POSTS_ASK,
+	ST_POST_STATS,
+	ST_POSTS_EXPIRE,
+	ST_READER_GET,
+	ST_READER_SET,
+	ST_POSTS_MONTHS,
+	ST_READERS_PAUSED,
+	ST_BOUNCE_SCORE,
+	ST_POSTS_UNARCHIVED,
+	ST_POSTS_IN_MONTH,
+	ST_POSTS_ARCHIVED,
 	ST__COUNT
 };
 
@@ -517,6 +637,11 @@ enum stmt_id {
 	"uid, group_id, series, dtstart, dtstart_wall, tzid, rrule, exdate," \
 	"  coalesce(until, 0), duration, summary, location, kind, sequence," \
 	"  content_seq, ended, cancelled, plain_organizer"
+
+#define PRES_COLUMNS \
+	"p.id, p.meeting_uid, p.group_id, p.email, p.name, p.country," \
+	"  p.title, p.offered, coalesce(p.withdrawn, -1), p.status," \
+	"  p.changes, p.presented, p.files, m.start, m.summary"
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -1032,11 +1157,125 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" WHERE kind = ?1 AND recipient = ?2 AND meeting_uid = ?3"
 	"  AND sender = ?4",
 
+	[ST_MILESTONE_DONE_SET] =
+	"INSERT INTO milestones_done (group_id, name, done, done_at,"
+	"  message_id, sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	" ON CONFLICT DO NOTHING",
+
+	[ST_MILESTONE_DONE_GET] =
+	"SELECT done FROM milestones_done WHERE group_id = ?1 AND name = ?2",
+
 	[ST_NOTICE_PUT] =
 	"INSERT INTO notices_sent (kind, recipient, meeting_uid, sender, at,"
 	"  held_back) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 	" ON CONFLICT (kind, recipient, meeting_uid, sender) DO UPDATE SET"
 	"  at = excluded.at, held_back = excluded.held_back",
+	[ST_REPO_ADD] =
+	    "INSERT INTO repo_journal (author_name, author_email, group_id,"
+	    "  meeting_uid, kind, message_id, paths, at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_REPO_NEXT] =
+	    "SELECT id, author_name, author_email, group_id, meeting_uid, kind,"
+	    "  message_id, paths, at FROM repo_journal ORDER BY id LIMIT 1",
+	[ST_REPO_DROP] =
+	    "DELETE FROM repo_journal WHERE id = ?",
+
+	[ST_PRES_ADD] =
+	"INSERT INTO presentations (meeting_uid, group_id, email, name,"
+	"  country, title, offered, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	"  ?7, ?8)",
+
+	[ST_PRES_PUT] =
+	"UPDATE presentations SET title = ?2, status = ?3, withdrawn = ?4,"
+	"  changes = ?5, presented = ?6, files = ?7 WHERE id = ?1",
+
+	[ST_PRES_MEETING] =
+	"SELECT " PRES_COLUMNS " FROM presentations AS p"
+	" JOIN meetings AS m ON m.uid = p.meeting_uid"
+	" WHERE p.meeting_uid = ?1 ORDER BY p.id",
+
+	[ST_PRES_GROUP] =
+	"SELECT " PRES_COLUMNS " FROM presentations AS p"
+	" JOIN meetings AS m ON m.uid = p.meeting_uid"
+	" WHERE p.group_id = ?1 AND m.start >= ?2 AND m.start < ?3"
+	" ORDER BY m.start, p.meeting_uid, p.id",
+
+	[ST_POST_ADD] =
+	"INSERT INTO list_posts (message_id, group_id, sender, subject, state,"
+	"  received, decided, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	"  CASE WHEN ?5 = 'held' THEN NULL ELSE ?6 END, ?7)"
+	" ON CONFLICT (message_id) DO NOTHING",
+
+	[ST_POST_SET] =
+	"UPDATE list_posts SET state = ?2, decided = ?3,"
+	"  raw = CASE WHEN ?2 = 'relayed' THEN raw ELSE NULL END"
+	" WHERE message_id = ?1 AND state = 'held'",
+
+	[ST_POST_RAW] =
+	"SELECT raw FROM list_posts WHERE message_id = ?1 AND raw IS NOT NULL",
+
+	[ST_POSTS] =
+	"SELECT message_id, group_id, sender, subject, state, batch, received"
+	" FROM list_posts WHERE group_id = ?1 AND (?2 IS NULL OR state = ?2)"
+	"  AND (?3 < 0 OR batch = ?3) AND coalesce(decided, received) >= ?4"
+	" ORDER BY received, message_id LIMIT ?5",
+
+	[ST_POSTS_ASK] =
+	"UPDATE list_posts SET batch = ?2 WHERE message_id IN"
+	" (SELECT message_id FROM list_posts WHERE group_id = ?1"
+	"  AND state = 'held' AND batch = 0"
+	"  ORDER BY received, message_id LIMIT ?3)",
+
+	[ST_POST_STATS] =
+	"SELECT coalesce(sum(state = 'relayed'), 0),"
+	"  coalesce(sum(state = 'held'), 0),"
+	"  coalesce(sum(state = 'held' AND batch = 0), 0),"
+	"  coalesce(max(batch), 0),"
+	"  coalesce(max(CASE WHEN state = 'held' THEN batch END), 0)"
+	" FROM list_posts WHERE group_id = ?1",
+
+	[ST_POSTS_EXPIRE] =
+	"UPDATE list_posts SET state = 'expired', decided = ?2, raw = NULL"
+	" WHERE group_id = ?1 AND state = 'held' AND received < ?3",
+
+	[ST_READER_GET] =
+	"SELECT delivery, paused, told, digest_at, resumed_at FROM list_readers"
+	" WHERE group_id = ?1 AND email = ?2",
+
+	[ST_READER_SET] =
+	"INSERT INTO list_readers (group_id, email, delivery, paused, told,"
+	"  digest_at, resumed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	" ON CONFLICT (group_id, email) DO UPDATE SET"
+	"  delivery = excluded.delivery, paused = excluded.paused,"
+	"  told = excluded.told, digest_at = excluded.digest_at,"
+	"  resumed_at = excluded.resumed_at",
+
+	[ST_POSTS_MONTHS] =
+	"SELECT strftime('%Y-%m', received, 'unixepoch'), count(*)"
+	" FROM list_posts WHERE group_id = ?1 AND state = 'relayed'"
+	"  AND received >= ?2 AND received < ?3 GROUP BY 1 ORDER BY 1",
+
+	/* A post belongs to the month (UTC) it was relayed in. */
+	[ST_POSTS_UNARCHIVED] =
+	"SELECT DISTINCT strftime('%Y-%m', decided, 'unixepoch') FROM list_posts"
+	" WHERE group_id = ?1 AND state = 'relayed' AND NOT archived"
+	" ORDER BY 1",
+
+	[ST_POSTS_IN_MONTH] =
+	"SELECT message_id, group_id, sender, subject, state, batch, decided"
+	" FROM list_posts WHERE group_id = ?1 AND state = 'relayed'"
+	"  AND strftime('%Y-%m', decided, 'unixepoch') = ?2"
+	" ORDER BY decided, message_id",
+
+	[ST_POSTS_ARCHIVED] =
+	"UPDATE list_posts SET archived = 1 WHERE group_id = ?1"
+	"  AND state = 'relayed' AND strftime('%Y-%m', decided, 'unixepoch') = ?2",
+
+	[ST_BOUNCE_SCORE] =
+	"SELECT permanent, count, last_at FROM bounces WHERE email = ?1",
+
+	[ST_READERS_PAUSED] =
+	"SELECT count(*) FROM list_readers WHERE group_id = ?1 AND paused",
 };
 
 struct store {
@@ -3759,12 +3998,26 @@ store_held_expired(struct store *s, long long before,
 	return 0;
 }
 
+/* The blob in column 0 of st's row into *raw (NUL-terminated after *len
+ * bytes; caller frees); st is reset.  Returns 1. */
+static int
+blob_copy(sqlite3_stmt *st, char **raw, size_t *len)
+{
+	const void *p = sqlite3_column_blob(st, 0);
+
+	*len = (size_t)sqlite3_column_bytes(st, 0);
+	*raw = xmalloc(*len + 1);
+	if (*len > 0)
+		memcpy(*raw, p, *len);
+	(*raw)[*len] = '\0';
+	sqlite3_reset(st);
+	return 1;
+}
+
 int
 store_held_raw(struct store *s, const char *message_id, char **raw,
     size_t *len, char **err)
 {
-	sqlite3_stmt *st;
-	const void *p;
 	int rc;
 
 	*raw = NULL;
@@ -3775,15 +4028,7 @@ store_held_raw(struct store *s, const char *message_id, char **raw,
 		    message_id));
 	if (rc == 0)
 		return 0;
-	st = s->st[ST_HELD_RAW];
-	p = sqlite3_column_blob(st, 0);
-	*len = (size_t)sqlite3_column_bytes(st, 0);
-	*raw = xmalloc(*len + 1);
-	if (*len > 0)
-		memcpy(*raw, p, *len);
-	(*raw)[*len] = '\0';
-	sqlite3_reset(st);
-	return 1;
+	return blob_copy(s->st[ST_HELD_RAW], raw, len);
 }
 
 int
@@ -3837,4 +4082,522 @@ store_notice_allow(struct store *s, const char *kind, const char *recipient,
 fail:
 	return dberr(s, err, xasprintf("cannot record %s to %s", kind,
 	    recipient));
+}
+
+/* ---- milestones ---- */
+
+int
+store_milestone_done(struct store *s, const struct store_milestone *m,
+    char **err)
+{
+	int n;
+
+	n = run_stmt(s, stmt_get(s, ST_MILESTONE_DONE_SET, "tttltt",
+	    m->group_id, m->name, m->done, m->done_at, m->message_id,
+	    m->sender));
+	if (n < 0)
+		return dberr(s, err, xasprintf("cannot record milestone %s of "
+		    "%s done", m->name, m->group_id));
+	return n > 0;
+}
+
+int
+store_milestone_done_on(struct store *s, const char *group_id,
+    const char *name, char **done, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*done = NULL;
+	st = stmt_get(s, ST_MILESTONE_DONE_GET, "tt", group_id, name);
+	if ((rc = one_row(s, st)) == -1)
+		return dberr(s, err, xasprintf("cannot look up milestone %s of "
+		    "%s", name, group_id));
+	if (rc == 1) {
+		*done = col_dup(st, 0);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+/* ---- the repository's journal (repo.h) ---- */
+
+int
+store_repo_add(struct store *s, const struct store_repo_change *c,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_REPO_ADD, "tttttttl", c->author_name,
+	    c->author_email, c->group_id, c->meeting_uid, c->kind,
+	    c->message_id, c->paths, c->at)) < 0)
+		return dberr(s, err, xasprintf("cannot journal a change of kind "
+		    "%s to the repository", c->kind));
+	return 0;
+}
+
+int
+store_repo_next(struct store *s, struct store_repo_change *c, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	if ((rc = one_row(s, st = stmt_get(s, ST_REPO_NEXT, ""))) == -1)
+		return dberr(s, err, xstrdup("cannot read the repository's "
+		    "journal"));
+	if (rc == 0)
+		return 0;
+	c->id = (long long)sqlite3_column_int64(st, 0);
+	c->author_name = col_dup(st, 1);
+	c->author_email = col_dup(st, 2);
+	c->group_id = col_dup(st, 3);
+	c->meeting_uid = col_dup(st, 4);
+	c->kind = col_dup(st, 5);
+	c->message_id = col_dup(st, 6);
+	c->paths = col_dup(st, 7);
+	c->at = (long long)sqlite3_column_int64(st, 8);
+	sqlite3_reset(st);
+	return 1;
+}
+
+int
+store_repo_drop(struct store *s, long long id, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_REPO_DROP, "l", id)) < 0)
+		return dberr(s, err, xasprintf("cannot forget change %lld of "
+		    "the repository's journal", id));
+	return 0;
+}
+
+void
+store_repo_change_clear(struct store_repo_change *c)
+{
+	free(c->author_name);
+	free(c->author_email);
+	free(c->group_id);
+	free(c->meeting_uid);
+	free(c->kind);
+	free(c->message_id);
+	free(c->paths);
+	memset(c, 0, sizeof *c);
+}
+
+/* ---- presentations ---- */
+
+int
+store_presentation_add(struct store *s, const struct store_presentation *p,
+    long long *id, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_PRES_ADD, "ttttttlt", p->meeting_uid,
+	    p->group_id, p->email, p->name, p->country, p->title, p->offered,
+	    p->status)) < 0)
+		return dberr(s, err, xasprintf("cannot record the offer of %s "
+		    "for %s", p->email, p->meeting_uid));
+	*id = (long long)sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int
+store_presentation_put(struct store *s, const struct store_presentation *p,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_PRES_PUT, "lttLiit", p->id, p->title,
+	    p->status, p->withdrawn, p->changes, p->presented,
+	    p->files ? p->files : "")) < 0)
+		return dberr(s, err, xasprintf("cannot update the offer of %s "
+		    "for %s", p->email, p->meeting_uid));
+	return 0;
+}
+
+static void
+read_presentation(sqlite3_stmt *st, void *out)
+{
+	struct store_presentation *p = out;
+
+	p->id = sqlite3_column_int64(st, 0);
+	p->meeting_uid = col_dup(st, 1);
+	p->group_id = col_dup(st, 2);
+	p->email = col_dup(st, 3);
+	p->name = col_dup(st, 4);
+	p->country = col_dup(st, 5);
+	p->title = col_dup(st, 6);
+	p->offered = sqlite3_column_int64(st, 7);
+	p->withdrawn = sqlite3_column_int64(st, 8);
+	p->status = col_dup(st, 9);
+	p->changes = sqlite3_column_int(st, 10);
+	p->presented = sqlite3_column_int(st, 11);
+	p->files = col_dup(st, 12);
+	p->start = sqlite3_column_int64(st, 13);
+	p->summary = col_dup(st, 14);
+	if (p->email == NULL)
+		p->email = xstrdup("");
+	if (p->title == NULL)
+		p->title = xstrdup("");
+	if (p->status == NULL)
+		p->status = xstrdup("waiting");
+	if (p->files == NULL)
+		p->files = xstrdup("");
+}
+
+static void
+release_presentations(void *v, size_t n)
+{
+	store_presentations_free(v, n);
+}
+
+int
+store_meeting_presentations(struct store *s, const char *meeting_uid,
+    struct store_presentation **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_PRES_MEETING, "t", meeting_uid),
+	    sizeof **out, read_presentation, release_presentations, &v,
+	    n) == -1)
+		return dberr(s, err, xasprintf("cannot read the offers for %s",
+		    meeting_uid));
+	*out = v;
+	return 0;
+}
+
+int
+store_group_presentations(struct store *s, const char *group_id,
+    long long from, long long to, struct store_presentation **out,
+    size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_PRES_GROUP, "tll", group_id, from, to),
+	    sizeof **out, read_presentation, release_presentations, &v,
+	    n) == -1)
+		return dberr(s, err, xasprintf("cannot read the offers of %s",
+		    group_id));
+	*out = v;
+	return 0;
+}
+
+void
+store_presentations_free(struct store_presentation *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].meeting_uid);
+		free(v[i].group_id);
+		free(v[i].email);
+		free(v[i].name);
+		free(v[i].country);
+		free(v[i].title);
+		free(v[i].status);
+		free(v[i].files);
+		free(v[i].summary);
+	}
+	free(v);
+}
+
+/* ---- mailing lists (list.h) ---- */
+
+int
+store_post_add(struct store *s, const struct store_post *p, const void *raw,
+    size_t len, char **err)
+{
+	int rc;
+
+	rc = run_stmt(s, stmt_get(s, ST_POST_ADD, "tttttlx", p->message_id,
+	    p->group_id, p->sender, p->subject, p->state, p->received, raw,
+	    len));
+	if (rc < 0)
+		return dberr(s, err, xasprintf("cannot record post %s",
+		    p->message_id));
+	return rc;
+}
+
+int
+store_post_set(struct store *s, const char *message_id, const char *state,
+    long long now, char **err)
+{
+	int rc;
+
+	rc = run_stmt(s, stmt_get(s, ST_POST_SET, "ttl", message_id, state,
+	    now));
+	if (rc < 0)
+		return dberr(s, err, xasprintf("cannot mark post %s %s",
+		    message_id, state));
+	return rc;
+}
+
+int
+store_post_raw(struct store *s, const char *message_id, char **raw,
+    size_t *len, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*raw = NULL;
+	*len = 0;
+	rc = one_row(s, st = stmt_get(s, ST_POST_RAW, "t", message_id));
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot read post %s",
+		    message_id));
+	if (rc == 0)
+		return 0;
+	return blob_copy(st, raw, len);
+}
+
+static void
+read_post(sqlite3_stmt *st, void *out)
+{
+	struct store_post *p = out;
+
+	p->message_id = col_dup(st, 0);
+	p->group_id = col_dup(st, 1);
+	p->sender = col_dup(st, 2);
+	p->subject = col_dup(st, 3);
+	p->state = col_dup(st, 4);
+	p->batch = (long long)sqlite3_column_int64(st, 5);
+	p->received = (long long)sqlite3_column_int64(st, 6);
+}
+
+static void
+release_posts(void *v, size_t n)
+{
+	store_posts_free(v, n);
+}
+
+int
+store_posts(struct store *s, const char *group_id, const char *state,
+    long long batch, long long since, size_t max, struct store_post **out,
+    size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_POSTS, "ttlll", group_id, state, batch,
+	    since, (long long)max), sizeof **out, read_post, release_posts,
+	    &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read the posts of %s",
+		    group_id));
+	*out = v;
+	return 0;
+}
+
+void
+store_posts_free(struct store_post *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].message_id);
+		free(v[i].group_id);
+		free(v[i].sender);
+		free(v[i].subject);
+		free(v[i].state);
+	}
+	free(v);
+}
+
+int
+store_posts_ask(struct store *s, const char *group_id, long long batch,
+    size_t max, char **err)
+{
+	int rc;
+
+	rc = run_stmt(s, stmt_get(s, ST_POSTS_ASK, "tll", group_id, batch,
+	    (long long)max));
+	if (rc < 0)
+		return dberr(s, err, xasprintf("cannot mark the posts of %s "
+		    "asked about", group_id));
+	return rc;
+}
+
+int
+store_post_stats(struct store *s, const char *group_id,
+    struct store_post_stats *out, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	rc = one_row(s, st = stmt_get(s, ST_POST_STATS, "t", group_id));
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot count the posts of %s",
+		    group_id));
+	if (rc == 1) {
+		out->relayed = (long long)sqlite3_column_int64(st, 0);
+		out->held = (long long)sqlite3_column_int64(st, 1);
+		out->unasked = (long long)sqlite3_column_int64(st, 2);
+		out->last_batch = (long long)sqlite3_column_int64(st, 3);
+		out->open_batch = (long long)sqlite3_column_int64(st, 4);
+		sqlite3_reset(st);
+	}
+	return 0;
+}
+
+int
+store_posts_expire(struct store *s, const char *group_id, long long before,
+    long long now, char **err)
+{
+	int rc;
+
+	rc = run_stmt(s, stmt_get(s, ST_POSTS_EXPIRE, "tll", group_id, now,
+	    before));
+	if (rc < 0)
+		return dberr(s, err, xasprintf("cannot expire the posts held "
+		    "for %s", group_id));
+	return rc;
+}
+
+int
+store_reader_get(struct store *s, const char *group_id, const char *email,
+    struct store_reader *out, char **err)
+{
+	sqlite3_stmt *st;
+	const unsigned char *d;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->delivery, sizeof out->delivery, "each");
+	rc = one_row(s, st = stmt_get(s, ST_READER_GET, "tt", group_id, email));
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot read how %s reads %s",
+		    email, group_id));
+	if (rc == 1) {
+		if ((d = sqlite3_column_text(st, 0)) != NULL)
+			snprintf(out->delivery, sizeof out->delivery, "%s",
+			    (const char *)d);
+		out->paused = sqlite3_column_int(st, 1);
+		out->told = sqlite3_column_int(st, 2);
+		out->digest_at = (long long)sqlite3_column_int64(st, 3);
+		out->resumed_at = (long long)sqlite3_column_int64(st, 4);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int
+store_reader_set(struct store *s, const char *group_id, const char *email,
+    const struct store_reader *r, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_READER_SET, "tttiill", group_id, email,
+	    r->delivery, r->paused, r->told, r->digest_at, r->resumed_at)) < 0)
+		return dberr(s, err, xasprintf("cannot record how %s reads %s",
+		    email, group_id));
+	return 0;
+}
+
+static void
+read_month(sqlite3_stmt *st, void *out)
+{
+	struct store_post_month *m = out;
+	const unsigned char *t = sqlite3_column_text(st, 0);
+
+	snprintf(m->month, sizeof m->month, "%s", t ? (const char *)t : "");
+	m->posts = (long long)sqlite3_column_int64(st, 1);
+}
+
+static void
+release_months(void *v, size_t n)
+{
+	(void)n;
+	free(v);
+}
+
+int
+store_posts_months(struct store *s, const char *group_id, long long from,
+    long long to, struct store_post_month **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_POSTS_MONTHS, "tll", group_id, from, to),
+	    sizeof **out, read_month, release_months, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot count the posts of %s "
+		    "by month", group_id));
+	*out = v;
+	return 0;
+}
+
+long long
+store_readers_paused(struct store *s, const char *group_id, char **err)
+{
+	sqlite3_stmt *st;
+	long long n = 0;
+	int rc;
+
+	rc = one_row(s, st = stmt_get(s, ST_READERS_PAUSED, "t", group_id));
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot count the paused readers "
+		    "of %s", group_id));
+	if (rc == 1) {
+		n = (long long)sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return n;
+}
+
+int
+store_bounce_score(struct store *s, const char *email,
+    struct store_bounce_score *out, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	rc = one_row(s, st = stmt_get(s, ST_BOUNCE_SCORE, "t", email));
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot read the bounces of %s",
+		    email));
+	if (rc == 1) {
+		out->permanent = sqlite3_column_int(st, 0);
+		out->count = (long long)sqlite3_column_int64(st, 1);
+		out->last_at = (long long)sqlite3_column_int64(st, 2);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+static void
+read_month_name(sqlite3_stmt *st, void *out)
+{
+	struct store_post_month *m = out;
+	const unsigned char *t = sqlite3_column_text(st, 0);
+
+	snprintf(m->month, sizeof m->month, "%s", t ? (const char *)t : "");
+	m->posts = 0;
+}
+
+int
+store_posts_unarchived(struct store *s, const char *group_id,
+    struct store_post_month **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_POSTS_UNARCHIVED, "t", group_id),
+	    sizeof **out, read_month_name, release_months, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read the months of %s "
+		    "to archive", group_id));
+	*out = v;
+	return 0;
+}
+
+int
+store_posts_in_month(struct store *s, const char *group_id,
+    const char *month, struct store_post **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_POSTS_IN_MONTH, "tt", group_id, month),
+	    sizeof **out, read_post, release_posts, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read the posts of %s in "
+		    "%s", group_id, month));
+	*out = v;
+	return 0;
+}
+
+int
+store_posts_archived(struct store *s, const char *group_id,
+    const char *month, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_POSTS_ARCHIVED, "tt", group_id,
+	    month)) < 0)
+		return dberr(s, err, xasprintf("cannot mark the posts of %s in "
+		    "%s archived", group_id, month));
+	return 0;
 }

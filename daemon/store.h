@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 13
 
 /* What is at path, told from the file's first bytes without SQLite and
  * without changing anything on disk. */
@@ -741,5 +741,198 @@ int  store_held_drop(struct store *, const char *message_id, char **err);
 int  store_notice_allow(struct store *, const char *kind,
          const char *recipient, const char *meeting_uid, const char *sender,
          long long now, long long since, long long *held_back, char **err);
+
+/* ---- milestones (milestone.h) ---- */
+
+/* A milestone marked done; every pointer borrowed. */
+struct store_milestone {
+	const char *group_id;
+	const char *name;
+	const char *done;           /* "YYYY-MM-DD" in the group's zone */
+	long long   done_at;        /* when the reply was applied */
+	const char *message_id;     /* the reply that said so; may be NULL */
+	const char *sender;         /* may be NULL */
+};
+
+/* Record m done.  1 recorded, 0 done before (the first day stands), -1
+ * error.  Meant to run in the transaction that applies the reply. */
+int  store_milestone_done(struct store *, const struct store_milestone *m,
+         char **err);
+/* The day milestone name of group_id was done into *done (caller frees):
+ * 1 done, 0 not (*done NULL), -1 error. */
+int  store_milestone_done_on(struct store *, const char *group_id,
+         const char *name, char **done, char **err);
+
+/* ---- the repository's journal (repo.h) ---- */
+
+/* A change to the repository not committed to its git history yet.  The
+ * strings are the caller's (add) or the store's copies (next: released
+ * with store_repo_change_clear()); all but kind, paths may be NULL. */
+struct store_repo_change {
+	long long  id;                  /* set by next */
+	char      *author_name, *author_email;
+	char      *group_id, *meeting_uid, *kind, *message_id;
+	char      *paths;               /* relative to the repository, one a
+	                                 * line */
+	long long  at;                  /* when the change was made */
+};
+/* Journal c (its id is ignored), in the caller's transaction if any.
+ * 0 / -1. */
+int  store_repo_add(struct store *, const struct store_repo_change *c,
+         char **err);
+/* The oldest change journaled: 1 with *c filled, 0 none, -1 error. */
+int  store_repo_next(struct store *, struct store_repo_change *c,
+         char **err);
+/* The change id committed: forgotten.  0 / -1. */
+int  store_repo_drop(struct store *, long long id, char **err);
+void store_repo_change_clear(struct store_repo_change *);
+
+/* ---- presentations (schema 10) ---- */
+
+/* One offer to present at a meeting (present.h).  Strings are owned by
+ * the row when read (store_presentations_free), borrowed when written. */
+struct store_presentation {
+	long long  id;                 /* order of arrival */
+	char      *meeting_uid, *group_id;
+	char      *email;              /* the member's own address */
+	char      *name, *country;     /* as configured then; may be NULL */
+	char      *title;
+	long long  offered;
+	long long  withdrawn;          /* -1: standing */
+	char      *status;             /* accepted | waiting | withdrawn */
+	int        changes;            /* offers, withdrawals and new titles */
+	int        presented;          /* the meeting ended with it accepted */
+	char      *files;              /* materials archived, one path a line
+	                                * (relative to the repository), "" */
+	/* Read only, from the meeting: */
+	long long  start;
+	char      *summary;
+};
+
+/* Record a new offer (id, withdrawn, changes, presented and files are
+ * not read: a new row has none); *id is its row.  0 / -1. */
+int  store_presentation_add(struct store *, const struct store_presentation *,
+         long long *id, char **err);
+/* Write title, status, withdrawn, changes, presented and files of row
+ * p->id.  0 / -1. */
+int  store_presentation_put(struct store *, const struct store_presentation *,
+         char **err);
+/* The offers for one meeting in order of arrival; of a group's meetings
+ * with start in [from, to), by meeting start then arrival.  *out (NULL
+ * when none) freed with store_presentations_free().  0 / -1. */
+int  store_meeting_presentations(struct store *, const char *meeting_uid,
+         struct store_presentation **out, size_t *n, char **err);
+int  store_group_presentations(struct store *, const char *group_id,
+         long long from, long long to, struct store_presentation **out,
+         size_t *n, char **err);
+void store_presentations_free(struct store_presentation *, size_t);
+
+/* ---- mailing lists (list.h) ---- */
+
+/* A post to a group's list: its Message-ID, the group, who sent it
+ * (From, may be NULL), its subject, its state (held, relayed, rejected,
+ * expired), the moderation request that listed it (its time; 0: not
+ * asked yet) and when it arrived. */
+struct store_post {
+	char      *message_id;
+	char      *group_id;
+	char      *sender;
+	char      *subject;
+	char      *state;
+	long long  batch;
+	long long  received;
+};
+/* Record p (state held or relayed) with its len raw bytes (borrowed).
+ * 1 recorded, 0 recorded before (the same Message-ID: nothing done),
+ * -1 error. */
+int  store_post_add(struct store *, const struct store_post *p,
+         const void *raw, size_t len, char **err);
+/* A held post decided: state relayed, rejected or expired, as of now;
+ * only a relayed post keeps its raw bytes.  1 changed, 0 it was not
+ * held (decided before), -1 error. */
+int  store_post_set(struct store *, const char *message_id,
+         const char *state, long long now, char **err);
+/* The raw bytes of a held or relayed post into *raw (NUL-terminated
+ * after *len bytes; caller frees).  1 found, 0 none, -1 error. */
+int  store_post_raw(struct store *, const char *message_id, char **raw,
+         size_t *len, char **err);
+/* At most max posts of group in state (NULL: any), oldest first,
+ * decided (else received) at or after since, of moderation request
+ * batch (any when batch < 0).  *out
+ * (NULL when none) freed with store_posts_free().  0 / -1. */
+int  store_posts(struct store *, const char *group_id, const char *state,
+         long long batch, long long since, size_t max,
+         struct store_post **out, size_t *n, char **err);
+void store_posts_free(struct store_post *, size_t);
+/* The oldest max held posts of group not asked about yet now listed in
+ * moderation request batch.  How many, or -1. */
+int  store_posts_ask(struct store *, const char *group_id, long long batch,
+         size_t max, char **err);
+struct store_post_stats {
+	long long relayed;      /* posts relayed, ever */
+	long long held;         /* posts held now */
+	long long unasked;      /* of those, not listed in a request yet */
+	long long last_batch;   /* the latest request's time, or 0 */
+	long long open_batch;   /* the latest request with posts still
+	                         * held, or 0 */
+};
+int  store_post_stats(struct store *, const char *group_id,
+         struct store_post_stats *out, char **err);
+/* Posts of group held since before `before` marked expired as of now.
+ * How many, or -1. */
+int  store_posts_expire(struct store *, const char *group_id,
+         long long before, long long now, char **err);
+/* Posts relayed per month ("YYYY-MM", UTC) of group, received in
+ * [from, to), oldest first; *out (NULL when none) freed with free(). */
+struct store_post_month {
+	char       month[8];
+	long long  posts;
+};
+int  store_posts_months(struct store *, const char *group_id,
+         long long from, long long to, struct store_post_month **out,
+         size_t *n, char **err);
+
+/* The months (UTC, "YYYY-MM") in which posts of group were relayed that
+ * the archive lacks; *out (posts 0) freed with free().  0 / -1. */
+int  store_posts_unarchived(struct store *, const char *group_id,
+         struct store_post_month **out, size_t *n, char **err);
+/* Every post of group relayed in month, in the order it was (received is
+ * then the time it was relayed); freed with store_posts_free().  0 / -1. */
+int  store_posts_in_month(struct store *, const char *group_id,
+         const char *month, struct store_post **out, size_t *n, char **err);
+/* The posts of group relayed in month marked archived.  0 / -1. */
+int  store_posts_archived(struct store *, const char *group_id,
+         const char *month, char **err);
+
+/* How a member reads a group's list: delivery each (every post), digest
+ * (one a day) or nomail; paused for bouncing, and whether the
+ * coordinators were told; when their last digest went. */
+struct store_reader {
+	char       delivery[8];
+	int        paused;
+	int        told;
+	long long  digest_at;
+	long long  resumed_at;  /* their last RESUME: bounces before it no
+	                         * longer pause them */
+};
+/* 1 with *out, 0 none recorded (*out: each, not paused), -1 error. */
+int  store_reader_get(struct store *, const char *group_id,
+         const char *email, struct store_reader *out, char **err);
+/* What the bounces of one address add up to (list.h's bounce score):
+ * whether the last was permanent, how many were recorded, the last's
+ * time.  1 with *out, 0 none recorded, -1 error. */
+struct store_bounce_score {
+	int        permanent;
+	long long  count;
+	long long  last_at;
+};
+int  store_bounce_score(struct store *, const char *email,
+         struct store_bounce_score *out, char **err);
+/* How many readers of group have their list mail paused, or -1. */
+long long store_readers_paused(struct store *, const char *group_id,
+         char **err);
+/* 0 / -1. */
+int  store_reader_set(struct store *, const char *group_id,
+         const char *email, const struct store_reader *r, char **err);
 
 #endif

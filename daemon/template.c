@@ -25,6 +25,10 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
     "quota-year-end", "rule-warning", "agenda-refused", "files-refused",
     "quarantine-notice", "outage-notice", "auth-notice", "confirm-request",
+    "milestone-reminder", "milestone-overdue",
+    "presentations-call", "presentation-reply", "presentation-notice",
+    "materials-request", "materials-notice",
+    "list-moderation", "list-delivery", "list-digest", "list-paused",
     NULL };
 
 /* Variables every meeting message takes; of a series event (recur.h):
@@ -143,6 +147,71 @@ static const char *const confirm_vars[] = {
 	"kind_agreement", NULL
 };
 
+/* A milestone of the plan of work (milestone.h): its name and summary,
+ * the day it is due (localized), whether that day has come (due_today,
+ * non-empty on and after it), the days of notice, the group's tag and
+ * who owns it (owner_secretariat non-empty for the secretariat). */
+static const char *const milestone_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "milestone", "summary", "due",
+	"due_today", "before_due", "lead_days", "tag", "owner_secretariat",
+	NULL
+};
+
+/* Volunteer presentations (present.h): the meeting's variables, the
+ * offer (title, presenter_*, position in its list, its status as a flag:
+ * accepted or waiting, what happened to it as a flag: offered, retitled,
+ * withdrawn, moved_up, moved_down), the list as it stands (presenters
+ * accepted, line waiting: one "  N. country, name: title" a line), the
+ * slots, and for the materials the files (one name a line) and
+ * sender_name. */
+static const char *const present_vars[] = {
+	"member_name", "member_email", "group_name", "group_id", "summary",
+	"kind", "openness", "date", "when_member", "when_meeting",
+	"member_timezone", "meeting_timezone", "duration", "location",
+	"organizer_name", "organizer_email", "agenda", "sequence", "tag",
+	"slots", "title", "presenter_name", "presenter_email",
+	"presenter_country", "position", "accepted", "waiting", "offered",
+	"retitled", "withdrawn", "moved_up", "moved_down", "presenters",
+	"line", "files", "sender_name", NULL
+};
+
+/* The coordinators asked about posts held for a group's list (list.h):
+ * the posts (one numbered entry each, quoted), how many (count), how
+ * many more wait for a later request (more, empty when none), the day
+ * they are dropped (until) and the list's address. */
+static const char *const list_moderation_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "posts", "count", "more", "until",
+	"list_address", NULL
+};
+
+/* A member told how they read a group's list (list.h): one of the
+ * delivery_* flags non-empty, paused when bounces paused it, and the
+ * command (DIGEST, NOMAIL, RESUME) done, or to confirm by reply; none of
+ * those for a request for help. */
+static const char *const list_delivery_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "delivery_each", "delivery_digest",
+	"delivery_nomail", "paused", "command", "confirm", "done",
+	"list_address", "request_address", NULL
+};
+
+/* A member's daily digest: the posts (numbered, each with its sender,
+ * subject, date and text) and how many. */
+static const char *const list_digest_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "posts", "count", "list_address",
+	NULL
+};
+
+/* The coordinators told that a member's list mail is paused for
+ * bouncing. */
+static const char *const list_paused_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "paused_email", "paused_name", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -168,6 +237,17 @@ static const struct {
 	{ "outage-notice", outage_vars },
 	{ "auth-notice", auth_vars },
 	{ "confirm-request", confirm_vars },
+	{ "milestone-reminder", milestone_vars },
+	{ "milestone-overdue", milestone_vars },
+	{ "presentations-call", present_vars },
+	{ "presentation-reply", present_vars },
+	{ "presentation-notice", present_vars },
+	{ "materials-request", present_vars },
+	{ "materials-notice", present_vars },
+	{ "list-moderation", list_moderation_vars },
+	{ "list-delivery", list_delivery_vars },
+	{ "list-digest", list_digest_vars },
+	{ "list-paused", list_paused_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

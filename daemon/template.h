@@ -79,6 +79,13 @@ struct tvar {
  *	                           address: a message from their address
  *	                           came without proof (trust.h); CONFIRM
  *	                           applies it
+ *	presentations-call         to members: volunteer to present at a
+ *	                           meeting (present.h)
+ *	presentation-reply         to a volunteer: what became of their offer
+ *	presentation-notice        to coordinators: the same, with the list
+ *	materials-request          to a presenter: send the materials
+ *	materials-notice           to members: a presenter's materials,
+ *	                           files attached
  * The meeting kinds (invite, update, cancel) accept the variables
  *	member_name member_email group_name group_id summary kind openness
  *	date when_member when_meeting member_timezone meeting_timezone
@@ -138,6 +145,20 @@ struct tvar {
  *	until (the date it is dropped) no_token not_authenticated (why it
  *	was held: one is non-empty) kind_agenda kind_minutes kind_document
  *	kind_agreement (what it is: one is non-empty)
+ * milestone-reminder (to a milestone's owners, lead_days before and on
+ * its due date) and milestone-overdue (to the admin, once, the day after
+ * it was due and not done) accept
+ *	member_name member_email group_name group_id organizer_name
+ *	organizer_email milestone (its name) summary due (localized date)
+ *	due_today (non-empty once the due date has come) before_due (non-
+ *	empty before it) lead_days tag
+ *	("[group-id]") owner_secretariat (non-empty when the secretariat
+ *	owns it)
+ * presentations-call, presentation-reply, presentation-notice,
+ * materials-request and materials-notice accept the meeting kinds'
+ *	variables and tag slots title presenter_name presenter_email
+ *	presenter_country position accepted waiting offered retitled
+ *	withdrawn moved_up moved_down presenters line files sender_name
  * (the callers pass values already localized: see the helpers below). */
 extern const char *const template_kinds[];
 

@@ -30,6 +30,8 @@ trust_reason_name(enum trust_reason r)
 		[TRUST_FOREIGN_BOUNCE] = "foreign-bounce",
 		[TRUST_FILE_TYPE] = "file-type",
 		[TRUST_RATE_LIMITED] = "rate-limited",
+		[TRUST_NOT_MEMBER] = "not-member",
+		[TRUST_BAD_OFFER] = "bad-offer",
 	};
 
 	return (unsigned)r < TRUST__COUNT ? names[r] : "?";

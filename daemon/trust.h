@@ -99,13 +99,17 @@ enum trust_reason {
 	TRUST_FILE_TYPE,        /* an attachment not on the allow-list */
 	TRUST_RATE_LIMITED,     /* a notice to coordinators not sent again
 	                         * this cycle */
+	TRUST_NOT_MEMBER,       /* a presentation offered by someone who is
+	                         * not a member of the group (present.h) */
+	TRUST_BAD_OFFER,        /* an offer refused: its title, or over a
+	                         * flood bound (present.h) */
 	TRUST__COUNT
 };
 
 /* "no-proof", "no-token", "not-authenticated", "spoofed",
  * "not-coordinator", "confirm-unproven", "hold-limit", "loop",
  * "expired", "future-dtstamp", "foreign-bounce", "file-type",
- * "rate-limited". */
+ * "rate-limited", "not-member", "bad-offer". */
 const char *trust_reason_name(enum trust_reason);
 
 /* What may be scoped by a token: a meeting's (or series event's) UID, a

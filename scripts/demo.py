@@ -7,10 +7,18 @@ mailboxes and mail to the organizer in convened's; then runs
 configuration.  Between runs the people act from their mailboxes: members
 accept or decline invitations (a regular series once, as one recurring
 event), a coordinator replaces and another
-confirms an agenda, coordinators send minutes with a PDF; at midyear the
+confirms an agenda, coordinators send minutes with a PDF; South-South
+members volunteer to present their experiences (one withdraws in June,
+and the next in line moves up), the agendas list them and the presenters
+send their slides, which grow the group's experiences.md; at midyear the
 civil-society group drops its second half of the year and is warned for
-falling short of its quota.  Prints `status` and the year's report, stops
-everything it started, and says where to look.
+falling short of its quota.  The South-South group's plan of work
+(Table 2) runs as milestones: its coordinators are reminded before and on
+each due date and answer HECHO, some with the document attached (archived
+as the group's); the last one, its adoption at the Conference, is left
+overdue and the admin told.  Prints `status` and the year's report, stops
+everything it started, and says where to look: last, the repository's git
+history, its public site and the year's report as one HTML file.
 
 Run by Debian's /usr/bin/python3 (python3-aiosmtpd), as root or not."""
 
@@ -38,6 +46,21 @@ CONVENED = os.path.join(ROOT, "convened")
 ORGANIZER = "agenda@conferencia.example.org"
 PASSWORD = "demo-secret"
 YEAR = 2021
+# South-South members who present their country's experience, in their
+# own words (issue 15); who volunteers for which meeting is decided by
+# volunteers().
+TITLES = {
+    "ana.perez@mides.example.uy": ("PRESENTAR", "Uruguay: programa Cercanías"),
+    "francisca.munoz@mds.example.cl": ("Presentar", "Chile: Sistema Elige Vivir Sano"),
+    "martin.rodriguez@mides.example.uy": ("PRESENTAR", "Uruguay: Uruguay Crece Contigo"),
+    "julian.gomez@desarrollosocial.example.ar": ("PRESENTAR", "Argentina: Potenciar Trabajo"),
+    "joao.carvalho@mds.example.br": ("APRESENTAR", "Brasil: Cadastro Único"),
+    "claudia.restrepo@alianzapacifico.example.org": ("presentar",
+                                                     "Alianza del Pacífico: cooperación técnica"),
+    "gustavo.riquelme@ism.example.org": ("PRESENTAR", "MERCOSUR: Instituto Social"),
+}
+WITHDRAWS = ("francisca.munoz@mds.example.cl", "-20210616")    # then the next moves up
+IN_LINE = ("julian.gomez@desarrollosocial.example.ar", "-20210616")   # fourth: waits
 
 
 def say(*a):
@@ -85,6 +108,17 @@ def answer_of(addr, uid):
     some decline, some never answer."""
     h = int(hashlib.sha256((addr + uid).encode()).hexdigest(), 16) % 10
     return "ACCEPTED" if h < 6 else "DECLINED" if h < 8 else "TENTATIVE" if h < 9 else None
+
+
+def volunteers(addr, meeting):
+    """Whether addr offers a presentation at meeting: about half of them
+    each month, in turns; Argentina's in June too, fourth in line."""
+    if addr not in TITLES:
+        return False
+    month = int(meeting.rsplit("-", 1)[1][4:6])
+    if (addr, meeting[-9:]) == IN_LINE:
+        return True
+    return (month + sorted(TITLES).index(addr)) % 2 == 0
 
 
 def calendar_text(msg):
@@ -188,7 +222,9 @@ class Demo:
         self.groups = os.path.join(self.work, "groups.d")
         shutil.copytree(os.path.join(ROOT, "config", "groups.d"), self.groups)
         self.handled = set()
-        self.stats = {"rsvp": 0, "agenda": 0, "minutes": 0}
+        self.stats = {"rsvp": 0, "agenda": 0, "minutes": 0, "milestones": 0, "offers": 0,
+                      "withdrawn": 0, "materials": 0}
+        self.milestones_done = set()
 
     def start(self):
         text = open(os.path.join(ROOT, "config", "convened.ini"), encoding="utf-8").read()
@@ -273,6 +309,9 @@ class Demo:
                                    "4. Acuerdos y próxima reunión", day), addr,
                          self.smtp_port)
                         self.stats["agenda"] += 1
+                elif kind in ("presentations-call", "presentation-reply",
+                              "materials-request") and meeting.startswith("south-south-monthly-"):
+                    self.present(addr, kind, meeting, msg, day)
                 elif kind == "minutes-request" and meeting.startswith("south-south-monthly-") \
                         and addr == "ana.perez@mides.example.uy":
                     date = meeting.rsplit("-", 1)[1]
@@ -280,6 +319,49 @@ class Demo:
                     send(reply(addr, msg, "Adjuntamos el acta de la reunión.", day,
                                ("acta-%s.pdf" % date, pdf)), addr, self.smtp_port)
                     self.stats["minutes"] += 1
+                elif kind == "milestone-reminder":
+                    self.milestone(addr, msg, day)
+
+    # Which coordinator of South-South marks which milestone done, and the
+    # document they attach (None: none); the adoption is left overdue.
+    MILESTONE_ANSWERS = {
+        "priorities": ("francisca.munoz@mds.example.cl", "prioridades-sur-sur.pdf"),
+        "seminars": ("ana.perez@mides.example.uy", None),
+        "summary-document": ("daniela.fuentes@cepal.example.org", "documento-resumen.pdf"),
+        "next-plan": ("ana.perez@mides.example.uy", "plan-de-trabajo-2022-2023.pdf"),
+    }
+
+    def milestone(self, addr, msg, day):
+        """A coordinator answers a milestone's reminder: HECHO, with the
+        document when there is one."""
+        text = msg.get_body(("plain",)).get_content()
+        for name, (who, doc) in self.MILESTONE_ANSWERS.items():
+            if who != addr or name in self.milestones_done or "(%s)" % name not in text:
+                continue
+            self.milestones_done.add(name)
+            attachment = (doc, minutes_pdf(doc[:-4].replace("-", " "))) if doc else None
+            send(reply(addr, msg, "HECHO", day, attachment), addr, self.smtp_port)
+            self.stats["milestones"] += 1
+            say("  %s  %s answers HECHO to milestone %s%s" % (
+                day.strftime("%Y-%m-%d"), addr, name, " with " + doc if doc else ""))
+
+    def present(self, addr, kind, meeting, msg, day):
+        """South-South members volunteer, one withdraws, presenters send
+        their slides."""
+        if kind == "presentations-call" and volunteers(addr, meeting):
+            word, title = TITLES[addr]
+            send(reply(addr, msg, "%s: %s" % (word, title), day), addr, self.smtp_port)
+            self.stats["offers"] += 1
+        elif kind == "presentation-reply" and (addr, meeting[-9:]) == WITHDRAWS \
+                and not self.stats["withdrawn"]:
+            send(reply(addr, msg, "RETIRAR", day), addr, self.smtp_port)
+            self.stats["withdrawn"] += 1
+        elif kind == "materials-request":
+            date = meeting.rsplit("-", 1)[1]
+            pdf = minutes_pdf("%s (%s)" % (TITLES.get(addr, ("", "Experiencia"))[1], date))
+            send(reply(addr, msg, "Adjunto la presentación.", day,
+                       ("presentacion-%s.pdf" % date, pdf)), addr, self.smtp_port)
+            self.stats["materials"] += 1
 
     def drop_second_half(self):
         """Civil society keeps only its first half of the year."""
@@ -311,7 +393,9 @@ class Demo:
                                  if summary else ""))
             day += step
         say("\n  people answered: %(rsvp)d RSVPs, %(agenda)d agenda replies, "
-            "%(minutes)d minutes" % self.stats)
+            "%(minutes)d minutes, %(milestones)d milestones done" % self.stats)
+        say("  South-South: %(offers)d offers to present, %(withdrawn)d withdrawn, "
+            "%(materials)d presenters' slides" % self.stats)
         say("\n== convened status (31 December %d)" % YEAR)
         self.convened("status", now="%d-12-31T12:00:00Z" % YEAR, show=True)
         say("\n== convened report --year %d" % YEAR)
@@ -322,9 +406,38 @@ class Demo:
         say("  repository (minutes, documents, calendar feeds): %s/repository" % self.work)
         say("  mailboxes (Maildir, one per address):            %s/mail/home" % self.work)
         say("  state database:                                  %s/state.db" % self.work)
+        say("  South-South's experiences presented:             "
+            "%s/repository/south-south/experiences.md" % self.work)
         say("  configuration used:                              %s" % self.config)
         if warned:
             say("  quota warnings copied to the admin:              %d" % len(warned))
+        reminded = sum(1 for a in self.dc.known - {ORGANIZER} for m in self.dc.messages(a, "INBOX")
+                       if re.search(rb"^Message-ID: <cv1\.milestone-reminder\.", m["data"],
+                                    re.M | re.I))
+        overdue = [m for m in self.dc.messages(self.admin, "INBOX")
+                   if re.search(rb"^Message-ID: <cv1\.milestone-overdue\.", m["data"], re.M | re.I)]
+        say("  milestone reminders to coordinators:             %d" % reminded)
+        say("  overdue milestones told to the admin:            %d" % len(overdue))
+        if not overdue:
+            raise SystemExit("demo: no overdue milestone was told to the admin")
+        self.site_and_report()
+
+    def site_and_report(self):
+        """Where the year's git history, the public site and the HTML
+        report are: the last lines the demo prints."""
+        repo = os.path.join(self.work, "repository")
+        html = self.convened("report", "--year", str(YEAR), "--format", "html",
+                             now="%d-12-31T12:00:00Z" % YEAR).stdout
+        report = os.path.join(self.work, "report-%d.html" % YEAR)
+        with open(report, "w", encoding="utf-8") as f:
+            f.write(html)
+        page = os.path.join(repo, "site", "south-south.html")
+        shown = "minutes" in open(page, encoding="utf-8").read() if os.path.exists(page) else False
+        say("  git history, record by record:                   git -C %s log" % repo)
+        say("  public group's page%s %s" % (
+            " (its minutes there):" if shown else ":                  ", page))
+        say("  public site:                                     %s/site/index.html" % repo)
+        say("  HTML report:                                     %s" % report)
 
 
 def main():

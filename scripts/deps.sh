@@ -2,7 +2,8 @@
 # Install what convened needs and is missing, on Debian 12.
 #   sh scripts/deps.sh build   compiler and the libraries' -dev packages
 #   sh scripts/deps.sh test    build + cmocka, valgrind, python3 modules, dovecot,
-#                              mandoc, Sisimai (the bounce oracle)
+#                              mandoc, Sisimai (the bounce oracle), git,
+#                              chromium and tidy (the site's checks)
 #   sh scripts/deps.sh demo    build + the test servers (aiosmtpd, dovecot)
 #   sh scripts/deps.sh fuzz    build + clang and its libFuzzer runtime
 #   sh scripts/deps.sh bench   test servers + the tools bench/ compares with:
@@ -76,6 +77,8 @@ check_build() {
 	module libsystemd libsystemd-dev
 	# the token endpoint's JSON (daemon/oauth.c)
 	module jansson libjansson-dev
+	# the repository's git history (daemon/repo.c)
+	module libgit2 libgit2-dev
 	[ -f /usr/share/zoneinfo/America/Santiago ] || need tzdata
 }
 
@@ -97,6 +100,11 @@ test)
 	program mandoc mandoc
 	# tests/integration/bounce_oracle.sh reads bounces with Sisimai too
 	perlmodule Sisimai libsisimai-perl
+	# tests/integration/repo.sh: the history read with git (fsck, log),
+	# the site rendered by headless Chromium and checked by tidy
+	program git git
+	program chromium chromium
+	program tidy tidy
 	check_servers
 	;;
 demo)

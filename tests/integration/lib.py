@@ -43,9 +43,13 @@ def check(cond, what):
 def repository_modes(root):
     """Every directory under root (itself included) 0750 and every file
     0640, whatever the umask convened was started with: the repository is
-    for the convened group to read.  Returns (directories, files)."""
+    for the convened group to read.  Returns (directories, files).  The
+    git history (.git, convened's own) and the public site (site/, written
+    from the records: test_repo.py checks it) are left out."""
     dirs = files = 0
     for d, subdirs, names in os.walk(root):
+        if d == root:
+            subdirs[:] = [s for s in subdirs if s not in (".git", "site")]
         for p, want in [(d, 0o750)] + [(os.path.join(d, n), 0o640) for n in names]:
             st = os.lstat(p)
             check(stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode),

@@ -213,11 +213,17 @@ has_line(const char *text, const char *line)
 	"\"error\":\"AUTH refused: 535 bad credentials\"}]"
 
 /* status --json's refusals (trust.h): every reason, counted. */
+/* A group's list in status --json, as a fresh state has it (list.h). */
+#define LIST_OF(id) "\"list\":{\"address\":\"agenda+" id "@example.org\"," \
+	"\"posting\":\"moderated-unproven\",\"posts\":0,\"held\":0," \
+	"\"paused\":0}"
+
 #define REFUSED(no_token, spoofed) "\"refused\":{\"no-proof\":0," \
 	"\"no-token\":" no_token ",\"not-authenticated\":0,\"spoofed\":" \
 	spoofed ",\"not-coordinator\":0,\"confirm-unproven\":0," \
 	"\"hold-limit\":0,\"loop\":0,\"expired\":0,\"future-dtstamp\":0," \
-	"\"foreign-bounce\":0,\"file-type\":0,\"rate-limited\":0}"
+	"\"foreign-bounce\":0,\"file-type\":0,\"rate-limited\":0," \
+	"\"not-member\":0,\"bad-offer\":0}"
 
 #define NO_RSVP "\"rsvp\":{\"accepted\":0,\"declined\":0,\"tentative\":0," \
 	"\"needs_action\":0}"
@@ -237,7 +243,8 @@ status_json(void **state)
 	    "\"needs_action\":0},\"attendees\":["
 	    "{\"email\":\"ana@mides.example.uy\",\"partstat\":\"ACCEPTED\"},"
 	    "{\"email\":\"kim@gov.example.bb\",\"partstat\":\"DECLINED\"},"
-	    "{\"email\":\"luis@cepal.example.org\",\"partstat\":\"TENTATIVE\"}]},"
+	    "{\"email\":\"luis@cepal.example.org\",\"partstat\":\"TENTATIVE\"}],"
+	    "\"presentations\":[]},"
 	    "{\"uid\":\"" UID("0317") "\",\"start\":\"2021-03-17T18:00:00Z\","
 	    "\"status\":\"held\",\"agenda\":\"pending\",\"minutes\":null,"
 	    "\"rsvp\":{\"accepted\":0,\"declined\":0,\"tentative\":0,"
@@ -245,19 +252,23 @@ status_json(void **state)
 	    "{\"email\":\"ana@mides.example.uy\",\"partstat\":\"NEEDS-ACTION\"},"
 	    "{\"email\":\"kim@gov.example.bb\",\"partstat\":\"NEEDS-ACTION\"},"
 	    "{\"email\":\"luis@cepal.example.org\",\"partstat\":\"NEEDS-ACTION\"}"
-	    "]},"
+	    "],\"presentations\":[]},"
 	    "{\"uid\":\"" UID("0421") "\",\"start\":\"2021-04-21T18:00:00Z\","
 	    "\"status\":\"cancelled\",\"agenda\":\"pending\",\"minutes\":null,"
-	    NO_RSVP ",\"attendees\":[]},"
+	    NO_RSVP ",\"attendees\":[],\"presentations\":[]},"
 	    "{\"uid\":\"" UID("0519") "\",\"start\":\"2021-05-19T18:00:00Z\","
 	    "\"status\":\"scheduled\",\"agenda\":\"pending\",\"minutes\":null,"
-	    NO_RSVP ",\"attendees\":[]},"
+	    NO_RSVP ",\"attendees\":[],\"presentations\":[]},"
 	    "{\"uid\":\"" UID("0616") "\",\"start\":\"2021-06-16T18:00:00Z\","
 	    "\"status\":\"scheduled\",\"agenda\":\"pending\",\"minutes\":null,"
-	    NO_RSVP ",\"attendees\":[]}]},"
+	    NO_RSVP ",\"attendees\":[],\"presentations\":[]}],"
+	    "\"milestones\":[],"
+	    /* the group's list (issue 20) */
+	    LIST_OF("ss") "},"
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS ","
+	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[],"
+	    LIST_OF("vacio") "}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}";
 	struct tl_ws *ws = *state;
 	char *text, *err = NULL;
@@ -273,7 +284,8 @@ status_json(void **state)
 	assert_json(text, "{\"now\":\"2021-03-18T12:00:00Z\",\"groups\":["
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[]}]," ACCOUNTS ","
+	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[],"
+	    LIST_OF("vacio") "}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}");
 	free(text);
 }
@@ -328,13 +340,14 @@ report_json(void **state)
 	    "\"first_year\":null,\"held\":0,\"scheduled\":0,\"short_by\":0,"
 	    "\"coordination_ok\":false,"
 	    "\"coordination_problem\":\"fewer than two coordinators\","
-	    "\"bouncing\":[],\"meetings\":[],\"documents\":[]},"
+	    "\"bouncing\":[],\"list_posts\":{},\"meetings\":[],\"documents\":[],"
+	    "\"milestones\":[]},"
 	    "{\"id\":\"ss\",\"name\":\"Sur-Sur\",\"kind\":\"discussion\","
 	    "\"axis\":null,\"parent\":null,\"timezone\":\"America/Montevideo\","
 	    "\"quota\":6,\"judged\":true,\"first_year\":2021,\"held\":2,"
 	    "\"scheduled\":2,\"short_by\":2,\"coordination_ok\":true,"
 	    "\"coordination_problem\":null,"
-	    "\"bouncing\":[\"kim@gov.example.bb\"],\"meetings\":["
+	    "\"bouncing\":[\"kim@gov.example.bb\"],\"list_posts\":{},\"meetings\":["
 	    "{\"uid\":\"" UID("0217") "\",\"start\":\"2021-02-17T18:00:00Z\","
 	    "\"local_start\":\"2021-02-17 15:00\",\"kind\":\"meeting\","
 	    "\"summary\":\"Mensual\",\"status\":\"held\",\"announced\":true,"
@@ -371,7 +384,7 @@ report_json(void **state)
 	    "{\"kind\":\"document\","
 	    "\"path\":\"ss/2021/2021-03-05-document/informe.pdf\","
 	    "\"meeting_uid\":null,\"sender\":\"luis@cepal.example.org\","
-	    "\"received\":\"2021-03-05T15:00:00Z\"}]}]}";
+	    "\"received\":\"2021-03-05T15:00:00Z\"}],\"milestones\":[]}]}";
 	char *text = output(*state, REPORT, "json");
 
 	assert_json(text, want);
@@ -455,7 +468,7 @@ report_md(void **state)
 	free(text);
 	assert_int_equal(report_annual(stdout, ((struct tl_ws *)*state)->cfg,
 	    ((struct tl_ws *)*state)->st, tl_utc(NOW), 2021, "xml", &err), -1);
-	assert_string_equal(err, "unknown report format 'xml': md, csv or json");
+	assert_string_equal(err, "unknown report format 'xml': md, csv, json or html");
 	free(err);
 }
 

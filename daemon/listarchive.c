@@ -1,0 +1,197 @@
+/*
+ * listarchive.c: each group's list archive (see listarchive.h).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "classify.h"
+#include "config.h"
+#include "list.h"
+#include "listarchive.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define LIST_DIR "list"
+
+/* One post in mboxrd form: a "From " line, the message with LF line
+ * ends, every line that is ">*From " quoted once more, a blank line. */
+static void
+mbox_add(struct buf *b, const struct store_post *p, const char *msg,
+    size_t len)
+{
+	const char *line = msg, *end = msg + len, *nl;
+	char when[32];
+	time_t t = (time_t)p->received;
+	struct tm tm;
+	size_t n, q;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%a %b %e %H:%M:%S %Y", &tm);
+	buf_addf(b, "From %s %s\n", p->sender ? p->sender : "MAILER-DAEMON",
+	    when);
+	for (; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		n = (nl ? (size_t)(nl - line) : (size_t)(end - line));
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		for (q = 0; q < n && line[q] == '>'; q++)
+			;
+		if (n - q >= 5 && strncmp(line + q, "From ", 5) == 0)
+			buf_addc(b, '>');
+		buf_add(b, line, n);
+		buf_addc(b, '\n');
+		if (nl == NULL)
+			break;
+	}
+	buf_addc(b, '\n');
+}
+
+static void
+text_add(struct buf *b, const struct group *g, const struct store_post *p,
+    const char *text)
+{
+	char when[32];
+	time_t t = (time_t)p->received;
+	struct tm tm;
+
+	(void)g;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+	buf_addf(b, "From:    %s\nDate:    %s\nSubject: %s\n\n%s\n\n"
+	    "------------------------------------------------------------"
+	    "\n\n", p->sender ? p->sender : "?", when, p->subject ?
+	    p->subject : "", text);
+}
+
+/* The month's two files, built from the store into *mbox and *txt. */
+static int
+build_month(const struct config *cfg, struct store *st,
+    const struct group *g, const char *month, struct buf *mbox,
+    struct buf *txt, char **err)
+{
+	struct store_post *ps;
+	struct verdict *v;
+	char *raw, *msg, *text;
+	size_t n, i, len, mlen;
+
+	if (store_posts_in_month(st, g->id, month, &ps, &n, err) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (store_post_raw(st, ps[i].message_id, &raw, &len, err) == -1) {
+			store_posts_free(ps, n);
+			return -1;
+		}
+		classify(raw ? raw : "", len, &v);
+		if (v->msg != NULL) {
+			msg = list_clean_post(cfg, g, v, ps[i].message_id,
+			    ps[i].received, &mlen, &text);
+			mbox_add(mbox, &ps[i], msg, mlen);
+			text_add(txt, g, &ps[i], text);
+			free(msg);
+			free(text);
+		}
+		verdict_free(v);
+		free(raw);
+	}
+	store_posts_free(ps, n);
+	return 0;
+}
+
+/* The group's list directory, made when missing, not through a link:
+ * its descriptor, or -1 with *why set. */
+static int
+list_dir(const struct config *cfg, const struct group *g, char **why)
+{
+	int gfd, fd;
+
+	if (archive_group_dir(cfg->repository, g->id, &gfd, why) != ARCHIVE_OK)
+		return -1;
+	if (file_mkdirat(gfd, LIST_DIR) == -1 ||
+	    (fd = openat(gfd, LIST_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		*why = xasprintf("%s/%s/" LIST_DIR ": not a directory of its own",
+		    cfg->repository, g->id);
+		close(gfd);
+		return -1;
+	}
+	close(gfd);
+	return fd;
+}
+
+/* Write one month's pair and the metadata: 1 written, 0 the repository
+ * failed (logged), -1 the store failed. */
+static int
+write_month(const struct config *cfg, struct store *st,
+    const struct group *g, int dfd, const char *month, char **err)
+{
+	struct buf mbox = BUF_INIT(BUF_OWN), txt = BUF_INIT(BUF_OWN);
+	char name[32], *why = NULL;
+	int rc = 1;
+
+	if (build_month(cfg, st, g, month, &mbox, &txt, err) == -1) {
+		rc = -1;
+		goto out;
+	}
+	snprintf(name, sizeof name, "%s.mbox", month);
+	if (archive_write_file(dfd, name, mbox.len ? mbox.data : "", mbox.len,
+	    &why) != ARCHIVE_OK)
+		rc = 0;
+	snprintf(name, sizeof name, "%s.txt", month);
+	if (rc == 1 && archive_write_file(dfd, name, txt.len ? txt.data : "",
+	    txt.len, &why) != ARCHIVE_OK)
+		rc = 0;
+	if (rc == 0) {
+		log_warnx("cannot archive the list of %s for %s: %s; trying again "
+		    "next cycle", g->id, month, why ? why : "unknown error");
+		free(why);
+	}
+out:
+	buf_release(&mbox);
+	buf_release(&txt);
+	return rc;
+}
+
+int
+listarchive_group(const struct config *cfg, struct store *st,
+    const struct group *g, long long now, char **err)
+{
+	struct store_post_month *mo;
+	const char *dis = g->public_minutes ? "public" : "members";
+	char *why = NULL, *meta;
+	size_t n, i;
+	int dfd, rc = 0;
+
+	(void)now;
+	if (store_posts_unarchived(st, g->id, &mo, &n, err) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	if ((dfd = list_dir(cfg, g, &why)) == -1) {
+		log_warnx("cannot archive the list of %s: %s; trying again next "
+		    "cycle", g->id, why);
+		free(why);
+		free(mo);
+		return 0;
+	}
+	meta = xasprintf("{\"group\": \"%s\", \"kind\": \"list\", "
+	    "\"dissemination\": \"%s\"}\n", g->id, dis);
+	if (archive_write_file(dfd, "metadata.json", meta, strlen(meta),
+	    &why) != ARCHIVE_OK) {
+		log_warnx("cannot archive the list of %s: %s", g->id, why);
+		free(why);
+		n = 0;
+	}
+	for (i = 0; rc != -1 && i < n; i++)
+		if ((rc = write_month(cfg, st, g, dfd, mo[i].month, err)) == 1)
+			rc = store_posts_archived(st, g->id, mo[i].month, err);
+	free(meta);
+	free(mo);
+	close(dfd);
+	return rc == -1 ? -1 : 0;
+}
