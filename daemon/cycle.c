@@ -16,6 +16,7 @@
 #include "notice.h"
 #include "outage.h"
 #include "outbox.h"
+#include "poll.h"
 #include "plan.h"
 #include "quota.h"
 #include "report.h"
@@ -31,6 +32,7 @@ static const struct {
 	{ "agenda", agenda_group },
 	{ "quota", quota_group },
 	{ "milestones", milestone_group },
+	{ "polls", poll_group },
 };
 
 /* The group is rolled back, and what it counted with it. */

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "milestone.h"
 #include "outage.h"
+#include "poll.h"
 #include "quota.h"
 #include "report.h"
 #include "store.h"
@@ -40,6 +41,8 @@ struct group_status {
 	size_t  ndocs;
 	struct milestone_view *ms;      /* the plan of work's milestones */
 	size_t  nms;
+	struct poll_view *polls;        /* scheduling polls */
+	size_t  npolls;
 };
 
 static void
@@ -95,6 +98,10 @@ gather(struct group_status *gs, const struct config *cfg,
 	}
 	if (milestone_views(st, g, now, &gs->ms, &gs->nms, err) == -1)
 		goto fail;
+	if (poll_views(st, g, now, &gs->polls, &gs->npolls, err) == -1) {
+		milestone_views_free(gs->ms, gs->nms);
+		goto fail;
+	}
 	gs->coordination_ok = config_coordination_ok(g, &gs->why);
 	return 0;
 fail:
@@ -111,6 +118,7 @@ release(struct group_status *gs)
 	strv_free(gs->bouncing, gs->nbouncing);
 	store_docs_free(gs->docs, gs->ndocs);
 	milestone_views_free(gs->ms, gs->nms);
+	poll_views_free(gs->polls, gs->npolls);
 }
 
 static int
@@ -299,6 +307,8 @@ json_group(struct buf *b, const struct group_status *gs, long long now)
 	}
 	buf_adds(b, "],\n   \"milestones\": ");
 	milestone_json(b, gs->ms, gs->nms);
+	buf_adds(b, ",\n   \"polls\": ");
+	poll_json(b, gs->polls, gs->npolls);
 	buf_addc(b, '}');
 }
 
@@ -334,6 +344,13 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 				buf_addf(b, "%s: milestone overdue since %s: %s "
 				    "(%s)\n", gs[i].g->id, gs[i].ms[j].ms->due,
 				    gs[i].ms[j].ms->name, gs[i].ms[j].ms->summary);
+		for (j = 0; j < gs[i].npolls; j++)
+			if (gs[i].polls[j].open)
+				buf_addf(b, "%s: poll open until %s: %s (%s), %d "
+				    "of %zu members answered\n", gs[i].g->id,
+				    gs[i].polls[j].p->closes, gs[i].polls[j].p->name,
+				    gs[i].polls[j].p->summary,
+				    gs[i].polls[j].answered, gs[i].g->nmembers);
 	}
 	if (!detail)
 		return;

@@ -25,7 +25,8 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
     "quota-year-end", "rule-warning", "agenda-refused", "files-refused",
     "quarantine-notice", "outage-notice", "auth-notice", "confirm-request",
-    "milestone-reminder", "milestone-overdue", NULL };
+    "milestone-reminder", "milestone-overdue", "poll-ballot", "poll-tally",
+    NULL };
 
 /* Variables every meeting message takes; of a series event (recur.h):
  * that the message is about the whole series, its meetings still to come
@@ -154,6 +155,20 @@ static const char *const milestone_vars[] = {
 	NULL
 };
 
+/* A scheduling poll (poll.h): its name and summary, the meeting's kind
+ * (a word of the reader's language), duration and location, the last
+ * day to answer, the candidates numbered in the reader's zone (with the
+ * tally, each one's yes count and countries), the leading candidate's
+ * number and time (no_yes when nobody said yes), how many members
+ * answered of how many, and reminder for the tally's reminder. */
+static const char *const poll_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "poll", "summary",
+	"meeting_kind", "duration", "location", "closes", "candidates", "tag",
+	"reminder", "leading", "leading_when", "no_yes", "answered", "members",
+	NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -181,6 +196,8 @@ static const struct {
 	{ "confirm-request", confirm_vars },
 	{ "milestone-reminder", milestone_vars },
 	{ "milestone-overdue", milestone_vars },
+	{ "poll-ballot", poll_vars },
+	{ "poll-tally", poll_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

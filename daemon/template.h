@@ -147,6 +147,16 @@ struct tvar {
  *	empty before it) lead_days tag
  *	("[group-id]") owner_secretariat (non-empty when the secretariat
  *	owns it)
+ * poll-ballot (to each member, while a poll is open) and poll-tally (to
+ * the coordinators when it has closed; again as a reminder a week
+ * later, reminder non-empty) accept
+ *	member_name member_email group_name group_id organizer_name
+ *	organizer_email poll (its name) summary meeting_kind (a word)
+ *	duration (minutes) location closes (localized date) candidates
+ *	(numbered lines, in the reader's zone; with the tally each one's
+ *	yes count and countries) tag reminder leading (the leading
+ *	candidate's number) leading_when no_yes (non-empty when nobody
+ *	said yes) answered members
  * (the callers pass values already localized: see the helpers below). */
 extern const char *const template_kinds[];
 

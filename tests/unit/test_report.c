@@ -254,10 +254,11 @@ status_json(void **state)
 	    NO_RSVP ",\"attendees\":[]},"
 	    "{\"uid\":\"" UID("0616") "\",\"start\":\"2021-06-16T18:00:00Z\","
 	    "\"status\":\"scheduled\",\"agenda\":\"pending\",\"minutes\":null,"
-	    NO_RSVP ",\"attendees\":[]}],\"milestones\":[]},"
+	    NO_RSVP ",\"attendees\":[]}],\"milestones\":[],\"polls\":[]},"
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[]}]," ACCOUNTS ","
+	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[],"
+	    "\"polls\":[]}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}";
 	struct tl_ws *ws = *state;
 	char *text, *err = NULL;
@@ -273,7 +274,8 @@ status_json(void **state)
 	assert_json(text, "{\"now\":\"2021-03-18T12:00:00Z\",\"groups\":["
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
-	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[]}]," ACCOUNTS ","
+	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[],"
+	    "\"polls\":[]}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}");
 	free(text);
 }
