@@ -361,7 +361,7 @@ static const struct key keys[] = {
 
 	KEY(S_POLL, "summary", T_TEXT, 0, AT(poll, summary), NULL),
 	ENUM(S_POLL, "kind", 0, AT(poll, kind), "meeting", meeting_kinds),
-	INT(S_POLL, "duration", 0, AT(poll, duration), "60", 1, 1440),
+	INT(S_POLL, "duration", REQ, AT(poll, duration), "60", 1, 1440),
 	KEY(S_POLL, "timezone", T_TIMEZONE, 0, AT(poll, timezone), NULL),
 	KEY(S_POLL, "location", T_TEXT, 0, AT(poll, location), NULL),
 	KEY(S_POLL, "candidates", T_DATETIME, REQ, LIST(poll, candidates,

@@ -84,7 +84,7 @@ test_config_good(void **state)
 	(void)state;
 	tl_ws_init(&ws, "poll-good", NULL);
 	text = xasprintf("%s%s[poll short]\ncandidates = 2021-05-05 12:00\n"
-	    "closes = 2021-05-01\n", people, poll);
+	    "closes = 2021-05-01\nduration = 60\n", people, poll);
 	tl_ws_group(&ws, "10-ss.ini", text);
 	free(text);
 	assert_non_null(g = config_group(ws.cfg, "ss"));
