@@ -184,19 +184,14 @@ ref_key(const struct poll *p, int which)
 const struct poll *
 poll_of_ref(const struct group *g, const char *ref)
 {
-	struct msgid id;
 	char *key;
 	size_t i;
 	int k, hit;
 
-	if (ref == NULL || *ref == '\0')
-		return NULL;
-	for (i = 0; i < g->npolls; i++)
+	for (i = 0; ref != NULL && i < g->npolls; i++)
 		for (k = 0; k < 3; k++) {
 			key = ref_key(&g->polls[i], k);
-			memset(&id, 0, sizeof id);
-			msgid_set_ref(&id, key);
-			hit = strcmp(id.ref, ref) == 0;
+			hit = msgid_ref_is(ref, key);
 			free(key);
 			if (hit)
 				return &g->polls[i];

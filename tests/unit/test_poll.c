@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "cycle.h"
+#include "msgid.h"
 #include "plan.h"
 #include "poll.h"
 #include "store.h"
@@ -348,6 +349,20 @@ test_tally_view(void **state)
 	size_t n;
 
 	(void)state;
+	/* The refs of a ballot, the tally and its reminder lead back to the
+	 * poll; anything else to none. */
+	for (n = 0; n < 4; n++) {
+		struct msgid id;
+
+		msgid_set_ref(&id, (const char *[]){ "third", "third.tally",
+		    "third.reminder", "third.other" }[n]);
+		if (n < 3)
+			assert_ptr_equal(poll_of_ref(g, id.ref), &g->polls[0]);
+		else
+			assert_null(poll_of_ref(g, id.ref));
+	}
+	assert_null(poll_of_ref(g, NULL));
+	assert_null(poll_of_ref(g, ""));
 	answer(ws, "ana@mides.example.uy", "3");
 	answer(ws, "luis@cepal.example.org", "1 3");
 	answer(ws, "kim@gov.example.bb", "ninguna");
