@@ -535,7 +535,9 @@ poll_with_chosen(struct store *st, const struct group *g, struct group **out,
 			w = xmalloc(sizeof *w);
 			*w = *g;
 			w->series = xcalloc(g->nseries + g->npolls, sizeof *s);
-			memcpy(w->series, g->series, g->nseries * sizeof *s);
+			if (g->nseries > 0)
+				memcpy(w->series, g->series,
+				    g->nseries * sizeof *s);
 		}
 		s = &w->series[w->nseries++];
 		s->name = p->name;
