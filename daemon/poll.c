@@ -23,7 +23,7 @@
 #include "template.h"
 #include "util.h"
 
-/* ---- times ---------------------------------------------------------------- */
+/* ---- times --------------------------------------------------------------- */
 
 int
 poll_closes_at(const struct poll *p, long long *out)
@@ -54,7 +54,7 @@ all_past(const struct poll *p, long long now)
 	return 1;
 }
 
-/* ---- answers ---------------------------------------------------------------- */
+/* ---- answers ------------------------------------------------------------- */
 
 /* The first line of s, at most POLL_LINE_MAX bytes, trimmed, in *line
  * (size POLL_LINE_MAX + 1).  0, or -1 when it is longer. */
@@ -242,7 +242,7 @@ poll_choose(struct store *st, const struct group *g, const struct poll *p,
 	return store_poll_choose(st, &ch, err);
 }
 
-/* ---- the tally ------------------------------------------------------------ */
+/* ---- the tally ----------------------------------------------------------- */
 
 struct tally {
 	int   yes[CONFIG_POLL_CANDIDATES_MAX];
@@ -318,7 +318,7 @@ tally_clear(struct tally *t)
 		free(t->countries[k]);
 }
 
-/* ---- letters ---------------------------------------------------------------- */
+/* ---- letters ------------------------------------------------------------- */
 
 /* What a letter about a poll says to its reader. */
 struct about {
@@ -508,7 +508,7 @@ poll_group(const struct cycle_ctx *c, const struct group *g, char **err)
 	return 0;
 }
 
-/* ---- the chosen meeting, for the planner ------------------------------- */
+/* ---- the chosen meeting, for the planner --------------------------------- */
 
 int
 poll_with_chosen(struct store *st, const struct group *g, struct group **out,
@@ -569,7 +569,7 @@ poll_group_free(struct group *w)
 	free(w);
 }
 
-/* ---- views ------------------------------------------------------------------ */
+/* ---- views --------------------------------------------------------------- */
 
 int
 poll_views(struct store *st, const struct group *g, long long now,
