@@ -1782,7 +1782,7 @@ milestone_reply(struct ictx *c, enum inbox_result *res)
 	return 1;
 }
 
-/* ---- a poll's ballot and its CONFIRM N (poll.h) --------------------------- */
+/* ---- a poll's ballot and its CONFIRM N (poll.h) ------------------------ */
 
 /* A member's answer to their ballot for p of g: proven as any answer
  * is; one that is no answer changes nothing. */
