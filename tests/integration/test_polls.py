@@ -9,9 +9,10 @@ a member answering with another's ballot, an answer after the close)
 changing nothing and logged with their Message-ID; the tally to the
 coordinators alone matching the answers, with the countries; one
 reminder a week later; a CONFIRM from a member who is not a coordinator
-and one out of range changing nothing; a coordinator's CONFIRMAR N
-becoming one meeting with one invitation per member, counted for the
-quota; `status --json`'s groups[].polls and the text status agreeing."""
+and one out of range changing nothing; a coordinator's CONFIRMAR N with
+another's token held until she confirms it, then becoming one meeting
+with one invitation per member, counted for the quota, a later CONFIRM
+changing nothing; `status --json`'s groups[].polls and the text status agreeing."""
 
 import os
 import sys
@@ -185,7 +186,16 @@ def test(ws):
     check("not-coordinator" in p.stderr, "Kim's CONFIRM not refused:\n" + p.stderr)
     check(poll(ws, "2021-04-09T11:00:00Z")["chosen"] is None, "chosen by a hostile CONFIRM")
     check(of_kind(ti.new_messages(smtp, seen), "invite") == [], "invitations without a choice")
-    dc.deliver("agenda", answer(reminders[LUIS], LUIS, "luis-confirm@cl", "CONFIRMAR 2"))
+    # Ana answers the reminder Luis had: his token is not hers, so her
+    # CONFIRMAR 2 is held and she is asked, at her own address; her
+    # CONFIRM to that request (the held-message CONFIRM, told apart by
+    # what it answers) applies it.
+    dc.deliver("agenda", answer(reminders[LUIS], ANA, "ana-held@uy", "CONFIRMAR 2"))
+    ws.convened("once", now="2021-04-09T11:30:00Z")
+    asked = by_rcpt(smtp, seen, "confirm-request")
+    check(sorted(asked) == [ANA], "confirm-requests to %s" % sorted(asked))
+    check(poll(ws, "2021-04-09T11:30:00Z")["chosen"] is None, "chosen by a held CONFIRM")
+    dc.deliver("agenda", answer(asked[ANA], ANA, "ana-yes@uy", "CONFIRM"))
     now = "2021-04-09T12:00:00Z"
     ws.convened("once", now=now)
     check(poll(ws, now)["chosen"] == "2021-04-21T18:00:00Z", "chosen %s" % poll(ws, now))
@@ -200,7 +210,7 @@ def test(ws):
     check([m["uid"] for m in g["meetings"]] == [uid], "meetings %s" % g["meetings"])
     check(g["scheduled"] == 1, "the meeting not counted for the quota: %s" % g["scheduled"])
     # A second CONFIRM and more cycles: still one meeting, one invitation each.
-    dc.deliver("agenda", answer(tallies[ANA], ANA, "ana-confirm@uy", "CONFIRMAR 3"))
+    dc.deliver("agenda", answer(reminders[LUIS], LUIS, "luis-confirm@cl", "CONFIRMAR 3"))
     ws.convened("once", now="2021-04-10T12:00:00Z")
     check(poll(ws, "2021-04-10T12:00:00Z")["chosen"] == "2021-04-21T18:00:00Z",
           "a second CONFIRM changed the choice")

@@ -283,6 +283,16 @@ test_ballots(void **state)
 	/* Open: one ballot to each member, once. */
 	assert_int_equal(step(ws, "2021-03-01 12:00"), 4);
 	assert_int_equal(step(ws, "2021-03-02 12:00"), 0);
+	/* One who joins while it is open gets theirs at the next cycle. */
+	text = xasprintf("%s%s[member eve@gob.example.cl]\nname = Eve\n"
+	    "role = ministry\n", people, poll);
+	tl_ws_group(ws, "10-ss.ini", text);
+	free(text);
+	assert_int_equal(step(ws, "2021-03-03 12:00"), 1);
+	assert_int_equal(tl_outbox_count(ws, "ss", POLL_BALLOT,
+	    "eve@gob.example.cl"), 1);
+	tl_ws_group(ws, "10-ss.ini", text = xasprintf("%s%s", people, poll));
+	free(text);
 	/* Each in the reader's language, the times in their zone:
 	 * 15:00 in Montevideo is 14:00 in Santiago (UTC-4 from April),
 	 * 14:00 in Barbados and in Port-au-Prince (UTC-4 in April). */
@@ -334,7 +344,7 @@ test_ballots(void **state)
 	assert_int_equal(step(ws, "2021-04-08 03:00"), 2);
 	assert_int_equal(step(ws, "2021-04-09 03:00"), 0);
 	assert_int_equal(tl_outbox_count(ws, "ss", POLL_TALLY, NULL), 4);
-	assert_int_equal(tl_outbox_count(ws, "ss", POLL_BALLOT, NULL), 4);
+	assert_int_equal(tl_outbox_count(ws, "ss", POLL_BALLOT, NULL), 5);
 	ws_done(ws);
 }
 
