@@ -48,7 +48,8 @@
 
 enum sec {
 	S_NONE, S_DAEMON, S_ORGANIZER, S_SMTP, S_IMAP, S_POLICY, S_TRUST,
-	S_OAUTH, S_GROUP, S_MEMBER, S_SERIES, S_GUEST, S_MILESTONE, S_SKIP
+	S_OAUTH, S_GROUP, S_MEMBER, S_SERIES, S_GUEST, S_MILESTONE, S_POLL,
+	S_SKIP
 };
 
 /* What a value may be.  Each type has exactly one parser in types[]. */
@@ -199,7 +200,7 @@ struct ctx;
 typedef void *opener(struct ctx *, const char *header, const char *arg,
     int line);
 static opener open_config, open_group, open_member, open_series, open_guest;
-static opener open_milestone;
+static opener open_milestone, open_poll;
 
 /* Every section.  One without an argument may come once in a file; one
  * with (many, "[member ADDR]") once per argument.  The keys of a global
@@ -226,6 +227,7 @@ static const struct section {
 	[S_SERIES] =    { "series",    0, 0, 1, open_series },
 	[S_GUEST] =     { "guest",     0, 0, 1, open_guest },
 	[S_MILESTONE] = { "milestone", 0, 0, 1, open_milestone },
+	[S_POLL] =      { "poll",      0, 0, 1, open_poll },
 };
 
 /* Every key, in the order its section reports missing ones.  convened.ini(5)
@@ -384,6 +386,15 @@ static const struct key keys[] = {
 	    milestone_owners),
 	INT(S_MILESTONE, "lead_days", 0, AT(milestone, lead_days), "14", 0,
 	    366),
+
+	KEY(S_POLL, "summary", T_TEXT, 0, AT(poll, summary), NULL),
+	ENUM(S_POLL, "kind", 0, AT(poll, kind), "meeting", meeting_kinds),
+	INT(S_POLL, "duration", REQ, AT(poll, duration), "60", 1, 1440),
+	KEY(S_POLL, "timezone", T_TIMEZONE, 0, AT(poll, timezone), NULL),
+	KEY(S_POLL, "location", T_TEXT, 0, AT(poll, location), NULL),
+	KEY(S_POLL, "candidates", T_DATETIME, REQ, LIST(poll, candidates,
+	    ncandidates), NULL),
+	KEY(S_POLL, "closes", T_DATE, REQ, AT(poll, closes), NULL),
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -1103,6 +1114,34 @@ open_milestone(struct ctx *c, const char *header, const char *arg, int line)
 	ms->line = line;
 	set_defaults(c, S_MILESTONE, ms);
 	return ms;
+}
+
+/* [poll NAME]: the name becomes the chosen meeting's series name
+ * (poll.h), so it is kept as plain as one. */
+static void *
+open_poll(struct ctx *c, const char *header, const char *arg, int line)
+{
+	struct group *g = c->group;
+	const struct poll *old;
+	struct poll *p;
+
+	if (!valid_id(arg, 64)) {
+		diag_add(c->d, 1, c->file, line, "[%s]: poll name must be 1 to "
+		    "64 lower-case letters, digits, '-' or '_'", header);
+		return NULL;
+	}
+	if ((old = config_poll(g, arg)) != NULL) {
+		diag_add(c->d, 1, c->file, line, "poll %s given twice in the "
+		    "group (first at line %d)", arg, old->line);
+		return NULL;
+	}
+	g->polls = xreallocarray(g->polls, g->npolls + 1, sizeof *g->polls);
+	p = &g->polls[g->npolls++];
+	memset(p, 0, sizeof *p);
+	p->name = xstrdup(arg);
+	p->line = line;
+	set_defaults(c, S_POLL, p);
+	return p;
 }
 
 /* Called at every section header and at end of file: the section that
@@ -1926,6 +1965,39 @@ check_milestones(struct ctx *c, struct group *g)
 	}
 }
 
+/* A poll's candidates: a few distinct times the calendar has, and none
+ * on or before the day it closes (a warning: it may be meant). */
+static void
+check_poll(struct ctx *c, struct group *g, struct poll *p)
+{
+	size_t i, j;
+
+	if (p->summary == NULL)
+		p->summary = xstrdup(p->name);
+	if (p->timezone == NULL)
+		p->timezone = xstrdup(g->timezone);
+	if (config_series(g, p->name) != NULL)
+		diag_add(c->d, 1, g->file, p->line, "poll %s has the name of a "
+		    "series of the group: the meeting it chooses would be "
+		    "taken for one of the series", p->name);
+	if (p->ncandidates > CONFIG_POLL_CANDIDATES_MAX)
+		diag_add(c->d, 1, g->file, p->line, "poll %s has %zu "
+		    "candidates: at most %d", p->name, p->ncandidates,
+		    CONFIG_POLL_CANDIDATES_MAX);
+	for (i = 0; i < p->ncandidates; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(p->candidates[i], p->candidates[j]) == 0)
+				diag_add(c->d, 1, g->file, p->line, "poll %s: "
+				    "candidate %s given twice", p->name,
+				    p->candidates[i]);
+		if (p->closes != NULL &&
+		    strncmp(p->candidates[i], p->closes, 10) <= 0)
+			diag_add(c->d, 0, g->file, p->line, "poll %s: "
+			    "candidate %s is not after the day it closes (%s)",
+			    p->name, p->candidates[i], p->closes);
+	}
+}
+
 static void
 load_group(struct ctx *c, const char *path)
 {
@@ -1973,6 +2045,8 @@ load_group(struct ctx *c, const char *path)
 	check_guests(c, g);
 	check_aliases(c, g);
 	check_milestones(c, g);
+	for (i = 0; i < g->npolls; i++)
+		check_poll(c, g, &g->polls[i]);
 }
 
 /* The group's mailing list (list.h): an address no other one is, and
@@ -2128,6 +2202,11 @@ config_free(struct config *cfg)
 			free(g->milestones[j].name);
 		}
 		free(g->milestones);
+		for (j = 0; j < g->npolls; j++) {
+			forget_all(S_POLL, &g->polls[j]);
+			free(g->polls[j].name);
+		}
+		free(g->polls);
 		forget_all(S_GROUP, g);
 		free(g->members);
 		free(g->series);
@@ -2262,6 +2341,17 @@ config_milestone(const struct group *g, const char *name)
 	for (i = 0; name != NULL && i < g->nmilestones; i++)
 		if (strcmp(g->milestones[i].name, name) == 0)
 			return &g->milestones[i];
+	return NULL;
+}
+
+const struct poll *
+config_poll(const struct group *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < g->npolls; i++)
+		if (strcmp(g->polls[i].name, name) == 0)
+			return &g->polls[i];
 	return NULL;
 }
 

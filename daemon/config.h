@@ -89,6 +89,25 @@ struct milestone {
 	int         line;         /* of the [milestone ...] header */
 };
 
+/* [poll NAME]: a scheduling poll (poll.h): the members choose among
+ * candidate times; the one a coordinator confirms becomes a meeting of
+ * the group, as if a single-meeting series of this name gave it. */
+#define CONFIG_POLL_CANDIDATES_MAX 20
+
+struct poll {
+	char       *name;         /* as a series' name; no series has it */
+	char       *summary;      /* never NULL after load: the name */
+	enum meeting_kind kind;
+	int         duration;     /* minutes */
+	char       *timezone;     /* never NULL after load: the group's */
+	char       *location;     /* may be NULL */
+	char      **candidates;   /* "YYYY-MM-DD HH:MM" local to timezone,
+	                           * distinct, 1 to CONFIG_POLL_CANDIDATES_MAX */
+	size_t      ncandidates;
+	char       *closes;       /* "YYYY-MM-DD": the last day to answer */
+	int         line;         /* of the [poll ...] header */
+};
+
 struct group {
 	char       *id;
 	char       *name;
@@ -107,6 +126,8 @@ struct group {
 	size_t      nguests;
 	struct milestone *milestones;   /* [milestone NAME], in file order */
 	size_t      nmilestones;
+	struct poll *polls;       /* [poll NAME], in file order */
+	size_t      npolls;
 	char       *file;
 	int         line;         /* of [group] */
 	/* The group's mailing list (list.h, issue 20). */
@@ -272,6 +293,8 @@ const struct guest *config_guest(const struct group *, const char *email);
 /* The [milestone NAME] section of this name, or NULL (also for NULL). */
 const struct milestone *config_milestone(const struct group *,
           const char *name);
+/* The [poll NAME] section of this name, or NULL (also for NULL). */
+const struct poll *config_poll(const struct group *, const char *name);
 /* "coordinators" or "secretariat". */
 const char *config_milestone_owner_name(enum milestone_owner);
 const char *config_role_name(enum role);

@@ -17,6 +17,7 @@
 #include "notice.h"
 #include "outage.h"
 #include "outbox.h"
+#include "poll.h"
 #include "plan.h"
 #include "present.h"
 #include "quota.h"
@@ -36,6 +37,7 @@ static const struct {
 	{ "quota", quota_group },
 	{ "milestones", milestone_group },
 	{ "list", list_group },
+	{ "polls", poll_group },
 };
 
 /* Whether the templates are what failed (outage.h, told once), for a

@@ -37,6 +37,7 @@
 #include "repo.h"
 #include "oauth.h"
 #include "present.h"
+#include "poll.h"
 #include "store.h"
 #include "template.h"
 #include "token.h"
@@ -2083,6 +2084,117 @@ list_mail(struct ictx *c, enum inbox_result *res)
 	return 1;
 }
 
+/* ---- a poll's ballot and its CONFIRM N (poll.h) ------------------------ */
+
+/* A member's answer to their ballot for p of g: proven as any answer
+ * is; one that is no answer changes nothing. */
+static enum inbox_result
+poll_ballot(struct ictx *c, const struct group *g, const struct poll *p)
+{
+	struct trust_scope sc = { TOKEN_GROUP, g->id };
+	unsigned char yes[CONFIG_POLL_CANDIDATES_MAX];
+	const struct member *m = c->v->from ? config_member_of(g, c->v->from) :
+	    NULL;
+	struct trust_proof pr;
+	const char *bad = NULL;
+	long long closes;
+	char *text;
+	int n;
+
+	if (poll_closes_at(p, &closes) == -1 || c->now >= closes) {
+		why(c, "answer to poll %s of %s after it closed: not counted",
+		    p->name, g->id);
+		return INBOX_IGNORED;
+	}
+	if (m == NULL) {
+		why(c, "answer to poll %s of %s from %s, not a member: not "
+		    "counted", p->name, g->id, c->v->from ? c->v->from : "(none)");
+		return INBOX_IGNORED;
+	}
+	trust_gather_as(c->cfg, c->v, m->email, c->folder, &sc, 1, &pr);
+	if (trust_decide(TRUST_ANSWER, &pr) != TRUST_ALLOW)
+		return refuse(c, TRUST_NO_PROOF, "answer to poll %s of %s "
+		    "carries no reply token of %s's and is not authenticated",
+		    p->name, g->id, c->v->from);
+	text = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	n = poll_parse_answer(text, p->ncandidates, yes, &bad);
+	free(text);
+	if (n == -1) {
+		why(c, "answer of %s to poll %s of %s is no answer (%s): "
+		    "nothing changed", m->email, p->name, g->id, bad);
+		return INBOX_IGNORED;
+	}
+	if (poll_answer(c->st, g, p, m->email, yes, c->now, c->msgid,
+	    c->err) == -1)
+		return INBOX_FAILED;
+	why(c, "answer of %s to poll %s of %s recorded: %d candidate%s",
+	    m->email, p->name, g->id, n, n == 1 ? "" : "s");
+	return INBOX_APPLIED;
+}
+
+/* A coordinator's CONFIRM N to the tally of p of g: proven as the
+ * record is (or held), the candidate chosen. */
+static enum inbox_result
+poll_confirm(struct ictx *c, const struct group *g, const struct poll *p)
+{
+	enum inbox_result res;
+	char *text;
+	int n, rc;
+
+	if (config_coordinator(g, c->v->from) == NULL)
+		return refuse(c, TRUST_NOT_COORDINATOR, "CONFIRM for poll %s "
+		    "from %s, not a coordinator of %s", p->name, c->v->from ?
+		    c->v->from : "(none)", g->id);
+	text = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	n = poll_parse_confirm(text, p->ncandidates);
+	free(text);
+	if (n <= 0) {
+		why(c, "reply to the tally of poll %s of %s without CONFIRM "
+		    "and a candidate's number%s: nothing chosen", p->name, g->id,
+		    n == -1 ? " (out of range)" : "");
+		return INBOX_IGNORED;
+	}
+	if (poll_candidate_utc(p, (size_t)n - 1) <= c->now) {
+		why(c, "CONFIRM %d for poll %s of %s: that time has passed: "
+		    "nothing chosen", n, p->name, g->id);
+		return INBOX_IGNORED;
+	}
+	if (record_proven(c, g, NULL, "choice", &res) != 1)
+		return res;
+	if ((rc = poll_choose(c->st, g, p, n, c->now, c->msgid, c->v->from,
+	    c->err)) == -1)
+		return INBOX_FAILED;
+	why(c, "poll %s of %s: %s", p->name, g->id, rc ? "candidate chosen "
+	    "by the coordinator: it becomes a meeting" : "a candidate was "
+	    "chosen before: it stands");
+	return INBOX_APPLIED;
+}
+
+/* A reply to a poll's tally (CONFIRM N) or ballot (an answer): 1 with
+ * *res when this message is one, 0 when it is not.  The held messages'
+ * CONFIRM (confirmation()) answers a confirm-request, never these. */
+static int
+poll_reply(struct ictx *c, enum inbox_result *res)
+{
+	const struct poll *p = NULL;
+	const struct group *g;
+	struct msgid ref;
+	int tally;
+
+	if ((tally = reference_of(c, POLL_TALLY, &ref)) == 0 &&
+	    !reference_of(c, POLL_BALLOT, &ref))
+		return 0;
+	if ((g = config_group(c->cfg, ref.group)) != NULL)
+		p = poll_of_ref(g, ref.ref);
+	if (p == NULL) {
+		why(c, "reply to a poll of %.64s no longer configured",
+		    ref.group);
+		*res = INBOX_IGNORED;
+	} else
+		*res = tally ? poll_confirm(c, g, p) : poll_ballot(c, g, p);
+	return 1;
+}
+
 static enum inbox_result
 do_plain(struct ictx *c)
 {
@@ -2104,6 +2216,8 @@ do_plain(struct ictx *c)
 	if (confirmation(c, &res) || list_mail(c, &res))
 		return res;
 	if (milestone_reply(c, &res))
+		return res;
+	if (poll_reply(c, &res))
 		return res;
 	if (our_reference(c, agenda_kinds, &uid) != NULL) {
 		res = do_agenda(c, uid);

@@ -134,6 +134,15 @@ msgid_set_ref(struct msgid *id, const char *text)
 	snprintf(id->ref, sizeof id->ref, "%08x", str_hash32(text));
 }
 
+int
+msgid_ref_is(const char *ref, const char *text)
+{
+	struct msgid id;
+
+	msgid_set_ref(&id, text);
+	return ref != NULL && strcmp(id.ref, ref) == 0;
+}
+
 void
 msgid_set_token(struct msgid *id, const char *token)
 {

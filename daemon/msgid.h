@@ -66,6 +66,9 @@ int   msgid_init(struct msgid *, const char *kind, const char *group,
  * key, the Message-ID a letter answers). */
 void  msgid_set_sequence(struct msgid *, int sequence);
 void  msgid_set_ref(struct msgid *, const char *text);
+/* 1 when ref (a parsed id's ref field, may be NULL) is the one
+ * msgid_set_ref() makes of text, else 0. */
+int   msgid_ref_is(const char *ref, const char *text);
 
 /* The recipient's part: their reply token (token_build()), a secret only
  * they receive, which a reply's In-Reply-To and References quote back.

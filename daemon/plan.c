@@ -19,6 +19,7 @@
 #include "letter.h"
 #include "log.h"
 #include "plan.h"
+#include "poll.h"
 #include "recur.h"
 #include "store.h"
 #include "template.h"
@@ -773,11 +774,17 @@ plan_group(const struct cycle_ctx *cc, const struct group *g, char **err)
 	struct store_plan_meeting *rows = NULL;
 	struct recur_want *want = NULL;
 	struct recur_ctx rctx;
+	struct group *polled;
 	struct ctx c;
 	size_t nrows = 0, nwant = 0, i;
 	long long from = cc->now, to = cc->now + cc->cfg->horizon_days * DAY;
 	int rc = -1;
 
+	/* A poll's chosen time is planned as a series of its own (poll.h). */
+	if (poll_with_chosen(cc->st, g, &polled, err) == -1)
+		return -1;
+	if (polled != NULL)
+		g = polled;
 	memset(&c, 0, sizeof c);
 	c.cfg = cc->cfg;
 	c.st = cc->st;
@@ -824,5 +831,6 @@ out:
 	free(want);
 	free(c.members);
 	store_delegates_free(c.evdel, c.nevdel);
+	poll_group_free(polled);
 	return rc;
 }

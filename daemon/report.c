@@ -23,6 +23,7 @@
 #include "milestone.h"
 #include "outage.h"
 #include "present.h"
+#include "poll.h"
 #include "quota.h"
 #include "repo.h"
 #include "report.h"
@@ -52,6 +53,8 @@ struct group_status {
 	struct store_post_month *months;    /* posts relayed by month
 	                                     * (annual report only) */
 	size_t  nmonths;
+	struct poll_view *polls;        /* scheduling polls */
+	size_t  npolls;
 };
 
 static void
@@ -83,6 +86,8 @@ local_time(long long t, const char *tzid, char out[24])
 	snprintf(out, 24, "%04d-%02d-%02d %02d:%02d", tm.year % 10000,
 	    tm.month % 100, tm.day % 100, tm.hour % 100, tm.minute % 100);
 }
+
+static void release(struct group_status *);
 
 static int
 gather(struct group_status *gs, const struct config *cfg,
@@ -117,15 +122,13 @@ gather(struct group_status *gs, const struct config *cfg,
 	    store_post_stats(st, g->id, &gs->posts, err) == -1 ||
 	    (gs->paused = store_readers_paused(st, g->id, err)) == -1)
 		goto fail;
+	if (poll_views(st, g, now, &gs->polls, &gs->npolls, err) == -1)
+		goto fail;
 	gs->coordination_ok = config_coordination_ok(g, &gs->why);
 	return 0;
 fail:
-	store_docs_free(gs->docs, gs->ndocs);
-	milestone_views_free(gs->ms, gs->nms);
-	free(gs->months);
-	free(gs->list);
-	quota_year_free(&gs->q);
-	strv_free(gs->bouncing, gs->nbouncing);
+	/* what was gathered so far; the rest is still zero */
+	release(gs);
 	return -1;
 }
 
@@ -139,6 +142,7 @@ release(struct group_status *gs)
 	store_presentations_free(gs->pres, gs->npres);
 	free(gs->list);
 	free(gs->months);
+	poll_views_free(gs->polls, gs->npolls);
 }
 
 static int
@@ -333,6 +337,8 @@ json_group(struct buf *b, const struct group_status *gs, long long now)
 		buf_adds(b, ",\n   \"list\": ");
 		buf_adds(b, gs->list);
 	}
+	buf_adds(b, ",\n   \"polls\": ");
+	poll_json(b, gs->polls, gs->npolls);
 	buf_addc(b, '}');
 }
 
@@ -373,6 +379,13 @@ table(struct buf *b, struct group_status *gs, size_t n, long long now,
 			    "the coordinators, %lld members paused\n",
 			    gs[i].g->id, gs[i].posts.relayed, gs[i].posts.held,
 			    gs[i].paused);
+		for (j = 0; j < gs[i].npolls; j++)
+			if (gs[i].polls[j].open)
+				buf_addf(b, "%s: poll open until %s: %s (%s), %d "
+				    "of %zu members answered\n", gs[i].g->id,
+				    gs[i].polls[j].p->closes, gs[i].polls[j].p->name,
+				    gs[i].polls[j].p->summary,
+				    gs[i].polls[j].answered, gs[i].g->nmembers);
 	}
 	if (!detail)
 		return;

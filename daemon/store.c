@@ -455,6 +455,30 @@ static const char migration_13[] =
 	"  PRIMARY KEY (group_id, email)"
 	") WITHOUT ROWID;";
 
+/* Scheduling polls (poll.h): each member's latest answer, as the local
+ * start times they suit (not their numbers, which an edited poll would
+ * shift), and the candidate a coordinator confirmed.  Keyed by the
+ * poll's name, as the configuration names it. */
+static const char migration_14[] =
+	"CREATE TABLE poll_answers ("
+	"  group_id   TEXT NOT NULL,"
+	"  poll       TEXT NOT NULL,"
+	"  email      TEXT NOT NULL,"
+	"  starts     TEXT NOT NULL,"
+	"  at         INTEGER NOT NULL,"
+	"  message_id TEXT,"
+	"  PRIMARY KEY (group_id, poll, email)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE poll_choices ("
+	"  group_id   TEXT NOT NULL,"
+	"  poll       TEXT NOT NULL,"
+	"  start      TEXT NOT NULL,"
+	"  at         INTEGER NOT NULL,"
+	"  message_id TEXT,"
+	"  sender     TEXT,"
+	"  PRIMARY KEY (group_id, poll)"
+	") WITHOUT ROWID;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
@@ -469,6 +493,7 @@ static const char *const migrations[] = {
 	migration_11,
 	migration_12,
 	migration_13,
+	migration_14,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -598,6 +623,10 @@ enum stmt_id {
 	ST_POSTS_UNARCHIVED,
 	ST_POSTS_IN_MONTH,
 	ST_POSTS_ARCHIVED,
+	ST_POLL_ANSWER_SET,
+	ST_POLL_ANSWERS,
+	ST_POLL_CHOOSE,
+	ST_POLL_CHOSEN,
 	ST__COUNT
 };
 
@@ -1164,6 +1193,23 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_MILESTONE_DONE_GET] =
 	"SELECT done FROM milestones_done WHERE group_id = ?1 AND name = ?2",
+
+	[ST_POLL_ANSWER_SET] =
+	"INSERT INTO poll_answers (group_id, poll, email, starts, at,"
+	"  message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	" ON CONFLICT DO UPDATE SET starts = excluded.starts,"
+	"  at = excluded.at, message_id = excluded.message_id",
+
+	[ST_POLL_ANSWERS] =
+	"SELECT email, starts FROM poll_answers WHERE group_id = ?1"
+	"  AND poll = ?2 ORDER BY email",
+
+	[ST_POLL_CHOOSE] =
+	"INSERT INTO poll_choices (group_id, poll, start, at, message_id,"
+	"  sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+
+	[ST_POLL_CHOSEN] =
+	"SELECT start FROM poll_choices WHERE group_id = ?1 AND poll = ?2",
 
 	[ST_NOTICE_PUT] =
 	"INSERT INTO notices_sent (kind, recipient, meeting_uid, sender, at,"
@@ -4600,4 +4646,97 @@ store_posts_archived(struct store *s, const char *group_id,
 		return dberr(s, err, xasprintf("cannot mark the posts of %s in "
 		    "%s archived", group_id, month));
 	return 0;
+}
+
+/* ---- scheduling polls ---- */
+
+int
+store_poll_answer(struct store *s, const struct store_poll_answer *a,
+    char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_POLL_ANSWER_SET, "ttttlt", a->group_id,
+	    a->poll, a->email, a->starts, a->at, a->message_id)) < 0)
+		return dberr(s, err, xasprintf("cannot record %s's answer to "
+		    "poll %s of %s", a->email, a->poll, a->group_id));
+	return 0;
+}
+
+int
+store_poll_answers(struct store *s, const char *group_id, const char *poll,
+    struct store_poll_row **out, size_t *n, char **err)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = stmt_get(s, ST_POLL_ANSWERS, "tt", group_id, poll)) == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xreallocarray(*out, cap, sizeof **out);
+		}
+		(*out)[*n].email = col_dup(st, 0);
+		(*out)[(*n)++].starts = col_dup(st, 1);
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	return 0;
+fail:
+	store_poll_rows_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	return dberr(s, err, xasprintf("cannot read the answers to poll %s "
+	    "of %s", poll, group_id));
+}
+
+void
+store_poll_rows_free(struct store_poll_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].email);
+		free(v[i].starts);
+	}
+	free(v);
+}
+
+int
+store_poll_choose(struct store *s, const struct store_poll_choice *c,
+    char **err)
+{
+	int n;
+
+	n = run_stmt(s, stmt_get(s, ST_POLL_CHOOSE, "tttltt", c->group_id,
+	    c->poll, c->start, c->at, c->message_id, c->sender));
+	if (n < 0)
+		return dberr(s, err, xasprintf("cannot record the choice of "
+		    "poll %s of %s", c->poll, c->group_id));
+	return n > 0;
+}
+
+int
+store_poll_chosen(struct store *s, const char *group_id, const char *poll,
+    char **start, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*start = NULL;
+	st = stmt_get(s, ST_POLL_CHOSEN, "tt", group_id, poll);
+	if ((rc = one_row(s, st)) == -1)
+		return dberr(s, err, xasprintf("cannot look up poll %s of %s",
+		    poll, group_id));
+	if (rc == 1) {
+		*start = col_dup(st, 0);
+		sqlite3_reset(st);
+	}
+	return rc;
 }

@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 13
+#define STORE_SCHEMA_VERSION 14
 
 /* What is at path, told from the file's first bytes without SQLite and
  * without changing anything on disk. */
@@ -934,5 +934,54 @@ long long store_readers_paused(struct store *, const char *group_id,
 /* 0 / -1. */
 int  store_reader_set(struct store *, const char *group_id,
          const char *email, const struct store_reader *r, char **err);
+
+/* ---- scheduling polls (poll.h) ---- */
+
+/* A member's answer to a poll: starts is the candidates they suit, as
+ * local "YYYY-MM-DD HH:MM" joined by ',' ("" for none).  Borrowed. */
+struct store_poll_answer {
+	const char *group_id;
+	const char *poll;
+	const char *email;
+	const char *starts;
+	long long   at;
+	const char *message_id;     /* may be NULL */
+};
+
+/* Record a, replacing the member's earlier answer.  0, or -1 (*err). */
+int  store_poll_answer(struct store *, const struct store_poll_answer *a,
+         char **err);
+
+/* One answer as read back; both strings owned. */
+struct store_poll_row {
+	char *email;
+	char *starts;
+};
+
+/* Every answer to poll of group_id, by address, into *out (free with
+ * store_poll_rows_free; NULL when none).  0, or -1 with *err. */
+int  store_poll_answers(struct store *, const char *group_id,
+         const char *poll, struct store_poll_row **out, size_t *n,
+         char **err);
+void store_poll_rows_free(struct store_poll_row *, size_t);
+
+/* The candidate a coordinator confirmed; borrowed. */
+struct store_poll_choice {
+	const char *group_id;
+	const char *poll;
+	const char *start;          /* local "YYYY-MM-DD HH:MM" */
+	long long   at;
+	const char *message_id;     /* may be NULL */
+	const char *sender;         /* may be NULL */
+};
+
+/* Record c: 1 recorded, 0 chosen before (the first choice stands), -1
+ * error.  Meant for the transaction that applies the reply. */
+int  store_poll_choose(struct store *, const struct store_poll_choice *c,
+         char **err);
+/* The start chosen for poll of group_id into *start (caller frees): 1
+ * chosen, 0 not (*start NULL), -1 error. */
+int  store_poll_chosen(struct store *, const char *group_id,
+         const char *poll, char **start, char **err);
 
 #endif

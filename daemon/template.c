@@ -29,6 +29,7 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "presentations-call", "presentation-reply", "presentation-notice",
     "materials-request", "materials-notice",
     "list-moderation", "list-delivery", "list-digest", "list-paused",
+    "poll-ballot", "poll-tally",
     NULL };
 
 /* Variables every meeting message takes; of a series event (recur.h):
@@ -212,6 +213,20 @@ static const char *const list_paused_vars[] = {
 	"organizer_name", "organizer_email", "paused_email", "paused_name", NULL
 };
 
+/* A scheduling poll (poll.h): its name and summary, the meeting's kind
+ * (a word of the reader's language), duration and location, the last
+ * day to answer, the candidates numbered in the reader's zone (with the
+ * tally, each one's yes count and countries), the leading candidate's
+ * number and time (no_yes when nobody said yes), how many members
+ * answered of how many, and reminder for the tally's reminder. */
+static const char *const poll_vars[] = {
+	"member_name", "member_email", "group_name", "group_id",
+	"organizer_name", "organizer_email", "poll", "summary",
+	"meeting_kind", "duration", "location", "closes", "candidates", "tag",
+	"reminder", "leading", "leading_when", "no_yes", "answered", "members",
+	NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -248,6 +263,8 @@ static const struct {
 	{ "list-delivery", list_delivery_vars },
 	{ "list-digest", list_digest_vars },
 	{ "list-paused", list_paused_vars },
+	{ "poll-ballot", poll_vars },
+	{ "poll-tally", poll_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

@@ -159,6 +159,16 @@ struct tvar {
  *	variables and tag slots title presenter_name presenter_email
  *	presenter_country position accepted waiting offered retitled
  *	withdrawn moved_up moved_down presenters line files sender_name
+ * poll-ballot (to each member, while a poll is open) and poll-tally (to
+ * the coordinators when it has closed; again as a reminder a week
+ * later, reminder non-empty) accept
+ *	member_name member_email group_name group_id organizer_name
+ *	organizer_email poll (its name) summary meeting_kind (a word)
+ *	duration (minutes) location closes (localized date) candidates
+ *	(numbered lines, in the reader's zone; with the tally each one's
+ *	yes count and countries) tag reminder leading (the leading
+ *	candidate's number) leading_when no_yes (non-empty when nobody
+ *	said yes) answered members
  * (the callers pass values already localized: see the helpers below). */
 extern const char *const template_kinds[];
 

@@ -10,10 +10,14 @@ event), a coordinator replaces and another
 confirms an agenda, coordinators send minutes with a PDF; South-South
 members volunteer to present their experiences (one withdraws in June,
 and the next in line moves up), the agendas list them and the presenters
-send their slides, which grow the group's experiences.md; at midyear the
-civil-society group drops its second half of the year and is warned for
-falling short of its quota.  The South-South group's plan of work
-(Table 2) runs as milestones: its coordinators are reminded before and on
+send their slides, which grow the group's experiences.md; the
+civil-society group chooses the date of its third dialogue by a
+scheduling poll: each member answers their ballot (one changes their
+answer), the coordinators get the tally and, a week later, a reminder,
+and the secretariat's coordinator confirms the leading date, which every
+member is then invited to; at midyear the covid-reactivation group drops
+its second half of the year and is warned for falling short of its
+quota.  The South-South group's plan of work (Table 2) runs as milestones: its coordinators are reminded before and on
 each due date and answer HECHO, some with the document attached (archived
 as the group's); the last one, its adoption at the Conference, is left
 overdue and the admin told.  Prints `status` and the year's report, stops
@@ -28,6 +32,7 @@ import email
 import email.policy
 import email.utils
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -223,8 +228,9 @@ class Demo:
         shutil.copytree(os.path.join(ROOT, "config", "groups.d"), self.groups)
         self.handled = set()
         self.stats = {"rsvp": 0, "agenda": 0, "minutes": 0, "milestones": 0, "offers": 0,
-                      "withdrawn": 0, "materials": 0}
+                      "withdrawn": 0, "materials": 0, "ballots": 0}
         self.milestones_done = set()
+        self.second_thoughts = None     # (ballot, when) a member answers again
 
     def start(self):
         text = open(os.path.join(ROOT, "config", "convened.ini"), encoding="utf-8").read()
@@ -321,6 +327,52 @@ class Demo:
                     self.stats["minutes"] += 1
                 elif kind == "milestone-reminder":
                     self.milestone(addr, msg, day)
+                elif kind == "poll-ballot":
+                    self.ballot(addr, msg, day)
+                elif kind == "poll-tally":
+                    self.tally(addr, msg, day)
+        if self.second_thoughts is not None and day >= self.second_thoughts[1]:
+            addr, msg = self.second_thoughts[0]
+            send(reply(addr, msg, "2, 3", day), addr, self.smtp_port)
+            say("  %s  %s changes their answer to the poll: 2, 3" % (
+                day.strftime("%Y-%m-%d"), addr))
+            self.second_thoughts = None
+            self.stats["ballots"] += 1
+
+    # The words for "none of them" in each ballot's language.
+    NONE = {"es": "ninguna", "pt": "nenhuma", "fr": "aucune", "en": "none"}
+
+    def ballot(self, addr, msg, day):
+        """A member answers the poll's ballot: the numbers that suit them,
+        decided once from their address; one answers none in the ballot's
+        language; one answers 1 now and changes their mind a month on."""
+        text = msg.get_body(("plain",)).get_content()
+        if addr == "mariano.pereyra@empresasb.example.org":
+            answer = "1"
+            self.second_thoughts = ((addr, msg), day + datetime.timedelta(days=30))
+        elif addr == "luana.ferreira@redecidada.example.br":
+            answer = self.NONE["pt" if "NENHUMA" in text else "es"]
+        else:
+            h = int(hashlib.sha256(addr.encode()).hexdigest(), 16)
+            answer = ", ".join(str(i) for i in (1, 2, 3) if h >> i & 1) or "2"
+        send(reply(addr, msg, answer, day), addr, self.smtp_port)
+        self.stats["ballots"] += 1
+        say("  %s  %s answers the civil-society poll: %s" % (
+            day.strftime("%Y-%m-%d"), addr, answer))
+
+    def tally(self, addr, msg, day):
+        """The secretariat's coordinator lets the tally wait, and confirms
+        the leading date when the reminder comes."""
+        if addr != "paula.lagos@cepal.example.org" or \
+                "recordatorio" not in str(msg["Subject"]):
+            say("  %s  %s receives the poll's %s" % (
+                day.strftime("%Y-%m-%d"), addr,
+                "reminder" if "recordatorio" in str(msg["Subject"]) else "tally"))
+            return
+        text = msg.get_body(("plain",)).get_content()
+        n = re.search(r"número (\d+):", text).group(1)
+        send(reply(addr, msg, "CONFIRMAR %s" % n, day), addr, self.smtp_port)
+        say("  %s  %s answers the reminder: CONFIRMAR %s" % (day.strftime("%Y-%m-%d"), addr, n))
 
     # Which coordinator of South-South marks which milestone done, and the
     # document they attach (None: none); the adoption is left overdue.
@@ -364,11 +416,11 @@ class Demo:
             self.stats["materials"] += 1
 
     def drop_second_half(self):
-        """Civil society keeps only its first half of the year."""
-        path = os.path.join(self.groups, "70-civil-society.ini")
+        """Covid reactivation keeps only its first half of the year."""
+        path = os.path.join(self.groups, "52-covid-reactivation.ini")
         text = open(path, encoding="utf-8").read()
         text = re.sub(r"^(rrule = FREQ=[^\n]*)$", r"\1;UNTIL=20210630T235959Z", text, flags=re.M)
-        text = re.sub(r"^start = 2021-09-07 ", "start = 2022-03-08 ", text, flags=re.M)
+        text = re.sub(r"^start = 2021-10-14 ", "start = 2022-03-10 ", text, flags=re.M)
         open(path, "w", encoding="utf-8").write(text)
 
     def run(self):
@@ -384,7 +436,7 @@ class Demo:
             if not dropped and day.month >= 7:
                 self.drop_second_half()
                 dropped = True
-                say("  %s  civil-society drops its meetings after June" % now[:10])
+                say("  %s  covid-reactivation drops its meetings after June" % now[:10])
             p = self.convened("once", now=now)
             summary = [l for l in p.stderr.splitlines() if "cycle done" in l]
             self.act(day)
@@ -393,7 +445,8 @@ class Demo:
                                  if summary else ""))
             day += step
         say("\n  people answered: %(rsvp)d RSVPs, %(agenda)d agenda replies, "
-            "%(minutes)d minutes, %(milestones)d milestones done" % self.stats)
+            "%(minutes)d minutes, %(milestones)d milestones done, "
+            "%(ballots)d poll answers" % self.stats)
         say("  South-South: %(offers)d offers to present, %(withdrawn)d withdrawn, "
             "%(materials)d presenters' slides" % self.stats)
         say("\n== convened status (31 December %d)" % YEAR)
@@ -420,6 +473,7 @@ class Demo:
         say("  overdue milestones told to the admin:            %d" % len(overdue))
         if not overdue:
             raise SystemExit("demo: no overdue milestone was told to the admin")
+        self.poll_outcome()
         self.site_and_report()
 
     def site_and_report(self):
@@ -438,6 +492,22 @@ class Demo:
             " (its minutes there):" if shown else ":                  ", page))
         say("  public site:                                     %s/site/index.html" % repo)
         say("  HTML report:                                     %s" % report)
+
+    def poll_outcome(self):
+        """What the civil-society poll came to: its tally in `status
+        --json`, and the meeting it chose among the group's."""
+        now = "%d-12-31T12:00:00Z" % YEAR
+        st = json.loads(self.convened("status", "--json", "civil-society", now=now).stdout)
+        g = st["groups"][0]
+        for p in g["polls"]:
+            say("  poll %s of civil-society: %s; chosen %s" % (
+                p["name"], ", ".join("%s %d yes" % (c["start"], c["yes"])
+                                     for c in p["candidates"]), p["chosen"]))
+            chosen = [m for m in g["meetings"] if m["start"] == p["chosen"]]
+            if not chosen:
+                raise SystemExit("demo: the poll's choice is no meeting of the group")
+            say("  its meeting %s: %d invited, %d accepted" % (
+                chosen[0]["uid"], len(chosen[0]["attendees"]), chosen[0]["rsvp"]["accepted"]))
 
 
 def main():

@@ -264,11 +264,11 @@ status_json(void **state)
 	    NO_RSVP ",\"attendees\":[],\"presentations\":[]}],"
 	    "\"milestones\":[],"
 	    /* the group's list (issue 20) */
-	    LIST_OF("ss") "},"
+	    LIST_OF("ss") ",\"polls\":[]},"
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
 	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[],"
-	    LIST_OF("vacio") "}]," ACCOUNTS ","
+	    LIST_OF("vacio") ",\"polls\":[]}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}";
 	struct tl_ws *ws = *state;
 	char *text, *err = NULL;
@@ -285,7 +285,7 @@ status_json(void **state)
 	    "{\"id\":\"vacio\",\"year\":2021,\"quota\":6,\"held\":0,"
 	    "\"scheduled\":0,\"short_by\":0,\"coordination_ok\":false,"
 	    "\"bouncing\":[],\"meetings\":[],\"milestones\":[],"
-	    LIST_OF("vacio") "}]," ACCOUNTS ","
+	    LIST_OF("vacio") ",\"polls\":[]}]," ACCOUNTS ","
 	    REFUSED("2", "1") "}");
 	free(text);
 }

@@ -202,6 +202,7 @@ static const char *const all_tables[] = {
 	"groups", "members", "meetings", "invitations", "outbox", "inbound",
 	"folders", "documents", "warnings", "bounces", "outbox_data",
 	"inbound_failures", "outages", "delegates", "milestones_done",
+	"poll_answers", "poll_choices",
 };
 
 /* ---- tests ---- */
