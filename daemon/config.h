@@ -73,6 +73,11 @@ struct series {
 	int         per_occurrence;  /* invitation = occurrence: each meeting
 	                              * its own event even with a rule */
 	int         line;
+	/* An open seminar's registration by mail (seminar.h): 0 seats is
+	 * no registration; announce, where the announcement goes. */
+	int         seats;
+	char      **announce;     /* lower-case addresses */
+	size_t      nannounce;
 };
 
 /* [milestone NAME]: a step of the plan of work (milestone.h): due on a

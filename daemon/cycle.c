@@ -19,6 +19,7 @@
 #include "plan.h"
 #include "quota.h"
 #include "report.h"
+#include "seminar.h"
 #include "store.h"
 #include "util.h"
 
@@ -27,6 +28,7 @@ static const struct {
 	const char     *name;
 	cycle_group_fn *step;
 } before_send[] = {
+	{ "seminar", seminar_group },   /* seats freed before the plan */
 	{ "plan", plan_group },
 	{ "agenda", agenda_group },
 	{ "quota", quota_group },

@@ -19,6 +19,7 @@
 #include "ical.h"
 #include "log.h"
 #include "milestone.h"
+#include "seminar.h"
 #include "outage.h"
 #include "quota.h"
 #include "report.h"
@@ -40,6 +41,8 @@ struct group_status {
 	size_t  ndocs;
 	struct milestone_view *ms;      /* the plan of work's milestones */
 	size_t  nms;
+	long long *seated, *waiting;    /* registrants (seminar.h), one a
+	                                 * meeting of q.m */
 };
 
 static void
@@ -72,6 +75,22 @@ local_time(long long t, const char *tzid, char out[24])
 	    tm.month % 100, tm.day % 100, tm.hour % 100, tm.minute % 100);
 }
 
+/* The registrants of each of the year's meetings (none for those the
+ * store has not seen). */
+static int
+registrants(struct group_status *gs, struct store *st, char **err)
+{
+	size_t j, n = gs->q.nm ? gs->q.nm : 1;
+
+	gs->seated = xcalloc(n, sizeof *gs->seated);
+	gs->waiting = xcalloc(n, sizeof *gs->waiting);
+	for (j = 0; j < gs->q.nm; j++)
+		if (!gs->q.from_series[j] && seminar_counts(st, gs->q.m[j].uid,
+		    &gs->seated[j], &gs->waiting[j], err) == -1)
+			return -1;
+	return 0;
+}
+
 static int
 gather(struct group_status *gs, const struct config *cfg,
     const struct group *g, struct store *st, int year, long long now,
@@ -93,11 +112,15 @@ gather(struct group_status *gs, const struct config *cfg,
 		    &gs->ndocs, err) == -1)
 			goto fail;
 	}
-	if (milestone_views(st, g, now, &gs->ms, &gs->nms, err) == -1)
+	if (milestone_views(st, g, now, &gs->ms, &gs->nms, err) == -1 ||
+	    registrants(gs, st, err) == -1)
 		goto fail;
 	gs->coordination_ok = config_coordination_ok(g, &gs->why);
 	return 0;
 fail:
+	free(gs->seated);
+	free(gs->waiting);
+	milestone_views_free(gs->ms, gs->nms);
 	store_docs_free(gs->docs, gs->ndocs);
 	quota_year_free(&gs->q);
 	strv_free(gs->bouncing, gs->nbouncing);
@@ -111,6 +134,8 @@ release(struct group_status *gs)
 	strv_free(gs->bouncing, gs->nbouncing);
 	store_docs_free(gs->docs, gs->ndocs);
 	milestone_views_free(gs->ms, gs->nms);
+	free(gs->seated);
+	free(gs->waiting);
 }
 
 static int
@@ -606,6 +631,27 @@ md_group_facts(struct buf *b, const struct group_status *gs,
 		buf_adds(b, "- Addresses that bounce: none.\n");
 }
 
+/* Registrants of open seminars, apart from the members above: one line
+ * a meeting that has any. */
+static void
+md_registrants(struct buf *b, const struct group_status *gs)
+{
+	char when[24];
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < gs->q.nm; i++) {
+		if (gs->seated[i] == 0 && gs->waiting[i] == 0)
+			continue;
+		if (!any++)
+			buf_adds(b, "\nRegistered from outside the group "
+			    "(open seminars):\n\n");
+		local_time(gs->q.m[i].start, gs->g->timezone, when);
+		buf_addf(b, "- %s: %lld seated, %lld waiting.\n", when,
+		    gs->seated[i], gs->waiting[i]);
+	}
+}
+
 /* The group's meetings of the year as a table, one row a meeting. */
 static void
 md_meetings(struct buf *b, const struct group_status *gs, long long now)
@@ -688,6 +734,7 @@ md_group(struct buf *b, const struct group_status *gs,
 {
 	md_group_facts(b, gs, cfg);
 	md_meetings(b, gs, now);
+	md_registrants(b, gs);
 	md_milestones(b, gs);
 	md_documents(b, gs);
 }
@@ -890,9 +937,11 @@ json_meetings(struct buf *b, const struct group_status *gs, long long now)
 		    "\"needs_action\": %d}, \"attendance_rate\": ",
 		    m->accepted, m->declined, m->tentative, m->needs_action);
 		if (invited(m) > 0)
-			buf_addf(b, "%.4f}", (double)m->accepted / invited(m));
+			buf_addf(b, "%.4f", (double)m->accepted / invited(m));
 		else
-			buf_adds(b, "null}");
+			buf_adds(b, "null");
+		buf_addf(b, ",\n     \"registered\": {\"count\": %lld, "
+		    "\"waiting\": %lld}}", gs->seated[j], gs->waiting[j]);
 	}
 }
 

@@ -25,7 +25,8 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "minutes-reminder", "minutes-notice", "counter-notice", "quota-warning",
     "quota-year-end", "rule-warning", "agenda-refused", "files-refused",
     "quarantine-notice", "outage-notice", "auth-notice", "confirm-request",
-    "milestone-reminder", "milestone-overdue", NULL };
+    "milestone-reminder", "milestone-overdue", "seminar-announce",
+    "seminar-refusal", "seminar-flood", NULL };
 
 /* Variables every meeting message takes; of a series event (recur.h):
  * that the message is about the whole series, its meetings still to come
@@ -154,6 +155,17 @@ static const char *const milestone_vars[] = {
 	NULL
 };
 
+/* An open seminar (seminar.h): the meeting's variables, its seats, the
+ * time in UTC (when_utc), the group's tag; for the admin's notice the
+ * address last refused and the waiting list's bound. */
+static const char *const seminar_vars[] = {
+	"member_name", "member_email", "group_name", "group_id", "summary",
+	"kind", "openness", "date", "when_member", "when_meeting",
+	"member_timezone", "meeting_timezone", "duration", "location",
+	"organizer_name", "organizer_email", "agenda", "sequence", "seats",
+	"when_utc", "tag", "registrant", "waiting_max", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -181,6 +193,9 @@ static const struct {
 	{ "confirm-request", confirm_vars },
 	{ "milestone-reminder", milestone_vars },
 	{ "milestone-overdue", milestone_vars },
+	{ "seminar-announce", seminar_vars },
+	{ "seminar-refusal", seminar_vars },
+	{ "seminar-flood", seminar_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */
