@@ -320,7 +320,8 @@ json_group(struct buf *b, const struct group_status *gs, long long now)
 			json_str(b, m->attendees[j].partstat);
 			buf_addc(b, '}');
 		}
-		buf_adds(b, "]}");
+		buf_addf(b, "],\n     \"registered\": {\"count\": %lld, "
+		    "\"waiting\": %lld}}", gs->seated[i], gs->waiting[i]);
 	}
 	buf_adds(b, "],\n   \"milestones\": ");
 	milestone_json(b, gs->ms, gs->nms);
