@@ -13,7 +13,10 @@ falling short of its quota.  The South-South group's plan of work
 (Table 2) runs as milestones: its coordinators are reminded before and on
 each due date and answer HECHO, some with the document attached (archived
 as the group's); the last one, its adoption at the Conference, is left
-overdue and the admin told.  Prints `status` and the year's report, stops
+overdue and the admin told.  Social protection's open seminar on social
+registries is announced to the Social Development Community's list; four
+people from outside the groups register by mail, three are invited and
+the fourth waits for a seat.  Prints `status` and the year's report, stops
 everything it started, and says where to look.
 
 Run by Debian's /usr/bin/python3 (python3-aiosmtpd), as root or not."""
@@ -24,6 +27,7 @@ import email
 import email.policy
 import email.utils
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -42,6 +46,12 @@ CONVENED = os.path.join(ROOT, "convened")
 ORGANIZER = "agenda@conferencia.example.org"
 PASSWORD = "demo-secret"
 YEAR = 2021
+# People outside every group who read the Social Development Community's
+# list and register for the open seminar, each in their language.
+OUTSIDERS = [("valeria.rojas@fundacion.example.cl", "INSCRIBIR"),
+             ("paulo.lima@universidade.example.br", "Inscrever"),
+             ("amelie.durand@observatoire.example.ht", "INSCRIRE"),
+             ("grace.brown@uwi.example.jm", "REGISTER")]
 
 
 def say(*a):
@@ -79,8 +89,9 @@ def people(groupdir, admin):
             continue
         text = open(os.path.join(groupdir, f), encoding="utf-8").read()
         out.update(a.lower() for a in re.findall(r"^\[member\s+([^\]\s]+)\]", text, re.M))
-        for line in re.findall(r"^guests\s*=\s*(.*)$", text, re.M):
+        for line in re.findall(r"^(?:guests|announce)\s*=\s*(.*)$", text, re.M):
             out.update(a.strip().lower() for a in line.split(",") if a.strip())
+    out.update(a for a, _ in OUTSIDERS)
     return out
 
 
@@ -192,7 +203,8 @@ class Demo:
         self.groups = os.path.join(self.work, "groups.d")
         shutil.copytree(os.path.join(ROOT, "config", "groups.d"), self.groups)
         self.handled = set()
-        self.stats = {"rsvp": 0, "agenda": 0, "minutes": 0, "milestones": 0}
+        self.stats = {"rsvp": 0, "agenda": 0, "minutes": 0, "milestones": 0,
+                      "registered": 0}
         self.milestones_done = set()
 
     def start(self):
@@ -261,6 +273,8 @@ class Demo:
                 if method == "REQUEST" and re.search(r"^SEQUENCE:0\r?$", text, re.M):
                     uid = re.search(r"^UID:(.*)$", text.replace("\r\n ", ""), re.M).group(1)
                     partstat = answer_of(addr, uid)
+                    if addr in dict(OUTSIDERS):
+                        partstat = "ACCEPTED"   # they asked to come
                     if partstat:
                         send(rsvp(addr, msg, partstat, day), addr, self.smtp_port)
                         self.stats["rsvp"] += 1
@@ -287,6 +301,8 @@ class Demo:
                     self.stats["minutes"] += 1
                 elif kind == "milestone-reminder":
                     self.milestone(addr, msg, day)
+                elif kind == "seminar-announce":
+                    self.register(msg, day)
 
     # Which coordinator of South-South marks which milestone done, and the
     # document they attach (None: none); the adoption is left overdue.
@@ -310,6 +326,15 @@ class Demo:
             self.stats["milestones"] += 1
             say("  %s  %s answers HECHO to milestone %s%s" % (
                 day.strftime("%Y-%m-%d"), addr, name, " with " + doc if doc else ""))
+
+    def register(self, announcement, day):
+        """The list's readers outside the groups answer the announcement:
+        the first line their word for REGISTER."""
+        for addr, word in OUTSIDERS:
+            send(reply(addr, announcement, word, day), addr, self.smtp_port)
+            self.stats["registered"] += 1
+            say("  %s  %s answers %s to the seminar's announcement" % (
+                day.strftime("%Y-%m-%d"), addr, word))
 
     def drop_second_half(self):
         """Civil society keeps only its first half of the year."""
@@ -341,7 +366,8 @@ class Demo:
                                  if summary else ""))
             day += step
         say("\n  people answered: %(rsvp)d RSVPs, %(agenda)d agenda replies, "
-            "%(minutes)d minutes, %(milestones)d milestones done" % self.stats)
+            "%(minutes)d minutes, %(milestones)d milestones done, "
+            "%(registered)d registrations" % self.stats)
         say("\n== convened status (31 December %d)" % YEAR)
         self.convened("status", now="%d-12-31T12:00:00Z" % YEAR, show=True)
         say("\n== convened report --year %d" % YEAR)
@@ -364,6 +390,21 @@ class Demo:
         say("  overdue milestones told to the admin:            %d" % len(overdue))
         if not overdue:
             raise SystemExit("demo: no overdue milestone was told to the admin")
+        self.seminar()
+
+    def seminar(self):
+        """The open seminar's registrants, as status counts them."""
+        st = json.loads(self.convened("status", "--json", "social-protection",
+                                      now="%d-06-21T12:00:00Z" % YEAR).stdout)
+        reg = [m["registered"] for m in st["groups"][0]["meetings"]
+               if "-seminar-registries-" in m["uid"]]
+        invited = sum(1 for a, _ in OUTSIDERS for m in self.dc.messages(a, "INBOX")
+                      if re.search(rb"^Message-ID: <cv1\.invite\.", m["data"], re.M | re.I))
+        say("  open seminar registrants (seated, waiting):      %s" % (
+            ", ".join("%d, %d" % (r["count"], r["waiting"]) for r in reg)))
+        say("  invitations to registrants:                      %d" % invited)
+        if reg != [{"count": 3, "waiting": 1}] or invited != 3:
+            raise SystemExit("demo: the open seminar did not seat three and keep one waiting")
 
 
 def main():
