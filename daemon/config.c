@@ -1947,6 +1947,10 @@ load_group(struct ctx *c, const char *path)
 			diag_add(c->d, 0, g->file, s->line, "series %s has seats "
 			    "or announce but is not open: nobody may register",
 			    s->name);
+		if (s->seats > 0 && config_series_recurring(s))
+			diag_add(c->d, 0, g->file, s->line, "series %s has seats "
+			    "but goes as one event: nobody may register (set "
+			    "invitation = occurrence)", s->name);
 		if (s->open && s->nannounce > 0 && s->seats == 0)
 			diag_add(c->d, 0, g->file, s->line, "series %s is "
 			    "announced but has no seats: nobody may register",

@@ -47,7 +47,10 @@ seminar_is_register_word(const char *unquoted)
 int
 seminar_open(const struct series *s)
 {
-	return s != NULL && s->open && s->seats > 0;
+	/* A series sent as one event has no meeting of its own to seat
+	 * anyone at (plan.c invites to the event). */
+	return s != NULL && s->open && s->seats > 0 &&
+	    !config_series_recurring(s);
 }
 
 /* ---- registration ---------------------------------------------------------- */
@@ -189,8 +192,10 @@ move_up(const struct cycle_ctx *c, const struct group *g,
 		goto out;
 	for (; seated < s->seats && waiting > 0; seated++, waiting--) {
 		if ((next = store_registration_first_waiting(c->st, r->uid,
-		    err)) == NULL)
+		    err)) == NULL) {
+			rc = *err != NULL ? -1 : 0;
 			goto out;
+		}
 		rc = store_registration_set(c->st, r->uid, next, "seated", err);
 		if (rc == 0)
 			log_info("%s: %s moves up from the waiting list of %s",

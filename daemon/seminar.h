@@ -79,7 +79,8 @@ const char *seminar_outcome_name(enum seminar_outcome);
  * INSCRIBIR, INSCREVER or INSCRIRE (as milestone_first_word_in()). */
 int  seminar_is_register_word(const char *unquoted);
 
-/* 1 when series s takes registrations (open, seats > 0). */
+/* 1 when series s takes registrations (open, seats > 0, and not sent as
+ * one event: config_series_recurring()). */
 int  seminar_open(const struct series *s);
 
 /* email's registration for meeting r of g (s its series, NULL when gone),

@@ -54,6 +54,66 @@ test_word(void **state)
 	assert_false(seminar_is_register_word(NULL));
 }
 
+/* The warnings config_load() gives for group file text, joined by
+ * newlines (caller frees); the load must succeed. */
+static char *
+warnings(const char *text)
+{
+	struct buf b = BUF_INIT(BUF_OWN);
+	struct config *cfg;
+	struct tl_ws ws;
+	struct diag d;
+	char *path;
+	size_t i;
+
+	tl_ws_init(&ws, "sem-cfg", NULL);
+	path = xasprintf("%s/groups.d/10-ss.ini", ws.dir);
+	tl_write(path, text, 0644);
+	diag_init(&d);
+	cfg = config_load(ws.global, &d);
+	for (i = 0; i < d.n; i++)
+		buf_addf(&b, "%s\n", d.text[i]);
+	if (cfg == NULL)
+		fail_msg("refused:\n%s", b.data);
+	config_free(cfg);
+	diag_free(&d);
+	free(path);
+	tl_ws_free(&ws);
+	return buf_detach(&b);
+}
+
+static void
+test_config(void **state)
+{
+	static const char base[] =
+	    "[group]\nid = ss\nname = S\nkind = discussion\n"
+	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
+	    "coordinator = yes\n"
+	    "[member luis@cepal.example.org]\nname = Luis\n"
+	    "role = secretariat\ncoordinator = yes\n";
+	char *text, *w;
+
+	(void)state;
+	text = xasprintf("%s[series a]\nsummary = x\n"
+	    "start = 2021-04-14 10:00\nduration = 60\nseats = 5\n"
+	    "[series b]\nsummary = x\nstart = 2021-04-14 10:00\nduration = 60\n"
+	    "open = yes\nannounce = lista@x.example\n"
+	    "[series c]\nsummary = x\nstart = 2021-04-14 10:00\nduration = 60\n"
+	    "open = yes\nseats = 5\nrrule = FREQ=MONTHLY\n"
+	    "[series d]\nsummary = x\nstart = 2021-04-14 10:00\nduration = 60\n"
+	    "open = yes\nseats = 5\nrrule = FREQ=MONTHLY\n"
+	    "invitation = occurrence\n"
+	    "announce = lista@x.example, otra@y.example\n", base);
+	w = warnings(text);
+	assert_non_null(strstr(w, "series a has seats or announce but is not "
+	    "open"));
+	assert_non_null(strstr(w, "series b is announced but has no seats"));
+	assert_non_null(strstr(w, "series c has seats but goes as one event"));
+	assert_null(strstr(w, "series d"));
+	free(w);
+	free(text);
+}
+
 static struct tl_ws *
 ws_new(const char *tag)
 {
@@ -310,6 +370,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_word),
+		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_seats_and_waiting),
 		cmocka_unit_test(test_closed_and_hostile),
 	};
