@@ -365,6 +365,44 @@ test_closed_and_hostile(void **state)
 	ws_done(ws);
 }
 
+/* One address trying many meetings: SEMINAR_ADDRESS_PER_DAY a day, then
+ * nothing until the day has passed. */
+static void
+test_address_limit(void **state)
+{
+	struct tl_ws *ws = ws_new("sem-addr");
+	const struct group *g = config_group(ws->cfg, "ss");
+	const struct series *s = config_series(g, "foro");
+	struct store_plan_meeting r;
+	long long now = tl_utc(NOW);
+	char *err = NULL;
+	int i, admin;
+
+	(void)state;
+	/* the plan has run: the group is known to the store */
+	assert_int_equal(store_group_sync(ws->st, "ss", g->name, now, &err), 0);
+	memset(&r, 0, sizeof r);
+	r.start = tl_utc("2021-05-01 13:00");
+	for (i = 0; i < SEMINAR_ADDRESS_PER_DAY + 2; i++) {
+		r.uid = xasprintf("ss-foro-x%d@example.org", i);
+		assert_int_equal(seminar_register(ws->st, g, s, &r, "uno@x.example",
+		    "m@x", now, &admin, &err), i < SEMINAR_ADDRESS_PER_DAY ?
+		    SEMINAR_SEATED : SEMINAR_LIMITED);
+		/* the admin hears of each meeting that refused, once */
+		assert_int_equal(admin, i >= SEMINAR_ADDRESS_PER_DAY);
+		free(r.uid);
+	}
+	r.uid = xstrdup("ss-foro-later@example.org");
+	assert_int_equal(seminar_register(ws->st, g, s, &r, "uno@x.example",
+	    "m@x", now + DAY + 60, &admin, &err), SEMINAR_SEATED);
+	/* past or cancelled meetings take nobody */
+	assert_int_equal(seminar_register(ws->st, g, s, &r, "dos@x.example",
+	    "m@x", r.start, &admin, &err), SEMINAR_OVER);
+	free(r.uid);
+	assert_null(err);
+	ws_done(ws);
+}
+
 int
 main(void)
 {
@@ -373,6 +411,7 @@ main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_seats_and_waiting),
 		cmocka_unit_test(test_closed_and_hostile),
+		cmocka_unit_test(test_address_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
