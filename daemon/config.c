@@ -375,6 +375,9 @@ static const struct key keys[] = {
 	    invitations),
 	INT(S_SERIES, "presentations", 0, AT(series, presentations), "0", 0,
 	    PRESENT_SLOTS_MAX),
+	INT(S_SERIES, "seats", 0, AT(series, seats), "0", 0, 10000),
+	KEY(S_SERIES, "announce", T_EMAIL, 0, LIST(series, announce, nannounce),
+	    NULL),
 
 	KEY(S_GUEST, "name", T_TEXT, 0, AT(guest, name), NULL),
 	KEY(S_GUEST, "language", T_LANGUAGE, 0, AT(guest, language), NULL),
@@ -2037,9 +2040,21 @@ load_group(struct ctx *c, const char *path)
 			s->timezone = xstrdup(g->timezone);
 		if (s->summary == NULL)
 			s->summary = xstrdup(s->name);
-		if (s->open && s->nguests == 0)
+		if (s->open && s->nguests == 0 && s->seats == 0)
 			diag_add(c->d, 0, g->file, s->line, "series %s is open "
 			    "but names no guests", s->name);
+		if (!s->open && (s->seats > 0 || s->nannounce > 0))
+			diag_add(c->d, 0, g->file, s->line, "series %s has seats "
+			    "or announce but is not open: nobody may register",
+			    s->name);
+		if (s->seats > 0 && config_series_recurring(s))
+			diag_add(c->d, 0, g->file, s->line, "series %s has seats "
+			    "but goes as one event: nobody may register (set "
+			    "invitation = occurrence)", s->name);
+		if (s->open && s->nannounce > 0 && s->seats == 0)
+			diag_add(c->d, 0, g->file, s->line, "series %s is "
+			    "announced but has no seats: nobody may register",
+			    s->name);
 		check_series_dates(c, g, s);
 	}
 	check_guests(c, g);

@@ -74,6 +74,11 @@ struct series {
 	                              * its own event even with a rule */
 	int         line;
 	int         presentations;   /* slots for volunteers (present.h) */
+	/* An open seminar's registration by mail (seminar.h): 0 seats is
+	 * no registration; announce, where the announcement goes. */
+	int         seats;
+	char      **announce;     /* lower-case addresses */
+	size_t      nannounce;
 };
 
 /* [milestone NAME]: a step of the plan of work (milestone.h): due on a

@@ -23,6 +23,7 @@
 #include "quota.h"
 #include "repo.h"
 #include "report.h"
+#include "seminar.h"
 #include "store.h"
 #include "util.h"
 
@@ -31,6 +32,7 @@ static const struct {
 	const char     *name;
 	cycle_group_fn *step;
 } before_send[] = {
+	{ "seminar", seminar_group },   /* seats freed before the plan */
 	{ "plan", plan_group },
 	{ "presentations", present_group },
 	{ "agenda", agenda_group },

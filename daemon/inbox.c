@@ -35,6 +35,7 @@
 #include "msgid.h"
 #include "outage.h"
 #include "repo.h"
+#include "seminar.h"
 #include "oauth.h"
 #include "present.h"
 #include "poll.h"
@@ -2195,6 +2196,111 @@ poll_reply(struct ictx *c, enum inbox_result *res)
 	return 1;
 }
 
+/* ---- registration for a seminar (seminar.h) ------------------------------ */
+
+/* The admin told, once a meeting, that its registrations hit a limit. */
+static int
+tell_flood(struct ictx *c, const struct group *g, const struct series *s,
+    const struct store_plan_meeting *r)
+{
+	char seats[16], most[16], tag[80];
+	struct letter l;
+
+	if (c->cfg->admin == NULL) {
+		log_info("%s: registrations for %s over their limits; no "
+		    "[policy] admin to tell", g->id, r->uid);
+		return 0;
+	}
+	snprintf(seats, sizeof seats, "%d", s != NULL ? s->seats : 0);
+	snprintf(most, sizeof most, "%d", SEMINAR_WAITING_MAX);
+	snprintf(tag, sizeof tag, "[%s]", g->id);
+	{
+		const struct tvar vars[] = {
+			{ "seats", seats }, { "waiting_max", most }, { "tag", tag },
+			{ "registrant", c->v->from },
+		};
+
+		memset(&l, 0, sizeof l);
+		l.vars = vars;
+		l.nvars = sizeof vars / sizeof vars[0];
+		return meeting_mail(c, g, r, SEMINAR_FLOOD, c->cfg->admin, &l);
+	}
+}
+
+/* The sender's registration for meeting r of g, applied. */
+static enum inbox_result
+register_for(struct ictx *c, const struct group *g,
+    const struct store_plan_meeting *r)
+{
+	const struct series *s = config_series(g, r->series);
+	char tag[80];
+	struct letter l;
+	int out, admin;
+
+	if ((out = seminar_register(c->st, g, s, r, c->v->from, c->msgid,
+	    c->now, &admin, c->err)) == -1)
+		return INBOX_FAILED;
+	why(c, "registration of %s for %s: %s", c->v->from, r->uid,
+	    seminar_outcome_name(out));
+	if (out == SEMINAR_REFUSE) {
+		snprintf(tag, sizeof tag, "[%s]", g->id);
+		{
+			const struct tvar vars[] = { { "tag", tag } };
+
+			memset(&l, 0, sizeof l);
+			l.vars = vars;
+			l.nvars = 1;
+			if (meeting_mail(c, g, r, SEMINAR_REFUSAL, c->v->from,
+			    &l) == -1)
+				return INBOX_FAILED;
+		}
+	}
+	if (admin && tell_flood(c, g, s, r) == -1)
+		return INBOX_FAILED;
+	return out == SEMINAR_SEATED || out == SEMINAR_WAITING ||
+	    out == SEMINAR_REFUSE ? INBOX_APPLIED : INBOX_IGNORED;
+}
+
+/* A first line REGISTER (or its words) in a reply to our mail about a
+ * meeting: 1 with *res when this message is one, 0 when it is not.  No
+ * answer to mail of our own come back or to no valid address. */
+static int
+registration(struct ictx *c, enum inbox_result *res)
+{
+	static const char *const kinds[] = { SEMINAR_ANNOUNCE, "invite",
+	    "update", "cancel", NULL };
+	struct store_plan_meeting r;
+	const struct group *g;
+	char *text, *uid = NULL;
+	int word, rc;
+
+	text = inbox_unquoted(c->v->msg ? c->v->msg->text : NULL);
+	word = seminar_is_register_word(text);
+	free(text);
+	if (!word || our_reference(c, kinds, &uid) == NULL)
+		return 0;
+	*res = INBOX_IGNORED;
+	memset(&r, 0, sizeof r);
+	if (looped(c))
+		why(c, "registration for %.80s looks like our own mail come "
+		    "back: no answer", uid);
+	else if (c->v->from == NULL || !addr_valid(c->v->from))
+		why(c, "registration for %.80s from no valid address: no "
+		    "answer", uid);
+	else if ((rc = store_meeting_get(c->st, uid, &r, c->err)) == -1)
+		*res = INBOX_FAILED;
+	else if (rc == 0 || (g = config_group(c->cfg, r.group_id)) == NULL)
+		why(c, "registration for unknown meeting %.80s", uid);
+	else if (config_member_of(g, c->v->from) != NULL)
+		why(c, "registration for %s from %s, a member of %s: invited "
+		    "as a member", uid, c->v->from, g->id);
+	else
+		*res = register_for(c, g, &r);
+	store_plan_meeting_clear(&r);
+	free(uid);
+	return 1;
+}
+
 static enum inbox_result
 do_plain(struct ictx *c)
 {
@@ -2218,6 +2324,8 @@ do_plain(struct ictx *c)
 	if (milestone_reply(c, &res))
 		return res;
 	if (poll_reply(c, &res))
+		return res;
+	if (registration(c, &res))
 		return res;
 	if (our_reference(c, agenda_kinds, &uid) != NULL) {
 		res = do_agenda(c, uid);

@@ -767,16 +767,21 @@ moderation(struct list_in *in, enum inbox_result *res)
 	return 1;
 }
 
-/* Whether the message proves itself as who's answer, for g (trust.h):
- * their token for the group, or authentication.  1 yes, 0 no. */
+/* Whether the message proves itself as who's, for g (trust.h), at
+ * stake: a command about the sender's own mail is an answer (their token
+ * for the group, or authentication); a post reaches every member, so it
+ * is a record (the token, and authentication where [trust] authserv_id
+ * names a receiving MTA), as DESIGN.md's trust rule asks of what every
+ * member receives.  1 yes, 0 no. */
 static int
-proven_as(struct list_in *in, const struct group *g, const char *who)
+proven_as(struct list_in *in, const struct group *g, const char *who,
+    enum trust_stake stake)
 {
 	struct trust_scope sc = { TOKEN_GROUP, g->id };
 	struct trust_proof p;
 
 	trust_gather_as(in->cfg, in->v, who, in->folder, &sc, 1, &p);
-	return trust_decide(TRUST_ANSWER, &p) == TRUST_ALLOW;
+	return trust_decide(stake, &p) == TRUST_ALLOW;
 }
 
 /* ---- how a member reads the list (item 4) ---- */
@@ -851,7 +856,8 @@ command(struct list_in *in, const struct group *g, enum list_command cmd)
 	}
 	if (store_reader_get(in->st, g->id, mb->email, &rd, in->err) == -1)
 		return INBOX_FAILED;
-	confirm = cmd != LIST_CMD_NONE && !proven_as(in, g, mb->email);
+	confirm = cmd != LIST_CMD_NONE && !proven_as(in, g, mb->email,
+	    TRUST_ANSWER);
 	if (cmd != LIST_CMD_NONE && !confirm) {
 		snprintf(rd.delivery, sizeof rd.delivery, "%s",
 		    cmd == LIST_CMD_DIGEST ? "digest" : cmd == LIST_CMD_NOMAIL ?
@@ -920,8 +926,10 @@ may_post(struct list_in *in, const struct group *g, const char **why)
 		*why = "the list is moderated";
 		return 0;
 	}
-	if (!proven_as(in, g, mb ? mb->email : gu->email)) {
-		*why = "no reply token of the sender's, not authenticated";
+	if (!proven_as(in, g, mb ? mb->email : gu->email, TRUST_RECORD)) {
+		*why = in->cfg->ntrust_authserv > 0 ? "not both the sender's "
+		    "reply token and authenticated" : "no reply token of the "
+		    "sender's";
 		return 0;
 	}
 	return 1;

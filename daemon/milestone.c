@@ -110,10 +110,8 @@ base_letter(const unsigned char *p, size_t *len)
 }
 
 int
-milestone_is_done_word(const char *unquoted)
+milestone_first_word_in(const char *unquoted, const char *const *words)
 {
-	static const char *const words[] = { "DONE", "HECHO", "FEITO", "FAIT",
-	    NULL };
 	const unsigned char *p = (const unsigned char *)unquoted;
 	char word[16], c;
 	size_t n = 0, len, i;
@@ -135,6 +133,15 @@ milestone_is_done_word(const char *unquoted)
 		if (strcmp(word, words[i]) == 0)
 			return 1;
 	return 0;
+}
+
+int
+milestone_is_done_word(const char *unquoted)
+{
+	static const char *const words[] = { "DONE", "HECHO", "FEITO", "FAIT",
+	    NULL };
+
+	return milestone_first_word_in(unquoted, words);
 }
 
 /* The notice key of ms's reminder: "<name>.lead" or "<name>.due". */

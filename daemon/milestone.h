@@ -71,6 +71,10 @@ int  milestone_days(const struct milestone *ms, const char *tzid,
  * spaces and punctuation, one of DONE, HECHO, FEITO, FAIT, in any case,
  * accented letters read as their base letter (Fáit, FÉITO); else 0. */
 int  milestone_is_done_word(const char *unquoted);
+/* The same test for any words[] (NULL-terminated, in capitals, without
+ * accents, under 16 bytes): 1 when the first line is one of them. */
+int  milestone_first_word_in(const char *unquoted,
+         const char *const *words);
 
 /* The milestone of g one of whose reminders has ref (msgid.h's ref
  * field of the reminder's Message-ID), or NULL. */

@@ -68,6 +68,8 @@ struct ctx {
 	struct recur *rec;      /* the group's series events */
 	struct store_delegate *evdel;   /* delegates to its series events */
 	size_t nevdel;
+	struct store_registrant *reg;   /* registrants (seminar.h) */
+	size_t nreg;
 	char **err;
 };
 
@@ -117,6 +119,29 @@ attendees_for(struct ctx *c, const struct series *s, size_t *n)
 	return v;
 }
 
+/* v[0..*n) and the registrants of meeting uid who hold a seat or held
+ * one and declined (seminar.h), as guests without a section: optional,
+ * no name.  Strings borrowed from c->reg. */
+static struct attendee *
+with_registrants(struct ctx *c, const char *uid, struct attendee *v,
+    size_t *n)
+{
+	size_t i;
+
+	v = xreallocarray(v, *n + c->nreg + 1, sizeof *v);
+	for (i = 0; uid != NULL && i < c->nreg; i++) {
+		if (strcmp(c->reg[i].uid, uid) != 0 ||
+		    (strcmp(c->reg[i].state, "seated") != 0 &&
+		    strcmp(c->reg[i].state, "declined") != 0) ||
+		    find_attendee(v, *n, c->reg[i].email) != NULL)
+			continue;
+		memset(&v[*n], 0, sizeof v[*n]);
+		v[*n].optional = 1;
+		v[(*n)++].email = c->reg[i].email;
+	}
+	return v;
+}
+
 /* The attendees of series s and the delegates d[0..nd) to uid (a
  * meeting's or a series event's) whose member is still in the group and
  * who are not attendees already (store.h).  Strings are borrowed from
@@ -138,7 +163,7 @@ with_delegates(struct ctx *c, const struct series *s, const char *uid,
 		v[*n].delegated_from = d[i].delegator;
 		v[(*n)++].email = d[i].email;
 	}
-	return v;
+	return with_registrants(c, uid, v, n);
 }
 
 /* The attendees of meeting m: with_delegates() of its own, or of its
@@ -810,6 +835,7 @@ plan_group(const struct cycle_ctx *cc, const struct group *g, char **err)
 	    expand(&c, from, to, &want, &nwant) == -1 ||
 	    store_group_event_delegates(c.st, g->id, &c.evdel, &c.nevdel,
 	    err) == -1 ||
+	    store_group_registrants(c.st, g->id, &c.reg, &c.nreg, err) == -1 ||
 	    (c.rec = recur_begin(&rctx, want, nwant, err)) == NULL ||
 	    store_plan_meetings(c.st, g->id, from - 2 * DAY, to + 2 * DAY,
 	    &rows, &nrows, err) == -1)
@@ -832,5 +858,6 @@ out:
 	free(c.members);
 	store_delegates_free(c.evdel, c.nevdel);
 	poll_group_free(polled);
+	store_registrants_free(c.reg, c.nreg);
 	return rc;
 }

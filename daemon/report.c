@@ -21,6 +21,7 @@
 #include "list.h"
 #include "log.h"
 #include "milestone.h"
+#include "seminar.h"
 #include "outage.h"
 #include "present.h"
 #include "poll.h"
@@ -55,6 +56,8 @@ struct group_status {
 	size_t  nmonths;
 	struct poll_view *polls;        /* scheduling polls */
 	size_t  npolls;
+	long long *seated, *waiting;    /* registrants (seminar.h), one a
+	                                 * meeting of q.m */
 };
 
 static void
@@ -88,6 +91,21 @@ local_time(long long t, const char *tzid, char out[24])
 }
 
 static void release(struct group_status *);
+/* The registrants of each of the year's meetings (none for those the
+ * store has not seen). */
+static int
+registrants(struct group_status *gs, struct store *st, char **err)
+{
+	size_t j, n = gs->q.nm ? gs->q.nm : 1;
+
+	gs->seated = xcalloc(n, sizeof *gs->seated);
+	gs->waiting = xcalloc(n, sizeof *gs->waiting);
+	for (j = 0; j < gs->q.nm; j++)
+		if (!gs->q.from_series[j] && seminar_counts(st, gs->q.m[j].uid,
+		    &gs->seated[j], &gs->waiting[j], err) == -1)
+			return -1;
+	return 0;
+}
 
 static int
 gather(struct group_status *gs, const struct config *cfg,
@@ -112,7 +130,8 @@ gather(struct group_status *gs, const struct config *cfg,
 		    &gs->nmonths, err) == -1)
 			goto fail;
 	}
-	if (milestone_views(st, g, now, &gs->ms, &gs->nms, err) == -1)
+	if (milestone_views(st, g, now, &gs->ms, &gs->nms, err) == -1 ||
+	    registrants(gs, st, err) == -1)
 		goto fail;
 	if (store_group_presentations(st, g->id, ical_year_start(year,
 	    g->timezone), ical_year_start(year + 1, g->timezone), &gs->pres,
@@ -143,6 +162,8 @@ release(struct group_status *gs)
 	free(gs->list);
 	free(gs->months);
 	poll_views_free(gs->polls, gs->npolls);
+	free(gs->seated);
+	free(gs->waiting);
 }
 
 static int
@@ -329,7 +350,8 @@ json_group(struct buf *b, const struct group_status *gs, long long now)
 		}
 		buf_adds(b, "]");
 		present_json_meeting(b, gs->pres, gs->npres, m->uid);
-		buf_addc(b, '}');
+		buf_addf(b, ",\n     \"registered\": {\"count\": %lld, "
+		    "\"waiting\": %lld}}", gs->seated[i], gs->waiting[i]);
 	}
 	buf_adds(b, "],\n   \"milestones\": ");
 	milestone_json(b, gs->ms, gs->nms);
@@ -666,6 +688,27 @@ md_group_facts(struct buf *b, const struct group_status *gs,
 	buf_adds(b, gs->nmonths ? ".\n" : " none.\n");
 }
 
+/* Registrants of open seminars, apart from the members above: one line
+ * a meeting that has any. */
+static void
+md_registrants(struct buf *b, const struct group_status *gs)
+{
+	char when[24];
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < gs->q.nm; i++) {
+		if (gs->seated[i] == 0 && gs->waiting[i] == 0)
+			continue;
+		if (!any++)
+			buf_adds(b, "\nRegistered from outside the group "
+			    "(open seminars):\n\n");
+		local_time(gs->q.m[i].start, gs->g->timezone, when);
+		buf_addf(b, "- %s: %lld seated, %lld waiting.\n", when,
+		    gs->seated[i], gs->waiting[i]);
+	}
+}
+
 /* The group's meetings of the year as a table, one row a meeting. */
 static void
 md_meetings(struct buf *b, const struct group_status *gs, long long now)
@@ -748,6 +791,7 @@ md_group(struct buf *b, const struct group_status *gs,
 {
 	md_group_facts(b, gs, cfg);
 	md_meetings(b, gs, now);
+	md_registrants(b, gs);
 	md_milestones(b, gs);
 	md_documents(b, gs);
 	if (gs->npres > 0 || present_group_has(gs->g))
@@ -984,9 +1028,11 @@ json_meetings(struct buf *b, const struct group_status *gs, long long now)
 		    "\"needs_action\": %d}, \"attendance_rate\": ",
 		    m->accepted, m->declined, m->tentative, m->needs_action);
 		if (invited(m) > 0)
-			buf_addf(b, "%.4f}", (double)m->accepted / invited(m));
+			buf_addf(b, "%.4f", (double)m->accepted / invited(m));
 		else
-			buf_adds(b, "null}");
+			buf_adds(b, "null");
+		buf_addf(b, ",\n     \"registered\": {\"count\": %lld, "
+		    "\"waiting\": %lld}}", gs->seated[j], gs->waiting[j]);
 	}
 }
 

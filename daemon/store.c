@@ -479,6 +479,26 @@ static const char migration_14[] =
 	"  PRIMARY KEY (group_id, poll)"
 	") WITHOUT ROWID;";
 
+/* A registration for an open seminar (seminar.h), or the one refusal a
+ * closed one gave an address: state seated (an attendee of the meeting),
+ * waiting (in line for a seat, in rowid order), declined (was seated and
+ * declined: still invited, holds no seat) or refused (answered once that
+ * the meeting is closed).  One row per meeting and address, whatever
+ * they send again. */
+static const char migration_15[] =
+	"CREATE TABLE registrations ("
+	"  meeting_uid TEXT NOT NULL,"
+	"  group_id    TEXT NOT NULL,"
+	"  email       TEXT NOT NULL COLLATE NOCASE,"
+	"  state       TEXT NOT NULL CHECK (state IN ('seated', 'waiting',"
+	"              'declined', 'refused')),"
+	"  at          INTEGER NOT NULL,"
+	"  message_id  TEXT,"
+	"  UNIQUE (meeting_uid, email)"
+	");"
+	"CREATE INDEX registrations_email ON registrations (email, at);"
+	"CREATE INDEX registrations_group ON registrations (group_id, state);";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
@@ -494,6 +514,7 @@ static const char *const migrations[] = {
 	migration_12,
 	migration_13,
 	migration_14,
+	migration_15,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -627,6 +648,13 @@ enum stmt_id {
 	ST_POLL_ANSWERS,
 	ST_POLL_CHOOSE,
 	ST_POLL_CHOSEN,
+	ST_REG_GET,
+	ST_REG_ADD,
+	ST_REG_SET,
+	ST_REG_COUNT,
+	ST_REG_COUNT_ADDR,
+	ST_REG_GROUP,
+	ST_REG_FIRST_WAITING,
 	ST__COUNT
 };
 
@@ -1210,6 +1238,31 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 	[ST_POLL_CHOSEN] =
 	"SELECT start FROM poll_choices WHERE group_id = ?1 AND poll = ?2",
+	[ST_REG_GET] =
+	"SELECT state FROM registrations WHERE meeting_uid = ?1 AND email = ?2",
+
+	[ST_REG_ADD] =
+	"INSERT INTO registrations (meeting_uid, group_id, email, state, at,"
+	"  message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+
+	[ST_REG_SET] =
+	"UPDATE registrations SET state = ?3 WHERE meeting_uid = ?1"
+	"  AND email = ?2",
+
+	[ST_REG_COUNT] =
+	"SELECT count(*) FROM registrations WHERE meeting_uid = ?1"
+	"  AND (?2 IS NULL OR state = ?2) AND at >= ?3",
+
+	[ST_REG_COUNT_ADDR] =
+	"SELECT count(*) FROM registrations WHERE email = ?1 AND at >= ?2",
+
+	[ST_REG_GROUP] =
+	"SELECT meeting_uid, email, state FROM registrations"
+	" WHERE group_id = ?1 AND state <> 'refused' ORDER BY rowid",
+
+	[ST_REG_FIRST_WAITING] =
+	"SELECT email FROM registrations WHERE meeting_uid = ?1"
+	"  AND state = 'waiting' ORDER BY rowid LIMIT 1",
 
 	[ST_NOTICE_PUT] =
 	"INSERT INTO notices_sent (kind, recipient, meeting_uid, sender, at,"
@@ -4739,4 +4792,158 @@ store_poll_chosen(struct store *s, const char *group_id, const char *poll,
 		sqlite3_reset(st);
 	}
 	return rc;
+}
+
+/* ---- registrations (seminar.h) ---- */
+
+int
+store_registration_get(struct store *s, const char *uid, const char *email,
+    char **state, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*state = NULL;
+	st = stmt_get(s, ST_REG_GET, "tt", uid, email);
+	if ((rc = one_row(s, st)) == -1)
+		return dberr(s, err, xasprintf("cannot look up the registration "
+		    "of %s for %s", email, uid));
+	if (rc == 1) {
+		*state = col_dup(st, 0);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int
+store_registration_add(struct store *s, const char *uid,
+    const char *group_id, const char *email, const char *state,
+    long long now, const char *message_id, char **err)
+{
+	int n;
+
+	n = run_stmt(s, stmt_get(s, ST_REG_ADD, "ttttlt", uid, group_id,
+	    email, state, now, message_id));
+	if (n < 0)
+		return dberr(s, err, xasprintf("cannot record the registration "
+		    "of %s for %s", email, uid));
+	return n > 0;
+}
+
+int
+store_registration_set(struct store *s, const char *uid, const char *email,
+    const char *state, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_REG_SET, "ttt", uid, email, state)) < 0)
+		return dberr(s, err, xasprintf("cannot move the registration "
+		    "of %s for %s to %s", email, uid, state));
+	return 0;
+}
+
+/* The count a one-row count(*) statement gives, or -1. */
+static long long
+count_of(struct store *s, sqlite3_stmt *st)
+{
+	long long n;
+	int rc;
+
+	if ((rc = one_row(s, st)) != 1)
+		return rc == 0 ? 0 : -1;
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+long long
+store_registration_count(struct store *s, const char *uid,
+    const char *state, long long since, char **err)
+{
+	long long n = count_of(s, stmt_get(s, ST_REG_COUNT, "ttl", uid, state,
+	    since));
+
+	if (n < 0)
+		dberr(s, err, xasprintf("cannot count the registrations for %s",
+		    uid));
+	return n;
+}
+
+long long
+store_registration_count_address(struct store *s, const char *email,
+    long long since, char **err)
+{
+	long long n = count_of(s, stmt_get(s, ST_REG_COUNT_ADDR, "tl", email,
+	    since));
+
+	if (n < 0)
+		dberr(s, err, xasprintf("cannot count the registrations of %s",
+		    email));
+	return n;
+}
+
+char *
+store_registration_first_waiting(struct store *s, const char *uid,
+    char **err)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_REG_FIRST_WAITING, "t", uid);
+	char *email = NULL;
+	int rc;
+
+	if ((rc = one_row(s, st)) == -1) {
+		dberr(s, err, xasprintf("cannot read the waiting list of %s", uid));
+		return NULL;
+	}
+	if (rc == 1) {
+		email = col_dup(st, 0);
+		sqlite3_reset(st);
+	}
+	return email;
+}
+
+static void
+read_registrant(sqlite3_stmt *st, void *out)
+{
+	struct store_registrant *r = out;
+
+	r->uid = col_dup(st, 0);
+	r->email = col_dup(st, 1);
+	r->state = col_dup(st, 2);
+	if (r->uid == NULL)
+		r->uid = xstrdup("");
+	if (r->email == NULL)
+		r->email = xstrdup("");
+	if (r->state == NULL)
+		r->state = xstrdup("");
+}
+
+static void
+release_registrants(void *v, size_t n)
+{
+	store_registrants_free(v, n);
+}
+
+int
+store_group_registrants(struct store *s, const char *group_id,
+    struct store_registrant **out, size_t *n, char **err)
+{
+	void *v;
+
+	if (all_rows(s, stmt_get(s, ST_REG_GROUP, "t", group_id),
+	    sizeof **out, read_registrant, release_registrants, &v, n) == -1)
+		return dberr(s, err, xasprintf("cannot read the registrants of "
+		    "%s", group_id));
+	*out = v;
+	return 0;
+}
+
+void
+store_registrants_free(struct store_registrant *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].uid);
+		free(v[i].email);
+		free(v[i].state);
+	}
+	free(v);
 }

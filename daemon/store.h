@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 14
+#define STORE_SCHEMA_VERSION 15
 
 /* What is at path, told from the file's first bytes without SQLite and
  * without changing anything on disk. */
@@ -983,5 +983,40 @@ int  store_poll_choose(struct store *, const struct store_poll_choice *c,
  * chosen, 0 not (*start NULL), -1 error. */
 int  store_poll_chosen(struct store *, const char *group_id,
          const char *poll, char **start, char **err);
+
+/* ---- registrations for open seminars (seminar.h) ---- */
+
+/* One registration: the meeting's UID, the address and its state
+ * (seated, waiting, declined; refused rows are never listed).  Owned. */
+struct store_registrant {
+	char *uid, *email, *state;
+};
+
+/* The state of email's registration for meeting uid into *state (caller
+ * frees): 1 found, 0 none (*state NULL), -1 error. */
+int  store_registration_get(struct store *, const char *uid,
+         const char *email, char **state, char **err);
+/* Record one: 1 added, 0 there before (nothing changed), -1 error. */
+int  store_registration_add(struct store *, const char *uid,
+         const char *group_id, const char *email, const char *state,
+         long long now, const char *message_id, char **err);
+/* Move one to state.  0, or -1 with *err. */
+int  store_registration_set(struct store *, const char *uid,
+         const char *email, const char *state, char **err);
+/* Rows for uid in state (NULL: any) recorded at or after since; of email
+ * (any meeting) at or after since.  The count, or -1 with *err. */
+long long store_registration_count(struct store *, const char *uid,
+         const char *state, long long since, char **err);
+long long store_registration_count_address(struct store *,
+         const char *email, long long since, char **err);
+/* The first in line on uid's waiting list (caller frees), or NULL: none,
+ * or an error (*err set). */
+char *store_registration_first_waiting(struct store *, const char *uid,
+         char **err);
+/* The registrations of the group's meetings but the refusals, in the
+ * order they came.  0, or -1 with *err. */
+int  store_group_registrants(struct store *, const char *group_id,
+         struct store_registrant **out, size_t *n, char **err);
+void store_registrants_free(struct store_registrant *, size_t);
 
 #endif

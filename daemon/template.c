@@ -30,6 +30,7 @@ const char *const template_kinds[] = { "invite", "update", "cancel",
     "materials-request", "materials-notice",
     "list-moderation", "list-delivery", "list-digest", "list-paused",
     "poll-ballot", "poll-tally",
+    "seminar-announce", "seminar-refusal", "seminar-flood",
     NULL };
 
 /* Variables every meeting message takes; of a series event (recur.h):
@@ -227,6 +228,17 @@ static const char *const poll_vars[] = {
 	NULL
 };
 
+/* An open seminar (seminar.h): the meeting's variables, its seats, the
+ * time in UTC (when_utc), the group's tag; for the admin's notice the
+ * address last refused and the waiting list's bound. */
+static const char *const seminar_vars[] = {
+	"member_name", "member_email", "group_name", "group_id", "summary",
+	"kind", "openness", "date", "when_member", "when_meeting",
+	"member_timezone", "meeting_timezone", "duration", "location",
+	"organizer_name", "organizer_email", "agenda", "sequence", "seats",
+	"when_utc", "tag", "registrant", "waiting_max", NULL
+};
+
 /* The table of allowed variables, per kind.  A later kind with other
  * variables adds its own list here. */
 static const struct {
@@ -265,6 +277,9 @@ static const struct {
 	{ "list-paused", list_paused_vars },
 	{ "poll-ballot", poll_vars },
 	{ "poll-tally", poll_vars },
+	{ "seminar-announce", seminar_vars },
+	{ "seminar-refusal", seminar_vars },
+	{ "seminar-flood", seminar_vars },
 };
 
 #define MAX_DEPTH   16          /* sections open at once */

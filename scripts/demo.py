@@ -17,10 +17,13 @@ answer), the coordinators get the tally and, a week later, a reminder,
 and the secretariat's coordinator confirms the leading date, which every
 member is then invited to; at midyear the covid-reactivation group drops
 its second half of the year and is warned for falling short of its
-quota.  The South-South group's plan of work (Table 2) runs as milestones: its coordinators are reminded before and on
-each due date and answer HECHO, some with the document attached (archived
+quota.  The South-South group's plan of work (Table 2) runs as
+milestones: its coordinators are reminded before and on each due date and answer HECHO, some with the document attached (archived
 as the group's); the last one, its adoption at the Conference, is left
-overdue and the admin told.  Prints `status` and the year's report, stops
+overdue and the admin told.  Social protection's open seminar on social
+registries is announced to the Social Development Community's list; four
+people from outside the groups register by mail, three are invited and
+the fourth waits for a seat.  Prints `status` and the year's report, stops
 everything it started, and says where to look: last, the repository's git
 history, its public site and the year's report as one HTML file.
 
@@ -66,6 +69,12 @@ TITLES = {
 }
 WITHDRAWS = ("francisca.munoz@mds.example.cl", "-20210616")    # then the next moves up
 IN_LINE = ("julian.gomez@desarrollosocial.example.ar", "-20210616")   # fourth: waits
+# People outside every group who read the Social Development Community's
+# list and register for the open seminar, each in their language.
+OUTSIDERS = [("valeria.rojas@fundacion.example.cl", "INSCRIBIR"),
+             ("paulo.lima@universidade.example.br", "Inscrever"),
+             ("amelie.durand@observatoire.example.ht", "INSCRIRE"),
+             ("grace.brown@uwi.example.jm", "REGISTER")]
 
 
 def say(*a):
@@ -103,8 +112,9 @@ def people(groupdir, admin):
             continue
         text = open(os.path.join(groupdir, f), encoding="utf-8").read()
         out.update(a.lower() for a in re.findall(r"^\[member\s+([^\]\s]+)\]", text, re.M))
-        for line in re.findall(r"^guests\s*=\s*(.*)$", text, re.M):
+        for line in re.findall(r"^(?:guests|announce)\s*=\s*(.*)$", text, re.M):
             out.update(a.strip().lower() for a in line.split(",") if a.strip())
+    out.update(a for a, _ in OUTSIDERS)
     return out
 
 
@@ -228,7 +238,7 @@ class Demo:
         shutil.copytree(os.path.join(ROOT, "config", "groups.d"), self.groups)
         self.handled = set()
         self.stats = {"rsvp": 0, "agenda": 0, "minutes": 0, "milestones": 0, "offers": 0,
-                      "withdrawn": 0, "materials": 0, "ballots": 0}
+                      "withdrawn": 0, "materials": 0, "ballots": 0, "registered": 0}
         self.milestones_done = set()
         self.second_thoughts = None     # (ballot, when) a member answers again
 
@@ -298,6 +308,8 @@ class Demo:
                 if method == "REQUEST" and re.search(r"^SEQUENCE:0\r?$", text, re.M):
                     uid = re.search(r"^UID:(.*)$", text.replace("\r\n ", ""), re.M).group(1)
                     partstat = answer_of(addr, uid)
+                    if addr in dict(OUTSIDERS):
+                        partstat = "ACCEPTED"   # they asked to come
                     if partstat:
                         send(rsvp(addr, msg, partstat, day), addr, self.smtp_port)
                         self.stats["rsvp"] += 1
@@ -331,6 +343,8 @@ class Demo:
                     self.ballot(addr, msg, day)
                 elif kind == "poll-tally":
                     self.tally(addr, msg, day)
+                elif kind == "seminar-announce":
+                    self.register(msg, day)
         if self.second_thoughts is not None and day >= self.second_thoughts[1]:
             addr, msg = self.second_thoughts[0]
             send(reply(addr, msg, "2, 3", day), addr, self.smtp_port)
@@ -415,6 +429,15 @@ class Demo:
                        ("presentacion-%s.pdf" % date, pdf)), addr, self.smtp_port)
             self.stats["materials"] += 1
 
+    def register(self, announcement, day):
+        """The list's readers outside the groups answer the announcement:
+        the first line their word for REGISTER."""
+        for addr, word in OUTSIDERS:
+            send(reply(addr, announcement, word, day), addr, self.smtp_port)
+            self.stats["registered"] += 1
+            say("  %s  %s answers %s to the seminar's announcement" % (
+                day.strftime("%Y-%m-%d"), addr, word))
+
     def drop_second_half(self):
         """Covid reactivation keeps only its first half of the year."""
         path = os.path.join(self.groups, "52-covid-reactivation.ini")
@@ -446,7 +469,7 @@ class Demo:
             day += step
         say("\n  people answered: %(rsvp)d RSVPs, %(agenda)d agenda replies, "
             "%(minutes)d minutes, %(milestones)d milestones done, "
-            "%(ballots)d poll answers" % self.stats)
+            "%(ballots)d poll answers, %(registered)d registrations" % self.stats)
         say("  South-South: %(offers)d offers to present, %(withdrawn)d withdrawn, "
             "%(materials)d presenters' slides" % self.stats)
         say("\n== convened status (31 December %d)" % YEAR)
@@ -474,6 +497,7 @@ class Demo:
         if not overdue:
             raise SystemExit("demo: no overdue milestone was told to the admin")
         self.poll_outcome()
+        self.seminar()
         self.site_and_report()
 
     def site_and_report(self):
@@ -508,6 +532,20 @@ class Demo:
                 raise SystemExit("demo: the poll's choice is no meeting of the group")
             say("  its meeting %s: %d invited, %d accepted" % (
                 chosen[0]["uid"], len(chosen[0]["attendees"]), chosen[0]["rsvp"]["accepted"]))
+
+    def seminar(self):
+        """The open seminar's registrants, as status counts them."""
+        st = json.loads(self.convened("status", "--json", "social-protection",
+                                      now="%d-06-21T12:00:00Z" % YEAR).stdout)
+        reg = [m["registered"] for m in st["groups"][0]["meetings"]
+               if "-seminar-registries-" in m["uid"]]
+        invited = sum(1 for a, _ in OUTSIDERS for m in self.dc.messages(a, "INBOX")
+                      if re.search(rb"^Message-ID: <cv1\.invite\.", m["data"], re.M | re.I))
+        say("  open seminar registrants (seated, waiting):      %s" % (
+            ", ".join("%d, %d" % (r["count"], r["waiting"]) for r in reg)))
+        say("  invitations to registrants:                      %d" % invited)
+        if reg != [{"count": 3, "waiting": 1}] or invited != 3:
+            raise SystemExit("demo: the open seminar did not seat three and keep one waiting")
 
 
 def main():

@@ -710,6 +710,41 @@ test_archive(void **state)
 	free(mo);
 }
 
+/* With [trust] authserv_id set, a post reaches every member only with
+ * both proofs (DESIGN.md's trust rule): the token alone is held, and so
+ * is authentication alone; the two together relay it at once. */
+static void
+test_post_needs_both_proofs(void **state)
+{
+	struct tl_ws *fx = *state;
+	const char *ar = "Authentication-Results: mx.example.org; dkim=pass "
+	    "header.d=gov.example.bb\r\n";
+	char *m, *tok, *extra;
+
+	tl_ws_global_add(fx, "[trust]\nauthserv_id = mx.example.org\n");
+	m = proven_post(fx, "Kim <" KIM ">", "b1@gov.example.bb", "Uno",
+	    "Solo el token.");
+	apply(fx, m, "2021-03-02 12:00");
+	free(m);
+	assert_int_equal(tl_outbox_count(fx, "ss", "post", NULL), 0);
+
+	m = post("Kim <" KIM ">", LIST, "b2@gov.example.bb", "Dos", ar,
+	    "Solo autenticado.");
+	apply(fx, m, "2021-03-02 12:01");
+	free(m);
+	assert_int_equal(tl_outbox_count(fx, "ss", "post", NULL), 0);
+
+	tok = tl_reply_to(fx, 'g', "ss", KIM);
+	extra = xasprintf("%sCc: %s\r\n", ar, tok);
+	m = post("Kim <" KIM ">", LIST, "b3@gov.example.bb", "Tres", extra,
+	    "Las dos pruebas.");
+	assert_int_equal(apply(fx, m, "2021-03-02 12:02"), INBOX_APPLIED);
+	free(m);
+	free(extra);
+	free(tok);
+	assert_int_equal(tl_outbox_count(fx, "ss", "post", NULL), 2);
+}
+
 static int
 setup(void **state)
 {
@@ -764,6 +799,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bounce_pause, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_post_needs_both_proofs, setup,
+		    teardown),
 	};
 	int rc = cmocka_run_group_tests_name("list", tests, NULL, NULL);
 
