@@ -83,6 +83,22 @@ repo_commit(struct store *st, const struct repo_change *c, char **err)
 	return rc;
 }
 
+int
+repo_commit_convened(struct store *st, const char *group_id,
+    const char *kind, const char *const *paths, size_t npaths, long long at,
+    char **err)
+{
+	struct repo_change c;
+
+	memset(&c, 0, sizeof c);
+	c.group_id = group_id;
+	c.kind = kind;
+	c.paths = paths;
+	c.npaths = npaths;
+	c.at = at;
+	return repo_commit(st, &c, err);
+}
+
 /* A kill -9 at a named moment, for the tests of recovery
  * (tests/integration/test_repo.py): CONVENED_TEST_CRASH names it,
  * "repo-before-commit" (files and journal row there, no commit) or

@@ -62,6 +62,13 @@ struct repo_change {
  * holds one.  0, or -1 when the store failed (*err set, caller frees). */
 int repo_commit(struct store *, const struct repo_change *c, char **err);
 
+/* repo_commit() of a change convened makes of itself (a feed, a page, a
+ * record rebuilt from the store): no author, no meeting, no Message-ID.
+ * 0 / -1 as repo_commit(). */
+int repo_commit_convened(struct store *, const char *group_id,
+        const char *kind, const char *const *paths, size_t npaths,
+        long long at, char **err);
+
 /* Commit what is journaled, then anything else changed on disk, as
  * described above; the repository's git directory is made (initial
  * branch "main") when missing.  *commits (may be NULL) counts the commits

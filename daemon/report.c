@@ -1196,16 +1196,10 @@ journal_feed(struct store *st, const struct group *g, long long now,
 {
 	char *path = xasprintf("%s/calendar.ics", g->id);
 	const char *paths[] = { path };
-	struct repo_change c;
 	int rc;
 
-	memset(&c, 0, sizeof c);
-	c.group_id = g->id;
-	c.kind = "calendar";
-	c.paths = paths;
-	c.npaths = 1;
-	c.at = now;
-	rc = repo_commit(st, &c, err) == -1 ? -1 : ARCHIVE_OK;
+	rc = repo_commit_convened(st, g->id, "calendar", paths, 1, now,
+	    err) == -1 ? -1 : ARCHIVE_OK;
 	free(path);
 	return rc;
 }

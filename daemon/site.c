@@ -761,7 +761,6 @@ static int
 apply(struct site *s, int root, char **werr, char **err)
 {
 	const char *paths[] = { SITE_DIR "/" };
-	struct repo_change c;
 	unsigned char *stale;
 	size_t i, n = 0;
 	int gone, rc = 0;
@@ -772,12 +771,8 @@ apply(struct site *s, int root, char **werr, char **err)
 		n += stale[i] = !page_same(root, &s->v[i]);
 	gone = prune(s, root, "", 1);
 	if (n > 0 || gone > 0) {
-		memset(&c, 0, sizeof c);
-		c.kind = "site";
-		c.paths = paths;
-		c.npaths = 1;
-		c.at = s->now;
-		if ((rc = repo_commit(s->st, &c, err)) == 0) {
+		if ((rc = repo_commit_convened(s->st, NULL, "site", paths, 1,
+		    s->now, err)) == 0) {
 			for (i = 0; i < s->n && *werr == NULL; i++)
 				if (stale[i])
 					put_page(s->cfg, root, &s->v[i], werr);
