@@ -53,21 +53,25 @@ mbox_add(struct buf *b, const struct store_post *p, const char *msg,
 	buf_addc(b, '\n');
 }
 
+/* One post, readable; a member's name before their address, so that the
+ * public site's copy (addresses removed, site.h) still says who wrote. */
 static void
 text_add(struct buf *b, const struct group *g, const struct store_post *p,
     const char *text)
 {
+	const struct member *m = p->sender ? config_member(g, p->sender) :
+	    NULL;
 	char when[32];
 	time_t t = (time_t)p->received;
 	struct tm tm;
 
-	(void)g;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-	buf_addf(b, "From:    %s\nDate:    %s\nSubject: %s\n\n%s\n\n"
+	buf_addf(b, "From:    %s%s%s%s\nDate:    %s\nSubject: %s\n\n%s\n\n"
 	    "------------------------------------------------------------"
-	    "\n\n", p->sender ? p->sender : "?", when, p->subject ?
-	    p->subject : "", text);
+	    "\n\n", m && m->name ? m->name : "", m && m->name ? " <" : "",
+	    p->sender ? p->sender : "?", m && m->name ? ">" : "", when,
+	    p->subject ? p->subject : "", text);
 }
 
 /* The month's two files, built from the store into *mbox and *txt; the
