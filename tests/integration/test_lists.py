@@ -56,6 +56,8 @@ def check_post(msg, subject):
     check(msg["List-Help"] and msg["List-Unsubscribe"], "List-Help, List-Unsubscribe")
     check(msg["Precedence"] == "list", "Precedence %s" % msg["Precedence"])
     check(msg["X-Loop"] == LIST, "X-Loop %s" % msg["X-Loop"])
+    # members-only, and no [daemon] site_url: no public page to name
+    check(msg["List-Archive"] is None, "List-Archive %s" % msg["List-Archive"])
     check(msg["From"].addresses[0].addr_spec == LIST, "From %s" % msg["From"])
     check(str(msg["Subject"]) == subject, "Subject %r, not %r" % (str(msg["Subject"]), subject))
 
