@@ -863,21 +863,6 @@ present_group(const struct cycle_ctx *c, const struct group *g, char **err)
 
 /* ---- materials ------------------------------------------------------ */
 
-static void
-row_clear(struct store_presentation *q)
-{
-	free(q->meeting_uid);
-	free(q->group_id);
-	free(q->email);
-	free(q->name);
-	free(q->country);
-	free(q->title);
-	free(q->status);
-	free(q->files);
-	free(q->summary);
-	memset(q, 0, sizeof *q);
-}
-
 int
 present_presenter(struct store *st, const char *uid, const char *who,
     struct store_presentation **out, char **err)
@@ -900,7 +885,7 @@ present_presenter(struct store *st, const char *uid, const char *who,
 	p[0] = p[i];
 	p[i] = tmp;
 	for (i = 1; i < n; i++)
-		row_clear(&p[i]);
+		store_presentation_clear(&p[i]);
 	*out = p;
 	return 1;
 }
@@ -1174,18 +1159,6 @@ present_experiences_json(const struct group *g,
 	}
 	buf_adds(&b, "]}\n");
 	return buf_detach(&b);
-}
-
-/* A Markdown table cell: '|' and line ends cannot break the row. */
-static void
-md_cell(struct buf *b, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++) {
-		if (*s == '|')
-			buf_adds(b, "\\|");
-		else
-			buf_addc(b, *s == '\n' || *s == '\r' ? ' ' : *s);
-	}
 }
 
 char *

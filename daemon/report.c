@@ -576,20 +576,6 @@ invited(const struct store_meeting *m)
 	return m->accepted + m->declined + m->tentative + m->needs_action;
 }
 
-/* Markdown table cell: no pipe or line break may leak through. */
-static void
-md_cell(struct buf *b, const char *s)
-{
-	for (; s != NULL && *s; s++) {
-		if (*s == '|')
-			buf_adds(b, "\\|");
-		else if (*s == '\n' || *s == '\r')
-			buf_addc(b, ' ');
-		else
-			buf_addc(b, *s);
-	}
-}
-
 static const char *
 minutes_word(const struct store_meeting *m, long long now)
 {
