@@ -58,6 +58,10 @@ struct repo_change {
 	long long   at;            /* when it was made: the author's date */
 };
 
+/* 1 when p may name a file of the repository: relative, no "." or ".."
+ * component, no control character (a line of the journal each); else 0. */
+int repo_path_ok(const char *p);
+
 /* Journal c for the next repo_flush(), in the caller's transaction if it
  * holds one.  0, or -1 when the store failed (*err set, caller frees). */
 int repo_commit(struct store *, const struct repo_change *c, char **err);

@@ -404,7 +404,8 @@ on_disk(const struct config *cfg, const char *path)
 
 /* The files of an experience, linked (and copied into the site) when
  * the group's records are public; never one whose path names an
- * address, nor one gone from disk. */
+ * address or leaves the repository (the record is a file on disk), nor
+ * one gone from disk. */
 static void
 experience_files(struct site *s, struct buf *b, const struct group *g,
     char *const *files)
@@ -413,7 +414,8 @@ experience_files(struct site *s, struct buf *b, const struct group *g,
 	size_t i;
 
 	for (i = 0; g->public_minutes && files[i] != NULL; i++) {
-		if (strchr(files[i], '@') != NULL || !on_disk(s->cfg, files[i]))
+		if (strchr(files[i], '@') != NULL || !repo_path_ok(files[i]) ||
+		    !on_disk(s->cfg, files[i]))
 			continue;
 		base = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 :
 		    files[i];

@@ -407,7 +407,8 @@ test_site_sections(void **state)
 	p.title = "Cuidados <y> apoyo";
 	p.status = "accepted";
 	p.presented = 1;
-	p.files = "pub/2021/2021-03-17-meeting/cuidados.pdf";
+	p.files = "pub/2021/2021-03-17-meeting/cuidados.pdf\n"
+	    "pub/../priv/list/2021-03.txt";
 	p.start = T0;
 	json = present_experiences_json(g, &p, 1);
 	put(ws, "pub/experiences.json", json);
