@@ -967,7 +967,20 @@ add_date(struct buf *b, long long t)
 	    tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* The extra headers a caller asked for, those it may add. */
+/* 1 when s is printable ASCII alone (spaces included). */
+static int
+plain_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* The extra headers a caller asked for, those it may add.  A value of
+ * printable ASCII goes as it is, folded at its spaces only: RFC 2369's
+ * <URL>s (List-Post, List-Archive) must stay whole, where an encoded
+ * word would hide them from every client. */
 static void
 add_extra_headers(struct buf *b, const char *const *h, const char *mid)
 {
@@ -981,7 +994,10 @@ add_extra_headers(struct buf *b, const char *const *h, const char *mid)
 			free(shown);
 			continue;
 		}
-		add_unstructured(b, h[0], h[1]);
+		if (plain_ascii(h[1]))
+			add_structured(b, h[0], h[1]);
+		else
+			add_unstructured(b, h[0], h[1]);
 	}
 }
 

@@ -52,12 +52,14 @@ struct compose_msg {
 	const char *ical_method;              /* REQUEST | CANCEL | PUBLISH | REPLY */
 	const struct compose_attachment *att;
 	size_t      natt;                     /* extra attachments (minutes, PDFs) */
-	/* NULL-terminated name,value,name,value...; values UTF-8, encoded like
-	 * Subject.  A pair whose name is not a valid field name, or is one of the
-	 * headers compose writes itself (From, To, Cc, Bcc, Subject, Date,
-	 * Message-ID, Reply-To, In-Reply-To, References, Sender, MIME-Version,
-	 * Content-*, Auto-Submitted, X-Auto-Response-Suppress, Return-Path),
-	 * is skipped with a warning.  May be NULL. */
+	/* NULL-terminated name,value,name,value...; a value of printable
+	 * ASCII written as it is (folded at spaces only: a <URL> stays whole),
+	 * any other UTF-8, encoded like Subject.  A pair whose name is not a
+	 * valid field name, or is one of the headers compose writes itself
+	 * (From, To, Cc, Bcc, Subject, Date, Message-ID, Reply-To,
+	 * In-Reply-To, References, Sender, MIME-Version, Content-*,
+	 * Auto-Submitted, X-Auto-Response-Suppress, Return-Path), is skipped
+	 * with a warning.  May be NULL. */
 	const char *const *extra_headers;
 	/* Cc: NULL none, else one bare address and its display name (or
 	 * NULL): a relayed post's author (list.h). */

@@ -75,6 +75,8 @@ enum type {
 	T_RRULE,        /* an RFC 5545 rule; a leading "RRULE:" is dropped */
 	T_HOSTNAME,     /* letters, digits, '-', '.', kept in lower case */
 	T_DATE,         /* a day YYYY-MM-DD that the calendar has */
+	T_URL,          /* http:// or https://, printable, no space, '<',
+	                 * '>' nor '"'; a final '/' dropped */
 };
 
 struct name_value {
@@ -245,6 +247,7 @@ static const struct key keys[] = {
 	INT(S_DAEMON, "tick", 0, AT(config, tick), "60", 1, 86400),
 	KEY(S_DAEMON, "metrics", T_PATH, 0, AT(config, metrics), NULL),
 	KEY(S_DAEMON, "publish", T_TEXT, 0, AT(config, publish), NULL),
+	KEY(S_DAEMON, "site_url", T_URL, 0, AT(config, site_url), NULL),
 
 	KEY(S_ORGANIZER, "name", T_TEXT, REQ, AT(config, org_name), NULL),
 	KEY(S_ORGANIZER, "email", T_EMAIL, REQ, AT(config, org_email), NULL),
@@ -836,6 +839,31 @@ parse_hostname(struct ctx *c, const struct key *k, const char *v,
 	return 0;
 }
 
+/* A web address that goes into mail headers (List-Archive: <...>) as it
+ * is: nothing in it may end the header's angle brackets or the line. */
+static int
+parse_url(struct ctx *c, const struct key *k, const char *v,
+    struct value *out)
+{
+	size_t n = strlen(v), i, scheme = strncmp(v, "https://", 8) == 0 ? 8 :
+	    strncmp(v, "http://", 7) == 0 ? 7 : 0;
+
+	for (i = 0; scheme != 0 && i < n; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f ||
+		    strchr("<>\"\\", v[i]) != NULL)
+			break;
+	if (scheme == 0 || n <= scheme || i < n || n > 1000) {
+		ERR(c, "%s must be an http:// or https:// address of printable "
+		    "ASCII without spaces, '<', '>' or '\"', not '%s'", k->name,
+		    v);
+		return -1;
+	}
+	out->s = xstrdup(v);
+	if (out->s[n - 1] == '/')
+		out->s[n - 1] = '\0';
+	return 0;
+}
+
 /* A day alone: a milestone is due on a date, not at a time.  Years
  * before 1970 or past 9999 are an administrator's slip. */
 static int
@@ -880,6 +908,7 @@ static const struct {
 	[T_RRULE] =      { parse_rrule,      V_TEXT, "entries" },
 	[T_HOSTNAME] =   { parse_hostname,   V_TEXT, "entries" },
 	[T_DATE] =       { parse_date,       V_TEXT, "entries" },
+	[T_URL] =        { parse_url,        V_TEXT, "entries" },
 };
 
 /* ---- values into their objects ----------------------------------------- */

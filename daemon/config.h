@@ -198,6 +198,8 @@ struct config {
 	int         tick;
 	char       *metrics;          /* node_exporter textfile, or NULL */
 	char       *publish;          /* git remote URL (repo.h), or NULL */
+	char       *site_url;         /* where site/ is served (no final
+	                              * '/'), or NULL: no List-Archive */
 	/* [organizer] */
 	char       *org_name;
 	char       *org_email;

@@ -156,6 +156,23 @@ member_str(json_t *o, const char *key)
 	return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
 }
 
+/* The strings of o's array key (others in it left out), NULL-terminated;
+ * an empty array when key is none. */
+static char **
+member_strs(json_t *o, const char *key)
+{
+	json_t *a = json_object_get(o, key), *f;
+	char **v = xcalloc(json_is_array(a) ? json_array_size(a) + 1 : 1,
+	    sizeof *v);
+	size_t i, k = 0;
+
+	if (json_is_array(a))
+		json_array_foreach(a, i, f)
+			if (json_is_string(f))
+				v[k++] = xstrdup(json_string_value(f));
+	return v;
+}
+
 int
 html_experiences(const char *repository, const char *group_id,
     struct html_experience **out, size_t *n, char **err)
@@ -210,6 +227,7 @@ html_experiences(const char *repository, const char *group_id,
 		v[k].country = member_str(e, "country");
 		v[k].presenter = member_str(e, "presenter");
 		v[k].title = member_str(e, "title");
+		v[k].files = member_strs(e, "files");
 		k++;
 	}
 	json_decref(root);
@@ -222,7 +240,7 @@ html_experiences(const char *repository, const char *group_id,
 void
 html_experiences_free(struct html_experience *v, size_t n)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < n; i++) {
 		free(v[i].date);
@@ -230,6 +248,9 @@ html_experiences_free(struct html_experience *v, size_t n)
 		free(v[i].country);
 		free(v[i].presenter);
 		free(v[i].title);
+		for (j = 0; v[i].files[j] != NULL; j++)
+			free(v[i].files[j]);
+		free(v[i].files);
 	}
 	free(v);
 }

@@ -41,6 +41,8 @@ void html_bars(struct buf *b, const char *title, const struct html_bar *bars,
  * is absent or not a string is NULL; files is not read. */
 struct html_experience {
 	char *date, *meeting, *country, *presenter, *title;
+	char **files;       /* paths relative to the repository, as
+	                     * present.h writes them; NULL-terminated */
 };
 /* 0 with *out (NULL when none, caller frees with html_experiences_free())
  * and *n; a file that is absent is no experiences (0, n 0); -1 with *err

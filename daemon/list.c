@@ -275,7 +275,7 @@ char **
 list_headers(const struct config *cfg, const struct group *g)
 {
 	char *l = list_address(cfg, g), *r = list_request_address(cfg, g);
-	char **h = xcalloc(13, sizeof *h);
+	char **h = xcalloc(15, sizeof *h);
 
 	h[0] = xstrdup("List-Id");
 	h[1] = list_id(cfg, g);
@@ -289,6 +289,10 @@ list_headers(const struct config *cfg, const struct group *g)
 	h[9] = xstrdup("list");
 	h[10] = xstrdup("X-Loop");
 	h[11] = xstrdup(l ? l : "");
+	if (cfg->site_url != NULL && g->public_minutes) {
+		h[12] = xstrdup("List-Archive");
+		h[13] = xasprintf("<%s/%s.html#list>", cfg->site_url, g->id);
+	}
 	free(l);
 	free(r);
 	return h;

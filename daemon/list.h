@@ -129,7 +129,10 @@ int  list_looped(const struct config *, const struct mime_msg *m);
 char *list_id(const struct config *, const struct group *g);
 
 /* The header pairs of a post relayed by g (compose.h's extra_headers,
- * NULL-terminated); free with list_headers_free(). */
+ * NULL-terminated); free with list_headers_free().  List-Archive names
+ * the group's page of the public site (site.h), and only when there is
+ * one to name: the group's dissemination is public and [daemon]
+ * site_url says where the site is served. */
 char **list_headers(const struct config *, const struct group *g);
 void   list_headers_free(char **);
 

@@ -16,7 +16,10 @@
  * repository leaves it out.  A month's files are rebuilt whole from the
  * state db and replaced at once (archive.h's archive_write_file) when
  * posts of that month were relayed since: a crash leaves the old pair or
- * the new one, and the next cycle writes what is missing. */
+ * the new one, and the next cycle writes what is missing.  Each month's
+ * write is journaled first for the git history (repo.h), kind "list",
+ * its author the sender of the month's last post (the relay that made
+ * the write; posts relayed in one cycle share one commit). */
 #ifndef CONVENED_LISTARCHIVE_H
 #define CONVENED_LISTARCHIVE_H
 

@@ -19,6 +19,7 @@
 #include "letter.h"
 #include "log.h"
 #include "present.h"
+#include "repo.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
@@ -740,19 +741,26 @@ presented(const struct cycle_ctx *c, const struct group *g,
 	return rc;
 }
 
-/* file in dirfd made to say text, unless it does already. */
+/* Whether file in dirfd says text already. */
+static int
+says(int dirfd, const char *file, const char *text)
+{
+	char *old = NULL;
+	int same;
+
+	same = archive_read_file(dirfd, file, RECORD_MAX, &old) == 0 &&
+	    strcmp(old, text) == 0;
+	free(old);
+	return same;
+}
+
+/* file in dirfd made to say text (journaled before, by the caller). */
 static void
 rewrite(const struct group *g, int dirfd, const char *file,
     const char *text)
 {
-	char *old = NULL, *e = NULL;
+	char *e = NULL;
 
-	if (archive_read_file(dirfd, file, RECORD_MAX, &old) == 0 &&
-	    strcmp(old, text) == 0) {
-		free(old);
-		return;
-	}
-	free(old);
 	if (archive_write_file(dirfd, file, text, strlen(text), &e) !=
 	    ARCHIVE_OK) {
 		log_warnx("cannot write %s of %s: %s; trying again next cycle",
@@ -762,6 +770,37 @@ rewrite(const struct group *g, int dirfd, const char *file,
 		log_info("%s: %s rewritten", g->id, file);
 }
 
+/* The two files of the record made to say json and md, when they do not:
+ * journaled first (repo.h), as convened's own change (the record is
+ * rebuilt from the store, whoever's mail changed it), then replaced.
+ * 0, or -1 when the store failed. */
+static int
+record_files(const struct cycle_ctx *c, const struct group *g, int fd,
+    const char *json, const char *md, char **err)
+{
+	int jsame = says(fd, "experiences.json", json);
+	int msame = says(fd, "experiences.md", md);
+	char *pj, *pm;
+	const char *paths[2];
+	int rc;
+
+	if (jsame && msame)
+		return 0;
+	paths[0] = pj = xasprintf("%s/experiences.json", g->id);
+	paths[1] = pm = xasprintf("%s/experiences.md", g->id);
+	rc = repo_commit_convened(c->st, g->id, "experiences", paths, 2,
+	    c->now, err);
+	free(pj);
+	free(pm);
+	if (rc == -1)
+		return -1;
+	if (!jsame)
+		rewrite(g, fd, "experiences.json", json);
+	if (!msame)
+		rewrite(g, fd, "experiences.md", md);
+	return 0;
+}
+
 /* The record of experiences in the repository, when there is one. */
 static int
 record(const struct cycle_ctx *c, const struct group *g, char **err)
@@ -769,7 +808,7 @@ record(const struct cycle_ctx *c, const struct group *g, char **err)
 	struct store_presentation *p = NULL;
 	char *json, *md, *e = NULL;
 	size_t n = 0, i, kept = 0;
-	int fd;
+	int fd, rc = 0;
 
 	if (store_group_presentations(c->st, g->id, 0, (long long)1 << 62, &p,
 	    &n, err) == -1)
@@ -786,15 +825,14 @@ record(const struct cycle_ctx *c, const struct group *g, char **err)
 			    "unknown error");
 			free(e);
 		} else {
-			rewrite(g, fd, "experiences.json", json);
-			rewrite(g, fd, "experiences.md", md);
+			rc = record_files(c, g, fd, json, md, err);
 			close(fd);
 		}
 		free(json);
 		free(md);
 	}
 	store_presentations_free(p, n);
-	return 0;
+	return rc;
 }
 
 int
@@ -825,21 +863,6 @@ present_group(const struct cycle_ctx *c, const struct group *g, char **err)
 
 /* ---- materials ------------------------------------------------------ */
 
-static void
-row_clear(struct store_presentation *q)
-{
-	free(q->meeting_uid);
-	free(q->group_id);
-	free(q->email);
-	free(q->name);
-	free(q->country);
-	free(q->title);
-	free(q->status);
-	free(q->files);
-	free(q->summary);
-	memset(q, 0, sizeof *q);
-}
-
 int
 present_presenter(struct store *st, const char *uid, const char *who,
     struct store_presentation **out, char **err)
@@ -862,7 +885,7 @@ present_presenter(struct store *st, const char *uid, const char *who,
 	p[0] = p[i];
 	p[i] = tmp;
 	for (i = 1; i < n; i++)
-		row_clear(&p[i]);
+		store_presentation_clear(&p[i]);
 	*out = p;
 	return 1;
 }
@@ -1136,18 +1159,6 @@ present_experiences_json(const struct group *g,
 	}
 	buf_adds(&b, "]}\n");
 	return buf_detach(&b);
-}
-
-/* A Markdown table cell: '|' and line ends cannot break the row. */
-static void
-md_cell(struct buf *b, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++) {
-		if (*s == '|')
-			buf_adds(b, "\\|");
-		else
-			buf_addc(b, *s == '\n' || *s == '\r' ? ' ' : *s);
-	}
 }
 
 char *

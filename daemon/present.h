@@ -44,7 +44,11 @@
  * are (materials-notice, the group's dissemination rule).  The record of
  * experiences, <repository>/<group>/experiences.json and experiences.md,
  * is rewritten (whole, atomically: archive_write_file()) whenever what
- * the store holds differs from what the files say. */
+ * the store holds differs from what the files say, journaled first for
+ * the git history (repo.h) as convened's own change of kind
+ * "experiences": the record is rebuilt from the store, not any one
+ * presenter's words (their materials are committed with them as
+ * author, kind "meeting"). */
 #ifndef CONVENED_PRESENT_H
 #define CONVENED_PRESENT_H
 

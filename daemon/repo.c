@@ -29,10 +29,8 @@
 
 /* ---- journal ---- */
 
-/* A path a change may name: relative, no "." or ".." component, no
- * control character (a line of the journal each). */
-static int
-path_ok(const char *p)
+int
+repo_path_ok(const char *p)
 {
 	const char *c = p;
 	size_t n;
@@ -60,7 +58,7 @@ repo_commit(struct store *st, const struct repo_change *c, char **err)
 	int rc;
 
 	for (i = 0; i < c->npaths; i++) {
-		if (!path_ok(c->paths[i])) {
+		if (!repo_path_ok(c->paths[i])) {
 			buf_release(&paths);
 			*err = xasprintf("cannot journal a change of kind %s: "
 			    "path '%s' is not one within the repository",
@@ -81,6 +79,22 @@ repo_commit(struct store *st, const struct repo_change *c, char **err)
 	rc = store_repo_add(st, &r, err);
 	buf_release(&paths);
 	return rc;
+}
+
+int
+repo_commit_convened(struct store *st, const char *group_id,
+    const char *kind, const char *const *paths, size_t npaths, long long at,
+    char **err)
+{
+	struct repo_change c;
+
+	memset(&c, 0, sizeof c);
+	c.group_id = group_id;
+	c.kind = kind;
+	c.paths = paths;
+	c.npaths = npaths;
+	c.at = at;
+	return repo_commit(st, &c, err);
 }
 
 /* A kill -9 at a named moment, for the tests of recovery

@@ -58,9 +58,20 @@ struct repo_change {
 	long long   at;            /* when it was made: the author's date */
 };
 
+/* 1 when p may name a file of the repository: relative, no "." or ".."
+ * component, no control character (a line of the journal each); else 0. */
+int repo_path_ok(const char *p);
+
 /* Journal c for the next repo_flush(), in the caller's transaction if it
  * holds one.  0, or -1 when the store failed (*err set, caller frees). */
 int repo_commit(struct store *, const struct repo_change *c, char **err);
+
+/* repo_commit() of a change convened makes of itself (a feed, a page, a
+ * record rebuilt from the store): no author, no meeting, no Message-ID.
+ * 0 / -1 as repo_commit(). */
+int repo_commit_convened(struct store *, const char *group_id,
+        const char *kind, const char *const *paths, size_t npaths,
+        long long at, char **err);
 
 /* Commit what is journaled, then anything else changed on disk, as
  * described above; the repository's git directory is made (initial

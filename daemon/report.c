@@ -611,20 +611,6 @@ invited(const struct store_meeting *m)
 	return m->accepted + m->declined + m->tentative + m->needs_action;
 }
 
-/* Markdown table cell: no pipe or line break may leak through. */
-static void
-md_cell(struct buf *b, const char *s)
-{
-	for (; s != NULL && *s; s++) {
-		if (*s == '|')
-			buf_adds(b, "\\|");
-		else if (*s == '\n' || *s == '\r')
-			buf_addc(b, ' ');
-		else
-			buf_addc(b, *s);
-	}
-}
-
 static const char *
 minutes_word(const struct store_meeting *m, long long now)
 {
@@ -1255,16 +1241,10 @@ journal_feed(struct store *st, const struct group *g, long long now,
 {
 	char *path = xasprintf("%s/calendar.ics", g->id);
 	const char *paths[] = { path };
-	struct repo_change c;
 	int rc;
 
-	memset(&c, 0, sizeof c);
-	c.group_id = g->id;
-	c.kind = "calendar";
-	c.paths = paths;
-	c.npaths = 1;
-	c.at = now;
-	rc = repo_commit(st, &c, err) == -1 ? -1 : ARCHIVE_OK;
+	rc = repo_commit_convened(st, g->id, "calendar", paths, 1, now,
+	    err) == -1 ? -1 : ARCHIVE_OK;
 	free(path);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "html.h"
 #include "ical.h"
 #include "log.h"
+#include "milestone.h"
 #include "quota.h"
 #include "repo.h"
 #include "site.h"
@@ -38,6 +39,7 @@ static const struct words {
 	const char *members_only, *experiences, *country, *presenter, *title;
 	const char *quota, *quota_chart, *scheduled, *short_by, *none;
 	const char *subregional, *discussion, *thematic;
+	const char *milestones, *due, *done, *list_archive;
 	const char *axes[5];
 } words[] = {
 	{ "es", "Grupos de trabajo", "Todos los grupos", "Coordinación",
@@ -49,6 +51,7 @@ static const struct words {
 	  "Cuota anual", "Reuniones realizadas frente a la cuota",
 	  "Programadas", "Faltan", "Ninguna.", "Grupos subregionales",
 	  "Grupos de discusión", "Grupos temáticos",
+	  "Hitos", "Vence", "Cumplido", "Archivo de la lista",
 	  { "otros temas", "sistemas de protección social universales e "
 	    "integrales", "políticas de inclusión social y laboral",
 	    "institucionalidad social", "cooperación e integración "
@@ -61,7 +64,7 @@ static const struct words {
 	  "Experiences presented", "Country", "Presenter", "Title",
 	  "Annual quota", "Meetings held against the quota", "Scheduled",
 	  "Short by", "None.", "Subregional groups", "Discussion groups",
-	  "Thematic groups",
+	  "Thematic groups", "Milestones", "Due", "Done", "List archive",
 	  { "other themes", "universal and comprehensive social protection "
 	    "systems", "social and labour inclusion policies", "social "
 	    "institutional framework", "regional cooperation and "
@@ -75,6 +78,7 @@ static const struct words {
 	  "Cota anual", "Reuniões realizadas frente à cota", "Agendadas",
 	  "Faltam", "Nenhuma.", "Grupos sub-regionais",
 	  "Grupos de discussão", "Grupos temáticos",
+	  "Marcos", "Prazo", "Concluído", "Arquivo da lista",
 	  { "outros temas", "sistemas de proteção social universais e "
 	    "integrais", "políticas de inclusão social e laboral",
 	    "institucionalidade social", "cooperação e integração "
@@ -88,6 +92,7 @@ static const struct words {
 	  "Quota annuel", "Réunions tenues par rapport au quota",
 	  "Programmées", "Manquent", "Aucune.", "Groupes sous-régionaux",
 	  "Groupes de discussion", "Groupes thématiques",
+	  "Jalons", "Échéance", "Accompli", "Archives de la liste",
 	  { "autres thèmes", "systèmes de protection sociale universels et "
 	    "complets", "politiques d'inclusion sociale et professionnelle",
 	    "institutionnalité sociale", "coopération et intégration "
@@ -385,16 +390,56 @@ quota_picture(struct buf *b, const struct group *g,
 	    q->quota, q->held, q->scheduled, q->short_by);
 }
 
-/* Issue 15's record of the experiences presented, when there is one. */
+/* 1 when path (relative to the repository) is a plain file there. */
+static int
+on_disk(const struct config *cfg, const char *path)
+{
+	char *full = xasprintf("%s/%s", cfg->repository, path);
+	struct stat sb;
+	int is = lstat(full, &sb) == 0 && S_ISREG(sb.st_mode);
+
+	free(full);
+	return is;
+}
+
+/* The files of an experience, linked (and copied into the site) when
+ * the group's records are public; never one whose path names an
+ * address or leaves the repository (the record is a file on disk), nor
+ * one gone from disk. */
 static void
-experiences(struct buf *b, const struct config *cfg, const struct group *g,
+experience_files(struct site *s, struct buf *b, const struct group *g,
+    char *const *files)
+{
+	const char *base;
+	size_t i;
+
+	for (i = 0; g->public_minutes && files[i] != NULL; i++) {
+		if (strchr(files[i], '@') != NULL || !repo_path_ok(files[i]) ||
+		    !on_disk(s->cfg, files[i]))
+			continue;
+		base = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 :
+		    files[i];
+		buf_adds(b, " <a href=\"files/");
+		html_esc(b, files[i]);
+		buf_adds(b, "\">");
+		text(b, base);
+		buf_adds(b, "</a>");
+		add_page(s, xasprintf("files/%s", files[i]), NULL, 0,
+		    xstrdup(files[i]));
+	}
+}
+
+/* Issue 15's record of the experiences presented (present.h's
+ * experiences.json), when there is one. */
+static void
+experiences(struct site *s, struct buf *b, const struct group *g,
     const struct words *w)
 {
 	struct html_experience *e;
 	char *err = NULL;
 	size_t i, n;
 
-	if (html_experiences(cfg->repository, g->id, &e, &n, &err) == -1) {
+	if (html_experiences(s->cfg->repository, g->id, &e, &n, &err) == -1) {
 		log_warnx("%s: the site leaves out the experiences: %s", g->id,
 		    err);
 		free(err);
@@ -414,22 +459,123 @@ experiences(struct buf *b, const struct config *cfg, const struct group *g,
 		text(b, e[i].presenter);
 		buf_adds(b, "</td><td>");
 		text(b, e[i].title);
+		experience_files(s, b, g, e[i].files);
 		buf_adds(b, "</td></tr>\n");
 	}
 	buf_adds(b, "</table>\n");
 	html_experiences_free(e, n);
 }
 
-/* 1 when path (relative to the repository) is a plain file there. */
+/* The group's milestones (milestone.h), due and done days.  0 / -1
+ * (store, *err). */
 static int
-on_disk(const struct config *cfg, const char *path)
+milestones(struct buf *b, const struct site *s, const struct group *g,
+    const struct words *w, char **err)
 {
-	char *full = xasprintf("%s/%s", cfg->repository, path);
-	struct stat sb;
-	int is = lstat(full, &sb) == 0 && S_ISREG(sb.st_mode);
+	struct milestone_view *v;
+	size_t i, n;
 
-	free(full);
-	return is;
+	if (milestone_views(s->st, g, s->now, &v, &n, err) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	buf_adds(b, "<h2>");
+	html_esc(b, w->milestones);
+	buf_addf(b, "</h2>\n<table>\n<tr><th>%s</th><th>%s</th><th>%s</th>"
+	    "</tr>\n", w->summary, w->due, w->done);
+	for (i = 0; i < n; i++) {
+		buf_adds(b, "<tr><td>");
+		text(b, v[i].ms->summary);
+		buf_adds(b, "</td><td>");
+		text(b, v[i].ms->due);
+		buf_adds(b, "</td><td>");
+		text(b, v[i].done ? v[i].done : "");
+		buf_adds(b, "</td></tr>\n");
+	}
+	buf_adds(b, "</table>\n");
+	milestone_views_free(v, n);
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The months of g's list archive (listarchive.h) on disk, "YYYY-MM"
+ * sorted, into *out (caller frees each and the array); *n 0 when none. */
+static void
+list_months(const struct config *cfg, const struct group *g, char ***out,
+    size_t *n)
+{
+	char *path = xasprintf("%s/%s/list", cfg->repository, g->id);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	free(path);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strlen(e->d_name) != 11 || strcmp(e->d_name + 7, ".txt") != 0 ||
+		    strspn(e->d_name, "0123456789") != 4 || e->d_name[4] != '-' ||
+		    strspn(e->d_name + 5, "0123456789") != 2)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xreallocarray(*out, cap, sizeof **out);
+		}
+		(*out)[(*n)++] = xstrndup(e->d_name, 7);
+	}
+	closedir(d);
+	if (*n > 0)
+		qsort(*out, *n, sizeof **out, cmp_str);
+}
+
+/* The list archive's months of a public group, each month's readable
+ * text copied without addresses (never the mbox: it has the headers as
+ * relayed).  A month's text grows as posts come, so the copy is made
+ * here, compared with the site's as a page is. */
+static void
+list_archive(struct site *s, struct buf *b, const struct group *g,
+    const struct words *w)
+{
+	char **m, *rel, *data, *clean;
+	size_t i, n, k = 0;
+	int fd;
+
+	if (!g->public_minutes)
+		return;
+	list_months(s->cfg, g, &m, &n);
+	fd = n > 0 ? open(s->cfg->repository, O_DIRECTORY | O_RDONLY |
+	    O_CLOEXEC) : -1;
+	for (i = 0; i < n; i++) {
+		rel = xasprintf("%s/list/%s.txt", g->id, m[i]);
+		if (fd != -1 && archive_read_file(fd, rel, PAGE_MAX, &data) ==
+		    0) {
+			if (k++ == 0) {
+				buf_adds(b, "<h2 id=\"list\">");
+				html_esc(b, w->list_archive);
+				buf_adds(b, "</h2>\n<ul>\n");
+			}
+			buf_adds(b, "<li><a href=\"files/");
+			html_esc(b, rel);
+			buf_addf(b, "\">%s</a></li>\n", m[i]);
+			clean = no_addresses(data, strlen(data));
+			add_page(s, xasprintf("files/%s", rel), clean,
+			    strlen(clean), NULL);
+			free(data);
+		}
+		free(rel);
+		free(m[i]);
+	}
+	buf_adds(b, k > 0 ? "</ul>\n" : "");
+	if (fd != -1)
+		close(fd);
+	free(m);
 }
 
 /* The group's records of the year, copied into the site, when its
@@ -528,8 +674,10 @@ group_page(struct site *s, const struct group *g, char **err)
 	upcoming(&b, g, &q, &next, s->now, feed_copy(s, g), w);
 	held(&b, g, &q, s->now, w);
 	quota_picture(&b, g, &q, w);
-	experiences(&b, s->cfg, g, w);
-	if (records(s, &b, g, tm.year, w, err) == 0) {
+	experiences(s, &b, g, w);
+	if (milestones(&b, s, g, w, err) == 0 &&
+	    records(s, &b, g, tm.year, w, err) == 0) {
+		list_archive(s, &b, g, w);
 		buf_adds(&b, "</body>\n</html>\n");
 		add_page(s, xasprintf("%s.html", g->id), xstrdup(buf_str(&b)),
 		    b.len, NULL);
@@ -761,23 +909,21 @@ static int
 apply(struct site *s, int root, char **werr, char **err)
 {
 	const char *paths[] = { SITE_DIR "/" };
-	struct repo_change c;
 	unsigned char *stale;
 	size_t i, n = 0;
 	int gone, rc = 0;
 
 	qsort(s->v, s->n, sizeof *s->v, cmp_path);
 	stale = xcalloc(s->n + 1, 1);
+	/* A file may be linked twice (a record that is an experience's
+	 * too): written once. */
 	for (i = 0; i < s->n; i++)
-		n += stale[i] = !page_same(root, &s->v[i]);
+		n += stale[i] = !(i > 0 && strcmp(s->v[i].path,
+		    s->v[i - 1].path) == 0) && !page_same(root, &s->v[i]);
 	gone = prune(s, root, "", 1);
 	if (n > 0 || gone > 0) {
-		memset(&c, 0, sizeof c);
-		c.kind = "site";
-		c.paths = paths;
-		c.npaths = 1;
-		c.at = s->now;
-		if ((rc = repo_commit(s->st, &c, err)) == 0) {
+		if ((rc = repo_commit_convened(s->st, NULL, "site", paths, 1,
+		    s->now, err)) == 0) {
 			for (i = 0; i < s->n && *werr == NULL; i++)
 				if (stale[i])
 					put_page(s->cfg, root, &s->v[i], werr);

@@ -11,9 +11,15 @@
  *                         calendar.ics subscription link, the meetings
  *                         held with date, kind and attendance rate, the
  *                         quota picture (html.h chart and its numbers),
- *                         the experiences presented (html.h), and the
- *                         minutes, documents and agreements, but only for
- *                         a group whose dissemination is public
+ *                         the experiences presented (html.h, present.h's
+ *                         experiences.json), the milestones with due and
+ *                         done days (milestone.h), and, but only for a
+ *                         group whose dissemination is public, the
+ *                         minutes, documents and agreements, the
+ *                         presenters' materials, and the months of the
+ *                         list archive (listarchive.h: the YYYY-MM.txt,
+ *                         never the mbox), under the anchor "list" that
+ *                         List-Archive names (list.h)
  *   site/files/<path>     copies of those public records (<path> as in
  *                         the repository); a text file with every e-mail
  *                         address in it replaced

@@ -4375,21 +4375,27 @@ store_group_presentations(struct store *s, const char *group_id,
 }
 
 void
+store_presentation_clear(struct store_presentation *q)
+{
+	free(q->meeting_uid);
+	free(q->group_id);
+	free(q->email);
+	free(q->name);
+	free(q->country);
+	free(q->title);
+	free(q->status);
+	free(q->files);
+	free(q->summary);
+	memset(q, 0, sizeof *q);
+}
+
+void
 store_presentations_free(struct store_presentation *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(v[i].meeting_uid);
-		free(v[i].group_id);
-		free(v[i].email);
-		free(v[i].name);
-		free(v[i].country);
-		free(v[i].title);
-		free(v[i].status);
-		free(v[i].files);
-		free(v[i].summary);
-	}
+	for (i = 0; i < n; i++)
+		store_presentation_clear(&v[i]);
 	free(v);
 }
 

@@ -826,6 +826,8 @@ int  store_group_presentations(struct store *, const char *group_id,
          long long from, long long to, struct store_presentation **out,
          size_t *n, char **err);
 void store_presentations_free(struct store_presentation *, size_t);
+/* One row's strings freed, the row zeroed (an array keeping some rows). */
+void store_presentation_clear(struct store_presentation *);
 
 /* ---- mailing lists (list.h) ---- */
 

@@ -497,6 +497,17 @@ json_str_or_null(struct buf *b, const char *s)
 		json_str(b, s);
 }
 
+void
+md_cell(struct buf *b, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == '|')
+			buf_adds(b, "\\|");
+		else
+			buf_addc(b, *s == '\n' || *s == '\r' ? ' ' : *s);
+	}
+}
+
 char *
 str_trim(char *s)
 {

@@ -104,6 +104,9 @@ int   file_mkdirat(int dirfd, const char *name);
  * byte sequence that is not valid UTF-8 escaped or replaced. */
 void json_str(struct buf *, const char *);
 void json_str_or_null(struct buf *, const char *);
+/* s (NULL: nothing) as a Markdown table cell: '|' escaped, line ends
+ * spaces, so that no text breaks its row. */
+void md_cell(struct buf *, const char *s);
 
 /* Small string helpers.  str_trim cuts trailing white space in place and
  * returns a pointer into its argument past the leading white space. */

@@ -18,12 +18,18 @@ and the secretariat's coordinator confirms the leading date, which every
 member is then invited to; at midyear the covid-reactivation group drops
 its second half of the year and is warned for falling short of its
 quota.  The South-South group's plan of work (Table 2) runs as
-milestones: its coordinators are reminded before and on each due date and answer HECHO, some with the document attached (archived
-as the group's); the last one, its adoption at the Conference, is left
+milestones: its coordinators are reminded before and on each due date
+and answer HECHO, some with the document attached (archived as the
+group's); the last one, its adoption at the Conference, is left
 overdue and the admin told.  Social protection's open seminar on social
 registries is announced to the Social Development Community's list; four
 people from outside the groups register by mail, three are invited and
-the fourth waits for a seat.  Prints `status` and the year's report, stops
+the fourth waits for a seat.  In May a South-South member writes to the
+group's list: held (not an answer to anything), a coordinator approves
+it, and another member's reply to their copy goes to everyone at once;
+the public group's list archive is on the site, and each relayed post
+carries List-Archive (the demo sets [daemon] site_url).  Prints `status`
+and the year's report, stops
 everything it started, and says where to look: last, the repository's git
 history, its public site and the year's report as one HTML file.
 
@@ -67,6 +73,18 @@ TITLES = {
                                                      "Alianza del Pacífico: cooperación técnica"),
     "gustavo.riquelme@ism.example.org": ("PRESENTAR", "MERCOSUR: Instituto Social"),
 }
+# The South-South list's exchange (issue 20): who writes first and when,
+# who approves the held post, who answers it.
+LIST = "agenda+south-south@conferencia.example.org"
+LIST_POST = ("martin.rodriguez@mides.example.uy", datetime.date(YEAR, 5, 10),
+             "Encuesta regional de cuidados",
+             "Estimados colegas: el MIDES prepara una encuesta de cuidados y "
+             "buscamos cuestionarios de otros países. ¿Alguien puede compartir el suyo?")
+LIST_APPROVER = "daniela.fuentes@cepal.example.org"
+LIST_ANSWER = ("joao.carvalho@mds.example.br",
+               "Olá, Martín: o MDS tem o questionário da PNAD Cuidados; envio o link "
+               "na próxima reunião.")
+SITE_URL = "https://conferencia.example.org/grupos"
 WITHDRAWS = ("francisca.munoz@mds.example.cl", "-20210616")    # then the next moves up
 IN_LINE = ("julian.gomez@desarrollosocial.example.ar", "-20210616")   # fourth: waits
 # People outside every group who read the Social Development Community's
@@ -208,6 +226,18 @@ def reply(addr, original, text, when, attachment=None):
             % (body, name, name, base64.encodebytes(data).decode())).encode()
 
 
+def list_mail(addr, subject, text, when, original=None):
+    """A message to the South-South list: a new post, or (original given)
+    a reply to the copy addr received."""
+    head = ("From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: %s\r\nDate: %s\r\n"
+            % (addr, LIST, subject, email.utils.make_msgid(), email.utils.format_datetime(when)))
+    if original is not None:
+        head += "In-Reply-To: %s\r\nReferences: %s\r\n" % (original["Message-ID"],
+                                                           original["Message-ID"])
+    return (head + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
+            + text + "\r\n").encode()
+
+
 def minutes_pdf(title):
     """A small, valid one-page PDF."""
     text = "(%s) Tj" % title.replace("(", "").replace(")", "")
@@ -238,7 +268,8 @@ class Demo:
         shutil.copytree(os.path.join(ROOT, "config", "groups.d"), self.groups)
         self.handled = set()
         self.stats = {"rsvp": 0, "agenda": 0, "minutes": 0, "milestones": 0, "offers": 0,
-                      "withdrawn": 0, "materials": 0, "ballots": 0, "registered": 0}
+                      "withdrawn": 0, "materials": 0, "ballots": 0, "registered": 0,
+                      "list": 0}
         self.milestones_done = set()
         self.second_thoughts = None     # (ballot, when) a member answers again
 
@@ -263,6 +294,7 @@ class Demo:
                            ("groups", self.groups),
                            ("templates", os.path.join(ROOT, "templates"))):
             text = re.sub(r"^%s = .*$" % key, "%s = %s" % (key, value), text, flags=re.M)
+        text = text.replace("[daemon]\n", "[daemon]\nsite_url = %s\n" % SITE_URL, 1)
         text = re.sub(r"^\[smtp\].*?(?=^\[imap\])",
                       "[smtp]\nurl = smtp://127.0.0.1:%d\ntls = none\n\n" % self.smtp_port,
                       text, flags=re.M | re.S)
@@ -301,9 +333,17 @@ class Demo:
 
     def act(self, day):
         """What people do with the mail that reached them."""
+        who, when, subject, text = LIST_POST
+        if not self.stats["list"] and day.date() >= when:
+            send(list_mail(who, subject, text, day), who, self.smtp_port)
+            self.stats["list"] += 1
+            say("  %s  %s writes to the South-South list" % (day.strftime("%Y-%m-%d"), who))
         for addr in sorted(self.dc.known - {ORGANIZER}):
             for msg in self.mailbox(addr):
-                kind, _, meeting = about(msg)
+                kind, group, meeting = about(msg)
+                if group == "south-south" and kind in ("list-moderation", "post"):
+                    self.on_list(addr, kind, msg, day)
+                    continue
                 method, text = calendar_text(msg)
                 if method == "REQUEST" and re.search(r"^SEQUENCE:0\r?$", text, re.M):
                     uid = re.search(r"^UID:(.*)$", text.replace("\r\n ", ""), re.M).group(1)
@@ -387,6 +427,19 @@ class Demo:
         n = re.search(r"número (\d+):", text).group(1)
         send(reply(addr, msg, "CONFIRMAR %s" % n, day), addr, self.smtp_port)
         say("  %s  %s answers the reminder: CONFIRMAR %s" % (day.strftime("%Y-%m-%d"), addr, n))
+
+    def on_list(self, addr, kind, msg, day):
+        """ECLAC's coordinator approves the held post; Brazil answers its
+        copy, to the list, at once."""
+        if kind == "list-moderation" and addr == LIST_APPROVER and self.stats["list"] == 1:
+            send(reply(addr, msg, "APROBAR", day), addr, self.smtp_port)
+            self.stats["list"] += 1
+            say("  %s  %s approves it" % (day.strftime("%Y-%m-%d"), addr))
+        elif kind == "post" and addr == LIST_ANSWER[0] and self.stats["list"] == 2:
+            send(list_mail(addr, "Re: " + str(msg["Subject"]), LIST_ANSWER[1], day, msg),
+                 addr, self.smtp_port)
+            self.stats["list"] += 1
+            say("  %s  %s answers on the list" % (day.strftime("%Y-%m-%d"), addr))
 
     # Which coordinator of South-South marks which milestone done, and the
     # document they attach (None: none); the adoption is left overdue.
@@ -472,6 +525,9 @@ class Demo:
             "%(ballots)d poll answers, %(registered)d registrations" % self.stats)
         say("  South-South: %(offers)d offers to present, %(withdrawn)d withdrawn, "
             "%(materials)d presenters' slides" % self.stats)
+        if self.stats["list"] != 3:
+            raise SystemExit("demo: the South-South list exchange stopped at step %d of 3"
+                             % self.stats["list"])
         say("\n== convened status (31 December %d)" % YEAR)
         self.convened("status", now="%d-12-31T12:00:00Z" % YEAR, show=True)
         say("\n== convened report --year %d" % YEAR)
@@ -511,10 +567,18 @@ class Demo:
             f.write(html)
         page = os.path.join(repo, "site", "south-south.html")
         shown = "minutes" in open(page, encoding="utf-8").read() if os.path.exists(page) else False
+        log = subprocess.run(["git", "-C", repo, "log", "--format=%B"], capture_output=True,
+                             text=True, check=True).stdout
+        if re.search(r"^Kind: recovered$", log, re.M):
+            raise SystemExit("demo: a write into the repository was not journaled "
+                             "(a 'recovered' commit in its git history)")
         say("  git history, record by record:                   git -C %s log" % repo)
         say("  public group's page%s %s" % (
             " (its minutes there):" if shown else ":                  ", page))
         say("  public site:                                     %s/site/index.html" % repo)
+        months = sorted(os.listdir(os.path.join(repo, "site", "files", "south-south", "list")))
+        say("  South-South's list archive on the site:          %s/site/files/south-south/"
+            "list/%s" % (repo, months[-1] if months else "(none)"))
         say("  HTML report:                                     %s" % report)
 
     def poll_outcome(self):

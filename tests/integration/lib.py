@@ -61,6 +61,31 @@ def repository_modes(root):
     return dirs, files
 
 
+def commits(repo):
+    """The git history of repo, newest first: one dict a commit, with
+    author ("Name <email>"), kind (its message's Kind:) and message."""
+    out = subprocess.run(["git", "-C", repo, "log", "--format=%an <%ae>%x1f%B%x1e"],
+                         check=True, capture_output=True, text=True).stdout
+    got = []
+    for c in out.split("\x1e"):
+        if not c.strip():
+            continue
+        author, msg = c.strip("\n").split("\x1f", 1)
+        kind = re.search(r"^Kind: (.*)$", msg, re.M)
+        got.append({"author": author, "kind": kind.group(1) if kind else None,
+                    "message": msg})
+    return got
+
+
+def check_journaled(repo):
+    """No commit of kind recovered: every writer journaled its change
+    with its author (repo.h).  Returns commits(repo)."""
+    got = commits(repo)
+    bad = [c["message"] for c in got if c["kind"] == "recovered"]
+    check(not bad, "%d recovered commits; the first:\n%s" % (len(bad), bad[:1]))
+    return got
+
+
 def free_port():
     """A loopback port that was free a moment ago, for a server that wants
     its number before it starts (the usual bind-to-0 cannot be passed on)."""

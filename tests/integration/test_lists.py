@@ -17,10 +17,11 @@ group."""
 
 import email.utils
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import Failure, check, of_kind, run  # noqa: E402
+from lib import Failure, check, check_journaled, of_kind, run  # noqa: E402
 import test_invitations as ti  # noqa: E402
 import test_replies as tr  # noqa: E402
 
@@ -55,6 +56,8 @@ def check_post(msg, subject):
     check(msg["List-Help"] and msg["List-Unsubscribe"], "List-Help, List-Unsubscribe")
     check(msg["Precedence"] == "list", "Precedence %s" % msg["Precedence"])
     check(msg["X-Loop"] == LIST, "X-Loop %s" % msg["X-Loop"])
+    # members-only, and no [daemon] site_url: no public page to name
+    check(msg["List-Archive"] is None, "List-Archive %s" % msg["List-Archive"])
     check(msg["From"].addresses[0].addr_spec == LIST, "From %s" % msg["From"])
     check(str(msg["Subject"]) == subject, "Subject %r, not %r" % (str(msg["Subject"]), subject))
 
@@ -149,6 +152,13 @@ def test(ws):
     report = ws.convened("report", "--year", "2021", "--format", "json",
                          now="2021-03-02T18:00:00Z").stdout
     check('"list_posts": {"2021-03": 2}' in report, "report counts posts by month")
+    # Each archive write a commit by the post's author, none recovered.
+    log = check_journaled(os.path.join(ws.dir, "repository"))
+    lists = [(c["author"], re.search(r"^Message-ID: (.*)$", c["message"], re.M).group(1))
+             for c in log if c["kind"] == "list"]
+    check(lists == [("Kim Clarke <kim@gov.example.bb>", "<k1@bb>"),
+                    ("pedro@ong.example.org <pedro@ong.example.org>", "<p1@ong>")],
+          "list archive commits %s" % lists)
 
     # 6. Marie goes on holiday (NOMAIL), João reads by digest (RESUMO),
     # each by replying to their copy: Kim's next post reaches Ana and

@@ -18,7 +18,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import Failure, check, msgid_kind, of_kind, run  # noqa: E402
+from lib import Failure, check, check_journaled, msgid_kind, of_kind, run  # noqa: E402
 import test_invitations as ti  # noqa: E402
 from test_replies import rfc822, start_servers  # noqa: E402
 
@@ -127,6 +127,9 @@ def test(ws):
     check(os.path.exists(doc) and open(doc, "rb").read() == PDF, "PDF not archived at " + doc)
     check(not os.path.exists(os.path.join(os.path.dirname(doc), "text.txt")),
           "the DONE text archived as a document")
+    docs = [c["author"] for c in check_journaled(os.path.join(ws.dir, "repository"))
+            if c["kind"] == "document"]
+    check(docs == ["Ana Pérez <%s>" % ANA], "the DONE document committed by %s" % docs)
     processed = dc.messages("agenda", "Processed")
     check(len(processed) == 1, "Processed holds %d" % len(processed))
 

@@ -19,7 +19,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import check, of_kind, run  # noqa: E402
+from lib import check, check_journaled, of_kind, run  # noqa: E402
 import test_invitations as ti  # noqa: E402
 from test_replies import PDF, reply_to, start_servers  # noqa: E402
 
@@ -276,6 +276,16 @@ def test(ws):
     # The same once again: nothing more.
     ws.convened("once", now="2021-03-18T14:00:00Z")
     check(fresh(smtp, seen) == [], "a second run sent mail")
+
+    # The git history: the materials by João, the record by convened,
+    # nothing recovered.
+    log = check_journaled(os.path.join(ws.dir, "repository"))
+    mats = [c for c in log if c["kind"] == "meeting" and "<mat@br>" in c["message"]]
+    check([c["author"] for c in mats] == ["João Araújo <joao@mds.example.br>"],
+          "materials commits %s" % [c["author"] for c in mats])
+    recs = [c for c in log if c["kind"] == "experiences"]
+    check(recs and all(c["author"].startswith("convened <") for c in recs),
+          "experiences commits %s" % [c["author"] for c in recs])
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import CONVENED, check, of_kind, run  # noqa: E402
+from lib import CONVENED, check, check_journaled, of_kind, run  # noqa: E402
 import test_invitations as ti  # noqa: E402
 import test_replies as tr  # noqa: E402
 
@@ -118,6 +118,7 @@ def prepare(ws):
 
 def history(ws):
     repo = os.path.join(ws.dir, "repository")
+    check_journaled(repo)
     log = git(repo, "log", "--format=%H%x1f%an <%ae>%x1f%cn%x1f%B%x1e")
     commits = [c.strip("\n").split("\x1f") for c in log.split("\x1e") if c.strip()]
     minutes = [c for c in commits if "\nKind: minutes\n" in c[3]]

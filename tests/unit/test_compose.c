@@ -420,6 +420,36 @@ base_msg(struct compose_msg *m)
 
 /* ---- tests -------------------------------------------------------------- */
 
+/* RFC 2369's <URL>s go as they are, however long (an encoded word would
+ * hide the URL from every client); a value that is not ASCII is still
+ * encoded. */
+static void
+test_extra_headers_urls(void **state)
+{
+	static const char *const extra[] = {
+		"List-Archive", "<https://conferencia.example.org/grupos/"
+		    "contributory-integration.html#list>",
+		"List-Post", "<mailto:agenda+contributory-integration@"
+		    "conferencia.example.org>",
+		"List-Id", "Integración <ci.list.example.org>",
+		NULL
+	};
+	struct compose_msg m;
+	char *msg;
+
+	(void)state;
+	base_msg(&m);
+	m.extra_headers = extra;
+	msg = compose_message(&m, NULL);
+	assert_non_null(strstr(msg, "\r\nList-Archive:\r\n <https://"
+	    "conferencia.example.org/grupos/contributory-integration.html"
+	    "#list>\r\n"));
+	assert_non_null(strstr(msg, "\r\nList-Post: <mailto:agenda+"
+	    "contributory-integration@conferencia.example.org>\r\n"));
+	assert_non_null(strstr(msg, "\r\nList-Id: =?UTF-8?"));
+	free(msg);
+}
+
 static void
 test_encode_words_accents(void **state)
 {
@@ -1117,6 +1147,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_words_accents),
+		cmocka_unit_test(test_extra_headers_urls),
 		cmocka_unit_test(test_encode_words_long_spanish),
 		cmocka_unit_test(test_encode_words_edges),
 		cmocka_unit_test(test_address),

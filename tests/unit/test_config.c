@@ -1186,6 +1186,44 @@ test_trust_keys(void **state)
 	free(p);
 }
 
+/* [daemon] site_url goes into List-Archive: <...> as it is, so nothing
+ * that ends the brackets or the line; its final '/' dropped. */
+static void
+test_site_url(void **state)
+{
+	struct fx *fx = *state;
+	char *text;
+
+	text = text_with(base_global, 2, "timezone = America/Santiago\n"
+	    "site_url = https://example.org/grupos/\n");
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_non_null(fx->cfg);
+	assert_string_equal(fx->cfg->site_url, "https://example.org/grupos");
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	diag_free(&fx->d);
+	text = text_with(base_global, 2, "timezone = America/Santiago\n"
+	    "site_url = https://example.org/a>b\n");
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_true(has_suffix(fx, ":3: site_url must be an http:// or "
+	    "https:// address of printable ASCII without spaces, '<', '>' or "
+	    "'\"', not 'https://example.org/a>b'"));
+	diag_free(&fx->d);
+	text = text_with(base_global, 2, "timezone = America/Santiago\n"
+	    "site_url = ftp://example.org\n");
+	write_file(fx->global, text, 0644);
+	free(text);
+	load(fx);
+	assert_null(fx->cfg);
+	assert_int_equal(fx->d.nerrors, 1);
+	diag_free(&fx->d);
+}
+
 static void
 test_trust_refused(void **state)
 {
@@ -1633,6 +1671,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_verp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_keys, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_site_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_refused, setup,
 		    teardown),
 	};

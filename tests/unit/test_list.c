@@ -239,6 +239,31 @@ test_headers_and_loops(void **state)
 	assert_int_equal(seen, 31);
 	list_headers_free(h);
 
+	/* List-Archive only for a public group when the site's address is
+	 * known: a members-only group has no public page to name. */
+	fx->cfg->site_url = xstrdup("https://example.org/grupos");
+	h = list_headers(fx->cfg, g);
+	for (i = 0; h[i] != NULL; i += 2)
+		assert_string_not_equal(h[i], "List-Archive");
+	list_headers_free(h);
+	((struct group *)g)->public_minutes = 1;
+	h = list_headers(fx->cfg, g);
+	for (i = 0, seen = 0; h[i] != NULL; i += 2)
+		if (strcmp(h[i], "List-Archive") == 0) {
+			assert_string_equal(h[i + 1],
+			    "<https://example.org/grupos/ss.html#list>");
+			seen++;
+		}
+	assert_int_equal(seen, 1);
+	list_headers_free(h);
+	free(fx->cfg->site_url);
+	fx->cfg->site_url = NULL;
+	h = list_headers(fx->cfg, g);
+	for (i = 0; h[i] != NULL; i += 2)
+		assert_string_not_equal(h[i], "List-Archive");
+	list_headers_free(h);
+	((struct group *)g)->public_minutes = 0;
+
 	m = parse("From: x@y.example\r\nTo: " LIST "\r\nX-Loop: " LIST
 	    "\r\n\r\nx\r\n");
 	assert_int_equal(list_looped(fx->cfg, m), 1);
@@ -655,6 +680,7 @@ test_archive(void **state)
 {
 	struct tl_ws *fx = *state;
 	struct store_post_month *mo;
+	struct store_repo_change rc;
 	char *m, *path, *text, *err = NULL;
 	size_t n;
 
@@ -688,6 +714,8 @@ test_archive(void **state)
 	text = tl_slurp(path, NULL);
 	assert_non_null(strstr(text, "From here on, a line that mbox"));
 	assert_non_null(strstr(text, "Subject: Tema"));
+	/* the name before the address: the public copy drops the address */
+	assert_non_null(strstr(text, "From:    Kim <" KIM ">\n"));
 	free(text);
 	free(path);
 	path = xasprintf("%s/ss/list/2021-04.txt", fx->cfg->repository);
@@ -700,6 +728,17 @@ test_archive(void **state)
 	assert_non_null(strstr(text, "\"dissemination\": \"members\""));
 	free(text);
 	free(path);
+
+	/* each month journaled for the git history (repo.h) before it was
+	 * written, its author the month's last post's */
+	assert_int_equal(store_repo_next(fx->st, &rc, &err), 1);
+	assert_string_equal(rc.kind, "list");
+	assert_string_equal(rc.author_name, "Kim");
+	assert_string_equal(rc.author_email, KIM);
+	assert_non_null(strstr(rc.message_id, "a1@gov.example.bb"));
+	assert_non_null(strstr(rc.paths, "ss/list/2021-03.mbox\n"
+	    "ss/list/2021-03.txt\nss/list/metadata.json"));
+	store_repo_change_clear(&rc);
 
 	assert_int_equal(store_posts_months(fx->st, "ss", tl_utc("2021-01-01 00:00"),
 	    tl_utc("2022-01-01 00:00"), &mo, &n, &err), 0);

@@ -24,7 +24,9 @@
 
 #include "config.h"
 #include "outage.h"
+#include "milestone.h"
 #include "plan.h"
+#include "present.h"
 #include "repo.h"
 #include "report.h"
 #include "site.h"
@@ -40,7 +42,9 @@ static const char pub[] =
 	"[member ana@mides.example.uy]\nname = Ana Pérez\nrole = ministry\n"
 	"coordinator = yes\n"
 	"[member luis@cepal.example.org]\nname = Luis Muñoz\n"
-	"role = secretariat\ncoordinator = yes\n";
+	"role = secretariat\ncoordinator = yes\n"
+	"[milestone plan]\nsummary = Plan de trabajo\ndue = 2021-06-30\n"
+	"[milestone informe]\nsummary = Informe anual\ndue = 2021-11-30\n";
 
 static const char priv[] =
 	"[group]\nid = priv\nname = Cuidados\nkind = thematic\n"
@@ -381,6 +385,85 @@ test_site(void **state)
 	assert_true(journal_empty(ws));
 }
 
+/* The group page reads what issues 15 and 20 write: present.c's record
+ * of experiences (its files linked for a public group), the list
+ * archive's readable months of a public group (no address, never the
+ * mbox, nothing of a members-only group's), the milestones with their
+ * due and done days.  A month that grows is copied again. */
+static void
+test_site_sections(void **state)
+{
+	struct tl_ws *ws = *state;
+	const struct group *g = config_group(ws->cfg, "pub");
+	struct store_presentation p;
+	char *err = NULL, *json, *page;
+
+	memset(&p, 0, sizeof p);
+	p.meeting_uid = "m1@example.org";
+	p.group_id = "pub";
+	p.email = "ana@mides.example.uy";
+	p.name = "Ana Pérez";
+	p.country = "UY";
+	p.title = "Cuidados <y> apoyo";
+	p.status = "accepted";
+	p.presented = 1;
+	p.files = "pub/2021/2021-03-17-meeting/cuidados.pdf\n"
+	    "pub/../priv/list/2021-03.txt";
+	p.start = T0;
+	json = present_experiences_json(g, &p, 1);
+	put(ws, "pub/experiences.json", json);
+	free(json);
+	put(ws, "pub/2021/2021-03-17-meeting/cuidados.pdf", "%PDF-1.4\n");
+	put(ws, "pub/list/2021-03.txt", "From:    Ana Pérez "
+	    "<ana@mides.example.uy>\n\nHola a todos.\n");
+	put(ws, "pub/list/2021-03.mbox", "From ana@mides.example.uy x\n");
+	put(ws, "priv/list/2021-03.txt", "Secreto de lista.\n");
+	assert_int_equal(milestone_mark_done(ws->st, g, &g->milestones[0],
+	    T0, "<d1@mides.example.uy>", "ana@mides.example.uy", &err), 1);
+	assert_int_equal(site_write(ws->cfg, ws->st, T0, &err, &err), 0);
+	page = sh("cat %s/site/pub.html", ws->cfg->repository);
+	assert_non_null(strstr(page, "<tr><td>2021-03-17</td><td>UY</td>"
+	    "<td>Ana Pérez</td><td>Cuidados &lt;y&gt; apoyo <a href=\"files/"
+	    "pub/2021/2021-03-17-meeting/cuidados.pdf\">cuidados.pdf</a>"
+	    "</td></tr>"));
+	assert_non_null(strstr(page, "<h2 id=\"list\">"));
+	assert_non_null(strstr(page, "<a href=\"files/pub/list/2021-03.txt\">"
+	    "2021-03</a>"));
+	assert_non_null(strstr(page, "<tr><td>Plan de trabajo</td>"
+	    "<td>2021-06-30</td><td>2021-03-17</td></tr>"));
+	assert_non_null(strstr(page, "<tr><td>Informe anual</td>"
+	    "<td>2021-11-30</td><td></td></tr>"));
+	assert_null(strstr(page, "mbox"));
+	free(page);
+	page = sh("cat %s/site/files/pub/list/2021-03.txt",
+	    ws->cfg->repository);
+	assert_string_equal(page, "From:    Ana Pérez <[…]>\n\nHola a "
+	    "todos.\n");
+	free(page);
+	page = sh("cat %s/site/files/pub/2021/2021-03-17-meeting/cuidados.pdf",
+	    ws->cfg->repository);
+	assert_string_equal(page, "%PDF-1.4\n");
+	free(page);
+	page = sh("cat %s/site/priv.html", ws->cfg->repository);
+	assert_null(strstr(page, "list"));
+	free(page);
+	page = sh("find %s/site", ws->cfg->repository);
+	assert_null(strstr(page, ".mbox"));
+	free(page);
+	assert_int_equal(tl_count_files(ws->cfg->repository,
+	    "site/files/priv"), 0);
+	/* the month grows: its copy follows */
+	assert_int_equal(flush(ws, T0), 2);
+	put(ws, "pub/list/2021-03.txt", "From:    Ana Pérez "
+	    "<ana@mides.example.uy>\n\nHola a todos.\nY otra.\n");
+	assert_int_equal(site_write(ws->cfg, ws->st, T0 + 60, &err, &err), 0);
+	assert_false(journal_empty(ws));
+	page = sh("cat %s/site/files/pub/list/2021-03.txt",
+	    ws->cfg->repository);
+	assert_non_null(strstr(page, "Y otra."));
+	free(page);
+}
+
 /* report --format html: the charts and their numbers, and the
  * experiences of issue 15's record per country. */
 static void
@@ -423,6 +506,8 @@ main(void)
 		    tl_teardown),
 		cmocka_unit_test_setup_teardown(test_publish, setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_site, setup, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_site_sections, setup,
+		    tl_teardown),
 		cmocka_unit_test_setup_teardown(test_html_report, setup,
 		    tl_teardown),
 	};
