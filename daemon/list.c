@@ -45,7 +45,10 @@ list_address(const struct config *cfg, const struct group *g)
 
 	if (g->list != NULL)
 		return xstrdup(g->list);
-	if ((at = strchr(cfg->org_email, '@')) == NULL)
+	/* A configuration without [organizer] email is refused for that;
+	 * check goes on reading it, and meets this. */
+	if (cfg->org_email == NULL || (at = strchr(cfg->org_email, '@')) ==
+	    NULL)
 		return NULL;
 	return xasprintf("%.*s+%s%s", (int)(at - cfg->org_email),
 	    cfg->org_email, g->id, at);
@@ -122,10 +125,16 @@ const char *
 list_check(const struct config *cfg, const struct group *g, char *buf,
     size_t size)
 {
-	char *l = list_address(cfg, g), *r = list_request_address(cfg, g);
-	const char *clash = l ? detail_clash(cfg, l) : NULL, *res = NULL;
+	char *l, *r;
+	const char *clash, *res = NULL;
 	size_t i;
 
+	/* Nothing to compare with: the missing organizer is its own error. */
+	if (cfg->org_email == NULL)
+		return NULL;
+	l = list_address(cfg, g);
+	r = list_request_address(cfg, g);
+	clash = l ? detail_clash(cfg, l) : NULL;
 	if (l == NULL || r == NULL)
 		goto out;
 	if (clash != NULL) {

@@ -97,7 +97,7 @@ enum list_posting {
 };
 
 /* The group's list address; caller frees.  NULL only when the
- * organizer's address has no '@'. */
+ * organizer's address is missing or has no '@'. */
 char *list_address(const struct config *, const struct group *);
 /* The group's command address (the list's local part + "-request");
  * caller frees, NULL as above. */
