@@ -1196,14 +1196,6 @@ local_date(long long t, const char *tz)
 	return xasprintf("%04d-%02d-%02d", tm.year, tm.month, tm.day);
 }
 
-static int
-is_calendar(const struct mime_attachment *a)
-{
-	return a->content_type != NULL &&
-	    (strcmp(a->content_type, "text/calendar") == 0 ||
-	    strcmp(a->content_type, "application/ics") == 0);
-}
-
 static int tell_members_as(struct ictx *c, const struct group *g,
     const struct store_plan_meeting *r, const struct archive_stored *as,
     const struct archive_file *files, size_t nfiles, const char *text,
@@ -1323,7 +1315,7 @@ archive_files(const struct config *cfg, const struct mime_msg *m,
 	files = xcalloc(m && m->natt ? m->natt : 1, sizeof *files);
 	for (i = 0; m != NULL && i < m->natt; i++) {
 		a = &m->att[i];
-		if (is_calendar(a))
+		if (mime_attachment_is_calendar(a))
 			continue;
 		bad = not_allowed(a);
 		if (bad != NULL || a->size > one || a->size > all - total) {

@@ -399,14 +399,6 @@ struct relay {
 	struct msgid answered;
 };
 
-static int
-is_calendar(const struct mime_attachment *a)
-{
-	return a->content_type != NULL &&
-	    (strcmp(a->content_type, "text/calendar") == 0 ||
-	    strcmp(a->content_type, "application/ics") == 0);
-}
-
 /* The attachments of m that pass the documents' rules (filetype.h by
  * content, [policy] attachment_max_kb each and attachments_total_max_kb
  * together); one line for each left out appended to *text. */
@@ -422,7 +414,7 @@ relay_files(const struct config *cfg, const struct mime_msg *m,
 	r->att = xcalloc(m->natt ? m->natt : 1, sizeof *r->att);
 	for (i = 0; i < m->natt; i++) {
 		a = &m->att[i];
-		if (is_calendar(a))
+		if (mime_attachment_is_calendar(a))
 			continue;
 		why = NULL;
 		if (filetype_detect(a->data, a->size, a->charset, &why) ==

@@ -1200,3 +1200,11 @@ mime_free(struct mime_msg *m)
 	free(m->original_headers);
 	free(m);
 }
+
+int
+mime_attachment_is_calendar(const struct mime_attachment *a)
+{
+	return a->content_type != NULL &&
+	    (strcmp(a->content_type, "text/calendar") == 0 ||
+	    strcmp(a->content_type, "application/ics") == 0);
+}

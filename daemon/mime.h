@@ -145,6 +145,10 @@ int  mime_parse(const char *data, size_t len, const struct mime_limits *lim,
          struct mime_msg **out, char **err);
 void mime_free(struct mime_msg *);
 
+/* 1 when a is a calendar object (text/calendar, or application/ics as
+ * some clients label it), 0 otherwise. */
+int  mime_attachment_is_calendar(const struct mime_attachment *a);
+
 /* The kept header name (case-insensitive), or NULL when absent or not one
  * of the kept names.  Valid as long as msg. */
 const char *mime_header(const struct mime_msg *, const char *name);
