@@ -2096,11 +2096,18 @@ load_group(struct ctx *c, const char *path)
 /* The group's mailing list (list.h): an address no other one is, and
  * what the mailbox must accept for it. */
 static void
-check_list(struct ctx *c, const struct group *g)
+check_list(struct ctx *c, const struct group *g, const struct group *taken)
 {
 	char buf[512], *l, *r;
 	const char *bad = list_check(c->cfg, g, buf, sizeof buf);
 
+	if (bad == NULL && taken != NULL) {
+		l = list_address(c->cfg, g);
+		snprintf(buf, sizeof buf, "list address %s is already group "
+		    "'%s''s", l ? l : "", taken->id);
+		free(l);
+		bad = buf;
+	}
 	if (bad != NULL) {
 		diag_add(c->d, 1, g->file, g->line, "group '%s': %s", g->id, bad);
 		return;
@@ -2115,26 +2122,51 @@ check_list(struct ctx *c, const struct group *g)
 	free(r);
 }
 
+static int
+by_id_cmp(const void *a, const void *b)
+{
+	const struct group *x = *(struct group *const *)a,
+	    *y = *(struct group *const *)b;
+	int c = strcmp(x->id, y->id);
+
+	return c != 0 ? c : x < y ? -1 : x > y;
+}
+
+/* The index config_group() searches: lookups and the duplicate ids
+ * cost a sort, not a pass over every group for each group. */
+static void
+index_groups(struct config *cfg)
+{
+	size_t i;
+
+	cfg->by_id = xcalloc(cfg->ngroups + 1, sizeof *cfg->by_id);
+	for (i = 0; i < cfg->ngroups; i++)
+		if (cfg->groups[i].id != NULL)
+			cfg->by_id[cfg->nby_id++] = &cfg->groups[i];
+	qsort(cfg->by_id, cfg->nby_id, sizeof *cfg->by_id, by_id_cmp);
+}
+
 static void
 check_groups(struct ctx *c)
 {
 	struct config *cfg = c->cfg;
+	const struct group **taken;
+	const struct group *first;
 	const char *why;
-	size_t i, j, steps;
+	size_t i, steps;
 
+	index_groups(cfg);
+	taken = xcalloc(cfg->ngroups + 1, sizeof *taken);
+	list_clashes(cfg, taken);
 	for (i = 0; i < cfg->ngroups; i++) {
 		struct group *g = &cfg->groups[i];
 
 		if (g->id == NULL)
 			continue;
-		for (j = 0; j < i; j++)
-			if (cfg->groups[j].id != NULL &&
-			    strcmp(cfg->groups[j].id, g->id) == 0) {
-				diag_add(c->d, 1, g->file, g->line, "group id "
-				    "'%s' already used by %s:%d", g->id,
-				    cfg->groups[j].file, cfg->groups[j].line);
-				break;
-			}
+		if ((first = config_group(cfg, g->id)) != g)
+			diag_add(c->d, 1, g->file, g->line, "group id "
+			    "'%s' already used by %s:%d", g->id,
+			    first->file, first->line);
 		if (g->parent != NULL) {
 			if (strcmp(g->parent, g->id) == 0)
 				diag_add(c->d, 1, g->file, g->line, "group '%s' "
@@ -2146,8 +2178,9 @@ check_groups(struct ctx *c)
 		if (!config_coordination_ok(g, &why))
 			diag_add(c->d, 0, g->file, g->line, "group '%s' breaks "
 			    "the coordination rule: %s", g->id, why);
-		check_list(c, g);
+		check_list(c, g, taken[i]);
 	}
+	free(taken);
 	/* A cycle of parents: walking up from a group that is on a cycle
 	 * comes back to it within ngroups steps.  Reported once per group on
 	 * it, which names every file to fix. */
@@ -2260,6 +2293,7 @@ config_free(struct config *cfg)
 		if (sections[s].global)
 			forget_all((enum sec)s, cfg);
 	free(cfg->groups);
+	free(cfg->by_id);
 	free(cfg->file);
 	free(cfg->templates_local);
 	token_key_wipe(&cfg->trust_key);
@@ -2299,12 +2333,18 @@ config_coordination_ok(const struct group *g, const char **why)
 const struct group *
 config_group(const struct config *cfg, const char *id)
 {
-	size_t i;
+	size_t lo = 0, hi = cfg->nby_id, mid;
 
-	for (i = 0; i < cfg->ngroups; i++)
-		if (cfg->groups[i].id != NULL && strcmp(cfg->groups[i].id, id) == 0)
-			return &cfg->groups[i];
-	return NULL;
+	/* The first of its id: the lowest bound of equals. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(cfg->by_id[mid]->id, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < cfg->nby_id && strcmp(cfg->by_id[lo]->id, id) == 0 ?
+	    cfg->by_id[lo] : NULL;
 }
 
 const struct member *

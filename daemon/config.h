@@ -247,6 +247,10 @@ struct config {
 	/* groups, in file name order */
 	struct group *groups;
 	size_t      ngroups;
+	/* the groups with an id, sorted by it (config_group() looks there);
+	 * of groups sharing an id, the first in file order comes first */
+	struct group **by_id;
+	size_t      nby_id;
 };
 
 /* The collected problems: text[i] is "FILE:LINE: message" or

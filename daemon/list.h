@@ -104,11 +104,16 @@ char *list_address(const struct config *, const struct group *);
 char *list_request_address(const struct config *, const struct group *);
 
 /* What is wrong with g's list address, in buf (one line), or NULL when
- * nothing is: a VERP address's form in its plus detail, the organizer's
- * address, or another group's list or command address.  Used by
- * `check`. */
+ * nothing is: a VERP address's form in its plus detail, or the
+ * organizer's address.  Used by `check`. */
 const char *list_check(const struct config *, const struct group *g,
          char *buf, size_t size);
+
+/* For each group (taken has cfg->ngroups slots), the first group
+ * before it in file order whose list or command address is one of its
+ * own (compared without case), or NULL.  Groups of the same id are not
+ * compared: that is a clash of its own. */
+void list_clashes(const struct config *, const struct group **taken);
 
 /* The group whose list (or command address: *request set to 1) m names
  * in To, Cc or Delivered-To; NULL when none.  request may be NULL. */

@@ -148,7 +148,7 @@ static void
 test_explicit_and_check(void **state)
 {
 	struct tl_ws *fx = *state;
-	const struct group *g;
+	const struct group *g, **taken;
 	char buf[256], *l;
 
 	tl_ws_group(fx, "20-tt.ini", "[group]\nid = tt\nname = T\n"
@@ -168,8 +168,12 @@ test_explicit_and_check(void **state)
 	assert_non_null(strstr(buf, "VERP"));
 	free(g->list);
 	((struct group *)g)->list = xstrdup("agenda+ss-request@example.org");
-	assert_non_null(list_check(fx->cfg, g, buf, sizeof buf));
-	assert_non_null(strstr(buf, "'ss'"));
+	assert_null(list_check(fx->cfg, g, buf, sizeof buf));
+	taken = xcalloc(fx->cfg->ngroups, sizeof *taken);
+	list_clashes(fx->cfg, taken);
+	assert_non_null(taken[g - fx->cfg->groups]);
+	assert_string_equal(taken[g - fx->cfg->groups]->id, "ss");
+	free(taken);
 	free(g->list);
 	((struct group *)g)->list = xstrdup("agenda@example.org");
 	assert_non_null(list_check(fx->cfg, g, buf, sizeof buf));
