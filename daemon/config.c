@@ -413,6 +413,7 @@ struct ctx {
 	int             lineno;         /* line last handed to inih */
 	int             continuation;   /* that line was an indented value */
 	int             global;         /* the global file, not a group file */
+	unsigned long long digest;      /* of the lines read so far */
 
 	enum sec        sec;
 	char           *secname;        /* "member ana@x", for messages */
@@ -1327,6 +1328,7 @@ reader(char *str, int num, void *stream)
 		free(line);
 		return NULL;
 	}
+	c->digest = util_fnv64(c->digest, line, (size_t)len);
 	c->lineno++;
 	c->continuation = 0;
 	if (len > 0 && line[len - 1] == '\n')
@@ -1379,6 +1381,7 @@ parse_file(struct ctx *c, const char *path)
 
 	c->file = path;
 	c->lineno = 0;
+	c->digest = UTIL_FNV64;
 	c->sec = S_NONE;
 	memset(c->seen_sec, 0, sizeof c->seen_sec);
 	/* O_NOFOLLOW is not wanted: /etc symlinks are normal.  A FIFO or a
@@ -2048,6 +2051,7 @@ load_group(struct ctx *c, const char *path)
 	set_defaults(c, S_GROUP, g);
 	if (parse_file(c, g->file) == -1)
 		return;
+	g->digest = c->digest;
 	if (missing_sections(c, 1) > 0)
 		return;
 	if (g->kind == GKIND_THEMATIC && g->axis == AXIS_NONE && g->id != NULL)
@@ -2224,6 +2228,7 @@ config_load(const char *file, struct diag *d)
 			set_defaults(&c, (enum sec)i, cfg);
 	if (parse_file(&c, cfg->file) == -1)
 		goto done;
+	cfg->digest = c.digest;
 	cfg->templates_local = resolve_path(cfg->file, "templates");
 	check_global(&c);
 

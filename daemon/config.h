@@ -134,6 +134,7 @@ struct group {
 	struct poll *polls;       /* [poll NAME], in file order */
 	size_t      npolls;
 	char       *file;
+	unsigned long long digest;  /* of the file's bytes, as read */
 	int         line;         /* of [group] */
 	/* The group's mailing list (list.h, issue 20). */
 	char       *list;         /* list = ADDRESS; NULL: the organizer's
@@ -186,6 +187,7 @@ struct oauth_config {
 
 struct config {
 	char       *file;
+	unsigned long long digest;  /* of the file's bytes, as read */
 	/* [daemon] */
 	char       *state;
 	char       *repository;

@@ -2,6 +2,7 @@
  * cycle.c: one cycle of the daemon's work (see cycle.h), and the one place
  * that decides what a failing group or a failing store means.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "agenda.h"
 #include "config.h"
 #include "cycle.h"
+#include "ical.h"
 #include "inbox.h"
 #include "list.h"
 #include "log.h"
@@ -41,6 +43,180 @@ static const struct {
 	{ "list", list_group },
 	{ "polls", poll_group },
 };
+
+/* Meetings ended this long ago still have moments due: the steps look
+ * back 60 days (minutes reminders, materials); a year covers them. */
+#define DUE_LOOK_BACK   (400 * DAY)
+
+/* Which groups run this cycle, and what they tell of the next. */
+struct cycle_due {
+	unsigned char  *run;            /* per group: its steps run */
+	long long      *next;           /* per group: the earliest moment told */
+	char          **digest;         /* per group */
+	size_t          cur;            /* the group being stepped */
+	int             told;           /* its step called cycle_due() */
+	size_t          nrun;
+	int             all;            /* every group runs */
+	int             gone;           /* a group of the last cycles is gone */
+};
+
+void
+cycle_due(const struct cycle_ctx *c, long long when)
+{
+	struct cycle_due *d = c->due;
+
+	if (d == NULL)
+		return;
+	d->told = 1;
+	if (when < c->now)
+		when = c->now;
+	if (when < d->next[d->cur])
+		d->next[d->cur] = when;
+}
+
+void
+cycle_due_midnight(const struct cycle_ctx *c, const struct group *g)
+{
+	struct ical_tm tm;
+	long long to;
+
+	ical_localtime(c->now, g->timezone, &tm);
+	to = DAY - (tm.hour * 3600LL + tm.minute * 60LL + c->now % 60);
+	/* An hour early when there is time for it: a change of clocks
+	 * moves midnight by an hour, and waking early only looks again. */
+	cycle_due(c, c->now + (to > 3600 ? to - 3600 : to));
+}
+
+static int
+due_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct store_due *)a)->group_id,
+	    ((const struct store_due *)b)->group_id);
+}
+
+/* Whether the stored row r (may be NULL) lets group i rest now. */
+static int
+due_rests(const struct cycle_ctx *c, const struct store_due *r, size_t i)
+{
+	return r != NULL && strcmp(r->digest, c->due->digest[i]) == 0 &&
+	    r->ran <= c->now && c->now < r->due;
+}
+
+/* Which groups run: all when mail was read (`all`); the rows of those
+ * that run are dropped first, so that a cycle that stops half-way runs
+ * them again.  0 / -1 with *err. */
+static int
+due_begin(struct cycle_ctx *c, struct cycle_due *d, int all, char **err)
+{
+	const struct config *cfg = c->cfg;
+	struct store_due *rows = NULL, key, *r;
+	unsigned long long base, h;
+	size_t nrows = 0, i;
+	char rules[64];
+	int rc = -1;
+
+	memset(d, 0, sizeof *d);
+	d->run = xcalloc(cfg->ngroups + 1, 1);
+	d->next = xcalloc(cfg->ngroups + 1, sizeof *d->next);
+	d->digest = xcalloc(cfg->ngroups + 1, sizeof *d->digest);
+	d->all = all;
+	c->due = d;
+	snprintf(rules, sizeof rules, "%d %d %016llx", CYCLE_DUE_RULES,
+	    STORE_SCHEMA_VERSION, cfg->digest);
+	base = util_fnv64(UTIL_FNV64, rules, strlen(rules));
+	for (i = 0; i < cfg->ngroups; i++) {
+		h = cfg->groups[i].digest;
+		d->digest[i] = xasprintf("%016llx",
+		    util_fnv64(base, &h, sizeof h));
+		d->next[i] = CYCLE_NEVER;
+	}
+	if (store_due_all(c->st, &rows, &nrows, err) == -1)
+		return -1;
+	qsort(rows, nrows, sizeof *rows, due_cmp);
+	/* A group no longer configured: the rows go, and every group runs
+	 * (the site's index is written again without it). */
+	for (i = 0; i < nrows; i++)
+		if (config_group(cfg, rows[i].group_id) == NULL)
+			d->gone = d->all = all = 1;
+	for (i = 0; i < cfg->ngroups; i++) {
+		key.group_id = cfg->groups[i].id;
+		r = key.group_id == NULL ? NULL : bsearch(&key, rows, nrows,
+		    sizeof *rows, due_cmp);
+		d->run[i] = all || !due_rests(c, r, i);
+		d->nrun += d->run[i];
+	}
+	if (store_begin(c->st) == -1) {
+		*err = xstrdup("cannot begin the cycle in the state db");
+		goto out;
+	}
+	if (d->gone && store_due_forget(c->st, NULL, err) == -1)
+		goto fail;
+	for (i = 0; i < cfg->ngroups && !d->gone; i++)
+		if (d->run[i] && cfg->groups[i].id != NULL &&
+		    store_due_forget(c->st, cfg->groups[i].id, err) == -1)
+			goto fail;
+	if (store_commit(c->st) == -1) {
+		*err = xstrdup("cannot commit the cycle's start in the state db");
+		goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	store_rollback(c->st);
+out:
+	store_due_free(rows, nrows);
+	return rc;
+}
+
+/* What the groups that ran told, with their meetings' moments, kept;
+ * nothing kept when the cycle sent or deferred mail (`busy`): every
+ * group runs again next cycle.  0 / -1 with *err. */
+static int
+due_end(const struct cycle_ctx *c, int busy, char **err)
+{
+	const struct config *cfg = c->cfg;
+	struct cycle_due *d = c->due;
+	size_t i;
+
+	if (busy || d->nrun == 0)
+		return 0;
+	if (store_begin(c->st) == -1) {
+		*err = xstrdup("cannot begin to record when groups are due");
+		return -1;
+	}
+	for (i = 0; i < cfg->ngroups; i++) {
+		if (!d->run[i] || cfg->groups[i].id == NULL ||
+		    config_group(cfg, cfg->groups[i].id) != &cfg->groups[i])
+			continue;
+		if (d->next[i] > c->now && store_due_meetings(c->st,
+		    cfg->groups[i].id, c->now - DUE_LOOK_BACK, c->now,
+		    &d->next[i], err) == -1)
+			goto fail;
+		if (d->next[i] > c->now && store_due_set(c->st,
+		    cfg->groups[i].id, d->digest[i], c->now, d->next[i],
+		    err) == -1)
+			goto fail;
+	}
+	if (store_commit(c->st) == 0)
+		return 0;
+	*err = xstrdup("cannot record when groups are due");
+fail:
+	store_rollback(c->st);
+	return -1;
+}
+
+static void
+due_free(struct cycle_due *d)
+{
+	size_t i;
+
+	if (d->digest != NULL)
+		for (i = 0; d->digest[i] != NULL; i++)
+			free(d->digest[i]);
+	free(d->digest);
+	free(d->run);
+	free(d->next);
+}
 
 /* Whether the templates are what failed (outage.h, told once), for a
  * group whose step failed on its own, not the store's surroundings.
@@ -108,14 +284,16 @@ int
 cycle_groups(const struct cycle_ctx *c, const char *name,
     cycle_group_fn *step, char **err)
 {
+	struct cycle_due *d = c->due;
 	const struct group *g;
 	struct cycle_stats before;
 	char *gerr;
 	size_t i;
+	int rc;
 
 	/* One transaction for the step, each group a part of it: an idle
 	 * group costs a savepoint, not a transaction's locks. */
-	if (c->cfg->ngroups == 0)
+	if (c->cfg->ngroups == 0 || (d != NULL && d->nrun == 0))
 		return 0;
 	if (store_begin(c->st) == -1) {
 		*err = xasprintf("cannot begin step %s of group %s in the state "
@@ -124,6 +302,8 @@ cycle_groups(const struct cycle_ctx *c, const char *name,
 	}
 	for (i = 0; i < c->cfg->ngroups; i++) {
 		g = &c->cfg->groups[i];
+		if (d != NULL && !d->run[i])
+			continue;
 		before = *c->cs;
 		gerr = NULL;
 		if (store_part_begin(c->st) == -1) {
@@ -132,7 +312,15 @@ cycle_groups(const struct cycle_ctx *c, const char *name,
 			    "the state db", name, g->id);
 			return -1;
 		}
-		if (step(c, g, &gerr) == -1) {
+		if (d != NULL) {
+			d->cur = i;
+			d->told = 0;
+		}
+		rc = step(c, g, &gerr);
+		/* Silence is no promise: the group runs again next cycle. */
+		if (d != NULL && (rc == -1 || !d->told))
+			d->next[i] = c->now;
+		if (rc == -1) {
 			if (group_failed(c, name, g, &before, gerr, err) == -1)
 				return -1;
 		} else if (store_part_end(c->st, 1) == -1) {
@@ -270,6 +458,7 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	struct cycle_ctx c;
 	struct inbox_stats is;
 	struct outbox_stats os, os2;
+	struct cycle_due due;
 	int rc = 0;
 
 	memset(&cs, 0, sizeof cs);
@@ -280,6 +469,8 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	c.st = st;
 	c.now = now;
 	c.cs = &cs;
+	c.due = NULL;
+	memset(&due, 0, sizeof due);
 	store_failure_clear(st);
 	account_cycle_begin();
 	if (!outage_store_due(now)) {
@@ -292,16 +483,25 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	     * sending. */
 	    account_record(cfg, st, now, err) == -1 ||
 	    account_notice(&c, err) == -1 ||
+	    due_begin(&c, &due, is.fetched > 0 || is.applied > 0 ||
+	    is.failed > 0 || is.waiting > 0, err) == -1 ||
 	    steps_and_send(&c, stop, &os, &os2, err) == -1 ||
 	    account_record(cfg, st, now, err) == -1 ||
-	    report_calendar_write(cfg, st, now, NULL, err) == -1 ||
-	    repo_cycle(cfg, st, now, err) == -1 ||
+	    report_calendar_write_some(cfg, st, now, due.all ? NULL : due.run,
+	    NULL, err) == -1 ||
+	    repo_cycle(cfg, st, now, due.all ? NULL : due.run, err) == -1 ||
+	    due_end(&c, c.cs->queued > 0 || os.sent + os.deferred + os.failed +
+	    os2.sent + os2.deferred + os2.failed > 0, err) == -1 ||
 	    housekeeping(&c, err) == -1)
 		rc = store_failed(&c, err);
 	else {
 		summary(&cs, &is, &os, &os2, st, now);
 		write_metrics(cfg, st, now, &cs);
 	}
+	if (due.run != NULL && (due.nrun > 0 || cs.groups_failed > 0))
+		log_debug("cycle: %zu of %zu groups due", due.nrun,
+		    cfg->ngroups);
+	due_free(&due);
 	if (out != NULL)
 		*out = cs;
 	return rc;

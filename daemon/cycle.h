@@ -13,6 +13,7 @@
 struct config;
 struct group;
 struct store;
+struct cycle_due;
 
 struct cycle_stats {
 	int replies_read;
@@ -61,7 +62,31 @@ struct cycle_ctx {
 	struct store *st;
 	long long now;
 	struct cycle_stats *cs;
+	struct cycle_due *due;  /* NULL: every group runs, nothing is kept */
 };
+
+/* Idle groups are left alone.  The state keeps, per group, the digest
+ * of its file and of convened.ini, and the next moment one of its steps
+ * may act as time passes; a cycle runs the steps of a group only when
+ * its files changed, that moment came, mail was read this cycle, or the
+ * last cycle sent, deferred or failed a message (what a step decides
+ * may depend on any of that).  Each step tells, for every group it is
+ * run for, when it next wants to run with cycle_due(): a step that
+ * tells nothing has the group run every cycle, so forgetting is slow,
+ * never wrong.  Moments a whole number of days from the start or end of
+ * a stored meeting are added by the runner (store_due_meetings()), so
+ * the meeting steps need tell nothing of their leads and reminders.
+ * When a rule of what is due changes, CYCLE_DUE_RULES is raised: every
+ * group then runs once. */
+#define CYCLE_DUE_RULES 1
+#define CYCLE_NEVER     0x7fffffffffffffffLL
+
+/* The group being stepped is due again at `when` (at once, the next
+ * cycle, when it is not after now). */
+void cycle_due(const struct cycle_ctx *, long long when);
+/* ... at the next midnight of its time zone (dates it keeps: quota
+ * checkpoints, milestones, the year of its page). */
+void cycle_due_midnight(const struct cycle_ctx *, const struct group *);
 
 /* A step for one group, run inside the transaction the runner holds: 0,
  * or -1 with *err set (caller frees) when the group's work cannot be

@@ -1340,6 +1340,11 @@ list_group(const struct cycle_ctx *c, const struct group *g, char **err)
 	long long batch;
 	int n;
 
+	/* Held posts expire, requests and digests wait their hours, posts
+	 * wait for the archive: a busy list is looked at every cycle. */
+	if ((n = store_list_busy(c->st, g->id, err)) == -1)
+		return -1;
+	cycle_due(c, n ? c->now : CYCLE_NEVER);
 	if (store_posts_expire(c->st, g->id, c->now - LIST_HOLD_DAYS * DAY,
 	    c->now, err) == -1 ||
 	    store_post_stats(c->st, g->id, &ps, err) == -1 ||

@@ -331,6 +331,11 @@ milestone_group(const struct cycle_ctx *c, const struct group *g, char **err)
 {
 	size_t i;
 
+	/* Its dates are days of the group's zone. */
+	if (g->nmilestones > 0)
+		cycle_due_midnight(c, g);
+	else
+		cycle_due(c, CYCLE_NEVER);
 	/* The notices' rows name the group: it is known to the store
 	 * whatever step ran before. */
 	if (g->nmilestones > 0 && store_group_sync(c->st, g->id, g->name,

@@ -61,6 +61,8 @@ notice_bounces(const struct cycle_ctx *c, const struct group *g, char **err)
 	size_t nbad = 0, i;
 	int rc = 0;
 
+	/* Bounces come with mail read or sent, which runs every group. */
+	cycle_due(c, CYCLE_NEVER);
 	if (store_group_bouncing(c->st, g->id, &bad, &nbad, err) == -1)
 		return -1;
 	for (i = 0; i < nbad && rc == 0; i++) {

@@ -793,6 +793,23 @@ add_meeting(struct ctx *c, const struct recur_want *w)
 	return rc;
 }
 
+/* When the next occurrence comes within the horizon: the first wanted
+ * beyond it (the expansion reaches a day past it), else a day from now
+ * at the latest.  The rest of planning is days from stored meetings. */
+static void
+horizon_due(const struct cycle_ctx *cc, const struct recur_want *want,
+    size_t nwant, long long to)
+{
+	long long next = cc->now + DAY;
+	size_t i;
+
+	for (i = 0; i < nwant; i++)
+		if (want[i].o.start >= to && want[i].o.start - (to - cc->now) <
+		    next)
+			next = want[i].o.start - (to - cc->now);
+	cycle_due(cc, next);
+}
+
 int
 plan_group(const struct cycle_ctx *cc, const struct group *g, char **err)
 {
@@ -847,6 +864,7 @@ plan_group(const struct cycle_ctx *cc, const struct group *g, char **err)
 		if (!want[i].seen && want[i].o.start >= from &&
 		    want[i].o.start < to && add_meeting(&c, &want[i]) == -1)
 			goto out;
+	horizon_due(cc, want, nwant, to);
 	rc = recur_end(c.rec, err);
 	c.rec = NULL;
 out:

@@ -494,11 +494,33 @@ one_poll(const struct cycle_ctx *c, const struct group *g,
 	return 0;
 }
 
+/* The moments a poll's step acts at on its own: its close, the second
+ * tally, each candidate's start (after the last the poll is over). */
+static void
+poll_due(const struct cycle_ctx *c, const struct poll *p)
+{
+	long long closes;
+	size_t i;
+
+	if (poll_closes_at(p, &closes) == -1)
+		return;
+	if (closes > c->now)
+		cycle_due(c, closes);
+	if (closes + POLL_REMINDER_DAYS * DAY > c->now)
+		cycle_due(c, closes + POLL_REMINDER_DAYS * DAY);
+	for (i = 0; i < p->ncandidates; i++)
+		if (poll_candidate_utc(p, i) > c->now)
+			cycle_due(c, poll_candidate_utc(p, i));
+}
+
 int
 poll_group(const struct cycle_ctx *c, const struct group *g, char **err)
 {
 	size_t i;
 
+	cycle_due(c, CYCLE_NEVER);
+	for (i = 0; i < g->npolls; i++)
+		poll_due(c, &g->polls[i]);
 	if (g->npolls > 0 && store_group_sync(c->st, g->id, g->name, c->now,
 	    err) == -1)
 		return -1;

@@ -843,6 +843,8 @@ present_group(const struct cycle_ctx *c, const struct group *g, char **err)
 	size_t n = 0, i;
 	int rc = 0;
 
+	/* Its moments are days from its meetings' starts and ends. */
+	cycle_due(c, CYCLE_NEVER);
 	if (store_plan_meetings(c->st, g->id, now - LOOK_BACK, now + lead + 1,
 	    &rows, &n, err) == -1)
 		return -1;

@@ -468,6 +468,8 @@ quota_group(const struct cycle_ctx *c, const struct group *g, char **err)
 	 * its planning failed this cycle. */
 	if (store_group_sync(c->st, g->id, g->name, c->now, err) == -1)
 		return -1;
+	/* Checkpoints and the year are dates of the group's zone. */
+	cycle_due_midnight(c, g);
 	ical_localtime(c->now, g->timezone, &tm);
 	if (checkpoint(c, g, &tm, err) == -1)
 		return -1;

@@ -126,6 +126,10 @@ git_setup(void)
 	/* The repository is the configured one, owned by convened's user
 	 * or by whoever installed it: no ownership check to fail on. */
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	/* Every tree and commit is built from objects just written or read
+	 * here: looking each one up again (a file open per entry of every
+	 * tree) was two thirds of a commit's time. */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
 	done = 1;
 }
 
@@ -445,9 +449,16 @@ out:
 	return rc;
 }
 
-int
-repo_flush(const struct config *cfg, struct store *st, long long now,
-    int *commits, char **err)
+/* Files nobody journaled (an admin's, a plain directory's) are looked
+ * for this often: the look is a stat of every file of the history, the
+ * most a cycle with nothing to do would otherwise cost. */
+#define SWEEP_EVERY     (60 * 60)
+#define SWEEP_MARK      "repository-sweep"
+
+/* repo_flush(), sweeping or not. */
+static int
+flush(const struct config *cfg, struct store *st, long long now,
+    int *commits, int sweep_too, char **err)
 {
 	git_repository *r;
 	git_index *ix = NULL;
@@ -463,7 +474,7 @@ repo_flush(const struct config *cfg, struct store *st, long long now,
 	while ((rc = commit_next(cfg, st, r, ix, now, &n, err)) == 1)
 		;
 	if (rc == 0)
-		rc = sweep(cfg, r, ix, now, &n, err) == -1 ? 1 : 0;
+		rc = sweep_too && sweep(cfg, r, ix, now, &n, err) == -1 ? 1 : 0;
 	else
 		rc = rc == -2 ? 1 : -1;
 	if (n > 0)
@@ -475,6 +486,25 @@ out:
 	git_index_free(ix);
 	git_repository_free(r);
 	return rc;
+}
+
+int
+repo_flush(const struct config *cfg, struct store *st, long long now,
+    int *commits, char **err)
+{
+	return flush(cfg, st, now, commits, 1, err);
+}
+
+/* Whether the sweep is due: 1, 0, or -1 with *err. */
+static int
+sweep_due(struct store *st, long long now, char **err)
+{
+	long long at = 0;
+	int rc;
+
+	if ((rc = store_mark_get(st, SWEEP_MARK, &at, err)) != 1)
+		return rc == 0 ? 1 : -1;
+	return now < at || now - at >= SWEEP_EVERY;
 }
 
 /* ---- publishing ---- */
@@ -606,10 +636,10 @@ out:
 
 int
 repo_cycle(const struct config *cfg, struct store *st, long long now,
-    char **err)
+    const unsigned char *only, char **err)
 {
 	char *why = NULL;
-	int due, rc;
+	int due, rc, sweep_too;
 
 	/* The repository itself down is told by what writes the records
 	 * (outage.h); its history waits for it, and is not told twice. */
@@ -621,12 +651,18 @@ repo_cycle(const struct config *cfg, struct store *st, long long now,
 		return -1;
 	if (due == OUTAGE_WAIT)
 		return 0;
-	if ((rc = site_write(cfg, st, now, &why, err)) == -1)
+	if ((rc = site_write_some(cfg, st, now, only, &why, err)) == -1)
 		return -1;
-	if (rc == 0 && (rc = repo_flush(cfg, st, now, NULL, &why)) == -1) {
+	if (rc == 0 && (sweep_too = sweep_due(st, now, err)) == -1)
+		return -1;
+	if (rc == 0 && (rc = flush(cfg, st, now, NULL, sweep_too, &why)) ==
+	    -1) {
 		*err = why;
 		return -1;
 	}
+	if (rc == 0 && sweep_too && store_mark_set(st, SWEEP_MARK, now,
+	    err) == -1)
+		return -1;
 	if (rc == 1) {
 		rc = outage_failed(cfg, st, OUTAGE_HISTORY, why, now, err);
 		free(why);

@@ -90,13 +90,14 @@ int repo_flush(const struct config *, struct store *, long long now,
 int repo_publish(const struct config *, struct store *, long long now,
         char **err);
 
-/* The cycle's step: the site written (site.h) when something changed,
+/* The cycle's step: the site written (site.h) when something changed
+ * (the pages of the groups whose byte in only is set; only NULL: all),
  * the journal flushed, the remote pushed.  Nothing while the repository
  * is down (OUTAGE_REPOSITORY: the journal waits); a site or a history
  * that cannot be written is an outage of OUTAGE_HISTORY, told once, and
  * stops nothing else.  0, or -1 when the
  * store failed (*err set). */
 int repo_cycle(const struct config *, struct store *, long long now,
-        char **err);
+        const unsigned char *only, char **err);
 
 #endif

@@ -1323,10 +1323,18 @@ int
 report_calendar_write(const struct config *cfg, struct store *st,
     long long now, int *written, char **err)
 {
+	return report_calendar_write_some(cfg, st, now, NULL, written, err);
+}
+
+int
+report_calendar_write_some(const struct config *cfg, struct store *st,
+    long long now, const unsigned char *only, int *written, char **err)
+{
 	size_t i;
 
 	for (i = 0; i < cfg->ngroups; i++)
-		if (group_feed(cfg, st, &cfg->groups[i], now, written, err) == -1)
+		if ((only == NULL || only[i]) && group_feed(cfg, st,
+		    &cfg->groups[i], now, written, err) == -1)
 			return -1;
 	return 0;
 }

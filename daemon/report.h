@@ -71,5 +71,9 @@ char *report_calendar(const struct config *, struct store *,
  * store failed (*err set, caller frees). */
 int report_calendar_write(const struct config *, struct store *,
         long long now, int *written, char **err);
+/* The same for the groups whose byte in only is set (only NULL: all of
+ * them), as a cycle that ran only those (cycle.h) does. */
+int report_calendar_write_some(const struct config *, struct store *,
+        long long now, const unsigned char *only, int *written, char **err);
 
 #endif

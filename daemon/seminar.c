@@ -274,6 +274,9 @@ seminar_group(const struct cycle_ctx *c, const struct group *g, char **err)
 	size_t nrows = 0, nreg = 0, i;
 	int rc = -1;
 
+	/* Seats move on answers; the announcement is a day count from
+	 * the meeting's start. */
+	cycle_due(c, CYCLE_NEVER);
 	for (i = 0; i < g->nseries && !seminar_open(&g->series[i]); i++)
 		;
 	if (i == g->nseries)

@@ -136,9 +136,36 @@ struct site {
 	const struct config *cfg;
 	struct store *st;
 	long long now;
+	const unsigned char *only;      /* groups rendered; NULL: all */
 	struct page *v;
 	size_t n, cap;
 };
+
+/* Whether the file or directory at path (below site/) is a group's that
+ * was not rendered this time, and so stays as it is. */
+static int
+not_rendered(const struct site *s, const char *path, int dir)
+{
+	const struct group *g;
+	const char *id = path;
+	char *own;
+	size_t n;
+	int keep;
+
+	if (s->only == NULL)
+		return 0;
+	if (dir && strncmp(path, "files/", 6) == 0 && strchr(path + 6, '/') ==
+	    NULL)
+		id = path + 6;
+	else if (dir || strchr(path, '/') != NULL || (n = strlen(path)) < 6 ||
+	    strcmp(path + n - 5, ".html") != 0)
+		return 0;
+	own = dir ? xstrdup(id) : xasprintf("%.*s", (int)(strlen(id) - 5), id);
+	g = config_group(s->cfg, own);
+	keep = g != NULL && !s->only[g - s->cfg->groups];
+	free(own);
+	return keep;
+}
 
 static void
 add_page(struct site *s, char *path, char *data, size_t len, char *src)
@@ -880,6 +907,10 @@ prune(const struct site *s, int dirfd, const char *prefix, int dry)
 		if (e->d_name[0] == '.')
 			continue;
 		path = xasprintf("%s%s", prefix, e->d_name);
+		if (not_rendered(s, path, e->d_type == DT_DIR)) {
+			free(path);
+			continue;
+		}
 		if (e->d_type == DT_DIR) {
 			int sub = openat(dirfd, e->d_name, O_DIRECTORY |
 			    O_NOFOLLOW | O_RDONLY | O_CLOEXEC);
@@ -940,14 +971,26 @@ int
 site_write(const struct config *cfg, struct store *st, long long now,
     char **werr, char **err)
 {
+	return site_write_some(cfg, st, now, NULL, werr, err);
+}
+
+int
+site_write_some(const struct config *cfg, struct store *st, long long now,
+    const unsigned char *only, char **werr, char **err)
+{
 	struct site s;
 	size_t i;
 	int root, rc = -1;
 
+	for (i = 0; only != NULL && i < cfg->ngroups && !only[i]; i++)
+		;
+	if (only != NULL && i == cfg->ngroups)
+		return 0;
 	memset(&s, 0, sizeof s);
 	s.cfg = cfg;
 	s.st = st;
 	s.now = now;
+	s.only = only;
 	if (archive_group_dir(cfg->repository, SITE_DIR, &root, werr) !=
 	    ARCHIVE_OK)
 		return 1;
@@ -955,7 +998,8 @@ site_write(const struct config *cfg, struct store *st, long long now,
 	    strlen(style_css), NULL);
 	index_page(&s);
 	for (i = 0; i < cfg->ngroups; i++)
-		if (group_page(&s, &cfg->groups[i], err) == -1)
+		if ((only == NULL || only[i]) && group_page(&s, &cfg->groups[i],
+		    err) == -1)
 			goto out;
 	rc = apply(&s, root, werr, err);
 out:

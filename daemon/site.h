@@ -43,4 +43,10 @@ struct store;
 int site_write(const struct config *, struct store *, long long now,
         char **werr, char **err);
 
+/* The same, rendering only the pages of the groups whose byte in only
+ * is set (only NULL: all), and the index; the other groups' files stay
+ * as they are.  0 at once when no byte is set. */
+int site_write_some(const struct config *, struct store *, long long now,
+        const unsigned char *only, char **werr, char **err);
+
 #endif

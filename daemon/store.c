@@ -499,6 +499,24 @@ static const char migration_15[] =
 	"CREATE INDEX registrations_email ON registrations (email, at);"
 	"CREATE INDEX registrations_group ON registrations (group_id, state);";
 
+/* What the cycle remembers of each group to leave it alone while
+ * nothing is due (cycle.h): the digest of its configuration and of the
+ * global one, the cycle that last ran its steps, and the next moment
+ * any step of it may do something.  A group without a row is run. */
+static const char migration_16[] =
+	"CREATE TABLE group_due ("
+	"  group_id TEXT PRIMARY KEY NOT NULL,"
+	"  digest   TEXT NOT NULL,"
+	"  ran      INTEGER NOT NULL,"
+	"  due      INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	/* When something done now and then was last done (the
+	 * repository's sweep for files nobody journaled). */
+	"CREATE TABLE cycle_marks ("
+	"  name TEXT PRIMARY KEY NOT NULL,"
+	"  at   INTEGER NOT NULL"
+	") WITHOUT ROWID;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
@@ -515,6 +533,7 @@ static const char *const migrations[] = {
 	migration_13,
 	migration_14,
 	migration_15,
+	migration_16,
 };
 
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -655,6 +674,14 @@ enum stmt_id {
 	ST_REG_COUNT_ADDR,
 	ST_REG_GROUP,
 	ST_REG_FIRST_WAITING,
+	ST_DUE_ALL,
+	ST_DUE_SET,
+	ST_DUE_FORGET,
+	ST_DUE_FORGET_ALL,
+	ST_DUE_ANCHORS,
+	ST_LIST_BUSY,
+	ST_MARK_GET,
+	ST_MARK_SET,
 	ST__COUNT
 };
 
@@ -1263,6 +1290,36 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_REG_FIRST_WAITING] =
 	"SELECT email FROM registrations WHERE meeting_uid = ?1"
 	"  AND state = 'waiting' ORDER BY rowid LIMIT 1",
+
+	[ST_MARK_GET] =
+	"SELECT at FROM cycle_marks WHERE name = ?1",
+
+	[ST_MARK_SET] =
+	"INSERT OR REPLACE INTO cycle_marks (name, at) VALUES (?1, ?2)",
+
+	[ST_DUE_ALL] =
+	"SELECT group_id, digest, ran, due FROM group_due",
+
+	[ST_DUE_SET] =
+	"INSERT OR REPLACE INTO group_due (group_id, digest, ran, due)"
+	"  VALUES (?1, ?2, ?3, ?4)",
+
+	[ST_DUE_FORGET] =
+	"DELETE FROM group_due WHERE group_id = ?1",
+
+	[ST_DUE_FORGET_ALL] =
+	"DELETE FROM group_due",
+
+	[ST_DUE_ANCHORS] =
+	"SELECT start, end FROM meetings WHERE group_id = ?1 AND end >= ?2",
+
+	/* Held posts, relayed posts not archived yet, readers of digests:
+	 * what the list step does on its own as time passes. */
+	[ST_LIST_BUSY] =
+	"SELECT EXISTS (SELECT 1 FROM list_posts WHERE group_id = ?1"
+	"  AND (state = 'held' OR (state = 'relayed' AND NOT archived)))"
+	"  OR EXISTS (SELECT 1 FROM list_readers WHERE group_id = ?1"
+	"  AND delivery = 'digest')",
 
 	[ST_NOTICE_PUT] =
 	"INSERT INTO notices_sent (kind, recipient, meeting_uid, sender, at,"
@@ -4952,4 +5009,160 @@ store_registrants_free(struct store_registrant *v, size_t n)
 		free(v[i].state);
 	}
 	free(v);
+}
+
+/* ---- what is due (cycle.h) ---- */
+
+int
+store_due_all(struct store *s, struct store_due **out, size_t *n, char **err)
+{
+	sqlite3_stmt *st;
+	struct store_due *v = NULL;
+	size_t nv = 0;
+	int rc;
+
+	if ((st = stmt_get(s, ST_DUE_ALL, "")) == NULL)
+		return dberr(s, err, xstrdup("cannot read when groups are due"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, nv + 1, sizeof *v);
+		v[nv].group_id = col_dup(st, 0);
+		v[nv].digest = col_dup(st, 1);
+		v[nv].ran = (long long)sqlite3_column_int64(st, 2);
+		v[nv].due = (long long)sqlite3_column_int64(st, 3);
+		if (v[nv].group_id == NULL || v[nv].digest == NULL) {
+			free(v[nv].group_id);
+			free(v[nv].digest);
+			continue;
+		}
+		nv++;
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		store_due_free(v, nv);
+		return dberr(s, err, xstrdup("cannot read when groups are due"));
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+void
+store_due_free(struct store_due *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].group_id);
+		free(v[i].digest);
+	}
+	free(v);
+}
+
+int
+store_due_set(struct store *s, const char *group_id, const char *digest,
+    long long ran, long long due, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_DUE_SET, "ttll", group_id, digest, ran,
+	    due)) < 0)
+		return dberr(s, err, xasprintf("cannot record when group %s is "
+		    "due", group_id));
+	return 0;
+}
+
+int
+store_due_forget(struct store *s, const char *group_id, char **err)
+{
+	int rc;
+
+	rc = group_id == NULL ? run_stmt(s, stmt_get(s, ST_DUE_FORGET_ALL, "")) :
+	    run_stmt(s, stmt_get(s, ST_DUE_FORGET, "t", group_id));
+	if (rc < 0)
+		return dberr(s, err, xasprintf("cannot forget when %s %s due",
+		    group_id ? group_id : "the groups", group_id ? "is" : "are"));
+	return 0;
+}
+
+/* The first moment after now that is a whole number of days from a. */
+static long long
+next_on_days(long long a, long long now)
+{
+	long long k = (now - a) / DAY;
+
+	if (a + k * DAY <= now)
+		k++;
+	while (a + (k - 1) * DAY > now)
+		k--;
+	return a + k * DAY;
+}
+
+int
+store_due_meetings(struct store *s, const char *group_id, long long since,
+    long long now, long long *due, char **err)
+{
+	sqlite3_stmt *st;
+	long long t;
+	int rc, i;
+
+	if ((st = stmt_get(s, ST_DUE_ANCHORS, "tl", group_id, since)) == NULL)
+		return dberr(s, err, xasprintf("cannot read the meetings of %s",
+		    group_id));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		for (i = 0; i < 2; i++) {
+			t = next_on_days((long long)sqlite3_column_int64(st, i),
+			    now);
+			if (t < *due)
+				*due = t;
+		}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		return dberr(s, err, xasprintf("cannot read the meetings of %s",
+		    group_id));
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+store_list_busy(struct store *s, const char *group_id, char **err)
+{
+	sqlite3_stmt *st;
+	int rc, busy;
+
+	rc = one_row(s, st = stmt_get(s, ST_LIST_BUSY, "t", group_id));
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot read the list of %s",
+		    group_id));
+	busy = rc == 1 && sqlite3_column_int(st, 0) != 0;
+	if (rc == 1)
+		sqlite3_reset(st);
+	return busy;
+}
+
+int
+store_mark_get(struct store *s, const char *name, long long *at, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = one_row(s, st = stmt_get(s, ST_MARK_GET, "t", name));
+	if (rc == -1)
+		return dberr(s, err, xasprintf("cannot read when %s was last "
+		    "done", name));
+	if (rc == 1) {
+		*at = (long long)sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int
+store_mark_set(struct store *s, const char *name, long long at, char **err)
+{
+	if (run_stmt(s, stmt_get(s, ST_MARK_SET, "tl", name, at)) < 0)
+		return dberr(s, err, xasprintf("cannot record when %s was done",
+		    name));
+	return 0;
 }

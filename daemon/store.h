@@ -24,7 +24,7 @@
 
 struct store;                                   /* opaque */
 
-#define STORE_SCHEMA_VERSION 15
+#define STORE_SCHEMA_VERSION 16
 
 /* What is at path, told from the file's first bytes without SQLite and
  * without changing anything on disk. */
@@ -1020,5 +1020,42 @@ char *store_registration_first_waiting(struct store *, const char *uid,
 int  store_group_registrants(struct store *, const char *group_id,
          struct store_registrant **out, size_t *n, char **err);
 void store_registrants_free(struct store_registrant *, size_t);
+
+/* ---- what is due (cycle.h) ---- */
+
+/* A group's row: the digest of its configuration when its steps last
+ * ran (at `ran`), and the next moment one of them may act on its own. */
+struct store_due {
+	char      *group_id;
+	char      *digest;
+	long long  ran;
+	long long  due;
+};
+/* Every row, in *out (caller frees with store_due_free()).  0 / -1. */
+int  store_due_all(struct store *, struct store_due **out, size_t *n,
+         char **err);
+void store_due_free(struct store_due *, size_t n);
+int  store_due_set(struct store *, const char *group_id, const char *digest,
+         long long ran, long long due, char **err);
+/* The group's row dropped (group_id NULL: every row), so that its steps
+ * run at the next cycle.  0 / -1. */
+int  store_due_forget(struct store *, const char *group_id, char **err);
+/* *due lowered to the first moment after now a whole number of days
+ * from the start or the end of one of the group's stored meetings that
+ * ended at `since` or later: every threshold the meeting steps keep
+ * (leads, reminders, grace periods, look-backs) is such a moment.
+ * 0 / -1. */
+int  store_due_meetings(struct store *, const char *group_id,
+         long long since, long long now, long long *due, char **err);
+/* 1 when the group's list has something to do as time passes (held
+ * posts, relayed posts not yet archived, readers of digests), 0 when
+ * not, -1 on error. */
+int  store_list_busy(struct store *, const char *group_id, char **err);
+
+/* When the thing named was last done: 1 with *at, 0 when never, -1. */
+int  store_mark_get(struct store *, const char *name, long long *at,
+         char **err);
+int  store_mark_set(struct store *, const char *name, long long at,
+         char **err);
 
 #endif

@@ -555,6 +555,16 @@ str_hash32(const char *s)
 	return h;
 }
 
+unsigned long long
+util_fnv64(unsigned long long h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	return h;
+}
+
 void
 str_split_list(const char *s, char ***v, size_t *n)
 {

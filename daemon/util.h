@@ -123,6 +123,10 @@ void  str_lower(char *);
 /* FNV-1a: a short stable tag of a string for Message-IDs (never for
  * anything an attacker could profit from colliding). */
 uint32_t str_hash32(const char *);
+/* FNV-1a, 64 bits, of n bytes on from h (start with UTIL_FNV64): tells
+ * a file that changed from one that did not (config.h's digests). */
+#define UTIL_FNV64 0xcbf29ce484222325ULL
+unsigned long long util_fnv64(unsigned long long h, const void *, size_t n);
 
 /* A comma-separated list: each item trimmed, empty ones dropped.
  * Appends to *v (count *n); items are the caller's to free. */
