@@ -460,10 +460,23 @@ static int
 flush(const struct config *cfg, struct store *st, long long now,
     int *commits, int sweep_too, char **err)
 {
+	struct store_repo_change c;
 	git_repository *r;
 	git_index *ix = NULL;
 	int n = 0, rc;
 
+	/* Nothing journaled and no sweep: the history is not opened (an
+	 * idle cycle's most costly step otherwise). */
+	if (!sweep_too) {
+		if ((rc = store_repo_next(st, &c, err)) == -1)
+			return -1;
+		store_repo_change_clear(&c);
+		if (rc == 0) {
+			if (commits != NULL)
+				*commits = 0;
+			return 0;
+		}
+	}
 	if ((r = repo_open(cfg, err)) == NULL)
 		return 1;
 	if (git_repository_index(&ix, r) != 0 || git_index_read(ix, 0) != 0) {
