@@ -60,7 +60,7 @@ setup(void **state)
 	put_group(fx, "20-bb.ini", "bb", "es");
 	memset(&cs, 0, sizeof cs);
 	ctx = (struct cycle_ctx){ fx->cfg, fx->st, tl_utc("2021-03-01 12:00"),
-	    &cs };
+	    &cs, NULL };
 	return 0;
 }
 
@@ -197,6 +197,91 @@ test_store_failure_stops(void **state)
 	free(log);
 }
 
+/* The row the cycle kept for group id: its `ran` and `due` in *ran and
+ * *due; fails when there is none. */
+static void
+due_row(struct tl_ws *fx, const char *id, long long *ran, long long *due)
+{
+	struct store_due *v = NULL;
+	size_t n = 0, i;
+	char *err = NULL;
+	int found = 0;
+
+	assert_int_equal(store_due_all(fx->st, &v, &n, &err), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].group_id, id) == 0) {
+			*ran = v[i].ran;
+			*due = v[i].due;
+			found = 1;
+		}
+	store_due_free(v, n);
+	if (!found)
+		fail_msg("no due row for %s", id);
+}
+
+static void
+once_at(struct tl_ws *fx, const char *when)
+{
+	struct cycle_stats st;
+	char *err = NULL;
+
+	memset(&st, 0, sizeof st);
+	if (cycle_run(fx->cfg, fx->st, tl_utc(when), 0, NULL, &st, &err) != 0)
+		fail_msg("cycle_run: %s", err);
+	assert_int_equal(st.queued, 0);
+}
+
+/* An idle group is left alone until its file changes or its moment
+ * comes: the meeting of 17 March at 15:00 in Montevideo (18:00 UTC)
+ * makes 18:00 UTC of every day a moment, before the zone's midnight. */
+static void
+test_idle_groups_rest(void **state)
+{
+	struct tl_ws *fx = *state;
+	long long ran, due;
+
+	once_at(fx, "2021-02-10 12:00");
+	due_row(fx, "aa", &ran, &due);
+	assert_true(ran == tl_utc("2021-02-10 12:00"));
+	assert_true(due == tl_utc("2021-02-10 18:00"));
+	assert_int_equal(store_meeting_exists(fx->st,
+	    "aa-once-20210317@example.org", NULL), 1);
+
+	/* Nothing changed, nothing due: neither group is run. */
+	once_at(fx, "2021-02-10 13:00");
+	due_row(fx, "aa", &ran, &due);
+	assert_true(ran == tl_utc("2021-02-10 12:00"));
+	due_row(fx, "bb", &ran, &due);
+	assert_true(ran == tl_utc("2021-02-10 12:00"));
+
+	/* bb's file changes: bb alone runs. */
+	tl_ws_group(fx, "20-bb.ini", "; edited\n[group]\nid = bb\nname = bb\n"
+	    "kind = discussion\nlanguage = es\n"
+	    "timezone = America/Montevideo\n"
+	    "[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
+	    "coordinator = yes\n"
+	    "[member luis@cepal.example.org]\nname = Luis\n"
+	    "role = secretariat\ncoordinator = yes\n"
+	    "[series once]\nsummary = Única\nstart = 2021-03-17 15:00\n"
+	    "duration = 90\n");
+	once_at(fx, "2021-02-10 13:30");
+	due_row(fx, "aa", &ran, &due);
+	assert_true(ran == tl_utc("2021-02-10 12:00"));
+	due_row(fx, "bb", &ran, &due);
+	assert_true(ran == tl_utc("2021-02-10 13:30"));
+
+	/* The moment comes: both run, and the next is a day on. */
+	once_at(fx, "2021-02-10 18:00");
+	due_row(fx, "aa", &ran, &due);
+	assert_true(ran == tl_utc("2021-02-10 18:00"));
+	assert_true(due == tl_utc("2021-02-10 19:30"));
+
+	/* A clock set back runs them again rather than trust the rows. */
+	once_at(fx, "2021-02-09 12:00");
+	due_row(fx, "bb", &ran, &due);
+	assert_true(ran == tl_utc("2021-02-09 12:00"));
+}
+
 int
 main(void)
 {
@@ -204,6 +289,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_broken_group_passed_over,
 		    setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_store_failure_stops,
+		    setup, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_groups_rest,
 		    setup, tl_teardown),
 	};
 	int rc = cmocka_run_group_tests_name("cycle", tests, NULL, NULL);
