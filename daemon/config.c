@@ -414,6 +414,7 @@ struct ctx {
 	int             continuation;   /* that line was an indented value */
 	int             global;         /* the global file, not a group file */
 	unsigned long long digest;      /* of the lines read so far */
+	struct stat     st;             /* of the file, before reading */
 
 	enum sec        sec;
 	char           *secname;        /* "member ana@x", for messages */
@@ -479,6 +480,8 @@ diag_note(struct diag *d, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (d->no_notes)
+		return;
 	d->notes = xreallocarray(d->notes, d->nnotes + 1, sizeof *d->notes);
 	va_start(ap, fmt);
 	d->notes[d->nnotes++] = diag_vformat(file, line, "", fmt, ap);
@@ -1000,14 +1003,18 @@ set_defaults(struct ctx *c, enum sec sec, void *obj)
 			store(c, &keys[i], obj, keys[i].def);
 }
 
+static void kept_find(void);
+static const struct key *kept_keys[S_SKIP + 1][NKEYS];
+static size_t nkept_keys[S_SKIP + 1];
+
 static void
 forget_all(enum sec sec, void *obj)
 {
 	size_t i;
 
-	for (i = 0; i < NKEYS; i++)
-		if (keys[i].sec == sec)
-			forget(&keys[i], obj);
+	kept_find();
+	for (i = 0; i < nkept_keys[sec]; i++)
+		forget(kept_keys[sec][i], obj);
 }
 
 /* ---- sections ---------------------------------------------------------- */
@@ -1401,6 +1408,7 @@ parse_file(struct ctx *c, const char *path)
 			fclose(c->fp);
 			return -1;
 		}
+		c->st = st;
 	}
 	ini_parse_stream(reader, c, handler, c);
 	section_end(c);
@@ -2207,8 +2215,505 @@ check_groups(struct ctx *c)
 	}
 }
 
+/* Everything a group owns. */
+static void
+group_free(struct group *g)
+{
+	size_t j;
+
+	for (j = 0; j < g->nmembers; j++) {
+		forget_all(S_MEMBER, &g->members[j]);
+		free(g->members[j].email);
+	}
+	for (j = 0; j < g->nseries; j++) {
+		forget_all(S_SERIES, &g->series[j]);
+		free(g->series[j].name);
+	}
+	for (j = 0; j < g->nguests; j++) {
+		forget_all(S_GUEST, &g->guests[j]);
+		free(g->guests[j].email);
+	}
+	free(g->guests);
+	for (j = 0; j < g->nmilestones; j++) {
+		forget_all(S_MILESTONE, &g->milestones[j]);
+		free(g->milestones[j].name);
+	}
+	free(g->milestones);
+	for (j = 0; j < g->npolls; j++) {
+		forget_all(S_POLL, &g->polls[j]);
+		free(g->polls[j].name);
+	}
+	free(g->polls);
+	forget_all(S_GROUP, g);
+	free(g->members);
+	free(g->series);
+	free(g->file);
+}
+
+/* ---- the parsed groups kept between runs -------------------------------- */
+
+/* `once` runs every minute or so and reads every group file each time:
+ * at a thousand groups, reading them was nine tenths of an idle run.
+ * What a group file gave is kept beside the state db, with the file's
+ * identity (device, inode, size, modification and change times), and
+ * taken again while the file and convened.ini are as they were.  The
+ * cache is convened's own file, but still read as hostile: anything out
+ * of bounds or of the wrong shape drops the whole cache, and the files
+ * are read instead.  `check` never uses it. */
+#define CACHE_MAGIC     "CNVDGC01"
+#define CACHE_MAX       (256u << 20)
+
+struct cache_in {
+	const unsigned char *p, *end;
+	int bad;
+};
+
+static void
+put_u64(struct buf *b, unsigned long long v)
+{
+	buf_add(b, &v, sizeof v);
+}
+
+static void
+put_u32(struct buf *b, unsigned v)
+{
+	buf_add(b, &v, sizeof v);
+}
+
+static void
+put_str(struct buf *b, const char *s)
+{
+	put_u32(b, s == NULL ? 0xffffffffu : (unsigned)strlen(s));
+	if (s != NULL)
+		buf_add(b, s, strlen(s));
+}
+
+static unsigned long long
+get_u64(struct cache_in *in)
+{
+	unsigned long long v = 0;
+
+	if (in->bad || (size_t)(in->end - in->p) < sizeof v) {
+		in->bad = 1;
+		return 0;
+	}
+	memcpy(&v, in->p, sizeof v);
+	in->p += sizeof v;
+	return v;
+}
+
+static unsigned
+get_u32(struct cache_in *in)
+{
+	unsigned v = 0;
+
+	if (in->bad || (size_t)(in->end - in->p) < sizeof v) {
+		in->bad = 1;
+		return 0;
+	}
+	memcpy(&v, in->p, sizeof v);
+	in->p += sizeof v;
+	return v;
+}
+
+/* A count of at most most items. */
+static size_t
+get_count(struct cache_in *in, size_t most)
+{
+	unsigned n = get_u32(in);
+
+	if (n > most)
+		in->bad = 1;
+	return in->bad ? 0 : n;
+}
+
+/* A string as the loader leaves them: no NUL, CR nor LF. */
+static char *
+get_str(struct cache_in *in)
+{
+	unsigned n = get_u32(in);
+	char *s;
+
+	if (in->bad || n == 0xffffffffu)
+		return NULL;
+	if ((size_t)(in->end - in->p) < n) {
+		in->bad = 1;
+		return NULL;
+	}
+	s = xstrndup((const char *)in->p, n);
+	if (strlen(s) != n || strpbrk(s, "\r\n") != NULL) {
+		free(s);
+		in->bad = 1;
+		return NULL;
+	}
+	in->p += n;
+	return s;
+}
+
+/* The keys of each section that hold something, each field once (two
+ * keys may fill one field), found once. */
+
+static void
+kept_find(void)
+{
+	static int done;
+	const struct key *k, *o;
+	int dup;
+
+	if (done)
+		return;
+	for (k = keys; k < keys + NKEYS; k++) {
+		if (types[k->type].store == V_NONE)
+			continue;
+		for (dup = 0, o = keys; o < k && !dup; o++)
+			dup = o->sec == k->sec && o->off == k->off &&
+			    types[o->type].store != V_NONE;
+		if (!dup)
+			kept_keys[k->sec][nkept_keys[k->sec]++] = k;
+	}
+	done = 1;
+}
+
+static void
+put_obj(struct buf *b, enum sec sec, void *obj)
+{
+	size_t i, j, n;
+
+	kept_find();
+	for (i = 0; i < nkept_keys[sec]; i++) {
+		const struct key *k = kept_keys[sec][i];
+
+		if (k->cap == 0 && types[k->type].store == V_TEXT)
+			put_str(b, *(char **)field(obj, k->off));
+		else if (k->cap == 0)
+			put_u32(b, (unsigned)*(int *)field(obj, k->off));
+		else {
+			n = *(size_t *)field(obj, k->off_n);
+			put_u32(b, (unsigned)n);
+			for (j = 0; j < n; j++)
+				if (types[k->type].store == V_TEXT)
+					put_str(b, (*(char ***)field(obj,
+					    k->off))[j]);
+				else
+					put_u32(b, (unsigned)((int *)field(obj,
+					    k->off))[j]);
+		}
+	}
+}
+
+static void
+get_obj(struct cache_in *in, enum sec sec, void *obj)
+{
+	size_t i, j, n;
+
+	kept_find();
+	for (i = 0; i < nkept_keys[sec] && !in->bad; i++) {
+		const struct key *k = kept_keys[sec][i];
+
+		if (k->cap == 0 && types[k->type].store == V_TEXT)
+			*(char **)field(obj, k->off) = get_str(in);
+		else if (k->cap == 0)
+			*(int *)field(obj, k->off) = (int)get_u32(in);
+		else {
+			n = get_count(in, k->cap);
+			for (j = 0; j < n && !in->bad; j++) {
+				if (types[k->type].store == V_TEXT) {
+					char ***list = field(obj, k->off);
+
+					*list = xreallocarray(*list, j + 1,
+					    sizeof **list);
+					(*list)[j] = get_str(in);
+				} else
+					((int *)field(obj, k->off))[j] =
+					    (int)get_u32(in);
+				*(size_t *)field(obj, k->off_n) = j + 1;
+			}
+		}
+	}
+}
+
+/* The objects of one kind of section: their header's argument (an
+ * address or a name), their line, their keys. */
+#define PUT_OBJS(b, sec, v, n, arg) do {                                \
+	size_t i_;                                                      \
+	put_u32((b), (unsigned)(n));                                    \
+	for (i_ = 0; i_ < (n); i_++) {                                  \
+		put_str((b), (v)[i_].arg);                              \
+		put_u32((b), (unsigned)(v)[i_].line);                   \
+		put_obj((b), (sec), &(v)[i_]);                          \
+	}                                                               \
+} while (0)
+
+#define GET_OBJS(in, sec, v, n, arg) do {                               \
+	size_t i_, n_ = get_count((in), 100000);                        \
+	(v) = xcalloc(n_ + 1, sizeof *(v));                             \
+	for (i_ = 0; i_ < n_ && !(in)->bad; i_++) {                     \
+		(n) = i_ + 1;                                           \
+		(v)[i_].arg = get_str(in);                              \
+		(v)[i_].line = (int)get_u32(in);                        \
+		get_obj((in), (sec), &(v)[i_]);                         \
+		if ((v)[i_].arg == NULL)                                \
+			(in)->bad = 1;                                  \
+	}                                                               \
+} while (0)
+
+static void
+put_group(struct buf *b, const struct group *g)
+{
+	put_obj(b, S_GROUP, (void *)g);
+	put_u64(b, g->digest);
+	put_u32(b, (unsigned)g->line);
+	PUT_OBJS(b, S_MEMBER, g->members, g->nmembers, email);
+	PUT_OBJS(b, S_SERIES, g->series, g->nseries, name);
+	PUT_OBJS(b, S_GUEST, g->guests, g->nguests, email);
+	PUT_OBJS(b, S_MILESTONE, g->milestones, g->nmilestones, name);
+	PUT_OBJS(b, S_POLL, g->polls, g->npolls, name);
+}
+
+/* 0, or -1 with g half made (group_free() it). */
+static int
+get_group(struct cache_in *in, struct group *g)
+{
+	get_obj(in, S_GROUP, g);
+	g->digest = get_u64(in);
+	g->line = (int)get_u32(in);
+	GET_OBJS(in, S_MEMBER, g->members, g->nmembers, email);
+	GET_OBJS(in, S_SERIES, g->series, g->nseries, name);
+	GET_OBJS(in, S_GUEST, g->guests, g->nguests, email);
+	GET_OBJS(in, S_MILESTONE, g->milestones, g->nmilestones, name);
+	GET_OBJS(in, S_POLL, g->polls, g->npolls, name);
+	/* What the loader promises of every group. */
+	if (g->id == NULL || g->name == NULL || g->language == NULL ||
+	    g->timezone == NULL)
+		in->bad = 1;
+	return in->bad ? -1 : 0;
+}
+
+/* What a cache was written for: this build's layout of the keys and
+ * structures, and convened.ini's bytes (groups inherit from it). */
+static unsigned long long
+cache_tag(const struct config *cfg)
+{
+	size_t sizes[] = { sizeof(struct group), sizeof(struct member),
+	    sizeof(struct series), sizeof(struct guest),
+	    sizeof(struct milestone), sizeof(struct poll), NKEYS };
+	unsigned long long h = util_fnv64(UTIL_FNV64, CACHE_MAGIC, 8);
+	size_t i;
+
+	h = util_fnv64(h, sizes, sizeof sizes);
+	for (i = 0; i < NKEYS; i++) {
+		h = util_fnv64(h, keys[i].name, strlen(keys[i].name));
+		h = util_fnv64(h, &keys[i].sec, sizeof keys[i].sec);
+		h = util_fnv64(h, &keys[i].type, sizeof keys[i].type);
+		h = util_fnv64(h, &keys[i].off, sizeof keys[i].off);
+		h = util_fnv64(h, &keys[i].cap, sizeof keys[i].cap);
+	}
+	return util_fnv64(h, &cfg->digest, sizeof cfg->digest);
+}
+
+/* A file's identity: unchanged while every field is. */
+static void
+put_stat(struct buf *b, const struct stat *st)
+{
+	put_u64(b, (unsigned long long)st->st_dev);
+	put_u64(b, (unsigned long long)st->st_ino);
+	put_u64(b, (unsigned long long)st->st_size);
+	put_u64(b, (unsigned long long)st->st_mtim.tv_sec);
+	put_u64(b, (unsigned long long)st->st_mtim.tv_nsec);
+	put_u64(b, (unsigned long long)st->st_ctim.tv_sec);
+	put_u64(b, (unsigned long long)st->st_ctim.tv_nsec);
+}
+
+/* One entry of the cache read: a file's identity and its group's
+ * bytes. */
+struct cache_entry {
+	char       *path;
+	struct buf  stat;       /* as put_stat() wrote it */
+	const unsigned char *data;
+	size_t      len;
+};
+
+struct cache {
+	char       *path;       /* the file, beside the state db */
+	unsigned char *raw;
+	size_t      len;
+	struct cache_entry *e;
+	size_t      n;
+	int         used;       /* entries taken */
+	int         missed;     /* files read instead */
+};
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cache_entry *)a)->path,
+	    ((const struct cache_entry *)b)->path);
+}
+
+static void
+cache_drop_entries(struct cache *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		free(k->e[i].path);
+		buf_release(&k->e[i].stat);
+	}
+	free(k->e);
+	k->e = NULL;
+	k->n = 0;
+}
+
+/* The cache's entries, when its file is there and of this build and
+ * convened.ini; none otherwise. */
+static void
+cache_read(struct cache *k, const struct config *cfg)
+{
+	struct cache_in in;
+	struct buf raw = BUF_INIT(CACHE_MAX);
+	size_t n, i, len;
+	int fd;
+
+	if ((fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return;
+	if (buf_read(&raw, fd) == -1 || raw.len < 8 + 8 + 4 ||
+	    memcmp(raw.data, CACHE_MAGIC, 8) != 0) {
+		close(fd);
+		buf_release(&raw);
+		return;
+	}
+	close(fd);
+	k->len = raw.len;
+	k->raw = (unsigned char *)buf_detach(&raw);
+	in.p = k->raw + 8;
+	in.end = k->raw + k->len;
+	in.bad = 0;
+	if (get_u64(&in) != cache_tag(cfg))
+		return;
+	n = get_count(&in, 1000000);
+	k->e = xcalloc(n + 1, sizeof *k->e);
+	for (i = 0; i < n && !in.bad; i++) {
+		struct cache_entry *e = &k->e[k->n];
+
+		if ((e->path = get_str(&in)) == NULL || in.bad ||
+		    (size_t)(in.end - in.p) < 7 * 8 + 4) {
+			free(e->path);
+			in.bad = 1;
+			break;
+		}
+		buf_init(&e->stat, BUF_OWN);
+		buf_add(&e->stat, in.p, 7 * 8);
+		in.p += 7 * 8;
+		len = get_u32(&in);
+		if ((size_t)(in.end - in.p) < len) {
+			free(e->path);
+			buf_release(&e->stat);
+			in.bad = 1;
+			break;
+		}
+		e->data = in.p;
+		e->len = len;
+		in.p += len;
+		k->n++;
+	}
+	if (in.bad)
+		cache_drop_entries(k);
+	else
+		qsort(k->e, k->n, sizeof *k->e, entry_cmp);
+}
+
+/* The group of path taken from the cache into a new slot of cfg, the
+ * file's identity in *stp: 1, or 0 when the cache has nothing (still)
+ * true of it. */
+static int
+cache_take(struct cache *k, struct config *cfg, const char *path,
+    struct stat *stp)
+{
+	struct cache_entry key, *e;
+	struct cache_in in;
+	struct stat st;
+	struct buf now = BUF_INIT(BUF_OWN);
+	struct group *g;
+	int same;
+
+	key.path = (char *)path;
+	if (k->n == 0 || (e = bsearch(&key, k->e, k->n, sizeof *k->e,
+	    entry_cmp)) == NULL || stat(path, &st) == -1 ||
+	    !S_ISREG(st.st_mode))
+		return 0;
+	put_stat(&now, &st);
+	same = now.len == e->stat.len && memcmp(now.data, e->stat.data,
+	    now.len) == 0;
+	buf_release(&now);
+	if (!same)
+		return 0;
+	cfg->groups = xreallocarray(cfg->groups, cfg->ngroups + 1,
+	    sizeof *cfg->groups);
+	g = &cfg->groups[cfg->ngroups];
+	memset(g, 0, sizeof *g);
+	in.p = e->data;
+	in.end = e->data + e->len;
+	in.bad = 0;
+	if (get_group(&in, g) == -1 || in.p != in.end) {
+		group_free(g);
+		return 0;
+	}
+	g->file = xstrdup(path);
+	cfg->ngroups++;
+	k->used++;
+	*stp = st;
+	return 1;
+}
+
+/* Every group written again, with the identities its files had when
+ * they were read (an edit since then makes the next run read it).
+ * Nothing is said when it cannot be: the cache only saves time. */
+static void
+cache_write(struct cache *k, const struct config *cfg,
+    const struct stat *sts)
+{
+	struct buf b = BUF_INIT(CACHE_MAX), one = BUF_INIT(CACHE_MAX);
+	char *dir, *slash;
+	size_t i;
+	int dfd;
+
+	buf_add(&b, CACHE_MAGIC, 8);
+	put_u64(&b, cache_tag(cfg));
+	put_u32(&b, (unsigned)cfg->ngroups);
+	for (i = 0; i < cfg->ngroups; i++) {
+		buf_reset(&one);
+		put_group(&one, &cfg->groups[i]);
+		put_str(&b, cfg->groups[i].file);
+		put_stat(&b, &sts[i]);
+		put_u32(&b, (unsigned)one.len);
+		buf_add(&b, one.data, one.len);
+	}
+	dir = xstrdup(k->path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	if (!buf_full(&b) && !buf_full(&one) && (dfd = open(slash ? dir : ".",
+	    O_DIRECTORY | O_RDONLY | O_CLOEXEC)) != -1) {
+		char *werr = NULL;
+
+		if (file_write_atomic_mode(dfd, slash ? slash + 1 : k->path,
+		    b.data, b.len, 0600, &werr) == -1)
+			free(werr);
+		close(dfd);
+	}
+	free(dir);
+	buf_release(&b);
+	buf_release(&one);
+}
+
 struct config *
 config_load(const char *file, struct diag *d)
+{
+	return config_load_cached(file, 0, d);
+}
+
+struct config *
+config_load_cached(const char *file, int cache, struct diag *d)
 {
 	struct config *cfg = xcalloc(1, sizeof *cfg);
 	struct dirent **ents = NULL;
@@ -2217,6 +2722,10 @@ config_load(const char *file, struct diag *d)
 	int n, i;
 	size_t before = d->nerrors;
 
+	struct cache k;
+	struct stat *sts = NULL;
+
+	memset(&k, 0, sizeof k);
 	memset(&c, 0, sizeof c);
 	c.cfg = cfg;
 	c.d = d;
@@ -2238,15 +2747,33 @@ config_load(const char *file, struct diag *d)
 		    "%s: %s", cfg->groups_dir, strerror(errno));
 		goto done;
 	}
+	if (cache && cfg->state != NULL) {
+		k.path = xasprintf("%s.groups", cfg->state);
+		if (cache & CONFIG_CACHE_READ)
+			cache_read(&k, cfg);
+	}
+	sts = xcalloc((size_t)n + 1, sizeof *sts);
 	for (i = 0; i < n; i++) {
 		path = xasprintf("%s/%s", cfg->groups_dir, ents[i]->d_name);
-		load_group(&c, path);
+		if (!cache_take(&k, cfg, path, &sts[cfg->ngroups])) {
+			memset(&c.st, 0, sizeof c.st);
+			load_group(&c, path);
+			sts[cfg->ngroups - 1] = c.st;
+			k.missed++;
+		}
 		free(path);
 		free(ents[i]);
 	}
 	free(ents);
 	check_groups(&c);
+	if ((cache & CONFIG_CACHE_WRITE) && k.path != NULL && k.missed > 0 &&
+	    d->nerrors == before)
+		cache_write(&k, cfg, sts);
 done:
+	free(sts);
+	cache_drop_entries(&k);
+	free(k.raw);
+	free(k.path);
 	free(c.secname);
 	if (d->nerrors > before) {
 		config_free(cfg);
@@ -2258,42 +2785,13 @@ done:
 void
 config_free(struct config *cfg)
 {
-	size_t i, j;
+	size_t i;
 	int s;
 
 	if (cfg == NULL)
 		return;
-	for (i = 0; i < cfg->ngroups; i++) {
-		struct group *g = &cfg->groups[i];
-
-		for (j = 0; j < g->nmembers; j++) {
-			forget_all(S_MEMBER, &g->members[j]);
-			free(g->members[j].email);
-		}
-		for (j = 0; j < g->nseries; j++) {
-			forget_all(S_SERIES, &g->series[j]);
-			free(g->series[j].name);
-		}
-		for (j = 0; j < g->nguests; j++) {
-			forget_all(S_GUEST, &g->guests[j]);
-			free(g->guests[j].email);
-		}
-		free(g->guests);
-		for (j = 0; j < g->nmilestones; j++) {
-			forget_all(S_MILESTONE, &g->milestones[j]);
-			free(g->milestones[j].name);
-		}
-		free(g->milestones);
-		for (j = 0; j < g->npolls; j++) {
-			forget_all(S_POLL, &g->polls[j]);
-			free(g->polls[j].name);
-		}
-		free(g->polls);
-		forget_all(S_GROUP, g);
-		free(g->members);
-		free(g->series);
-		free(g->file);
-	}
+	for (i = 0; i < cfg->ngroups; i++)
+		group_free(&cfg->groups[i]);
 	for (s = S_NONE + 1; s < S_SKIP; s++)
 		if (sections[s].global)
 			forget_all((enum sec)s, cfg);

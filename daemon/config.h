@@ -268,6 +268,7 @@ struct diag {
 	size_t      nwarnings;
 	char      **notes;
 	size_t      nnotes;
+	int         no_notes;   /* set: notes are not kept (not `check`) */
 };
 
 void  diag_init(struct diag *);
@@ -280,6 +281,15 @@ void  diag_note(struct diag *, const char *file, int line,
 /* Parse file and the groups directory it names.  Returns the config when
  * there was no error (warnings allowed), else NULL; every problem is in d. */
 struct config *config_load(const char *file, struct diag *d);
+/* The same, taking the groups whose files are as they were from the
+ * cache beside the state db (cache & CONFIG_CACHE_READ), and writing it
+ * again when a file had to be read (cache & CONFIG_CACHE_WRITE: only the
+ * commands that hold the state's lock).  A group taken from the cache
+ * says none of the warnings its file gave when it was read. */
+#define CONFIG_CACHE_READ       1
+#define CONFIG_CACHE_WRITE      2
+struct config *config_load_cached(const char *file, int cache,
+        struct diag *d);
 void  config_free(struct config *);
 
 /* Coordination rule of the plan of work: at least two coordinators, one of

@@ -45,6 +45,7 @@ struct opts {
 	int         wait;       /* --wait SECONDS, or -1 */
 	const char *format;
 	const char *operand;    /* the command's one argument, or NULL */
+	int         cache;      /* CONFIG_CACHE_*: how groups may be read */
 };
 
 static void
@@ -96,7 +97,8 @@ load_config(const struct opts *o)
 	size_t i;
 
 	diag_init(&d);
-	cfg = config_load(o->config, &d);
+	d.no_notes = 1;
+	cfg = config_load_cached(o->config, o->cache, &d);
 	for (i = 0; i < d.n; i++)
 		if (d.is_error[i])
 			fprintf(stderr, "%s\n", d.text[i]);
@@ -433,6 +435,10 @@ run_command(struct opts *o, const char *cmd, int noperands, char **operands)
 			return EX_USAGE;
 		}
 		o->operand = noperands > 0 ? operands[0] : NULL;
+		/* The commands that hold the state's lock keep the cache of
+		 * the groups read; the others only use it. */
+		o->cache = CONFIG_CACHE_READ | (c->cycle ? CONFIG_CACHE_WRITE :
+		    0);
 		return c->run(o);
 	}
 	fprintf(stderr, "convened: unknown command or arguments: %s\n", cmd);

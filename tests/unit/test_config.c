@@ -1581,11 +1581,238 @@ test_auth_keys(void **state)
 	    "username (the mailbox the token is for)");
 }
 
+/* ---- the cache of parsed groups ---- */
+
+static const char rich_group[] =
+	"[group]\nid = rich\nname = Rico\nkind = subregional\n"
+	"language = pt\nlist_guests = yes\nposting = moderated\nquota = 4\n"
+	"dissemination = public\n"
+	"[member ana@mides.example.uy]\nname = Ana\nrole = ministry\n"
+	"coordinator = yes\ncountry = UY\n"
+	"aliases = ana@home.example, ana.p@gmail.example\n"
+	"[member luis@cepal.example.org]\nname = Luis\nrole = secretariat\n"
+	"coordinator = yes\ntimezone = America/Santiago\nlanguage = en\n"
+	"[guest maria@minsal.example.cl]\nname = María\nlanguage = es\n"
+	"[series monthly]\nsummary = Mensal\nstart = 2021-02-17 15:00\n"
+	"duration = 90\nrrule = FREQ=MONTHLY;BYDAY=3WE\n"
+	"exdate = 2021-07-21, 2021-12-15 15:00\npresentations = 3\n"
+	"guests = maria@minsal.example.cl\n"
+	/* a warning when read: the cache does not say it again */
+	"[series seminar]\nsummary = Aberto\nstart = 2021-05-05 10:00\n"
+	"duration = 60\nopen = yes\n"
+	"[milestone report]\nsummary = Relatório\ndue = 2021-06-30\n"
+	"owner = secretariat\nlead_days = 7\n"
+	"[poll date]\nduration = 60\ncandidates = 2021-09-01 10:00, "
+	"2021-09-02 10:00\ncloses = 2021-08-20\n";
+
+#define SAME_STR(a, b) do {                                             \
+	if ((a) == NULL || (b) == NULL)                                 \
+		assert_ptr_equal((a), (b));                             \
+	else                                                            \
+		assert_string_equal((a), (b));                          \
+} while (0)
+
+static void
+same_list(char **a, size_t na, char **b, size_t nb)
+{
+	size_t i;
+
+	assert_int_equal(na, nb);
+	for (i = 0; i < na; i++)
+		assert_string_equal(a[i], b[i]);
+}
+
+static void
+same_members(const struct group *a, const struct group *b)
+{
+	size_t i;
+
+	assert_int_equal(a->nmembers, b->nmembers);
+	for (i = 0; i < a->nmembers; i++) {
+		const struct member *x = &a->members[i], *y = &b->members[i];
+
+		SAME_STR(x->email, y->email);
+		SAME_STR(x->name, y->name);
+		SAME_STR(x->country, y->country);
+		SAME_STR(x->language, y->language);
+		SAME_STR(x->timezone, y->timezone);
+		assert_int_equal(x->role, y->role);
+		assert_int_equal(x->coordinator, y->coordinator);
+		assert_int_equal(x->line, y->line);
+		same_list(x->aliases, x->naliases, y->aliases, y->naliases);
+	}
+	assert_int_equal(a->nguests, b->nguests);
+	for (i = 0; i < a->nguests; i++) {
+		SAME_STR(a->guests[i].email, b->guests[i].email);
+		SAME_STR(a->guests[i].name, b->guests[i].name);
+		SAME_STR(a->guests[i].language, b->guests[i].language);
+		SAME_STR(a->guests[i].timezone, b->guests[i].timezone);
+		assert_int_equal(a->guests[i].line, b->guests[i].line);
+	}
+}
+
+static void
+same_series(const struct group *a, const struct group *b)
+{
+	size_t i;
+
+	assert_int_equal(a->nseries, b->nseries);
+	for (i = 0; i < a->nseries; i++) {
+		const struct series *x = &a->series[i], *y = &b->series[i];
+
+		SAME_STR(x->name, y->name);
+		SAME_STR(x->summary, y->summary);
+		SAME_STR(x->start, y->start);
+		SAME_STR(x->rrule, y->rrule);
+		SAME_STR(x->timezone, y->timezone);
+		SAME_STR(x->location, y->location);
+		SAME_STR(x->agenda, y->agenda);
+		assert_int_equal(x->kind, y->kind);
+		assert_int_equal(x->duration, y->duration);
+		assert_int_equal(x->open, y->open);
+		assert_int_equal(x->per_occurrence, y->per_occurrence);
+		assert_int_equal(x->presentations, y->presentations);
+		assert_int_equal(x->seats, y->seats);
+		assert_int_equal(x->line, y->line);
+		same_list(x->exdate, x->nexdate, y->exdate, y->nexdate);
+		same_list(x->guests, x->nguests, y->guests, y->nguests);
+		same_list(x->announce, x->nannounce, y->announce, y->nannounce);
+	}
+}
+
+static void
+same_plans(const struct group *a, const struct group *b)
+{
+	size_t i;
+
+	assert_int_equal(a->nmilestones, b->nmilestones);
+	for (i = 0; i < a->nmilestones; i++) {
+		SAME_STR(a->milestones[i].name, b->milestones[i].name);
+		SAME_STR(a->milestones[i].summary, b->milestones[i].summary);
+		SAME_STR(a->milestones[i].due, b->milestones[i].due);
+		assert_int_equal(a->milestones[i].owner, b->milestones[i].owner);
+		assert_int_equal(a->milestones[i].lead_days,
+		    b->milestones[i].lead_days);
+	}
+	assert_int_equal(a->npolls, b->npolls);
+	for (i = 0; i < a->npolls; i++) {
+		const struct poll *x = &a->polls[i], *y = &b->polls[i];
+
+		SAME_STR(x->name, y->name);
+		SAME_STR(x->summary, y->summary);
+		SAME_STR(x->timezone, y->timezone);
+		SAME_STR(x->location, y->location);
+		SAME_STR(x->closes, y->closes);
+		assert_int_equal(x->duration, y->duration);
+		assert_int_equal(x->kind, y->kind);
+		same_list(x->candidates, x->ncandidates, y->candidates,
+		    y->ncandidates);
+	}
+}
+
+static void
+same_group(const struct group *a, const struct group *b)
+{
+	SAME_STR(a->id, b->id);
+	SAME_STR(a->name, b->name);
+	SAME_STR(a->parent, b->parent);
+	SAME_STR(a->language, b->language);
+	SAME_STR(a->timezone, b->timezone);
+	SAME_STR(a->file, b->file);
+	SAME_STR(a->list, b->list);
+	assert_int_equal(a->kind, b->kind);
+	assert_int_equal(a->axis, b->axis);
+	assert_int_equal(a->public_minutes, b->public_minutes);
+	assert_int_equal(a->quota, b->quota);
+	assert_int_equal(a->line, b->line);
+	assert_int_equal(a->list_guests, b->list_guests);
+	assert_int_equal(a->reply_to_author, b->reply_to_author);
+	assert_int_equal(a->from_rewrite, b->from_rewrite);
+	assert_int_equal(a->posting, b->posting);
+	assert_true(a->digest == b->digest);
+	same_members(a, b);
+	same_series(a, b);
+	same_plans(a, b);
+}
+
+static struct config *
+load_with(struct fx *fx, int cache, size_t *warnings)
+{
+	struct diag d;
+	struct config *cfg;
+
+	diag_init(&d);
+	cfg = config_load_cached(fx->global, cache, &d);
+	*warnings = d.nwarnings;
+	if (cfg == NULL) {
+		size_t i;
+
+		for (i = 0; i < d.n; i++)
+			print_message("%s\n", d.text[i]);
+	}
+	diag_free(&d);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+/* What the cache gives is what reading the files gives, field by
+ * field; an edited file is read again, a broken cache is passed over. */
+static void
+test_cache(void **state)
+{
+	struct fx *fx = *state;
+	struct config *a, *b;
+	char *text, *cache, *g;
+	size_t wa, wb, i;
+	struct stat st;
+
+	text = xasprintf("[daemon]\nstate = %s/state.db\n%s", fx->dir,
+	    base_global + strlen("[daemon]\n"));
+	write_file(fx->global, text, 0644);
+	free(text);
+	free(put_group(fx, "10-ss.ini", good_group));
+	g = put_group(fx, "20-rich.ini", rich_group);
+	cache = xasprintf("%s/state.db.groups", fx->dir);
+
+	a = load_with(fx, CONFIG_CACHE_READ | CONFIG_CACHE_WRITE, &wa);
+	assert_int_equal(stat(cache, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	b = load_with(fx, CONFIG_CACHE_READ, &wb);
+	assert_true(wa > 0);
+	assert_int_equal(wb + 1, wa);   /* the open series' warning */
+	assert_int_equal(a->ngroups, 2);
+	assert_int_equal(b->ngroups, 2);
+	for (i = 0; i < a->ngroups; i++)
+		same_group(&a->groups[i], &b->groups[i]);
+	assert_ptr_equal(config_group(b, "rich"), &b->groups[1]);
+	config_free(b);
+
+	/* An edit is read. */
+	text = xasprintf("%s[member new@x.example]\nname = N\nrole = other\n",
+	    rich_group);
+	write_file(g, text, 0644);
+	free(text);
+	b = load_with(fx, CONFIG_CACHE_READ, &wb);
+	assert_int_equal(b->groups[1].nmembers, a->groups[1].nmembers + 1);
+	assert_int_equal(wb, wa);
+	config_free(b);
+
+	/* A cache cut short, or of another convened.ini: not used. */
+	assert_int_equal(truncate(cache, st.st_size / 2), 0);
+	b = load_with(fx, CONFIG_CACHE_READ, &wb);
+	assert_int_equal(wb, wa);
+	config_free(b);
+	config_free(a);
+	free(g);
+	free(cache);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_folder, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_guest_sections, setup,
