@@ -341,6 +341,76 @@ sig_convened(const struct config *cfg, long long t, git_signature **out)
 	    (git_time_t)t, 0);
 }
 
+/* Changes of convened's own that may share one commit: a calendar feed
+ * is rewritten for every group a cycle planned, and a commit apiece
+ * (an index and a root tree written each time) made the first cycle of
+ * a thousand groups take minutes. */
+#define BATCH_KIND      "calendar"
+#define BATCH_MAX       1000
+
+static int
+batchable(const struct store_repo_change *c)
+{
+	return c->kind != NULL && strcmp(c->kind, BATCH_KIND) == 0 &&
+	    c->author_email == NULL && c->message_id == NULL &&
+	    c->meeting_uid == NULL;
+}
+
+/* Each line of paths staged.  0, or -1 with *err. */
+static int
+stage_paths(git_repository *r, git_index *ix, const char *paths,
+    char **err)
+{
+	const char *p, *nl;
+
+	for (p = paths; *p != '\0'; p = nl + (*nl != '\0')) {
+		char *one;
+
+		nl = p + strcspn(p, "\n");
+		one = xstrndup(p, (size_t)(nl - p));
+		if (stage(r, ix, one)) {
+			*err = git_why("add a file", one);
+			free(one);
+			return -1;
+		}
+		free(one);
+	}
+	return 0;
+}
+
+/* The changes after c that go in its commit (batchable() ones, in a
+ * row) staged, their groups and journal trailers added to msg, their
+ * ids in *ids (caller frees).  How many; -1 when the store failed, -2
+ * when git did (*err). */
+static int
+batch_more(struct store *st, git_repository *r, git_index *ix,
+    const struct store_repo_change *c, struct buf *msg, long long **ids,
+    char **err)
+{
+	struct store_repo_change n;
+	long long last = c->id;
+	int k = 0, rc;
+
+	while (batchable(c) && k < BATCH_MAX) {
+		if ((rc = store_repo_after(st, last, &n, err)) <= 0)
+			return rc == 0 ? k : -1;
+		if (!batchable(&n)) {
+			store_repo_change_clear(&n);
+			break;
+		}
+		if (stage_paths(r, ix, n.paths, err) == -1) {
+			store_repo_change_clear(&n);
+			return -2;
+		}
+		*ids = xreallocarray(*ids, (size_t)k + 1, sizeof **ids);
+		(*ids)[k++] = last = n.id;
+		msg_value(msg, "Group", n.group_id);
+		buf_addf(msg, TRAILER "%lld\n", n.id);
+		store_repo_change_clear(&n);
+	}
+	return k;
+}
+
 /* The journal's oldest change committed (or found committed): 1 done, 0
  * journal empty, -1 store (*err), -2 git (*err). */
 static int
@@ -349,27 +419,24 @@ commit_next(const struct config *cfg, struct store *st, git_repository *r,
 {
 	struct store_repo_change c;
 	git_signature *author = NULL, *committer = NULL;
-	char *msg = NULL, *p, *nl;
-	int rc, made = 0;
+	struct buf more = BUF_INIT(BUF_OWN);
+	long long *ids = NULL;
+	char *msg = NULL;
+	int rc, made = 0, nids = 0, i;
 
 	if ((rc = store_repo_next(st, &c, err)) <= 0)
 		return rc;
+	/* A crash came between the commit and the rows' removal: the rows
+	 * of a batch are each found in HEAD's trailers, one by one. */
 	if ((rc = head_is(r, c.id)) == 1)
 		goto drop;
 	rc = -2;
-	for (p = c.paths; *p != '\0'; p = nl + (*nl != '\0')) {
-		nl = p + strcspn(p, "\n");
-		{
-			char *one = xstrndup(p, (size_t)(nl - p));
-			int bad = stage(r, ix, one);
-
-			if (bad) {
-				*err = git_why("add a file", one);
-				free(one);
-				goto out;
-			}
-			free(one);
-		}
+	if (stage_paths(r, ix, c.paths, err) == -1)
+		goto out;
+	if ((nids = batch_more(st, r, ix, &c, &more, &ids, err)) < 0) {
+		rc = nids;
+		nids = 0;
+		goto out;
 	}
 	/* An author the configuration cannot sign as is convened. */
 	if ((c.author_email == NULL || git_signature_new(&author,
@@ -384,6 +451,13 @@ commit_next(const struct config *cfg, struct store *st, git_repository *r,
 		goto out;
 	}
 	msg = change_message(&c);
+	if (nids > 0) {
+		char *all = xasprintf("%s of %d groups\n\n%s%s", c.kind,
+		    nids + 1, strchr(msg, '\n') + 2, buf_str(&more));
+
+		free(msg);
+		msg = all;
+	}
 	crash_point("repo-before-commit");
 	if (commit_index(r, ix, author, committer, msg, &made, err) == -1)
 		goto out;
@@ -391,7 +465,12 @@ commit_next(const struct config *cfg, struct store *st, git_repository *r,
 	*commits += made;
 drop:
 	rc = store_repo_drop(st, c.id, err) == -1 ? -1 : 1;
+	for (i = 0; rc == 1 && i < nids; i++)
+		if (store_repo_drop(st, ids[i], err) == -1)
+			rc = -1;
 out:
+	free(ids);
+	buf_release(&more);
 	free(msg);
 	git_signature_free(author);
 	git_signature_free(committer);

@@ -1332,7 +1332,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_REPO_NEXT] =
 	    "SELECT id, author_name, author_email, group_id, meeting_uid, kind,"
-	    "  message_id, paths, at FROM repo_journal ORDER BY id LIMIT 1",
+	    "  message_id, paths, at FROM repo_journal WHERE id > ?1"
+	    "  ORDER BY id LIMIT 1",
 	[ST_REPO_DROP] =
 	    "DELETE FROM repo_journal WHERE id = ?",
 
@@ -4293,11 +4294,19 @@ store_repo_add(struct store *s, const struct store_repo_change *c,
 int
 store_repo_next(struct store *s, struct store_repo_change *c, char **err)
 {
+	return store_repo_after(s, 0, c, err);
+}
+
+int
+store_repo_after(struct store *s, long long after,
+    struct store_repo_change *c, char **err)
+{
 	sqlite3_stmt *st;
 	int rc;
 
 	memset(c, 0, sizeof *c);
-	if ((rc = one_row(s, st = stmt_get(s, ST_REPO_NEXT, ""))) == -1)
+	if ((rc = one_row(s, st = stmt_get(s, ST_REPO_NEXT, "l", after))) ==
+	    -1)
 		return dberr(s, err, xstrdup("cannot read the repository's "
 		    "journal"));
 	if (rc == 0)

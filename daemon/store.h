@@ -783,6 +783,9 @@ int  store_repo_add(struct store *, const struct store_repo_change *c,
 /* The oldest change journaled: 1 with *c filled, 0 none, -1 error. */
 int  store_repo_next(struct store *, struct store_repo_change *c,
          char **err);
+/* The oldest change after the one of id `after`: as store_repo_next(). */
+int  store_repo_after(struct store *, long long after,
+         struct store_repo_change *c, char **err);
 /* The change id committed: forgotten.  0 / -1. */
 int  store_repo_drop(struct store *, long long id, char **err);
 void store_repo_change_clear(struct store_repo_change *);
