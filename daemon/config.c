@@ -17,6 +17,7 @@
  * judged the same way in every section that takes it.  A key that takes a
  * list splits its value at commas and parses each item on its own.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -415,6 +416,7 @@ struct ctx {
 	int             global;         /* the global file, not a group file */
 	unsigned long long digest;      /* of the lines read so far */
 	struct stat     st;             /* of the file, before reading */
+	size_t          groups_cap;     /* slots of cfg->groups */
 
 	enum sec        sec;
 	char           *secname;        /* "member ana@x", for messages */
@@ -2041,6 +2043,22 @@ check_poll(struct ctx *c, struct group *g, struct poll *p)
 	}
 }
 
+/* The next group's slot, zeroed (cfg->ngroups is the caller's to
+ * raise): room grows by doubling, not by one. */
+static struct group *
+group_slot(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+
+	if (cfg->ngroups == c->groups_cap) {
+		c->groups_cap = c->groups_cap ? 2 * c->groups_cap : 64;
+		cfg->groups = xreallocarray(cfg->groups, c->groups_cap,
+		    sizeof *cfg->groups);
+	}
+	memset(&cfg->groups[cfg->ngroups], 0, sizeof *cfg->groups);
+	return &cfg->groups[cfg->ngroups];
+}
+
 static void
 load_group(struct ctx *c, const char *path)
 {
@@ -2048,10 +2066,8 @@ load_group(struct ctx *c, const char *path)
 	struct group *g;
 	size_t i;
 
-	cfg->groups = xreallocarray(cfg->groups, cfg->ngroups + 1,
-	    sizeof *cfg->groups);
-	g = &cfg->groups[cfg->ngroups++];
-	memset(g, 0, sizeof *g);
+	g = group_slot(c);
+	cfg->ngroups++;
 	g->file = xstrdup(path);
 	c->group = g;
 	c->global = 0;
@@ -2215,11 +2231,53 @@ check_groups(struct ctx *c)
 	}
 }
 
+/* A group taken from the cache: its strings are in the mapped cache. */
+static void
+forget_arena(enum sec sec, void *obj)
+{
+	size_t i;
+
+	kept_find();
+	for (i = 0; i < nkept_keys[sec]; i++)
+		if (kept_keys[sec][i]->cap > 0 &&
+		    types[kept_keys[sec][i]->type].store == V_TEXT)
+			free(*(char ***)field(obj, kept_keys[sec][i]->off));
+}
+
+static void
+group_free_arena(struct group *g)
+{
+	size_t j;
+
+	for (j = 0; j < g->nmembers; j++)
+		forget_arena(S_MEMBER, &g->members[j]);
+	for (j = 0; j < g->nseries; j++)
+		forget_arena(S_SERIES, &g->series[j]);
+	for (j = 0; j < g->nguests; j++)
+		forget_arena(S_GUEST, &g->guests[j]);
+	for (j = 0; j < g->nmilestones; j++)
+		forget_arena(S_MILESTONE, &g->milestones[j]);
+	for (j = 0; j < g->npolls; j++)
+		forget_arena(S_POLL, &g->polls[j]);
+	forget_arena(S_GROUP, g);
+	free(g->members);
+	free(g->series);
+	free(g->guests);
+	free(g->milestones);
+	free(g->polls);
+	free(g->file);
+}
+
 /* Everything a group owns. */
 static void
 group_free(struct group *g)
 {
 	size_t j;
+
+	if (g->borrowed) {
+		group_free_arena(g);
+		return;
+	}
 
 	for (j = 0; j < g->nmembers; j++) {
 		forget_all(S_MEMBER, &g->members[j]);
@@ -2260,12 +2318,13 @@ group_free(struct group *g)
  * cache is convened's own file, but still read as hostile: anything out
  * of bounds or of the wrong shape drops the whole cache, and the files
  * are read instead.  `check` never uses it. */
-#define CACHE_MAGIC     "CNVDGC01"
+#define CACHE_MAGIC     "CNVDGC02"
 #define CACHE_MAX       (256u << 20)
 
 struct cache_in {
 	const unsigned char *p, *end;
 	int bad;
+	int borrow;             /* strings are used where they are */
 };
 
 static void
@@ -2280,12 +2339,13 @@ put_u32(struct buf *b, unsigned v)
 	buf_add(b, &v, sizeof v);
 }
 
+/* Its length, then its bytes and NUL: read back, it is used in place. */
 static void
 put_str(struct buf *b, const char *s)
 {
 	put_u32(b, s == NULL ? 0xffffffffu : (unsigned)strlen(s));
 	if (s != NULL)
-		buf_add(b, s, strlen(s));
+		buf_add(b, s, strlen(s) + 1);
 }
 
 static unsigned long long
@@ -2327,27 +2387,29 @@ get_count(struct cache_in *in, size_t most)
 	return in->bad ? 0 : n;
 }
 
-/* A string as the loader leaves them: no NUL, CR nor LF. */
+/* A string as the loader leaves them: no NUL, CR nor LF inside, NUL
+ * after.  Borrowed, it points into the mapped cache (struct config's
+ * cache_map); else it is the caller's. */
 static char *
 get_str(struct cache_in *in)
 {
 	unsigned n = get_u32(in);
-	char *s;
+	const unsigned char *q, *end;
 
 	if (in->bad || n == 0xffffffffu)
 		return NULL;
-	if ((size_t)(in->end - in->p) < n) {
+	if ((size_t)(in->end - in->p) <= n || in->p[n] != '\0') {
 		in->bad = 1;
 		return NULL;
 	}
-	s = xstrndup((const char *)in->p, n);
-	if (strlen(s) != n || strpbrk(s, "\r\n") != NULL) {
-		free(s);
-		in->bad = 1;
-		return NULL;
-	}
-	in->p += n;
-	return s;
+	for (q = in->p, end = in->p + n; q < end; q++)
+		if (*q == '\0' || *q == '\r' || *q == '\n') {
+			in->bad = 1;
+			return NULL;
+		}
+	q = in->p;
+	in->p += n + 1;
+	return in->borrow ? (char *)q : xstrndup((const char *)q, n);
 }
 
 /* The keys of each section that hold something, each field once (two
@@ -2535,7 +2597,7 @@ struct cache_entry {
 
 struct cache {
 	char       *path;       /* the file, beside the state db */
-	unsigned char *raw;
+	unsigned char *raw;     /* mapped, or NULL */
 	size_t      len;
 	struct cache_entry *e;
 	size_t      n;
@@ -2570,24 +2632,31 @@ static void
 cache_read(struct cache *k, const struct config *cfg)
 {
 	struct cache_in in;
-	struct buf raw = BUF_INIT(CACHE_MAX);
+	struct stat st;
+	void *map;
 	size_t n, i, len;
 	int fd;
 
 	if ((fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return;
-	if (buf_read(&raw, fd) == -1 || raw.len < 8 + 8 + 4 ||
-	    memcmp(raw.data, CACHE_MAGIC, 8) != 0) {
+	/* Mapped, not read: the strings are used where they lie, and the
+	 * pages come in one call rather than a fault each. */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size <
+	    8 + 8 + 4 || (unsigned long long)st.st_size > CACHE_MAX ||
+	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE |
+	    MAP_POPULATE, fd, 0)) == MAP_FAILED) {
 		close(fd);
-		buf_release(&raw);
 		return;
 	}
 	close(fd);
-	k->len = raw.len;
-	k->raw = (unsigned char *)buf_detach(&raw);
+	k->raw = map;
+	k->len = (size_t)st.st_size;
+	if (memcmp(k->raw, CACHE_MAGIC, 8) != 0)
+		return;
 	in.p = k->raw + 8;
 	in.end = k->raw + k->len;
 	in.bad = 0;
+	in.borrow = 0;
 	if (get_u64(&in) != cache_tag(cfg))
 		return;
 	n = get_count(&in, 1000000);
@@ -2626,9 +2695,10 @@ cache_read(struct cache *k, const struct config *cfg)
  * file's identity in *stp: 1, or 0 when the cache has nothing (still)
  * true of it. */
 static int
-cache_take(struct cache *k, struct config *cfg, const char *path,
+cache_take(struct cache *k, struct ctx *c, const char *path,
     struct stat *stp)
 {
+	struct config *cfg = c->cfg;
 	struct cache_entry key, *e;
 	struct cache_in in;
 	struct stat st;
@@ -2647,13 +2717,12 @@ cache_take(struct cache *k, struct config *cfg, const char *path,
 	buf_release(&now);
 	if (!same)
 		return 0;
-	cfg->groups = xreallocarray(cfg->groups, cfg->ngroups + 1,
-	    sizeof *cfg->groups);
-	g = &cfg->groups[cfg->ngroups];
-	memset(g, 0, sizeof *g);
+	g = group_slot(c);
 	in.p = e->data;
 	in.end = e->data + e->len;
 	in.bad = 0;
+	in.borrow = 1;
+	g->borrowed = 1;
 	if (get_group(&in, g) == -1 || in.p != in.end) {
 		group_free(g);
 		return 0;
@@ -2755,7 +2824,7 @@ config_load_cached(const char *file, int cache, struct diag *d)
 	sts = xcalloc((size_t)n + 1, sizeof *sts);
 	for (i = 0; i < n; i++) {
 		path = xasprintf("%s/%s", cfg->groups_dir, ents[i]->d_name);
-		if (!cache_take(&k, cfg, path, &sts[cfg->ngroups])) {
+		if (!cache_take(&k, &c, path, &sts[cfg->ngroups])) {
 			memset(&c.st, 0, sizeof c.st);
 			load_group(&c, path);
 			sts[cfg->ngroups - 1] = c.st;
@@ -2772,7 +2841,12 @@ config_load_cached(const char *file, int cache, struct diag *d)
 done:
 	free(sts);
 	cache_drop_entries(&k);
-	free(k.raw);
+	/* The groups taken keep their strings in the mapping. */
+	if (k.used > 0) {
+		cfg->cache_map = k.raw;
+		cfg->cache_len = k.len;
+	} else if (k.raw != NULL)
+		munmap(k.raw, k.len);
 	free(k.path);
 	free(c.secname);
 	if (d->nerrors > before) {
@@ -2797,6 +2871,8 @@ config_free(struct config *cfg)
 			forget_all((enum sec)s, cfg);
 	free(cfg->groups);
 	free(cfg->by_id);
+	if (cfg->cache_map != NULL)
+		munmap(cfg->cache_map, cfg->cache_len);
 	free(cfg->file);
 	free(cfg->templates_local);
 	token_key_wipe(&cfg->trust_key);

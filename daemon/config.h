@@ -135,6 +135,9 @@ struct group {
 	size_t      npolls;
 	char       *file;
 	unsigned long long digest;  /* of the file's bytes, as read */
+	int         borrowed;     /* taken from the cache: its strings lie in
+	                           * the config's cache_map, and none may be
+	                           * freed, replaced or written */
 	int         line;         /* of [group] */
 	/* The group's mailing list (list.h, issue 20). */
 	char       *list;         /* list = ADDRESS; NULL: the organizer's
@@ -253,6 +256,8 @@ struct config {
 	 * of groups sharing an id, the first in file order comes first */
 	struct group **by_id;
 	size_t      nby_id;
+	void       *cache_map;    /* the groups' cache, mapped, or NULL */
+	size_t      cache_len;
 };
 
 /* The collected problems: text[i] is "FILE:LINE: message" or
