@@ -168,18 +168,41 @@ out:
 	return rc;
 }
 
+/* Whether something the cycle writes for every group that ran waits
+ * for the repository or the templates: 1, 0, -1 with *err. */
+static int
+waits(const struct cycle_ctx *c, char **err)
+{
+	static const char *const what[] = { OUTAGE_REPOSITORY,
+	    OUTAGE_HISTORY, OUTAGE_TEMPLATES };
+	size_t i;
+	int due;
+
+	for (i = 0; i < sizeof what / sizeof what[0]; i++)
+		if ((due = outage_due(c->st, what[i], c->now, err)) == -1)
+			return -1;
+		else if (due != OUTAGE_UP)
+			return 1;
+	return 0;
+}
+
 /* What the groups that ran told, with their meetings' moments, kept;
- * nothing kept when the cycle sent or deferred mail (`busy`): every
- * group runs again next cycle.  0 / -1 with *err. */
+ * nothing kept when the cycle sent or deferred mail (`busy`), or when
+ * the repository or the templates are down: every group runs again
+ * next cycle, and its feed and page are tried again.  0 / -1 with
+ * *err. */
 static int
 due_end(const struct cycle_ctx *c, int busy, char **err)
 {
 	const struct config *cfg = c->cfg;
 	struct cycle_due *d = c->due;
 	size_t i;
+	int w;
 
 	if (busy || d->nrun == 0)
 		return 0;
+	if ((w = waits(c, err)) != 0)
+		return w == -1 ? -1 : 0;
 	if (store_begin(c->st) == -1) {
 		*err = xstrdup("cannot begin to record when groups are due");
 		return -1;
@@ -188,6 +211,12 @@ due_end(const struct cycle_ctx *c, int busy, char **err)
 		if (!d->run[i] || cfg->groups[i].id == NULL ||
 		    config_group(cfg, cfg->groups[i].id) != &cfg->groups[i])
 			continue;
+		/* Its directory in the repository is down: its feed waits. */
+		if ((w = outage_repository_due(c->st, cfg->groups[i].id,
+		    c->now, err)) == -1)
+			goto fail;
+		if (w != OUTAGE_UP)
+			d->next[i] = c->now;
 		if (d->next[i] > c->now && store_due_meetings(c->st,
 		    cfg->groups[i].id, c->now - DUE_LOOK_BACK, c->now,
 		    &d->next[i], err) == -1)
