@@ -483,6 +483,12 @@ class Scale:
         self.res = {g: {"check": [], "plan": [], "plan_rss": [], "idle": [],
                         "idle_rss": [], "run": []} for g in sizes}
         self.meetings = {}
+        self.start = []
+        d = os.path.join(workdir, "scale0")
+        closed = free_port()
+        self.empty = gen.write(d, 0, SCALE_MEMBERS, SCALE_START,
+                               rrule="FREQ=WEEKLY", horizon=31, lead=7,
+                               smtp_port=closed, imap_port=closed, tick=1)
         for g in sizes:
             d = os.path.join(workdir, "scale%d" % g)
             closed = free_port()
@@ -492,6 +498,8 @@ class Scale:
                                          imap_port=closed, tick=1))
 
     def round(self, r):
+        dt, _ = timed([CONVENED, "-c", self.empty, "check"])
+        self.start.append(dt)
         for g in self.sizes:
             d, cfg = self.dirs[g]
             res = self.res[g]
@@ -709,6 +717,15 @@ def report(args, work, fan, ing, sc, started):
                 g, g * SCALE_MEMBERS, fmt_s(median(r["check"])),
                 fmt_s(median(r["plan"])), median(r["plan_rss"]) / 1024,
                 fmt_s(median(r["idle"])), median(r["idle_rss"]) / 1024))
+        out.append("")
+        out.append("Start-up alone (`check` of a configuration without "
+                   "groups: the dynamic loading of libcurl, libical, GMime, "
+                   "libgit2 and their libraries, and the global file): "
+                   "%.0f ms. The idle `once` takes the groups from "
+                   "`state.db.groups`, the cache the first `once` wrote, and "
+                   "runs the steps of no group: none is due "
+                   "(convened(8), Idle groups)." % (
+                       median(sc.start) * 1000))
         out.append("")
         if 1000 in sc.res:
             run_idle = median(sc.res[1000]["run"])

@@ -530,8 +530,9 @@ out:
 
 /* Files nobody journaled (an admin's, a plain directory's) are looked
  * for this often: the look is a stat of every file of the history, the
- * most a cycle with nothing to do would otherwise cost. */
-#define SWEEP_EVERY     (60 * 60)
+ * most a cycle with nothing to do would otherwise cost, and every
+ * writer of convened journals its own. */
+#define SWEEP_EVERY     DAY
 #define SWEEP_MARK      "repository-sweep"
 
 /* repo_flush(), sweeping or not. */
