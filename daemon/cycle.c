@@ -145,6 +145,10 @@ due_begin(struct cycle_ctx *c, struct cycle_due *d, int all, char **err)
 		d->run[i] = all || !due_rests(c, r, i);
 		d->nrun += d->run[i];
 	}
+	if (d->nrun == 0) {
+		rc = 0;
+		goto out;
+	}
 	if (store_begin(c->st) == -1) {
 		*err = xstrdup("cannot begin the cycle in the state db");
 		goto out;
