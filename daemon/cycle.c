@@ -132,7 +132,8 @@ due_begin(struct cycle_ctx *c, struct cycle_due *d, int all, char **err)
 	}
 	if (store_due_all(c->st, &rows, &nrows, err) == -1)
 		return -1;
-	qsort(rows, nrows, sizeof *rows, due_cmp);
+	if (nrows > 0)
+		qsort(rows, nrows, sizeof *rows, due_cmp);
 	/* A group no longer configured: the rows go, and every group runs
 	 * (the site's index is written again without it). */
 	for (i = 0; i < nrows; i++)
@@ -140,8 +141,8 @@ due_begin(struct cycle_ctx *c, struct cycle_due *d, int all, char **err)
 			d->gone = d->all = all = 1;
 	for (i = 0; i < cfg->ngroups; i++) {
 		key.group_id = cfg->groups[i].id;
-		r = key.group_id == NULL ? NULL : bsearch(&key, rows, nrows,
-		    sizeof *rows, due_cmp);
+		r = key.group_id == NULL || nrows == 0 ? NULL : bsearch(&key,
+		    rows, nrows, sizeof *rows, due_cmp);
 		d->run[i] = all || !due_rests(c, r, i);
 		d->nrun += d->run[i];
 	}
