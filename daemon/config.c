@@ -2318,7 +2318,7 @@ group_free(struct group *g)
  * cache is convened's own file, but still read as hostile: anything out
  * of bounds or of the wrong shape drops the whole cache, and the files
  * are read instead.  `check` never uses it. */
-#define CACHE_MAGIC     "CNVDGC02"
+#define CACHE_MAGIC     "CNVDGC03"
 #define CACHE_MAX       (256u << 20)
 
 struct cache_in {
@@ -2463,6 +2463,39 @@ put_obj(struct buf *b, enum sec sec, void *obj)
 	}
 }
 
+/* Whether v is a value key k can hold (0: not set, for a number). */
+static int
+int_ok(const struct key *k, int v)
+{
+	const struct name_value *e;
+
+	switch (k->type) {
+	case T_BOOL:
+		return v == 0 || v == 1;
+	case T_ENUM:
+		if (v == 0 && k->def == NULL)
+			return 1;       /* not set: the zero of its enum */
+		for (e = k->names; e->name != NULL; e++)
+			if (e->value == v)
+				return 1;
+		return 0;
+	case T_INT:
+		return v == 0 || (v >= k->min && v <= k->max);
+	default:
+		return 1;
+	}
+}
+
+static int
+get_int(struct cache_in *in, const struct key *k)
+{
+	int v = (int)get_u32(in);
+
+	if (!int_ok(k, v))
+		in->bad = 1;
+	return in->bad ? 0 : v;
+}
+
 static void
 get_obj(struct cache_in *in, enum sec sec, void *obj)
 {
@@ -2475,7 +2508,7 @@ get_obj(struct cache_in *in, enum sec sec, void *obj)
 		if (k->cap == 0 && types[k->type].store == V_TEXT)
 			*(char **)field(obj, k->off) = get_str(in);
 		else if (k->cap == 0)
-			*(int *)field(obj, k->off) = (int)get_u32(in);
+			*(int *)field(obj, k->off) = get_int(in, k);
 		else {
 			n = get_count(in, k->cap);
 			for (j = 0; j < n && !in->bad; j++) {
@@ -2487,7 +2520,7 @@ get_obj(struct cache_in *in, enum sec sec, void *obj)
 					(*list)[j] = get_str(in);
 				} else
 					((int *)field(obj, k->off))[j] =
-					    (int)get_u32(in);
+					    get_int(in, k);
 				*(size_t *)field(obj, k->off_n) = j + 1;
 			}
 		}
@@ -2549,6 +2582,21 @@ get_group(struct cache_in *in, struct group *g)
 	    g->timezone == NULL)
 		in->bad = 1;
 	return in->bad ? -1 : 0;
+}
+
+/* A sum of the bytes after the header, eight at a time: a cache a disk
+ * or a hand damaged is read as no cache at all. */
+static unsigned long long
+cache_sum(const unsigned char *p, size_t n)
+{
+	unsigned long long h = UTIL_FNV64, w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return util_fnv64(h, p, n);
 }
 
 /* What a cache was written for: this build's layout of the keys and
@@ -2642,7 +2690,7 @@ cache_read(struct cache *k, const struct config *cfg)
 	/* Mapped, not read: the strings are used where they lie, and the
 	 * pages come in one call rather than a fault each. */
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size <
-	    8 + 8 + 4 || (unsigned long long)st.st_size > CACHE_MAX ||
+	    8 + 8 + 8 + 4 || (unsigned long long)st.st_size > CACHE_MAX ||
 	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE |
 	    MAP_POPULATE, fd, 0)) == MAP_FAILED) {
 		close(fd);
@@ -2657,7 +2705,8 @@ cache_read(struct cache *k, const struct config *cfg)
 	in.end = k->raw + k->len;
 	in.bad = 0;
 	in.borrow = 0;
-	if (get_u64(&in) != cache_tag(cfg))
+	if (get_u64(&in) != cache_tag(cfg) || get_u64(&in) !=
+	    cache_sum(k->raw + 24, k->len - 24))
 		return;
 	n = get_count(&in, 1000000);
 	k->e = xcalloc(n + 1, sizeof *k->e);
@@ -2748,6 +2797,7 @@ cache_write(struct cache *k, const struct config *cfg,
 
 	buf_add(&b, CACHE_MAGIC, 8);
 	put_u64(&b, cache_tag(cfg));
+	put_u64(&b, 0);         /* the sum, once the rest is written */
 	put_u32(&b, (unsigned)cfg->ngroups);
 	for (i = 0; i < cfg->ngroups; i++) {
 		buf_reset(&one);
@@ -2756,6 +2806,12 @@ cache_write(struct cache *k, const struct config *cfg,
 		put_stat(&b, &sts[i]);
 		put_u32(&b, (unsigned)one.len);
 		buf_add(&b, one.data, one.len);
+	}
+	if (!buf_full(&b)) {
+		unsigned long long sum = cache_sum((unsigned char *)b.data + 24,
+		    b.len - 24);
+
+		memcpy(b.data + 16, &sum, sizeof sum);
 	}
 	dir = xstrdup(k->path);
 	slash = strrchr(dir, '/');

@@ -1807,12 +1807,66 @@ test_cache(void **state)
 	free(cache);
 }
 
+/* A cache with bytes changed anywhere after its header, or cut short,
+ * is passed over: the groups are what their files say (run under ASan
+ * and valgrind by CI). */
+static void
+test_cache_hostile(void **state)
+{
+	struct fx *fx = *state;
+	struct config *a, *b;
+	char *text, *cache;
+	unsigned char *good, *bad;
+	size_t w, len, i, k;
+	unsigned seed = 12345;
+	FILE *fp;
+
+	text = xasprintf("[daemon]\nstate = %s/state.db\n%s", fx->dir,
+	    base_global + strlen("[daemon]\n"));
+	write_file(fx->global, text, 0644);
+	free(text);
+	free(put_group(fx, "10-ss.ini", good_group));
+	free(put_group(fx, "20-rich.ini", rich_group));
+	cache = xasprintf("%s/state.db.groups", fx->dir);
+	a = load_with(fx, CONFIG_CACHE_READ | CONFIG_CACHE_WRITE, &w);
+	assert_non_null(fp = fopen(cache, "rb"));
+	good = xmalloc(1 << 20);
+	len = fread(good, 1, 1 << 20, fp);
+	fclose(fp);
+	assert_true(len > 16);
+	bad = xmalloc(len);
+	for (i = 0; i < 300; i++) {
+		memcpy(bad, good, len);
+		for (k = 0; k < 1 + i % 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			bad[16 + (seed >> 8) % (len - 16)] ^= (unsigned char)
+			    (1u << ((seed >> 4) % 8));
+		}
+		assert_non_null(fp = fopen(cache, "wb"));
+		assert_int_equal(fwrite(bad, 1, i % 7 ? len : len - i % 50,
+		    fp) > 0, 1);
+		assert_int_equal(fclose(fp), 0);
+		b = load_with(fx, CONFIG_CACHE_READ, &w);
+		assert_int_equal(b->ngroups, 2);
+		same_group(&a->groups[0], &b->groups[0]);
+		same_group(&a->groups[1], &b->groups[1]);
+		assert_int_equal(b->groups[1].borrowed, 0);
+		config_free(b);
+	}
+	config_free(a);
+	free(good);
+	free(bad);
+	free(cache);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_hostile, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_folder, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_guest_sections, setup,
