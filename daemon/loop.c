@@ -84,15 +84,17 @@ loop_alive(void)
 	wd_next = t + wd_every;
 }
 
+/* At start every file is read, and every warning said; a reload reads
+ * again only the files that changed since (config.h's cache). */
 static struct config *
-load(const char *path)
+load(const char *path, int cache)
 {
 	struct config *cfg;
 	struct diag d;
 	size_t i;
 
 	diag_init(&d);
-	cfg = config_load(path, &d);
+	cfg = config_load_cached(path, cache, &d);
 	/* The daemon refuses what `check` refuses: templates too. */
 	if (cfg != NULL && template_check(cfg, &d) > 0) {
 		config_free(cfg);
@@ -122,7 +124,8 @@ reload(const char *path, struct config **cfg, struct store **st,
 	int rc;
 
 	sd_notify(0, "RELOADING=1");
-	if ((ncfg = load(path)) == NULL) {
+	if ((ncfg = load(path, CONFIG_CACHE_READ | CONFIG_CACHE_WRITE)) ==
+	    NULL) {
 		log_errx("configuration %s has errors: keeping the one in force",
 		    path);
 		sd_notify(0, "READY=1\nSTATUS=configuration reload failed; "
@@ -482,7 +485,7 @@ loop_run(const char *path, long long fake_now, int init, int wait_s)
 	int rc = EX_OK;
 	enum wake w;
 
-	if ((cfg = load(path)) == NULL) {
+	if ((cfg = load(path, CONFIG_CACHE_WRITE)) == NULL) {
 		log_errx("configuration %s has errors: not starting", path);
 		return EX_CONFIG;
 	}
