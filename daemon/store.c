@@ -575,6 +575,7 @@ enum stmt_id {
 	ST_GROUP_DOCUMENTS,
 	ST_MEETING_EXISTS,
 	ST_OUTBOX_DATA_DROP,
+	ST_OUTBOX_SENT,
 	ST_FAILURE_ADD,
 	ST_FAILURE_GET,
 	ST_FAILURE_QUARANTINE,
@@ -969,6 +970,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* Nothing reads the text of a message that went or never will. */
 	[ST_OUTBOX_DATA_DROP] =
 	"DELETE FROM outbox_data WHERE id = ?1",
+
+	/* ST_OUTBOX_SET's 'sent', the text kept (store_outbox_sent). */
+	[ST_OUTBOX_SENT] =
+	"UPDATE outbox SET state = 'sent', attempts = attempts + 1,"
+	"  sent_at = ?2, last_error = NULL WHERE id = ?1 AND state <> 'sent'",
 
 	/* Failing the same way again counts; failing otherwise starts over.
 	 * A quarantined message found where it was put in quarantine from
@@ -3441,6 +3447,40 @@ store_outbox_set(struct store *s, long long id, const char *state,
 fail:
 	return dberr(s, err, xasprintf("cannot mark outbox row %lld %s", id,
 	    state));
+}
+
+int
+store_outbox_sent(struct store *s, long long id, long long sent_at,
+    char **err)
+{
+	/* One statement: its own transaction outside the caller's. */
+	if (run_stmt(s, stmt_get(s, ST_OUTBOX_SENT, "ll", id, sent_at)) < 0)
+		return dberr(s, err, xasprintf("cannot mark outbox row %lld "
+		    "sent", id));
+	return 0;
+}
+
+int
+store_outbox_texts_drop(struct store *s, const long long *ids, size_t n,
+    char **err)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	if (sp_begin(s) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (run_stmt(s, stmt_get(s, ST_OUTBOX_DATA_DROP, "l",
+		    ids[i])) < 0) {
+			sp_end(s, 0);
+			goto fail;
+		}
+	if (sp_end(s, 1) == 0)
+		return 0;
+fail:
+	return dberr(s, err, xasprintf("cannot drop the texts of %zu sent "
+	    "messages", n));
 }
 
 long long
