@@ -464,6 +464,24 @@ test_give_up(void **state)
 	assert_null(store_bounce_status(fx->st, "r1@example.org"));
 }
 
+/* Rows with a text left, as another reader of the state sees them. */
+static int
+texts_left(struct tl_ws *fx)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n;
+
+	assert_int_equal(sqlite3_open(fx->cfg->state, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
+	    "outbox_data", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
 /* The batch is read without its texts: each is read when its message is
  * sent (a text changed in the state after the batch was read goes as
  * changed), so that a flush holds one message, not 200.  The crash
@@ -508,36 +526,7 @@ test_text_read_when_sent(void **state)
 	assert_string_equal(fake_smtp.data[2], "Subject: y\r\n\r\nlater\r\n");
 	assert_row(fx, 3, "sent", 1, t0);
 	/* Each text left the state once its message went. */
-	{
-		sqlite3 *db;
-		sqlite3_stmt *st;
-
-		assert_int_equal(sqlite3_open(fx->cfg->state, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
-		    "outbox_data", -1, &st, NULL), SQLITE_OK);
-		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-		assert_int_equal(sqlite3_column_int(st, 0), 0);
-		sqlite3_finalize(st);
-		sqlite3_close(db);
-	}
-}
-
-/* Rows with a text left, as another reader of the state sees them. */
-static int
-texts_left(struct tl_ws *fx)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int n;
-
-	assert_int_equal(sqlite3_open(fx->cfg->state, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
-	    "outbox_data", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	assert_int_equal(texts_left(fx), 0);
 }
 
 static struct tl_ws *drop_fx;
