@@ -239,8 +239,8 @@ settle(struct flush *f, size_t slot, struct store_outbox *o, enum dmn d,
 		    o->recipient);
 		f->os->sent++;
 		f->went = 1;
-		/* The row alone: its text goes with the batch's (drop_sent),
-		 * a third of the writes a message costs otherwise. */
+		/* The row alone: its text goes later with others'
+		 * (drop_sent), off the path to the next message. */
 		r = stored(store_outbox_sent(f->st, o->id, f->now, f->err),
 		    STEP_NEXT);
 		if (r == STEP_NEXT)
