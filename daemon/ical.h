@@ -141,7 +141,10 @@ struct ical_event {
 /* A VCALENDAR with PRODID, VERSION, METHOD (REQUEST, CANCEL or PUBLISH),
  * one VTIMEZONE per TZID used (cut to the years around the events) and one
  * VEVENT per event; CRLF line ends, folded at 75 octets.  Returns text the
- * caller frees. */
+ * caller frees.  The text of a single event with a DESCRIPTION is kept
+ * until the next call or ical_shutdown(): the same event again with
+ * another DESCRIPTION or ORGANIZER address (the next reader) is written
+ * from it, byte for byte what a build from scratch gives. */
 char *ical_build(const char *method, const struct ical_event *ev, size_t nev);
 
 /* Release libical's caches (for leak checkers at exit). */

@@ -13,6 +13,8 @@
 #include "verp.h"
 
 #define BATCH 200
+/* Texts of sent rows dropped at once: a drop costs a commit of its own. */
+#define DROP_AT 8
 
 /* What one message's fate means for the rest of the flush. */
 enum step {
@@ -41,6 +43,8 @@ struct flush {
 	struct store_outbox *again[SMTP_SESSIONS_MAX];  /* to start first: */
 	size_t nagain;          /* their connection was refused */
 	char *down;             /* why the server is down (STEP_SERVER_DOWN) */
+	long long sent[BATCH];  /* rows of the batch marked 'sent' whose */
+	size_t nsent;           /* texts are to go, in one commit */
 	struct outbox_stats *os;
 	char **err;
 };
@@ -235,8 +239,12 @@ settle(struct flush *f, size_t slot, struct store_outbox *o, enum dmn d,
 		    o->recipient);
 		f->os->sent++;
 		f->went = 1;
-		r = stored(store_outbox_set(f->st, o->id, "sent", 1, -1, f->now,
-		    NULL, f->err), STEP_NEXT);
+		/* The row alone: its text goes later with others'
+		 * (drop_sent), off the path to the next message. */
+		r = stored(store_outbox_sent(f->st, o->id, f->now, f->err),
+		    STEP_NEXT);
+		if (r == STEP_NEXT)
+			f->sent[f->nsent++] = o->id;
 		break;
 	case DMN_TEMP:
 		r = defer(f, o, why, f->down != NULL);
@@ -363,6 +371,21 @@ not_tried(struct flush *f, struct store_outbox *rows, size_t n, enum step r)
 	    STEP_STORE_FAILED;
 }
 
+/* The texts of the rows the batch sent, in one commit; r is the batch's
+ * result, kept unless this fails.  A crash before it leaves them in the
+ * state until store_prune() forgets their rows: they are 'sent', and
+ * nothing reads the text of a row that went. */
+static enum step
+drop_sent(struct flush *f, enum step r)
+{
+	size_t n = f->nsent;
+
+	f->nsent = 0;
+	if (r == STEP_STORE_FAILED)
+		return r;
+	return stored(store_outbox_texts_drop(f->st, f->sent, n, f->err), r);
+}
+
 /* One batch.  It is marked 'sending' in one commit first: 'sending' only
  * says a row may have gone, and after a crash every such row is sent
  * again.  'sent' is written per message, after the server's 250 to it,
@@ -407,6 +430,10 @@ send_batch(struct flush *f, struct store_outbox *rows, size_t n)
 		}
 		if (f->busy == 0)
 			break;
+		/* While messages are on their way, the texts of those that
+		 * went: out of the way of the next start. */
+		if (f->nsent >= DROP_AT)
+			r = drop_sent(f, r);
 		e = wait_one(f);
 		if (r == STEP_NEXT || e == STEP_STORE_FAILED)
 			r = e;
@@ -420,7 +447,7 @@ send_batch(struct flush *f, struct store_outbox *rows, size_t n)
 			r = not_tried(f, rows + next, n - next, r);
 	}
 	f->nagain = 0;
-	return r;
+	return drop_sent(f, r);
 }
 
 int

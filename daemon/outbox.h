@@ -6,7 +6,11 @@
  * before its first SMTP dialogue, and each row 'sent' in its own commit
  * after the server's 250; a crash in between leaves rows 'sending', and
  * they go again under the same Message-ID, so never more than the
- * messages in flight (one per connection) go twice.  A batch is read
+ * messages in flight (one per connection) go twice.  That commit writes
+ * the row alone; the texts of rows sent go a few at a time in a commit
+ * of their own, made while the next messages are on their way (a crash
+ * before it leaves them in the state until store_prune() forgets their
+ * rows).  A batch is read
  * without the messages' text; each text is read from the state just
  * before its message is sent and freed after, so that a flush holds one
  * message in memory per connection, however big the batch's messages

@@ -594,6 +594,7 @@ enum stmt_id {
 	ST_GROUP_DOCUMENTS,
 	ST_MEETING_EXISTS,
 	ST_OUTBOX_DATA_DROP,
+	ST_OUTBOX_SENT,
 	ST_FAILURE_ADD,
 	ST_FAILURE_GET,
 	ST_FAILURE_QUARANTINE,
@@ -909,12 +910,22 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* 'sending' rows are those a crash interrupted: sent again. */
 	/* Not the text: a batch of 200 rows of 24 MB each would be 4.8 GB.
 	 * The join reads no more of outbox_data than the row's header. */
+	/* One state per arm, each read in the order of outbox_due and
+	 * merged, so that the LIMIT ends the reading: with state IN (...)
+	 * SQLite read and sorted every due row (and the head of its text)
+	 * for every batch, a flush of 5,000 rows costing 65,000.  next_try
+	 * is there for the ORDER BY of the compound, not for outbox_fill. */
 	[ST_OUTBOX_DUE] =
 	"SELECT o.id, message_id, kind, group_id, meeting_uid, recipient,"
-	"  attempts, created FROM outbox AS o"
+	"  attempts, created, next_try FROM outbox AS o"
 	" JOIN outbox_data AS d ON d.id = o.id"
-	" WHERE state IN ('pending', 'sending') AND next_try <= ?1"
-	" ORDER BY next_try, o.id LIMIT ?2",
+	" WHERE state = 'sending' AND next_try <= ?1"
+	" UNION ALL "
+	"SELECT o.id, message_id, kind, group_id, meeting_uid, recipient,"
+	"  attempts, created, next_try FROM outbox AS o"
+	" JOIN outbox_data AS d ON d.id = o.id"
+	" WHERE state = 'pending' AND next_try <= ?1"
+	" ORDER BY 9, 1 LIMIT ?2",
 
 	/* The same columns as ST_OUTBOX_DUE (outbox_fill), in any state. */
 	[ST_OUTBOX_GET] =
@@ -996,6 +1007,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* Nothing reads the text of a message that went or never will. */
 	[ST_OUTBOX_DATA_DROP] =
 	"DELETE FROM outbox_data WHERE id = ?1",
+
+	/* ST_OUTBOX_SET's 'sent', the text kept (store_outbox_sent). */
+	[ST_OUTBOX_SENT] =
+	"UPDATE outbox SET state = 'sent', attempts = attempts + 1,"
+	"  sent_at = ?2, last_error = NULL WHERE id = ?1 AND state <> 'sent'",
 
 	/* Failing the same way again counts; failing otherwise starts over.
 	 * A quarantined message found where it was put in quarantine from
@@ -3499,6 +3515,40 @@ store_outbox_set(struct store *s, long long id, const char *state,
 fail:
 	return dberr(s, err, xasprintf("cannot mark outbox row %lld %s", id,
 	    state));
+}
+
+int
+store_outbox_sent(struct store *s, long long id, long long sent_at,
+    char **err)
+{
+	/* One statement: its own transaction outside the caller's. */
+	if (run_stmt(s, stmt_get(s, ST_OUTBOX_SENT, "ll", id, sent_at)) < 0)
+		return dberr(s, err, xasprintf("cannot mark outbox row %lld "
+		    "sent", id));
+	return 0;
+}
+
+int
+store_outbox_texts_drop(struct store *s, const long long *ids, size_t n,
+    char **err)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	if (sp_begin(s) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (run_stmt(s, stmt_get(s, ST_OUTBOX_DATA_DROP, "l",
+		    ids[i])) < 0) {
+			sp_end(s, 0);
+			goto fail;
+		}
+	if (sp_end(s, 1) == 0)
+		return 0;
+fail:
+	return dberr(s, err, xasprintf("cannot drop the texts of %zu sent "
+	    "messages", n));
 }
 
 long long

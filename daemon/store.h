@@ -519,11 +519,23 @@ int  store_outbox_set(struct store *, long long id, const char *state,
          int attempted, long long next_try, long long sent_at,
          const char *error, char **err);
 
+/* store_outbox_set(id, "sent", 1, -1, sent_at, NULL) without dropping
+ * the text: a commit of one index entry and one row, for a sender that
+ * marks each message as its 250 comes and drops the texts of many in
+ * one commit after (store_outbox_texts_drop).  0 or -1. */
+int  store_outbox_sent(struct store *, long long id, long long sent_at,
+         char **err);
+/* Drop the texts of rows ids[0..n) in one savepoint: 0 or -1 (none
+ * dropped).  Meant for rows marked 'sent' by store_outbox_sent(). */
+int  store_outbox_texts_drop(struct store *, const long long *ids,
+         size_t n, char **err);
+
 /* Rows in a state, or -1. */
 long long store_outbox_count(struct store *, const char *state);
 
 /* A row turned 'sent' or 'failed' loses its text (store_outbox_set drops
- * it in the same savepoint): nothing reads it again.  Its Message-ID,
+ * it in the same savepoint; store_outbox_sent leaves that to
+ * store_outbox_texts_drop): nothing reads it again.  Its Message-ID,
  * recipient, kind and state stay for bounces, `status` and the notices
  * until store_prune() forgets the row. */
 

@@ -319,6 +319,64 @@ test_build_request(void **state)
 	free(text);
 }
 
+/* The readers of one meeting: each calendar is what a build from
+ * scratch writes (the one before it kept or not), and anything else
+ * that changes is written anew. */
+static void
+test_build_readers(void **state)
+{
+	struct ical_attendee att[] = {
+		{ "ana@mides.example.uy", "Ana Pérez", 1, 0, NULL, NULL },
+		{ "jo@ilo.example.org", NULL, 0, 1, NULL, NULL },
+	};
+	static const char *const desc[] = {
+		"Estimada Ana:\nLínea uno; con comas, y punto y coma",
+		"Dear Jo,\n" "a body long enough to be folded more than once, "
+		"more than once, more than once, more than once, more than "
+		"once\n\nRegards",
+		"Cher Jo,",
+	};
+	static const char *const org[] = { "agenda+aaaa@example.org",
+		"agenda+bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb@example.org",
+		"agenda@example.org" };
+	struct ical_event ev = event("wg-meeting-20210317@example.org", 0,
+	    "2021-03-01 12:00", "2021-03-17 18:00", 90, "America/Santiago");
+	char *kept, *fresh;
+	size_t i;
+
+	(void)state;
+	ev.summary = "Reunión";
+	ev.location = "Sala 1";
+	ev.org_name = "Secretaría técnica de la Conferencia Regional sobre "
+	    "Desarrollo Social";
+	ev.att = att;
+	ev.natt = 2;
+	for (i = 0; i < 3; i++) {
+		ev.description = desc[i];
+		ev.org_email = org[i];
+		kept = ical_build("REQUEST", &ev, 1);
+		ical_shutdown();        /* nothing kept: from scratch */
+		fresh = ical_build("REQUEST", &ev, 1);
+		assert_string_equal(kept, fresh);
+		assert_non_null(strstr(kept, org[i]));
+		free(kept);
+		free(fresh);    /* and kept for the next reader */
+	}
+	/* An answer known since is no longer the calendar kept. */
+	att[1].partstat = "ACCEPTED";
+	kept = ical_build("REQUEST", &ev, 1);
+	assert_non_null(strstr(kept, "PARTSTAT=ACCEPTED"));
+	free(kept);
+	att[1].partstat = NULL;
+	ev.sequence = 1;
+	kept = ical_build("REQUEST", &ev, 1);
+	assert_non_null(strstr(kept, "SEQUENCE:1\r\n"));
+	free(kept);
+	kept = ical_build("CANCEL", &ev, 1);
+	assert_non_null(strstr(kept, "METHOD:CANCEL\r\n"));
+	free(kept);
+}
+
 static void
 test_build_cancel(void **state)
 {
@@ -562,6 +620,7 @@ main(void)
 		cmocka_unit_test(test_parse_local),
 		cmocka_unit_test(test_build_request),
 		cmocka_unit_test(test_build_cancel),
+		cmocka_unit_test(test_build_readers),
 		cmocka_unit_test(test_localtime),
 		cmocka_unit_test(test_build_fold),
 		cmocka_unit_test(test_local_to_utc),

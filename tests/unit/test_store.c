@@ -971,6 +971,68 @@ test_rollback(void **state)
 
 /* A message that went, or never will, loses its text; its row stays
  * until the retention period is over, and goes then. */
+/* Due rows come in the order of their next try, then of their id,
+ * whatever their state ('sending' after a crash, 'pending'), only those
+ * with a text, and no more than the limit; a row marked sent keeps its
+ * text until its texts are dropped. */
+static void
+test_outbox_due_order(void **state)
+{
+	/* m<i>@x: next try T0 + tries[i] minutes, state, text */
+	static const struct { int tries; const char *state; int text; } r[] = {
+		{ 5, "pending", 1 }, { 1, "sending", 1 }, { 3, "pending", 1 },
+		{ 1, "pending", 1 }, { 0, "pending", 0 }, { 2, "sent", 1 },
+		{ 3, "sending", 1 }, { 99, "pending", 1 },
+	};
+	static const char *const want[] = { "m1@x", "m3@x", "m2@x", "m6@x" };
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->db);
+	struct store_outbox *o = NULL;
+	long long ids[2];
+	size_t n = 0, i;
+	char sql[160];
+
+	for (i = 0; i < sizeof r / sizeof r[0]; i++) {
+		struct store_outbox_in in = {
+			.kind = "invite", .recipient = "ana@example.org",
+			.data = "Subject: x\r\n\r\nbody\r\n", .len = 19,
+			.now = T0,
+		};
+		char mid[16];
+
+		snprintf(mid, sizeof mid, "m%zu@x", i);
+		in.message_id = mid;
+		assert_int_equal(store_outbox_add(s, &in, &err), 1);
+		snprintf(sql, sizeof sql, "UPDATE outbox SET state = '%s', "
+		    "next_try = %lld WHERE message_id = '%s'", r[i].state,
+		    T0 + r[i].tries * 60LL, mid);
+		raw_exec(f->db, sql);
+		if (!r[i].text) {
+			snprintf(sql, sizeof sql, "DELETE FROM outbox_data WHERE "
+			    "id = (SELECT id FROM outbox WHERE message_id = "
+			    "'%s')", mid);
+			raw_exec(f->db, sql);
+		}
+	}
+	OK(store_outbox_due(s, T0 + 10 * 60, 4, &o, &n, &err));
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++)
+		assert_string_equal(o[i].message_id, want[i]);
+	OK(store_outbox_sent(s, o[0].id, T0 + 60, &err));
+	OK(store_outbox_sent(s, o[1].id, T0 + 60, &err));
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox WHERE "
+	    "state = 'sent' AND sent_at IS NOT NULL AND attempts = 1"), 2);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox_data"), 7);
+	ids[0] = o[0].id;
+	ids[1] = o[1].id;
+	OK(store_outbox_texts_drop(s, ids, 2, &err));
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox_data"), 5);
+	assert_int_equal(store_outbox_text(s, &o[0], &err), 0);
+	assert_int_equal(store_outbox_text(s, &o[2], &err), 1);
+	store_outbox_free(o, n);
+	store_close(s);
+}
+
 static void
 test_outbox_kept_small(void **state)
 {
@@ -1415,6 +1477,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_bouncing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_due_order, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_kept_small, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_gives_space_back,
