@@ -2787,7 +2787,7 @@ cache_take(struct cache *k, struct ctx *c, const char *path,
  * they were read (an edit since then makes the next run read it).
  * Nothing is said when it cannot be: the cache only saves time. */
 static void
-cache_write(struct cache *k, const struct config *cfg,
+cache_write(const char *path, const struct config *cfg,
     const struct stat *sts)
 {
 	struct buf b = BUF_INIT(CACHE_MAX), one = BUF_INIT(CACHE_MAX);
@@ -2813,7 +2813,7 @@ cache_write(struct cache *k, const struct config *cfg,
 
 		memcpy(b.data + 16, &sum, sizeof sum);
 	}
-	dir = xstrdup(k->path);
+	dir = xstrdup(path);
 	slash = strrchr(dir, '/');
 	if (slash != NULL)
 		*slash = '\0';
@@ -2821,7 +2821,7 @@ cache_write(struct cache *k, const struct config *cfg,
 	    O_DIRECTORY | O_RDONLY | O_CLOEXEC)) != -1) {
 		char *werr = NULL;
 
-		if (file_write_atomic_mode(dfd, slash ? slash + 1 : k->path,
+		if (file_write_atomic_mode(dfd, slash ? slash + 1 : path,
 		    b.data, b.len, 0600, &werr) == -1)
 			free(werr);
 		close(dfd);
@@ -2829,6 +2829,17 @@ cache_write(struct cache *k, const struct config *cfg,
 	free(dir);
 	buf_release(&b);
 	buf_release(&one);
+}
+
+void
+config_cache_save(struct config *cfg)
+{
+	if (cfg->cache_path != NULL && cfg->cache_stats != NULL)
+		cache_write(cfg->cache_path, cfg, cfg->cache_stats);
+	free(cfg->cache_path);
+	free(cfg->cache_stats);
+	cfg->cache_path = NULL;
+	cfg->cache_stats = NULL;
 }
 
 struct config *
@@ -2891,9 +2902,15 @@ config_load_cached(const char *file, int cache, struct diag *d)
 	}
 	free(ents);
 	check_groups(&c);
+	/* Written once the caller knows the state is sound (a damaged
+	 * state changes no file): config_cache_save(). */
 	if ((cache & CONFIG_CACHE_WRITE) && k.path != NULL && k.missed > 0 &&
-	    d->nerrors == before)
-		cache_write(&k, cfg, sts);
+	    d->nerrors == before) {
+		cfg->cache_path = k.path;
+		cfg->cache_stats = sts;
+		k.path = NULL;
+		sts = NULL;
+	}
 done:
 	free(sts);
 	cache_drop_entries(&k);
@@ -2927,6 +2944,8 @@ config_free(struct config *cfg)
 			forget_all((enum sec)s, cfg);
 	free(cfg->groups);
 	free(cfg->by_id);
+	free(cfg->cache_path);
+	free(cfg->cache_stats);
 	if (cfg->cache_map != NULL)
 		munmap(cfg->cache_map, cfg->cache_len);
 	free(cfg->file);

@@ -13,6 +13,7 @@
 #define CONVENED_CONFIG_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "token.h"
 
@@ -258,6 +259,8 @@ struct config {
 	size_t      nby_id;
 	void       *cache_map;    /* the groups' cache, mapped, or NULL */
 	size_t      cache_len;
+	char       *cache_path;   /* a cache to write: config_cache_save() */
+	struct stat *cache_stats; /* ... with the files' identities */
 };
 
 /* The collected problems: text[i] is "FILE:LINE: message" or
@@ -287,14 +290,18 @@ void  diag_note(struct diag *, const char *file, int line,
  * there was no error (warnings allowed), else NULL; every problem is in d. */
 struct config *config_load(const char *file, struct diag *d);
 /* The same, taking the groups whose files are as they were from the
- * cache beside the state db (cache & CONFIG_CACHE_READ), and writing it
- * again when a file had to be read (cache & CONFIG_CACHE_WRITE: only the
- * commands that hold the state's lock).  A group taken from the cache
+ * cache beside the state db (cache & CONFIG_CACHE_READ), and, when a
+ * file had to be read, keeping what config_cache_save() writes again
+ * (cache & CONFIG_CACHE_WRITE: only the commands that hold the state's
+ * lock, once they found the state sound).  A group taken from the cache
  * says none of the warnings its file gave when it was read. */
 #define CONFIG_CACHE_READ       1
 #define CONFIG_CACHE_WRITE      2
 struct config *config_load_cached(const char *file, int cache,
         struct diag *d);
+/* The cache written when config_load_cached() read files for it;
+ * nothing is said when it cannot be (it only saves time). */
+void config_cache_save(struct config *);
 void  config_free(struct config *);
 
 /* Coordination rule of the plan of work: at least two coordinators, one of

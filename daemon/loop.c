@@ -149,6 +149,7 @@ reload(const char *path, struct config **cfg, struct store **st,
 	}
 	config_free(*cfg);
 	*cfg = ncfg;
+	config_cache_save(*cfg);
 	log_info("configuration %s reloaded: %zu groups", path, (*cfg)->ngroups);
 	sd_notify(0, "READY=1");
 }
@@ -493,6 +494,7 @@ loop_run(const char *path, long long fake_now, int init, int wait_s)
 		config_free(cfg);
 		return rc;
 	}
+	config_cache_save(cfg);
 	signals(&block);
 	wd_every = watchdog_every();
 	wd_next = 0;

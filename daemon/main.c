@@ -294,6 +294,7 @@ cmd_once(const struct opts *o)
 		config_free(cfg);
 		return rc;
 	}
+	config_cache_save(cfg);
 	rc = cycle_run(cfg, st, o->now, 1, NULL, &cs, &err);
 	if (rc == 0 && cs.store_down)
 		rc = EX_TEMPFAIL;

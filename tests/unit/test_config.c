@@ -1775,6 +1775,9 @@ test_cache(void **state)
 	cache = xasprintf("%s/state.db.groups", fx->dir);
 
 	a = load_with(fx, CONFIG_CACHE_READ | CONFIG_CACHE_WRITE, &wa);
+	/* Written only when the caller says the state is sound. */
+	assert_int_equal(stat(cache, &st), -1);
+	config_cache_save(a);
 	assert_int_equal(stat(cache, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	b = load_with(fx, CONFIG_CACHE_READ, &wb);
@@ -1829,6 +1832,7 @@ test_cache_hostile(void **state)
 	free(put_group(fx, "20-rich.ini", rich_group));
 	cache = xasprintf("%s/state.db.groups", fx->dir);
 	a = load_with(fx, CONFIG_CACHE_READ | CONFIG_CACHE_WRITE, &w);
+	config_cache_save(a);
 	assert_non_null(fp = fopen(cache, "rb"));
 	good = xmalloc(1 << 20);
 	len = fread(good, 1, 1 << 20, fp);
