@@ -2348,31 +2348,34 @@ put_str(struct buf *b, const char *s)
 		buf_add(b, s, strlen(s) + 1);
 }
 
+/* n bytes into out (zeros when there are not n left: in->bad). */
+static void
+get_bytes(struct cache_in *in, void *out, size_t n)
+{
+	memset(out, 0, n);
+	if (in->bad || (size_t)(in->end - in->p) < n) {
+		in->bad = 1;
+		return;
+	}
+	memcpy(out, in->p, n);
+	in->p += n;
+}
+
 static unsigned long long
 get_u64(struct cache_in *in)
 {
-	unsigned long long v = 0;
+	unsigned long long v;
 
-	if (in->bad || (size_t)(in->end - in->p) < sizeof v) {
-		in->bad = 1;
-		return 0;
-	}
-	memcpy(&v, in->p, sizeof v);
-	in->p += sizeof v;
+	get_bytes(in, &v, sizeof v);
 	return v;
 }
 
 static unsigned
 get_u32(struct cache_in *in)
 {
-	unsigned v = 0;
+	unsigned v;
 
-	if (in->bad || (size_t)(in->end - in->p) < sizeof v) {
-		in->bad = 1;
-		return 0;
-	}
-	memcpy(&v, in->p, sizeof v);
-	in->p += sizeof v;
+	get_bytes(in, &v, sizeof v);
 	return v;
 }
 
