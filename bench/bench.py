@@ -320,8 +320,10 @@ REPLY = """\
 From: {name} <{email}>\r
 To: =?UTF-8?Q?Secretar=C3=ADa_t=C3=A9cnica?= <{org}>\r
 Subject: Accepted: {summary}\r
-Date: Tue, 04 Mar 2025 10:{mm:02d}:00 -0300\r
+Date: Tue, 04 Mar 2025 08:{mm:02d}:00 -0300\r
 Message-ID: <reply-{n}@mides.example.org>\r
+In-Reply-To: <{invite}>\r
+References: <{invite}>\r
 MIME-Version: 1.0\r
 Content-Type: multipart/alternative; boundary="b{n}"\r
 \r
@@ -340,7 +342,7 @@ METHOD:REPLY\r
 BEGIN:VEVENT\r
 UID:{uid}\r
 SEQUENCE:{seq}\r
-DTSTAMP:20250304T13{mm:02d}00Z\r
+DTSTAMP:20250304T11{mm:02d}00Z\r
 DTSTART:{start}\r
 DTEND:{end}\r
 SUMMARY:{summary}\r
@@ -398,16 +400,22 @@ class Ingest:
     def replies(self):
         db = sqlite3.connect(self.sent_db)
         try:
+            # The invitation each answers, as a client's reply names it:
+            # its Message-ID carries the reader's token (DESIGN.md, Trust).
             rows = db.execute(
                 "SELECT i.meeting_uid, i.email, i.sequence_sent, m.start, "
-                "m.end, m.summary FROM invitations i JOIN meetings m ON "
+                "m.end, m.summary, (SELECT o.message_id FROM outbox o "
+                "WHERE o.kind = 'invite' AND o.meeting_uid = i.meeting_uid "
+                "AND o.recipient = i.email ORDER BY o.id LIMIT 1) "
+                "FROM invitations i JOIN meetings m ON "
                 "m.uid = i.meeting_uid ORDER BY i.meeting_uid, i.email"
             ).fetchall()
         finally:
             db.close()
         out = []
-        for n, (uid, email, seq, start, end, summary) in enumerate(rows):
-            out.append(REPLY.format(
+        for n, (uid, email, seq, start, end, summary, invite) in \
+                enumerate(rows):
+            out.append(REPLY.format(invite=invite,
                 n=n, mm=n % 60, uid=uid, seq=seq, start=utc(start),
                 end=utc(end), summary=summary, email=email,
                 name=email.split("@")[0], org=FROM).encode())
