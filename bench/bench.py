@@ -818,7 +818,7 @@ def report(args, work, fan, ing, sc, started):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int,
-                    default=int(os.environ.get("BENCH_ROUNDS", "5")))
+                    default=int(os.environ.get("BENCH_ROUNDS", "3")))
     ap.add_argument("--count", type=int,
                     default=int(os.environ.get("BENCH_COUNT", "5000")))
     ap.add_argument("--scale", default=os.environ.get(
