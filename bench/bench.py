@@ -7,7 +7,7 @@
 
 Everything runs in one process, round by round (each round runs every
 contender once), so that a noisy machine slows them alike and the ratios
-hold.  Each figure is the median of the rounds (5 by default).  Prints a
+hold.  Each figure is the median of the rounds (3 by default).  Prints a
 table and writes bench/RESULTS.md; the text after the NOTES marker in an
 existing RESULTS.md (profiles, fixes) is kept.
 
