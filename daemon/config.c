@@ -2233,7 +2233,7 @@ check_groups(struct ctx *c)
 
 /* A group taken from the cache: its strings are in the mapped cache. */
 static void
-forget_arena(enum sec sec, void *obj)
+forget_borrowed(enum sec sec, void *obj)
 {
 	size_t i;
 
@@ -2245,21 +2245,21 @@ forget_arena(enum sec sec, void *obj)
 }
 
 static void
-group_free_arena(struct group *g)
+group_free_borrowed(struct group *g)
 {
 	size_t j;
 
 	for (j = 0; j < g->nmembers; j++)
-		forget_arena(S_MEMBER, &g->members[j]);
+		forget_borrowed(S_MEMBER, &g->members[j]);
 	for (j = 0; j < g->nseries; j++)
-		forget_arena(S_SERIES, &g->series[j]);
+		forget_borrowed(S_SERIES, &g->series[j]);
 	for (j = 0; j < g->nguests; j++)
-		forget_arena(S_GUEST, &g->guests[j]);
+		forget_borrowed(S_GUEST, &g->guests[j]);
 	for (j = 0; j < g->nmilestones; j++)
-		forget_arena(S_MILESTONE, &g->milestones[j]);
+		forget_borrowed(S_MILESTONE, &g->milestones[j]);
 	for (j = 0; j < g->npolls; j++)
-		forget_arena(S_POLL, &g->polls[j]);
-	forget_arena(S_GROUP, g);
+		forget_borrowed(S_POLL, &g->polls[j]);
+	forget_borrowed(S_GROUP, g);
 	free(g->members);
 	free(g->series);
 	free(g->guests);
@@ -2275,7 +2275,7 @@ group_free(struct group *g)
 	size_t j;
 
 	if (g->borrowed) {
-		group_free_arena(g);
+		group_free_borrowed(g);
 		return;
 	}
 
