@@ -2232,39 +2232,11 @@ check_groups(struct ctx *c)
 }
 
 /* A group taken from the cache: its strings are in the mapped cache. */
-static void
-forget_borrowed(enum sec sec, void *obj)
-{
-	size_t i;
-
-	kept_find();
-	for (i = 0; i < nkept_keys[sec]; i++)
-		if (kept_keys[sec][i]->cap > 0 &&
-		    types[kept_keys[sec][i]->type].store == V_TEXT)
-			free(*(char ***)field(obj, kept_keys[sec][i]->off));
-}
-
+/* A group taken from the cache owns only its file's name: its strings
+ * lie in the mapped cache, its arrays in the config's arena. */
 static void
 group_free_borrowed(struct group *g)
 {
-	size_t j;
-
-	for (j = 0; j < g->nmembers; j++)
-		forget_borrowed(S_MEMBER, &g->members[j]);
-	for (j = 0; j < g->nseries; j++)
-		forget_borrowed(S_SERIES, &g->series[j]);
-	for (j = 0; j < g->nguests; j++)
-		forget_borrowed(S_GUEST, &g->guests[j]);
-	for (j = 0; j < g->nmilestones; j++)
-		forget_borrowed(S_MILESTONE, &g->milestones[j]);
-	for (j = 0; j < g->npolls; j++)
-		forget_borrowed(S_POLL, &g->polls[j]);
-	forget_borrowed(S_GROUP, g);
-	free(g->members);
-	free(g->series);
-	free(g->guests);
-	free(g->milestones);
-	free(g->polls);
 	free(g->file);
 }
 
@@ -2325,6 +2297,7 @@ struct cache_in {
 	const unsigned char *p, *end;
 	int bad;
 	int borrow;             /* strings are used where they are */
+	struct arena **arena;   /* where the arrays go */
 };
 
 static void
@@ -2391,8 +2364,8 @@ get_count(struct cache_in *in, size_t most)
 }
 
 /* A string as the loader leaves them: no NUL, CR nor LF inside, NUL
- * after.  Borrowed, it points into the mapped cache (struct config's
- * cache_map); else it is the caller's. */
+ * after.  Borrowed, it points into the cache read (struct config's
+ * arena); else it is the caller's. */
 static char *
 get_str(struct cache_in *in)
 {
@@ -2514,14 +2487,14 @@ get_obj(struct cache_in *in, enum sec sec, void *obj)
 			*(int *)field(obj, k->off) = get_int(in, k);
 		else {
 			n = get_count(in, k->cap);
+			if (n > 0 && types[k->type].store == V_TEXT)
+				*(char ***)field(obj, k->off) = arena_calloc(
+				    in->arena, n, sizeof(char *));
 			for (j = 0; j < n && !in->bad; j++) {
-				if (types[k->type].store == V_TEXT) {
-					char ***list = field(obj, k->off);
-
-					*list = xreallocarray(*list, j + 1,
-					    sizeof **list);
-					(*list)[j] = get_str(in);
-				} else
+				if (types[k->type].store == V_TEXT)
+					(*(char ***)field(obj, k->off))[j] =
+					    get_str(in);
+				else
 					((int *)field(obj, k->off))[j] =
 					    get_int(in, k);
 				*(size_t *)field(obj, k->off_n) = j + 1;
@@ -2544,7 +2517,7 @@ get_obj(struct cache_in *in, enum sec sec, void *obj)
 
 #define GET_OBJS(in, sec, v, n, arg) do {                               \
 	size_t i_, n_ = get_count((in), 100000);                        \
-	(v) = xcalloc(n_ + 1, sizeof *(v));                             \
+	(v) = arena_calloc((in)->arena, n_ + 1, sizeof *(v));           \
 	for (i_ = 0; i_ < n_ && !(in)->bad; i_++) {                     \
 		(n) = i_ + 1;                                           \
 		(v)[i_].arg = get_str(in);                              \
@@ -2624,34 +2597,42 @@ cache_tag(const struct config *cfg)
 	return util_fnv64(h, &cfg->digest, sizeof cfg->digest);
 }
 
-/* A file's identity: unchanged while every field is. */
+/* A file's identity, unchanged while every field is: as the cache
+ * keeps it, seven native 64-bit words. */
+#define STAT_BYTES (7 * 8)
+
 static void
-put_stat(struct buf *b, const struct stat *st)
+stat_bytes(const struct stat *st, unsigned char out[STAT_BYTES])
 {
-	put_u64(b, (unsigned long long)st->st_dev);
-	put_u64(b, (unsigned long long)st->st_ino);
-	put_u64(b, (unsigned long long)st->st_size);
-	put_u64(b, (unsigned long long)st->st_mtim.tv_sec);
-	put_u64(b, (unsigned long long)st->st_mtim.tv_nsec);
-	put_u64(b, (unsigned long long)st->st_ctim.tv_sec);
-	put_u64(b, (unsigned long long)st->st_ctim.tv_nsec);
+	unsigned long long v[7] = {
+		(unsigned long long)st->st_dev,
+		(unsigned long long)st->st_ino,
+		(unsigned long long)st->st_size,
+		(unsigned long long)st->st_mtim.tv_sec,
+		(unsigned long long)st->st_mtim.tv_nsec,
+		(unsigned long long)st->st_ctim.tv_sec,
+		(unsigned long long)st->st_ctim.tv_nsec,
+	};
+
+	memcpy(out, v, STAT_BYTES);
 }
 
-/* One entry of the cache read: a file's identity and its group's
- * bytes. */
+/* One entry of the cache read, all of it in the mapping: a file's
+ * name and identity, and its group's bytes. */
 struct cache_entry {
-	char       *path;
-	struct buf  stat;       /* as put_stat() wrote it */
+	const char *path;
+	const unsigned char *stat;      /* STAT_BYTES of stat_bytes() */
 	const unsigned char *data;
 	size_t      len;
 };
 
 struct cache {
 	char       *path;       /* the file, beside the state db */
-	unsigned char *raw;     /* mapped, or NULL */
+	unsigned char *raw;     /* read into the config's arena, or NULL */
 	size_t      len;
 	struct cache_entry *e;
 	size_t      n;
+	size_t      next;       /* where the next file likely is */
 	int         used;       /* entries taken */
 	int         missed;     /* files read instead */
 };
@@ -2666,50 +2647,63 @@ entry_cmp(const void *a, const void *b)
 static void
 cache_drop_entries(struct cache *k)
 {
-	size_t i;
-
-	for (i = 0; i < k->n; i++) {
-		free(k->e[i].path);
-		buf_release(&k->e[i].stat);
-	}
 	free(k->e);
 	k->e = NULL;
 	k->n = 0;
 }
 
 /* The cache's entries, when its file is there and of this build and
- * convened.ini; none otherwise. */
+ * convened.ini; none otherwise.  Its bytes are read into the config's
+ * arena, where the groups taken will keep their strings and arrays:
+ * one stretch of huge pages rather than two thousand pages to fault
+ * in (util.c, struct arena). */
 static void
-cache_read(struct cache *k, const struct config *cfg)
+cache_read(struct cache *k, struct config *cfg)
 {
+	unsigned char head[24];
 	struct cache_in in;
 	struct stat st;
-	void *map;
-	size_t n, i, len;
-	int fd;
+	size_t n, i, len, got;
+	ssize_t r;
+	int fd, sorted = 1;
 
 	if ((fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return;
-	/* Mapped, not read: the strings are used where they lie, and the
-	 * pages come in one call rather than a fault each. */
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size <
 	    8 + 8 + 8 + 4 || (unsigned long long)st.st_size > CACHE_MAX ||
-	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE |
-	    MAP_POPULATE, fd, 0)) == MAP_FAILED) {
+	    pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
+	    memcmp(head, CACHE_MAGIC, 8) != 0) {
 		close(fd);
 		return;
 	}
-	close(fd);
-	k->raw = map;
-	k->len = (size_t)st.st_size;
-	if (memcmp(k->raw, CACHE_MAGIC, 8) != 0)
+	in.p = head + 8;
+	in.end = head + sizeof head;
+	in.bad = 0;
+	if (get_u64(&in) != cache_tag(cfg)) {
+		close(fd);
 		return;
-	in.p = k->raw + 8;
+	}
+	len = (size_t)st.st_size;
+	/* Room for the groups' arrays too: they take less than their
+	 * encoding. */
+	arena_reserve(&cfg->arena, 2 * len);
+	k->raw = arena_calloc(&cfg->arena, 1, len);
+	for (got = 0; got < len; got += (size_t)r)
+		if ((r = pread(fd, k->raw + got, len - got, (off_t)got)) == -1 &&
+		    errno == EINTR)
+			r = 0;
+		else if (r <= 0)
+			break;
+	close(fd);
+	if (got != len)
+		return;
+	k->len = len;
+	in.p = k->raw + 16;
 	in.end = k->raw + k->len;
 	in.bad = 0;
-	in.borrow = 0;
-	if (get_u64(&in) != cache_tag(cfg) || get_u64(&in) !=
-	    cache_sum(k->raw + 24, k->len - 24))
+	in.borrow = 1;
+	in.arena = NULL;
+	if (get_u64(&in) != cache_sum(k->raw + 24, k->len - 24))
 		return;
 	n = get_count(&in, 1000000);
 	k->e = xcalloc(n + 1, sizeof *k->e);
@@ -2717,30 +2711,49 @@ cache_read(struct cache *k, const struct config *cfg)
 		struct cache_entry *e = &k->e[k->n];
 
 		if ((e->path = get_str(&in)) == NULL || in.bad ||
-		    (size_t)(in.end - in.p) < 7 * 8 + 4) {
-			free(e->path);
+		    (size_t)(in.end - in.p) < STAT_BYTES + 4) {
 			in.bad = 1;
 			break;
 		}
-		buf_init(&e->stat, BUF_OWN);
-		buf_add(&e->stat, in.p, 7 * 8);
-		in.p += 7 * 8;
+		e->stat = in.p;
+		in.p += STAT_BYTES;
 		len = get_u32(&in);
 		if ((size_t)(in.end - in.p) < len) {
-			free(e->path);
-			buf_release(&e->stat);
 			in.bad = 1;
 			break;
 		}
 		e->data = in.p;
 		e->len = len;
 		in.p += len;
+		if (k->n > 0 && strcmp(k->e[k->n - 1].path, e->path) >= 0)
+			sorted = 0;
 		k->n++;
 	}
 	if (in.bad)
 		cache_drop_entries(k);
-	else
+	else if (!sorted)
 		qsort(k->e, k->n, sizeof *k->e, entry_cmp);
+}
+
+/* The entry of path: the files come in the order they were written, so
+ * the next entry is tried before a search. */
+static struct cache_entry *
+cache_find(struct cache *k, const char *path)
+{
+	struct cache_entry key, *e;
+
+	if (k->n == 0)
+		return NULL;
+	if (k->next < k->n && strcmp(k->e[k->next].path, path) == 0)
+		e = &k->e[k->next];
+	else {
+		key.path = path;
+		if ((e = bsearch(&key, k->e, k->n, sizeof *k->e,
+		    entry_cmp)) == NULL)
+			return NULL;
+	}
+	k->next = (size_t)(e - k->e) + 1;
+	return e;
 }
 
 /* The group of path taken from the cache into a new slot of cfg, the
@@ -2751,29 +2764,24 @@ cache_take(struct cache *k, struct ctx *c, const char *path,
     struct stat *stp)
 {
 	struct config *cfg = c->cfg;
-	struct cache_entry key, *e;
+	struct cache_entry *e;
 	struct cache_in in;
 	struct stat st;
-	struct buf now = BUF_INIT(BUF_OWN);
+	unsigned char now[STAT_BYTES];
 	struct group *g;
-	int same;
 
-	key.path = (char *)path;
-	if (k->n == 0 || (e = bsearch(&key, k->e, k->n, sizeof *k->e,
-	    entry_cmp)) == NULL || stat(path, &st) == -1 ||
+	if ((e = cache_find(k, path)) == NULL || stat(path, &st) == -1 ||
 	    !S_ISREG(st.st_mode))
 		return 0;
-	put_stat(&now, &st);
-	same = now.len == e->stat.len && memcmp(now.data, e->stat.data,
-	    now.len) == 0;
-	buf_release(&now);
-	if (!same)
+	stat_bytes(&st, now);
+	if (memcmp(now, e->stat, STAT_BYTES) != 0)
 		return 0;
 	g = group_slot(c);
 	in.p = e->data;
 	in.end = e->data + e->len;
 	in.bad = 0;
 	in.borrow = 1;
+	in.arena = &cfg->arena;
 	g->borrowed = 1;
 	if (get_group(&in, g) == -1 || in.p != in.end) {
 		group_free(g);
@@ -2803,10 +2811,13 @@ cache_write(const char *path, const struct config *cfg,
 	put_u64(&b, 0);         /* the sum, once the rest is written */
 	put_u32(&b, (unsigned)cfg->ngroups);
 	for (i = 0; i < cfg->ngroups; i++) {
+		unsigned char id[STAT_BYTES];
+
 		buf_reset(&one);
 		put_group(&one, &cfg->groups[i]);
 		put_str(&b, cfg->groups[i].file);
-		put_stat(&b, &sts[i]);
+		stat_bytes(&sts[i], id);
+		buf_add(&b, id, sizeof id);
 		put_u32(&b, (unsigned)one.len);
 		buf_add(&b, one.data, one.len);
 	}
@@ -2892,6 +2903,9 @@ config_load_cached(const char *file, int cache, struct diag *d)
 			cache_read(&k, cfg);
 	}
 	sts = xcalloc((size_t)n + 1, sizeof *sts);
+	/* Room for every file at once: doubling would copy the groups. */
+	c.groups_cap = (size_t)n;
+	cfg->groups = xreallocarray(NULL, c.groups_cap, sizeof *cfg->groups);
 	for (i = 0; i < n; i++) {
 		path = xasprintf("%s/%s", cfg->groups_dir, ents[i]->d_name);
 		if (!cache_take(&k, &c, path, &sts[cfg->ngroups])) {
@@ -2917,12 +2931,6 @@ config_load_cached(const char *file, int cache, struct diag *d)
 done:
 	free(sts);
 	cache_drop_entries(&k);
-	/* The groups taken keep their strings in the mapping. */
-	if (k.used > 0) {
-		cfg->cache_map = k.raw;
-		cfg->cache_len = k.len;
-	} else if (k.raw != NULL)
-		munmap(k.raw, k.len);
 	free(k.path);
 	free(c.secname);
 	if (d->nerrors > before) {
@@ -2949,8 +2957,7 @@ config_free(struct config *cfg)
 	free(cfg->by_id);
 	free(cfg->cache_path);
 	free(cfg->cache_stats);
-	if (cfg->cache_map != NULL)
-		munmap(cfg->cache_map, cfg->cache_len);
+	arena_free(cfg->arena);
 	free(cfg->file);
 	free(cfg->templates_local);
 	token_key_wipe(&cfg->trust_key);

@@ -1,3 +1,4 @@
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -44,6 +45,123 @@ xreallocarray(void *p, size_t n, size_t sz)
 	if (p == NULL)
 		fatalx("out of memory allocating %zu x %zu bytes", n, sz);
 	return p;
+}
+
+/* One mapping of an arena.  Most of a first touch's cost on a virtual
+ * machine is the page table's: tens of microseconds a page, even for
+ * pages the kernel already mapped (MADV_POPULATE_WRITE, MAP_POPULATE).
+ * So a large arena asks for transparent huge pages, 2 MiB a fault, and
+ * a small one has its pages mapped a stretch ahead of use.  A kernel
+ * without one or the other says EINVAL and the pages fault in as they
+ * are touched: slower, never wrong. */
+struct arena {
+	struct arena *next;
+	size_t      len;            /* of the mapping */
+	size_t      used;           /* bytes handed out, header included */
+	size_t      ready;          /* bytes populated */
+};
+
+#define ARENA_CHUNK  ((size_t)1 << 20)
+#define ARENA_HUGE   ((size_t)2 << 20)
+#define ARENA_AHEAD  ((size_t)128 << 10)
+#define ARENA_ALIGN  16
+_Static_assert(sizeof(struct arena) % ARENA_ALIGN == 0,
+    "what follows the header is aligned");
+
+static size_t
+round_up(size_t n, size_t to)
+{
+	if (n > SIZE_MAX - to)
+		fatalx("allocation overflow: %zu bytes", n);
+	return (n + to - 1) & ~(to - 1);
+}
+
+/* A new first chunk of at least n bytes after its header. */
+static void
+arena_chunk(struct arena **ap, size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), map, lead;
+	struct arena *a;
+	char *p;
+	int huge;
+
+	n = round_up(n, page);
+	huge = n >= ARENA_HUGE;
+	if (huge) {
+		/* Aligned to a huge page, the slack on either side given
+		 * back. */
+		map = round_up(n + sizeof *a, ARENA_HUGE);
+		p = mmap(NULL, map + ARENA_HUGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			fatalx("out of memory mapping %zu bytes", map);
+		lead = round_up((size_t)(uintptr_t)p, ARENA_HUGE) -
+		    (size_t)(uintptr_t)p;
+		if (lead > 0)
+			munmap(p, lead);
+		munmap(p + lead + map, ARENA_HUGE - lead);
+		p += lead;
+		(void)madvise(p, map, MADV_HUGEPAGE);
+		(void)madvise(p, map, MADV_POPULATE_WRITE);
+	} else {
+		map = n + sizeof *a > ARENA_CHUNK ? round_up(n + sizeof *a,
+		    page) : ARENA_CHUNK;
+		p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+		    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			fatalx("out of memory mapping %zu bytes", map);
+	}
+	/* Anonymous pages come zeroed: calloc's promise, kept. */
+	a = (struct arena *)p;
+	a->next = *ap;
+	a->len = map;
+	a->used = sizeof *a;
+	a->ready = huge ? map : page;
+	*ap = a;
+}
+
+void
+arena_reserve(struct arena **ap, size_t n)
+{
+	if (*ap == NULL || (*ap)->len - (*ap)->used < n)
+		arena_chunk(ap, n);
+}
+
+void *
+arena_calloc(struct arena **ap, size_t n, size_t sz)
+{
+	struct arena *a;
+	size_t len, page, to;
+	void *p;
+
+	if (sz != 0 && n > (SIZE_MAX / 2) / sz)
+		fatalx("allocation overflow: %zu x %zu", n, sz);
+	len = round_up(n * sz != 0 ? n * sz : 1, ARENA_ALIGN);
+	arena_reserve(ap, len);
+	a = *ap;
+	p = (char *)a + a->used;
+	a->used += len;
+	if (a->used > a->ready) {
+		page = (size_t)sysconf(_SC_PAGESIZE);
+		to = round_up(a->used + ARENA_AHEAD, page);
+		if (to > a->len)
+			to = a->len;
+		(void)madvise((char *)a + a->ready, to - a->ready,
+		    MADV_POPULATE_WRITE);
+		a->ready = to;
+	}
+	return p;
+}
+
+void
+arena_free(struct arena *a)
+{
+	struct arena *next;
+
+	for (; a != NULL; a = next) {
+		next = a->next;
+		munmap(a, a->len);
+	}
 }
 
 char *

@@ -17,6 +17,15 @@
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
 void *xreallocarray(void *, size_t, size_t);
+
+/* Memory handed out in order and given back all at once: for the many
+ * small arrays of data that live and die together (the groups taken
+ * from the cache), where malloc's bookkeeping and a page fault per
+ * page were most of the cost. */
+struct arena;
+void  arena_reserve(struct arena **, size_t);
+void *arena_calloc(struct arena **, size_t, size_t);
+void  arena_free(struct arena *);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 char *xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
