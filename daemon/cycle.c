@@ -213,12 +213,17 @@ due_end(const struct cycle_ctx *c, int busy, char **err)
 		return -1;
 	}
 	for (i = 0; i < cfg->ngroups; i++) {
+		char *res;
+
 		if (!d->run[i] || cfg->groups[i].id == NULL ||
 		    config_group(cfg, cfg->groups[i].id) != &cfg->groups[i])
 			continue;
-		/* Its directory in the repository is down: its feed waits. */
-		if ((w = outage_repository_due(c->st, cfg->groups[i].id,
-		    c->now, err)) == -1)
+		/* Its directory in the repository is down: its feed waits.
+		 * (The repository itself is up: waits() said so.) */
+		res = outage_group(cfg->groups[i].id);
+		w = outage_due(c->st, res, c->now, err);
+		free(res);
+		if (w == -1)
 			goto fail;
 		if (w != OUTAGE_UP)
 			d->next[i] = c->now;

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "cycle.h"
 #include "ical.h"
+#include "outage.h"
 #include "plan.h"
 #include "store.h"
 #include "testlib.h"
@@ -219,6 +220,22 @@ due_row(struct tl_ws *fx, const char *id, long long *ran, long long *due)
 		fail_msg("no due row for %s", id);
 }
 
+/* Whether the cycle kept a row for group id. */
+static int
+has_due_row(struct tl_ws *fx, const char *id)
+{
+	struct store_due *v = NULL;
+	size_t n = 0, i;
+	char *err = NULL;
+	int found = 0;
+
+	assert_int_equal(store_due_all(fx->st, &v, &n, &err), 0);
+	for (i = 0; i < n; i++)
+		found |= strcmp(v[i].group_id, id) == 0;
+	store_due_free(v, n);
+	return found;
+}
+
 static void
 once_at(struct tl_ws *fx, const char *when)
 {
@@ -282,6 +299,33 @@ test_idle_groups_rest(void **state)
 	assert_true(ran == tl_utc("2021-02-09 12:00"));
 }
 
+/* A group whose directory in the repository is down keeps no row: its
+ * feed and page wait, and it runs every cycle until the directory is
+ * back, while the other group rests. */
+static void
+test_group_outage_keeps_it_due(void **state)
+{
+	struct tl_ws *fx = *state;
+	char *res = outage_group("aa"), *err = NULL;
+	long long ran, due;
+
+	assert_int_equal(outage_failed(fx->cfg, fx->st, res, "disk full",
+	    tl_utc("2021-02-10 12:00"), &err), 0);
+	free(res);
+	once_at(fx, "2021-02-10 12:00");
+	assert_false(has_due_row(fx, "aa"));
+	due_row(fx, "bb", &ran, &due);
+	assert_true(ran == tl_utc("2021-02-10 12:00"));
+
+	/* The next try comes and the directory is back: aa's feed is
+	 * written, and aa rests from then on; bb never ran again. */
+	once_at(fx, "2021-02-10 13:00");
+	due_row(fx, "aa", &ran, &due);
+	assert_true(ran == tl_utc("2021-02-10 13:00"));
+	due_row(fx, "bb", &ran, &due);
+	assert_true(ran == tl_utc("2021-02-10 12:00"));
+}
+
 int
 main(void)
 {
@@ -291,6 +335,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_failure_stops,
 		    setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_idle_groups_rest,
+		    setup, tl_teardown),
+		cmocka_unit_test_setup_teardown(test_group_outage_keeps_it_due,
 		    setup, tl_teardown),
 	};
 	int rc = cmocka_run_group_tests_name("cycle", tests, NULL, NULL);
