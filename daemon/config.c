@@ -2290,7 +2290,7 @@ group_free(struct group *g)
  * cache is convened's own file, but still read as hostile: anything out
  * of bounds or of the wrong shape drops the whole cache, and the files
  * are read instead.  `check` never uses it. */
-#define CACHE_MAGIC     "CNVDGC03"
+#define CACHE_MAGIC     "CNVDGC04"
 #define CACHE_MAX       (256u << 20)
 
 struct cache_in {
@@ -2370,20 +2370,19 @@ static char *
 get_str(struct cache_in *in)
 {
 	unsigned n = get_u32(in);
-	const unsigned char *q, *end;
+	const unsigned char *q;
 
 	if (in->bad || n == 0xffffffffu)
 		return NULL;
-	if ((size_t)(in->end - in->p) <= n || in->p[n] != '\0') {
+	/* NUL at n and nowhere before, no CR nor LF: the library's string
+	 * functions, which go a vector at a time. */
+	q = in->p;
+	if ((size_t)(in->end - q) <= n || q[n] != '\0' ||
+	    strlen((const char *)q) != n ||
+	    strcspn((const char *)q, "\r\n") != n) {
 		in->bad = 1;
 		return NULL;
 	}
-	for (q = in->p, end = in->p + n; q < end; q++)
-		if (*q == '\0' || *q == '\r' || *q == '\n') {
-			in->bad = 1;
-			return NULL;
-		}
-	q = in->p;
 	in->p += n + 1;
 	return in->borrow ? (char *)q : xstrndup((const char *)q, n);
 }
@@ -2560,19 +2559,25 @@ get_group(struct cache_in *in, struct group *g)
 	return in->bad ? -1 : 0;
 }
 
-/* A sum of the bytes after the header, eight at a time: a cache a disk
- * or a hand damaged is read as no cache at all. */
+/* A sum of the bytes after the header, thirty-two at a time in four
+ * lanes that do not wait on one another: a cache a disk or a hand
+ * damaged is read as no cache at all. */
 static unsigned long long
 cache_sum(const unsigned char *p, size_t n)
 {
-	unsigned long long h = UTIL_FNV64, w;
+	unsigned long long h[4] = { UTIL_FNV64, UTIL_FNV64 ^ 1,
+	    UTIL_FNV64 ^ 2, UTIL_FNV64 ^ 3 }, w, r = UTIL_FNV64;
+	size_t i;
 
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return util_fnv64(h, p, n);
+	for (; n >= 32; p += 32, n -= 32)
+		for (i = 0; i < 4; i++) {
+			memcpy(&w, p + 8 * i, 8);
+			h[i] = (h[i] ^ w) * 0x100000001b3ULL;
+			h[i] ^= h[i] >> 29;
+		}
+	for (i = 0; i < 4; i++)
+		r = util_fnv64(r, &h[i], sizeof h[i]);
+	return util_fnv64(r, p, n);
 }
 
 /* What a cache was written for: this build's layout of the keys and
