@@ -47,13 +47,14 @@ xreallocarray(void *p, size_t n, size_t sz)
 	return p;
 }
 
-/* One mapping of an arena.  Most of a first touch's cost on a virtual
- * machine is the page table's: tens of microseconds a page, even for
- * pages the kernel already mapped (MADV_POPULATE_WRITE, MAP_POPULATE).
- * So a large arena asks for transparent huge pages, 2 MiB a fault, and
- * a small one has its pages mapped a stretch ahead of use.  A kernel
- * without one or the other says EINVAL and the pages fault in as they
- * are touched: slower, never wrong. */
+/* One mapping of an arena.  On a virtual machine the first touch of a
+ * page costs microseconds in the page tables, even for a page the
+ * kernel already mapped (MADV_POPULATE_WRITE, MAP_POPULATE): at a
+ * thousand groups, thousands of pages.  So a large arena asks for
+ * transparent huge pages, 2 MiB a fault, and a small one has its pages
+ * mapped a stretch ahead of use, which saves the guest's own faults.  A
+ * kernel without one or the other says EINVAL and the pages fault in as
+ * they are touched: slower, never wrong. */
 struct arena {
 	struct arena *next;
 	size_t      len;            /* of the mapping */

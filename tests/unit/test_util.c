@@ -1,6 +1,6 @@
 /* test_util.c: the capped buffer, reading a file into it, files written
- * whole or not at all, and the repository's modes whatever the umask
- * (sha256_hex is test_archive's). */
+ * whole or not at all, the repository's modes whatever the umask
+ * (sha256_hex is test_archive's), and the arena. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -241,6 +241,50 @@ test_repository_modes(void **state)
 	rmdir(dir);
 }
 
+/* Every block zeroed, aligned, apart from every other, and writable to
+ * its end, across chunks small and huge; a block larger than a chunk
+ * has a chunk of its own. */
+static void
+test_arena(void **state)
+{
+	struct arena *a = NULL;
+	unsigned char *p[2000], *q, *big;
+	size_t len[2000], i, j, k;
+
+	(void)state;
+	for (i = 0; i < 2000; i++) {
+		len[i] = 1 + (i * 7919) % 3000;
+		p[i] = arena_calloc(&a, len[i], 1);
+		assert_true((uintptr_t)p[i] % 16 == 0);
+		for (k = 0; k < len[i]; k++)
+			assert_int_equal(p[i][k], 0);
+		memset(p[i], (int)(i & 0xff), len[i]);
+	}
+	/* Nothing was written over: no two blocks meet. */
+	for (i = 0; i < 2000; i++)
+		for (k = 0; k < len[i]; k++)
+			if (p[i][k] != (unsigned char)(i & 0xff))
+				fail_msg("block %zu byte %zu overwritten", i, k);
+	big = arena_calloc(&a, 3, (size_t)3 << 20);
+	for (k = 0; k < ((size_t)9 << 20); k += 4093)
+		assert_int_equal(big[k], 0);
+	memset(big, 0xa5, (size_t)9 << 20);
+	q = arena_calloc(&a, 0, 8);
+	assert_non_null(q);
+	assert_true(q + 16 <= big || q >= big + ((size_t)9 << 20));
+	/* A reserve makes room that later blocks use. */
+	arena_reserve(&a, (size_t)5 << 20);
+	for (j = 0; j < 5; j++) {
+		q = arena_calloc(&a, 1, (size_t)1 << 20);
+		assert_int_equal(q[0], 0);
+		assert_int_equal(q[((size_t)1 << 20) - 1], 0);
+		memset(q, 1, (size_t)1 << 20);
+	}
+	assert_int_equal(big[((size_t)9 << 20) - 1], 0xa5);
+	arena_free(a);
+	arena_free(NULL);
+}
+
 int
 main(void)
 {
@@ -249,6 +293,7 @@ main(void)
 		cmocka_unit_test(test_buf_read),
 		cmocka_unit_test(test_file_write_atomic),
 		cmocka_unit_test(test_repository_modes),
+		cmocka_unit_test(test_arena),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
