@@ -2364,8 +2364,8 @@ get_count(struct cache_in *in, size_t most)
 }
 
 /* A string as the loader leaves them: no NUL, CR nor LF inside, NUL
- * after.  Borrowed, it points into the cache read (struct config's
- * arena); else it is the caller's. */
+ * after.  Borrowed, it points into the mapped cache (struct config's
+ * cache_map); else it is the caller's. */
 static char *
 get_str(struct cache_in *in)
 {
@@ -2633,7 +2633,7 @@ struct cache_entry {
 
 struct cache {
 	char       *path;       /* the file, beside the state db */
-	unsigned char *raw;     /* read into the config's arena, or NULL */
+	unsigned char *raw;     /* mapped, or NULL */
 	size_t      len;
 	struct cache_entry *e;
 	size_t      n;
@@ -2658,57 +2658,39 @@ cache_drop_entries(struct cache *k)
 }
 
 /* The cache's entries, when its file is there and of this build and
- * convened.ini; none otherwise.  Its bytes are read into the config's
- * arena, where the groups taken will keep their strings and arrays:
- * one stretch of huge pages rather than two thousand pages to fault
- * in (util.c, struct arena). */
+ * convened.ini; none otherwise.  Mapped, not read: its pages are the
+ * page cache's, already there, where a copy would touch as many new
+ * ones; the groups taken use its strings where they lie. */
 static void
-cache_read(struct cache *k, struct config *cfg)
+cache_read(struct cache *k, const struct config *cfg)
 {
-	unsigned char head[24];
 	struct cache_in in;
 	struct stat st;
-	size_t n, i, len, got;
-	ssize_t r;
+	void *map;
+	size_t n, i, len;
 	int fd, sorted = 1;
 
 	if ((fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size <
 	    8 + 8 + 8 + 4 || (unsigned long long)st.st_size > CACHE_MAX ||
-	    pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
-	    memcmp(head, CACHE_MAGIC, 8) != 0) {
+	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE |
+	    MAP_POPULATE, fd, 0)) == MAP_FAILED) {
 		close(fd);
 		return;
 	}
-	in.p = head + 8;
-	in.end = head + sizeof head;
-	in.bad = 0;
-	if (get_u64(&in) != cache_tag(cfg)) {
-		close(fd);
-		return;
-	}
-	len = (size_t)st.st_size;
-	/* Room for the groups' arrays too: they take less than their
-	 * encoding. */
-	arena_reserve(&cfg->arena, 2 * len);
-	k->raw = arena_calloc(&cfg->arena, 1, len);
-	for (got = 0; got < len; got += (size_t)r)
-		if ((r = pread(fd, k->raw + got, len - got, (off_t)got)) == -1 &&
-		    errno == EINTR)
-			r = 0;
-		else if (r <= 0)
-			break;
 	close(fd);
-	if (got != len)
+	k->raw = map;
+	k->len = (size_t)st.st_size;
+	if (memcmp(k->raw, CACHE_MAGIC, 8) != 0)
 		return;
-	k->len = len;
-	in.p = k->raw + 16;
+	in.p = k->raw + 8;
 	in.end = k->raw + k->len;
 	in.bad = 0;
 	in.borrow = 1;
 	in.arena = NULL;
-	if (get_u64(&in) != cache_sum(k->raw + 24, k->len - 24))
+	if (get_u64(&in) != cache_tag(cfg) || get_u64(&in) !=
+	    cache_sum(k->raw + 24, k->len - 24))
 		return;
 	n = get_count(&in, 1000000);
 	k->e = xcalloc(n + 1, sizeof *k->e);
@@ -2906,6 +2888,10 @@ config_load_cached(const char *file, int cache, struct diag *d)
 		k.path = xasprintf("%s.groups", cfg->state);
 		if (cache & CONFIG_CACHE_READ)
 			cache_read(&k, cfg);
+		/* The groups' arrays take less than their encoding: room
+		 * for all of them at once. */
+		if (k.n > 0)
+			arena_reserve(&cfg->arena, k.len);
 	}
 	sts = xcalloc((size_t)n + 1, sizeof *sts);
 	/* Room for every file at once: doubling would copy the groups. */
@@ -2936,6 +2922,12 @@ config_load_cached(const char *file, int cache, struct diag *d)
 done:
 	free(sts);
 	cache_drop_entries(&k);
+	/* The groups taken keep their strings in the mapping. */
+	if (k.used > 0) {
+		cfg->cache_map = k.raw;
+		cfg->cache_len = k.len;
+	} else if (k.raw != NULL)
+		munmap(k.raw, k.len);
 	free(k.path);
 	free(c.secname);
 	if (d->nerrors > before) {
@@ -2962,6 +2954,8 @@ config_free(struct config *cfg)
 	free(cfg->by_id);
 	free(cfg->cache_path);
 	free(cfg->cache_stats);
+	if (cfg->cache_map != NULL)
+		munmap(cfg->cache_map, cfg->cache_len);
 	arena_free(cfg->arena);
 	free(cfg->file);
 	free(cfg->templates_local);

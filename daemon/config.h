@@ -136,9 +136,10 @@ struct group {
 	size_t      npolls;
 	char       *file;
 	unsigned long long digest;  /* of the file's bytes, as read */
-	int         borrowed;     /* taken from the cache: its strings and
-	                           * arrays lie in the config's arena, and
-	                           * none may be freed, replaced or written */
+	int         borrowed;     /* taken from the cache: its strings lie in
+	                           * the config's cache_map, its arrays in its
+	                           * arena; none may be freed, replaced or
+	                           * written */
 	int         line;         /* of [group] */
 	/* The group's mailing list (list.h, issue 20). */
 	char       *list;         /* list = ADDRESS; NULL: the organizer's
@@ -257,8 +258,9 @@ struct config {
 	 * of groups sharing an id, the first in file order comes first */
 	struct group **by_id;
 	size_t      nby_id;
-	struct arena *arena;      /* the groups' cache, read, and the
-	                           * arrays of the groups taken from it */
+	void       *cache_map;    /* the groups' cache, mapped, or NULL */
+	size_t      cache_len;
+	struct arena *arena;      /* the arrays of the groups taken from it */
 	char       *cache_path;   /* a cache to write: config_cache_save() */
 	struct stat *cache_stats; /* ... with the files' identities */
 };
