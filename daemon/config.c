@@ -2231,7 +2231,6 @@ check_groups(struct ctx *c)
 	}
 }
 
-/* A group taken from the cache: its strings are in the mapped cache. */
 /* A group taken from the cache owns only its file's name: its strings
  * lie in the mapped cache, its arrays in the config's arena. */
 static void
@@ -2296,7 +2295,6 @@ group_free(struct group *g)
 struct cache_in {
 	const unsigned char *p, *end;
 	int bad;
-	int borrow;             /* strings are used where they are */
 	struct arena **arena;   /* where the arrays go */
 };
 
@@ -2364,8 +2362,8 @@ get_count(struct cache_in *in, size_t most)
 }
 
 /* A string as the loader leaves them: no NUL, CR nor LF inside, NUL
- * after.  Borrowed, it points into the mapped cache (struct config's
- * cache_map); else it is the caller's. */
+ * after.  It points into the mapped cache (struct config's cache_map):
+ * borrowed, never to be freed. */
 static char *
 get_str(struct cache_in *in)
 {
@@ -2384,7 +2382,7 @@ get_str(struct cache_in *in)
 		return NULL;
 	}
 	in->p += n + 1;
-	return in->borrow ? (char *)q : xstrndup((const char *)q, n);
+	return (char *)q;
 }
 
 /* The keys of each section that hold something, each field once (two
@@ -2687,7 +2685,6 @@ cache_read(struct cache *k, const struct config *cfg)
 	in.p = k->raw + 8;
 	in.end = k->raw + k->len;
 	in.bad = 0;
-	in.borrow = 1;
 	in.arena = NULL;
 	if (get_u64(&in) != cache_tag(cfg) || get_u64(&in) !=
 	    cache_sum(k->raw + 24, k->len - 24))
@@ -2767,7 +2764,6 @@ cache_take(struct cache *k, struct ctx *c, const char *path,
 	in.p = e->data;
 	in.end = e->data + e->len;
 	in.bad = 0;
-	in.borrow = 1;
 	in.arena = &cfg->arena;
 	g->borrowed = 1;
 	if (get_group(&in, g) == -1 || in.p != in.end) {
