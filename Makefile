@@ -17,6 +17,9 @@ TMPFILESDIR ?= /usr/lib/tmpfiles.d
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS     = libcurl libical sqlite3 inih gmime-3.0 libsystemd jansson libgit2
+# Compiled against, not linked: opened when first needed (daemon/dynlib.h).
+LAZYPKGS = gmime-3.0 libsystemd libgit2
+LINKPKGS = $(filter-out $(LAZYPKGS),$(PKGS)) glib-2.0
 TESTPKGS = cmocka
 
 CFLAGS  ?= -O2 -g
@@ -38,7 +41,7 @@ endif
 # Recursively expanded on purpose: pkg-config runs when a recipe needs it,
 # after `make deps` has had the chance to install what was missing.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(LINKPKGS))
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TESTPKGS))
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TESTPKGS))
 

@@ -33,6 +33,7 @@
 
 #include "config.h"
 #include "cycle.h"
+#include "dynlib.h"
 #include "lock.h"
 #include "log.h"
 #include "loop.h"
@@ -40,6 +41,48 @@
 #include "template.h"
 #include "token.h"
 #include "util.h"
+
+/* libsystemd's functions, for `run` alone (dynlib.h): called through
+ * dynlib_systemd's table, filled on first use; `run` fills it when it
+ * starts (dynlib_check()). */
+#define SYSTEMD_FNS(X) \
+	X(sd_notify) \
+	X(sd_notifyf) \
+	X(sd_watchdog_enabled)
+
+static union {
+	struct {
+#define X(f) __typeof__(f) *f;
+		SYSTEMD_FNS(X)
+#undef X
+	} f;
+#define X(f) +1
+	dynlib_fn slot[0 SYSTEMD_FNS(X)];
+#undef X
+} sd;
+_Static_assert(sizeof sd.f == sizeof sd.slot,
+    "a function pointer is a function pointer");
+
+static const char *const sd_names[] = {
+#define X(f) #f,
+	SYSTEMD_FNS(X)
+#undef X
+};
+
+struct dynlib dynlib_systemd = { "libsystemd.so.0", sd_names,
+    sizeof sd_names / sizeof sd_names[0], sd.slot, 0 };
+
+static inline const __typeof__(sd.f) *
+sd_fns(void)
+{
+	if (!dynlib_systemd.loaded)
+		dynlib_need(&dynlib_systemd);
+	return &sd.f;
+}
+
+#define sd_notify (sd_fns()->sd_notify)
+#define sd_notifyf (sd_fns()->sd_notifyf)
+#define sd_watchdog_enabled (sd_fns()->sd_watchdog_enabled)
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t reload_flag;
@@ -485,7 +528,13 @@ loop_run(const char *path, long long fake_now, int init, int wait_s)
 	sigset_t block;
 	int rc = EX_OK;
 	enum wake w;
+	char *err = NULL;
 
+	if (dynlib_check(&err) == -1) {
+		log_errx("%s: not starting", err);
+		free(err);
+		return EX_SOFTWARE;
+	}
 	if ((cfg = load(path, CONFIG_CACHE_WRITE)) == NULL) {
 		log_errx("configuration %s has errors: not starting", path);
 		return EX_CONFIG;

@@ -21,6 +21,7 @@
 #include "classify.h"
 #include "config.h"
 #include "cycle.h"
+#include "dynlib.h"
 #include "ical.h"
 #include "lock.h"
 #include "log.h"
@@ -112,7 +113,15 @@ cmd_check(const struct opts *o)
 	struct config *cfg;
 	struct diag d;
 	size_t i, members = 0, series = 0;
+	char *err = NULL;
 
+	/* The libraries opened on first use: a broken installation said
+	 * now, not when the first message comes. */
+	if (dynlib_check(&err) == -1) {
+		printf("convened: %s\n", err);
+		free(err);
+		return EX_SOFTWARE;
+	}
 	diag_init(&d);
 	cfg = config_load(o->config, &d);
 	/* Templates are checked now, never found broken at send time. */

@@ -12,8 +12,153 @@
 #include <gmime/gmime.h>
 
 #include "addr.h"
+#include "dynlib.h"
 #include "mime.h"
 #include "util.h"
+
+/* GMime's functions, and the three of GObject that its macros call (GMime's
+ * handle reaches GObject, which it brings).
+ * Called through dynlib_gmime's table (dynlib.h), filled on first use:
+ * the names below stand for the table's entries. */
+#define GMIME_FNS(X) \
+	X(g_mime_charset_iconv_name) \
+	X(g_mime_content_type_get_mime_type) \
+	X(g_mime_data_wrapper_write_to_stream) \
+	X(g_mime_header_get_name) \
+	X(g_mime_header_get_raw_value) \
+	X(g_mime_header_list_get_count) \
+	X(g_mime_header_list_get_header_at) \
+	X(g_mime_init) \
+	X(g_mime_message_get_mime_part) \
+	X(g_mime_message_part_get_message) \
+	X(g_mime_message_part_get_type) \
+	X(g_mime_multipart_get_count) \
+	X(g_mime_multipart_get_part) \
+	X(g_mime_multipart_get_prologue) \
+	X(g_mime_multipart_get_type) \
+	X(g_mime_object_get_content_disposition_parameter) \
+	X(g_mime_object_get_content_type) \
+	X(g_mime_object_get_content_type_parameter) \
+	X(g_mime_object_get_disposition) \
+	X(g_mime_object_get_header_list) \
+	X(g_mime_object_get_headers) \
+	X(g_mime_object_get_type) \
+	X(g_mime_object_register_type) \
+	X(g_mime_object_to_string) \
+	X(g_mime_parser_construct_message) \
+	X(g_mime_parser_new_with_stream) \
+	X(g_mime_parser_set_format) \
+	X(g_mime_part_get_content) \
+	X(g_mime_part_get_filename) \
+	X(g_mime_part_get_type) \
+	X(g_mime_references_free) \
+	X(g_mime_references_get_message_id) \
+	X(g_mime_references_length) \
+	X(g_mime_references_parse) \
+	X(g_mime_stream_mem_get_byte_array) \
+	X(g_mime_stream_mem_get_type) \
+	X(g_mime_stream_mem_new) \
+	X(g_mime_stream_mem_new_with_buffer) \
+	X(g_mime_utils_decode_message_id) \
+	X(g_mime_utils_header_decode_date) \
+	X(g_mime_utils_header_decode_text) \
+	X(g_mime_utils_header_unfold) \
+	X(g_object_unref) \
+	X(g_type_check_instance_cast) \
+	X(g_type_check_instance_is_a) \
+	X(internet_address_get_name) \
+	X(internet_address_group_get_members) \
+	X(internet_address_group_get_type) \
+	X(internet_address_list_get_address) \
+	X(internet_address_list_length) \
+	X(internet_address_list_parse) \
+	X(internet_address_mailbox_get_addr) \
+	X(internet_address_mailbox_get_type)
+static union {
+	struct {
+#define X(f) __typeof__(f) *f;
+		GMIME_FNS(X)
+#undef X
+	} f;
+#define X(f) +1
+	dynlib_fn slot[0 GMIME_FNS(X)];
+#undef X
+} gm;
+_Static_assert(sizeof gm.f == sizeof gm.slot,
+    "a function pointer is a function pointer");
+
+static const char *const gm_names[] = {
+#define X(f) #f,
+	GMIME_FNS(X)
+#undef X
+};
+
+struct dynlib dynlib_gmime = { "libgmime-3.0.so.0", gm_names,
+    sizeof gm_names / sizeof gm_names[0], gm.slot, 0 };
+
+static inline const __typeof__(gm.f) *
+gm_fns(void)
+{
+	if (!dynlib_gmime.loaded)
+		dynlib_need(&dynlib_gmime);
+	return &gm.f;
+}
+
+#define GM (gm_fns())
+#define g_mime_charset_iconv_name (GM->g_mime_charset_iconv_name)
+#define g_mime_content_type_get_mime_type (GM->g_mime_content_type_get_mime_type)
+#define g_mime_data_wrapper_write_to_stream (GM->g_mime_data_wrapper_write_to_stream)
+#define g_mime_header_get_name (GM->g_mime_header_get_name)
+#define g_mime_header_get_raw_value (GM->g_mime_header_get_raw_value)
+#define g_mime_header_list_get_count (GM->g_mime_header_list_get_count)
+#define g_mime_header_list_get_header_at (GM->g_mime_header_list_get_header_at)
+#define g_mime_init (GM->g_mime_init)
+#define g_mime_message_get_mime_part (GM->g_mime_message_get_mime_part)
+#define g_mime_message_part_get_message (GM->g_mime_message_part_get_message)
+#define g_mime_message_part_get_type (GM->g_mime_message_part_get_type)
+#define g_mime_multipart_get_count (GM->g_mime_multipart_get_count)
+#define g_mime_multipart_get_part (GM->g_mime_multipart_get_part)
+#define g_mime_multipart_get_prologue (GM->g_mime_multipart_get_prologue)
+#define g_mime_multipart_get_type (GM->g_mime_multipart_get_type)
+#define g_mime_object_get_content_disposition_parameter \
+	(GM->g_mime_object_get_content_disposition_parameter)
+#define g_mime_object_get_content_type (GM->g_mime_object_get_content_type)
+#define g_mime_object_get_content_type_parameter (GM->g_mime_object_get_content_type_parameter)
+#define g_mime_object_get_disposition (GM->g_mime_object_get_disposition)
+#define g_mime_object_get_header_list (GM->g_mime_object_get_header_list)
+#define g_mime_object_get_headers (GM->g_mime_object_get_headers)
+#define g_mime_object_get_type (GM->g_mime_object_get_type)
+#define g_mime_object_register_type (GM->g_mime_object_register_type)
+#define g_mime_object_to_string (GM->g_mime_object_to_string)
+#define g_mime_parser_construct_message (GM->g_mime_parser_construct_message)
+#define g_mime_parser_new_with_stream (GM->g_mime_parser_new_with_stream)
+#define g_mime_parser_set_format (GM->g_mime_parser_set_format)
+#define g_mime_part_get_content (GM->g_mime_part_get_content)
+#define g_mime_part_get_filename (GM->g_mime_part_get_filename)
+#define g_mime_part_get_type (GM->g_mime_part_get_type)
+#define g_mime_references_free (GM->g_mime_references_free)
+#define g_mime_references_get_message_id (GM->g_mime_references_get_message_id)
+#define g_mime_references_length (GM->g_mime_references_length)
+#define g_mime_references_parse (GM->g_mime_references_parse)
+#define g_mime_stream_mem_get_byte_array (GM->g_mime_stream_mem_get_byte_array)
+#define g_mime_stream_mem_get_type (GM->g_mime_stream_mem_get_type)
+#define g_mime_stream_mem_new (GM->g_mime_stream_mem_new)
+#define g_mime_stream_mem_new_with_buffer (GM->g_mime_stream_mem_new_with_buffer)
+#define g_mime_utils_decode_message_id (GM->g_mime_utils_decode_message_id)
+#define g_mime_utils_header_decode_date (GM->g_mime_utils_header_decode_date)
+#define g_mime_utils_header_decode_text (GM->g_mime_utils_header_decode_text)
+#define g_mime_utils_header_unfold (GM->g_mime_utils_header_unfold)
+#define g_object_unref (GM->g_object_unref)
+#define g_type_check_instance_cast (GM->g_type_check_instance_cast)
+#define g_type_check_instance_is_a (GM->g_type_check_instance_is_a)
+#define internet_address_get_name (GM->internet_address_get_name)
+#define internet_address_group_get_members (GM->internet_address_group_get_members)
+#define internet_address_group_get_type (GM->internet_address_group_get_type)
+#define internet_address_list_get_address (GM->internet_address_list_get_address)
+#define internet_address_list_length (GM->internet_address_list_length)
+#define internet_address_list_parse (GM->internet_address_list_parse)
+#define internet_address_mailbox_get_addr (GM->internet_address_mailbox_get_addr)
+#define internet_address_mailbox_get_type (GM->internet_address_mailbox_get_type)
 
 /* Header fields kept for others to look at (mime_header()). */
 static const char *const kept[] = {

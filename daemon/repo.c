@@ -15,12 +15,135 @@
 #include <git2.h>
 
 #include "config.h"
+#include "dynlib.h"
 #include "log.h"
 #include "outage.h"
 #include "repo.h"
 #include "site.h"
 #include "store.h"
 #include "util.h"
+
+/* libgit2's functions.
+ * Called through dynlib_git2's table (dynlib.h), filled on first use:
+ * the names below stand for the table's entries. */
+#define GIT2_FNS(X) \
+	X(git_commit_create) \
+	X(git_commit_free) \
+	X(git_commit_lookup) \
+	X(git_commit_message) \
+	X(git_commit_tree_id) \
+	X(git_error_last) \
+	X(git_index_add_all) \
+	X(git_index_add_bypath) \
+	X(git_index_entrycount) \
+	X(git_index_free) \
+	X(git_index_read) \
+	X(git_index_remove_bypath) \
+	X(git_index_update_all) \
+	X(git_index_write) \
+	X(git_index_write_tree) \
+	X(git_libgit2_init) \
+	X(git_libgit2_opts) \
+	X(git_oid_equal) \
+	X(git_oid_tostr) \
+	X(git_push_options_init) \
+	X(git_reference_free) \
+	X(git_reference_name) \
+	X(git_reference_name_to_id) \
+	X(git_remote_create_options_init) \
+	X(git_remote_create_with_opts) \
+	X(git_remote_free) \
+	X(git_remote_push) \
+	X(git_repository_free) \
+	X(git_repository_head) \
+	X(git_repository_index) \
+	X(git_repository_init_ext) \
+	X(git_repository_init_options_init) \
+	X(git_repository_open_ext) \
+	X(git_repository_path) \
+	X(git_repository_workdir) \
+	X(git_signature_free) \
+	X(git_signature_new) \
+	X(git_status_list_entrycount) \
+	X(git_status_list_free) \
+	X(git_status_list_new) \
+	X(git_status_options_init) \
+	X(git_tree_free) \
+	X(git_tree_lookup)
+static union {
+	struct {
+#define X(f) __typeof__(f) *f;
+		GIT2_FNS(X)
+#undef X
+	} f;
+#define X(f) +1
+	dynlib_fn slot[0 GIT2_FNS(X)];
+#undef X
+} gt;
+_Static_assert(sizeof gt.f == sizeof gt.slot,
+    "a function pointer is a function pointer");
+
+static const char *const gt_names[] = {
+#define X(f) #f,
+	GIT2_FNS(X)
+#undef X
+};
+
+struct dynlib dynlib_git2 = { "libgit2.so." LIBGIT2_SOVERSION, gt_names,
+    sizeof gt_names / sizeof gt_names[0], gt.slot, 0 };
+
+static inline const __typeof__(gt.f) *
+gt_fns(void)
+{
+	if (!dynlib_git2.loaded)
+		dynlib_need(&dynlib_git2);
+	return &gt.f;
+}
+
+#define GIT (gt_fns())
+#define git_commit_create (GIT->git_commit_create)
+#define git_commit_free (GIT->git_commit_free)
+#define git_commit_lookup (GIT->git_commit_lookup)
+#define git_commit_message (GIT->git_commit_message)
+#define git_commit_tree_id (GIT->git_commit_tree_id)
+#define git_error_last (GIT->git_error_last)
+#define git_index_add_all (GIT->git_index_add_all)
+#define git_index_add_bypath (GIT->git_index_add_bypath)
+#define git_index_entrycount (GIT->git_index_entrycount)
+#define git_index_free (GIT->git_index_free)
+#define git_index_read (GIT->git_index_read)
+#define git_index_remove_bypath (GIT->git_index_remove_bypath)
+#define git_index_update_all (GIT->git_index_update_all)
+#define git_index_write (GIT->git_index_write)
+#define git_index_write_tree (GIT->git_index_write_tree)
+#define git_libgit2_init (GIT->git_libgit2_init)
+#define git_libgit2_opts (GIT->git_libgit2_opts)
+#define git_oid_equal (GIT->git_oid_equal)
+#define git_oid_tostr (GIT->git_oid_tostr)
+#define git_push_options_init (GIT->git_push_options_init)
+#define git_reference_free (GIT->git_reference_free)
+#define git_reference_name (GIT->git_reference_name)
+#define git_reference_name_to_id (GIT->git_reference_name_to_id)
+#define git_remote_create_options_init (GIT->git_remote_create_options_init)
+#define git_remote_create_with_opts (GIT->git_remote_create_with_opts)
+#define git_remote_free (GIT->git_remote_free)
+#define git_remote_push (GIT->git_remote_push)
+#define git_repository_free (GIT->git_repository_free)
+#define git_repository_head (GIT->git_repository_head)
+#define git_repository_index (GIT->git_repository_index)
+#define git_repository_init_ext (GIT->git_repository_init_ext)
+#define git_repository_init_options_init (GIT->git_repository_init_options_init)
+#define git_repository_open_ext (GIT->git_repository_open_ext)
+#define git_repository_path (GIT->git_repository_path)
+#define git_repository_workdir (GIT->git_repository_workdir)
+#define git_signature_free (GIT->git_signature_free)
+#define git_signature_new (GIT->git_signature_new)
+#define git_status_list_entrycount (GIT->git_status_list_entrycount)
+#define git_status_list_free (GIT->git_status_list_free)
+#define git_status_list_new (GIT->git_status_list_new)
+#define git_status_options_init (GIT->git_status_options_init)
+#define git_tree_free (GIT->git_tree_free)
+#define git_tree_lookup (GIT->git_tree_lookup)
 
 #define PUBLISHED   "convened-published"   /* in the git directory */
 #define TRAILER     "Convened-Journal: "
