@@ -2372,11 +2372,10 @@ get_str(struct cache_in *in)
 
 	if (in->bad || n == 0xffffffffu)
 		return NULL;
-	/* NUL at n and nowhere before, no CR nor LF: the library's string
-	 * functions, which go a vector at a time. */
+	/* NUL at n and nowhere before, no CR nor LF: strcspn() stops at the
+	 * first of the three, a vector at a time. */
 	q = in->p;
 	if ((size_t)(in->end - q) <= n || q[n] != '\0' ||
-	    strlen((const char *)q) != n ||
 	    strcspn((const char *)q, "\r\n") != n) {
 		in->bad = 1;
 		return NULL;
