@@ -39,6 +39,30 @@ void dynlib_need(struct dynlib *);
  * first that cannot be (caller frees). */
 int  dynlib_check(char **err);
 
+/* A table VAR for the library LIB (a struct dynlib, defined here) of the
+ * functions FNS(X) names, X(f) each, and VAR_fns(), which opens the
+ * library the first time and returns the table's struct. */
+#define DYNLIB_PTR_(f) __typeof__(f) *f;
+#define DYNLIB_ONE_(f) +1
+#define DYNLIB_NAME_(f) #f,
+#define DYNLIB_TABLE(var, lib, soname, FNS)				\
+	static union {							\
+		struct { FNS(DYNLIB_PTR_) } f;				\
+		dynlib_fn slot[0 FNS(DYNLIB_ONE_)];			\
+	} var;								\
+	_Static_assert(sizeof var.f == sizeof var.slot,			\
+	    "a function pointer is a function pointer");		\
+	static const char *const var##_names[] = { FNS(DYNLIB_NAME_) };	\
+	struct dynlib lib = { soname, var##_names,			\
+	    sizeof var##_names / sizeof var##_names[0], var.slot, 0 };	\
+	static inline const __typeof__(var.f) *				\
+	var##_fns(void)							\
+	{								\
+		if (!lib.loaded)					\
+			dynlib_need(&lib);				\
+		return &var.f;						\
+	}
+
 /* The tables' libraries (mime.c, repo.c, loop.c). */
 extern struct dynlib dynlib_gmime, dynlib_git2, dynlib_systemd;
 

@@ -50,35 +50,7 @@
 	X(sd_notifyf) \
 	X(sd_watchdog_enabled)
 
-static union {
-	struct {
-#define X(f) __typeof__(f) *f;
-		SYSTEMD_FNS(X)
-#undef X
-	} f;
-#define X(f) +1
-	dynlib_fn slot[0 SYSTEMD_FNS(X)];
-#undef X
-} sd;
-_Static_assert(sizeof sd.f == sizeof sd.slot,
-    "a function pointer is a function pointer");
-
-static const char *const sd_names[] = {
-#define X(f) #f,
-	SYSTEMD_FNS(X)
-#undef X
-};
-
-struct dynlib dynlib_systemd = { "libsystemd.so.0", sd_names,
-    sizeof sd_names / sizeof sd_names[0], sd.slot, 0 };
-
-static inline const __typeof__(sd.f) *
-sd_fns(void)
-{
-	if (!dynlib_systemd.loaded)
-		dynlib_need(&dynlib_systemd);
-	return &sd.f;
-}
+DYNLIB_TABLE(sd, dynlib_systemd, "libsystemd.so.0", SYSTEMD_FNS)
 
 #define sd_notify (sd_fns()->sd_notify)
 #define sd_notifyf (sd_fns()->sd_notifyf)

@@ -74,35 +74,7 @@
 	X(internet_address_list_parse) \
 	X(internet_address_mailbox_get_addr) \
 	X(internet_address_mailbox_get_type)
-static union {
-	struct {
-#define X(f) __typeof__(f) *f;
-		GMIME_FNS(X)
-#undef X
-	} f;
-#define X(f) +1
-	dynlib_fn slot[0 GMIME_FNS(X)];
-#undef X
-} gm;
-_Static_assert(sizeof gm.f == sizeof gm.slot,
-    "a function pointer is a function pointer");
-
-static const char *const gm_names[] = {
-#define X(f) #f,
-	GMIME_FNS(X)
-#undef X
-};
-
-struct dynlib dynlib_gmime = { "libgmime-3.0.so.0", gm_names,
-    sizeof gm_names / sizeof gm_names[0], gm.slot, 0 };
-
-static inline const __typeof__(gm.f) *
-gm_fns(void)
-{
-	if (!dynlib_gmime.loaded)
-		dynlib_need(&dynlib_gmime);
-	return &gm.f;
-}
+DYNLIB_TABLE(gm, dynlib_gmime, "libgmime-3.0.so.0", GMIME_FNS)
 
 #define GM (gm_fns())
 #define g_mime_charset_iconv_name (GM->g_mime_charset_iconv_name)

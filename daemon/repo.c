@@ -70,35 +70,7 @@
 	X(git_status_options_init) \
 	X(git_tree_free) \
 	X(git_tree_lookup)
-static union {
-	struct {
-#define X(f) __typeof__(f) *f;
-		GIT2_FNS(X)
-#undef X
-	} f;
-#define X(f) +1
-	dynlib_fn slot[0 GIT2_FNS(X)];
-#undef X
-} gt;
-_Static_assert(sizeof gt.f == sizeof gt.slot,
-    "a function pointer is a function pointer");
-
-static const char *const gt_names[] = {
-#define X(f) #f,
-	GIT2_FNS(X)
-#undef X
-};
-
-struct dynlib dynlib_git2 = { "libgit2.so." LIBGIT2_SOVERSION, gt_names,
-    sizeof gt_names / sizeof gt_names[0], gt.slot, 0 };
-
-static inline const __typeof__(gt.f) *
-gt_fns(void)
-{
-	if (!dynlib_git2.loaded)
-		dynlib_need(&dynlib_git2);
-	return &gt.f;
-}
+DYNLIB_TABLE(gt, dynlib_git2, "libgit2.so." LIBGIT2_SOVERSION, GIT2_FNS)
 
 #define GIT (gt_fns())
 #define git_commit_create (GIT->git_commit_create)
