@@ -2,7 +2,7 @@
  *
  * Each library a process starts with costs it a few milliseconds on every
  * run (mapping, relocation, constructors), and GMime, libgit2 and
- * libsystemd bring some thirty with them.  Most runs never need them: an
+ * libsystemd bring some twenty with them.  Most runs never need them: an
  * idle `once` reads no message and writes no history, and only `run` talks
  * to systemd.  So the one file that uses each (mime.c, repo.c, loop.c)
  * calls it through a table of its functions, filled from dlopen() the first
