@@ -1852,10 +1852,21 @@ set_journal(struct store *s, char **err)
 	sqlite3_finalize(st);
 
 	/* NORMAL is durable only with WAL; the rollback journal needs FULL
-	 * for "nothing accepted is lost" to survive a power cut. */
+	 * for "nothing accepted is lost" to survive a power cut.
+	 * Debian builds SQLite with secure_delete on: every page a sent
+	 * message's text leaves is zeroed and written through the WAL, ten
+	 * writes of 4 KiB per message sent.  FAST still clears what is left
+	 * on live pages, and the file is the daemon's own (0600).  Each
+	 * store_outbox_add is a savepoint inside its group's transaction:
+	 * its statement journal spilled to /var/tmp past 64 KiB, 80,000
+	 * page writes for 5,000 invitations; in memory it costs none. */
 	if (sqlite3_exec(s->db, wal ? "PRAGMA synchronous = NORMAL" :
 	    "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA secure_delete = FAST", NULL, NULL,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY", NULL, NULL,
 	    NULL) != SQLITE_OK) {
 		save_err(s);
 		*err = xasprintf("cannot configure state db %s: %s", s->path,
