@@ -1289,6 +1289,14 @@ test_accounts(void **state)
 	assert_int_equal(a[0].token_expires, -1);
 	store_accounts_free(a, n);
 
+	/* The same failure again is not written: checked_at stays. */
+	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
+	    0, 350, "refused again", -1 }, &err));
+	OK(store_accounts(s, &a, &n, &err));
+	assert_int_equal(a[0].checked_at, 300);
+	assert_int_equal(a[0].outage_since, 200);
+	store_accounts_free(a, n);
+
 	OK(store_account_set(s, &(struct store_account_in){ "imap", "xoauth2",
 	    1, 400, "ignored when ok", 9000 }, &err));
 	OK(store_accounts(s, &a, &n, &err));
