@@ -18,7 +18,7 @@ CC      ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS     = libcurl libical sqlite3 inih gmime-3.0 libsystemd jansson libgit2
 # Compiled against, not linked: opened when first needed (daemon/dynlib.h).
-LAZYPKGS = gmime-3.0 libsystemd libgit2
+LAZYPKGS = libical gmime-3.0 libsystemd libgit2
 LINKPKGS = $(filter-out $(LAZYPKGS),$(PKGS)) glib-2.0
 TESTPKGS = cmocka
 

@@ -426,6 +426,12 @@ struct ctx {
 	int             seen_sec[S_SKIP + 1];
 
 	struct group   *group;          /* group file being read */
+	/* [daemon] timezone, taken unchecked while tz_later: asking libical
+	 * loads it, which an idle `once` otherwise never does.  A groups'
+	 * cache written for these very bytes of the global file says they
+	 * were checked then; without one it is checked (tz_check()). */
+	int             tz_later;
+	int             tz_line;        /* where it was taken, or 0 */
 };
 
 /* ---- diagnostics ------------------------------------------------------ */
@@ -717,18 +723,35 @@ parse_language(struct ctx *c, const struct key *k, const char *v,
 	return 0;
 }
 
+static void
+tz_unknown(struct ctx *c, int line, const char *v)
+{
+	diag_add(c->d, 1, c->file, line, "unknown time zone '%s' (an IANA "
+	    "name such as America/Santiago)", v);
+}
+
 static int
 parse_timezone(struct ctx *c, const struct key *k, const char *v,
     struct value *out)
 {
 	(void)k;
-	if (!ical_tz_known(v)) {
-		ERR(c, "unknown time zone '%s' (an IANA name such as "
-		    "America/Santiago)", v);
+	if (c->tz_later && c->sec == S_DAEMON)
+		c->tz_line = c->lineno;
+	else if (!ical_tz_known(v)) {
+		tz_unknown(c, c->lineno, v);
 		return -1;
 	}
 	out->s = xstrdup(v);
 	return 0;
+}
+
+/* The time zone taken unchecked, checked now. */
+static void
+tz_check(struct ctx *c)
+{
+	if (c->tz_line != 0 && !ical_tz_known(c->cfg->timezone))
+		tz_unknown(c, c->tz_line, c->cfg->timezone);
+	c->tz_line = 0;
 }
 
 static int
@@ -2635,6 +2658,7 @@ struct cache {
 	struct cache_entry *e;
 	size_t      n;
 	size_t      next;       /* where the next file likely is */
+	int         valid;      /* written for this build and global file */
 	int         used;       /* entries taken */
 	int         missed;     /* files read instead */
 };
@@ -2688,6 +2712,7 @@ cache_read(struct cache *k, const struct config *cfg)
 	if (get_u64(&in) != cache_tag(cfg) || get_u64(&in) !=
 	    cache_sum(k->raw + 24, k->len - 24))
 		return;
+	k->valid = 1;
 	n = get_count(&in, 1000000);
 	k->e = xcalloc(n + 1, sizeof *k->e);
 	for (i = 0; i < n && !in.bad; i++) {
@@ -2862,6 +2887,7 @@ config_load_cached(const char *file, int cache, struct diag *d)
 	c.cfg = cfg;
 	c.d = d;
 	c.global = 1;
+	c.tz_later = (cache & CONFIG_CACHE_READ) != 0;
 	cfg->file = xstrdup(file);
 	c.file = cfg->file;
 	for (i = S_NONE + 1; i < S_SKIP; i++)
@@ -2874,6 +2900,7 @@ config_load_cached(const char *file, int cache, struct diag *d)
 	check_global(&c);
 
 	if ((n = scandir(cfg->groups_dir, &ents, ini_file, alphasort)) == -1) {
+		tz_check(&c);
 		diag_add(d, 1, cfg->file, c.seen_sec[S_DAEMON] ?
 		    c.seen_sec[S_DAEMON] : 1, "cannot read groups directory "
 		    "%s: %s", cfg->groups_dir, strerror(errno));
@@ -2888,6 +2915,9 @@ config_load_cached(const char *file, int cache, struct diag *d)
 		if (k.n > 0)
 			arena_reserve(&cfg->arena, k.len);
 	}
+	if (!k.valid)
+		tz_check(&c);
+	c.tz_later = c.tz_line = 0;
 	sts = xcalloc((size_t)n + 1, sizeof *sts);
 	/* Room for every file at once: doubling would copy the groups. */
 	c.groups_cap = (size_t)n;

@@ -52,7 +52,7 @@ dynlib_need(struct dynlib *d)
 int
 dynlib_check(char **err)
 {
-	struct dynlib *all[] = { &dynlib_gmime, &dynlib_git2,
+	struct dynlib *all[] = { &dynlib_ical, &dynlib_gmime, &dynlib_git2,
 	    &dynlib_systemd };
 	size_t i;
 

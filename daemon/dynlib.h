@@ -1,12 +1,13 @@
 /* dynlib.h: libraries opened when first needed, not when convened starts.
  *
  * Each library a process starts with costs it a few milliseconds on every
- * run (mapping, relocation, constructors), and GMime, libgit2 and
- * libsystemd bring some twenty with them.  Most runs never need them: an
- * idle `once` reads no message and writes no history, and only `run` talks
- * to systemd.  So the one file that uses each (mime.c, repo.c, loop.c)
- * calls it through a table of its functions, filled from dlopen() the first
- * time one is called; systemd does the same with its optional libraries.
+ * run (mapping, relocation, constructors), and libical, GMime, libgit2 and
+ * libsystemd bring some twenty-five with them.  Most runs never need them:
+ * an idle `once` computes no calendar, reads no message and writes no
+ * history, and only `run` talks to systemd.  So the one file that uses
+ * each (ical.c, mime.c, repo.c, loop.c) calls it through a table of its
+ * functions, filled from dlopen() the first time one is called; systemd
+ * does the same with its optional libraries.
  *
  * A table is a union of a struct of typed pointers (__typeof__ of the
  * library's own declarations, so every call keeps its prototype) and an
@@ -63,7 +64,7 @@ int  dynlib_check(char **err);
 		return &var.f;						\
 	}
 
-/* The tables' libraries (mime.c, repo.c, loop.c). */
-extern struct dynlib dynlib_gmime, dynlib_git2, dynlib_systemd;
+/* The tables' libraries (ical.c, mime.c, repo.c, loop.c). */
+extern struct dynlib dynlib_ical, dynlib_gmime, dynlib_git2, dynlib_systemd;
 
 #endif

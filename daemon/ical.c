@@ -6,8 +6,206 @@
 
 #include <libical/ical.h>
 
+#include "dynlib.h"
 #include "ical.h"
 #include "util.h"
+
+/* libical's functions, called through dynlib_ical's table (dynlib.h),
+ * filled on first use: libical brings ICU and the C++ runtime, a quarter
+ * of what a process of ours loads, and an idle `once` needs none of it.
+ * The names below stand for the table's entries. */
+#define ICAL_FNS(X) \
+	X(ical_get_unknown_token_handling_setting) \
+	X(ical_set_unknown_token_handling_setting) \
+	X(icalcomponent_add_component) \
+	X(icalcomponent_add_property) \
+	X(icalcomponent_as_ical_string_r) \
+	X(icalcomponent_free) \
+	X(icalcomponent_get_first_component) \
+	X(icalcomponent_get_first_property) \
+	X(icalcomponent_get_next_component) \
+	X(icalcomponent_get_next_property) \
+	X(icalcomponent_get_summary) \
+	X(icalcomponent_get_uid) \
+	X(icalcomponent_isa) \
+	X(icalcomponent_new) \
+	X(icalcomponent_new_clone) \
+	X(icalcomponent_remove_property) \
+	X(icalerrno_return) \
+	X(icalerror_clear_errno) \
+	X(icalerror_set_errors_are_fatal) \
+	X(icalerror_strerror) \
+	X(icalparameter_as_ical_string_r) \
+	X(icalparameter_get_delegatedfrom) \
+	X(icalparameter_get_delegatedto) \
+	X(icalparameter_get_iana_name) \
+	X(icalparameter_get_iana_value) \
+	X(icalparameter_get_tzid) \
+	X(icalparameter_new_cn) \
+	X(icalparameter_new_delegatedfrom) \
+	X(icalparameter_new_partstat) \
+	X(icalparameter_new_role) \
+	X(icalparameter_new_rsvp) \
+	X(icalparameter_new_tzid) \
+	X(icalparser_parse_string) \
+	X(icalproperty_add_parameter) \
+	X(icalproperty_as_ical_string_r) \
+	X(icalproperty_free) \
+	X(icalproperty_get_attendee) \
+	X(icalproperty_get_comment) \
+	X(icalproperty_get_datetime_with_component) \
+	X(icalproperty_get_dtstamp) \
+	X(icalproperty_get_first_parameter) \
+	X(icalproperty_get_next_parameter) \
+	X(icalproperty_get_organizer) \
+	X(icalproperty_get_sequence) \
+	X(icalproperty_get_value_as_string) \
+	X(icalproperty_get_x) \
+	X(icalproperty_get_x_name) \
+	X(icalproperty_new_attendee) \
+	X(icalproperty_new_calscale) \
+	X(icalproperty_new_categories) \
+	X(icalproperty_new_description) \
+	X(icalproperty_new_dtend) \
+	X(icalproperty_new_dtstamp) \
+	X(icalproperty_new_dtstart) \
+	X(icalproperty_new_exdate) \
+	X(icalproperty_new_location) \
+	X(icalproperty_new_method) \
+	X(icalproperty_new_organizer) \
+	X(icalproperty_new_prodid) \
+	X(icalproperty_new_recurrenceid) \
+	X(icalproperty_new_rrule) \
+	X(icalproperty_new_sequence) \
+	X(icalproperty_new_status) \
+	X(icalproperty_new_summary) \
+	X(icalproperty_new_transp) \
+	X(icalproperty_new_uid) \
+	X(icalproperty_new_url) \
+	X(icalproperty_new_version) \
+	X(icalproperty_set_tzid) \
+	X(icalproperty_string_to_method) \
+	X(icalrecur_iterator_free) \
+	X(icalrecur_iterator_new) \
+	X(icalrecur_iterator_next) \
+	X(icalrecurrencetype_from_string) \
+	X(icaltime_as_timet_with_zone) \
+	X(icaltime_compare) \
+	X(icaltime_convert_to_zone) \
+	X(icaltime_day_of_week) \
+	X(icaltime_days_in_month) \
+	X(icaltime_from_string) \
+	X(icaltime_from_timet_with_zone) \
+	X(icaltime_is_null_time) \
+	X(icaltime_is_utc) \
+	X(icaltime_null_time) \
+	X(icaltimezone_free_builtin_timezones) \
+	X(icaltimezone_get_builtin_timezone) \
+	X(icaltimezone_get_component) \
+	X(icaltimezone_get_utc_offset_of_utc_time) \
+	X(icaltimezone_get_utc_timezone) \
+	X(icaltimezone_truncate_vtimezone)
+_Static_assert(ICAL_MAJOR_VERSION == 3, "the soname below is libical 3's");
+DYNLIB_TABLE(ic, dynlib_ical, "libical.so.3", ICAL_FNS)
+
+#define IC (ic_fns())
+#define ical_get_unknown_token_handling_setting \
+	(IC->ical_get_unknown_token_handling_setting)
+#define ical_set_unknown_token_handling_setting \
+	(IC->ical_set_unknown_token_handling_setting)
+#define icalcomponent_add_component (IC->icalcomponent_add_component)
+#define icalcomponent_add_property (IC->icalcomponent_add_property)
+#define icalcomponent_as_ical_string_r (IC->icalcomponent_as_ical_string_r)
+#define icalcomponent_free (IC->icalcomponent_free)
+#define icalcomponent_get_first_component \
+	(IC->icalcomponent_get_first_component)
+#define icalcomponent_get_first_property (IC->icalcomponent_get_first_property)
+#define icalcomponent_get_next_component (IC->icalcomponent_get_next_component)
+#define icalcomponent_get_next_property (IC->icalcomponent_get_next_property)
+#define icalcomponent_get_summary (IC->icalcomponent_get_summary)
+#define icalcomponent_get_uid (IC->icalcomponent_get_uid)
+#define icalcomponent_isa (IC->icalcomponent_isa)
+#define icalcomponent_new (IC->icalcomponent_new)
+#define icalcomponent_new_clone (IC->icalcomponent_new_clone)
+#define icalcomponent_remove_property (IC->icalcomponent_remove_property)
+#define icalerrno_return (IC->icalerrno_return)
+#define icalerror_clear_errno (IC->icalerror_clear_errno)
+#define icalerror_set_errors_are_fatal (IC->icalerror_set_errors_are_fatal)
+#define icalerror_strerror (IC->icalerror_strerror)
+#define icalparameter_as_ical_string_r (IC->icalparameter_as_ical_string_r)
+#define icalparameter_get_delegatedfrom (IC->icalparameter_get_delegatedfrom)
+#define icalparameter_get_delegatedto (IC->icalparameter_get_delegatedto)
+#define icalparameter_get_iana_name (IC->icalparameter_get_iana_name)
+#define icalparameter_get_iana_value (IC->icalparameter_get_iana_value)
+#define icalparameter_get_tzid (IC->icalparameter_get_tzid)
+#define icalparameter_new_cn (IC->icalparameter_new_cn)
+#define icalparameter_new_delegatedfrom (IC->icalparameter_new_delegatedfrom)
+#define icalparameter_new_partstat (IC->icalparameter_new_partstat)
+#define icalparameter_new_role (IC->icalparameter_new_role)
+#define icalparameter_new_rsvp (IC->icalparameter_new_rsvp)
+#define icalparameter_new_tzid (IC->icalparameter_new_tzid)
+#define icalparser_parse_string (IC->icalparser_parse_string)
+#define icalproperty_add_parameter (IC->icalproperty_add_parameter)
+#define icalproperty_as_ical_string_r (IC->icalproperty_as_ical_string_r)
+#define icalproperty_free (IC->icalproperty_free)
+#define icalproperty_get_attendee (IC->icalproperty_get_attendee)
+#define icalproperty_get_comment (IC->icalproperty_get_comment)
+#define icalproperty_get_datetime_with_component \
+	(IC->icalproperty_get_datetime_with_component)
+#define icalproperty_get_dtstamp (IC->icalproperty_get_dtstamp)
+#define icalproperty_get_first_parameter (IC->icalproperty_get_first_parameter)
+#define icalproperty_get_next_parameter (IC->icalproperty_get_next_parameter)
+#define icalproperty_get_organizer (IC->icalproperty_get_organizer)
+#define icalproperty_get_sequence (IC->icalproperty_get_sequence)
+#define icalproperty_get_value_as_string (IC->icalproperty_get_value_as_string)
+#define icalproperty_get_x (IC->icalproperty_get_x)
+#define icalproperty_get_x_name (IC->icalproperty_get_x_name)
+#define icalproperty_new_attendee (IC->icalproperty_new_attendee)
+#define icalproperty_new_calscale (IC->icalproperty_new_calscale)
+#define icalproperty_new_categories (IC->icalproperty_new_categories)
+#define icalproperty_new_description (IC->icalproperty_new_description)
+#define icalproperty_new_dtend (IC->icalproperty_new_dtend)
+#define icalproperty_new_dtstamp (IC->icalproperty_new_dtstamp)
+#define icalproperty_new_dtstart (IC->icalproperty_new_dtstart)
+#define icalproperty_new_exdate (IC->icalproperty_new_exdate)
+#define icalproperty_new_location (IC->icalproperty_new_location)
+#define icalproperty_new_method (IC->icalproperty_new_method)
+#define icalproperty_new_organizer (IC->icalproperty_new_organizer)
+#define icalproperty_new_prodid (IC->icalproperty_new_prodid)
+#define icalproperty_new_recurrenceid (IC->icalproperty_new_recurrenceid)
+#define icalproperty_new_rrule (IC->icalproperty_new_rrule)
+#define icalproperty_new_sequence (IC->icalproperty_new_sequence)
+#define icalproperty_new_status (IC->icalproperty_new_status)
+#define icalproperty_new_summary (IC->icalproperty_new_summary)
+#define icalproperty_new_transp (IC->icalproperty_new_transp)
+#define icalproperty_new_uid (IC->icalproperty_new_uid)
+#define icalproperty_new_url (IC->icalproperty_new_url)
+#define icalproperty_new_version (IC->icalproperty_new_version)
+#define icalproperty_set_tzid (IC->icalproperty_set_tzid)
+#define icalproperty_string_to_method (IC->icalproperty_string_to_method)
+#define icalrecur_iterator_free (IC->icalrecur_iterator_free)
+#define icalrecur_iterator_new (IC->icalrecur_iterator_new)
+#define icalrecur_iterator_next (IC->icalrecur_iterator_next)
+#define icalrecurrencetype_from_string (IC->icalrecurrencetype_from_string)
+#define icaltime_as_timet_with_zone (IC->icaltime_as_timet_with_zone)
+#define icaltime_compare (IC->icaltime_compare)
+#define icaltime_convert_to_zone (IC->icaltime_convert_to_zone)
+#define icaltime_day_of_week (IC->icaltime_day_of_week)
+#define icaltime_days_in_month (IC->icaltime_days_in_month)
+#define icaltime_from_string (IC->icaltime_from_string)
+#define icaltime_from_timet_with_zone (IC->icaltime_from_timet_with_zone)
+#define icaltime_is_null_time (IC->icaltime_is_null_time)
+#define icaltime_is_utc (IC->icaltime_is_utc)
+#define icaltime_null_time (IC->icaltime_null_time)
+#define icaltimezone_free_builtin_timezones \
+	(IC->icaltimezone_free_builtin_timezones)
+#define icaltimezone_get_builtin_timezone \
+	(IC->icaltimezone_get_builtin_timezone)
+#define icaltimezone_get_component (IC->icaltimezone_get_component)
+#define icaltimezone_get_utc_offset_of_utc_time \
+	(IC->icaltimezone_get_utc_offset_of_utc_time)
+#define icaltimezone_get_utc_timezone (IC->icaltimezone_get_utc_timezone)
+#define icaltimezone_truncate_vtimezone (IC->icaltimezone_truncate_vtimezone)
 
 /* The zones found last.  libical's lookup of a builtin zone costs about
  * ten thousand instructions, and a configuration asks it for every member
@@ -62,6 +260,9 @@ ical_tz_known(const char *tzid)
 	if (tzid == NULL || *tzid == '\0' || strchr(tzid, ' ') ||
 	    tzid[0] == '/' || strstr(tzid, ".."))
 		return 0;
+	/* Known without asking, and so without loading, libical. */
+	if (strcmp(tzid, "UTC") == 0)
+		return 1;
 	return zone(tzid) != NULL;
 }
 
@@ -1045,7 +1246,8 @@ ical_shutdown(void)
 	free(last_cal.text);
 	last_cal.text = NULL;
 	buf_release(&last_cal.key);
-	icaltimezone_free_builtin_timezones();
+	if (dynlib_ical.loaded)
+		icaltimezone_free_builtin_timezones();
 }
 
 /* ---- reading iTIP ---- */

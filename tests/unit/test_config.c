@@ -1810,6 +1810,35 @@ test_cache(void **state)
 	free(cache);
 }
 
+/* The global time zone a run that may use the cache takes unchecked is
+ * checked all the same when no cache was written for the file, at its
+ * line; with `check`'s loading too. */
+static void
+test_global_timezone_later(void **state)
+{
+	struct fx *fx = *state;
+	char *text, *want;
+	int cache;
+
+	text = xasprintf("[daemon]\nstate = %s/state.db\n"
+	    "timezone = America/Atlantis\n%s", fx->dir,
+	    base_global + strlen("[daemon]\ntimezone = America/Santiago\n"));
+	write_file(fx->global, text, 0644);
+	free(text);
+	free(put_group(fx, "10-ss.ini", good_group));
+	want = xasprintf("%s:3: unknown time zone 'America/Atlantis' (an IANA "
+	    "name such as America/Santiago)", fx->global);
+	for (cache = 0; cache <= CONFIG_CACHE_READ; cache += CONFIG_CACHE_READ) {
+		diag_free(&fx->d);
+		diag_init(&fx->d);
+		fx->cfg = config_load_cached(fx->global, cache, &fx->d);
+		assert_null(fx->cfg);
+		assert_true(has(fx, want));
+		assert_int_equal(fx->d.nerrors, 1);
+	}
+	free(want);
+}
+
 /* A cache with bytes changed anywhere after its header, or cut short,
  * is passed over: the groups are what their files say (run under ASan
  * and valgrind by CI). */
@@ -1869,6 +1898,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_global_timezone_later,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_hostile, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_folder, setup,
