@@ -852,10 +852,10 @@ copy_bytes(const struct config *cfg, const struct page *p, char **data,
 	return 0;
 }
 
-/* Write page p: 0, or -1 with *werr (caller frees). */
+/* Page p into batch b: 0, or -1 with *werr (caller frees). */
 static int
 put_page(const struct config *cfg, int root, const struct page *p,
-    char **werr)
+    struct file_batch *b, char **werr)
 {
 	const char *base;
 	char *data = p->data, *err = NULL;
@@ -867,7 +867,7 @@ put_page(const struct config *cfg, int root, const struct page *p,
 	else if ((fd = open_parent(root, p->path, &base)) == -1)
 		err = xasprintf("cannot open the directory of %s: %s",
 		    p->path, strerror(errno));
-	else if (file_write_atomic(fd, base, data, len, &err) == 0)
+	else if (file_batch_add(b, fd, base, data, len, &err) == 0)
 		log_debug("site: %s written", p->path);
 	if (err != NULL)
 		*werr = xasprintf("cannot write %s/%s/%s: %s", cfg->repository,
@@ -955,9 +955,22 @@ apply(struct site *s, int root, char **werr, char **err)
 	if (n > 0 || gone > 0) {
 		if ((rc = repo_commit_convened(s->st, NULL, "site", paths, 1,
 		    s->now, err)) == 0) {
+			struct file_batch *b = xcalloc(1, sizeof *b);
+			char *why = NULL;
+
 			for (i = 0; i < s->n && *werr == NULL; i++)
 				if (stale[i])
-					put_page(s->cfg, root, &s->v[i], werr);
+					put_page(s->cfg, root, &s->v[i], b,
+					    werr);
+			/* What was written goes in, even after a failure. */
+			if (file_batch_commit(b, &why) == -1) {
+				if (*werr == NULL)
+					*werr = xasprintf("cannot write %s/%s: "
+					    "%s", s->cfg->repository, SITE_DIR,
+					    why);
+				free(why);
+			}
+			free(b);
 			prune(s, root, "", 0);
 			log_debug("site: %zu file%s written, %d removed", n,
 			    n == 1 ? "" : "s", gone);

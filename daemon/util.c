@@ -402,7 +402,7 @@ write_all(int fd, const void *data, size_t len)
 /* The temporary file of mode mode (fchmod: the umask does not narrow
  * it, nor widen a secret's). */
 static int
-write_temp_mode(int dirfd, const void *data, size_t len, int mode,
+write_temp_sync(int dirfd, const void *data, size_t len, int mode, int sync,
     char tmp[FILE_TMP_MAX], char **err)
 {
 	static unsigned long seq;
@@ -424,7 +424,7 @@ write_temp_mode(int dirfd, const void *data, size_t len, int mode,
 		close(fd);
 		goto unlink;
 	}
-	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
+	if (write_all(fd, data, len) == -1 || (sync && fsync(fd) == -1)) {
 		e = errno;
 		*err = xasprintf("cannot write %s: %s", tmp, strerror(e));
 		close(fd);
@@ -441,6 +441,13 @@ unlink:
 fail:
 	errno = e;
 	return -1;
+}
+
+static int
+write_temp_mode(int dirfd, const void *data, size_t len, int mode,
+    char tmp[FILE_TMP_MAX], char **err)
+{
+	return write_temp_sync(dirfd, data, len, mode, 1, tmp, err);
 }
 
 int
@@ -502,6 +509,113 @@ file_write_path(const char *path, const void *data, size_t len, int mode,
 	close(dfd);
 	free(dir);
 	return rc;
+}
+
+/* The temporary files of b from the i-th on removed, and b emptied. */
+static void
+batch_drop(struct file_batch *b, size_t i)
+{
+	for (; i < b->n; i++)
+		unlinkat(b->v[i].dirfd, b->v[i].tmp, 0);
+	for (i = 0; i < b->n; i++) {
+		close(b->v[i].dirfd);
+		free(b->v[i].name);
+	}
+	b->n = 0;
+}
+
+int
+file_batch_add(struct file_batch *b, int dirfd, const char *name,
+    const void *data, size_t len, char **err)
+{
+	struct file_batch_one *o;
+	int e;
+
+	if (b->n == FILE_BATCH_MAX && file_batch_commit(b, err) == -1)
+		return -1;
+	o = &b->v[b->n];
+	if ((o->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		e = errno;
+		*err = xasprintf("cannot write %s: %s", name, strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (write_temp_sync(dirfd, data, len, 0640, 0, o->tmp, err) == -1) {
+		e = errno;
+		close(o->dirfd);
+		errno = e;
+		return -1;
+	}
+	o->name = xstrdup(name);
+	b->n++;
+	return 0;
+}
+
+/* Each file system the files of b are on synced: -1 with the index of
+ * the file whose failed in *at. */
+static int
+batch_sync(const struct file_batch *b, size_t *at)
+{
+	struct stat sb;
+	dev_t seen[4];
+	size_t i, j, nseen = 0;
+
+	for (i = 0; i < b->n; i++) {
+		if (fstat(b->v[i].dirfd, &sb) == -1)
+			goto fail;
+		for (j = 0; j < nseen && seen[j] != sb.st_dev; j++)
+			;
+		if (j < nseen)
+			continue;
+		if (syncfs(b->v[i].dirfd) == -1)
+			goto fail;
+		if (nseen < sizeof seen / sizeof seen[0])
+			seen[nseen++] = sb.st_dev;
+	}
+	return 0;
+fail:
+	*at = i;
+	return -1;
+}
+
+int
+file_batch_commit(struct file_batch *b, char **err)
+{
+	size_t i;
+	int e;
+
+	if (b->n == 0)
+		return 0;
+	/* The bytes on the disk before any name points to them. */
+	if (batch_sync(b, &i) == -1) {
+		e = errno;
+		*err = xasprintf("cannot sync %s: %s", b->v[i].name,
+		    strerror(e));
+		batch_drop(b, 0);
+		errno = e;
+		return -1;
+	}
+	for (i = 0; i < b->n; i++)
+		if (renameat(b->v[i].dirfd, b->v[i].tmp, b->v[i].dirfd,
+		    b->v[i].name) == -1) {
+			e = errno;
+			*err = xasprintf("cannot rename %s to %s: %s",
+			    b->v[i].tmp, b->v[i].name, strerror(e));
+			batch_drop(b, i);
+			errno = e;
+			return -1;
+		}
+	/* The renames, as file_write_atomic's fsync of the directory. */
+	if (batch_sync(b, &i) == -1) {
+		e = errno;
+		*err = xasprintf("cannot sync the directory of %s: %s",
+		    b->v[i].name, strerror(e));
+		batch_drop(b, b->n);
+		errno = e;
+		return -1;
+	}
+	batch_drop(b, b->n);
+	return 0;
 }
 
 int

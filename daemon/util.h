@@ -100,6 +100,27 @@ int   file_write_atomic_mode(int dirfd, const char *name, const void *data,
 int   file_write_path(const char *path, const void *data, size_t len,
           int mode, char **err);
 
+/* Many files replaced together with the same promise, for two waits on
+ * the disk instead of two per file: each written to its temporary file
+ * unsynced (file_batch_add), then one syncfs(2) of their file system,
+ * the renames, and another syncfs for the directories
+ * (file_batch_commit).  A batch holds a descriptor per file: it commits
+ * by itself every FILE_BATCH_MAX files.  Both return 0, or -1 with *err;
+ * a failure leaves no temporary file behind, and the files of the batch
+ * not yet renamed keep what they had. */
+#define FILE_BATCH_MAX 256
+struct file_batch {
+	struct file_batch_one {
+		int   dirfd;            /* a dup() of the caller's */
+		char *name;
+		char  tmp[FILE_TMP_MAX];
+	} v[FILE_BATCH_MAX];
+	size_t n;
+};
+int   file_batch_add(struct file_batch *, int dirfd, const char *name,
+          const void *data, size_t len, char **err);
+int   file_batch_commit(struct file_batch *, char **err);
+
 /* The repository is for the convened group to read: its files 0640
  * (file_write_temp) and its directories 0750, whatever the umask
  * (convened runs with 077 so that the state db is its own alone).

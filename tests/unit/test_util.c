@@ -197,6 +197,88 @@ test_file_write_atomic(void **state)
 	free(p);
 }
 
+/* A batch: nothing has its new bytes until it commits; then every file
+ * has; more files than a batch holds commit along the way.  A rename
+ * that fails ends the commit with no temporary file left: the files
+ * before it replaced, those after it as they were. */
+static void
+test_file_batch(void **state)
+{
+	char dir[] = "/tmp/convened-batch-XXXXXX", *p, *err = NULL;
+	char name[32];
+	struct buf b = BUF_INIT(100);
+	struct file_batch *fb = xcalloc(1, sizeof *fb);
+	int dfd, i, n = FILE_BATCH_MAX + 3;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(file_write_atomic(dfd, "a", "old a", 5, &err), 0);
+	assert_int_equal(file_batch_add(fb, dfd, "a", "new a", 5, &err), 0);
+	p = xasprintf("%s/a", dir);
+	buf_reset(&b);
+	assert_int_equal(read_into(&b, p), 0);
+	assert_string_equal(buf_str(&b), "old a");
+	assert_int_equal(file_batch_commit(fb, &err), 0);
+	buf_reset(&b);
+	assert_int_equal(read_into(&b, p), 0);
+	assert_string_equal(buf_str(&b), "new a");
+	assert_int_equal(fb->n, 0);
+	assert_no_temp(dir);
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "f%03d", i);
+		assert_int_equal(file_batch_add(fb, dfd, name, name,
+		    strlen(name), &err), 0);
+	}
+	assert_int_equal(fb->n, (size_t)(n - FILE_BATCH_MAX));
+	assert_int_equal(file_batch_commit(fb, &err), 0);
+	for (i = 0; i < n; i++) {
+		char *f;
+
+		snprintf(name, sizeof name, "f%03d", i);
+		f = xasprintf("%s/%s", dir, name);
+		buf_reset(&b);
+		assert_int_equal(read_into(&b, f), 0);
+		assert_string_equal(buf_str(&b), name);
+		unlink(f);
+		free(f);
+	}
+	assert_no_temp(dir);
+
+	/* A directory in the way of the second of three. */
+	assert_int_equal(mkdirat(dfd, "sub", 0750), 0);
+	assert_int_equal(mkdirat(dfd, "sub/x", 0750), 0);
+	assert_int_equal(file_write_atomic(dfd, "c", "old c", 5, &err), 0);
+	assert_int_equal(file_batch_add(fb, dfd, "a", "newer a", 7, &err), 0);
+	assert_int_equal(file_batch_add(fb, dfd, "sub", "x", 1, &err), 0);
+	assert_int_equal(file_batch_add(fb, dfd, "c", "new c", 5, &err), 0);
+	assert_int_equal(file_batch_commit(fb, &err), -1);
+	assert_non_null(strstr(err, "cannot rename"));
+	free(err);
+	assert_int_equal(fb->n, 0);
+	assert_no_temp(dir);
+	buf_reset(&b);
+	assert_int_equal(read_into(&b, p), 0);
+	assert_string_equal(buf_str(&b), "newer a");
+	free(p);
+	p = xasprintf("%s/c", dir);
+	buf_reset(&b);
+	assert_int_equal(read_into(&b, p), 0);
+	assert_string_equal(buf_str(&b), "old c");
+
+	unlinkat(dfd, "sub/x", AT_REMOVEDIR);
+	unlinkat(dfd, "sub", AT_REMOVEDIR);
+	unlinkat(dfd, "a", 0);
+	unlinkat(dfd, "c", 0);
+	close(dfd);
+	assert_int_equal(rmdir(dir), 0);
+	buf_release(&b);
+	free(p);
+	free(fb);
+}
+
 /* Under convened's umask 077 the repository stays readable by the
  * convened group: files 0640, directories 0750; a directory already
  * there keeps its mode, and a link in the way is not followed. */
@@ -292,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_buf_read),
 		cmocka_unit_test(test_file_write_atomic),
+		cmocka_unit_test(test_file_batch),
 		cmocka_unit_test(test_repository_modes),
 		cmocka_unit_test(test_arena),
 	};
