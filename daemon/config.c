@@ -2937,8 +2937,10 @@ config_load_cached(const char *file, int cache, struct diag *d)
 	check_groups(&c);
 	/* Written once the caller knows the state is sound (a damaged
 	 * state changes no file): config_cache_save(). */
-	if ((cache & CONFIG_CACHE_WRITE) && k.path != NULL && k.missed > 0 &&
-	    d->nerrors == before) {
+	/* Also when no file missed it but it was not for this global file
+	 * (no group at all): it says that file was checked (tz_check()). */
+	if ((cache & CONFIG_CACHE_WRITE) && k.path != NULL && (k.missed > 0 ||
+	    !k.valid) && d->nerrors == before) {
 		cfg->cache_path = k.path;
 		cfg->cache_stats = sts;
 		k.path = NULL;

@@ -1839,6 +1839,34 @@ test_global_timezone_later(void **state)
 	free(want);
 }
 
+/* With no group at all the cache is written still: it is what says the
+ * global file was checked, so that the next run need not ask libical. */
+static void
+test_cache_no_group(void **state)
+{
+	struct fx *fx = *state;
+	struct config *a;
+	char *text, *cache;
+	struct stat st;
+	size_t w;
+
+	text = xasprintf("[daemon]\nstate = %s/state.db\n%s", fx->dir,
+	    base_global + strlen("[daemon]\n"));
+	write_file(fx->global, text, 0644);
+	free(text);
+	cache = xasprintf("%s/state.db.groups", fx->dir);
+	a = load_with(fx, CONFIG_CACHE_READ | CONFIG_CACHE_WRITE, &w);
+	assert_int_equal(a->ngroups, 0);
+	config_cache_save(a);
+	config_free(a);
+	assert_int_equal(stat(cache, &st), 0);
+	/* Read back, it is the cache of this file: nothing to write. */
+	a = load_with(fx, CONFIG_CACHE_READ | CONFIG_CACHE_WRITE, &w);
+	assert_null(a->cache_path);
+	config_free(a);
+	free(cache);
+}
+
 /* A cache with bytes changed anywhere after its header, or cut short,
  * is passed over: the groups are what their files say (run under ASan
  * and valgrind by CI). */
@@ -1898,6 +1926,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_no_group, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_global_timezone_later,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_hostile, setup,
