@@ -244,9 +244,10 @@ archive_group_dir(const char *repository, const char *group, int *fd,
 	return blame(errno, ARCHIVE_GROUP);
 }
 
-enum archive_result
-archive_write_file(int dirfd, const char *name, const void *data, size_t len,
-    char **err)
+/* archive_write_file() into batch b, or now (b NULL). */
+static enum archive_result
+write_file(struct file_batch *b, int dirfd, const char *name,
+    const void *data, size_t len, char **err)
 {
 	struct stat sb;
 
@@ -259,9 +260,31 @@ archive_write_file(int dirfd, const char *name, const void *data, size_t len,
 		    "something else");
 		return ARCHIVE_GROUP;
 	}
-	if (file_write_atomic(dirfd, name, data, len, err) == -1)
+	if ((b != NULL ? file_batch_add(b, dirfd, name, data, len, err) :
+	    file_write_atomic(dirfd, name, data, len, err)) == -1)
 		return blame(errno, ARCHIVE_GROUP);
 	return ARCHIVE_OK;
+}
+
+enum archive_result
+archive_write_file(int dirfd, const char *name, const void *data, size_t len,
+    char **err)
+{
+	return write_file(NULL, dirfd, name, data, len, err);
+}
+
+enum archive_result
+archive_batch_file(struct file_batch *b, int dirfd, const char *name,
+    const void *data, size_t len, char **err)
+{
+	return write_file(b, dirfd, name, data, len, err);
+}
+
+enum archive_result
+archive_batch_commit(struct file_batch *b, char **err)
+{
+	return file_batch_commit(b, err) == -1 ? blame(errno, ARCHIVE_GROUP) :
+	    ARCHIVE_OK;
 }
 
 int

@@ -95,6 +95,13 @@ enum archive_result archive_group_dir(const char *repository,
  * a plain file, standing at name is refused (ARCHIVE_GROUP). */
 enum archive_result archive_write_file(int dirfd, const char *name,
          const void *data, size_t len, char **err);
+/* The same into a file_batch (util.h), and the batch committed: many
+ * files, two syncs.  The caller commits the batch before it is full
+ * (file_batch_add() would, without telling it which files went). */
+struct file_batch;
+enum archive_result archive_batch_file(struct file_batch *, int dirfd,
+         const char *name, const void *data, size_t len, char **err);
+enum archive_result archive_batch_commit(struct file_batch *, char **err);
 
 /* The file name in dirfd, not through a link, at most max bytes: 0 and
  * *out (NUL-terminated, caller frees), or -1 (absent, a link, unreadable,

@@ -1249,13 +1249,68 @@ journal_feed(struct store *st, const struct group *g, long long now,
 	return rc;
 }
 
-/* Render and write g's feed into gfd unless it shows what it showed when
- * written last (the digest is recorded, and only after a write: a write
- * that fails is tried again).  ARCHIVE_OK, or the write's failure with
- * *werr; -1 when the store failed (*err). */
+/* The feeds of a cycle, written in file_batches (util.h): two syncs for
+ * all, not two each.  A group's digest is recorded, and its outage
+ * ended, once its feed is on the disk (feeds_commit()). */
+struct feeds {
+	struct file_batch b;
+	struct feed_pending {
+		const struct group *g;
+		char       *key;        /* its digest, to record */
+		int         was_try;    /* its outage ends with the write */
+	} p[FILE_BATCH_MAX];
+	int        *written;
+};
+
+/* The batch on the disk and what it wrote recorded; or each group of it
+ * told of the failure, as a write of its own would have been.  0, or -1
+ * when the store failed (*err). */
+static int
+feeds_commit(const struct config *cfg, struct store *st, long long now,
+    struct feeds *fs, char **err)
+{
+	size_t i, n = fs->b.n;
+	char *why = NULL;
+	int r, rc = 0;
+
+	r = archive_batch_commit(&fs->b, &why);
+	for (i = 0; i < n; i++) {
+		struct feed_pending *p = &fs->p[i];
+		int one;
+
+		if (rc == -1)
+			;
+		else if (r == ARCHIVE_OK) {
+			log_debug("%s: calendar feed written", p->g->id);
+			if (fs->written != NULL)
+				(*fs->written)++;
+			if (store_warning_replace(st, p->g->id,
+			    "calendar-feed", p->key, 0, err) == -1 ||
+			    (p->was_try && outage_repository_ok(cfg, st,
+			    p->g->id, now, err) == -1))
+				rc = -1;
+		} else if ((one = outage_repository_failed(cfg, st, p->g->id,
+		    r, why, now, err)) == -1)
+			rc = -1;
+		else if (one == 0)
+			log_warnx("%s: cannot update the calendar feed: %s",
+			    p->g->id, why);
+		free(p->key);
+	}
+	free(why);
+	return rc;
+}
+
+/* Render g's feed and put it into the batch unless it shows what it
+ * showed when written last (the digest is recorded, and only after a
+ * write: a write that fails is tried again).  ARCHIVE_OK (nothing to
+ * write, its digest recorded), FEED_PENDING (in the batch), or the
+ * write's failure with *werr; -1 when the store failed (*err). */
+#define FEED_PENDING    (-2)
 static int
 put_feed(const struct config *cfg, struct store *st, const struct group *g,
-    long long now, int gfd, int *written, char **werr, char **err)
+    long long now, int gfd, int was_try, struct feeds *fs, char **werr,
+    char **err)
 {
 	struct stat sb;
 	char *key, *text = NULL;
@@ -1272,15 +1327,22 @@ put_feed(const struct config *cfg, struct store *st, const struct group *g,
 		rc = -1;
 		goto out;
 	}
-	if (!feed_same(gfd, text) && (rc = journal_feed(st, g, now,
-	    err)) == ARCHIVE_OK && (rc = archive_write_file(gfd,
-	    "calendar.ics", text, strlen(text), werr)) == ARCHIVE_OK) {
-		log_debug("%s: calendar feed written", g->id);
-		if (written != NULL)
-			(*written)++;
-	}
-	if (rc == ARCHIVE_OK && store_warning_replace(st, g->id,
-	    "calendar-feed", key, 0, err) == -1)
+	if (!feed_same(gfd, text)) {
+		if (fs->b.n == FILE_BATCH_MAX && feeds_commit(cfg, st, now, fs,
+		    err) == -1) {
+			rc = -1;
+			goto out;
+		}
+		if ((rc = journal_feed(st, g, now, err)) == ARCHIVE_OK &&
+		    (rc = archive_batch_file(&fs->b, gfd, "calendar.ics", text,
+		    strlen(text), werr)) == ARCHIVE_OK) {
+			fs->p[fs->b.n - 1] = (struct feed_pending){ g, key,
+			    was_try };
+			key = NULL;
+			rc = FEED_PENDING;
+		}
+	} else if (store_warning_replace(st, g->id, "calendar-feed", key, 0,
+	    err) == -1)
 		rc = -1;
 out:
 	free(text);
@@ -1293,7 +1355,7 @@ out:
  * (outage.h), told once. */
 static int
 group_feed(const struct config *cfg, struct store *st, const struct group *g,
-    long long now, int *written, char **err)
+    long long now, struct feeds *fs, char **err)
 {
 	char *werr = NULL;
 	int due, gfd = -1, rc;
@@ -1303,12 +1365,15 @@ group_feed(const struct config *cfg, struct store *st, const struct group *g,
 		return due;
 	rc = archive_group_dir(cfg->repository, g->id, &gfd, &werr);
 	if (rc == ARCHIVE_OK)
-		rc = put_feed(cfg, st, g, now, gfd, written, &werr, err);
+		rc = put_feed(cfg, st, g, now, gfd, due == OUTAGE_TRY, fs,
+		    &werr, err);
 	if (gfd != -1)
 		close(gfd);
 	if (rc == -1)
 		return -1;
-	if (rc == ARCHIVE_OK)
+	if (rc == FEED_PENDING)
+		rc = 0;
+	else if (rc == ARCHIVE_OK)
 		rc = due == OUTAGE_TRY ? outage_repository_ok(cfg, st, g->id,
 		    now, err) : 0;
 	else if ((rc = outage_repository_failed(cfg, st, g->id, rc, werr, now,
@@ -1330,11 +1395,25 @@ int
 report_calendar_write_some(const struct config *cfg, struct store *st,
     long long now, const unsigned char *only, int *written, char **err)
 {
+	struct feeds *fs = xcalloc(1, sizeof *fs);
 	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < cfg->ngroups; i++)
+	fs->written = written;
+	for (i = 0; i < cfg->ngroups && rc == 0; i++)
 		if ((only == NULL || only[i]) && group_feed(cfg, st,
-		    &cfg->groups[i], now, written, err) == -1)
-			return -1;
-	return 0;
+		    &cfg->groups[i], now, fs, err) == -1)
+			rc = -1;
+	/* What is in the batch goes even after a store failure: its
+	 * journal rows are there for the next cycle's history. */
+	if (rc == 0)
+		rc = feeds_commit(cfg, st, now, fs, err);
+	else {
+		char *more = NULL;
+
+		(void)feeds_commit(cfg, st, now, fs, &more);
+		free(more);
+	}
+	free(fs);
+	return rc;
 }
