@@ -732,10 +732,11 @@ def report(args, work, fan, ing, sc, started):
         out.append("")
         out.append("The same idle `once` with no group at all takes "
                    "%.0f ms: starting the process (the dynamic loading of "
-                   "libcurl, libical, GMime, libgit2 and the sixty "
-                   "libraries they bring, about a thousand page faults), "
-                   "reading the global file, opening the state db, trying "
-                   "IMAP. The idle `once` takes the groups from "
+                   "libcurl, SQLite, GLib and the thirty-odd libraries "
+                   "they bring; libical, GMime, libgit2 and libsystemd are "
+                   "opened only when needed), reading the global file, "
+                   "opening the state db, trying IMAP. The idle `once` "
+                   "takes the groups from "
                    "`state.db.groups`, the cache the first `once` wrote, and "
                    "runs the steps of no group: none is due "
                    "(convened(8), Idle groups)." % (
