@@ -1262,6 +1262,26 @@ struct feeds {
 	int        *written;
 };
 
+/* What the write of g's feed came to (r, why: archive.h's), as an
+ * outage of the repository or of g's directory: one that was being tried
+ * again (was_try) ends with a write, a failure starts or goes on with
+ * one, told once.  0, or -1 when the store failed (*err). */
+static int
+feed_told(const struct config *cfg, struct store *st, const struct group *g,
+    long long now, int r, int was_try, const char *why, char **err)
+{
+	int rc;
+
+	if (r == ARCHIVE_OK)
+		return was_try ? outage_repository_ok(cfg, st, g->id, now,
+		    err) : 0;
+	if ((rc = outage_repository_failed(cfg, st, g->id, r, why, now,
+	    err)) == 0)
+		log_warnx("%s: cannot update the calendar feed: %s", g->id,
+		    why);
+	return rc == -1 ? -1 : 0;
+}
+
 /* The batch on the disk and what it wrote recorded; or each group of it
  * told of the failure, as a write of its own would have been.  0, or -1
  * when the store failed (*err). */
@@ -1276,25 +1296,18 @@ feeds_commit(const struct config *cfg, struct store *st, long long now,
 	r = archive_batch_commit(&fs->b, &why);
 	for (i = 0; i < n; i++) {
 		struct feed_pending *p = &fs->p[i];
-		int one;
 
-		if (rc == -1)
-			;
-		else if (r == ARCHIVE_OK) {
+		if (rc == 0 && r == ARCHIVE_OK) {
 			log_debug("%s: calendar feed written", p->g->id);
 			if (fs->written != NULL)
 				(*fs->written)++;
 			if (store_warning_replace(st, p->g->id,
-			    "calendar-feed", p->key, 0, err) == -1 ||
-			    (p->was_try && outage_repository_ok(cfg, st,
-			    p->g->id, now, err) == -1))
+			    "calendar-feed", p->key, 0, err) == -1)
 				rc = -1;
-		} else if ((one = outage_repository_failed(cfg, st, p->g->id,
-		    r, why, now, err)) == -1)
+		}
+		if (rc == 0 && feed_told(cfg, st, p->g, now, r, p->was_try,
+		    why, err) == -1)
 			rc = -1;
-		else if (one == 0)
-			log_warnx("%s: cannot update the calendar feed: %s",
-			    p->g->id, why);
 		free(p->key);
 	}
 	free(why);
@@ -1371,17 +1384,11 @@ group_feed(const struct config *cfg, struct store *st, const struct group *g,
 		close(gfd);
 	if (rc == -1)
 		return -1;
-	if (rc == FEED_PENDING)
-		rc = 0;
-	else if (rc == ARCHIVE_OK)
-		rc = due == OUTAGE_TRY ? outage_repository_ok(cfg, st, g->id,
-		    now, err) : 0;
-	else if ((rc = outage_repository_failed(cfg, st, g->id, rc, werr, now,
-	    err)) == 0)
-		log_warnx("%s: cannot update the calendar feed: %s", g->id,
-		    werr);
+	/* In the batch: told when it is on the disk (feeds_commit()). */
+	rc = rc == FEED_PENDING ? 0 : feed_told(cfg, st, g, now, rc,
+	    due == OUTAGE_TRY, werr, err);
 	free(werr);
-	return rc == -1 ? -1 : 0;
+	return rc;
 }
 
 int
