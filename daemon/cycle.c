@@ -44,6 +44,16 @@ static const struct {
 	{ "polls", poll_group },
 };
 
+/* Sending while the steps run (outbox.h): a group that queued mail is
+ * committed at once, and its rows handed to the sender. */
+struct cycle_send {
+	struct outbox_early *early;
+	volatile sig_atomic_t *stop;
+	int on;                 /* the steps before sending run */
+	int started;            /* outbox_early_start() was called */
+	int queued;             /* c->cs->queued when last committed */
+};
+
 /* Meetings ended this long ago still have moments due: the steps look
  * back 60 days (minutes reminders, materials); a year covers them. */
 #define DUE_LOOK_BACK   (400 * DAY)
@@ -319,6 +329,36 @@ group_failed(const struct cycle_ctx *c, const char *name,
 	return 0;
 }
 
+/* After a group of step name ended well: what it queued committed and
+ * on its way, when early sending is on. */
+static int
+send_early(const struct cycle_ctx *c, const char *name, const struct group *g,
+    char **err)
+{
+	struct cycle_send *s = c->send;
+
+	if (s == NULL || !s->on || c->cs->queued == s->queued)
+		return 0;
+	if (store_commit(c->st) == -1) {
+		store_rollback(c->st);
+		*err = xasprintf("cannot commit step %s of group %s", name,
+		    g->id);
+		return -1;
+	}
+	if (store_begin(c->st) == -1) {
+		*err = xasprintf("cannot begin step %s in the state db", name);
+		return -1;
+	}
+	s->queued = c->cs->queued;
+	if (s->started)
+		outbox_early_more(s->early);
+	else {
+		s->started = 1;
+		s->early = outbox_early_start(c->cfg, c->now, s->stop);
+	}
+	return 0;
+}
+
 int
 cycle_groups(const struct cycle_ctx *c, const char *name,
     cycle_group_fn *step, char **err)
@@ -367,7 +407,8 @@ cycle_groups(const struct cycle_ctx *c, const char *name,
 			*err = xasprintf("cannot commit step %s of group %s",
 			    name, g->id);
 			return -1;
-		}
+		} else if (send_early(c, name, g, err) == -1)
+			return -1;
 	}
 	if (store_commit(c->st) == -1) {
 		store_rollback(c->st);
@@ -384,19 +425,31 @@ static int
 steps_and_send(const struct cycle_ctx *c, volatile sig_atomic_t *stop,
     struct outbox_stats *os, struct outbox_stats *os2, char **err)
 {
+	struct cycle_send *s = c->send;
+	char *eerr = NULL;
 	size_t i;
-	int queued;
+	int queued, rc;
 
+	s->on = 1;
+	s->stop = stop;
 	for (i = 0; i < sizeof before_send / sizeof before_send[0]; i++)
 		if (cycle_groups(c, before_send[i].name, before_send[i].step,
-		    err) == -1)
+		    err) == -1) {
+			/* What went is marked, or the log kept says so. */
+			if (outbox_early_end(s->early, c->st, &eerr) == -1)
+				log_warnx("%s", eerr);
+			free(eerr);
 			return -1;
-	if (outbox_flush(c->cfg, c->st, c->now, stop, os, err) == -1)
+		}
+	s->on = 0;
+	rc = outbox_flush(c->cfg, c->st, c->now, s->early, stop, os, err);
+	s->early = NULL;        /* the flush freed it */
+	if (rc == -1)
 		return -1;
 	queued = c->cs->queued;
 	if (cycle_groups(c, "bounces", notice_bounces, err) == -1 ||
-	    (c->cs->queued > queued && outbox_flush(c->cfg, c->st, c->now, stop,
-	    os2, err) == -1))
+	    (c->cs->queued > queued && outbox_flush(c->cfg, c->st, c->now,
+	    NULL, stop, os2, err) == -1))
 		return -1;
 	return 0;
 }
@@ -502,6 +555,7 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	struct inbox_stats is;
 	struct outbox_stats os, os2;
 	struct cycle_due due;
+	struct cycle_send send;
 	int rc = 0;
 
 	memset(&cs, 0, sizeof cs);
@@ -513,13 +567,16 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	c.now = now;
 	c.cs = &cs;
 	c.due = NULL;
+	memset(&send, 0, sizeof send);
+	c.send = &send;
 	memset(&due, 0, sizeof due);
 	store_failure_clear(st);
 	account_cycle_begin();
 	if (!outage_store_due(now)) {
 		log_debug("cycle skipped: the state db waits for its next try");
 		cs.store_down = 1;
-	} else if ((collect && inbox_collect(cfg, st, now, stop, &is, err) ==
+	} else if (outbox_recover(cfg, st, err) == -1 ||
+	    (collect && inbox_collect(cfg, st, now, stop, &is, err) ==
 	    -1) ||
 	    /* How the accounts did is recorded after reading mail, so that
 	     * the admin's notice of a failed one goes out in this cycle's

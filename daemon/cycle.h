@@ -63,6 +63,8 @@ struct cycle_ctx {
 	long long now;
 	struct cycle_stats *cs;
 	struct cycle_due *due;  /* NULL: every group runs, nothing is kept */
+	struct cycle_send *send;        /* NULL: nothing goes while the steps
+	                                 * run (outbox.h's early sending) */
 };
 
 /* Idle groups are left alone.  The state keeps, per group, the digest

@@ -26,6 +26,7 @@
 #include "lock.h"
 #include "log.h"
 #include "loop.h"
+#include "outbox.h"
 #include "report.h"
 #include "template.h"
 #include "store.h"
@@ -317,18 +318,25 @@ cmd_once(const struct opts *o)
 static int
 cmd_backup(const struct opts *o)
 {
+	struct store_sent *sent = NULL;
 	struct config *cfg;
 	long long bytes;
 	char *err = NULL;
+	size_t n;
 
 	if ((cfg = load_config(o)) == NULL)
 		return EX_CONFIG;
-	if (store_backup(cfg->state, o->operand, &bytes, &err) == -1) {
+	/* Read before the copy is taken: each row in it is in the copy,
+	 * and what went while a cycle planned is recorded as sent. */
+	if (outbox_sent_log(cfg, &sent, &n, &err) == -1 ||
+	    store_backup(cfg->state, o->operand, sent, n, &bytes, &err) == -1) {
 		log_errx("%s", err);
 		free(err);
+		free(sent);
 		config_free(cfg);
 		return EX_CANTCREAT;
 	}
+	free(sent);
 	printf("state db %s backed up to %s: %lld bytes, checked\n",
 	    cfg->state, o->operand, bytes);
 	config_free(cfg);

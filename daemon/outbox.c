@@ -1,5 +1,12 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "config.h"
@@ -450,9 +457,558 @@ send_batch(struct flush *f, struct store_outbox *rows, size_t n)
 	return drop_sent(f, r);
 }
 
+/* ---- early sending ---- */
+
+/* Rows an early sender reads at once. */
+#define EARLY_BATCH 64
+/* How often the main thread looks whether messages went, waiting for
+ * the early sender to end. */
+#define WAIT_NS         (250 * 1000000L)
+
+/* The most of a sent log read back: some million lines. */
+#define SENT_LOG_MAX    (64u << 20)
+
+struct outbox_early {
+	const struct config *cfg;
+	long long now;
+	volatile sig_atomic_t *stop;
+	struct store *rd;               /* the thread's own, read-only */
+	struct smtp *smtp[SMTP_SESSIONS_MAX];
+	struct store_outbox inflight[SMTP_SESSIONS_MAX];
+	size_t nsmtp;
+	size_t busy;
+	struct store_outbox failed[SMTP_SESSIONS_MAX];  /* per session, the
+	                                 * send that did not go (id 0: none),
+	                                 * for the flush to settle */
+	enum dmn result[SMTP_SESSIONS_MAX];
+	char *why[SMTP_SESSIONS_MAX];
+	int went;                       /* a message went: all sessions */
+	int halted;                     /* the rest is the flush's */
+	int fd;                         /* the sent log, -1 once unwritable */
+	char *log;                      /* its path */
+	struct store_sent *sent;        /* the rows that went, to mark */
+	size_t nsent;
+	size_t cap;
+	pthread_t thread;
+	pthread_mutex_t lock;           /* what follows */
+	pthread_cond_t more;            /* gen or planned changed */
+	pthread_cond_t over;            /* done */
+	unsigned gen;                   /* commits told */
+	unsigned progress;              /* messages that ended */
+	int planned;                    /* the steps are over */
+	int done;                       /* the thread is about to end */
+};
+
+static char *
+sent_log_path(const struct config *cfg)
+{
+	return xasprintf("%s.sent", cfg->state);
+}
+
+/* rows[0..n) 'sent', their texts dropped, in one commit. */
+static int
+mark_sent(struct store *st, const struct store_sent *v, size_t n, char **err)
+{
+	long long *ids;
+	size_t i;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	ids = xreallocarray(NULL, n, sizeof *ids);
+	if (store_begin(st) == -1) {
+		*err = xasprintf("cannot mark %zu messages sent in the state db",
+		    n);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		ids[i] = v[i].id;
+		if (store_outbox_sent(st, v[i].id, v[i].at, err) == -1)
+			goto fail;
+	}
+	if (store_outbox_texts_drop(st, ids, n, err) == -1)
+		goto fail;
+	if (store_commit(st) == -1) {
+		*err = xasprintf("cannot mark %zu messages sent in the state db",
+		    n);
+		goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	store_rollback(st);
+out:
+	free(ids);
+	return rc;
+}
+
+/* One line of the sent log: "ID WHEN", both decimal, ID > 0. */
+static int
+sent_parse(const char *line, struct store_sent *out)
+{
+	char *end;
+
+	if (line[0] < '1' || line[0] > '9')
+		return -1;
+	errno = 0;
+	out->id = strtoll(line, &end, 10);
+	if (errno != 0 || *end != ' ' || end[1] < '0' || end[1] > '9')
+		return -1;
+	out->at = strtoll(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	return 0;
+}
+
+int
+outbox_sent_log(const struct config *cfg, struct store_sent **out, size_t *n,
+    char **err)
+{
+	struct store_sent *v = NULL;
+	struct buf b;
+	size_t nv = 0, cap = 0, lineno = 0, bad = 0;
+	char *path, *p, *nl;
+	int fd, rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	path = sent_log_path(cfg);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT) {
+			free(path);
+			return 0;
+		}
+		*err = xasprintf("cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	/* A line per message sent, a few dozen bytes each. */
+	buf_init(&b, SENT_LOG_MAX);
+	if (buf_read(&b, fd) == -1 || buf_addc(&b, '\0') == -1) {
+		*err = xasprintf("cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* A line is written whole by one write(); a last line without its
+	 * newline is one the system lost the end of: that message may go
+	 * again, as one in flight does. */
+	for (p = b.data; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		lineno++;
+		if (nv == cap) {
+			cap = cap ? 2 * cap : 256;
+			v = xreallocarray(v, cap, sizeof *v);
+		}
+		if (sent_parse(p, &v[nv]) == 0)
+			nv++;
+		else if (bad++ == 0)
+			log_warnx("%s:%zu: not a line of the sent log, passed "
+			    "over", path, lineno);
+	}
+	if (bad > 1)
+		log_warnx("%s: %zu more lines passed over", path, bad - 1);
+	*out = v;
+	*n = nv;
+	v = NULL;
+	rc = 0;
+out:
+	close(fd);
+	buf_release(&b);
+	free(v);
+	free(path);
+	return rc;
+}
+
+int
+outbox_recover(const struct config *cfg, struct store *st, char **err)
+{
+	struct store_sent *v;
+	size_t n;
+	char *path;
+	int rc = -1;
+
+	if (outbox_sent_log(cfg, &v, &n, err) == -1)
+		return -1;
+	path = sent_log_path(cfg);
+	if (mark_sent(st, v, n, err) == -1)
+		goto out;
+	if (n > 0)
+		log_info("%zu messages sent before convened stopped marked "
+		    "sent from %s", n, path);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		*err = xasprintf("cannot remove %s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(v);
+	free(path);
+	return rc;
+}
+
+/* Row o went: kept to be marked, and in the log before the session
+ * starts another, so that a crash sends it again no more than the
+ * flush's own 'sent' commit would allow. */
+static void
+early_went(struct outbox_early *e, const struct store_outbox *o)
+{
+	char line[64];
+	int n;
+
+	if (e->nsent == e->cap) {
+		e->cap = e->cap ? 2 * e->cap : 256;
+		e->sent = xreallocarray(e->sent, e->cap, sizeof *e->sent);
+	}
+	e->sent[e->nsent].id = o->id;
+	e->sent[e->nsent++].at = e->now;
+	e->went = 1;
+	n = snprintf(line, sizeof line, "%lld %lld\n", o->id, e->now);
+	if (e->fd != -1 && write(e->fd, line, (size_t)n) != n) {
+		/* Marked at the end all the same; nothing more goes
+		 * before then. */
+		log_warnx("cannot write %s: %s; sending waits for the plan",
+		    e->log, strerror(errno));
+		close(e->fd);
+		e->fd = -1;
+		e->halted = 1;
+	}
+	log_debug("sent %s %s to %s", o->kind, o->message_id, o->recipient);
+}
+
+/* Row o (taken) did not go on session slot: kept with why (taken) for
+ * the flush, which records it as its own (settle()) with the session as
+ * the send left it; nothing more starts, so that no later send on that
+ * session hides what this one found. */
+static void
+early_failed(struct outbox_early *e, size_t slot, struct store_outbox *o,
+    enum dmn d, char *why)
+{
+	e->failed[slot] = *o;
+	memset(o, 0, sizeof *o);
+	e->result[slot] = d;
+	e->why[slot] = why;
+	e->halted = 1;
+}
+
+/* Wait for one message in flight. */
+static void
+early_wait(struct outbox_early *e)
+{
+	struct store_outbox *o;
+	char *why = NULL;
+	size_t slot;
+	enum dmn d;
+
+	d = smtp_wait(e->smtp, e->nsmtp, &slot, &why);
+	e->busy--;
+	pthread_mutex_lock(&e->lock);
+	e->progress++;
+	pthread_mutex_unlock(&e->lock);
+	o = &e->inflight[slot];
+	if (d == DMN_OK) {
+		early_went(e, o);
+		store_outbox_clear(o);
+	} else
+		early_failed(e, slot, o, d, why);
+}
+
+/* Start row o (taken: cleared here) on an idle session, if one may be
+ * used: 0, or -1 when all that may are busy (o left alone). */
+static int
+early_start(struct outbox_early *e, struct store_outbox *o)
+{
+	struct store_outbox *in;
+	size_t i, max = e->went ? e->nsmtp : 1;
+	char *why = NULL, *sender, *err = NULL;
+	enum dmn d;
+	int has;
+
+	for (i = 0; i < max && smtp_busy(e->smtp[i]); i++)
+		;
+	if (i == max)
+		return -1;
+	in = &e->inflight[i];
+	*in = *o;
+	memset(o, 0, sizeof *o);
+	if ((has = store_outbox_text(e->rd, in, &err)) != 1) {
+		if (has == -1) {
+			log_debug("sending waits for the plan: %s", err);
+			e->halted = 1;
+		}
+		free(err);
+		store_outbox_clear(in);
+		return 0;
+	}
+	sender = envelope_sender(e->cfg, in);
+	d = smtp_start(e->smtp[i], sender, in->recipient, in->data, in->len,
+	    &why);
+	free(sender);
+	if (d == DMN_OK)
+		e->busy++;
+	else
+		early_failed(e, i, in, d, why);
+	return 0;
+}
+
+/* The sender's thread: the rows committed so far, in the order queued,
+ * then waits for more until the steps are over. */
+static void *
+early_main(void *arg)
+{
+	struct outbox_early *e = arg;
+	struct store_outbox *rows = NULL;
+	size_t nrows = 0, next = 0;
+	long long after = 0;
+	unsigned seen;
+	char *err = NULL;
+	int planned;
+
+	while (!e->halted && !(e->stop != NULL && *e->stop)) {
+		if (next < nrows) {
+			if (early_start(e, &rows[next]) == 0)
+				next++;
+			else
+				early_wait(e);
+			continue;
+		}
+		store_outbox_free(rows, nrows);
+		rows = NULL;
+		nrows = next = 0;
+		pthread_mutex_lock(&e->lock);
+		seen = e->gen;
+		planned = e->planned;
+		pthread_mutex_unlock(&e->lock);
+		if (store_outbox_after(e->rd, e->now, after, EARLY_BATCH, &rows,
+		    &nrows, &err) == -1) {
+			log_debug("sending waits for the plan: %s", err);
+			free(err);
+			break;
+		}
+		if (nrows > 0)
+			after = rows[nrows - 1].id;
+		else if (e->busy > 0)
+			early_wait(e);
+		else if (planned)
+			break;
+		else {
+			pthread_mutex_lock(&e->lock);
+			while (e->gen == seen && !e->planned)
+				pthread_cond_wait(&e->more, &e->lock);
+			pthread_mutex_unlock(&e->lock);
+		}
+	}
+	while (e->busy > 0)
+		early_wait(e);
+	store_outbox_free(rows, nrows);
+	pthread_mutex_lock(&e->lock);
+	e->done = 1;
+	pthread_cond_signal(&e->over);
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+struct outbox_early *
+outbox_early_start(const struct config *cfg, long long now,
+    volatile sig_atomic_t *stop)
+{
+	struct outbox_early *e;
+	char *secret = NULL, *err = NULL;
+	sigset_t all, old;
+	size_t i, n;
+	int rc;
+
+	/* What cannot sign in is the flush's to tell. */
+	if (account_secret(cfg, ACCOUNT_SMTP, &secret, &err) != DMN_OK) {
+		free(err);
+		return NULL;
+	}
+	e = xcalloc(1, sizeof *e);
+	e->cfg = cfg;
+	e->now = now;
+	e->stop = stop;
+	e->log = sent_log_path(cfg);
+	if ((e->rd = store_open_reader(cfg->state, &err)) == NULL ||
+	    (e->fd = open(e->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600)) == -1) {
+		if (err == NULL)
+			err = xasprintf("cannot open %s: %s", e->log,
+			    strerror(errno));
+		log_debug("no sending while planning: %s", err);
+		free(err);
+		oauth_secret_free(secret);
+		store_close(e->rd);
+		free(e->log);
+		free(e);
+		return NULL;
+	}
+	/* Made here: libcurl's handles come from the main thread. */
+	n = cfg->smtp_connections < 1 ? 1 :
+	    cfg->smtp_connections > SMTP_SESSIONS_MAX ? SMTP_SESSIONS_MAX :
+	    (size_t)cfg->smtp_connections;
+	for (i = 0; i < n; i++)
+		e->smtp[i] = smtp_new(&cfg->smtp, secret, cfg->smtp_timeout);
+	e->nsmtp = n;
+	oauth_secret_free(secret);
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->more, NULL);
+	pthread_cond_init(&e->over, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&e->thread, NULL, early_main, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		fatalx("outbox: cannot start a thread: %s", strerror(rc));
+	return e;
+}
+
+void
+outbox_early_more(struct outbox_early *e)
+{
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->gen++;
+	pthread_cond_signal(&e->more);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* The server was found down: the next batch waits with the message
+ * that found it so, as the rest of a batch of the flush does. */
+static enum step
+defer_due(struct flush *f)
+{
+	struct store_outbox *rows;
+	enum step r;
+	size_t n;
+
+	if (store_outbox_due(f->st, f->now, BATCH, &rows, &n, f->err) == -1)
+		return STEP_STORE_FAILED;
+	r = defer_rest(f, rows, n);
+	store_outbox_free(rows, n);
+	return r;
+}
+
+/* Wait for the thread, mark what went, free the thread's part: what
+ * stays is the sessions and the failures. */
+static int
+early_join(struct outbox_early *e, struct store *st, char **err)
+{
+	struct timespec t;
+	unsigned seen = 0;
+	int done, moved, rc = 0;
+
+	pthread_mutex_lock(&e->lock);
+	e->planned = 1;
+	pthread_cond_signal(&e->more);
+	/* While the rest goes, the watchdog hears that messages do, as
+	 * from the flush: this thread is the one that tells it. */
+	for (;;) {
+		done = e->done;
+		moved = e->progress != seen;
+		seen = e->progress;
+		pthread_mutex_unlock(&e->lock);
+		if (moved)
+			loop_alive();
+		if (done)
+			break;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += WAIT_NS;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&e->lock);
+		if (!e->done)
+			pthread_cond_timedwait(&e->over, &e->lock, &t);
+	}
+	pthread_join(e->thread, NULL);
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->more);
+	pthread_cond_destroy(&e->over);
+	store_close(e->rd);
+	if (e->fd != -1)
+		close(e->fd);
+	log_debug("%zu messages sent while the steps ran%s", e->nsent,
+	    e->halted ? ", then the flush went on" : "");
+	if (e->went)
+		account_result(e->cfg, ACCOUNT_SMTP, 1, NULL, 0);
+	/* The log stays when the marks could not be made: the next cycle
+	 * makes them before sending anything. */
+	if (mark_sent(st, e->sent, e->nsent, err) == -1)
+		rc = -1;
+	else if (unlink(e->log) == -1 && errno != ENOENT) {
+		*err = xasprintf("cannot remove %s: %s", e->log,
+		    strerror(errno));
+		rc = -1;
+	}
+	free(e->sent);
+	free(e->log);
+	return rc;
+}
+
+static void
+early_free(struct outbox_early *e)
+{
+	size_t i;
+
+	for (i = 0; i < SMTP_SESSIONS_MAX; i++) {
+		smtp_free(e->smtp[i]);
+		store_outbox_clear(&e->failed[i]);
+		free(e->why[i]);
+	}
+	free(e);
+}
+
+int
+outbox_early_end(struct outbox_early *e, struct store *st, char **err)
+{
+	int rc;
+
+	if (e == NULL)
+		return 0;
+	rc = early_join(e, st, err);
+	early_free(e);
+	return rc;
+}
+
+/* The flush takes over from early sending: its sessions, as they are,
+ * and what did not go, recorded as the flush records its own. */
+static enum step
+early_finish(struct flush *f, struct outbox_early *e)
+{
+	enum step r = STEP_NEXT, x;
+	size_t i;
+
+	if (early_join(e, f->st, f->err) == -1) {
+		early_free(e);
+		return STEP_STORE_FAILED;
+	}
+	f->os->sent += (int)e->nsent;
+	f->went = e->went;
+	f->nsmtp = e->nsmtp;
+	f->limit = e->nsmtp;
+	memcpy(f->smtp, e->smtp, sizeof f->smtp);
+	memset(e->smtp, 0, sizeof e->smtp);
+	for (i = 0; i < f->nsmtp; i++) {
+		if (e->failed[i].id == 0)
+			continue;
+		x = settle(f, i, &e->failed[i], e->result[i], e->why[i]);
+		e->why[i] = NULL;
+		if (r == STEP_NEXT || x == STEP_STORE_FAILED)
+			r = x;
+	}
+	/* A message fewer() would start again is 'pending' still: the
+	 * batches find it. */
+	f->nagain = 0;
+	early_free(e);
+	if (r == STEP_SERVER_DOWN)
+		r = defer_due(f);
+	return r;
+}
+
 int
 outbox_flush(const struct config *cfg, struct store *st, long long now,
-    volatile sig_atomic_t *stop, struct outbox_stats *os, char **err)
+    struct outbox_early *early, volatile sig_atomic_t *stop,
+    struct outbox_stats *os, char **err)
 {
 	struct flush f = { .cfg = cfg, .st = st, .now = now, .stop = stop,
 	    .os = os, .err = err };
@@ -461,6 +1017,8 @@ outbox_flush(const struct config *cfg, struct store *st, long long now,
 	size_t n, i;
 
 	memset(os, 0, sizeof *os);
+	if (early != NULL)
+		r = early_finish(&f, early);
 	while (r == STEP_NEXT) {
 		if (store_outbox_due(st, now, BATCH, &rows, &n, err) == -1) {
 			r = STEP_STORE_FAILED;

@@ -6,7 +6,8 @@
  * before its first SMTP dialogue, and each row 'sent' in its own commit
  * after the server's 250; a crash in between leaves rows 'sending', and
  * they go again under the same Message-ID, so never more than the
- * messages in flight (one per connection) go twice.  That commit writes
+ * messages in flight (one per connection) go twice (early sending,
+ * below, keeps the same promise with a log).  That commit writes
  * the row alone; the texts of rows sent go a few at a time in a commit
  * of their own, made while the next messages are on their way (a crash
  * before it leaves them in the state until store_prune() forgets their
@@ -37,6 +38,7 @@
 #define CONVENED_OUTBOX_H
 
 #include <signal.h>
+#include <stddef.h>
 
 struct config;
 struct store;
@@ -48,11 +50,60 @@ struct outbox_stats {
 	int account_error;      /* the server refused us: the flush ended */
 };
 
-/* Send every due row.  stop (may be NULL) is checked between messages:
+struct outbox_early;
+
+/* Send every due row, first taking over from early (may be NULL; freed
+ * here, see below).  stop (may be NULL) is checked between messages:
  * when it turns non-zero the flush ends after the messages in flight,
  * and the rows not tried are 'pending' again.  Returns 0, or -1 when the
  * store failed (*err set, caller frees). */
 int outbox_flush(const struct config *, struct store *, long long now,
-        volatile sig_atomic_t *stop, struct outbox_stats *, char **err);
+        struct outbox_early *, volatile sig_atomic_t *stop,
+        struct outbox_stats *, char **err);
+
+/* Early sending: while a cycle's steps plan, a thread of its own sends
+ * what they have committed so far, over a read-only connection to the
+ * state db (store_open_reader()), so that delivery does not wait for
+ * the whole plan.  It writes nothing to the state: each row that went,
+ * after the server's 250 to it and before its session starts another,
+ * is a line of the sent log ([daemon] state with ".sent" added), and
+ * outbox_early_end() marks them all 'sent' in one commit and removes
+ * the log.  A row that does not go is left 'pending', unblamed, for the
+ * flush that follows to try and record; a server down, a refused
+ * account, an unreadable row or an unwritable log end early sending
+ * for the cycle.  The rows it sends were queued by groups committed
+ * whole, and rows are never withdrawn once queued, so nothing planned
+ * is sent before it is certain.
+ *
+ * outbox_early_start() returns NULL when sending cannot begin (no
+ * secret to sign in with, the state or the log cannot be opened): the
+ * flush does it all, and tells why.  Call it from the main thread. */
+struct outbox_early *outbox_early_start(const struct config *,
+        long long now, volatile sig_atomic_t *stop);
+/* More rows were committed. NULL is a no-op. */
+void outbox_early_more(struct outbox_early *);
+/* The steps are over: outbox_flush() waits for the messages in flight,
+ * marks those that went and goes on with early's sessions; a message
+ * that did not go is recorded as the flush records its own (a server
+ * found down ends this flush too).  When the marks cannot be made the
+ * log stays for outbox_recover(), and the flush fails before sending.
+ * Where nothing more may be sent (a step failed), outbox_early_end()
+ * waits, marks and frees alone: 0, or -1 with *err.  NULL: a no-op. */
+int  outbox_early_end(struct outbox_early *, struct store *, char **err);
+
+/* A sent log left by a process that stopped before outbox_early_end()
+ * (a crash, a kill): its rows marked 'sent', then the log removed.  A
+ * line that is not one of ours is logged at FILE:LINE and passed over.
+ * Called before a cycle sends anything; while it fails nothing is sent
+ * or pruned, so no row id in the log can have been taken again.  0, or
+ * -1 with *err. */
+int  outbox_recover(const struct config *, struct store *, char **err);
+
+/* The sent log's lines, as outbox_recover() reads them, into *v (caller
+ * frees; none: NULL, 0): for convened backup, which reads them before
+ * its copy and marks them in it (store_backup()).  0, or -1 with *err. */
+struct store_sent;
+int  outbox_sent_log(const struct config *, struct store_sent **v,
+        size_t *n, char **err);
 
 #endif

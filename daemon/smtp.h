@@ -12,7 +12,10 @@
  * torn down; valgrind reports those one-time allocations as "still
  * reachable".  Each session has a thread of its own that runs its
  * transfers (see smtp.c), started by smtp_new() and ended by
- * smtp_free(); nothing else happens outside the main thread.
+ * smtp_free().  smtp_new() and smtp_free() are called in the main
+ * thread; the sends and waits of a session come from one thread at a
+ * time: the main thread's flush, or before it outbox.h's early sender,
+ * whose sessions the flush takes over once that thread has ended.
  *
  * TLS: smtps:// is implicit TLS; smtp:// with tls_required uses STARTTLS
  * and fails when the server does not offer it.  The peer certificate and

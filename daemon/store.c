@@ -577,6 +577,7 @@ enum stmt_id {
 	ST_OUTBOX_ADD,
 	ST_OUTBOX_DATA_ADD,
 	ST_OUTBOX_DUE,
+	ST_OUTBOX_AFTER,
 	ST_OUTBOX_GET,
 	ST_OUTBOX_TEXT,
 	ST_OUTBOX_SET,
@@ -926,6 +927,16 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" JOIN outbox_data AS d ON d.id = o.id"
 	" WHERE state = 'pending' AND next_try <= ?1"
 	" ORDER BY 9, 1 LIMIT ?2",
+
+	/* The same columns, in the order rows were queued from ?2 on: a
+	 * range of the primary key, however many rows were sent before.
+	 * Not joined with the texts: each is read when its row is sent,
+	 * and a row without one is not sent then. */
+	[ST_OUTBOX_AFTER] =
+	"SELECT id, message_id, kind, group_id, meeting_uid, recipient,"
+	"  attempts, created, next_try FROM outbox"
+	" WHERE id > ?2 AND state IN ('pending', 'sending')"
+	"  AND next_try <= ?1 ORDER BY id LIMIT ?3",
 
 	/* The same columns as ST_OUTBOX_DUE (outbox_fill), in any state. */
 	[ST_OUTBOX_GET] =
@@ -2188,6 +2199,20 @@ fail:
 }
 
 struct store *
+store_open_reader(const char *path, char **err)
+{
+	struct store *s;
+
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+	if (open_db(s, path, SQLITE_OPEN_READONLY, err) == -1) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct store *
 store_open(const char *path, char **err)
 {
 	return store_open_upto(path, STORE_SCHEMA_VERSION, err);
@@ -2287,9 +2312,51 @@ backup_check(sqlite3 *dst)
 	return why;
 }
 
+/* Rows of v[0..n) 'sent' in the copy, as store_outbox_sent() and
+ * store_outbox_texts_drop() mark them in the state: NULL, or why not
+ * (caller frees). */
+static char *
+backup_mark(sqlite3 *dst, const struct store_sent *v, size_t n)
+{
+	sqlite3_stmt *set = NULL, *drop = NULL;
+	char *why = NULL;
+	size_t i;
+
+	if (n == 0)
+		return NULL;
+	if (sqlite3_exec(dst, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(dst, stmt_sql[ST_OUTBOX_SENT], -1, &set,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(dst, stmt_sql[ST_OUTBOX_DATA_DROP], -1, &drop,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(set, 1, v[i].id);
+		sqlite3_bind_int64(set, 2, v[i].at);
+		sqlite3_bind_int64(drop, 1, v[i].id);
+		if (sqlite3_step(set) != SQLITE_DONE ||
+		    sqlite3_step(drop) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(set);
+		sqlite3_reset(drop);
+	}
+	sqlite3_finalize(set);
+	sqlite3_finalize(drop);
+	set = drop = NULL;
+	if (sqlite3_exec(dst, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return NULL;
+fail:
+	why = xasprintf("cannot mark the messages sent meanwhile: %s",
+	    sqlite3_errmsg(dst));
+	sqlite3_finalize(set);
+	sqlite3_finalize(drop);
+	sqlite3_exec(dst, "ROLLBACK", NULL, NULL, NULL);
+	return why;
+}
+
 int
-store_backup(const char *path, const char *dest, long long *bytes,
-    char **err)
+store_backup(const char *path, const char *dest,
+    const struct store_sent *sent, size_t n, long long *bytes, char **err)
 {
 	sqlite3 *src = NULL, *dst = NULL;
 	char *why = NULL;
@@ -2325,7 +2392,8 @@ store_backup(const char *path, const char *dest, long long *bytes,
 		    sqlite3_errmsg(dst));
 	else {
 		sqlite3_busy_timeout(src, BUSY_TIMEOUT_MS);
-		if ((why = backup_copy(src, dst)) == NULL)
+		if ((why = backup_copy(src, dst)) == NULL &&
+		    (why = backup_mark(dst, sent, n)) == NULL)
 			why = backup_check(dst);
 	}
 	if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && why == NULL)
@@ -3442,6 +3510,34 @@ store_outbox_due(struct store *s, long long now, int limit,
 		v = xreallocarray(v, nv + 1, sizeof(*v));
 		o = &v[nv++];
 		outbox_fill(st, o);
+	}
+	if (rc != SQLITE_DONE) {
+		save_err(s);
+		sqlite3_reset(st);
+		store_outbox_free(v, nv);
+		return dberr(s, err, xstrdup("cannot read the outbox"));
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+int
+store_outbox_after(struct store *s, long long now, long long after, int limit,
+    struct store_outbox **out, size_t *n, char **err)
+{
+	struct store_outbox *v = NULL;
+	sqlite3_stmt *st;
+	size_t nv = 0;
+	int rc;
+
+	if ((st = stmt_get(s, ST_OUTBOX_AFTER, "lli", now, after,
+	    limit)) == NULL)
+		return dberr(s, err, xstrdup("cannot read the outbox"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, nv + 1, sizeof(*v));
+		outbox_fill(st, &v[nv++]);
 	}
 	if (rc != SQLITE_DONE) {
 		save_err(s);

@@ -62,17 +62,33 @@ struct store *store_open(const char *path, char **err);
  * version 1 database and upgrade it. */
 struct store *store_open_upto(const char *path, int upto, char **err);
 
+/* A second connection to a state db another one of this process opened
+ * with store_open(), read-only: for a thread that reads what the other
+ * commits (outbox.h's early sending).  WAL lets it read while the other
+ * writes.  Only the readers below that take no transaction are for it. */
+struct store *store_open_reader(const char *path, char **err);
+
 /* PRAGMA optimize, finalize every statement and close the connection.
  * NULL is a no-op. */
 void store_close(struct store *);
 
+/* A message sent, and when: a line of outbox.h's sent log. */
+struct store_sent {
+	long long id;
+	long long at;
+};
+
 /* An online copy of the state db at path into a new file dest, with
  * SQLite's backup API: one consistent snapshot however the daemon writes
  * meanwhile.  dest is created mode 0600 and never replaced: an existing
- * dest is refused.  The copy is checked (PRAGMA quick_check, convened's
- * application_id) before it counts; on any failure dest is removed.
- * 0 with *bytes set to its size, or -1 with *err set (caller frees). */
-int  store_backup(const char *path, const char *dest, long long *bytes,
+ * dest is refused.  The rows of sent[0..n), which went before the copy
+ * began but are not marked in the state yet (outbox.h's early sending),
+ * are marked 'sent' in the copy.  The copy is checked (PRAGMA
+ * quick_check, convened's application_id) before it counts; on any
+ * failure dest is removed.  0 with *bytes set to its size, or -1 with
+ * *err set (caller frees). */
+int  store_backup(const char *path, const char *dest,
+         const struct store_sent *sent, size_t n, long long *bytes,
          char **err);
 
 /* PRAGMA user_version of the open database; -1 when it cannot be read. */
@@ -496,6 +512,11 @@ struct store_outbox {
  * rows that have a text are due.  *out freed with store_outbox_free(). */
 int  store_outbox_due(struct store *, long long now, int limit,
          struct store_outbox **out, size_t *n, char **err);
+/* As store_outbox_due(), but the rows queued after row `after`, in the
+ * order they were queued, whether they have a text or not
+ * (store_outbox_text() tells). */
+int  store_outbox_after(struct store *, long long now, long long after,
+         int limit, struct store_outbox **out, size_t *n, char **err);
 /* Row id in any state, without its text, into *out (release with
  * store_outbox_clear()): 1, 0 when there is no such row (never queued,
  * or pruned) and *out untouched, -1 error. */

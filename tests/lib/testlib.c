@@ -221,7 +221,7 @@ tl_step(struct tl_ws *ws, const char *name, cycle_group_fn *step,
     const char *when)
 {
 	struct cycle_stats cs;
-	struct cycle_ctx c = { ws->cfg, ws->st, tl_utc(when), &cs, NULL };
+	struct cycle_ctx c = { ws->cfg, ws->st, tl_utc(when), &cs, NULL, NULL };
 	char *err = NULL;
 
 	memset(&cs, 0, sizeof cs);

@@ -61,7 +61,7 @@ setup(void **state)
 	put_group(fx, "20-bb.ini", "bb", "es");
 	memset(&cs, 0, sizeof cs);
 	ctx = (struct cycle_ctx){ fx->cfg, fx->st, tl_utc("2021-03-01 12:00"),
-	    &cs, NULL };
+	    &cs, NULL, NULL };
 	return 0;
 }
 

@@ -290,7 +290,7 @@ test_notices(void **state)
 
 	memset(&cs, 0, sizeof cs);
 	c = (struct cycle_ctx){ fx->cfg, fx->st,
-	    tl_utc("2021-03-10 12:00"), &cs, NULL };
+	    tl_utc("2021-03-10 12:00"), &cs, NULL, NULL };
 	memset(&n, 0, sizeof n);
 	n.letter.kind = "rule-warning";
 	n.letter.group = &fx->cfg->groups[0];

@@ -137,7 +137,7 @@ flush_logged(struct tl_ws *fx, long long now, volatile sig_atomic_t *stop,
 	int rc;
 
 	tl_log_begin(fx);
-	rc = outbox_flush(fx->cfg, fx->st, now, stop, os, &err);
+	rc = outbox_flush(fx->cfg, fx->st, now, NULL, stop, os, &err);
 	log = tl_log_end(fx);
 	assert_int_equal(rc, 0);
 	assert_null(err);
@@ -559,6 +559,138 @@ test_texts_dropped(void **state)
 	assert_int_equal(texts_left(fx), 0);
 }
 
+/* The id of row m<i>@test. */
+static long long
+row_id(struct tl_ws *fx, int i)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	long long id;
+	char mid[32];
+
+	snprintf(mid, sizeof mid, "m%d@test", i);
+	assert_int_equal(sqlite3_open_v2(fx->cfg->state, &db,
+	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id FROM outbox "
+	    "WHERE message_id = ?1", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, mid, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return id;
+}
+
+static int
+sent_log_exists(struct tl_ws *fx)
+{
+	char *p = xasprintf("%s.sent", fx->cfg->state);
+	FILE *f = fopen(p, "r");
+
+	free(p);
+	if (f != NULL)
+		fclose(f);
+	return f != NULL;
+}
+
+/* Early sending: what was committed goes from the sender's thread, rows
+ * queued after it started too; the flush marks them all, finds nothing
+ * more to send, and the sent log is gone. */
+static void
+test_early(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_early *e;
+	struct outbox_stats os;
+	char *err = NULL;
+
+	fx->cfg->smtp_connections = 2;
+	queue(fx, 3, t0);
+	assert_non_null(e = outbox_early_start(fx->cfg, t0, NULL));
+	tl_outbox_add(fx, "late@test", "late@example.org", t0);
+	outbox_early_more(e);
+	assert_int_equal(outbox_flush(fx->cfg, fx->st, t0, e, NULL, &os,
+	    &err), 0);
+	assert_null(err);
+	assert_int_equal(os.sent, 4);
+	assert_int_equal(fake_smtp.sends, 4);
+	assert_int_equal(fake_smtp.open, 0);
+	assert_row(fx, 1, "sent", 1, t0);
+	assert_row(fx, 3, "sent", 1, t0);
+	assert_false(sent_log_exists(fx));
+	/* Their texts went with them. */
+	assert_int_equal(texts_left(fx), 0);
+}
+
+/* The server is down for early sending: one try, one line, and the
+ * rows wait with it, as a batch of the flush does; the flush does not
+ * try again. */
+static void
+test_early_server_down(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_early *e;
+	struct outbox_stats os;
+	char *err = NULL, *log;
+
+	queue(fx, 3, t0);
+	script(1, FAKE_DOWN);
+	assert_non_null(e = outbox_early_start(fx->cfg, t0, NULL));
+	tl_log_begin(fx);
+	assert_int_equal(outbox_flush(fx->cfg, fx->st, t0, e, NULL, &os,
+	    &err), 0);
+	log = tl_log_end(fx);
+	assert_null(err);
+	assert_int_equal(fake_smtp.sends, 1);
+	assert_int_equal(os.sent, 0);
+	assert_int_equal(os.deferred, 3);
+	assert_row(fx, 1, "pending", 1, t0 + 60);
+	assert_row(fx, 3, "pending", 1, t0 + 60);
+	assert_int_equal(tl_count(log, "\n"), 1);
+	free(log);
+}
+
+/* A sent log a killed process left: its rows are 'sent' without being
+ * sent again; a line not ours is named by FILE:LINE and passed over, a
+ * last line cut short is taken as not written. */
+static void
+test_recover(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+	struct row r;
+	char *p, *text, *log, *err = NULL, *want;
+
+	queue(fx, 4, t0);
+	p = xasprintf("%s.sent", fx->cfg->state);
+	text = xasprintf("%lld %lld\nnot a line\n%lld %lld\n%lld %lld",
+	    row_id(fx, 1), t0 - 5, row_id(fx, 2), t0 - 4, row_id(fx, 3),
+	    t0 - 3);
+	tl_write(p, text, 0600);
+	tl_log_begin(fx);
+	assert_int_equal(outbox_recover(fx->cfg, fx->st, &err), 0);
+	log = tl_log_end(fx);
+	assert_null(err);
+	want = xasprintf("%s:2: not a line of the sent log", p);
+	assert_non_null(strstr(log, want));
+	assert_row(fx, 1, "sent", 1, t0);
+	row(fx, 2, &r);
+	assert_string_equal(r.state, "sent");
+	assert_int_equal(r.sent_at, t0 - 4);
+	assert_row(fx, 3, "pending", 0, t0);
+	assert_false(sent_log_exists(fx));
+	/* Again, with no log: nothing to do. */
+	assert_int_equal(outbox_recover(fx->cfg, fx->st, &err), 0);
+	flush(fx, t0, &os);
+	assert_int_equal(os.sent, 2);
+	assert_string_equal(fake_smtp.rcpt[0], "r3@example.org");
+	assert_string_equal(fake_smtp.rcpt[1], "r4@example.org");
+	free(want);
+	free(log);
+	free(text);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -587,6 +719,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_give_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_read_when_sent, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_early, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_server_down, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -633,7 +633,7 @@ test_backup(void **state)
 	assert_int_equal(sqlite3_exec(w, "BEGIN; INSERT INTO groups (id, name,"
 	    " first_seen) VALUES ('g2', 'Two', 0)", NULL, NULL, NULL),
 	    SQLITE_OK);
-	OK(store_backup(f->db, dest, &bytes, &err));
+	OK(store_backup(f->db, dest, NULL, 0, &bytes, &err));
 	sqlite3_exec(w, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(w);
 	assert_int_equal(stat(dest, &sb), 0);
@@ -645,14 +645,38 @@ test_backup(void **state)
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM groups"), 2);
 
 	/* never over an existing file */
-	assert_int_equal(store_backup(f->db, dest, &bytes, &err), -1);
+	assert_int_equal(store_backup(f->db, dest, NULL, 0, &bytes, &err), -1);
 	assert_non_null(strstr(err, "already exists"));
 	free(err);
 	err = NULL;
 	assert_int_equal(raw_int(dest, "SELECT count(*) FROM groups"), 1);
+	unlink(dest);
+
+	/* What went while a cycle planned, not yet marked in the state, is
+	 * 'sent' in the copy; a row not in the copy is no matter. */
+	{
+		struct store_outbox_in in = {
+			.message_id = "early@x", .kind = "invite",
+			.recipient = "ana@example.org",
+			.data = "Subject: x\r\n\r\nbody\r\n", .len = 19,
+			.now = T0,
+		};
+		struct store_sent sent[2] = { { 0, T0 + 5 }, { 999, T0 } };
+
+		assert_int_equal(store_outbox_add(s, &in, &err), 1);
+		sent[0].id = raw_int(f->db, "SELECT id FROM outbox WHERE "
+		    "message_id = 'early@x'");
+		OK(store_backup(f->db, dest, sent, 2, &bytes, &err));
+		assert_int_equal(raw_int(dest, "SELECT count(*) FROM outbox "
+		    "WHERE state = 'sent' AND sent_at = 1613584805"), 1);
+		assert_int_equal(raw_int(dest, "SELECT count(*) FROM "
+		    "outbox_data"), 0);
+		assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox "
+		    "WHERE state = 'pending'"), 1);
+	}
 
 	/* no state, nothing made */
-	assert_int_equal(store_backup(none, f->db, &bytes, &err), -1);
+	assert_int_equal(store_backup(none, f->db, NULL, 0, &bytes, &err), -1);
 	assert_non_null(strstr(err, "no such file"));
 	free(err);
 	err = NULL;
