@@ -419,31 +419,49 @@ cycle_groups(const struct cycle_ctx *c, const char *name,
 	return 0;
 }
 
-/* Planning and the coordinators' mail, sending, then the bounce notices
- * found by sending, sent too. */
+/* Planning and the coordinators' mail, what they queue on its way as
+ * each group is committed (outbox.h's early sending). */
 static int
-steps_and_send(const struct cycle_ctx *c, volatile sig_atomic_t *stop,
+steps(const struct cycle_ctx *c, volatile sig_atomic_t *stop, char **err)
+{
+	size_t i;
+	int rc = 0;
+
+	c->send->on = 1;
+	c->send->stop = stop;
+	for (i = 0; rc == 0 && i < sizeof before_send / sizeof before_send[0];
+	    i++)
+		rc = cycle_groups(c, before_send[i].name, before_send[i].step,
+		    err);
+	c->send->on = 0;
+	return rc;
+}
+
+/* Early sending ended where the cycle stops before its flush: what went
+ * is marked, or the log kept says so. */
+static void
+send_end(const struct cycle_ctx *c)
+{
+	char *err = NULL;
+
+	if (outbox_early_end(c->send->early, c->st, &err) == -1)
+		log_warnx("%s", err);
+	free(err);
+	c->send->early = NULL;
+}
+
+/* The rest of the mail, then the bounce notices found by sending, sent
+ * too.  After the feeds and the repository, which the early sender's
+ * last messages do not wait for. */
+static int
+send_rest(const struct cycle_ctx *c, volatile sig_atomic_t *stop,
     struct outbox_stats *os, struct outbox_stats *os2, char **err)
 {
-	struct cycle_send *s = c->send;
-	char *eerr = NULL;
-	size_t i;
 	int queued, rc;
 
-	s->on = 1;
-	s->stop = stop;
-	for (i = 0; i < sizeof before_send / sizeof before_send[0]; i++)
-		if (cycle_groups(c, before_send[i].name, before_send[i].step,
-		    err) == -1) {
-			/* What went is marked, or the log kept says so. */
-			if (outbox_early_end(s->early, c->st, &eerr) == -1)
-				log_warnx("%s", eerr);
-			free(eerr);
-			return -1;
-		}
-	s->on = 0;
-	rc = outbox_flush(c->cfg, c->st, c->now, s->early, stop, os, err);
-	s->early = NULL;        /* the flush freed it */
+	rc = outbox_flush(c->cfg, c->st, c->now, c->send->early, stop, os,
+	    err);
+	c->send->early = NULL;  /* the flush freed it */
 	if (rc == -1)
 		return -1;
 	queued = c->cs->queued;
@@ -585,17 +603,19 @@ cycle_run(const struct config *cfg, struct store *st, long long now,
 	    account_notice(&c, err) == -1 ||
 	    due_begin(&c, &due, is.fetched > 0 || is.applied > 0 ||
 	    is.failed > 0 || is.waiting > 0, err) == -1 ||
-	    steps_and_send(&c, stop, &os, &os2, err) == -1 ||
-	    account_record(cfg, st, now, err) == -1 ||
+	    steps(&c, stop, err) == -1 ||
 	    report_calendar_write_some(cfg, st, now, due.all ? NULL : due.run,
 	    NULL, err) == -1 ||
 	    repo_cycle(cfg, st, now, due.all ? NULL : due.run, err) == -1 ||
+	    send_rest(&c, stop, &os, &os2, err) == -1 ||
+	    account_record(cfg, st, now, err) == -1 ||
 	    due_end(&c, c.cs->queued > 0 || os.sent + os.deferred + os.failed +
 	    os2.sent + os2.deferred + os2.failed > 0, err) == -1 ||
 	    housekeeping(&c, c.cs->queued == 0 && os.sent + os2.sent == 0,
-	    err) == -1)
+	    err) == -1) {
+		send_end(&c);
 		rc = store_failed(&c, err);
-	else {
+	} else {
 		summary(&cs, &is, &os, &os2, st, now);
 		write_metrics(cfg, st, now, &cs);
 	}
