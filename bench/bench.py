@@ -675,12 +675,16 @@ def report(args, work, fan, ing, sc, started):
                       "%.1f times" % r2, r2 >= 30))
         out.append("The compared figure is convened's single `once` that "
                    "plans and sends (fresh state), as configured by "
-                   "default; the next two rows are the same `once` with "
-                   "one and with four SMTP connections. The split rows are two "
-                   "other `once` runs: the first with the SMTP port closed "
-                   "(plans and queues; the first batch is deferred), the "
-                   "second ten minutes later with the sink open (sends "
-                   "what is queued).")
+                   "default: each group's invitations go out as soon as "
+                   "the group is committed, while the next groups are "
+                   "planned (convened(8), DESCRIPTION), so this is less "
+                   "than the two split rows added. The next two rows are "
+                   "the same `once` with one and with four SMTP "
+                   "connections. The split rows are two other `once` runs: "
+                   "the first with the SMTP port closed (plans and queues; "
+                   "the first try finds the port closed and a batch is "
+                   "deferred), the second ten minutes later with the sink "
+                   "open (sends what is queued).")
         out.append("")
 
     if ing is not None:
