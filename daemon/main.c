@@ -610,5 +610,6 @@ main(int argc, char *argv[])
 	rc = run_command(&o, argv[optind], argc - optind - 1,
 	    argv + optind + 1);
 	ical_shutdown();
+	template_cache_clear();
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -728,7 +729,8 @@ parse(struct report *r, const char *kind, const char *text, size_t len,
 /* Read path whole.  0 with *text (NUL-terminated, caller frees) and *len;
  * 1 when there is no such file; -1 after reporting why at line 0. */
 static int
-load(struct report *r, const char *path, char **text, size_t *len)
+load(struct report *r, const char *path, char **text, size_t *len,
+    struct stat *sb)
 {
 	struct buf b = BUF_INIT(TEMPLATE_MAX_SIZE);
 	struct stat st;
@@ -764,6 +766,8 @@ load(struct report *r, const char *path, char **text, size_t *len)
 	close(fd);
 	*len = b.len;
 	*text = buf_detach(&b);
+	if (sb != NULL)
+		*sb = st;
 	return 0;
 }
 
@@ -864,21 +868,98 @@ lang_ok(const char *l)
 	return 1;
 }
 
+/* Templates parsed once: a cycle renders the same few for thousands of
+ * letters, each an open, a read and a parse.  An entry holds while its
+ * file is the same (inode, size, times), so that an edit is seen by the
+ * next letter.  Rendering happens in the main thread only. */
+#define CACHE_MAX       64
+
+struct cached {
+	char           *path;           /* NULL: a free entry */
+	char           *text;           /* the tokens point into it */
+	struct parsed   p;
+	dev_t           dev;
+	ino_t           ino;
+	off_t           size;
+	struct timespec mtim, ctim;
+};
+
+static struct cached cache[CACHE_MAX];
+static size_t cache_next;       /* the entry a new one takes when full */
+static struct cached fresh;     /* the last one read that racy() keeps
+                                 * from the cache */
+
 static int
-render_file(const char *path, const char *kind, const struct tvar *vars,
-    size_t nvars, char **subject, char **body, char **err)
+same_file(const struct cached *c, const struct stat *sb)
+{
+	return c->dev == sb->st_dev && c->ino == sb->st_ino &&
+	    c->size == sb->st_size &&
+	    c->mtim.tv_sec == sb->st_mtim.tv_sec &&
+	    c->mtim.tv_nsec == sb->st_mtim.tv_nsec &&
+	    c->ctim.tv_sec == sb->st_ctim.tv_sec &&
+	    c->ctim.tv_nsec == sb->st_ctim.tv_nsec;
+}
+
+static void
+cached_clear(struct cached *c)
+{
+	free(c->path);
+	free(c->text);
+	parsed_free(&c->p);
+	memset(c, 0, sizeof *c);
+}
+
+void
+template_cache_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < CACHE_MAX; i++)
+		cached_clear(&cache[i]);
+	cached_clear(&fresh);
+	cache_next = 0;
+}
+
+/* Changed within this many seconds: the file system's times are only as
+ * fine as its clock tick, so a second write of the same size in the same
+ * tick would look the same; such a file is read again each time. */
+#define RACY_SECONDS    2
+
+static int
+racy(const struct stat *sb)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec - sb->st_mtim.tv_sec < RACY_SECONDS ||
+	    now.tv_sec - sb->st_ctim.tv_sec < RACY_SECONDS;
+}
+
+/* The entry of path, read and parsed anew unless the one kept is of
+ * the file as it is: NULL and 1 when there is no such file, NULL and -1
+ * with *err when it cannot be read or is refused.  The entry is valid
+ * until the next call. */
+static const struct cached *
+cached_get(const char *path, const char *kind, int *rc, char **err)
 {
 	struct report r = { path, NULL, NULL, 0 };
+	struct cached *c = NULL;
+	struct stat sb;
 	struct parsed p;
-	struct buf s = BUF_INIT(BUF_OWN), b = BUF_INIT(BUF_OWN);
-	char *text, *t;
-	size_t len, n;
-	int rc;
+	size_t i, len;
+	char *text;
 
-	if ((rc = load(&r, path, &text, &len)) != 0) {
-		if (rc < 0)
+	for (i = 0; i < CACHE_MAX && c == NULL; i++)
+		if (cache[i].path != NULL && strcmp(cache[i].path, path) == 0)
+			c = &cache[i];
+	if (c != NULL && stat(path, &sb) == 0 && same_file(c, &sb))
+		return c;
+	if (c != NULL)
+		cached_clear(c);
+	if ((*rc = load(&r, path, &text, &len, &sb)) != 0) {
+		if (*rc < 0)
 			*err = r.first;
-		return rc;
+		return NULL;
 	}
 	if (parse(&r, kind, text, len, &p) > 0) {
 		if (r.n > 1)
@@ -889,12 +970,41 @@ render_file(const char *path, const char *kind, const struct tvar *vars,
 		free(r.first);
 		parsed_free(&p);
 		free(text);
-		return -1;
+		*rc = -1;
+		return NULL;
 	}
-	emit(&s, &p.subject, vars, nvars, 1);
-	emit(&b, &p.body, vars, nvars, 0);
-	parsed_free(&p);
-	free(text);
+	if (racy(&sb))
+		c = &fresh;
+	else if (c == NULL) {
+		c = &cache[cache_next];
+		cache_next = (cache_next + 1) % CACHE_MAX;
+	}
+	cached_clear(c);
+	c->path = xstrdup(path);
+	c->text = text;
+	c->p = p;
+	c->dev = sb.st_dev;
+	c->ino = sb.st_ino;
+	c->size = sb.st_size;
+	c->mtim = sb.st_mtim;
+	c->ctim = sb.st_ctim;
+	return c;
+}
+
+static int
+render_file(const char *path, const char *kind, const struct tvar *vars,
+    size_t nvars, char **subject, char **body, char **err)
+{
+	const struct cached *c;
+	struct buf s = BUF_INIT(BUF_OWN), b = BUF_INIT(BUF_OWN);
+	char *t;
+	size_t len, n;
+	int rc;
+
+	if ((c = cached_get(path, kind, &rc, err)) == NULL)
+		return rc;
+	emit(&s, &c->p.subject, vars, nvars, 1);
+	emit(&b, &c->p.body, vars, nvars, 0);
 
 	/* A value may have been blank at either end of the subject. */
 	t = buf_detach(&s);
@@ -1006,7 +1116,7 @@ check_file(const char *path, const char *kind, struct diag *d)
 	char *text;
 	size_t len;
 
-	if (load(&r, path, &text, &len) != 0)
+	if (load(&r, path, &text, &len, NULL) != 0)
 		return;
 	parse(&r, kind, text, len, &p);
 	parsed_free(&p);

@@ -185,6 +185,9 @@ extern const char *const template_kinds[];
 int   template_render(const struct config *cfg, const char *const *langs,
           size_t nlangs, const char *kind, const struct tvar *vars,
           size_t nvars, char **subject, char **body, char **err);
+/* template_render() keeps each template it read parsed, for as long as
+ * its file stays the same; this forgets them all (at exit). */
+void  template_cache_clear(void);
 
 /* For `convened check`: every <lang>/<kind>.txt present in either
  * directory is read and checked (size, NUL, UTF-8, "Subject: " first line,

@@ -591,6 +591,37 @@ override_single_file(void **state)
 	config_free(cfg);
 }
 
+/* A template read once is kept while its file stays the same: an edit in
+ * place, even of the same size, is seen by the next letter, and so is a
+ * file removed. */
+static void
+cache_sees_edits(void **state)
+{
+	struct fx *f = *state;
+	struct config *cfg;
+	const char *es[] = { "es" };
+	struct tvar v[] = { { "summary", "S" } };
+	char *r, *path;
+
+	cfg = make_config("templates", f->local, "es");
+	path = put(f->local, "es", "invite", "Subject: ONE {{summary}}\n\n"
+	    "one\n", 0);
+	/* Older than the file system's clock tick can blur: kept. */
+	sleep(2);
+	assert_renders("ONE S|one\n", cfg, es, 1, "invite", v, 1);
+	assert_renders("ONE S|one\n", cfg, es, 1, "invite", v, 1);
+	free(put(f->local, "es", "invite", "Subject: TWO {{summary}}\n\n"
+	    "two\n", 0));
+	assert_renders("TWO S|two\n", cfg, es, 1, "invite", v, 1);
+	assert_int_equal(unlink(path), 0);
+	r = rendered(cfg, es, 1, "invite", v, 1);
+	assert_null(strstr(r, "TWO"));
+	free(r);
+	free(path);
+	config_free(cfg);
+	template_cache_clear();
+}
+
 /* --- check ---------------------------------------------------------------- */
 
 static void
@@ -973,6 +1004,8 @@ main(void)
 		cmocka_unit_test(shipped_lines_are_short),
 		cmocka_unit_test_setup_teardown(fallback_member_group_daemon,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(cache_sees_edits, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(override_single_file,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(check_unknown_variable,
