@@ -200,6 +200,18 @@ fail:
 	return STEP_STORE_FAILED;
 }
 
+/* How many sessions a flush may have open: [smtp] connections, within
+ * what smtp.h takes. */
+static size_t
+connections(const struct config *cfg)
+{
+	if (cfg->smtp_connections < 1)
+		return 1;
+	if (cfg->smtp_connections > SMTP_SESSIONS_MAX)
+		return SMTP_SESSIONS_MAX;
+	return (size_t)cfg->smtp_connections;
+}
+
 /* Sessions open, the closed ones apart. */
 static size_t
 live(const struct flush *f)
@@ -418,9 +430,7 @@ send_batch(struct flush *f, struct store_outbox *rows, size_t n)
 			return STEP_REFUSED;
 		}
 		f->nsmtp = 1;
-		f->limit = (size_t)f->cfg->smtp_connections;
-		if (f->limit < 1 || f->limit > SMTP_SESSIONS_MAX)
-			f->limit = f->limit < 1 ? 1 : SMTP_SESSIONS_MAX;
+		f->limit = connections(f->cfg);
 	}
 	if ((r = mark(f, rows, n, "sending")) != STEP_NEXT)
 		return r;
@@ -812,9 +822,7 @@ outbox_early_start(const struct config *cfg, long long now,
 {
 	struct outbox_early *e;
 	char *secret = NULL, *err = NULL;
-	sigset_t all, old;
 	size_t i, n;
-	int rc;
 
 	/* What cannot sign in is the flush's to tell. */
 	if (account_secret(cfg, ACCOUNT_SMTP, &secret, &err) != DMN_OK) {
@@ -841,9 +849,7 @@ outbox_early_start(const struct config *cfg, long long now,
 		return NULL;
 	}
 	/* Made here: libcurl's handles come from the main thread. */
-	n = cfg->smtp_connections < 1 ? 1 :
-	    cfg->smtp_connections > SMTP_SESSIONS_MAX ? SMTP_SESSIONS_MAX :
-	    (size_t)cfg->smtp_connections;
+	n = connections(cfg);
 	for (i = 0; i < n; i++)
 		e->smtp[i] = smtp_new(&cfg->smtp, secret, cfg->smtp_timeout);
 	e->nsmtp = n;
@@ -851,12 +857,7 @@ outbox_early_start(const struct config *cfg, long long now,
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->more, NULL);
 	pthread_cond_init(&e->over, NULL);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&e->thread, NULL, early_main, e);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
-		fatalx("outbox: cannot start a thread: %s", strerror(rc));
+	xthread(&e->thread, early_main, e);
 	return e;
 }
 

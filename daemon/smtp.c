@@ -273,20 +273,6 @@ worker(void *arg)
 	return NULL;
 }
 
-static void
-start_thread(struct smtp *s)
-{
-	sigset_t all, old;
-	int e;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&s->thread, NULL, worker, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e != 0)
-		fatalx("smtp: cannot start a thread: %s", strerror(e));
-}
-
 struct smtp *
 smtp_new(const struct endpoint *ep, const char *password, long timeout)
 {
@@ -313,7 +299,7 @@ smtp_new(const struct endpoint *ep, const char *password, long timeout)
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, s);
-	start_thread(s);
+	xthread(&s->thread, worker, s);
 	return s;
 }
 

@@ -3495,45 +3495,17 @@ store_outbox_get(struct store *s, long long id, struct store_outbox *out,
 	return rc;
 }
 
-int
-store_outbox_due(struct store *s, long long now, int limit,
-    struct store_outbox **out, size_t *n, char **err)
-{
-	struct store_outbox *v = NULL, *o;
-	sqlite3_stmt *st;
-	size_t nv = 0;
-	int rc;
-
-	if ((st = stmt_get(s, ST_OUTBOX_DUE, "li", now, limit)) == NULL)
-		return dberr(s, err, xstrdup("cannot read the outbox"));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xreallocarray(v, nv + 1, sizeof(*v));
-		o = &v[nv++];
-		outbox_fill(st, o);
-	}
-	if (rc != SQLITE_DONE) {
-		save_err(s);
-		sqlite3_reset(st);
-		store_outbox_free(v, nv);
-		return dberr(s, err, xstrdup("cannot read the outbox"));
-	}
-	sqlite3_reset(st);
-	*out = v;
-	*n = nv;
-	return 0;
-}
-
-int
-store_outbox_after(struct store *s, long long now, long long after, int limit,
-    struct store_outbox **out, size_t *n, char **err)
+/* The rows the bound statement st (NULL: it could not be made) reads,
+ * into *out and *n. */
+static int
+outbox_rows(struct store *s, sqlite3_stmt *st, struct store_outbox **out,
+    size_t *n, char **err)
 {
 	struct store_outbox *v = NULL;
-	sqlite3_stmt *st;
 	size_t nv = 0;
 	int rc;
 
-	if ((st = stmt_get(s, ST_OUTBOX_AFTER, "lli", now, after,
-	    limit)) == NULL)
+	if (st == NULL)
 		return dberr(s, err, xstrdup("cannot read the outbox"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = xreallocarray(v, nv + 1, sizeof(*v));
@@ -3549,6 +3521,22 @@ store_outbox_after(struct store *s, long long now, long long after, int limit,
 	*out = v;
 	*n = nv;
 	return 0;
+}
+
+int
+store_outbox_due(struct store *s, long long now, int limit,
+    struct store_outbox **out, size_t *n, char **err)
+{
+	return outbox_rows(s, stmt_get(s, ST_OUTBOX_DUE, "li", now, limit),
+	    out, n, err);
+}
+
+int
+store_outbox_after(struct store *s, long long now, long long after, int limit,
+    struct store_outbox **out, size_t *n, char **err)
+{
+	return outbox_rows(s, stmt_get(s, ST_OUTBOX_AFTER, "lli", now, after,
+	    limit), out, n, err);
 }
 
 int

@@ -7,12 +7,18 @@
 #ifndef CONVENED_UTIL_H
 #define CONVENED_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #define DAY 86400LL             /* seconds; civil days are ical.h's */
+
+/* A thread running fn(arg) with every signal blocked, so that signals
+ * reach the main thread, whose handlers only set flags.  Aborts when it
+ * cannot be started, as an allocation that fails does. */
+void  xthread(pthread_t *, void *(*fn)(void *), void *arg);
 
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
