@@ -39,7 +39,8 @@
  * state machine to the end), so the sessions would take turns at the
  * one wait that matters.  Each session has a thread instead, which only
  * runs curl_easy_perform() on the session's own handle; everything else
- * (the store, the log of what went) stays in the main thread, which
+ * (the store, the log of what went) stays in the thread that drives the
+ * sessions (the main thread's flush, or outbox.h's early sender), which
  * hands a transfer over and takes its result under one lock.  The
  * threads block the signals, so SIGTERM and SIGHUP reach the main
  * thread as before. */
