@@ -20,8 +20,9 @@
 #include "verp.h"
 
 #define BATCH 200
-/* Texts of sent rows dropped at once: a drop costs a commit of its own. */
-#define DROP_AT 8
+/* Rows that went marked at once, while the next messages are on their
+ * way: a mark costs a commit.  Until then the sent log holds them. */
+#define MARK_AT 64
 
 /* What one message's fate means for the rest of the flush. */
 enum step {
@@ -50,11 +51,96 @@ struct flush {
 	struct store_outbox *again[SMTP_SESSIONS_MAX];  /* to start first: */
 	size_t nagain;          /* their connection was refused */
 	char *down;             /* why the server is down (STEP_SERVER_DOWN) */
-	long long sent[BATCH];  /* rows of the batch marked 'sent' whose */
-	size_t nsent;           /* texts are to go, in one commit */
+	struct store_sent sent[MARK_AT];        /* rows that went, in the */
+	size_t nsent;           /* sent log, to be marked in one commit */
+	int logfd;              /* the sent log, -1 until a message went */
+	int nolog;              /* it cannot be written: marks go at once */
 	struct outbox_stats *os;
 	char **err;
 };
+
+/* ---- the sent log ----
+ *
+ * Both senders, early and the flush, tell what went there first and the
+ * state db later, in one commit for many rows. */
+
+static char *
+sent_log_path(const struct config *cfg)
+{
+	return xasprintf("%s.sent", cfg->state);
+}
+
+/* rows[0..n) 'sent', their texts dropped, in one commit. */
+static int
+mark_sent(struct store *st, const struct store_sent *v, size_t n, char **err)
+{
+	long long *ids;
+	size_t i;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	ids = xreallocarray(NULL, n, sizeof *ids);
+	if (store_begin(st) == -1) {
+		*err = xasprintf("cannot mark %zu messages sent in the state db",
+		    n);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		ids[i] = v[i].id;
+		if (store_outbox_sent(st, v[i].id, v[i].at, err) == -1)
+			goto fail;
+	}
+	if (store_outbox_texts_drop(st, ids, n, err) == -1)
+		goto fail;
+	if (store_commit(st) == -1) {
+		*err = xasprintf("cannot mark %zu messages sent in the state db",
+		    n);
+		goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	store_rollback(st);
+out:
+	free(ids);
+	return rc;
+}
+
+/* The sent log removed, once what it holds is marked: 0, or -1 with
+ * *err. */
+static int
+unlink_sent_log(const struct config *cfg, char **err)
+{
+	char *path = sent_log_path(cfg);
+	int rc = 0;
+
+	if (unlink(path) == -1 && errno != ENOENT) {
+		*err = xasprintf("cannot remove %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(path);
+	return rc;
+}
+
+/* The line of row id, sent at `at`, appended to the sent log fd in
+ * one write(): a line is whole or missing.  0, or -1 with errno. */
+static int
+sent_write(int fd, long long id, long long at)
+{
+	char line[64];
+	ssize_t w;
+	int n;
+
+	n = snprintf(line, sizeof line, "%lld %lld\n", id, at);
+	if ((w = write(fd, line, (size_t)n)) == n)
+		return 0;
+	if (w >= 0)
+		errno = ENOSPC;         /* a short write */
+	return -1;
+}
+
+/* ---- the flush ---- */
 
 /* then, unless the store write that returned rc failed. */
 static enum step
@@ -240,6 +326,58 @@ fewer(struct flush *f, size_t slot, struct store_outbox *o, char *why)
 	return STEP_NEXT;
 }
 
+/* The rows that went, f->sent[], marked 'sent' and their texts dropped
+ * in one commit; r is the caller's result, kept unless this fails.  The
+ * sent log keeps their lines until the flush ends: marking one again
+ * after a crash changes nothing. */
+static enum step
+mark_went(struct flush *f, enum step r)
+{
+	size_t n = f->nsent;
+
+	if (n == 0 || r == STEP_STORE_FAILED)
+		return r;
+	if (mark_sent(f->st, f->sent, n, f->err) == -1)
+		return STEP_STORE_FAILED;
+	f->nsent = 0;
+	return r;
+}
+
+/* Row o went.  Its line goes to the sent log before its session starts
+ * another message, and its mark waits for mark_went(), off the path to
+ * the next message: a crash in between leaves the line for
+ * outbox_recover(), so no more messages go twice than the ones in
+ * flight.  Where the log cannot be written, the row is marked now, in a
+ * commit of its own. */
+static enum step
+went(struct flush *f, const struct store_outbox *o)
+{
+	char *path;
+
+	if (f->logfd == -1 && !f->nolog) {
+		path = sent_log_path(f->cfg);
+		if ((f->logfd = open(path, O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC, 0600)) == -1) {
+			log_warnx("cannot open %s: %s; each message sent is "
+			    "recorded at once", path, strerror(errno));
+			f->nolog = 1;
+		}
+		free(path);
+	}
+	if (f->logfd != -1 && sent_write(f->logfd, o->id, f->now) == -1) {
+		log_warnx("cannot write the sent log: %s; each message sent "
+		    "is recorded at once", strerror(errno));
+		close(f->logfd);
+		f->logfd = -1;
+		f->nolog = 1;
+	}
+	if (f->nsent == MARK_AT && mark_went(f, STEP_NEXT) == STEP_STORE_FAILED)
+		return STEP_STORE_FAILED;
+	f->sent[f->nsent].id = o->id;
+	f->sent[f->nsent++].at = f->now;
+	return f->logfd != -1 ? STEP_NEXT : mark_went(f, STEP_NEXT);
+}
+
 /* What the send of o on slot came to (d, why: smtp.h's), recorded. */
 static enum step
 settle(struct flush *f, size_t slot, struct store_outbox *o, enum dmn d,
@@ -258,12 +396,7 @@ settle(struct flush *f, size_t slot, struct store_outbox *o, enum dmn d,
 		    o->recipient);
 		f->os->sent++;
 		f->went = 1;
-		/* The row alone: its text goes later with others'
-		 * (drop_sent), off the path to the next message. */
-		r = stored(store_outbox_sent(f->st, o->id, f->now, f->err),
-		    STEP_NEXT);
-		if (r == STEP_NEXT)
-			f->sent[f->nsent++] = o->id;
+		r = went(f, o);
 		break;
 	case DMN_TEMP:
 		r = defer(f, o, why, f->down != NULL);
@@ -390,21 +523,6 @@ not_tried(struct flush *f, struct store_outbox *rows, size_t n, enum step r)
 	    STEP_STORE_FAILED;
 }
 
-/* The texts of the rows the batch sent, in one commit; r is the batch's
- * result, kept unless this fails.  A crash before it leaves them in the
- * state until store_prune() forgets their rows: they are 'sent', and
- * nothing reads the text of a row that went. */
-static enum step
-drop_sent(struct flush *f, enum step r)
-{
-	size_t n = f->nsent;
-
-	f->nsent = 0;
-	if (r == STEP_STORE_FAILED)
-		return r;
-	return stored(store_outbox_texts_drop(f->st, f->sent, n, f->err), r);
-}
-
 /* One batch.  It is marked 'sending' in one commit first: 'sending' only
  * says a row may have gone, and after a crash every such row is sent
  * again.  'sent' is written per message, after the server's 250 to it,
@@ -447,10 +565,10 @@ send_batch(struct flush *f, struct store_outbox *rows, size_t n)
 		}
 		if (f->busy == 0)
 			break;
-		/* While messages are on their way, the texts of those that
+		/* While messages are on their way, the marks of those that
 		 * went: out of the way of the next start. */
-		if (f->nsent >= DROP_AT)
-			r = drop_sent(f, r);
+		if (f->nsent >= MARK_AT - SMTP_SESSIONS_MAX)
+			r = mark_went(f, r);
 		e = wait_one(f);
 		if (r == STEP_NEXT || e == STEP_STORE_FAILED)
 			r = e;
@@ -464,7 +582,7 @@ send_batch(struct flush *f, struct store_outbox *rows, size_t n)
 			r = not_tried(f, rows + next, n - next, r);
 	}
 	f->nagain = 0;
-	return drop_sent(f, r);
+	return mark_went(f, r);
 }
 
 /* ---- early sending ---- */
@@ -508,49 +626,6 @@ struct outbox_early {
 	int planned;                    /* the steps are over */
 	int done;                       /* the thread is about to end */
 };
-
-static char *
-sent_log_path(const struct config *cfg)
-{
-	return xasprintf("%s.sent", cfg->state);
-}
-
-/* rows[0..n) 'sent', their texts dropped, in one commit. */
-static int
-mark_sent(struct store *st, const struct store_sent *v, size_t n, char **err)
-{
-	long long *ids;
-	size_t i;
-	int rc = -1;
-
-	if (n == 0)
-		return 0;
-	ids = xreallocarray(NULL, n, sizeof *ids);
-	if (store_begin(st) == -1) {
-		*err = xasprintf("cannot mark %zu messages sent in the state db",
-		    n);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		ids[i] = v[i].id;
-		if (store_outbox_sent(st, v[i].id, v[i].at, err) == -1)
-			goto fail;
-	}
-	if (store_outbox_texts_drop(st, ids, n, err) == -1)
-		goto fail;
-	if (store_commit(st) == -1) {
-		*err = xasprintf("cannot mark %zu messages sent in the state db",
-		    n);
-		goto fail;
-	}
-	rc = 0;
-	goto out;
-fail:
-	store_rollback(st);
-out:
-	free(ids);
-	return rc;
-}
 
 /* One line of the sent log: "ID WHEN", both decimal, ID > 0. */
 static int
@@ -644,10 +719,8 @@ outbox_recover(const struct config *cfg, struct store *st, char **err)
 	if (n > 0)
 		log_info("%zu messages sent before convened stopped marked "
 		    "sent from %s", n, path);
-	if (unlink(path) == -1 && errno != ENOENT) {
-		*err = xasprintf("cannot remove %s: %s", path, strerror(errno));
+	if (unlink_sent_log(cfg, err) == -1)
 		goto out;
-	}
 	rc = 0;
 out:
 	free(v);
@@ -661,9 +734,6 @@ out:
 static void
 early_went(struct outbox_early *e, const struct store_outbox *o)
 {
-	char line[64];
-	int n;
-
 	if (e->nsent == e->cap) {
 		e->cap = e->cap ? 2 * e->cap : 256;
 		e->sent = xreallocarray(e->sent, e->cap, sizeof *e->sent);
@@ -671,8 +741,7 @@ early_went(struct outbox_early *e, const struct store_outbox *o)
 	e->sent[e->nsent].id = o->id;
 	e->sent[e->nsent++].at = e->now;
 	e->went = 1;
-	n = snprintf(line, sizeof line, "%lld %lld\n", o->id, e->now);
-	if (e->fd != -1 && write(e->fd, line, (size_t)n) != n) {
+	if (e->fd != -1 && sent_write(e->fd, o->id, e->now) == -1) {
 		/* Marked at the end all the same; nothing more goes
 		 * before then. */
 		log_warnx("cannot write %s: %s; sending waits for the plan",
@@ -936,11 +1005,8 @@ early_join(struct outbox_early *e, struct store *st, char **err)
 	 * makes them before sending anything. */
 	if (mark_sent(st, e->sent, e->nsent, err) == -1)
 		rc = -1;
-	else if (unlink(e->log) == -1 && errno != ENOENT) {
-		*err = xasprintf("cannot remove %s: %s", e->log,
-		    strerror(errno));
+	else if (unlink_sent_log(e->cfg, err) == -1)
 		rc = -1;
-	}
 	free(e->sent);
 	free(e->log);
 	return rc;
@@ -1012,7 +1078,7 @@ outbox_flush(const struct config *cfg, struct store *st, long long now,
     struct outbox_stats *os, char **err)
 {
 	struct flush f = { .cfg = cfg, .st = st, .now = now, .stop = stop,
-	    .os = os, .err = err };
+	    .os = os, .err = err, .logfd = -1 };
 	struct store_outbox *rows;
 	enum step r = STEP_NEXT;
 	size_t n, i;
@@ -1033,5 +1099,13 @@ outbox_flush(const struct config *cfg, struct store *st, long long now,
 	for (i = 0; i < f.nsmtp; i++)
 		smtp_free(f.smtp[i]);
 	free(f.down);
+	r = mark_went(&f, r);
+	if (f.logfd != -1) {
+		close(f.logfd);
+		/* Left behind when the marks could not be made: the next
+		 * cycle makes them before it sends anything. */
+		if (r != STEP_STORE_FAILED && unlink_sent_log(cfg, err) == -1)
+			r = STEP_STORE_FAILED;
+	}
 	return r == STEP_STORE_FAILED ? -1 : 0;
 }

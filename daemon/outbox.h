@@ -3,15 +3,16 @@
  * (the first alone until a message went through).
  *
  * Due rows are sent in batches.  A batch is marked 'sending' in one commit
- * before its first SMTP dialogue, and each row 'sent' in its own commit
- * after the server's 250; a crash in between leaves rows 'sending', and
- * they go again under the same Message-ID, so never more than the
- * messages in flight (one per connection) go twice (early sending,
- * below, keeps the same promise with a log).  That commit writes
- * the row alone; the texts of rows sent go a few at a time in a commit
- * of their own, made while the next messages are on their way (a crash
- * before it leaves them in the state until store_prune() forgets their
- * rows).  A batch is read
+ * before its first SMTP dialogue.  Each row that went, after the server's
+ * 250 to it and before its session starts another message, is a line of
+ * the sent log ([daemon] state with ".sent" added: one write(), no
+ * commit); the rows are marked 'sent', their texts dropped, dozens at a
+ * time in one commit made while the next messages are on their way, and
+ * the log is removed when the flush ends.  A crash leaves rows 'sending'
+ * and the log: outbox_recover() marks what the log holds, and the rest
+ * go again under the same Message-ID, so never more than the messages
+ * in flight (one per connection) go twice.  Where the log cannot be
+ * written, each row is marked in a commit of its own.  A batch is read
  * without the messages' text; each text is read from the state just
  * before its message is sent and freed after, so that a flush holds one
  * message in memory per connection, however big the batch's messages
@@ -91,7 +92,7 @@ void outbox_early_more(struct outbox_early *);
  * waits, marks and frees alone: 0, or -1 with *err.  NULL: a no-op. */
 int  outbox_early_end(struct outbox_early *, struct store *, char **err);
 
-/* A sent log left by a process that stopped before outbox_early_end()
+/* A sent log left by a process that stopped before its rows were marked
  * (a crash, a kill): its rows marked 'sent', then the log removed.  A
  * line that is not one of ours is logged at FILE:LINE and passed over.
  * Called before a cycle sends anything; while it fails nothing is sent

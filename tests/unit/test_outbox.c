@@ -482,11 +482,29 @@ texts_left(struct tl_ws *fx)
 	return n;
 }
 
+/* Lines of the sent log, as a reader after a crash would find them. */
+static int
+sent_log_lines(struct tl_ws *fx)
+{
+	char *p = xasprintf("%s.sent", fx->cfg->state);
+	FILE *f = fopen(p, "r");
+	int c, n = 0;
+
+	free(p);
+	if (f == NULL)
+		return 0;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
 /* The batch is read without its texts: each is read when its message is
  * sent (a text changed in the state after the batch was read goes as
  * changed), so that a flush holds one message, not 200.  The crash
  * guarantees stay: the whole batch is 'sending' before the first
- * dialogue, and each row 'sent' as soon as it went. */
+ * dialogue, and each row is a line of the sent log as soon as it went,
+ * before the next message starts. */
 static struct tl_ws *during_fx;
 
 static void
@@ -506,7 +524,8 @@ during_send(size_t nth)
 		    SQLITE_OK);
 		sqlite3_close(db);
 	} else if (nth == 2) {
-		assert_row(during_fx, 1, "sent", 1, t0);
+		assert_row(during_fx, 1, "sending", 0, t0);
+		assert_int_equal(sent_log_lines(during_fx), 1);
 		assert_row(during_fx, 2, "sending", 0, t0);
 	}
 }
@@ -530,33 +549,66 @@ test_text_read_when_sent(void **state)
 }
 
 static struct tl_ws *drop_fx;
-static int drop_left;
+static int drop_left[2], drop_lines;
 
 static void
 during_drop(size_t nth)
 {
-	if (nth == 16)
-		drop_left = texts_left(drop_fx);
+	if (nth == 16) {
+		drop_left[0] = texts_left(drop_fx);
+		drop_lines = sent_log_lines(drop_fx);
+	} else if (nth == 66)
+		drop_left[1] = texts_left(drop_fx);
 }
 
-/* A sent row is marked on its own, its text dropped later with others',
- * while the flush goes on: by the 16th message at least 8 of the 15
- * sent have lost theirs, and by the end all 20. */
+/* Sent rows are marked, their texts dropped, many in one commit while
+ * the flush goes on: by the 16th message the 15 sent are lines of the
+ * sent log and none is marked yet; by the 66th some are; by the end all
+ * 70, and the log is gone. */
 static void
-test_texts_dropped(void **state)
+test_marks_batched(void **state)
 {
 	struct tl_ws *fx = *state;
 	struct outbox_stats os;
 
-	queue(fx, 20, t0);
+	queue(fx, 70, t0);
 	drop_fx = fx;
-	drop_left = -1;
+	drop_left[0] = drop_left[1] = drop_lines = -1;
 	fake_smtp.during = during_drop;
 	flush(fx, t0, &os);
-	assert_int_equal(os.sent, 20);
+	assert_int_equal(os.sent, 70);
 	assert_row(fx, 15, "sent", 1, t0);
-	assert_in_range(drop_left, 5, 12);
+	assert_row(fx, 70, "sent", 1, t0);
+	assert_int_equal(drop_lines, 15);
+	assert_int_equal(drop_left[0], 70);
+	assert_in_range(drop_left[1], 5, 69);
 	assert_int_equal(texts_left(fx), 0);
+	assert_int_equal(sent_log_lines(fx), 0);
+}
+
+/* A sent log that cannot be opened (a directory in its place): each
+ * message sent is marked at once, as before there was a log, and the
+ * flush says so once. */
+static void
+test_sent_log_unwritable(void **state)
+{
+	struct tl_ws *fx = *state;
+	struct outbox_stats os;
+	char *p = xasprintf("%s.sent", fx->cfg->state), *log;
+
+	assert_int_equal(mkdir(p, 0700), 0);
+	queue(fx, 3, t0);
+	log = flush_logged(fx, t0, NULL, &os);
+	assert_int_equal(os.sent, 3);
+	assert_row(fx, 1, "sent", 1, t0);
+	assert_row(fx, 3, "sent", 1, t0);
+	assert_int_equal(texts_left(fx), 0);
+	assert_non_null(strstr(log, "each message sent is recorded at once"));
+	assert_null(strstr(strstr(log, "recorded at once") + 1,
+	    "recorded at once"));
+	assert_int_equal(rmdir(p), 0);
+	free(log);
+	free(p);
 }
 
 /* The id of row m<i>@test. */
@@ -696,7 +748,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_texts_dropped, setup,
+		cmocka_unit_test_setup_teardown(test_sent_log_unwritable, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_marks_batched, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_envelope_sender, setup,
 		    teardown),
