@@ -33,6 +33,7 @@ import datetime
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -104,6 +105,12 @@ def timed_rss(cmd):
     if not m:
         raise BenchError("no RSS from /usr/bin/time: " + p.stderr[-500:])
     return dt, int(m.group(1)), p
+
+
+def children_cpu():
+    """CPU seconds (user + system) of the children waited for so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def median(v):
@@ -180,6 +187,14 @@ class Sink:
         f = self.files()
         return sum(os.path.getsize(x) for x in f) / len(f) if f else 0
 
+    def cpu(self):
+        """CPU seconds the sink has used so far (it runs until the end, so
+        its rusage never reaches ours: /proc has it)."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        # utime and stime are the 14th and 15th fields, the 2nd being comm
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         stop_process(self.proc)
 
@@ -204,6 +219,10 @@ class Fanout:
         self.msg_lf = os.path.join(workdir, "message-lf.eml")
         self.res = {k: [] for k in ("convened", "n1", "n4", "plan", "send",
                                     "msmtp", "smtplib", "smtp-source")}
+        # CPU seconds of the sender and of the sink, as res
+        self.cpu = {k: [] for k in self.res}
+        self.sink_cpu = {k: [] for k in self.res}
+        self.last_cpu = (0.0, 0.0)
         self.sizes = {}
         self.cmds = {}
 
@@ -221,10 +240,20 @@ class Fanout:
         gen.global_ini(self.dir, smtp_port=port, imap_port=self.closed,
                        connections=connections)
 
+    def timed(self, cmd):
+        """timed(cmd), keeping what the command and the sink spent of the
+        CPU for counted()."""
+        c, s = children_cpu(), self.sink.cpu()
+        dt, p = timed(cmd)
+        self.last_cpu = (children_cpu() - c, self.sink.cpu() - s)
+        return dt, p
+
     def counted(self, name, dt, count=None):
         """Record dt as the time for count messages, as the time for
-        self.count at the same rate."""
+        self.count at the same rate, and the CPU of that run likewise."""
         count = count or self.count
+        self.cpu[name].append(self.last_cpu[0] * self.count / count)
+        self.sink_cpu[name].append(self.last_cpu[1] * self.count / count)
         n = self.sink.count()
         if n != count:
             raise BenchError("%s: the sink kept %d messages, not %d" % (
@@ -257,7 +286,7 @@ class Fanout:
         self.smtp(self.sink.port)
         cmd = self.convened("once", now=NOW)
         self.cmds["convened"] = cmd
-        dt, p = timed(cmd)
+        dt, p = self.timed(cmd)
         expect_in(p.stderr, "%d sent" % self.count)
         self.counted("convened", dt)
         if r == 0:
@@ -270,7 +299,7 @@ class Fanout:
             self.smtp(self.sink.port, connections=n)
             cmd = self.convened("once", now=NOW)
             self.cmds["n%d" % n] = cmd
-            dt, p = timed(cmd)
+            dt, p = self.timed(cmd)
             expect_in(p.stderr, "%d sent" % self.count)
             self.counted("n%d" % n, dt)
 
@@ -279,15 +308,17 @@ class Fanout:
         self.smtp(self.closed)
         cmd = self.convened("once", now=NOW)
         self.cmds["plan"] = cmd
-        dt, p = timed(cmd)
+        dt, p = self.timed(cmd)
         expect_in(p.stderr, "%d messages queued" % self.count)
         self.res["plan"].append(dt)
+        self.cpu["plan"].append(self.last_cpu[0])
+        self.sink_cpu["plan"].append(self.last_cpu[1])
         if r == 0:
             self.save_message()
         self.smtp(self.sink.port)
         cmd = self.convened("once", now=LATER)
         self.cmds["send"] = cmd
-        dt, p = timed(cmd)
+        dt, p = self.timed(cmd)
         expect_in(p.stderr, "%d sent" % self.count)
         self.counted("send", dt)
 
@@ -297,20 +328,20 @@ class Fanout:
         cmd = ["sh", os.path.join(HERE, "msmtp-fanout.sh"),
                str(self.msmtp_count), port, self.msg]
         self.cmds["msmtp"] = cmd
-        dt, _ = timed(cmd)
+        dt, _ = self.timed(cmd)
         self.counted("msmtp", dt, self.msmtp_count)
 
         cmd = ["/usr/bin/python3", os.path.join(HERE, "smtplib-fanout.py"),
                str(self.count), port, self.msg]
         self.cmds["smtplib"] = cmd
-        dt, _ = timed(cmd)
+        dt, _ = self.timed(cmd)
         self.counted("smtplib", dt)
 
         cmd = [SOURCE, "-s", "1", "-d", "-m", str(self.count), "-F",
                self.msg_lf, "-f", FROM, "-t", "m0@mides.example.org",
                "127.0.0.1:" + port]
         self.cmds["smtp-source"] = cmd
-        dt, _ = timed(cmd)
+        dt, _ = self.timed(cmd)
         self.counted("smtp-source", dt)
 
 
@@ -603,6 +634,32 @@ def fmt_s(x):
     return "%.3f s" % x if x < 10 else "%.1f s" % x
 
 
+def fanout_bound(fan):
+    """What the machine allows: the sink, one process, needs its CPU time
+    whoever sends; sender and sink share the cores.  A run cannot be
+    shorter than either."""
+    cores = os.cpu_count() or 1
+    sink = median(fan.sink_cpu["smtp-source"])
+    src = median(fan.res["smtp-source"])
+    mine = median(fan.cpu["convened"])
+    floor = max(median(fan.sink_cpu["convened"]),
+                (mine + median(fan.sink_cpu["convened"])) / cores)
+    budget = cores * src - sink
+    n = fan.count
+    return [
+        "What bounds the ratio: the sink is one process, so no sender "
+        "can be faster than the %s of CPU it needs for %d messages; and "
+        "the sender's CPU and the sink's share %d cores. smtp-source uses "
+        "%s and waits for each reply, so its %s is the sink's time plus "
+        "the round trips. convened's plan and send used %s of CPU (%.0f "
+        "us a message), so its run cannot take less than %s here. To take "
+        "no longer than smtp-source, it would have to plan, store and "
+        "send the %d messages in at most %s of CPU (%.0f us a message)." % (
+            fmt_s(sink), n, cores, fmt_s(median(fan.cpu["smtp-source"])),
+            fmt_s(src), fmt_s(mine), 1e6 * mine / n, fmt_s(floor), n,
+            fmt_s(max(budget, 0.0)), 1e6 * max(budget, 0.0) / n)]
+
+
 def report(args, work, fan, ing, sc, started):
     out = []
     goals = []
@@ -645,8 +702,8 @@ def report(args, work, fan, ing, sc, started):
                    "the rate measured." % (fan.msmtp_count, n, n))
         out.append("")
         out.append("| sender | median time | messages/s | ratio to convened "
-                   "| mean size kept by the sink |")
-        out.append("|---|---|---|---|---|")
+                   "| mean size kept by the sink | CPU: sender | CPU: sink |")
+        out.append("|---|---|---|---|---|---|---|")
         rows = [("convened `once` (plan + send), [smtp] connections = 2 "
                  "(the default): **compared**", "convened"),
                 ("  the same at connections = 1", "n1"),
@@ -662,9 +719,17 @@ def report(args, work, fan, ing, sc, started):
                 continue
             ratio = rate[k] / rate["convened"]
             size = fan.sizes.get(k)
-            out.append("| %s | %s | %.0f | %.2f | %s |" % (
+            out.append("| %s | %s | %.0f | %.2f | %s | %s | %s |" % (
                 label, fmt_s(median(fan.res[k])), rate[k], ratio,
-                "%.0f B" % size if size else "(nothing sent)"))
+                "%.0f B" % size if size else "(nothing sent)",
+                fmt_s(median(fan.cpu[k])), fmt_s(median(fan.sink_cpu[k]))))
+        out.append("")
+        out.append("CPU is user + system time, the sender's from its "
+                   "rusage (all of its threads), the sink's from /proc "
+                   "over the same run; msmtp's, like its time, scaled to "
+                   "%d messages." % n)
+        out.append("")
+        out.extend(fanout_bound(fan))
         out.append("")
         r1 = rate["convened"] / rate["smtp-source"]
         r2 = rate["convened"] / rate["msmtp"]
