@@ -218,7 +218,12 @@ class Fanout:
         self.msg = os.path.join(workdir, "message.eml")
         self.msg_lf = os.path.join(workdir, "message-lf.eml")
         self.res = {k: [] for k in ("convened", "n1", "n4", "plan", "send",
-                                    "msmtp", "smtplib", "smtp-source")}
+                                    "msmtp", "smtplib", "curl",
+                                    "smtp-source", "4 curl",
+                                    "4 smtp-source")}
+        self.curl = os.path.join(workdir, "curl-fanout")
+        run(["cc", "-O2", "-o", self.curl,
+             os.path.join(HERE, "curl-fanout.c"), "-lcurl"])
         # CPU seconds of the sender and of the sink, as res
         self.cpu = {k: [] for k in self.res}
         self.sink_cpu = {k: [] for k in self.res}
@@ -247,6 +252,22 @@ class Fanout:
         dt, p = timed(cmd)
         self.last_cpu = (children_cpu() - c, self.sink.cpu() - s)
         return dt, p
+
+    def timed_together(self, cmds):
+        """The commands run at once, timed from the first start to the
+        last end; CPU as timed()."""
+        c, s = children_cpu(), self.sink.cpu()
+        t = time.perf_counter()
+        procs = [subprocess.Popen(x, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE) for x in cmds]
+        for x, p in zip(cmds, procs):
+            _, err = p.communicate(timeout=900)
+            if p.returncode != 0:
+                raise BenchError("%s exited %d: %s" % (
+                    " ".join(x), p.returncode, err.decode()[-2000:]))
+        dt = time.perf_counter() - t
+        self.last_cpu = (children_cpu() - c, self.sink.cpu() - s)
+        return dt
 
     def counted(self, name, dt, count=None):
         """Record dt as the time for count messages, as the time for
@@ -337,12 +358,29 @@ class Fanout:
         dt, _ = self.timed(cmd)
         self.counted("smtplib", dt)
 
+        cmd = [self.curl, str(self.count), port, self.msg]
+        self.cmds["curl"] = cmd
+        dt, _ = self.timed(cmd)
+        self.counted("curl", dt)
+
         cmd = [SOURCE, "-s", "1", "-d", "-m", str(self.count), "-F",
                self.msg_lf, "-f", FROM, "-t", "m0@mides.example.org",
                "127.0.0.1:" + port]
         self.cmds["smtp-source"] = cmd
         dt, _ = self.timed(cmd)
         self.counted("smtp-source", dt)
+
+        # What the sink itself can take: four senders at once keep it
+        # busy, with smtp-source's traffic and with libcurl's.
+        share = self.count // 4
+        cmds = [[self.curl, str(share), port, self.msg]] * 4
+        self.cmds["4 curl"] = cmds[0] + ["(4 at once)"]
+        self.counted("4 curl", self.timed_together(cmds), 4 * share)
+        cmds = [[SOURCE, "-s", "1", "-d", "-m", str(share), "-F",
+                 self.msg_lf, "-f", FROM, "-t", "m0@mides.example.org",
+                 "127.0.0.1:" + port]] * 4
+        self.cmds["4 smtp-source"] = cmds[0] + ["(4 at once)"]
+        self.counted("4 smtp-source", self.timed_together(cmds), 4 * share)
 
 
 # ---- 2. ingest ------------------------------------------------------------
@@ -646,7 +684,7 @@ def fanout_bound(fan):
                 (mine + median(fan.sink_cpu["convened"])) / cores)
     budget = cores * src - sink
     n = fan.count
-    return [
+    out = [
         "What bounds the ratio: the sink is one process, so no sender "
         "can be faster than the %s of CPU it needs for %d messages; and "
         "the sender's CPU and the sink's share %d cores. smtp-source uses "
@@ -658,6 +696,24 @@ def fanout_bound(fan):
             fmt_s(sink), n, cores, fmt_s(median(fan.cpu["smtp-source"])),
             fmt_s(src), fmt_s(mine), 1e6 * mine / n, fmt_s(floor), n,
             fmt_s(max(budget, 0.0)), 1e6 * max(budget, 0.0) / n)]
+    if not fan.res["4 curl"] or not fan.res["4 smtp-source"]:
+        return out
+    lim_c, lim_s = median(fan.res["4 curl"]), median(fan.res["4 smtp-source"])
+    out += ["",
+        "The sink's own limit: four senders at once keep it busy. It "
+        "then took %s for smtp-source's traffic (%s of its CPU) and %s "
+        "for libcurl's (%s of its CPU): the same messages, but libcurl's "
+        "dialogue cost the sink %.0f %% more. smtp-source's single session "
+        "(%s) runs at %.2f of the sink's limit for its own traffic, and "
+        "four libcurl senders with nothing to plan reach %.2f of "
+        "smtp-source's rate: about what a sender on libcurl can hope for "
+        "against this sink on this machine, whatever its connections." % (
+            fmt_s(lim_s), fmt_s(median(fan.sink_cpu["4 smtp-source"])),
+            fmt_s(lim_c), fmt_s(median(fan.sink_cpu["4 curl"])),
+            100 * (median(fan.sink_cpu["4 curl"]) /
+                   max(median(fan.sink_cpu["4 smtp-source"]), 1e-9) - 1),
+            fmt_s(src), lim_s / src, src / lim_c)]
+    return out
 
 
 def report(args, work, fan, ing, sc, started):
@@ -713,7 +769,13 @@ def report(args, work, fan, ing, sc, started):
                 ("  of which: `once` sending only (all queued)", "send"),
                 ("msmtp, one process per message", "msmtp"),
                 ("Python smtplib, one connection", "smtplib"),
-                ("smtp-source -s 1 -d, one connection", "smtp-source")]
+                ("libcurl alone (bench/curl-fanout.c), one connection",
+                 "curl"),
+                ("smtp-source -s 1 -d, one connection", "smtp-source"),
+                ("the sink's own limit: 4 libcurl senders at once",
+                 "4 curl"),
+                ("the sink's own limit: 4 smtp-source sessions at once",
+                 "4 smtp-source")]
         for label, k in rows:
             if not fan.res[k]:
                 continue
@@ -855,9 +917,9 @@ def report(args, work, fan, ing, sc, started):
     if fan is not None:
         out.append(shown(fan.sink.cmd, work))
         for k in ("convened", "n1", "n4", "plan", "send", "msmtp", "smtplib",
-                  "smtp-source"):
+                  "curl", "smtp-source", "4 curl", "4 smtp-source"):
             if k in fan.cmds:
-                out.append("%-12s %s" % (k + ":", shown(fan.cmds[k], work)))
+                out.append("%-14s %s" % (k + ":", shown(fan.cmds[k], work)))
     if ing is not None:
         for k in ("convened", "mbsync"):
             out.append("%-12s %s" % ("ingest " + k + ":",
