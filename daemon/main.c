@@ -327,7 +327,7 @@ cmd_backup(const struct opts *o)
 	if ((cfg = load_config(o)) == NULL)
 		return EX_CONFIG;
 	/* Read before the copy is taken: each row in it is in the copy,
-	 * and what went while a cycle planned is recorded as sent. */
+	 * and what went and is not yet marked is recorded as sent. */
 	if (outbox_sent_log(cfg, &sent, &n, &err) == -1 ||
 	    store_backup(cfg->state, o->operand, sent, n, &bytes, &err) == -1) {
 		log_errx("%s", err);

@@ -541,9 +541,9 @@ int  store_outbox_set(struct store *, long long id, const char *state,
          const char *error, char **err);
 
 /* store_outbox_set(id, "sent", 1, -1, sent_at, NULL) without dropping
- * the text: a commit of one index entry and one row, for a sender that
- * marks each message as its 250 comes and drops the texts of many in
- * one commit after (store_outbox_texts_drop).  0 or -1. */
+ * the text, for the marks of many rows in one transaction followed by
+ * store_outbox_texts_drop() (outbox.c: the rows of the sent log).  0 or
+ * -1. */
 int  store_outbox_sent(struct store *, long long id, long long sent_at,
          char **err);
 /* Drop the texts of rows ids[0..n) in one savepoint: 0 or -1 (none
