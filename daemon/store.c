@@ -2067,6 +2067,21 @@ store_probe(const char *path, char **err)
 	return judge_header(path, h, (long long)sb.st_size, err);
 }
 
+/* The bytes of file path on the disk: 0, or -1 with errno. */
+static int
+sync_file(const char *path)
+{
+	int fd, rc, e;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
 /* The directory of path synced, so that a name just given is durable. */
 static void
 sync_dir_of(const char *path)
@@ -2086,10 +2101,13 @@ sync_dir_of(const char *path)
 }
 
 /* A new database at s->path, whole or not at all: built under a
- * temporary name, closed (which checkpoints it: no log left), and only
- * then linked to its name, so that a crash while creating it leaves no
- * empty file there to be refused next time.  link() rather than rename():
- * when another process created the database first, theirs is kept. */
+ * temporary name, closed (which checkpoints it: no log left), synced,
+ * and only then linked to its name, so that a crash while creating it
+ * leaves no empty file there to be refused next time.  link() rather
+ * than rename(): when another process created the database first, theirs
+ * is kept.  Nothing reads the temporary file if the process dies, so its
+ * migrations need no journal on disk and no sync each (four per
+ * migration, 50 ms for a fresh state): one fsync before the link does. */
 static int
 create_db(struct store *s, int upto, char **err)
 {
@@ -2102,6 +2120,14 @@ create_db(struct store *s, int upto, char **err)
 	if (open_db(s, tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	    err) == -1)
 		goto out;
+	/* A failed migration still rolls back: the journal is in memory. */
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode = MEMORY; "
+	    "PRAGMA synchronous = OFF", NULL, NULL, NULL) != SQLITE_OK) {
+		save_err(s);
+		*err = xasprintf("cannot create state db %s: %s", s->path,
+		    s->errmsg);
+		goto out;
+	}
 	/* Only before its first table: see store_prune. */
 	if (upto >= 4 && sqlite3_exec(s->db, "PRAGMA auto_vacuum = "
 	    "INCREMENTAL", NULL, NULL, NULL) != SQLITE_OK) {
@@ -2119,6 +2145,11 @@ create_db(struct store *s, int upto, char **err)
 		goto out;
 	}
 	s->db = NULL;
+	if (sync_file(tmp) == -1) {
+		*err = xasprintf("cannot create state db %s: cannot sync %s: %s",
+		    s->path, tmp, strerror(errno));
+		goto out;
+	}
 	if (!(linked = link(tmp, s->path) == 0) && errno != EEXIST) {
 		*err = xasprintf("cannot create state db %s: %s", s->path,
 		    strerror(errno));
