@@ -525,12 +525,13 @@ not_tried(struct flush *f, struct store_outbox *rows, size_t n, enum step r)
 
 /* One batch.  It is marked 'sending' in one commit first: 'sending' only
  * says a row may have gone, and after a crash every such row is sent
- * again.  'sent' is written per message, after the server's 250 to it,
- * so never more than the messages in flight (one per connection) go
- * twice.  Once a message ends the batch (server down, account refused,
- * stop, store), no more start; those in flight are waited for and
- * recorded each by its own result; what was not tried is 'pending'
- * again. */
+ * again unless the sent log has it.  Each message that went is a line
+ * of that log after the server's 250 to it (went()), so never more than
+ * the messages in flight (one per connection) go twice; the marks come
+ * later, many in a commit.  Once a message ends the batch (server down,
+ * account refused, stop, store), no more start; those in flight are
+ * waited for and recorded each by its own result; what was not tried is
+ * 'pending' again. */
 static enum step
 send_batch(struct flush *f, struct store_outbox *rows, size_t n)
 {
