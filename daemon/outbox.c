@@ -107,6 +107,14 @@ out:
 	return rc;
 }
 
+/* The sent log at path opened to append, made 0600 when missing: the
+ * fd, or -1 with errno. */
+static int
+sent_log_open(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+}
+
 /* The sent log removed, once what it holds is marked: 0, or -1 with
  * *err. */
 static int
@@ -356,8 +364,7 @@ went(struct flush *f, const struct store_outbox *o)
 
 	if (f->logfd == -1 && !f->nolog) {
 		path = sent_log_path(f->cfg);
-		if ((f->logfd = open(path, O_WRONLY | O_APPEND | O_CREAT |
-		    O_CLOEXEC, 0600)) == -1) {
+		if ((f->logfd = sent_log_open(path)) == -1) {
 			log_warnx("cannot open %s: %s; each message sent is "
 			    "recorded at once", path, strerror(errno));
 			f->nolog = 1;
@@ -905,8 +912,7 @@ outbox_early_start(const struct config *cfg, long long now,
 	e->stop = stop;
 	e->log = sent_log_path(cfg);
 	if ((e->rd = store_open_reader(cfg->state, &err)) == NULL ||
-	    (e->fd = open(e->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) == -1) {
+	    (e->fd = sent_log_open(e->log)) == -1) {
 		if (err == NULL)
 			err = xasprintf("cannot open %s: %s", e->log,
 			    strerror(errno));
